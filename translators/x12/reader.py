@@ -158,7 +158,10 @@ class X12Reader:
         rep_char = fields[11] if len(fields) > 11 else ""
         repetition = (
             rep_char
-            if len(rep_char) == 1 and not rep_char.isalnum() and not rep_char.isspace()
+            # Only layout blanks mean "none" here: str.isspace() would also drop the
+            # information separators \x1c-\x1f, which are legal delimiters (X12.5).
+            if len(rep_char) == 1 and not rep_char.isalnum()
+            and rep_char not in _LEADING.decode("latin-1")
             and rep_char not in (chr(sep), chr(component))
             else None
         )
