@@ -11,7 +11,7 @@ It must not look at envelopes (``envelope``) or build acknowledgments (``ack``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from translators.errors import Issue
@@ -69,9 +69,15 @@ def _numeric_digits(text: str, allow_point: bool) -> str | None:
 class TransactionValidator:
     """A validator compiled from one ``TransactionSchema``; reusable and thread-safe."""
 
-    def __init__(self, schema: TransactionSchema, segment_dictionary: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        schema: TransactionSchema,
+        segment_dictionary: Callable[[], frozenset[str]] | None = None,
+    ) -> None:
+        """``segment_dictionary`` returns every segment tag edigate knows; it is called
+        only to tell an unknown segment (720 code 1) from a misplaced one (code 6)."""
         self.schema = schema
-        self._dictionary = segment_dictionary | schema.known_tags
+        self._dictionary = segment_dictionary
         # For each loop, each child's trigger tag, so the walk is a tuple scan.
         self._triggers: dict[int, tuple[str, ...]] = {}
         self._index_loops(schema.root)
@@ -153,7 +159,7 @@ class TransactionValidator:
         tag = seg.fields[0]
         if tag in self.schema.known_tags:
             code, what = "7", "is not in its proper sequence"
-        elif tag in self._dictionary:
+        elif self._dictionary is not None and tag in self._dictionary():
             code, what = "6", f"is not defined in transaction set {self.schema.set_id}"
         else:
             code, what = "1", "is not a recognised segment ID"

@@ -1,0 +1,181 @@
+"""The ``edigate`` command line.
+
+Responsible for turning command-line arguments into calls of the translators (and, in
+later issues, of the gateway service) and for printing results: JSON for ``translate``,
+located errors for ``validate``, EDI for ``ack``. Bad input gives one line on stderr and a
+non-zero exit status, never a traceback.
+It must not contain translation logic of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from translators import (
+    AckOptions,
+    GroupOutcome,
+    InterchangeOutcome,
+    TransactionOutcome,
+    TranslatorError,
+    build_acknowledgment,
+    translate_x12,
+)
+from translators.x12.reader import looks_like_x12
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_UNREADABLE = 2
+
+
+class _CLIError(Exception):
+    pass
+
+
+def _open(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller's context
+    except OSError as exc:
+        raise _CLIError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _outcomes(path: str) -> Iterator[TransactionOutcome | GroupOutcome | InterchangeOutcome]:
+    stream = _open(path)
+    try:
+        head = stream.peek(64) if hasattr(stream, "peek") else b""
+        if head and not looks_like_x12(head[:64]):
+            sample = bytes(head[:16])
+            raise _CLIError(f"{path}: not X12 (no ISA header at the start; begins {sample!r})")
+        yield from translate_x12(stream)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _issues(issues: Sequence[Any]) -> list[dict[str, object]]:
+    return [i.as_dict() for i in issues]
+
+
+def _translate(path: str) -> dict[str, object]:
+    interchanges: list[dict[str, object]] = []
+    pending: list[dict[str, object]] = []
+    groups: list[dict[str, object]] = []
+    records: list[object] = []
+    for outcome in _outcomes(path):
+        if isinstance(outcome, TransactionOutcome):
+            tx = outcome.transaction
+            record = outcome.record.model_dump(mode="json") if outcome.record else None
+            if record is not None:
+                records.append(record)
+            pending.append({
+                "set_id": tx.set_id, "control_number": tx.control_number,
+                "status": outcome.status, "schema": outcome.schema,
+                "segments": len(tx.segments), "offset": tx.offset,
+                "issues": _issues(outcome.issues), "record_index": len(records) - 1
+                if record is not None else None,
+            })
+        elif isinstance(outcome, GroupOutcome):
+            gs = outcome.header
+            groups.append({
+                "functional_id": gs.functional_id, "control_number": gs.control_number,
+                "version": gs.version, "sender": gs.sender, "receiver": gs.receiver,
+                "status": outcome.status, "issues": _issues(outcome.issues),
+                "transactions": pending,
+            })
+            pending = []
+        else:
+            isa = outcome.header
+            interchanges.append({
+                "control_number": isa.control_number, "version": isa.version,
+                "sender": {"qualifier": isa.sender_qualifier, "id": isa.sender_id},
+                "receiver": {"qualifier": isa.receiver_qualifier, "id": isa.receiver_id},
+                "test": isa.test, "ack_requested": isa.ack_requested, "offset": isa.offset,
+                "issues": _issues(outcome.issues), "groups": groups,
+            })
+            groups = []
+    return {"interchanges": interchanges, "records": records}
+
+
+def _validate(path: str) -> int:
+    errors = 0
+    warnings = 0
+    out = sys.stdout
+    for outcome in _outcomes(path):
+        if isinstance(outcome, TransactionOutcome):
+            tx = outcome.transaction
+            where = f"{path}: {tx.set_id} {tx.control_number} (group {tx.group.control_number})"
+            issues = outcome.issues
+        elif isinstance(outcome, GroupOutcome):
+            where = f"{path}: group {outcome.header.control_number}"
+            issues = outcome.issues
+        else:
+            where = f"{path}: interchange {outcome.header.control_number}"
+            issues = outcome.issues
+        for issue in issues:
+            if issue.severity == "error":
+                errors += 1
+            else:
+                warnings += 1
+            out.write(f"{where}: {issue.severity} {issue.level} {issue.code}: "
+                      f"{issue.location}: {issue.message}\n")
+    out.write(f"{path}: {errors} error(s), {warnings} warning(s)\n")
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def _ack(path: str, kind: str, ta1: str, control_number: str) -> int:
+    options = AckOptions(kind=kind, ta1=ta1, control_number=control_number)  # type: ignore[arg-type]
+    wrote = False
+    for outcome in _outcomes(path):
+        if isinstance(outcome, InterchangeOutcome):
+            ack = build_acknowledgment(outcome, options)
+            if ack is not None:
+                sys.stdout.buffer.write(ack)
+                wrote = True
+    sys.stdout.flush()
+    if not wrote:
+        sys.stderr.write(f"{path}: nothing to acknowledge\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edigate", description="EDI translator and gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("translate", help="print the canonical records and validation results as JSON")
+    p.add_argument("file", help="EDI file, or - for standard input")
+    p = sub.add_parser("validate", help="print located errors; exit 1 when there are any")
+    p.add_argument("file")
+    p = sub.add_parser("ack", help="print the 997/999 (and TA1) acknowledging the file")
+    p.add_argument("file")
+    p.add_argument("--kind", choices=["auto", "997", "999"], default="auto")
+    p.add_argument("--ta1", choices=["auto", "always", "never"], default="auto")
+    p.add_argument("--control-number", default="1", help="ISA13 of the acknowledgment")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "translate":
+            json.dump(_translate(args.file), sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+            return EXIT_OK
+        if args.command == "validate":
+            return _validate(args.file)
+        if args.command == "ack":
+            return _ack(args.file, args.kind, args.ta1, args.control_number)
+    except (_CLIError, TranslatorError) as exc:
+        sys.stderr.write(f"edigate: error: {exc}\n")
+        return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""The X12 translation pipeline: bytes -> envelopes -> validated transactions -> records.
+
+Responsible for running the reader, the envelope walker, the schema validator and the
+mappers in one streaming pass, and for summarising each group and interchange so that
+acknowledgments can be built from the summaries alone (they hold no segments).
+It must not write acknowledgments (``ack``) or know about transports and storage.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import schemas.x12 as x12_schemas
+from translators.errors import Issue
+from translators.records import Identity, Record, Source
+from translators.x12.envelope import (
+    GroupEnd,
+    GroupHeader,
+    InterchangeEnd,
+    InterchangeHeader,
+    InterchangeSegment,
+    TransactionSet,
+    walk,
+)
+from translators.x12.mappers import map_transaction
+from translators.x12.reader import X12Reader
+from translators.x12.schema import load_schema
+from translators.x12.validator import TransactionValidator
+
+__all__ = [
+    "GroupOutcome",
+    "InterchangeOutcome",
+    "Outcome",
+    "SchemaRegistry",
+    "TransactionOutcome",
+    "TransactionSummary",
+    "translate_x12",
+]
+
+AckCode = Literal["A", "E", "R"]
+
+
+@dataclass(slots=True)
+class TransactionSummary:
+    """What an acknowledgment needs of one transaction set."""
+
+    set_id: str
+    control_number: str
+    implementation_ref: str
+    status: AckCode
+    issues: list[Issue]
+    segment_count: int
+
+
+@dataclass(slots=True)
+class TransactionOutcome:
+    """One transaction set, validated and (when mappable) translated."""
+
+    transaction: TransactionSet
+    issues: list[Issue]
+    record: Record | None
+    schema: str | None  # file name of the map used, None when the set is not supported
+
+    @property
+    def status(self) -> AckCode:
+        return _status(self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    def summary(self) -> TransactionSummary:
+        tx = self.transaction
+        return TransactionSummary(
+            set_id=tx.set_id, control_number=tx.control_number,
+            implementation_ref=tx.implementation_ref, status=self.status, issues=self.issues,
+            segment_count=len(tx.segments),
+        )
+
+
+@dataclass(slots=True)
+class GroupOutcome:
+    """A functional group after its GE: header, trailer issues, transaction summaries."""
+
+    header: GroupHeader
+    end: GroupEnd
+    transactions: list[TransactionSummary]
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self.end.issues
+
+    @property
+    def status(self) -> Literal["A", "E", "P", "R"]:
+        """AK901/IK901 (715): A, E (accepted with errors noted), P (partially), R."""
+        group_errors = [i for i in self.end.issues if i.severity == "error"]
+        codes = [t.status for t in self.transactions]
+        if any(i.code in ("1", "2") for i in group_errors) or (codes and all(
+                c == "R" for c in codes)):
+            return "R"
+        if "R" in codes:
+            return "P"
+        if group_errors or "E" in codes:
+            return "E"
+        return "A"
+
+    @property
+    def accepted_count(self) -> int:
+        return sum(1 for t in self.transactions if t.status != "R")
+
+
+@dataclass(slots=True)
+class InterchangeOutcome:
+    """An interchange after its IEA: envelope issues, group outcomes, TA1s received."""
+
+    header: InterchangeHeader
+    end: InterchangeEnd
+    groups: list[GroupOutcome]
+    received_ta1: list[InterchangeSegment] = field(default_factory=list)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self.header.issues + self.end.issues
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+
+Outcome = TransactionOutcome | GroupOutcome | InterchangeOutcome
+
+
+def _status(issues: list[Issue]) -> AckCode:
+    if any(i.severity == "error" for i in issues):
+        return "R"
+    return "E" if issues and any(i.code for i in issues if i.level != "interchange") else "A"
+
+
+@functools.lru_cache(maxsize=1)
+def _all_segment_tags() -> frozenset[str]:
+    tags: set[str] = set()
+    for path in sorted(x12_schemas.MAP_DIR.glob("*.xml")):
+        if path.name in ("dataele.xml", "codes.xml", "maps.xml") or path.name.startswith("x12."):
+            continue
+        tags |= load_schema(path).known_tags
+    return frozenset(tags)
+
+
+class SchemaRegistry:
+    """Compiled validators by (transaction set, version), built once and cached."""
+
+    def __init__(self, map_file: Callable[[str, str], Path | None] | None = None) -> None:
+        self._map_file = map_file or x12_schemas.map_file
+        self._by_key: dict[tuple[str, str], TransactionValidator | None] = {}
+        self._by_path: dict[Path, TransactionValidator] = {}
+
+    def validator(self, set_id: str, version: str) -> TransactionValidator | None:
+        key = (set_id, version)
+        try:
+            return self._by_key[key]
+        except KeyError:
+            pass
+        path = self._map_file(set_id, version)
+        found: TransactionValidator | None = None
+        if path is not None:
+            found = self._by_path.get(path)
+            if found is None:
+                found = TransactionValidator(load_schema(path), _all_segment_tags)
+                self._by_path[path] = found
+        self._by_key[key] = found
+        return found
+
+
+_DEFAULT_REGISTRY: SchemaRegistry | None = None
+
+
+def _default_registry() -> SchemaRegistry:
+    global _DEFAULT_REGISTRY
+    if _DEFAULT_REGISTRY is None:
+        _DEFAULT_REGISTRY = SchemaRegistry()
+    return _DEFAULT_REGISTRY
+
+
+def _version(tx: TransactionSet) -> str:
+    """The version a transaction is written in: GS08, or ST03 when GS08 is not one."""
+    gs08 = tx.group.version
+    if gs08[:6].isdigit():
+        return gs08
+    st03 = tx.implementation_ref
+    return st03 if st03[:6].isdigit() else gs08
+
+
+def source_of(tx: TransactionSet) -> Source:
+    """The canonical ``source`` block of a transaction's record."""
+    isa = tx.group.interchange
+    return Source(
+        standard="x12",
+        version=_version(tx)[:6] or tx.group.version,
+        transaction_type=tx.set_id,
+        sender=Identity(qualifier=isa.sender_qualifier or None, id=isa.sender_id),
+        receiver=Identity(qualifier=isa.receiver_qualifier or None, id=isa.receiver_id),
+        interchange_control=isa.control_number,
+        group_control=tx.group.control_number,
+        transaction_control=tx.control_number,
+        implementation_ref=tx.implementation_ref or None,
+        test=isa.test,
+    )
+
+
+def translate_x12(
+    source: bytes | BinaryIO,
+    *,
+    validate: bool = True,
+    translate: bool = True,
+    registry: SchemaRegistry | None = None,
+    source_hook: Callable[[Source], Source] | None = None,
+) -> Iterator[Outcome]:
+    """Read, check, validate and translate every interchange in ``source``.
+
+    Yields a ``TransactionOutcome`` per transaction set as soon as it is complete, a
+    ``GroupOutcome`` after each group and an ``InterchangeOutcome`` after each interchange.
+    ``EDISyntaxError`` propagates when bytes cannot be tokenized; everything already
+    yielded stays valid. ``source_hook`` lets a caller (the gateway) add message and
+    partner ids to every record's source.
+    """
+    registry = registry or _default_registry()
+    summaries: list[TransactionSummary] = []
+    groups: list[GroupOutcome] = []
+    ta1s: list[InterchangeSegment] = []
+    for event in walk(X12Reader(source)):
+        if isinstance(event, TransactionSet):
+            issues = list(event.issues)
+            schema_name: str | None = None
+            validator = registry.validator(event.set_id, _version(event)) if validate else None
+            if validator is not None:
+                schema_name = validator.schema.source.name
+                issues.extend(validator.validate(event.segments))
+            elif validate:
+                issues.append(Issue(
+                    level="transaction", code="1",
+                    message=f"transaction set {event.set_id} version {event.group.version!r} "
+                    "is not supported", offset=event.offset, segment_tag="ST",
+                    segment_position=1))
+            record: Record | None = None
+            if translate and event.complete:
+                src = source_of(event)
+                if source_hook is not None:
+                    src = source_hook(src)
+                record = map_transaction(event.segments, src)
+            outcome = TransactionOutcome(event, issues, record, schema_name)
+            summaries.append(outcome.summary())
+            yield outcome
+        elif isinstance(event, GroupHeader):
+            summaries = []
+        elif isinstance(event, GroupEnd):
+            group = GroupOutcome(event.group, event, summaries)
+            groups.append(group)
+            summaries = []
+            yield group
+        elif isinstance(event, InterchangeHeader):
+            groups = []
+            ta1s = []
+        elif isinstance(event, InterchangeSegment):
+            ta1s.append(event)
+        elif isinstance(event, InterchangeEnd):
+            yield InterchangeOutcome(event.interchange, event, groups, ta1s)
+            groups = []
