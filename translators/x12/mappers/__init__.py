@@ -1,0 +1,59 @@
+"""X12 mappers: one validated transaction set (ST..SE) in, one canonical record out.
+
+Responsible for the explicit registry ``MAPPERS`` keyed by transaction set identifier and
+``map_transaction``. The same mappers serve 004010 and 005010 (and neighbouring versions):
+the segments they read did not change meaning between them.
+It must not look mappers up by name, and mappers never raise on valid-but-odd input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Final
+
+from translators.records import Record, Source
+from translators.x12.mappers.functional_ack import map_functional_ack
+from translators.x12.mappers.inventory import map_inventory_report
+from translators.x12.mappers.invoice import map_invoice
+from translators.x12.mappers.po import (
+    map_order_change,
+    map_order_response,
+    map_purchase_order,
+)
+from translators.x12.mappers.ship_notice import map_ship_notice
+from translators.x12.segment import Segment
+
+__all__ = ["MAPPERS", "Mapper", "map_transaction"]
+
+Mapper = Callable[[Sequence[Segment], Source], Record]
+
+MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
+    {
+        "850": map_purchase_order,
+        "860": map_order_change,
+        "855": map_order_response,
+        "810": map_invoice,
+        "856": map_ship_notice,
+        "846": map_inventory_report,
+        "997": map_functional_ack,
+        "999": map_functional_ack,
+    }
+)
+
+
+def map_transaction(segments: Sequence[Segment], source: Source) -> Record | None:
+    """The record of one transaction set (ST..SE), or ``None`` when its set is unsupported.
+
+    The set is taken from ST01 when the segments start with ST, else from
+    ``source.transaction_type``.
+    """
+    set_id = source.transaction_type
+    if segments:
+        first = segments[0].fields
+        if first[0] == "ST" and len(first) > 1 and first[1]:
+            set_id = first[1]
+    mapper = MAPPERS.get(set_id)
+    if mapper is None:
+        return None
+    return mapper(segments, source)

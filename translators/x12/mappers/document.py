@@ -1,0 +1,155 @@
+"""Single-pass state for line-item documents (850, 855, 860, 810): header, lines, summary.
+
+Responsible for routing the segments that can appear at header or line level (N1 loops,
+DTM, REF/N9, MSG/NTE, SAC, TXI) to the current line or the header, and the line-only
+segments (PID, CTP, PO4, SCH, SDQ) and header-only segments (CUR, ITD, FOB, TD5) to their
+place. Transaction-specific segments (BEG, PO1, ACK, ...) stay in the mapper modules.
+It must not raise on odd input: unknown or misplaced segments are skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from translators.records import Source
+from translators.units import x12_unit_to_rec20
+from translators.x12.mappers.commercial import (
+    read_fob,
+    read_itd,
+    read_ref,
+    read_sac,
+    read_td5,
+    read_txi,
+)
+from translators.x12.mappers.dates import DATE_NAMES, read_dtm
+from translators.x12.mappers.elements import element, text_or_none
+from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
+from translators.x12.mappers.products import read_ctp, read_po4, read_sch, read_sdq
+from translators.x12.segment import Segment
+
+__all__ = ["LineDocument", "component_separator", "new_line"]
+
+
+def component_separator(segments: list[Segment] | tuple[Segment, ...] | Any) -> str:
+    """The component separator of the interchange the segments came from."""
+    for segment in segments:
+        return str(segment.delimiters.component)
+    return ":"
+
+
+def new_line(line_number: str, quantity: Any, unit: str) -> dict[str, Any]:
+    """An empty line dict with the collections every line has."""
+    unit_text = text_or_none(unit)
+    return {
+        "line_number": text_or_none(line_number),
+        "quantity": quantity,
+        "unit": unit_text,
+        "unit_rec20": x12_unit_to_rec20(unit_text),
+        "item_ids": {},
+        "dates": {},
+        "acknowledgments": [],
+        "schedules": [],
+        "destinations": [],
+        "prices": [],
+        "allowances_charges": [],
+        "taxes": [],
+        "references": [],
+        "parties": [],
+        "notes": [],
+    }
+
+
+class LineDocument:
+    """The record dict being built and where the next segment belongs."""
+
+    __slots__ = ("component", "line", "party", "record")
+
+    def __init__(self, source: Source, component: str, **header: Any) -> None:
+        self.record: dict[str, Any] = {
+            "source": source,
+            "parties": [],
+            "references": [],
+            "dates": {},
+            "notes": [],
+            "payment_terms": [],
+            "allowances_charges": [],
+            "taxes": [],
+            "lines": [],
+            "totals": {},
+            **header,
+        }
+        self.line: dict[str, Any] | None = None
+        self.party: dict[str, Any] | None = None
+        self.component = component
+
+    def start_line(self, line: dict[str, Any]) -> None:
+        self.record["lines"].append(line)
+        self.line = line
+        self.party = None
+
+    def end_lines(self) -> None:
+        self.line = None
+        self.party = None
+
+    def feed(self, tag: str, fields: list[str]) -> None:
+        """Route one segment that is not specific to the transaction set."""
+        if self.party is not None:
+            if tag in PARTY_LOOP_TAGS:
+                add_to_party(self.party, tag, fields)
+                return
+            self.party = None
+        line = self.line
+        target = line if line is not None else self.record
+        if tag == "N1":
+            self.party = start_party(fields)
+            target["parties"].append(self.party)
+        elif tag == "DTM":
+            found = read_dtm(fields)
+            if found is not None:
+                target["dates"].setdefault(found[0], found[1])
+        elif tag == "REF" or tag == "N9":
+            ref = read_ref(fields)
+            if ref is not None:
+                target["references"].append(ref)
+        elif tag == "MSG":
+            note = text_or_none(element(fields, 1))
+            if note:
+                target["notes"].append(note)
+        elif tag == "NTE":
+            note = text_or_none(element(fields, 2))
+            if note:
+                target["notes"].append(note)
+        elif tag == "SAC":
+            target["allowances_charges"].append(read_sac(fields))
+        elif tag == "TXI":
+            target["taxes"].append(read_txi(fields))
+        elif line is not None:
+            self._line_segment(line, tag, fields)
+        else:
+            self._header_segment(tag, fields)
+
+    def _line_segment(self, line: dict[str, Any], tag: str, fields: list[str]) -> None:
+        if tag == "PID":
+            if line.get("description") is None:
+                line["description"] = text_or_none(element(fields, 5))
+        elif tag == "CTP":
+            line["prices"].append(read_ctp(fields, self.component))
+        elif tag == "PO4":
+            read_po4(line, fields)
+        elif tag == "SCH":
+            line["schedules"].append(read_sch(fields, DATE_NAMES))
+        elif tag == "SDQ":
+            line["destinations"].extend(read_sdq(fields))
+
+    def _header_segment(self, tag: str, fields: list[str]) -> None:
+        record = self.record
+        if tag == "CUR":
+            if record.get("currency") is None:
+                record["currency"] = text_or_none(element(fields, 2))
+        elif tag == "ITD":
+            record["payment_terms"].append(read_itd(fields))
+        elif tag == "FOB":
+            if record.get("fob") is None:
+                record["fob"] = read_fob(fields)
+        elif tag == "TD5" and record.get("carrier") is None:
+            record["carrier"] = read_td5(fields)

@@ -1,0 +1,140 @@
+"""Mapper for the 846 inventory inquiry/advice.
+
+Responsible for BIA, the header N1 loops and the LIN loop (PID, CTP, UIT, QTY with the
+DTM that follows it, REF, N1). QTY01 (X12 673) is normalised: 17 on_hand, 33 available
+(for sale), 02 cumulative, 01 discrete, 38 original, 63 on_order; other qualifiers keep
+their code as ``qty_<code>``.
+It must not raise on valid-but-odd input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Final
+
+from translators.records import InventoryReport, Source
+from translators.units import x12_unit_to_rec20
+from translators.x12.mappers.commercial import read_ref
+from translators.x12.mappers.dates import read_dtm
+from translators.x12.mappers.document import component_separator
+from translators.x12.mappers.elements import (
+    element,
+    iso_datetime,
+    text_or_none,
+    to_decimal,
+    to_int,
+)
+from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
+from translators.x12.mappers.products import add_product_ids, read_ctp
+from translators.x12.segment import Segment
+
+__all__ = ["QUANTITY_TYPES", "map_inventory_report"]
+
+# X12 673 (Quantity Qualifier).
+QUANTITY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "01": "discrete",
+        "02": "cumulative",
+        "17": "on_hand",
+        "33": "available",
+        "38": "original",
+        "63": "on_order",
+    }
+)
+
+
+def _qty(f: list[str], component: str) -> dict[str, Any]:
+    qualifier = element(f, 1)
+    unit = text_or_none(element(f, 3).split(component, 1)[0])
+    return {
+        "qualifier": qualifier,
+        "type": QUANTITY_TYPES.get(qualifier, f"qty_{qualifier}"),
+        "quantity": to_decimal(element(f, 2)),
+        "unit": unit,
+        "unit_rec20": x12_unit_to_rec20(unit),
+        "dates": {},
+    }
+
+
+def map_inventory_report(segments: Sequence[Segment], source: Source) -> InventoryReport:
+    """Map an 846 transaction set (ST..SE) to an ``InventoryReport``."""
+    component = component_separator(segments)
+    record: dict[str, Any] = {
+        "source": source,
+        "parties": [],
+        "references": [],
+        "dates": {},
+        "notes": [],
+        "items": [],
+    }
+    item: dict[str, Any] | None = None
+    quantity: dict[str, Any] | None = None
+    party: dict[str, Any] | None = None
+    for segment in segments:
+        f = segment.fields
+        tag = f[0]
+        if party is not None:
+            if tag in PARTY_LOOP_TAGS:
+                add_to_party(party, tag, f)
+                continue
+            party = None
+        target = item if item is not None else record
+        if tag == "LIN":
+            item = {
+                "line_number": text_or_none(element(f, 1)),
+                "item_ids": {},
+                "prices": [],
+                "quantities": [],
+                "dates": {},
+                "references": [],
+                "parties": [],
+            }
+            add_product_ids(item["item_ids"], f, 2)
+            record["items"].append(item)
+            quantity = None
+        elif tag == "QTY":
+            if item is not None:
+                quantity = _qty(f, component)
+                item["quantities"].append(quantity)
+        elif tag == "DTM":
+            found = read_dtm(f)
+            if found is not None:
+                holder = quantity if quantity is not None else target
+                holder["dates"].setdefault(found[0], found[1])
+        elif tag == "PID":
+            if item is not None and item.get("description") is None:
+                item["description"] = text_or_none(element(f, 5))
+        elif tag == "CTP":
+            if item is not None:
+                item["prices"].append(read_ctp(f, component))
+        elif tag == "UIT":
+            # UIT01 composite unit, UIT02 unit price (R).
+            if item is not None:
+                item["unit"] = text_or_none(element(f, 1).split(component, 1)[0])
+                item["unit_price"] = to_decimal(element(f, 2))
+        elif tag == "REF":
+            ref = read_ref(f)
+            if ref is not None:
+                target["references"].append(ref)
+        elif tag == "N1":
+            party = start_party(f)
+            target["parties"].append(party)
+            quantity = None
+        elif tag == "BIA":
+            # BIA01 purpose, 02 report type (755), 03 reference id, 04 date, 05 time.
+            record["purpose_code"] = text_or_none(element(f, 1))
+            record["report_type"] = text_or_none(element(f, 2))
+            record["report_id"] = text_or_none(element(f, 3))
+            record["report_date"] = iso_datetime(element(f, 4), element(f, 5))
+        elif tag == "CUR":
+            record["currency"] = text_or_none(element(f, 2))
+        elif tag == "CTT":
+            item = None
+            quantity = None
+            record["line_count"] = to_int(element(f, 1))
+        elif tag == "NTE":
+            note = text_or_none(element(f, 2))
+            if note:
+                record["notes"].append(note)
+    return InventoryReport.model_validate(record)

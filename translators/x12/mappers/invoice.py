@@ -1,0 +1,88 @@
+"""Mapper for the 810 invoice.
+
+Responsible for BIG, IT1, TDS, CAD and CTT; shared segments go through ``LineDocument``.
+TDS01-TDS04 are N2 (implied two decimals: "12345" is 123.45); IT102 and IT104 are R.
+It must not raise on valid-but-odd input: unreadable fields become ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from translators.records import Invoice, Source
+from translators.x12.mappers.document import LineDocument, component_separator, new_line
+from translators.x12.mappers.elements import (
+    element,
+    implied_decimal,
+    iso_date,
+    text_or_none,
+    to_decimal,
+    to_int,
+)
+from translators.x12.mappers.products import add_product_ids
+from translators.x12.segment import Segment
+
+__all__ = ["map_invoice"]
+
+
+def _big(record: dict[str, Any], f: list[str]) -> None:
+    # BIG01 invoice date, 02 invoice number, 03 PO date, 04 PO number, 05 release,
+    # 07 transaction type code (640), 08 purpose code (353).
+    record["invoice_date"] = iso_date(element(f, 1))
+    record["invoice_number"] = text_or_none(element(f, 2))
+    record["po_date"] = iso_date(element(f, 3))
+    record["po_number"] = text_or_none(element(f, 4))
+    record["release_number"] = text_or_none(element(f, 5))
+    record["invoice_type"] = text_or_none(element(f, 7))
+    record["purpose_code"] = text_or_none(element(f, 8))
+
+
+def _it1(f: list[str]) -> dict[str, Any]:
+    # IT101 line, 02 quantity invoiced (R), 03 unit, 04 unit price (R), 05 basis, 06.. IDs.
+    line = new_line(element(f, 1), to_decimal(element(f, 2)), element(f, 3))
+    line["unit_price"] = to_decimal(element(f, 4))
+    line["price_basis"] = text_or_none(element(f, 5))
+    add_product_ids(line["item_ids"], f, 6)
+    return line
+
+
+def _cad(f: list[str]) -> dict[str, Any]:
+    # CAD01 transportation method, 04 SCAC, 05 routing, 07/08 reference qualifier/number.
+    reference = element(f, 8)
+    return {
+        "mode": text_or_none(element(f, 1)),
+        "scac": text_or_none(element(f, 4)),
+        "routing": text_or_none(element(f, 5)),
+        "tracking_number": text_or_none(reference) if element(f, 7) == "CN" else None,
+    }
+
+
+def map_invoice(segments: Sequence[Segment], source: Source) -> Invoice:
+    """Map an 810 transaction set (ST..SE) to an ``Invoice``."""
+    doc = LineDocument(source, component_separator(segments))
+    record = doc.record
+    totals = record["totals"]
+    for segment in segments:
+        f = segment.fields
+        tag = f[0]
+        if tag == "IT1":
+            doc.start_line(_it1(f))
+        elif tag == "BIG":
+            _big(record, f)
+        elif tag == "TDS":
+            doc.end_lines()
+            totals["amount"] = implied_decimal(element(f, 1))
+            totals["amount_subject_to_discount"] = implied_decimal(element(f, 2))
+            totals["discounted_amount"] = implied_decimal(element(f, 3))
+            totals["terms_discount"] = implied_decimal(element(f, 4))
+        elif tag == "CTT":
+            doc.end_lines()
+            totals["line_count"] = to_int(element(f, 1))
+            totals["quantity_total"] = to_decimal(element(f, 2))
+        elif tag == "CAD":
+            if record.get("carrier") is None:
+                record["carrier"] = _cad(f)
+        elif tag != "ST" and tag != "SE" and tag != "ISS":
+            doc.feed(tag, f)
+    return Invoice.model_validate(record)
