@@ -129,9 +129,9 @@ def _assemble(record: dict[str, Any], nodes: list[_Node]) -> None:
             order = _nearest(node, "O")
             if order is not None:
                 data["po_number"] = order.data.get("po_number")
-            tare = {"sscc": data.get("sscc"), "marks": data["marks"]}
-            tare["po_number"] = data.get("po_number")
-            record["tares"].append(tare)
+            tare_record = {"sscc": data.get("sscc"), "marks": data["marks"]}
+            tare_record["po_number"] = data.get("po_number")
+            record["tares"].append(tare_record)
         elif level == "P":
             tare = _nearest(node, "T")
             if tare is not None:
