@@ -1,0 +1,1 @@
+"""edigate schemas: X12 maps, EDIFACT message definitions, code lists, record schemas."""
