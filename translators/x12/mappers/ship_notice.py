@@ -37,6 +37,7 @@ __all__ = ["map_ship_notice"]
 # HL03 (735 Hierarchical Level Code) ranks: a lower rank is higher in the tree.
 _RANK = {"S": 0, "O": 1, "T": 2, "P": 3, "I": 4}
 _MAX_DEPTH = 64
+_WITH_PACKAGING = frozenset({"S", "O", "T", "P"})
 
 
 class _Node:
@@ -209,7 +210,7 @@ def map_ship_notice(segments: Sequence[Segment], source: Source) -> ShipNotice:
                     if qualifier == "GM" and data.get("sscc") is None:
                         data["sscc"] = value
         elif tag == "TD1":
-            if "packaging" not in data:
+            if (node is None or node.level in _WITH_PACKAGING) and "packaging" not in data:
                 _td1(data, f)
         elif tag == "PID":
             if node is not None and node.level == "I" and data.get("description") is None:
@@ -255,7 +256,7 @@ def map_ship_notice(segments: Sequence[Segment], source: Source) -> ShipNotice:
             if created is not None:
                 record["dates"].setdefault("transaction_creation", created)
                 record.setdefault("ship_date", iso_date(element(f, 3)))
-                record.setdefault("ship_time", iso_time(element(f, 4)) if element(f, 4) else None)
+                record.setdefault("ship_time", iso_time(element(f, 4)))
         elif tag == "CTT":
             record["line_count"] = to_int(element(f, 1))
         elif tag == "NTE":
