@@ -13,7 +13,7 @@ It must not check envelopes or schemas: that is ``envelope`` and ``validator``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import BinaryIO
 
 from translators.errors import EDISyntaxError
@@ -206,7 +206,9 @@ class X12Reader:
             return cand, i + n
         return buf[i : i + 1], i + 1
 
-    def _segments(self, pos: int, delims: Delimiters, term: bytes) -> Iterator[Segment]:
+    def _segments(
+        self, pos: int, delims: Delimiters, term: bytes
+    ) -> Generator[Segment, None, int]:
         """Yield the ISA and the following segments up to and including IEA."""
         yield self._pending_isa
         sep_b = delims.element.encode("latin-1")
