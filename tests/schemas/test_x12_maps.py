@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def _validate(path: Path) -> tuple[bool, list[str]]:
     logger.addHandler(handler)
     try:
         ok = x12n_document.x12n_document(
-            params.params(), str(path), io.StringIO(), None, None, map_path=str(MAP_DIR)
+            params.params(), str(path), None, None, None, map_path=str(MAP_DIR)
         )
     finally:
         logger.removeHandler(handler)

@@ -1,0 +1,53 @@
+"""856 Ship Notice/Manifest (X12.3 / X12.22), 004010 and 005010."""
+
+SET_ID = "856"
+NAME = "Ship Notice/Manifest"
+FUNCTIONAL_IDS = ("SH",)
+VERSIONS = ("004010", "005010")
+
+STRUCTURE = """
+HEADER
+020 BSN M 1
+040 DTM O 10
+DETAIL
+LOOP HL M 200000 Hierarchical Level
+010 HL M 1
+020 LIN O 1
+030 SN1 O 1
+040 SLN O 1000
+050 PRF O 1
+060 PO4 O 1
+070 PID O 200
+080 MEA O 40
+085 PWK O 25
+090 PKG O 25
+110 TD1 O 20
+120 TD5 O 12
+130 TD3 O 12
+140 TD4 O 5
+150 REF O >1
+160 PER O 3
+190 MAN O >1
+200 DTM O 10
+210 FOB O 1
+LOOP N1 O 200 Name
+220 N1 M 1
+230 N2 O 2
+240 N3 O 2
+250 N4 O 1
+260 REF O 12
+270 PER O 3
+280 FOB O 1
+END
+290 CUR O 1
+LOOP SAC O >1 Service, Promotion, Allowance, or Charge Information
+300 SAC M 1
+305 CUR O 1
+END
+END
+FOOTER
+010 CTT O 1
+"""
+
+CODES: dict[str, str] = {}
+USAGE: dict[str, str] = {}
