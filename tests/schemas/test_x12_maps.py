@@ -89,3 +89,19 @@ def test_map_file_prefers_exact_then_nearest_version() -> None:
     assert map_file("999", "006020") == MAP_DIR / "999.5010.xml"
     assert map_file("123", "004010") is None
     assert {"997", "999"} <= SUPPORTED_SETS
+
+
+def test_map_index_routes_retail_groups_to_nearest_version() -> None:
+    """maps.xml sends (ISA12, GS08, GS01) to the nearest version's map, FA/005010 to FA.5010."""
+    from pyx12.map_index import map_index
+
+    index = map_index(str(MAP_DIR))
+    assert index.get_filename("00401", "004010VICS", "PO") == "850.4010.xml"
+    assert index.get_filename("00401", "004010", "OW") == "850.4010.xml"
+    assert index.get_filename("00501", "005010", "SH") == "856.5010.xml"
+    assert index.get_filename("00401", "006020", "IN") == "810.5010.xml"
+    assert index.get_filename("00501", "005010", "FA") == "FA.5010.xml"
+    assert index.get_filename("00401", "004010", "FA") == "997.4010.xml"
+    for set_id in ("850", "810", "856", "855", "860", "846"):
+        assert map_file(set_id, "004010") == MAP_DIR / f"{set_id}.4010.xml"
+        assert map_file(set_id, "005010VICS") == MAP_DIR / f"{set_id}.5010.xml"
