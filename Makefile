@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest bench clean
+.PHONY: test lint typecheck pytest bench clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## demo: translate, validate and acknowledge the sample documents with the CLI
+demo: $(STAMP)
+	@for f in tests/data/x12/mapping/*.edi; do \
+	  echo "== $$f"; \
+	  $(VENV)/bin/edigate validate "$$f" | tail -n 1; \
+	done
+	@echo "== records of tests/data/x12/mapping/850-004010.edi"
+	@$(VENV)/bin/edigate translate tests/data/x12/mapping/850-004010.edi | head -n 60
+	@echo "== acknowledgment"
+	@$(VENV)/bin/edigate ack tests/data/x12/mapping/850-004010.edi

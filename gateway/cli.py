@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from translators import (
@@ -40,7 +39,7 @@ def _open(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
     try:
-        return open(path, "rb")  # noqa: SIM115 - closed by the caller's context
+        return open(path, "rb")
     except OSError as exc:
         raise _CLIError(f"cannot read {path}: {exc.strerror}") from exc
 
@@ -73,31 +72,48 @@ def _translate(path: str) -> dict[str, object]:
             record = outcome.record.model_dump(mode="json") if outcome.record else None
             if record is not None:
                 records.append(record)
-            pending.append({
-                "set_id": tx.set_id, "control_number": tx.control_number,
-                "status": outcome.status, "schema": outcome.schema,
-                "segments": len(tx.segments), "offset": tx.offset,
-                "issues": _issues(outcome.issues), "record_index": len(records) - 1
-                if record is not None else None,
-            })
+            pending.append(
+                {
+                    "set_id": tx.set_id,
+                    "control_number": tx.control_number,
+                    "status": outcome.status,
+                    "schema": outcome.schema,
+                    "segments": len(tx.segments),
+                    "offset": tx.offset,
+                    "issues": _issues(outcome.issues),
+                    "record_index": len(records) - 1 if record is not None else None,
+                }
+            )
         elif isinstance(outcome, GroupOutcome):
             gs = outcome.header
-            groups.append({
-                "functional_id": gs.functional_id, "control_number": gs.control_number,
-                "version": gs.version, "sender": gs.sender, "receiver": gs.receiver,
-                "status": outcome.status, "issues": _issues(outcome.issues),
-                "transactions": pending,
-            })
+            groups.append(
+                {
+                    "functional_id": gs.functional_id,
+                    "control_number": gs.control_number,
+                    "version": gs.version,
+                    "sender": gs.sender,
+                    "receiver": gs.receiver,
+                    "status": outcome.status,
+                    "issues": _issues(outcome.issues),
+                    "transactions": pending,
+                }
+            )
             pending = []
         else:
             isa = outcome.header
-            interchanges.append({
-                "control_number": isa.control_number, "version": isa.version,
-                "sender": {"qualifier": isa.sender_qualifier, "id": isa.sender_id},
-                "receiver": {"qualifier": isa.receiver_qualifier, "id": isa.receiver_id},
-                "test": isa.test, "ack_requested": isa.ack_requested, "offset": isa.offset,
-                "issues": _issues(outcome.issues), "groups": groups,
-            })
+            interchanges.append(
+                {
+                    "control_number": isa.control_number,
+                    "version": isa.version,
+                    "sender": {"qualifier": isa.sender_qualifier, "id": isa.sender_id},
+                    "receiver": {"qualifier": isa.receiver_qualifier, "id": isa.receiver_id},
+                    "test": isa.test,
+                    "ack_requested": isa.ack_requested,
+                    "offset": isa.offset,
+                    "issues": _issues(outcome.issues),
+                    "groups": groups,
+                }
+            )
             groups = []
     return {"interchanges": interchanges, "records": records}
 
@@ -122,8 +138,10 @@ def _validate(path: str) -> int:
                 errors += 1
             else:
                 warnings += 1
-            out.write(f"{where}: {issue.severity} {issue.level} {issue.code}: "
-                      f"{issue.location}: {issue.message}\n")
+            out.write(
+                f"{where}: {issue.severity} {issue.level} {issue.code}: "
+                f"{issue.location}: {issue.message}\n"
+            )
     out.write(f"{path}: {errors} error(s), {warnings} warning(s)\n")
     return EXIT_INVALID if errors else EXIT_OK
 
@@ -146,7 +164,9 @@ def _ack(path: str, kind: str, ta1: str, control_number: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edigate", description="EDI translator and gateway")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("translate", help="print the canonical records and validation results as JSON")
+    p = sub.add_parser(
+        "translate", help="print the canonical records and validation results as JSON"
+    )
     p.add_argument("file", help="EDI file, or - for standard input")
     p = sub.add_parser("validate", help="print located errors; exit 1 when there are any")
     p.add_argument("file")

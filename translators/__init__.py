@@ -41,7 +41,22 @@ _EXPORTS = {
     "translate_x12": "translators.x12.pipeline",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AckOptions",
+    "Delimiters",
+    "EDISyntaxError",
+    "GroupOutcome",
+    "InterchangeOutcome",
+    "Issue",
+    "Record",
+    "Segment",
+    "Source",
+    "TransactionOutcome",
+    "TranslatorError",
+    "X12Reader",
+    "build_acknowledgment",
+    "translate_x12",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Issue", "IssueLevel", "Severity", "TranslatorError", "EDISyntaxError"]
+__all__ = ["EDISyntaxError", "Issue", "IssueLevel", "Severity", "TranslatorError"]
 
 IssueLevel = Literal["interchange", "group", "transaction", "segment", "element"]
 Severity = Literal["error", "warning"]

@@ -70,13 +70,22 @@ def ack_kind_for(version: str, preference: Literal["auto", "997", "999"] = "auto
     """997 or 999 for a group of GS08 ``version``."""
     if preference != "auto":
         return preference
-    return "999" if version[:6] >= "005010" else "997"
+    return "999" if _is_5010(version) else "997"
+
+
+def _is_5010(version: str) -> bool:
+    """True for GS08 versions 005010 and later (a GS08 that is no version counts as older)."""
+    return version[:6].isdigit() and version[:6] >= "005010"
 
 
 def _clean(value: str, delimiters: Delimiters, limit: int) -> str:
     """A copy of bad data that can be written: delimiters and control characters dropped."""
-    bad = {delimiters.element, delimiters.component, delimiters.repetition or "",
-           *delimiters.segment}
+    bad = {
+        delimiters.element,
+        delimiters.component,
+        delimiters.repetition or "",
+        *delimiters.segment,
+    }
     text = "".join(c for c in value if c not in bad and c.isprintable())
     return text[:limit].strip()
 
@@ -89,7 +98,9 @@ def _codes(issues: Iterable[Issue], level: str) -> list[str]:
     return seen[:_MAX_CODES]
 
 
-def _segment_notes(tx: TransactionSummary, kind: AckKind, d: Delimiters) -> list[list[ElementValue]]:
+def _segment_notes(
+    tx: TransactionSummary, kind: AckKind, d: Delimiters
+) -> list[list[ElementValue]]:
     """AK3/AK4 (997) or IK3/IK4 (999) segments for the errors of one transaction."""
     by_position: dict[int, list[Issue]] = {}
     for issue in tx.issues:
@@ -105,7 +116,9 @@ def _segment_notes(tx: TransactionSummary, kind: AckKind, d: Delimiters) -> list
         seg_issue = next((i for i in issues if i.level == "segment"), None)
         first = seg_issue or issues[0]
         tag = (first.segment_tag or "ST")[:3]
-        loop_id = _clean(first.loop_id or "", d, 4) if first.loop_id not in (None, "ST_LOOP") else ""
+        loop_id = (
+            _clean(first.loop_id or "", d, 4) if first.loop_id not in (None, "ST_LOOP") else ""
+        )
         code = seg_issue.code if seg_issue else _SEGMENT_HAS_ELEMENT_ERRORS
         out.append([seg_tag, tag, str(max(position, 1)), loop_id, code])
         notes = [i for i in issues if i.level == "element" and i.element_position]
@@ -125,12 +138,14 @@ def _segment_notes(tx: TransactionSummary, kind: AckKind, d: Delimiters) -> list
     return out
 
 
-def functional_ack_segments(group: GroupOutcome, kind: AckKind,
-                            delimiters: Delimiters = Delimiters()) -> list[list[ElementValue]]:
+def functional_ack_segments(
+    group: GroupOutcome, kind: AckKind, delimiters: Delimiters | None = None
+) -> list[list[ElementValue]]:
     """The body (between ST and SE) of the 997 or 999 acknowledging ``group``."""
+    delimiters = delimiters or Delimiters()
     gs = group.header
     ak1: list[ElementValue] = ["AK1", gs.functional_id, gs.control_number]
-    if kind == "999" or gs.version[:6] >= "005010":
+    if kind == "999" or _is_5010(gs.version):
         ak1.append(gs.version)
     body: list[list[ElementValue]] = [ak1]
     for tx in group.transactions:
@@ -146,10 +161,16 @@ def functional_ack_segments(group: GroupOutcome, kind: AckKind,
     included = group.end.trailer[1] if group.end.trailer is not None else ""
     if not included.isdigit():
         included = str(len(group.transactions))
-    body.append([
-        "AK9", group.status, str(int(included)), str(len(group.transactions)),
-        str(group.accepted_count), *_codes(group.issues, "group"),
-    ])
+    body.append(
+        [
+            "AK9",
+            group.status,
+            str(int(included)),
+            str(len(group.transactions)),
+            str(group.accepted_count),
+            *_codes(group.issues, "group"),
+        ]
+    )
     return body
 
 
@@ -173,7 +194,9 @@ def ta1_segment(outcome: InterchangeOutcome) -> list[ElementValue]:
     return ["TA1", control.zfill(9)[-9:], date, time, status, note]
 
 
-def build_acknowledgment(outcome: InterchangeOutcome, options: AckOptions = AckOptions()) -> bytes | None:
+def build_acknowledgment(
+    outcome: InterchangeOutcome, options: AckOptions = AckOptions()
+) -> bytes | None:
     """The acknowledgment interchange for ``outcome``, or ``None`` when nothing is owed.
 
     It holds a TA1 (per ``options.ta1``) and one FA group per acknowledgment kind and
@@ -182,14 +205,18 @@ def build_acknowledgment(outcome: InterchangeOutcome, options: AckOptions = AckO
     isa = outcome.header
     now = (options.now or datetime.now(UTC)).astimezone(UTC)
     want_ta1 = options.ta1 == "always" or (
-        options.ta1 == "auto" and (isa.ack_requested or bool(outcome.errors)))
+        options.ta1 == "auto" and (isa.ack_requested or bool(outcome.errors))
+    )
     groups_by_kind: dict[tuple[AckKind, str], list[GroupOutcome]] = {}
     for group in outcome.groups:
         if group.header.functional_id == "FA":
             continue
         kind = ack_kind_for(group.header.version, options.kind)
-        version = _999_VERSION if kind == "999" else (
-            "005010" if group.header.version[:6] >= "005010" else "004010")
+        version = (
+            _999_VERSION
+            if kind == "999"
+            else ("005010" if _is_5010(group.header.version) else "004010")
+        )
         groups_by_kind.setdefault((kind, version), []).append(group)
     if not want_ta1 and not groups_by_kind:
         return None
@@ -197,27 +224,41 @@ def build_acknowledgment(outcome: InterchangeOutcome, options: AckOptions = AckO
     sender_q, sender_id = options.sender or (isa.receiver_qualifier, isa.receiver_id)
     uses_5010 = any(v.startswith("005") for (_, v) in groups_by_kind) or isa.version >= "00501"
     header = InterchangeSpec(
-        sender_id=sender_id, receiver_id=isa.sender_id,
-        sender_qualifier=sender_q or "ZZ", receiver_qualifier=isa.sender_qualifier or "ZZ",
-        date=now.strftime("%y%m%d"), time=now.strftime("%H%M"),
+        sender_id=sender_id,
+        receiver_id=isa.sender_id,
+        sender_qualifier=sender_q or "ZZ",
+        receiver_qualifier=isa.sender_qualifier or "ZZ",
+        date=now.strftime("%y%m%d"),
+        time=now.strftime("%H%M"),
         control_number=options.control_number,
-        version="00501" if uses_5010 else "00401", usage="T" if isa.test else "P",
+        version="00501" if uses_5010 else "00401",
+        usage="T" if isa.test else "P",
     )
     specs: list[GroupSpec] = []
     gcn = options.group_control
     for (kind, version), groups in groups_by_kind.items():
         transactions = [
-            TransactionSpec(kind, f"{n:04d}", functional_ack_segments(g, kind, d),
-                            _999_VERSION if kind == "999" else None)
+            TransactionSpec(
+                kind,
+                f"{n:04d}",
+                functional_ack_segments(g, kind, d),
+                _999_VERSION if kind == "999" else None,
+            )
             for n, g in enumerate(groups, start=1)
         ]
         first = groups[0].header
-        specs.append(GroupSpec(
-            functional_id="FA", sender_code=first.receiver or sender_id,
-            receiver_code=first.sender or isa.sender_id, date=now.strftime("%Y%m%d"),
-            time=now.strftime("%H%M"), control_number=str(gcn), version=version,
-            transactions=transactions,
-        ))
+        specs.append(
+            GroupSpec(
+                functional_id="FA",
+                sender_code=first.receiver or sender_id,
+                receiver_code=first.sender or isa.sender_id,
+                date=now.strftime("%Y%m%d"),
+                time=now.strftime("%H%M"),
+                control_number=str(gcn),
+                version=version,
+                transactions=transactions,
+            )
+        )
         gcn += 1
     preamble = [ta1_segment(outcome)] if want_ta1 else []
     return write_interchange(header, specs, d, interchange_segments=preamble, line_break=True)

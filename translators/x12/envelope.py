@@ -19,6 +19,7 @@ from translators.x12.segment import Delimiters, Segment
 
 __all__ = [
     "FUNCTIONAL_IDS",
+    "Event",
     "GroupEnd",
     "GroupHeader",
     "InterchangeEnd",
@@ -26,30 +27,120 @@ __all__ = [
     "InterchangeSegment",
     "TransactionSet",
     "walk",
-    "Event",
 ]
 
 # GS01 functional identifier code (479) expected for each ST01 (143). Sets not listed
 # here are not checked against GS01.
 FUNCTIONAL_IDS: dict[str, str] = {
-    "810": "IN", "820": "RA", "824": "AG", "830": "PS", "832": "SC", "846": "IB",
-    "850": "PO", "852": "PD", "855": "PR", "856": "SH", "860": "PC", "861": "RC",
-    "864": "TX", "865": "CA", "875": "OG", "880": "GP", "940": "OW", "943": "AR",
-    "944": "RE", "945": "SW", "947": "AW", "997": "FA", "999": "FA", "204": "SM",
-    "210": "IM", "214": "QM", "990": "GF", "270": "HS", "271": "HB", "276": "HR",
-    "277": "HN", "834": "BE", "835": "HP", "837": "HC", "180": "AN", "753": "GF",
-    "754": "GF", "812": "CD", "816": "OR", "842": "NC", "869": "RS", "870": "RS",
+    "810": "IN",
+    "820": "RA",
+    "824": "AG",
+    "830": "PS",
+    "832": "SC",
+    "846": "IB",
+    "850": "PO",
+    "852": "PD",
+    "855": "PR",
+    "856": "SH",
+    "860": "PC",
+    "861": "RC",
+    "864": "TX",
+    "865": "CA",
+    "875": "OG",
+    "880": "GP",
+    "940": "OW",
+    "943": "AR",
+    "944": "RE",
+    "945": "SW",
+    "947": "AW",
+    "997": "FA",
+    "999": "FA",
+    "204": "SM",
+    "210": "IM",
+    "214": "QM",
+    "990": "GF",
+    "270": "HS",
+    "271": "HB",
+    "276": "HR",
+    "277": "HN",
+    "834": "BE",
+    "835": "HP",
+    "837": "HC",
+    "180": "AN",
+    "753": "GF",
+    "754": "GF",
+    "812": "CD",
+    "816": "OR",
+    "842": "NC",
+    "869": "RS",
+    "870": "RS",
 }
 
 # X12.5 ISA element widths, ISA01..ISA16.
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 # TA1 note code (I18) for a bad value in each ISA element.
-_ISA_CODES = ("010", "011", "012", "013", "005", "006", "007", "008", "014", "015",
-              "016", "017", "018", "019", "020", "027")
+_ISA_CODES = (
+    "010",
+    "011",
+    "012",
+    "013",
+    "005",
+    "006",
+    "007",
+    "008",
+    "014",
+    "015",
+    "016",
+    "017",
+    "018",
+    "019",
+    "020",
+    "027",
+)
 _ISA_QUALIFIERS = frozenset(
-    ["01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16",
-     "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30",
-     "31", "32", "33", "34", "35", "36", "37", "38", "AM", "NR", "SA", "SN", "ZZ"]
+    [
+        "01",
+        "02",
+        "03",
+        "04",
+        "07",
+        "08",
+        "09",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
+        "21",
+        "22",
+        "23",
+        "24",
+        "25",
+        "26",
+        "27",
+        "28",
+        "29",
+        "30",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "38",
+        "AM",
+        "NR",
+        "SA",
+        "SN",
+        "ZZ",
+    ]
 )
 
 
@@ -145,15 +236,33 @@ class InterchangeEnd:
     trailer: Segment | None
 
 
-Event = InterchangeHeader | GroupHeader | TransactionSet | GroupEnd | InterchangeSegment | InterchangeEnd
+Event = (
+    InterchangeHeader
+    | GroupHeader
+    | TransactionSet
+    | GroupEnd
+    | InterchangeSegment
+    | InterchangeEnd
+)
 
 
-def _isa_issue(code: str, message: str, seg: Segment, position: int | None = None,
-               severity: str = "error", value: str | None = None) -> Issue:
+def _isa_issue(
+    code: str,
+    message: str,
+    seg: Segment,
+    position: int | None = None,
+    severity: str = "error",
+    value: str | None = None,
+) -> Issue:
     return Issue(
-        level="interchange", code=code, message=message,
+        level="interchange",
+        code=code,
+        message=message,
         severity="warning" if severity == "warning" else "error",
-        offset=seg.offset, segment_tag=seg.tag, element_position=position, bad_value=value,
+        offset=seg.offset,
+        segment_tag=seg.tag,
+        element_position=position,
+        bad_value=value,
     )
 
 
@@ -180,9 +289,16 @@ def _check_isa(seg: Segment) -> list[Issue]:
     for i, width in enumerate(_ISA_WIDTHS, start=1):
         value = seg[i]
         if i <= len(seg) and len(value) != width and i not in (11, 16):
-            issues.append(_isa_issue(
-                _ISA_CODES[i - 1], f"ISA{i:02d} is {len(value)} characters wide, expected {width}",
-                seg, i, "warning", value))
+            issues.append(
+                _isa_issue(
+                    _ISA_CODES[i - 1],
+                    f"ISA{i:02d} is {len(value)} characters wide, expected {width}",
+                    seg,
+                    i,
+                    "warning",
+                    value,
+                )
+            )
     checks: list[tuple[int, bool, str]] = [
         (1, seg[1] in ("00", "01", "02", "03", "04", "05", "06"), "authorization qualifier"),
         (3, seg[3] in ("00", "01"), "security qualifier"),
@@ -199,36 +315,79 @@ def _check_isa(seg: Segment) -> list[Issue]:
     ]
     for pos, ok, what in checks:
         if not ok:
-            issues.append(_isa_issue(_ISA_CODES[pos - 1], f"ISA{pos:02d}: invalid {what}: {seg[pos]!r}",
-                                     seg, pos, value=seg[pos]))
+            issues.append(
+                _isa_issue(
+                    _ISA_CODES[pos - 1],
+                    f"ISA{pos:02d}: invalid {what}: {seg[pos]!r}",
+                    seg,
+                    pos,
+                    value=seg[pos],
+                )
+            )
     version = seg[12]
     if version.isdigit() and version < "00402" and seg[11] != "U":
-        issues.append(_isa_issue("016", f"ISA11 must be 'U' before version 00402, got {seg[11]!r}",
-                                 seg, 11, "warning", seg[11]))
+        issues.append(
+            _isa_issue(
+                "016",
+                f"ISA11 must be 'U' before version 00402, got {seg[11]!r}",
+                seg,
+                11,
+                "warning",
+                seg[11],
+            )
+        )
     if version >= "00402" and seg.delimiters.repetition is None:
-        issues.append(_isa_issue("016", f"ISA11 {seg[11]!r} is not a usable repetition separator; "
-                                 "repetitions are not split in this interchange",
-                                 seg, 11, "warning", seg[11]))
+        issues.append(
+            _isa_issue(
+                "016",
+                f"ISA11 {seg[11]!r} is not a usable repetition separator; "
+                "repetitions are not split in this interchange",
+                seg,
+                11,
+                "warning",
+                seg[11],
+            )
+        )
     return issues
 
 
 def _interchange(seg: Segment) -> InterchangeHeader:
     return InterchangeHeader(
-        segment=seg, delimiters=seg.delimiters,
-        authorization_qualifier=seg[1], authorization=seg[2], security_qualifier=seg[3],
-        security=seg[4], sender_qualifier=seg[5].strip(), sender_id=seg[6].strip(),
-        receiver_qualifier=seg[7].strip(), receiver_id=seg[8].strip(), date=seg[9],
-        time=seg[10], standards_id=seg[11], version=seg[12],
-        control_number=seg[13].strip(), ack_requested=seg[14] == "1", usage=seg[15],
-        offset=seg.offset, issues=_check_isa(seg),
+        segment=seg,
+        delimiters=seg.delimiters,
+        authorization_qualifier=seg[1],
+        authorization=seg[2],
+        security_qualifier=seg[3],
+        security=seg[4],
+        sender_qualifier=seg[5].strip(),
+        sender_id=seg[6].strip(),
+        receiver_qualifier=seg[7].strip(),
+        receiver_id=seg[8].strip(),
+        date=seg[9],
+        time=seg[10],
+        standards_id=seg[11],
+        version=seg[12],
+        control_number=seg[13].strip(),
+        ack_requested=seg[14] == "1",
+        usage=seg[15],
+        offset=seg.offset,
+        issues=_check_isa(seg),
     )
 
 
 def _group(seg: Segment, isa: InterchangeHeader) -> GroupHeader:
     return GroupHeader(
-        segment=seg, functional_id=seg[1], sender=seg[2].strip(), receiver=seg[3].strip(),
-        date=seg[4], time=seg[5], control_number=seg[6].strip(), agency=seg[7],
-        version=seg[8].strip(), offset=seg.offset, interchange=isa,
+        segment=seg,
+        functional_id=seg[1],
+        sender=seg[2].strip(),
+        receiver=seg[3].strip(),
+        date=seg[4],
+        time=seg[5],
+        control_number=seg[6].strip(),
+        agency=seg[7],
+        version=seg[8].strip(),
+        offset=seg.offset,
+        interchange=isa,
     )
 
 
@@ -239,61 +398,128 @@ def _same_number(trailer: str, header: str) -> str:
     return "warning" if a.isdigit() and b.isdigit() and int(a) == int(b) else "error"
 
 
-def _group_issue(code: str, message: str, seg: Segment | None, position: int | None = None,
-                 value: str | None = None, severity: str = "error") -> Issue:
-    return Issue(level="group", code=code, message=message,
-                 severity="warning" if severity == "warning" else "error",
-                 offset=seg.offset if seg else None, segment_tag=seg.tag if seg else None,
-                 element_position=position, bad_value=value)
+def _group_issue(
+    code: str,
+    message: str,
+    seg: Segment | None,
+    position: int | None = None,
+    value: str | None = None,
+    severity: str = "error",
+) -> Issue:
+    return Issue(
+        level="group",
+        code=code,
+        message=message,
+        severity="warning" if severity == "warning" else "error",
+        offset=seg.offset if seg else None,
+        segment_tag=seg.tag if seg else None,
+        element_position=position,
+        bad_value=value,
+    )
 
 
-def _tx_issue(code: str, message: str, seg: Segment, position: int | None = None,
-              value: str | None = None, segment_position: int | None = None,
-              severity: str = "error") -> Issue:
-    return Issue(level="transaction", code=code, message=message, offset=seg.offset,
-                 severity="warning" if severity == "warning" else "error",
-                 segment_tag=seg.tag, element_position=position, bad_value=value,
-                 segment_position=segment_position)
+def _tx_issue(
+    code: str,
+    message: str,
+    seg: Segment,
+    position: int | None = None,
+    value: str | None = None,
+    segment_position: int | None = None,
+    severity: str = "error",
+) -> Issue:
+    return Issue(
+        level="transaction",
+        code=code,
+        message=message,
+        offset=seg.offset,
+        severity="warning" if severity == "warning" else "error",
+        segment_tag=seg.tag,
+        element_position=position,
+        bad_value=value,
+        segment_position=segment_position,
+    )
 
 
-def _finish_transaction(st: Segment, body: list[Segment], group: GroupHeader,
-                        se: Segment | None, seen: set[str]) -> TransactionSet:
+def _finish_transaction(
+    st: Segment, body: list[Segment], group: GroupHeader, se: Segment | None, seen: set[str]
+) -> TransactionSet:
     """Check one ST..SE and package it (``body`` includes ST and, when present, SE)."""
     issues: list[Issue] = []
     set_id = st[1]
     control = st[2]
     if not (len(set_id) == 3 and set_id.isalnum()):
-        issues.append(_tx_issue("6", f"ST01 {set_id!r} is not a transaction set identifier",
-                                st, 1, set_id, 1))
+        issues.append(
+            _tx_issue("6", f"ST01 {set_id!r} is not a transaction set identifier", st, 1, set_id, 1)
+        )
     expected_fid = FUNCTIONAL_IDS.get(set_id)
     if expected_fid is not None and group.functional_id != expected_fid:
-        issues.append(_tx_issue(
-            "6", f"ST01 {set_id} belongs in a {expected_fid} group, not GS01 "
-            f"{group.functional_id!r}", st, 1, set_id, 1))
+        issues.append(
+            _tx_issue(
+                "6",
+                f"ST01 {set_id} belongs in a {expected_fid} group, not GS01 "
+                f"{group.functional_id!r}",
+                st,
+                1,
+                set_id,
+                1,
+            )
+        )
     if not (4 <= len(control) <= 9):
-        issues.append(_tx_issue("7", f"ST02 control number {control!r} must be 4-9 characters",
-                                st, 2, control, 1))
+        issues.append(
+            _tx_issue(
+                "7", f"ST02 control number {control!r} must be 4-9 characters", st, 2, control, 1
+            )
+        )
     elif control in seen:
-        issues.append(_tx_issue("23", f"ST02 control number {control} repeats within the group",
-                                st, 2, control, 1))
+        issues.append(
+            _tx_issue(
+                "23", f"ST02 control number {control} repeats within the group", st, 2, control, 1
+            )
+        )
     seen.add(control)
     if se is None:
         last = body[-1]
-        issues.append(_tx_issue("2", f"transaction set {control} has no SE trailer", last,
-                                segment_position=len(body)))
+        issues.append(
+            _tx_issue(
+                "2",
+                f"transaction set {control} has no SE trailer",
+                last,
+                segment_position=len(body),
+            )
+        )
     else:
         count = len(body)
         if se[1].strip() != str(count) and not (se[1].isdigit() and int(se[1]) == count):
-            issues.append(_tx_issue(
-                "4", f"SE01 says {se[1]!r} segments, the transaction set has {count}",
-                se, 1, se[1], count))
+            issues.append(
+                _tx_issue(
+                    "4",
+                    f"SE01 says {se[1]!r} segments, the transaction set has {count}",
+                    se,
+                    1,
+                    se[1],
+                    count,
+                )
+            )
         if se[2] != control:
-            issues.append(_tx_issue(
-                "3", f"SE02 {se[2]!r} does not match ST02 {control!r}", se, 2, se[2], count,
-                _same_number(se[2], control)))
+            issues.append(
+                _tx_issue(
+                    "3",
+                    f"SE02 {se[2]!r} does not match ST02 {control!r}",
+                    se,
+                    2,
+                    se[2],
+                    count,
+                    _same_number(se[2], control),
+                )
+            )
     return TransactionSet(
-        set_id=set_id, control_number=control, implementation_ref=st[3], segments=body,
-        group=group, issues=issues, complete=se is not None,
+        set_id=set_id,
+        control_number=control,
+        implementation_ref=st[3],
+        segments=body,
+        group=group,
+        issues=issues,
+        complete=se is not None,
     )
 
 
@@ -330,17 +556,35 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
             yield from close_transaction(None)
         issues = group.issues
         if ge is None:
-            issues.append(_group_issue("3", f"functional group {group.control_number} has no GE "
-                                       "trailer", at or group.segment))
+            issues.append(
+                _group_issue(
+                    "3",
+                    f"functional group {group.control_number} has no GE trailer",
+                    at or group.segment,
+                )
+            )
         else:
             if not (ge[1].isdigit() and int(ge[1]) == tx_count):
-                issues.append(_group_issue(
-                    "5", f"GE01 says {ge[1]!r} transaction sets, the group has {tx_count}",
-                    ge, 1, ge[1]))
+                issues.append(
+                    _group_issue(
+                        "5",
+                        f"GE01 says {ge[1]!r} transaction sets, the group has {tx_count}",
+                        ge,
+                        1,
+                        ge[1],
+                    )
+                )
             if ge[2].strip() != group.control_number:
-                issues.append(_group_issue(
-                    "4", f"GE02 {ge[2]!r} does not match GS06 {group.control_number!r}", ge, 2,
-                    ge[2], _same_number(ge[2], group.control_number)))
+                issues.append(
+                    _group_issue(
+                        "4",
+                        f"GE02 {ge[2]!r} does not match GS06 {group.control_number!r}",
+                        ge,
+                        2,
+                        ge[2],
+                        _same_number(ge[2], group.control_number),
+                    )
+                )
         group_count += 1
         yield GroupEnd(group=group, transaction_count=tx_count, issues=issues, trailer=ge)
         group = None
@@ -353,17 +597,32 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
         issues: list[Issue] = []
         if iea is None:
             where = at or isa.segment
-            issues.append(_isa_issue("023", f"interchange {isa.control_number} ends without IEA",
-                                     where))
+            issues.append(
+                _isa_issue("023", f"interchange {isa.control_number} ends without IEA", where)
+            )
         else:
             if not (iea[1].isdigit() and int(iea[1]) == group_count):
-                issues.append(_isa_issue(
-                    "021", f"IEA01 says {iea[1]!r} functional groups, the interchange has "
-                    f"{group_count}", iea, 1, value=iea[1]))
+                issues.append(
+                    _isa_issue(
+                        "021",
+                        f"IEA01 says {iea[1]!r} functional groups, the interchange has "
+                        f"{group_count}",
+                        iea,
+                        1,
+                        value=iea[1],
+                    )
+                )
             if iea[2].strip() != isa.control_number:
-                issues.append(_isa_issue(
-                    "001", f"IEA02 {iea[2]!r} does not match ISA13 {isa.control_number!r}", iea, 2,
-                    _same_number(iea[2], isa.control_number), iea[2]))
+                issues.append(
+                    _isa_issue(
+                        "001",
+                        f"IEA02 {iea[2]!r} does not match ISA13 {isa.control_number!r}",
+                        iea,
+                        2,
+                        _same_number(iea[2], isa.control_number),
+                        iea[2],
+                    )
+                )
         yield InterchangeEnd(interchange=isa, group_count=group_count, issues=issues, trailer=iea)
         isa = None
 
@@ -379,9 +638,15 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
                 yield from close_interchange(None, last)
             isa = _interchange(seg)
             if isa.control_number in seen_isa:
-                isa.issues.append(_isa_issue(
-                    "025", f"interchange control number {isa.control_number} repeats in this "
-                    "stream", seg, 13, value=isa.control_number))
+                isa.issues.append(
+                    _isa_issue(
+                        "025",
+                        f"interchange control number {isa.control_number} repeats in this stream",
+                        seg,
+                        13,
+                        value=isa.control_number,
+                    )
+                )
             seen_isa.add(isa.control_number)
             group_count = 0
             seen_gs = set()
@@ -397,13 +662,25 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
             tx_count = 0
             seen_st = set()
             if not (group.control_number.isdigit() and len(group.control_number) <= 9):
-                group.issues.append(_group_issue(
-                    "6", f"GS06 {group.control_number!r} is not a 1-9 digit control number",
-                    seg, 6, group.control_number))
+                group.issues.append(
+                    _group_issue(
+                        "6",
+                        f"GS06 {group.control_number!r} is not a 1-9 digit control number",
+                        seg,
+                        6,
+                        group.control_number,
+                    )
+                )
             if group.control_number in seen_gs:
-                group.issues.append(_group_issue(
-                    "19", f"GS06 {group.control_number} repeats within the interchange", seg, 6,
-                    group.control_number))
+                group.issues.append(
+                    _group_issue(
+                        "19",
+                        f"GS06 {group.control_number} repeats within the interchange",
+                        seg,
+                        6,
+                        group.control_number,
+                    )
+                )
             seen_gs.add(group.control_number)
             yield group
         elif tag == "ST":
@@ -431,12 +708,17 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
             if tag in ("TA1", "ISB", "ISE"):
                 yield InterchangeSegment(segment=seg, interchange=isa)
             else:
-                isa.issues.append(_isa_issue(
-                    "024", f"segment {tag!r} between interchange and group headers", seg))
+                isa.issues.append(
+                    _isa_issue("024", f"segment {tag!r} between interchange and group headers", seg)
+                )
         else:
-            isa.issues.append(_isa_issue(
-                "024", f"segment {tag!r} outside a transaction set in group "
-                f"{group.control_number}", seg))
+            isa.issues.append(
+                _isa_issue(
+                    "024",
+                    f"segment {tag!r} outside a transaction set in group {group.control_number}",
+                    seg,
+                )
+            )
         last = seg
     if isa is not None:
         yield from close_interchange(None, last)

@@ -76,8 +76,11 @@ class TransactionOutcome:
     def summary(self) -> TransactionSummary:
         tx = self.transaction
         return TransactionSummary(
-            set_id=tx.set_id, control_number=tx.control_number,
-            implementation_ref=tx.implementation_ref, status=self.status, issues=self.issues,
+            set_id=tx.set_id,
+            control_number=tx.control_number,
+            implementation_ref=tx.implementation_ref,
+            status=self.status,
+            issues=self.issues,
             segment_count=len(tx.segments),
         )
 
@@ -99,8 +102,9 @@ class GroupOutcome:
         """AK901/IK901 (715): A, E (accepted with errors noted), P (partially), R."""
         group_errors = [i for i in self.end.issues if i.severity == "error"]
         codes = [t.status for t in self.transactions]
-        if any(i.code in ("1", "2") for i in group_errors) or (codes and all(
-                c == "R" for c in codes)):
+        if any(i.code in ("1", "2") for i in group_errors) or (
+            codes and all(c == "R" for c in codes)
+        ):
             return "R"
         if "R" in codes:
             return "P"
@@ -240,11 +244,17 @@ def translate_x12(
                 schema_name = validator.schema.source.name
                 issues.extend(validator.validate(event.segments))
             elif validate:
-                issues.append(Issue(
-                    level="transaction", code="1",
-                    message=f"transaction set {event.set_id} version {event.group.version!r} "
-                    "is not supported", offset=event.offset, segment_tag="ST",
-                    segment_position=1))
+                issues.append(
+                    Issue(
+                        level="transaction",
+                        code="1",
+                        message=f"transaction set {event.set_id} version {event.group.version!r} "
+                        "is not supported",
+                        offset=event.offset,
+                        segment_tag="ST",
+                        segment_position=1,
+                    )
+                )
             record: Record | None = None
             if translate and event.complete:
                 src = source_of(event)

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from translators.errors import EDISyntaxError
 from translators.x12.segment import Delimiters, Segment
 
-__all__ = ["X12Reader", "read_segments", "looks_like_x12"]
+__all__ = ["X12Reader", "looks_like_x12", "read_segments"]
 
 _CHUNK = 1 << 20
 _BOM = b"\xef\xbb\xbf"
@@ -47,7 +47,9 @@ class X12Reader:
     valid, so a consumer never loses the interchanges before the bad bytes.
     """
 
-    def __init__(self, source: bytes | bytearray | memoryview | BinaryIO, chunk_size: int = _CHUNK) -> None:
+    def __init__(
+        self, source: bytes | bytearray | memoryview | BinaryIO, chunk_size: int = _CHUNK
+    ) -> None:
         if isinstance(source, (bytes, bytearray, memoryview)):
             self._buf = bytes(source)
             self._file: BinaryIO | None = None
@@ -160,7 +162,8 @@ class X12Reader:
             rep_char
             # Only layout blanks mean "none" here: str.isspace() would also drop the
             # information separators \x1c-\x1f, which are legal delimiters (X12.5).
-            if len(rep_char) == 1 and not rep_char.isalnum()
+            if len(rep_char) == 1
+            and not rep_char.isalnum()
             and rep_char not in _LEADING.decode("latin-1")
             and rep_char not in (chr(sep), chr(component))
             else None

@@ -180,13 +180,21 @@ def _segment(node: ET.Element, dictionary: dict[str, _DataElement]) -> SegmentDe
         elif child.tag == "composite":
             comps = tuple(_element(c, dictionary, tag) for c in child.findall("element"))
             seq = int(_text(child, "seq", "0") or 0)
-            elements.append(ElementDef(
-                ref=child.get("xid") or f"{tag}{seq:02d}", position=seq,
-                data_element=_text(child, "data_ele"), name=_text(child, "name"),
-                usage=_text(child, "usage", "S") or "S", data_type="composite",
-                min_length=0, max_length=0, codes=None,
-                repeat=_count(_text(child, "repeat", "1")), components=comps,
-            ))
+            elements.append(
+                ElementDef(
+                    ref=child.get("xid") or f"{tag}{seq:02d}",
+                    position=seq,
+                    data_element=_text(child, "data_ele"),
+                    name=_text(child, "name"),
+                    usage=_text(child, "usage", "S") or "S",
+                    data_type="composite",
+                    min_length=0,
+                    max_length=0,
+                    codes=None,
+                    repeat=_count(_text(child, "repeat", "1")),
+                    components=comps,
+                )
+            )
     elements.sort(key=lambda e: e.position)
     rules = tuple(
         r for r in (_parse_rule(s.text or "") for s in node.findall("syntax")) if r is not None
@@ -212,14 +220,16 @@ def _children(node: ET.Element, dictionary: dict[str, _DataElement]) -> list[Seg
             if child.get("type") == "wrapper":
                 out.extend(kids)  # HEADER/DETAIL/FOOTER areas are not loops in X12 terms
             elif kids:
-                out.append(LoopDef(
-                    loop_id=child.get("xid", ""),
-                    name=_text(child, "name"),
-                    usage=_text(child, "usage", "S") or "S",
-                    position=int(_text(child, "pos", "0") or 0),
-                    repeat=_count(_text(child, "repeat", "1")),
-                    children=tuple(kids),
-                ))
+                out.append(
+                    LoopDef(
+                        loop_id=child.get("xid", ""),
+                        name=_text(child, "name"),
+                        usage=_text(child, "usage", "S") or "S",
+                        position=int(_text(child, "pos", "0") or 0),
+                        repeat=_count(_text(child, "repeat", "1")),
+                        children=tuple(kids),
+                    )
+                )
     return out
 
 

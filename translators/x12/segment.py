@@ -37,11 +37,9 @@ class Segment:
     the schema knows whether a separator character inside an element is data or syntax.
     """
 
-    __slots__ = ("fields", "offset", "index", "delimiters")
+    __slots__ = ("delimiters", "fields", "index", "offset")
 
-    def __init__(
-        self, fields: list[str], offset: int, index: int, delimiters: Delimiters
-    ) -> None:
+    def __init__(self, fields: list[str], offset: int, index: int, delimiters: Delimiters) -> None:
         self.fields = fields
         self.offset = offset
         self.index = index

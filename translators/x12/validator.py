@@ -24,7 +24,7 @@ _MAX_BAD_VALUE = 99  # AK404 / IK404 max length
 
 
 class _Frame:
-    __slots__ = ("loop", "index", "counts", "loop_id")
+    __slots__ = ("counts", "index", "loop", "loop_id")
 
     def __init__(self, loop: LoopDef, index: int) -> None:
         self.loop = loop
@@ -126,19 +126,31 @@ class TransactionValidator:
             frame.index = found
             if isinstance(child, SegmentDef):
                 if frame.counts[found] > child.max_use:
-                    issues.append(Issue(
-                        level="segment", code="5",
-                        message=f"{tag} occurs more than {child.max_use} times",
-                        offset=seg.offset, segment_tag=tag, segment_position=position,
-                        loop_id=frame.loop_id))
+                    issues.append(
+                        Issue(
+                            level="segment",
+                            code="5",
+                            message=f"{tag} occurs more than {child.max_use} times",
+                            offset=seg.offset,
+                            segment_tag=tag,
+                            segment_position=position,
+                            loop_id=frame.loop_id,
+                        )
+                    )
                 self._check_segment(child, seg, position, frame.loop_id, issues)
             else:
                 if frame.counts[found] > child.repeat:
-                    issues.append(Issue(
-                        level="segment", code="4",
-                        message=f"loop {child.loop_id} occurs more than {child.repeat} times",
-                        offset=seg.offset, segment_tag=tag, segment_position=position,
-                        loop_id=child.loop_id))
+                    issues.append(
+                        Issue(
+                            level="segment",
+                            code="4",
+                            message=f"loop {child.loop_id} occurs more than {child.repeat} times",
+                            offset=seg.offset,
+                            segment_tag=tag,
+                            segment_position=position,
+                            loop_id=child.loop_id,
+                        )
+                    )
                 while True:
                     new = _Frame(child, 0)
                     new.counts[0] = 1
@@ -163,12 +175,19 @@ class TransactionValidator:
             code, what = "6", f"is not defined in transaction set {self.schema.set_id}"
         else:
             code, what = "1", "is not a recognised segment ID"
-        return Issue(level="segment", code=code, message=f"segment {tag!r} {what}",
-                     offset=seg.offset, segment_tag=tag[:3], segment_position=position,
-                     loop_id=loop_id)
+        return Issue(
+            level="segment",
+            code=code,
+            message=f"segment {tag!r} {what}",
+            offset=seg.offset,
+            segment_tag=tag[:3],
+            segment_position=position,
+            loop_id=loop_id,
+        )
 
-    def _missing(self, frame: _Frame, k: int, seg: Segment, position: int,
-                 issues: list[Issue]) -> None:
+    def _missing(
+        self, frame: _Frame, k: int, seg: Segment, position: int, issues: list[Issue]
+    ) -> None:
         child = frame.loop.children[k]
         if child.usage != "R" or frame.counts[k]:
             return
@@ -176,16 +195,26 @@ class TransactionValidator:
             tag, what = child.tag, f"required segment {child.tag} is missing"
         else:
             tag, what = child.trigger, f"required loop {child.loop_id} ({child.trigger}) is missing"
-        issues.append(Issue(level="segment", code="3", message=what, offset=seg.offset,
-                            segment_tag=tag, segment_position=position, loop_id=frame.loop_id))
+        issues.append(
+            Issue(
+                level="segment",
+                code="3",
+                message=what,
+                offset=seg.offset,
+                segment_tag=tag,
+                segment_position=position,
+                loop_id=frame.loop_id,
+            )
+        )
 
     def _close(self, frame: _Frame, seg: Segment, position: int, issues: list[Issue]) -> None:
         for k in range(frame.index + 1, len(frame.loop.children)):
             self._missing(frame, k, seg, position, issues)
 
     # -- content ------------------------------------------------------------------------
-    def _check_segment(self, sdef: SegmentDef, seg: Segment, position: int, loop_id: str,
-                       issues: list[Issue]) -> None:
+    def _check_segment(
+        self, sdef: SegmentDef, seg: Segment, position: int, loop_id: str, issues: list[Issue]
+    ) -> None:
         fields = seg.fields
         n = len(fields) - 1
         elements = sdef.elements
@@ -196,64 +225,144 @@ class TransactionValidator:
         if n > highest:
             extra = next((p for p in range(highest + 1, n + 1) if fields[p]), None)
             if extra is not None:
-                self._element_issue(issues, "3", f"{sdef.tag} has more than {highest} elements",
-                                    seg, position, loop_id, extra, None, None, "", fields[extra])
+                self._element_issue(
+                    issues,
+                    "3",
+                    f"{sdef.tag} has more than {highest} elements",
+                    seg,
+                    position,
+                    loop_id,
+                    extra,
+                    None,
+                    None,
+                    "",
+                    fields[extra],
+                )
         for edef in elements:
             pos = edef.position
             value = fields[pos] if pos <= n else ""
             if not value:
                 if edef.usage == "R":
-                    self._element_issue(issues, "1", f"required element {edef.ref} is missing",
-                                        seg, position, loop_id, pos, None, None, edef.data_element)
+                    self._element_issue(
+                        issues,
+                        "1",
+                        f"required element {edef.ref} is missing",
+                        seg,
+                        position,
+                        loop_id,
+                        pos,
+                        None,
+                        None,
+                        edef.data_element,
+                    )
                 continue
             if edef.usage == "N":
-                self._element_issue(issues, "I10", f"element {edef.ref} is not used",
-                                    seg, position, loop_id, pos, None, None, edef.data_element,
-                                    value, "warning")
+                self._element_issue(
+                    issues,
+                    "I10",
+                    f"element {edef.ref} is not used",
+                    seg,
+                    position,
+                    loop_id,
+                    pos,
+                    None,
+                    None,
+                    edef.data_element,
+                    value,
+                    "warning",
+                )
                 continue
             if edef.repeat > 1 and rep_sep is not None and rep_sep in value:
                 reps = value.split(rep_sep)
                 if len(reps) > edef.repeat:
                     self._element_issue(
-                        issues, "12", f"{edef.ref} repeats {len(reps)} times, at most "
-                        f"{edef.repeat} allowed", seg, position, loop_id, pos, None, None,
-                        edef.data_element, value)
+                        issues,
+                        "12",
+                        f"{edef.ref} repeats {len(reps)} times, at most {edef.repeat} allowed",
+                        seg,
+                        position,
+                        loop_id,
+                        pos,
+                        None,
+                        None,
+                        edef.data_element,
+                        value,
+                    )
             else:
                 reps = [value]
             for r, rep_value in enumerate(reps, start=1):
                 rep_no = r if len(reps) > 1 else None
                 if edef.components:
-                    self._check_composite(edef, rep_value, comp_sep, seg, position, loop_id, rep_no,
-                                          issues)
+                    self._check_composite(
+                        edef, rep_value, comp_sep, seg, position, loop_id, rep_no, issues
+                    )
                 elif rep_value:
-                    self._check_simple(edef, rep_value, seg, position, loop_id, None, rep_no,
-                                       issues)
+                    self._check_simple(
+                        edef, rep_value, seg, position, loop_id, None, rep_no, issues
+                    )
         if sdef.rules:
             self._check_rules(sdef, fields, seg, position, loop_id, issues)
 
-    def _check_composite(self, edef: ElementDef, value: str, sep: str, seg: Segment,
-                         position: int, loop_id: str, rep_no: int | None,
-                         issues: list[Issue]) -> None:
+    def _check_composite(
+        self,
+        edef: ElementDef,
+        value: str,
+        sep: str,
+        seg: Segment,
+        position: int,
+        loop_id: str,
+        rep_no: int | None,
+        issues: list[Issue],
+    ) -> None:
         parts = value.split(sep)
         comps = edef.components
-        if len(parts) > len(comps) and any(parts[len(comps):]):
-            self._element_issue(issues, "13", f"{edef.ref} has more than {len(comps)} components",
-                                seg, position, loop_id, edef.position, len(comps) + 1, rep_no,
-                                edef.data_element, value)
+        if len(parts) > len(comps) and any(parts[len(comps) :]):
+            self._element_issue(
+                issues,
+                "13",
+                f"{edef.ref} has more than {len(comps)} components",
+                seg,
+                position,
+                loop_id,
+                edef.position,
+                len(comps) + 1,
+                rep_no,
+                edef.data_element,
+                value,
+            )
         for c_index, cdef in enumerate(comps, start=1):
             part = parts[c_index - 1] if c_index <= len(parts) else ""
             if not part:
                 if cdef.usage == "R":
-                    self._element_issue(issues, "1", f"required component {cdef.ref} is missing",
-                                        seg, position, loop_id, edef.position, c_index, rep_no,
-                                        cdef.data_element)
+                    self._element_issue(
+                        issues,
+                        "1",
+                        f"required component {cdef.ref} is missing",
+                        seg,
+                        position,
+                        loop_id,
+                        edef.position,
+                        c_index,
+                        rep_no,
+                        cdef.data_element,
+                    )
                 continue
-            self._check_simple(cdef, part, seg, position, loop_id, c_index, rep_no, issues,
-                               edef.position)
+            self._check_simple(
+                cdef, part, seg, position, loop_id, c_index, rep_no, issues, edef.position
+            )
 
-    def _check_simple(self, edef: ElementDef, value: str, seg: Segment, position: int,
-                      loop_id: str, component: int | None, rep_no: int | None,
-                      issues: list[Issue], element_position: int | None = None) -> None:
+    def _check_simple(
+        self,
+        edef: ElementDef,
+        value: str,
+        seg: Segment,
+        position: int,
+        loop_id: str,
+        component: int | None,
+        rep_no: int | None,
+        issues: list[Issue],
+        element_position: int | None = None,
+    ) -> None:
         dtype = edef.data_type
         length = len(value)
         code = ""
@@ -277,19 +386,40 @@ class TransactionValidator:
             code, message = "9", f"{edef.ref} {value!r} is not a valid time"
         if not code:
             if length < edef.min_length:
-                code, message = "4", (f"{edef.ref} {value!r} is shorter than its minimum "
-                                      f"length {edef.min_length}")
+                code, message = (
+                    "4",
+                    (f"{edef.ref} {value!r} is shorter than its minimum length {edef.min_length}"),
+                )
             elif length > edef.max_length:
-                code, message = "5", (f"{edef.ref} is longer than its maximum length "
-                                      f"{edef.max_length}")
+                code, message = (
+                    "5",
+                    (f"{edef.ref} is longer than its maximum length {edef.max_length}"),
+                )
             else:
                 return
-        self._element_issue(issues, code, message, seg, position, loop_id,
-                            element_position or edef.position, component, rep_no,
-                            edef.data_element, value)
+        self._element_issue(
+            issues,
+            code,
+            message,
+            seg,
+            position,
+            loop_id,
+            element_position or edef.position,
+            component,
+            rep_no,
+            edef.data_element,
+            value,
+        )
 
-    def _check_rules(self, sdef: SegmentDef, fields: list[str], seg: Segment, position: int,
-                     loop_id: str, issues: list[Issue]) -> None:
+    def _check_rules(
+        self,
+        sdef: SegmentDef,
+        fields: list[str],
+        seg: Segment,
+        position: int,
+        loop_id: str,
+        issues: list[Issue],
+    ) -> None:
         n = len(fields) - 1
 
         def present(p: int) -> bool:
@@ -301,34 +431,74 @@ class TransactionValidator:
             kind = rule.kind
             bad: list[tuple[str, int, str]] = []
             if kind == "P" and any(flags) and not all(flags):
-                bad = [("2", p, f"{sdef.tag}{p:02d} is required when any of "
-                        f"{rule.text} is present") for p, f in zip(ps, flags, strict=True) if not f]
+                bad = [
+                    ("2", p, f"{sdef.tag}{p:02d} is required when any of {rule.text} is present")
+                    for p, f in zip(ps, flags, strict=True)
+                    if not f
+                ]
             elif kind == "R" and not any(flags):
                 bad = [("2", ps[0], f"at least one of {rule.text} is required")]
             elif kind == "E" and sum(flags) > 1:
                 second = [p for p, f in zip(ps, flags, strict=True) if f][1]
                 bad = [("10", second, f"only one of {rule.text} may be present")]
             elif kind == "C" and flags[0] and not all(flags[1:]):
-                bad = [("2", p, f"{sdef.tag}{p:02d} is required when {sdef.tag}{ps[0]:02d} is "
-                        "present") for p, f in zip(ps[1:], flags[1:], strict=True) if not f]
+                bad = [
+                    ("2", p, f"{sdef.tag}{p:02d} is required when {sdef.tag}{ps[0]:02d} is present")
+                    for p, f in zip(ps[1:], flags[1:], strict=True)
+                    if not f
+                ]
             elif kind == "L" and flags[0] and not any(flags[1:]):
-                bad = [("2", ps[1], f"one of {rule.text[3:]} is required when "
-                        f"{sdef.tag}{ps[0]:02d} is present")]
+                bad = [
+                    (
+                        "2",
+                        ps[1],
+                        f"one of {rule.text[3:]} is required when {sdef.tag}{ps[0]:02d} is present",
+                    )
+                ]
             for code, p, message in bad:
-                self._element_issue(issues, code, f"syntax rule {rule.text}: {message}", seg,
-                                    position, loop_id, p, None, None, "",
-                                    fields[p] if p <= n else None)
+                self._element_issue(
+                    issues,
+                    code,
+                    f"syntax rule {rule.text}: {message}",
+                    seg,
+                    position,
+                    loop_id,
+                    p,
+                    None,
+                    None,
+                    "",
+                    fields[p] if p <= n else None,
+                )
 
     @staticmethod
-    def _element_issue(issues: list[Issue], code: str, message: str, seg: Segment,
-                       position: int, loop_id: str, element: int, component: int | None,
-                       repetition: int | None, data_element: str, value: str | None = None,
-                       severity: str = "error") -> None:
-        issues.append(Issue(
-            level="element", code=code, message=message,
-            severity="warning" if severity == "warning" else "error",
-            offset=seg.offset, segment_tag=seg.fields[0], segment_position=position,
-            loop_id=loop_id, element_position=element, component_position=component,
-            repetition=repetition, data_element=data_element or None,
-            bad_value=value[:_MAX_BAD_VALUE] if value else None,
-        ))
+    def _element_issue(
+        issues: list[Issue],
+        code: str,
+        message: str,
+        seg: Segment,
+        position: int,
+        loop_id: str,
+        element: int,
+        component: int | None,
+        repetition: int | None,
+        data_element: str,
+        value: str | None = None,
+        severity: str = "error",
+    ) -> None:
+        issues.append(
+            Issue(
+                level="element",
+                code=code,
+                message=message,
+                severity="warning" if severity == "warning" else "error",
+                offset=seg.offset,
+                segment_tag=seg.fields[0],
+                segment_position=position,
+                loop_id=loop_id,
+                element_position=element,
+                component_position=component,
+                repetition=repetition,
+                data_element=data_element or None,
+                bad_value=value[:_MAX_BAD_VALUE] if value else None,
+            )
+        )

@@ -1,0 +1,75 @@
+"""Shared fixtures. pyx12 is an implementation nobody here wrote; ``pyx12_errors`` runs its full
+validator with edigate's maps and is the independent check on our acknowledgments and maps."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import logging
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+MAPS = Path(__file__).resolve().parents[1] / "schemas" / "x12" / "maps"
+
+
+def pyx12_errors(data: bytes, map_path: Path = MAPS) -> list[str]:
+    """pyx12's findings on ``data`` (empty when it finds none)."""
+    params = pytest.importorskip("pyx12.params")
+    document = pytest.importorskip("pyx12.x12n_document")
+    logging.disable(logging.CRITICAL)
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".x12") as handle:
+            handle.write(data)
+            handle.flush()
+            report = io.StringIO()
+            ok = document.x12n_document(
+                params.params(), handle.name, None, None, None, report, map_path=str(map_path)
+            )
+    finally:
+        logging.disable(logging.NOTSET)
+        # pyx12's reader never closes its file; collect it here, quietly, rather than
+        # letting the ResourceWarning surface in an unrelated test.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+    errors = _collect_errors(json.loads(report.getvalue() or "{}"))
+    if not ok and not errors:
+        errors.append("pyx12 reported the document invalid")
+    return errors
+
+
+def _collect_errors(node: object, where: str = "") -> list[str]:
+    """Every entry of every ``errors`` list in pyx12's JSON report, with where it sits."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        here = (
+            where
+            + "/"
+            + str(
+                node.get("seg_id")
+                or node.get("trn_set_id")
+                or node.get("gs_control_num")
+                or node.get("isa_trn_set_id")
+                or ""
+            )
+        )
+        for key, value in node.items():
+            if key == "errors" and isinstance(value, list):
+                found += [f"{here}: {json.dumps(e)}" for e in value]
+            else:
+                found += _collect_errors(value, here)
+    elif isinstance(node, list):
+        for item in node:
+            found += _collect_errors(item, where)
+    return found
+
+
+@pytest.fixture(name="pyx12_errors")
+def _pyx12_errors_fixture() -> Callable[..., list[str]]:
+    """The ``pyx12_errors`` function, for tests that need pyx12's verdict."""
+    return pyx12_errors
