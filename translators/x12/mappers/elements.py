@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 __all__ = [
     "element",
@@ -23,6 +24,9 @@ __all__ = [
     "to_decimal",
     "to_int",
 ]
+
+# Documents repeat the same few dates and times; parsing each once is the hot path's win.
+_CACHE_SIZE = 4096
 
 # Two-digit years (YYMMDD dates from pre-4010 versions) below this are 20YY, others 19YY.
 _CENTURY_PIVOT = 50
@@ -74,6 +78,7 @@ def to_int(text: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def iso_date(text: str, century: str = "") -> str | None:
     """A DT element (CCYYMMDD, or YYMMDD with an optional century) as ``YYYY-MM-DD``."""
     text = text.strip()
@@ -101,6 +106,7 @@ def iso_date(text: str, century: str = "") -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def iso_time(text: str) -> str | None:
     """A TM element (HHMM, HHMMSS, HHMMSSd..) as ``HH:MM:SS[.d..]``; no zone is invented."""
     text = text.strip()
@@ -118,6 +124,7 @@ def iso_time(text: str) -> str | None:
     return out
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def iso_datetime(date_text: str, time_text: str = "", century: str = "") -> str | None:
     """Date and optional time as ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS``."""
     day = iso_date(date_text, century)
