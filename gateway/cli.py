@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
@@ -24,15 +25,22 @@ from translators import (
     build_acknowledgment,
     translate_x12,
 )
-from translators.x12.reader import looks_like_x12
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_UNREADABLE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a C tool
 
 
 class _CLIError(Exception):
     pass
+
+
+def _control_number(text: str) -> str:
+    # X12.5 ISA13: up to nine digits; reject here rather than deep inside the writer.
+    if not (text.isdigit() and len(text) <= 9):
+        raise argparse.ArgumentTypeError(f"must be 1-9 digits, got {text!r}")
+    return text
 
 
 def _open(path: str) -> BinaryIO:
@@ -45,16 +53,18 @@ def _open(path: str) -> BinaryIO:
 
 
 def _outcomes(path: str) -> Iterator[TransactionOutcome | GroupOutcome | InterchangeOutcome]:
+    # Whether the bytes are X12 at all is the reader's call: it names the byte offset.
     stream = _open(path)
+    found = False
     try:
-        head = stream.peek(64) if hasattr(stream, "peek") else b""
-        if head and not looks_like_x12(head[:64]):
-            sample = bytes(head[:16])
-            raise _CLIError(f"{path}: not X12 (no ISA header at the start; begins {sample!r})")
-        yield from translate_x12(stream)
+        for outcome in translate_x12(stream):
+            found = True
+            yield outcome
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+    if not found:
+        raise _CLIError(f"{path}: empty input: no X12 interchange found")
 
 
 def _issues(issues: Sequence[Any]) -> list[dict[str, object]]:
@@ -174,7 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--kind", choices=["auto", "997", "999"], default="auto")
     p.add_argument("--ta1", choices=["auto", "always", "never"], default="auto")
-    p.add_argument("--control-number", default="1", help="ISA13 of the acknowledgment")
+    p.add_argument(
+        "--control-number",
+        type=_control_number,
+        default="1",
+        help="ISA13 of the acknowledgment",
+    )
     return parser
 
 
@@ -189,9 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.file)
         if args.command == "ack":
             return _ack(args.file, args.kind, args.ta1, args.control_number)
-    except (_CLIError, TranslatorError) as exc:
+    except _CLIError as exc:
         sys.stderr.write(f"edigate: error: {exc}\n")
         return EXIT_UNREADABLE
+    except TranslatorError as exc:
+        sys.stderr.write(f"edigate: error: {args.file}: {exc}\n")
+        return EXIT_UNREADABLE
+    except BrokenPipeError:
+        # The reader of our output went away (``edigate translate f | head``). Point stdout
+        # at devnull so the interpreter's final flush does not raise again at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
     return EXIT_OK
