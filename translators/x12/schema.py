@@ -123,7 +123,13 @@ class _DataElement:
 
 
 @functools.lru_cache(maxsize=8)
-def _dictionary(path: Path) -> dict[str, _DataElement]:
+def _dictionary(path: Path, version: str) -> dict[str, _DataElement]:
+    """Data elements with their lengths for ``version`` ("004010", "005010").
+
+    pyx12 reads one ``dataele.xml`` per map folder, so it carries the widest lengths in
+    ``min_len``/``max_len``; our maps add the exact ones per version as
+    ``min_len_004010`` etc., which take precedence here.
+    """
     out: dict[str, _DataElement] = {}
     for node in ET.parse(path).getroot().iter("data_ele"):
         number = node.get("ele_num")
@@ -131,11 +137,17 @@ def _dictionary(path: Path) -> dict[str, _DataElement]:
             continue
         out[number] = _DataElement(
             data_type=node.get("data_type", "AN"),
-            min_length=int(node.get("min_len", "1")),
-            max_length=int(node.get("max_len", "999999")),
+            min_length=int(node.get(f"min_len_{version}") or node.get("min_len") or "1"),
+            max_length=int(node.get(f"max_len_{version}") or node.get("max_len") or "999999"),
             name=node.get("name", ""),
         )
     return out
+
+
+def _map_version(path: Path) -> str:
+    """``850.4010.xml`` -> ``004010``; empty when the file name carries no version."""
+    parts = path.stem.split(".")
+    return ("00" + parts[1]) if len(parts) > 1 and parts[1].isdigit() else ""
 
 
 def _parse_rule(text: str) -> SyntaxRule | None:
@@ -246,7 +258,8 @@ def _tags(loop: LoopDef) -> set[str]:
 @functools.lru_cache(maxsize=64)
 def load_schema(path: Path) -> TransactionSchema:
     """Compile the map at ``path`` (``dataele.xml`` is read from the same folder)."""
-    dictionary = _dictionary(path.parent / "dataele.xml")
+    version = _map_version(path)
+    dictionary = _dictionary(path.parent / "dataele.xml", version)
     root = ET.parse(path).getroot()
     st_loop = next((n for n in root.iter("loop") if n.get("xid") == "ST_LOOP"), None)
     if st_loop is None:
@@ -261,7 +274,7 @@ def load_schema(path: Path) -> TransactionSchema:
     return TransactionSchema(
         set_id=set_id,
         name=_text(root, "name"),
-        version=path.stem.split(".")[1] if "." in path.stem else "",
+        version=version,
         root=loop,
         known_tags=frozenset(_tags(loop)),
         source=path,

@@ -7,6 +7,9 @@ components) and the X12.6 syntax notes P, R, E, C and L. Every finding is a loca
 ``Issue`` with its AK304/IK304 (720) or AK403/IK403 (723) code; validation never stops at
 the first one.
 It must not look at envelopes (``envelope``) or build acknowledgments (``ack``).
+
+The schema is compiled once into tuples and dicts (``_CompiledLoop``, ``_CompiledSegment``)
+so that the per-segment work is index lookups and string methods implemented in C.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ __all__ = ["TransactionValidator"]
 
 _MAX_BAD_VALUE = 99  # AK404 / IK404 max length
 
+# Element usage and data type codes of a compiled element.
+_OPTIONAL, _REQUIRED, _NOT_USED = 0, 1, 2
+_AN, _ID, _N, _R, _DT, _TM, _OTHER = range(7)
+_TYPES = {"AN": _AN, "ID": _ID, "R": _R, "DT": _DT, "TM": _TM}
 
-class _Frame:
-    __slots__ = ("counts", "index", "loop", "loop_id")
-
-    def __init__(self, loop: LoopDef, index: int) -> None:
-        self.loop = loop
-        self.index = index
-        self.counts = [0] * len(loop.children)
-        self.loop_id = loop.loop_id
+# (position, ref, data element, usage, type, min, max, codes, repeat, components)
+_CompiledElement = tuple[
+    int, str, str, int, int, int, int, "frozenset[str] | None", int, tuple[object, ...]
+]
 
 
 def _valid_date(text: str) -> bool:
@@ -66,6 +69,143 @@ def _numeric_digits(text: str, allow_point: bool) -> str | None:
     return body if body.isdigit() else None
 
 
+def _compile_element(edef: ElementDef) -> _CompiledElement:
+    usage = {"R": _REQUIRED, "N": _NOT_USED}.get(edef.usage, _OPTIONAL)
+    dtype = _TYPES.get(edef.data_type, _N if edef.data_type[:1] == "N" else _OTHER)
+    comps = tuple(_compile_element(c) for c in edef.components)
+    return (edef.position, edef.ref, edef.data_element, usage, dtype, edef.min_length,
+            edef.max_length, edef.codes, edef.repeat, comps)
+
+
+class _CompiledSegment:
+    """A segment definition plus a checker generated from it (see ``_generate_checker``)."""
+
+    __slots__ = ("check", "elements", "highest", "max_use", "rules", "tag", "usage")
+
+    def __init__(self, sdef: SegmentDef, validator: TransactionValidator) -> None:
+        self.tag = sdef.tag
+        self.usage = sdef.usage
+        self.max_use = sdef.max_use
+        self.elements = tuple(_compile_element(e) for e in sdef.elements)
+        self.highest = sdef.elements[-1].position if sdef.elements else 0
+        # (kind, bit mask of the positions, bit of the first position, positions, text)
+        self.rules = tuple(
+            (r.kind, sum(1 << p for p in r.positions), 1 << r.positions[0], r.positions, r.text)
+            for r in sdef.rules
+        )
+        self.check = _generate_checker(self, validator)
+
+
+def _fast_test(element: _CompiledElement, name: str) -> str | None:
+    """A Python expression true when value ``v`` certainly passes, or None for no fast path."""
+    _pos, _ref, _de, _usage, dtype, min_len, max_len, codes, _repeat, comps = element
+    if comps:
+        return None
+    length = f"{min_len} <= len(v) <= {max_len}"
+    if dtype == _AN:
+        return f"{length} and v.isprintable()"
+    if dtype == _ID:
+        return length if codes is None else f"{length} and v in {name}_codes"
+    if dtype == _N:
+        return f"{length} and v.isdigit()"
+    if dtype == _R:
+        return f"{length} and v.isdigit()"  # decimals and signs take the exact path
+    if dtype == _DT:
+        return f"{length} and _valid_date(v)"
+    if dtype == _TM:
+        return f"{length} and _valid_time(v)"
+    return "True"
+
+
+def _generate_checker(
+    sdef: _CompiledSegment, validator: TransactionValidator
+) -> Callable[[list[str], Segment, int, str, list[Issue]], None]:
+    """Generate straight-line Python that checks one segment's elements and syntax rules.
+
+    The schema is data; turning it into code once means each element costs a couple of
+    C-implemented string tests on the fast path. Anything unusual (a failed fast test,
+    repetitions, composites) goes to the exact, general methods of the validator.
+    """
+    ns: dict[str, object] = {
+        "_valid_date": _valid_date, "_valid_time": _valid_time,
+        "_simple": validator._check_simple, "_repeats": validator._check_repeats,
+        "_issue": validator._element_issue, "_rules": validator._check_rules,
+        "_sdef": sdef,
+    }
+    lines = ["def check(fields, seg, position, loop_id, issues):",
+             "    n = len(fields) - 1"]
+    if sdef.elements:
+        lines += [f"    if n > {sdef.highest}:",
+                  "        _sdef_extra(fields, seg, position, loop_id, issues, n)"]
+        ns["_sdef_extra"] = validator._extra_elements(sdef)
+    needs_rep = any(e[8] > 1 or e[9] for e in sdef.elements)
+    if needs_rep:
+        lines.append("    rep_sep = seg.delimiters.repetition")
+    for index, element in enumerate(sdef.elements):
+        pos, ref, de, usage, _dtype, _min, _max, codes, repeat, comps = element
+        name = f"e{index}"
+        ns[name] = element
+        if codes is not None:
+            ns[f"{name}_codes"] = codes
+        lines.append(f"    v = fields[{pos}] if n >= {pos} else ''")
+        lines.append("    if v:")
+        if usage == _NOT_USED:
+            lines.append(f"        _issue(issues, 'I10', 'element {ref} is not used', seg,"
+                         f" position, loop_id, {pos}, None, None, {de!r}, v, 'warning')")
+        elif comps:
+            lines.append(f"        _repeats({name}, v, rep_sep, seg, position, loop_id, issues)")
+        else:
+            fast = _fast_test(element, name)
+            indent = "        "
+            if repeat > 1:
+                lines.append("        if rep_sep is not None and rep_sep in v:")
+                lines.append(f"            _repeats({name}, v, rep_sep, seg, position, loop_id,"
+                             " issues)")
+                lines.append("        else:")
+                indent = "            "
+            lines.append(f"{indent}if not ({fast}):")
+            lines.append(f"{indent}    _simple({name}, v, seg, position, loop_id, None, None,"
+                         f" issues, {pos})")
+        if usage == _REQUIRED:
+            lines.append("    else:")
+            lines.append(f"        _issue(issues, '1', 'required element {ref} is missing', seg,"
+                         f" position, loop_id, {pos}, None, None, {de!r})")
+    if sdef.rules:
+        lines.append("    _rules(_sdef, fields, seg, position, loop_id, issues)")
+    exec("\n".join(lines), ns)
+    return ns["check"]  # type: ignore[return-value]
+
+
+class _CompiledLoop:
+    __slots__ = ("children", "loop_id", "positions", "repeat", "required", "trigger", "usage")
+
+    def __init__(self, loop: LoopDef, validator: TransactionValidator) -> None:
+        self.loop_id = loop.loop_id
+        self.usage = loop.usage
+        self.repeat = loop.repeat
+        self.trigger = loop.trigger
+        self.children: tuple[_CompiledSegment | _CompiledLoop, ...] = tuple(
+            _CompiledSegment(c, validator) if isinstance(c, SegmentDef)
+            else _CompiledLoop(c, validator)
+            for c in loop.children
+        )
+        positions: dict[str, list[int]] = {}
+        for index, child in enumerate(self.children):
+            tag = child.tag if isinstance(child, _CompiledSegment) else child.trigger
+            positions.setdefault(tag, []).append(index)
+        self.positions = {tag: tuple(idx) for tag, idx in positions.items()}
+        self.required = tuple(i for i, c in enumerate(self.children) if c.usage == "R")
+
+
+class _Frame:
+    __slots__ = ("counts", "index", "loop")
+
+    def __init__(self, loop: _CompiledLoop, index: int) -> None:
+        self.loop = loop
+        self.index = index
+        self.counts = [0] * len(loop.children)
+
+
 class TransactionValidator:
     """A validator compiled from one ``TransactionSchema``; reusable and thread-safe."""
 
@@ -78,90 +218,72 @@ class TransactionValidator:
         only to tell an unknown segment (720 code 1) from a misplaced one (code 6)."""
         self.schema = schema
         self._dictionary = segment_dictionary
-        # For each loop, each child's trigger tag, so the walk is a tuple scan.
-        self._triggers: dict[int, tuple[str, ...]] = {}
-        self._index_loops(schema.root)
-
-    def _index_loops(self, loop: LoopDef) -> None:
-        self._triggers[id(loop)] = tuple(
-            c.tag if isinstance(c, SegmentDef) else c.trigger for c in loop.children
-        )
-        for c in loop.children:
-            if isinstance(c, LoopDef):
-                self._index_loops(c)
+        self._root = _CompiledLoop(schema.root, self)
 
     # -- structure ----------------------------------------------------------------------
     def validate(self, segments: Sequence[Segment]) -> list[Issue]:
         """All issues of the transaction set ``segments`` (ST..SE as read)."""
         issues: list[Issue] = []
-        stack = [_Frame(self.schema.root, -1)]
-        triggers = self._triggers
+        stack = [_Frame(self._root, -1)]
         for position, seg in enumerate(segments, start=1):
             tag = seg.fields[0]
             depth = len(stack) - 1
             found = -1
             while depth >= 0:
                 frame = stack[depth]
-                trig = triggers[id(frame.loop)]
-                # A loop's trigger segment only ever starts a new occurrence of the loop,
-                # which the parent frame handles; within the loop the search starts after it.
-                start = max(frame.index, 1 if depth else 0)
-                for j in range(start, len(trig)):
-                    if trig[j] == tag:
-                        found = j
+                candidates = frame.loop.positions.get(tag)
+                if candidates is not None:
+                    # A loop's trigger only ever starts a new occurrence of the loop, which
+                    # the parent frame handles; within the loop the search starts after it.
+                    start = frame.index if frame.index > 0 else (1 if depth else 0)
+                    for j in candidates:
+                        if j >= start:
+                            found = j
+                            break
+                    if found >= 0:
                         break
-                if found >= 0:
-                    break
                 depth -= 1
             if found < 0:
-                issues.append(self._unplaced(seg, position, stack[-1].loop_id))
+                issues.append(self._unplaced(seg, position, stack[-1].loop.loop_id))
                 continue
             while len(stack) - 1 > depth:
                 self._close(stack.pop(), seg, position, issues)
             frame = stack[-1]
-            for k in range(frame.index + 1, found):
-                self._missing(frame, k, seg, position, issues)
-            child = frame.loop.children[found]
-            frame.counts[found] += 1
+            loop = frame.loop
+            if found > frame.index + 1:
+                for k in loop.required:
+                    if frame.index < k < found and not frame.counts[k]:
+                        self._missing(loop, k, seg, position, issues)
+            child = loop.children[found]
+            count = frame.counts[found] + 1
+            frame.counts[found] = count
             frame.index = found
-            if isinstance(child, SegmentDef):
-                if frame.counts[found] > child.max_use:
-                    issues.append(
-                        Issue(
-                            level="segment",
-                            code="5",
-                            message=f"{tag} occurs more than {child.max_use} times",
-                            offset=seg.offset,
-                            segment_tag=tag,
-                            segment_position=position,
-                            loop_id=frame.loop_id,
-                        )
-                    )
-                self._check_segment(child, seg, position, frame.loop_id, issues)
+            if isinstance(child, _CompiledSegment):
+                if count > child.max_use:
+                    issues.append(Issue(
+                        level="segment", code="5",
+                        message=f"{tag} occurs more than {child.max_use} times",
+                        offset=seg.offset, segment_tag=tag, segment_position=position,
+                        loop_id=loop.loop_id))
+                child.check(seg.fields, seg, position, loop.loop_id, issues)
             else:
-                if frame.counts[found] > child.repeat:
-                    issues.append(
-                        Issue(
-                            level="segment",
-                            code="4",
-                            message=f"loop {child.loop_id} occurs more than {child.repeat} times",
-                            offset=seg.offset,
-                            segment_tag=tag,
-                            segment_position=position,
-                            loop_id=child.loop_id,
-                        )
-                    )
+                if count > child.repeat:
+                    issues.append(Issue(
+                        level="segment", code="4",
+                        message=f"loop {child.loop_id} occurs more than {child.repeat} times",
+                        offset=seg.offset, segment_tag=tag, segment_position=position,
+                        loop_id=child.loop_id))
                 while True:
                     new = _Frame(child, 0)
                     new.counts[0] = 1
                     stack.append(new)
                     first = child.children[0]
-                    if isinstance(first, SegmentDef):
-                        self._check_segment(first, seg, position, child.loop_id, issues)
+                    if isinstance(first, _CompiledSegment):
+                        first.check(seg.fields, seg, position, child.loop_id, issues)
                         break
                     child = first
-        last = segments[-1] if segments else None
-        if last is not None:
+        if segments:
+            last = segments[-1]
             end = len(segments)
             while stack:
                 self._close(stack.pop(), last, end, issues)
@@ -175,330 +297,169 @@ class TransactionValidator:
             code, what = "6", f"is not defined in transaction set {self.schema.set_id}"
         else:
             code, what = "1", "is not a recognised segment ID"
-        return Issue(
-            level="segment",
-            code=code,
-            message=f"segment {tag!r} {what}",
-            offset=seg.offset,
-            segment_tag=tag[:3],
-            segment_position=position,
-            loop_id=loop_id,
-        )
+        return Issue(level="segment", code=code, message=f"segment {tag!r} {what}",
+                     offset=seg.offset, segment_tag=tag[:3], segment_position=position,
+                     loop_id=loop_id)
 
-    def _missing(
-        self, frame: _Frame, k: int, seg: Segment, position: int, issues: list[Issue]
-    ) -> None:
-        child = frame.loop.children[k]
-        if child.usage != "R" or frame.counts[k]:
-            return
-        if isinstance(child, SegmentDef):
+    @staticmethod
+    def _missing(loop: _CompiledLoop, k: int, seg: Segment, position: int,
+                 issues: list[Issue]) -> None:
+        child = loop.children[k]
+        if isinstance(child, _CompiledSegment):
             tag, what = child.tag, f"required segment {child.tag} is missing"
         else:
             tag, what = child.trigger, f"required loop {child.loop_id} ({child.trigger}) is missing"
-        issues.append(
-            Issue(
-                level="segment",
-                code="3",
-                message=what,
-                offset=seg.offset,
-                segment_tag=tag,
-                segment_position=position,
-                loop_id=frame.loop_id,
-            )
-        )
+        issues.append(Issue(level="segment", code="3", message=what, offset=seg.offset,
+                            segment_tag=tag, segment_position=position, loop_id=loop.loop_id))
 
     def _close(self, frame: _Frame, seg: Segment, position: int, issues: list[Issue]) -> None:
-        for k in range(frame.index + 1, len(frame.loop.children)):
-            self._missing(frame, k, seg, position, issues)
+        counts = frame.counts
+        index = frame.index
+        for k in frame.loop.required:
+            if k > index and not counts[k]:
+                self._missing(frame.loop, k, seg, position, issues)
 
     # -- content ------------------------------------------------------------------------
-    def _check_segment(
-        self, sdef: SegmentDef, seg: Segment, position: int, loop_id: str, issues: list[Issue]
-    ) -> None:
-        fields = seg.fields
-        n = len(fields) - 1
-        elements = sdef.elements
-        delims = seg.delimiters
-        rep_sep = delims.repetition
-        comp_sep = delims.component
-        highest = elements[-1].position if elements else 0
-        if n > highest:
-            extra = next((p for p in range(highest + 1, n + 1) if fields[p]), None)
-            if extra is not None:
-                self._element_issue(
-                    issues,
-                    "3",
-                    f"{sdef.tag} has more than {highest} elements",
-                    seg,
-                    position,
-                    loop_id,
-                    extra,
-                    None,
-                    None,
-                    "",
-                    fields[extra],
-                )
-        for edef in elements:
-            pos = edef.position
-            value = fields[pos] if pos <= n else ""
-            if not value:
-                if edef.usage == "R":
-                    self._element_issue(
-                        issues,
-                        "1",
-                        f"required element {edef.ref} is missing",
-                        seg,
-                        position,
-                        loop_id,
-                        pos,
-                        None,
-                        None,
-                        edef.data_element,
-                    )
-                continue
-            if edef.usage == "N":
-                self._element_issue(
-                    issues,
-                    "I10",
-                    f"element {edef.ref} is not used",
-                    seg,
-                    position,
-                    loop_id,
-                    pos,
-                    None,
-                    None,
-                    edef.data_element,
-                    value,
-                    "warning",
-                )
-                continue
-            if edef.repeat > 1 and rep_sep is not None and rep_sep in value:
-                reps = value.split(rep_sep)
-                if len(reps) > edef.repeat:
-                    self._element_issue(
-                        issues,
-                        "12",
-                        f"{edef.ref} repeats {len(reps)} times, at most {edef.repeat} allowed",
-                        seg,
-                        position,
-                        loop_id,
-                        pos,
-                        None,
-                        None,
-                        edef.data_element,
-                        value,
-                    )
-            else:
-                reps = [value]
-            for r, rep_value in enumerate(reps, start=1):
-                rep_no = r if len(reps) > 1 else None
-                if edef.components:
-                    self._check_composite(
-                        edef, rep_value, comp_sep, seg, position, loop_id, rep_no, issues
-                    )
-                elif rep_value:
-                    self._check_simple(
-                        edef, rep_value, seg, position, loop_id, None, rep_no, issues
-                    )
-        if sdef.rules:
-            self._check_rules(sdef, fields, seg, position, loop_id, issues)
+    def _extra_elements(
+        self, sdef: _CompiledSegment
+    ) -> Callable[[list[str], Segment, int, str, list[Issue], int], None]:
+        """A check for elements beyond the last defined one (723 code 3)."""
+        highest = sdef.highest
+        tag = sdef.tag
 
-    def _check_composite(
-        self,
-        edef: ElementDef,
-        value: str,
-        sep: str,
-        seg: Segment,
-        position: int,
-        loop_id: str,
-        rep_no: int | None,
-        issues: list[Issue],
-    ) -> None:
-        parts = value.split(sep)
-        comps = edef.components
-        if len(parts) > len(comps) and any(parts[len(comps) :]):
-            self._element_issue(
-                issues,
-                "13",
-                f"{edef.ref} has more than {len(comps)} components",
-                seg,
-                position,
-                loop_id,
-                edef.position,
-                len(comps) + 1,
-                rep_no,
-                edef.data_element,
-                value,
-            )
-        for c_index, cdef in enumerate(comps, start=1):
+        def extra(fields: list[str], seg: Segment, position: int, loop_id: str,
+                  issues: list[Issue], n: int) -> None:
+            first = next((p for p in range(highest + 1, n + 1) if fields[p]), None)
+            if first is not None:
+                self._element_issue(issues, "3", f"{tag} has more than {highest} elements",
+                                    seg, position, loop_id, first, None, None, "", fields[first])
+
+        return extra
+
+    def _check_repeats(self, element: _CompiledElement, value: str, rep_sep: str | None,
+                       seg: Segment, position: int, loop_id: str, issues: list[Issue]) -> None:
+        pos, ref, de, _usage, _dtype, _min, _max, _codes, repeat, comps = element
+        if repeat > 1 and rep_sep is not None and rep_sep in value:
+            reps = value.split(rep_sep)
+            if len(reps) > repeat:
+                self._element_issue(issues, "12", f"{ref} repeats {len(reps)} times, at most "
+                                    f"{repeat} allowed", seg, position, loop_id, pos, None,
+                                    None, de, value)
+        else:
+            reps = [value]
+        for r, rep_value in enumerate(reps, start=1):
+            rep_no = r if len(reps) > 1 else None
+            if comps:
+                self._check_composite(element, rep_value, seg, position, loop_id, rep_no, issues)
+            elif rep_value:
+                self._check_simple(element, rep_value, seg, position, loop_id, None, rep_no,
+                                   issues, pos)
+
+    def _check_composite(self, element: _CompiledElement, value: str, seg: Segment,
+                         position: int, loop_id: str, rep_no: int | None,
+                         issues: list[Issue]) -> None:
+        pos, ref, de = element[0], element[1], element[2]
+        comps: tuple[_CompiledElement, ...] = element[9]  # type: ignore[assignment]
+        parts = value.split(seg.delimiters.component)
+        if len(parts) > len(comps) and any(parts[len(comps):]):
+            self._element_issue(issues, "13", f"{ref} has more than {len(comps)} components",
+                                seg, position, loop_id, pos, len(comps) + 1, rep_no, de, value)
+        for c_index, comp in enumerate(comps, start=1):
             part = parts[c_index - 1] if c_index <= len(parts) else ""
             if not part:
-                if cdef.usage == "R":
-                    self._element_issue(
-                        issues,
-                        "1",
-                        f"required component {cdef.ref} is missing",
-                        seg,
-                        position,
-                        loop_id,
-                        edef.position,
-                        c_index,
-                        rep_no,
-                        cdef.data_element,
-                    )
+                if comp[3] == _REQUIRED:
+                    self._element_issue(issues, "1", f"required component {comp[1]} is missing",
+                                        seg, position, loop_id, pos, c_index, rep_no, comp[2])
                 continue
-            self._check_simple(
-                cdef, part, seg, position, loop_id, c_index, rep_no, issues, edef.position
-            )
+            self._check_simple(comp, part, seg, position, loop_id, c_index, rep_no, issues, pos)
 
-    def _check_simple(
-        self,
-        edef: ElementDef,
-        value: str,
-        seg: Segment,
-        position: int,
-        loop_id: str,
-        component: int | None,
-        rep_no: int | None,
-        issues: list[Issue],
-        element_position: int | None = None,
-    ) -> None:
-        dtype = edef.data_type
+    def _check_simple(self, element: _CompiledElement, value: str, seg: Segment,
+                      position: int, loop_id: str, component: int | None, rep_no: int | None,
+                      issues: list[Issue], element_position: int) -> None:
+        _pos, ref, de, _usage, dtype, min_len, max_len, codes, _repeat, _comps = element
         length = len(value)
         code = ""
         message = ""
-        if dtype == "ID":
-            if edef.codes is not None and value not in edef.codes:
-                code, message = "7", f"{edef.ref} code {value!r} is not valid"
-        elif dtype == "AN":
+        if dtype == _ID:
+            if codes is not None and value not in codes:
+                code, message = "7", f"{ref} code {value!r} is not valid"
+        elif dtype == _AN:
             if not value.isprintable():
-                code, message = "6", f"{edef.ref} contains a control character"
-        elif dtype[0] == "N" or dtype == "R":
-            digits = _numeric_digits(value, dtype == "R")
+                code, message = "6", f"{ref} contains a control character"
+        elif dtype in (_N, _R):
+            digits = _numeric_digits(value, dtype == _R)
             if digits is None:
-                code, message = "6", f"{edef.ref} {value!r} is not a {dtype} number"
+                code, message = "6", f"{ref} {value!r} is not a number"
             else:
                 length = len(digits)
-        elif dtype == "DT":
+        elif dtype == _DT:
             if not _valid_date(value):
-                code, message = "8", f"{edef.ref} {value!r} is not a valid date"
-        elif dtype == "TM" and not _valid_time(value):
-            code, message = "9", f"{edef.ref} {value!r} is not a valid time"
+                code, message = "8", f"{ref} {value!r} is not a valid date"
+        elif dtype == _TM and not _valid_time(value):
+            code, message = "9", f"{ref} {value!r} is not a valid time"
         if not code:
-            if length < edef.min_length:
-                code, message = (
-                    "4",
-                    (f"{edef.ref} {value!r} is shorter than its minimum length {edef.min_length}"),
-                )
-            elif length > edef.max_length:
-                code, message = (
-                    "5",
-                    (f"{edef.ref} is longer than its maximum length {edef.max_length}"),
-                )
+            if length < min_len:
+                code, message = "4", f"{ref} {value!r} is shorter than its minimum length {min_len}"
+            elif length > max_len:
+                code, message = "5", f"{ref} is longer than its maximum length {max_len}"
             else:
                 return
-        self._element_issue(
-            issues,
-            code,
-            message,
-            seg,
-            position,
-            loop_id,
-            element_position or edef.position,
-            component,
-            rep_no,
-            edef.data_element,
-            value,
-        )
+        self._element_issue(issues, code, message, seg, position, loop_id, element_position,
+                            component, rep_no, de, value)
 
-    def _check_rules(
-        self,
-        sdef: SegmentDef,
-        fields: list[str],
-        seg: Segment,
-        position: int,
-        loop_id: str,
-        issues: list[Issue],
-    ) -> None:
+    def _check_rules(self, sdef: _CompiledSegment, fields: list[str], seg: Segment,
+                     position: int, loop_id: str, issues: list[Issue]) -> None:
+        """X12.6 syntax notes, evaluated on a bit mask of the present elements."""
+        mask = 0
+        for i, value in enumerate(fields):
+            if value:
+                mask |= 1 << i
         n = len(fields) - 1
-
-        def present(p: int) -> bool:
-            return p <= n and fields[p] != ""
-
-        for rule in sdef.rules:
-            ps = rule.positions
-            flags = [present(p) for p in ps]
-            kind = rule.kind
+        tag = sdef.tag
+        for kind, bits, first, ps, text in sdef.rules:
+            hit = mask & bits
+            if kind == "P":
+                ok = hit == 0 or hit == bits
+            elif kind == "R":
+                ok = hit != 0
+            elif kind == "E":
+                ok = not hit & (hit - 1)  # at most one of them
+            elif kind == "C":
+                ok = not hit & first or hit == bits
+            else:  # L
+                ok = not hit & first or hit != first
+            if ok:
+                continue
             bad: list[tuple[str, int, str]] = []
-            if kind == "P" and any(flags) and not all(flags):
-                bad = [
-                    ("2", p, f"{sdef.tag}{p:02d} is required when any of {rule.text} is present")
-                    for p, f in zip(ps, flags, strict=True)
-                    if not f
-                ]
-            elif kind == "R" and not any(flags):
-                bad = [("2", ps[0], f"at least one of {rule.text} is required")]
-            elif kind == "E" and sum(flags) > 1:
-                second = [p for p, f in zip(ps, flags, strict=True) if f][1]
-                bad = [("10", second, f"only one of {rule.text} may be present")]
-            elif kind == "C" and flags[0] and not all(flags[1:]):
-                bad = [
-                    ("2", p, f"{sdef.tag}{p:02d} is required when {sdef.tag}{ps[0]:02d} is present")
-                    for p, f in zip(ps[1:], flags[1:], strict=True)
-                    if not f
-                ]
-            elif kind == "L" and flags[0] and not any(flags[1:]):
-                bad = [
-                    (
-                        "2",
-                        ps[1],
-                        f"one of {rule.text[3:]} is required when {sdef.tag}{ps[0]:02d} is present",
-                    )
-                ]
+            if kind == "P":
+                bad = [("2", p, f"{tag}{p:02d} is required when any of {text} is present")
+                       for p in ps if not mask & (1 << p)]
+            elif kind == "R":
+                bad = [("2", ps[0], f"at least one of {text} is required")]
+            elif kind == "E":
+                second = [p for p in ps if mask & (1 << p)][1]
+                bad = [("10", second, f"only one of {text} may be present")]
+            elif kind == "C":
+                bad = [("2", p, f"{tag}{p:02d} is required when {tag}{ps[0]:02d} is present")
+                       for p in ps[1:] if not mask & (1 << p)]
+            elif kind == "L":
+                bad = [("2", ps[1], f"one of {text[3:]} is required when {tag}{ps[0]:02d} is "
+                        "present")]
             for code, p, message in bad:
-                self._element_issue(
-                    issues,
-                    code,
-                    f"syntax rule {rule.text}: {message}",
-                    seg,
-                    position,
-                    loop_id,
-                    p,
-                    None,
-                    None,
-                    "",
-                    fields[p] if p <= n else None,
-                )
+                self._element_issue(issues, code, f"syntax rule {text}: {message}", seg,
+                                    position, loop_id, p, None, None, "",
+                                    fields[p] if p <= n else None)
 
     @staticmethod
-    def _element_issue(
-        issues: list[Issue],
-        code: str,
-        message: str,
-        seg: Segment,
-        position: int,
-        loop_id: str,
-        element: int,
-        component: int | None,
-        repetition: int | None,
-        data_element: str,
-        value: str | None = None,
-        severity: str = "error",
-    ) -> None:
-        issues.append(
-            Issue(
-                level="element",
-                code=code,
-                message=message,
-                severity="warning" if severity == "warning" else "error",
-                offset=seg.offset,
-                segment_tag=seg.fields[0],
-                segment_position=position,
-                loop_id=loop_id,
-                element_position=element,
-                component_position=component,
-                repetition=repetition,
-                data_element=data_element or None,
-                bad_value=value[:_MAX_BAD_VALUE] if value else None,
-            )
-        )
+    def _element_issue(issues: list[Issue], code: str, message: str, seg: Segment,
+                       position: int, loop_id: str, element: int, component: int | None,
+                       repetition: int | None, data_element: str, value: str | None = None,
+                       severity: str = "error") -> None:
+        issues.append(Issue(
+            level="element", code=code, message=message,
+            severity="warning" if severity == "warning" else "error",
+            offset=seg.offset, segment_tag=seg.fields[0], segment_position=position,
+            loop_id=loop_id, element_position=element, component_position=component,
+            repetition=repetition, data_element=data_element or None,
+            bad_value=value[:_MAX_BAD_VALUE] if value else None,
+        ))
