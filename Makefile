@@ -34,11 +34,11 @@ clean:
 
 ## demo: translate, validate and acknowledge the sample documents with the CLI
 demo: $(STAMP)
-	@for f in tests/data/x12/mapping/*.edi; do \
+	@for f in tests/data/x12/mapping/*.x12; do \
 	  echo "== $$f"; \
 	  $(VENV)/bin/edigate validate "$$f" | tail -n 1; \
 	done
-	@echo "== records of tests/data/x12/mapping/850-004010.edi"
-	@$(VENV)/bin/edigate translate tests/data/x12/mapping/850-004010.edi | head -n 60
+	@echo "== records of tests/data/x12/mapping/850-three-lines.x12"
+	@$(VENV)/bin/edigate translate tests/data/x12/mapping/850-three-lines.x12 | head -n 60
 	@echo "== acknowledgment"
-	@$(VENV)/bin/edigate ack tests/data/x12/mapping/850-004010.edi
+	@$(VENV)/bin/edigate ack tests/data/x12/mapping/850-three-lines.x12
