@@ -22,12 +22,18 @@ from translators.x12.mappers.commercial import (
     read_txi,
 )
 from translators.x12.mappers.dates import DATE_NAMES, read_dtm
-from translators.x12.mappers.elements import element, text_or_none
+from translators.x12.mappers.elements import element, text_or_none, to_decimal
 from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
-from translators.x12.mappers.products import read_ctp, read_po4, read_sch, read_sdq
+from translators.x12.mappers.products import (
+    add_product_ids,
+    read_ctp,
+    read_po4,
+    read_sch,
+    read_sdq,
+)
 from translators.x12.segment import Segment
 
-__all__ = ["LineDocument", "component_separator", "new_line"]
+__all__ = ["LineDocument", "component_separator", "new_line", "priced_line"]
 
 
 def component_separator(segments: list[Segment] | tuple[Segment, ...] | Any) -> str:
@@ -57,6 +63,16 @@ def new_line(line_number: str, quantity: Any, unit: str) -> dict[str, Any]:
         "parties": [],
         "notes": [],
     }
+
+
+def priced_line(f: list[str]) -> dict[str, Any]:
+    """A line from PO1 (850/855) or IT1 (810), which share their first elements: 01 line
+    number, 02 quantity (R), 03 unit, 04 unit price (R), 05 price basis, 06.. ID pairs."""
+    line = new_line(element(f, 1), to_decimal(element(f, 2)), element(f, 3))
+    line["unit_price"] = to_decimal(element(f, 4))
+    line["price_basis"] = text_or_none(element(f, 5))
+    add_product_ids(line["item_ids"], f, 6)
+    return line
 
 
 class LineDocument:

@@ -11,7 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from translators.records import Invoice, Source
-from translators.x12.mappers.document import LineDocument, component_separator, new_line
+from translators.x12.mappers.document import (
+    LineDocument,
+    component_separator,
+    priced_line,
+)
 from translators.x12.mappers.elements import (
     element,
     implied_decimal,
@@ -20,7 +24,6 @@ from translators.x12.mappers.elements import (
     to_decimal,
     to_int,
 )
-from translators.x12.mappers.products import add_product_ids
 from translators.x12.segment import Segment
 
 __all__ = ["map_invoice"]
@@ -36,15 +39,6 @@ def _big(record: dict[str, Any], f: list[str]) -> None:
     record["release_number"] = text_or_none(element(f, 5))
     record["invoice_type"] = text_or_none(element(f, 7))
     record["purpose_code"] = text_or_none(element(f, 8))
-
-
-def _it1(f: list[str]) -> dict[str, Any]:
-    # IT101 line, 02 quantity invoiced (R), 03 unit, 04 unit price (R), 05 basis, 06.. IDs.
-    line = new_line(element(f, 1), to_decimal(element(f, 2)), element(f, 3))
-    line["unit_price"] = to_decimal(element(f, 4))
-    line["price_basis"] = text_or_none(element(f, 5))
-    add_product_ids(line["item_ids"], f, 6)
-    return line
 
 
 def _cad(f: list[str]) -> dict[str, Any]:
@@ -67,7 +61,7 @@ def map_invoice(segments: Sequence[Segment], source: Source) -> Invoice:
         f = segment.fields
         tag = f[0]
         if tag == "IT1":
-            doc.start_line(_it1(f))
+            doc.start_line(priced_line(f))
         elif tag == "BIG":
             _big(record, f)
         elif tag == "TDS":

@@ -21,7 +21,12 @@ from translators.records import (
 )
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
-from translators.x12.mappers.document import LineDocument, component_separator, new_line
+from translators.x12.mappers.document import (
+    LineDocument,
+    component_separator,
+    new_line,
+    priced_line,
+)
 from translators.x12.mappers.elements import (
     element,
     iso_date,
@@ -195,15 +200,6 @@ def _bak(record: dict[str, Any], f: list[str]) -> None:
     record["ack_date"] = iso_date(element(f, 9))
 
 
-def _po1(f: list[str]) -> dict[str, Any]:
-    # PO101 line, 02 quantity (R), 03 unit, 04 unit price (R), 05 price basis, 06.. ID pairs.
-    line = new_line(element(f, 1), to_decimal(element(f, 2)), element(f, 3))
-    line["unit_price"] = to_decimal(element(f, 4))
-    line["price_basis"] = text_or_none(element(f, 5))
-    add_product_ids(line["item_ids"], f, 6)
-    return line
-
-
 def _poc(f: list[str]) -> dict[str, Any]:
     # POC01 line, 02 change type, 03 quantity ordered, 04 quantity left to receive,
     # 05 unit, 06 unit price, 07 price basis, 08.. ID pairs.
@@ -249,7 +245,7 @@ def _map(
         f = segment.fields
         tag = f[0]
         if tag == line_tag:
-            doc.start_line(_po1(f) if tag == "PO1" else _poc(f))
+            doc.start_line(priced_line(f) if tag == "PO1" else _poc(f))
         elif tag == "ACK":
             if doc.line is not None:
                 _ack(doc.line, f)
