@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.x12.pipeline import GroupOutcome, InterchangeOutcome, TransactionSummary
 from translators.x12.segment import Delimiters
@@ -75,19 +76,27 @@ def ack_kind_for(version: str, preference: Literal["auto", "997", "999"] = "auto
 
 def _is_5010(version: str) -> bool:
     """True for GS08 versions 005010 and later (a GS08 that is no version counts as older)."""
-    return version[:6].isdigit() and version[:6] >= "005010"
+    return is_digits(version[:6]) and version[:6] >= "005010"
 
 
 def _clean(value: str, delimiters: Delimiters, limit: int) -> str:
-    """A copy of bad data that can be written: delimiters and control characters dropped."""
+    """A copy of received text that can be written into an acknowledgment: delimiters,
+    control characters and non-ASCII characters (which would shift the fixed-width ISA)
+    dropped, cut to ``limit``."""
     bad = {
         delimiters.element,
         delimiters.component,
         delimiters.repetition or "",
         *delimiters.segment,
     }
-    text = "".join(c for c in value if c not in bad and c.isprintable())
+    text = "".join(c for c in value if c not in bad and c.isascii() and c.isprintable())
     return text[:limit].strip()
+
+
+def _qualifier(value: str, delimiters: Delimiters) -> str:
+    """An ISA05/ISA07 qualifier that can be written: two characters, else ``ZZ``."""
+    cleaned = _clean(value, delimiters, 2)
+    return cleaned if len(cleaned) == 2 else "ZZ"
 
 
 def _codes(issues: Iterable[Issue], level: str) -> list[str]:
@@ -115,7 +124,9 @@ def _segment_notes(
         issues = by_position[position]
         seg_issue = next((i for i in issues if i.level == "segment"), None)
         first = seg_issue or issues[0]
-        tag = (first.segment_tag or "ST")[:3]
+        # AK301/IK301 is an identifier (2-3 alphanumerics); junk in a tag cannot be echoed.
+        tag = "".join(c for c in first.segment_tag or "" if c.isascii() and c.isalnum())[:3]
+        tag = tag.ljust(2, "X")
         loop_id = (
             _clean(first.loop_id or "", d, 4) if first.loop_id not in (None, "ST_LOOP") else ""
         )
@@ -133,7 +144,7 @@ def _segment_notes(
                 parts.pop()
             position_value: ElementValue = Composite(*parts) if len(parts) > 1 else parts[0]
             bad = _clean(issue.bad_value or "", d, 99)
-            ref = issue.data_element if issue.data_element and issue.data_element.isdigit() else ""
+            ref = issue.data_element if issue.data_element and is_digits(issue.data_element) else ""
             out.append([elem_tag, position_value, ref, issue.code, bad])
     return out
 
@@ -142,24 +153,30 @@ def functional_ack_segments(
     group: GroupOutcome, kind: AckKind, delimiters: Delimiters | None = None
 ) -> list[list[ElementValue]]:
     """The body (between ST and SE) of the 997 or 999 acknowledging ``group``."""
-    delimiters = delimiters or Delimiters()
+    d = delimiters or Delimiters()
     gs = group.header
-    ak1: list[ElementValue] = ["AK1", gs.functional_id, gs.control_number]
+    # Echoed identifiers are received data: cleaned so a delimiter in them cannot break
+    # the acknowledgment (their errors are already reported against the original).
+    ak1: list[ElementValue] = [
+        "AK1",
+        _clean(gs.functional_id, d, 2),
+        _clean(gs.control_number, d, 9),
+    ]
     if kind == "999" or _is_5010(gs.version):
-        ak1.append(gs.version)
+        ak1.append(_clean(gs.version, d, 12))
     body: list[list[ElementValue]] = [ak1]
     for tx in group.transactions:
-        ak2: list[ElementValue] = ["AK2", tx.set_id, tx.control_number]
+        ak2: list[ElementValue] = ["AK2", _clean(tx.set_id, d, 3), _clean(tx.control_number, d, 9)]
         if kind == "999" and tx.implementation_ref:
-            ak2.append(tx.implementation_ref)
+            ak2.append(_clean(tx.implementation_ref, d, 35))
         body.append(ak2)
-        body.extend(_segment_notes(tx, kind, delimiters))
+        body.extend(_segment_notes(tx, kind, d))
         codes = _codes(tx.issues, "transaction")
         if tx.status == "R" and not codes:
             codes = [_SEGMENTS_IN_ERROR if kind == "997" else "I5"]
         body.append(["AK5" if kind == "997" else "IK5", tx.status, *codes])
     included = group.end.trailer[1] if group.end.trailer is not None else ""
-    if not included.isdigit():
+    if not is_digits(included):
         included = str(len(group.transactions))
     body.append(
         [
@@ -188,9 +205,9 @@ def ta1_segment(outcome: InterchangeOutcome) -> list[ElementValue]:
         status, note = "E", warnings[0].code
     else:
         status, note = "A", "000"
-    date = isa.date if len(isa.date) == 6 and isa.date.isdigit() else "000101"
-    time = isa.time if len(isa.time) == 4 and isa.time.isdigit() else "0000"
-    control = isa.control_number if isa.control_number.isdigit() else "0"
+    date = isa.date if len(isa.date) == 6 and is_digits(isa.date) else "000101"
+    time = isa.time if len(isa.time) == 4 and is_digits(isa.time) else "0000"
+    control = isa.control_number if is_digits(isa.control_number) else "0"
     return ["TA1", control.zfill(9)[-9:], date, time, status, note]
 
 
@@ -224,10 +241,10 @@ def build_acknowledgment(
     sender_q, sender_id = options.sender or (isa.receiver_qualifier, isa.receiver_id)
     uses_5010 = any(v.startswith("005") for (_, v) in groups_by_kind) or isa.version >= "00501"
     header = InterchangeSpec(
-        sender_id=sender_id,
-        receiver_id=isa.sender_id,
-        sender_qualifier=sender_q or "ZZ",
-        receiver_qualifier=isa.sender_qualifier or "ZZ",
+        sender_id=_clean(sender_id, d, 15) or "UNKNOWN",
+        receiver_id=_clean(isa.sender_id, d, 15) or "UNKNOWN",
+        sender_qualifier=_qualifier(sender_q, d),
+        receiver_qualifier=_qualifier(isa.sender_qualifier, d),
         date=now.strftime("%y%m%d"),
         time=now.strftime("%H%M"),
         control_number=options.control_number,
@@ -250,8 +267,8 @@ def build_acknowledgment(
         specs.append(
             GroupSpec(
                 functional_id="FA",
-                sender_code=first.receiver or sender_id,
-                receiver_code=first.sender or isa.sender_id,
+                sender_code=_clean(first.receiver or sender_id, d, 15) or "UNKNOWN",
+                receiver_code=_clean(first.sender or isa.sender_id, d, 15) or "UNKNOWN",
                 date=now.strftime("%Y%m%d"),
                 time=now.strftime("%H%M"),
                 control_number=str(gcn),

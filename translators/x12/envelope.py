@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.x12.segment import Delimiters, Segment
 
@@ -267,7 +268,7 @@ def _isa_issue(
 
 
 def _valid_yymmdd(text: str) -> bool:
-    if len(text) != 6 or not text.isdigit():
+    if len(text) != 6 or not is_digits(text):
         return False
     try:
         date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
@@ -277,7 +278,7 @@ def _valid_yymmdd(text: str) -> bool:
 
 
 def _valid_hhmm(text: str) -> bool:
-    return len(text) == 4 and text.isdigit() and int(text[:2]) < 24 and int(text[2:]) < 60
+    return len(text) == 4 and is_digits(text) and int(text[:2]) < 24 and int(text[2:]) < 60
 
 
 def _check_isa(seg: Segment) -> list[Issue]:
@@ -308,8 +309,12 @@ def _check_isa(seg: Segment) -> list[Issue]:
         (8, bool(seg[8].strip()), "receiver ID (empty)"),
         (9, _valid_yymmdd(seg[9]), "interchange date (YYMMDD)"),
         (10, _valid_hhmm(seg[10]), "interchange time (HHMM)"),
-        (12, len(seg[12]) == 5 and seg[12].isdigit(), "interchange control version number"),
-        (13, seg[13].strip().isdigit() and len(seg[13].strip()) <= 9, "interchange control number"),
+        (12, len(seg[12]) == 5 and is_digits(seg[12]), "interchange control version number"),
+        (
+            13,
+            is_digits(seg[13].strip()) and len(seg[13].strip()) <= 9,
+            "interchange control number",
+        ),
         (14, seg[14] in ("0", "1"), "acknowledgment requested"),
         (15, seg[15] in ("P", "T", "I"), "interchange usage indicator"),
     ]
@@ -325,7 +330,7 @@ def _check_isa(seg: Segment) -> list[Issue]:
                 )
             )
     version = seg[12]
-    if version.isdigit() and version < "00402" and seg[11] != "U":
+    if is_digits(version) and version < "00402" and seg[11] != "U":
         issues.append(
             _isa_issue(
                 "016",
@@ -395,7 +400,7 @@ def _same_number(trailer: str, header: str) -> str:
     """Severity of a trailer/header control number mismatch: the values must be identical
     (X12.5), but a trailer that only drops the header's zero padding is a warning."""
     a, b = trailer.strip(), header.strip()
-    return "warning" if a.isdigit() and b.isdigit() and int(a) == int(b) else "error"
+    return "warning" if is_digits(a) and is_digits(b) and int(a) == int(b) else "error"
 
 
 def _group_issue(
@@ -489,7 +494,7 @@ def _finish_transaction(
         )
     else:
         count = len(body)
-        if se[1].strip() != str(count) and not (se[1].isdigit() and int(se[1]) == count):
+        if se[1].strip() != str(count) and not (is_digits(se[1]) and int(se[1]) == count):
             issues.append(
                 _tx_issue(
                     "4",
@@ -564,7 +569,7 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
                 )
             )
         else:
-            if not (ge[1].isdigit() and int(ge[1]) == tx_count):
+            if not (is_digits(ge[1]) and int(ge[1]) == tx_count):
                 issues.append(
                     _group_issue(
                         "5",
@@ -601,7 +606,7 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
                 _isa_issue("023", f"interchange {isa.control_number} ends without IEA", where)
             )
         else:
-            if not (iea[1].isdigit() and int(iea[1]) == group_count):
+            if not (is_digits(iea[1]) and int(iea[1]) == group_count):
                 issues.append(
                     _isa_issue(
                         "021",
@@ -661,7 +666,7 @@ def walk(segments: Iterable[Segment]) -> Iterator[Event]:
             group = _group(seg, isa)
             tx_count = 0
             seen_st = set()
-            if not (group.control_number.isdigit() and len(group.control_number) <= 9):
+            if not (is_digits(group.control_number) and len(group.control_number) <= 9):
                 group.issues.append(
                     _group_issue(
                         "6",

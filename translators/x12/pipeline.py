@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import schemas.x12 as x12_schemas
+from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.records import Identity, Record, Source
 from translators.x12.envelope import (
@@ -29,6 +30,7 @@ from translators.x12.envelope import (
 from translators.x12.mappers import map_transaction
 from translators.x12.reader import X12Reader
 from translators.x12.schema import load_schema
+from translators.x12.segment import Segment
 from translators.x12.validator import TransactionValidator
 
 __all__ = [
@@ -192,10 +194,10 @@ def _default_registry() -> SchemaRegistry:
 def _version(tx: TransactionSet) -> str:
     """The version a transaction is written in: GS08, or ST03 when GS08 is not one."""
     gs08 = tx.group.version
-    if gs08[:6].isdigit():
+    if is_digits(gs08[:6]):
         return gs08
     st03 = tx.implementation_ref
-    return st03 if st03[:6].isdigit() else gs08
+    return st03 if is_digits(st03[:6]) else gs08
 
 
 def source_of(tx: TransactionSet) -> Source:
@@ -213,6 +215,31 @@ def source_of(tx: TransactionSet) -> Source:
         implementation_ref=tx.implementation_ref or None,
         test=isa.test,
     )
+
+
+def _first_repetitions(segments: list[Segment], issues: list[Issue]) -> list[Segment]:
+    """The segments a mapper sees: an element repeated where it may not repeat (723 code
+    12, already reported) contributes its first repetition, so that the repetition
+    separator in use never leaks into a record."""
+    spots = {
+        (i.segment_position, i.element_position)
+        for i in issues
+        if i.code == "12" and i.level == "element"
+    }
+    if not spots:
+        return segments
+    out = list(segments)
+    for segment_position, element_position in spots:
+        if segment_position is None or element_position is None:
+            continue
+        seg = out[segment_position - 1]
+        rep = seg.delimiters.repetition
+        if rep is None or element_position >= len(seg.fields):
+            continue
+        fields = list(seg.fields)
+        fields[element_position] = fields[element_position].split(rep)[0]
+        out[segment_position - 1] = Segment(fields, seg.offset, seg.index, seg.delimiters)
+    return out
 
 
 def translate_x12(
@@ -260,7 +287,7 @@ def translate_x12(
                 src = source_of(event)
                 if source_hook is not None:
                     src = source_hook(src)
-                record = map_transaction(event.segments, src)
+                record = map_transaction(_first_repetitions(event.segments, issues), src)
             outcome = TransactionOutcome(event, issues, record, schema_name)
             summaries.append(outcome.summary())
             yield outcome

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
@@ -37,7 +38,7 @@ _CompiledElement = tuple[
 
 
 def _valid_date(text: str) -> bool:
-    if not text.isdigit() or len(text) not in (6, 8):
+    if not is_digits(text) or len(text) not in (6, 8):
         return False
     if len(text) == 6:
         year, rest = 2000 + int(text[:2]), text[2:]
@@ -51,7 +52,7 @@ def _valid_date(text: str) -> bool:
 
 
 def _valid_time(text: str) -> bool:
-    if not text.isdigit() or len(text) not in (4, 6, 7, 8):
+    if not is_digits(text) or len(text) not in (4, 6, 7, 8):
         return False
     if int(text[0:2]) > 23 or int(text[2:4]) > 59:
         return False
@@ -63,10 +64,10 @@ def _numeric_digits(text: str, allow_point: bool) -> str | None:
     body = text[1:] if text[:1] == "-" else text
     if allow_point and "." in body:
         whole, _, frac = body.partition(".")
-        if "." in frac or not (whole + frac).isdigit():
+        if "." in frac or not is_digits(whole + frac):
             return None
         return whole + frac
-    return body if body.isdigit() else None
+    return body if is_digits(body) else None
 
 
 def _compile_element(edef: ElementDef) -> _CompiledElement:
@@ -107,9 +108,9 @@ def _fast_test(element: _CompiledElement, name: str) -> str | None:
     if dtype == _ID:
         return length if codes is None else f"{length} and v in {name}_codes"
     if dtype == _N:
-        return f"{length} and v.isdigit()"
+        return f"{length} and v.isascii() and v.isdigit()"
     if dtype == _R:
-        return f"{length} and v.isdigit()"  # decimals and signs take the exact path
+        return f"{length} and v.isascii() and v.isdigit()"  # decimals and signs take the exact path
     if dtype == _DT:
         return f"{length} and _valid_date(v)"
     if dtype == _TM:
@@ -138,11 +139,10 @@ def _generate_checker(
         lines += [f"    if n > {sdef.highest}:",
                   "        _sdef_extra(fields, seg, position, loop_id, issues, n)"]
         ns["_sdef_extra"] = validator._extra_elements(sdef)
-    needs_rep = any(e[8] > 1 or e[9] for e in sdef.elements)
-    if needs_rep:
+    if sdef.elements:
         lines.append("    rep_sep = seg.delimiters.repetition")
     for index, element in enumerate(sdef.elements):
-        pos, ref, de, usage, _dtype, _min, _max, codes, repeat, comps = element
+        pos, ref, de, usage, _dtype, _min, _max, codes, _repeat, comps = element
         name = f"e{index}"
         ns[name] = element
         if codes is not None:
@@ -155,16 +155,13 @@ def _generate_checker(
         elif comps:
             lines.append(f"        _repeats({name}, v, rep_sep, seg, position, loop_id, issues)")
         else:
-            fast = _fast_test(element, name)
-            indent = "        "
-            if repeat > 1:
-                lines.append("        if rep_sep is not None and rep_sep in v:")
-                lines.append(f"            _repeats({name}, v, rep_sep, seg, position, loop_id,"
-                             " issues)")
-                lines.append("        else:")
-                indent = "            "
-            lines.append(f"{indent}if not ({fast}):")
-            lines.append(f"{indent}    _simple({name}, v, seg, position, loop_id, None, None,"
+            # The repetition separator is a delimiter (X12.5 ISA11) even in an element
+            # that may not repeat: there it splits the value into too many repetitions.
+            lines.append("        if rep_sep is not None and rep_sep in v:")
+            lines.append(f"            _repeats({name}, v, rep_sep, seg, position, loop_id,"
+                         " issues)")
+            lines.append(f"        elif not ({_fast_test(element, name)}):")
+            lines.append(f"            _simple({name}, v, seg, position, loop_id, None, None,"
                          f" issues, {pos})")
         if usage == _REQUIRED:
             lines.append("    else:")
@@ -339,7 +336,7 @@ class TransactionValidator:
     def _check_repeats(self, element: _CompiledElement, value: str, rep_sep: str | None,
                        seg: Segment, position: int, loop_id: str, issues: list[Issue]) -> None:
         pos, ref, de, _usage, _dtype, _min, _max, _codes, repeat, comps = element
-        if repeat > 1 and rep_sep is not None and rep_sep in value:
+        if rep_sep is not None and rep_sep in value:
             reps = value.split(rep_sep)
             if len(reps) > repeat:
                 self._element_issue(issues, "12", f"{ref} repeats {len(reps)} times, at most "

@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from translators.ascii import is_digits
+
 __all__ = [
     "element",
     "implied_decimal",
@@ -83,14 +85,14 @@ def iso_date(text: str, century: str = "") -> str | None:
     """A DT element (CCYYMMDD, or YYMMDD with an optional century) as ``YYYY-MM-DD``."""
     text = text.strip()
     n = len(text)
-    if not text.isdigit():
+    if not is_digits(text):
         return None
     if n == 8:
         year = int(text[:4])
         rest = text[4:]
     elif n == 6:
         yy = int(text[:2])
-        if century.isdigit() and len(century) == 2:
+        if is_digits(century) and len(century) == 2:
             year = int(century) * 100 + yy
         else:
             year = (2000 if yy < _CENTURY_PIVOT else 1900) + yy
@@ -111,7 +113,7 @@ def iso_time(text: str) -> str | None:
     """A TM element (HHMM, HHMMSS, HHMMSSd..) as ``HH:MM:SS[.d..]``; no zone is invented."""
     text = text.strip()
     n = len(text)
-    if n < 4 or not text.isdigit():
+    if n < 4 or not is_digits(text):
         return None
     hour = int(text[:2])
     minute = int(text[2:4])
