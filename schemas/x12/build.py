@@ -90,6 +90,7 @@ class ElementRef:
 
     ref: str  # data element number, or composite id C...
     requirement: str  # M, O, X
+    repeat: int = 1  # X12 repeating data element: maximum number of repetitions
 
 
 def expand(spec: str, version: str) -> list[ElementRef]:
@@ -98,7 +99,8 @@ def expand(spec: str, version: str) -> list[ElementRef]:
         body, _, only = token.partition("@")
         if only and not version.startswith("00" + only):
             continue
-        out.append(ElementRef(body[1:], body[0]))
+        body, _, repeat = body.partition("*")
+        out.append(ElementRef(body[1:], body[0], int(repeat or 1)))
     return out
 
 
@@ -248,6 +250,8 @@ class MapBuilder:
         w.leaf("name", ele.name)
         w.leaf("usage", self.ctx.usage.get(xid, USAGE_OF[ref.requirement]))
         w.leaf("seq", f"{seq:02d}")
+        if ref.repeat > 1:
+            w.leaf("repeat", str(ref.repeat))
         codes = self.codes_for(xid, ele.number)
         if codes:
             w.open("valid_codes")
@@ -273,6 +277,8 @@ class MapBuilder:
         w.leaf("seq", f"{seq:02d}")
         for rule in syntax_rules(_syntax, self.ctx.version):
             w.leaf("syntax", rule)
+        if ref.repeat > 1:
+            w.leaf("repeat", str(ref.repeat))
         for i, sub in enumerate(expand(spec, self.ctx.version), start=1):
             self.element(f"{xid}-{i:02d}", sub, i)
         w.close("composite")

@@ -77,13 +77,12 @@ I65 AN 1 1 Repetition Separator
 209 AN 1 4 Hazardous Material Class Code
 212 R 1 17 Unit Price
 225 AN 2 15 Seal Number
-229 ID 2 2 Reference Identification Qualifier Sub
 234 AN 1 48 Product/Service ID
 235 ID 2 2 Product/Service ID Qualifier
 236 ID 3 3 Price Identifier Code
 248 ID 1 1 Allowance or Charge Indicator
 280 R 4 10 Exchange Rate
-284 ID 1 2 Service Level Code
+284 ID 2 2 Service Level Code
 306 ID 1 2 Action Code
 309 ID 1 2 Location Qualifier
 310 AN 1 30 Location Identifier
@@ -91,7 +90,7 @@ I65 AN 1 1 Repetition Separator
 323 ID 1 1 Shipment Qualifier
 324 AN 1 22 Purchase Order Number
 325 AN 1 20 Tax Identification Number
-326 ID 2 2 Request Reference Number
+326 AN 1 45 Request Reference Number
 327 AN 1 8 Change Order Sequence Number
 328 AN 1 30 Release Number
 329 AN 4 9 Transaction Set Control Number
@@ -129,7 +128,7 @@ I65 AN 1 1 Repetition Separator
 374 ID 3 3 Date/Time Qualifier
 378 ID 1 1 Allowance/Charge Percent Qualifier
 380 R 1 15 Quantity
-382 R 1 9 Number of Units Shipped
+382 R 1 10 Number of Units Shipped
 383 R 1 9 Quantity Difference
 384 R 1 9 Gross Weight per Pack
 385 R 1 9 Gross Volume per Pack
@@ -150,7 +149,7 @@ I65 AN 1 1 Repetition Separator
 482 ID 1 2 Payment Method Type Code
 522 ID 1 3 Amount Qualifier Code
 559 ID 2 2 Agency Qualifier Code
-560 ID 2 2 Special Services Code
+560 ID 2 10 Special Services Code
 566 ID 1 2 Product/Service Substitution Code
 587 ID 2 2 Acknowledgment Type
 610 N2 1 15 Amount
@@ -161,13 +160,13 @@ I65 AN 1 1 Repetition Separator
 628 AN 1 12 Hierarchical ID Number
 639 ID 2 2 Basis of Unit Price Code
 640 ID 2 2 Transaction Type Code
-662 ID 1 2 Relationship Code
+662 ID 1 1 Relationship Code
 668 ID 2 2 Line Item Status Code
 669 ID 3 3 Currency Market/Exchange Code
 670 ID 2 2 Change or Response Type Code
-671 ID 2 2 Quantity Qualifier Sub
-673 ID 2 3 Quantity Qualifier
-687 ID 1 1 Class of Trade Code
+671 R 1 9 Quantity Left to Receive
+673 ID 2 2 Quantity Qualifier
+687 ID 2 2 Class of Trade Code
 706 ID 2 2 Entity Relationship Code
 715 ID 1 1 Functional Group Acknowledge Code
 716 ID 1 3 Functional Group Syntax Error Code
@@ -180,7 +179,7 @@ I65 AN 1 1 Repetition Separator
 723 ID 1 3 Data Element Syntax Error Code
 724 AN 1 99 Copy of Bad Data Element
 725 N0 1 4 Data Element Reference Number
-731 ID 1 1 Transit Direction Code
+731 ID 2 2 Transit Direction Code
 732 ID 2 2 Transit Time Direction Qualifier
 733 R 1 4 Transit Time
 734 AN 1 12 Hierarchical Parent ID Number
@@ -197,14 +196,13 @@ I65 AN 1 1 Repetition Separator
 753 ID 1 5 Packaging Characteristic Code
 755 ID 2 2 Report Type Code
 756 ID 2 2 Report Transmission Code
-757 N0 1 6 Report Copies Needed
+757 N0 1 2 Report Copies Needed
 765 N0 1 2 Day of Month
 782 R 1 18 Monetary Amount
 786 ID 2 2 Security Level Code
 810 N0 1 6 Inner Pack
 819 ID 2 3 Language Code
 822 AN 1 15 Source Subqualifier
-889 ID 1 2 Sales Requirement Code
 933 AN 1 264 Free-Form Message Text
 934 ID 2 2 Printer Carriage Control Code
 935 ID 2 2 Measurement Significance Code
@@ -212,10 +210,10 @@ I65 AN 1 1 Repetition Separator
 954 R 1 10 Percent
 1004 ID 1 2 Percent Qualifier
 1005 ID 4 4 Hierarchical Structure Code
-1019 ID 3 3 Acknowledgment Type
+1019 ID 3 3 Invoice Type Code
 1073 ID 1 1 Yes/No Condition or Response Code
 1166 ID 1 2 Contract Type Code
-1232 ID 2 2 Acknowledgment Type
+1232 ID 2 2 Purchase Category
 1250 ID 2 3 Date Time Period Format Qualifier
 1251 AN 1 35 Date Time Period
 1270 ID 1 3 Code List Qualifier Code
@@ -247,8 +245,8 @@ I65 AN 1 1 Repetition Separator
 653 ID 3 3 Discount Terms Type Code
 654 ID 2 2 Discount Base Qualifier
 655 R 1 10 Discount Base Value
-656 ID 2 2 Discount Control Limit Qualifier
-657 N0 1 10 Discount Control Limit
+656 ID 2 3 Discount Control Limit Qualifier
+657 R 1 10 Discount Control Limit
 728 ID 1 2 Returnable Container Load Make-Up Code
 754 AN 1 7 Packaging Description Code
 770 AN 1 20 Option Number
@@ -258,7 +256,16 @@ I65 AN 1 1 Repetition Separator
 963 ID 2 2 Tax Type Code
 1000 ID 2 2 Service Characteristics Qualifier
 1018 R 1 15 Exponent
-1179 ID 3 3 Customs Entry Type Group Code
+1179 ID 1 1 Customs Entry Type Group Code
+344 ID 2 2 Unit of Time Period or Interval
+345 ID 2 2 Lead Time Code
+622 N0 1 5 Number of Loads
+688 ID 2 2 Restrictions/Conditions Qualifier
+704 ID 1 2 Paperwork/Report Action Code
+1075 ID 5 5 County Designator
+1106 ID 2 2 Address Component Qualifier
+1107 AN 1 55 Address Information
+1525 ID 1 2 Request Category Code
 """
 
 # 005010 changes to the 004010 lengths (X12.3 005010), as (min, max).

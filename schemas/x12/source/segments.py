@@ -4,7 +4,8 @@ Each segment is ``(name, elements, syntax)``.  `elements` lists the simple and c
 data elements in order, one token each: the X12 requirement designator (M mandatory,
 O optional, X relational) followed by the data element or composite number, e.g.
 ``M353`` or ``OC040``.  A suffix ``@4`` or ``@5`` limits the element to 004010 or 005010
-(an element added in 005010 is ``...@5``).  `syntax` holds the X12 syntax notes in pyx12
+(an element added in 005010 is ``...@5``).  A suffix ``*N`` before it marks a
+repeating data element (005010), e.g. ``MC998*10``.  `syntax` holds the X12 syntax notes in pyx12
 notation (P paired, R required, E exclusion, C conditional, L list conditional).
 """
 
@@ -27,6 +28,7 @@ COMPOSITES: dict[str, tuple[str, str, str]] = {
     ),
     "C030": ("Position in Segment", "M722 O1528 O1686@5", ""),
     "C040": ("Reference Identifier", "M128 M127 X128 X127 X128 X127", "P0304 P0506"),
+    "C002": ("Actions Indicated", "M704 O704 O704 O704 O704", ""),
     "C998": ("Context Identification", "M9999 O9998", ""),
     "C999": ("Reference in Segment", "M725 O725", ""),
 }
@@ -42,7 +44,7 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "TA1": ("Interchange Acknowledgment", "MI12 MI08 MI09 MI17 MI18", ""),
     "GS": (
         "Functional Group Header",
-        "M479 M142 M124 M29@4 M373@5 M337 M28 M455 M480",
+        "M479 M142 M124 M373 M337 M28 M455 M480",
         "",
     ),
     "GE": ("Functional Group Trailer", "M97 M28", ""),
@@ -66,7 +68,7 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
         "M717 O618 O618 O618 O618 O618",
         "",
     ),
-    "CTX": ("Context", "MC998 O721 O719 O447 OC030 OC999", "P0203"),
+    "CTX": ("Context", "MC998*10 O721 O719 O447 OC030 OC999", "P0203"),
     # --- beginning segments ---
     "BEG": (
         "Beginning Segment for Purchase Order",
@@ -78,23 +80,23 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
         "M373 M76 O373 O324 O328 O327 O640 O353 O306 O76",
         "",
     ),
-    "BSN": ("Beginning Segment for Ship Notice", "M353 M396 M373 M337 O1005 O640 O641 O640", ""),
+    "BSN": ("Beginning Segment for Ship Notice", "M353 M396 M373 M337 O1005 X640 O641", "C0706"),
     "BAK": (
         "Beginning Segment for Purchase Order Acknowledgment",
-        "M353 M587 M324 M373 O328 O326 O367 O324 O373 O640",
+        "M353 M587 M324 M373 O328 O326 O367 O127 O373 O640",
         "",
     ),
     "BCH": (
         "Beginning Segment for Purchase Order Change",
-        "M353 M92 M324 O328 O327 M373 O326 O373 O373 O367 O373 O1019 O1166",
+        "M353 M92 M324 O328 O327 M373 O326 O367 O127 O373 O373 O1166 O786 O587 O640 O1232",
         "",
     ),
-    "BIA": ("Beginning Segment for Inventory Inquiry/Advice", "M353 M755 M127 M373 O337 O640", ""),
+    "BIA": ("Beginning Segment for Inventory Inquiry/Advice", "M353 M755 M127 M373 O337 O306", ""),
     # --- common header segments ---
     "NTE": ("Note/Special Instruction", "O363 M352", ""),
     "CUR": (
         "Currency",
-        "M98 M100 O280 O98 O100 O669 X374 O373 O337 X374 X373 X337 X374 X373 X337 X374 X373 "
+        "M98 M100 O280 O98 O100 O669 X374 X373 X337 X374 X373 X337 X374 X373 X337 X374 X373 "
         "X337 X374 X373 X337",
         "C0807 C0907 L101112 C1110 C1210 L131415 C1413 C1513 L161718 C1716 C1816 L192021 "
         "C2019 C2119",
@@ -107,7 +109,7 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     ),
     "TAX": (
         "Tax Reference",
-        "X325 X309 X310 X309 X310 X309 X310 X309 X310 X309 X310 O441",
+        "X325 X309 X310 X309 X310 X309 X310 X309 X310 X309 X310 O441 O1179",
         "R0103 P0203 P0405 P0607 P0809 P1011",
     ),
     "FOB": (
@@ -118,9 +120,13 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "CTP": (
         "Pricing Information",
         "O687 X236 X212 X380 XC001 O648 X649 O782 O639 O499 O289",
-        "P0405 C0607",
+        "P0405 C0607 C0902 C1002 C1103",
     ),
-    "CSH": ("Sales Requirements", "O563 X306 X610 O508 O373 O563", "P0203"),
+    "CSH": (
+        "Sales Requirements",
+        "O563 X306 X610 O508 O373 X559 X560 O566 X954 X1004",
+        "C0203 P0607 P0910",
+    ),
     "ITD": (
         "Terms of Sale/Deferred Terms of Sale",
         "O336 O333 O338 O370 O351 O446 O386 O362 O388 O389 O342 O352 O765 O107 O954",
@@ -144,7 +150,7 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
         "O737 O738 X739 XC001 X740 X741 O935 X936 O752 O1373 O1270@5 X1271@5",
         "R03050608 C0504 C0604 L07030506 E0803",
     ),
-    "PWK": ("Paperwork", "M755 O756 O757 X98 X66 X67 O352", "P0506"),
+    "PWK": ("Paperwork", "M755 O756 O757 X98 X66 X67 O352 OC002 O1525", "P0506"),
     "PKG": ("Marking, Packaging, Loading", "X349 O753 X559 X754 X352 O400", "R040506 C0403 C0501"),
     "TD1": (
         "Carrier Details (Quantity and Weight)",
@@ -153,20 +159,20 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     ),
     "TD5": (
         "Carrier Details (Routing Sequence/Transit Time)",
-        "O133 X66 X67 X91 X387 X368 X309 X310 X731 X732 O733 O284 O284 O284 O26",
-        "R0204050612 C0203 C0708 L101112 C1110 C1211",
+        "O133 X66 X67 X91 X387 X368 O309 X310 O731 O732 X733 X284 O284 O284 O26",
+        "R0204050612 C0203 C0708 C1011 C1312 C1413 C1512",
     ),
     "TD3": (
         "Carrier Details (Equipment)",
         "X40 O206 O207 O187 X81 X355 O102 O407 O225 O24",
-        "E0110 C0405 P0506",
+        "E0110 C0203 C0405 P0506",
     ),
     "TD4": (
         "Carrier Details (Special Handling, or Hazardous Materials, or Both)",
         "X152 X208 X209 X352 O1073",
         "R010204 C0203",
     ),
-    "MAN": ("Marks and Numbers", "M88 M87 O87 X88 X87 O87", "P0405 C0604"),
+    "MAN": ("Marks and Numbers", "M88 M87 O87 X88 X87 O87", "P0405 C0605"),
     "TXI": (
         "Tax Information",
         "M963 X782 X954 X955 X956 X441 O662 O828 O325 O350",
@@ -177,7 +183,11 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "N1": ("Name", "M98 X93 X66 X67 O706 O98", "R0203 P0304"),
     "N2": ("Additional Name Information", "M93 O93", ""),
     "N3": ("Address Information", "M166 O166", ""),
-    "N4": ("Geographic Location", "O19 O156 O116 O26 X309 O310 O1715@5", "C0605"),
+    "N4": (
+        "Geographic Location",
+        "O19 X156 O116 X26 X309 O310 X1715@5",
+        "C0605 E0207@5 C0704@5",
+    ),
     "AMT": ("Monetary Amount", "M522 M782 O478", ""),
     "CTT": (
         "Transaction Totals",
@@ -202,8 +212,8 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     ),
     "POC": (
         "Line Item Change",
-        "M350 M670 X380 X380 OC001 X212 X639 " + _pairs(10),
-        "C0605 " + _paired_syntax(8, 10),
+        "O350 M670 O330 X671 XC001 X212 O639 " + _pairs(10),
+        "C030405 C0706 " + _paired_syntax(8, 10),
     ),
     "ACK": (
         "Line Item Acknowledgment",
@@ -214,7 +224,7 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "PO4": (
         "Item Physical Details",
         "O356 O357 X355 X103 X187 X384 X355 X385 X355 X82 X189 X65 X355 O810 O752 O350 O350 O1470",
-        "C0203 C0405 C0605 L10111213 C1013 C1113 C1213",
+        "P0203 C0506 P0607 P0809 C1013 C1113 C1213 L13101112",
     ),
     "IT3": ("Additional Item Data", "X382 X355 X368 O383 O371", "C0102"),
     "QTY": ("Quantity", "M673 X380 OC001 X61", "R0204 E0204"),
@@ -236,11 +246,32 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     ),
     "ISS": (
         "Invoice Shipment Summary",
-        "X382 X355 X81 X187 X183 X355 X380 X355",
-        "P0102 P0304 P0506 P0708",
+        "X382 X355 X81 X355 X183 X355 O380 O81",
+        "P0102 P0304 P0506",
     ),
     # --- ship notice ---
     "HL": ("Hierarchical Level", "M628 O734 M735 O736", ""),
     "SN1": ("Item Detail (Shipment)", "O350 M382 M355 O646 X330 X355 O728 O668", "P0506"),
     "PRF": ("Purchase Order Reference", "M324 O328 O327 O373 O350 O367 O92", ""),
+    "CLD": ("Load Detail", "M622 M382 O103 O357 O355", ""),
+    # --- further common retail segments ---
+    "SDQ": (
+        "Destination Quantity",
+        "M355 O66 M67 M380 " + _pairs(9, "67", "380") + " O310",
+        _paired_syntax(5, 9),
+    ),
+    "UIT": ("Unit Detail", "MC001 X212 O639", "C0302"),
+    "TC2": ("Commodity", "M23 M22", ""),
+    "LDT": ("Lead Time", "M345 M380 M344 O373", ""),
+    "PCT": ("Percent Amounts", "M1004 M954", ""),
+    "CTB": ("Restrictions/Conditions", "M688 X352 X673 X380 X522 X610", "P0304 P0506"),
+    "INC": ("Installment Information", "M336 MC001 M380 M380 O782", ""),
+    "IT8": (
+        "Conditions of Sale",
+        "O563 X306 X610 O508 O373 O559 O566 " + _pairs(10),
+        "C0203 " + _paired_syntax(8, 10),
+    ),
+    "NX2": ("Location ID Component", "M1106 M1107 O1075", ""),
+    "LM": ("Code Source Information", "M559 O822", ""),
+    "LQ": ("Industry Code", "O1270 X1271", "C0102"),
 }
