@@ -55,6 +55,7 @@ END
 110 ITD O 2
 120 REF O >1
 130 PER O 5
+140 SDQ O 500
 150 DTM O 10
 160 CAD O >1
 LOOP SAC O 25 Service, Promotion, Allowance, or Charge Information
@@ -75,6 +76,12 @@ LOOP N1 O 200 Name
 270 REF O 12
 280 PER O 3
 290 DTM O 1
+END
+LOOP LM O 10 Code Source Information
+300 LM M 1
+LOOP LQ M 100 Industry Code
+310 LQ M 1
+END
 END
 END
 FOOTER

@@ -27,6 +27,11 @@ LOOP HL M 200000 Hierarchical Level
 140 TD4 O 5
 150 REF O >1
 160 PER O 3
+LOOP CLD O 200 Load Detail
+170 CLD M 1
+175 REF O 200
+178 DTM O 1
+END
 190 MAN O >1
 200 DTM O 10
 210 FOB O 1
@@ -39,10 +44,17 @@ LOOP N1 O 200 Name
 270 PER O 3
 280 FOB O 1
 END
+285 SDQ O 50
 290 CUR O 1
 LOOP SAC O >1 Service, Promotion, Allowance, or Charge Information
 300 SAC M 1
 305 CUR O 1
+END
+LOOP LM O 10 Code Source Information
+320 LM M 1
+LOOP LQ M 100 Industry Code
+330 LQ M 1
+END
 END
 END
 FOOTER
