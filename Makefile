@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest bench clean demo
+.PHONY: test lint typecheck pytest test-compiled compiled bench clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,8 +11,9 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## test: lint, type-check and run the whole test suite
-test: $(STAMP) lint typecheck pytest
+## test: lint, type-check, run the whole test suite, then the translator tests again
+## against the mypyc-compiled build (what the Docker image ships)
+test: $(STAMP) lint typecheck pytest test-compiled
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -25,12 +26,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
+## compiled: the translators compiled with mypyc into build/compiled (about a minute)
+compiled: $(STAMP)
+	rm -rf build/compiled
+	EDIGATE_MYPYC=1 $(VENV)/bin/pip install --quiet --no-build-isolation --no-deps \
+	  --target build/compiled .
+
+test-compiled: compiled
+	EDIGATE_EXPECT_COMPILED=1 PYTHONPATH=build/compiled $(VENV)/bin/pytest -p no:cacheprovider \
+	  tests/translators tests/golden
+
 ## bench: the X12 benchmark against pyx12 and badx12 (prints numbers; no thresholds)
 bench: $(STAMP)
-	$(VENV)/bin/python bench/x12.py
+	$(VENV)/bin/python bench/x12.py --sizes 1,10,100
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
 
 ## demo: translate, validate and acknowledge the sample documents with the CLI
 demo: $(STAMP)

@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# The mypyc-compiled copy of the translators (``make compiled``), measured as its own row.
+COMPILED = REPO / "build" / "compiled"
+if os.environ.get("EDIGATE_BENCH_COMPILED") == "1":
+    sys.path.insert(0, str(COMPILED))
+else:
+    sys.path.insert(0, str(REPO))
 
 if TYPE_CHECKING:
     from translators.x12.segment import Delimiters
@@ -43,6 +48,7 @@ SUPPLY_CHAIN_MAPS = REPO / "schemas" / "x12" / "maps"
 # extrapolated; badx12 reads the whole file into one str and is capped as well.
 ALL_TOOLS = [
     "edigate-full",
+    "edigate-mypyc",
     "edigate-reader",
     "pyx12-reader",
     "pyx12-full",
@@ -439,6 +445,12 @@ def _child(tool: str, path: Path, map_path: str | None) -> None:
     start = time.perf_counter()
     if tool == "edigate-full":
         count = _run_edigate_full(path)
+    elif tool == "edigate-mypyc":
+        import translators.x12.pipeline as pipeline
+
+        if not pipeline.__file__ or not pipeline.__file__.endswith(".so"):
+            raise SystemExit(f"not the compiled build: {pipeline.__file__}")
+        count = _run_edigate_full(path)
     elif tool == "edigate-reader":
         count = _run_edigate_reader(path)
     elif tool == "pyx12-reader":
@@ -489,8 +501,10 @@ def _measure(tool: str, path: Path, map_path: str | None, timeout: float) -> dic
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tool, str(path)]
     if map_path:
         cmd += ["--map-path", map_path]
+    env = dict(os.environ)
+    env["EDIGATE_BENCH_COMPILED"] = "1" if tool == "edigate-mypyc" else "0"
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False
+        cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False, env=env
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -585,11 +599,12 @@ def print_table(data: Dataset, rows: list[Row]) -> None:
             f"{_fmt(r.rss_mb, '12.1f')} {_fmt(r.seconds, '9.2f')}  {r.note}"
         )
     by_tool = {r.tool: r for r in rows if r.seg_s}
-    full = by_tool.get("edigate-full")
-    for other in ("pyx12-full", "pyx12-reader"):
-        if full and full.seg_s and other in by_tool:
-            ratio = full.seg_s / (by_tool[other].seg_s or 1)
-            print(f"ratio edigate-full / {other}: {ratio:.1f}x (segments/s)")
+    for ours in ("edigate-full", "edigate-mypyc"):
+        full = by_tool.get(ours)
+        for other in ("pyx12-full", "pyx12-reader"):
+            if full and full.seg_s and other in by_tool:
+                ratio = full.seg_s / (by_tool[other].seg_s or 1)
+                print(f"ratio {ours} / {other}: {ratio:.1f}x (segments/s)")
 
 
 def _sizes(text: str) -> list[int]:
@@ -635,6 +650,13 @@ def main(argv: list[str] | None = None) -> int:
         for s in sizes
     ]
     datasets.append(slices["hipaa"])
+    if "edigate-mypyc" in tools and not list(COMPILED.glob("translators/x12/pipeline*.so")):
+        print("building the mypyc-compiled copy into build/compiled (make compiled) ...")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation",
+             "--no-deps", "--upgrade", "--target", str(COMPILED), str(REPO)],
+            check=True, env={**os.environ, "EDIGATE_MYPYC": "1"},
+        )
     idle = _measure("idle", slices["supply"].path, None, args.timeout)
     print(f"baseline: an idle child python is {idle['peak_rss_mb']:.1f} MB peak RSS")
     for data in datasets:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -217,6 +217,25 @@ def source_of(tx: TransactionSet) -> Source:
     )
 
 
+def _as_nearest_version(
+    found: list[Issue], tx: TransactionSet, version: str, schema_version: str
+) -> list[Issue]:
+    """Findings against the nearest schema, for a version edigate has no schema of.
+
+    Versions differ in element lengths, code lists and segments, so a finding may be a
+    difference between versions rather than a defect: it is reported as a warning (the
+    transaction is accepted with errors noted, AK5 E), next to one warning that says which
+    schema was used. Envelope findings are not affected.
+    """
+    note = Issue(
+        level="transaction", code="1", severity="warning",
+        message=f"no schema for version {version or tx.group.version!r}: validated against "
+        f"{schema_version}, findings are warnings", offset=tx.offset, segment_tag="ST",
+        segment_position=1,
+    )
+    return [note, *(replace(i, severity="warning") for i in found)]
+
+
 def _first_repetitions(segments: list[Segment], issues: list[Issue]) -> list[Segment]:
     """The segments a mapper sees: an element repeated where it may not repeat (723 code
     12, already reported) contributes its first repetition, so that the repetition
@@ -269,7 +288,11 @@ def translate_x12(
             validator = registry.validator(event.set_id, _version(event)) if validate else None
             if validator is not None:
                 schema_name = validator.schema.source.name
-                issues.extend(validator.validate(event.segments))
+                found = validator.validate(event.segments)
+                version = _version(event)[:6]
+                if version != validator.schema.version:
+                    found = _as_nearest_version(found, event, version, validator.schema.version)
+                issues.extend(found)
             elif validate:
                 issues.append(
                     Issue(

@@ -81,7 +81,7 @@ def _compile_element(edef: ElementDef) -> _CompiledElement:
 class _CompiledSegment:
     """A segment definition plus a checker generated from it (see ``_generate_checker``)."""
 
-    __slots__ = ("check", "elements", "highest", "max_use", "rules", "tag", "usage")
+    __slots__ = ("_validator", "check", "elements", "highest", "max_use", "rules", "tag", "usage")
 
     def __init__(self, sdef: SegmentDef, validator: TransactionValidator) -> None:
         self.tag = sdef.tag
@@ -94,7 +94,14 @@ class _CompiledSegment:
             (r.kind, sum(1 << p for p in r.positions), 1 << r.positions[0], r.positions, r.text)
             for r in sdef.rules
         )
-        self.check = _generate_checker(self, validator)
+        # Generated on first use: a map defines many segments a document never carries.
+        self._validator = validator
+        self.check: Callable[[list[str], Segment, int, str, list[Issue]], None] = self._generate
+
+    def _generate(self, fields: list[str], seg: Segment, position: int, loop_id: str,
+                  issues: list[Issue]) -> None:
+        self.check = _generate_checker(self, self._validator)
+        self.check(fields, seg, position, loop_id, issues)
 
 
 def _fast_test(element: _CompiledElement, name: str) -> str | None:
