@@ -125,6 +125,22 @@ def _fast_test(element: _CompiledElement, name: str) -> str | None:
     return "True"
 
 
+def _rule_violated(kind: str, positions: tuple[int, ...]) -> str:
+    """A Python expression over ``p<N>`` presence flags, true when an X12.6 syntax note
+    (P paired, R required, E exclusion, C conditional, L list conditional) is broken."""
+    flags = [f"p{p}" for p in positions]
+    first, rest = flags[0], flags[1:]
+    if kind == "P":
+        return f"(({' or '.join(flags)}) and not ({' and '.join(flags)}))"
+    if kind == "R":
+        return f"(not ({' or '.join(flags)}))"
+    if kind == "E":
+        return f"(({' + '.join(flags)}) > 1)"
+    if kind == "C":
+        return f"({first} and not ({' and '.join(rest)}))"
+    return f"({first} and not ({' or '.join(rest)}))"  # L
+
+
 def _generate_checker(
     sdef: _CompiledSegment, validator: TransactionValidator
 ) -> Callable[[list[str], Segment, int, str, list[Issue]], None]:
@@ -175,7 +191,13 @@ def _generate_checker(
             lines.append(f"        _issue(issues, '1', 'required element {ref} is missing', seg,"
                          f" position, loop_id, {pos}, None, None, {de!r})")
     if sdef.rules:
-        lines.append("    _rules(_sdef, fields, seg, position, loop_id, issues)")
+        # The syntax notes as one boolean test; only when it fails does the exact (and
+        # slower) ``_check_rules`` run to say which element breaks which rule.
+        used = sorted({p for _kind, _bits, _first, ps, _text in sdef.rules for p in ps})
+        for p in used:
+            lines.append(f"    p{p} = n >= {p} and fields[{p}] != ''")
+        lines.append(f"    if {' or '.join(_rule_violated(r[0], r[3]) for r in sdef.rules)}:")
+        lines.append("        _rules(_sdef, fields, seg, position, loop_id, issues)")
     exec("\n".join(lines), ns)
     return ns["check"]  # type: ignore[return-value]
 

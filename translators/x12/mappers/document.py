@@ -44,7 +44,9 @@ def component_separator(segments: list[Segment] | tuple[Segment, ...] | Any) -> 
 
 
 def new_line(line_number: str, quantity: Any, unit: str) -> dict[str, Any]:
-    """An empty line dict with the collections every line has."""
+    """A new line dict. Its collections are added when something goes into them: the
+    model's defaults fill the rest, which is markedly cheaper to validate than passing
+    a dozen empty lists per line."""
     unit_text = text_or_none(unit)
     return {
         "line_number": text_or_none(line_number),
@@ -52,16 +54,6 @@ def new_line(line_number: str, quantity: Any, unit: str) -> dict[str, Any]:
         "unit": unit_text,
         "unit_rec20": x12_unit_to_rec20(unit_text),
         "item_ids": {},
-        "dates": {},
-        "acknowledgments": [],
-        "schedules": [],
-        "destinations": [],
-        "prices": [],
-        "allowances_charges": [],
-        "taxes": [],
-        "references": [],
-        "parties": [],
-        "notes": [],
     }
 
 
@@ -118,27 +110,27 @@ class LineDocument:
         target = line if line is not None else self.record
         if tag == "N1":
             self.party = start_party(fields)
-            target["parties"].append(self.party)
+            target.setdefault("parties", []).append(self.party)
         elif tag == "DTM":
             found = read_dtm(fields)
             if found is not None:
-                target["dates"].setdefault(found[0], found[1])
+                target.setdefault("dates", {}).setdefault(found[0], found[1])
         elif tag == "REF" or tag == "N9":
             ref = read_ref(fields)
             if ref is not None:
-                target["references"].append(ref)
+                target.setdefault("references", []).append(ref)
         elif tag == "MSG":
             note = text_or_none(element(fields, 1))
             if note:
-                target["notes"].append(note)
+                target.setdefault("notes", []).append(note)
         elif tag == "NTE":
             note = text_or_none(element(fields, 2))
             if note:
-                target["notes"].append(note)
+                target.setdefault("notes", []).append(note)
         elif tag == "SAC":
-            target["allowances_charges"].append(read_sac(fields))
+            target.setdefault("allowances_charges", []).append(read_sac(fields))
         elif tag == "TXI":
-            target["taxes"].append(read_txi(fields))
+            target.setdefault("taxes", []).append(read_txi(fields))
         elif line is not None:
             self._line_segment(line, tag, fields)
         else:
@@ -149,13 +141,13 @@ class LineDocument:
             if line.get("description") is None:
                 line["description"] = text_or_none(element(fields, 5))
         elif tag == "CTP":
-            line["prices"].append(read_ctp(fields, self.component))
+            line.setdefault("prices", []).append(read_ctp(fields, self.component))
         elif tag == "PO4":
             read_po4(line, fields)
         elif tag == "SCH":
-            line["schedules"].append(read_sch(fields, DATE_NAMES))
+            line.setdefault("schedules", []).append(read_sch(fields, DATE_NAMES))
         elif tag == "SDQ":
-            line["destinations"].extend(read_sdq(fields))
+            line.setdefault("destinations", []).extend(read_sdq(fields))
 
     def _header_segment(self, tag: str, fields: list[str]) -> None:
         record = self.record

@@ -221,7 +221,7 @@ def _ack(line: dict[str, Any], f: list[str]) -> None:
     value = iso_datetime(element(f, 5))
     if qualifier and value:
         dates[date_name(qualifier)] = value
-    line["acknowledgments"].append(
+    line.setdefault("acknowledgments", []).append(
         {
             "status": status,
             "status_code": code,
