@@ -1,0 +1,55 @@
+"""The gateway's settings: the one place that reads ``EDIGATE_*`` environment variables.
+
+Everything else receives a ``Settings`` object (FastAPI dependency, CLI argument). Secrets
+(the ledger signing key) are file paths, never values in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Settings"]
+
+_PREFIX = "EDIGATE_"
+
+
+class Settings(BaseModel):
+    """Gateway configuration; ``Settings.from_env()`` builds it from the environment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = "sqlite:///./var/edigate.db"
+    partners_dir: Path = Path("./partners")
+    var_dir: Path = Path("./var")
+    # The gateway's own interchange identities, "qualifier:id".
+    x12_id: str = "ZZ:EDIGATE"
+    edifact_id: str = "ZZ:EDIGATE"
+    max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # Ed25519 private key (PEM) that signs ledger checkpoints; created on first use when absent.
+    ledger_key_path: Path = Path("./var/ledger-ed25519.pem")
+    ledger_checkpoint_every: int = Field(default=100, gt=0)
+    worker_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+    @property
+    def x12_qualifier(self) -> str:
+        return self.x12_id.split(":", 1)[0] if ":" in self.x12_id else "ZZ"
+
+    @property
+    def x12_sender_id(self) -> str:
+        return self.x12_id.split(":", 1)[-1]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``EDIGATE_<FIELD>`` variables (e.g. ``EDIGATE_DATABASE_URL``)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            key = _PREFIX + name.upper()
+            if key in env:
+                values[name] = env[key]
+        values.update(overrides)
+        return cls.model_validate(values)

@@ -1,0 +1,32 @@
+"""The database layer works the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from gateway.store.db import Database
+
+
+def test_transaction_commits_and_rolls_back(db: Database) -> None:
+    """Work in a failed unit of work is rolled back; a successful one is committed."""
+    with db.transaction() as s:
+        s.execute(text("CREATE TABLE probe (n INTEGER)"))
+    try:
+        with db.transaction() as s:
+            s.execute(text("INSERT INTO probe VALUES (1)"))
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    with db.transaction() as s:
+        s.execute(text("INSERT INTO probe VALUES (2)"))
+    with db.transaction() as s:
+        assert s.execute(text("SELECT n FROM probe")).scalars().all() == [2]
+
+
+def test_sqlite_uses_wal(tmp_path: object) -> None:
+    """An SQLite database is put in WAL mode with foreign keys enforced."""
+    database = Database(f"sqlite:///{tmp_path}/w.db")
+    with database.transaction() as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    database.dispose()
