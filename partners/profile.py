@@ -1,0 +1,483 @@
+"""The trading-partner profile: what one ``partners/<id>.toml`` file may say, and its checks.
+
+Models are immutable (frozen, tuples rather than lists) and refuse unknown keys, so a typo in
+a reviewed file is an error at load rather than a silently ignored setting. Security
+parameters are allow-lists of enums with no weak default (SHA-1 and triple DES only when a
+file names them, 3DES only beside ``allow_3des = true``). This module validates data only: it
+reads no files (the registry does, and checks that certificate files exist) and holds no
+secrets; the gateway turns a profile into transport and acknowledgment options.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from schemas.x12.source.codes import CLOSED as X12_CLOSED_CODES
+
+__all__ = [
+    "AS2Profile",
+    "DeliveryHints",
+    "EDIFACTProfile",
+    "EncryptionAlgorithm",
+    "MDNOptions",
+    "PartnerProfile",
+    "SigningAlgorithm",
+    "X12Identity",
+    "X12Profile",
+    "describe_validation_error",
+]
+
+# X12.5 ISA05/ISA07, data element I05 (the envelope code list the X12 maps use too).
+X12_ID_QUALIFIERS: frozenset[str] = frozenset(X12_CLOSED_CODES["I05"].split())
+
+# ISO 9735 syntax identifiers (UNB S001.0001): UNOA..UNOY and the Korean KECA.
+EDIFACT_SYNTAX_IDENTIFIERS: frozenset[str] = frozenset(
+    {f"UNO{letter}" for letter in "ABCDEFGHIJKLWXY"} | {"KECA"}
+)
+
+_ERROR = "partner_profile"
+
+
+def _problem(message: str, key: str = "") -> PydanticCustomError:
+    """A validation error with our own wording; ``key`` extends the location (see below)."""
+    return PydanticCustomError(_ERROR, message, {"key": key} if key else None)
+
+
+def _printable(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
+
+
+def _identifier(limit: int, what: str) -> AfterValidator:
+    """1..limit printable ASCII characters, no spaces at either end (they are padding)."""
+
+    def check(value: str) -> str:
+        if not value:
+            raise _problem("must not be empty")
+        if len(value) > limit:
+            raise _problem(f"must be at most {limit} characters ({what})")
+        if value != value.strip(" "):
+            raise _problem("must not start or end with a space (padding is added on output)")
+        if not _printable(value):
+            raise _problem("must be printable ASCII characters")
+        return value
+
+    return AfterValidator(check)
+
+
+def _pattern(regex: str, message: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise _problem(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _x12_qualifier(value: str) -> str:
+    if value not in X12_ID_QUALIFIERS:
+        raise _problem("must be an X12 interchange ID qualifier (I05), e.g. 01, 14, ZZ")
+    return value
+
+
+def _no_duplicates(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise _problem(f"lists {value} more than once")
+        seen.add(value)
+    return values
+
+
+def _sha_spelling(value: object) -> object:
+    """``sha-256`` (RFC 5751, openssl) and ``sha256`` (most AS2 products) name one digest."""
+    if isinstance(value, str) and re.fullmatch(r"sha-(1|256|384|512)", value):
+        return value.replace("-", "")
+    return value
+
+
+def _ack_number(value: object) -> object:
+    """``ack = 997`` (a TOML integer) means what ``ack = "997"`` means."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in (997, 999):
+        return str(value)
+    return value
+
+
+def _certificate_path(value: str) -> str:
+    if "-----BEGIN" in value or "\n" in value:
+        raise _problem(
+            "inline PEM is not allowed: put the public certificate in a file beside the "
+            "profiles and list its path"
+        )
+    if not value:
+        raise _problem("must not be empty")
+    if value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value):
+        raise _problem("must be a path relative to the partners directory")
+    if ".." in re.split(r"[/\\]", value):
+        raise _problem("must stay inside the partners directory (no '..')")
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _problem("must be an http:// or https:// URL")
+    return value
+
+
+class SigningAlgorithm(StrEnum):
+    """Digests for AS2 signatures and MIC (RFC 5751 spellings without the hyphen)."""
+
+    SHA1 = "sha1"
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+
+
+class EncryptionAlgorithm(StrEnum):
+    """Content-encryption algorithms for AS2 (CMS EnvelopedData / AuthEnvelopedData)."""
+
+    AES128_CBC = "aes128-cbc"
+    AES192_CBC = "aes192-cbc"
+    AES256_CBC = "aes256-cbc"
+    AES128_GCM = "aes128-gcm"
+    AES256_GCM = "aes256-gcm"
+    TRIPLE_DES = "3des"
+
+
+PartnerId = Annotated[
+    StrictStr,
+    _pattern(
+        r"(?=.{1,64}\Z)[a-z0-9]+(?:-[a-z0-9]+)*",
+        "must be a slug: lowercase letters, digits and single hyphens, at most 64 "
+        "characters (e.g. acme-retail)",
+    ),
+]
+X12Qualifier = Annotated[StrictStr, AfterValidator(_x12_qualifier)]
+X12Id = Annotated[StrictStr, _identifier(15, "ISA06/ISA08 is 15 characters")]
+# GS08: six digits of version/release, then an optional industry identifier (004010VICS).
+X12Version = Annotated[
+    StrictStr,
+    _pattern(
+        r"\d{6}[A-Z0-9]{0,6}",
+        'must be a GS08 version string such as "004010" or "005010" (quoted: leading '
+        "zeros matter)",
+    ),
+]
+# ISO 9735 UNB S002.0007 / S003.0007 is an..4; the code list is open, so only its shape is checked.
+EDIFACTQualifier = Annotated[
+    StrictStr, _pattern(r"[A-Z0-9]{1,4}", "must be a UNB 0007 code: 1-4 letters or digits")
+]
+EDIFACTId = Annotated[StrictStr, _identifier(35, "UNB 0004 is an..35")]
+# RFC 4130 §6.2: AS2-From/AS2-To are 1-128 printable ASCII characters.
+AS2Id = Annotated[StrictStr, _identifier(128, "RFC 4130 AS2 names are 1-128 characters")]
+TransactionType = Annotated[
+    StrictStr,
+    _pattern(
+        r"\d{3}|[A-Z]{6}",
+        "must be an X12 transaction set ID (3 digits, e.g. 850) or an EDIFACT message "
+        "type (6 capital letters, e.g. ORDERS)",
+    ),
+]
+Name = Annotated[
+    StrictStr,
+    _pattern(r"\S(?:.{0,198}\S)?", "must be 1-200 characters without spaces at either end"),
+]
+Label = Annotated[
+    StrictStr,
+    _pattern(
+        r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}",
+        "must be a name of letters, digits, '.', '_', ':' or '-' (at most 64 characters)",
+    ),
+]
+CertificatePath = Annotated[StrictStr, AfterValidator(_certificate_path)]
+Signing = Annotated[SigningAlgorithm, BeforeValidator(_sha_spelling)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class X12Identity(_Model):
+    """One ISA05/ISA06 (or ISA07/ISA08) pair."""
+
+    qualifier: X12Qualifier
+    id: X12Id
+
+    def __str__(self) -> str:
+        return f"{self.qualifier}:{self.id}"
+
+
+class X12Profile(_Model):
+    """``[x12]``: the partner's interchange identity and acknowledgment preferences."""
+
+    qualifier: X12Qualifier
+    id: X12Id
+    # "auto": a 997 for 004010 groups and a 999 for 005010 and later.
+    ack: Annotated[
+        Literal["997", "999", "auto", "none"], BeforeValidator(_ack_number)
+    ] = "auto"
+    # "auto": a TA1 when ISA14 asks for one or the interchange envelope has errors.
+    ta1: Literal["auto", "always", "never"] = "auto"
+    version: X12Version | None = None
+    accept_ids: Annotated[tuple[X12Identity, ...], AfterValidator(_no_duplicates)] = ()
+
+    @model_validator(mode="after")
+    def _primary_not_repeated(self) -> X12Profile:
+        for index, extra in enumerate(self.accept_ids):
+            if extra == self.primary:
+                raise _problem(
+                    f"{extra} is already the partner's qualifier and id",
+                    key=f"accept_ids[{index}]",
+                )
+        return self
+
+    @property
+    def primary(self) -> X12Identity:
+        """The identity the gateway addresses the partner as (ISA07/ISA08 outbound)."""
+        return X12Identity(qualifier=self.qualifier, id=self.id)
+
+    @property
+    def identities(self) -> tuple[X12Identity, ...]:
+        """Every ISA05/ISA06 the partner may send as: the primary first, then ``accept_ids``."""
+        return (self.primary, *self.accept_ids)
+
+
+class EDIFACTProfile(_Model):
+    """``[edifact]``: the partner's UNB identity and CONTRL preference."""
+
+    qualifier: EDIFACTQualifier | None = None
+    id: EDIFACTId
+    contrl: Literal["always", "errors", "never"] = "errors"
+    syntax_identifier: StrictStr = "UNOC"
+
+    @model_validator(mode="after")
+    def _known_syntax(self) -> EDIFACTProfile:
+        if self.syntax_identifier not in EDIFACT_SYNTAX_IDENTIFIERS:
+            raise _problem(
+                "must be an ISO 9735 syntax identifier: UNOA-UNOL, UNOW-UNOY or KECA",
+                key="syntax_identifier",
+            )
+        return self
+
+
+class MDNOptions(_Model):
+    """``[as2.mdn]``: the receipt asked for when sending, and given when receiving."""
+
+    mode: Literal["sync", "async"] = "sync"
+    signed: StrictBool = True
+    micalg: Signing = SigningAlgorithm.SHA256
+
+
+_DEFAULT_SIGN = (SigningAlgorithm.SHA256, SigningAlgorithm.SHA384, SigningAlgorithm.SHA512)
+_DEFAULT_ENCRYPT = (
+    EncryptionAlgorithm.AES256_CBC,
+    EncryptionAlgorithm.AES192_CBC,
+    EncryptionAlgorithm.AES128_CBC,
+    EncryptionAlgorithm.AES256_GCM,
+    EncryptionAlgorithm.AES128_GCM,
+)
+
+
+class AS2Profile(_Model):
+    """``[as2]``: the partner's AS2 name, endpoint, public certificates and algorithms.
+
+    ``sign`` and ``encrypt`` are allow-lists for what the partner sends; outbound uses the
+    first entry. ``certificates`` are paths of public-certificate files relative to the
+    partners directory (the registry checks they exist and hold no private key).
+    """
+
+    as2_id: AS2Id
+    url: Annotated[StrictStr, AfterValidator(_http_url)] | None = None
+    certificates: Annotated[tuple[CertificatePath, ...], AfterValidator(_no_duplicates)] = ()
+    signed: StrictBool = True
+    encrypted: StrictBool = True
+    sign: Annotated[
+        tuple[Signing, ...], Field(min_length=1), AfterValidator(_no_duplicates)
+    ] = _DEFAULT_SIGN
+    encrypt: Annotated[
+        tuple[EncryptionAlgorithm, ...], Field(min_length=1), AfterValidator(_no_duplicates)
+    ] = _DEFAULT_ENCRYPT
+    allow_3des: StrictBool = False
+    compress: StrictBool = False
+    # RFC 5402 §3 allows compressing before or after signing; peers differ.
+    compress_before_signing: StrictBool = True
+    transfer_encoding: Literal["binary", "base64"] = "binary"
+    mdn: MDNOptions = MDNOptions()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AS2Profile:
+        if EncryptionAlgorithm.TRIPLE_DES in self.encrypt and not self.allow_3des:
+            raise _problem(
+                "3des is only allowed with allow_3des = true (triple DES is obsolete; "
+                "enable it only for a partner that cannot do AES)",
+                key="encrypt",
+            )
+        if self.mdn.signed and self.mdn.micalg not in self.sign:
+            raise _problem(
+                f"{self.mdn.micalg} is not one of as2.sign ({', '.join(self.sign)})",
+                key="mdn.micalg",
+            )
+        return self
+
+
+class DeliveryHints(_Model):
+    """``[delivery]``: optional hints for routing this partner's records to internal systems."""
+
+    consumers: Annotated[tuple[Label, ...], AfterValidator(_no_duplicates)] = ()
+    tags: Annotated[tuple[Label, ...], AfterValidator(_no_duplicates)] = ()
+
+
+class PartnerProfile(_Model):
+    """One trading partner, as one reviewed TOML file describes it."""
+
+    id: PartnerId
+    name: Name
+    active: StrictBool = True
+    transactions: Annotated[tuple[TransactionType, ...], AfterValidator(_no_duplicates)] = ()
+    x12: X12Profile | None = None
+    edifact: EDIFACTProfile | None = None
+    as2: AS2Profile | None = None
+    delivery: DeliveryHints = DeliveryHints()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PartnerProfile:
+        if self.x12 is None and self.edifact is None:
+            raise _problem(
+                "a profile needs an [x12] or an [edifact] table (or both)", key="x12/edifact"
+            )
+        for index, code in enumerate(self.transactions):
+            if code.isdigit() and self.x12 is None:
+                raise _problem(
+                    f"{code} is an X12 transaction set but the profile has no [x12] table",
+                    key=f"transactions[{index}]",
+                )
+            if code.isalpha() and self.edifact is None:
+                raise _problem(
+                    f"{code} is an EDIFACT message but the profile has no [edifact] table",
+                    key=f"transactions[{index}]",
+                )
+        return self
+
+    def accepts(self, transaction: str) -> bool:
+        """Whether inbound ``transaction`` (ST01 or UNH 0065) is allowed; empty list: any."""
+        return not self.transactions or transaction in self.transactions
+
+
+# -- turning pydantic's errors into "key.path: message" -------------------------------------
+
+_TYPE_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "dict_type": "must be a table",
+}
+
+
+def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:
+    """Every error in ``error`` (from validating a ``PartnerProfile``) as (key path, message)."""
+    found: list[tuple[str, str]] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        ctx: Mapping[str, Any] = item.get("ctx") or {}
+        key = _key_path(loc, str(ctx.get("key", "")) if item["type"] == _ERROR else "")
+        found.append((key, _message(item["type"], item["msg"], ctx, loc, item.get("input"))))
+    return found
+
+
+def _key_path(loc: Sequence[int | str], extra: str) -> str:
+    parts: list[str] = []
+    for step in loc:
+        if isinstance(step, int) and parts:
+            parts[-1] += f"[{step}]"
+        else:
+            parts.append(str(step))
+    if extra:
+        parts.append(extra)
+    return ".".join(parts)
+
+
+def _message(
+    kind: str, default: str, ctx: Mapping[str, Any], loc: Sequence[int | str], value: object
+) -> str:
+    if kind == "extra_forbidden":
+        return _unknown_key(loc)
+    if kind in ("literal_error", "enum"):
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        text = f"must be one of {', '.join(choices)}"
+    elif kind == "string_too_short":
+        text = "must not be empty"
+    elif kind == "string_too_long":
+        text = f"must be at most {ctx.get('max_length')} characters"
+    elif kind == "too_short":
+        text = "must not be empty"
+    elif kind == _ERROR:
+        text = default
+    else:
+        text = _TYPE_MESSAGES.get(kind, default)
+    if kind != "missing" and isinstance(value, str | int | float | bool):
+        shown = repr(value)
+        text += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+    return text
+
+
+def _unknown_key(loc: Sequence[int | str]) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "unknown key"
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key (allowed here: {', '.join(allowed)})"
+
+
+def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model class validating the table at ``loc`` inside a profile, if one does."""
+    model: type[BaseModel] = PartnerProfile
+    for step in loc:
+        if isinstance(step, int):
+            continue
+        field = model.model_fields.get(step)
+        if field is None:
+            return None
+        found = _model_in(field.annotation)
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType, tuple, Annotated):
+        for arg in get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
