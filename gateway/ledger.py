@@ -1,0 +1,791 @@
+"""The tamper-evident audit ledger: hash-chained entries and signed checkpoints.
+
+Responsible for appending ledger entries inside the caller's transaction (gap-free and
+correctly chained even when several gateway processes share one PostgreSQL database), for
+signing checkpoints of the head with the gateway's Ed25519 key, and for recomputing the
+whole chain on ``verify``. This is the one module of edigate that touches
+``cryptography.hazmat``. It must not commit or roll back the caller's transaction, and it
+must never log or return private key material.
+
+Canonical encoding of an entry (format 1)
+    ``entry_sha256`` is the lower-case hex SHA-256 of the UTF-8 bytes of
+    ``json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+    allow_nan=False)`` where ``doc`` is::
+
+        {"seq": int, "at": "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC, always 6 digits),
+         "message_id": str | null, "event": str, "actor": str,
+         "details": <the JSON value stored in the details column>,
+         "prev_sha256": <entry_sha256 of seq - 1, or 64 zeros for seq 1>}
+
+    The details column holds the same canonical JSON text of the details object, so a
+    verifier can parse it, re-encode it and insist on byte equality.
+
+Checkpoints
+    Entry 1 and every entry whose seq is a multiple of ``checkpoint_every`` get, in the
+    same transaction, a checkpoint: the entry's seq and hash, the seq at which the next
+    checkpoint is due (the next multiple), and an Ed25519 signature over the canonical JSON
+    (same encoding as above) of
+    ``{"type": "edigate.ledger.checkpoint/1", "seq", "head_sha256", "next_seq", "at"}``.
+    The first checkpoint is always at seq 1 and each one signs where the next must be, so
+    ``verify`` needs no configuration to know where every checkpoint belongs, even after
+    ``checkpoint_every`` was changed: dropping checkpoints is detected, and re-chaining
+    the table after an edit is detected at the next checkpoint, whose signature the
+    attacker cannot redo without the private key.
+
+Concurrency
+    The one-row ``ledger_head`` table is the serialisation point: ``append`` locks it with
+    ``SELECT ... FOR UPDATE`` (PostgreSQL, READ COMMITTED); SQLite transactions are already
+    serialised by BEGIN IMMEDIATE. The lock is held until the caller's transaction ends, so
+    append late in a unit of work. ``verify`` needs a consistent snapshot (PostgreSQL:
+    REPEATABLE READ), which ``verify_ledger`` sets up.
+
+Not detectable without an external anchor: removing the newest entries (and any
+checkpoint among them) together with rewinding the head row. Publishing the signed
+checkpoints elsewhere closes that gap.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    CheckConstraint,
+    Integer,
+    String,
+    Text,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import Insert
+
+from gateway.store.base import Base, UTCDateTime, utcnow
+from gateway.store.db import Database
+
+__all__ = [
+    "CHECKPOINT_TYPE",
+    "GENESIS_SHA256",
+    "Ledger",
+    "LedgerCheckpoint",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerKeyError",
+    "LedgerSigner",
+    "VerifyReport",
+    "canonical_json",
+    "checkpoint_message",
+    "entry_sha256",
+    "verify_ledger",
+]
+
+_log = logging.getLogger(__name__)
+
+GENESIS_SHA256 = "0" * 64
+CHECKPOINT_TYPE = "edigate.ledger.checkpoint/1"
+_HEAD_ID = 1
+_EVENT_MAX = 40
+_ACTOR_MAX = 120
+_MESSAGE_ID_MAX = 36
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class LedgerEntry(Base):
+    """One ledger entry; ``seq`` is assigned by ``Ledger.append``, contiguous from 1."""
+
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # No foreign key: the ledger outlives and must not constrain the messages table.
+    message_id: Mapped[str | None] = mapped_column(String(_MESSAGE_ID_MAX), index=True)
+    event: Mapped[str] = mapped_column(String(_EVENT_MAX))
+    actor: Mapped[str] = mapped_column(String(_ACTOR_MAX))
+    # Canonical JSON text, not a JSON/JSONB column: the stored bytes are what is hashed.
+    details: Mapped[str] = mapped_column(Text)
+    prev_sha256: Mapped[str] = mapped_column(CHAR(64))
+    entry_sha256: Mapped[str] = mapped_column(CHAR(64))
+
+
+class LedgerCheckpoint(Base):
+    """A signed statement that the chain up to ``seq`` ends in ``head_sha256``."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    head_sha256: Mapped[str] = mapped_column(CHAR(64))
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(128))  # base64 of the Ed25519 signature
+    key_id: Mapped[str] = mapped_column(CHAR(64))  # sha256 of the raw public key, hex
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerHead(Base):
+    """The single row every append locks: last seq and hash, and the next checkpoint due."""
+
+    __tablename__ = "ledger_head"
+    __table_args__ = (CheckConstraint(f"id = {_HEAD_ID}", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(CHAR(64))
+    next_checkpoint_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def canonical_json(value: object) -> str:
+    """The canonical JSON text of ``value``: sorted keys, no whitespace, ASCII only.
+
+    Raises ``TypeError`` for values JSON cannot carry (``Decimal``, ``datetime``: pass
+    strings) and ``ValueError`` for NaN or infinities.
+    """
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_sha256(
+    *,
+    seq: int,
+    at: datetime,
+    message_id: str | None,
+    event: str,
+    actor: str,
+    details: object,
+    prev_sha256: str,
+) -> str:
+    """The hex SHA-256 of an entry's canonical encoding (see the module docstring)."""
+    doc = {
+        "seq": seq,
+        "at": _iso(at),
+        "message_id": message_id,
+        "event": event,
+        "actor": actor,
+        "details": details,
+        "prev_sha256": prev_sha256,
+    }
+    return hashlib.sha256(canonical_json(doc).encode("ascii")).hexdigest()
+
+
+def checkpoint_message(*, seq: int, head_sha256: str, next_seq: int, at: datetime) -> bytes:
+    """The exact bytes a checkpoint's signature covers."""
+    doc = {
+        "type": CHECKPOINT_TYPE,
+        "seq": seq,
+        "head_sha256": head_sha256,
+        "next_seq": next_seq,
+        "at": _iso(at),
+    }
+    return canonical_json(doc).encode("ascii")
+
+
+# --------------------------------------------------------------------------- keys
+
+
+class LedgerKeyError(Exception):
+    """A ledger key file is missing, unreadable, not Ed25519, or cannot sign."""
+
+
+class LedgerSigner:
+    """The gateway's Ed25519 ledger key; verify-only when built from a public key.
+
+    ``public_key_id`` is the hex SHA-256 of the raw 32-byte public key. Only that id and
+    the public PEM ever leave this object.
+    """
+
+    __slots__ = ("_private", "_public", "public_key_id")
+
+    def __init__(
+        self,
+        *,
+        private_key: Ed25519PrivateKey | None = None,
+        public_key: Ed25519PublicKey | None = None,
+    ) -> None:
+        if private_key is not None:
+            public_key = private_key.public_key()
+        if public_key is None:
+            raise LedgerKeyError("a ledger signer needs a private or a public key")
+        self._private = private_key
+        self._public = public_key
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.public_key_id = hashlib.sha256(raw).hexdigest()
+
+    def __repr__(self) -> str:
+        kind = "signing" if self.can_sign else "verify-only"
+        return f"LedgerSigner({kind}, key_id={self.public_key_id})"
+
+    @classmethod
+    def generate(cls) -> LedgerSigner:
+        """A fresh key that lives in memory only (tests, demos)."""
+        return cls(private_key=Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_pem(cls, data: bytes) -> LedgerSigner:
+        """From an unencrypted PKCS#8 private key or a SubjectPublicKeyInfo public key."""
+        # Error messages never quote the data: it may be a private key.
+        if b"PRIVATE KEY" in data:
+            try:
+                private = serialization.load_pem_private_key(data, password=None)
+            except TypeError as exc:
+                raise LedgerKeyError("encrypted ledger keys are not supported") from exc
+            except (ValueError, UnsupportedAlgorithm) as exc:
+                raise LedgerKeyError("not a readable PEM private key") from exc
+            if not isinstance(private, Ed25519PrivateKey):
+                raise LedgerKeyError("the ledger key must be Ed25519")
+            return cls(private_key=private)
+        try:
+            public = serialization.load_pem_public_key(data)
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise LedgerKeyError("not a readable PEM public or private key") from exc
+        if not isinstance(public, Ed25519PublicKey):
+            raise LedgerKeyError("the ledger key must be Ed25519")
+        return cls(public_key=public)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LedgerSigner:
+        """From a PEM file (private: signs and verifies; public: verifies only)."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise LedgerKeyError(f"ledger key {path} does not exist") from exc
+        except OSError as exc:
+            raise LedgerKeyError(f"cannot read ledger key {path}: {exc.strerror}") from exc
+        try:
+            signer = cls.from_pem(data)
+        except LedgerKeyError as exc:
+            raise LedgerKeyError(f"ledger key {path}: {exc}") from None
+        if signer.can_sign and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            _log.warning(
+                "ledger private key %s is accessible to group or others (mode %o)",
+                path,
+                stat.S_IMODE(path.stat().st_mode),
+            )
+        return signer
+
+    @classmethod
+    def load_or_create(cls, path: str | os.PathLike[str]) -> LedgerSigner:
+        """Load the private key at ``path``, creating it (mode 0600) when absent.
+
+        Safe when several processes start at once: the key is written to a temporary file
+        and hard-linked into place, so exactly one key wins and nobody reads half a file.
+        """
+        path = Path(path)
+        if path.exists():
+            return cls.load(path)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private = Ed25519PrivateKey.generate()
+        signer = cls(private_key=private)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return cls.load(path)
+        finally:
+            os.unlink(tmp)
+        _log.info("created ledger signing key %s (key id %s)", path, signer.public_key_id)
+        return signer
+
+    @property
+    def can_sign(self) -> bool:
+        return self._private is not None
+
+    def public_pem(self) -> bytes:
+        """The public key as SubjectPublicKeyInfo PEM, for verifiers elsewhere."""
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        if self._private is None:
+            raise LedgerKeyError(f"key {self.public_key_id} is verify-only: cannot sign")
+        return self._private.sign(data)
+
+    def verify(self, data: bytes, signature: bytes) -> bool:
+        try:
+            self._public.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What ``verify`` found.
+
+    ``count``, ``head_seq`` and ``head_sha256`` describe the chain verified good (on
+    failure: up to the entry before ``first_bad_seq``). ``unsigned`` counts the good
+    entries after the last checkpoint. ``first_bad_seq`` is None when the fault is not
+    tied to one entry (a missing head row).
+    """
+
+    ok: bool
+    count: int
+    head_seq: int
+    head_sha256: str
+    checkpoints: int
+    unsigned: int
+    key_id: str
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+class _Head(NamedTuple):
+    seq: int
+    sha256: str
+    next_checkpoint_seq: int
+
+
+class _CheckpointRow(NamedTuple):
+    seq: int
+    head_sha256: str
+    next_seq: int
+    signature: str
+    key_id: str
+    at: datetime
+
+
+_CHECKPOINT_COLUMNS = (
+    LedgerCheckpoint.seq,
+    LedgerCheckpoint.head_sha256,
+    LedgerCheckpoint.next_seq,
+    LedgerCheckpoint.signature,
+    LedgerCheckpoint.key_id,
+    LedgerCheckpoint.at,
+)
+
+
+class _Fault(Exception):
+    def __init__(self, seq: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.seq = seq
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+class Ledger:
+    """Appends entries in the caller's transaction and verifies the whole chain."""
+
+    def __init__(self, signer: LedgerSigner, checkpoint_every: int) -> None:
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be at least 1")
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
+
+    # ----------------------------------------------------------------- append
+
+    def append(
+        self,
+        session: Session,
+        *,
+        event: str,
+        actor: str,
+        message_id: str | None = None,
+        details: Mapping[str, object],
+    ) -> LedgerEntry:
+        """Add the next entry (and a checkpoint when one is due) to ``session``'s transaction.
+
+        Flushes but never commits. Raises ``ValueError``/``TypeError`` for fields that do
+        not fit or details JSON cannot carry, before anything is written.
+        """
+        _check_field("event", event, _EVENT_MAX)
+        _check_field("actor", actor, _ACTOR_MAX)
+        if message_id is not None:
+            _check_field("message_id", message_id, _MESSAGE_ID_MAX)
+        if not self.signer.can_sign:
+            raise LedgerKeyError("appending needs the private ledger key to sign checkpoints")
+        details_text = canonical_json(dict(details))
+        # Hash what will be read back (e.g. non-string keys become strings).
+        stored_details = json.loads(details_text)
+
+        head = self._lock_head(session)
+        seq = head.seq + 1
+        at = utcnow()
+        digest = entry_sha256(
+            seq=seq,
+            at=at,
+            message_id=message_id,
+            event=event,
+            actor=actor,
+            details=stored_details,
+            prev_sha256=head.sha256,
+        )
+        entry = LedgerEntry(
+            seq=seq,
+            at=at,
+            message_id=message_id,
+            event=event,
+            actor=actor,
+            details=details_text,
+            prev_sha256=head.sha256,
+            entry_sha256=digest,
+        )
+        session.add(entry)
+        next_checkpoint_seq = head.next_checkpoint_seq
+        if seq >= next_checkpoint_seq:
+            next_checkpoint_seq = (seq // self.checkpoint_every + 1) * self.checkpoint_every
+            session.add(self._checkpoint(seq, digest, next_checkpoint_seq, at))
+        session.execute(
+            update(LedgerHead)
+            .where(LedgerHead.id == _HEAD_ID)
+            .values(seq=seq, sha256=digest, next_checkpoint_seq=next_checkpoint_seq)
+            .execution_options(synchronize_session=False)
+        )
+        session.flush()
+        return entry
+
+    def _lock_head(self, session: Session) -> _Head:
+        query = (
+            select(LedgerHead.seq, LedgerHead.sha256, LedgerHead.next_checkpoint_seq)
+            .where(LedgerHead.id == _HEAD_ID)
+            .with_for_update()  # SQLite renders nothing: BEGIN IMMEDIATE already serialises
+        )
+        row = session.execute(query).one_or_none()
+        if row is None:
+            # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
+            # fall through (after waiting on the winner), then everyone takes the lock.
+            session.execute(self._create_head(session))
+            row = session.execute(query).one()
+        return _Head(*row)
+
+    def _create_head(self, session: Session) -> Insert:
+        values = {
+            "id": _HEAD_ID,
+            "seq": 0,
+            "sha256": GENESIS_SHA256,
+            "next_checkpoint_seq": 1,
+        }
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(LedgerHead).values(values).on_conflict_do_nothing()
+        if dialect == "sqlite":
+            return sqlite.insert(LedgerHead).values(values).on_conflict_do_nothing()
+        return insert(LedgerHead).values(values)
+
+    def _checkpoint(
+        self, seq: int, head_sha256: str, next_seq: int, at: datetime
+    ) -> LedgerCheckpoint:
+        message = checkpoint_message(seq=seq, head_sha256=head_sha256, next_seq=next_seq, at=at)
+        return LedgerCheckpoint(
+            seq=seq,
+            head_sha256=head_sha256,
+            next_seq=next_seq,
+            signature=base64.b64encode(self.signer.sign(message)).decode("ascii"),
+            key_id=self.signer.public_key_id,
+            at=at,
+        )
+
+    # ----------------------------------------------------------------- read
+
+    def trail(self, session: Session, message_id: str) -> list[dict[str, object]]:
+        """The entries about one message, in seq order, as JSON-ready dicts."""
+        rows = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.message_id == message_id)
+            .order_by(LedgerEntry.seq)
+        )
+        return [
+            {
+                "seq": row.seq,
+                "at": _iso(row.at),
+                "event": row.event,
+                "actor": row.actor,
+                "details": json.loads(row.details),
+                "entry_sha256": row.entry_sha256,
+            }
+            for row in rows
+        ]
+
+    def check_head(self, session: Session) -> dict[str, object]:
+        """A cheap readiness check, not a verification: the head row matches the newest
+        entry, that entry's hash recomputes, and the newest checkpoint is validly signed.
+        Returns ``{"ok", "seq", "sha256", "reason"}``."""
+        head = session.execute(
+            select(LedgerHead.seq, LedgerHead.sha256).where(LedgerHead.id == _HEAD_ID)
+        ).one_or_none()
+        last = session.scalars(
+            select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1)
+        ).one_or_none()
+        seq, sha256 = (head.seq, head.sha256) if head is not None else (0, GENESIS_SHA256)
+        reason: str | None = None
+        if last is None:
+            if seq:
+                reason = f"the head records seq {seq} but there are no entries"
+        elif (seq, sha256) != (last.seq, last.entry_sha256):
+            reason = f"the head (seq {seq}) does not match the newest entry (seq {last.seq})"
+        elif _recompute(last) != last.entry_sha256:
+            reason = f"entry {last.seq} hash mismatch: entry modified"
+        else:
+            row = session.execute(
+                select(*_CHECKPOINT_COLUMNS).order_by(LedgerCheckpoint.seq.desc()).limit(1)
+            ).one_or_none()
+            if row is not None:
+                checkpoint = _CheckpointRow(*row)
+                hashed = session.scalar(
+                    select(LedgerEntry.entry_sha256).where(LedgerEntry.seq == checkpoint.seq)
+                )
+                try:
+                    _Verifier(self.signer).check_checkpoint(checkpoint, hashed or "")
+                except _Fault as fault:
+                    reason = fault.reason
+        return {"ok": reason is None, "seq": seq, "sha256": sha256, "reason": reason}
+
+    # ----------------------------------------------------------------- verify
+
+    def verify(self, session: Session, *, batch_size: int = 1000) -> VerifyReport:
+        """Recompute the chain and every checkpoint; stop at the first fault.
+
+        Streams both tables in seq order, ``batch_size`` rows at a time, so memory stays
+        flat. ``session`` must see one snapshot (PostgreSQL: REPEATABLE READ) if appends
+        may run meanwhile; ``verify_ledger`` takes care of that. Needs only the public key.
+        """
+        return _Verifier(self.signer).run(session, batch_size)
+
+
+class _Verifier:
+    """The chain walk behind ``Ledger.verify``: needs the public key only, no settings."""
+
+    def __init__(self, signer: LedgerSigner) -> None:
+        self.signer = signer
+
+    def run(self, session: Session, batch_size: int) -> VerifyReport:
+        state = _VerifyState()
+        try:
+            with ExitStack() as cursors:
+                self._walk(session, batch_size, state, cursors)
+            self._check_head(session, state)
+        except _Fault as fault:
+            return state.report(self.signer, fault.seq, fault.reason)
+        return state.report(self.signer, None, None)
+
+    def _walk(
+        self, session: Session, batch_size: int, state: _VerifyState, cursors: ExitStack
+    ) -> None:
+        # Both results stream (server-side cursors on PostgreSQL): close them even when
+        # the walk stops early at a fault.
+        entries = session.execute(
+            select(
+                LedgerEntry.seq,
+                LedgerEntry.at,
+                LedgerEntry.message_id,
+                LedgerEntry.event,
+                LedgerEntry.actor,
+                LedgerEntry.details,
+                LedgerEntry.prev_sha256,
+                LedgerEntry.entry_sha256,
+            )
+            .order_by(LedgerEntry.seq)
+            .execution_options(yield_per=batch_size)
+        )
+        cursors.callback(entries.close)
+        checkpoint_rows = session.execute(
+            select(*_CHECKPOINT_COLUMNS)
+            .order_by(LedgerCheckpoint.seq)
+            .execution_options(yield_per=batch_size)
+        )
+        cursors.callback(checkpoint_rows.close)
+        checkpoints: Iterator[_CheckpointRow] = (_CheckpointRow(*row) for row in checkpoint_rows)
+        checkpoint = next(checkpoints, None)
+        due = 1
+        for seq, at, message_id, event, actor, details, prev, stored in entries:
+            expected = state.head_seq + 1
+            if seq != expected:
+                if seq > expected:
+                    raise _Fault(expected, f"entry {expected} is missing (next is {seq})")
+                raise _Fault(seq, f"entry with out-of-range seq {seq}")
+            if checkpoint is not None and checkpoint.seq < seq:
+                raise _Fault(checkpoint.seq, "checkpoint without an entry")
+            try:
+                parsed = json.loads(details)
+                canonical = canonical_json(parsed)
+            except (TypeError, ValueError):
+                raise _Fault(seq, "details are not valid JSON: entry modified") from None
+            if canonical != details:
+                raise _Fault(seq, "details are not in canonical form: entry modified")
+            computed = entry_sha256(
+                seq=seq,
+                at=at,
+                message_id=message_id,
+                event=event,
+                actor=actor,
+                details=parsed,
+                prev_sha256=prev,
+            )
+            if computed != stored:
+                raise _Fault(seq, "entry hash mismatch: entry modified (or moved to this seq)")
+            if prev != state.head_sha256:
+                raise _Fault(
+                    seq,
+                    "previous-hash mismatch: an entry before it was deleted, inserted, "
+                    "reordered or rewritten",
+                )
+            if checkpoint is not None and checkpoint.seq == seq:
+                self.check_checkpoint(checkpoint, stored)
+                due = checkpoint.next_seq
+                state.checkpoints += 1
+                state.last_checkpoint_seq = seq
+                checkpoint = next(checkpoints, None)
+            elif seq >= due:
+                raise _Fault(seq, f"signed checkpoint missing at seq {seq}")
+            state.head_seq = seq
+            state.head_sha256 = stored
+        if checkpoint is not None:
+            raise _Fault(
+                state.head_seq + 1,
+                f"entries after {state.head_seq} are missing: a checkpoint covers seq "
+                f"{checkpoint.seq}",
+            )
+
+    def check_checkpoint(self, checkpoint: _CheckpointRow, entry_hash: str) -> None:
+        seq, head_sha256, next_seq, signature, key_id, at = checkpoint
+        if key_id != self.signer.public_key_id:
+            raise _Fault(seq, f"checkpoint signed by an unknown key {key_id}")
+        try:
+            raw = base64.b64decode(signature, validate=True)
+        except (binascii.Error, ValueError):
+            raise _Fault(seq, "checkpoint signature is not base64") from None
+        message = checkpoint_message(seq=seq, head_sha256=head_sha256, next_seq=next_seq, at=at)
+        if not self.signer.verify(message, raw):
+            raise _Fault(seq, "checkpoint signature invalid")
+        if next_seq <= seq:
+            raise _Fault(seq, "checkpoint names no later checkpoint")
+        if head_sha256 != entry_hash:
+            raise _Fault(seq, "checkpoint head mismatch: the chain was rewritten")
+
+    def _check_head(self, session: Session, state: _VerifyState) -> None:
+        row = session.execute(
+            select(LedgerHead.seq, LedgerHead.sha256).where(LedgerHead.id == _HEAD_ID)
+        ).one_or_none()
+        if row is None:
+            if state.head_seq:
+                raise _Fault(None, "ledger head row is missing")
+            return
+        head_seq, head_sha256 = row
+        if head_seq > state.head_seq:
+            raise _Fault(
+                state.head_seq + 1,
+                f"entries {state.head_seq + 1}..{head_seq} are missing (the head records "
+                f"seq {head_seq})",
+            )
+        if head_seq < state.head_seq:
+            raise _Fault(head_seq + 1, f"entries after the recorded head {head_seq}: inserted")
+        if head_sha256 != state.head_sha256:
+            raise _Fault(head_seq, "head hash differs from the last entry's hash")
+
+
+@dataclasses.dataclass(slots=True)
+class _VerifyState:
+    head_seq: int = 0
+    head_sha256: str = GENESIS_SHA256
+    checkpoints: int = 0
+    last_checkpoint_seq: int = 0
+
+    def report(self, signer: LedgerSigner, bad: int | None, reason: str | None) -> VerifyReport:
+        return VerifyReport(
+            ok=reason is None,
+            count=self.head_seq,
+            head_seq=self.head_seq,
+            head_sha256=self.head_sha256,
+            checkpoints=self.checkpoints,
+            unsigned=self.head_seq - self.last_checkpoint_seq,
+            key_id=signer.public_key_id,
+            first_bad_seq=bad,
+            reason=reason,
+        )
+
+
+def _recompute(entry: LedgerEntry) -> str | None:
+    """The entry's hash from its stored fields; None when its details are not JSON."""
+    try:
+        details = json.loads(entry.details)
+    except (TypeError, ValueError):
+        return None
+    return entry_sha256(
+        seq=entry.seq,
+        at=entry.at,
+        message_id=entry.message_id,
+        event=entry.event,
+        actor=entry.actor,
+        details=details,
+        prev_sha256=entry.prev_sha256,
+    )
+
+
+def _check_field(name: str, value: str, limit: int) -> None:
+    if not value or len(value) > limit:
+        raise ValueError(f"ledger {name} must be 1 to {limit} characters, got {len(value)}")
+
+
+def verify_ledger(
+    database: Database,
+    key: LedgerSigner | str | os.PathLike[str],
+    *,
+    batch_size: int = 1000,
+) -> VerifyReport:
+    """Verify the ledger of ``database`` against ``key`` (a signer or a PEM path).
+
+    A public key PEM is enough; where checkpoints belong is itself signed, so no setting
+    is needed. Reads one snapshot (PostgreSQL: REPEATABLE READ, READ ONLY) and writes
+    nothing. On SQLite the read runs under the Database's BEGIN IMMEDIATE, so appends
+    wait for it.
+    """
+    signer = key if isinstance(key, LedgerSigner) else LedgerSigner.load(key)
+    with database.sessions() as session:
+        try:
+            if not database.is_sqlite:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                session.execute(text("SET TRANSACTION READ ONLY"))
+            return _Verifier(signer).run(session, batch_size)
+        finally:
+            session.rollback()
