@@ -190,11 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="1",
         help="ISA13 of the acknowledgment",
     )
+    from gateway import cli_service
+
+    cli_service.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from gateway import cli_service
+
+    if args.command in cli_service.SERVICE_COMMANDS:
+        try:
+            return cli_service.dispatch(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         if args.command == "translate":
             json.dump(_translate(args.file), sys.stdout, indent=2, ensure_ascii=False)

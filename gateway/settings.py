@@ -32,6 +32,9 @@ class Settings(BaseModel):
     # Ed25519 private key (PEM) that signs ledger checkpoints; created on first use when absent.
     ledger_key_path: Path = Path("./var/ledger-ed25519.pem")
     ledger_checkpoint_every: int = Field(default=100, gt=0)
+    # A worker's claim on a message; after it expires (the worker died) another resumes it.
+    lease_seconds: float = Field(default=60.0, gt=0)
+    workers: int = Field(default=1, ge=0)
     worker_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
     @property

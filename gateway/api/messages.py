@@ -1,0 +1,205 @@
+"""/v1/messages: HTTPS intake for partners, the message log for operations staff.
+
+Intake reads the body within the size limit, hands it to the pipeline and answers only
+after the pipeline has committed it. The log is keyset-paginated (newest first) so that a
+page costs an index range scan however many messages there are.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import and_, or_, select
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import State, require
+from gateway.keys import Caller
+from gateway.pipeline import Delivery, IntakeRejected, ProcessResult, ReceiveResult
+from gateway.problems import Problem
+from gateway.store.models import Acknowledgment, Message, RecordRow
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+PartnerCaller = Annotated[Caller, Depends(require(partner=True))]
+ViewerCaller = Annotated[Caller, Depends(require(partner=True, ops_role="viewer"))]
+OperatorCaller = Annotated[Caller, Depends(require(ops_role="operator"))]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "too-large", "Message too large",
+                      f"the body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "too-large", "Message too large",
+                          f"the body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("", status_code=202, summary="Submit an EDI interchange")
+async def submit(request: Request, state: State, caller: PartnerCaller,
+                 sync: bool = False) -> Response:
+    """Store the raw EDI body durably and answer 202 with the message id.
+
+    With ``sync=true`` the message is processed before answering and the response carries
+    per-transaction outcomes, record ids and the acknowledgment text.
+    """
+    body = await _read_body(request, state.settings.max_body_bytes)
+    assert caller.partner_id is not None
+    delivery = Delivery(caller.partner_id, "https", body, {
+        "remote": request.client.host if request.client else None,
+        "content_type": request.headers.get("content-type"),
+    })
+    try:
+        received: ReceiveResult = await run_in_threadpool(
+            state.pipeline.receive, delivery, caller.actor)
+    except IntakeRejected as exc:
+        raise Problem(exc.status, exc.slug, exc.title, exc.detail) from exc
+    location = {"Location": f"/v1/messages/{received.message_id}"}
+    if received.duplicate:
+        return JSONResponse({"message_id": received.message_id, "duplicate": True,
+                             "status": received.status}, status_code=200, headers=location)
+    if not sync:
+        return JSONResponse({"message_id": received.message_id, "duplicate": False,
+                             "status": received.status}, status_code=202, headers=location)
+    result = await run_in_threadpool(_process_now, state, received.message_id)
+    payload: dict[str, Any] = {"message_id": received.message_id, "duplicate": False}
+    if result is None:
+        # Another worker claimed it first; it is processed all the same.
+        payload["status"] = "PROCESSING"
+        return JSONResponse(payload, status_code=202, headers=location)
+    payload.update(status=result.status, transactions=result.transactions,
+                   acknowledgments=result.acknowledgments, error=result.error)
+    return JSONResponse(payload, status_code=200, headers=location)
+
+
+def _process_now(state: State, message_id: str) -> ProcessResult | None:
+    worker = f"sync:{state.settings.worker_id}"
+    if state.pipeline.claim(message_id, worker) is None:
+        return None
+    return state.pipeline.process(message_id, worker)
+
+
+def _encode_cursor(message: Message) -> str:
+    raw = json.dumps([message.received_at.isoformat(), message.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, message_id = json.loads(raw)
+        return datetime.fromisoformat(at), str(message_id)
+    except (ValueError, TypeError) as exc:
+        raise Problem(422, "bad-cursor", "Invalid cursor", "the cursor is not one this API "
+                      "returned") from exc
+
+
+def _summary(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id, "partner_id": m.partner_id, "direction": m.direction,
+        "transport": m.transport, "standard": m.standard,
+        "transaction_types": m.transaction_types.split(",") if m.transaction_types else [],
+        "interchange_sender": m.interchange_sender, "interchange_control": m.interchange_control,
+        "status": m.status, "ack_status": m.ack_status, "size": m.size,
+        "received_at": m.received_at.isoformat(), "updated_at": m.updated_at.isoformat(),
+        "error": m.error,
+    }
+
+
+@router.get("", summary="The message log, newest first")
+def list_messages(
+    state: State, caller: ViewerCaller,
+    partner: str | None = None, status: str | None = None, standard: str | None = None,
+    transaction_type: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, q: Annotated[str | None, Query(max_length=80)] = None,
+    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    query = select(Message)
+    if caller.kind == "partner":
+        query = query.where(Message.partner_id == caller.partner_id)
+    elif partner:
+        query = query.where(Message.partner_id == partner)
+    if status:
+        query = query.where(Message.status == status.upper())
+    if standard:
+        query = query.where(Message.standard == standard.lower())
+    if transaction_type:
+        query = query.where(Message.transaction_types.contains(transaction_type))
+    if since:
+        query = query.where(Message.received_at >= since)
+    if until:
+        query = query.where(Message.received_at < until)
+    if q:
+        query = query.where(or_(Message.search_text.contains(q), Message.id == q))
+    if cursor:
+        at, last_id = _decode_cursor(cursor)
+        query = query.where(or_(Message.received_at < at,
+                                and_(Message.received_at == at, Message.id < last_id)))
+    query = query.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit + 1)
+    with state.db.transaction() as session:
+        rows = list(session.scalars(query))
+    page = rows[:limit]
+    return {"items": [_summary(m) for m in page],
+            "next_cursor": _encode_cursor(page[-1]) if len(rows) > limit else None}
+
+
+def _visible(state: State, caller: Caller, message_id: str) -> Message:
+    with state.db.transaction() as session:
+        message = session.get(Message, message_id)
+    if message is None or (caller.kind == "partner" and message.partner_id != caller.partner_id):
+        raise Problem(404, "not-found", "No such message", f"message {message_id} not found")
+    return message
+
+
+@router.get("/{message_id}", summary="One message: status, errors, acks, records, ledger")
+def get_message(message_id: str, state: State, caller: ViewerCaller) -> dict[str, Any]:
+    message = _visible(state, caller, message_id)
+    with state.db.transaction() as session:
+        acks = session.scalars(select(Acknowledgment).where(
+            Acknowledgment.message_id == message_id)).all()
+        records = session.scalars(select(RecordRow).where(
+            RecordRow.message_id == message_id).order_by(RecordRow.seq)).all()
+        trail = state.ledger.trail(session, message_id)
+    detail = _summary(message)
+    detail["summary"] = json.loads(message.summary) if message.summary else None
+    detail["acknowledgments"] = [{"id": a.id, "kind": a.kind, "content": a.content,
+                                  "created_at": a.created_at.isoformat()} for a in acks]
+    detail["records"] = [{"id": r.id, "kind": r.kind, "business_number": r.business_number,
+                          "status": r.status} for r in records]
+    detail["ledger"] = trail
+    detail["raw_url"] = f"/v1/messages/{message_id}/raw"
+    return detail
+
+
+@router.get("/{message_id}/raw", summary="The raw bytes as received")
+def get_raw(message_id: str, state: State, caller: ViewerCaller) -> Response:
+    from gateway.store.models import Payload
+
+    message = _visible(state, caller, message_id)
+    with state.db.transaction() as session:
+        payload = session.get(Payload, message.payload_sha256)
+    assert payload is not None
+    return Response(payload.data, media_type="application/edi-x12" if message.standard == "x12"
+                    else "application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{message_id}.edi"',
+                             "Digest": f"sha-256={payload.sha256}"})
+
+
+@router.post("/{message_id}/reprocess", status_code=202, summary="Run a message again")
+def reprocess(message_id: str, state: State, caller: OperatorCaller) -> dict[str, Any]:
+    if not state.pipeline.reprocess(message_id, caller.actor):
+        raise Problem(404, "not-found", "No such message", f"message {message_id} not found")
+    return {"message_id": message_id, "status": "RECEIVED"}

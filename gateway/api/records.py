@@ -1,0 +1,81 @@
+"""/v1/records: the canonical records feed for internal CRM and SCM systems.
+
+Records come in ``seq`` order, which is commit order (see ``gateway.pipeline``), so a
+consumer that resumes ``after`` the last cursor it processed sees every record at least
+once. Consumer keys are scoped to the kinds their side of the business needs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from gateway.api.deps import State, require
+from gateway.keys import Caller
+from gateway.problems import Problem
+from gateway.store.models import RecordRow
+
+__all__ = ["SCOPES", "router"]
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+
+# Which record kinds each consumer scope may read.
+SCOPES: dict[str, frozenset[str]] = {
+    "crm": frozenset({"purchase_order", "invoice", "order_response"}),
+    "scm": frozenset({"purchase_order", "purchase_order_change", "ship_notice",
+                      "inventory_report", "invoice"}),
+    "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
+                      "ship_notice", "inventory_report", "functional_ack"}),
+}
+
+ReaderCaller = Annotated[Caller, Depends(require(consumer=True, ops_role="viewer"))]
+
+
+def _kinds_for(caller: Caller) -> frozenset[str]:
+    if caller.kind == "ops":
+        return SCOPES["all"]
+    return SCOPES.get(caller.scope or "", frozenset())
+
+
+def _item(row: RecordRow) -> dict[str, Any]:
+    return {"id": row.id, "cursor": str(row.seq), "kind": row.kind,
+            "message_id": row.message_id, "partner_id": row.partner_id,
+            "business_number": row.business_number, "status": row.status,
+            "created_at": row.created_at.isoformat(), "record": json.loads(row.data)}
+
+
+@router.get("", summary="Records after a cursor, oldest first")
+def feed(state: State, caller: ReaderCaller,
+         after: Annotated[str | None, Query(description="cursor of the last record seen")] = None,
+         kind: str | None = None,
+         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    kinds = _kinds_for(caller)
+    if kind is not None:
+        if kind not in kinds:
+            raise Problem(403, "forbidden", "Kind not in scope",
+                          f"records of kind {kind!r} are not in this key's scope")
+        kinds = frozenset({kind})
+    start = 0
+    if after:
+        if not after.isdigit():
+            raise Problem(422, "bad-cursor", "Invalid cursor", "cursors are the 'cursor' "
+                          "values this feed returns")
+        start = int(after)
+    query = (select(RecordRow).where(RecordRow.seq > start, RecordRow.kind.in_(sorted(kinds)))
+             .order_by(RecordRow.seq).limit(limit))
+    with state.db.transaction() as session:
+        rows = list(session.scalars(query))
+    items = [_item(r) for r in rows]
+    return {"items": items, "next_cursor": items[-1]["cursor"] if items else (after or "0")}
+
+
+@router.get("/{record_id}", summary="One record")
+def get_record(record_id: str, state: State, caller: ReaderCaller) -> dict[str, Any]:
+    with state.db.transaction() as session:
+        row = session.scalars(select(RecordRow).where(RecordRow.id == record_id)).first()
+    if row is None or row.kind not in _kinds_for(caller):
+        raise Problem(404, "not-found", "No such record", f"record {record_id} not found")
+    return _item(row)

@@ -1,0 +1,87 @@
+"""The FastAPI application and its background workers.
+
+``create_app(settings)`` builds the state once, mounts the routers, installs the
+problem+json handlers and, unless told not to, starts ``settings.workers`` worker threads
+that process waiting messages (including those a crashed process left behind).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.api import messages, ops, records
+from gateway.problems import install_problem_handlers
+from gateway.settings import Settings
+from gateway.state import GatewayState
+
+__all__ = ["Workers", "create_app"]
+
+log = logging.getLogger("edigate.app")
+
+
+class Workers:
+    """Threads that claim and process messages until stopped."""
+
+    def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2) -> None:
+        self.state = state
+        self.count = count
+        self.idle_seconds = idle_seconds
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for n in range(self.count):
+            name = f"worker:{self.state.settings.worker_id}:{n}"
+            thread = threading.Thread(target=self._run, args=(name,), name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _run(self, name: str) -> None:
+        while not self.stop.is_set():
+            try:
+                result = self.state.pipeline.run_once(name)
+            except Exception:  # a worker must outlive a database hiccup
+                log.exception("worker %s: claim or process failed", name)
+                result = None
+            if result is None:
+                self.stop.wait(self.idle_seconds)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def create_app(settings: Settings | None = None, *, state: GatewayState | None = None,
+               start_workers: bool = True) -> FastAPI:
+    settings = settings or Settings.from_env()
+    gateway_state = state or GatewayState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        workers = Workers(gateway_state, settings.workers if start_workers else 0)
+        workers.start()
+        try:
+            yield
+        finally:
+            workers.shutdown()
+            if state is None:
+                gateway_state.close()
+
+    app = FastAPI(
+        title="edigate",
+        summary="EDI translator and B2B message gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.edigate = gateway_state
+    install_problem_handlers(app)
+    app.include_router(messages.router)
+    app.include_router(records.router)
+    app.include_router(ops.router)
+    return app

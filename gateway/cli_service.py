@@ -1,0 +1,144 @@
+"""The service half of the ``edigate`` command: serve, db, partners, keys, ledger, demo.
+
+Kept apart from the translator commands so that ``edigate translate`` does not import the
+web framework or the database driver. Every command reads ``Settings.from_env()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["dispatch", "register"]
+
+SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker"}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the gateway (HTTP API and workers)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=None, help="worker threads (default: settings)")
+    p = sub.add_parser("db", help="database administration")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="run Alembic migrations to the latest revision")
+    p = sub.add_parser("partners", help="trading partners")
+    partners_sub = p.add_subparsers(dest="partners_command", required=True)
+    partners_sub.add_parser("list", help="list the partner profiles")
+    k = partners_sub.add_parser("issue-key", help="print a new API key for a partner, once")
+    k.add_argument("partner_id")
+    p = sub.add_parser("consumers", help="internal systems that read records")
+    consumers_sub = p.add_subparsers(dest="consumers_command", required=True)
+    k = consumers_sub.add_parser("issue-key", help="print a new consumer key, once")
+    k.add_argument("--scope", choices=["crm", "scm", "all"], required=True)
+    k.add_argument("--label", default=None)
+    p = sub.add_parser("ops", help="operations staff")
+    ops_sub = p.add_subparsers(dest="ops_command", required=True)
+    k = ops_sub.add_parser("issue-key", help="print a new ops key, once")
+    k.add_argument("--role", choices=["viewer", "operator", "admin"], required=True)
+    k.add_argument("--label", default=None)
+    p = sub.add_parser("ledger", help="the audit ledger")
+    ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
+    ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
+    p = sub.add_parser("worker", help="process waiting messages until none is left")
+    p.add_argument("--limit", type=int, default=None)
+    p = sub.add_parser("demo", help="migrate, load demo keys and post sample traffic")
+    p.add_argument("--serve", action="store_true", help="then serve on --host/--port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+
+def _state() -> Any:
+    from gateway.settings import Settings
+    from gateway.state import GatewayState
+
+    return GatewayState.build(Settings.from_env())
+
+
+def _issue(kind: str, **values: Any) -> str:
+    from gateway.keys import issue_key
+
+    state = _state()
+    try:
+        if kind == "partner" and state.registry.get(values["partner_id"]) is None:
+            raise SystemExit(f"edigate: error: no partner {values['partner_id']!r} in "
+                             f"{state.settings.partners_dir}")
+        with state.db.transaction() as session:
+            token, row = issue_key(session, kind, **values)  # type: ignore[arg-type]
+            state.ledger.append(session, event="KEY_ISSUED", actor="cli", details={
+                "key_id": row.id, "kind": kind, **{k: v for k, v in values.items() if v}})
+        return str(token)
+    finally:
+        state.close()
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "db":
+        from gateway.settings import Settings
+        from gateway.store.migrate import upgrade
+
+        settings = Settings.from_env()
+        upgrade(settings.database_url)
+        print(f"database at {settings.database_url} is up to date")
+        return 0
+    if command == "serve":
+        import uvicorn
+
+        from gateway.app import create_app
+        from gateway.settings import Settings
+
+        overrides = {"workers": args.workers} if args.workers is not None else {}
+        settings = Settings.from_env(**overrides)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port,
+                    log_level="info", access_log=False)
+        return 0
+    if command == "partners":
+        if args.partners_command == "list":
+            from gateway.settings import Settings
+            from partners import PartnerRegistry
+
+            registry = PartnerRegistry.load(Settings.from_env().partners_dir)
+            for partner in registry.all():
+                ids = []
+                if partner.x12 is not None:
+                    ids.append(f"x12 {partner.x12.qualifier}:{partner.x12.id}")
+                if partner.edifact is not None:
+                    ids.append(f"edifact {partner.edifact.id}")
+                print(f"{partner.id:<24} {partner.name:<32} {', '.join(ids)}")
+            return 0
+        print(_issue("partner", partner_id=args.partner_id))
+        return 0
+    if command == "consumers":
+        print(_issue("consumer", scope=args.scope, label=args.label))
+        return 0
+    if command == "ops":
+        print(_issue("ops", role=args.role, label=args.label))
+        return 0
+    if command == "ledger":
+        from gateway.ledger import verify_ledger
+
+        state = _state()
+        try:
+            report = verify_ledger(state.db, state.signer)
+        finally:
+            state.close()
+        json.dump(report.as_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0 if report.ok else 1
+    if command == "worker":
+        state = _state()
+        try:
+            count = sum(1 for _ in state.pipeline.drain(f"cli:{state.settings.worker_id}",
+                                                        args.limit))
+        finally:
+            state.close()
+        print(f"processed {count} message(s)")
+        return 0
+    if command == "demo":
+        from gateway.demo import run_demo
+
+        return run_demo(host=args.host, port=args.port, serve=args.serve)
+    raise SystemExit(f"unknown command {command}")

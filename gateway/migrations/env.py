@@ -1,0 +1,44 @@
+"""Alembic environment: migrates the database named in the Alembic config (set by
+``gateway.store.migrate``) to the schema of ``gateway.store`` and ``gateway.ledger``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+# Imported for their side effect: they register their tables on Base.metadata.
+import gateway.ledger
+import gateway.store.models  # noqa: F401
+from gateway.store.base import Base
+from gateway.store.db import Database
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"),
+                      target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    database = Database(url)
+    try:
+        with database.engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              render_as_batch=database.is_sqlite)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+    finally:
+        database.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,503 @@
+"""The one intake pipeline every transport feeds: receive durably, then process.
+
+Responsible for the receive-before-acknowledge rule (payload, message row and RECEIVED
+ledger entry in one transaction, committed before any transport says "received"), for
+duplicate detection, for the state machine RECEIVED -> PROCESSING -> PROCESSED | REJECTED |
+FAILED with leases so that a crashed worker's message is resumed and never processed twice,
+and for storing records and acknowledgments with their ledger entries atomically.
+It must not know about HTTP or AS2: transports turn their requests into a ``Delivery``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.ledger import Ledger
+from gateway.metrics import Metrics
+from gateway.settings import Settings
+from gateway.store.base import utcnow
+from gateway.store.db import Database
+from gateway.store.models import (
+    Acknowledgment,
+    ControlCounter,
+    Message,
+    MessageStatus,
+    Payload,
+    RecordRow,
+)
+from partners import PartnerRegistry
+from translators.errors import EDISyntaxError
+from translators.records import Source
+from translators.x12.ack import AckOptions, build_acknowledgment
+from translators.x12.pipeline import (
+    GroupOutcome,
+    InterchangeOutcome,
+    TransactionOutcome,
+    translate_x12,
+)
+from translators.x12.reader import X12Reader, looks_like_x12
+
+__all__ = [
+    "Delivery",
+    "IntakeRejected",
+    "Pipeline",
+    "ProcessResult",
+    "ReceiveResult",
+]
+
+log = logging.getLogger("edigate.pipeline")
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A message as a transport hands it over, its partner already authenticated."""
+
+    partner_id: str
+    transport: str
+    body: bytes
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class IntakeRejected(Exception):
+    """The message is refused at intake; ``status`` is the HTTP status a transport uses."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveResult:
+    message_id: str
+    duplicate: bool
+    status: str
+
+
+@dataclass(slots=True)
+class ProcessResult:
+    message_id: str
+    status: str
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    acknowledgments: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def sniff_standard(body: bytes) -> str:
+    """``x12``, ``edifact`` or ``unknown`` from the first bytes."""
+    head = body[:64]
+    if looks_like_x12(head):
+        return "x12"
+    stripped = head.lstrip(b" \t\r\n")
+    if stripped.startswith(_BOM):
+        stripped = stripped[3:].lstrip(b" \t\r\n")
+    if stripped.startswith((b"UNA", b"UNB")):
+        return "edifact"
+    return "unknown"
+
+
+def _identity(qualifier: str, value: str) -> str:
+    return f"{qualifier.strip()}:{value.strip()}"
+
+
+class Pipeline:
+    """Receive and process messages for one database, partner registry and ledger."""
+
+    def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
+                 ledger: Ledger, *, lease: timedelta = timedelta(seconds=60),
+                 metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.db = db
+        self.registry = registry
+        self.ledger = ledger
+        self.lease = lease
+
+    # -- intake -------------------------------------------------------------------------
+    def receive(self, delivery: Delivery, actor: str) -> ReceiveResult:
+        """Store the message durably, or refuse it with ``IntakeRejected``.
+
+        When this returns, the payload, the message row and its RECEIVED ledger entry are
+        committed: only then may the transport tell the sender "received".
+        """
+        body = delivery.body
+        standard = sniff_standard(body)
+        try:
+            header = self._check_envelope(delivery, standard)
+        except IntakeRejected as exc:
+            self._log_rejection(delivery, actor, exc)
+            self.metrics.rejected_at_intake.labels(exc.slug).inc()
+            raise
+        digest = hashlib.sha256(body).hexdigest()
+        for attempt in range(3):
+            try:
+                result = self._store(delivery, actor, standard, digest, header)
+            except IntegrityError:
+                # A concurrent request stored the same interchange or bytes first: the
+                # next round finds it and answers as a duplicate.
+                if attempt == 2:
+                    raise
+                continue
+            if not result.duplicate:
+                self.metrics.received.labels(delivery.partner_id, delivery.transport).inc()
+            return result
+        raise AssertionError("unreachable")
+
+    def _check_envelope(self, delivery: Delivery, standard: str) -> dict[str, str]:
+        if not delivery.body.strip():
+            raise IntakeRejected(422, "empty-body", "Empty message", "the request body is empty")
+        if standard == "unknown":
+            sample = delivery.body[:16]
+            raise IntakeRejected(422, "not-edi", "Not EDI",
+                                 f"the body is neither X12 (ISA) nor EDIFACT (UNA/UNB); it "
+                                 f"begins {sample!r} at byte offset 0")
+        if standard == "edifact":
+            raise IntakeRejected(422, "unsupported-standard", "EDIFACT not supported yet",
+                                 "this gateway does not accept UN/EDIFACT yet")
+        try:
+            isa = next(iter(X12Reader(delivery.body[:4096])))
+        except (EDISyntaxError, StopIteration) as exc:
+            raise IntakeRejected(422, "not-edi", "Unreadable X12 interchange header",
+                                 str(exc)) from exc
+        if len(isa.fields) < 17:
+            raise IntakeRejected(422, "bad-envelope", "Incomplete ISA",
+                                 f"the ISA at byte offset {isa.offset} has {len(isa) } elements")
+        sender = _identity(isa[5], isa[6])
+        if not self._is_partner(delivery.partner_id, isa[5], isa[6]):
+            raise IntakeRejected(
+                403, "sender-mismatch", "Sender is not the authenticated partner",
+                f"ISA05/ISA06 {sender!r} at byte offset {isa.offset} does not belong to "
+                f"partner {delivery.partner_id!r}")
+        receiver = _identity(isa[7], isa[8])
+        ours = _identity(self.settings.x12_qualifier, self.settings.x12_sender_id)
+        if receiver != ours:
+            raise IntakeRejected(422, "receiver-mismatch", "Receiver is not this gateway",
+                                 f"ISA07/ISA08 {receiver!r} is not this gateway ({ours!r})")
+        return {"sender": sender, "receiver": receiver, "control": isa[13].strip()}
+
+    def _is_partner(self, partner_id: str, qualifier: str, sender_id: str) -> bool:
+        """Whether ISA05/ISA06 is one of the partner's X12 identities."""
+        found = self.registry.by_x12(qualifier.strip(), sender_id.strip())
+        return found is not None and found.id == partner_id
+
+    def _log_rejection(self, delivery: Delivery, actor: str, exc: IntakeRejected) -> None:
+        with self.db.transaction() as session:
+            self.ledger.append(session, event="INTAKE_REJECTED", actor=actor, details={
+                "partner": delivery.partner_id, "transport": delivery.transport,
+                "status": exc.status, "reason": exc.slug, "detail": exc.detail,
+                "size": len(delivery.body),
+                "payload_sha256": hashlib.sha256(delivery.body).hexdigest(),
+            })
+
+    def _store(self, delivery: Delivery, actor: str, standard: str, digest: str,
+               header: dict[str, str]) -> ReceiveResult:
+        with self.db.transaction() as session:
+            original = session.scalars(
+                select(Message).where(
+                    Message.partner_id == delivery.partner_id,
+                    or_(Message.payload_sha256 == digest,
+                        (Message.interchange_sender == header["sender"])
+                        & (Message.interchange_control == header["control"])),
+                ).limit(1)
+            ).first()
+            if original is not None:
+                self.ledger.append(session, event="DUPLICATE", actor=actor,
+                                   message_id=original.id, details={
+                                       "transport": delivery.transport,
+                                       "payload_sha256": digest,
+                                       "same_payload": original.payload_sha256 == digest,
+                                       "interchange_control": header["control"],
+                                   })
+                return ReceiveResult(original.id, True, original.status)
+            if session.get(Payload, digest) is None:
+                session.add(Payload(sha256=digest, size=len(delivery.body), data=delivery.body))
+                session.flush()  # the message row refers to it
+            message = Message(
+                id=str(uuid.uuid4()), partner_id=delivery.partner_id,
+                transport=delivery.transport, standard=standard,
+                status=MessageStatus.RECEIVED, payload_sha256=digest, size=len(delivery.body),
+                received_at=utcnow(), interchange_sender=header["sender"],
+                interchange_receiver=header["receiver"],
+                interchange_control=header["control"], search_text=header["control"],
+            )
+            session.add(message)
+            session.flush()
+            self.ledger.append(session, event="RECEIVED", actor=actor, message_id=message.id,
+                               details={"transport": delivery.transport, "size": message.size,
+                                        "payload_sha256": digest, **delivery.evidence})
+            return ReceiveResult(message.id, False, message.status)
+
+    # -- processing ---------------------------------------------------------------------
+    def claim(self, message_id: str | None, worker: str) -> str | None:
+        """Take a message for processing: a given one, or the oldest waiting one.
+
+        Waiting means RECEIVED, or PROCESSING with an expired lease (its worker died).
+        Uses SKIP LOCKED on PostgreSQL so several processes share the work.
+        """
+        now = utcnow()
+        with self.db.transaction() as session:
+            query = select(Message).where(
+                or_(Message.status == MessageStatus.RECEIVED,
+                    (Message.status == MessageStatus.PROCESSING) & (Message.locked_until < now)))
+            if message_id is not None:
+                query = query.where(Message.id == message_id)
+            query = query.order_by(Message.received_at, Message.id).limit(1)
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            message = session.scalars(query).first()
+            if message is None:
+                return None
+            resumed = message.status == MessageStatus.PROCESSING
+            message.status = MessageStatus.PROCESSING
+            message.locked_by = worker
+            message.locked_until = now + self.lease
+            message.attempts += 1
+            self.ledger.append(session, event="PROCESSING", actor=worker, message_id=message.id,
+                               details={"attempt": message.attempts, "resumed": resumed})
+            return message.id
+
+    def process(self, message_id: str, worker: str) -> ProcessResult | None:
+        """Process a claimed message; None when the claim was lost to another worker."""
+        with self.db.transaction() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.locked_by != worker:
+                return None
+            payload = session.get(Payload, message.payload_sha256)
+            assert payload is not None
+            body = payload.data
+            partner_id = message.partner_id
+        started = time.perf_counter()
+        try:
+            work = self._translate(message_id, partner_id, body)
+            result = self._finish(message_id, worker, work)
+        except Exception as exc:  # a bug must not lose the message: it becomes FAILED
+            log.exception("processing %s failed", message_id)
+            result = self._finish_failed(message_id, worker, f"{type(exc).__name__}: {exc}")
+        if result is not None:
+            self.metrics.processing_seconds.observe(time.perf_counter() - started)
+            types = {t["set_id"] for t in result.transactions} or {"none"}
+            for set_id in types:
+                self.metrics.messages.labels(partner_id, "x12", set_id, result.status).inc()
+        return result
+
+    def _translate(self, message_id: str, partner_id: str, body: bytes) -> _Work:
+        partner = self.registry.get(partner_id)
+        work = _Work()
+
+        def hook(source: Source) -> Source:
+            return source.model_copy(update={"message_id": message_id, "partner_id": partner_id})
+
+        try:
+            for outcome in translate_x12(body, source_hook=hook):
+                if isinstance(outcome, TransactionOutcome):
+                    work.transactions.append(outcome)
+                elif isinstance(outcome, GroupOutcome):
+                    work.groups.append(outcome)
+                elif isinstance(outcome, InterchangeOutcome):
+                    isa = outcome.header
+                    if not self._is_partner(partner_id, isa.sender_qualifier, isa.sender_id):
+                        work.foreign.append(_identity(isa.sender_qualifier, isa.sender_id))
+                    work.interchanges.append(outcome)
+        except EDISyntaxError as exc:
+            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
+        work.ack_kind = partner.x12.ack if partner is not None and partner.x12 else "auto"
+        work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
+        return work
+
+    def _next_control(self, session: Session, name: str) -> int:
+        counter = session.get(ControlCounter, name, with_for_update=True)
+        if counter is None:
+            counter = ControlCounter(name=name, value=0)
+            session.add(counter)
+        counter.value += 1
+        session.flush()
+        return counter.value
+
+    def _finish(self, message_id: str, worker: str, work: _Work) -> ProcessResult | None:
+        with self.db.transaction() as session:
+            message = session.get(Message, message_id, with_for_update=not self.db.is_sqlite)
+            if message is None or message.locked_by != worker or \
+                    message.status != MessageStatus.PROCESSING:
+                return None  # the lease was lost: the other worker's result stands
+            result = ProcessResult(message_id, MessageStatus.PROCESSED)
+            accepted = 0
+            numbers: list[str] = [message.interchange_control or ""]
+            # The ledger append takes the ledger's lock first, so records get their feed
+            # sequence numbers in commit order (see RecordRow.seq).
+            self.ledger.append(session, event="TRANSLATED", actor=worker, message_id=message_id,
+                               details={"transactions": len(work.transactions),
+                                        "interchanges": len(work.interchanges)})
+            for outcome in work.transactions:
+                tx = outcome.transaction
+                entry: dict[str, Any] = {
+                    "set_id": tx.set_id, "control_number": tx.control_number,
+                    "group_control": tx.group.control_number, "status": outcome.status,
+                    "errors": [i.as_dict() for i in outcome.errors][:50],
+                    "record_id": None,
+                }
+                numbers += [tx.control_number, tx.group.control_number]
+                record = outcome.record
+                if record is not None and outcome.status != "R" and not work.foreign:
+                    data = record.model_dump(mode="json")
+                    business = _business_number(data)
+                    if business:
+                        numbers.append(business)
+                    row = RecordRow(
+                        id=str(uuid.uuid4()), message_id=message_id, partner_id=message.partner_id,
+                        kind=data["kind"], standard="x12", transaction_type=tx.set_id,
+                        transaction_control=tx.control_number, business_number=business,
+                        status=outcome.status, data=json.dumps(data, separators=(",", ":")),
+                    )
+                    session.add(row)
+                    entry["record_id"] = row.id
+                    entry["business_number"] = business
+                    accepted += 1
+                result.transactions.append(entry)
+            for outcome_i in work.interchanges:
+                ack = build_acknowledgment(outcome_i, AckOptions(
+                    kind=work.ack_kind if work.ack_kind != "none" else "auto",  # type: ignore[arg-type]
+                    ta1=work.ta1,  # type: ignore[arg-type]
+                    control_number=str(self._next_control(
+                        session, f"x12:isa13:{message.partner_id}") % 1_000_000_000),
+                    sender=(self.settings.x12_qualifier, self.settings.x12_sender_id),
+                )) if work.ack_kind != "none" or work.ta1 == "always" else None
+                if ack is None:
+                    continue
+                text = ack.decode("ascii", "replace")
+                kinds = sorted({seg[1] if seg.tag == "ST" else seg.tag
+                                for seg in X12Reader(ack) if seg.tag in ("ST", "TA1")})
+                ack_row = Acknowledgment(id=str(uuid.uuid4()), message_id=message_id,
+                                         kind="+".join(kinds) or "ack",
+                                         control_number=outcome_i.header.control_number,
+                                         content=text)
+                session.add(ack_row)
+                result.acknowledgments.append({"id": ack_row.id, "kind": ack_row.kind,
+                                               "content": text})
+                self.ledger.append(session, event="ACK_BUILT", actor=worker,
+                                   message_id=message_id,
+                                   details={"ack_id": ack_row.id, "kind": ack_row.kind,
+                                            "sha256": hashlib.sha256(ack).hexdigest()})
+            problems: list[str] = []
+            if work.syntax_error:
+                problems.append(work.syntax_error)
+            if work.foreign:
+                problems.append("interchange sender(s) not of this partner: "
+                                + ", ".join(sorted(set(work.foreign))))
+            if not work.transactions and not work.interchanges:
+                problems.append("no interchange could be read")
+            if work.foreign or accepted == 0:
+                result.status = MessageStatus.REJECTED
+            result.error = "; ".join(problems) or None
+            message.status = result.status
+            message.error = result.error
+            message.locked_by = None
+            message.locked_until = None
+            message.transaction_types = ",".join(sorted({t["set_id"] for t in
+                                                         result.transactions}))[:200] or None
+            message.search_text = " ".join(sorted({n for n in numbers if n}))[:4000]
+            message.summary = json.dumps({"transactions": result.transactions,
+                                          "groups": [{"control_number": g.header.control_number,
+                                                      "status": g.status}
+                                                     for g in work.groups]})
+            message.ack_status = _ack_status(work)
+            self.ledger.append(session, event=result.status, actor=worker, message_id=message_id,
+                               details={"accepted": accepted,
+                                        "rejected": len(work.transactions) - accepted,
+                                        "error": result.error})
+            return result
+
+    def _finish_failed(self, message_id: str, worker: str, error: str) -> ProcessResult | None:
+        with self.db.transaction() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.locked_by != worker:
+                return None
+            message.status = MessageStatus.FAILED
+            message.error = error[:4000]
+            message.locked_by = None
+            message.locked_until = None
+            self.ledger.append(session, event=MessageStatus.FAILED, actor=worker,
+                               message_id=message_id, details={"error": error[:500]})
+        return ProcessResult(message_id, MessageStatus.FAILED, error=error)
+
+    def run_once(self, worker: str) -> ProcessResult | None:
+        """Claim and process the oldest waiting message; None when there is none."""
+        message_id = self.claim(None, worker)
+        if message_id is None:
+            return None
+        return self.process(message_id, worker)
+
+    def drain(self, worker: str, limit: int | None = None) -> Iterator[ProcessResult]:
+        """Process waiting messages until none is left (or ``limit`` is reached)."""
+        done = 0
+        while limit is None or done < limit:
+            result = self.run_once(worker)
+            if result is None:
+                return
+            done += 1
+            yield result
+
+    def reprocess(self, message_id: str, actor: str) -> bool:
+        """Put a finished message back to RECEIVED (operator action, in the ledger)."""
+        with self.db.transaction() as session:
+            message = session.get(Message, message_id)
+            if message is None:
+                return False
+            # Records of the earlier run are superseded: delete them so the feed carries
+            # only the records of the run that now stands.
+            session.execute(update(Message).where(Message.id == message_id).values(
+                status=MessageStatus.RECEIVED, locked_by=None, locked_until=None))
+            for row in session.scalars(select(RecordRow).where(
+                    RecordRow.message_id == message_id)).all():
+                session.delete(row)
+            self.ledger.append(session, event="REPROCESS_REQUESTED", actor=actor,
+                               message_id=message_id, details={"previous": message.status})
+            return True
+
+
+@dataclass(slots=True)
+class _Work:
+    transactions: list[TransactionOutcome] = field(default_factory=list)
+    groups: list[GroupOutcome] = field(default_factory=list)
+    interchanges: list[InterchangeOutcome] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    syntax_error: str | None = None
+    ack_kind: str = "auto"
+    ta1: str = "auto"
+
+
+def _ack_status(work: _Work) -> str | None:
+    codes = [g.status for g in work.groups if g.header.functional_id != "FA"]
+    if not codes:
+        return None
+    if all(c == "A" for c in codes):
+        return "accepted"
+    if all(c == "R" for c in codes):
+        return "rejected"
+    return "partial" if "P" in codes or "R" in codes else "accepted_with_errors"
+
+
+_BUSINESS_KEYS = ("po_number", "invoice_number", "shipment_id", "report_id")
+
+
+def _business_number(data: dict[str, Any]) -> str | None:
+    for key in _BUSINESS_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value[:80]
+    return None

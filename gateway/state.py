@@ -1,0 +1,45 @@
+"""The gateway's long-lived objects, built once from ``Settings``.
+
+``GatewayState`` owns the database, the partner registry, the ledger and the pipeline;
+the FastAPI app, the background worker and the CLI all use the same construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gateway.ledger import Ledger, LedgerSigner
+from gateway.metrics import Metrics
+from gateway.pipeline import Pipeline
+from gateway.settings import Settings
+from gateway.store.db import Database
+from partners import PartnerRegistry
+
+__all__ = ["GatewayState"]
+
+
+@dataclass
+class GatewayState:
+    settings: Settings
+    db: Database
+    registry: PartnerRegistry
+    signer: LedgerSigner
+    ledger: Ledger
+    pipeline: Pipeline
+    metrics: Metrics
+
+    @classmethod
+    def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
+        db = Database(settings.database_url)
+        registry = PartnerRegistry.load(settings.partners_dir)
+        signer = LedgerSigner.load_or_create(settings.ledger_key_path)
+        ledger = Ledger(signer, settings.ledger_checkpoint_every)
+        metrics = Metrics()
+        pipeline = Pipeline(settings, db, registry, ledger,
+                            lease=lease or timedelta(seconds=settings.lease_seconds),
+                            metrics=metrics)
+        return cls(settings, db, registry, signer, ledger, pipeline, metrics)
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,154 @@
+"""The gateway's tables (the ledger's own tables live in ``gateway.ledger``).
+
+Responsible for the persistent shape of messages, their content-addressed payloads, the
+canonical records and acknowledgments produced from them, API keys and control-number
+counters. ORM rows stay here; API shapes are separate pydantic models in ``gateway.api``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.store.base import Base, UTCDateTime, utcnow
+
+__all__ = [
+    "Acknowledgment",
+    "ApiKey",
+    "ControlCounter",
+    "Message",
+    "MessageStatus",
+    "Payload",
+    "RecordRow",
+]
+
+
+class MessageStatus:
+    """RECEIVED -> PROCESSING -> PROCESSED | REJECTED | FAILED."""
+
+    RECEIVED = "RECEIVED"
+    PROCESSING = "PROCESSING"
+    PROCESSED = "PROCESSED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+    FINAL = frozenset({PROCESSED, REJECTED, FAILED})
+
+
+class Payload(Base):
+    """Raw bytes as received, stored once per distinct content (sha256)."""
+
+    __tablename__ = "payloads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Message(Base):
+    """What a partner sent over a transport, and where it is in the pipeline."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Duplicate detection: the same interchange (sender + control number) or the same
+        # bytes from the same partner is one message. NULLs (unreadable input) never clash.
+        UniqueConstraint("partner_id", "interchange_sender", "interchange_control",
+                         name="uq_messages_interchange"),
+        UniqueConstraint("partner_id", "payload_sha256", name="uq_messages_payload"),
+        Index("ix_messages_received", "received_at", "id"),
+        Index("ix_messages_partner_received", "partner_id", "received_at"),
+        Index("ix_messages_status_lock", "status", "locked_until"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(8), default="inbound")
+    transport: Mapped[str] = mapped_column(String(16))
+    standard: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))
+    payload_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"))
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    interchange_sender: Mapped[str | None] = mapped_column(String(40))
+    interchange_receiver: Mapped[str | None] = mapped_column(String(40))
+    interchange_control: Mapped[str | None] = mapped_column(String(20))
+    transaction_types: Mapped[str | None] = mapped_column(String(200))
+    # Control and business numbers (PO, invoice, shipment) for the message log's search.
+    search_text: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)  # JSON: per-transaction outcomes
+    error: Mapped[str | None] = mapped_column(Text)
+    ack_status: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_by: Mapped[str | None] = mapped_column(String(120))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecordRow(Base):
+    """One canonical record; ``seq`` orders the records feed (see ``gateway.processing``)."""
+
+    __tablename__ = "records"
+    __table_args__ = (Index("ix_records_kind_seq", "kind", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    standard: Mapped[str] = mapped_column(String(10))
+    transaction_type: Mapped[str] = mapped_column(String(10))
+    transaction_control: Mapped[str] = mapped_column(String(20))
+    business_number: Mapped[str | None] = mapped_column(String(80), index=True)
+    status: Mapped[str] = mapped_column(String(2))  # A, E (accepted with errors noted)
+    data: Mapped[str] = mapped_column(Text)  # the record's JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Acknowledgment(Base):
+    """An acknowledgment edigate built for a message (997, 999, TA1, CONTRL)."""
+
+    __tablename__ = "acknowledgments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    control_number: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: only its sha256 is stored. Keys are 256-bit random, so a fast hash is
+    enough; ``prefix`` finds the row and the hash is compared in constant time."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # partner | consumer | ops
+    partner_id: Mapped[str | None] = mapped_column(String(64))
+    scope: Mapped[str | None] = mapped_column(String(10))  # consumers: crm | scm | all
+    role: Mapped[str | None] = mapped_column(String(10))  # ops: viewer | operator
+    label: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ControlCounter(Base):
+    """Monotonic counters for outbound control numbers (ISA13 of acknowledgments, ...)."""
+
+    __tablename__ = "control_counters"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

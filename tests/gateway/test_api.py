@@ -1,0 +1,293 @@
+"""The HTTP API through the ASGI app: intake, rejections, duplicates, processing, feed, log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from gateway.app import create_app
+from gateway.demo import demo_interchange
+from gateway.keys import issue_key
+from gateway.ledger import LedgerEntry
+from gateway.settings import Settings
+from gateway.state import GatewayState
+from gateway.store.base import Base
+from gateway.store.models import Message, RecordRow
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Env:
+    client: TestClient
+    state: GatewayState
+    keys: dict[str, str]
+
+    def post(self, data: bytes, key: str = "acme", **params: str) -> object:
+        return self.client.post("/v1/messages", content=data, params=params,
+                                headers={"Authorization": f"Bearer {self.keys[key]}"})
+
+    def get(self, url: str, key: str = "ops", **params: str) -> object:
+        return self.client.get(url, params=params,
+                               headers={"Authorization": f"Bearer {self.keys[key]}"})
+
+    def events(self, message_id: str | None = None) -> list[str]:
+        with self.state.db.transaction() as s:
+            query = select(LedgerEntry.event).order_by(LedgerEntry.seq)
+            if message_id is not None:
+                query = query.where(LedgerEntry.message_id == message_id)
+            return list(s.scalars(query))
+
+    def drain(self) -> int:
+        return sum(1 for _ in self.state.pipeline.drain("test-worker"))
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
+                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem",
+                        max_body_bytes=200_000, workers=0, ledger_checkpoint_every=5)
+    state = GatewayState.build(settings, lease=timedelta(seconds=30))
+    Base.metadata.create_all(state.db.engine)
+    keys: dict[str, str] = {}
+    with state.db.transaction() as session:
+        keys["acme"] = issue_key(session, "partner", partner_id="acme-retail")[0]
+        keys["globex"] = issue_key(session, "partner", partner_id="globex-distribution")[0]
+        keys["crm"] = issue_key(session, "consumer", scope="crm")[0]
+        keys["scm"] = issue_key(session, "consumer", scope="scm")[0]
+        keys["ops"] = issue_key(session, "ops", role="operator")[0]
+        keys["viewer"] = issue_key(session, "ops", role="viewer")[0]
+    app = create_app(settings, state=state, start_workers=False)
+    with TestClient(app) as client:
+        yield Env(client, state, keys)
+    state.close()
+
+
+def po(env: Env, control: int = 101, **kw: bool) -> bytes:
+    return demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", env.state.settings,
+                            control, **kw)
+
+
+def asn(env: Env, control: int = 201) -> bytes:
+    return demo_interchange("globex-856.edi", "01", "123456789", "00501", env.state.settings,
+                            control)
+
+
+def assert_problem(response: object, status: int, slug: str) -> dict[str, object]:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
+    assert body["type"] == f"urn:edigate:problem:{slug}" and body["status"] == status
+    return body
+
+
+def test_intake_stores_before_answering_and_processing_follows(env: Env) -> None:
+    """202 comes with a RECEIVED message whose payload and ledger entry are committed;
+    processing then makes it PROCESSED with a record, an acknowledgment and ledger steps."""
+    response = env.post(po(env))
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    message_id = response.json()["message_id"]  # type: ignore[attr-defined]
+    with env.state.db.transaction() as s:
+        assert s.get(Message, message_id).status == "RECEIVED"  # type: ignore[union-attr]
+    assert env.events(message_id) == ["RECEIVED"]
+    assert env.drain() == 1
+    assert env.events(message_id) == ["RECEIVED", "PROCESSING", "TRANSLATED", "ACK_BUILT",
+                                      "PROCESSED"]
+    detail = env.get(f"/v1/messages/{message_id}").json()  # type: ignore[attr-defined]
+    assert detail["status"] == "PROCESSED" and detail["ack_status"] == "accepted"
+    assert "ST*997*" in detail["acknowledgments"][0]["content"]
+    assert detail["records"][0]["kind"] == "purchase_order"
+    assert detail["records"][0]["business_number"] == "PO-4711"
+
+
+def test_sync_processing_returns_outcomes(env: Env) -> None:
+    """?sync=true answers with per-transaction outcomes, record ids and the ack text."""
+    body = env.post(po(env), sync="true").json()  # type: ignore[attr-defined]
+    assert body["status"] == "PROCESSED"
+    assert body["transactions"][0]["set_id"] == "850"
+    assert body["transactions"][0]["record_id"]
+    assert "AK9*A*1*1*1" in body["acknowledgments"][0]["content"]
+
+
+def test_rejected_transaction_gets_negative_ack_and_no_record(env: Env) -> None:
+    """A bad BEG01 makes the message REJECTED with an AK5*R, and nothing reaches the feed."""
+    body = env.post(po(env, break_it=True), sync="true").json()  # type: ignore[attr-defined]
+    assert body["status"] == "REJECTED"
+    assert "AK5*R" in body["acknowledgments"][0]["content"]
+    assert env.get("/v1/records", key="crm").json()["items"] == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "slug"),
+    [({}, 401, "unauthenticated"), ({"Authorization": "Bearer edg_p_nope-nope-nope-nope"}, 401,
+                                    "unauthenticated"),
+     ({"Authorization": "Basic abc"}, 401, "unauthenticated")],
+)
+def test_missing_or_bad_key_is_401(env: Env, headers: dict[str, str], status: int,
+                                   slug: str) -> None:
+    """No key, an unknown key or another scheme is 401 problem+json."""
+    response = env.client.post("/v1/messages", content=po(env), headers=headers)
+    assert_problem(response, status, slug)
+
+
+def test_wrong_kind_of_key_is_403(env: Env) -> None:
+    """A consumer key cannot post EDI; a partner key cannot read the records feed."""
+    assert_problem(env.post(po(env), key="crm"), 403, "forbidden")
+    assert_problem(env.get("/v1/records", key="acme"), 403, "forbidden")
+
+
+def test_sender_not_the_partner_is_403_and_logged(env: Env) -> None:
+    """Globex posting an interchange from Acme's ISA id is refused and the refusal is in
+    the ledger; nothing is stored."""
+    response = env.post(po(env), key="globex")
+    body = assert_problem(response, 403, "sender-mismatch")
+    assert "ZZ:ACMERETAIL" in str(body["detail"])
+    assert env.events() == ["INTAKE_REJECTED"]
+    with env.state.db.transaction() as s:
+        assert s.scalars(select(Message)).all() == []
+
+
+def test_receiver_not_this_gateway_is_422(env: Env) -> None:
+    """An interchange addressed to someone else is 422 naming ISA07/ISA08."""
+    data = po(env).replace(b"*ZZ*EDIGATE        *", b"*ZZ*OTHERHUB       *", 1)
+    body = assert_problem(env.post(data), 422, "receiver-mismatch")
+    assert "ZZ:OTHERHUB" in str(body["detail"])
+
+
+@pytest.mark.parametrize("data", [b"hello world", b"\x00\x01\x02garbage", b"   "])
+def test_not_edi_is_422(env: Env, data: bytes) -> None:
+    """Bodies that are not EDI are 422 problem+json and leave a ledger entry."""
+    response = env.post(data)
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert env.events() == ["INTAKE_REJECTED"]
+
+
+def test_body_over_the_limit_is_413(env: Env) -> None:
+    """A body larger than EDIGATE_MAX_BODY_BYTES is refused with 413 before it is stored."""
+    assert_problem(env.post(po(env) + b" " * 250_000), 413, "too-large")
+
+
+def test_duplicates_are_idempotent(env: Env) -> None:
+    """The same bytes, or another body with the same sender and ISA13, answer with the
+    original message id, are not processed again, and are noted in the ledger."""
+    first = env.post(po(env), sync="true").json()  # type: ignore[attr-defined]
+    again = env.post(po(env))
+    assert again.status_code == 200  # type: ignore[attr-defined]
+    assert again.json() == {"message_id": first["message_id"], "duplicate": True,  # type: ignore[attr-defined]
+                            "status": "PROCESSED"}
+    same_control = po(env).replace(b"PO-4711", b"PO-9999")
+    assert env.post(same_control).json()["message_id"] == first["message_id"]  # type: ignore[attr-defined]
+    assert env.drain() == 0
+    assert env.events(first["message_id"]).count("DUPLICATE") == 2
+    with env.state.db.transaction() as s:
+        assert len(s.scalars(select(RecordRow)).all()) == 1
+
+
+def test_records_feed_scopes_and_cursor(env: Env) -> None:
+    """CRM sees orders, not ship notices; SCM sees both; the cursor resumes after the last."""
+    env.post(po(env, 101), sync="true")
+    env.post(asn(env, 201), key="globex", sync="true")
+    env.post(po(env, 102), sync="true")
+    crm = env.get("/v1/records", key="crm").json()  # type: ignore[attr-defined]
+    assert [i["kind"] for i in crm["items"]] == ["purchase_order", "purchase_order"]
+    scm = env.get("/v1/records", key="scm", limit="2").json()  # type: ignore[attr-defined]
+    assert [i["kind"] for i in scm["items"]] == ["purchase_order", "ship_notice"]
+    rest = env.get("/v1/records", key="scm", after=scm["next_cursor"]).json()  # type: ignore[attr-defined]
+    assert [i["kind"] for i in rest["items"]] == ["purchase_order"]
+    assert env.get("/v1/records", key="scm", after=rest["next_cursor"]).json()["items"] == []  # type: ignore[attr-defined]
+    one = env.get(f"/v1/records/{crm['items'][0]['id']}", key="crm").json()  # type: ignore[attr-defined]
+    assert one["record"]["po_number"] == "PO-4711"
+    assert_problem(env.get("/v1/records", key="crm", kind="ship_notice"), 403, "forbidden")
+
+
+def test_message_log_filters_search_and_partner_isolation(env: Env) -> None:
+    """Ops filter by partner/status and search by PO number; a partner sees only its own."""
+    env.post(po(env, 101), sync="true")
+    env.post(po(env, 102, break_it=True), sync="true")
+    env.post(asn(env, 201), key="globex", sync="true")
+    items = env.get("/v1/messages").json()["items"]  # type: ignore[attr-defined]
+    assert len(items) == 3
+    rejected = env.get("/v1/messages", status="rejected").json()["items"]  # type: ignore[attr-defined]
+    assert [m["status"] for m in rejected] == ["REJECTED"]
+    found = env.get("/v1/messages", q="PO-4711").json()["items"]  # type: ignore[attr-defined]
+    assert {m["partner_id"] for m in found} == {"acme-retail"}
+    own = env.get("/v1/messages", key="globex").json()["items"]  # type: ignore[attr-defined]
+    assert [m["partner_id"] for m in own] == ["globex-distribution"]
+    other = items[-1]["id"] if items[-1]["partner_id"] == "acme-retail" else items[0]["id"]
+    assert_problem(env.get(f"/v1/messages/{other}", key="globex"), 404, "not-found")
+    page = env.get("/v1/messages", limit="2").json()  # type: ignore[attr-defined]
+    nxt = env.get("/v1/messages", limit="2", cursor=page["next_cursor"]).json()  # type: ignore[attr-defined]
+    ids = [m["id"] for m in page["items"] + nxt["items"]]
+    assert len(ids) == 3 and len(set(ids)) == 3 and nxt["next_cursor"] is None
+
+
+def test_raw_download_and_reprocess(env: Env) -> None:
+    """The raw bytes come back as sent; an operator's reprocess runs the message again,
+    records it in the ledger with the operator, and the feed holds one record, not two."""
+    data = po(env)
+    message_id = env.post(data, sync="true").json()["message_id"]  # type: ignore[attr-defined]
+    assert env.get(f"/v1/messages/{message_id}/raw").content == data  # type: ignore[attr-defined]
+    assert_problem(env.client.post(f"/v1/messages/{message_id}/reprocess",
+                                   headers={"Authorization": f"Bearer {env.keys['viewer']}"}),
+                   403, "forbidden")
+    response = env.client.post(f"/v1/messages/{message_id}/reprocess",
+                               headers={"Authorization": f"Bearer {env.keys['ops']}"})
+    assert response.status_code == 202
+    assert env.drain() == 1
+    events = env.events(message_id)
+    assert events.count("PROCESSED") == 2 and "REPROCESS_REQUESTED" in events
+    with env.state.db.transaction() as s:
+        assert len(s.scalars(select(RecordRow)).all()) == 1
+
+
+def test_lost_lease_is_never_processed_twice(env: Env) -> None:
+    """A worker whose lease expired and was taken over cannot commit its result."""
+    message_id = env.post(po(env)).json()["message_id"]  # type: ignore[attr-defined]
+    pipeline = env.state.pipeline
+    assert pipeline.claim(message_id, "worker-a") == message_id
+    with env.state.db.transaction() as s:
+        message = s.get(Message, message_id)
+        assert message is not None
+        message.locked_until = message.received_at  # worker-a "died": its lease is over
+    assert pipeline.claim(None, "worker-b") == message_id
+    assert pipeline.process(message_id, "worker-a") is None
+    result = pipeline.process(message_id, "worker-b")
+    assert result is not None and result.status == "PROCESSED"
+    assert env.events(message_id).count("PROCESSED") == 1
+    with env.state.db.transaction() as s:
+        assert len(s.scalars(select(RecordRow)).all()) == 1
+
+
+def test_ledger_verify_health_and_metrics(env: Env) -> None:
+    """The ledger verifies over the API, probes answer, and metrics count messages."""
+    env.post(po(env), sync="true")
+    report = env.get("/v1/ledger/verify", key="viewer").json()  # type: ignore[attr-defined]
+    assert report["ok"] is True
+    assert env.client.get("/healthz").json() == {"status": "ok"}
+    assert env.client.get("/readyz").status_code == 200
+    metrics = env.client.get("/metrics").text
+    assert 'edigate_messages_total{partner="acme-retail",standard="x12",status="PROCESSED",' \
+           'transaction_type="850"} 1.0' in metrics
+    assert_problem(env.get("/v1/ledger/verify", key="crm"), 403, "forbidden")
+
+
+def test_unknown_routes_are_problem_json(env: Env) -> None:
+    """Even a 404 for an unknown path is problem+json."""
+    assert_problem(env.client.get("/v1/nothing-here"), 404, "not-found")
+
+
+def test_summary_json_is_valid(env: Env) -> None:
+    """The stored per-message summary is JSON with one entry per transaction."""
+    message_id = env.post(po(env), sync="true").json()["message_id"]  # type: ignore[attr-defined]
+    with env.state.db.transaction() as s:
+        message = s.get(Message, message_id)
+        assert message is not None and message.summary is not None
+        summary = json.loads(message.summary)
+    assert [t["set_id"] for t in summary["transactions"]] == ["850"]
