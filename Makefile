@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest test-compiled compiled bench clean demo
+.PHONY: test lint typecheck pytest test-compiled compiled bench clean run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,7 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
 
-## demo: translate, validate and acknowledge the sample documents with the CLI
-demo: $(STAMP)
-	@for f in tests/data/x12/mapping/*.x12; do \
-	  echo "== $$f"; \
-	  $(VENV)/bin/edigate validate "$$f" | tail -n 1; \
-	done
-	@echo "== records of tests/data/x12/mapping/850-three-lines.x12"
-	@$(VENV)/bin/edigate translate tests/data/x12/mapping/850-three-lines.x12 | head -n 60
-	@echo "== acknowledgment"
-	@$(VENV)/bin/edigate ack tests/data/x12/mapping/850-three-lines.x12
+## run: the gateway with its demo: SQLite under ./var, demo partners and keys, sample
+## traffic, then serving on http://127.0.0.1:8000 (OpenAPI at /docs) until Ctrl-C
+run: $(STAMP)
+	$(VENV)/bin/edigate demo --serve --host 127.0.0.1 --port 8000

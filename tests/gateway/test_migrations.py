@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import gateway.ledger  # registers the ledger tables (and is used by ruff as a module ref)
+import gateway.ledger  # registers the ledger tables
 import gateway.store.models  # noqa: F401 - registers the gateway tables
 from gateway.store.base import Base
 from gateway.store.db import Database
