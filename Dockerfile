@@ -15,12 +15,23 @@ RUN python -m venv /opt/edigate \
     && EDIGATE_MYPYC=1 /opt/edigate/bin/pip install --no-cache-dir --no-build-isolation . \
     && /opt/edigate/bin/pip uninstall -y mypy
 
-# Runtime stage: the virtualenv only, run as an unprivileged user.
+# Runtime stage: the virtualenv and the partner profiles only, run as an unprivileged user.
 FROM python:3.11-slim
-RUN useradd --system --create-home --uid 10001 edigate
+RUN useradd --system --create-home --uid 10001 edigate \
+    && mkdir -p /var/lib/edigate && chown edigate /var/lib/edigate
 COPY --from=build /opt/edigate /opt/edigate
-ENV PATH=/opt/edigate/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY --chown=edigate partners /etc/edigate/partners
+ENV PATH=/opt/edigate/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    EDIGATE_PARTNERS_DIR=/etc/edigate/partners \
+    EDIGATE_VAR_DIR=/var/lib/edigate \
+    EDIGATE_LEDGER_KEY_PATH=/var/lib/edigate/ledger-ed25519.pem \
+    EDIGATE_DATABASE_URL=sqlite:////var/lib/edigate/edigate.db
 USER edigate
-WORKDIR /home/edigate
-ENTRYPOINT ["edigate"]
-CMD ["--help"]
+WORKDIR /var/lib/edigate
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status == 200 else 1)"]
+# Migrate, then serve. Mount the ledger key and partner profiles in production.
+ENTRYPOINT ["/bin/sh", "-c", "edigate db upgrade && exec edigate serve --host 0.0.0.0 --port 8000 \"$@\"", "--"]
