@@ -20,6 +20,9 @@ __all__ = ["Database"]
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        if url.startswith(("postgresql://", "postgres://")):
+            # A plain PostgreSQL URL means the driver edigate ships with: psycopg 3.
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}

@@ -30,3 +30,10 @@ def test_sqlite_uses_wal(tmp_path: object) -> None:
         assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
     database.dispose()
+
+
+def test_plain_postgresql_url_uses_psycopg3() -> None:
+    """A postgresql:// URL (as operators write it) selects the psycopg 3 driver."""
+    database = Database("postgresql://u@127.0.0.1:1/x")
+    assert database.engine.dialect.driver == "psycopg"
+    database.dispose()
