@@ -35,6 +35,11 @@ class Workers:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        if self.count:
+            released = self.state.pipeline.release_dead_local_claims(
+                f"worker:{self.state.settings.worker_id}")
+            if released:
+                log.warning("resuming %d message(s) left by a process that died", released)
         for n in range(self.count):
             name = f"worker:{self.state.settings.worker_id}:{n}"
             thread = threading.Thread(target=self._run, args=(name,), name=name, daemon=True)

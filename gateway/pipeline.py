@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -435,6 +437,30 @@ class Pipeline:
                                message_id=message_id, details={"error": error[:500]})
         return ProcessResult(message_id, MessageStatus.FAILED, error=error)
 
+    def release_dead_local_claims(self, actor: str) -> int:
+        """Expire the leases of this host's workers whose process is gone (kill -9, crash),
+        so a restart resumes their messages at once instead of after the lease.
+
+        Only claims named ``...:<this host>-<pid>...`` are considered (the default worker
+        ids); other hosts' claims still wait for their lease, as they may be alive.
+        """
+        host = os.uname().nodename
+        pattern = re.compile(rf"(?:^|:){re.escape(host)}-(\d+)(?::|$)")
+        released = 0
+        with self.db.transaction() as session:
+            claimed = session.scalars(select(Message).where(
+                Message.status == MessageStatus.PROCESSING)).all()
+            for message in claimed:
+                match = pattern.search(message.locked_by or "")
+                if match is None or _pid_alive(int(match.group(1))):
+                    continue
+                self.ledger.append(session, event="LEASE_RELEASED", actor=actor,
+                                   message_id=message.id,
+                                   details={"dead_worker": message.locked_by})
+                message.locked_until = utcnow() - timedelta(seconds=1)
+                released += 1
+        return released
+
     def run_once(self, worker: str) -> ProcessResult | None:
         """Claim and process the oldest waiting message; None when there is none."""
         message_id = self.claim(None, worker)
@@ -479,6 +505,18 @@ class _Work:
     syntax_error: str | None = None
     ack_kind: str = "auto"
     ta1: str = "auto"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _ack_status(work: _Work) -> str | None:

@@ -291,3 +291,21 @@ def test_summary_json_is_valid(env: Env) -> None:
         assert message is not None and message.summary is not None
         summary = json.loads(message.summary)
     assert [t["set_id"] for t in summary["transactions"]] == ["850"]
+
+
+def test_claims_of_a_dead_local_process_are_released(env: Env) -> None:
+    """A message claimed by a worker of this host whose process no longer exists is made
+    claimable at once (not after its lease), with a ledger entry saying so."""
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_worker = f"worker:{os.uname().nodename}-{dead.stdout.strip()}:0"
+    message_id = env.post(po(env)).json()["message_id"]  # type: ignore[attr-defined]
+    assert env.state.pipeline.claim(message_id, dead_worker) == message_id
+    assert env.state.pipeline.claim(None, "worker-b") is None  # the lease is still running
+    assert env.state.pipeline.release_dead_local_claims("test") == 1
+    assert env.state.pipeline.claim(None, "worker-b") == message_id
+    assert "LEASE_RELEASED" in env.events(message_id)
