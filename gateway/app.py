@@ -14,10 +14,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import messages, ops, records
+from gateway.api import messages, ops, records, webhooks
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
 from gateway.state import GatewayState
+from gateway.webhooks import Deliverer
 
 __all__ = ["Workers", "create_app"]
 
@@ -25,12 +26,15 @@ log = logging.getLogger("edigate.app")
 
 
 class Workers:
-    """Threads that claim and process messages until stopped."""
+    """Threads that claim and process messages, and one that delivers webhooks, until
+    stopped. With ``count`` 0 (tests, API-only processes) none of them runs."""
 
-    def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2) -> None:
+    def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2,
+                 deliverer_idle_seconds: float = 1.0) -> None:
         self.state = state
         self.count = count
         self.idle_seconds = idle_seconds
+        self.deliverer_idle_seconds = deliverer_idle_seconds
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -45,6 +49,8 @@ class Workers:
             thread = threading.Thread(target=self._run, args=(name,), name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
+        if self.count:
+            self._start_deliverer()
 
     def _run(self, name: str) -> None:
         while not self.stop.is_set():
@@ -56,6 +62,25 @@ class Workers:
             if result is None:
                 self.stop.wait(self.idle_seconds)
 
+    # -- webhook deliveries (gateway.webhooks) --------------------------------------------
+    def _start_deliverer(self) -> None:
+        name = f"deliverer:{self.state.settings.worker_id}"
+        thread = threading.Thread(target=self._deliver, args=(name,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _deliver(self, name: str) -> None:
+        with Deliverer.from_state(self.state, worker=name) as deliverer:
+            while not self.stop.is_set():
+                try:
+                    tried = deliverer.run_once(limit=20)
+                except Exception:  # the deliverer must outlive a database hiccup
+                    log.exception("deliverer %s: claim or send failed", name)
+                    tried = 0
+                if not tried:
+                    self.stop.wait(self.deliverer_idle_seconds)
+
+    # ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
         self.stop.set()
         for thread in self.threads:
@@ -89,4 +114,5 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     app.include_router(messages.router)
     app.include_router(records.router)
     app.include_router(ops.router)
+    app.include_router(webhooks.router)
     return app

@@ -34,6 +34,11 @@ def register(sub: Any) -> None:
     k = consumers_sub.add_parser("issue-key", help="print a new consumer key, once")
     k.add_argument("--scope", choices=["crm", "scm", "all"], required=True)
     k.add_argument("--label", default=None)
+    k = consumers_sub.add_parser("add-webhook",
+                                 help="POST records of some kinds to a URL; prints the "
+                                      "signing secret, once")
+    k.add_argument("--url", required=True)
+    k.add_argument("--kinds", required=True, help="comma list, e.g. purchase_order,invoice")
     p = sub.add_parser("ops", help="operations staff")
     ops_sub = p.add_subparsers(dest="ops_command", required=True)
     k = ops_sub.add_parser("issue-key", help="print a new ops key, once")
@@ -42,7 +47,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("ledger", help="the audit ledger")
     ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
     ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
-    p = sub.add_parser("worker", help="process waiting messages until none is left")
+    p = sub.add_parser("worker", help="process waiting messages and send due webhook "
+                                      "deliveries until none is left")
     p.add_argument("--limit", type=int, default=None)
     p = sub.add_parser("demo", help="migrate, load demo keys and post sample traffic")
     p.add_argument("--serve", action="store_true", help="then serve on --host/--port")
@@ -72,6 +78,26 @@ def _issue(kind: str, **values: Any) -> str:
         return str(token)
     finally:
         state.close()
+
+
+def _add_webhook(url: str, kinds: str) -> int:
+    from gateway.webhooks import WebhookError, create_webhook
+
+    state = _state()
+    try:
+        with state.db.transaction() as session:
+            row = create_webhook(session, state.ledger, url=url, kinds=kinds, actor="cli")
+    except WebhookError as exc:
+        print(f"edigate: error: {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        state.close()
+    print(f"webhook {row.id}")
+    print(f"url     {row.url}")
+    print(f"kinds   {row.kinds}")
+    print(f"secret  {row.secret}")
+    print("The secret is shown only now: verify X-Edigate-Signature with it.")
+    return 0
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -112,6 +138,8 @@ def dispatch(args: argparse.Namespace) -> int:
         print(_issue("partner", partner_id=args.partner_id))
         return 0
     if command == "consumers":
+        if args.consumers_command == "add-webhook":
+            return _add_webhook(args.url, args.kinds)
         print(_issue("consumer", scope=args.scope, label=args.label))
         return 0
     if command == "ops":
@@ -133,9 +161,14 @@ def dispatch(args: argparse.Namespace) -> int:
         try:
             count = sum(1 for _ in state.pipeline.drain(f"cli:{state.settings.worker_id}",
                                                         args.limit))
+            from gateway.webhooks import Deliverer
+
+            with Deliverer.from_state(
+                    state, worker=f"cli-deliverer:{state.settings.worker_id}") as deliverer:
+                tried = deliverer.run_once(limit=args.limit or 1000)
         finally:
             state.close()
-        print(f"processed {count} message(s)")
+        print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)")
         return 0
     if command == "demo":
         from gateway.demo import run_demo

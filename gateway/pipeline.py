@@ -26,6 +26,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import webhooks
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.settings import Settings
@@ -367,6 +368,7 @@ class Pipeline:
                         status=outcome.status, data=json.dumps(data, separators=(",", ":")),
                     )
                     session.add(row)
+                    webhooks.enqueue(session, row)
                     entry["record_id"] = row.id
                     entry["business_number"] = business
                     accepted += 1

@@ -35,6 +35,10 @@ class Settings(BaseModel):
     # A worker's claim on a message; after it expires (the worker died) another resumes it.
     lease_seconds: float = Field(default=60.0, gt=0)
     workers: int = Field(default=1, ge=0)
+    # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
+    # webhook_max_attempts tries the delivery is dead (visible in the API, retryable).
+    webhook_backoff_seconds: float = Field(default=5.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
     worker_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
     @property
