@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import messages, ops, records, webhooks
+from gateway.api.docs import install_docs
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
 from gateway.state import GatewayState
@@ -108,9 +109,12 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
         summary="EDI translator and B2B message gateway",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs without a CDN
+        redoc_url=None,
     )
     app.state.edigate = gateway_state
     install_problem_handlers(app)
+    install_docs(app)
     app.include_router(messages.router)
     app.include_router(records.router)
     app.include_router(ops.router)

@@ -309,3 +309,12 @@ def test_claims_of_a_dead_local_process_are_released(env: Env) -> None:
     assert env.state.pipeline.release_dead_local_claims("test") == 1
     assert env.state.pipeline.claim(None, "worker-b") == message_id
     assert "LEASE_RELEASED" in env.events(message_id)
+
+
+def test_docs_work_without_internet(env: Env) -> None:
+    """/docs references only assets served by the gateway itself, and they are there."""
+    page = env.client.get("/docs").text
+    assert "_docs-assets/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    assert env.client.get("/_docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert env.client.get("/openapi.json").json()["info"]["title"] == "edigate"
