@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import webhooks
+from gateway.errors import GatewayError
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.settings import Settings
@@ -75,15 +76,8 @@ class Delivery:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-class IntakeRejected(Exception):
+class IntakeRejected(GatewayError):
     """The message is refused at intake; ``status`` is the HTTP status a transport uses."""
-
-    def __init__(self, status: int, slug: str, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,23 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.errors import GatewayError
+
 __all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("edigate.api")
 
 
-class Problem(Exception):
-    """An error response: ``slug`` names the problem type (``urn:edigate:problem:<slug>``)."""
-
-    def __init__(self, status: int, slug: str, title: str, detail: str,
-                 **extra: Any) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
-        self.extra = extra
+class Problem(GatewayError):
+    """An error response raised by a route (any ``GatewayError`` renders the same way)."""
 
 
 def problem_response(status: int, slug: str, title: str, detail: str, instance: str,
@@ -44,8 +37,8 @@ def problem_response(status: int, slug: str, title: str, detail: str, instance: 
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+    @app.exception_handler(GatewayError)
+    async def _problem(request: Request, exc: GatewayError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem_response(exc.status, exc.slug, exc.title, exc.detail,
                                 request.url.path, headers, **exc.extra)

@@ -32,6 +32,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.errors import GatewayError
 from gateway.ledger import Ledger
 from gateway.settings import Settings
 from gateway.store.base import utcnow
@@ -65,18 +66,8 @@ _ERROR_MAX = 500
 _RESPONSE_SAMPLE = 200
 
 
-class WebhookError(Exception):
-    """A subscription or operator request that cannot be carried out.
-
-    ``status`` and ``slug`` are what the HTTP API answers with (problem+json).
-    """
-
-    def __init__(self, status: int, slug: str, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
+class WebhookError(GatewayError):
+    """A subscription or operator request that cannot be carried out."""
 
 
 # -- subscriptions ----------------------------------------------------------------------

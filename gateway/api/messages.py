@@ -7,7 +7,6 @@ page costs an index range scan however many messages there are.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,9 +16,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import and_, or_, select
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, require
 from gateway.keys import Caller
-from gateway.pipeline import Delivery, IntakeRejected, ProcessResult, ReceiveResult
+from gateway.pipeline import Delivery, ProcessResult, ReceiveResult
 from gateway.problems import Problem
 from gateway.store.models import Acknowledgment, Message, RecordRow
 
@@ -62,11 +62,9 @@ async def submit(request: Request, state: State, caller: PartnerCaller,
         "remote": request.client.host if request.client else None,
         "content_type": request.headers.get("content-type"),
     })
-    try:
-        received: ReceiveResult = await run_in_threadpool(
-            state.pipeline.receive, delivery, caller.actor)
-    except IntakeRejected as exc:
-        raise Problem(exc.status, exc.slug, exc.title, exc.detail) from exc
+    # An IntakeRejected is a GatewayError: the handler renders it as problem+json.
+    received: ReceiveResult = await run_in_threadpool(
+        state.pipeline.receive, delivery, caller.actor)
     location = {"Location": f"/v1/messages/{received.message_id}"}
     if received.duplicate:
         return JSONResponse({"message_id": received.message_id, "duplicate": True,
@@ -90,21 +88,6 @@ def _process_now(state: State, message_id: str) -> ProcessResult | None:
     if state.pipeline.claim(message_id, worker) is None:
         return None
     return state.pipeline.process(message_id, worker)
-
-
-def _encode_cursor(message: Message) -> str:
-    raw = json.dumps([message.received_at.isoformat(), message.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, message_id = json.loads(raw)
-        return datetime.fromisoformat(at), str(message_id)
-    except (ValueError, TypeError) as exc:
-        raise Problem(422, "bad-cursor", "Invalid cursor", "the cursor is not one this API "
-                      "returned") from exc
 
 
 def _summary(m: Message) -> dict[str, Any]:
@@ -145,15 +128,16 @@ def list_messages(
     if q:
         query = query.where(or_(Message.search_text.contains(q), Message.id == q))
     if cursor:
-        at, last_id = _decode_cursor(cursor)
+        at, last_id = decode_keyset(cursor)
         query = query.where(or_(Message.received_at < at,
                                 and_(Message.received_at == at, Message.id < last_id)))
     query = query.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit + 1)
     with state.db.transaction() as session:
         rows = list(session.scalars(query))
     page = rows[:limit]
+    more = len(rows) > limit
     return {"items": [_summary(m) for m in page],
-            "next_cursor": _encode_cursor(page[-1]) if len(rows) > limit else None}
+            "next_cursor": encode_keyset(page[-1].received_at, page[-1].id) if more else None}
 
 
 def _visible(state: State, caller: Caller, message_id: str) -> Message:

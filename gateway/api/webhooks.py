@@ -7,9 +7,6 @@ same keyset cursor as the message log, filtered by status and webhook.
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -18,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 
 from gateway import webhooks
+from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, require
 from gateway.keys import Caller
 from gateway.problems import Problem
@@ -40,10 +38,6 @@ class WebhookIn(BaseModel):
     kinds: list[str] | str = Field(
         description="record kinds, as a list or a comma-separated string",
         examples=[["purchase_order", "invoice"]])
-
-
-def _problem(exc: webhooks.WebhookError) -> Problem:
-    return Problem(exc.status, exc.slug, exc.title, exc.detail)
 
 
 def _webhook(row: Webhook) -> dict[str, Any]:
@@ -78,12 +72,9 @@ def list_webhooks(state: State, caller: ViewerCaller,
 @router.post("/v1/webhooks", status_code=201,
              summary="Subscribe a URL to record kinds; the answer carries the secret, once")
 def create_webhook(body: WebhookIn, state: State, caller: OperatorCaller) -> JSONResponse:
-    try:
-        with state.db.transaction() as session:
-            row = webhooks.create_webhook(session, state.ledger, url=body.url,
-                                          kinds=body.kinds, actor=caller.actor)
-    except webhooks.WebhookError as exc:
-        raise _problem(exc) from exc
+    with state.db.transaction() as session:
+        row = webhooks.create_webhook(session, state.ledger, url=body.url,
+                                      kinds=body.kinds, actor=caller.actor)
     return JSONResponse({**_webhook(row), "secret": row.secret}, status_code=201,
                         headers={"Location": f"/v1/webhooks/{row.id}",
                                  "Cache-Control": "no-store"})
@@ -101,27 +92,9 @@ def get_webhook(webhook_id: str, state: State, caller: ViewerCaller) -> dict[str
 @router.delete("/v1/webhooks/{webhook_id}",
                summary="Deactivate a webhook: no new deliveries, pending ones become dead")
 def deactivate_webhook(webhook_id: str, state: State, caller: OperatorCaller) -> dict[str, Any]:
-    try:
-        with state.db.transaction() as session:
-            row = webhooks.deactivate_webhook(session, state.ledger, webhook_id, caller.actor)
-    except webhooks.WebhookError as exc:
-        raise _problem(exc) from exc
+    with state.db.transaction() as session:
+        row = webhooks.deactivate_webhook(session, state.ledger, webhook_id, caller.actor)
     return _webhook(row)
-
-
-def _encode_cursor(row: WebhookDelivery) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, delivery_id = json.loads(raw)
-        return datetime.fromisoformat(at), str(delivery_id)
-    except (ValueError, TypeError) as exc:
-        raise Problem(422, "bad-cursor", "Invalid cursor", "the cursor is not one this API "
-                      "returned") from exc
 
 
 @router.get("/v1/deliveries", summary="Webhook deliveries, newest first")
@@ -143,7 +116,7 @@ def list_deliveries(
     if record is not None:
         query = query.where(WebhookDelivery.record_id == record)
     if cursor:
-        at, last_id = _decode_cursor(cursor)
+        at, last_id = decode_keyset(cursor)
         query = query.where(or_(WebhookDelivery.created_at < at,
                                 and_(WebhookDelivery.created_at == at,
                                      WebhookDelivery.id < last_id)))
@@ -152,8 +125,9 @@ def list_deliveries(
     with state.db.transaction() as session:
         rows = list(session.scalars(query))
     page = rows[:limit]
+    more = len(rows) > limit
     return {"items": [_delivery(r) for r in page],
-            "next_cursor": _encode_cursor(page[-1]) if len(rows) > limit else None}
+            "next_cursor": encode_keyset(page[-1].created_at, page[-1].id) if more else None}
 
 
 @router.get("/v1/deliveries/{delivery_id}", summary="One delivery")
@@ -168,9 +142,6 @@ def get_delivery(delivery_id: str, state: State, caller: ViewerCaller) -> dict[s
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202,
              summary="Send a dead delivery again, with a fresh set of attempts")
 def retry_delivery(delivery_id: str, state: State, caller: OperatorCaller) -> dict[str, Any]:
-    try:
-        with state.db.transaction() as session:
-            row = webhooks.retry_delivery(session, state.ledger, delivery_id, caller.actor)
-    except webhooks.WebhookError as exc:
-        raise _problem(exc) from exc
+    with state.db.transaction() as session:
+        row = webhooks.retry_delivery(session, state.ledger, delivery_id, caller.actor)
     return _delivery(row)
