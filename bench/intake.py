@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -429,12 +430,16 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(measure("gateway async, 0 wkr", intake_only,
                             f"{intake_only.base}/v1/messages", intake_bodies, args.concurrency,
                             auth, {}, intake_warm, args.client))
+    except BaseException:
+        print(f"server logs are kept in {workdir}", file=sys.stderr)
+        raise
     finally:
         gateway.stop()
         intake_only.stop()
         bare_child.stop()
         if schema is not None:
             drop_schema(*schema)
+    shutil.rmtree(workdir, ignore_errors=True)
 
     backend = "PostgreSQL" if schema is not None else "SQLite (WAL, synchronous=FULL)"
     print(f"edigate intake benchmark: {requests} requests a target, {args.concurrency} "
