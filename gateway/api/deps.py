@@ -28,7 +28,7 @@ State = Annotated[GatewayState, Depends(get_state)]
 
 
 def _lookup(state: GatewayState, token: str) -> Caller | None:
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         return authenticate(session, token)
 
 

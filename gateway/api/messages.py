@@ -132,7 +132,7 @@ def list_messages(
         query = query.where(or_(Message.received_at < at,
                                 and_(Message.received_at == at, Message.id < last_id)))
     query = query.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit + 1)
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         rows = list(session.scalars(query))
     page = rows[:limit]
     more = len(rows) > limit
@@ -141,7 +141,7 @@ def list_messages(
 
 
 def _visible(state: State, caller: Caller, message_id: str) -> Message:
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         message = session.get(Message, message_id)
     if message is None or (caller.kind == "partner" and message.partner_id != caller.partner_id):
         raise Problem(404, "not-found", "No such message", f"message {message_id} not found")
@@ -151,7 +151,7 @@ def _visible(state: State, caller: Caller, message_id: str) -> Message:
 @router.get("/{message_id}", summary="One message: status, errors, acks, records, ledger")
 def get_message(message_id: str, state: State, caller: ViewerCaller) -> dict[str, Any]:
     message = _visible(state, caller, message_id)
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         acks = session.scalars(select(Acknowledgment).where(
             Acknowledgment.message_id == message_id)).all()
         records = session.scalars(select(RecordRow).where(
@@ -173,7 +173,7 @@ def get_raw(message_id: str, state: State, caller: ViewerCaller) -> Response:
     from gateway.store.models import Payload
 
     message = _visible(state, caller, message_id)
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         payload = session.get(Payload, message.payload_sha256)
     assert payload is not None
     return Response(payload.data, media_type="application/edi-x12" if message.standard == "x12"

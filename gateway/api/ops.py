@@ -29,7 +29,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness: database reachable, ledger head verified")
 async def readyz(state: State) -> Response:
     def check() -> dict[str, Any]:
-        with state.db.transaction() as session:
+        with state.db.read() as session:
             session.execute(text("SELECT 1"))
             head = state.ledger.check_head(session)
         return head

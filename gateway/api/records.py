@@ -66,7 +66,7 @@ def feed(state: State, caller: ReaderCaller,
         start = int(after)
     query = (select(RecordRow).where(RecordRow.seq > start, RecordRow.kind.in_(sorted(kinds)))
              .order_by(RecordRow.seq).limit(limit))
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         rows = list(session.scalars(query))
     items = [_item(r) for r in rows]
     return {"items": items, "next_cursor": items[-1]["cursor"] if items else (after or "0")}
@@ -74,7 +74,7 @@ def feed(state: State, caller: ReaderCaller,
 
 @router.get("/{record_id}", summary="One record")
 def get_record(record_id: str, state: State, caller: ReaderCaller) -> dict[str, Any]:
-    with state.db.transaction() as session:
+    with state.db.read() as session:
         row = session.scalars(select(RecordRow).where(RecordRow.id == record_id)).first()
     if row is None or row.kind not in _kinds_for(caller):
         raise Problem(404, "not-found", "No such record", f"record {record_id} not found")

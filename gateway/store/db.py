@@ -37,6 +37,8 @@ class Database:
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(edigate_readonly=True),
+                                     expire_on_commit=False)
 
     @staticmethod
     def _configure_sqlite(engine: Engine) -> None:
@@ -53,7 +55,10 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front; readers (``Database.read``) must not,
+            # or every lookup would queue behind every writer.
+            readonly = conn.get_execution_options().get("edigate_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -65,6 +70,16 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (no write lock on SQLite). Closing ends its transaction
+        without expiring what was loaded, so rows stay readable after the block."""
+        session = self._readers()
+        try:
+            yield session
         finally:
             session.close()
 

@@ -37,3 +37,21 @@ def test_plain_postgresql_url_uses_psycopg3() -> None:
     database = Database("postgresql://u@127.0.0.1:1/x")
     assert database.engine.dialect.driver == "psycopg"
     database.dispose()
+
+
+def test_readers_do_not_wait_for_writers(tmp_path: object) -> None:
+    """On SQLite a read-only unit of work runs while a writer holds the write lock."""
+    import sqlite3
+
+    database = Database(f"sqlite:///{tmp_path}/r.db")
+    with database.transaction() as s:
+        s.execute(text("CREATE TABLE t (n INTEGER)"))
+    raw = sqlite3.connect(f"{tmp_path}/r.db", timeout=0.1, isolation_level=None)
+    raw.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        with database.read() as s:
+            assert s.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    finally:
+        raw.execute("ROLLBACK")
+        raw.close()
+        database.dispose()
