@@ -369,12 +369,12 @@ class Pipeline:
                 result.transactions.append(entry)
             for outcome_i in work.interchanges:
                 ack = build_acknowledgment(outcome_i, AckOptions(
-                    kind=work.ack_kind if work.ack_kind != "none" else "auto",  # type: ignore[arg-type]
+                    kind=work.ack_kind,  # type: ignore[arg-type]
                     ta1=work.ta1,  # type: ignore[arg-type]
                     control_number=str(self._next_control(
                         session, f"x12:isa13:{message.partner_id}") % 1_000_000_000),
                     sender=(self.settings.x12_qualifier, self.settings.x12_sender_id),
-                )) if work.ack_kind != "none" or work.ta1 == "always" else None
+                ))
                 if ack is None:
                     continue
                 text = ack.decode("ascii", "replace")

@@ -52,13 +52,14 @@ _999_VERSION = "005010X231A1"
 class AckOptions:
     """How to acknowledge.
 
-    ``kind`` ``"auto"`` answers 005010+ groups with a 999 and older ones with a 997.
+    ``kind`` ``"auto"`` answers 005010+ groups with a 999 and older ones with a 997;
+    ``"none"`` writes no functional acknowledgment (a TA1 may still be owed).
     ``ta1`` ``"auto"`` sends a TA1 when ISA14 asks for one or the interchange envelope has
     errors. ``control_number`` is ISA13 of the acknowledgment interchange (the gateway
     keeps the counter); group control numbers count up from ``group_control``.
     """
 
-    kind: Literal["auto", "997", "999"] = "auto"
+    kind: Literal["auto", "997", "999", "none"] = "auto"
     ta1: Literal["auto", "always", "never"] = "auto"
     control_number: str = "1"
     group_control: int = 1
@@ -226,7 +227,7 @@ def build_acknowledgment(
     )
     groups_by_kind: dict[tuple[AckKind, str], list[GroupOutcome]] = {}
     for group in outcome.groups:
-        if group.header.functional_id == "FA":
+        if group.header.functional_id == "FA" or options.kind == "none":
             continue
         kind = ack_kind_for(group.header.version, options.kind)
         version = (

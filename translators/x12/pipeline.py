@@ -143,7 +143,7 @@ Outcome = TransactionOutcome | GroupOutcome | InterchangeOutcome
 def _status(issues: list[Issue]) -> AckCode:
     if any(i.severity == "error" for i in issues):
         return "R"
-    return "E" if issues and any(i.code for i in issues if i.level != "interchange") else "A"
+    return "E" if any(i.level != "interchange" for i in issues) else "A"
 
 
 @functools.lru_cache(maxsize=1)

@@ -187,3 +187,11 @@ def test_pyx12_accepts_our_acknowledgments(
     ack = build_acknowledgment(outcome_of(data), AckOptions(now=NOW))
     assert ack is not None
     assert pyx12_errors(ack) == []
+
+
+def test_kind_none_writes_only_the_ta1() -> None:
+    """A partner that wants no 997/999 still gets the TA1 it asked for, and nothing else."""
+    segs = ack_segments(interchange(po("0001"), ack="1"), kind="none")
+    assert [s[0] for s in segs] == ["ISA", "TA1", "IEA"]
+    data = interchange(po("0001"))
+    assert build_acknowledgment(outcome_of(data), AckOptions(now=NOW, kind="none")) is None
