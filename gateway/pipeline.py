@@ -301,7 +301,8 @@ class Pipeline:
             return source.model_copy(update={"message_id": message_id, "partner_id": partner_id})
 
         try:
-            for outcome in translate_x12(body, source_hook=hook):
+            accepts = partner.accepts if partner is not None else None
+            for outcome in translate_x12(body, source_hook=hook, accepts=accepts):
                 if isinstance(outcome, TransactionOutcome):
                     work.transactions.append(outcome)
                 elif isinstance(outcome, GroupOutcome):

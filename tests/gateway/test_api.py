@@ -318,3 +318,12 @@ def test_docs_work_without_internet(env: Env) -> None:
     assert "cdn" not in page.lower() and "https://" not in page
     assert env.client.get("/_docs-assets/swagger-ui-bundle.js").status_code == 200
     assert env.client.get("/openapi.json").json()["info"]["title"] == "edigate"
+
+
+def test_transaction_types_the_partner_may_not_send_are_rejected(env: Env) -> None:
+    """Globex may send 856/810 only: an 850 from it is rejected (AK5*R*1), with no record."""
+    data = demo_interchange("acme-850.edi", "01", "123456789", "00501", env.state.settings, 301)
+    body = env.post(data, key="globex", sync="true").json()  # type: ignore[attr-defined]
+    assert body["status"] == "REJECTED"
+    assert body["transactions"][0]["errors"][0]["code"] == "1"
+    assert "IK5*R*1" in body["acknowledgments"][0]["content"]

@@ -268,6 +268,7 @@ def translate_x12(
     translate: bool = True,
     registry: SchemaRegistry | None = None,
     source_hook: Callable[[Source], Source] | None = None,
+    accepts: Callable[[str], bool] | None = None,
 ) -> Iterator[Outcome]:
     """Read, check, validate and translate every interchange in ``source``.
 
@@ -284,6 +285,11 @@ def translate_x12(
     for event in walk(X12Reader(source)):
         if isinstance(event, TransactionSet):
             issues = list(event.issues)
+            if accepts is not None and not accepts(event.set_id):
+                issues.append(Issue(
+                    level="transaction", code="1", offset=event.offset, segment_tag="ST",
+                    segment_position=1, element_position=1, bad_value=event.set_id,
+                    message=f"transaction set {event.set_id} is not agreed with this sender"))
             schema_name: str | None = None
             validator = registry.validator(event.set_id, _version(event)) if validate else None
             if validator is not None:
