@@ -9,6 +9,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	# pyas2lib (a test peer) pins oscrypto 1.3.0, which cannot detect OpenSSL >= 3.0.10;
+	# elements-oscrypto carries the unreleased upstream fix (same import name).
+	$(VENV)/bin/pip install --quiet --no-deps --force-reinstall elements-oscrypto==1.4.0b1
 	touch $(STAMP)
 
 ## test: lint, type-check, run the whole test suite, then the translator tests again
