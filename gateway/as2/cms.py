@@ -17,14 +17,15 @@ certificates embedded in a SignedData are ignored).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from asn1crypto import algos, cms, core  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
@@ -297,6 +298,40 @@ def cms_content_type(der: bytes) -> str | None:
     return name if isinstance(name, str) else None
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _malformed_is_format_error(what: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Turn what asn1crypto and ``cryptography`` raise on odd parameters into CMSFormatError.
+
+    asn1crypto parses lazily and reports a bad field with whatever exception the access hits
+    (TypeError on an absent parameter, ValueError on a bad length...); callers must only ever
+    see CMSError subclasses.
+    """
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(func)
+        def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return func(*args, **kwargs)
+            except CMSError:
+                raise
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                IndexError,
+                AttributeError,
+                OverflowError,
+            ) as exc:
+                raise CMSFormatError(f"malformed {what} ({exc.__class__.__name__}: {exc})") from exc
+
+        return guarded
+
+    return decorate
+
+
 def _matches_certificate(identifier: Any, certificate: x509.Certificate) -> bool:
     """True if a signer/recipient identifier names ``certificate`` (RFC 5652 §5.3, §6.2.1)."""
     cert = _asn1_certificate(certificate)
@@ -465,6 +500,7 @@ def sign_detached(
     return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
 
 
+@_malformed_is_format_error("SignedData")
 def verify_detached(
     signature: bytes,
     content: bytes,
@@ -751,6 +787,7 @@ def encrypt(
     return bytes(cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump())
 
 
+@_malformed_is_format_error("EnvelopedData")
 def decrypt(
     der: bytes,
     *,
@@ -882,6 +919,7 @@ def compress(content: bytes) -> bytes:
     )
 
 
+@_malformed_is_format_error("CompressedData")
 def decompress(der: bytes, *, max_size: int) -> bytes:
     """Decompress a DER ContentInfo(CompressedData); refuse output larger than ``max_size`` bytes.
 

@@ -101,7 +101,12 @@ def genuine(parties):
 @FUZZ
 @given(data=st.data())
 def test_mutated_genuine_messages_raise_only_as2failure(parties, make_partner, genuine, data):
-    """Flipping, cutting or inserting bytes in a real message yields AS2Failure or the payload."""
+    """Flipping, cutting or inserting bytes in a real message from a partner who must sign and
+    encrypt yields AS2Failure or the genuine payload, never a changed one.
+
+    (With signing not required, CBC malleability lets a flipped IV bit rename the inner
+    Content-Type and deliver the inner bytes as an unsigned payload: found by this test, and
+    the reason production profiles require signatures.)"""
     body = bytearray(genuine.body)
     position = data.draw(st.integers(0, len(body) - 1))
     action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
@@ -116,7 +121,7 @@ def test_mutated_genuine_messages_raise_only_as2failure(parties, make_partner, g
             genuine.headers,
             bytes(body),
             ours=parties.us.identity,
-            partner=make_partner(),
+            partner=make_partner(require_signed=True, require_encrypted=True),
             max_size=1 << 20,
         )
     except AS2Failure:
@@ -143,3 +148,60 @@ def test_parse_mdn_raises_only_mdn_parse_error(parties, fields, body):
 def test_parse_mdn_request_never_raises(fields):
     """parse_mdn_request reads any header values without raising."""
     parse_mdn_request(fields)
+
+
+@pytest.fixture(scope="module")
+def structures(parties):
+    """One DER structure of each kind this gateway parses."""
+    from gateway.as2 import cms
+    from gateway.as2.cms import ContentCipher, DigestAlgorithm, KeyTransport, SignatureScheme
+
+    entity = b"Content-Type: text/plain\r\n\r\nhello"
+    return {
+        "signed": cms.sign_detached(
+            entity,
+            key=parties.us.key,
+            certificate=parties.us.certificate,
+            digest=DigestAlgorithm.SHA256,
+            scheme=SignatureScheme.PSS,
+        ),
+        "enveloped": cms.encrypt(
+            entity,
+            recipient=parties.us.certificate,
+            cipher=ContentCipher.AES128_CBC,
+            key_transport=KeyTransport.OAEP,
+        ),
+        "gcm": cms.encrypt(
+            entity, recipient=parties.us.certificate, cipher=ContentCipher.AES256_GCM
+        ),
+        "compressed": cms.compress(entity),
+    }
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_cms_raises_only_cms_errors(parties, structures, data):
+    """Any byte change in a DER structure gives a result or a CMSError, never another exception."""
+    from gateway.as2 import cms
+
+    kind = data.draw(st.sampled_from(sorted(structures)))
+    der = bytearray(structures[kind])
+    for _ in range(data.draw(st.integers(1, 3))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    with contextlib.suppress(cms.CMSError):
+        if kind == "signed":
+            cms.verify_detached(
+                bytes(der),
+                b"Content-Type: text/plain\r\n\r\nhello",
+                certificates=[parties.us.certificate],
+                allowed_digests=cms.ALL_DIGESTS,
+            )
+        elif kind == "compressed":
+            cms.decompress(bytes(der), max_size=1000)
+        else:
+            cms.decrypt(
+                bytes(der),
+                key=parties.us.key,
+                certificate=parties.us.certificate,
+                allowed=frozenset(cms.ContentCipher),
+            )
