@@ -55,7 +55,7 @@ import logging
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,9 +71,11 @@ from sqlalchemy import (
     CHAR,
     BigInteger,
     CheckConstraint,
+    Connection,
     Integer,
     String,
     Text,
+    bindparam,
     insert,
     select,
     text,
@@ -84,11 +86,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
 
 from gateway.store.base import Base, UTCDateTime, utcnow
+from gateway.store.bulk import MultiRowInsert
 from gateway.store.db import Database
 
 __all__ = [
     "CHECKPOINT_TYPE",
     "GENESIS_SHA256",
+    "Appended",
+    "EntryDraft",
     "Ledger",
     "LedgerCheckpoint",
     "LedgerEntry",
@@ -156,6 +161,29 @@ class LedgerHead(Base):
     sha256: Mapped[str] = mapped_column(CHAR(64))
     next_checkpoint_seq: Mapped[int] = mapped_column(BigInteger)
 
+
+_LOCK_HEAD = (
+    select(LedgerHead.seq, LedgerHead.sha256, LedgerHead.next_checkpoint_seq)
+    .where(LedgerHead.id == _HEAD_ID)
+    .with_for_update()  # SQLite renders nothing: BEGIN IMMEDIATE already serialises
+)
+_UPDATE_HEAD = (
+    update(LedgerHead)
+    .where(LedgerHead.id == _HEAD_ID)
+    .values(
+        seq=bindparam("seq"),
+        sha256=bindparam("sha256"),
+        next_checkpoint_seq=bindparam("next_checkpoint_seq"),
+    )
+)
+_INSERT_ENTRIES = MultiRowInsert(
+    LedgerEntry.__table__,  # type: ignore[arg-type]
+    ("seq", "at", "message_id", "event", "actor", "details", "prev_sha256", "entry_sha256"),
+)
+_INSERT_CHECKPOINTS = MultiRowInsert(
+    LedgerCheckpoint.__table__,  # type: ignore[arg-type]
+    ("seq", "head_sha256", "next_seq", "signature", "key_id", "at"),
+)
 
 # --------------------------------------------------------------------------- encoding
 
@@ -414,6 +442,25 @@ class _Fault(Exception):
 # --------------------------------------------------------------------------- ledger
 
 
+class Appended(NamedTuple):
+    """An entry just appended: its sequence number, hash and time."""
+
+    seq: int
+    entry_sha256: str
+    at: datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """What a caller asks ``Ledger.append_many`` to record; seq, time and hashes are added."""
+
+    event: str
+    actor: str
+    details: Mapping[str, object]
+    message_id: str | None = None
+
+
+
 class Ledger:
     """Appends entries in the caller's transaction and verifies the whole chain."""
 
@@ -433,80 +480,99 @@ class Ledger:
         actor: str,
         message_id: str | None = None,
         details: Mapping[str, object],
-    ) -> LedgerEntry:
+    ) -> Appended:
         """Add the next entry (and a checkpoint when one is due) to ``session``'s transaction.
 
-        Flushes but never commits. Raises ``ValueError``/``TypeError`` for fields that do
-        not fit or details JSON cannot carry, before anything is written.
+        Writes through the session's connection but never commits. Raises
+        ``ValueError``/``TypeError`` for fields that do not fit or details JSON cannot carry,
+        before anything is written.
         """
-        _check_field("event", event, _EVENT_MAX)
-        _check_field("actor", actor, _ACTOR_MAX)
-        if message_id is not None:
-            _check_field("message_id", message_id, _MESSAGE_ID_MAX)
+        return self.append_many(
+            session, [EntryDraft(event=event, actor=actor, message_id=message_id,
+                                 details=details)]
+        )[0]
+
+    def append_many(self, session: Session | Connection,
+                    drafts: Sequence[EntryDraft]) -> list[Appended]:
+        """Append ``drafts`` in order under one acquisition of the head lock.
+
+        The group-commit path of intake uses this: a batch of messages costs one lock, one
+        head update and one multi-row insert instead of one of each per entry. Entries are
+        chained exactly as single appends would chain them. Never commits.
+        """
+        if not drafts:
+            return []
         if not self.signer.can_sign:
             raise LedgerKeyError("appending needs the private ledger key to sign checkpoints")
-        details_text = canonical_json(dict(details))
-        # Hash what will be read back (e.g. non-string keys become strings).
-        stored_details = json.loads(details_text)
+        prepared: list[tuple[EntryDraft, str, object]] = []
+        for draft in drafts:
+            _check_field("event", draft.event, _EVENT_MAX)
+            _check_field("actor", draft.actor, _ACTOR_MAX)
+            if draft.message_id is not None:
+                _check_field("message_id", draft.message_id, _MESSAGE_ID_MAX)
+            details_text = canonical_json(dict(draft.details))
+            # Hash what will be read back (e.g. non-string keys become strings).
+            prepared.append((draft, details_text, json.loads(details_text)))
 
-        head = self._lock_head(session)
-        seq = head.seq + 1
-        at = utcnow()
-        digest = entry_sha256(
-            seq=seq,
-            at=at,
-            message_id=message_id,
-            event=event,
-            actor=actor,
-            details=stored_details,
-            prev_sha256=head.sha256,
-        )
-        entry = LedgerEntry(
-            seq=seq,
-            at=at,
-            message_id=message_id,
-            event=event,
-            actor=actor,
-            details=details_text,
-            prev_sha256=head.sha256,
-            entry_sha256=digest,
-        )
-        session.add(entry)
+        connection = session.connection() if isinstance(session, Session) else session
+        head = self._lock_head(connection)
+        seq, prev = head.seq, head.sha256
         next_checkpoint_seq = head.next_checkpoint_seq
-        if seq >= next_checkpoint_seq:
-            next_checkpoint_seq = (seq // self.checkpoint_every + 1) * self.checkpoint_every
-            session.add(self._checkpoint(seq, digest, next_checkpoint_seq, at))
-        session.execute(
-            update(LedgerHead)
-            .where(LedgerHead.id == _HEAD_ID)
-            .values(seq=seq, sha256=digest, next_checkpoint_seq=next_checkpoint_seq)
-            .execution_options(synchronize_session=False)
+        at = utcnow()
+        rows: list[dict[str, object]] = []
+        appended: list[tuple[int, str]] = []
+        checkpoints: list[dict[str, object]] = []
+        for draft, details_text, stored_details in prepared:
+            seq += 1
+            digest = entry_sha256(
+                seq=seq,
+                at=at,
+                message_id=draft.message_id,
+                event=draft.event,
+                actor=draft.actor,
+                details=stored_details,
+                prev_sha256=prev,
+            )
+            rows.append({
+                "seq": seq,
+                "at": at,
+                "message_id": draft.message_id,
+                "event": draft.event,
+                "actor": draft.actor,
+                "details": details_text,
+                "prev_sha256": prev,
+                "entry_sha256": digest,
+            })
+            appended.append((seq, digest))
+            if seq >= next_checkpoint_seq:
+                next_checkpoint_seq = (seq // self.checkpoint_every + 1) * self.checkpoint_every
+                checkpoints.append(self._checkpoint(seq, digest, next_checkpoint_seq, at))
+            prev = digest
+        # Core multi-row inserts on the session's connection: building ORM objects and
+        # running the unit of work would cost more than the hashing.
+        _INSERT_ENTRIES.execute(connection, rows)
+        _INSERT_CHECKPOINTS.execute(connection, checkpoints)
+        connection.execute(
+            _UPDATE_HEAD, {"seq": seq, "sha256": prev, "next_checkpoint_seq": next_checkpoint_seq}
         )
-        session.flush()
-        return entry
+        return [Appended(seq, digest, at) for seq, digest in appended]
 
-    def _lock_head(self, session: Session) -> _Head:
-        query = (
-            select(LedgerHead.seq, LedgerHead.sha256, LedgerHead.next_checkpoint_seq)
-            .where(LedgerHead.id == _HEAD_ID)
-            .with_for_update()  # SQLite renders nothing: BEGIN IMMEDIATE already serialises
-        )
-        row = session.execute(query).one_or_none()
+    def _lock_head(self, connection: Connection) -> _Head:
+        row = connection.execute(_LOCK_HEAD).one_or_none()
         if row is None:
             # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
             # fall through (after waiting on the winner), then everyone takes the lock.
-            session.execute(self._create_head(session))
-            row = session.execute(query).one()
+            connection.execute(self._create_head(connection.dialect.name))
+            row = connection.execute(_LOCK_HEAD).one()
         return _Head(*row)
 
-    def _create_head(self, session: Session) -> Insert:
+    def _create_head(self, dialect: str) -> Insert:
         values = {
             "id": _HEAD_ID,
             "seq": 0,
             "sha256": GENESIS_SHA256,
             "next_checkpoint_seq": 1,
         }
-        dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             return postgresql.insert(LedgerHead).values(values).on_conflict_do_nothing()
         if dialect == "sqlite":
@@ -515,16 +581,16 @@ class Ledger:
 
     def _checkpoint(
         self, seq: int, head_sha256: str, next_seq: int, at: datetime
-    ) -> LedgerCheckpoint:
+    ) -> dict[str, object]:
         message = checkpoint_message(seq=seq, head_sha256=head_sha256, next_seq=next_seq, at=at)
-        return LedgerCheckpoint(
-            seq=seq,
-            head_sha256=head_sha256,
-            next_seq=next_seq,
-            signature=base64.b64encode(self.signer.sign(message)).decode("ascii"),
-            key_id=self.signer.public_key_id,
-            at=at,
-        )
+        return {
+            "seq": seq,
+            "head_sha256": head_sha256,
+            "next_seq": next_seq,
+            "signature": base64.b64encode(self.signer.sign(message)).decode("ascii"),
+            "key_id": self.signer.public_key_id,
+            "at": at,
+        }
 
     # ----------------------------------------------------------------- read
 

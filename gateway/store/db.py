@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database"]
@@ -72,6 +72,13 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """A unit of work on a Core connection, without an ORM session (hot write paths
+        that issue a few prepared statements: the session's bookkeeping would dominate)."""
+        with self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.ledger import (
     GENESIS_SHA256,
+    EntryDraft,
     Ledger,
     LedgerCheckpoint,
     LedgerEntry,
@@ -474,12 +475,35 @@ def test_verify_streams_in_flat_memory(db: Database, ledger: Ledger) -> None:
     assert peak < 2_000_000, peak  # the details alone are 6 MB
 
 
+def test_batch_appends_chain_and_checkpoint_like_single_appends(
+    db: Database, ledger: Ledger, signer: LedgerSigner
+) -> None:
+    """append_many continues the chain after single appends, signs every checkpoint it
+    crosses within one batch, and the whole ledger verifies."""
+    _fill(db, ledger, 3)
+    drafts = [EntryDraft(event="RECEIVED", actor="partner:acme", message_id=f"b-{i}",
+                         details={"i": i}) for i in range(12)]
+    with db.transaction() as session:
+        entries = ledger.append_many(session, drafts)
+    assert [e.seq for e in entries] == list(range(4, 16))
+    with db.read() as session:
+        stored = _entries(session)
+        assert [e.entry_sha256 for e in stored[3:]] == [e.entry_sha256 for e in entries]
+        assert all(b.prev_sha256 == a.entry_sha256 for a, b in itertools.pairwise(stored))
+        assert session.scalars(select(LedgerCheckpoint.seq).order_by(
+            LedgerCheckpoint.seq)).all() == [1, 5, 10, 15]
+    report = _verify(db, signer)
+    assert report.ok and report.count == 15 and report.checkpoints == 4
+
+
 def test_public_api_is_pinned() -> None:
     """The ledger's public names are exactly the ones the CLI, API and pipeline rely on."""
     import gateway.ledger
 
     assert sorted(gateway.ledger.__all__) == [
+        "Appended",
         "CHECKPOINT_TYPE",
+        "EntryDraft",
         "GENESIS_SHA256",
         "Ledger",
         "LedgerCheckpoint",
