@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.store.models import ApiKey
 
-__all__ = ["Caller", "KeyKind", "authenticate", "issue_key"]
+__all__ = ["Caller", "KeyCache", "KeyKind", "authenticate", "issue_key"]
 
 KeyKind = Literal["partner", "consumer", "ops"]
 _PREFIX_LEN = 12
@@ -72,3 +75,41 @@ def authenticate(session: Session, token: str) -> Caller | None:
             return Caller(key_id=row.id, kind=kind, partner_id=row.partner_id,
                           scope=row.scope, role=row.role)
     return None
+
+
+class KeyCache:
+    """Recently authenticated keys, so that a busy partner's every post does not cost a
+    database lookup. Only known keys are cached (unknown ones always go to the database),
+    entries live ``ttl`` seconds, which is therefore how long a revoked key may still work,
+    and the cache holds sha256 digests, never the keys themselves.
+    """
+
+    def __init__(self, ttl: float = 30.0, max_entries: int = 4096) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Caller | None:
+        digest = _digest(token)
+        with self._lock:
+            found = self._entries.get(digest)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self._entries[digest]
+                return None
+            return found[1]
+
+    def put(self, token: str, caller: Caller) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries[_digest(token)] = (time.monotonic() + self.ttl, caller)
+            self._entries.move_to_end(_digest(token))
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

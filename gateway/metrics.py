@@ -33,5 +33,14 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 3600),
             registry=self.registry)
 
+        self.intake_batch_size = Histogram(
+            "edigate_intake_batch_messages", "Messages stored per intake transaction "
+            "(group commit)", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry)
+        self.intake_commit_seconds = Histogram(
+            "edigate_intake_commit_seconds", "Duration of one intake transaction",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=self.registry)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -18,16 +18,17 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import webhooks
 from gateway.errors import GatewayError
+from gateway.intake import IntakeWriter, Pending, ReceiveResult
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
 from gateway.settings import Settings
@@ -80,13 +81,6 @@ class IntakeRejected(GatewayError):
     """The message is refused at intake; ``status`` is the HTTP status a transport uses."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiveResult:
-    message_id: str
-    duplicate: bool
-    status: str
-
-
 @dataclass(slots=True)
 class ProcessResult:
     message_id: str
@@ -125,36 +119,61 @@ class Pipeline:
         self.registry = registry
         self.ledger = ledger
         self.lease = lease
+        self.intake = IntakeWriter(db, ledger, on_stored=self._stored, on_batch=self._batched)
 
     # -- intake -------------------------------------------------------------------------
     def receive(self, delivery: Delivery, actor: str) -> ReceiveResult:
         """Store the message durably, or refuse it with ``IntakeRejected``.
 
         When this returns, the payload, the message row and its RECEIVED ledger entry are
-        committed: only then may the transport tell the sender "received".
+        committed: only then may the transport tell the sender "received". Blocks the
+        calling thread; async transports use ``prepare`` and ``submit`` instead.
+        """
+        try:
+            pending = self.prepare(delivery, actor)
+        except IntakeRejected as exc:
+            self.record_rejection(delivery, actor, exc)
+            raise
+        return self.submit(pending).result()
+
+    def prepare(self, delivery: Delivery, actor: str) -> Pending:
+        """Check the envelope without touching the database (cheap: the first 4 KB).
+
+        Raises ``IntakeRejected``; the caller then records it with ``record_rejection``.
         """
         body = delivery.body
         standard = sniff_standard(body)
-        try:
-            header = self._check_envelope(delivery, standard)
-        except IntakeRejected as exc:
-            self._log_rejection(delivery, actor, exc)
-            self.metrics.rejected_at_intake.labels(exc.slug).inc()
-            raise
-        digest = hashlib.sha256(body).hexdigest()
-        for attempt in range(3):
-            try:
-                result = self._store(delivery, actor, standard, digest, header)
-            except IntegrityError:
-                # A concurrent request stored the same interchange or bytes first: the
-                # next round finds it and answers as a duplicate.
-                if attempt == 2:
-                    raise
-                continue
-            if not result.duplicate:
-                self.metrics.received.labels(delivery.partner_id, delivery.transport).inc()
-            return result
-        raise AssertionError("unreachable")
+        header = self._check_envelope(delivery, standard)
+        return Pending(partner_id=delivery.partner_id, transport=delivery.transport,
+                       standard=standard, body=body, digest=hashlib.sha256(body).hexdigest(),
+                       sender=header["sender"], receiver=header["receiver"],
+                       control=header["control"], actor=actor, evidence=delivery.evidence)
+
+    def submit(self, pending: Pending) -> Future[ReceiveResult]:
+        """Hand a prepared message to the group-commit writer; the future resolves after
+        the transaction that stores it (with its ledger entry) has committed."""
+        return self.intake.submit(pending)
+
+    async def store(self, pending: Pending) -> ReceiveResult:
+        """``submit`` for async transports: awaits the commit without occupying a thread."""
+        return await self.intake.store(pending)
+
+    def record_rejection(self, delivery: Delivery, actor: str, exc: IntakeRejected) -> None:
+        """Ledger an intake refusal (its own transaction) and count it."""
+        self.metrics.rejected_at_intake.labels(exc.slug).inc()
+        self._log_rejection(delivery, actor, exc)
+
+    def _stored(self, pending: Pending, result: ReceiveResult) -> None:
+        if not result.duplicate:
+            self.metrics.received.labels(pending.partner_id, pending.transport).inc()
+
+    def _batched(self, size: int, seconds: float) -> None:
+        self.metrics.intake_batch_size.observe(size)
+        self.metrics.intake_commit_seconds.observe(seconds)
+
+    def close(self) -> None:
+        """Stop the intake writer (what it holds is still stored)."""
+        self.intake.close()
 
     def _check_envelope(self, delivery: Delivery, standard: str) -> dict[str, str]:
         if not delivery.body.strip():
@@ -201,44 +220,6 @@ class Pipeline:
                 "size": len(delivery.body),
                 "payload_sha256": hashlib.sha256(delivery.body).hexdigest(),
             })
-
-    def _store(self, delivery: Delivery, actor: str, standard: str, digest: str,
-               header: dict[str, str]) -> ReceiveResult:
-        with self.db.transaction() as session:
-            original = session.scalars(
-                select(Message).where(
-                    Message.partner_id == delivery.partner_id,
-                    or_(Message.payload_sha256 == digest,
-                        (Message.interchange_sender == header["sender"])
-                        & (Message.interchange_control == header["control"])),
-                ).limit(1)
-            ).first()
-            if original is not None:
-                self.ledger.append(session, event="DUPLICATE", actor=actor,
-                                   message_id=original.id, details={
-                                       "transport": delivery.transport,
-                                       "payload_sha256": digest,
-                                       "same_payload": original.payload_sha256 == digest,
-                                       "interchange_control": header["control"],
-                                   })
-                return ReceiveResult(original.id, True, original.status)
-            if session.get(Payload, digest) is None:
-                session.add(Payload(sha256=digest, size=len(delivery.body), data=delivery.body))
-                session.flush()  # the message row refers to it
-            message = Message(
-                id=str(uuid.uuid4()), partner_id=delivery.partner_id,
-                transport=delivery.transport, standard=standard,
-                status=MessageStatus.RECEIVED, payload_sha256=digest, size=len(delivery.body),
-                received_at=utcnow(), interchange_sender=header["sender"],
-                interchange_receiver=header["receiver"],
-                interchange_control=header["control"], search_text=header["control"],
-            )
-            session.add(message)
-            session.flush()
-            self.ledger.append(session, event="RECEIVED", actor=actor, message_id=message.id,
-                               details={"transport": delivery.transport, "size": message.size,
-                                        "payload_sha256": digest, **delivery.evidence})
-            return ReceiveResult(message.id, False, message.status)
 
     # -- processing ---------------------------------------------------------------------
     def claim(self, message_id: str | None, worker: str) -> str | None:

@@ -6,9 +6,10 @@ the FastAPI app, the background worker and the CLI all use the same construction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from gateway.keys import KeyCache
 from gateway.ledger import Ledger, LedgerSigner
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
@@ -28,6 +29,7 @@ class GatewayState:
     ledger: Ledger
     pipeline: Pipeline
     metrics: Metrics
+    keys: KeyCache = field(default_factory=KeyCache)
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
@@ -42,4 +44,5 @@ class GatewayState:
         return cls(settings, db, registry, signer, ledger, pipeline, metrics)
 
     def close(self) -> None:
+        self.pipeline.close()
         self.db.dispose()

@@ -16,10 +16,12 @@ from gateway.keys import Caller, authenticate
 from gateway.problems import Problem
 from gateway.state import GatewayState
 
-__all__ = ["CallerDep", "State", "get_state", "require"]
+__all__ = ["CallerDep", "State", "admit", "caller_of", "get_state", "require"]
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in the thread pool, a hop
+    # that costs more than the attribute lookup itself on every request.
     state: GatewayState = request.app.state.edigate
     return state
 
@@ -33,12 +35,22 @@ def _lookup(state: GatewayState, token: str) -> Caller | None:
 
 
 async def current_caller(request: Request, state: State) -> Caller:
+    return await caller_of(request, state)
+
+
+async def caller_of(request: Request, state: GatewayState) -> Caller:
+    """Who sent ``request`` (401 when nobody known); usable without dependency injection."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "unauthenticated", "Authentication required",
                       "send an API key as 'Authorization: Bearer <key>'")
-    caller = await run_in_threadpool(_lookup, state, token.strip())
+    token = token.strip()
+    caller = state.keys.get(token)
+    if caller is None:
+        caller = await run_in_threadpool(_lookup, state, token)
+        if caller is not None:
+            state.keys.put(token, caller)
     if caller is None:
         raise Problem(401, "unauthenticated", "Unknown API key",
                       "the API key is not known or has been revoked")
@@ -55,15 +67,21 @@ def require(*, partner: bool = False, consumer: bool = False,
     """A dependency admitting partners, consumers and/or ops keys of at least ``ops_role``."""
 
     async def check(caller: CallerDep) -> Caller:
-        if caller.kind == "partner" and partner:
-            return caller
-        if caller.kind == "consumer" and consumer:
-            return caller
-        if caller.kind == "ops" and ops_role is not None and \
-                _ROLE_RANK.get(caller.role or "", 0) >= _ROLE_RANK[ops_role]:
-            return caller
-        raise Problem(403, "forbidden", "Not allowed",
-                      f"a {caller.kind} key{f' with role {caller.role}' if caller.role else ''}"
-                      " may not use this endpoint")
+        return admit(caller, partner=partner, consumer=consumer, ops_role=ops_role)
 
     return check
+
+
+def admit(caller: Caller, *, partner: bool = False, consumer: bool = False,
+          ops_role: str | None = None) -> Caller:
+    """``caller`` if it is one of the admitted kinds (and role), else 403."""
+    if caller.kind == "partner" and partner:
+        return caller
+    if caller.kind == "consumer" and consumer:
+        return caller
+    if caller.kind == "ops" and ops_role is not None and \
+            _ROLE_RANK.get(caller.role or "", 0) >= _ROLE_RANK[ops_role]:
+        return caller
+    raise Problem(403, "forbidden", "Not allowed",
+                  f"a {caller.kind} key{f' with role {caller.role}' if caller.role else ''}"
+                  " may not use this endpoint")

@@ -1,0 +1,315 @@
+"""Group commit for intake: many waiting messages stored in one durable transaction.
+
+Responsible for the write half of ``Pipeline.receive``: a request hands over a checked
+message (``Pending``) and gets a future; one writer thread per pipeline takes everything
+that is waiting, stores it in ONE transaction (payload rows, message rows, one ledger head
+lock for all the RECEIVED and DUPLICATE entries) and resolves each future only after that
+transaction has committed. Durability per message is unchanged (nothing is answered before
+its commit); what changes is that a commit, the ledger lock and the fsync are paid once per
+batch instead of once per message, the classic group commit of database logs.
+
+Duplicates are decided inside the batch transaction: against stored messages (the same
+bytes, or the same sender and control number, from the same partner) and against earlier
+messages of the same batch. If a batch fails (for example a concurrent process on the same
+PostgreSQL database stored the same interchange first and a unique constraint fires) every
+message of it is retried alone, so one bad message never fails the others.
+
+It must not decide what is acceptable (the pipeline checks envelopes before submitting)
+and must not process messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.exc import IntegrityError
+
+from gateway.ledger import EntryDraft, Ledger
+from gateway.store.base import utcnow
+from gateway.store.bulk import MultiRowInsert
+from gateway.store.db import Database
+from gateway.store.models import Message, MessageStatus, Payload
+
+__all__ = ["IntakeWriter", "Pending", "ReceiveResult"]
+
+log = logging.getLogger("edigate.intake")
+
+# Large enough that a burst is one transaction, small enough that one batch's rows and
+# payloads stay a few MB (bodies are limited by EDIGATE_MAX_BODY_BYTES).
+MAX_BATCH = 256
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+IDLE_EXIT_SECONDS = 2.0
+
+PAYLOADS: Table = Payload.__table__  # type: ignore[assignment]
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+
+_COLUMNS = (Message.id, Message.status, Message.partner_id, Message.payload_sha256,
+            Message.interchange_sender, Message.interchange_control)
+_BY_PAYLOAD = select(*_COLUMNS).where(
+    Message.partner_id.in_(bindparam("partners", expanding=True)),
+    Message.payload_sha256.in_(bindparam("digests", expanding=True)))
+_BY_CONTROL = select(*_COLUMNS).where(
+    Message.partner_id.in_(bindparam("partners", expanding=True)),
+    Message.interchange_sender.in_(bindparam("senders", expanding=True)),
+    Message.interchange_control.in_(bindparam("controls", expanding=True)))
+_INSERT_PAYLOADS = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+                                  on_conflict_do_nothing=("sha256",))
+_INSERT_MESSAGES = MultiRowInsert(MESSAGES, (
+    "id", "partner_id", "direction", "transport", "standard", "status", "payload_sha256",
+    "size", "received_at", "updated_at", "interchange_sender", "interchange_receiver",
+    "interchange_control", "search_text", "attempts"))
+
+
+@dataclass(slots=True)
+class Pending:
+    """A message that passed the envelope checks, waiting to be stored."""
+
+    partner_id: str
+    transport: str
+    standard: str
+    body: bytes
+    digest: str
+    sender: str
+    receiver: str
+    control: str
+    actor: str
+    evidence: dict[str, Any]
+    # Exactly one way back: a concurrent future (blocking callers) or an asyncio future
+    # on its event loop (async routes; settled with one loop wake-up per batch).
+    future: Future[ReceiveResult] | None = None
+    waiter: asyncio.Future[ReceiveResult] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveResult:
+    """The outcome: the message id, and whether it was a duplicate of a stored message."""
+
+    message_id: str
+    duplicate: bool
+    status: str
+
+
+def _settle(settled: list[tuple[Pending, ReceiveResult | BaseException]]) -> None:
+    """Hand each outcome back: concurrent futures directly, asyncio futures with ONE
+    ``call_soon_threadsafe`` per event loop (a wake-up per message would cost the loop
+    more than the message)."""
+    by_loop: dict[asyncio.AbstractEventLoop,
+                  list[tuple[asyncio.Future[ReceiveResult], ReceiveResult | BaseException]]] = {}
+    for item, outcome in settled:
+        if item.waiter is not None:
+            by_loop.setdefault(item.waiter.get_loop(), []).append((item.waiter, outcome))
+        elif item.future is not None:
+            if isinstance(outcome, ReceiveResult):
+                item.future.set_result(outcome)
+            else:
+                item.future.set_exception(outcome)
+    for loop, pairs in by_loop.items():
+        # A closed loop's requests are gone; their messages are stored all the same.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve, pairs)
+
+
+def _resolve(pairs: list[tuple[asyncio.Future[ReceiveResult],
+                              ReceiveResult | BaseException]]) -> None:
+    for waiter, outcome in pairs:
+        if waiter.done():
+            continue
+        if isinstance(outcome, ReceiveResult):
+            waiter.set_result(outcome)
+        else:
+            waiter.set_exception(outcome)
+
+
+class IntakeWriter:
+    """One writer thread per database that stores pending messages in group commits.
+
+    The thread starts on the first ``submit`` and exits after ``IDLE_EXIT_SECONDS`` without
+    work, so pipelines built by tests and CLI commands leave no threads behind.
+    """
+
+    def __init__(self, db: Database, ledger: Ledger,
+                 on_stored: Callable[[Pending, ReceiveResult], None] | None = None,
+                 on_batch: Callable[[int, float], None] | None = None) -> None:
+        self.db = db
+        self.ledger = ledger
+        self.on_stored = on_stored
+        self.on_batch = on_batch
+        self._queue: list[Pending] = []
+        self._cond = threading.Condition()
+        self._running = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.batches = 0  # for diagnostics and tests: how many transactions were used
+
+    def submit(self, pending: Pending) -> Future[ReceiveResult]:
+        """Queue ``pending``; the future resolves after the commit that stores it."""
+        future: Future[ReceiveResult] = Future()
+        pending.future = future
+        self._enqueue(pending)
+        return future
+
+    async def store(self, pending: Pending) -> ReceiveResult:
+        """Queue ``pending`` and wait, without a thread, until its batch has committed."""
+        pending.waiter = asyncio.get_running_loop().create_future()
+        self._enqueue(pending)
+        # A client that disconnects cancels this wait; the writer then skips the settled
+        # future, and the message is stored all the same.
+        return await pending.waiter
+
+    def _enqueue(self, pending: Pending) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the intake writer is closed")
+            self._queue.append(pending)
+            if not self._running:
+                self._running = True
+                self._thread = threading.Thread(target=self._run, name="edigate-intake",
+                                                daemon=True)
+                self._thread.start()
+            else:
+                self._cond.notify()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop taking work and wait (up to ``timeout``) until what is queued is stored."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _take(self) -> list[Pending] | None:
+        with self._cond:
+            while not self._queue:
+                idle = self._closed or not self._cond.wait(IDLE_EXIT_SECONDS)
+                if idle and not self._queue:
+                    self._running = False
+                    return None
+            batch: list[Pending] = []
+            size = 0
+            while self._queue and len(batch) < MAX_BATCH:
+                if batch and size + len(self._queue[0].body) > MAX_BATCH_BYTES:
+                    break
+                item = self._queue.pop(0)
+                size += len(item.body)
+                batch.append(item)
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._take()) is not None:
+            self._commit(batch)
+
+    def _commit(self, batch: list[Pending]) -> None:
+        settled: list[tuple[Pending, ReceiveResult | BaseException]] = []
+        self._store_isolating(batch, settled)
+        for item, outcome in settled:
+            if isinstance(outcome, ReceiveResult) and self.on_stored is not None:
+                try:
+                    self.on_stored(item, outcome)
+                except Exception:  # metrics must never fail an acknowledged message
+                    log.exception("intake callback failed")
+        _settle(settled)
+
+    def _store_isolating(self, batch: list[Pending],
+                         settled: list[tuple[Pending, ReceiveResult | BaseException]],
+                         attempts: int = 3) -> None:
+        started = time.perf_counter()
+        try:
+            results = self._store(batch)
+        except IntegrityError as exc:
+            # Another process stored one of these interchanges (or bytes) between our
+            # lookup and our insert: alone, the next round finds it and answers duplicate.
+            if len(batch) > 1:
+                for item in batch:
+                    self._store_isolating([item], settled)
+            elif attempts > 1:
+                self._store_isolating(batch, settled, attempts - 1)
+            else:
+                settled.append((batch[0], exc))
+            return
+        except Exception as exc:
+            if len(batch) > 1:
+                for item in batch:  # isolate the cause: each message in its own transaction
+                    self._store_isolating([item], settled, attempts=1)
+                return
+            log.exception("storing a received message failed")
+            settled.append((batch[0], exc))
+            return
+        self.batches += 1
+        if self.on_batch is not None:
+            self.on_batch(len(batch), time.perf_counter() - started)
+        settled.extend(zip(batch, results, strict=True))
+
+    def _store(self, batch: Sequence[Pending]) -> list[ReceiveResult]:
+        with self.db.core_transaction() as connection:
+            by_payload: dict[tuple[str, str], tuple[str, str]] = {}
+            by_control: dict[tuple[str, str, str], tuple[str, str]] = {}
+            # IN lists per column, not row-value IN: SQLite plans ``(a, b) IN (VALUES ...)``
+            # as a full scan but ``a IN (...) AND b IN (...)`` as index searches on the
+            # unique constraints. Rows of other combinations are ignored by the dict keys.
+            partners = {p.partner_id for p in batch}
+            for row in connection.execute(_BY_PAYLOAD, {
+                    "partners": list(partners), "digests": list({p.digest for p in batch})}):
+                by_payload[(row.partner_id, row.payload_sha256)] = (row.id, row.status)
+            for row in connection.execute(_BY_CONTROL, {
+                    "partners": list(partners), "senders": list({p.sender for p in batch}),
+                    "controls": list({p.control for p in batch})}):
+                key = (row.partner_id, row.interchange_sender or "",
+                       row.interchange_control or "")
+                by_control[key] = (row.id, row.status)
+            new_payloads: set[str] = set()
+
+            results: list[ReceiveResult] = []
+            payload_rows: list[dict[str, Any]] = []
+            message_rows: list[dict[str, Any]] = []
+            drafts: list[EntryDraft] = []
+            now = utcnow()
+            for p in batch:
+                original = by_payload.get((p.partner_id, p.digest)) or by_control.get(
+                    (p.partner_id, p.sender, p.control))
+                if original is not None:
+                    results.append(ReceiveResult(original[0], True, original[1]))
+                    drafts.append(EntryDraft(
+                        event="DUPLICATE", actor=p.actor, message_id=original[0], details={
+                            "transport": p.transport, "payload_sha256": p.digest,
+                            "same_payload": (p.partner_id, p.digest) in by_payload,
+                            "interchange_control": p.control}))
+                    continue
+                message_id = str(uuid.uuid4())
+                # Another partner may have sent the same bytes: ON CONFLICT DO NOTHING.
+                if p.digest not in new_payloads:
+                    new_payloads.add(p.digest)
+                    payload_rows.append({"sha256": p.digest, "size": len(p.body),
+                                         "data": p.body, "created_at": now})
+                message_rows.append({
+                    "id": message_id, "partner_id": p.partner_id, "direction": "inbound",
+                    "transport": p.transport, "standard": p.standard,
+                    "status": MessageStatus.RECEIVED, "payload_sha256": p.digest,
+                    "size": len(p.body), "received_at": now, "updated_at": now,
+                    "interchange_sender": p.sender, "interchange_receiver": p.receiver,
+                    "interchange_control": p.control, "search_text": p.control,
+                    "attempts": 0,
+                })
+                # Later messages of this batch are duplicates of this one.
+                by_payload[(p.partner_id, p.digest)] = (message_id, MessageStatus.RECEIVED)
+                by_control[(p.partner_id, p.sender, p.control)] = (
+                    message_id, MessageStatus.RECEIVED)
+                results.append(ReceiveResult(message_id, False, MessageStatus.RECEIVED))
+                drafts.append(EntryDraft(
+                    event="RECEIVED", actor=p.actor, message_id=message_id, details={
+                        "transport": p.transport, "size": len(p.body),
+                        "payload_sha256": p.digest, **p.evidence}))
+            _INSERT_PAYLOADS.execute(connection, payload_rows)
+            _INSERT_MESSAGES.execute(connection, message_rows)
+            self.ledger.append_many(connection, drafts)
+        return results

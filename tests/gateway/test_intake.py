@@ -1,0 +1,176 @@
+"""Group commit at intake: concurrent messages share transactions, each answered only after
+its own commit; duplicates inside a batch are caught; one failing message fails alone; and
+the key cache saves lookups without outliving its time-to-live."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.demo import demo_interchange
+from gateway.intake import Pending
+from gateway.keys import Caller, KeyCache, issue_key
+from gateway.ledger import LedgerEntry, verify_ledger
+from gateway.pipeline import Delivery
+from gateway.settings import Settings
+from gateway.state import GatewayState
+from gateway.store.base import Base
+from gateway.store.models import Message, Payload
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
+    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
+                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem",
+                        workers=0, ledger_checkpoint_every=7)
+    built = GatewayState.build(settings, lease=timedelta(seconds=30))
+    Base.metadata.create_all(built.db.engine)
+    yield built
+    built.close()
+
+
+def po(state: GatewayState, control: int) -> bytes:
+    return demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings,
+                            control)
+
+
+def delivery(body: bytes) -> Delivery:
+    return Delivery("acme-retail", "https", body)
+
+
+class SlowFirstCommit:
+    """Holds the writer's first transaction open until released, so that the messages
+    submitted meanwhile pile up and must be stored together in the next one."""
+
+    def __init__(self, state: GatewayState) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self._original = state.pipeline.intake._store
+        self._first = True
+        state.pipeline.intake._store = self  # type: ignore[method-assign]
+
+    def __call__(self, batch: list[Pending]) -> object:
+        if self._first:
+            self._first = False
+            self.entered.set()
+            self.release.wait(10)
+        return self._original(batch)
+
+
+def test_concurrent_messages_share_one_transaction(state: GatewayState) -> None:
+    """Messages that arrive while a commit is in progress are stored by ONE following
+    transaction; every one gets its own id, message row and RECEIVED entry, and the chain
+    (crossing a checkpoint inside the batch) verifies."""
+    gate = SlowFirstCommit(state)
+    pipeline = state.pipeline
+    first = pipeline.submit(pipeline.prepare(delivery(po(state, 1)), "partner:acme-retail"))
+    assert gate.entered.wait(10)
+    waiting = [pipeline.submit(pipeline.prepare(delivery(po(state, n)), "partner:acme-retail"))
+               for n in range(2, 22)]
+    time.sleep(0.05)
+    assert not any(f.done() for f in waiting), "answered before its commit"
+    gate.release.set()
+    results = [first.result(10)] + [f.result(10) for f in waiting]
+    assert pipeline.intake.batches == 2
+    assert len({r.message_id for r in results}) == 21 and not any(r.duplicate for r in results)
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 21
+        events = session.scalars(select(LedgerEntry.event)).all()
+    assert events.count("RECEIVED") == 21
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_duplicates_within_one_batch_point_to_the_first(state: GatewayState) -> None:
+    """The same bytes twice and the same ISA13 with other bytes, all in one batch, are one
+    message: the later ones answer duplicate with the first one's id and one payload row."""
+    gate = SlowFirstCommit(state)
+    pipeline = state.pipeline
+    pipeline.submit(pipeline.prepare(delivery(po(state, 500)), "partner:acme-retail"))
+    assert gate.entered.wait(10)
+    body = po(state, 42)
+    other_bytes = body.replace(b"PO-4711", b"PO-4712")
+    futures = [pipeline.submit(pipeline.prepare(delivery(b), "partner:acme-retail"))
+               for b in (body, body, other_bytes)]
+    gate.release.set()
+    first, same, same_control = (f.result(10) for f in futures)
+    assert pipeline.intake.batches == 2
+    assert not first.duplicate and same.duplicate and same_control.duplicate
+    assert same.message_id == same_control.message_id == first.message_id
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
+        assert session.scalar(select(func.count()).select_from(Payload)) == 2
+        dup = session.scalars(select(LedgerEntry.details).where(
+            LedgerEntry.event == "DUPLICATE").order_by(LedgerEntry.seq)).all()
+    assert ['"same_payload":true' in d for d in dup] == [True, False]
+
+
+def test_a_failing_message_does_not_fail_its_batch(state: GatewayState) -> None:
+    """When a batch cannot commit, each message is retried alone: the bad one gets the
+    error, the others are stored and answered."""
+    gate = SlowFirstCommit(state)
+    pipeline = state.pipeline
+    pipeline.submit(pipeline.prepare(delivery(po(state, 900)), "partner:acme-retail"))
+    assert gate.entered.wait(10)
+    good = [pipeline.prepare(delivery(po(state, n)), "partner:acme-retail") for n in (1, 2)]
+    bad = pipeline.prepare(delivery(po(state, 3)), "x" * 300)  # too long for a ledger actor
+    futures = [pipeline.submit(p) for p in (good[0], bad, good[1])]
+    gate.release.set()
+    assert not futures[0].result(10).duplicate and not futures[2].result(10).duplicate
+    with pytest.raises(ValueError, match="actor"):
+        futures[1].result(10)
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 3
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_many_threads_receiving_at_once_lose_nothing(state: GatewayState) -> None:
+    """Forty concurrent blocking receives of twenty distinct interchanges (each sent twice)
+    store exactly twenty messages and answer each pair with one id."""
+    bodies = [po(state, n) for n in range(1, 21)] * 2
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(
+            lambda b: state.pipeline.receive(delivery(b), "partner:acme-retail"), bodies))
+    ids = [r.message_id for r in results]
+    assert ids[:20] == ids[20:]
+    assert sum(not r.duplicate for r in results) == 20
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 20
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_writer_thread_exits_when_idle_and_restarts(
+        state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No thread lingers after the work is done, and the next message starts a new one."""
+    monkeypatch.setattr("gateway.intake.IDLE_EXIT_SECONDS", 0.05)
+    state.pipeline.receive(delivery(po(state, 1)), "partner:acme-retail")
+    deadline = time.monotonic() + 5
+    while any(t.name == "edigate-intake" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the intake thread did not exit"
+        time.sleep(0.02)
+    assert not state.pipeline.receive(delivery(po(state, 2)), "partner:acme-retail").duplicate
+
+
+def test_key_cache_serves_known_keys_until_the_ttl_ends(
+        state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached key is answered without the database, only for ``ttl`` seconds, and the
+    cache keeps digests, never the key itself."""
+    with state.db.transaction() as session:
+        token = issue_key(session, "partner", partner_id="acme-retail")[0]
+    cache = KeyCache(ttl=30)
+    caller = Caller(key_id="k", kind="partner", partner_id="acme-retail")
+    assert cache.get(token) is None
+    cache.put(token, caller)
+    assert cache.get(token) == caller
+    assert token not in repr(cache._entries)
+    now = time.monotonic()
+    monkeypatch.setattr("gateway.keys.time.monotonic", lambda: now + 31)
+    assert cache.get(token) is None
