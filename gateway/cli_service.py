@@ -20,7 +20,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the gateway (HTTP API and workers)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=None, help="worker threads (default: settings)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (threads with EDIGATE_WORKER_MODE=thread); "
+                        "default: EDIGATE_WORKERS")
     p = sub.add_parser("db", help="database administration")
     db_sub = p.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="run Alembic migrations to the latest revision")
@@ -48,8 +50,12 @@ def register(sub: Any) -> None:
     ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
     ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
     p = sub.add_parser("worker", help="process waiting messages and send due webhook "
-                                      "deliveries until none is left")
+                                      "deliveries until none is left (or, with --follow, "
+                                      "until stopped)")
     p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--follow", action="store_true",
+                   help="keep processing until SIGTERM (what `edigate serve` runs)")
+    p.add_argument("--threads", type=int, default=1, help="with --follow: worker threads")
     p = sub.add_parser("demo", help="migrate, load demo keys and post sample traffic")
     p.add_argument("--serve", action="store_true", help="then serve on --host/--port")
     p.add_argument("--host", default="127.0.0.1")
@@ -156,6 +162,14 @@ def dispatch(args: argparse.Namespace) -> int:
         json.dump(report.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0 if report.ok else 1
+    if command == "worker" and args.follow:
+        from gateway.workers import follow
+
+        state = _state()
+        try:
+            return follow(state, args.threads)
+        finally:
+            state.close()
     if command == "worker":
         state = _state()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,7 +35,12 @@ class Settings(BaseModel):
     ledger_checkpoint_every: int = Field(default=100, gt=0)
     # A worker's claim on a message; after it expires (the worker died) another resumes it.
     lease_seconds: float = Field(default=60.0, gt=0)
+    # Workers that process messages beside the web process: child processes (default; they
+    # use every core and keep CPU-bound translation away from intake) or threads.
     workers: int = Field(default=1, ge=0)
+    worker_mode: Literal["process", "thread"] = "process"
+    # Nice increment of worker processes: intake (the web process) goes first under load.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
     # webhook_max_attempts tries the delivery is dead (visible in the API, retryable).
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)
@@ -48,6 +54,11 @@ class Settings(BaseModel):
     @property
     def x12_sender_id(self) -> str:
         return self.x12_id.split(":", 1)[-1]
+
+    def to_env(self, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+        """``EDIGATE_*`` variables that ``from_env`` reads back into these settings."""
+        return {_PREFIX + name.upper(): str(value)
+                for name, value in self.model_dump().items() if name not in exclude}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -1,0 +1,211 @@
+"""Where messages are processed: worker threads in a process, or worker processes.
+
+Translation and validation are CPU-bound Python. Run as threads inside the web process,
+they take the GIL from the event loop and from the intake writer, so intake slows down
+exactly when traffic is high. ``edigate serve`` therefore runs ``EDIGATE_WORKERS`` worker
+*processes* beside the web process (``EDIGATE_WORKER_MODE=process``, the default): each
+is ``edigate worker --follow`` (one processing thread and one webhook sender), they share
+the work through the database's claims and leases, and they can use every core.
+``EDIGATE_WORKER_MODE=thread`` keeps the single-process shape (tests, tiny installs).
+
+Worker processes run at a lower CPU priority (``EDIGATE_WORKER_NICE``, default 10): when
+the cores are busy, taking messages in (and answering partners) goes before translating
+them; the backlog is processed as soon as intake leaves CPU over. Worker processes die
+with their parent (Linux ``PR_SET_PDEATHSIG``): a web process killed
+with ``kill -9`` takes its workers with it, and the next start releases their claims at
+once (``Pipeline.release_dead_local_claims``). A worker that exits on its own is
+restarted after a back-off. This module must not process messages itself.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from gateway.settings import Settings
+from gateway.state import GatewayState
+from gateway.webhooks import Deliverer
+
+__all__ = ["WorkerProcesses", "WorkerThreads"]
+
+log = logging.getLogger("edigate.workers")
+
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerThreads:
+    """Threads that claim and process messages, and one that delivers webhooks, until
+    stopped. With ``count`` 0 (tests, API-only processes) none of them runs."""
+
+    def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2,
+                 deliverer_idle_seconds: float = 1.0) -> None:
+        self.state = state
+        self.count = count
+        self.idle_seconds = idle_seconds
+        self.deliverer_idle_seconds = deliverer_idle_seconds
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        if self.count:
+            released = self.state.pipeline.release_dead_local_claims(
+                f"worker:{self.state.settings.worker_id}")
+            if released:
+                log.warning("resuming %d message(s) left by a process that died", released)
+        for n in range(self.count):
+            name = f"worker:{self.state.settings.worker_id}:{n}"
+            thread = threading.Thread(target=self._run, args=(name,), name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        if self.count:
+            self._start_deliverer()
+
+    def _run(self, name: str) -> None:
+        while not self.stop.is_set():
+            try:
+                result = self.state.pipeline.run_once(name)
+            except Exception:  # a worker must outlive a database hiccup
+                log.exception("worker %s: claim or process failed", name)
+                result = None
+            if result is None:
+                self.stop.wait(self.idle_seconds)
+
+    def _start_deliverer(self) -> None:
+        name = f"deliverer:{self.state.settings.worker_id}"
+        thread = threading.Thread(target=self._deliver, args=(name,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _deliver(self, name: str) -> None:
+        with Deliverer.from_state(self.state, worker=name) as deliverer:
+            while not self.stop.is_set():
+                try:
+                    tried = deliverer.run_once(limit=20)
+                except Exception:  # the deliverer must outlive a database hiccup
+                    log.exception("deliverer %s: claim or send failed", name)
+                    tried = 0
+                if not tried:
+                    self.stop.wait(self.deliverer_idle_seconds)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def _child_setup(nice: int) -> Callable[[], None] | None:
+    """A ``preexec_fn``: lower the child's CPU priority by ``nice``, and ask Linux to
+    SIGKILL it when its parent dies."""
+    libc = None
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            libc = None
+    if libc is None and not nice:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        if nice:
+            os.nice(nice)
+        if libc is not None:
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+
+    return preexec
+
+
+class WorkerProcesses:
+    """``count`` supervised ``edigate worker --follow`` child processes."""
+
+    def __init__(self, settings: Settings, count: int, *, restart_backoff: float = 1.0,
+                 command: list[str] | None = None) -> None:
+        self.settings = settings
+        self.count = count
+        self.restart_backoff = restart_backoff
+        self.command = command or [sys.executable, "-m", "gateway.cli", "worker", "--follow"]
+        self.children: list[subprocess.Popen[bytes]] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._supervisor: threading.Thread | None = None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        # The children get this process's settings (which may not come from the
+        # environment: tests, the demo); each names itself by its own pid.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")}
+        env.update(self.settings.to_env(exclude={"worker_id", "workers", "worker_mode"}))
+        # preexec_fn runs only nice, prctl and getppid between fork and exec.
+        return subprocess.Popen(self.command, env=env,
+                                preexec_fn=_child_setup(self.settings.worker_nice))
+
+    def start(self) -> None:
+        if not self.count:
+            return
+        with self._lock:
+            self.children = [self._spawn() for _ in range(self.count)]
+        log.info("started %d worker process(es): %s", self.count,
+                 ", ".join(str(c.pid) for c in self.children))
+        # Restarts are spawned from the supervisor thread, which lives until shutdown;
+        # PR_SET_PDEATHSIG follows the spawning thread, so it must outlive its children.
+        self._supervisor = threading.Thread(target=self._supervise, name="edigate-supervisor",
+                                            daemon=True)
+        self._supervisor.start()
+
+    def _supervise(self) -> None:
+        while not self._stop.wait(0.5):
+            with self._lock:
+                for n, child in enumerate(self.children):
+                    code = child.poll()
+                    if code is None or self._stop.is_set():
+                        continue
+                    log.error("worker process %d exited with %s; restarting in %.0f s",
+                              child.pid, code, self.restart_backoff)
+                    time.sleep(self.restart_backoff)
+                    if not self._stop.is_set():
+                        self.children[n] = self._spawn()
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """SIGTERM every child (each finishes its message), then SIGKILL stragglers."""
+        self._stop.set()
+        with self._lock:
+            children = list(self.children)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+
+
+def follow(state: GatewayState, threads: int = 1) -> int:
+    """Run worker threads in this process until SIGTERM or SIGINT (``edigate worker
+    --follow``)."""
+    workers = WorkerThreads(state, max(1, threads))
+    stopped = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    workers.start()
+    log.info("worker %s following the queue", state.settings.worker_id)
+    while not stopped.wait(1.0):
+        pass
+    workers.shutdown()
+    return 0
