@@ -16,6 +16,11 @@ from setuptools import setup
 # facades stay interpreted.
 HOT_MODULES = [
     "translators/ascii.py",
+    "translators/edifact/charsets.py",
+    "translators/edifact/envelope.py",
+    "translators/edifact/reader.py",
+    "translators/edifact/segment.py",
+    "translators/edifact/writer.py",
     "translators/errors.py",
     "translators/parties.py",
     "translators/units.py",

@@ -8,6 +8,8 @@ import os
 import pytest
 
 HOT = [
+    "translators.edifact.reader",
+    "translators.edifact.envelope",
     "translators.x12.reader",
     "translators.x12.envelope",
     "translators.x12.validator",
