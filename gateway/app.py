@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import messages, ops, records, webhooks
+from gateway.api import as2, messages, ops, records, webhooks
 from gateway.api.docs import install_docs
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
@@ -62,4 +62,5 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     app.include_router(records.router)
     app.include_router(ops.router)
     app.include_router(webhooks.router)
+    app.include_router(as2.router)
     return app

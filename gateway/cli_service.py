@@ -13,7 +13,8 @@ from typing import Any
 
 __all__ = ["dispatch", "register"]
 
-SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker"}
+SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker",
+                    "certs"}
 
 
 def register(sub: Any) -> None:
@@ -56,6 +57,13 @@ def register(sub: Any) -> None:
     p.add_argument("--follow", action="store_true",
                    help="keep processing until SIGTERM (what `edigate serve` runs)")
     p.add_argument("--threads", type=int, default=1, help="with --follow: worker threads")
+    p = sub.add_parser("certs", help="the gateway's AS2 key and certificate")
+    certs_sub = p.add_subparsers(dest="certs_command", required=True)
+    g = certs_sub.add_parser("generate", help="create an RSA key (0600) and a self-signed "
+                             "certificate for EDIGATE_AS2_ID at EDIGATE_AS2_KEY/_CERT")
+    g.add_argument("--days", type=int, default=730, help="validity (default 730)")
+    g.add_argument("--force", action="store_true", help="replace existing files")
+    certs_sub.add_parser("list", help="the gateway's and partners' certificates with expiry")
     p = sub.add_parser("demo", help="migrate, load demo keys and post sample traffic")
     p.add_argument("--serve", action="store_true", help="then serve on --host/--port")
     p.add_argument("--host", default="127.0.0.1")
@@ -103,6 +111,40 @@ def _add_webhook(url: str, kinds: str) -> int:
     print(f"kinds   {row.kinds}")
     print(f"secret  {row.secret}")
     print("The secret is shown only now: verify X-Edigate-Signature with it.")
+    return 0
+
+
+def _certs(args: argparse.Namespace) -> int:
+    from gateway.as2.keys import KeyFileError, certificate_info, generate_identity
+    from gateway.settings import Settings
+
+    settings = Settings.from_env()
+    if args.certs_command == "generate":
+        if not settings.as2_id:
+            print("set EDIGATE_AS2_ID to the gateway's AS2 name first", file=sys.stderr)
+            return 2
+        try:
+            identity = generate_identity(settings.as2_id, settings.as2_key, settings.as2_cert,
+                                         days=args.days, overwrite=args.force)
+        except KeyFileError as exc:
+            print(f"not generated: {exc}", file=sys.stderr)
+            return 1
+        info = certificate_info(identity.certificate)
+        print(f"AS2 id       {settings.as2_id}")
+        print(f"key          {settings.as2_key} (mode 0600; never share it)")
+        print(f"certificate  {settings.as2_cert} (send this file to your partners)")
+        print(f"sha256       {info.sha256}")
+        print(f"valid until  {info.not_after.isoformat()}")
+        return 0
+    state = _state()
+    try:
+        certificates = state.as2.certificates() if state.as2 is not None else {}
+    finally:
+        state.close()
+    for owner, infos in certificates.items():
+        for info in infos:
+            print(f"{owner:<24} {info.sha256[:16]}  until {info.not_after.date()}  "
+                  f"({info.days_left():.0f} days)  {info.subject}")
     return 0
 
 
@@ -184,6 +226,8 @@ def dispatch(args: argparse.Namespace) -> int:
             state.close()
         print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)")
         return 0
+    if command == "certs":
+        return _certs(args)
     if command == "demo":
         from gateway.demo import run_demo
 

@@ -6,7 +6,7 @@ A registry per ``GatewayState`` keeps tests and several apps in one process apar
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["Metrics"]
 
@@ -40,6 +40,14 @@ class Metrics:
         self.intake_commit_seconds = Histogram(
             "edigate_intake_commit_seconds", "Duration of one intake transaction",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=self.registry)
+
+        self.as2_messages = Counter(
+            "edigate_as2_messages_total", "AS2 messages by partner, direction and outcome",
+            ["partner", "direction", "outcome"], registry=self.registry)
+        self.certificate_expiry_days = Gauge(
+            "edigate_certificate_expiry_days", "Days until a certificate in use expires "
+            "(owner 'edigate' is the gateway's own AS2 certificate)", ["owner", "sha256"],
             registry=self.registry)
 
     def render(self) -> bytes:

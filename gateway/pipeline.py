@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
-from partners import PartnerRegistry
+from partners import PartnerProfile, PartnerRegistry
 from translators.errors import EDISyntaxError
 from translators.records import Source
 from translators.x12.ack import AckOptions, build_acknowledgment
@@ -75,6 +75,16 @@ class Delivery:
     transport: str
     body: bytes
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class Outbound(Protocol):
+    """A transport that sends documents to partners (see ``gateway.as2_service``)."""
+
+    def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
+
+    def enqueue(self, session: Session, partner: PartnerProfile, payload: bytes, *,
+                kind: str, message_id: str | None, actor: str,
+                content_type: str = ...) -> object: ...
 
 
 class IntakeRejected(GatewayError):
@@ -120,6 +130,9 @@ class Pipeline:
         self.ledger = ledger
         self.lease = lease
         self.intake = IntakeWriter(db, ledger, on_stored=self._stored, on_batch=self._batched)
+        # Sends acknowledgments back to partners whose profile names a transport for it
+        # (AS2 today); set by GatewayState when the gateway has an AS2 identity.
+        self.outbound: Outbound | None = None
 
     # -- intake -------------------------------------------------------------------------
     def receive(self, delivery: Delivery, actor: str) -> ReceiveResult:
@@ -373,6 +386,11 @@ class Pipeline:
                                    message_id=message_id,
                                    details={"ack_id": ack_row.id, "kind": ack_row.kind,
                                             "sha256": hashlib.sha256(ack).hexdigest()})
+                partner = self.registry.get(message.partner_id)
+                if self.outbound is not None and self.outbound.wants_as2(partner):
+                    assert partner is not None
+                    self.outbound.enqueue(session, partner, ack, kind="ack",
+                                          message_id=message_id, actor=worker)
             problems: list[str] = []
             if work.syntax_error:
                 problems.append(work.syntax_error)

@@ -30,6 +30,14 @@ class Settings(BaseModel):
     x12_id: str = "ZZ:EDIGATE"
     edifact_id: str = "ZZ:EDIGATE"
     max_body_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # AS2 (RFC 4130): the gateway's AS2 name, and its RSA key and certificate (PEM files,
+    # never in the repository: `edigate certs generate` creates them). No id: no AS2.
+    as2_id: str | None = None
+    as2_key: Path = Path("./var/as2/key.pem")
+    as2_cert: Path = Path("./var/as2/cert.pem")
+    # Where partners reach this gateway (async MDNs for what edigate sends go to
+    # <public_url>/as2); None: ask partners for synchronous MDNs only.
+    public_url: str | None = None
     # Ed25519 private key (PEM) that signs ledger checkpoints; created on first use when absent.
     ledger_key_path: Path = Path("./var/ledger-ed25519.pem")
     ledger_checkpoint_every: int = Field(default=100, gt=0)
@@ -58,7 +66,8 @@ class Settings(BaseModel):
     def to_env(self, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
         """``EDIGATE_*`` variables that ``from_env`` reads back into these settings."""
         return {_PREFIX + name.upper(): str(value)
-                for name, value in self.model_dump().items() if name not in exclude}
+                for name, value in self.model_dump().items()
+                if name not in exclude and value is not None}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

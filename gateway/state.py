@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from gateway.as2_service import AS2Service
 from gateway.keys import KeyCache
 from gateway.ledger import Ledger, LedgerSigner
 from gateway.metrics import Metrics
@@ -30,6 +31,7 @@ class GatewayState:
     pipeline: Pipeline
     metrics: Metrics
     keys: KeyCache = field(default_factory=KeyCache)
+    as2: AS2Service | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
@@ -41,7 +43,10 @@ class GatewayState:
         pipeline = Pipeline(settings, db, registry, ledger,
                             lease=lease or timedelta(seconds=settings.lease_seconds),
                             metrics=metrics)
-        return cls(settings, db, registry, signer, ledger, pipeline, metrics)
+        as2 = AS2Service(settings, db, registry, ledger, pipeline, metrics)
+        if as2.identity is not None:
+            pipeline.outbound = as2
+        return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2)
 
     def close(self) -> None:
         self.pipeline.close()

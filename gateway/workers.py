@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from gateway.as2_service import AS2Deliverer
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from gateway.webhooks import Deliverer
@@ -66,6 +67,8 @@ class WorkerThreads:
             self.threads.append(thread)
         if self.count:
             self._start_deliverer()
+            if self.state.as2 is not None and self.state.as2.identity is not None:
+                self._start_as2()
 
     def _run(self, name: str) -> None:
         while not self.stop.is_set():
@@ -90,6 +93,24 @@ class WorkerThreads:
                     tried = deliverer.run_once(limit=20)
                 except Exception:  # the deliverer must outlive a database hiccup
                     log.exception("deliverer %s: claim or send failed", name)
+                    tried = 0
+                if not tried:
+                    self.stop.wait(self.deliverer_idle_seconds)
+
+    def _start_as2(self) -> None:
+        name = f"as2:{self.state.settings.worker_id}"
+        thread = threading.Thread(target=self._as2, args=(name,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _as2(self, name: str) -> None:
+        assert self.state.as2 is not None
+        with AS2Deliverer(self.state.as2, worker=name) as deliverer:
+            while not self.stop.is_set():
+                try:
+                    tried = deliverer.run_once()
+                except Exception:  # the AS2 sender must outlive a database hiccup
+                    log.exception("AS2 deliverer %s failed", name)
                     tried = 0
                 if not tried:
                     self.stop.wait(self.deliverer_idle_seconds)

@@ -33,7 +33,7 @@ ViewerCaller = Annotated[Caller, Depends(require(partner=True, ops_role="viewer"
 OperatorCaller = Annotated[Caller, Depends(require(ops_role="operator"))]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "too-large", "Message too large",
@@ -91,7 +91,7 @@ async def submit(request: Request) -> Response:
     if sync is None:
         raise Problem(422, "invalid-parameter", "Invalid query parameter",
                       "sync must be true or false")
-    body = await _read_body(request, state.settings.max_body_bytes)
+    body = await read_body(request, state.settings.max_body_bytes)
     assert caller.partner_id is not None
     delivery = Delivery(caller.partner_id, "https", body, {
         "remote": request.client.host if request.client else None,

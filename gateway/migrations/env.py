@@ -7,6 +7,7 @@ from alembic import context
 
 # Imported for their side effect: they register their tables on Base.metadata.
 import gateway.ledger
+import gateway.store.as2
 import gateway.store.models
 import gateway.store.webhooks  # noqa: F401
 from gateway.store.base import Base

@@ -1,0 +1,632 @@
+"""AS2 as a transport of the gateway: inbound messages into the one intake pipeline, MDNs
+back, acknowledgments and documents out, every step in the ledger.
+
+Responsible for matching AS2-From/AS2-To to a partner profile and to the gateway's own AS2
+identity, for turning ``gateway.as2`` results into intake deliveries, duplicate detection
+by Message-ID (RFC 4130 §5.3.3), the receive-before-acknowledge rule for MDNs (a
+"processed" MDN only after the payload is committed), the non-repudiation record (the raw
+request stored content-addressed, the signer certificate, algorithms and MIC in the
+ledger, the MDN kept with the message), asynchronous MDN delivery and the outbound queue
+(``as2_messages`` rows worked by ``AS2Deliverer``).
+It must not do cryptography itself (``gateway.as2``) nor know about FastAPI routes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from cryptography import x509
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.as2 import (
+    MDN,
+    MIC,
+    AS2Failure,
+    AS2Identity,
+    InboundAS2,
+    MDNResult,
+    PartnerSecurity,
+    build_reply_mdn,
+    parse_mdn,
+    unwrap,
+)
+from gateway.as2.keys import (
+    CertificateInfo,
+    KeyFileError,
+    certificate_info,
+    load_certificates,
+    load_identity,
+)
+from gateway.as2.message import parse_as2_name
+from gateway.intake import ReceiveResult
+from gateway.ledger import Ledger
+from gateway.metrics import Metrics
+from gateway.pipeline import Delivery, IntakeRejected, Pipeline
+from gateway.settings import Settings
+from gateway.store.as2 import AS2Message, AS2Status
+from gateway.store.base import utcnow
+from gateway.store.db import Database
+from gateway.store.models import Payload
+from partners import PartnerProfile, PartnerRegistry
+
+__all__ = ["EXPIRY_WARNING_DAYS", "AS2Reply", "AS2Service", "backoff", "is_mdn", "post_mdn"]
+
+log = logging.getLogger("edigate.as2")
+
+EXPIRY_WARNING_DAYS = 30
+_MDN_CONTENT_TYPES = ("multipart/report",)
+
+
+@dataclass(frozen=True, slots=True)
+class AS2Reply:
+    """What the HTTP endpoint answers: status, headers and body (an MDN or nothing)."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    outcome: str = ""  # processed | duplicate | rejected | mdn-received, for logs and tests
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def is_mdn(headers: Mapping[str, str], body: bytes) -> bool:
+    """An asynchronous receipt for something edigate sent (RFC 4130 §7.3: a
+    multipart/report, possibly inside multipart/signed), not a new message."""
+    content_type = _header(headers, "content-type").lower()
+    if content_type.startswith(_MDN_CONTENT_TYPES):
+        return True
+    return content_type.startswith("multipart/signed") and \
+        b"disposition-notification" in body[:4096].lower()
+
+
+class AS2Service:
+    """The gateway's AS2 endpoint logic and certificates, built once per process."""
+
+    def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
+                 ledger: Ledger, pipeline: Pipeline, metrics: Metrics) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.ledger = ledger
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.identity: AS2Identity | None = None
+        self.problem: str | None = None
+        if settings.as2_id:
+            try:
+                self.identity = load_identity(settings.as2_id, settings.as2_key,
+                                              settings.as2_cert)
+            except KeyFileError as exc:
+                self.problem = str(exc)
+                log.error("AS2 is off: %s (run `edigate certs generate`)", exc)
+        else:
+            self.problem = "EDIGATE_AS2_ID is not set"
+        self._certificates: dict[str, tuple[x509.Certificate, ...]] = {}
+        self.export_certificate_metrics()
+
+    # -- certificates -------------------------------------------------------------------
+    def partner_certificates(self, partner: PartnerProfile) -> tuple[x509.Certificate, ...]:
+        found = self._certificates.get(partner.id)
+        if found is None:
+            certificates: list[x509.Certificate] = []
+            for path in self.registry.certificate_paths(partner.id):
+                certificates += load_certificates(path.read_bytes())
+            found = self._certificates[partner.id] = tuple(certificates)
+        return found
+
+    def certificates(self) -> dict[str, list[CertificateInfo]]:
+        """Every certificate in use: the gateway's own (key ``edigate``) and each partner's."""
+        result: dict[str, list[CertificateInfo]] = {}
+        if self.identity is not None:
+            result["edigate"] = [certificate_info(self.identity.certificate)]
+        for partner in self.registry.all():
+            if partner.as2 is not None:
+                try:
+                    result[partner.id] = [certificate_info(c)
+                                          for c in self.partner_certificates(partner)]
+                except (OSError, KeyFileError) as exc:
+                    log.error("certificates of partner %s: %s", partner.id, exc)
+        return result
+
+    def export_certificate_metrics(self) -> None:
+        """Set the expiry gauge and warn for certificates that end within 30 days."""
+        for owner, infos in self.certificates().items():
+            for info in infos:
+                days = info.days_left()
+                self.metrics.certificate_expiry_days.labels(owner, info.sha256[:16]).set(days)
+                if days < EXPIRY_WARNING_DAYS:
+                    log.warning("certificate %s of %s (%s) expires in %.0f days (%s)",
+                                info.sha256[:16], owner, info.subject, days,
+                                info.not_after.isoformat())
+
+    def security(self, partner: PartnerProfile) -> PartnerSecurity:
+        assert partner.as2 is not None
+        profile = partner.as2
+        return PartnerSecurity(
+            as2_id=profile.as2_id, certificates=self.partner_certificates(partner),
+            sign=tuple(str(s) for s in profile.sign),
+            encrypt=tuple(str(e) for e in profile.encrypt),
+            allow_3des=profile.allow_3des, require_signed=profile.signed,
+            require_encrypted=profile.encrypted)
+
+    # -- inbound ------------------------------------------------------------------------
+    def unwrap(self, headers: Mapping[str, str], body: bytes
+               ) -> tuple[PartnerProfile | None, InboundAS2 | AS2Failure]:
+        """Match the partner and unwrap (CPU-bound: callers run it off the event loop)."""
+        assert self.identity is not None
+        as2_from = parse_as2_name(_header(headers, "as2-from"))
+        message_id = _header(headers, "message-id").strip().strip("<>") or None
+        partner = self.registry.by_as2(as2_from) if as2_from else None
+        if partner is None or partner.as2 is None:
+            return None, AS2Failure(
+                "authentication-failed",
+                f"AS2-From {as2_from!r} is not a trading partner of this gateway",
+                message_id=message_id)
+        try:
+            security = self.security(partner)
+        except (OSError, KeyFileError) as exc:
+            return partner, AS2Failure("unexpected-processing-error",
+                                       f"the partner's certificates cannot be loaded: {exc}",
+                                       message_id=message_id)
+        try:
+            inbound = unwrap(headers, body, ours=self.identity, partner=security,
+                             max_size=self.settings.max_body_bytes)
+        except AS2Failure as failure:
+            return partner, failure
+        return partner, inbound
+
+    def reply_mdn(self, headers: Mapping[str, str],
+                  outcome: InboundAS2 | AS2Failure) -> MDN | None:
+        assert self.identity is not None
+        return build_reply_mdn(headers, ours=self.identity, outcome=outcome)
+
+    def reject(self, headers: Mapping[str, str], body: bytes, partner: PartnerProfile | None,
+               failure: AS2Failure, actor: str) -> AS2Reply:
+        """Ledger the refusal (nothing is taken in) and answer with an error MDN."""
+        raw = hashlib.sha256(body).hexdigest()
+        with self.db.transaction() as session:
+            self.ledger.append(session, event="AS2_REJECTED", actor=actor, details={
+                "partner": partner.id if partner else None,
+                "as2_from": parse_as2_name(_header(headers, "as2-from")),
+                "as2_to": parse_as2_name(_header(headers, "as2-to")),
+                "as2_message_id": failure.message_id, "disposition": failure.disposition,
+                "description": failure.description[:500], "size": len(body),
+                "raw_sha256": raw,
+            })
+        self.metrics.as2_messages.labels(partner.id if partner else "unknown", "in",
+                                         "rejected").inc()
+        mdn = self.reply_mdn(headers, failure)
+        return self._answer(headers, mdn, outcome="rejected", partner=partner,
+                            message_id=failure.message_id)
+
+    def _answer(self, headers: Mapping[str, str], mdn: MDN | None, *, outcome: str,
+                partner: PartnerProfile | None, message_id: str | None,
+                row_id: str | None = None) -> AS2Reply:
+        """Sync MDN in the response, or queue it for the Receipt-Delivery-Option URL."""
+        async_url = _header(headers, "receipt-delivery-option").strip()
+        if mdn is None:
+            return AS2Reply(200, outcome=outcome)
+        if async_url:
+            self._queue_async_mdn(mdn, async_url, partner, message_id, row_id)
+            return AS2Reply(200, outcome=outcome)
+        return AS2Reply(200, dict(mdn.headers), mdn.body, outcome=outcome)
+
+    def _queue_async_mdn(self, mdn: MDN, url: str, partner: PartnerProfile | None,
+                         message_id: str | None, row_id: str | None) -> None:
+        with self.db.transaction() as session:
+            row = session.get(AS2Message, row_id) if row_id else None
+            if row is None:
+                # A rejected or duplicate message has no row of its own: the MDN gets one
+                # (direction "mdn") so that its delivery is queued and retried like any.
+                row = AS2Message(id=str(uuid.uuid4()), direction="mdn",
+                                 partner_id=partner.id if partner else "unknown",
+                                 as2_message_id=f"{message_id or 'unknown'}#{uuid.uuid4()}",
+                                 status=AS2Status.SENT)
+                session.add(row)
+            row.mdn_url = url[:2000]
+            row.mdn_status = AS2Status.PENDING
+            row.mdn_headers = json.dumps(mdn.headers)
+            row.mdn_body = mdn.body
+            row.mdn_message_id = mdn.message_id
+            row.next_attempt_at = utcnow()
+
+    def accept(self, partner: PartnerProfile, inbound: InboundAS2, body: bytes,
+               actor: str) -> tuple[Delivery, str | None]:
+        """The intake delivery for an unwrapped message, or (delivery, original row id)
+        when this Message-ID was taken in before (a duplicate: not stored again)."""
+        evidence: dict[str, Any] = {
+            "as2_message_id": inbound.message_id, "as2_from": inbound.as2_from,
+            "as2_to": inbound.as2_to, "signed": inbound.signed,
+            "encrypted": inbound.encrypted, "compressed": inbound.compressed,
+            "encryption_algorithm": inbound.encryption_algorithm,
+            "signer_sha256": inbound.signer.certificate_sha256 if inbound.signer else None,
+            "signature_algorithm": inbound.signer.signature_algorithm if inbound.signer
+            else None,
+            "digest_algorithm": inbound.signer.digest_algorithm if inbound.signer else None,
+            "mic": inbound.mic.header_value(),
+            "raw_sha256": hashlib.sha256(body).hexdigest(),
+            "content_type": inbound.payload_content_type, "filename": inbound.filename,
+        }
+        delivery = Delivery(partner.id, "as2", inbound.payload, evidence)
+        with self.db.read() as session:
+            original = session.scalars(select(AS2Message.id).where(
+                AS2Message.partner_id == partner.id, AS2Message.direction == "in",
+                AS2Message.as2_message_id == inbound.message_id[:255])).first()
+        return delivery, original
+
+    def duplicate(self, headers: Mapping[str, str], partner: PartnerProfile,
+                  inbound: InboundAS2, actor: str, original: str | None,
+                  message_id: str | None = None) -> AS2Reply:
+        """RFC 4130 §7.4.3: processed/warning: duplicate-document; nothing taken in."""
+        with self.db.transaction() as session:
+            self.ledger.append(session, event="AS2_DUPLICATE", actor=actor,
+                               message_id=message_id, details={
+                                   "as2_message_id": inbound.message_id,
+                                   "original_row": original,
+                                   "mic": inbound.mic.header_value()})
+        self.metrics.as2_messages.labels(partner.id, "in", "duplicate").inc()
+        assert self.identity is not None
+        mdn = _warning_mdn(headers, self.identity, inbound, "duplicate-document",
+                           "This AS2 message was received before; it is not processed again.")
+        return self._answer(headers, mdn, outcome="duplicate", partner=partner,
+                            message_id=inbound.message_id)
+
+    def stored(self, headers: Mapping[str, str], body: bytes, partner: PartnerProfile,
+               inbound: InboundAS2, received: ReceiveResult, actor: str) -> AS2Reply:
+        """The payload is committed: record the AS2 evidence and answer "processed"."""
+        if received.duplicate:
+            # Same interchange over another transport or Message-ID: taken in once.
+            return self.duplicate(headers, partner, inbound, actor, None,
+                                  received.message_id)
+        mdn = self.reply_mdn(headers, inbound)
+        request = inbound.mdn_request
+        mode = "none" if request is None else ("async" if request.async_url else "sync")
+        row = AS2Message(
+            id=str(uuid.uuid4()), direction="in", partner_id=partner.id,
+            as2_message_id=inbound.message_id[:255], message_id=received.message_id,
+            status=AS2Status.RECEIVED, kind="document",
+            raw_sha256=hashlib.sha256(body).hexdigest(), mic=inbound.mic.header_value(),
+            evidence=json.dumps({"signer": inbound.signer.certificate_sha256
+                                 if inbound.signer else None,
+                                 "encryption": inbound.encryption_algorithm,
+                                 "compressed": inbound.compressed}),
+            mdn_mode=mode,
+            mdn_disposition="processed" if mdn is not None else None,
+            mdn_message_id=mdn.message_id if mdn is not None else None,
+            mdn_headers=json.dumps(mdn.headers) if mdn is not None else None,
+            mdn_body=mdn.body if mdn is not None else None,
+            mdn_status=AS2Status.SENT if mode == "sync" else None,
+        )
+        try:
+            with self.db.transaction() as session:
+                raw = hashlib.sha256(body).hexdigest()
+                if session.get(Payload, raw) is None:
+                    session.add(Payload(sha256=raw, size=len(body), data=body))
+                session.add(row)
+                self.ledger.append(session, event="MDN_BUILT", actor=actor,
+                                   message_id=received.message_id, details={
+                                       "as2_message_id": inbound.message_id,
+                                       "mdn_message_id": row.mdn_message_id,
+                                       "mode": mode, "disposition": row.mdn_disposition,
+                                       "mic": inbound.mic.header_value(),
+                                       "signed": bool(request and request.signed),
+                                       "mdn_sha256": hashlib.sha256(mdn.body).hexdigest()
+                                       if mdn is not None else None})
+        except IntegrityError:
+            # A concurrent copy of this Message-ID won the race: it is the original.
+            return self.duplicate(headers, partner, inbound, actor, None, received.message_id)
+        self.metrics.as2_messages.labels(partner.id, "in", "received").inc()
+        return self._answer(headers, mdn, outcome="processed", partner=partner,
+                            message_id=inbound.message_id, row_id=row.id)
+
+    def intake_refused(self, headers: Mapping[str, str], partner: PartnerProfile,
+                       inbound: InboundAS2, delivery: Delivery, actor: str,
+                       exc: IntakeRejected) -> AS2Reply:
+        """The payload decrypted and verified but the gateway refuses it (not EDI, another
+        sender in ISA06, ...): ledgered, and an error MDN says why. Not "processed"."""
+        self.pipeline.record_rejection(delivery, actor, exc)
+        failure = AS2Failure("unexpected-processing-error", f"{exc.title}: {exc.detail}",
+                             message_id=inbound.message_id)
+        self.metrics.as2_messages.labels(partner.id, "in", "rejected").inc()
+        return self._answer(headers, self.reply_mdn(headers, failure), outcome="rejected",
+                            partner=partner, message_id=inbound.message_id)
+
+    # -- receipts for what edigate sent -------------------------------------------------
+    def receive_mdn(self, headers: Mapping[str, str], body: bytes) -> AS2Reply:
+        """An asynchronous MDN for an outbound message: verify it against what was sent."""
+        as2_from = parse_as2_name(_header(headers, "as2-from"))
+        partner = self.registry.by_as2(as2_from) if as2_from else None
+        if partner is None or partner.as2 is None:
+            return AS2Reply(403, outcome="rejected")
+        with self.db.read() as session:
+            rows = session.scalars(select(AS2Message).where(
+                AS2Message.partner_id == partner.id, AS2Message.direction == "out",
+                AS2Message.status == AS2Status.AWAITING_MDN)).all()
+        for row in rows:
+            expected = _mic_of(row.mic)
+            try:
+                result = parse_mdn(headers, body,
+                                   partner_certificates=self.partner_certificates(partner),
+                                   expected_message_id=row.as2_message_id,
+                                   expected_mic=expected,
+                                   require_signed=partner.as2.mdn.signed)
+            except ValueError:
+                return AS2Reply(400, outcome="rejected")
+            if result.original_message_id.strip("<>") != row.as2_message_id:
+                continue
+            self.record_outbound_mdn(row.id, result, f"as2:{partner.id}")
+            return AS2Reply(200, outcome="mdn-received")
+        return AS2Reply(404, outcome="unknown-mdn")
+
+    def record_outbound_mdn(self, row_id: str, result: MDNResult, actor: str) -> None:
+        with self.db.transaction() as session:
+            row = session.get(AS2Message, row_id)
+            if row is None:
+                return
+            row.status = AS2Status.DELIVERED if result.ok else AS2Status.FAILED
+            row.mdn_disposition = result.disposition[:200]
+            row.last_error = "; ".join(result.problems)[:4000] or None
+            self.ledger.append(session, event="AS2_MDN_RECEIVED", actor=actor,
+                               message_id=row.message_id, details={
+                                   "as2_message_id": row.as2_message_id,
+                                   "disposition": result.disposition,
+                                   "ok": result.ok, "problems": list(result.problems)[:10],
+                                   "signed": result.signed,
+                                   "signature_valid": result.signature_valid,
+                                   "mic_matches": result.mic_matches,
+                                   "signer_sha256": result.signer_fingerprint})
+
+    # -- outbound queue -------------------------------------------------------------------
+    def wants_as2(self, partner: PartnerProfile | None) -> bool:
+        return (self.identity is not None and partner is not None and partner.as2 is not None
+                and partner.as2.url is not None)
+
+    def enqueue(self, session: Session, partner: PartnerProfile, payload: bytes, *,
+                kind: str, message_id: str | None, actor: str,
+                content_type: str = "application/edi-x12") -> AS2Message:
+        """Queue ``payload`` for sending to ``partner`` in the caller's transaction."""
+        assert partner.as2 is not None and partner.as2.url is not None
+        digest = hashlib.sha256(payload).hexdigest()
+        if session.get(Payload, digest) is None:
+            session.add(Payload(sha256=digest, size=len(payload), data=payload))
+            session.flush()
+        row = AS2Message(
+            id=str(uuid.uuid4()), direction="out", partner_id=partner.id,
+            as2_message_id=f"{uuid.uuid4()}@{self.settings.as2_id or 'edigate'}",
+            message_id=message_id, status=AS2Status.PENDING, kind=kind,
+            url=partner.as2.url, payload_sha256=digest, content_type=content_type,
+            mdn_mode=partner.as2.mdn.mode, next_attempt_at=utcnow())
+        session.add(row)
+        self.ledger.append(session, event="AS2_QUEUED", actor=actor, message_id=message_id,
+                           details={"as2_message_id": row.as2_message_id, "kind": kind,
+                                    "partner": partner.id, "payload_sha256": digest})
+        return row
+
+    def due(self, session: Session, now: datetime) -> list[AS2Message]:
+        """Rows with work due: outbound sends and async MDNs to deliver."""
+        query = select(AS2Message).where(
+            or_(AS2Message.status == AS2Status.PENDING,
+                AS2Message.mdn_status == AS2Status.PENDING),
+            AS2Message.next_attempt_at <= now,
+            or_(AS2Message.locked_until.is_(None), AS2Message.locked_until < now),
+        ).order_by(AS2Message.next_attempt_at).limit(20)
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query))
+
+
+def _mic_of(text: str | None) -> MIC | None:
+    if not text or "," not in text:
+        return None
+    value, algorithm = text.rsplit(",", 1)
+    return MIC(value.strip(), algorithm.strip())
+
+
+def _warning_mdn(headers: Mapping[str, str], ours: AS2Identity, inbound: InboundAS2,
+                 warning: str, description: str) -> MDN | None:
+    from gateway.as2 import build_mdn
+
+    request = inbound.mdn_request
+    if request is None:
+        return None
+    chosen = request.mic_algorithm()
+    return build_mdn(original_message_id=inbound.message_id, as2_from=ours.as2_id,
+                     as2_to=inbound.as2_from, disposition=f"warning: {warning}",
+                     description=description, mic=inbound.mic,
+                     sign_with=ours if request.signed else None,
+                     micalg=chosen[1] if chosen else "sha256")
+
+
+def backoff(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) -> timedelta:
+    """30 s, 60 s, 2 min, ... capped at six hours."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def post_mdn(row: AS2Message, client: httpx.Client) -> str | None:
+    """Deliver an asynchronous MDN (RFC 4130 §7.3); None on success, else the error."""
+    assert row.mdn_url is not None and row.mdn_body is not None
+    headers = json.loads(row.mdn_headers or "{}")
+    try:
+        response = client.post(row.mdn_url, content=row.mdn_body, headers=headers)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if response.status_code >= 300:
+        return f"HTTP {response.status_code}"
+    return None
+
+
+class AS2Deliverer:
+    """Works the AS2 queue: outbound documents and acknowledgments (sent with
+    ``gateway.as2.outbound.AS2Sender``, receipt verified) and asynchronous MDNs owed to
+    partners. Claims rows under a lease (SKIP LOCKED on PostgreSQL), retries with
+    exponential backoff, gives up after ``max_attempts``; every attempt is in the ledger.
+    """
+
+    def __init__(self, service: AS2Service, *, worker: str, lease: timedelta = timedelta(
+            minutes=5), max_attempts: int = 10, client: httpx.Client | None = None) -> None:
+        self.service = service
+        self.worker = worker
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self._client = client or httpx.Client(timeout=60, follow_redirects=False,
+                                              headers={"User-Agent": "edigate AS2"})
+        self._owns_client = client is None
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> AS2Deliverer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _claim(self) -> AS2Message | None:
+        now = utcnow()
+        with self.service.db.transaction() as session:
+            rows = self.service.due(session, now)
+            if not rows:
+                return None
+            row = rows[0]
+            row.locked_by = self.worker
+            row.locked_until = now + self.lease
+            row.attempts += 1
+            return row
+
+    def run_once(self, limit: int = 20) -> int:
+        """Do up to ``limit`` due items; returns how many were tried."""
+        tried = 0
+        while tried < limit:
+            row = self._claim()
+            if row is None:
+                break
+            tried += 1
+            try:
+                if row.mdn_status == AS2Status.PENDING:
+                    self._deliver_mdn(row)
+                else:
+                    self._send(row)
+            except Exception as exc:  # one bad row must not stop the queue
+                log.exception("AS2 queue item %s failed", row.id)
+                self._finish(row, retry=True, error=f"{type(exc).__name__}: {exc}",
+                             event="AS2_SEND_ERROR", details={})
+        return tried
+
+    def _deliver_mdn(self, row: AS2Message) -> None:
+        error = post_mdn(row, self._client)
+        details = {"as2_message_id": row.as2_message_id, "mdn_message_id": row.mdn_message_id,
+                   "url": row.mdn_url, "attempt": row.attempts}
+        with self.service.db.transaction() as session:
+            current = session.get(AS2Message, row.id)
+            if current is None or current.locked_by != self.worker:
+                return
+            current.locked_by = None
+            current.locked_until = None
+            if error is None:
+                current.mdn_status = AS2Status.SENT
+                self.service.ledger.append(session, event="MDN_SENT", actor=self.worker,
+                                           message_id=current.message_id, details=details)
+                return
+            current.last_error = error[:4000]
+            if current.attempts >= self.max_attempts:
+                current.mdn_status = AS2Status.FAILED
+                event = "MDN_FAILED"
+            else:
+                current.next_attempt_at = utcnow() + backoff(current.attempts)
+                event = "MDN_RETRY"
+            self.service.ledger.append(session, event=event, actor=self.worker,
+                                       message_id=current.message_id,
+                                       details={**details, "error": error[:500]})
+
+    def _send(self, row: AS2Message) -> None:
+        from gateway.as2.outbound import AS2Sender, OutboundPartner
+
+        service = self.service
+        partner = service.registry.get(row.partner_id)
+        if partner is None or partner.as2 is None or partner.as2.url is None or \
+                service.identity is None:
+            self._finish(row, retry=False, error="the partner has no AS2 profile or URL now",
+                         event="AS2_SEND_FAILED", details={})
+            return
+        with service.db.read() as session:
+            payload = session.get(Payload, row.payload_sha256)
+            data = payload.data if payload is not None else b""
+        profile = partner.as2
+        target = OutboundPartner(
+            as2_id=profile.as2_id, url=profile.url or "",
+            certificates=service.partner_certificates(partner),
+            sign=str(profile.sign[0]) if profile.signed else None,
+            encrypt=str(profile.encrypt[0]) if profile.encrypted else None,
+            compress=profile.compress, compress_before_signing=profile.compress_before_signing,
+            transfer_encoding=profile.transfer_encoding,
+            mdn_mode=profile.mdn.mode if profile.mdn.mode != "async" or
+            service.settings.public_url else "sync",
+            mdn_signed=profile.mdn.signed, micalg=str(profile.mdn.micalg))
+        async_url = (service.settings.public_url.rstrip("/") + "/as2"
+                     if service.settings.public_url else None)
+        sender = AS2Sender(service.identity, client=self._client, async_mdn_url=async_url)
+        result = sender.send(data, partner=target,
+                             content_type=row.content_type or "application/edi-x12",
+                             message_id=row.as2_message_id)
+        details = {"as2_message_id": row.as2_message_id, "attempt": row.attempts,
+                   "http_status": result.http_status, "status": result.status,
+                   "error": (result.error or "")[:500] or None,
+                   "evidence": _jsonable(result.evidence)}
+        if result.status == "delivered":
+            self._finish(row, status=AS2Status.DELIVERED, event="AS2_SENT", details=details,
+                         mic=result.mic, mdn=result.mdn)
+        elif result.status == "awaiting-mdn":
+            self._finish(row, status=AS2Status.AWAITING_MDN, event="AS2_SENT",
+                         details=details, mic=result.mic)
+        elif result.status == "retry":
+            self._finish(row, retry=True, error=result.error, event="AS2_SEND_RETRY",
+                         details=details, mic=result.mic)
+        else:
+            self._finish(row, retry=False, error=result.error, event="AS2_SEND_FAILED",
+                         details=details, mic=result.mic, mdn=result.mdn)
+
+    def _finish(self, row: AS2Message, *, event: str, details: dict[str, Any],
+                status: str | None = None, retry: bool = False, error: str | None = None,
+                mic: MIC | None = None, mdn: MDNResult | None = None) -> None:
+        with self.service.db.transaction() as session:
+            current = session.get(AS2Message, row.id)
+            if current is None or current.locked_by != self.worker:
+                return  # our lease ran out and another worker has it
+            current.locked_by = None
+            current.locked_until = None
+            if mic is not None:
+                current.mic = mic.header_value()
+            if mdn is not None:
+                current.mdn_disposition = mdn.disposition[:200]
+            current.last_error = (error or "")[:4000] or None
+            if status is not None:
+                current.status = status
+            elif retry and current.attempts < self.max_attempts:
+                current.next_attempt_at = utcnow() + backoff(current.attempts)
+            else:
+                current.status = AS2Status.FAILED
+                if retry:
+                    event = "AS2_SEND_FAILED"
+            self.service.ledger.append(session, event=event, actor=self.worker,
+                                       message_id=current.message_id, details=details)
+        self.service.metrics.as2_messages.labels(row.partner_id, "out", event.lower()).inc()
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
