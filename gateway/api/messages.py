@@ -21,6 +21,7 @@ from gateway.api.deps import State, admit, caller_of, get_state, require
 from gateway.keys import Caller
 from gateway.pipeline import Delivery, IntakeRejected, ProcessResult, ReceiveResult
 from gateway.problems import Problem
+from gateway.store.as2 import AS2Message
 from gateway.store.models import Acknowledgment, Message, RecordRow
 
 __all__ = ["router"]
@@ -203,6 +204,8 @@ def get_message(message_id: str, state: State, caller: ViewerCaller) -> dict[str
         records = session.scalars(select(RecordRow).where(
             RecordRow.message_id == message_id).order_by(RecordRow.seq)).all()
         trail = state.ledger.trail(session, message_id)
+        transfers = session.scalars(select(AS2Message).where(
+            AS2Message.message_id == message_id).order_by(AS2Message.created_at)).all()
     detail = _summary(message)
     detail["summary"] = json.loads(message.summary) if message.summary else None
     detail["acknowledgments"] = [{"id": a.id, "kind": a.kind, "content": a.content,
@@ -210,6 +213,14 @@ def get_message(message_id: str, state: State, caller: ViewerCaller) -> dict[str
     detail["records"] = [{"id": r.id, "kind": r.kind, "business_number": r.business_number,
                           "status": r.status} for r in records]
     detail["ledger"] = trail
+    # AS2 evidence: the inbound transfer and its MDN; acknowledgments sent back and theirs.
+    detail["as2"] = [{"direction": t.direction, "kind": t.kind,
+                      "as2_message_id": t.as2_message_id, "status": t.status,
+                      "mic": t.mic, "mdn_mode": t.mdn_mode, "mdn_status": t.mdn_status,
+                      "mdn_disposition": t.mdn_disposition,
+                      "mdn_message_id": t.mdn_message_id, "attempts": t.attempts,
+                      "last_error": t.last_error, "created_at": t.created_at.isoformat()}
+                     for t in transfers]
     detail["raw_url"] = f"/v1/messages/{message_id}/raw"
     return detail
 
