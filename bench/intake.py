@@ -1,6 +1,6 @@
 """HTTPS intake benchmark: the gateway's POST /v1/messages against a bare FastAPI endpoint.
 
-Starts ``edigate serve`` (one worker thread, SQLite under a temporary directory unless
+Starts ``edigate serve`` (one worker process, niced, beside the web process; SQLite under a temporary directory unless
 ``--database-url`` names a PostgreSQL database, in which case a schema of its own is
 created and dropped) and, in another subprocess under the same uvicorn settings, the bare
 app of this module (``POST /bare``: read the body, answer 202 JSON). Then drives each with a
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         left = waiting(gateway, ops_key)
         gateway.stop()
 
-        # Diagnostic row: the same server with no worker thread, so intake has the process
+        # Diagnostic row: the same server with no worker process, so intake has the machine
         # (and its GIL) to itself; the messages stay RECEIVED in the throw-away database.
         intake_only.start("/healthz")
         runs.append(measure("gateway async, 0 wkr", intake_only,
@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"edigate intake benchmark: {requests} requests a target, {args.concurrency} "
           f"concurrent clients ({args.client}), {backend}")
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, uvicorn defaults "
-          f"(h11/asyncio unless uvloop/httptools are installed), 1 worker thread; "
+          f"(h11/asyncio unless uvloop/httptools are installed), 1 worker process; "
           f"850 of {len(probe)} bytes, {LINES} PO1/PID lines")
     print()
     print(f"{'target':<20} {'requests':>8} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
@@ -459,12 +459,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"async / bare: {ratio:.0%} of the bare endpoint's throughput (target: 40% or more)")
     bare_rate = by_name["bare FastAPI"].rate
     print(f"sync  / bare: {by_name['gateway sync=true'].rate / bare_rate:.0%}")
-    print(f"async with no worker thread / bare: "
+    print(f"async with no worker process / bare: "
           f"{by_name['gateway async, 0 wkr'].rate / bare_rate:.0%}")
     async_run = by_name["gateway async"]
     print(f"the worker finished the async backlog {drain_seconds:.1f} s after the async run; "
           f"end to end about {(requests + warmup_count) / (async_run.seconds + drain_seconds):.0f}"
-          f" messages/s processed by 1 worker thread")
+          f" messages/s processed by 1 worker process")
     for r in runs:
         if r.first_error:
             print(f"first error of {r.target}: {r.first_error}")

@@ -43,6 +43,7 @@ from gateway.store.models import (
     RecordRow,
 )
 from partners import PartnerProfile, PartnerRegistry
+from translators.edifact.reader import EDIFACTReader
 from translators.errors import EDISyntaxError
 from translators.records import Source
 from translators.x12.ack import AckOptions, build_acknowledgment
@@ -197,8 +198,7 @@ class Pipeline:
                                  f"the body is neither X12 (ISA) nor EDIFACT (UNA/UNB); it "
                                  f"begins {sample!r} at byte offset 0")
         if standard == "edifact":
-            raise IntakeRejected(422, "unsupported-standard", "EDIFACT not supported yet",
-                                 "this gateway does not accept UN/EDIFACT yet")
+            return self._check_unb(delivery)
         try:
             isa = next(iter(X12Reader(delivery.body[:4096])))
         except (EDISyntaxError, StopIteration) as exc:
@@ -219,6 +219,39 @@ class Pipeline:
             raise IntakeRejected(422, "receiver-mismatch", "Receiver is not this gateway",
                                  f"ISA07/ISA08 {receiver!r} is not this gateway ({ours!r})")
         return {"sender": sender, "receiver": receiver, "control": isa[13].strip()}
+
+    def _check_unb(self, delivery: Delivery) -> dict[str, str]:
+        """UNB S002 must be the authenticated partner and S003 this gateway (ISO 9735)."""
+        unb = None
+        try:
+            for segment in EDIFACTReader(delivery.body[:8192]):
+                if segment.tag == "UNB":
+                    unb = segment
+                    break
+                if segment.tag != "UNA":
+                    break
+        except EDISyntaxError as exc:
+            raise IntakeRejected(422, "not-edi", "Unreadable EDIFACT interchange header",
+                                 str(exc)) from exc
+        if unb is None:
+            raise IntakeRejected(422, "bad-envelope", "No UNB",
+                                 "the EDIFACT body does not start with UNA/UNB")
+        sender_id, sender_qualifier = unb.get(2, 1), unb.get(2, 2)
+        sender = _identity(sender_qualifier, sender_id)
+        found = self.registry.by_edifact(sender_id, sender_qualifier or None)
+        if found is None or found.id != delivery.partner_id:
+            raise IntakeRejected(
+                403, "sender-mismatch", "Sender is not the authenticated partner",
+                f"UNB S002 {sender!r} at byte offset {unb.offset} does not belong to "
+                f"partner {delivery.partner_id!r}")
+        receiver = _identity(unb.get(3, 2), unb.get(3, 1))
+        ours_qualifier, _, ours_id = self.settings.edifact_id.rpartition(":")
+        if unb.get(3, 1).strip() != ours_id.strip() or (
+                unb.get(3, 2) and ours_qualifier and unb.get(3, 2).strip() != ours_qualifier):
+            raise IntakeRejected(422, "receiver-mismatch", "Receiver is not this gateway",
+                                 f"UNB S003 {receiver!r} is not this gateway "
+                                 f"({self.settings.edifact_id!r})")
+        return {"sender": sender, "receiver": receiver, "control": unb.get(5).strip()}
 
     def _is_partner(self, partner_id: str, qualifier: str, sender_id: str) -> bool:
         """Whether ISA05/ISA06 is one of the partner's X12 identities."""

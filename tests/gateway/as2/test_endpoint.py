@@ -41,7 +41,7 @@ ack = "997"
 
 [as2]
 as2_id = "ACME"
-url = "http://127.0.0.1:9/as2"
+url = "{url}"
 certificates = {certificates}
 sign = ["sha256", "sha1", "sha384", "sha512"]
 encrypt = ["aes256-cbc", "aes128-cbc", "aes192-cbc", "3des"]
@@ -94,7 +94,7 @@ class AS2Env:
 
 
 def _profile(directory: Path, certificates: list[bytes], *, signed: bool = False,
-             encrypted: bool = False) -> None:
+             encrypted: bool = False, url: str = "http://127.0.0.1:9/as2") -> None:
     names = []
     for n, pem in enumerate(certificates):
         name = f"acme-{n}.pem"
@@ -102,7 +102,7 @@ def _profile(directory: Path, certificates: list[bytes], *, signed: bool = False
         names.append(name)
     (directory / "acme-as2.toml").write_text(PROFILE.format(
         certificates=json.dumps(names), signed=str(signed).lower(),
-        encrypted=str(encrypted).lower()))
+        encrypted=str(encrypted).lower(), url=url))
 
 
 def _env(tmp_path: Path, database_url: str, parties: object, **profile: object
@@ -429,3 +429,90 @@ def test_gateway_without_as2_identity_answers_503(tmp_path: Path, database_url: 
     state.close()
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+class _PartnerServer:
+    """pyas2lib as the partner's AS2 server: parses what edigate sends and answers with
+    its MDN; ``wrong_mic`` makes it sign a receipt with another MIC."""
+
+    def __init__(self, parties: object, *, wrong_mic: bool = False) -> None:
+        import http.server
+        import threading
+
+        pem = parties.partner.key_and_cert_pem  # type: ignore[attr-defined]
+        org = as2.Organization(as2_name="ACME", sign_key=pem, decrypt_key=pem)
+        us = parties.us.cert_pem  # type: ignore[attr-defined]
+        edigate = as2.Partner(as2_name="EDIGATE", verify_cert=us, encrypt_cert=us)
+        self.received: list[bytes] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in self.headers.items())
+                message = as2.Message()
+                _, _, mdn = message.parse(raw + b"\r\n" + body,
+                                          find_org_cb=lambda _: org,
+                                          find_partner_cb=lambda _: edigate)
+                outer.received.append(message.payload.get_payload(decode=True) or b"")
+                if wrong_mic:
+                    message.mic = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                    mdn = as2.Mdn(mdn_mode="SYNC")
+                    mdn.build(message=message, status="processed")
+                self.send_response(200)
+                for name, value in mdn.headers.items():
+                    self.send_header(name, " ".join(str(value).split()))
+                self.send_header("Content-Length", str(len(mdn.content)))
+                self.end_headers()
+                self.wfile.write(mdn.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/as2"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("wrong_mic", [False, True])
+def test_acknowledgment_goes_back_over_as2_and_its_mdn_is_verified(
+        tmp_path: Path, parties: object, wrong_mic: bool) -> None:
+    """The 997 for an AS2-received 850 is sent to the partner's AS2 server (pyas2lib),
+    signed and encrypted per profile; a receipt with the right MIC marks it delivered, a
+    receipt with another MIC marks it failed; both are ledgered and on the message."""
+    partner_server = _PartnerServer(parties, wrong_mic=wrong_mic)
+    try:
+        for env in _env(tmp_path, f"sqlite:///{tmp_path / 'o.db'}", parties,
+                        url=partner_server.url):
+            _, headers, body = env.build(env.interchange(), sign=True, digest_alg="sha256",
+                                         mdn_mode="SYNC", mdn_digest_alg="sha256")
+            assert _post(env, headers, body).status_code == 200  # type: ignore[attr-defined]
+            assert sum(1 for _ in env.state.pipeline.drain("test")) == 1
+            assert env.state.as2 is not None
+            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+                assert deliverer.run_once() == 1
+            assert len(partner_server.received) == 1
+            assert partner_server.received[0].startswith(b"ISA")
+            assert b"ST*997*" in partner_server.received[0]
+            with env.state.db.read() as s:
+                out = s.scalars(select(AS2Message).where(AS2Message.direction == "out")).one()
+            assert out.kind == "ack"
+            if wrong_mic:
+                assert out.status == "failed" and "MIC" in (out.last_error or "")
+                assert env.events("AS2_SEND_FAILED")
+            else:
+                assert out.status == "delivered", out.last_error
+                assert out.mdn_disposition and "processed" in out.mdn_disposition
+                sent = env.events("AS2_SENT")[0]
+                assert sent["status"] == "delivered"
+            detail = env.client.get(f"/v1/messages/{out.message_id}", headers={
+                "Authorization": f"Bearer {env.ops_key}"}).json()
+            assert [t["direction"] for t in detail["as2"]] == ["in", "out"]
+            assert detail["as2"][1]["status"] == out.status
+    finally:
+        partner_server.close()
