@@ -12,6 +12,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from translators.edifact.contrl import CONTRLOptions, build_contrl
+    from translators.edifact.pipeline import translate_edifact
+    from translators.edifact.reader import EDIFACTReader
     from translators.errors import EDISyntaxError, Issue, TranslatorError
     from translators.records import Record, Source
     from translators.x12.ack import AckOptions, build_acknowledgment
@@ -26,7 +29,9 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "AckOptions": "translators.x12.ack",
+    "CONTRLOptions": "translators.edifact.contrl",
     "Delimiters": "translators.x12.segment",
+    "EDIFACTReader": "translators.edifact.reader",
     "EDISyntaxError": "translators.errors",
     "GroupOutcome": "translators.x12.pipeline",
     "InterchangeOutcome": "translators.x12.pipeline",
@@ -38,12 +43,16 @@ _EXPORTS = {
     "TranslatorError": "translators.errors",
     "X12Reader": "translators.x12.reader",
     "build_acknowledgment": "translators.x12.ack",
+    "build_contrl": "translators.edifact.contrl",
+    "translate_edifact": "translators.edifact.pipeline",
     "translate_x12": "translators.x12.pipeline",
 }
 
 __all__ = [
     "AckOptions",
+    "CONTRLOptions",
     "Delimiters",
+    "EDIFACTReader",
     "EDISyntaxError",
     "GroupOutcome",
     "InterchangeOutcome",
@@ -55,6 +64,8 @@ __all__ = [
     "TranslatorError",
     "X12Reader",
     "build_acknowledgment",
+    "build_contrl",
+    "translate_edifact",
     "translate_x12",
 ]
 

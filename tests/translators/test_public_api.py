@@ -12,7 +12,9 @@ import translators
 
 PUBLIC = [
     "AckOptions",
+    "CONTRLOptions",
     "Delimiters",
+    "EDIFACTReader",
     "EDISyntaxError",
     "GroupOutcome",
     "InterchangeOutcome",
@@ -24,6 +26,8 @@ PUBLIC = [
     "TranslatorError",
     "X12Reader",
     "build_acknowledgment",
+    "build_contrl",
+    "translate_edifact",
     "translate_x12",
 ]
 

@@ -1,0 +1,300 @@
+"""The UN/EDIFACT translation pipeline: bytes -> envelopes -> validated messages -> records.
+
+Responsible for running the reader, the envelope walker, the message validator and the
+mappers in one streaming pass, and for summarising each group and interchange so that a
+CONTRL can be built from the summaries alone (they hold no segments). The outcome types
+are EDIFACT's own: X12's carry X12 envelopes and 997 status codes, EDIFACT's carry UNB/UNG/
+UNH and 0083 actions.
+It must not write CONTRL (``contrl``) or know about transports and storage.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, BinaryIO, cast
+
+from translators.edifact.envelope import (
+    ACTION_ACKNOWLEDGED,
+    ACTION_REJECTED,
+    GroupEnd,
+    GroupHeader,
+    InterchangeEnd,
+    InterchangeHeader,
+    Message,
+    walk,
+)
+from translators.edifact.reader import EDIFACTReader
+from translators.edifact.schema import MessageDefinition, definition_for
+from translators.edifact.segment import Segment
+from translators.edifact.validator import MessageValidator
+from translators.errors import Issue
+
+if TYPE_CHECKING:
+    from translators.records import Record, Source
+
+__all__ = [
+    "EDIFACTGroupOutcome",
+    "EDIFACTInterchangeOutcome",
+    "EDIFACTOutcome",
+    "MessageOutcome",
+    "MessageSummary",
+    "ValidatorRegistry",
+    "source_of",
+    "translate_edifact",
+]
+
+
+def _action(issues: list[Issue]) -> str:
+    """0083: 4 rejected when any issue is an error, else 7 acknowledged."""
+    for issue in issues:
+        if issue.severity == "error":
+            return ACTION_REJECTED
+    return ACTION_ACKNOWLEDGED
+
+
+@dataclass(slots=True)
+class MessageSummary:
+    """What a CONTRL UCM needs of one message."""
+
+    reference: str
+    type: str
+    version: str
+    release: str
+    agency: str
+    association_code: str
+    issues: list[Issue]
+    segment_count: int
+
+    @property
+    def action(self) -> str:
+        return _action(self.issues)
+
+
+@dataclass(slots=True)
+class MessageOutcome:
+    """One message, validated and (when a mapper exists) translated."""
+
+    message: Message
+    issues: list[Issue]
+    record: Record | None
+    definition: str | None  # "ORDERS D96A" etc., None when edigate has no definition
+
+    @property
+    def action(self) -> str:
+        return _action(self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    def summary(self) -> MessageSummary:
+        m = self.message
+        return MessageSummary(
+            reference=m.reference, type=m.type, version=m.version, release=m.release,
+            agency=m.agency, association_code=m.association_code, issues=self.issues,
+            segment_count=len(m.segments),
+        )
+
+
+@dataclass(slots=True)
+class EDIFACTGroupOutcome:
+    """A group after its UNE: header, trailer issues, message summaries."""
+
+    header: GroupHeader
+    end: GroupEnd
+    messages: list[MessageSummary]
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self.end.issues
+
+    @property
+    def action(self) -> str:
+        return _action(self.end.issues)
+
+
+@dataclass(slots=True)
+class EDIFACTInterchangeOutcome:
+    """An interchange after its UNZ: envelope issues, groups, messages outside groups."""
+
+    header: InterchangeHeader
+    end: InterchangeEnd
+    groups: list[EDIFACTGroupOutcome]
+    messages: list[MessageSummary] = field(default_factory=list)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self.header.issues + self.end.issues
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def action(self) -> str:
+        return _action(self.issues)
+
+    def all_messages(self) -> list[MessageSummary]:
+        out = list(self.messages)
+        for group in self.groups:
+            out.extend(group.messages)
+        return out
+
+
+EDIFACTOutcome = MessageOutcome | EDIFACTGroupOutcome | EDIFACTInterchangeOutcome
+
+
+class ValidatorRegistry:
+    """Compiled validators by (type, version, release), built once and cached."""
+
+    def __init__(
+        self,
+        definition: Callable[[str, str, str], MessageDefinition | None] = definition_for,
+    ) -> None:
+        self._definition = definition
+        self._by_key: dict[tuple[str, str, str], MessageValidator | None] = {}
+
+    def validator(self, message_type: str, version: str, release: str) -> MessageValidator | None:
+        key = (message_type, version, release)
+        try:
+            return self._by_key[key]
+        except KeyError:
+            pass
+        definition = self._definition(message_type, version, release)
+        found = MessageValidator(definition) if definition is not None else None
+        self._by_key[key] = found
+        return found
+
+
+_DEFAULT_REGISTRY: ValidatorRegistry | None = None
+
+
+def _default_registry() -> ValidatorRegistry:
+    global _DEFAULT_REGISTRY
+    if _DEFAULT_REGISTRY is None:
+        _DEFAULT_REGISTRY = ValidatorRegistry()
+    return _DEFAULT_REGISTRY
+
+
+def source_of(message: Message) -> Source:
+    """The canonical ``source`` block of a message's record."""
+    from translators.records import Identity, Source
+
+    unb = message.interchange
+    return Source(
+        standard="edifact",
+        version=f"{message.version}{message.release}" or message.version,
+        transaction_type=message.type,
+        sender=Identity(qualifier=unb.sender.qualifier or None, id=unb.sender.id),
+        receiver=Identity(qualifier=unb.recipient.qualifier or None, id=unb.recipient.id),
+        interchange_control=unb.control_reference,
+        group_control=message.group.control_reference if message.group is not None else None,
+        transaction_control=message.reference,
+        implementation_ref=message.association_code or None,
+        test=unb.test,
+    )
+
+
+def _as_nearest(found: list[Issue], message: Message, directory: str) -> list[Issue]:
+    """Findings against the nearest directory, for a release edigate has no directory of:
+    releases differ in lengths, code lists and segments, so findings are warnings."""
+    note = Issue(
+        level="transaction", code="14", severity="warning",
+        message=f"no definition of {message.type} {message.version}:{message.release}: "
+        f"validated against {directory}, findings are warnings",
+        offset=message.offset, segment_tag="UNH", segment_position=1, element_position=2,
+    )
+    return [note, *(replace(i, severity="warning") for i in found)]
+
+
+_Mapper = Callable[[Sequence[Segment], "Source"], "Record | None"]
+_MAPPER: list[_Mapper | None] = []  # resolved once: [] not yet, [None] unavailable
+
+
+def _mapper() -> _Mapper | None:
+    """``translators.edifact.mappers.map_message`` when that package provides it (it is
+    maintained separately and imported lazily: the pipeline works without it)."""
+    if not _MAPPER:
+        try:
+            module = importlib.import_module("translators.edifact.mappers")
+        except ImportError:
+            module = None
+        found = getattr(module, "map_message", None) if module is not None else None
+        _MAPPER.append(cast("_Mapper", found) if callable(found) else None)
+    return _MAPPER[0]
+
+
+def translate_edifact(
+    source: bytes | BinaryIO,
+    *,
+    validate: bool = True,
+    translate: bool = True,
+    registry: ValidatorRegistry | None = None,
+    source_hook: Callable[[Source], Source] | None = None,
+    accepts: Callable[[str], bool] | None = None,
+) -> Iterator[EDIFACTOutcome]:
+    """Read, check, validate and translate every interchange in ``source``.
+
+    Yields a ``MessageOutcome`` per message as soon as it is complete, an
+    ``EDIFACTGroupOutcome`` after each group and an ``EDIFACTInterchangeOutcome`` after
+    each interchange. ``EDISyntaxError`` propagates when bytes cannot be tokenized;
+    everything already yielded stays valid. ``accepts`` says whether a message type is
+    agreed with the sender (others are rejected with 0085 code 17, no agreement);
+    ``source_hook`` lets the gateway add message and partner ids to each record's source.
+    """
+    registry = registry or _default_registry()
+    loose: list[MessageSummary] = []
+    in_group: list[MessageSummary] = []
+    groups: list[EDIFACTGroupOutcome] = []
+    for event in walk(EDIFACTReader(source)):
+        if isinstance(event, Message):
+            issues = list(event.issues)
+            if accepts is not None and not accepts(event.type):
+                issues.append(Issue(
+                    level="transaction", code="17", offset=event.offset, segment_tag="UNH",
+                    segment_position=1, element_position=2, component_position=1,
+                    bad_value=event.type,
+                    message=f"message type {event.type} is not agreed with this sender"))
+            name: str | None = None
+            validator = (
+                registry.validator(event.type, event.version, event.release) if validate else None
+            )
+            if validator is not None:
+                definition = validator.definition
+                name = f"{definition.type} {definition.directory}"
+                found = validator.validate(event.segments)
+                if not definition.exact:
+                    found = _as_nearest(found, event, definition.directory)
+                issues.extend(found)
+            elif validate:
+                issues.append(Issue(
+                    level="transaction", code="14", severity="warning",
+                    message=f"no definition of {event.type} {event.version}:{event.release}: "
+                    "content not validated", offset=event.offset, segment_tag="UNH",
+                    segment_position=1, element_position=2))
+            record: Record | None = None
+            if translate and event.complete:
+                src = source_of(event)
+                if source_hook is not None:
+                    src = source_hook(src)
+                map_message = _mapper()
+                record = map_message(event.segments, src) if map_message is not None else None
+            outcome = MessageOutcome(event, issues, record, name)
+            (in_group if event.group is not None else loose).append(outcome.summary())
+            yield outcome
+        elif isinstance(event, GroupHeader):
+            in_group = []
+        elif isinstance(event, GroupEnd):
+            group = EDIFACTGroupOutcome(event.group, event, in_group)
+            groups.append(group)
+            in_group = []
+            yield group
+        elif isinstance(event, InterchangeHeader):
+            groups = []
+            loose = []
+        elif isinstance(event, InterchangeEnd):
+            yield EDIFACTInterchangeOutcome(event.interchange, event, groups, loose)
+            groups = []
+            loose = []

@@ -1,0 +1,354 @@
+"""Validate one UN/EDIFACT message (UNH..UNT) against its directory definition.
+
+Responsible for the structure -- segment groups entered by their trigger segment (the
+first segment of a group, ISO 9735 clause 9), order, mandatory segments and groups, max
+repeats of segments (0085 code 35) and groups (36), segments that are unknown or out of
+place (15) -- and for content: missing mandatory data elements and components (13), too
+many data elements, components or repetitions (16), character class (37: digits in an
+``a`` element, non-digits in an ``n`` element; 38: no digit before the decimal mark),
+length (39 too long, 40 too short; a numeric element's sign and decimal mark do not count,
+ISO 9735 clause 9.2) and values of closed code lists (12). Every finding is a located
+``Issue`` at level ``segment`` (a CONTRL UCS) or ``element`` (a UCD); validation never
+stops at the first one.
+It must not check UNH/UNT content or envelopes (``envelope`` does) nor build CONTRL.
+
+The definition is compiled once: each segment gets a checker generated as Python source
+(a fast test per data element that only calls the exact, slower path when the value does
+not obviously pass), and each group a tag -> child index table for the structure walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from translators.edifact.schema import ElementDef, GroupDef, MessageDefinition, SegmentRef
+from translators.edifact.segment import Segment
+from translators.errors import Issue
+
+__all__ = ["MessageValidator"]
+
+_MAX_BAD_VALUE = 70
+_ENVELOPE = frozenset(["UNH", "UNT"])  # checked by the envelope walker
+
+Checker = Callable[[Segment, int, str, list[Issue]], None]
+
+
+def _issue(level: str, code: str, message: str, seg: Segment, position: int, group: str,
+           element: int | None = None, component: int | None = None,
+           repetition: int | None = None, data_element: str | None = None,
+           value: str | None = None, tag: str | None = None) -> Issue:
+    return Issue(
+        level="segment" if level == "segment" else "element",
+        code=code, message=message, offset=seg.offset,
+        segment_tag=tag if tag is not None else seg.tag[:3], segment_position=position,
+        loop_id=group or None, element_position=element, component_position=component,
+        repetition=repetition, data_element=data_element,
+        bad_value=value[:_MAX_BAD_VALUE] if value else None,
+    )
+
+
+def _value_error(edef: ElementDef, value: str) -> tuple[str, str] | None:
+    """(0085 code, message) for a present value that breaks its definition, else None."""
+    kind = edef.kind
+    length = len(value)
+    if kind == "n":
+        body = value[1:] if value[:1] == "-" else value
+        digits = body
+        for mark in (".", ","):
+            if mark in body:
+                whole, _, frac = body.partition(mark)
+                if not whole:
+                    return "38", f"{edef.id} {value!r} has no digit before the decimal mark"
+                digits = whole + frac
+                break
+        if not (digits.isascii() and digits.isdigit()):
+            return "37", f"{edef.id} {value!r} is not numeric"
+        length = len(digits)
+    elif kind == "a" and any(c.isdigit() for c in value):
+        return "37", f"{edef.id} {value!r} holds digits in an alphabetic element"
+    if length > edef.max_length:
+        return "39", f"{edef.id} is longer than {edef.max_length} ({edef.format})"
+    if length < edef.min_length:
+        return "40", f"{edef.id} {value!r} is shorter than {edef.min_length} ({edef.format})"
+    if edef.codes is not None and value not in edef.codes:
+        return "12", f"{edef.id} code {value!r} is not in its code list"
+    return None
+
+
+def _check_value(edef: ElementDef, value: str, seg: Segment, position: int, group: str,
+                 element: int, component: int | None, issues: list[Issue]) -> None:
+    found = _value_error(edef, value)
+    if found is not None:
+        issues.append(_issue("element", found[0], found[1], seg, position, group, element,
+                             component, None, edef.id, value))
+
+
+def _check_simple(edef: ElementDef, element: int, parts: list[str], seg: Segment,
+                  position: int, group: str, issues: list[Issue]) -> None:
+    """The exact check of simple data element ``element`` given as ``parts``."""
+    if len(parts) > 1 and any(parts[1:]):
+        issues.append(_issue("element", "16", f"{edef.id} is a simple data element but has "
+                             "components", seg, position, group, element, 2, None, edef.id,
+                             ":".join(parts)))
+    value = parts[0] if parts else ""
+    if value:
+        _check_value(edef, value, seg, position, group, element, None, issues)
+    elif edef.mandatory:
+        issues.append(_issue("element", "13", f"mandatory data element {edef.id} is missing",
+                             seg, position, group, element, None, None, edef.id))
+
+
+def _check_composite(edef: ElementDef, element: int, parts: list[str], seg: Segment,
+                     position: int, group: str, issues: list[Issue]) -> None:
+    """The exact check of composite ``element`` given as ``parts``."""
+    if not any(parts):
+        if edef.mandatory:
+            issues.append(_issue("element", "13", f"mandatory composite {edef.id} is missing",
+                                 seg, position, group, element, None, None, edef.id))
+        return
+    comps = edef.components
+    if len(parts) > len(comps) and any(parts[len(comps):]):
+        issues.append(_issue("element", "16", f"{edef.id} has more than {len(comps)} "
+                             "components", seg, position, group, element, len(comps) + 1, None,
+                             edef.id, ":".join(parts)))
+    for index, comp in enumerate(comps):
+        value = parts[index] if index < len(parts) else ""
+        if value:
+            _check_value(comp, value, seg, position, group, element, index + 1, issues)
+        elif comp.mandatory:
+            issues.append(_issue("element", "13", f"mandatory component {edef.id}.{comp.id} "
+                                 "is missing", seg, position, group, element, index + 1, None,
+                                 comp.id))
+
+
+def _check_repeats(elements: tuple[ElementDef, ...], seg: Segment, position: int, group: str,
+                   issues: list[Issue]) -> None:
+    """Directories D.96A and D.01B define no repeating data elements: each repetition
+    after the first is one constituent too many."""
+    for element, reps in sorted((seg.repeats or {}).items()):
+        if len(reps) > 1:
+            ident = elements[element - 1].id if element <= len(elements) else None
+            issues.append(_issue("element", "16", f"data element {element} repeats "
+                                 f"{len(reps)} times, it may not repeat", seg, position, group,
+                                 element, None, 2, ident))
+
+
+def _check_extra(count: int, seg: Segment, position: int, group: str,
+                 issues: list[Issue]) -> None:
+    extra = next((i for i in range(count, len(seg.elements)) if any(seg.elements[i])), None)
+    if extra is not None:
+        issues.append(_issue("segment", "16", f"{seg.tag} has more than {count} data elements",
+                             seg, position, group, value=":".join(seg.elements[extra])))
+
+
+def _fast(edef: ElementDef, x: str, name: str) -> str:
+    """A Python expression over value ``x`` (non-empty) true when it certainly passes."""
+    tests = [f"{edef.min_length} <= len({x}) <= {edef.max_length}"]
+    if edef.kind == "n":
+        tests.append(f"{x}.isdigit() and {x}.isascii()")
+    elif edef.kind == "a":
+        tests.append(f"{x}.isalpha()")
+    if edef.codes is not None:
+        tests.append(f"{x} in {name}")
+    return " and ".join(tests)
+
+
+def _generate(tag: str, elements: tuple[ElementDef, ...]) -> Checker:
+    """The checker of one segment, as generated Python source compiled once."""
+    ns: dict[str, Any] = {
+        "_simple": _check_simple, "_composite": _check_composite, "_repeats": _check_repeats,
+        "_extra": _check_extra, "_issue": _issue, "_elements": elements,
+    }
+    lines = [
+        "def check(seg, position, group, issues):",
+        "    els = seg.elements",
+        "    n = len(els)",
+        "    if seg.repeats:",
+        "        _repeats(_elements, seg, position, group, issues)",
+        f"    if n > {len(elements)}:",
+        f"        _extra({len(elements)}, seg, position, group, issues)",
+    ]
+    for i, edef in enumerate(elements):
+        ns[f"_e{i}"] = edef
+        lines.append(f"    if n > {i}:")
+        lines.append(f"        v = els[{i}]")
+        if edef.is_composite:
+            tests = [f"len(v) <= {len(edef.components)}"]
+            for j, comp in enumerate(edef.components):
+                name = f"_c{i}_{j}"
+                ns[name] = comp.codes
+                fast = _fast(comp, f"v[{j}]", name)
+                if comp.mandatory:
+                    tests.append(f"(len(v) > {j} and v[{j}] != '' and {fast})")
+                else:
+                    tests.append(f"(len(v) <= {j} or v[{j}] == '' or ({fast}))")
+            if edef.mandatory and not any(c.mandatory for c in edef.components):
+                tests.append("any(v)")
+            lines.append(f"        if not ({' and '.join(tests)}):")
+            lines.append(f"            _composite(_e{i}, {i + 1}, v, seg, position, group, issues)")
+        else:
+            name = f"_c{i}"
+            ns[name] = edef.codes
+            fast = _fast(edef, "v[0]", name)
+            ok = f"v[0] != '' and {fast}" if edef.mandatory else f"(v[0] == '' or ({fast}))"
+            lines.append(f"        if len(v) != 1 or not ({ok}):")
+            lines.append(f"            _simple(_e{i}, {i + 1}, v, seg, position, group, issues)")
+        if edef.mandatory:
+            lines.append("    else:")
+            lines.append(f"        issues.append(_issue('element', '13', 'mandatory data element "
+                         f"{edef.id} is missing', seg, position, group, {i + 1}, None, None, "
+                         f"{edef.id!r}))")
+    exec("\n".join(lines), ns)
+    return ns["check"]  # type: ignore[no-any-return]
+
+
+def _no_check(seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
+    return None
+
+
+class _CompiledSegment:
+    __slots__ = ("_elements", "check", "mandatory", "max_use", "tag")
+
+    def __init__(self, ref: SegmentRef, definition: MessageDefinition, closing: bool) -> None:
+        self.tag = ref.tag
+        # A missing UNT is the envelope's finding (code 13 at UCM level), not ours.
+        self.mandatory = ref.mandatory and not (closing and ref.tag == "UNT")
+        self.max_use = ref.max_use
+        sdef = definition.segments.get(ref.tag)
+        self._elements = sdef.elements if sdef is not None else ()
+        self.check: Checker = _no_check if ref.tag in _ENVELOPE else self._first
+
+    def _first(self, seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
+        # Generated on first use: a directory defines many segments a message never carries.
+        self.check = _generate(self.tag, self._elements)
+        self.check(seg, position, group, issues)
+
+
+class _CompiledGroup:
+    __slots__ = ("children", "group_id", "mandatory", "max_use", "positions", "required",
+                 "trigger")
+
+    def __init__(self, group: GroupDef, definition: MessageDefinition, root: bool) -> None:
+        self.group_id = group.group_id
+        self.mandatory = group.mandatory
+        self.max_use = group.max_use
+        self.trigger = group.trigger
+        self.children: tuple[_CompiledSegment | _CompiledGroup, ...] = tuple(
+            _CompiledSegment(c, definition, root) if isinstance(c, SegmentRef)
+            else _CompiledGroup(c, definition, False)
+            for c in group.children
+        )
+        positions: dict[str, list[int]] = {}
+        for index, child in enumerate(self.children):
+            tag = child.tag if isinstance(child, _CompiledSegment) else child.trigger
+            positions.setdefault(tag, []).append(index)
+        self.positions = {tag: tuple(found) for tag, found in positions.items()}
+        self.required = tuple(i for i, c in enumerate(self.children) if c.mandatory)
+
+
+class _Frame:
+    __slots__ = ("counts", "group", "index")
+
+    def __init__(self, group: _CompiledGroup, index: int) -> None:
+        self.group = group
+        self.index = index
+        self.counts = [0] * len(group.children)
+
+
+class MessageValidator:
+    """A validator compiled from one ``MessageDefinition``; reusable, safe to share."""
+
+    def __init__(self, definition: MessageDefinition) -> None:
+        self.definition = definition
+        self._root = _CompiledGroup(definition.root, definition, True)
+
+    def validate(self, segments: Sequence[Segment]) -> list[Issue]:
+        """Every issue of the message ``segments`` (UNH..UNT as read)."""
+        issues: list[Issue] = []
+        stack = [_Frame(self._root, -1)]
+        position = 0
+        for seg in segments:
+            position += 1
+            tag = seg.tag
+            depth = len(stack) - 1
+            found = -1
+            while depth >= 0:
+                frame = stack[depth]
+                candidates = frame.group.positions.get(tag)
+                if candidates is not None:
+                    # A trigger only ever starts a new occurrence of its group, which the
+                    # parent frame handles; within a group the search starts after it.
+                    start = frame.index if frame.index > 0 else (1 if depth else 0)
+                    for j in candidates:
+                        if j >= start:
+                            found = j
+                            break
+                    if found >= 0:
+                        break
+                depth -= 1
+            if found < 0:
+                issues.append(self._unplaced(seg, position, stack[-1].group.group_id))
+                continue
+            while len(stack) - 1 > depth:
+                self._close(stack.pop(), seg, position, issues)
+            frame = stack[-1]
+            group = frame.group
+            if found > frame.index + 1:
+                for k in group.required:
+                    if frame.index < k < found and not frame.counts[k]:
+                        self._missing(group, k, seg, position, issues)
+            child = group.children[found]
+            count = frame.counts[found] + 1
+            frame.counts[found] = count
+            frame.index = found
+            if isinstance(child, _CompiledSegment):
+                if count > child.max_use:
+                    issues.append(_issue("segment", "35", f"{tag} occurs more than "
+                                         f"{child.max_use} times here", seg, position,
+                                         group.group_id))
+                child.check(seg, position, group.group_id, issues)
+                continue
+            if count > child.max_use:
+                issues.append(_issue("segment", "36", f"segment group {child.group_id} occurs "
+                                     f"more than {child.max_use} times", seg, position,
+                                     child.group_id))
+            while True:
+                new = _Frame(child, 0)
+                new.counts[0] = 1
+                stack.append(new)
+                first = child.children[0]
+                if isinstance(first, _CompiledSegment):
+                    first.check(seg, position, child.group_id, issues)
+                    break
+                child = first
+        if segments:
+            last = segments[-1]
+            while stack:
+                self._close(stack.pop(), last, position, issues)
+        return issues
+
+    def _unplaced(self, seg: Segment, position: int, group: str) -> Issue:
+        tag = seg.tag
+        if tag in self.definition.segments:
+            what = f"segment {tag} is not expected here"
+        else:
+            what = (f"segment {tag[:3]!r} is not defined in {self.definition.type} "
+                    f"({self.definition.directory})")
+        return _issue("segment", "15", what, seg, position, group)
+
+    @staticmethod
+    def _missing(group: _CompiledGroup, k: int, seg: Segment, position: int,
+                 issues: list[Issue]) -> None:
+        child = group.children[k]
+        if isinstance(child, _CompiledSegment):
+            tag, what = child.tag, f"mandatory segment {child.tag} is missing"
+        else:
+            tag = child.trigger
+            what = f"mandatory segment group {child.group_id} ({child.trigger}) is missing"
+        issues.append(_issue("segment", "13", what, seg, position, group.group_id, tag=tag))
+
+    def _close(self, frame: _Frame, seg: Segment, position: int, issues: list[Issue]) -> None:
+        for k in frame.group.required:
+            if k > frame.index and not frame.counts[k]:
+                self._missing(frame.group, k, seg, position, issues)
