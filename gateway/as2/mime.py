@@ -270,6 +270,10 @@ def parse_entity(raw: bytes, *, where: str = "entity") -> Entity:
         position = newline + 1
 
 
+_DELIMITER_TAIL = re.compile(rb"(--)?[ \t]*(?:\r?\n|\Z)")
+"""What follows ``--boundary`` in a delimiter line: ``--`` if it closes, then the line end."""
+
+
 def split_multipart(body: bytes, boundary: str, *, where: str = "multipart") -> list[bytes]:
     """Return the exact bytes of each body part between the boundary delimiters.
 
@@ -283,17 +287,39 @@ def split_multipart(body: bytes, boundary: str, *, where: str = "multipart") -> 
         marker = boundary.encode("ascii")
     except UnicodeEncodeError as exc:
         raise MIMEError(f"{where}: boundary is not ASCII") from exc
-    delimiter = re.compile(rb"(?:\A|\r?\n)--" + re.escape(marker) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
+    # The delimiter is "--boundary" at the start of a line; searching for that literal with
+    # bytes.find and checking the line break around it is what a regex beginning with a line
+    # break cannot do (it tries every position: 150 ms for a 5 MB signed part).
+    dash_marker = b"--" + marker
     parts: list[bytes] = []
     start: int | None = None
-    for match in delimiter.finditer(body):
+    floor = 0  # a delimiter, with its line break, starts after the previous one ended
+    search = 0
+    while True:
+        found = body.find(dash_marker, search)
+        if found == -1:
+            break
+        # The line break before the delimiter belongs to it: CRLF, LF, or the body's start.
+        if found >= floor + 2 and body[found - 2 : found] == b"\r\n":
+            begin = found - 2
+        elif found >= floor + 1 and body[found - 1 : found] == b"\n":
+            begin = found - 1
+        elif found == 0:
+            begin = 0
+        else:
+            search = found + 1
+            continue
+        tail = _DELIMITER_TAIL.match(body, found + len(dash_marker))
+        if tail is None:
+            search = found + 1
+            continue
         if start is not None:
-            parts.append(body[start : match.start()])
-        if match.group(1):
+            parts.append(body[start:begin])
+        if tail.group(1):
             if start is None:
                 raise MIMEError(f"{where}: close delimiter before any body part")
             return parts
-        start = match.end()
+        start = floor = search = tail.end()
     if start is None:
         raise MIMEError(f"{where}: no '--{boundary}' delimiter found in the body")
     raise MIMEError(
