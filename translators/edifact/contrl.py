@@ -14,7 +14,7 @@ It must not validate anything: it trusts the outcomes it is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -231,7 +231,9 @@ def build_contrl(
     ]
     if unb.test:
         segments[0][1].extend([[[""]]] * 5 + [[["1"]]])
-    una = d.una or d not in (LEVEL_A, LEVEL_B)  # the defaults are recognised without UNA
+    # The level A and B defaults (any repetition separator: version 4 defaults one) are
+    # recognised without a UNA.
+    una = d.una or replace(d, repetition=None) not in (LEVEL_A, LEVEL_B)
     codec = unb.charset.codec if unb.charset is not None and unb.charset.supported else "latin-1"
     return write_interchange(segments, d, una=una, codec=codec)
 
