@@ -21,6 +21,7 @@ test: $(STAMP) lint typecheck pytest test-compiled
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m schemas.x12.build --check
+	$(VENV)/bin/python -m schemas.edifact.build --check
 	$(VENV)/bin/python -m translators.records_schema schemas/records --check
 
 typecheck: $(STAMP)

@@ -17,9 +17,13 @@ from setuptools import setup
 HOT_MODULES = [
     "translators/ascii.py",
     "translators/edifact/charsets.py",
+    "translators/edifact/contrl.py",
     "translators/edifact/envelope.py",
+    "translators/edifact/pipeline.py",
     "translators/edifact/reader.py",
+    "translators/edifact/schema.py",
     "translators/edifact/segment.py",
+    "translators/edifact/validator.py",
     "translators/edifact/writer.py",
     "translators/errors.py",
     "translators/parties.py",

@@ -42,7 +42,15 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
+from gateway.store.search import replace_terms
 from partners import PartnerProfile, PartnerRegistry
+from translators.edifact.contrl import CONTRLOptions, build_contrl
+from translators.edifact.pipeline import (
+    EDIFACTGroupOutcome,
+    EDIFACTInterchangeOutcome,
+    MessageOutcome,
+    translate_edifact,
+)
 from translators.edifact.reader import EDIFACTReader
 from translators.errors import EDISyntaxError
 from translators.records import Source
@@ -306,9 +314,13 @@ class Pipeline:
             assert payload is not None
             body = payload.data
             partner_id = message.partner_id
+            standard = message.standard
         started = time.perf_counter()
         try:
-            work = self._translate(message_id, partner_id, body)
+            if standard == "edifact":
+                work = self._translate_edifact(message_id, partner_id, body)
+            else:
+                work = self._translate(message_id, partner_id, body)
             result = self._finish(message_id, worker, work)
         except Exception as exc:  # a bug must not lose the message: it becomes FAILED
             log.exception("processing %s failed", message_id)
@@ -317,7 +329,7 @@ class Pipeline:
             self.metrics.processing_seconds.observe(time.perf_counter() - started)
             types = {t["set_id"] for t in result.transactions} or {"none"}
             for set_id in types:
-                self.metrics.messages.labels(partner_id, "x12", set_id, result.status).inc()
+                self.metrics.messages.labels(partner_id, standard, set_id, result.status).inc()
         return result
 
     def _translate(self, message_id: str, partner_id: str, body: bytes) -> _Work:
@@ -331,9 +343,13 @@ class Pipeline:
             accepts = partner.accepts if partner is not None else None
             for outcome in translate_x12(body, source_hook=hook, accepts=accepts):
                 if isinstance(outcome, TransactionOutcome):
-                    work.transactions.append(outcome)
+                    tx = outcome.transaction
+                    work.transactions.append(_Tx(
+                        tx.set_id, tx.control_number, tx.group.control_number,
+                        outcome.status, outcome.errors, outcome.record))
                 elif isinstance(outcome, GroupOutcome):
-                    work.groups.append(outcome)
+                    work.groups.append(_Group(outcome.header.control_number, outcome.status,
+                                              outcome.header.functional_id != "FA"))
                 elif isinstance(outcome, InterchangeOutcome):
                     isa = outcome.header
                     if not self._is_partner(partner_id, isa.sender_qualifier, isa.sender_id):
@@ -344,6 +360,72 @@ class Pipeline:
         work.ack_kind = partner.x12.ack if partner is not None and partner.x12 else "auto"
         work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
         return work
+
+    def _translate_edifact(self, message_id: str, partner_id: str, body: bytes) -> _Work:
+        partner = self.registry.get(partner_id)
+        work = _Work(standard="edifact")
+
+        def hook(source: Source) -> Source:
+            return source.model_copy(update={"message_id": message_id, "partner_id": partner_id})
+
+        try:
+            accepts = partner.accepts if partner is not None else None
+            for outcome in translate_edifact(body, source_hook=hook, accepts=accepts):
+                if isinstance(outcome, MessageOutcome):
+                    m = outcome.message
+                    # CONTRL action 4 rejects the message; 7 accepts it (ISO 9735 0083).
+                    status = "R" if outcome.action == "4" else (
+                        "E" if outcome.issues else "A")
+                    work.transactions.append(_Tx(
+                        m.type, m.reference, m.group.control_reference if m.group else "",
+                        status, outcome.errors, outcome.record))
+                elif isinstance(outcome, EDIFACTGroupOutcome):
+                    work.groups.append(_Group(outcome.header.control_reference,
+                                              "R" if outcome.action == "4" else "A", True))
+                elif isinstance(outcome, EDIFACTInterchangeOutcome):
+                    unb = outcome.header
+                    found = self.registry.by_edifact(unb.sender.id, unb.sender.qualifier or None)
+                    if found is None or found.id != partner_id:
+                        work.foreign.append(_identity(unb.sender.qualifier, unb.sender.id))
+                    work.interchanges.append(outcome)
+        except EDISyntaxError as exc:
+            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
+        work.contrl = partner.edifact.contrl if partner is not None and partner.edifact \
+            else "errors"
+        return work
+
+    def _acknowledgments(self, session: Session, work: _Work, partner_id: str
+                         ) -> Iterator[tuple[bytes, str, str]]:
+        """(acknowledgment, kind, acknowledged interchange control) per interchange."""
+        for outcome in work.interchanges:
+            if isinstance(outcome, InterchangeOutcome):
+                ack = build_acknowledgment(outcome, AckOptions(
+                    kind=work.ack_kind,  # type: ignore[arg-type]
+                    ta1=work.ta1,  # type: ignore[arg-type]
+                    control_number=str(self._next_control(
+                        session, f"x12:isa13:{partner_id}") % 1_000_000_000),
+                    sender=(self.settings.x12_qualifier, self.settings.x12_sender_id),
+                ))
+                if ack is None:
+                    continue
+                kinds = sorted({seg[1] if seg.tag == "ST" else seg.tag
+                                for seg in X12Reader(ack) if seg.tag in ("ST", "TA1")})
+                yield ack, "+".join(kinds) or "ack", outcome.header.control_number
+            elif isinstance(outcome, EDIFACTInterchangeOutcome):
+                has_errors = bool(outcome.errors) or any(
+                    t.status == "R" or t.errors for t in work.transactions)
+                wanted = work.contrl == "always" or outcome.header.ack_requested or (
+                    work.contrl == "errors" and has_errors)
+                if work.contrl == "never" or not wanted:
+                    continue
+                reference = str(self._next_control(session, f"edifact:unb0020:{partner_id}"))
+                qualifier, _, ours = self.settings.edifact_id.rpartition(":")
+                contrl = build_contrl(outcome, CONTRLOptions(
+                    report="all" if work.contrl == "always" else "errors",
+                    control_reference=reference, message_reference=reference,
+                    sender=(ours, qualifier)))
+                if contrl is not None:
+                    yield contrl, "CONTRL", outcome.header.control_reference
 
     def _next_control(self, session: Session, name: str) -> int:
         counter = session.get(ControlCounter, name, with_for_update=True)
@@ -368,26 +450,25 @@ class Pipeline:
             self.ledger.append(session, event="TRANSLATED", actor=worker, message_id=message_id,
                                details={"transactions": len(work.transactions),
                                         "interchanges": len(work.interchanges)})
-            for outcome in work.transactions:
-                tx = outcome.transaction
+            for tx in work.transactions:
                 entry: dict[str, Any] = {
                     "set_id": tx.set_id, "control_number": tx.control_number,
-                    "group_control": tx.group.control_number, "status": outcome.status,
-                    "errors": [i.as_dict() for i in outcome.errors][:50],
+                    "group_control": tx.group_control, "status": tx.status,
+                    "errors": [i.as_dict() for i in tx.errors][:50],
                     "record_id": None,
                 }
-                numbers += [tx.control_number, tx.group.control_number]
-                record = outcome.record
-                if record is not None and outcome.status != "R" and not work.foreign:
+                numbers += [tx.control_number, tx.group_control]
+                record = tx.record
+                if record is not None and tx.status != "R" and not work.foreign:
                     data = record.model_dump(mode="json")
                     business = _business_number(data)
                     if business:
                         numbers.append(business)
                     row = RecordRow(
                         id=str(uuid.uuid4()), message_id=message_id, partner_id=message.partner_id,
-                        kind=data["kind"], standard="x12", transaction_type=tx.set_id,
+                        kind=data["kind"], standard=work.standard, transaction_type=tx.set_id,
                         transaction_control=tx.control_number, business_number=business,
-                        status=outcome.status, data=json.dumps(data, separators=(",", ":")),
+                        status=tx.status, data=json.dumps(data, separators=(",", ":")),
                     )
                     session.add(row)
                     webhooks.enqueue(session, row)
@@ -395,22 +476,12 @@ class Pipeline:
                     entry["business_number"] = business
                     accepted += 1
                 result.transactions.append(entry)
-            for outcome_i in work.interchanges:
-                ack = build_acknowledgment(outcome_i, AckOptions(
-                    kind=work.ack_kind,  # type: ignore[arg-type]
-                    ta1=work.ta1,  # type: ignore[arg-type]
-                    control_number=str(self._next_control(
-                        session, f"x12:isa13:{message.partner_id}") % 1_000_000_000),
-                    sender=(self.settings.x12_qualifier, self.settings.x12_sender_id),
-                ))
-                if ack is None:
-                    continue
-                text = ack.decode("ascii", "replace")
-                kinds = sorted({seg[1] if seg.tag == "ST" else seg.tag
-                                for seg in X12Reader(ack) if seg.tag in ("ST", "TA1")})
+            for ack, kind, acked_control in self._acknowledgments(session, work,
+                                                                  message.partner_id):
+                text = ack.decode("latin-1" if work.standard == "edifact" else "ascii",
+                                  "replace")
                 ack_row = Acknowledgment(id=str(uuid.uuid4()), message_id=message_id,
-                                         kind="+".join(kinds) or "ack",
-                                         control_number=outcome_i.header.control_number,
+                                         kind=kind, control_number=acked_control,
                                          content=text)
                 session.add(ack_row)
                 result.acknowledgments.append({"id": ack_row.id, "kind": ack_row.kind,
@@ -422,8 +493,10 @@ class Pipeline:
                 partner = self.registry.get(message.partner_id)
                 if self.outbound is not None and self.outbound.wants_as2(partner):
                     assert partner is not None
-                    self.outbound.enqueue(session, partner, ack, kind="ack",
-                                          message_id=message_id, actor=worker)
+                    self.outbound.enqueue(
+                        session, partner, ack, kind="ack", message_id=message_id,
+                        actor=worker, content_type="application/edifact"
+                        if work.standard == "edifact" else "application/edi-x12")
             problems: list[str] = []
             if work.syntax_error:
                 problems.append(work.syntax_error)
@@ -442,8 +515,9 @@ class Pipeline:
             message.transaction_types = ",".join(sorted({t["set_id"] for t in
                                                          result.transactions}))[:200] or None
             message.search_text = " ".join(sorted({n for n in numbers if n}))[:4000]
+            replace_terms(session, message_id, message.received_at, message.search_text)
             message.summary = json.dumps({"transactions": result.transactions,
-                                          "groups": [{"control_number": g.header.control_number,
+                                          "groups": [{"control_number": g.control_number,
                                                       "status": g.status}
                                                      for g in work.groups]})
             message.ack_status = _ack_status(work)
@@ -527,13 +601,37 @@ class Pipeline:
 
 @dataclass(slots=True)
 class _Work:
-    transactions: list[TransactionOutcome] = field(default_factory=list)
-    groups: list[GroupOutcome] = field(default_factory=list)
-    interchanges: list[InterchangeOutcome] = field(default_factory=list)
+    """What translating one message produced, whatever its standard."""
+
+    standard: str = "x12"
+    transactions: list[_Tx] = field(default_factory=list)
+    groups: list[_Group] = field(default_factory=list)
+    interchanges: list[InterchangeOutcome | EDIFACTInterchangeOutcome] = field(
+        default_factory=list)
     foreign: list[str] = field(default_factory=list)
     syntax_error: str | None = None
     ack_kind: str = "auto"
     ta1: str = "auto"
+    contrl: str = "errors"
+
+
+@dataclass(slots=True)
+class _Tx:
+    """One X12 transaction set or EDIFACT message, as the pipeline stores it."""
+
+    set_id: str
+    control_number: str
+    group_control: str
+    status: str  # A accepted, E accepted with errors noted, R rejected
+    errors: list[Any]
+    record: Any
+
+
+@dataclass(slots=True)
+class _Group:
+    control_number: str
+    status: str
+    counts: bool  # for the message's ack status (X12 groups of acks do not)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -549,7 +647,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _ack_status(work: _Work) -> str | None:
-    codes = [g.status for g in work.groups if g.header.functional_id != "FA"]
+    codes = [g.status for g in work.groups if g.counts]
+    if work.standard == "edifact" and not codes:
+        codes = ["R" if t.status == "R" else "A" for t in work.transactions]
     if not codes:
         return None
     if all(c == "A" for c in codes):
