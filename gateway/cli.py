@@ -18,13 +18,22 @@ from typing import Any, BinaryIO
 
 from translators import (
     AckOptions,
+    CONTRLOptions,
     GroupOutcome,
     InterchangeOutcome,
     TransactionOutcome,
     TranslatorError,
     build_acknowledgment,
+    build_contrl,
+    translate_edifact,
     translate_x12,
 )
+from translators.edifact.pipeline import (
+    EDIFACTGroupOutcome,
+    EDIFACTInterchangeOutcome,
+    MessageOutcome,
+)
+from translators.edifact.reader import looks_like_edifact
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -52,19 +61,28 @@ def _open(path: str) -> BinaryIO:
         raise _CLIError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _outcomes(path: str) -> Iterator[TransactionOutcome | GroupOutcome | InterchangeOutcome]:
-    # Whether the bytes are X12 at all is the reader's call: it names the byte offset.
+def _is_edifact(stream: BinaryIO) -> bool:
+    """Detected from the content: UNA/UNB (after a BOM or white space) is EDIFACT; anything
+    else goes to the X12 reader, whose error names the byte offset."""
+    peek = getattr(stream, "peek", None)
+    head = peek(64)[:64] if peek is not None else b""
+    return looks_like_edifact(head)
+
+
+def _outcomes(path: str) -> Iterator[Any]:
+    # Whether the bytes are EDI at all is the reader's call: it names the byte offset.
     stream = _open(path)
     found = False
     try:
-        for outcome in translate_x12(stream):
+        translate = translate_edifact if _is_edifact(stream) else translate_x12
+        for outcome in translate(stream):
             found = True
             yield outcome
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
     if not found:
-        raise _CLIError(f"{path}: empty input: no X12 interchange found")
+        raise _CLIError(f"{path}: empty input: no X12 or EDIFACT interchange found")
 
 
 def _issues(issues: Sequence[Any]) -> list[dict[str, object]]:
@@ -77,7 +95,36 @@ def _translate(path: str) -> dict[str, object]:
     groups: list[dict[str, object]] = []
     records: list[object] = []
     for outcome in _outcomes(path):
-        if isinstance(outcome, TransactionOutcome):
+        if isinstance(outcome, MessageOutcome):
+            m = outcome.message
+            record = outcome.record.model_dump(mode="json") if outcome.record else None
+            if record is not None:
+                records.append(record)
+            pending.append({
+                "type": m.type, "version": f"{m.version}{m.release}", "agency": m.agency,
+                "reference": m.reference, "action": outcome.action,
+                "definition": outcome.definition, "segments": len(m.segments),
+                "offset": m.offset, "issues": _issues(outcome.issues),
+                "record_index": len(records) - 1 if record is not None else None,
+            })
+        elif isinstance(outcome, EDIFACTGroupOutcome):
+            groups.append({"reference": outcome.header.control_reference,
+                           "action": outcome.action, "issues": _issues(outcome.issues),
+                           "messages": pending})
+            pending = []
+        elif isinstance(outcome, EDIFACTInterchangeOutcome):
+            unb = outcome.header
+            interchanges.append({
+                "standard": "edifact", "control_reference": unb.control_reference,
+                "syntax": f"{unb.syntax_id}:{unb.syntax_version}",
+                "sender": {"qualifier": unb.sender.qualifier, "id": unb.sender.id},
+                "recipient": {"qualifier": unb.recipient.qualifier, "id": unb.recipient.id},
+                "test": unb.test, "ack_requested": unb.ack_requested,
+                "action": outcome.action, "issues": _issues(outcome.issues),
+                "groups": groups, "messages": pending,
+            })
+            groups, pending = [], []
+        elif isinstance(outcome, TransactionOutcome):
             tx = outcome.transaction
             record = outcome.record.model_dump(mode="json") if outcome.record else None
             if record is not None:
@@ -133,7 +180,17 @@ def _validate(path: str) -> int:
     warnings = 0
     out = sys.stdout
     for outcome in _outcomes(path):
-        if isinstance(outcome, TransactionOutcome):
+        if isinstance(outcome, MessageOutcome):
+            m = outcome.message
+            where = f"{path}: {m.type} {m.reference}"
+            issues = outcome.issues
+        elif isinstance(outcome, EDIFACTGroupOutcome):
+            where = f"{path}: group {outcome.header.control_reference}"
+            issues = outcome.issues
+        elif isinstance(outcome, EDIFACTInterchangeOutcome):
+            where = f"{path}: interchange {outcome.header.control_reference}"
+            issues = outcome.issues
+        elif isinstance(outcome, TransactionOutcome):
             tx = outcome.transaction
             where = f"{path}: {tx.set_id} {tx.control_number} (group {tx.group.control_number})"
             issues = outcome.issues
@@ -160,11 +217,17 @@ def _ack(path: str, kind: str, ta1: str, control_number: str) -> int:
     options = AckOptions(kind=kind, ta1=ta1, control_number=control_number)  # type: ignore[arg-type]
     wrote = False
     for outcome in _outcomes(path):
+        ack: bytes | None = None
         if isinstance(outcome, InterchangeOutcome):
             ack = build_acknowledgment(outcome, options)
-            if ack is not None:
-                sys.stdout.buffer.write(ack)
-                wrote = True
+        elif isinstance(outcome, EDIFACTInterchangeOutcome):
+            # EDIFACT: a CONTRL reporting every group and message (UCI/UCF/UCM/UCS/UCD).
+            ack = build_contrl(outcome, CONTRLOptions(report="all",
+                                                      control_reference=control_number,
+                                                      message_reference=control_number))
+        if ack is not None:
+            sys.stdout.buffer.write(ack)
+            wrote = True
     sys.stdout.flush()
     if not wrote:
         sys.stderr.write(f"{path}: nothing to acknowledge\n")
@@ -180,15 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="EDI file, or - for standard input")
     p = sub.add_parser("validate", help="print located errors; exit 1 when there are any")
     p.add_argument("file")
-    p = sub.add_parser("ack", help="print the 997/999 (and TA1) acknowledging the file")
+    p = sub.add_parser("ack", help="print the 997/999 (and TA1) acknowledging an X12 file, "
+                                   "or the CONTRL acknowledging an EDIFACT file")
     p.add_argument("file")
-    p.add_argument("--kind", choices=["auto", "997", "999"], default="auto")
+    p.add_argument("--kind", choices=["auto", "997", "999", "none"], default="auto",
+                   help="X12 only; none writes at most a TA1")
     p.add_argument("--ta1", choices=["auto", "always", "never"], default="auto")
     p.add_argument(
         "--control-number",
         type=_control_number,
         default="1",
-        help="ISA13 of the acknowledgment",
+        help="ISA13 (X12) or UNB 0020 / UNH 0062 (CONTRL) of the acknowledgment",
     )
     from gateway import cli_service
 

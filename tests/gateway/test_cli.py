@@ -200,7 +200,6 @@ def assert_one_error_line(status: int, out: str, err: str) -> str:
 
 GARBAGE = {
     "random": bytes(range(7, 250, 3)) * 3,
-    "edifact": EDIFACT,
     "empty": b"",
     "blank": b"\r\n  \r\n",
     "isa-only-prefix": b"ISA*00*",
@@ -212,7 +211,7 @@ GARBAGE = {
 def test_garbage_file_gives_one_error_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, name: str
 ) -> None:
-    """Random bytes, EDIFACT, empty or truncated input: one error line (with offset), exit 2."""
+    """Random bytes, empty or truncated input: one error line (with offset), exit 2."""
     path = tmp_path / f"{name}.edi"
     path.write_bytes(GARBAGE[name])
     line = assert_one_error_line(*run(capsys, command, str(path)))
@@ -246,10 +245,15 @@ def test_missing_file_gives_one_error_line(
 def test_garbage_on_stdin_gives_one_error_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """EDIFACT piped to ``translate -`` is one error line naming ``-`` and byte offset 0."""
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(EDIFACT))))
+    """Garbage piped to ``translate -`` is one error line naming ``-`` and byte offset 0,
+    while EDIFACT piped the same way is detected and translated."""
+    garbage = GARBAGE["random"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(garbage))))
     line = assert_one_error_line(*run(capsys, "translate", "-"))
     assert "-: " in line and "byte offset 0" in line
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(EDIFACT))))
+    status, out, _ = run(capsys, "translate", "-")
+    assert status == 0 and json.loads(out)["interchanges"][0]["standard"] == "edifact"
 
 
 # -- a real process ------------------------------------------------------------------------
@@ -298,3 +302,24 @@ def test_subprocess_survives_a_closed_pipe() -> None:
     status = proc.wait(timeout=60)
     assert b"Traceback" not in err, err.decode()
     assert status != 0
+
+
+def test_edifact_is_detected_translated_validated_and_acknowledged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The same three commands take EDIFACT, detected from the content: translate gives
+    the purchase_order record, validate exits 1 on a bad UNT count, ack prints a CONTRL."""
+    orders = REPO / "gateway" / "demo_data" / "initech-orders.edi"
+    status, out, _ = run(capsys, "translate", str(orders))
+    assert status == 0
+    result = json.loads(out)
+    assert result["interchanges"][0]["standard"] == "edifact"
+    assert [r["kind"] for r in result["records"]] == ["purchase_order"]
+    assert result["records"][0]["po_number"] == "PO-IE-1001"
+    broken = tmp_path / "broken.edi"
+    broken.write_bytes(orders.read_bytes().replace(b"UNT+22+1'", b"UNT+21+1'"))
+    status, out, _ = run(capsys, "validate", str(broken))
+    assert status == 1 and " error transaction 29: " in out
+    status, out, _ = run(capsys, "ack", "--control-number", "42", str(broken))
+    assert status == 0
+    assert "UNH+42+CONTRL:D:3:UN'" in out and "UCM+1+ORDERS:D:96A:UN:EAN008+4" in out
