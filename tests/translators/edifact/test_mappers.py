@@ -1,0 +1,697 @@
+"""EDIFACT -> canonical record mappers, pinned on small hand-written messages.
+
+Each test writes the segments of one message (UNH..UNT, with a UNA declaring the decimal
+mark) and checks the record fields one family at a time: header, parties, dates, lines,
+prices, units, allowances, taxes, terms, totals, packing hierarchy.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from translators.edifact.envelope import Message, walk
+from translators.edifact.mappers import MAPPERS, map_message
+from translators.edifact.mappers.dates import iso_value
+from translators.edifact.mappers.values import to_decimal
+from translators.edifact.reader import EDIFACTReader
+from translators.edifact.segment import Segment
+from translators.records import (
+    Identity,
+    Invoice,
+    OrderResponse,
+    PurchaseOrder,
+    PurchaseOrderChange,
+    Record,
+    ShipNotice,
+    Source,
+)
+
+
+def source(message_type: str) -> Source:
+    return Source(
+        standard="edifact",
+        version="D96A",
+        transaction_type=message_type,
+        sender=Identity(qualifier="14", id="SENDER"),
+        receiver=Identity(qualifier="14", id="RECEIVER"),
+        interchange_control="1",
+        transaction_control="1",
+    )
+
+
+def segments(message_type: str, body: str, mark: str = ".") -> list[Segment]:
+    """The segments (UNH..UNT) of a message whose body is ``body`` (one segment a line)."""
+    lines = [line.strip() for line in body.strip().splitlines() if line.strip()]
+    data = (
+        f"UNA:+{mark}? '\nUNB+UNOC:3+SENDER:14+RECEIVER:14+261120:1430+1'\n"
+        f"UNH+1+{message_type}:D:96A:UN'\n"
+        + "\n".join(lines)
+        + f"\nUNT+{len(lines) + 2}+1'\nUNZ+1+1'\n"
+    )
+    [message] = [e for e in walk(EDIFACTReader(data.encode("latin-1"))) if isinstance(e, Message)]
+    return message.segments
+
+
+def mapped(message_type: str, body: str, mark: str = ".") -> Record:
+    record = map_message(
+        segments(message_type, body, mark), source(message_type), decimal_mark=mark
+    )
+    assert record is not None
+    return record
+
+
+def order(body: str, mark: str = ".") -> PurchaseOrder:
+    record = mapped("ORDERS", body, mark)
+    assert isinstance(record, PurchaseOrder)
+    return record
+
+
+def invoice(body: str, mark: str = ".") -> Invoice:
+    record = mapped("INVOIC", body, mark)
+    assert isinstance(record, Invoice)
+    return record
+
+
+def advice(body: str) -> ShipNotice:
+    record = mapped("DESADV", body)
+    assert isinstance(record, ShipNotice)
+    return record
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+def test_registry_lists_the_mapped_message_types() -> None:
+    """The registry maps exactly the five supply-chain message types."""
+    assert set(MAPPERS) == {"ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV"}
+
+
+def test_message_type_comes_from_unh() -> None:
+    """map_message takes the type from UNH S009.0065, whatever the source says."""
+    segs = segments("INVOIC", "BGM+380+INV-1+9'")
+    record = map_message(segs, source("ORDERS"))
+    assert isinstance(record, Invoice)
+    assert record.invoice_number == "INV-1"
+
+
+def test_message_type_falls_back_to_source_without_unh() -> None:
+    """Without a leading UNH the source's transaction type chooses the mapper."""
+    segs = segments("ORDERS", "BGM+220+PO-1+9'")[1:-1]
+    record = map_message(segs, source("ORDERS"))
+    assert isinstance(record, PurchaseOrder)
+    assert record.po_number == "PO-1"
+
+
+def test_unmapped_message_type_gives_none() -> None:
+    """A message type without a mapper (PRICAT) maps to None rather than raising."""
+    assert map_message(segments("PRICAT", "BGM+9+P1'"), source("PRICAT")) is None
+    assert map_message([], source("APERAK")) is None
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "expected"),
+    [
+        ("10.50", ".", Decimal("10.50")),
+        ("10,50", ",", Decimal("10.50")),
+        ("-3", ".", Decimal("-3")),
+        ("0012", ".", Decimal("12")),
+        (".5", ".", Decimal("0.5")),
+        ("10,50", ".", None),  # the undeclared mark is invalid decimal notation
+        ("10.50", ",", None),
+        ("1E3", ".", None),
+        ("+5", ".", None),
+        ("1.2.3", ".", None),
+        ("", ".", None),
+        ("NaN", ".", None),
+    ],
+)
+def test_numbers_are_read_with_the_declared_mark(
+    text: str, mark: str, expected: Decimal | None
+) -> None:
+    """Numeric values are read with the declared decimal mark only; anything else is None."""
+    assert to_decimal(text, mark) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "expected"),
+    [
+        ("20261125", "102", "2026-11-25"),
+        ("261125", "101", "2026-11-25"),
+        ("202611251430", "203", "2026-11-25T14:30:00"),
+        ("20261125143015", "204", "2026-11-25T14:30:15"),
+        ("20261125-20261130", "718", "2026-11-25/2026-11-30"),
+        ("202611250800-202611251700", "719", "2026-11-25T08:00:00/2026-11-25T17:00:00"),
+        ("202648", "616", "2026-W48"),
+        ("202611", "610", "2026-11"),
+        ("20261125", "", "2026-11-25"),  # no 2379: inferred from the length
+        ("202611251430", "", "2026-11-25T14:30:00"),
+        ("20261332", "102", None),
+        ("2026112", "102", None),
+        ("20261125", "999", None),
+        ("202660", "616", None),
+    ],
+)
+def test_dates_follow_their_2379_format(text: str, fmt: str, expected: str | None) -> None:
+    """DTM values become ISO 8601 text per 2379; unreadable ones become None."""
+    assert iso_value(text, fmt) == expected
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+def test_orders_header() -> None:
+    """BGM, DTM 137, RFF CT, CUX and the header dates fill the purchase order header."""
+    po = order(
+        """
+        BGM+221+PO-9+5'
+        DTM+137:20261120:102'
+        DTM+2:20261125:102'
+        DTM+64:20261124:102'
+        DTM+63:202611271800:203'
+        DTM+999:20261101:102'
+        RFF+CT:K-1'
+        RFF+DQ:DN-1'
+        CUX+2:USD:9'
+        """
+    )
+    assert (po.po_number, po.order_date, po.contract_number) == ("PO-9", "2026-11-20", "K-1")
+    assert (po.order_type, po.order_type_code) == ("blanket", "221")
+    assert (po.purpose, po.purpose_code) == ("replace", "5")
+    assert po.currency == "USD"
+    assert po.dates == {
+        "delivery_requested": "2026-11-25",
+        "do_not_deliver_before": "2026-11-24",
+        "do_not_deliver_after": "2026-11-27T18:00:00",
+        "dtm_999": "2026-11-01",
+    }
+    assert [(r.qualifier, r.value) for r in po.references] == [("DQ", "DN-1")]
+
+
+def test_parties_roles_addresses_and_contacts() -> None:
+    """NAD roles normalise as X12's do; address, contacts and party references are kept."""
+    po = order(
+        """
+        BGM+220+PO-1+9'
+        NAD+BY+5412345000013::9++BUYER:GMBH+MARKT 1:HOF 2+BERLIN+BE+10115+DE'
+        RFF+VA:DE123'
+        DTM+171:20260101:102'
+        CTA+OC+PD1:ANNA'
+        COM+0049301234:TE'
+        COM+0049305678:FX'
+        COM+anna@example.com:EM'
+        NAD+DP+5412345000020::9'
+        NAD+IV+5412345000037::9+LINE ONE:LINE TWO'
+        NAD+PE+5412345000044::9'
+        NAD+SF+5412345000051::9'
+        NAD+ZZZ+X1'
+        """
+    )
+    roles = [(p.role, p.role_code) for p in po.parties]
+    assert roles == [
+        ("buyer", "BY"),
+        ("ship_to", "DP"),
+        ("bill_to", "IV"),
+        ("remit_to", "PE"),
+        ("ship_from", "SF"),
+        ("other", "ZZZ"),
+    ]
+    buyer = po.parties[0]
+    assert buyer.name == "BUYER GMBH"
+    assert buyer.ids[0].qualifier == "9" and buyer.ids[0].value == "5412345000013"
+    assert buyer.address is not None
+    assert buyer.address.lines == ["MARKT 1", "HOF 2"]
+    assert (buyer.address.city, buyer.address.region) == ("BERLIN", "BE")
+    assert (buyer.address.postal_code, buyer.address.country) == ("10115", "DE")
+    assert [(r.qualifier, r.value) for r in buyer.references] == [("VA", "DE123")]
+    [contact] = buyer.contacts
+    assert (contact.function, contact.name) == ("OC", "ANNA")
+    assert (contact.phone, contact.fax, contact.email) == (
+        "0049301234",
+        "0049305678",
+        "anna@example.com",
+    )
+    assert po.parties[1].address is None
+    assert po.parties[2].address is not None
+    assert po.parties[2].address.lines == ["LINE ONE", "LINE TWO"]  # C058 without C059
+    assert po.dates == {}  # the DTM dated the party's reference
+
+
+def test_order_lines_ids_quantities_units_prices() -> None:
+    """LIN/PIA ids land in the X12 ItemIds fields, QTY 21 with its Rec 20 unit, PRI AAA."""
+    po = order(
+        """
+        BGM+220+PO-1+9'
+        LIN+1++4000862141404:EN'
+        PIA+1+B-1:BP+S-1:SA+M-1:MF+XX-1:ZZZ'
+        PIA+1+4000862141411:EN'
+        IMD+F++:::BLUE:WIDGET'
+        IMD+F++:::IGNORED'
+        QTY+21:12:KGM'
+        QTY+59:6'
+        DTM+2:20261201:102'
+        FTX+AAA+++NOTE ONE'
+        PRI+AAB:12.00'
+        DTM+194:20260101:102'
+        PRI+AAA:10.00:CT::1:KGM'
+        RFF+LI:7'
+        DTM+171:20260101:102'
+        LIN+2'
+        QTY+1:3'
+        """
+    )
+    first, second = po.lines
+    ids = first.item_ids
+    assert (ids.ean, ids.buyer_item, ids.vendor_item, ids.manufacturer_part) == (
+        "4000862141404",
+        "B-1",
+        "S-1",
+        "M-1",
+    )
+    assert [(o.qualifier, o.value) for o in ids.other] == [
+        ("ZZZ", "XX-1"),
+        ("EN", "4000862141411"),
+    ]
+    assert first.description == "BLUE WIDGET"
+    assert (first.quantity, first.unit, first.unit_rec20) == (Decimal(12), "KGM", "KGM")
+    assert first.pack == Decimal(6)
+    assert first.dates == {"delivery_requested": "2026-12-01"}
+    assert first.notes == ["NOTE ONE"]
+    assert (first.unit_price, first.price_basis) == (Decimal("10.00"), "CT")
+    # The gross price stays beside it, and so does the net one: it states a basis quantity.
+    assert [(p.type_code, p.unit_price, p.quantity, p.unit) for p in first.prices] == [
+        ("AAB", Decimal("12.00"), None, None),
+        ("AAA", Decimal("10.00"), Decimal(1), "KGM"),
+    ]
+    assert [(r.qualifier, r.value) for r in first.references] == [("LI", "7")]
+    assert second.quantity == Decimal(3)  # QTY 1 when there is no QTY 21
+    assert second.unit is None and second.unit_rec20 is None
+
+
+def test_only_a_gross_price_is_the_unit_price() -> None:
+    """Without a net (AAA) price the first PRI is the unit price and prices stays empty."""
+    po = order("BGM+220+PO-1+9'\nLIN+1'\nPRI+INV:6.5'")
+    [line] = po.lines
+    assert line.unit_price == Decimal("6.5")
+    assert line.prices == []
+
+
+def test_decimal_comma_is_read_everywhere() -> None:
+    """With UNA declaring a decimal comma, QTY, PRI, MOA, PCD and CNT are read with it."""
+    po = order(
+        """
+        BGM+220+PO-1+9'
+        PAT+1++5:3:D:30'
+        PCD+12:2,5'
+        ALC+A++++DI'
+        PCD+1:3,25'
+        MOA+204:10,40'
+        LIN+1'
+        QTY+21:2,5:KGM'
+        PRI+AAA:3,99'
+        UNS+S'
+        MOA+86:9,98'
+        CNT+1:2,5'
+        """,
+        mark=",",
+    )
+    assert po.payment_terms[0].discount_percent == Decimal("2.5")
+    alc = po.allowances_charges[0]
+    assert (alc.percent, alc.amount) == (Decimal("3.25"), Decimal("10.40"))
+    assert po.lines[0].quantity == Decimal("2.5")
+    assert po.lines[0].unit_price == Decimal("3.99")
+    assert po.totals.amount == Decimal("9.98")
+    assert po.totals.quantity_total == Decimal("2.5")
+
+
+def test_decimal_point_under_a_declared_comma_is_not_guessed() -> None:
+    """A value written with the undeclared mark is left empty, never misread."""
+    po = order("BGM+220+PO-1+9'\nLIN+1'\nQTY+21:1.000'", mark=",")
+    assert po.lines[0].quantity is None
+
+
+def test_release_characters_in_free_text() -> None:
+    """Released service characters arrive as plain text in notes, names and ids."""
+    po = order(
+        """
+        BGM+220+PO?+1+9'
+        FTX+AAI+++50?% OFF?: TODAY?'S ?+ TOMORROW??'
+        NAD+BY+++O?'HARA?:SONS'
+        """
+    )
+    assert po.po_number == "PO+1"
+    assert po.notes == ["50% OFF: TODAY'S + TOMORROW?"]
+    assert po.parties[0].name == "O'HARA:SONS"
+
+
+def test_missing_optional_segments_leave_fields_empty() -> None:
+    """A message with only its BGM maps to a record with every optional field empty."""
+    po = order("BGM+220'")
+    assert po.po_number is None and po.order_date is None and po.purpose is None
+    assert po.lines == [] and po.parties == [] and po.payment_terms == []
+    assert po.totals.amount is None and po.carrier is None and po.currency is None
+
+
+def test_odd_but_valid_input_does_not_raise() -> None:
+    """Unknown segments, header QTYs, empty elements and stray groups are skipped."""
+    po = order(
+        """
+        BGM+++'
+        QTY+21:5'
+        DTM+137'
+        DTM+2:notadate:102'
+        ZZZ+1+2'
+        PCD+1:5'
+        MOA+86:1'
+        LIN'
+        PIA+1'
+        QTY+21:abc'
+        PRI+AAA'
+        TAX'
+        ALC'
+        UNS+S'
+        CNT+2:1.5'
+        """
+    )
+    assert po.totals.amount is None  # MOA outside the summary
+    assert po.totals.line_count is None  # not a whole number
+    assert po.lines[0].quantity is None and po.lines[0].unit_price is None
+
+
+def test_allowances_taxes_terms_carrier() -> None:
+    """ALC with PCD/MOA/RTE/QTY, TAX with MOA, PAT with DTM/PCD/MOA, TDT, TOD."""
+    po = order(
+        """
+        BGM+220+PO-1+9'
+        PAT+22++5:3:D:10'
+        DTM+12:20261210:102'
+        PCD+12:2'
+        MOA+52:4.00'
+        PAT+1+NET 30::::30 DAYS NET+5:3:D:30'
+        DTM+13:20261230:102'
+        TDT+20++30++DHL::182:DHL FREIGHT'
+        LOC+9+DEHAM'
+        TOD+6+PP+FOB'
+        LOC+1+NLRTM'
+        ALC+C+1:FC+2++FC::9:FREIGHT'
+        QTY+1:2:PCE'
+        RTE+1:5.50'
+        MOA+25:100'
+        MOA+23:11.00'
+        TAX+7+VAT+++:::19+S'
+        MOA+124:2.09'
+        LIN+1'
+        TAX+7+VAT+++:::7+S+DE123'
+        MOA+125:10'
+        MOA+124:0.70'
+        """
+    )
+    discount, net = po.payment_terms
+    assert (discount.type_code, discount.basis_date_code) == ("22", "5")
+    assert (discount.discount_days, discount.net_days) == (10, None)
+    assert discount.discount_due_date == "2026-12-10"
+    assert (discount.discount_percent, discount.discount_amount) == (Decimal(2), Decimal(4))
+    assert (net.net_days, net.net_due_date, net.description) == (30, "2026-12-30", "30 DAYS NET")
+    assert po.carrier is not None
+    assert (po.carrier.scac, po.carrier.id_code, po.carrier.id_qualifier) == ("DHL", "DHL", "182")
+    assert (po.carrier.mode, po.carrier.name) == ("30", "DHL FREIGHT")
+    assert po.fob is not None
+    assert (po.fob.payment_method_code, po.fob.terms_code) == ("PP", "FOB")
+    [alc] = po.allowances_charges
+    assert (alc.indicator, alc.indicator_code, alc.code, alc.description) == (
+        "charge",
+        "C",
+        "FC",
+        "FREIGHT",
+    )
+    assert (alc.amount, alc.rate, alc.quantity, alc.unit, alc.method_code) == (
+        Decimal("11.00"),
+        Decimal("5.50"),
+        Decimal(2),
+        "PCE",
+        "2",
+    )
+    # The ALC's own TAX-MOA has no place in an allowance and is not a header tax either.
+    assert po.taxes == []
+    [tax] = po.lines[0].taxes
+    assert (tax.type_code, tax.percent, tax.amount, tax.tax_id) == (
+        "VAT",
+        Decimal(7),
+        Decimal("0.70"),
+        "DE123",
+    )
+
+
+def test_schedules_and_destinations() -> None:
+    """SCC-QTY-DTM become schedules; LOC-QTY become destination quantities."""
+    po = order(
+        """
+        BGM+220+PO-1+9'
+        LIN+1'
+        QTY+21:30:PCE'
+        LOC+7+STORE12::92'
+        QTY+11:10:PCE'
+        LOC+7+STORE34::92'
+        QTY+11:20:PCE'
+        SCC+1'
+        QTY+21:10:PCE'
+        DTM+2:20261201:102'
+        QTY+21:20:PCE'
+        DTM+2:20261215:102'
+        """
+    )
+    [line] = po.lines
+    assert line.quantity == Decimal(30)
+    assert [(d.location_qualifier, d.location, d.quantity, d.unit) for d in line.destinations] == [
+        ("92", "STORE12", Decimal(10), "PCE"),
+        ("92", "STORE34", Decimal(20), "PCE"),
+    ]
+    assert [(s.quantity, s.unit_rec20, s.dates) for s in line.schedules] == [
+        (Decimal(10), "PCE", {"delivery_requested": "2026-12-01"}),
+        (Decimal(20), "PCE", {"delivery_requested": "2026-12-15"}),
+    ]
+
+
+def test_order_totals() -> None:
+    """The summary MOA 86 (else 128, 79) is the order total; CNT 1 and 2 the counts."""
+    po = order("BGM+220+PO-1+9'\nUNS+S'\nMOA+79:90'\nMOA+86:100'\nMOA+128:95'\nCNT+2:4'")
+    assert po.totals.amount == Decimal(100)
+    assert po.totals.line_count == 4
+
+
+# --- order change and response -----------------------------------------------------------
+
+
+def test_order_change() -> None:
+    """ORDCHG: RFF ON is the PO, DTM 171 its date, BGM 1004 the change, LIN 1229 the action."""
+    record = mapped(
+        "ORDCHG",
+        """
+        BGM+230+CHG-2+4'
+        DTM+137:20261122:102'
+        RFF+ON:PO-1'
+        DTM+171:20261120:102'
+        LIN+1+3++'
+        QTY+21:10:PCE'
+        LIN+2+2'
+        LIN+3+1'
+        LIN+4+99'
+        """,
+    )
+    assert isinstance(record, PurchaseOrderChange)
+    assert (record.po_number, record.order_date) == ("PO-1", "2026-11-20")
+    assert (record.change_sequence, record.change_date) == ("CHG-2", "2026-11-22")
+    assert (record.purpose, record.purpose_code) == ("change", "4")
+    assert record.references == []
+    assert [(line.status, line.status_code) for line in record.lines] == [
+        ("changed", "3"),
+        ("deleted", "2"),
+        ("added", "1"),
+        ("other", "99"),
+    ]
+
+
+def test_order_change_without_order_reference() -> None:
+    """Without RFF ON the BGM number is the PO number and there is no change sequence."""
+    record = mapped("ORDCHG", "BGM+230+PO-7+4'")
+    assert isinstance(record, PurchaseOrderChange)
+    assert (record.po_number, record.change_sequence) == ("PO-7", None)
+
+
+def test_order_response_from_function_code_alone() -> None:
+    """ORDRSP with 1225 29 and no 4343: the response is 'accepted', no purpose is invented."""
+    record = mapped(
+        "ORDRSP",
+        """
+        BGM+231+RSP-1+29'
+        RFF+VN:SO-1'
+        LIN+1+7'
+        QTY+21:5:PCE'
+        LIN+2'
+        """,
+    )
+    assert isinstance(record, OrderResponse)
+    assert (record.response, record.response_code) == ("accepted", "29")
+    assert record.purpose is None
+    assert record.seller_order_number == "SO-1"
+    rejected, plain = record.lines
+    assert rejected.status == "rejected"
+    assert rejected.acknowledgments[0].quantity is None
+    assert plain.status is None and plain.acknowledgments == []
+
+
+# --- invoice ---------------------------------------------------------------------------------
+
+
+def test_invoice_header_lines_and_totals() -> None:
+    """INVOIC: BGM, DTM 137, RFF ON/171, QTY 47, MOA totals by 5025, summary TAX and ALC."""
+    inv = invoice(
+        """
+        BGM+381+CN-1+9'
+        DTM+137:20261130:102'
+        DTM+3:20261129:102'
+        RFF+ON:PO-1'
+        DTM+171:20261120:102'
+        RFF+AAK:DN-1'
+        CUX+2:EUR:4'
+        LIN+1++4000862141404:EN'
+        QTY+12:9:PCE'
+        QTY+47:8:PCE'
+        MOA+203:80'
+        PRI+AAA:10'
+        UNS+S'
+        CNT+2:1'
+        MOA+86:99'
+        MOA+77:95.20'
+        MOA+129:80'
+        MOA+52:1.60'
+        MOA+176:15.20'
+        TAX+7+VAT+++:::19+S'
+        MOA+125:80'
+        MOA+124:15.20'
+        ALC+A++++DI'
+        MOA+8:5'
+        """
+    )
+    assert (inv.invoice_type, inv.invoice_number, inv.purpose_code) == ("381", "CN-1", "9")
+    assert (inv.invoice_date, inv.po_number, inv.po_date) == ("2026-11-30", "PO-1", "2026-11-20")
+    assert inv.dates == {"invoice": "2026-11-29"}
+    assert [(r.qualifier, r.value) for r in inv.references] == [("AAK", "DN-1")]
+    assert inv.currency == "EUR"
+    [line] = inv.lines
+    assert (line.quantity, line.unit, line.unit_price) == (Decimal(8), "PCE", Decimal(10))
+    totals = inv.totals
+    assert totals.amount == Decimal("95.20")  # 77 wins over 86
+    assert totals.amount_subject_to_discount == Decimal(80)
+    assert totals.terms_discount == Decimal("1.60")
+    assert totals.line_count == 1
+    [tax] = inv.taxes
+    assert (tax.type_code, tax.percent, tax.amount) == ("VAT", Decimal(19), Decimal("15.20"))
+    [alc] = inv.allowances_charges
+    assert (alc.indicator, alc.amount) == ("allowance", Decimal(5))
+
+
+# --- despatch advice ------------------------------------------------------------------------
+
+
+def test_despatch_advice_hierarchy_from_parent_ids() -> None:
+    """CPS parents, not segment order, build shipment -> tare -> packs -> items."""
+    notice = advice(
+        """
+        BGM+351+DES-1+9'
+        DTM+137:20261124:102'
+        RFF+ON:PO-1'
+        CPS+1'
+        PAC+3++CT'
+        MEA+WT+AAD+KGM:40'
+        CPS+3+2'
+        PAC+1++CT'
+        GIN+BJ+354123450000000021'
+        LIN+2++4000862141411:EN'
+        QTY+12:4:PCE'
+        CPS+2+1'
+        PAC+1++201'
+        PCI+33E+MARK A:MARK B'
+        GIN+BJ+354123450000000014'
+        CPS+4+2'
+        GIN+BJ+354123450000000038+354123450000000045'
+        LIN+1++4000862141404:EN'
+        QTY+12:6:PCE'
+        QTY+21:8:PCE'
+        DTM+36:20271231:102'
+        RFF+LI:10'
+        DTM+171:20261120:102'
+        PCI+36E'
+        QTY+12:999'
+        CNT+2:2'
+        """
+    )
+    assert (notice.ship_date, notice.ship_time) == ("2026-11-24", None)
+    assert notice.packaging is not None and notice.packaging.quantity == Decimal(3)
+    assert notice.weight is not None
+    assert (notice.weight.value, notice.weight.unit, notice.weight.qualifier) == (
+        Decimal(40),
+        "KGM",
+        "AAD",
+    )
+    [tare] = notice.tares
+    assert (tare.sscc, tare.po_number) == ("354123450000000014", "PO-1")
+    assert [(m.qualifier, m.value) for m in tare.marks] == [
+        ("33E", "MARK A"),
+        ("33E", "MARK B"),
+        ("BJ", "354123450000000014"),
+    ]
+    [ship_order] = notice.orders
+    assert ship_order.po_number == "PO-1"
+    first, second = ship_order.packs
+    assert (first.sscc, first.tare_sscc) == ("354123450000000021", "354123450000000014")
+    assert second.sscc == "354123450000000038"
+    assert [m.value for m in second.marks] == ["354123450000000038", "354123450000000045"]
+    [item] = second.items
+    assert (item.quantity_shipped, item.quantity_ordered, item.unit_rec20) == (
+        Decimal(6),
+        Decimal(8),
+        "PCE",
+    )
+    assert item.dates == {"expiration": "2027-12-31"}
+    assert [(r.qualifier, r.value) for r in item.references] == [("LI", "10")]
+    assert notice.line_count == 2
+
+
+def test_despatch_advice_without_packing_levels() -> None:
+    """LINs without CPS are shipment-level items; several orders stay unassigned."""
+    notice = advice(
+        """
+        BGM+351+DES-2'
+        RFF+ON:PO-1'
+        RFF+ON:PO-2'
+        LIN+1'
+        QTY+12:1'
+        """
+    )
+    assert [o.po_number for o in notice.orders] == ["PO-1", "PO-2"]
+    assert all(o.packs == [] and o.items == [] for o in notice.orders)
+    assert [i.quantity_shipped for i in notice.items] == [Decimal(1)]
+    assert notice.purpose is None
+
+
+def test_despatch_advice_parent_loops_do_not_hang() -> None:
+    """CPS levels naming each other (or themselves) as parent map without looping."""
+    notice = advice(
+        """
+        BGM+351+DES-3'
+        CPS+1+2'
+        GIN+BJ+1'
+        CPS+2+1'
+        GIN+BJ+2'
+        CPS+3+3'
+        GIN+BJ+3'
+        LIN+1'
+        """
+    )
+    assert notice.tares and notice.packs
+    assert {p.sscc for p in notice.packs} | {t.sscc for t in notice.tares} == {"1", "2", "3"}

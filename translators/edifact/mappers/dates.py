@@ -1,0 +1,115 @@
+"""DTM segments: UN/EDIFACT 2005 date/time qualifiers and 2379 formats.
+
+Responsible for ``DATE_NAMES`` (2005 codes onto the canonical date names the X12 mappers
+use for the same events, so a requested delivery date is ``delivery_requested`` whatever
+the standard) and ``read_dtm`` (C507: 2005 qualifier, 2380 value, 2379 format). Values
+become ISO 8601 text without an invented zone: dates ``YYYY-MM-DD``, date-times
+``YYYY-MM-DDTHH:MM[:SS]`` as the X12 mappers write them (seconds always), ranges
+``start/end``, weeks ``YYYY-Www``, months ``YYYY-MM``. Without a 2379 the format is
+inferred from the length (8 digits 102, 12 digits 203, 14 digits 204, 6 digits 101).
+Unknown qualifiers keep their code as ``dtm_<code>``; unreadable dates are dropped.
+It must not decide which record a date belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from translators.edifact.segment import Segment
+from translators.x12.mappers.elements import iso_date, iso_datetime
+
+__all__ = ["DATE_NAMES", "date_name", "iso_value", "read_dtm"]
+
+# UN/EDIFACT 2005 (Date or time or period function code qualifier). Most of its low codes
+# were taken over from X12 374 with the same meaning; 194 and 206 were not (X12 194 is a
+# period end), hence an explicit table.
+DATE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "2": "delivery_requested",  # Delivery date/time, requested
+        "3": "invoice",  # Invoice date/time
+        "4": "purchase_order",  # Order date/time
+        "7": "effective",  # Effective date/time
+        "8": "order_received",  # Order received date/time
+        "10": "ship_requested",  # Shipment date/time, requested
+        "11": "shipped",  # Despatch date and/or time
+        "17": "delivery_estimated",  # Delivery date/time, estimated
+        "35": "delivered",  # Delivery date/time, actual
+        "36": "expiration",  # Expiry date
+        "37": "ship_not_before",  # Ship not before date/time
+        "38": "ship_no_later",  # Ship not later than date/time
+        "50": "received",  # Goods receipt date/time
+        "61": "cancel_after",  # Cancel if not delivered by this date
+        "63": "do_not_deliver_after",  # Delivery date/time, latest
+        "64": "do_not_deliver_before",  # Delivery date/time, earliest
+        "69": "promised_for_delivery",  # Delivery date/time, promised for
+        "94": "production",  # Production/manufacture date
+        "97": "transaction_creation",  # Transaction creation date
+        "132": "arrival_estimated",  # Arrival date/time, estimated
+        "137": "transaction_creation",  # Document/message date/time
+        "194": "period_start",  # Start date/time
+        "206": "period_end",  # End date/time
+    }
+)
+
+# Formats inferred from the value's length when 2379 is absent.
+_BY_LENGTH = {8: "102", 12: "203", 14: "204", 6: "101"}
+
+
+def date_name(qualifier: str) -> str:
+    """Canonical name of a 2005 qualifier; ``dtm_<code>`` when it has none."""
+    name = DATE_NAMES.get(qualifier)
+    return name if name is not None else f"dtm_{qualifier}"
+
+
+def _range(text: str, width: int) -> str | None:
+    start, dash, end = text.partition("-")
+    if not dash:
+        return None
+    a = iso_datetime(start[:8], start[8:]) if len(start) == width else None
+    b = iso_datetime(end[:8], end[8:]) if len(end) == width else None
+    return f"{a}/{b}" if a and b else None
+
+
+def iso_value(text: str, fmt: str) -> str | None:
+    """A 2380 value in 2379 format ``fmt`` (inferred when empty) as ISO 8601 text."""
+    text = text.strip()
+    if not text:
+        return None
+    if not fmt:
+        fmt = _BY_LENGTH.get(len(text), "")
+    if fmt == "102":
+        return iso_date(text) if len(text) == 8 else None
+    if fmt == "101":
+        return iso_date(text) if len(text) == 6 else None
+    if fmt == "203" or fmt == "204":
+        if len(text) != (12 if fmt == "203" else 14):
+            return None
+        return iso_datetime(text[:8], text[8:])
+    if fmt == "201":  # YYMMDDHHMM
+        return iso_datetime(text[:6], text[6:]) if len(text) == 10 else None
+    if fmt == "718":  # CCYYMMDD-CCYYMMDD
+        return _range(text, 8)
+    if fmt == "719":  # CCYYMMDDHHMM-CCYYMMDDHHMM
+        return _range(text, 12)
+    if fmt == "610":  # CCYYMM
+        if len(text) == 6 and iso_date(text + "01") is not None:
+            return f"{text[:4]}-{text[4:]}"
+        return None
+    if fmt == "616":  # CCYYWW
+        if len(text) == 6 and text.isdigit() and 1 <= int(text[4:]) <= 53:
+            return f"{text[:4]}-W{text[4:]}"
+        return None
+    return None
+
+
+def read_dtm(segment: Segment) -> tuple[str, str] | None:
+    """``(2005 code, ISO value)`` of a DTM segment, or ``None`` when it has no usable date."""
+    qualifier = segment.get(1, 1).strip()
+    if not qualifier:
+        return None
+    value = iso_value(segment.get(1, 2), segment.get(1, 3).strip())
+    if value is None:
+        return None
+    return qualifier, value

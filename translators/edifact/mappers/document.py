@@ -1,0 +1,362 @@
+"""Single-pass state for line-item messages (ORDERS, ORDCHG, ORDRSP, INVOIC).
+
+Responsible for routing segments to the header, the current line or the summary, and for
+the segment groups whose trailing segments belong to their trigger rather than to the
+level they sit at: NAD (RFF, CTA, COM, ...), ALC (PCD, MOA, RTE, QTY, and its TAX-MOA,
+which has no place in an allowance and is dropped), TAX (MOA), PAT (DTM, PCD, MOA),
+RFF (its DTM dates the reference), PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules),
+LOC at line level (QTY-DTM destination quantities), PAC, TDT and TOD (LOC, DTM).
+Lines start at LIN and end at UNS. Message-specific segments and the header uses of RFF,
+DTM and summary MOA are the subclasses' (``orders``, ``invoice``).
+It must not raise on odd input: unknown or misplaced segments are skipped.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from translators.edifact.mappers.commercial import (
+    TAX_AMOUNTS,
+    add_to_alc,
+    add_to_pat,
+    read_alc,
+    read_cux,
+    read_ftx,
+    read_moa,
+    read_pat,
+    read_rff,
+    read_tax,
+    read_tdt,
+    read_tod,
+)
+from translators.edifact.mappers.dates import date_name, read_dtm
+from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
+from translators.edifact.mappers.products import (
+    add_lin_ids,
+    add_pia_ids,
+    description,
+    quantity_fields,
+    read_pri,
+    read_qty,
+)
+from translators.edifact.mappers.values import text_or_none, to_decimal
+from translators.edifact.segment import Segment
+from translators.records import Source
+from translators.units import edifact_unit_to_rec20
+
+__all__ = ["LineDocument"]
+
+# Trailing segments of each group, by the group's trigger.
+_GROUP_TAGS: dict[str, frozenset[str]] = {
+    "NAD": PARTY_GROUP_TAGS,
+    "ALC": frozenset({"ALI", "DTM", "QTY", "RNG", "PCD", "MOA", "RTE", "TAX"}),
+    "ALC-TAX": frozenset({"MOA", "RNG"}),
+    "TAX": frozenset({"MOA", "LOC"}),
+    "PAT": frozenset({"DTM", "PCD", "MOA", "PAI"}),
+    "RFF": frozenset({"DTM"}),
+    "PRI": frozenset({"CUX", "APR", "RNG", "DTM"}),
+    "SCC": frozenset({"FTX", "RFF", "QTY", "DTM"}),
+    "LOC": frozenset({"QTY", "DTM"}),
+    "PAC": frozenset({"MEA", "QTY", "DTM", "RFF", "PCI", "GIN", "HAN"}),
+    "TDT": frozenset({"LOC", "DTM"}),
+    "TOD": frozenset({"LOC"}),
+    "CUX": frozenset({"PCD", "DTM"}),
+}
+
+# 6063 Quantity type code qualifier 59: number of consumer units in the traded unit, the
+# counterpart of X12 PO401 (pack).
+_PACK_QUANTITY = "59"
+
+
+class LineDocument:
+    """The record dict being built and where the next segment belongs.
+
+    ``mark`` is the interchange's decimal mark. ``line_quantities`` are the 6063
+    qualifiers of a line's own quantity, best first.
+    """
+
+    __slots__ = (
+        "group",
+        "group_kind",
+        "line",
+        "line_quantities",
+        "mark",
+        "quantity_rank",
+        "record",
+        "schedule",
+        "summary",
+    )
+
+    def __init__(
+        self, source: Source, mark: str, line_quantities: tuple[str, ...], **header: Any
+    ) -> None:
+        self.record: dict[str, Any] = {
+            "source": source,
+            "parties": [],
+            "references": [],
+            "dates": {},
+            "notes": [],
+            "payment_terms": [],
+            "allowances_charges": [],
+            "taxes": [],
+            "lines": [],
+            "totals": {},
+            **header,
+        }
+        self.mark = mark
+        self.line_quantities = line_quantities
+        self.line: dict[str, Any] | None = None
+        self.summary = False
+        self.group_kind = ""
+        self.group: dict[str, Any] | None = None
+        self.schedule: dict[str, Any] | None = None
+        self.quantity_rank = len(line_quantities)
+
+    # -- hooks for the message mappers ---------------------------------------------------
+    def header_segment(self, segment: Segment) -> None:
+        """A segment this class does not route (BGM, ...)."""
+
+    def header_reference(self, ref: dict[str, Any]) -> bool:
+        """Take a header RFF into a header field; true when it must not be a reference."""
+        return False
+
+    def reference_date(self, ref: dict[str, Any], code: str, value: str) -> None:
+        """The DTM (``code``, ISO ``value``) following header reference ``ref``."""
+
+    def header_date(self, code: str, value: str) -> bool:
+        """Take a header DTM into a header field; true when it must not go to ``dates``."""
+        return False
+
+    def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:
+        """A MOA of the summary section (after UNS) outside any group."""
+
+    def line_quantity(
+        self, line: dict[str, Any], qualifier: str, quantity: Decimal | None, unit: str | None
+    ) -> None:
+        """A QTY of ``line`` that is not its own quantity nor its pack."""
+
+    def start_line(self, segment: Segment) -> dict[str, Any]:
+        """A new line from its LIN."""
+        line: dict[str, Any] = {
+            "line_number": text_or_none(segment.get(1)),
+            "quantity": None,
+            "unit": None,
+            "unit_rec20": None,
+            "item_ids": {},
+        }
+        add_lin_ids(line["item_ids"], segment)
+        return line
+
+    # -- routing ---------------------------------------------------------------------------
+    def finish(self) -> dict[str, Any]:
+        """The record dict, lines' prices resolved."""
+        for line in self.record["lines"]:
+            _resolve_prices(line)
+        return self.record
+
+    def _target(self) -> dict[str, Any]:
+        return self.line if self.line is not None else self.record
+
+    def feed(self, segment: Segment) -> None:
+        """Route one segment of the message."""
+        tag = segment.tag
+        if self.group_kind:
+            if tag in _GROUP_TAGS[self.group_kind]:
+                self._group_segment(segment)
+                return
+            self.group_kind = ""
+            self.group = None
+            self.schedule = None
+        if tag == "LIN":
+            line = self.start_line(segment)
+            self.record["lines"].append(line)
+            self.line = line
+            self.quantity_rank = len(self.line_quantities)
+        elif tag == "UNS":
+            self.line = None
+            self.summary = True
+        elif tag == "NAD":
+            party = start_party(segment)
+            self._target().setdefault("parties", []).append(party)
+            self._open("NAD", party)
+        elif tag == "DTM":
+            found = read_dtm(segment)
+            if found is not None:
+                code, value = found
+                if self.line is not None:
+                    self.line.setdefault("dates", {}).setdefault(date_name(code), value)
+                elif not self.header_date(code, value):
+                    self.record["dates"].setdefault(date_name(code), value)
+        elif tag == "RFF":
+            ref = read_rff(segment)
+            if ref is not None:
+                if self.line is not None:
+                    self.line.setdefault("references", []).append(ref)
+                elif not self.header_reference(ref):
+                    self.record["references"].append(ref)
+            self._open("RFF", ref)
+        elif tag == "FTX":
+            note = read_ftx(segment)
+            if note:
+                self._target().setdefault("notes", []).append(note)
+        elif tag == "ALC":
+            alc = read_alc(segment)
+            self._target().setdefault("allowances_charges", []).append(alc)
+            self._open("ALC", alc)
+        elif tag == "TAX":
+            tax = read_tax(segment, self.mark)
+            self._target().setdefault("taxes", []).append(tax)
+            self._open("TAX", tax)
+        elif tag == "CNT":
+            # 6069: 1 algebraic total of the quantities, 2 number of line items.
+            counted = segment.get(1, 1).strip()
+            total = to_decimal(segment.get(1, 2), self.mark)
+            if counted == "2":
+                self.record["totals"]["line_count"] = (
+                    int(total) if total is not None and total == total.to_integral() else None
+                )
+            elif counted == "1":
+                self.record["totals"]["quantity_total"] = total
+        elif self.line is not None:
+            self._line_segment(self.line, segment)
+        elif tag == "MOA":
+            if self.summary:
+                qualifier, amount = read_moa(segment, self.mark)
+                self.summary_amount(qualifier, amount)
+        else:
+            self._header_segment(segment)
+
+    def _open(self, kind: str, group: dict[str, Any] | None) -> None:
+        self.group_kind = kind
+        self.group = group
+
+    def _group_segment(self, segment: Segment) -> None:
+        kind = self.group_kind
+        group = self.group
+        tag = segment.tag
+        if group is None:
+            return
+        if kind == "NAD":
+            add_to_party(group, segment)
+        elif kind == "ALC":
+            if tag == "TAX":
+                self.group_kind = "ALC-TAX"
+            else:
+                add_to_alc(group, segment, self.mark)
+        elif kind == "TAX":
+            if tag == "MOA":
+                qualifier, amount = read_moa(segment, self.mark)
+                if qualifier in TAX_AMOUNTS and group.get("amount") is None:
+                    group["amount"] = amount
+        elif kind == "PAT":
+            found = read_dtm(segment) if tag == "DTM" else None
+            add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
+        elif kind == "RFF":
+            found = read_dtm(segment)
+            if found is not None and self.line is None:
+                self.reference_date(group, found[0], found[1])
+        elif kind == "SCC":
+            self._schedule_segment(group, segment)
+        elif kind == "LOC" and tag == "QTY" and group.get("quantity") is None:
+            _, quantity, unit = read_qty(segment, self.mark)
+            group["quantity"] = quantity
+            group["unit"] = unit
+
+    def _schedule_segment(self, line: dict[str, Any], segment: Segment) -> None:
+        tag = segment.tag
+        if tag == "QTY":
+            _, quantity, unit = read_qty(segment, self.mark)
+            schedule: dict[str, Any] = {
+                "quantity": quantity,
+                "unit": unit,
+                "unit_rec20": edifact_unit_to_rec20(unit),
+                "dates": {},
+            }
+            line.setdefault("schedules", []).append(schedule)
+            self.schedule = schedule
+        elif tag == "DTM" and self.schedule is not None:
+            found = read_dtm(segment)
+            if found is not None:
+                self.schedule["dates"].setdefault(date_name(found[0]), found[1])
+
+    def _line_segment(self, line: dict[str, Any], segment: Segment) -> None:
+        tag = segment.tag
+        if tag == "PIA":
+            add_pia_ids(line["item_ids"], segment)
+        elif tag == "IMD":
+            if line.get("description") is None:
+                line["description"] = description(segment)
+        elif tag == "QTY":
+            qualifier, quantity, unit = read_qty(segment, self.mark)
+            wanted = self.line_quantities
+            rank = wanted.index(qualifier) if qualifier in wanted else -1
+            if 0 <= rank < self.quantity_rank:
+                self.quantity_rank = rank
+                line.update(quantity_fields(quantity, unit))
+            elif qualifier == _PACK_QUANTITY:
+                line["pack"] = quantity
+            elif rank < 0:
+                self.line_quantity(line, qualifier, quantity, unit)
+        elif tag == "PRI":
+            price = read_pri(segment, self.mark)
+            price["basis"] = text_or_none(segment.get(1, 3))
+            line.setdefault("prices", []).append(price)
+            self._open("PRI", price)
+        elif tag == "SCC":
+            self._open("SCC", line)
+        elif tag == "LOC":
+            # C517: 3225 location id, 1131, 3055 agency (the qualifier of the id).
+            location = text_or_none(segment.get(2, 1))
+            if location is not None:
+                destination: dict[str, Any] = {
+                    "location_qualifier": text_or_none(segment.get(2, 3)),
+                    "location": location,
+                }
+                line.setdefault("destinations", []).append(destination)
+                self._open("LOC", destination)
+        elif tag == "PAC":
+            self._open("PAC", line)
+
+    def _header_segment(self, segment: Segment) -> None:
+        tag = segment.tag
+        record = self.record
+        if tag == "CUX":
+            if record.get("currency") is None:
+                record["currency"] = read_cux(segment)
+            self._open("CUX", record)
+        elif tag == "PAT":
+            terms = read_pat(segment)
+            record["payment_terms"].append(terms)
+            self._open("PAT", terms)
+        elif tag == "TDT":
+            if record.get("carrier") is None:
+                record["carrier"] = read_tdt(segment)
+                self._open("TDT", record["carrier"])
+            else:
+                self._open("TDT", None)
+        elif tag == "TOD":
+            if record.get("fob") is None:
+                record["fob"] = read_tod(segment)
+            self._open("TOD", None)
+        else:
+            self.header_segment(segment)
+
+
+def _resolve_prices(line: dict[str, Any]) -> None:
+    """The line's unit price is its net price (5125 AAA) or, without one, its first PRI,
+    with 5375 as price basis; the other PRIs stay in ``prices``, and so does the chosen one
+    when it states a basis quantity (5284), which a bare unit price cannot carry."""
+    prices: list[dict[str, Any]] | None = line.get("prices")
+    if not prices:
+        return
+    chosen = next((p for p in prices if p["type_code"] == "AAA"), prices[0])
+    line["unit_price"] = chosen["unit_price"]
+    line["price_basis"] = chosen["basis"]
+    kept = [p for p in prices if p is not chosen or p["quantity"] is not None]
+    for price in kept:
+        del price["basis"]
+    if kept:
+        line["prices"] = kept
+    else:
+        del line["prices"]

@@ -1,0 +1,84 @@
+"""Mapper for the INVOIC invoice (and credit/debit notes).
+
+Responsible for BGM (1001 document name as ``invoice_type``, 1004 number, 1225 function
+as ``purpose_code``), DTM 137 (invoice date, BIG01), RFF ON with its DTM 171 (PO number
+and date, BIG04/BIG03) and the summary MOA totals by 5025 qualifier, matched to the X12
+810 TDS amounts: TDS01 total invoice amount <- 77 invoice amount (else 86 message total,
+39 invoice total amount, 128 total amount); TDS02 amount subject to terms discount <- 129;
+TDS04 terms discount <- 52 discount amount. Shared segments (NAD, ALC, TAX, PAT, CUX,
+TDT, LIN, ...) go through ``LineDocument``.
+It must not raise on valid-but-odd input: unreadable fields become ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from translators.edifact.mappers.document import LineDocument
+from translators.edifact.mappers.values import text_or_none
+from translators.edifact.segment import Segment
+from translators.records import Invoice, Source
+
+__all__ = ["map_invoice"]
+
+_INVOICE_TOTALS = ("77", "86", "39", "128")
+
+# 6063: 47 invoiced quantity, else 46 delivered, 12 despatched, 1 discrete quantity.
+_INVOICED = ("47", "46", "12", "1")
+
+
+class _Invoice(LineDocument):
+    __slots__ = ("amount_rank", "order_ref")
+
+    def __init__(self, source: Source, mark: str) -> None:
+        super().__init__(source, mark, _INVOICED)
+        self.amount_rank = len(_INVOICE_TOTALS)
+        self.order_ref: dict[str, Any] | None = None
+
+    def header_segment(self, segment: Segment) -> None:
+        if segment.tag == "BGM":
+            record = self.record
+            record["invoice_type"] = text_or_none(segment.get(1, 1))
+            record["invoice_number"] = text_or_none(segment.get(2, 1))
+            record["purpose_code"] = text_or_none(segment.get(3))
+
+    def header_date(self, code: str, value: str) -> bool:
+        if code == "137" and self.record.get("invoice_date") is None:
+            self.record["invoice_date"] = value[:10]
+            return True
+        return False
+
+    def header_reference(self, ref: dict[str, Any]) -> bool:
+        if ref["qualifier"] == "ON" and self.record.get("po_number") is None:
+            self.record["po_number"] = ref["value"]
+            self.order_ref = ref
+            return True
+        return False
+
+    def reference_date(self, ref: dict[str, Any], code: str, value: str) -> None:
+        if ref is self.order_ref and code == "171":
+            self.record["po_date"] = value[:10]
+
+    def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:
+        totals = self.record["totals"]
+        if qualifier in _INVOICE_TOTALS:
+            rank = _INVOICE_TOTALS.index(qualifier)
+            if rank < self.amount_rank:
+                self.amount_rank = rank
+                totals["amount"] = amount
+        elif qualifier == "129":
+            totals.setdefault("amount_subject_to_discount", amount)
+        elif qualifier == "52":
+            totals.setdefault("terms_discount", amount)
+
+
+def map_invoice(segments: Sequence[Segment], source: Source, *, decimal_mark: str = ".") -> Invoice:
+    """Map an INVOIC message (UNH..UNT) to an ``Invoice``."""
+    doc = _Invoice(source, decimal_mark)
+    for segment in segments:
+        tag = segment.tag
+        if tag != "UNH" and tag != "UNT":
+            doc.feed(segment)
+    return Invoice.model_validate(doc.finish())

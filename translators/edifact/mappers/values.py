@@ -1,0 +1,59 @@
+"""Reading UN/EDIFACT data element values: numbers with the interchange's decimal mark,
+whole numbers, free text.
+
+Responsible for turning element text into ``Decimal``/``int``/``str``, returning ``None``
+for anything that cannot be read: the validators report such problems (0085 code 19
+"Invalid decimal notation"); mappers carry on. ISO 9735-1 clause 12: a numeric value is an
+optional minus sign, digits and at most one decimal mark; the decimal mark is the one the
+UNA advises (position 3), the full stop when there is no UNA; triad separators are not
+allowed, so a value written with the other mark is invalid rather than ambiguous and is
+read as ``None``.
+It must not know segment layouts.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+__all__ = ["joined_text", "text_or_none", "to_decimal", "to_int"]
+
+# A leading or trailing decimal mark ("0085 code 38") is tolerated: the value is unambiguous.
+_NUMERIC = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+
+
+def to_decimal(text: str, mark: str = ".") -> Decimal | None:
+    """A numeric data element as ``Decimal`` read with decimal ``mark``; places as sent stay."""
+    text = text.strip()
+    if not text:
+        return None
+    if mark != ".":
+        if "." in text:
+            return None
+        text = text.replace(mark, ".", 1)
+    if _NUMERIC.fullmatch(text) is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def to_int(text: str) -> int | None:
+    """A whole number (n0); ``None`` when empty or not one."""
+    text = text.strip()
+    if not text.isdigit() or not text.isascii():
+        return None
+    return int(text)
+
+
+def text_or_none(value: str) -> str | None:
+    """``value`` without surrounding spaces, or ``None`` when that leaves nothing."""
+    value = value.strip()
+    return value or None
+
+
+def joined_text(parts: list[str]) -> str | None:
+    """Repeated text components (C080.3036, C108.4440, ...) as one string, or ``None``."""
+    found = [p.strip() for p in parts if p.strip()]
+    return " ".join(found) if found else None
