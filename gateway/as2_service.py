@@ -37,7 +37,6 @@ from gateway.as2 import (
     MDNResult,
     PartnerSecurity,
     build_reply_mdn,
-    parse_mdn,
     unwrap,
 )
 from gateway.as2.keys import (
@@ -48,6 +47,7 @@ from gateway.as2.keys import (
     load_identity,
 )
 from gateway.as2.message import parse_as2_name
+from gateway.as2.outbound import OutboundPartner
 from gateway.intake import ReceiveResult
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
@@ -347,31 +347,58 @@ class AS2Service:
                             partner=partner, message_id=inbound.message_id)
 
     # -- receipts for what edigate sent -------------------------------------------------
+    def outbound_partner(self, partner: PartnerProfile) -> OutboundPartner:
+        """How to send to ``partner``: its [as2] profile as the sender needs it. Async
+        receipts need EDIGATE_PUBLIC_URL; without it the partner is asked for a sync MDN."""
+        from gateway.as2.outbound import OutboundPartner
+
+        profile = partner.as2
+        assert profile is not None
+        mode = profile.mdn.mode
+        if mode == "async" and not self.settings.public_url:
+            mode = "sync"
+        return OutboundPartner(
+            as2_id=profile.as2_id, url=profile.url or "",
+            certificates=self.partner_certificates(partner),
+            sign=str(profile.sign[0]) if profile.signed else None,
+            encrypt=str(profile.encrypt[0]) if profile.encrypted else None,
+            compress=profile.compress, compress_before_signing=profile.compress_before_signing,
+            transfer_encoding=profile.transfer_encoding, mdn_mode=mode,
+            mdn_signed=profile.mdn.signed, micalg=str(profile.mdn.micalg))
+
+    @property
+    def async_mdn_url(self) -> str | None:
+        url = self.settings.public_url
+        return url.rstrip("/") + "/as2" if url else None
+
     def receive_mdn(self, headers: Mapping[str, str], body: bytes) -> AS2Reply:
-        """An asynchronous MDN for an outbound message: verify it against what was sent."""
+        """An asynchronous MDN for an outbound message: verify it against what was sent
+        (signature by the partner's certificates, Original-Message-ID, MIC)."""
+        from gateway.as2.outbound import AS2Sender, mdn_original_message_id
+
         as2_from = parse_as2_name(_header(headers, "as2-from"))
         partner = self.registry.by_as2(as2_from) if as2_from else None
-        if partner is None or partner.as2 is None:
-            return AS2Reply(403, outcome="rejected")
+        original = mdn_original_message_id(headers, body)
+        if partner is None or partner.as2 is None or original is None or \
+                self.identity is None:
+            return AS2Reply(400, outcome="rejected")
         with self.db.read() as session:
-            rows = session.scalars(select(AS2Message).where(
+            row = session.scalars(select(AS2Message).where(
                 AS2Message.partner_id == partner.id, AS2Message.direction == "out",
-                AS2Message.status == AS2Status.AWAITING_MDN)).all()
-        for row in rows:
-            expected = _mic_of(row.mic)
-            try:
-                result = parse_mdn(headers, body,
-                                   partner_certificates=self.partner_certificates(partner),
-                                   expected_message_id=row.as2_message_id,
-                                   expected_mic=expected,
-                                   require_signed=partner.as2.mdn.signed)
-            except ValueError:
-                return AS2Reply(400, outcome="rejected")
-            if result.original_message_id.strip("<>") != row.as2_message_id:
-                continue
-            self.record_outbound_mdn(row.id, result, f"as2:{partner.id}")
-            return AS2Reply(200, outcome="mdn-received")
-        return AS2Reply(404, outcome="unknown-mdn")
+                AS2Message.as2_message_id == original.strip("<>")[:255])).first()
+        if row is None or row.status != AS2Status.AWAITING_MDN:
+            return AS2Reply(404, outcome="unknown-mdn")
+        expected = _mic_of(row.mic)
+        sender = AS2Sender(self.identity, async_mdn_url=self.async_mdn_url)
+        try:
+            result = sender.check_async_mdn(
+                headers, body, partner=self.outbound_partner(partner),
+                message_id=row.as2_message_id,
+                mic=expected if expected is not None else MIC("", "sha256"))
+        finally:
+            sender.close()
+        self.record_outbound_mdn(row.id, result, f"as2:{partner.id}")
+        return AS2Reply(200, outcome="mdn-received")
 
     def record_outbound_mdn(self, row_id: str, result: MDNResult, actor: str) -> None:
         with self.db.transaction() as session:
@@ -555,7 +582,7 @@ class AS2Deliverer:
                                        details={**details, "error": error[:500]})
 
     def _send(self, row: AS2Message) -> None:
-        from gateway.as2.outbound import AS2Sender, OutboundPartner
+        from gateway.as2.outbound import AS2Sender
 
         service = self.service
         partner = service.registry.get(row.partner_id)
@@ -567,20 +594,9 @@ class AS2Deliverer:
         with service.db.read() as session:
             payload = session.get(Payload, row.payload_sha256)
             data = payload.data if payload is not None else b""
-        profile = partner.as2
-        target = OutboundPartner(
-            as2_id=profile.as2_id, url=profile.url or "",
-            certificates=service.partner_certificates(partner),
-            sign=str(profile.sign[0]) if profile.signed else None,
-            encrypt=str(profile.encrypt[0]) if profile.encrypted else None,
-            compress=profile.compress, compress_before_signing=profile.compress_before_signing,
-            transfer_encoding=profile.transfer_encoding,
-            mdn_mode=profile.mdn.mode if profile.mdn.mode != "async" or
-            service.settings.public_url else "sync",
-            mdn_signed=profile.mdn.signed, micalg=str(profile.mdn.micalg))
-        async_url = (service.settings.public_url.rstrip("/") + "/as2"
-                     if service.settings.public_url else None)
-        sender = AS2Sender(service.identity, client=self._client, async_mdn_url=async_url)
+        target = service.outbound_partner(partner)
+        sender = AS2Sender(service.identity, client=self._client,
+                           async_mdn_url=service.async_mdn_url)
         result = sender.send(data, partner=target,
                              content_type=row.content_type or "application/edi-x12",
                              message_id=row.as2_message_id)

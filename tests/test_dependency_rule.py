@@ -1,7 +1,8 @@
 """The dependency rule of ARCHITECTURE.md, checked on the import statements of every module.
 
 gateway -> {translators, partners, schemas}; partners -> schemas; translators -> schemas;
-nothing imports gateway; translators never import partners, nor a web framework or an ORM.
+nothing in the shipped packages imports gateway (its tests and the benchmarks may); translators
+never import partners, nor a web framework or an ORM.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def violations(path: Path, source: str) -> list[str]:
     owner = rel.parts[0]
     imported = top_levels(imported_modules(source, path))
     banned = set(FORBIDDEN.get(owner, frozenset()))
-    # The gateway's own tests (tests/gateway/, mirroring the package) are its only other users.
-    if owner != "gateway" and rel.parts[:2] != ("tests", "gateway"):
+    # The gateway's own tests (tests/gateway/, mirroring the package) and the benchmarks
+    # that measure it (bench/: tooling outside the shipped packages) are its only users.
+    if owner not in ("gateway", "bench") and rel.parts[:2] != ("tests", "gateway"):
         banned.add("gateway")
     return [f"{rel}: imports {name}" for name in sorted(imported & banned)]
 
@@ -128,7 +130,7 @@ def test_dependency_rule_holds() -> None:
         ("partners/bad.py", "from gateway import cli\n", ["imports gateway"]),
         ("tests/test_bad.py", "import gateway\n", ["imports gateway"]),
         ("tests/translators/test_bad.py", "from gateway import cli\n", ["imports gateway"]),
-        ("bench/bad.py", "import gateway.cli\n", ["imports gateway"]),
+        ("bench/ok.py", "import gateway.as2\n", []),
         ("tests/gateway/test_ok.py", "from gateway.cli import main\n", []),
         ("gateway/ok.py", "import translators, partners, schemas, gateway.cli\n", []),
         ("translators/ok.py", "import schemas.x12\nfrom . import errors\n", []),
