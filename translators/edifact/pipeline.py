@@ -10,10 +10,9 @@ It must not write CONTRL (``contrl``) or know about transports and storage.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO
 
 from translators.edifact.envelope import (
     ACTION_ACKNOWLEDGED,
@@ -27,7 +26,6 @@ from translators.edifact.envelope import (
 )
 from translators.edifact.reader import EDIFACTReader
 from translators.edifact.schema import MessageDefinition, definition_for
-from translators.edifact.segment import Segment
 from translators.edifact.validator import MessageValidator
 from translators.errors import Issue
 
@@ -209,23 +207,6 @@ def _as_nearest(found: list[Issue], message: Message, directory: str) -> list[Is
     return [note, *(replace(i, severity="warning") for i in found)]
 
 
-_Mapper = Callable[[Sequence[Segment], "Source"], "Record | None"]
-_MAPPER: list[_Mapper | None] = []  # resolved once: [] not yet, [None] unavailable
-
-
-def _mapper() -> _Mapper | None:
-    """``translators.edifact.mappers.map_message`` when that package provides it (it is
-    maintained separately and imported lazily: the pipeline works without it)."""
-    if not _MAPPER:
-        try:
-            module = importlib.import_module("translators.edifact.mappers")
-        except ImportError:
-            module = None
-        found = getattr(module, "map_message", None) if module is not None else None
-        _MAPPER.append(cast("_Mapper", found) if callable(found) else None)
-    return _MAPPER[0]
-
-
 def translate_edifact(
     source: bytes | BinaryIO,
     *,
@@ -279,8 +260,11 @@ def translate_edifact(
                 src = source_of(event)
                 if source_hook is not None:
                     src = source_hook(src)
-                map_message = _mapper()
-                record = map_message(event.segments, src) if map_message is not None else None
+                # Imported here: the mappers load pydantic, which reading alone does not need.
+                from translators.edifact.mappers import map_message
+
+                record = map_message(event.segments, src,
+                                     decimal_mark=event.interchange.delimiters.decimal)
             outcome = MessageOutcome(event, issues, record, name)
             (in_group if event.group is not None else loose).append(outcome.summary())
             yield outcome
