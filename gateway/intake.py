@@ -39,6 +39,7 @@ from gateway.store.base import utcnow
 from gateway.store.bulk import MultiRowInsert
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
+from gateway.store.search import INSERT_TERMS, term_rows
 
 __all__ = ["IntakeWriter", "Pending", "ReceiveResult"]
 
@@ -272,6 +273,7 @@ class IntakeWriter:
             results: list[ReceiveResult] = []
             payload_rows: list[dict[str, Any]] = []
             message_rows: list[dict[str, Any]] = []
+            term_batch: list[dict[str, Any]] = []
             drafts: list[EntryDraft] = []
             now = utcnow()
             for p in batch:
@@ -300,6 +302,7 @@ class IntakeWriter:
                     "interchange_control": p.control, "search_text": p.control,
                     "attempts": 0,
                 })
+                term_batch += term_rows(message_id, now, p.control)
                 # Later messages of this batch are duplicates of this one.
                 by_payload[(p.partner_id, p.digest)] = (message_id, MessageStatus.RECEIVED)
                 by_control[(p.partner_id, p.sender, p.control)] = (
@@ -311,5 +314,6 @@ class IntakeWriter:
                         "payload_sha256": p.digest, **p.evidence}))
             _INSERT_PAYLOADS.execute(connection, payload_rows)
             _INSERT_MESSAGES.execute(connection, message_rows)
+            INSERT_TERMS.execute(connection, term_batch)  # the log's search index
             self.ledger.append_many(connection, drafts)
         return results

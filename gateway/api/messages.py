@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.cursors import decode_keyset, encode_keyset
@@ -23,6 +23,7 @@ from gateway.pipeline import Delivery, IntakeRejected, ProcessResult, ReceiveRes
 from gateway.problems import Problem
 from gateway.store.as2 import AS2Message
 from gateway.store.models import Acknowledgment, Message, RecordRow
+from gateway.store.search import keyset_before, search_clause
 
 __all__ = ["router"]
 
@@ -168,17 +169,18 @@ def list_messages(
         query = query.where(Message.standard == standard.lower())
     if transaction_type:
         query = query.where(Message.transaction_types.contains(transaction_type))
+    at_column: Any = Message.received_at
+    id_column: Any = Message.id
+    if q:  # index-backed term search; its key orders the page (see gateway.store.search)
+        query, at_column, id_column = search_clause(query, q)
     if since:
-        query = query.where(Message.received_at >= since)
+        query = query.where(at_column >= since)
     if until:
-        query = query.where(Message.received_at < until)
-    if q:
-        query = query.where(or_(Message.search_text.contains(q), Message.id == q))
+        query = query.where(at_column < until)
     if cursor:
         at, last_id = decode_keyset(cursor)
-        query = query.where(or_(Message.received_at < at,
-                                and_(Message.received_at == at, Message.id < last_id)))
-    query = query.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit + 1)
+        query = query.where(keyset_before(at_column, id_column, at, last_id))
+    query = query.order_by(at_column.desc(), id_column.desc()).limit(limit + 1)
     with state.db.read() as session:
         rows = list(session.scalars(query))
     page = rows[:limit]

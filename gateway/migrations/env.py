@@ -9,6 +9,8 @@ from alembic import context
 import gateway.ledger
 import gateway.store.as2
 import gateway.store.models
+import gateway.store.search
+import gateway.store.users
 import gateway.store.webhooks  # noqa: F401
 from gateway.store.base import Base
 from gateway.store.db import Database
