@@ -19,6 +19,7 @@ from gateway.api.docs import install_docs
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
 from gateway.state import GatewayState
+from gateway.ui import router as ui_router
 from gateway.workers import WorkerProcesses, WorkerThreads
 
 __all__ = ["create_app"]
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     app.include_router(ops.router)
     app.include_router(webhooks.router)
     app.include_router(as2.router)
+    app.include_router(ui_router)
     return app

@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["dispatch", "register"]
 
 SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker",
-                    "certs"}
+                    "certs", "users"}
 
 
 def register(sub: Any) -> None:
@@ -47,6 +47,14 @@ def register(sub: Any) -> None:
     k = ops_sub.add_parser("issue-key", help="print a new ops key, once")
     k.add_argument("--role", choices=["viewer", "operator", "admin"], required=True)
     k.add_argument("--label", default=None)
+    p = sub.add_parser("users", help="people who sign in to the ops UI (/ui)")
+    users_sub = p.add_subparsers(dest="users_command", required=True)
+    k = users_sub.add_parser("add", help="add a user; the password is prompted for")
+    k.add_argument("name")
+    k.add_argument("--role", choices=["viewer", "operator", "admin"], required=True)
+    k.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of stdin")
+    users_sub.add_parser("list", help="list the users")
     p = sub.add_parser("ledger", help="the audit ledger")
     ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
     ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
@@ -148,6 +156,44 @@ def _certs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from gateway.store.users import OpsUser
+    from gateway.ui.auth import AuthError, create_user
+
+    if args.users_command == "add":
+        if args.password_stdin or not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            import getpass
+
+            password = getpass.getpass(f"password for {args.name}: ")
+            if getpass.getpass("again: ") != password:
+                print("edigate: error: the passwords differ", file=sys.stderr)
+                return 2
+    state = _state()
+    try:
+        if args.users_command == "list":
+            with state.db.read() as session:
+                for user in session.scalars(select(OpsUser).order_by(OpsUser.username)):
+                    print(f"{user.username:<32} {user.role:<9} "
+                          f"{'disabled' if user.disabled_at else 'active'}")
+            return 0
+        try:
+            with state.db.transaction() as session:
+                user = create_user(session, args.name, args.role, password)
+                state.ledger.append(session, event="UI_USER_ADDED", actor="cli",
+                                    details={"username": user.username, "role": user.role})
+        except AuthError as exc:
+            print(f"edigate: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"user {user.username} ({user.role}) added; sign in at /ui")
+        return 0
+    finally:
+        state.close()
+
+
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "db":
@@ -228,6 +274,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     if command == "certs":
         return _certs(args)
+    if command == "users":
+        return _users(args)
     if command == "demo":
         from gateway.demo import run_demo
 

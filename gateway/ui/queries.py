@@ -1,0 +1,348 @@
+"""What the ops UI reads: the log page, one message with its evidence, partner figures,
+the partner 360 view by PO number, and the dashboard series.
+
+Responsible for read-only queries and for shaping their rows into plain dicts for the
+templates. Every query is bounded (a page, a time window, a row limit) so that a page
+stays fast however many messages the database holds. It must not write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.ledger import GENESIS_SHA256, LedgerEntry, entry_sha256
+from gateway.store.as2 import AS2Message
+from gateway.store.base import utcnow
+from gateway.store.models import Acknowledgment, Message, MessageStatus, RecordRow
+from gateway.store.search import LogFilters, log_page_query
+from gateway.store.webhooks import Webhook, WebhookDelivery
+
+__all__ = [
+    "LogRow",
+    "dashboard",
+    "ledger_timeline",
+    "log_page",
+    "log_row",
+    "message_evidence",
+    "partner_figures",
+    "partner_orders",
+    "po_view",
+]
+
+_BUSINESS_KEYS = ("business_number",)
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    id: str
+    received_at: datetime
+    partner_id: str
+    direction: str
+    transport: str
+    standard: str
+    types: str
+    control: str
+    business: str
+    status: str
+    ack_status: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"id": self.id, "received_at": self.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "received_iso": self.received_at.isoformat(), "partner_id": self.partner_id,
+                "direction": self.direction, "transport": self.transport,
+                "standard": self.standard, "types": self.types, "control": self.control,
+                "business": self.business, "status": self.status,
+                "ack_status": self.ack_status}
+
+
+def _business_numbers(summary: str | None) -> str:
+    if not summary:
+        return ""
+    try:
+        data = json.loads(summary)
+    except ValueError:
+        return ""
+    found = [t.get("business_number") for t in data.get("transactions", [])]
+    return ", ".join(dict.fromkeys(str(n) for n in found if n))
+
+
+def log_row(m: Message) -> LogRow:
+    return LogRow(m.id, m.received_at, m.partner_id, m.direction, m.transport,
+                  m.standard.upper(), (m.transaction_types or "").replace(",", ", "),
+                  m.interchange_control or "", _business_numbers(m.summary), m.status,
+                  m.ack_status or "")
+
+
+def log_page(session: Session, filters: LogFilters, cursor: tuple[datetime, str] | None,
+             limit: int) -> tuple[list[LogRow], tuple[datetime, str] | None]:
+    """One page of the log, newest first, and the keyset of the next page (or None)."""
+    rows = list(session.scalars(log_page_query(filters, cursor=cursor, limit=limit)))
+    page = rows[:limit]
+    following = (page[-1].received_at, page[-1].id) if len(rows) > limit and page else None
+    return [log_row(m) for m in page], following
+
+
+def newer_than(session: Session, filters: LogFilters, after: datetime, after_id: str,
+               limit: int = 50) -> list[LogRow]:
+    """Messages received after (``after``, ``after_id``) that match ``filters``, newest
+    first (live updates of the log's first page)."""
+    query = log_page_query(dataclasses.replace(filters, since=after), limit=limit)
+    rows = [m for m in session.scalars(query)
+            if (m.received_at, m.id) > (after, after_id)]
+    return [log_row(m) for m in rows[:limit]]
+
+
+# ----------------------------------------------------------------------- message detail
+
+
+def ledger_timeline(session: Session, message_id: str) -> list[dict[str, Any]]:
+    """The message's ledger entries with two checks each: the entry's hash recomputes
+    from its stored fields, and it links to the entry before it in the chain."""
+    entries = list(session.scalars(select(LedgerEntry).where(
+        LedgerEntry.message_id == message_id).order_by(LedgerEntry.seq)))
+    previous_seqs = [e.seq - 1 for e in entries if e.seq > 1]
+    previous: dict[int, str] = {}
+    if previous_seqs:
+        previous = dict(session.execute(select(LedgerEntry.seq, LedgerEntry.entry_sha256)
+                                        .where(LedgerEntry.seq.in_(previous_seqs))).all())
+    timeline: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            details = json.loads(entry.details)
+            recomputed = entry_sha256(seq=entry.seq, at=entry.at, message_id=entry.message_id,
+                                      event=entry.event, actor=entry.actor, details=details,
+                                      prev_sha256=entry.prev_sha256)
+        except (TypeError, ValueError):
+            details, recomputed = entry.details, ""
+        linked_to = GENESIS_SHA256 if entry.seq == 1 else previous.get(entry.seq - 1)
+        timeline.append({
+            "seq": entry.seq, "at": entry.at, "event": entry.event, "actor": entry.actor,
+            "details": details, "entry_sha256": entry.entry_sha256,
+            "hash_ok": recomputed == entry.entry_sha256,
+            "link_ok": linked_to is not None and linked_to == entry.prev_sha256,
+        })
+    return timeline
+
+
+def message_evidence(session: Session, message_id: str) -> dict[str, Any]:
+    """Acknowledgments, records, AS2 transfers and webhook deliveries of one message."""
+    acks = session.scalars(select(Acknowledgment).where(
+        Acknowledgment.message_id == message_id).order_by(Acknowledgment.created_at)).all()
+    records = session.scalars(select(RecordRow).where(
+        RecordRow.message_id == message_id).order_by(RecordRow.seq)).all()
+    transfers = session.scalars(select(AS2Message).where(
+        AS2Message.message_id == message_id).order_by(AS2Message.created_at)).all()
+    deliveries = session.execute(
+        select(WebhookDelivery, Webhook.url)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.message_id == message_id)
+        .order_by(WebhookDelivery.created_at)).all()
+    return {
+        "acks": acks,
+        "records": [{"row": r, "json": json.dumps(json.loads(r.data), indent=2)}
+                    for r in records],
+        "transfers": transfers,
+        "deliveries": [{"row": d, "url": url} for d, url in deliveries],
+    }
+
+
+# ----------------------------------------------------------------------------- partners
+
+
+def partner_figures(session: Session, partner_ids: list[str], days: int = 30
+                    ) -> dict[str, dict[str, Any]]:
+    """Per partner over the last ``days``: messages, errors (rejected or failed), error
+    rate, and the time of the newest message ever."""
+    since = utcnow() - timedelta(days=days)
+    figures: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"messages": 0, "errors": 0, "last": None, "error_rate": 0.0})
+    counts = session.execute(
+        select(Message.partner_id, Message.status, func.count())
+        .where(Message.received_at >= since)
+        .group_by(Message.partner_id, Message.status)).all()
+    for partner_id, status, count in counts:
+        f = figures[partner_id]
+        f["messages"] += count
+        if status in (MessageStatus.REJECTED, MessageStatus.FAILED):
+            f["errors"] += count
+    for partner_id in partner_ids:  # one index seek each on (partner_id, received_at)
+        figures[partner_id]["last"] = session.scalar(
+            select(func.max(Message.received_at)).where(Message.partner_id == partner_id))
+    for f in figures.values():
+        f["error_rate"] = f["errors"] / f["messages"] if f["messages"] else 0.0
+    return dict(figures)
+
+
+def _dec(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _item_key(line: dict[str, Any]) -> str:
+    ids = line.get("item_ids") or {}
+    for key in ("buyer_item", "vendor_item", "upc", "gtin", "ean", "sku"):
+        if ids.get(key):
+            return str(ids[key])
+    return f"line {line.get('line_number') or '?'}"
+
+
+def partner_orders(session: Session, partner_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The partner's newest PO numbers with which document kinds refer to them."""
+    rows = session.execute(
+        select(RecordRow.business_number, RecordRow.kind, func.max(RecordRow.created_at))
+        .where(RecordRow.partner_id == partner_id, RecordRow.business_number.is_not(None),
+               RecordRow.kind.in_(("purchase_order", "purchase_order_change",
+                                   "order_response")))
+        .group_by(RecordRow.business_number, RecordRow.kind)
+        .order_by(func.max(RecordRow.created_at).desc()).limit(limit)).all()
+    orders: dict[str, dict[str, Any]] = {}
+    for number, kind, at in rows:
+        if number is None:
+            continue
+        entry = orders.setdefault(number, {"po": number, "kinds": set(), "at": at})
+        entry["kinds"].add(kind)
+        entry["at"] = max(entry["at"], at)
+    return sorted(orders.values(), key=lambda o: o["at"], reverse=True)
+
+
+def po_view(session: Session, partner_id: str | None, po_number: str) -> dict[str, Any]:
+    """Orders, order responses, ship notices and invoices of one PO number, and per line
+    item the ordered, confirmed, shipped and invoiced quantities.
+
+    Orders and order responses carry the PO number as their business number; ship notices
+    and invoices name it inside (``orders[].po_number``, ``po_number``), so their records
+    are read by partner and scanned (bounded to the newest 2000 of each kind).
+    """
+    query = select(RecordRow).where(RecordRow.business_number == po_number)
+    if partner_id:
+        query = query.where(RecordRow.partner_id == partner_id)
+    direct = list(session.scalars(query.order_by(RecordRow.seq)))
+    documents: list[dict[str, Any]] = []
+    lines: dict[str, dict[str, Any]] = {}
+
+    def line(key: str) -> dict[str, Any]:
+        return lines.setdefault(key, {"item": key, "description": "", "ordered": Decimal(0),
+                                      "confirmed": Decimal(0), "shipped": Decimal(0),
+                                      "invoiced": Decimal(0), "unit": ""})
+
+    for row in direct:
+        data = json.loads(row.data)
+        documents.append({"row": row, "kind": row.kind})
+        if row.kind in ("purchase_order", "purchase_order_change"):
+            for item in data.get("lines", []):
+                entry = line(_item_key(item))
+                entry["ordered"] = _dec(item.get("quantity")) if row.kind.endswith(
+                    "change") else entry["ordered"] + _dec(item.get("quantity"))
+                entry["unit"] = item.get("unit") or entry["unit"]
+                entry["description"] = item.get("description") or entry["description"]
+        elif row.kind == "order_response":
+            for item in data.get("lines", []):
+                acks = item.get("acknowledgments") or []
+                confirmed = sum((_dec(a.get("quantity")) for a in acks), Decimal(0))
+                line(_item_key(item))["confirmed"] += confirmed or _dec(item.get("quantity"))
+    others = select(RecordRow).where(RecordRow.kind.in_(("ship_notice", "invoice")))
+    if partner_id:
+        others = others.where(RecordRow.partner_id == partner_id)
+    for row in session.scalars(others.order_by(RecordRow.seq.desc()).limit(4000)):
+        data = json.loads(row.data)
+        if row.kind == "invoice" and data.get("po_number") == po_number:
+            documents.append({"row": row, "kind": row.kind})
+            for item in data.get("lines", []):
+                line(_item_key(item))["invoiced"] += _dec(item.get("quantity"))
+        elif row.kind == "ship_notice":
+            matched = [o for o in data.get("orders", []) if o.get("po_number") == po_number]
+            if not matched:
+                continue
+            documents.append({"row": row, "kind": row.kind})
+            for order in matched:
+                items = list(order.get("items", []))
+                for pack in order.get("packs", []):
+                    items += pack.get("items", [])
+                for item in items:
+                    line(_item_key(item))["shipped"] += _dec(item.get("quantity_shipped"))
+    documents.sort(key=lambda d: d["row"].seq)
+    for entry in lines.values():
+        entry["open"] = entry["ordered"] - entry["shipped"]
+        entry["mismatch"] = (entry["shipped"] != entry["ordered"]
+                             or entry["invoiced"] != entry["shipped"])
+    return {"po": po_number, "documents": documents, "lines": list(lines.values())}
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+
+def dashboard(session: Session, now: datetime | None = None, *, hours: int = 48,
+              days: int = 30) -> dict[str, Any]:
+    """Messages per hour (``hours``) and per day (``days``) by type and by partner, the
+    error rate, and receipt-to-acknowledgment times. Aggregated in Python from one
+    index range read of the window's (small) columns, so SQLite and PostgreSQL agree."""
+    now = now or utcnow()
+    since = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = session.execute(
+        select(Message.id, Message.received_at, Message.partner_id, Message.transaction_types,
+               Message.status)
+        .where(Message.received_at >= since)
+        .order_by(Message.received_at.desc()).limit(200_000)).all()
+    hour_start = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    hourly_type: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    hourly_partner: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    daily_type: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    daily_partner: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
+    daily_errors: dict[datetime, int] = defaultdict(int)
+    daily_total: dict[datetime, int] = defaultdict(int)
+    recent: list[tuple[str, datetime]] = []
+    for message_id, at, partner, types, status in rows:
+        kind = (types or "none").split(",")[0]
+        day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        daily_type[kind][day] += 1
+        daily_partner[partner][day] += 1
+        daily_total[day] += 1
+        if status in (MessageStatus.REJECTED, MessageStatus.FAILED):
+            daily_errors[day] += 1
+        if at >= hour_start:
+            hour = at.replace(minute=0, second=0, microsecond=0)
+            hourly_type[kind][hour] += 1
+            hourly_partner[partner][hour] += 1
+        if len(recent) < 2000:
+            recent.append((message_id, at))
+    hours_axis = [hour_start + timedelta(hours=i) for i in range(hours)]
+    days_axis = [since + timedelta(days=i) for i in range(days + 1)]
+    total = len(rows)
+    errors = sum(daily_errors.values())
+    return {
+        "hours": hours_axis, "days": days_axis,
+        "hourly_type": hourly_type, "hourly_partner": hourly_partner,
+        "daily_type": daily_type, "daily_partner": daily_partner,
+        "daily_error_rate": {d: daily_errors[d] / daily_total[d] for d in daily_total},
+        "total": total, "errors": errors, "error_rate": errors / total if total else 0.0,
+        "ack_seconds": _ack_seconds(session, recent),
+    }
+
+
+def _ack_seconds(session: Session, recent: list[tuple[str, datetime]]) -> list[float]:
+    """Seconds from receipt to the first acknowledgment built, for recent messages."""
+    if not recent:
+        return []
+    received = dict(recent)
+    seconds: list[float] = []
+    ids = list(received)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for message_id, at in session.execute(
+                select(LedgerEntry.message_id, func.min(LedgerEntry.at))
+                .where(LedgerEntry.message_id.in_(chunk), LedgerEntry.event == "ACK_BUILT")
+                .group_by(LedgerEntry.message_id)).all():
+            if message_id is not None and at is not None:
+                seconds.append(max(0.0, (at - received[message_id]).total_seconds()))
+    return sorted(seconds)

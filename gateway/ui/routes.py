@@ -1,0 +1,449 @@
+"""The ops UI's pages and actions under /ui.
+
+Viewers see the message log, message details, partners and the dashboard; operators also
+reprocess messages and resend acknowledgments; admins also manage users. Every action is
+a POST behind the CSRF checks of ``gateway.ui.web`` and is recorded in the ledger with the
+actor ``ui:<username>``. Handlers are plain ``def`` so their database work runs in the
+thread pool; they never commit except through ``Database.transaction``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.cursors import encode_keyset
+from gateway.state import GatewayState
+from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
+from gateway.store.search import LogFilters
+from gateway.store.users import ROLES, OpsUser
+from gateway.ui import queries
+from gateway.ui.auth import (
+    AuthError,
+    SignedIn,
+    create_user,
+    end_session,
+    login,
+    set_password,
+    set_role,
+)
+from gateway.ui.charts import histogram, percentile, stacked_bars
+from gateway.ui.edi_view import render_edi
+from gateway.ui.web import (
+    COOKIE,
+    HERE,
+    LOGIN_CSRF_COOKIE,
+    Admin,
+    Operator,
+    Redirect,
+    Refused,
+    SecureRoute,
+    User,
+    check_csrf,
+    check_login_csrf,
+    form_of,
+    is_https,
+    render,
+    set_session_cookie,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", route_class=SecureRoute, include_in_schema=False)
+
+PAGE_SIZE = 50
+_STATUSES = ("RECEIVED", "PROCESSING", "PROCESSED", "REJECTED", "FAILED")
+_NOTICES = {
+    "reprocess": "Reprocessing requested: the message is queued again.",
+    "ack-as2": "The acknowledgment was queued for sending over AS2.",
+    "ack-recorded": "This partner has no AS2 transport: the resend was recorded; "
+                    "download the acknowledgment and send it by the agreed channel.",
+    "user-added": "User added.", "user-changed": "User updated.",
+}
+_STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
+
+
+def _state(request: Request) -> GatewayState:
+    state: GatewayState = request.app.state.edigate
+    return state
+
+
+# ------------------------------------------------------------------------ sign in / out
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    if name not in _STATIC:
+        return Response(status_code=404)
+    return Response((HERE / "static" / name).read_bytes(), media_type=_STATIC[name],
+                    headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("")
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/ui/messages", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths of this UI: never an absolute URL or "//host" (open redirect).
+    if target and target.startswith("/ui") and not target.startswith("//"):
+        return target
+    return "/ui/messages"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None, failed: int = 0) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", {"csrf": token, "next": _safe_next(next),
+                                              "failed": bool(failed)})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=is_https(request), path="/ui/login")
+    return response
+
+
+@router.post("/login", dependencies=[Depends(check_login_csrf)])
+async def login_submit(request: Request) -> Response:
+    form = await form_of(request)
+    username, password = form.get("username", ""), form.get("password", "")
+    target = _safe_next(form.get("next", ""))
+    state = _state(request)
+
+    def attempt() -> tuple[str, OpsUser] | None:
+        with state.db.transaction() as session:
+            done = login(session, username, password,
+                         previous_token=request.cookies.get(COOKIE))
+            state.ledger.append(session, event="UI_LOGIN" if done else "UI_LOGIN_FAILED",
+                                actor=f"ui:{done[1].username}" if done else "ui:-",
+                                details={"username": username[:64],
+                                         "remote": request.client.host
+                                         if request.client else None})
+            return done
+
+    done = await run_in_threadpool(attempt)
+    if done is None:
+        return RedirectResponse("/ui/login?" + urlencode({"failed": 1, "next": target}),
+                                status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, done[0])
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, user: User) -> Response:
+    await check_csrf(request, user)
+    token = request.cookies.get(COOKIE, "")
+    state = _state(request)
+
+    def end() -> None:
+        with state.db.transaction() as session:
+            end_session(session, token)
+
+    await run_in_threadpool(end)
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/ui")
+    return response
+
+
+# --------------------------------------------------------------------------- message log
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _filters(request: Request) -> tuple[LogFilters, dict[str, str]]:
+    params = request.query_params
+    raw = {k: params.get(k, "").strip()[:80] for k in
+           ("partner", "status", "type", "since", "until", "q")}
+    status = raw["status"].upper()
+    filters = LogFilters(partner=raw["partner"] or None,
+                         status=status if status in _STATUSES else None,
+                         transaction_type=raw["type"] or None,
+                         since=_time(raw["since"]), until=_time(raw["until"]),
+                         q=raw["q"] or None)
+    return filters, raw
+
+
+def _cursor(value: str | None) -> tuple[datetime, str] | None:
+    if not value:
+        return None
+    from gateway.api.cursors import decode_keyset
+    from gateway.problems import Problem
+
+    try:
+        return decode_keyset(value)
+    except Problem:
+        raise Refused("that page link is not valid any more", status=400) from None
+
+
+@router.get("/messages")
+def message_log(request: Request, user: User, cursor: str | None = None) -> Response:
+    filters, raw = _filters(request)
+    state = _state(request)
+    with state.db.read() as session:
+        rows, following = queries.log_page(session, filters, _cursor(cursor), PAGE_SIZE)
+    query = {k: v for k, v in raw.items() if v}
+    next_url = None
+    if following is not None:
+        next_url = "/ui/messages?" + urlencode({**query, "cursor": encode_keyset(*following)})
+    partners = [p.id for p in state.registry.all()]
+    return render(request, "messages.html", {
+        "rows": rows, "raw": raw, "next_url": next_url, "first_page": cursor is None,
+        "partners": partners, "statuses": _STATUSES, "query": urlencode(query),
+        "newest": rows[0] if rows else None,
+    })
+
+
+@router.get("/messages/updates")
+def message_updates(request: Request, user: User, after: str = "", after_id: str = ""
+                    ) -> Response:
+    """Rows newer than the newest the page shows (polled by ui.js for live updates)."""
+    filters, _ = _filters(request)
+    since = _time(after)
+    if since is None:
+        return JSONResponse({"items": []})
+    with _state(request).db.read() as session:
+        rows = queries.newer_than(session, filters, since, after_id)
+    return JSONResponse({"items": [r.as_json() for r in rows]},
+                        headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------------ message detail
+
+
+def _message(state: GatewayState, message_id: str) -> Message:
+    with state.db.read() as session:
+        message = session.get(Message, message_id[:36])
+    if message is None:
+        raise Refused("no such message", status=404)
+    return message
+
+
+@router.get("/messages/{message_id}")
+def message_detail(request: Request, message_id: str, user: User,
+                   done: str | None = None) -> Response:
+    state = _state(request)
+    message = _message(state, message_id)
+    summary = json.loads(message.summary) if message.summary else None
+    with state.db.read() as session:
+        payload = session.get(Payload, message.payload_sha256)
+        evidence = queries.message_evidence(session, message.id)
+        timeline = queries.ledger_timeline(session, message.id)
+    lines, truncated = render_edi(payload.data if payload else b"", message.standard, summary)
+    partner = state.registry.get(message.partner_id)
+    return render(request, "message.html", {
+        "m": message, "summary": summary, "lines": lines, "truncated": truncated,
+        "timeline": timeline, "chain_ok": all(e["hash_ok"] and e["link_ok"] for e in timeline),
+        "partner": partner, "notice": _NOTICES.get(done or ""),
+        "final": message.status in MessageStatus.FINAL,
+        "has_as2": bool(state.as2 is not None and state.as2.wants_as2(partner)),
+        **evidence,
+    })
+
+
+@router.get("/messages/{message_id}/status")
+def message_status(request: Request, message_id: str, user: User) -> Response:
+    message = _message(_state(request), message_id)
+    return JSONResponse({"status": message.status, "final": message.status in
+                         MessageStatus.FINAL}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/messages/{message_id}/raw")
+def message_raw(request: Request, message_id: str, user: User) -> Response:
+    state = _state(request)
+    message = _message(state, message_id)
+    with state.db.read() as session:
+        payload = session.get(Payload, message.payload_sha256)
+    assert payload is not None
+    # An attachment, never rendered by the browser as a page.
+    return Response(payload.data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{message.id}.edi"',
+        "Digest": f"sha-256={payload.sha256}"})
+
+
+@router.post("/messages/{message_id}/reprocess")
+async def message_reprocess(request: Request, message_id: str, user: Operator) -> Response:
+    await check_csrf(request, user)
+    state = _state(request)
+    found = await run_in_threadpool(state.pipeline.reprocess, message_id[:36], user.actor)
+    if not found:
+        raise Refused("no such message", status=404)
+    raise Redirect(f"/ui/messages/{message_id}?done=reprocess")
+
+
+def _resend_ack(state: GatewayState, message_id: str, user: SignedIn) -> str:
+    with state.db.transaction() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise Refused("no such message", status=404)
+        ack = session.scalars(select(Acknowledgment).where(
+            Acknowledgment.message_id == message_id)
+            .order_by(Acknowledgment.created_at.desc())).first()
+        if ack is None:
+            raise Refused("this message has no acknowledgment to resend", status=409)
+        partner = state.registry.get(message.partner_id)
+        via_as2 = state.as2 is not None and state.as2.wants_as2(partner)
+        state.ledger.append(session, event="ACK_RESEND_REQUESTED", actor=user.actor,
+                            message_id=message_id,
+                            details={"ack_id": ack.id, "kind": ack.kind,
+                                     "transport": "as2" if via_as2 else "none"})
+        if via_as2:
+            assert state.as2 is not None and partner is not None
+            state.as2.enqueue(session, partner, ack.content.encode("ascii", "replace"),
+                              kind="ack", message_id=message_id, actor=user.actor)
+            return "ack-as2"
+        return "ack-recorded"
+
+
+@router.post("/messages/{message_id}/resend-ack")
+async def message_resend_ack(request: Request, message_id: str, user: Operator) -> Response:
+    await check_csrf(request, user)
+    done = await run_in_threadpool(_resend_ack, _state(request), message_id[:36], user)
+    raise Redirect(f"/ui/messages/{message_id}?done={done}")
+
+
+# ------------------------------------------------------------------------------ partners
+
+
+@router.get("/partners")
+def partners(request: Request, user: User) -> Response:
+    state = _state(request)
+    with state.db.read() as session:
+        figures = queries.partner_figures(session, [p.id for p in state.registry.all()])
+    certificates = state.as2.certificates() if state.as2 is not None else {}
+    return render(request, "partners.html", {
+        "partners": state.registry.all(), "figures": figures, "certificates": certificates})
+
+
+@router.get("/partners/{partner_id}")
+def partner_detail(request: Request, partner_id: str, user: User) -> Response:
+    state = _state(request)
+    partner = state.registry.get(partner_id)
+    if partner is None:
+        raise Refused("no such partner", status=404)
+    with state.db.read() as session:
+        figures = queries.partner_figures(session, [partner_id]).get(partner_id, {})
+        orders = queries.partner_orders(session, partner_id)
+        recent, _ = queries.log_page(session, LogFilters(partner=partner_id), None, 10)
+    certificates = (state.as2.certificates().get(partner_id, [])
+                    if state.as2 is not None else [])
+    return render(request, "partner.html", {
+        "p": partner, "figures": figures, "orders": orders, "recent": recent,
+        "certificates": certificates})
+
+
+@router.get("/partners/{partner_id}/po/{po_number}")
+def partner_po(request: Request, partner_id: str, po_number: str, user: User) -> Response:
+    state = _state(request)
+    if state.registry.get(partner_id) is None:
+        raise Refused("no such partner", status=404)
+    with state.db.read() as session:
+        view = queries.po_view(session, partner_id, po_number[:80])
+    return render(request, "po.html", {"partner_id": partner_id, **view})
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: User) -> Response:
+    with _state(request).db.read() as session:
+        data = queries.dashboard(session)
+    hour = lambda d: d.strftime("%H:00")  # noqa: E731
+    day = lambda d: d.strftime("%m-%d")  # noqa: E731
+    ack = data["ack_seconds"]
+    charts = [
+        stacked_bars("Messages per hour by type (48 h)", data["hours"], data["hourly_type"],
+                     hour, label_every=6),
+        stacked_bars("Messages per hour by partner (48 h)", data["hours"],
+                     data["hourly_partner"], hour, label_every=6),
+        stacked_bars("Messages per day by type (30 days)", data["days"], data["daily_type"],
+                     day, label_every=5),
+        stacked_bars("Messages per day by partner (30 days)", data["days"],
+                     data["daily_partner"], day, label_every=5),
+        histogram("Receipt to acknowledgment (recent messages)", ack,
+                  (0.1, 0.5, 1, 5, 30, 60, 300)),
+    ]
+    return render(request, "dashboard.html", {
+        "charts": charts, "total": data["total"], "errors": data["errors"],
+        "error_rate": data["error_rate"],
+        "daily_error_rate": sorted(data["daily_error_rate"].items(), reverse=True)[:14],
+        "p50": percentile(ack, 50), "p90": percentile(ack, 90), "p99": percentile(ack, 99),
+    })
+
+
+# --------------------------------------------------------------------------------- users
+
+
+def _users_page(request: Request, *, notice: str | None = None, error: str | None = None,
+                status_code: int = 200) -> Response:
+    with _state(request).db.read() as session:
+        rows = session.scalars(select(OpsUser).order_by(OpsUser.username)).all()
+    return render(request, "users.html", {"users": rows, "roles": ROLES, "notice": notice,
+                                          "error": error}, status_code=status_code)
+
+
+@router.get("/users")
+def users(request: Request, user: Admin, done: str | None = None) -> Response:
+    return _users_page(request, notice=_NOTICES.get(done or ""))
+
+
+def _users_action(state: GatewayState, user: SignedIn, form: dict[str, str],
+                  user_id: str | None) -> str:
+    with state.db.transaction() as session:
+        if user_id is None:
+            created = create_user(session, form.get("username", ""), form.get("role", ""),
+                                  form.get("password", ""))
+            state.ledger.append(session, event="UI_USER_ADDED", actor=user.actor,
+                                details={"username": created.username, "role": created.role})
+            return "user-added"
+        target = session.get(OpsUser, user_id)
+        if target is None:
+            raise Refused("no such user", status=404)
+        if target.id == user.user_id and (form.get("disabled") or form.get("role") != "admin"):
+            raise AuthError("you cannot demote or disable yourself")
+        set_role(session, target, form.get("role") or None, disabled=bool(form.get("disabled")))
+        if form.get("password"):
+            set_password(session, target, form["password"])
+        state.ledger.append(session, event="UI_USER_CHANGED", actor=user.actor, details={
+            "username": target.username, "role": target.role,
+            "disabled": target.disabled_at is not None,
+            "password_changed": bool(form.get("password"))})
+        return "user-changed"
+
+
+async def _users_post(request: Request, user: SignedIn, user_id: str | None) -> Response:
+    await check_csrf(request, user)
+    form = {k: v for k, v in (await form_of(request)).items() if k != "csrf"}
+    try:
+        done = await run_in_threadpool(_users_action, _state(request), user, form, user_id)
+    except AuthError as exc:
+        reason = str(exc)
+        return await run_in_threadpool(lambda: _users_page(request, error=reason,
+                                                           status_code=400))
+    raise Redirect(f"/ui/users?done={done}")
+
+
+@router.post("/users")
+async def users_add(request: Request, user: Admin) -> Response:
+    return await _users_post(request, user, None)
+
+
+@router.post("/users/{user_id}")
+async def users_change(request: Request, user: Admin, user_id: str) -> Response:
+    return await _users_post(request, user, user_id)
