@@ -236,5 +236,6 @@ def test_cli_adds_a_user_from_stdin(tmp_path: object, monkeypatch: object) -> No
         user = session.scalars(select(OpsUser)).one()
     database.dispose()
     assert user.username == "carol" and user.role == "operator"
-    assert user.password_hash.startswith("scrypt$") and "a-long-password-1" not in user.password_hash
+    assert user.password_hash.startswith("scrypt$")
+    assert "a-long-password-1" not in user.password_hash
     assert verify_password("a-long-password-1", user.password_hash)
