@@ -22,6 +22,7 @@ from gateway.as2_service import AS2Reply, is_mdn
 from gateway.keys import Caller
 from gateway.pipeline import IntakeRejected
 from gateway.problems import Problem
+from gateway.store.as2 import AS2Message
 
 __all__ = ["router"]
 
@@ -85,3 +86,53 @@ def list_partners(state: State, caller: ViewerCaller) -> dict[str, Any]:
     gateway = [c.as_dict() for c in certificates.get("edigate", [])]
     return {"items": items, "gateway": {"as2_id": state.settings.as2_id,
                                         "certificates": gateway}}
+
+
+OperatorCaller = Annotated[Caller, Depends(require(ops_role="operator"))]
+
+
+def _transfer(row: AS2Message) -> dict[str, Any]:
+    return {"id": row.id, "direction": row.direction, "partner_id": row.partner_id,
+            "kind": row.kind, "as2_message_id": row.as2_message_id,
+            "message_id": row.message_id, "status": row.status, "url": row.url,
+            "mic": row.mic, "mdn_mode": row.mdn_mode, "mdn_disposition": row.mdn_disposition,
+            "attempts": row.attempts, "last_error": row.last_error,
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at
+            else None, "created_at": row.created_at.isoformat()}
+
+
+@router.post("/v1/partners/{partner_id}/as2", status_code=202,
+             summary="Send a document to a partner over AS2 (queued; operator)")
+async def send_document(partner_id: str, request: Request, state: State,
+                        caller: OperatorCaller) -> dict[str, Any]:
+    """Queue the request body for the partner's AS2 URL: signed, encrypted and compressed
+    per its profile, retried with backoff, its receipt verified. ``GET /v1/as2/{id}``
+    shows the outcome."""
+    service = state.as2
+    partner = state.registry.get(partner_id)
+    if partner is None:
+        raise Problem(404, "not-found", "No such partner", f"partner {partner_id} not found")
+    if service is None or not service.wants_as2(partner):
+        raise Problem(409, "no-as2", "The partner cannot be reached over AS2",
+                      "the gateway has no AS2 identity or the partner's profile no [as2] url")
+    body = await read_body(request, state.settings.max_body_bytes)
+    if not body:
+        raise Problem(422, "empty-body", "Empty document", "the request body is empty")
+    content_type = request.headers.get("content-type") or "application/octet-stream"
+
+    def queue() -> AS2Message:
+        assert service is not None and partner is not None
+        with state.db.transaction() as session:
+            return service.enqueue(session, partner, body, kind="document", message_id=None,
+                                   actor=caller.actor, content_type=content_type[:120])
+
+    return _transfer(await run_in_threadpool(queue))
+
+
+@router.get("/v1/as2/{transfer_id}", summary="An AS2 transfer and its receipt (ops)")
+def get_transfer(transfer_id: str, state: State, caller: ViewerCaller) -> dict[str, Any]:
+    with state.db.read() as session:
+        row = session.get(AS2Message, transfer_id)
+    if row is None:
+        raise Problem(404, "not-found", "No such AS2 transfer", f"{transfer_id} not found")
+    return _transfer(row)

@@ -50,7 +50,7 @@ signed = {signed}
 encrypted = {encrypted}
 
 [as2.mdn]
-mode = "sync"
+mode = "{mdn_mode}"
 signed = true
 micalg = "sha256"
 """
@@ -94,7 +94,8 @@ class AS2Env:
 
 
 def _profile(directory: Path, certificates: list[bytes], *, signed: bool = False,
-             encrypted: bool = False, url: str = "http://127.0.0.1:9/as2") -> None:
+             encrypted: bool = False, url: str = "http://127.0.0.1:9/as2",
+             mdn_mode: str = "sync") -> None:
     names = []
     for n, pem in enumerate(certificates):
         name = f"acme-{n}.pem"
@@ -102,7 +103,7 @@ def _profile(directory: Path, certificates: list[bytes], *, signed: bool = False
         names.append(name)
     (directory / "acme-as2.toml").write_text(PROFILE.format(
         certificates=json.dumps(names), signed=str(signed).lower(),
-        encrypted=str(encrypted).lower(), url=url))
+        encrypted=str(encrypted).lower(), url=url, mdn_mode=mdn_mode))
 
 
 def _env(tmp_path: Path, database_url: str, parties: object, **profile: object
@@ -111,8 +112,10 @@ def _env(tmp_path: Path, database_url: str, parties: object, **profile: object
     partners.mkdir()
     certificates = profile.pop("certificates", None) or [
         parties.partner.cert_pem]  # type: ignore[attr-defined]
+    public_url = profile.pop("public_url", None)
     _profile(partners, certificates, **profile)  # type: ignore[arg-type]
     settings = Settings(database_url=database_url, partners_dir=partners, var_dir=tmp_path,
+                        public_url=public_url,
                         ledger_key_path=tmp_path / "ledger.pem", workers=0,
                         as2_id="EDIGATE", as2_key=parties.us.key_path,  # type: ignore[attr-defined]
                         as2_cert=parties.us.cert_path)  # type: ignore[attr-defined]
@@ -435,7 +438,8 @@ class _PartnerServer:
     """pyas2lib as the partner's AS2 server: parses what edigate sends and answers with
     its MDN; ``wrong_mic`` makes it sign a receipt with another MIC."""
 
-    def __init__(self, parties: object, *, wrong_mic: bool = False) -> None:
+    def __init__(self, parties: object, *, wrong_mic: bool = False,
+                 async_mdn: bool = False) -> None:
         import http.server
         import threading
 
@@ -444,6 +448,7 @@ class _PartnerServer:
         us = parties.us.cert_pem  # type: ignore[attr-defined]
         edigate = as2.Partner(as2_name="EDIGATE", verify_cert=us, encrypt_cert=us)
         self.received: list[bytes] = []
+        self.messages: list[object] = []
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -455,6 +460,12 @@ class _PartnerServer:
                                           find_org_cb=lambda _: org,
                                           find_partner_cb=lambda _: edigate)
                 outer.received.append(message.payload.get_payload(decode=True) or b"")
+                outer.messages.append(message)
+                if async_mdn:  # answer now, send the receipt later
+                    self.send_response(202)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if wrong_mic:
                     message.mic = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
                     mdn = as2.Mdn(mdn_mode="SYNC")
@@ -516,3 +527,55 @@ def test_acknowledgment_goes_back_over_as2_and_its_mdn_is_verified(
             assert detail["as2"][1]["status"] == out.status
     finally:
         partner_server.close()
+
+
+def test_document_sent_over_as2_with_an_async_receipt(tmp_path: Path, parties: object) -> None:
+    """An operator queues a document for the partner; edigate sends it asking for an
+    asynchronous receipt at its public URL; the receipt pyas2lib builds later arrives at
+    /as2, is verified (signature, Original-Message-ID, MIC) and marks the send delivered."""
+    partner_server = _PartnerServer(parties, async_mdn=True)
+    try:
+        for env in _env(tmp_path, f"sqlite:///{tmp_path / 'a.db'}", parties,
+                        url=partner_server.url, mdn_mode="async", signed=True,
+                        encrypted=True, public_url="https://edigate.example"):
+            auth = {"Authorization": f"Bearer {env.ops_key}"}
+            document = env.interchange()
+            queued = env.client.post("/v1/partners/acme-as2/as2", content=document,
+                                     headers={**auth, "Content-Type": "application/edi-x12"})
+            assert queued.status_code == 202, queued.text
+            transfer = queued.json()["id"]
+            assert env.state.as2 is not None
+            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+                assert deliverer.run_once() == 1
+            status = env.client.get(f"/v1/as2/{transfer}", headers=auth).json()
+            assert status["status"] == "awaiting-mdn", status
+            assert partner_server.received == [document]
+            message = partner_server.messages[0]
+            assert message.headers.get("receipt-delivery-option") == \
+                "https://edigate.example/as2"  # type: ignore[attr-defined]
+            mdn = as2.Mdn(mdn_mode="ASYNC")
+            mdn.build(message=message, status="processed")
+            headers = {k: " ".join(str(v).split()) for k, v in mdn.headers.items()}
+            answer = env.client.post("/as2", content=mdn.content, headers=headers)
+            assert answer.status_code == 200, answer.text
+            status = env.client.get(f"/v1/as2/{transfer}", headers=auth).json()
+            assert status["status"] == "delivered", status
+            received = env.events("AS2_MDN_RECEIVED")[0]
+            assert received["ok"] is True and received["mic_matches"] is True
+            # The same receipt again finds nothing awaiting it.
+            again = env.client.post("/as2", content=mdn.content, headers=headers)
+            assert again.status_code == 404
+    finally:
+        partner_server.close()
+
+
+def test_sending_needs_an_operator_and_an_as2_partner(env: AS2Env) -> None:
+    """Viewers may not send; a partner without AS2 is a 409 problem, an unknown one 404."""
+    with env.state.db.transaction() as session:
+        viewer = issue_key(session, "ops", role="viewer")[0]
+    response = env.client.post("/v1/partners/acme-as2/as2", content=b"x",
+                               headers={"Authorization": f"Bearer {viewer}"})
+    assert response.status_code == 403
+    operator = {"Authorization": f"Bearer {env.ops_key}"}
+    assert env.client.post("/v1/partners/nobody/as2", content=b"x",
+                           headers=operator).status_code == 404
