@@ -74,17 +74,20 @@ def demo_interchange(name: str, qualifier: str, sender: str, version: str,
 
 def _keys(state: GatewayState) -> dict[str, str]:
     path = state.settings.var_dir / "demo-keys.json"
-    if path.exists():
-        keys: dict[str, str] = json.loads(path.read_text())
+    keys: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted: dict[str, dict[str, str]] = {
+        f"partner:{p}": {"kind": "partner", "partner_id": p}
+        for p in ("acme-retail", "globex-distribution", "initech-eu")}
+    wanted.update({"consumer:crm": {"kind": "consumer", "scope": "crm"},
+                   "consumer:scm": {"kind": "consumer", "scope": "scm"},
+                   "ops:operator": {"kind": "ops", "role": "operator"}})
+    missing = {name: spec for name, spec in wanted.items() if name not in keys}
+    if not missing:
         return keys
-    keys = {}
     with state.db.transaction() as session:
-        for partner_id in ("acme-retail", "globex-distribution"):
-            keys[f"partner:{partner_id}"] = issue_key(session, "partner", partner_id=partner_id,
-                                                      label="demo")[0]
-        keys["consumer:crm"] = issue_key(session, "consumer", scope="crm", label="demo")[0]
-        keys["consumer:scm"] = issue_key(session, "consumer", scope="scm", label="demo")[0]
-        keys["ops:operator"] = issue_key(session, "ops", role="operator", label="demo")[0]
+        for name, spec in missing.items():
+            kind = spec.pop("kind")
+            keys[name] = issue_key(session, kind, label="demo", **spec)[0]  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(keys, indent=2))
     path.chmod(0o600)
@@ -104,6 +107,14 @@ def _post_traffic(base: str, keys: dict[str, str], settings: Settings) -> list[d
                                    headers={"Authorization": f"Bearer {keys['partner:' + partner]}",
                                             "Content-Type": "application/edi-x12"})
             results.append({"file": name, "http": response.status_code, **response.json()})
+        # An EDIFACT ORDERS from Initech takes the same path (CONTRL only on errors).
+        orders = (DATA / "initech-orders.edi").read_bytes().replace(
+            b"IO0001", f"IO{control}".encode())
+        response = client.post("/v1/messages", content=orders, params={"sync": "true"},
+                               headers={"Authorization": f"Bearer {keys['partner:initech-eu']}",
+                                        "Content-Type": "application/edifact"})
+        results.append({"file": "initech-orders.edi", "http": response.status_code,
+                        **response.json()})
         partner, data = sent[0]
         response = client.post("/v1/messages", content=data,
                                headers={"Authorization": f"Bearer {keys['partner:' + partner]}"})
