@@ -9,6 +9,7 @@ numbers), including one with an error and one duplicate, and prints what to open
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -82,12 +83,18 @@ def _keys(state: GatewayState) -> dict[str, str]:
                    "consumer:scm": {"kind": "consumer", "scope": "scm"},
                    "ops:operator": {"kind": "ops", "role": "operator"}})
     missing = {name: spec for name, spec in wanted.items() if name not in keys}
-    if not missing:
+    if not missing and "ui:demo" in keys:
         return keys
     with state.db.transaction() as session:
         for name, spec in missing.items():
             kind = spec.pop("kind")
             keys[name] = issue_key(session, kind, label="demo", **spec)[0]  # type: ignore[arg-type]
+        if "ui:demo" not in keys:
+            # An operator for the ops UI; its password is kept beside the demo keys.
+            from gateway.ui.auth import create_user
+
+            keys["ui:demo"] = secrets.token_urlsafe(12)
+            create_user(session, "demo", "operator", keys["ui:demo"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(keys, indent=2))
     path.chmod(0o600)
@@ -150,6 +157,7 @@ def run_demo(*, host: str, port: int, serve: bool) -> int:
           f"{base}/v1/ledger/verify")
     print(f"  post EDI as acme-retail: curl -H 'Authorization: Bearer "
           f"{keys['partner:acme-retail']}' --data-binary @po.edi {base}/v1/messages")
+    print(f"  ops UI:        {base}/ui  (user demo, password {keys['ui:demo']})")
     print(f"demo keys are kept in {settings.var_dir / 'demo-keys.json'}")
     if not serve:
         server.should_exit = True
