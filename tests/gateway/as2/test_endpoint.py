@@ -32,12 +32,17 @@ as2 = pytest.importorskip("pyas2lib.as2")
 PROFILE = """
 id = "acme-as2"
 name = "Acme over AS2"
-transactions = ["850", "860"]
+transactions = ["850", "860", "ORDERS"]
 
 [x12]
 qualifier = "ZZ"
 id = "ACMEAS2"
 ack = "997"
+
+[edifact]
+qualifier = "14"
+id = "4000000000001"
+contrl = "always"
 
 [as2]
 as2_id = "ACME"
@@ -337,11 +342,12 @@ def test_two_certificates_during_a_rollover(tmp_path: Path, database_url: str,
         assert 'edigate_certificate_expiry_days{owner="acme-as2"' in metrics
 
 
+@pytest.mark.parametrize("layers", ["sign+encrypt", "sign", "encrypt"])
 def test_openssl_cms_messages_posted_with_a_plain_client(env: AS2Env, parties: object,
-                                                         openssl: object,
-                                                         tmp_path: Path) -> None:
-    """Signed-then-encrypted by `openssl cms` and posted with plain HTTP headers: taken in,
-    and the signed MDN carries the MIC of the signed entity."""
+                                                         openssl: object, tmp_path: Path,
+                                                         layers: str) -> None:
+    """Signed and/or encrypted by `openssl cms` (Debian's openssl has no zlib, so no
+    compression) and posted with plain HTTP headers: taken in, with a signed MDN."""
     payload = env.interchange()
     entity = b"Content-Type: application/edi-x12\r\n\r\n" + payload
     (tmp_path / "entity").write_bytes(entity)
@@ -353,7 +359,8 @@ def test_openssl_cms_messages_posted_with_a_plain_client(env: AS2Env, parties: o
     mime_headers = [line for line in head.split(b"\r\n") if line.lower().startswith(
         b"content-type") or line.startswith((b" ", b"\t"))]
     signed_entity = b"\r\n".join(mime_headers) + b"\r\n\r\n" + rest
-    (tmp_path / "signed").write_bytes(signed_entity)
+    inner = signed_entity if "sign" in layers else entity
+    (tmp_path / "signed").write_bytes(inner)
     encrypted = openssl("cms", "-encrypt", "-binary", "-in", tmp_path / "signed",  # type: ignore[operator]
                         "-aes-256-cbc", "-outform", "DER",
                         parties.us.cert_path)  # type: ignore[attr-defined]
@@ -365,7 +372,14 @@ def test_openssl_cms_messages_posted_with_a_plain_client(env: AS2Env, parties: o
         "Disposition-Notification-Options": "signed-receipt-protocol=optional, pkcs7-signature; "
                                             "signed-receipt-micalg=optional, sha-256",
     }
-    response = _post(env, headers, encrypted)
+    if layers == "sign":
+        mime_head, _, body = signed_entity.partition(b"\r\n\r\n")
+        headers["Content-Type"] = mime_head.decode().split(":", 1)[1].replace(
+            "\r\n", "").strip()
+        message = body
+    else:
+        message = encrypted
+    response = _post(env, headers, message)
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert b"processed" in response.content and b"error" not in response.content  # type: ignore[attr-defined]
     assert b"sha-256" in response.content  # answered in the spelling asked for
@@ -579,3 +593,32 @@ def test_sending_needs_an_operator_and_an_as2_partner(env: AS2Env) -> None:
     operator = {"Authorization": f"Bearer {env.ops_key}"}
     assert env.client.post("/v1/partners/nobody/as2", content=b"x",
                            headers=operator).status_code == 404
+
+
+def test_edifact_over_as2_gets_its_contrl_back_over_as2(tmp_path: Path, parties: object) -> None:
+    """An ORDERS over AS2 becomes a purchase_order record like an X12 850, and the CONTRL
+    the partner's profile asks for is sent back over AS2 and acknowledged by pyas2lib."""
+    partner_server = _PartnerServer(parties)
+    orders = (Path(__file__).resolve().parents[3] / "gateway" / "demo_data" /
+              "initech-orders.edi").read_bytes().replace(b"5412345000013:14", b"4000000000001:14")
+    try:
+        for env in _env(tmp_path, f"sqlite:///{tmp_path / 'e.db'}", parties,
+                        url=partner_server.url):
+            _, headers, body = env.build(orders, sign=True, digest_alg="sha256",
+                                         mdn_mode="SYNC", mdn_digest_alg="sha256")
+            response = _post(env, headers, body)
+            assert b"processed" in response.content and b"error" not in response.content  # type: ignore[attr-defined]
+            assert sum(1 for _ in env.state.pipeline.drain("test")) == 1
+            with env.state.db.read() as s:
+                message = s.scalars(select(Message)).one()
+                assert message.standard == "edifact" and message.status == "PROCESSED"
+            assert env.state.as2 is not None
+            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+                assert deliverer.run_once() == 1
+            sent = partner_server.received[0]
+            assert b"UNH+1+CONTRL:D:3:UN'" in sent and b"UCM+1+ORDERS:D:96A:UN:EAN008+7'" in sent
+            with env.state.db.read() as s:
+                out = s.scalars(select(AS2Message).where(AS2Message.direction == "out")).one()
+            assert out.status == "delivered" and out.content_type == "application/edifact"
+    finally:
+        partner_server.close()
