@@ -185,7 +185,7 @@ def build_mdn(
             ),
         )
     ]
-    report_body = _multipart_body(report_boundary, [human, notification])
+    report_body = mime.multipart_body(report_boundary, [human, notification])
     headers, body = report_headers, report_body
 
     if sign_with is not None:
@@ -201,38 +201,8 @@ def build_mdn(
             digest=digest,
             signing_time=moment,
         )
-        signature_part = mime.build_entity(
-            [
-                (
-                    "Content-Type",
-                    mime.format_parameters(
-                        "application/pkcs7-signature",
-                        [("name", "smime.p7s"), ("smime-type", "signed-data")],
-                    ),
-                ),
-                ("Content-Transfer-Encoding", "base64"),
-                (
-                    "Content-Disposition",
-                    mime.format_parameters("attachment", [("filename", "smime.p7s")]),
-                ),
-            ],
-            mime.encode_base64(signature),
-        )
-        signed_boundary = mime.make_boundary()
-        headers = [
-            (
-                "Content-Type",
-                mime.format_parameters(
-                    "multipart/signed",
-                    [
-                        ("protocol", "application/pkcs7-signature"),
-                        ("micalg", spelled.lower()),
-                        ("boundary", signed_boundary),
-                    ],
-                ),
-            )
-        ]
-        body = _multipart_body(signed_boundary, [report, signature_part])
+        content_type, body = mime.multipart_signed(report, signature, spelled)
+        headers = [("Content-Type", content_type)]
 
     if message_id is None:
         domain = re.sub(r"[^A-Za-z0-9.-]+", "-", as2_from).strip("-.").lower() or "edigate"
@@ -249,14 +219,6 @@ def build_mdn(
     }
     http_headers.update(headers)
     return MDN(message_id=message_id, headers=http_headers, body=body)
-
-
-def _multipart_body(boundary: str, parts: list[bytes]) -> bytes:
-    # RFC 2046 §5.1.1: the CRLF before each delimiter belongs to the delimiter.
-    marker = b"--" + boundary.encode("ascii")
-    chunks = [marker + b"\r\n" + parts[0]]
-    chunks.extend(b"\r\n" + marker + b"\r\n" + part for part in parts[1:])
-    return b"".join(chunks) + b"\r\n" + marker + b"--\r\n"
 
 
 def build_reply_mdn(

@@ -753,53 +753,9 @@ def wrap(
             scheme=signature_scheme,
             signing_time=moment,
         )
-        signature_part = mime.build_entity(
-            [
-                (
-                    "Content-Type",
-                    mime.format_parameters(
-                        "application/pkcs7-signature",
-                        [("name", "smime.p7s"), ("smime-type", "signed-data")],
-                    ),
-                ),
-                ("Content-Transfer-Encoding", "base64"),
-                (
-                    "Content-Disposition",
-                    mime.format_parameters("attachment", [("filename", "smime.p7s")]),
-                ),
-            ],
-            mime.encode_base64(signature),
-        )
-        boundary = mime.make_boundary()
-        marker = boundary.encode("ascii")
         signed_raw = raw
-        # RFC 1847 §2.1: part 1 is the signed entity, part 2 the signature.
-        body = (
-            b"--"
-            + marker
-            + b"\r\n"
-            + raw
-            + b"\r\n--"
-            + marker
-            + b"\r\n"
-            + signature_part
-            + b"\r\n--"
-            + marker
-            + b"--\r\n"
-        )
-        headers = [
-            (
-                "Content-Type",
-                mime.format_parameters(
-                    "multipart/signed",
-                    [
-                        ("protocol", "application/pkcs7-signature"),
-                        ("micalg", sign.strip().lower()),
-                        ("boundary", boundary),
-                    ],
-                ),
-            )
-        ]
+        content_type, body = mime.multipart_signed(raw, signature, sign)
+        headers = [("Content-Type", content_type)]
         raw = mime.build_entity(headers, body)
 
     if compress and not compress_before_signing:

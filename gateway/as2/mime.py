@@ -370,3 +370,35 @@ def build_entity(headers: Sequence[tuple[str, str]], body: bytes) -> bytes:
 def make_boundary() -> str:
     """A random multipart boundary that cannot plausibly occur in any content."""
     return f"----=_edigate_{secrets.token_hex(16)}"
+
+
+def multipart_body(boundary: str, parts: Sequence[bytes]) -> bytes:
+    """``parts`` joined as a multipart body (RFC 2046 §5.1.1: the CRLF before each
+    delimiter belongs to the delimiter, so part bytes stay exactly as given)."""
+    marker = b"--" + boundary.encode("ascii")
+    chunks = [marker + b"\r\n" + parts[0]]
+    chunks.extend(b"\r\n" + marker + b"\r\n" + part for part in parts[1:])
+    return b"".join(chunks) + b"\r\n" + marker + b"--\r\n"
+
+
+def multipart_signed(signed: bytes, signature_der: bytes, micalg: str) -> tuple[str, bytes]:
+    """A multipart/signed entity (RFC 1847 §2.1, RFC 5751 §3.5.3): the Content-Type value
+    and the body, part 1 ``signed`` byte for byte, part 2 the detached CMS signature."""
+    signature_part = build_entity(
+        [
+            ("Content-Type", format_parameters(
+                "application/pkcs7-signature",
+                [("name", "smime.p7s"), ("smime-type", "signed-data")])),
+            ("Content-Transfer-Encoding", "base64"),
+            ("Content-Disposition", format_parameters("attachment",
+                                                      [("filename", "smime.p7s")])),
+        ],
+        encode_base64(signature_der),
+    )
+    boundary = make_boundary()
+    content_type = format_parameters(
+        "multipart/signed",
+        [("protocol", "application/pkcs7-signature"), ("micalg", micalg.strip().lower()),
+         ("boundary", boundary)],
+    )
+    return content_type, multipart_body(boundary, [signed, signature_part])
