@@ -12,13 +12,13 @@ This module only turns data into data; it must not know about translators or the
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from schemas import generated
 
 __all__ = ["BUILT_DIR", "SOURCE_DIR", "generate", "main", "stale_files"]
 
@@ -181,38 +181,13 @@ def generate() -> dict[str, str]:
 
 
 def stale_files(out: dict[str, str]) -> list[str]:
-    stale = [
-        name
-        for name, text in out.items()
-        if not (BUILT_DIR / name).is_file()
-        or (BUILT_DIR / name).read_text(encoding="utf-8") != text
-    ]
-    if BUILT_DIR.is_dir():
-        stale += sorted(p.name for p in BUILT_DIR.glob("*.json") if p.name not in out)
-    return stale
+    return generated.stale_files(out, BUILT_DIR, "*.json")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 and list stale files instead of writing"
-    )
-    args = parser.parse_args(argv)
-    out = generate()
-    if args.check:
-        stale = stale_files(out)
-        for name in stale:
-            print(f"stale: schemas/edifact/directories/{name}", file=sys.stderr)
-        if stale:
-            print("run: python -m schemas.edifact.build", file=sys.stderr)
-        return 1 if stale else 0
-    BUILT_DIR.mkdir(exist_ok=True)
-    for name, text in out.items():
-        (BUILT_DIR / name).write_text(text, encoding="utf-8")
-    for name in stale_files(out):
-        (BUILT_DIR / name).unlink()
-    print(f"wrote {len(out)} files to schemas/edifact/directories")
-    return 0
+    return generated.write_or_check(generate(), BUILT_DIR, pattern="*.json",
+                                    module="schemas.edifact.build",
+                                    description=(__doc__ or "").splitlines()[0], argv=argv)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,13 @@ it must not know about translators, partners or the gateway.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from xml.sax.saxutils import escape, quoteattr
 
+from schemas import generated
 from schemas.x12.source import codes as code_source
 from schemas.x12.source import elements as element_source
 from schemas.x12.source import segments as segment_source
@@ -544,36 +543,13 @@ def generate() -> dict[str, str]:
 
 
 def stale_files(out: dict[str, str], map_dir: Path = MAP_DIR) -> list[str]:
-    stale = [
-        n
-        for n, text in out.items()
-        if not (map_dir / n).is_file() or (map_dir / n).read_text("utf-8") != text
-    ]
-    extra = [p.name for p in map_dir.glob("*.xml") if p.name not in out]
-    return sorted(stale + extra)
+    return generated.stale_files(out, map_dir, "*.xml")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 and list stale files instead of writing"
-    )
-    args = parser.parse_args(argv)
-    out = generate()
-    if args.check:
-        stale = stale_files(out)
-        for name in stale:
-            print(f"stale: schemas/x12/maps/{name}", file=sys.stderr)
-        if stale:
-            print("run: python -m schemas.x12.build", file=sys.stderr)
-        return 1 if stale else 0
-    MAP_DIR.mkdir(exist_ok=True)
-    for name, text in out.items():
-        (MAP_DIR / name).write_text(text, encoding="utf-8")
-    for name in stale_files(out):
-        (MAP_DIR / name).unlink()
-    print(f"wrote {len(out)} files to schemas/x12/maps")
-    return 0
+    return generated.write_or_check(generate(), MAP_DIR, pattern="*.xml",
+                                    module="schemas.x12.build",
+                                    description=__doc__.splitlines()[0], argv=argv)
 
 
 if __name__ == "__main__":
