@@ -910,7 +910,14 @@ def walk(source: EDIFACTReader | Iterable[Segment]) -> Iterator[Event]:
     walker = _Walker(source if isinstance(source, EDIFACTReader) else None)
     last: Segment | None = None
     for seg in source:
-        yield from walker.feed(seg, last)
+        # The body of an open message is nearly every segment: keep it out of ``feed``,
+        # which is a generator (one object per call).
+        if walker.unh is not None and seg.tag not in _ENVELOPE_TAGS:
+            walker.body.append(seg)
+            if seg.issues:
+                walker.body_issues.extend(seg.issues)
+        else:
+            yield from walker.feed(seg, last)
         last = seg
     if walker.unb is not None:
         yield from walker.close_interchange(None, last)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
 
 from translators.edifact.envelope import (
@@ -89,9 +90,13 @@ class MessageOutcome:
 
     def summary(self) -> MessageSummary:
         m = self.message
+        # An interchange keeps one summary per message until its UNZ (a CONTRL needs them),
+        # so its memory grows with the message count: the UNH S009 values repeat from
+        # message to message and are interned rather than kept once per message.
         return MessageSummary(
-            reference=m.reference, type=m.type, version=m.version, release=m.release,
-            agency=m.agency, association_code=m.association_code, issues=self.issues,
+            reference=m.reference, type=intern(m.type), version=intern(m.version),
+            release=intern(m.release), agency=intern(m.agency),
+            association_code=intern(m.association_code), issues=self.issues,
             segment_count=len(m.segments),
         )
 

@@ -17,6 +17,7 @@ version 4 made the repetition separator.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import replace
@@ -35,6 +36,7 @@ _WS = b" \t\r\n"
 _BETWEEN = b" \t\r\n\x00\x1a"  # \x1a: DOS end-of-file marker
 _NONE = 1 << 62  # "no invalid byte ahead"
 _STARTS = (b"UNA", b"UNB", b"UNH")
+_BATCH = 1 << 15  # bytes split at once: bounds the cost of a batch dropped early
 
 Source = bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
 
@@ -242,6 +244,18 @@ class EDIFACTReader:
         after_una = self.una_offset is not None
         expect_header = False
         msg_pos = 0
+        # A batch: the buffer from ``batch_pos`` up to a terminator, split at the terminator
+        # in one call (``pieces[k]`` starts at ``batch_pos``). One ``split`` costs far less
+        # than a ``find`` and a slice per segment. The batch stays valid while the buffer
+        # and the terminator do and ``pos`` follows it; it is dropped otherwise.
+        pieces: list[bytes] = []
+        k = 0
+        count = 0
+        batch_pos = -1
+        batch_cut = -1
+        batch_stop = -1  # no batch starts at or before this position (see below)
+        batch_buf = b""
+        batch_term = b""
         while True:
             # (Re)load the interchange's constants into locals for the hot loop.
             d = self.delimiters
@@ -257,8 +271,14 @@ class EDIFACTReader:
             pattern = self._pattern
             newline_term = term in (b"\n", b"\r")
             buf = self._buf
+            if buf is not batch_buf or term != batch_term:
+                count = 0
+                batch_stop = -1
+            rel_b = rel_s.encode("latin-1") if rel_s is not None else b""
             next_bad = _NONE
-            if pattern is not None:
+            # Deleting the valid bytes is a far faster scan than the pattern's; a buffer
+            # with nothing left over needs no search at all.
+            if pattern is not None and buf.translate(None, _valid_bytes(pattern)):
                 m = pattern.search(buf, pos)
                 next_bad = m.start() if m is not None else _NONE
             reload = False
@@ -273,18 +293,47 @@ class EDIFACTReader:
                     msg_pos = 0
                     reload = True
                     break
-                end = buf.find(term, pos)
-                if end > pos and buf[end - 1] == rel:
-                    end = self._unescaped_end(buf, pos, end, term, rel)
-                if end < 0:
-                    if not self._eof:
-                        pos = self._fill(pos)
-                        reload = True
-                        break
-                    if not buf[pos:].strip(_BETWEEN):
-                        return
-                    end = len(buf)
-                piece = buf[pos:end]
+                if k < count and pos == batch_pos:
+                    piece = pieces[k]
+                    k += 1
+                    end = pos + len(piece)
+                    if end > pos and piece[-1] == rel:
+                        # Released terminators split this segment: join its pieces back.
+                        while _odd_release(piece, rel_b) and k < count:
+                            piece = piece + term + pieces[k]
+                            k += 1
+                        if _odd_release(piece, rel_b):
+                            # It runs past the batch: read it the slow way, once.
+                            count = 0
+                            batch_stop = batch_cut
+                            continue
+                        end = pos + len(piece)
+                    batch_pos = end + term_len
+                else:
+                    if pos > batch_stop:
+                        cut = buf.rfind(term, pos, pos + _BATCH)
+                        if cut > pos:
+                            pieces = buf[pos:cut].split(term)
+                            count = len(pieces)
+                            k = 0
+                            batch_pos = pos
+                            batch_cut = cut
+                            batch_buf = buf
+                            batch_term = term
+                            continue
+                    count = 0
+                    end = buf.find(term, pos)
+                    if end > pos and buf[end - 1] == rel:
+                        end = self._unescaped_end(buf, pos, end, term, rel)
+                    if end < 0:
+                        if not self._eof:
+                            pos = self._fill(pos)
+                            reload = True
+                            break
+                        if not buf[pos:].strip(_BETWEEN):
+                            return
+                        end = len(buf)
+                    piece = buf[pos:end]
                 start = pos
                 pos = end + term_len
                 if piece and piece[0] in _WS:
@@ -293,7 +342,7 @@ class EDIFACTReader:
                     piece = stripped
                 if not piece:
                     continue
-                if piece[0] == 0x55 and piece[1] == 0x4E:  # "UN"
+                if piece[0] == 0x55 and len(piece) > 1 and piece[1] == 0x4E:  # "UN"
                     third = piece[2] if len(piece) > 2 else 0
                     if third == 0x41 or (third == 0x42 and self.segment_count):
                         # UNA, or UNB after segments: a new interchange (without UNZ).
@@ -488,6 +537,18 @@ class EDIFACTReader:
             )
         )
         return out
+
+
+@functools.lru_cache(maxsize=32)
+def _valid_bytes(pattern: re.Pattern[bytes]) -> bytes:
+    """Every byte ``pattern`` (an ``invalid_byte_pattern``) does not match."""
+    return bytes(b for b in range(256) if pattern.match(bytes((b,))) is None)
+
+
+def _odd_release(piece: bytes, rel: bytes) -> bool:
+    """True when ``piece`` ends with an odd run of release characters, which releases the
+    terminator after it; an even run releases itself."""
+    return (len(piece) - len(piece.rstrip(rel))) % 2 == 1
 
 
 def _char_issue(

@@ -144,9 +144,17 @@ def _check_extra(count: int, seg: Segment, position: int, group: str,
 
 def _fast(edef: ElementDef, x: str, name: str) -> str:
     """A Python expression over value ``x`` (non-empty) true when it certainly passes."""
-    tests = [f"{edef.min_length} <= len({x}) <= {edef.max_length}"]
+    low, high = edef.min_length, edef.max_length
+    tests = [f"{low} <= len({x}) <= {high}"]
     if edef.kind == "n":
-        tests.append(f"{x}.isdigit() and {x}.isascii()")
+        # Amounts and quantities mostly carry a decimal mark, which does not count towards
+        # the length (ISO 9735 clause 9.2): "digits.digits" passes here too, exactly as
+        # ``_value_error`` would pass it, instead of taking the slow path on every MOA.
+        tests = [
+            f"{x}.isascii() and (({low} <= len({x}) <= {high} and {x}.isdigit()) or "
+            f"({low + 1} <= len({x}) <= {high + 1} and {x}[0].isdigit() and '.' in {x} "
+            f"and {x}.replace('.', '', 1).isdigit()))"
+        ]
     elif edef.kind == "a":
         tests.append(f"{x}.isalpha()")
     if edef.codes is not None:
