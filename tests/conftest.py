@@ -1,5 +1,7 @@
 """Shared fixtures. pyx12 is an implementation nobody here wrote; ``pyx12_errors`` runs its full
-validator with edigate's maps and is the independent check on our acknowledgments and maps."""
+validator with edigate's maps and is the independent check on our acknowledgments and maps.
+``golden`` compares a JSON view with its reviewed golden file (rewritten only with
+``EDIGATE_REGEN_GOLDEN=1``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import gc
 import io
 import json
 import logging
+import os
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -73,3 +76,20 @@ def _collect_errors(node: object, where: str = "") -> list[str]:
 def _pyx12_errors_fixture() -> Callable[..., list[str]]:
     """The ``pyx12_errors`` function, for tests that need pyx12's verdict."""
     return pyx12_errors
+
+
+def check_golden(view: object, path: Path) -> None:
+    """``view`` equals the JSON in ``path``; with EDIGATE_REGEN_GOLDEN=1 ``path`` is
+    rewritten first (and the diff reviewed like code)."""
+    text = json.dumps(view, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("EDIGATE_REGEN_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path.name}; run with EDIGATE_REGEN_GOLDEN=1 and review"
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text)
+
+
+@pytest.fixture(name="golden")
+def _golden_fixture() -> Callable[[object, Path], None]:
+    """The ``check_golden`` function."""
+    return check_golden

@@ -9,8 +9,7 @@ envelope summaries live beside them, pinned by tests/translators/edifact/test_co
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from translators.errors import EDISyntaxError
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[2] / "shared" / "corpus"
 GOLDEN = HERE / "edifact" / "validation"
-REGEN = os.environ.get("EDIGATE_REGEN_GOLDEN") == "1"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 if not CORPUS.is_dir():
@@ -79,13 +77,6 @@ def golden_view(data: bytes) -> dict[str, Any]:
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_sample(path: Path) -> None:
+def test_sample(path: Path, golden: Callable[[object, Path], None]) -> None:
     """Validation issues and the CONTRL written for a corpus sample match the reviewed JSON."""
-    expected_path = GOLDEN / f"{path.parent.name}__{path.name}.json"
-    actual = golden_view(path.read_bytes())
-    if REGEN:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        expected_path.write_text(json.dumps(actual, indent=1, sort_keys=True,
-                                            ensure_ascii=False) + "\n", encoding="utf-8")
-    assert expected_path.is_file(), "no golden file: run with EDIGATE_REGEN_GOLDEN=1"
-    assert actual == json.loads(expected_path.read_text(encoding="utf-8"))
+    golden(golden_view(path.read_bytes()), GOLDEN / f"{path.parent.name}__{path.name}.json")

@@ -8,8 +8,6 @@ Every acknowledgment edigate writes for a sample must also pass pyx12 with zero 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,6 @@ from translators.x12.reader import looks_like_x12
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[2] / "shared" / "corpus"
 GOLDEN = HERE / "x12"
-REGEN = os.environ.get("EDIGATE_REGEN_GOLDEN") == "1"
 
 if not CORPUS.is_dir():
     pytest.skip(
@@ -111,16 +108,9 @@ def _golden_path(sample: Path) -> Path:
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.relative_to(CORPUS).as_posix())
-def test_sample_matches_golden(sample: Path) -> None:
+def test_sample_matches_golden(sample: Path, golden: Callable[[object, Path], None]) -> None:
     """The sample's records and located issues equal its reviewed expected JSON."""
-    view = golden_view(sample.read_bytes())
-    path = _golden_path(sample)
-    text = json.dumps(view, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"no golden file {path.name}; run with EDIGATE_REGEN_GOLDEN=1 and review"
-    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text)
+    golden(golden_view(sample.read_bytes()), _golden_path(sample))
 
 
 @pytest.mark.corpus

@@ -9,8 +9,7 @@ location, or the syntax error that stopped reading. Rewritten only with
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from translators.errors import EDISyntaxError, Issue
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / ".." / "shared" / "corpus"
 GOLDEN = ROOT / "tests" / "golden" / "edifact"
-REGEN = os.environ.get("EDIGATE_REGEN_GOLDEN") == "1"
 
 if not CORPUS.is_dir():
     pytest.skip(
@@ -131,16 +129,9 @@ def _golden_path(sample: Path) -> Path:
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.relative_to(CORPUS).as_posix())
-def test_sample_matches_golden(sample: Path) -> None:
+def test_sample_matches_golden(sample: Path, golden: Callable[[object, Path], None]) -> None:
     """The sample's envelopes, messages and located issues equal its reviewed JSON."""
-    view = golden_view(sample.read_bytes())
-    path = _golden_path(sample)
-    text = json.dumps(view, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"no golden file {path.name}; run with EDIGATE_REGEN_GOLDEN=1 and review"
-    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text)
+    golden(golden_view(sample.read_bytes()), _golden_path(sample))
 
 
 @pytest.mark.corpus
