@@ -53,7 +53,7 @@ def golden_view(data: bytes) -> dict[str, Any]:
     contrl: list[str | None] = []
     view: dict[str, Any] = {"messages": messages, "contrl": contrl}
     try:
-        for outcome in translate_edifact(data, translate=False):
+        for outcome in translate_edifact(data):
             if isinstance(outcome, MessageOutcome):
                 issues = []
                 for issue in outcome.issues:
@@ -66,6 +66,9 @@ def golden_view(data: bytes) -> dict[str, Any]:
                     "definition": outcome.definition,
                     "action": outcome.action,
                     "issues": issues,
+                    # The canonical record the mappers make of it (None: no mapper).
+                    "record": outcome.record.model_dump(mode="json")
+                    if outcome.record is not None else None,
                 })
             elif isinstance(outcome, EDIFACTInterchangeOutcome):
                 built = build_contrl(outcome, CONTRLOptions(now=NOW))
@@ -78,5 +81,6 @@ def golden_view(data: bytes) -> dict[str, Any]:
 @pytest.mark.corpus
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample(path: Path, golden: Callable[[object, Path], None]) -> None:
-    """Validation issues and the CONTRL written for a corpus sample match the reviewed JSON."""
+    """Validation issues, records and the CONTRL written for a corpus sample match the
+    reviewed JSON."""
     golden(golden_view(path.read_bytes()), GOLDEN / f"{path.parent.name}__{path.name}.json")
