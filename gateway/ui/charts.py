@@ -35,14 +35,14 @@ class Chart:
     right: float = _W - _RIGHT
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+def _nice_count_max(value: float) -> float:
+    """A top for an axis of counts whose four ticks are whole numbers: 4, 8, 20, 40, ..."""
+    magnitude = 1
+    while True:
+        for step in (4, 8, 20):
+            if value <= step * magnitude:
+                return float(step * magnitude)
+        magnitude *= 10
 
 
 def _fmt(value: float) -> str:
@@ -65,7 +65,7 @@ def stacked_bars(title: str, axis: Sequence[datetime],
                 merged[x] = merged.get(x, 0) + v
         stacks.append((f"{len(rest)} more", "s-other", merged))
     totals = [sum(s.get(x, 0) for _, _, s in stacks) for x in axis]
-    top = _nice_max(max(totals, default=0))
+    top = _nice_count_max(max(totals, default=0))
     plot_h = _H - _TOP - _BOTTOM
     plot_w = _W - _LEFT - _RIGHT
     slot = plot_w / max(len(axis), 1)
@@ -105,7 +105,7 @@ def histogram(title: str, values: Sequence[float], buckets: Sequence[float]) -> 
             counts[-1] += 1
     labels = [f"≤{_fmt(b)}s" for b in buckets] + [f">{_fmt(buckets[-1])}s"]
     chart = Chart(title)
-    top = _nice_max(max(counts, default=0))
+    top = _nice_count_max(max(counts, default=0))
     plot_h = _H - _TOP - _BOTTOM
     slot = (_W - _LEFT - _RIGHT) / len(counts)
     chart.empty = not values
