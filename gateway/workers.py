@@ -159,11 +159,14 @@ class WorkerProcesses:
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
+    def _spawn(self, n: int) -> subprocess.Popen[bytes]:
         # The children get this process's settings (which may not come from the
         # environment: tests, the demo); each names itself by its own pid.
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")}
         env.update(self.settings.to_env(exclude={"worker_id", "workers", "worker_mode"}))
+        if "worker_id" in self.settings.model_fields_set:
+            # An operator-chosen name (EDIGATE_WORKER_ID) carries over, one per child.
+            env["EDIGATE_WORKER_ID"] = f"{self.settings.worker_id}.w{n}"
         # preexec_fn runs only nice, prctl and getppid between fork and exec.
         return subprocess.Popen(self.command, env=env,
                                 preexec_fn=_child_setup(self.settings.worker_nice))
@@ -172,7 +175,7 @@ class WorkerProcesses:
         if not self.count:
             return
         with self._lock:
-            self.children = [self._spawn() for _ in range(self.count)]
+            self.children = [self._spawn(n) for n in range(self.count)]
         log.info("started %d worker process(es): %s", self.count,
                  ", ".join(str(c.pid) for c in self.children))
         # Restarts are spawned from the supervisor thread, which lives until shutdown;
@@ -192,7 +195,7 @@ class WorkerProcesses:
                               child.pid, code, self.restart_backoff)
                     time.sleep(self.restart_backoff)
                     if not self._stop.is_set():
-                        self.children[n] = self._spawn()
+                        self.children[n] = self._spawn(n)
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """SIGTERM every child (each finishes its message), then SIGKILL stragglers."""
