@@ -252,7 +252,7 @@ class IntakeWriter:
         settled.extend(zip(batch, results, strict=True))
 
     def _store(self, batch: Sequence[Pending]) -> list[ReceiveResult]:
-        with self.db.core_transaction() as connection:
+        with self.db.core_transaction(eager_lock=True) as connection:
             by_payload: dict[tuple[str, str], tuple[str, str]] = {}
             by_control: dict[tuple[str, str, str], tuple[str, str]] = {}
             # IN lists per column, not row-value IN: SQLite plans ``(a, b) IN (VALUES ...)``

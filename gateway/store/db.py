@@ -7,6 +7,8 @@ that concurrent writers queue instead of failing half-way.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +60,8 @@ class Database:
             # Writers take the write lock up front; readers (``Database.read``) must not,
             # or every lookup would queue behind every writer.
             readonly = conn.get_execution_options().get("edigate_readonly", False)
+            if conn.connection.dbapi_connection.in_transaction:
+                return  # begun by ``core_transaction(eager_lock=True)``, lock held
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     @contextmanager
@@ -74,11 +78,38 @@ class Database:
             session.close()
 
     @contextmanager
-    def core_transaction(self) -> Iterator[Connection]:
+    def core_transaction(self, *, eager_lock: bool = False) -> Iterator[Connection]:
         """A unit of work on a Core connection, without an ORM session (hot write paths
-        that issue a few prepared statements: the session's bookkeeping would dominate)."""
-        with self.engine.begin() as connection:
-            yield connection
+        that issue a few prepared statements: the session's bookkeeping would dominate).
+
+        ``eager_lock`` (SQLite): while another process holds the write lock, poll for it
+        every 0.2 ms instead of SQLite's busy handler, which sleeps 1, 2, 5, 10, ... ms
+        between tries: the group-commit intake writer must not doze off while a worker
+        process finishes a short transaction. Gives up after the usual 30 s.
+        """
+        if not (eager_lock and self.is_sqlite):
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        raw.execute("BEGIN IMMEDIATE")
+                        break
+                    except sqlite3.OperationalError as exc:
+                        if ("locked" not in str(exc) and "busy" not in str(exc)) or \
+                                time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.0002)
+            finally:
+                raw.execute("PRAGMA busy_timeout=30000")
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -55,3 +55,42 @@ def test_readers_do_not_wait_for_writers(tmp_path: object) -> None:
         raw.execute("ROLLBACK")
         raw.close()
         database.dispose()
+
+
+def test_eager_lock_waits_for_another_writer_then_restores_the_busy_timeout(
+        tmp_path: object) -> None:
+    """An eager-lock unit of work started while another connection holds SQLite's write
+    lock waits for it (no "database is locked"), commits after it, and leaves its
+    connection with the normal 30 s busy timeout."""
+    import threading
+    import time
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    db = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE t (n INTEGER)"))
+    order: list[str] = []
+    holding = threading.Event()
+
+    def hold() -> None:
+        with db.core_transaction() as other:
+            other.execute(text("INSERT INTO t VALUES (1)"))
+            holding.set()
+            time.sleep(0.2)
+            order.append("first committed")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    with db.core_transaction(eager_lock=True) as connection:
+        order.append("second began")
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
+    holder.join()
+    assert order == ["first committed", "second began"]
+    with db.read() as session:
+        assert session.execute(text("SELECT n FROM t ORDER BY n")).scalars().all() == [1, 2]
+    db.dispose()
