@@ -132,18 +132,31 @@ class X12Reader:
             raise EDISyntaxError(
                 f"invalid element separator {bytes([sep])!r} after ISA", offset + 3
             )
-        # Walk the ISA counting separators; CR/LF inside it are line wrapping, not data.
+        # Find the 16 separators of the ISA; CR/LF inside it are line wrapping, not data.
         count = 0
         i = pos + 3
         end = min(len(buf), pos + _ISA_WINDOW)
-        raw = bytearray(b"ISA")
-        while i < end and count < 16:
-            b = buf[i]
-            if b == sep:
-                count += 1
-            if b not in _NEWLINES:
-                raw.append(b)
-            i += 1
+        sep_byte = bytes([sep])
+        j = i
+        while count < 16:
+            j = buf.find(sep_byte, j, end)
+            if j < 0:
+                break
+            count += 1
+            j += 1
+        if count == 16 and buf.find(b"\n", pos, j) < 0 and buf.find(b"\r", pos, j) < 0:
+            raw = bytearray(buf[pos:j])  # the usual one-line ISA: no byte-by-byte walk
+            i = j
+        else:
+            count = 0
+            raw = bytearray(b"ISA")
+            while i < end and count < 16:
+                b = buf[i]
+                if b == sep:
+                    count += 1
+                if b not in _NEWLINES:
+                    raw.append(b)
+                i += 1
         while i < end and buf[i] in _NEWLINES:
             i += 1
         if count < 16 or i >= end:
