@@ -1,7 +1,8 @@
 """HTTPS intake benchmark: the gateway's POST /v1/messages against a bare FastAPI endpoint.
 
-Starts ``edigate serve`` (one worker process, niced, beside the web process; SQLite under a temporary directory unless
-``--database-url`` names a PostgreSQL database, in which case a schema of its own is
+Starts ``edigate serve`` (one worker process, niced, beside the web process; SQLite under
+a temporary directory unless ``--database-url`` names a PostgreSQL database, in which case
+a schema of its own is
 created and dropped) and, in another subprocess under the same uvicorn settings, the bare
 app of this module (``POST /bare``: read the body, answer 202 JSON). Then drives each with a
 closed loop of ``--concurrency`` clients (httpx.AsyncClient, keep-alive, 127.0.0.1 only)
