@@ -2,11 +2,11 @@
 
 Starts ``edigate serve`` (one worker process, niced, beside the web process; SQLite under
 a temporary directory unless ``--database-url`` names a PostgreSQL database, in which case
-a schema of its own is
-created and dropped) and, in another subprocess under the same uvicorn settings, the bare
-app of this module (``POST /bare``: read the body, answer 202 JSON). Then drives each with a
-closed loop of ``--concurrency`` clients (httpx.AsyncClient, keep-alive, 127.0.0.1 only)
-until ``--requests`` requests are answered, and prints messages/s and p50/p99 latency:
+a schema of its own is created and dropped) and, in another subprocess under the same
+uvicorn settings, the bare app of this module (``POST /bare``: read the body, answer 202
+JSON). Then drives each with a closed loop of ``--concurrency`` clients (keep-alive,
+127.0.0.1 only) until ``--requests`` requests are answered, and prints messages/s and
+p50/p99 latency:
 
     python bench/intake.py --quick
     python bench/intake.py                       # 2,000 requests a target, 16 clients
