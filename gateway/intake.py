@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.ledger import EntryDraft, Ledger
@@ -312,8 +312,12 @@ class IntakeWriter:
                     event="RECEIVED", actor=p.actor, message_id=message_id, details={
                         "transport": p.transport, "size": len(p.body),
                         "payload_sha256": p.digest, **p.evidence}))
-            _INSERT_PAYLOADS.execute(connection, payload_rows)
-            _INSERT_MESSAGES.execute(connection, message_rows)
-            INSERT_TERMS.execute(connection, term_batch)  # the log's search index
-            self.ledger.append_many(connection, drafts)
+
+            def write(c: Connection) -> None:
+                _INSERT_PAYLOADS.execute(c, payload_rows)
+                _INSERT_MESSAGES.execute(c, message_rows)
+                INSERT_TERMS.execute(c, term_batch)  # the log's search index
+
+            # One ledger head lock; the rows go out with the ledger's own writes.
+            self.ledger.append_many(connection, drafts, also_write=write)
         return results

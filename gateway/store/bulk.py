@@ -12,12 +12,14 @@ applied here: callers pass every column they want set; the rest are NULL).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
-__all__ = ["MultiRowInsert"]
+__all__ = ["MultiRowInsert", "pipelined"]
 
 # SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 (since 3.32), PostgreSQL's 65535.
 _MAX_PARAMETERS = 32000
@@ -76,3 +78,24 @@ class MultiRowInsert:
                                   else value)
             sql = head + ", ".join([row_sql] * len(chunk)) + tail
             connection.exec_driver_sql(sql, tuple(params))
+
+
+@contextlib.contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """Statements inside are sent without waiting for each answer when the driver can
+    (psycopg 3's pipeline mode on PostgreSQL: one network round trip for a batch of
+    writes); elsewhere a no-op. Only for statements whose results nobody reads inside."""
+    raw = connection.connection.dbapi_connection
+    pipeline = getattr(raw, "pipeline", None) if connection.dialect.name == "postgresql" \
+        else None
+    if pipeline is None:
+        yield
+        return
+    dbapi = connection.dialect.dbapi
+    try:
+        with pipeline():
+            yield
+    except dbapi.Error as exc:  # type: ignore[union-attr]
+        # Errors of pipelined statements surface here, outside SQLAlchemy's execute: wrap
+        # them as it would (a unique violation must stay an IntegrityError for callers).
+        raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from gateway.store import bulk
@@ -61,3 +62,22 @@ def test_large_inserts_are_split_under_the_parameter_limit(
                             for n in range(7)])
     with db.read() as session:
         assert sorted(p.size for p in session.scalars(select(Payload))) == list(range(7))
+
+
+def test_errors_of_pipelined_writes_are_sqlalchemy_errors(db: Database) -> None:
+    """A unique violation among pipelined writes (PostgreSQL) is raised as SQLAlchemy's
+    IntegrityError, like any other statement's, so callers can retry or isolate it; on
+    SQLite the same code runs unpipelined with the same outcome."""
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.store.bulk import pipelined
+
+    at = datetime.now(UTC)
+    fast = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    row = {"sha256": "e" * 64, "size": 1, "data": b"e", "created_at": at}
+    with db.core_transaction() as conn:
+        fast.execute(conn, [row])
+    with pytest.raises(IntegrityError), db.core_transaction() as conn, pipelined(conn):
+        fast.execute(conn, [row])
+    with db.read() as session:
+        assert [p.sha256 for p in session.scalars(select(Payload))] == ["e" * 64]
