@@ -388,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     async_bodies, sync_bodies = batch(requests), batch(requests)
     async_warm, sync_warm = batch(warmup_count), batch(warmup_count)
     bare_bodies, bare_warm = batch(requests), batch(warmup_count)
+    bare_again, bare_again_warm = batch(requests), batch(warmup_count)
     intake_bodies, intake_warm = batch(requests), batch(warmup_count)
 
     gateway = Child("edigate serve",
@@ -431,6 +432,15 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(measure("gateway async, 0 wkr", intake_only,
                             f"{intake_only.base}/v1/messages", intake_bodies, args.concurrency,
                             auth, {}, intake_warm, args.client))
+        intake_only.stop()
+
+        # The bare endpoint again, last: on a shared machine one short run can be unlucky,
+        # and the ratios use the faster of the two bare runs (the harder bar).
+        bare_child.start("/docs")
+        runs.append(measure("bare FastAPI again", bare_child, f"{bare_child.base}/bare",
+                            bare_again, args.concurrency, {}, {}, bare_again_warm,
+                            args.client))
+        bare_child.stop()
     except BaseException:
         print(f"server logs are kept in {workdir}", file=sys.stderr)
         raise
@@ -455,10 +465,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r.target:<20} {r.requests:>8} {r.rate:>9.0f} {r.percentile(50):>8.1f} "
               f"{r.percentile(99):>8.1f} {r.errors:>7} {r.server_cpu / r.requests * 1000:>15.2f}")
     by_name = {r.target: r for r in runs}
-    ratio = by_name["gateway async"].rate / by_name["bare FastAPI"].rate
+    bare_rate = max(by_name["bare FastAPI"].rate, by_name["bare FastAPI again"].rate)
+    ratio = by_name["gateway async"].rate / bare_rate
     print()
-    print(f"async / bare: {ratio:.0%} of the bare endpoint's throughput (target: 40% or more)")
-    bare_rate = by_name["bare FastAPI"].rate
+    print(f"async / bare: {ratio:.0%} of the bare endpoint's throughput, the faster of its two "
+          f"runs (target: 40% or more)")
     print(f"sync  / bare: {by_name['gateway sync=true'].rate / bare_rate:.0%}")
     print(f"async with no worker process / bare: "
           f"{by_name['gateway async, 0 wkr'].rate / bare_rate:.0%}")
