@@ -12,15 +12,14 @@ ISO 9735 clause 9.2) and values of closed code lists (12). Every finding is a lo
 stops at the first one.
 It must not check UNH/UNT content or envelopes (``envelope`` does) nor build CONTRL.
 
-The definition is compiled once: each segment gets a checker generated as Python source
-(a fast test per data element that only calls the exact, slower path when the value does
-not obviously pass), and each group a tag -> child index table for the structure walk.
+The definition is compiled once: each segment gets a table of its element definitions
+(walked with a fast test per value that only calls the exact, slower path when the value
+does not obviously pass), and each group a tag -> child index table for the structure walk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from translators.edifact.schema import ElementDef, GroupDef, MessageDefinition, SegmentRef
 from translators.edifact.segment import Segment
@@ -30,8 +29,6 @@ __all__ = ["MessageValidator"]
 
 _MAX_BAD_VALUE = 70
 _ENVELOPE = frozenset(["UNH", "UNT"])  # checked by the envelope walker
-
-Checker = Callable[[Segment, int, str, list[Issue]], None]
 
 
 def _issue(level: str, code: str, message: str, seg: Segment, position: int, group: str,
@@ -142,81 +139,73 @@ def _check_extra(count: int, seg: Segment, position: int, group: str,
                              seg, position, group, value=":".join(seg.elements[extra])))
 
 
-def _fast(edef: ElementDef, x: str, name: str) -> str:
-    """A Python expression over value ``x`` (non-empty) true when it certainly passes."""
-    low, high = edef.min_length, edef.max_length
-    tests = [f"{low} <= len({x}) <= {high}"]
+def _fast_ok(edef: ElementDef, x: str) -> bool:
+    """True when non-empty value ``x`` certainly passes ``edef``; false sends it to the
+    exact check (``_value_error``), which decides."""
+    length = len(x)
     if edef.kind == "n":
         # Amounts and quantities mostly carry a decimal mark, which does not count towards
         # the length (ISO 9735 clause 9.2): "digits.digits" passes here too, exactly as
-        # ``_value_error`` would pass it, instead of taking the slow path on every MOA.
-        tests = [
-            f"{x}.isascii() and (({low} <= len({x}) <= {high} and {x}.isdigit()) or "
-            f"({low + 1} <= len({x}) <= {high + 1} and {x}[0].isdigit() and '.' in {x} "
-            f"and {x}.replace('.', '', 1).isdigit()))"
-        ]
-    elif edef.kind == "a":
-        tests.append(f"{x}.isalpha()")
-    if edef.codes is not None:
-        tests.append(f"{x} in {name}")
-    return " and ".join(tests)
+        # ``_value_error`` would pass it, instead of taking the exact path on every MOA.
+        if not x.isascii():
+            return False
+        low = edef.min_length
+        high = edef.max_length
+        if not (
+            (low <= length <= high and x.isdigit())
+            or (
+                low < length <= high + 1
+                and x[0].isdigit()
+                and "." in x
+                and x.replace(".", "", 1).isdigit()
+            )
+        ):
+            return False
+    else:
+        if not (edef.min_length <= length <= edef.max_length):
+            return False
+        if edef.kind == "a" and not x.isalpha():
+            return False
+    codes = edef.codes
+    return codes is None or x in codes
 
 
-def _generate(tag: str, elements: tuple[ElementDef, ...]) -> Checker:
-    """The checker of one segment, as generated Python source compiled once."""
-    ns: dict[str, Any] = {
-        "_simple": _check_simple, "_composite": _check_composite, "_repeats": _check_repeats,
-        "_extra": _check_extra, "_issue": _issue, "_elements": elements,
-    }
-    lines = [
-        "def check(seg, position, group, issues):",
-        "    els = seg.elements",
-        "    n = len(els)",
-        "    if seg.repeats:",
-        "        _repeats(_elements, seg, position, group, issues)",
-        f"    if n > {len(elements)}:",
-        f"        _extra({len(elements)}, seg, position, group, issues)",
-    ]
-    for i, edef in enumerate(elements):
-        ns[f"_e{i}"] = edef
-        lines.append(f"    if n > {i}:")
-        lines.append(f"        v = els[{i}]")
-        if edef.is_composite:
-            tests = [f"len(v) <= {len(edef.components)}"]
-            for j, comp in enumerate(edef.components):
-                name = f"_c{i}_{j}"
-                ns[name] = comp.codes
-                fast = _fast(comp, f"v[{j}]", name)
-                if comp.mandatory:
-                    tests.append(f"(len(v) > {j} and v[{j}] != '' and {fast})")
-                else:
-                    tests.append(f"(len(v) <= {j} or v[{j}] == '' or ({fast}))")
-            if edef.mandatory and not any(c.mandatory for c in edef.components):
-                tests.append("any(v)")
-            lines.append(f"        if not ({' and '.join(tests)}):")
-            lines.append(f"            _composite(_e{i}, {i + 1}, v, seg, position, group, issues)")
-        else:
-            name = f"_c{i}"
-            ns[name] = edef.codes
-            fast = _fast(edef, "v[0]", name)
-            ok = f"v[0] != '' and {fast}" if edef.mandatory else f"(v[0] == '' or ({fast}))"
-            lines.append(f"        if len(v) != 1 or not ({ok}):")
-            lines.append(f"            _simple(_e{i}, {i + 1}, v, seg, position, group, issues)")
-        if edef.mandatory:
-            lines.append("    else:")
-            lines.append(f"        issues.append(_issue('element', '13', 'mandatory data element "
-                         f"{edef.id} is missing', seg, position, group, {i + 1}, None, None, "
-                         f"{edef.id!r}))")
-    exec("\n".join(lines), ns)
-    return ns["check"]  # type: ignore[no-any-return]
+class _ElementPlan:
+    """One data element of a segment as the table-driven check walks it."""
+
+    __slots__ = ("components", "edef", "needs_any")
+
+    def __init__(self, edef: ElementDef) -> None:
+        self.edef = edef
+        self.components = edef.components
+        # A mandatory composite none of whose components is mandatory must hold something.
+        self.needs_any = edef.mandatory and not any(c.mandatory for c in edef.components)
 
 
-def _no_check(seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
-    return None
+def _composite_ok(plan: _ElementPlan, v: list[str]) -> bool:
+    comps = plan.components
+    size = len(v)
+    if size > len(comps):
+        return False
+    for j in range(len(comps)):
+        comp = comps[j]
+        if j < size and v[j] != "":
+            if not _fast_ok(comp, v[j]):
+                return False
+        elif comp.mandatory:
+            return False
+    return not plan.needs_any or any(v)
 
 
 class _CompiledSegment:
-    __slots__ = ("_elements", "check", "mandatory", "max_use", "tag")
+    """A segment of the message structure and the check of its data elements.
+
+    The check is a walk over the element definitions with a fast test per value; a value
+    or element that fails it takes the exact check, which reports. (A table rather than
+    generated, exec'd source: that stayed interpreted in the mypyc build, this is compiled.)
+    """
+
+    __slots__ = ("_elements", "_plans", "mandatory", "max_use", "tag")
 
     def __init__(self, ref: SegmentRef, definition: MessageDefinition, closing: bool) -> None:
         self.tag = ref.tag
@@ -224,13 +213,38 @@ class _CompiledSegment:
         self.mandatory = ref.mandatory and not (closing and ref.tag == "UNT")
         self.max_use = ref.max_use
         sdef = definition.segments.get(ref.tag)
-        self._elements = sdef.elements if sdef is not None else ()
-        self.check: Checker = _no_check if ref.tag in _ENVELOPE else self._first
+        self._elements: tuple[ElementDef, ...] = sdef.elements if sdef is not None else ()
+        # The envelope walker checks UNH and UNT.
+        self._plans: tuple[_ElementPlan, ...] | None = (
+            None if ref.tag in _ENVELOPE else tuple(_ElementPlan(e) for e in self._elements)
+        )
 
-    def _first(self, seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
-        # Generated on first use: a directory defines many segments a message never carries.
-        self.check = _generate(self.tag, self._elements)
-        self.check(seg, position, group, issues)
+    def check(self, seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
+        plans = self._plans
+        if plans is None:
+            return
+        els = seg.elements
+        n = len(els)
+        if seg.repeats:
+            _check_repeats(self._elements, seg, position, group, issues)
+        if n > len(plans):
+            _check_extra(len(plans), seg, position, group, issues)
+        for i in range(len(plans)):
+            plan = plans[i]
+            edef = plan.edef
+            if i < n:
+                v = els[i]
+                if plan.components:
+                    if not _composite_ok(plan, v):
+                        _check_composite(edef, i + 1, v, seg, position, group, issues)
+                elif len(v) != 1 or not (
+                    _fast_ok(edef, v[0]) if v[0] != "" else not edef.mandatory
+                ):
+                    _check_simple(edef, i + 1, v, seg, position, group, issues)
+            elif edef.mandatory:
+                issues.append(_issue("element", "13", f"mandatory data element {edef.id} is "
+                                     "missing", seg, position, group, i + 1, None, None,
+                                     edef.id))
 
 
 class _CompiledGroup:

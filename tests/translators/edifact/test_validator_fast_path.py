@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from translators.edifact.schema import ElementDef
-from translators.edifact.validator import _fast, _value_error
+from translators.edifact.validator import _fast_ok, _value_error
 
 NUMERIC_TEXT = st.text(alphabet="0123456789.-,+ eE", min_size=1, max_size=20)
 ANY_TEXT = st.text(min_size=1, max_size=20)
@@ -17,13 +17,11 @@ ANY_TEXT = st.text(min_size=1, max_size=20)
 @given(kind=st.sampled_from(["n", "a", "an"]), low=st.integers(0, 6), span=st.integers(0, 12),
        value=st.one_of(NUMERIC_TEXT, ANY_TEXT))
 def test_fast_pass_implies_exact_pass(kind: str, low: int, span: int, value: str) -> None:
-    """Whenever the generated fast expression says a value is fine, ``_value_error``
-    agrees; so the fast path can never hide a 0085 error."""
+    """Whenever the fast test says a value is fine, ``_value_error`` agrees; so the fast
+    path can never hide a 0085 error."""
     edef = ElementDef(id="9999", name="test", mandatory=False, kind=kind, min_length=low,
                       max_length=low + span, codes=None)
-    # The generated expression, evaluated as the validator compiles it.
-    fast = eval(_fast(edef, "x", "edef"), {"edef": edef}, {"x": value})
-    if fast:
+    if _fast_ok(edef, value):
         assert _value_error(edef, value) is None, (kind, low, span, value)
 
 
