@@ -231,6 +231,13 @@ def translate_edifact(
     ``source_hook`` lets the gateway add message and partner ids to each record's source.
     """
     registry = registry or _default_registry()
+    mapper: Callable[..., Record | None] | None = None
+    if translate:
+        # Imported here, once a call (an import per message was measurable in the mypyc
+        # build): the mappers load pydantic, which reading alone does not need.
+        from translators.edifact.mappers import map_message
+
+        mapper = map_message
     loose: list[MessageSummary] = []
     in_group: list[MessageSummary] = []
     groups: list[EDIFACTGroupOutcome] = []
@@ -261,15 +268,12 @@ def translate_edifact(
                     "content not validated", offset=event.offset, segment_tag="UNH",
                     segment_position=1, element_position=2))
             record: Record | None = None
-            if translate and event.complete:
+            if mapper is not None and event.complete:
                 src = source_of(event)
                 if source_hook is not None:
                     src = source_hook(src)
-                # Imported here: the mappers load pydantic, which reading alone does not need.
-                from translators.edifact.mappers import map_message
-
-                record = map_message(event.segments, src,
-                                     decimal_mark=event.interchange.delimiters.decimal)
+                record = mapper(event.segments, src,
+                                decimal_mark=event.interchange.delimiters.decimal)
             outcome = MessageOutcome(event, issues, record, name)
             (in_group if event.group is not None else loose).append(outcome.summary())
             yield outcome
