@@ -348,6 +348,9 @@ class DeliveryHints(_Model):
     tags: Annotated[tuple[Label, ...], AfterValidator(_no_duplicates)] = ()
 
 
+ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})
+
+
 class PartnerProfile(_Model):
     """One trading partner, as one reviewed TOML file describes it."""
 
@@ -380,8 +383,13 @@ class PartnerProfile(_Model):
         return self
 
     def accepts(self, transaction: str) -> bool:
-        """Whether inbound ``transaction`` (ST01 or UNH 0065) is allowed; empty list: any."""
-        return not self.transactions or transaction in self.transactions
+        """Whether inbound ``transaction`` (ST01 or UNH 0065) is allowed; empty list: any.
+
+        Acknowledgments (997, 999, CONTRL, APERAK) answer what this gateway sent and are
+        always accepted, whatever ``transactions`` lists.
+        """
+        return (not self.transactions or transaction in self.transactions
+                or transaction in ACKNOWLEDGMENT_TYPES)
 
 
 # -- turning pydantic's errors into "key.path: message" -------------------------------------

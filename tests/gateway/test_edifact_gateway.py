@@ -106,3 +106,19 @@ def test_ack_requested_in_unb_gets_a_contrl(env: tuple[TestClient, GatewayState,
     assert body["status"] == "PROCESSED", body
     assert [a["kind"] for a in body["acknowledgments"]] == ["CONTRL"]
     assert "UCI+IO0003" in body["acknowledgments"][0]["content"]
+
+
+def test_inbound_contrl_becomes_a_functional_ack_record(
+        env: tuple[TestClient, GatewayState, str]) -> None:
+    """A CONTRL the partner sends for one of our interchanges is stored as a
+    functional_ack record and is not itself acknowledged with a CONTRL."""
+    client, state, key = env
+    contrl = (b"UNA:+.? 'UNB+UNOC:3+5412345000013:14+EDIGATE:ZZ+261126:0900+CT1++++1'"
+              b"UNH+1+CONTRL:D:3:UN'UCI+OUT42+EDIGATE:ZZ+5412345000013:14+7'UNT+3+1'"
+              b"UNZ+1+CT1'")
+    body = _post(client, key, contrl, sync="true").json()  # type: ignore[attr-defined]
+    assert body["status"] == "PROCESSED", body
+    assert body["acknowledgments"] == []
+    with state.db.read() as s:
+        record = s.scalars(select(RecordRow)).one()
+    assert (record.kind, record.transaction_type) == ("functional_ack", "CONTRL")

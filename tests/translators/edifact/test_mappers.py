@@ -84,8 +84,9 @@ def advice(body: str) -> ShipNotice:
 
 
 def test_registry_lists_the_mapped_message_types() -> None:
-    """The registry maps exactly the five supply-chain message types."""
-    assert set(MAPPERS) == {"ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV"}
+    """The registry maps the five supply-chain message types and the two acknowledgments."""
+    assert set(MAPPERS) == {"ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "CONTRL",
+                            "APERAK"}
 
 
 def test_message_type_comes_from_unh() -> None:
@@ -107,7 +108,7 @@ def test_message_type_falls_back_to_source_without_unh() -> None:
 def test_unmapped_message_type_gives_none() -> None:
     """A message type without a mapper (PRICAT) maps to None rather than raising."""
     assert map_message(segments("PRICAT", "BGM+9+P1'"), source("PRICAT")) is None
-    assert map_message([], source("APERAK")) is None
+    assert map_message([], source("IFTMIN")) is None
 
 
 # --- values --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final, Protocol
 
+from translators.edifact.acks import map_functional_ack
 from translators.edifact.mappers.despatch_advice import map_ship_notice
 from translators.edifact.mappers.invoice import map_invoice
 from translators.edifact.mappers.orders import (
@@ -44,6 +45,12 @@ class Mapper(Protocol):
     ) -> Record: ...
 
 
+def _functional_ack(segments: Sequence[Segment], source: Source, /, *,
+                    decimal_mark: str = ".") -> Record:
+    """Inbound CONTRL and APERAK become ``functional_ack`` records (no amounts to read)."""
+    return map_functional_ack(segments, source)
+
+
 MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
     {
         "ORDERS": map_purchase_order,
@@ -51,6 +58,8 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "ORDRSP": map_order_response,
         "INVOIC": map_invoice,
         "DESADV": map_ship_notice,
+        "CONTRL": _functional_ack,
+        "APERAK": _functional_ack,
     }
 )
 
