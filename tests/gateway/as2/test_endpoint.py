@@ -622,3 +622,32 @@ def test_edifact_over_as2_gets_its_contrl_back_over_as2(tmp_path: Path, parties:
             assert out.status == "delivered" and out.content_type == "application/edifact"
     finally:
         partner_server.close()
+
+
+def test_a_certificate_ending_within_30_days_is_flagged(
+        tmp_path: Path, parties: object, caplog: pytest.LogCaptureFixture) -> None:
+    """A partner certificate that expires in 10 days is logged as a warning when the
+    gateway starts and shows in the expiry gauge with fewer than 30 days."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    key = parties.partner.key  # type: ignore[attr-defined]
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ACME")])
+    soon = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=300))
+            .not_valid_after(now + dt.timedelta(days=10)).sign(key, hashes.SHA256()))
+    pem = soon.public_bytes(serialization.Encoding.PEM)
+    with caplog.at_level("WARNING", logger="edigate.as2"):
+        for env in _env(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", parties,
+                        certificates=[pem]):
+            metrics = env.client.get("/metrics").text
+    assert any("expires in" in r.getMessage() and "acme-as2" in r.getMessage()
+               for r in caplog.records)
+    line = next(x for x in metrics.splitlines()
+                if x.startswith('edigate_certificate_expiry_days{owner="acme-as2"'))
+    assert 9 < float(line.rsplit(" ", 1)[1]) < 11
