@@ -27,11 +27,15 @@ ENV PATH=/opt/edigate/bin:$PATH \
     EDIGATE_PARTNERS_DIR=/etc/edigate/partners \
     EDIGATE_VAR_DIR=/var/lib/edigate \
     EDIGATE_LEDGER_KEY_PATH=/var/lib/edigate/ledger-ed25519.pem \
+    EDIGATE_AS2_KEY=/var/lib/edigate/as2/key.pem \
+    EDIGATE_AS2_CERT=/var/lib/edigate/as2/cert.pem \
     EDIGATE_DATABASE_URL=sqlite:////var/lib/edigate/edigate.db
 USER edigate
 WORKDIR /var/lib/edigate
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status == 200 else 1)"]
-# Migrate, then serve. Mount the ledger key and partner profiles in production.
+# Migrate, then serve (worker processes beside the web process: EDIGATE_WORKERS). Mount the
+# ledger key, the AS2 key and certificate (or run `edigate certs generate` with
+# EDIGATE_AS2_ID set) and the partner profiles in production.
 ENTRYPOINT ["/bin/sh", "-c", "edigate db upgrade && exec edigate serve --host 0.0.0.0 --port 8000 \"$@\"", "--"]
