@@ -296,11 +296,12 @@ class AS2Service:
         mdn = self.reply_mdn(headers, inbound)
         request = inbound.mdn_request
         mode = "none" if request is None else ("async" if request.async_url else "sync")
+        raw = hashlib.sha256(body).hexdigest()
         row = AS2Message(
             id=str(uuid.uuid4()), direction="in", partner_id=partner.id,
             as2_message_id=inbound.message_id[:255], message_id=received.message_id,
             status=AS2Status.RECEIVED, kind="document",
-            raw_sha256=hashlib.sha256(body).hexdigest(), mic=inbound.mic.header_value(),
+            raw_sha256=raw, mic=inbound.mic.header_value(),
             evidence=json.dumps({"signer": inbound.signer.certificate_sha256
                                  if inbound.signer else None,
                                  "encryption": inbound.encryption_algorithm,
@@ -314,7 +315,6 @@ class AS2Service:
         )
         try:
             with self.db.transaction() as session:
-                raw = hashlib.sha256(body).hexdigest()
                 if session.get(Payload, raw) is None:
                     session.add(Payload(sha256=raw, size=len(body), data=body))
                 session.add(row)
