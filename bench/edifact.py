@@ -47,6 +47,7 @@ SEED = 20240102
 ALL_TOOLS = [
     "edigate-full",
     "edigate-mypyc",
+    "edigate-mypyc-json",
     "edigate-validate",
     "edigate-mypyc-validate",
     "edigate-reader",
@@ -283,9 +284,11 @@ def _dataset(workdir: Path, target: int) -> Dataset:
 # -- the tools, each run in a child process -----------------------------------------------
 
 
-def _run_edigate(path: Path, translate: bool) -> tuple[int, int]:
-    """Segments and issues seen by ``translate_edifact`` over the open file."""
+def _run_edigate(path: Path, translate: bool, to_json: bool = False) -> tuple[int, int]:
+    """Segments and issues seen by ``translate_edifact`` over the open file; with
+    ``to_json`` each record is also written as the JSON text the gateway stores."""
     from translators.edifact.pipeline import MessageOutcome, translate_edifact
+    from translators.record_data import record_json
 
     count = 0
     issues = 0
@@ -294,8 +297,10 @@ def _run_edigate(path: Path, translate: bool) -> tuple[int, int]:
             if isinstance(outcome, MessageOutcome):
                 count += len(outcome.message.segments)
                 issues += len(outcome.issues)
-                if translate and outcome.record is None:
+                if translate and outcome.data is None:
                     issues += 1  # a message the mappers did not translate
+                elif to_json and outcome.data is not None:
+                    record_json(outcome.data)
             else:
                 count += 1 if outcome.end.trailer is None else 2
                 issues += len(outcome.issues)
@@ -347,6 +352,8 @@ def _child(tool: str, path: Path) -> None:
             raise SystemExit(f"not the compiled build: {pipeline.__file__}")
     if tool in ("edigate-full", "edigate-mypyc"):
         count, issues = _run_edigate(path, translate=True)
+    elif tool == "edigate-mypyc-json":
+        count, issues = _run_edigate(path, translate=True, to_json=True)
     elif tool in ("edigate-validate", "edigate-mypyc-validate"):
         count, issues = _run_edigate(path, translate=False)
     elif tool == "edigate-reader":
@@ -476,8 +483,8 @@ def print_table(data: Dataset, rows: list[Row]) -> None:
         )
     by_tool = {r.tool: r for r in rows if r.seg_s}
     peer = by_tool.get("pydifact")
-    for ours in ("edigate-full", "edigate-mypyc", "edigate-validate", "edigate-mypyc-validate",
-                 "edigate-reader"):
+    for ours in ("edigate-full", "edigate-mypyc", "edigate-mypyc-json", "edigate-validate",
+                 "edigate-mypyc-validate", "edigate-reader"):
         row = by_tool.get(ours)
         if row and row.seg_s and peer and peer.seg_s:
             ratio = row.seg_s / peer.seg_s

@@ -53,7 +53,7 @@ from translators.edifact.pipeline import (
 )
 from translators.edifact.reader import EDIFACTReader
 from translators.errors import EDISyntaxError
-from translators.records import Source
+from translators.record_data import RecordData, record_json
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.pipeline import (
     GroupOutcome,
@@ -336,8 +336,10 @@ class Pipeline:
         partner = self.registry.get(partner_id)
         work = _Work()
 
-        def hook(source: Source) -> Source:
-            return source.model_copy(update={"message_id": message_id, "partner_id": partner_id})
+        def hook(source: RecordData) -> RecordData:
+            source["message_id"] = message_id
+            source["partner_id"] = partner_id
+            return source
 
         try:
             accepts = partner.accepts if partner is not None else None
@@ -346,7 +348,7 @@ class Pipeline:
                     tx = outcome.transaction
                     work.transactions.append(_Tx(
                         tx.set_id, tx.control_number, tx.group.control_number,
-                        outcome.status, outcome.errors, outcome.record))
+                        outcome.status, outcome.errors, outcome.data))
                 elif isinstance(outcome, GroupOutcome):
                     work.groups.append(_Group(outcome.header.control_number, outcome.status,
                                               outcome.header.functional_id != "FA"))
@@ -365,8 +367,10 @@ class Pipeline:
         partner = self.registry.get(partner_id)
         work = _Work(standard="edifact")
 
-        def hook(source: Source) -> Source:
-            return source.model_copy(update={"message_id": message_id, "partner_id": partner_id})
+        def hook(source: RecordData) -> RecordData:
+            source["message_id"] = message_id
+            source["partner_id"] = partner_id
+            return source
 
         try:
             accepts = partner.accepts if partner is not None else None
@@ -378,7 +382,7 @@ class Pipeline:
                         "E" if outcome.issues else "A")
                     work.transactions.append(_Tx(
                         m.type, m.reference, m.group.control_reference if m.group else "",
-                        status, outcome.errors, outcome.record))
+                        status, outcome.errors, outcome.data))
                 elif isinstance(outcome, EDIFACTGroupOutcome):
                     work.groups.append(_Group(outcome.header.control_reference,
                                               "R" if outcome.action == "4" else "A", True))
@@ -458,9 +462,8 @@ class Pipeline:
                     "record_id": None,
                 }
                 numbers += [tx.control_number, tx.group_control]
-                record = tx.record
-                if record is not None and tx.status != "R" and not work.foreign:
-                    data = record.model_dump(mode="json")
+                data = tx.record
+                if data is not None and tx.status != "R" and not work.foreign:
                     business = _business_number(data)
                     if business:
                         numbers.append(business)
@@ -468,7 +471,7 @@ class Pipeline:
                         id=str(uuid.uuid4()), message_id=message_id, partner_id=message.partner_id,
                         kind=data["kind"], standard=work.standard, transaction_type=tx.set_id,
                         transaction_control=tx.control_number, business_number=business,
-                        status=tx.status, data=json.dumps(data, separators=(",", ":")),
+                        status=tx.status, data=record_json(data),
                     )
                     session.add(row)
                     webhooks.enqueue(session, row)

@@ -24,6 +24,7 @@ from translators.edifact.pipeline import (
 )
 from translators.edifact.reader import looks_like_edifact
 from translators.errors import EDISyntaxError
+from translators.record_data import check_canonical
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[2] / "shared" / "corpus"
@@ -66,9 +67,10 @@ def golden_view(data: bytes) -> dict[str, Any]:
                     "definition": outcome.definition,
                     "action": outcome.action,
                     "issues": issues,
-                    # The canonical record the mappers make of it (None: no mapper).
-                    "record": outcome.record.model_dump(mode="json")
-                    if outcome.record is not None else None,
+                    # The canonical record the mappers make of it (None: no mapper); the
+                    # data the pipeline yields must be exactly what the model makes of it.
+                    "record": check_canonical(outcome.data).model_dump(mode="json")
+                    if outcome.data is not None else None,
                 })
             elif isinstance(outcome, EDIFACTInterchangeOutcome):
                 built = build_contrl(outcome, CONTRLOptions(now=NOW))

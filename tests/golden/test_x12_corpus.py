@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from translators.errors import EDISyntaxError, Issue
+from translators.record_data import check_canonical
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.pipeline import (
     GroupOutcome,
@@ -70,8 +71,9 @@ def golden_view(data: bytes) -> dict[str, Any]:
                         "status": outcome.status,
                         "schema": outcome.schema,
                         "issues": [_issue(i) for i in outcome.issues],
-                        "record": outcome.record.model_dump(mode="json")
-                        if outcome.record
+                        # The data the pipeline yields must be exactly the model's.
+                        "record": check_canonical(outcome.data).model_dump(mode="json")
+                        if outcome.data is not None
                         else None,
                     }
                 )

@@ -20,7 +20,8 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.edifact.segment import Segment
-from translators.records import FunctionalAck, Source
+from translators.record_data import RecordData, complete
+from translators.records import FunctionalAck
 
 __all__ = ["ACTIONS", "map_aperak", "map_contrl", "map_functional_ack"]
 
@@ -87,7 +88,7 @@ def _count(group: dict[str, Any]) -> None:
         )
 
 
-def map_contrl(segments: Sequence[Segment], source: Source) -> FunctionalAck:
+def map_contrl(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map a CONTRL message (UNH..UNT) to a ``FunctionalAck``."""
     groups: list[dict[str, Any]] = []
     interchange: dict[str, Any] | None = None
@@ -141,10 +142,10 @@ def map_contrl(segments: Sequence[Segment], source: Source) -> FunctionalAck:
             })
     for group in groups:
         _count(group)
-    return FunctionalAck.model_validate({"source": source, "acknowledged_groups": groups})
+    return complete(FunctionalAck, {"source": source, "acknowledged_groups": groups})
 
 
-def map_aperak(segments: Sequence[Segment], source: Source) -> FunctionalAck:
+def map_aperak(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an APERAK message (UNH..UNT) to a ``FunctionalAck``."""
     function = ""
     references: dict[str, str] = {}
@@ -175,12 +176,12 @@ def map_aperak(segments: Sequence[Segment], source: Source) -> FunctionalAck:
         "codes": [e["code"] for e in errors],
     }
     group = {"functional_id": "APERAK", "errors": [], "transactions": [transaction]}
-    return FunctionalAck.model_validate({"source": source, "acknowledged_groups": [group]})
+    return complete(FunctionalAck, {"source": source, "acknowledged_groups": [group]})
 
 
-def map_functional_ack(segments: Sequence[Segment], source: Source) -> FunctionalAck:
-    """CONTRL or APERAK, chosen by UNH S009 0065 (else ``source.transaction_type``)."""
-    message_type = source.transaction_type
+def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> RecordData:
+    """CONTRL or APERAK, chosen by UNH S009 0065 (else the source's transaction type)."""
+    message_type = source["transaction_type"]
     if segments and segments[0].tag == "UNH" and segments[0].get(2, 1):
         message_type = segments[0].get(2, 1)
     if message_type == "APERAK":

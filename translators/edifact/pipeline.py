@@ -31,7 +31,8 @@ from translators.edifact.validator import MessageValidator
 from translators.errors import Issue
 
 if TYPE_CHECKING:
-    from translators.records import Record, Source
+    from translators.record_data import RecordData
+    from translators.records import Record
 
 __all__ = [
     "EDIFACTGroupOutcome",
@@ -73,12 +74,26 @@ class MessageSummary:
 
 @dataclass(slots=True)
 class MessageOutcome:
-    """One message, validated and (when a mapper exists) translated."""
+    """One message, validated and (when a mapper exists) translated.
+
+    ``data`` is the canonical record as plain data (``translators.record_data``), what the
+    gateway stores; ``record`` is the same as a validated Pydantic model, built on first
+    use.
+    """
 
     message: Message
     issues: list[Issue]
-    record: Record | None
+    data: RecordData | None
     definition: str | None  # "ORDERS D96A" etc., None when edigate has no definition
+    _record: Record | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def record(self) -> Record | None:
+        if self._record is None and self.data is not None:
+            from translators.record_data import record_from_data
+
+            self._record = record_from_data(self.data)
+        return self._record
 
     @property
     def action(self) -> str:
@@ -181,23 +196,25 @@ def _default_registry() -> ValidatorRegistry:
     return _DEFAULT_REGISTRY
 
 
-def source_of(message: Message) -> Source:
-    """The canonical ``source`` block of a message's record."""
-    from translators.records import Identity, Source
-
+def source_of(message: Message) -> RecordData:
+    """The canonical ``source`` block of a message's record, as data (complete, in the
+    order of ``translators.records.Source``)."""
     unb = message.interchange
-    return Source(
-        standard="edifact",
-        version=f"{message.version}{message.release}" or message.version,
-        transaction_type=message.type,
-        sender=Identity(qualifier=unb.sender.qualifier or None, id=unb.sender.id),
-        receiver=Identity(qualifier=unb.recipient.qualifier or None, id=unb.recipient.id),
-        interchange_control=unb.control_reference,
-        group_control=message.group.control_reference if message.group is not None else None,
-        transaction_control=message.reference,
-        implementation_ref=message.association_code or None,
-        test=unb.test,
-    )
+    return {
+        "standard": "edifact",
+        "version": f"{message.version}{message.release}" or message.version,
+        "transaction_type": message.type,
+        "sender": {"qualifier": unb.sender.qualifier or None, "id": unb.sender.id},
+        "receiver": {"qualifier": unb.recipient.qualifier or None, "id": unb.recipient.id},
+        "interchange_control": unb.control_reference,
+        "group_control": message.group.control_reference if message.group is not None
+        else None,
+        "transaction_control": message.reference,
+        "implementation_ref": message.association_code or None,
+        "test": unb.test,
+        "message_id": None,
+        "partner_id": None,
+    }
 
 
 def _as_nearest(found: list[Issue], message: Message, directory: str) -> list[Issue]:
@@ -218,7 +235,7 @@ def translate_edifact(
     validate: bool = True,
     translate: bool = True,
     registry: ValidatorRegistry | None = None,
-    source_hook: Callable[[Source], Source] | None = None,
+    source_hook: Callable[[RecordData], RecordData] | None = None,
     accepts: Callable[[str], bool] | None = None,
 ) -> Iterator[EDIFACTOutcome]:
     """Read, check, validate and translate every interchange in ``source``.
@@ -228,16 +245,17 @@ def translate_edifact(
     each interchange. ``EDISyntaxError`` propagates when bytes cannot be tokenized;
     everything already yielded stays valid. ``accepts`` says whether a message type is
     agreed with the sender (others are rejected with 0085 code 17, no agreement);
-    ``source_hook`` lets the gateway add message and partner ids to each record's source.
+    ``source_hook`` lets the gateway add message and partner ids to each record's source
+    (it gets and returns the source block as data).
     """
     registry = registry or _default_registry()
-    mapper: Callable[..., Record | None] | None = None
+    mapper: Callable[..., RecordData | None] | None = None
     if translate:
         # Imported here, once a call (an import per message was measurable in the mypyc
         # build): the mappers load pydantic, which reading alone does not need.
-        from translators.edifact.mappers import map_message
+        from translators.edifact.mappers import map_message_data
 
-        mapper = map_message
+        mapper = map_message_data
     loose: list[MessageSummary] = []
     in_group: list[MessageSummary] = []
     groups: list[EDIFACTGroupOutcome] = []
@@ -267,7 +285,7 @@ def translate_edifact(
                     message=f"no definition of {event.type} {event.version}:{event.release}: "
                     "content not validated", offset=event.offset, segment_tag="UNH",
                     segment_position=1, element_position=2))
-            record: Record | None = None
+            record: RecordData | None = None
             if mapper is not None and event.complete:
                 src = source_of(event)
                 if source_hook is not None:

@@ -17,7 +17,8 @@ from typing import BinaryIO, Literal
 import schemas.x12 as x12_schemas
 from translators.ascii import is_digits
 from translators.errors import Issue
-from translators.records import Identity, Record, Source
+from translators.record_data import RecordData, record_from_data
+from translators.records import Record
 from translators.x12.envelope import (
     GroupEnd,
     GroupHeader,
@@ -27,7 +28,7 @@ from translators.x12.envelope import (
     TransactionSet,
     walk,
 )
-from translators.x12.mappers import map_transaction
+from translators.x12.mappers import map_transaction_data
 from translators.x12.reader import X12Reader
 from translators.x12.schema import load_schema
 from translators.x12.segment import Segment
@@ -60,12 +61,24 @@ class TransactionSummary:
 
 @dataclass(slots=True)
 class TransactionOutcome:
-    """One transaction set, validated and (when mappable) translated."""
+    """One transaction set, validated and (when mappable) translated.
+
+    ``data`` is the canonical record as plain data (``translators.record_data``), what the
+    gateway stores; ``record`` is the same as a validated Pydantic model, built on first
+    use.
+    """
 
     transaction: TransactionSet
     issues: list[Issue]
-    record: Record | None
+    data: RecordData | None
     schema: str | None  # file name of the map used, None when the set is not supported
+    _record: Record | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def record(self) -> Record | None:
+        if self._record is None and self.data is not None:
+            self._record = record_from_data(self.data)
+        return self._record
 
     @property
     def status(self) -> AckCode:
@@ -200,21 +213,24 @@ def _version(tx: TransactionSet) -> str:
     return st03 if is_digits(st03[:6]) else gs08
 
 
-def source_of(tx: TransactionSet) -> Source:
-    """The canonical ``source`` block of a transaction's record."""
+def source_of(tx: TransactionSet) -> RecordData:
+    """The canonical ``source`` block of a transaction's record, as data (complete, in the
+    order of ``translators.records.Source``)."""
     isa = tx.group.interchange
-    return Source(
-        standard="x12",
-        version=_version(tx)[:6] or tx.group.version,
-        transaction_type=tx.set_id,
-        sender=Identity(qualifier=isa.sender_qualifier or None, id=isa.sender_id),
-        receiver=Identity(qualifier=isa.receiver_qualifier or None, id=isa.receiver_id),
-        interchange_control=isa.control_number,
-        group_control=tx.group.control_number,
-        transaction_control=tx.control_number,
-        implementation_ref=tx.implementation_ref or None,
-        test=isa.test,
-    )
+    return {
+        "standard": "x12",
+        "version": _version(tx)[:6] or tx.group.version,
+        "transaction_type": tx.set_id,
+        "sender": {"qualifier": isa.sender_qualifier or None, "id": isa.sender_id},
+        "receiver": {"qualifier": isa.receiver_qualifier or None, "id": isa.receiver_id},
+        "interchange_control": isa.control_number,
+        "group_control": tx.group.control_number,
+        "transaction_control": tx.control_number,
+        "implementation_ref": tx.implementation_ref or None,
+        "test": isa.test,
+        "message_id": None,
+        "partner_id": None,
+    }
 
 
 def _as_nearest_version(
@@ -267,7 +283,7 @@ def translate_x12(
     validate: bool = True,
     translate: bool = True,
     registry: SchemaRegistry | None = None,
-    source_hook: Callable[[Source], Source] | None = None,
+    source_hook: Callable[[RecordData], RecordData] | None = None,
     accepts: Callable[[str], bool] | None = None,
 ) -> Iterator[Outcome]:
     """Read, check, validate and translate every interchange in ``source``.
@@ -276,7 +292,7 @@ def translate_x12(
     ``GroupOutcome`` after each group and an ``InterchangeOutcome`` after each interchange.
     ``EDISyntaxError`` propagates when bytes cannot be tokenized; everything already
     yielded stays valid. ``source_hook`` lets a caller (the gateway) add message and
-    partner ids to every record's source.
+    partner ids to every record's source (it gets and returns the source block as data).
     """
     registry = registry or _default_registry()
     summaries: list[TransactionSummary] = []
@@ -311,12 +327,12 @@ def translate_x12(
                         segment_position=1,
                     )
                 )
-            record: Record | None = None
+            record: RecordData | None = None
             if translate and event.complete:
                 src = source_of(event)
                 if source_hook is not None:
                     src = source_hook(src)
-                record = map_transaction(_first_repetitions(event.segments, issues), src)
+                record = map_transaction_data(_first_repetitions(event.segments, issues), src)
             outcome = TransactionOutcome(event, issues, record, schema_name)
             summaries.append(outcome.summary())
             yield outcome

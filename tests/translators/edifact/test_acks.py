@@ -13,6 +13,8 @@ from translators.edifact.pipeline import (
     source_of,
     translate_edifact,
 )
+from translators.record_data import record_from_data
+from translators.records import FunctionalAck
 
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "edifact"
 
@@ -23,8 +25,9 @@ def message_outcomes(data: bytes) -> list[MessageOutcome]:
 
 def record(data: bytes) -> dict[str, object]:
     [outcome] = message_outcomes(data)
-    ack = map_functional_ack(outcome.message.segments, source_of(outcome.message))
-    assert ack.kind == "functional_ack"
+    ack = record_from_data(
+        map_functional_ack(outcome.message.segments, source_of(outcome.message)))
+    assert isinstance(ack, FunctionalAck)
     return ack.model_dump(mode="json", exclude_none=True)
 
 
@@ -69,7 +72,8 @@ def test_corpus_contrl_v4_receipt() -> None:
 
         pytest.skip(f"{path} not present")
     first = message_outcomes(path.read_bytes())[0]
-    ack = map_functional_ack(first.message.segments, source_of(first.message))
+    ack = record_from_data(map_functional_ack(first.message.segments, source_of(first.message)))
+    assert isinstance(ack, FunctionalAck)
     assert ack.acknowledged_groups[0].status == "received"
     assert ack.acknowledged_groups[0].group_control == "131"
 

@@ -14,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from translators.edifact.envelope import Message, walk
-from translators.edifact.mappers import MAPPERS, map_message
+from translators.edifact.mappers import MAPPERS, map_message, map_message_data
 from translators.edifact.reader import EDIFACTReader
 from translators.edifact.segment import Segment
 from translators.errors import EDISyntaxError
+from translators.record_data import check_canonical
 from translators.records import RECORD_ADAPTER, Identity, Source
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -60,6 +61,9 @@ def test_corpus_messages_map_to_valid_records(path: Path) -> None:
                 )
                 assert record is not None
                 assert RECORD_ADAPTER.validate_json(record.model_dump_json()) == record
+                check_canonical(map_message_data(
+                    event.segments, _source(event).model_dump(),
+                    decimal_mark=event.interchange.delimiters.decimal))
                 mapped += 1
     except EDISyntaxError:
         pass  # files the reader refuses are the reader's tests' business
@@ -128,4 +132,5 @@ def test_mappers_never_raise(segments: list[Segment], message_type: str, mark: s
         interchange_control="1",
         transaction_control="1",
     )
-    assert MAPPERS[message_type](segments, source, decimal_mark=mark) is not None
+    data = MAPPERS[message_type](segments, source.model_dump(), decimal_mark=mark)
+    check_canonical(data)

@@ -19,6 +19,7 @@ from translators import (
     build_acknowledgment,
     translate_x12,
 )
+from translators.record_data import check_canonical
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "x12"
 SAMPLES = sorted((DATA / "valid").glob("*.edi")) + sorted((DATA / "mapping").glob("*.x12"))
@@ -42,8 +43,8 @@ def run_pipeline(data: bytes) -> int:
     try:
         for outcome in translate_x12(data):
             outcomes.append(outcome)
-            if isinstance(outcome, TransactionOutcome) and outcome.record is not None:
-                outcome.record.model_dump(mode="json")
+            if isinstance(outcome, TransactionOutcome) and outcome.data is not None:
+                check_canonical(outcome.data)
     except TranslatorError:
         pass
     built = 0

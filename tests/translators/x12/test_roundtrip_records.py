@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from translators import GroupOutcome, InterchangeOutcome, TransactionOutcome, translate_x12
+from translators.record_data import check_canonical
 from translators.x12.reader import X12Reader
 from translators.x12.segment import Delimiters, Segment
 from translators.x12.writer import (
@@ -199,7 +200,8 @@ def translation(data: bytes) -> tuple[list[object], list[tuple[object, ...]]]:
     issues: list[tuple[object, ...]] = []
     for outcome in translate_x12(data):
         if isinstance(outcome, TransactionOutcome):
-            records.append(outcome.record.model_dump() if outcome.record is not None else None)
+            records.append(check_canonical(outcome.data).model_dump()
+                           if outcome.data is not None else None)
             found = outcome.issues
         elif isinstance(outcome, GroupOutcome):
             found = outcome.issues

@@ -32,21 +32,22 @@ from translators.edifact.mappers.orders import (
     map_purchase_order,
 )
 from translators.edifact.segment import Segment
+from translators.record_data import RecordData, record_from_data
 from translators.records import Record, Source
 
-__all__ = ["MAPPERS", "Mapper", "map_message"]
+__all__ = ["MAPPERS", "Mapper", "map_message", "map_message_data"]
 
 
 class Mapper(Protocol):
-    """A message mapper: ``(segments, source, *, decimal_mark=".") -> Record``."""
+    """A message mapper: ``(segments, source data, *, decimal_mark=".") -> record data``."""
 
     def __call__(
-        self, segments: Sequence[Segment], source: Source, /, *, decimal_mark: str = "."
-    ) -> Record: ...
+        self, segments: Sequence[Segment], source: RecordData, /, *, decimal_mark: str = "."
+    ) -> RecordData: ...
 
 
-def _functional_ack(segments: Sequence[Segment], source: Source, /, *,
-                    decimal_mark: str = ".") -> Record:
+def _functional_ack(segments: Sequence[Segment], source: RecordData, /, *,
+                    decimal_mark: str = ".") -> RecordData:
     """Inbound CONTRL and APERAK become ``functional_ack`` records (no amounts to read)."""
     return map_functional_ack(segments, source)
 
@@ -64,15 +65,16 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
 )
 
 
-def map_message(
-    segments: Sequence[Segment], source: Source, *, decimal_mark: str = "."
-) -> Record | None:
-    """The record of one message (UNH..UNT), or ``None`` when its type is not mapped.
+def map_message_data(
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData | None:
+    """The record data of one message (UNH..UNT), or ``None`` when its type is not mapped.
 
-    The type is taken from UNH S009.0065 when the segments start with UNH, else from
-    ``source.transaction_type``.
+    ``source`` is the record's ``source`` block as data (``pipeline.source_of``). The type
+    is taken from UNH S009.0065 when the segments start with UNH, else from the source's
+    ``transaction_type``. This is what the pipeline calls: see ``translators.record_data``.
     """
-    message_type = source.transaction_type
+    message_type: str = source["transaction_type"]
     if segments and segments[0].tag == "UNH":
         found = segments[0].get(2, 1).strip()
         if found:
@@ -81,3 +83,11 @@ def map_message(
     if mapper is None:
         return None
     return mapper(segments, source, decimal_mark=decimal_mark)
+
+
+def map_message(
+    segments: Sequence[Segment], source: Source, *, decimal_mark: str = "."
+) -> Record | None:
+    """``map_message_data`` as a validated Pydantic record, for typed use."""
+    data = map_message_data(segments, source.model_dump(), decimal_mark=decimal_mark)
+    return record_from_data(data) if data is not None else None

@@ -34,7 +34,8 @@ from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, st
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
-from translators.records import ShipNotice, Source
+from translators.record_data import RecordData, complete
+from translators.records import ShipNotice
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["map_ship_notice"]
@@ -114,7 +115,7 @@ class _Advice:
         "tracking",
     )
 
-    def __init__(self, source: Source, mark: str) -> None:
+    def __init__(self, source: RecordData, mark: str) -> None:
         self.record: dict[str, Any] = {
             "source": source,
             "parties": [],
@@ -371,8 +372,8 @@ def _finish_carrier(record: dict[str, Any], tracking: str | None) -> None:
 
 
 def map_ship_notice(
-    segments: Sequence[Segment], source: Source, *, decimal_mark: str = "."
-) -> ShipNotice:
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
     """Map a DESADV message (UNH..UNT) to a ``ShipNotice``."""
     advice = _Advice(source, decimal_mark)
     party: dict[str, Any] | None = None
@@ -380,4 +381,4 @@ def map_ship_notice(
         tag = segment.tag
         if tag != "UNH" and tag != "UNT":
             party = advice.feed(segment, party)
-    return ShipNotice.model_validate(advice.finish())
+    return complete(ShipNotice, advice.finish())

@@ -42,7 +42,7 @@ from translators.edifact.mappers.products import (
 )
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
-from translators.records import Source
+from translators.record_data import RecordData
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["LineDocument"]
@@ -89,7 +89,7 @@ class LineDocument:
     )
 
     def __init__(
-        self, source: Source, mark: str, line_quantities: tuple[str, ...], **header: Any
+        self, source: RecordData, mark: str, line_quantities: tuple[str, ...], **header: Any
     ) -> None:
         self.record: dict[str, Any] = {
             "source": source,

@@ -19,7 +19,8 @@ from typing import Any
 from translators.edifact.mappers.document import LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
-from translators.records import Invoice, Source
+from translators.record_data import RecordData, complete
+from translators.records import Invoice
 
 __all__ = ["map_invoice"]
 
@@ -32,7 +33,7 @@ _INVOICED = ("47", "46", "12", "1")
 class _Invoice(LineDocument):
     __slots__ = ("amount_rank", "order_ref")
 
-    def __init__(self, source: Source, mark: str) -> None:
+    def __init__(self, source: RecordData, mark: str) -> None:
         super().__init__(source, mark, _INVOICED)
         self.amount_rank = len(_INVOICE_TOTALS)
         self.order_ref: dict[str, Any] | None = None
@@ -74,11 +75,13 @@ class _Invoice(LineDocument):
             totals.setdefault("terms_discount", amount)
 
 
-def map_invoice(segments: Sequence[Segment], source: Source, *, decimal_mark: str = ".") -> Invoice:
-    """Map an INVOIC message (UNH..UNT) to an ``Invoice``."""
+def map_invoice(
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
+    """Map an INVOIC message (UNH..UNT) to ``Invoice`` record data."""
     doc = _Invoice(source, decimal_mark)
     for segment in segments:
         tag = segment.tag
         if tag != "UNH" and tag != "UNT":
             doc.feed(segment)
-    return Invoice.model_validate(doc.finish())
+    return complete(Invoice, doc.finish())

@@ -29,7 +29,8 @@ from translators.edifact.mappers.code_lists import (
 from translators.edifact.mappers.document import LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
-from translators.records import OrderResponse, PurchaseOrder, PurchaseOrderChange, Source
+from translators.record_data import RecordData, complete
+from translators.records import OrderResponse, PurchaseOrder, PurchaseOrderChange
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["map_order_change", "map_order_response", "map_purchase_order"]
@@ -48,7 +49,7 @@ class _Order(LineDocument):
 
     __slots__ = ("amount_rank", "order_ref")
 
-    def __init__(self, source: Source, mark: str) -> None:
+    def __init__(self, source: RecordData, mark: str) -> None:
         super().__init__(source, mark, _ORDERED)
         self.amount_rank = len(_ORDER_TOTALS)
         self.order_ref: dict[str, Any] | None = None
@@ -106,7 +107,7 @@ class _Referring(_Order):
 class _Change(_Referring):
     __slots__ = ("document_number",)
 
-    def __init__(self, source: Source, mark: str) -> None:
+    def __init__(self, source: RecordData, mark: str) -> None:
         super().__init__(source, mark)
         self.document_number: str | None = None
 
@@ -139,7 +140,7 @@ class _Change(_Referring):
 class _Response(_Referring):
     __slots__ = ("document_number",)
 
-    def __init__(self, source: Source, mark: str) -> None:
+    def __init__(self, source: RecordData, mark: str) -> None:
         super().__init__(source, mark)
         self.document_number: str | None = None
 
@@ -210,21 +211,21 @@ def _map(doc: LineDocument, segments: Sequence[Segment]) -> dict[str, Any]:
 
 
 def map_purchase_order(
-    segments: Sequence[Segment], source: Source, *, decimal_mark: str = "."
-) -> PurchaseOrder:
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
     """Map an ORDERS message (UNH..UNT) to a ``PurchaseOrder``."""
-    return PurchaseOrder.model_validate(_map(_Order(source, decimal_mark), segments))
+    return complete(PurchaseOrder, _map(_Order(source, decimal_mark), segments))
 
 
 def map_order_change(
-    segments: Sequence[Segment], source: Source, *, decimal_mark: str = "."
-) -> PurchaseOrderChange:
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
     """Map an ORDCHG message (UNH..UNT) to a ``PurchaseOrderChange``."""
-    return PurchaseOrderChange.model_validate(_map(_Change(source, decimal_mark), segments))
+    return complete(PurchaseOrderChange, _map(_Change(source, decimal_mark), segments))
 
 
 def map_order_response(
-    segments: Sequence[Segment], source: Source, *, decimal_mark: str = "."
-) -> OrderResponse:
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
     """Map an ORDRSP message (UNH..UNT) to an ``OrderResponse``."""
-    return OrderResponse.model_validate(_map(_Response(source, decimal_mark), segments))
+    return complete(OrderResponse, _map(_Response(source, decimal_mark), segments))

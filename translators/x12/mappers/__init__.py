@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
+from translators.record_data import RecordData, record_from_data
 from translators.records import Record, Source
 from translators.x12.mappers.functional_ack import map_functional_ack
 from translators.x12.mappers.inventory import map_inventory_report
@@ -24,9 +25,10 @@ from translators.x12.mappers.po import (
 from translators.x12.mappers.ship_notice import map_ship_notice
 from translators.x12.segment import Segment
 
-__all__ = ["MAPPERS", "Mapper", "map_transaction"]
+__all__ = ["MAPPERS", "Mapper", "map_transaction", "map_transaction_data"]
 
-Mapper = Callable[[Sequence[Segment], Source], Record]
+Mapper = Callable[[Sequence[Segment], RecordData], RecordData]
+"""A transaction mapper: ``(segments, source data) -> record data``."""
 
 MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
     {
@@ -42,13 +44,14 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
 )
 
 
-def map_transaction(segments: Sequence[Segment], source: Source) -> Record | None:
-    """The record of one transaction set (ST..SE), or ``None`` when its set is unsupported.
-
-    The set is taken from ST01 when the segments start with ST, else from
-    ``source.transaction_type``.
+def map_transaction_data(segments: Sequence[Segment], source: RecordData) -> RecordData | None:
+    """The record data of one transaction set (ST..SE), or ``None`` when its set is
+    unsupported. ``source`` is the record's ``source`` block as data
+    (``pipeline.source_of``). The set is taken from ST01 when the segments start with ST,
+    else from the source's ``transaction_type``. This is what the pipeline calls: see
+    ``translators.record_data``.
     """
-    set_id = source.transaction_type
+    set_id: str = source["transaction_type"]
     if segments:
         first = segments[0].fields
         if first[0] == "ST" and len(first) > 1 and first[1]:
@@ -57,3 +60,9 @@ def map_transaction(segments: Sequence[Segment], source: Source) -> Record | Non
     if mapper is None:
         return None
     return mapper(segments, source)
+
+
+def map_transaction(segments: Sequence[Segment], source: Source) -> Record | None:
+    """``map_transaction_data`` as a validated Pydantic record, for typed use."""
+    data = map_transaction_data(segments, source.model_dump())
+    return record_from_data(data) if data is not None else None

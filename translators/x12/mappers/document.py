@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.records import Source
+from translators.record_data import RecordData
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import (
     read_fob,
@@ -72,7 +72,7 @@ class LineDocument:
 
     __slots__ = ("component", "line", "party", "record")
 
-    def __init__(self, source: Source, component: str, **header: Any) -> None:
+    def __init__(self, source: RecordData, component: str, **header: Any) -> None:
         self.record: dict[str, Any] = {
             "source": source,
             "parties": [],

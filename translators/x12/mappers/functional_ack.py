@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
-from translators.records import FunctionalAck, Source
+from translators.record_data import RecordData, complete
+from translators.records import FunctionalAck
 from translators.x12.mappers.document import component_separator
 from translators.x12.mappers.elements import element, text_or_none, to_int
 from translators.x12.segment import Segment
@@ -61,7 +62,7 @@ def _element_error(
     }
 
 
-def map_functional_ack(segments: Sequence[Segment], source: Source) -> FunctionalAck:
+def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map a 997 or 999 transaction set (ST..SE) to a ``FunctionalAck``."""
     component = component_separator(segments)
     groups: list[dict[str, Any]] = []
@@ -131,4 +132,4 @@ def map_functional_ack(segments: Sequence[Segment], source: Source) -> Functiona
                 group["transactions_accepted"] = to_int(element(f, 4))
                 group["errors"] = _codes(f, 5, 9)
             transaction = None
-    return FunctionalAck.model_validate({"source": source, "acknowledged_groups": groups})
+    return complete(FunctionalAck, {"source": source, "acknowledged_groups": groups})

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
-from translators.records import InventoryReport, Source
+from translators.record_data import RecordData, complete
+from translators.records import InventoryReport
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import read_dtm
@@ -57,7 +58,7 @@ def _qty(f: list[str], component: str) -> dict[str, Any]:
     }
 
 
-def map_inventory_report(segments: Sequence[Segment], source: Source) -> InventoryReport:
+def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 846 transaction set (ST..SE) to an ``InventoryReport``."""
     component = component_separator(segments)
     record: dict[str, Any] = {
@@ -137,4 +138,4 @@ def map_inventory_report(segments: Sequence[Segment], source: Source) -> Invento
             note = text_or_none(element(f, 2))
             if note:
                 record["notes"].append(note)
-    return InventoryReport.model_validate(record)
+    return complete(InventoryReport, record)

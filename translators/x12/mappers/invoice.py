@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from translators.records import Invoice, Source
+from translators.record_data import RecordData, complete
+from translators.records import Invoice
 from translators.x12.mappers.document import (
     LineDocument,
     component_separator,
@@ -52,7 +53,7 @@ def _cad(f: list[str]) -> dict[str, Any]:
     }
 
 
-def map_invoice(segments: Sequence[Segment], source: Source) -> Invoice:
+def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 810 transaction set (ST..SE) to an ``Invoice``."""
     doc = LineDocument(source, component_separator(segments))
     record = doc.record
@@ -79,4 +80,4 @@ def map_invoice(segments: Sequence[Segment], source: Source) -> Invoice:
                 record["carrier"] = _cad(f)
         elif tag != "ST" and tag != "SE" and tag != "ISS":
             doc.feed(tag, f)
-    return Invoice.model_validate(record)
+    return complete(Invoice, record)

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.record_data import RecordData, complete
 from translators.records import (
     OrderResponse,
     PurchaseOrder,
     PurchaseOrderChange,
-    Source,
 )
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
@@ -236,7 +236,7 @@ def _ack(line: dict[str, Any], f: list[str]) -> None:
 
 
 def _map(
-    segments: Sequence[Segment], source: Source, header_tag: str, line_tag: str
+    segments: Sequence[Segment], source: RecordData, header_tag: str, line_tag: str
 ) -> dict[str, Any]:
     doc = LineDocument(source, component_separator(segments))
     record = doc.record
@@ -269,16 +269,16 @@ def _map(
     return record
 
 
-def map_purchase_order(segments: Sequence[Segment], source: Source) -> PurchaseOrder:
+def map_purchase_order(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 850 transaction set (ST..SE) to a ``PurchaseOrder``."""
-    return PurchaseOrder.model_validate(_map(segments, source, "BEG", "PO1"))
+    return complete(PurchaseOrder, _map(segments, source, "BEG", "PO1"))
 
 
-def map_order_change(segments: Sequence[Segment], source: Source) -> PurchaseOrderChange:
+def map_order_change(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 860 transaction set (ST..SE) to a ``PurchaseOrderChange``."""
-    return PurchaseOrderChange.model_validate(_map(segments, source, "BCH", "POC"))
+    return complete(PurchaseOrderChange, _map(segments, source, "BCH", "POC"))
 
 
-def map_order_response(segments: Sequence[Segment], source: Source) -> OrderResponse:
+def map_order_response(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 855 transaction set (ST..SE) to an ``OrderResponse``."""
-    return OrderResponse.model_validate(_map(segments, source, "BAK", "PO1"))
+    return complete(OrderResponse, _map(segments, source, "BAK", "PO1"))

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from translators.records import ShipNotice, Source
+from translators.record_data import RecordData, complete
+from translators.records import ShipNotice
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_fob, read_ref, read_td5
 from translators.x12.mappers.dates import read_dtm
@@ -148,7 +149,7 @@ def _assemble(record: dict[str, Any], nodes: list[_Node]) -> None:
             (order.data["items"] if order is not None else record["items"]).append(data)
 
 
-def map_ship_notice(segments: Sequence[Segment], source: Source) -> ShipNotice:
+def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 856 transaction set (ST..SE) to a ``ShipNotice``."""
     record: dict[str, Any] = {
         "source": source,
@@ -267,7 +268,7 @@ def map_ship_notice(segments: Sequence[Segment], source: Source) -> ShipNotice:
     for item_holder in _items(record):
         item_holder.pop("lin", None)
     _finish_carrier(record, tracking)
-    return ShipNotice.model_validate(record)
+    return complete(ShipNotice, record)
 
 
 def _items(record: dict[str, Any]) -> list[dict[str, Any]]:
