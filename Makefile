@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/python -m schemas.x12.build --check
 	$(VENV)/bin/python -m schemas.edifact.build --check
 	$(VENV)/bin/python -m translators.records_schema schemas/records --check
+	$(VENV)/bin/python -m translators.record_data --check
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

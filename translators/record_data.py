@@ -5,8 +5,10 @@ Responsible for turning a mapper's tree of dicts into the exact Python form of a
 in, an unknown key refused) and for writing that form as the record's JSON
 (``record_json``: decimals as fixed-point strings, as ``Model.model_dump(mode="json")``
 writes them). The Pydantic models in ``translators.records`` stay the definition of a
-record (its JSON Schema, typed access through ``record_from_data``); this module reads the
-plans it follows from them once, at import.
+record (its JSON Schema, typed access through ``record_from_data``); the plans this module
+follows are generated from them into ``translators/record_plans.py`` (``python -m
+translators.record_data``; ``--check`` in ``make lint`` and a test keep it current), so
+that translating never imports Pydantic.
 
 Why not validate every record with Pydantic: a model instance per party, line, reference
 and id (about 32 a message) cost about a third of EDIFACT translation; the gateway then
@@ -21,19 +23,24 @@ is a bug the tests are there to catch).
 from __future__ import annotations
 
 import json
+import sys
 import typing
 from decimal import Decimal
-from typing import Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
-from translators.records import RECORD_ADAPTER, RECORD_MODELS, Record
+from translators.record_plans import PLANS
+
+if TYPE_CHECKING:
+    from translators.records import Record
 
 __all__ = [
     "RecordData",
     "check_canonical",
     "complete",
-    "plan_for",
     "record_from_data",
     "record_json",
+    "render_plans",
 ]
 
 RecordData = dict[str, Any]
@@ -70,13 +77,11 @@ class Plan:
     default.
     """
 
-    __slots__ = ("model_name", "names", "parts", "size", "special_defaults",
-                 "special_kinds", "special_names", "special_parts", "template")
+    __slots__ = ("model_name", "size", "special_defaults", "special_kinds", "special_names",
+                 "special_parts", "template")
 
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
-        self.names: list[str] = []
-        self.parts: list[Plan | None] = []
         self.template: dict[str, Any] = {}
         self.size = 0
         self.special_names: list[str] = []
@@ -85,61 +90,23 @@ class Plan:
         self.special_parts: list[Plan | None] = []
 
 
-_PLANS: dict[Any, Plan] = {}
+def _build_plans(table: dict[str, list[tuple[str, int, int, str, Any]]]) -> dict[str, Plan]:
+    plans = {name: Plan(name) for name in table}
+    for name, fields in table.items():
+        plan = plans[name]
+        for field, kind, how, part_name, constant in fields:
+            part = plans[part_name] if part_name else None
+            plan.template[field] = constant if how == _CONSTANT else _MISSING
+            if kind != _VALUE or how != _CONSTANT:
+                plan.special_names.append(field)
+                plan.special_kinds.append(kind)
+                plan.special_defaults.append(how)
+                plan.special_parts.append(part)
+        plan.size = len(plan.template)
+    return plans
 
 
-def _model_in(annotation: Any) -> tuple[int, Any]:
-    """What kind of field ``annotation`` is, and the nested model class if any."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-        return _MODEL, annotation
-    if origin is list and args and isinstance(args[0], type) and hasattr(args[0], "model_fields"):
-        return _MODEL_LIST, args[0]
-    if args and type(None) in args:
-        models = [a for a in args if isinstance(a, type) and hasattr(a, "model_fields")]
-        if len(models) == 1:
-            return _OPTIONAL_MODEL, models[0]
-    return _VALUE, None
-
-
-def plan_for(model: Any) -> Plan:
-    """The plan of a Pydantic record model (built on first use, then cached)."""
-    found = _PLANS.get(model)
-    if found is not None:
-        return found
-    plan = Plan(model.__name__)
-    _PLANS[model] = plan
-    for name, info in model.model_fields.items():
-        kind, nested = _model_in(info.annotation)
-        part = plan_for(nested) if nested is not None else None
-        factory = info.default_factory
-        constant: Any = _MISSING
-        if info.is_required():
-            how = _REQUIRED
-        elif factory is list:
-            how = _NEW_LIST
-        elif factory is dict:
-            how = _NEW_DICT
-        elif factory is not None:
-            if factory is not nested:
-                raise TypeError(f"{model.__name__}.{name}: unsupported default factory")
-            how = _NEW_MODEL
-        else:
-            how = _CONSTANT
-            constant = info.default
-            if isinstance(constant, (list, dict, set)):
-                raise TypeError(f"{model.__name__}.{name}: mutable default")
-        plan.names.append(name)
-        plan.parts.append(part)
-        plan.template[name] = constant
-        if kind != _VALUE or how != _CONSTANT:
-            plan.special_names.append(name)
-            plan.special_kinds.append(kind)
-            plan.special_defaults.append(how)
-            plan.special_parts.append(part)
-    plan.size = len(plan.template)
-    return plan
+_PLANS: Final = _build_plans(PLANS)
 
 
 def _complete(plan: Plan, tree: dict[str, Any]) -> dict[str, Any]:
@@ -179,12 +146,13 @@ def _complete(plan: Plan, tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def complete(model: Any, tree: dict[str, Any]) -> RecordData:
-    """The record data of ``model`` (a class of ``translators.records``) from a mapper's
-    tree: the same keys, in the same order, with the same defaults as
-    ``model.model_validate(tree).model_dump()``; raises ``ValueError`` on a missing
-    required field or an unknown one. Values are not converted."""
-    return _complete(plan_for(model), tree)
+def complete(model: str, tree: dict[str, Any]) -> RecordData:
+    """The record data of ``model`` (a class name of ``translators.records``, such as
+    ``"PurchaseOrder"``) from a mapper's tree: the same keys, in the same order, with the
+    same defaults as ``PurchaseOrder.model_validate(tree).model_dump()``; raises
+    ``ValueError`` on a missing required field or an unknown one. Values are not
+    converted: the tests check them (``check_canonical``)."""
+    return _complete(_PLANS[model], tree)
 
 
 def _json_default(value: object) -> str:
@@ -201,6 +169,8 @@ def record_json(data: RecordData) -> str:
 
 def record_from_data(data: RecordData) -> Record:
     """The typed (and validated) Pydantic record of record data."""
+    from translators.records import RECORD_ADAPTER
+
     return RECORD_ADAPTER.validate_python(data)
 
 
@@ -240,5 +210,98 @@ def check_canonical(data: RecordData) -> Record:
     return record
 
 
-for _model in RECORD_MODELS.values():
-    plan_for(_model)
+# --- the generated plans -----------------------------------------------------------------
+
+_PLANS_FILE = Path(__file__).resolve().parent / "record_plans.py"
+
+
+def _field_of(annotation: Any) -> tuple[int, Any]:
+    """What kind of field ``annotation`` is, and the nested model class if any."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return _MODEL, annotation
+    if origin is list and args and isinstance(args[0], type) and hasattr(args[0], "model_fields"):
+        return _MODEL_LIST, args[0]
+    if args and type(None) in args:
+        models = [a for a in args if isinstance(a, type) and hasattr(a, "model_fields")]
+        if len(models) == 1:
+            return _OPTIONAL_MODEL, models[0]
+    return _VALUE, None
+
+
+def render_plans() -> str:
+    """The text of ``translators/record_plans.py``, from the Pydantic models."""
+    from translators.records import RECORD_MODELS
+
+    table: dict[str, list[tuple[str, int, int, str, Any]]] = {}
+
+    def visit(model: Any) -> None:
+        if model.__name__ in table:
+            return
+        fields: list[tuple[str, int, int, str, Any]] = []
+        table[model.__name__] = fields
+        for name, info in model.model_fields.items():
+            kind, nested = _field_of(info.annotation)
+            factory = info.default_factory
+            constant: Any = None
+            if info.is_required():
+                how = _REQUIRED
+            elif factory is list:
+                how = _NEW_LIST
+            elif factory is dict:
+                how = _NEW_DICT
+            elif factory is not None:
+                if factory is not nested:
+                    raise TypeError(f"{model.__name__}.{name}: unsupported default factory")
+                how = _NEW_MODEL
+            else:
+                how = _CONSTANT
+                constant = info.default
+                if not isinstance(constant, (str, int, bool, type(None))):
+                    raise TypeError(f"{model.__name__}.{name}: default {constant!r} is not "
+                                    "an immutable literal")
+            fields.append((name, kind, how, nested.__name__ if nested is not None else "",
+                           constant))
+            if nested is not None:
+                visit(nested)
+
+    for model in RECORD_MODELS.values():
+        visit(model)
+    lines = [
+        '"""Generated by ``python -m translators.record_data`` from ``translators/records.py``:',
+        "do not edit. For each record model, its fields in order as (name, kind, default,",
+        "nested model, constant default); the codes are those of ``translators.record_data``.",
+        '"""',
+        "",
+        "from typing import Any",
+        "",
+        "PLANS: dict[str, list[tuple[str, int, int, str, Any]]] = {",
+    ]
+    for model_name in sorted(table):
+        lines.append(f"    {model_name!r}: [")
+        lines.extend(f"        {field!r}," for field in table[model_name])
+        lines.append("    ],")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m translators.record_data [--check]``: write the plans, or exit 1 when
+    the committed ones differ from what the models give."""
+    args = sys.argv[1:] if argv is None else argv
+    text = render_plans()
+    current = _PLANS_FILE.read_text("utf-8") if _PLANS_FILE.is_file() else ""
+    if "--check" in args:
+        if current != text:
+            print(f"stale: {_PLANS_FILE.name}; run: python -m translators.record_data",
+                  file=sys.stderr)
+            return 1
+        return 0
+    _PLANS_FILE.write_text(text, "utf-8")
+    print(f"wrote {_PLANS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,7 +21,6 @@ from typing import Any, Final
 
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
-from translators.records import FunctionalAck
 
 __all__ = ["ACTIONS", "map_aperak", "map_contrl", "map_functional_ack"]
 
@@ -142,7 +141,7 @@ def map_contrl(segments: Sequence[Segment], source: RecordData) -> RecordData:
             })
     for group in groups:
         _count(group)
-    return complete(FunctionalAck, {"source": source, "acknowledged_groups": groups})
+    return complete("FunctionalAck", {"source": source, "acknowledged_groups": groups})
 
 
 def map_aperak(segments: Sequence[Segment], source: RecordData) -> RecordData:
@@ -176,7 +175,7 @@ def map_aperak(segments: Sequence[Segment], source: RecordData) -> RecordData:
         "codes": [e["code"] for e in errors],
     }
     group = {"functional_id": "APERAK", "errors": [], "transactions": [transaction]}
-    return complete(FunctionalAck, {"source": source, "acknowledged_groups": [group]})
+    return complete("FunctionalAck", {"source": source, "acknowledged_groups": [group]})
 
 
 def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> RecordData:

@@ -12,13 +12,12 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import schemas.x12 as x12_schemas
 from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
-from translators.records import Record
 from translators.x12.envelope import (
     GroupEnd,
     GroupHeader,
@@ -33,6 +32,9 @@ from translators.x12.reader import X12Reader
 from translators.x12.schema import load_schema
 from translators.x12.segment import Segment
 from translators.x12.validator import TransactionValidator
+
+if TYPE_CHECKING:
+    from translators.records import Record
 
 __all__ = [
     "GroupOutcome",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from translators.edifact.acks import map_functional_ack
 from translators.edifact.mappers.despatch_advice import map_ship_notice
@@ -33,7 +33,9 @@ from translators.edifact.mappers.orders import (
 )
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, record_from_data
-from translators.records import Record, Source
+
+if TYPE_CHECKING:
+    from translators.records import Record, Source
 
 __all__ = ["MAPPERS", "Mapper", "map_message", "map_message_data"]
 

@@ -35,7 +35,6 @@ from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, descr
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
-from translators.records import ShipNotice
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["map_ship_notice"]
@@ -381,4 +380,4 @@ def map_ship_notice(
         tag = segment.tag
         if tag != "UNH" and tag != "UNT":
             party = advice.feed(segment, party)
-    return complete(ShipNotice, advice.finish())
+    return complete("ShipNotice", advice.finish())

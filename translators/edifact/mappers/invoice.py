@@ -20,7 +20,6 @@ from translators.edifact.mappers.document import LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
-from translators.records import Invoice
 
 __all__ = ["map_invoice"]
 
@@ -84,4 +83,4 @@ def map_invoice(
         tag = segment.tag
         if tag != "UNH" and tag != "UNT":
             doc.feed(segment)
-    return complete(Invoice, doc.finish())
+    return complete("Invoice", doc.finish())

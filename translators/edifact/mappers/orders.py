@@ -30,7 +30,6 @@ from translators.edifact.mappers.document import LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
-from translators.records import OrderResponse, PurchaseOrder, PurchaseOrderChange
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["map_order_change", "map_order_response", "map_purchase_order"]
@@ -214,18 +213,18 @@ def map_purchase_order(
     segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an ORDERS message (UNH..UNT) to a ``PurchaseOrder``."""
-    return complete(PurchaseOrder, _map(_Order(source, decimal_mark), segments))
+    return complete("PurchaseOrder", _map(_Order(source, decimal_mark), segments))
 
 
 def map_order_change(
     segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an ORDCHG message (UNH..UNT) to a ``PurchaseOrderChange``."""
-    return complete(PurchaseOrderChange, _map(_Change(source, decimal_mark), segments))
+    return complete("PurchaseOrderChange", _map(_Change(source, decimal_mark), segments))
 
 
 def map_order_response(
     segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an ORDRSP message (UNH..UNT) to an ``OrderResponse``."""
-    return complete(OrderResponse, _map(_Response(source, decimal_mark), segments))
+    return complete("OrderResponse", _map(_Response(source, decimal_mark), segments))

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from translators.record_data import RecordData, record_from_data
-from translators.records import Record, Source
 from translators.x12.mappers.functional_ack import map_functional_ack
 from translators.x12.mappers.inventory import map_inventory_report
 from translators.x12.mappers.invoice import map_invoice
@@ -24,6 +23,9 @@ from translators.x12.mappers.po import (
 )
 from translators.x12.mappers.ship_notice import map_ship_notice
 from translators.x12.segment import Segment
+
+if TYPE_CHECKING:
+    from translators.records import Record, Source
 
 __all__ = ["MAPPERS", "Mapper", "map_transaction", "map_transaction_data"]
 

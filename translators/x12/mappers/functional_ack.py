@@ -15,7 +15,6 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.record_data import RecordData, complete
-from translators.records import FunctionalAck
 from translators.x12.mappers.document import component_separator
 from translators.x12.mappers.elements import element, text_or_none, to_int
 from translators.x12.segment import Segment
@@ -132,4 +131,4 @@ def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> Recor
                 group["transactions_accepted"] = to_int(element(f, 4))
                 group["errors"] = _codes(f, 5, 9)
             transaction = None
-    return complete(FunctionalAck, {"source": source, "acknowledged_groups": groups})
+    return complete("FunctionalAck", {"source": source, "acknowledged_groups": groups})

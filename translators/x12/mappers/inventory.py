@@ -14,7 +14,6 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.record_data import RecordData, complete
-from translators.records import InventoryReport
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import read_dtm
@@ -138,4 +137,4 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
             note = text_or_none(element(f, 2))
             if note:
                 record["notes"].append(note)
-    return complete(InventoryReport, record)
+    return complete("InventoryReport", record)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from translators.record_data import RecordData, complete
-from translators.records import Invoice
 from translators.x12.mappers.document import (
     LineDocument,
     component_separator,
@@ -80,4 +79,4 @@ def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
                 record["carrier"] = _cad(f)
         elif tag != "ST" and tag != "SE" and tag != "ISS":
             doc.feed(tag, f)
-    return complete(Invoice, record)
+    return complete("Invoice", record)

@@ -14,11 +14,6 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.record_data import RecordData, complete
-from translators.records import (
-    OrderResponse,
-    PurchaseOrder,
-    PurchaseOrderChange,
-)
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
 from translators.x12.mappers.document import (
@@ -271,14 +266,14 @@ def _map(
 
 def map_purchase_order(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 850 transaction set (ST..SE) to a ``PurchaseOrder``."""
-    return complete(PurchaseOrder, _map(segments, source, "BEG", "PO1"))
+    return complete("PurchaseOrder", _map(segments, source, "BEG", "PO1"))
 
 
 def map_order_change(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 860 transaction set (ST..SE) to a ``PurchaseOrderChange``."""
-    return complete(PurchaseOrderChange, _map(segments, source, "BCH", "POC"))
+    return complete("PurchaseOrderChange", _map(segments, source, "BCH", "POC"))
 
 
 def map_order_response(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 855 transaction set (ST..SE) to an ``OrderResponse``."""
-    return complete(OrderResponse, _map(segments, source, "BAK", "PO1"))
+    return complete("OrderResponse", _map(segments, source, "BAK", "PO1"))

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from translators.record_data import RecordData, complete
-from translators.records import ShipNotice
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_fob, read_ref, read_td5
 from translators.x12.mappers.dates import read_dtm
@@ -268,7 +267,7 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
     for item_holder in _items(record):
         item_holder.pop("lin", None)
     _finish_carrier(record, tracking)
-    return complete(ShipNotice, record)
+    return complete("ShipNotice", record)
 
 
 def _items(record: dict[str, Any]) -> list[dict[str, Any]]:
