@@ -31,15 +31,15 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.exc import IntegrityError
 
 from gateway.ledger import EntryDraft, Ledger
 from gateway.store.base import utcnow
-from gateway.store.bulk import MultiRowInsert
+from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
-from gateway.store.search import INSERT_TERMS, term_rows
+from gateway.store.search import MessageTerm, terms_of
 
 __all__ = ["IntakeWriter", "Pending", "ReceiveResult"]
 
@@ -54,21 +54,54 @@ IDLE_EXIT_SECONDS = 2.0
 PAYLOADS: Table = Payload.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
-_COLUMNS = (Message.id, Message.status, Message.partner_id, Message.payload_sha256,
-            Message.interchange_sender, Message.interchange_control)
-_BY_PAYLOAD = select(*_COLUMNS).where(
-    Message.partner_id.in_(bindparam("partners", expanding=True)),
-    Message.payload_sha256.in_(bindparam("digests", expanding=True)))
-_BY_CONTROL = select(*_COLUMNS).where(
-    Message.partner_id.in_(bindparam("partners", expanding=True)),
-    Message.interchange_sender.in_(bindparam("senders", expanding=True)),
-    Message.interchange_control.in_(bindparam("controls", expanding=True)))
-_INSERT_PAYLOADS = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
-                                  on_conflict_do_nothing=("sha256",))
-_INSERT_MESSAGES = MultiRowInsert(MESSAGES, (
+TERMS: Table = MessageTerm.__table__  # type: ignore[assignment]
+
+# Driver SQL, not Core: the writer's statements are few and fixed, and SQLAlchemy's
+# execution machinery cost more per message than the database did (see bench/README.md).
+_INSERT_PAYLOADS = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+                             on_conflict_do_nothing=("sha256",))
+_INSERT_MESSAGES = RawInsert(MESSAGES, (
     "id", "partner_id", "direction", "transport", "standard", "status", "payload_sha256",
     "size", "received_at", "updated_at", "interchange_sender", "interchange_receiver",
     "interchange_control", "search_text", "attempts"))
+_INSERT_TERMS = RawInsert(TERMS, ("term", "received_at", "message_id"))
+
+# Stored messages that a batch duplicates: the same bytes, or the same sender and control
+# number, from the same partner. Per-column IN lists, not row values: SQLite plans
+# ``(a, b) IN (VALUES ...)`` as a full scan but ``a IN (...) AND b IN (...)`` as searches
+# of the unique indexes; rows of other combinations are ignored by the callers' dict keys.
+_FOUND = ("SELECT id, status, partner_id, payload_sha256, interchange_sender, "
+          "interchange_control FROM messages WHERE ")
+# PostgreSQL: one array parameter a list, so the text never changes and psycopg prepares it.
+_LOOKUP_PG = (_FOUND + "partner_id = ANY(%s) AND payload_sha256 = ANY(%s) UNION ALL "
+              + _FOUND + "partner_id = ANY(%s) AND interchange_sender = ANY(%s) "
+              "AND interchange_control = ANY(%s)")
+
+
+def _lookup(dialect: Dialect, batch: Sequence[Pending]) -> tuple[str, list[Any]]:
+    """The duplicate lookup for ``batch``: SQL and parameters."""
+    partners = list({p.partner_id for p in batch})
+    digests = list({p.digest for p in batch})
+    senders = list({p.sender for p in batch})
+    controls = list({p.control for p in batch})
+    if dialect.name == "postgresql":
+        return _LOOKUP_PG, [partners, digests, partners, senders, controls]
+    lists = [_padded(partners), _padded(digests), _padded(partners), _padded(senders),
+             _padded(controls)]
+    marks = [",".join("?" * len(values)) for values in lists]
+    sql = (f"{_FOUND}partner_id IN ({marks[0]}) AND payload_sha256 IN ({marks[1]}) "
+           f"UNION ALL {_FOUND}partner_id IN ({marks[2]}) AND interchange_sender IN "
+           f"({marks[3]}) AND interchange_control IN ({marks[4]})")
+    return sql, [v for values in lists for v in values]
+
+
+def _padded(values: list[str]) -> list[str]:
+    """``values`` repeated up to a power of two: IN lists of a few lengths keep the SQL
+    texts few, so SQLite's statement cache serves them instead of parsing each batch's."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    return values + values[-1:] * (size - len(values))
 
 
 @dataclass(slots=True)
@@ -253,29 +286,33 @@ class IntakeWriter:
 
     def _store(self, batch: Sequence[Pending]) -> list[ReceiveResult]:
         with self.db.core_transaction(eager_lock=True) as connection:
+            dialect = connection.dialect
+            sql, params = _lookup(dialect, batch)
+            # The lookup and the ledger head lock go out together: one round trip on
+            # PostgreSQL (psycopg pipeline), two statements on SQLite.
+            with driver_cursor(connection) as lookup, driver_cursor(connection) as lock:
+                with pipelined(connection):
+                    lookup.execute(sql, params)
+                    lock.execute(self.ledger.lock_statement(dialect))
+                found = lookup.fetchall()
+                head = lock.fetchone()
             by_payload: dict[tuple[str, str], tuple[str, str]] = {}
             by_control: dict[tuple[str, str, str], tuple[str, str]] = {}
-            # IN lists per column, not row-value IN: SQLite plans ``(a, b) IN (VALUES ...)``
-            # as a full scan but ``a IN (...) AND b IN (...)`` as index searches on the
-            # unique constraints. Rows of other combinations are ignored by the dict keys.
-            partners = {p.partner_id for p in batch}
-            for row in connection.execute(_BY_PAYLOAD, {
-                    "partners": list(partners), "digests": list({p.digest for p in batch})}):
-                by_payload[(row.partner_id, row.payload_sha256)] = (row.id, row.status)
-            for row in connection.execute(_BY_CONTROL, {
-                    "partners": list(partners), "senders": list({p.sender for p in batch}),
-                    "controls": list({p.control for p in batch})}):
-                key = (row.partner_id, row.interchange_sender or "",
-                       row.interchange_control or "")
-                by_control[key] = (row.id, row.status)
+            for message_id, status, partner_id, digest, sender, control in found:
+                # A row found by either half is a stored message under both keys.
+                by_payload[(partner_id, digest)] = (message_id, status)
+                by_control[(partner_id, sender or "", control or "")] = (message_id, status)
             new_payloads: set[str] = set()
 
             results: list[ReceiveResult] = []
-            payload_rows: list[dict[str, Any]] = []
-            message_rows: list[dict[str, Any]] = []
-            term_batch: list[dict[str, Any]] = []
+            payload_rows: list[tuple[Any, ...]] = []
+            message_rows: list[tuple[Any, ...]] = []
+            term_batch: list[tuple[Any, ...]] = []
             drafts: list[EntryDraft] = []
             now = utcnow()
+            # Bound once for the batch: the driver value Core would bind for each row.
+            at = _INSERT_MESSAGES.bind(dialect, "received_at", now)
+            received = MessageStatus.RECEIVED
             for p in batch:
                 original = by_payload.get((p.partner_id, p.digest)) or by_control.get(
                     (p.partner_id, p.sender, p.control))
@@ -288,36 +325,31 @@ class IntakeWriter:
                             "interchange_control": p.control}))
                     continue
                 message_id = str(uuid.uuid4())
+                size = len(p.body)
                 # Another partner may have sent the same bytes: ON CONFLICT DO NOTHING.
                 if p.digest not in new_payloads:
                     new_payloads.add(p.digest)
-                    payload_rows.append({"sha256": p.digest, "size": len(p.body),
-                                         "data": p.body, "created_at": now})
-                message_rows.append({
-                    "id": message_id, "partner_id": p.partner_id, "direction": "inbound",
-                    "transport": p.transport, "standard": p.standard,
-                    "status": MessageStatus.RECEIVED, "payload_sha256": p.digest,
-                    "size": len(p.body), "received_at": now, "updated_at": now,
-                    "interchange_sender": p.sender, "interchange_receiver": p.receiver,
-                    "interchange_control": p.control, "search_text": p.control,
-                    "attempts": 0,
-                })
-                term_batch += term_rows(message_id, now, p.control)
+                    payload_rows.append((p.digest, size, p.body, at))
+                message_rows.append((
+                    message_id, p.partner_id, "inbound", p.transport, p.standard, received,
+                    p.digest, size, at, at, p.sender, p.receiver, p.control, p.control, 0))
+                # The log's search index: the terms of search_text (the control number).
+                term_batch += [(term, at, message_id) for term in sorted(terms_of(p.control))]
                 # Later messages of this batch are duplicates of this one.
-                by_payload[(p.partner_id, p.digest)] = (message_id, MessageStatus.RECEIVED)
-                by_control[(p.partner_id, p.sender, p.control)] = (
-                    message_id, MessageStatus.RECEIVED)
-                results.append(ReceiveResult(message_id, False, MessageStatus.RECEIVED))
+                by_payload[(p.partner_id, p.digest)] = (message_id, received)
+                by_control[(p.partner_id, p.sender, p.control)] = (message_id, received)
+                results.append(ReceiveResult(message_id, False, received))
                 drafts.append(EntryDraft(
                     event="RECEIVED", actor=p.actor, message_id=message_id, details={
-                        "transport": p.transport, "size": len(p.body),
+                        "transport": p.transport, "size": size,
                         "payload_sha256": p.digest, **p.evidence}))
 
             def write(c: Connection) -> None:
-                _INSERT_PAYLOADS.execute(c, payload_rows)
-                _INSERT_MESSAGES.execute(c, message_rows)
-                INSERT_TERMS.execute(c, term_batch)  # the log's search index
+                with driver_cursor(c) as cursor:
+                    _INSERT_PAYLOADS.execute(cursor, dialect, payload_rows)
+                    _INSERT_MESSAGES.execute(cursor, dialect, message_rows)
+                    _INSERT_TERMS.execute(cursor, dialect, term_batch)
 
             # One ledger head lock; the rows go out with the ledger's own writes.
-            self.ledger.append_many(connection, drafts, also_write=write)
+            self.ledger.append_many(connection, drafts, also_write=write, head=head)
         return results

@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -75,18 +75,17 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    bindparam,
     insert,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
 
 from gateway.store.base import Base, UTCDateTime, utcnow
-from gateway.store.bulk import MultiRowInsert, pipelined
+from gateway.store.bulk import MultiRowInsert, RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
 
 __all__ = [
@@ -167,16 +166,15 @@ _LOCK_HEAD = (
     .where(LedgerHead.id == _HEAD_ID)
     .with_for_update()  # SQLite renders nothing: BEGIN IMMEDIATE already serialises
 )
-_UPDATE_HEAD = (
-    update(LedgerHead)
-    .where(LedgerHead.id == _HEAD_ID)
-    .values(
-        seq=bindparam("seq"),
-        sha256=bindparam("sha256"),
-        next_checkpoint_seq=bindparam("next_checkpoint_seq"),
-    )
+# The same statements as driver SQL, for the append path (qmark; see ``_sql``).
+_LOCK_HEAD_SQL = f"SELECT seq, sha256, next_checkpoint_seq FROM ledger_head WHERE id = {_HEAD_ID}"
+_LOCK_HEAD_SQL_PG = _LOCK_HEAD_SQL + " FOR UPDATE"
+_UPDATE_HEAD_SQL = (
+    f"UPDATE ledger_head SET seq = ?, sha256 = ?, next_checkpoint_seq = ? WHERE id = {_HEAD_ID}"
 )
-_INSERT_ENTRIES = MultiRowInsert(
+# Marks a draft whose details are ``_flat``: hashed from its canonical text as it is.
+_FLAT = object()
+_INSERT_ENTRIES = RawInsert(
     LedgerEntry.__table__,  # type: ignore[arg-type]
     ("seq", "at", "message_id", "event", "actor", "details", "prev_sha256", "entry_sha256"),
 )
@@ -185,7 +183,26 @@ _INSERT_CHECKPOINTS = MultiRowInsert(
     ("seq", "head_sha256", "next_seq", "signature", "key_id", "at"),
 )
 
+
+
+def _sql(dialect: Dialect, qmark_sql: str) -> str:
+    """``qmark_sql`` in the driver's parameter style (sqlite3: ``?``, psycopg: ``%s``)."""
+    return qmark_sql if dialect.paramstyle == "qmark" else qmark_sql.replace("?", "%s")
+
+
 # --------------------------------------------------------------------------- encoding
+
+
+# What ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+# allow_nan=False)`` builds on every call, built once (it holds no state between calls).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+)
+# The string escaping that encoder uses for ensure_ascii=True (the C one when available).
+_quote = json.encoder.encode_basestring_ascii
+# Detail values whose canonical text reads back and re-encodes to the same text (exact
+# types: subclasses may encode differently, e.g. enums).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def canonical_json(value: object) -> str:
@@ -194,9 +211,7 @@ def canonical_json(value: object) -> str:
     Raises ``TypeError`` for values JSON cannot carry (``Decimal``, ``datetime``: pass
     strings) and ``ValueError`` for NaN or infinities.
     """
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    )
+    return _CANONICAL.encode(value)
 
 
 def _iso(at: datetime) -> str:
@@ -226,6 +241,37 @@ def entry_sha256(
         "prev_sha256": prev_sha256,
     }
     return hashlib.sha256(canonical_json(doc).encode("ascii")).hexdigest()
+
+
+def _flat(details: Mapping[str, object]) -> bool:
+    """Whether ``details`` is a flat object of scalars under ``str`` keys: then its
+    canonical text is also the canonical text of what it reads back as, and an entry's
+    hash can embed it as it is (``_entry_text``) instead of parsing and encoding it again.
+    Non-string keys (which JSON turns into strings, possibly sorting differently) and
+    nested values take the general path."""
+    for key, value in details.items():
+        if type(key) is not str or type(value) not in _SCALARS:
+            return False
+    return True
+
+
+def _entry_text(seq: int, at: str, message_id: str | None, event: str, actor: str,
+                details_text: str, prev_sha256: str) -> str:
+    """The canonical JSON of an entry's document (see ``entry_sha256``), assembled from
+    its parts: keys in sorted order, strings escaped by the canonical encoder's own
+    function, ``details_text`` inserted as it is. Only for ``str`` fields, an ``int``
+    seq and ``details_text`` that is its own canonical re-encoding (``_flat``); a
+    property test pins it byte for byte to ``canonical_json`` of the document."""
+    return (
+        '{"actor":' + _quote(actor)
+        + ',"at":' + _quote(at)
+        + ',"details":' + details_text
+        + ',"event":' + _quote(event)
+        + ',"message_id":' + ("null" if message_id is None else _quote(message_id))
+        + ',"prev_sha256":' + _quote(prev_sha256)
+        + ',"seq":' + int.__repr__(seq)
+        + "}"
+    )
 
 
 def checkpoint_message(*, seq: int, head_sha256: str, next_seq: int, at: datetime) -> bytes:
@@ -493,13 +539,17 @@ class Ledger:
         )[0]
 
     def append_many(self, session: Session | Connection, drafts: Sequence[EntryDraft], *,
-                    also_write: Callable[[Connection], None] | None = None
-                    ) -> list[Appended]:
+                    also_write: Callable[[Connection], None] | None = None,
+                    head: Sequence[Any] | None = None) -> list[Appended]:
         """Append ``drafts`` in order under one acquisition of the head lock.
 
         The group-commit path of intake uses this: a batch of messages costs one lock, one
         head update and one multi-row insert instead of one of each per entry. Entries are
         chained exactly as single appends would chain them. Never commits.
+
+        ``head`` is the row the caller got from ``lock_statement`` in this transaction (so
+        that it can send the lock together with its own reads: one round trip on
+        PostgreSQL); without it the head is locked here.
         """
         if not drafts:
             return []
@@ -511,61 +561,72 @@ class Ledger:
             _check_field("actor", draft.actor, _ACTOR_MAX)
             if draft.message_id is not None:
                 _check_field("message_id", draft.message_id, _MESSAGE_ID_MAX)
-            details_text = canonical_json(dict(draft.details))
-            # Hash what will be read back (e.g. non-string keys become strings).
-            prepared.append((draft, details_text, json.loads(details_text)))
+            details = draft.details
+            details_text = canonical_json(details if type(details) is dict else dict(details))
+            if _flat(details) and type(draft.event) is str and type(draft.actor) is str \
+                    and (draft.message_id is None or type(draft.message_id) is str):
+                prepared.append((draft, details_text, _FLAT))
+            else:
+                # Hash what will be read back (e.g. non-string keys become strings).
+                prepared.append((draft, details_text, json.loads(details_text)))
 
         connection = session.connection() if isinstance(session, Session) else session
-        head = self._lock_head(connection)
-        seq, prev = head.seq, head.sha256
-        next_checkpoint_seq = head.next_checkpoint_seq
+        dialect = connection.dialect
+        locked = _Head(*head) if head is not None else self._lock_head(connection)
+        seq, prev = locked.seq, locked.sha256
+        next_checkpoint_seq = locked.next_checkpoint_seq
         at = utcnow()
-        rows: list[dict[str, object]] = []
-        appended: list[tuple[int, str]] = []
+        at_text = _iso(at)
+        at_bound = _INSERT_ENTRIES.bind(dialect, "at", at)
+        rows: list[tuple[object, ...]] = []
+        appended: list[Appended] = []
         checkpoints: list[dict[str, object]] = []
+        sha256 = hashlib.sha256
         for draft, details_text, stored_details in prepared:
             seq += 1
-            digest = entry_sha256(
-                seq=seq,
-                at=at,
-                message_id=draft.message_id,
-                event=draft.event,
-                actor=draft.actor,
-                details=stored_details,
-                prev_sha256=prev,
-            )
-            rows.append({
-                "seq": seq,
-                "at": at,
-                "message_id": draft.message_id,
-                "event": draft.event,
-                "actor": draft.actor,
-                "details": details_text,
-                "prev_sha256": prev,
-                "entry_sha256": digest,
-            })
-            appended.append((seq, digest))
+            if stored_details is _FLAT:
+                digest = sha256(_entry_text(
+                    seq, at_text, draft.message_id, draft.event, draft.actor, details_text,
+                    prev).encode("ascii")).hexdigest()
+            else:
+                digest = entry_sha256(
+                    seq=seq,
+                    at=at,
+                    message_id=draft.message_id,
+                    event=draft.event,
+                    actor=draft.actor,
+                    details=stored_details,
+                    prev_sha256=prev,
+                )
+            rows.append((seq, at_bound, draft.message_id, draft.event, draft.actor,
+                         details_text, prev, digest))
+            appended.append(Appended(seq, digest, at))
             if seq >= next_checkpoint_seq:
                 next_checkpoint_seq = (seq // self.checkpoint_every + 1) * self.checkpoint_every
                 checkpoints.append(self._checkpoint(seq, digest, next_checkpoint_seq, at))
             prev = digest
-        # Core multi-row inserts on the session's connection: building ORM objects and
-        # running the unit of work would cost more than the hashing.
+        # Inserts through the driver's cursor on the session's connection: building ORM
+        # objects and running the unit of work, or even Core's statement execution, would
+        # cost more than the hashing.
         # The writes answer nothing the caller waits for: on PostgreSQL they go out in one
         # pipeline (one round trip), with the caller's own inserts (``also_write``).
-        with pipelined(connection):
+        with driver_cursor(connection) as cursor, pipelined(connection):
             if also_write is not None:
                 also_write(connection)
-            _INSERT_ENTRIES.execute(connection, rows)
+            _INSERT_ENTRIES.execute(cursor, dialect, rows)
             _INSERT_CHECKPOINTS.execute(connection, checkpoints)
-            connection.execute(
-                _UPDATE_HEAD,
-                {"seq": seq, "sha256": prev, "next_checkpoint_seq": next_checkpoint_seq},
-            )
-        return [Appended(seq, digest, at) for seq, digest in appended]
+            cursor.execute(_sql(dialect, _UPDATE_HEAD_SQL),
+                           (seq, prev, next_checkpoint_seq))
+        return appended
+
+    @staticmethod
+    def lock_statement(dialect: Dialect) -> str:
+        """SQL that locks the head row and reads ``(seq, sha256, next_checkpoint_seq)``;
+        no row means the ledger has no head yet (``append_many`` then creates it)."""
+        return _LOCK_HEAD_SQL_PG if dialect.name == "postgresql" else _LOCK_HEAD_SQL
 
     def _lock_head(self, connection: Connection) -> _Head:
-        row = connection.execute(_LOCK_HEAD).one_or_none()
+        row = connection.exec_driver_sql(self.lock_statement(connection.dialect)).first()
         if row is None:
             # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
             # fall through (after waiting on the winner), then everyone takes the lock.

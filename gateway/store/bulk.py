@@ -1,10 +1,17 @@
-"""Multi-row INSERT statements for the group-commit write path.
+"""Multi-row INSERT statements and driver cursors for the group-commit write path.
 
 Responsible for writing many rows of one table in ONE statement (``INSERT ... VALUES
 (...), (...)``) with SQLAlchemy's own bind processing per column type, so stored values
 are byte-for-byte what an ORM or Core insert would store. One statement instead of an
 ``executemany`` matters on the intake path: the sqlite3 driver releases and re-takes the
 GIL for every row it steps, and under load each re-take waits behind the event loop.
+
+Two levels: ``MultiRowInsert`` takes rows as mappings and runs every value through its
+column type's bind processor; ``RawInsert`` takes rows as tuples that are already what the
+driver binds (plain ``str``/``int``/``bytes``/``None``, and values of other types made once
+with ``RawInsert.bind``) and runs them on a driver cursor from ``driver_cursor``. The intake
+writer uses the raw level: SQLAlchemy's statement execution and per-value processing cost
+more than the rest of storing a message.
 
 It must not be used for anything but plain inserts of known columns (no defaults are
 applied here: callers pass every column they want set; the rest are NULL).
@@ -13,13 +20,14 @@ applied here: callers pass every column they want set; the rest are NULL).
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["MultiRowInsert", "pipelined"]
+__all__ = ["MultiRowInsert", "RawInsert", "driver_cursor", "pipelined"]
 
 # SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 (since 3.32), PostgreSQL's 65535.
 _MAX_PARAMETERS = 32000
@@ -46,16 +54,7 @@ class MultiRowInsert:
         dialect = connection.dialect
         found = self._by_dialect.get(dialect.name)
         if found is None:
-            preparer = dialect.identifier_preparer
-            marker = "?" if dialect.paramstyle == "qmark" else "%s"
-            head = (f"INSERT INTO {preparer.format_table(self.table)} ("
-                    + ", ".join(preparer.quote(c) for c in self.columns) + ") VALUES ")
-            row = "(" + ", ".join([marker] * len(self.columns)) + ")"
-            if self.conflict:
-                tail = (" ON CONFLICT (" + ", ".join(preparer.quote(c) for c in self.conflict)
-                        + ") DO NOTHING")
-            else:
-                tail = ""
+            head, row, tail = _insert_parts(dialect, self.table, self.columns, self.conflict)
             processors = [self.table.c[c].type._cached_bind_processor(dialect)
                           for c in self.columns]
             found = _Compiled(head, row, tail, processors)
@@ -78,6 +77,91 @@ class MultiRowInsert:
                                   else value)
             sql = head + ", ".join([row_sql] * len(chunk)) + tail
             connection.exec_driver_sql(sql, tuple(params))
+
+
+class RawInsert:
+    """``INSERT INTO table (columns) VALUES ...`` on a driver cursor, for rows given as
+    tuples of driver-ready values in ``columns`` order.
+
+    A value is driver-ready when the column type has no bind processor for the dialect
+    (strings, integers) or when it is ``bytes`` for a binary column (the processor only
+    wraps it); anything else (datetimes) must go through ``bind`` first, which applies the
+    column type's own processor, so the stored value is the one Core would store. Callers
+    bind a value shared by many rows (the batch's timestamp) once.
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str], *,
+                 on_conflict_do_nothing: Sequence[str] | None = None) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.conflict = tuple(on_conflict_do_nothing) if on_conflict_do_nothing else None
+        self._sql: dict[tuple[str, int], str] = {}
+        self._parts: dict[str, tuple[str, str, str]] = {}
+
+    def bind(self, dialect: Dialect, column: str, value: Any) -> Any:
+        """``value`` as the driver binds it for ``column`` (the column type's processor)."""
+        process = self.table.c[column].type._cached_bind_processor(dialect)
+        return process(value) if process is not None and value is not None else value
+
+    def statement(self, dialect: Dialect, rows: int) -> str:
+        """The SQL text for ``rows`` rows (cached per dialect and row count)."""
+        key = (dialect.name, rows)
+        sql = self._sql.get(key)
+        if sql is None:
+            parts = self._parts.get(dialect.name)
+            if parts is None:
+                parts = self._parts[dialect.name] = _insert_parts(
+                    dialect, self.table, self.columns, self.conflict)
+            head, row, tail = parts
+            sql = head + ", ".join([row] * rows) + tail
+            if len(self._sql) < 1024:
+                self._sql[key] = sql
+        return sql
+
+    def execute(self, cursor: Any, dialect: Dialect, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` through ``cursor`` (several statements if the parameters of one
+        would exceed what a statement may bind)."""
+        if not rows:
+            return
+        per_statement = max(1, _MAX_PARAMETERS // len(self.columns))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            cursor.execute(self.statement(dialect, len(chunk)),
+                           list(itertools.chain.from_iterable(chunk)))
+
+
+def _insert_parts(dialect: Dialect, table: Table, columns: Sequence[str],
+                  conflict: Sequence[str] | None) -> tuple[str, str, str]:
+    preparer = dialect.identifier_preparer
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    head = (f"INSERT INTO {preparer.format_table(table)} ("
+            + ", ".join(preparer.quote(c) for c in columns) + ") VALUES ")
+    row = "(" + ", ".join([marker] * len(columns)) + ")"
+    tail = (" ON CONFLICT (" + ", ".join(preparer.quote(c) for c in conflict)
+            + ") DO NOTHING") if conflict else ""
+    return head, row, tail
+
+
+@contextlib.contextmanager
+def driver_cursor(connection: Connection) -> Iterator[Any]:
+    """A cursor of the driver connection under ``connection``, in its transaction.
+
+    Statements on it skip SQLAlchemy's execution machinery (about 30 µs a statement);
+    the driver's errors are raised as SQLAlchemy's (a unique violation is an
+    ``IntegrityError`` as usual), so callers handle them in one way whichever level ran
+    the statement.
+    """
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    dbapi = connection.dialect.dbapi
+    cursor = raw.cursor()
+    try:
+        yield cursor
+    except dbapi.Error as exc:  # type: ignore[union-attr]
+        raise DBAPIError.instance(None, None, exc, dbapi.Error,  # type: ignore[union-attr]
+                                  dialect=connection.dialect) from exc
+    finally:
+        cursor.close()
 
 
 @contextlib.contextmanager

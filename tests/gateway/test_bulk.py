@@ -81,3 +81,63 @@ def test_errors_of_pipelined_writes_are_sqlalchemy_errors(db: Database) -> None:
         fast.execute(conn, [row])
     with db.read() as session:
         assert [p.sha256 for p in session.scalars(select(Payload))] == ["e" * 64]
+
+
+def test_raw_rows_read_back_like_core_inserts(db: Database) -> None:
+    """Tuples of driver-ready values through a driver cursor (datetimes bound once with
+    RawInsert.bind) read back equal to the same values written by SQLAlchemy's insert."""
+    from gateway.store.bulk import RawInsert, driver_cursor
+
+    at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    with db.core_transaction() as conn, driver_cursor(conn) as cursor:
+        bound = raw.bind(conn.dialect, "created_at", at)
+        raw.execute(cursor, conn.dialect, [("a" * 64, 3, b"\x00\xffx", bound),
+                                           ("b" * 64, 0, b"", bound)])
+        conn.execute(insert(PAYLOADS), [{"sha256": "c" * 64, "size": 3, "data": b"\x00\xffx",
+                                         "created_at": at}])
+    with db.read() as session:
+        rows = {p.sha256[0]: p for p in session.scalars(select(Payload))}
+    assert (rows["a"].data, rows["a"].size, rows["a"].created_at) == \
+        (rows["c"].data, rows["c"].size, rows["c"].created_at) == (b"\x00\xffx", 3, at)
+    assert rows["b"].data == b""
+    if db.is_sqlite:  # the stored text itself, not only what it parses back to
+        with db.core_transaction() as conn:
+            texts = dict(conn.exec_driver_sql(
+                "SELECT substr(sha256, 1, 1), created_at FROM payloads").all())
+        assert texts["a"] == texts["c"]
+
+
+def test_raw_inserts_skip_conflicts_and_split_like_multi_row_ones(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RawInsert honours on_conflict_do_nothing and splits under the parameter limit."""
+    from gateway.store.bulk import RawInsert, driver_cursor
+
+    monkeypatch.setattr(bulk, "_MAX_PARAMETERS", 10)
+    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+                    on_conflict_do_nothing=("sha256",))
+    with db.core_transaction() as conn, driver_cursor(conn) as cursor:
+        at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
+        raw.execute(cursor, conn.dialect, [(f"{n:064x}", n, b"", at) for n in range(7)])
+        raw.execute(cursor, conn.dialect, [(f"{n:064x}", 100 + n, b"", at) for n in range(5, 9)])
+    with db.read() as session:
+        assert sorted(p.size for p in session.scalars(select(Payload))) == \
+            [0, 1, 2, 3, 4, 5, 6, 107, 108]
+
+
+def test_driver_cursor_errors_are_sqlalchemy_errors(db: Database) -> None:
+    """A unique violation on a driver cursor is SQLAlchemy's IntegrityError (what the
+    intake writer's per-message retry catches), and the transaction is rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.store.bulk import RawInsert, driver_cursor
+
+    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    with db.core_transaction() as conn, driver_cursor(conn) as cursor:
+        at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
+        raw.execute(cursor, conn.dialect, [("f" * 64, 1, b"f", at)])
+    with pytest.raises(IntegrityError), db.core_transaction() as conn, \
+            driver_cursor(conn) as cursor:
+        raw.execute(cursor, conn.dialect, [("0" * 64, 1, b"0", at), ("f" * 64, 1, b"f", at)])
+    with db.read() as session:
+        assert [p.sha256 for p in session.scalars(select(Payload))] == ["f" * 64]

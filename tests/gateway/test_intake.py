@@ -4,6 +4,7 @@ the key cache saves lookups without outliving its time-to-live."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -174,3 +175,73 @@ def test_key_cache_serves_known_keys_until_the_ttl_ends(
     now = time.monotonic()
     monkeypatch.setattr("gateway.keys.time.monotonic", lambda: now + 31)
     assert cache.get(token) is None
+
+
+def test_stored_rows_are_what_core_would_store(state: GatewayState) -> None:
+    """The writer's driver-level inserts store the message, payload, search terms and
+    ledger entry with the values (and, on SQLite, the datetime text) Core would bind."""
+    from gateway.store.search import MessageTerm
+
+    body = po(state, 4242)
+    result = state.pipeline.receive(delivery(body), "partner:acme-retail")
+    with state.db.read() as session:
+        message = session.get(Message, result.message_id)
+        assert message is not None
+        payload = session.get(Payload, message.payload_sha256)
+        terms = session.scalars(select(MessageTerm).where(
+            MessageTerm.message_id == message.id)).all()
+        entry = session.scalars(select(LedgerEntry).where(
+            LedgerEntry.message_id == message.id)).one()
+    assert (message.partner_id, message.direction, message.transport, message.standard,
+            message.status, message.size, message.interchange_sender,
+            message.interchange_receiver, message.interchange_control, message.search_text,
+            message.attempts) == (
+        "acme-retail", "inbound", "https", "x12", "RECEIVED", len(body), "ZZ:ACMERETAIL",
+        f"{state.settings.x12_qualifier}:{state.settings.x12_sender_id}", "000004242",
+        "000004242", 0)
+    assert payload is not None and payload.data == body and payload.size == len(body)
+    assert message.received_at == message.updated_at == payload.created_at
+    assert message.received_at.tzinfo is not None
+    assert [(t.term, t.received_at) for t in terms] == [("000004242", message.received_at)]
+    assert json.loads(entry.details)["payload_sha256"] == message.payload_sha256
+    if state.db.is_sqlite:
+        with state.db.core_transaction() as conn:
+            stored = conn.exec_driver_sql("SELECT received_at FROM messages").scalar_one()
+            column = Message.__table__.c.received_at  # type: ignore[attr-defined]
+            process = column.type._cached_bind_processor(conn.dialect)  # what Core binds
+            assert process is not None
+            assert stored == process(message.received_at)
+
+
+def test_a_unique_violation_at_insert_is_retried_alone_as_a_duplicate(
+        state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When another process stores the same interchange between the lookup and the insert
+    (simulated: the lookup misses once), the driver's unique violation fails the batch as
+    SQLAlchemy's IntegrityError; each message is retried alone, the duplicate is answered
+    with the stored id and the other message is stored."""
+    import gateway.intake as intake
+
+    stored = state.pipeline.receive(delivery(po(state, 7)), "partner:acme-retail")
+    real = intake._lookup
+    misses = [1]
+
+    def lookup_missing_once(dialect: object, batch: object) -> object:
+        sql, params = real(dialect, batch)  # type: ignore[arg-type]
+        if misses:
+            misses.pop()
+            return sql.replace("WHERE ", "WHERE 1 = 0 AND "), params
+        return sql, params
+
+    monkeypatch.setattr(intake, "_lookup", lookup_missing_once)
+    gate = SlowFirstCommit(state)
+    pipeline = state.pipeline
+    pipeline.submit(pipeline.prepare(delivery(po(state, 8)), "partner:acme-retail"))
+    assert gate.entered.wait(10)
+    again, fresh = (pipeline.submit(pipeline.prepare(delivery(po(state, n)),
+                                                     "partner:acme-retail")) for n in (7, 9))
+    gate.release.set()
+    assert again.result(10).duplicate and again.result(10).message_id == stored.message_id
+    assert not fresh.result(10).duplicate
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 3
+    assert verify_ledger(state.db, state.signer).ok

@@ -11,11 +11,13 @@ import logging
 import stat
 import threading
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -573,3 +575,107 @@ def test_bad_key_files_give_clear_errors(tmp_path: Path) -> None:
     junk.write_bytes(P256_PUBLIC_PEM)
     with pytest.raises(LedgerKeyError, match="Ed25519"):
         LedgerSigner.load(junk)
+
+
+# ------------------------------------------------------------------ fast entry encoding
+
+_json_scalars = (st.none() | st.booleans() | st.integers() | st.text()
+                 | st.floats(allow_nan=False, allow_infinity=False))
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), inner, max_size=3),
+    max_leaves=8,
+)
+_details = st.dictionaries(st.text(max_size=8) | st.integers() | st.booleans() | st.none(),
+                           _json_values, max_size=5)
+_flat_details = st.dictionaries(st.text(max_size=12), _json_scalars, max_size=8)
+_fields = st.text(min_size=1, max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json_values)
+def test_canonical_json_is_json_dumps_with_the_documented_options(value: object) -> None:
+    """canonical_json (one prebuilt encoder) writes exactly what json.dumps with the
+    documented options writes, for any JSON value."""
+    try:
+        expected = json.dumps(value, sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=True, allow_nan=False)
+    except TypeError:  # mixed key types cannot be sorted: both refuse
+        with pytest.raises(TypeError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@settings(max_examples=600, deadline=None)
+@given(seq=st.integers(min_value=1, max_value=2**62), micros=st.integers(0, 10**15),
+       message_id=st.none() | _fields, event=_fields, actor=_fields, details=_flat_details,
+       prev=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))
+def test_fast_entry_text_is_byte_identical_to_the_canonical_encoding(
+        seq: int, micros: int, message_id: str | None, event: str, actor: str,
+        details: dict[str, object], prev: str) -> None:
+    """For flat details under string keys, the entry text assembled from its parts (the
+    append path) is byte for byte canonical_json of the documented entry document, and so
+    hashes to what entry_sha256 (the verify path) computes from the stored details."""
+    from gateway import ledger as ledger_module
+
+    at = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    assert ledger_module._flat(details)
+    details_text = canonical_json(details)
+    text = ledger_module._entry_text(seq, ledger_module._iso(at), message_id, event, actor,
+                                     details_text, prev)
+    doc = {"seq": seq, "at": ledger_module._iso(at), "message_id": message_id,
+           "event": event, "actor": actor, "details": json.loads(details_text),
+           "prev_sha256": prev}
+    assert text == canonical_json(doc)
+    assert hashlib.sha256(text.encode("ascii")).hexdigest() == entry_sha256(
+        seq=seq, at=at, message_id=message_id, event=event, actor=actor,
+        details=json.loads(details_text), prev_sha256=prev)
+
+
+def test_details_that_do_not_read_back_as_written_take_the_general_path() -> None:
+    """Non-string keys and nested values are not 'flat': their canonical text can differ
+    from the re-encoding of what it reads back as (here: 9 sorts before 10 as a number,
+    after it as a string), so the append path parses and re-encodes them."""
+    from gateway import ledger as ledger_module
+
+    tricky = {10: "a", 9: "b"}
+    assert canonical_json(tricky) != canonical_json(json.loads(canonical_json(tricky)))
+    assert not ledger_module._flat(tricky)  # type: ignore[arg-type]
+    assert not ledger_module._flat({"a": {"b": 1}})
+    assert not ledger_module._flat({"a": [1]})
+    assert ledger_module._flat({"a": 1, "b": None, "c": True, "d": 1.5, "e": "x"})
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(st.tuples(_details, st.none() | _fields), min_size=1, max_size=6))
+def test_appended_entries_of_any_details_hash_what_is_stored(
+        db: Database, signer: LedgerSigner, batch: list[tuple[dict[object, object],
+                                                                str | None]]) -> None:
+    """Whatever the details (flat or nested, string keys or not), every entry appended in
+    a batch carries the hash that entry_sha256 recomputes from its stored fields (what
+    verify checks), and the chain verifies whenever the details are canonical as read back
+    (non-string keys that sort differently as strings never were)."""
+    from gateway.ledger import _recompute
+
+    drafts = []
+    for details, message_id in batch:
+        try:
+            canonical_json(details)
+        except (TypeError, ValueError):
+            continue  # unsortable mixed keys: append refuses them before writing
+        drafts.append(EntryDraft(event="E", actor="a", message_id=message_id,
+                                 details=details))  # type: ignore[arg-type]
+    with db.transaction() as session:
+        session.execute(delete(LedgerEntry))
+        session.execute(delete(LedgerCheckpoint))
+        session.execute(delete(LedgerHead))
+    with db.transaction() as session:
+        Ledger(signer, 3).append_many(session, drafts)
+    with db.read() as session:
+        stored = _entries(session)
+    assert [_recompute(e) for e in stored] == [e.entry_sha256 for e in stored]
+    if all(canonical_json(json.loads(e.details)) == e.details for e in stored):
+        assert _verify(db, signer).ok
