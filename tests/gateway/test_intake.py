@@ -245,3 +245,23 @@ def test_a_unique_violation_at_insert_is_retried_alone_as_a_duplicate(
     with state.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 3
     assert verify_ledger(state.db, state.signer).ok
+
+
+def test_message_ids_are_uuid7_in_time_order() -> None:
+    """Message ids are RFC 9562 version 7 UUIDs whose first 48 bits are the Unix time in
+    milliseconds, so ids taken later sort after earlier ones (across milliseconds) and
+    ids are distinct."""
+    import uuid
+
+    from gateway.intake import _message_id
+
+    before = time.time_ns() // 1_000_000
+    first = [_message_id() for _ in range(500)]
+    time.sleep(0.002)
+    later = _message_id()
+    after = time.time_ns() // 1_000_000
+    for text in [*first, later]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert before <= parsed.int >> 80 <= after
+    assert len(set(first)) == 500 and max(first) < later
