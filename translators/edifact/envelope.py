@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Final
 
 from translators.ascii import is_digits
 from translators.edifact.charsets import Charset, charset_for
@@ -40,12 +41,12 @@ __all__ = [
 ]
 
 # 0083 Action, coded.
-ACTION_REJECTED = "4"  # this level and all lower levels rejected
-ACTION_ACKNOWLEDGED = "7"  # this level acknowledged, lower levels too unless reported
-ACTION_RECEIVED = "8"  # interchange received (UCI only)
+ACTION_REJECTED: Final = "4"  # this level and all lower levels rejected
+ACTION_ACKNOWLEDGED: Final = "7"  # this level acknowledged, lower levels too unless reported
+ACTION_RECEIVED: Final = "8"  # interchange received (UCI only)
 
 # 0085 Syntax error, coded (ISO 9735 version 4 service code list).
-SYNTAX_ERRORS: dict[str, str] = {
+SYNTAX_ERRORS: Final[dict[str, str]] = {
     "2": "Syntax version or level not supported",
     "7": "Interchange recipient not actual recipient",
     "12": "Invalid value",
@@ -78,11 +79,11 @@ SYNTAX_ERRORS: dict[str, str] = {
     "40": "Data element too short",
 }
 
-_ENVELOPE_TAGS = frozenset(["UNB", "UNZ", "UNG", "UNE", "UNH", "UNT"])
-_SYNTAX_VERSIONS = frozenset(["1", "2", "3", "4"])
+_ENVELOPE_TAGS: Final = frozenset(["UNB", "UNZ", "UNG", "UNE", "UNH", "UNT"])
+_SYNTAX_VERSIONS: Final = frozenset(["1", "2", "3", "4"])
 # an..14 in every syntax version: 0020, 0048, 0062.
-_MAX_REFERENCE = 14
-_UNB_ELEMENTS = 11
+_MAX_REFERENCE: Final = 14
+_UNB_ELEMENTS: Final = 11
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import replace
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from translators.edifact.charsets import FALLBACK, Charset, charset_for, invalid_byte_pattern
 from translators.edifact.segment import LEVEL_A, LEVEL_B, Delimiters, Segment
@@ -29,14 +29,18 @@ from translators.errors import EDISyntaxError, Issue
 
 __all__ = ["EDIFACTReader", "looks_like_edifact", "read_segments"]
 
-_CHUNK = 1 << 20
-_MAX_SEGMENT = 1 << 24
-_BOM = b"\xef\xbb\xbf"
-_WS = b" \t\r\n"
-_BETWEEN = b" \t\r\n\x00\x1a"  # \x1a: DOS end-of-file marker
-_NONE = 1 << 62  # "no invalid byte ahead"
-_STARTS = (b"UNA", b"UNB", b"UNH")
-_BATCH = 1 << 15  # bytes split at once: bounds the cost of a batch dropped early
+# Final: the compiled build keeps these as C constants instead of looking them up in the
+# module's dict on every use (twice a segment in the loop below).
+_CHUNK: Final = 1 << 20
+_MAX_SEGMENT: Final = 1 << 24
+_BOM: Final = b"\xef\xbb\xbf"
+_WS: Final = b" \t\r\n"
+_BETWEEN: Final = b" \t\r\n\x00\x1a"  # \x1a: DOS end-of-file marker
+# "No invalid byte ahead": larger than any offset, and small enough to stay an unboxed
+# integer in the compiled build (comparisons with a boxed one take its slow path).
+_NONE: Final = 1 << 60
+_STARTS: Final = (b"UNA", b"UNB", b"UNH")
+_BATCH: Final = 1 << 15  # bytes split at once: bounds the cost of a batch dropped early
 
 Source = bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
 
@@ -382,8 +386,7 @@ class EDIFACTReader:
                 else:
                     parts = text.split(esep)
                     tag = parts[0]
-                    elements = [p.split(csep) for p in parts]
-                    del elements[0]
+                    elements = [parts[i].split(csep) for i in range(1, len(parts))]
                 if tag == "UNH":
                     msg_pos = 1
                 elif msg_pos:

@@ -20,6 +20,7 @@ does not obviously pass), and each group a tag -> child index table for the stru
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from translators.edifact.schema import ElementDef, GroupDef, MessageDefinition, SegmentRef
 from translators.edifact.segment import Segment
@@ -27,8 +28,8 @@ from translators.errors import Issue
 
 __all__ = ["MessageValidator"]
 
-_MAX_BAD_VALUE = 70
-_ENVELOPE = frozenset(["UNH", "UNT"])  # checked by the envelope walker
+_MAX_BAD_VALUE: Final = 70
+_ENVELOPE: Final = frozenset(["UNH", "UNT"])  # checked by the envelope walker
 
 
 def _issue(level: str, code: str, message: str, seg: Segment, position: int, group: str,

@@ -10,11 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from translators.edifact.envelope import Message, walk
 from translators.edifact.mappers import MAPPERS, map_message
 from translators.edifact.mappers.dates import iso_value
-from translators.edifact.mappers.values import to_decimal
+from translators.edifact.mappers.values import _NUMERIC, to_decimal
 from translators.edifact.reader import EDIFACTReader
 from translators.edifact.segment import Segment
 from translators.records import (
@@ -135,6 +137,22 @@ def test_numbers_are_read_with_the_declared_mark(
     text: str, mark: str, expected: Decimal | None
 ) -> None:
     """Numeric values are read with the declared decimal mark only; anything else is None."""
+    assert to_decimal(text, mark) == expected
+
+
+_NUMBER_CHARS = st.sampled_from("0123456789.,-+ eE_\u0660\u00b2")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=st.text(_NUMBER_CHARS, max_size=8) | st.text(max_size=6), mark=st.sampled_from(".,"))
+def test_number_reading_is_the_iso_9735_pattern(text: str, mark: str) -> None:
+    """``to_decimal`` tests ISO 9735's numeric form with str methods; it accepts exactly
+    what the pattern in ``values._NUMERIC`` (optional minus, digits, at most one decimal
+    mark, some digit) accepts, after surrounding spaces and with the declared mark."""
+    value = text.strip()
+    if mark != ".":
+        value = "" if "." in value else value.replace(mark, ".", 1)
+    expected = Decimal(value) if value and _NUMERIC.fullmatch(value) else None
     assert to_decimal(text, mark) == expected
 
 

@@ -12,7 +12,7 @@ It must not decide whether a segment is at header or line level.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from translators.edifact.mappers.values import joined_text, text_or_none, to_decimal, to_int
 from translators.edifact.segment import Segment
@@ -36,17 +36,19 @@ __all__ = [
 ]
 
 # 5463 Allowance or charge code qualifier (the X12 248 codes and meanings).
-_ALC_INDICATORS = {"A": "allowance", "C": "charge", "N": "no_charge"}
+_ALC_INDICATORS: Final = {"A": "allowance", "C": "charge", "N": "no_charge"}
 
 # 5025 qualifiers of a tax amount inside a TAX group: 124 Tax amount, 150 Value added tax,
 # 176 Message total duty/tax/fee amount.
-TAX_AMOUNTS: frozenset[str] = frozenset({"124", "150", "176"})
+TAX_AMOUNTS: Final[frozenset[str]] = frozenset({"124", "150", "176"})
 
 # Rec 20 units of mass: a MEA in one of them is a weight whatever its 6311/6313 codes.
-MASS_UNITS: frozenset[str] = frozenset({"KGM", "GRM", "MGM", "TNE", "LBR", "ONZ", "STN", "CWA"})
+MASS_UNITS: Final[frozenset[str]] = frozenset(
+    {"KGM", "GRM", "MGM", "TNE", "LBR", "ONZ", "STN", "CWA"}
+)
 
 # 4279 Payment terms type qualifier 22 (Discount): the period is the discount period.
-_DISCOUNT_TERMS = frozenset({"22"})
+_DISCOUNT_TERMS: Final = frozenset({"22"})
 
 
 def read_rff(segment: Segment) -> dict[str, Any] | None:

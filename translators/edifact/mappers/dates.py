@@ -54,7 +54,7 @@ DATE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 # Formats inferred from the value's length when 2379 is absent.
-_BY_LENGTH = {8: "102", 12: "203", 14: "204", 6: "101"}
+_BY_LENGTH: Final = {8: "102", 12: "203", 14: "204", 6: "101"}
 
 
 def date_name(qualifier: str) -> str:

@@ -19,7 +19,7 @@ It must not raise on valid-but-odd input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from translators.edifact.mappers.code_lists import PURPOSES, coded
 from translators.edifact.mappers.commercial import (
@@ -39,10 +39,10 @@ from translators.units import edifact_unit_to_rec20
 
 __all__ = ["map_ship_notice"]
 
-_MAX_DEPTH = 64
+_MAX_DEPTH: Final = 64
 
 # 7405 Identity number qualifier BJ: serial shipping container code (SSCC).
-_SSCC = "BJ"
+_SSCC: Final = "BJ"
 
 
 class _Level:

@@ -14,7 +14,7 @@ It must not raise on odd input: unknown or misplaced segments are skipped.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from translators.edifact.mappers.commercial import (
     TAX_AMOUNTS,
@@ -48,7 +48,7 @@ from translators.units import edifact_unit_to_rec20
 __all__ = ["LineDocument"]
 
 # Trailing segments of each group, by the group's trigger.
-_GROUP_TAGS: dict[str, frozenset[str]] = {
+_GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
     "NAD": PARTY_GROUP_TAGS,
     "ALC": frozenset({"ALI", "DTM", "QTY", "RNG", "PCD", "MOA", "RTE", "TAX"}),
     "ALC-TAX": frozenset({"MOA", "RNG"}),
@@ -66,7 +66,7 @@ _GROUP_TAGS: dict[str, frozenset[str]] = {
 
 # 6063 Quantity type code qualifier 59: number of consumer units in the traded unit, the
 # counterpart of X12 PO401 (pack).
-_PACK_QUANTITY = "59"
+_PACK_QUANTITY: Final = "59"
 
 
 class LineDocument:

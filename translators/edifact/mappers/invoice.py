@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from translators.edifact.mappers.document import LineDocument
 from translators.edifact.mappers.values import text_or_none
@@ -23,10 +23,10 @@ from translators.record_data import RecordData, complete
 
 __all__ = ["map_invoice"]
 
-_INVOICE_TOTALS = ("77", "86", "39", "128")
+_INVOICE_TOTALS: Final = ("77", "86", "39", "128")
 
 # 6063: 47 invoiced quantity, else 46 delivered, 12 despatched, 1 discrete quantity.
-_INVOICED = ("47", "46", "12", "1")
+_INVOICED: Final = ("47", "46", "12", "1")
 
 
 class _Invoice(LineDocument):

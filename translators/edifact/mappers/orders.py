@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from translators.edifact.mappers.code_lists import (
     CHANGE_ACTIONS,
@@ -36,11 +36,11 @@ __all__ = ["map_order_change", "map_order_response", "map_purchase_order"]
 
 # 5025 qualifiers of an order's total, best first: 86 message total monetary amount,
 # 128 total amount, 79 total line items amount.
-_ORDER_TOTALS = ("86", "128", "79")
+_ORDER_TOTALS: Final = ("86", "128", "79")
 
 # 6063: 21 ordered quantity, 1 discrete quantity; 113 quantity to be delivered.
-_ORDERED = ("21", "1")
-_TO_BE_DELIVERED = "113"
+_ORDERED: Final = ("21", "1")
+_TO_BE_DELIVERED: Final = "113"
 
 
 class _Order(LineDocument):

@@ -12,7 +12,7 @@ It must not decide where the party belongs (header or line): the document does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from translators.edifact.mappers.code_lists import PARTY_ROLES
 from translators.edifact.mappers.commercial import read_rff
@@ -23,9 +23,11 @@ __all__ = ["PARTY_GROUP_TAGS", "add_to_party", "start_party"]
 
 # Segments that continue a NAD group once it has started (its LOC, FII, RFF-DTM, DOC-DTM
 # and CTA-COM groups); the DTMs there date a reference and have no place in a Party.
-PARTY_GROUP_TAGS: frozenset[str] = frozenset({"LOC", "FII", "RFF", "DTM", "DOC", "CTA", "COM"})
+PARTY_GROUP_TAGS: Final[frozenset[str]] = frozenset(
+    {"LOC", "FII", "RFF", "DTM", "DOC", "CTA", "COM"}
+)
 
-_CHANNELS = {"TE": "phone", "EM": "email", "FX": "fax"}
+_CHANNELS: Final = {"TE": "phone", "EM": "email", "FX": "fax"}
 
 
 def start_party(segment: Segment) -> dict[str, Any]:
