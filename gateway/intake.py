@@ -203,6 +203,11 @@ class IntakeWriter:
         self._running = False
         self._closed = False
         self._thread: threading.Thread | None = None
+        # The writer thread's connection, kept from one batch to the next while there is
+        # work (a checkout per batch costs the pool's bookkeeping and, on SQLite, two
+        # PRAGMAs: each driver call is a GIL hand-off, see ``Database.held_connection``).
+        self._held: contextlib.ExitStack | None = None
+        self._connection: Connection | None = None
         self.batches = 0  # for diagnostics and tests: how many transactions were used
 
     def submit(self, pending: Pending) -> Future[ReceiveResult]:
@@ -260,8 +265,28 @@ class IntakeWriter:
             return batch
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            self._commit(batch)
+        try:
+            while (batch := self._take()) is not None:
+                self._commit(batch)
+        finally:
+            self._release()
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._held = contextlib.ExitStack()
+            self._connection = self._held.enter_context(self.db.held_connection())
+        return self._connection
+
+    def _release(self, *, invalidate: bool = False) -> None:
+        """Give the held connection back (``invalidate``: discard it, it may be broken)."""
+        connection, held = self._connection, self._held
+        self._connection = self._held = None
+        if connection is not None and invalidate:
+            with contextlib.suppress(Exception):
+                connection.invalidate()
+        if held is not None:
+            with contextlib.suppress(Exception):
+                held.close()
 
     def _commit(self, batch: list[Pending]) -> None:
         settled: list[tuple[Pending, ReceiveResult | BaseException]] = []
@@ -305,7 +330,17 @@ class IntakeWriter:
         settled.extend(zip(batch, results, strict=True))
 
     def _store(self, batch: Sequence[Pending]) -> list[ReceiveResult]:
-        with self.db.core_transaction(eager_lock=True) as connection:
+        try:
+            return self._store_on(self._connect(), batch)
+        except IntegrityError:
+            raise  # a rolled-back transaction: the connection is fine
+        except BaseException:
+            # Whatever failed may have broken the connection: the next batch takes a new one.
+            self._release(invalidate=True)
+            raise
+
+    def _store_on(self, held: Connection, batch: Sequence[Pending]) -> list[ReceiveResult]:
+        with self.db.eager_transaction(held) as connection:
             dialect = connection.dialect
             sql, params = _lookup(dialect, batch)
             # The lookup and the ledger head lock go out together: one round trip on

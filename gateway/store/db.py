@@ -7,6 +7,7 @@ that concurrent writers queue instead of failing half-way.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -96,20 +97,45 @@ class Database:
             assert raw is not None
             raw.execute("PRAGMA busy_timeout=0")
             try:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        raw.execute("BEGIN IMMEDIATE")
-                        break
-                    except sqlite3.OperationalError as exc:
-                        if ("locked" not in str(exc) and "busy" not in str(exc)) or \
-                                time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.0002)
+                _begin_immediate(raw)
             finally:
                 raw.execute("PRAGMA busy_timeout=30000")
             with connection.begin():
                 yield connection
+
+    @contextmanager
+    def held_connection(self) -> Iterator[Connection]:
+        """A connection for one thread's stream of short write transactions (the intake
+        writer keeps one while it has work), each begun with ``eager_transaction``.
+
+        Checked out once instead of once a transaction; on SQLite its busy timeout is 0
+        while it is held (``eager_transaction`` polls for the write lock instead, and in
+        WAL mode nothing after BEGIN IMMEDIATE waits for a lock) and 30 s again when it
+        goes back to the pool.
+        """
+        with self.engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            if self.is_sqlite:
+                assert raw is not None
+                raw.execute("PRAGMA busy_timeout=0")
+            try:
+                yield connection
+            finally:
+                if self.is_sqlite and not connection.invalidated:
+                    with contextlib.suppress(sqlite3.Error):
+                        raw.execute("PRAGMA busy_timeout=30000")  # type: ignore[union-attr]
+
+    @contextmanager
+    def eager_transaction(self, connection: Connection) -> Iterator[Connection]:
+        """A transaction on a ``held_connection``, committed on success. On SQLite the
+        write lock is taken up front (BEGIN IMMEDIATE), polled for every 0.2 ms for up to
+        30 s while another process holds it."""
+        if self.is_sqlite:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            _begin_immediate(raw)
+        with connection.begin():
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -123,3 +149,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _begin_immediate(raw: Any) -> None:
+    """BEGIN IMMEDIATE on a connection whose busy timeout is 0: poll every 0.2 ms, give up
+    after 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or \
+                    time.monotonic() > deadline:
+                raise
+            time.sleep(0.0002)

@@ -94,3 +94,46 @@ def test_eager_lock_waits_for_another_writer_then_restores_the_busy_timeout(
     with db.read() as session:
         assert session.execute(text("SELECT n FROM t ORDER BY n")).scalars().all() == [1, 2]
     db.dispose()
+
+
+def test_held_connection_polls_for_the_lock_and_restores_the_busy_timeout(
+        tmp_path: object) -> None:
+    """A held connection (the intake writer's) has a busy timeout of 0 while held, so its
+    eager transactions poll for SQLite's write lock (waiting for another writer instead of
+    failing), and goes back to the pool with the normal 30 s timeout."""
+    import threading
+    import time
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    db = Database(f"sqlite:///{tmp_path / 'held.db'}")
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE t (n INTEGER)"))
+    order: list[str] = []
+    holding = threading.Event()
+
+    def hold() -> None:
+        with db.core_transaction() as other:
+            other.execute(text("INSERT INTO t VALUES (1)"))
+            holding.set()
+            time.sleep(0.2)
+            order.append("first committed")
+
+    with db.held_connection() as held:
+        raw = held.connection.dbapi_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == 0
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holding.wait(5)
+        with db.eager_transaction(held) as connection:
+            order.append("second began")
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+        with db.eager_transaction(held) as connection:  # the same connection, again
+            connection.execute(text("INSERT INTO t VALUES (3)"))
+        holder.join()
+    assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
+    assert order == ["first committed", "second began"]
+    with db.read() as session:
+        assert session.execute(text("SELECT n FROM t ORDER BY n")).scalars().all() == [1, 2, 3]
+    db.dispose()

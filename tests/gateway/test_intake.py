@@ -265,3 +265,33 @@ def test_message_ids_are_uuid7_in_time_order() -> None:
         assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
         assert before <= parsed.int >> 80 <= after
     assert len(set(first)) == 500 and max(first) < later
+
+
+def test_writer_keeps_one_connection_and_replaces_it_after_a_failure(
+        state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer checks a connection out once for a run of batches, takes a new one after
+    a batch fails (the old one may be broken) and gives it back when it goes idle."""
+    from sqlalchemy import event
+
+    monkeypatch.setattr("gateway.intake.IDLE_EXIT_SECONDS", 0.3)
+    checkouts: list[object] = []
+    event.listen(state.db.engine, "checkout", lambda *a: checkouts.append(a[0]))
+    pipeline = state.pipeline
+    writer = pipeline.intake
+    for n in range(1, 4):
+        assert not pipeline.receive(delivery(po(state, n)), "partner:acme-retail").duplicate
+    held = writer._connection
+    assert held is not None and writer.batches == 3
+    with pytest.raises(ValueError, match="actor"):
+        pipeline.submit(pipeline.prepare(delivery(po(state, 4)), "x" * 300)).result(10)
+    assert writer._connection is None  # dropped with the failed batch
+    assert not pipeline.receive(delivery(po(state, 5)), "partner:acme-retail").duplicate
+    assert writer._connection is not None and writer._connection is not held
+    deadline = time.monotonic() + 5
+    while any(t.name == "edigate-intake" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the intake thread did not exit"
+        time.sleep(0.02)
+    assert writer._connection is None
+    writer_checkouts = len(checkouts)
+    assert verify_ledger(state.db, state.signer).ok
+    assert writer_checkouts == 2, checkouts
