@@ -322,3 +322,16 @@ def test_segment_accessors() -> None:
     assert seg.repetitions(4) == []
     assert seg == Segment("NAD", [["BY"], ["5412345000013", "", "9"]], offset=99)
     assert "NAD+BY" in repr(seg)
+
+
+def test_segment_ends_after_a_released_release_character() -> None:
+    """``??'`` ends a segment (the ``?`` is data) and ``?'`` does not, between segments
+    that end with line breaks."""
+    data = (b"UNA:+.? 'UNB+UNOC:3+S+R+240101:1200+1'\nUNH+1+ORDERS:D:96A:UN'\n"
+            b"FTX+AAI+++A??'BGM+220+1'\nFTX+AAI+++B?'C'\nUNT+5+1'\nUNZ+1+1'\n")
+    got = [(s.tag, s.elements, s.offset) for s in _read(data)]
+    assert got[2:5] == [
+        ("FTX", [["AAI"], [""], [""], ["A?"]], data.index(b"FTX")),
+        ("BGM", [["220"], ["1"]], data.index(b"BGM")),
+        ("FTX", [["AAI"], [""], [""], ["B'C"]], data.index(b"FTX+AAI+++B")),
+    ]

@@ -114,3 +114,44 @@ def test_format_segment_needs_a_repetition_separator_for_repetitions() -> None:
         assert "repetition" in str(exc)
     else:
         raise AssertionError("expected ValueError")
+
+
+# Plain text (no service characters) or text full of them (released terminators among
+# them, which the reader's batch splitting must join back).
+PLAIN = st.text(alphabet=st.sampled_from(["A", "z", "0", " "]), max_size=6)
+ANY_TEXT = PLAIN | TEXT
+LINE_BREAKS = st.sampled_from(["", "\n", "\r\n", "\n", "\n"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    d=delimiters(),
+    body=st.lists(st.tuples(TAG, st.lists(st.lists(st.lists(ANY_TEXT, min_size=1, max_size=3),
+                                                   min_size=1, max_size=2), max_size=5),
+                            LINE_BREAKS), max_size=40),
+    chunk=st.sampled_from([None, 7, 64, 1024]),
+    uniform=st.sampled_from([None, "\n", "\r\n"]),
+)
+def test_segments_and_offsets_whatever_the_line_breaks(
+    d: Delimiters,
+    body: list[tuple[str, list[list[list[str]]], str]],
+    chunk: int | None,
+    uniform: str | None,
+) -> None:
+    """A line break (or none) after each terminator, the same for all or chosen segment by
+    segment: every segment reads back with its elements and the byte offset of its tag."""
+    segs = _interchange(d, [(tag, els) for tag, els, _ in body])
+    breaks = ["\n", "\n", *(b for _, _, b in body), "\r\n", ""]
+    if uniform is not None:
+        breaks = [uniform] * len(segs)
+    text = "UNA" + d.service_string()
+    offsets: list[int] = []
+    for (tag, els), line_break in zip(segs, breaks, strict=True):
+        offsets.append(len(text.encode("latin-1")))  # UNOC: ISO 8859-1
+        text += format_segment(tag, els, d) + line_break  # with its terminator
+    data = text.encode("latin-1")
+    reader = EDIFACTReader(io.BytesIO(data), chunk_size=chunk) if chunk else EDIFACTReader(data)
+    got = list(reader)
+    assert got == [_expected(tag, els) for tag, els in segs]
+    assert [s.offset for s in got] == offsets
+    assert all(s.issues is None for s in got), [s.issues for s in got]
