@@ -67,25 +67,38 @@ _INSERT_MESSAGES = RawInsert(MESSAGES, (
 _INSERT_TERMS = RawInsert(TERMS, ("term", "received_at", "message_id"))
 
 # Stored messages that a batch duplicates: the same bytes, or the same sender and control
-# number, from the same partner. Per-column IN lists, not row values: SQLite plans
+# number, from the same partner. SQLite: per-column IN lists, not row values (it plans
 # ``(a, b) IN (VALUES ...)`` as a full scan but ``a IN (...) AND b IN (...)`` as searches
-# of the unique indexes; rows of other combinations are ignored by the callers' dict keys.
+# of the unique indexes); rows of other combinations are ignored by the callers' dict keys.
 _FOUND = ("SELECT id, status, partner_id, payload_sha256, interchange_sender, "
           "interchange_control FROM messages WHERE ")
-# PostgreSQL: one array parameter a list, so the text never changes and psycopg prepares it.
-_LOOKUP_PG = (_FOUND + "partner_id = ANY(%s) AND payload_sha256 = ANY(%s) UNION ALL "
-              + _FOUND + "partner_id = ANY(%s) AND interchange_sender = ANY(%s) "
-              "AND interchange_control = ANY(%s)")
+# PostgreSQL: the batch's keys as arrays, each probed on its unique index (equality on
+# every column of it, a LIMIT to keep each probe a nested-loop index scan). With per-column
+# ``= ANY`` lists the planner, before the table is analyzed, takes the partner's index and
+# filters every message of the partner (measured: 8 ms a batch at 12,000 messages against
+# 0.5 ms); exact probes are planned the same way whatever the statistics say.
+_PROBE = ("SELECT m.id, m.status, m.partner_id, m.payload_sha256, m.interchange_sender, "
+          "m.interchange_control FROM unnest(")
+_LOOKUP_PG = (
+    _PROBE + "%s::text[], %s::text[]) AS k(partner_id, digest) CROSS JOIN LATERAL "
+    "(SELECT * FROM messages WHERE partner_id = k.partner_id AND payload_sha256 = k.digest "
+    "LIMIT 1) AS m UNION ALL "
+    + _PROBE + "%s::text[], %s::text[], %s::text[]) AS k(partner_id, sender, control) "
+    "CROSS JOIN LATERAL (SELECT * FROM messages WHERE partner_id = k.partner_id "
+    "AND interchange_sender = k.sender AND interchange_control = k.control LIMIT 1) AS m")
 
 
 def _lookup(dialect: Dialect, batch: Sequence[Pending]) -> tuple[str, list[Any]]:
     """The duplicate lookup for ``batch``: SQL and parameters."""
+    if dialect.name == "postgresql":
+        by_payload = {(p.partner_id, p.digest) for p in batch}
+        by_control = {(p.partner_id, p.sender, p.control) for p in batch}
+        return _LOOKUP_PG, [*map(list, zip(*by_payload, strict=True)),
+                            *map(list, zip(*by_control, strict=True))]
     partners = list({p.partner_id for p in batch})
     digests = list({p.digest for p in batch})
     senders = list({p.sender for p in batch})
     controls = list({p.control for p in batch})
-    if dialect.name == "postgresql":
-        return _LOOKUP_PG, [partners, digests, partners, senders, controls]
     lists = [_padded(partners), _padded(digests), _padded(partners), _padded(senders),
              _padded(controls)]
     marks = [",".join("?" * len(values)) for values in lists]
@@ -347,7 +360,12 @@ class IntakeWriter:
             # PostgreSQL (psycopg pipeline), two statements on SQLite.
             with driver_cursor(connection) as lookup, driver_cursor(connection) as lock:
                 with pipelined(connection):
-                    lookup.execute(sql, params)
+                    if dialect.name == "postgresql":
+                        # Planned for each batch, never as a prepared generic plan: one
+                        # cached while the table is small may scan it whole ever after.
+                        lookup.execute(sql, params, prepare=False)
+                    else:
+                        lookup.execute(sql, params)
                     lock.execute(self.ledger.lock_statement(dialect))
                 found = lookup.fetchall()
                 head = lock.fetchone()

@@ -24,7 +24,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy import Connection, Dialect, String, Table
 from sqlalchemy.exc import DBAPIError
 
 __all__ = ["MultiRowInsert", "RawInsert", "driver_cursor", "pipelined"]
@@ -104,8 +104,9 @@ class RawInsert:
         return process(value) if process is not None and value is not None else value
 
     def statement(self, dialect: Dialect, rows: int) -> str:
-        """The SQL text for ``rows`` rows (cached per dialect and row count)."""
-        key = (dialect.name, rows)
+        """The SQL text for ``rows`` rows (cached per dialect and row count; on PostgreSQL
+        one text for any number of rows, see ``execute``)."""
+        key = (dialect.name, 0 if dialect.name == "postgresql" else rows)
         sql = self._sql.get(key)
         if sql is None:
             parts = self._parts.get(dialect.name)
@@ -113,7 +114,12 @@ class RawInsert:
                 parts = self._parts[dialect.name] = _insert_parts(
                     dialect, self.table, self.columns, self.conflict)
             head, row, tail = parts
-            sql = head + ", ".join([row] * rows) + tail
+            if dialect.name == "postgresql":
+                sql = head.replace(" VALUES ", " SELECT * FROM unnest(") + ", ".join(
+                    f"%s::{_array_element(self.table, c, dialect)}[]" for c in self.columns
+                ) + ")" + tail
+            else:
+                sql = head + ", ".join([row] * rows) + tail
             if len(self._sql) < 1024:
                 self._sql[key] = sql
         return sql
@@ -123,11 +129,30 @@ class RawInsert:
         would exceed what a statement may bind)."""
         if not rows:
             return
+        if dialect.name == "postgresql":
+            # One array a column (``INSERT ... SELECT * FROM unnest(...)``): the text is
+            # the same for every batch, so psycopg parses it once and prepares it on the
+            # server, where a VALUES list of rows x columns placeholders is parsed anew
+            # every time (psycopg caches queries of up to 50 parameters).
+            cursor.execute(self.statement(dialect, len(rows)),
+                           [list(column) for column in zip(*rows, strict=True)])
+            return
         per_statement = max(1, _MAX_PARAMETERS // len(self.columns))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
             cursor.execute(self.statement(dialect, len(chunk)),
                            list(itertools.chain.from_iterable(chunk)))
+
+
+def _array_element(table: Table, column: str, dialect: Dialect) -> str:
+    """The SQL type of the array that carries ``column``'s values to ``unnest``. Strings
+    travel as ``text``, not as the column's ``varchar(n)``/``char(n)``: an explicit cast to
+    a length truncates silently, while the assignment to the column raises for a value
+    that is too long, as a plain insert does."""
+    column_type = table.c[column].type
+    if isinstance(column_type, String):
+        return "TEXT"
+    return column_type.compile(dialect=dialect)
 
 
 def _insert_parts(dialect: Dialect, table: Table, columns: Sequence[str],

@@ -141,3 +141,28 @@ def test_driver_cursor_errors_are_sqlalchemy_errors(db: Database) -> None:
         raw.execute(cursor, conn.dialect, [("0" * 64, 1, b"0", at), ("f" * 64, 1, b"f", at)])
     with db.read() as session:
         assert [p.sha256 for p in session.scalars(select(Payload))] == ["f" * 64]
+
+
+def test_raw_insert_refuses_values_too_long_like_a_plain_insert(db: Database) -> None:
+    """On PostgreSQL (where rows travel as one array a column) a string too long for its
+    varchar column fails the insert instead of being cut to length; SQLite does not check
+    lengths and stores it whole, as a plain insert would."""
+    from sqlalchemy.exc import DataError
+
+    from gateway.store.bulk import RawInsert, driver_cursor
+
+    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    too_long = "a" * 65  # payloads.sha256 is VARCHAR(64)
+    if db.is_sqlite:
+        with db.core_transaction() as conn, driver_cursor(conn) as cursor:
+            at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
+            raw.execute(cursor, conn.dialect, [(too_long, 1, b"x", at)])
+        with db.read() as session:
+            assert [p.sha256 for p in session.scalars(select(Payload))] == [too_long]
+        return
+    with pytest.raises(DataError), db.core_transaction() as conn, \
+            driver_cursor(conn) as cursor:
+        at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
+        raw.execute(cursor, conn.dialect, [("b" * 64, 1, b"x", at), (too_long, 1, b"x", at)])
+    with db.read() as session:
+        assert session.scalars(select(Payload)).all() == []

@@ -295,3 +295,22 @@ def test_writer_keeps_one_connection_and_replaces_it_after_a_failure(
     writer_checkouts = len(checkouts)
     assert verify_ledger(state.db, state.signer).ok
     assert writer_checkouts == 2, checkouts
+
+
+def test_duplicates_of_stored_messages_are_found_by_the_lookup(state: GatewayState) -> None:
+    """Against messages stored by earlier batches (among others of the same partner), the
+    same bytes and the same ISA13 with other bytes both answer duplicate with the stored
+    id, the ledger telling which of the two it was."""
+    pipeline = state.pipeline
+    stored = [pipeline.receive(delivery(po(state, n)), "partner:acme-retail")
+              for n in range(60, 70)]
+    body = po(state, 64)
+    same = pipeline.receive(delivery(body), "partner:acme-retail")
+    other = pipeline.receive(delivery(body.replace(b"PO-4711", b"PO-4799")),
+                             "partner:acme-retail")
+    assert same.duplicate and other.duplicate
+    assert same.message_id == other.message_id == stored[4].message_id
+    with state.db.read() as session:
+        dup = session.scalars(select(LedgerEntry.details).where(
+            LedgerEntry.event == "DUPLICATE").order_by(LedgerEntry.seq)).all()
+    assert ['"same_payload":true' in d for d in dup] == [True, False]
