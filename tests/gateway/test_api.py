@@ -9,7 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from gateway.app import create_app
@@ -94,6 +97,10 @@ def test_intake_stores_before_answering_and_processing_follows(env: Env) -> None
     response = env.post(po(env))
     assert response.status_code == 202  # type: ignore[attr-defined]
     message_id = response.json()["message_id"]  # type: ignore[attr-defined]
+    assert response.content == JSONResponse(  # type: ignore[attr-defined]
+        {"message_id": message_id, "duplicate": False, "status": "RECEIVED"}).body
+    assert response.headers["content-type"] == "application/json"  # type: ignore[attr-defined]
+    assert response.headers["location"] == f"/v1/messages/{message_id}"  # type: ignore[attr-defined]
     with env.state.db.transaction() as s:
         assert s.get(Message, message_id).status == "RECEIVED"  # type: ignore[union-attr]
     assert env.events(message_id) == ["RECEIVED"]
@@ -327,3 +334,18 @@ def test_transaction_types_the_partner_may_not_send_are_rejected(env: Env) -> No
     assert body["status"] == "REJECTED"
     assert body["transactions"][0]["errors"][0]["code"] == "1"
     assert "IK5*R*1" in body["acknowledgments"][0]["content"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(message_id=st.text(), status=st.text(), duplicate=st.booleans())
+def test_intake_answer_is_what_jsonresponse_renders(message_id: str, status: str,
+                                                    duplicate: bool) -> None:
+    """The intake answer, written without JSONResponse, is byte for byte what
+    JSONResponse renders for the same content, whatever the strings hold."""
+    from gateway.api.messages import _received
+    from gateway.intake import ReceiveResult
+
+    answer = _received(ReceiveResult(message_id, duplicate, status), 202, {})
+    assert answer.body == JSONResponse({"message_id": message_id, "duplicate": duplicate,
+                                        "status": status}).body
+    assert answer.headers["content-type"] == "application/json"
