@@ -89,11 +89,13 @@ def test_raw_rows_read_back_like_core_inserts(db: Database) -> None:
     from gateway.store.bulk import RawInsert, driver_cursor
 
     at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    whole_second = datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)  # ISO text without fraction
     raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
     with db.core_transaction() as conn, driver_cursor(conn) as cursor:
         bound = raw.bind(conn.dialect, "created_at", at)
-        raw.execute(cursor, conn.dialect, [("a" * 64, 3, b"\x00\xffx", bound),
-                                           ("b" * 64, 0, b"", bound)])
+        raw.execute(cursor, conn.dialect, [
+            ("a" * 64, 3, b"\x00\xffx", bound), ("b" * 64, 0, b"", bound),
+            ("d" * 64, 4, "é\\\"".encode(), raw.bind(conn.dialect, "created_at", whole_second))])
         conn.execute(insert(PAYLOADS), [{"sha256": "c" * 64, "size": 3, "data": b"\x00\xffx",
                                          "created_at": at}])
     with db.read() as session:
@@ -101,6 +103,7 @@ def test_raw_rows_read_back_like_core_inserts(db: Database) -> None:
     assert (rows["a"].data, rows["a"].size, rows["a"].created_at) == \
         (rows["c"].data, rows["c"].size, rows["c"].created_at) == (b"\x00\xffx", 3, at)
     assert rows["b"].data == b""
+    assert (rows["d"].data, rows["d"].created_at) == ("é\\\"".encode(), whole_second)
     if db.is_sqlite:  # the stored text itself, not only what it parses back to
         with db.core_transaction() as conn:
             texts = dict(conn.exec_driver_sql(
@@ -144,7 +147,7 @@ def test_driver_cursor_errors_are_sqlalchemy_errors(db: Database) -> None:
 
 
 def test_raw_insert_refuses_values_too_long_like_a_plain_insert(db: Database) -> None:
-    """On PostgreSQL (where rows travel as one array a column) a string too long for its
+    """On PostgreSQL (where the rows travel as one JSON document) a string too long for its
     varchar column fails the insert instead of being cut to length; SQLite does not check
     lengths and stores it whole, as a plain insert would."""
     from sqlalchemy.exc import DataError
