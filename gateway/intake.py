@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.ledger import EntryDraft, Ledger
 from gateway.store.base import utcnow
-from gateway.store.bulk import RawInsert, driver_cursor, pipelined
+from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.search import MessageTerm, terms_of
@@ -356,19 +356,14 @@ class IntakeWriter:
         with self.db.eager_transaction(held) as connection:
             dialect = connection.dialect
             sql, params = _lookup(dialect, batch)
-            # The lookup and the ledger head lock go out together: one round trip on
-            # PostgreSQL (psycopg pipeline), two statements on SQLite.
-            with driver_cursor(connection) as lookup, driver_cursor(connection) as lock:
-                with pipelined(connection):
-                    if dialect.name == "postgresql":
-                        # Planned for each batch, never as a prepared generic plan: one
-                        # cached while the table is small may scan it whole ever after.
-                        lookup.execute(sql, params, prepare=False)
-                    else:
-                        lookup.execute(sql, params)
-                    lock.execute(self.ledger.lock_statement(dialect))
+            with driver_cursor(connection) as lookup:
+                if dialect.name == "postgresql":
+                    # Planned for each batch, never as a prepared generic plan: one
+                    # cached while the table is small may scan it whole ever after.
+                    lookup.execute(sql, params, prepare=False)
+                else:
+                    lookup.execute(sql, params)
                 found = lookup.fetchall()
-                head = lock.fetchone()
             by_payload: dict[tuple[str, str], tuple[str, str]] = {}
             by_control: dict[tuple[str, str, str], tuple[str, str]] = {}
             for message_id, status, partner_id, digest, sender, control in found:
@@ -423,6 +418,7 @@ class IntakeWriter:
                     _INSERT_MESSAGES.execute(cursor, dialect, message_rows)
                     _INSERT_TERMS.execute(cursor, dialect, term_batch)
 
-            # One ledger head lock; the rows go out with the ledger's own writes.
-            self.ledger.append_many(connection, drafts, also_write=write, head=head)
+            # One ledger head lock, taken last so that it is held briefly (worker processes
+            # append too); the rows go out with the ledger's own writes.
+            self.ledger.append_many(connection, drafts, also_write=write)
         return results

@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -539,17 +539,13 @@ class Ledger:
         )[0]
 
     def append_many(self, session: Session | Connection, drafts: Sequence[EntryDraft], *,
-                    also_write: Callable[[Connection], None] | None = None,
-                    head: Sequence[Any] | None = None) -> list[Appended]:
+                    also_write: Callable[[Connection], None] | None = None
+                    ) -> list[Appended]:
         """Append ``drafts`` in order under one acquisition of the head lock.
 
         The group-commit path of intake uses this: a batch of messages costs one lock, one
         head update and one multi-row insert instead of one of each per entry. Entries are
         chained exactly as single appends would chain them. Never commits.
-
-        ``head`` is the row the caller got from ``lock_statement`` in this transaction (so
-        that it can send the lock together with its own reads: one round trip on
-        PostgreSQL); without it the head is locked here.
         """
         if not drafts:
             return []
@@ -572,7 +568,7 @@ class Ledger:
 
         connection = session.connection() if isinstance(session, Session) else session
         dialect = connection.dialect
-        locked = _Head(*head) if head is not None else self._lock_head(connection)
+        locked = self._lock_head(connection)
         seq, prev = locked.seq, locked.sha256
         next_checkpoint_seq = locked.next_checkpoint_seq
         at = utcnow()
@@ -619,14 +615,9 @@ class Ledger:
                            (seq, prev, next_checkpoint_seq))
         return appended
 
-    @staticmethod
-    def lock_statement(dialect: Dialect) -> str:
-        """SQL that locks the head row and reads ``(seq, sha256, next_checkpoint_seq)``;
-        no row means the ledger has no head yet (``append_many`` then creates it)."""
-        return _LOCK_HEAD_SQL_PG if dialect.name == "postgresql" else _LOCK_HEAD_SQL
-
     def _lock_head(self, connection: Connection) -> _Head:
-        row = connection.exec_driver_sql(self.lock_statement(connection.dialect)).first()
+        lock = _LOCK_HEAD_SQL_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD_SQL
+        row = connection.exec_driver_sql(lock).first()
         if row is None:
             # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
             # fall through (after waiting on the winner), then everyone takes the lock.
