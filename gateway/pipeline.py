@@ -462,7 +462,7 @@ class Pipeline:
                     "record_id": None,
                 }
                 numbers += [tx.control_number, tx.group_control]
-                data = tx.record
+                data = tx.data
                 if data is not None and tx.status != "R" and not work.foreign:
                     business = _business_number(data)
                     if business:
@@ -627,7 +627,7 @@ class _Tx:
     group_control: str
     status: str  # A accepted, E accepted with errors noted, R rejected
     errors: list[Any]
-    record: Any
+    data: dict[str, Any] | None  # the canonical record as plain data
 
 
 @dataclass(slots=True)

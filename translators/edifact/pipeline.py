@@ -29,9 +29,9 @@ from translators.edifact.reader import EDIFACTReader
 from translators.edifact.schema import MessageDefinition, definition_for
 from translators.edifact.validator import MessageValidator
 from translators.errors import Issue
+from translators.record_data import RecordData, record_from_data
 
 if TYPE_CHECKING:
-    from translators.record_data import RecordData
     from translators.records import Record
 
 __all__ = [
@@ -90,8 +90,6 @@ class MessageOutcome:
     @property
     def record(self) -> Record | None:
         if self._record is None and self.data is not None:
-            from translators.record_data import record_from_data
-
             self._record = record_from_data(self.data)
         return self._record
 
