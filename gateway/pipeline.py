@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -336,11 +336,7 @@ class Pipeline:
         partner = self.registry.get(partner_id)
         work = _Work()
 
-        def hook(source: RecordData) -> RecordData:
-            source["message_id"] = message_id
-            source["partner_id"] = partner_id
-            return source
-
+        hook = _source_hook(message_id, partner_id)
         try:
             accepts = partner.accepts if partner is not None else None
             for outcome in translate_x12(body, source_hook=hook, accepts=accepts):
@@ -367,11 +363,7 @@ class Pipeline:
         partner = self.registry.get(partner_id)
         work = _Work(standard="edifact")
 
-        def hook(source: RecordData) -> RecordData:
-            source["message_id"] = message_id
-            source["partner_id"] = partner_id
-            return source
-
+        hook = _source_hook(message_id, partner_id)
         try:
             accepts = partner.accepts if partner is not None else None
             for outcome in translate_edifact(body, source_hook=hook, accepts=accepts):
@@ -663,6 +655,17 @@ def _ack_status(work: _Work) -> str | None:
 
 
 _BUSINESS_KEYS = ("po_number", "invoice_number", "shipment_id", "report_id")
+
+
+def _source_hook(message_id: str, partner_id: str) -> Callable[[RecordData], RecordData]:
+    """What the translators call with each record's source: the gateway's ids added."""
+
+    def hook(source: RecordData) -> RecordData:
+        source["message_id"] = message_id
+        source["partner_id"] = partner_id
+        return source
+
+    return hook
 
 
 def _business_number(data: dict[str, Any]) -> str | None:

@@ -38,6 +38,7 @@ __all__ = [
     "RecordData",
     "check_canonical",
     "complete",
+    "decimal_text",
     "record_from_data",
     "record_json",
     "render_plans",
@@ -155,10 +156,15 @@ def complete(model: str, tree: dict[str, Any]) -> RecordData:
     return _complete(_PLANS[model], tree)
 
 
+def decimal_text(value: Decimal) -> str:
+    """A decimal's JSON text: fixed-point keeps the places as sent ("10.50") and never
+    emits "1E+3". The models serialise ``Amount`` with this too."""
+    return format(value, "f")
+
+
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
-        # Fixed-point text keeps the places as sent ("10.50") and never emits "1E+3".
-        return format(value, "f")
+        return decimal_text(value)
     raise TypeError(f"{type(value).__name__} is not part of a canonical record")
 
 

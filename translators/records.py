@@ -19,6 +19,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
 
+from translators.record_data import decimal_text
+
 __all__ = [
     "RECORD_ADAPTER",
     "RECORD_MODELS",
@@ -68,14 +70,9 @@ __all__ = [
 ]
 
 
-def _decimal_text(value: Decimal) -> str:
-    # Fixed-point text keeps the places as sent ("10.50") and never emits "1E+3".
-    return format(value, "f")
-
-
 Amount = Annotated[
     Decimal,
-    PlainSerializer(_decimal_text, return_type=str, when_used="json"),
+    PlainSerializer(decimal_text, return_type=str, when_used="json"),
 ]
 """A decimal quantity or amount; JSON form is a string such as ``"123.45"``."""
 
