@@ -1,6 +1,7 @@
 """HTTPS intake benchmark: the gateway's POST /v1/messages against a bare FastAPI endpoint.
 
-Starts ``edigate serve`` (one worker process, niced, beside the web process; SQLite under
+Starts ``edigate serve`` (one worker process, niced, and the intake writer process beside
+the web process, or ``--intake-writer thread`` for the writer as a thread; SQLite under
 a temporary directory unless ``--database-url`` names a PostgreSQL database, in which case
 a schema of its own is created and dropped) and, in another subprocess under the same
 uvicorn settings, the bare app of this module (``POST /bare``: read the body, answer 202
@@ -145,14 +146,24 @@ class Child:
         raise SystemExit(f"{self.name} did not answer {ready_path} within 30 s")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the child so far (Linux /proc)."""
+        """User + system CPU time so far (Linux /proc) of the server: the child, and its
+        intake writer process when it has one (not its worker processes: processing)."""
         if self.proc is None:
             return 0.0
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pids = [self.proc.pid]
+        for listing in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
+            for pid in listing.read_text().split():
+                cmdline = Path(f"/proc/{pid}/cmdline")
+                if cmdline.exists() and b"gateway.intake_process" in cmdline.read_bytes():
+                    pids.append(int(pid))
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -349,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="load generator: keep-alive HTTP/1.1 over asyncio streams (default)"
                              " or httpx.AsyncClient (costs more client CPU than the bare "
                              "endpoint costs the server)")
+    parser.add_argument("--intake-writer", choices=["process", "thread"], default="process",
+                        help="where the gateway's group commits run (EDIGATE_INTAKE_WRITER; "
+                             "edigate serve's default: process)")
     parser.add_argument("--child-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -372,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "EDIGATE_VAR_DIR": str(workdir / "var"),
         "EDIGATE_LEDGER_KEY_PATH": str(workdir / "ledger-ed25519.pem"),
         "EDIGATE_WORKERS": "1",
+        "EDIGATE_INTAKE_WRITER": args.intake_writer,
     })
     cli(env, "db", "upgrade")
     partner_key = cli(env, "partners", "issue-key", PARTNER)
@@ -456,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"edigate intake benchmark: {requests} requests a target, {args.concurrency} "
           f"concurrent clients ({args.client}), {backend}")
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, uvicorn defaults "
-          f"(h11/asyncio unless uvloop/httptools are installed), 1 worker process; "
+          f"(h11/asyncio unless uvloop/httptools are installed), 1 worker process, intake "
+          f"writer: {args.intake_writer}; "
           f"850 of {len(probe)} bytes, {LINES} PO1/PID lines")
     print()
     print(f"{'target':<20} {'requests':>8} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} "

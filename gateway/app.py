@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
         else:
             workers = WorkerThreads(gateway_state, count)
         workers.start()
+        gateway_state.pipeline.intake.start()
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -210,8 +211,12 @@ def dispatch(args: argparse.Namespace) -> int:
         from gateway.app import create_app
         from gateway.settings import Settings
 
-        overrides = {"workers": args.workers} if args.workers is not None else {}
-        settings = Settings.from_env(**overrides)
+        overrides: dict[str, object] = {}
+        if args.workers is not None:
+            overrides["workers"] = args.workers
+        if "EDIGATE_INTAKE_WRITER" not in os.environ:
+            overrides["intake_writer"] = "process"
+        settings = Settings.from_env(None, **overrides)
         uvicorn.run(create_app(settings), host=args.host, port=args.port,
                     log_level="info", access_log=False)
         return 0

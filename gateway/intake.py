@@ -238,18 +238,26 @@ class IntakeWriter:
         # future, and the message is stored all the same.
         return await pending.waiter
 
+    def start(self) -> None:
+        """Start the writer thread now rather than on the first message."""
+        with self._cond:
+            if not self._running and not self._closed:
+                self._start_thread()
+
     def _enqueue(self, pending: Pending) -> None:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the intake writer is closed")
             self._queue.append(pending)
             if not self._running:
-                self._running = True
-                self._thread = threading.Thread(target=self._run, name="edigate-intake",
-                                                daemon=True)
-                self._thread.start()
+                self._start_thread()
             else:
                 self._cond.notify()
+
+    def _start_thread(self) -> None:
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name="edigate-intake", daemon=True)
+        self._thread.start()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop taking work and wait (up to ``timeout``) until what is queued is stored."""
@@ -263,7 +271,7 @@ class IntakeWriter:
     def _take(self) -> list[Pending] | None:
         with self._cond:
             while not self._queue:
-                idle = self._closed or not self._cond.wait(IDLE_EXIT_SECONDS)
+                idle = self._closed or not self._cond.wait(self._idle_timeout())
                 if idle and not self._queue:
                     self._running = False
                     return None
@@ -301,9 +309,12 @@ class IntakeWriter:
             with contextlib.suppress(Exception):
                 held.close()
 
+    def _idle_timeout(self) -> float | None:
+        """How long the thread waits for work before it exits (None: until closed)."""
+        return IDLE_EXIT_SECONDS
+
     def _commit(self, batch: list[Pending]) -> None:
-        settled: list[tuple[Pending, ReceiveResult | BaseException]] = []
-        self._store_isolating(batch, settled)
+        settled = self.store_batch(batch)
         for item, outcome in settled:
             if isinstance(outcome, ReceiveResult) and self.on_stored is not None:
                 try:
@@ -311,6 +322,14 @@ class IntakeWriter:
                 except Exception:  # metrics must never fail an acknowledged message
                     log.exception("intake callback failed")
         _settle(settled)
+
+    def store_batch(self, batch: list[Pending]
+                    ) -> list[tuple[Pending, ReceiveResult | BaseException]]:
+        """Store ``batch`` (in one transaction, or each message alone after a failure) and
+        return every message's outcome; what the writer thread does with each batch."""
+        settled: list[tuple[Pending, ReceiveResult | BaseException]] = []
+        self._store_isolating(batch, settled)
+        return settled
 
     def _store_isolating(self, batch: list[Pending],
                          settled: list[tuple[Pending, ReceiveResult | BaseException]],

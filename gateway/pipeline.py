@@ -138,7 +138,15 @@ class Pipeline:
         self.registry = registry
         self.ledger = ledger
         self.lease = lease
-        self.intake = IntakeWriter(db, ledger, on_stored=self._stored, on_batch=self._batched)
+        self.intake: IntakeWriter
+        if settings.intake_writer == "process" and not db.is_memory:
+            from gateway.intake_process import IntakeProcess
+
+            self.intake = IntakeProcess(settings, on_stored=self._stored,
+                                        on_batch=self._batched)
+        else:
+            self.intake = IntakeWriter(db, ledger, on_stored=self._stored,
+                                       on_batch=self._batched)
         # Sends acknowledgments back to partners whose profile names a transport for it
         # (AS2 today); set by GatewayState when the gateway has an AS2 identity.
         self.outbound: Outbound | None = None

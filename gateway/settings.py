@@ -47,6 +47,11 @@ class Settings(BaseModel):
     # use every core and keep CPU-bound translation away from intake) or threads.
     workers: int = Field(default=1, ge=0)
     worker_mode: Literal["process", "thread"] = "process"
+    # Where intake's group commits run: a thread of the web process, or a child process
+    # of its own (gateway.intake_process) so that building and writing a batch does not
+    # take the GIL from the event loop. `edigate serve` uses "process" unless
+    # EDIGATE_INTAKE_WRITER says otherwise; tests and the CLI keep the thread.
+    intake_writer: Literal["thread", "process"] = "thread"
     # Nice increment of worker processes: intake (the web process) goes first under load.
     worker_nice: int = Field(default=10, ge=0, le=19)
     # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after

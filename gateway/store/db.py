@@ -28,6 +28,9 @@ class Database:
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # An in-memory SQLite database exists in this process only.
+        self.is_memory = self.is_sqlite and url.split("///", 1)[-1] in ("", ":memory:",
+                                                                         "sqlite://")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             path = url.split("///", 1)[-1]

@@ -1,0 +1,221 @@
+"""The intake writer as a child process (``EDIGATE_INTAKE_WRITER=process``).
+
+What ``test_intake`` pins for the writer thread must hold across the process boundary:
+concurrent messages share transactions and each is answered only after its commit,
+duplicates answer with the original id, the ledger verifies. And what is new: a child
+that dies or cannot start turns into 503 answers (never a 500, never a hang), the next
+batch starts a new child, and the child goes when the web process goes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from gateway.app import create_app
+from gateway.demo import demo_interchange
+from gateway.intake_process import IntakeProcess, IntakeUnavailable
+from gateway.keys import issue_key
+from gateway.ledger import LedgerEntry, verify_ledger
+from gateway.pipeline import Delivery
+from gateway.settings import Settings
+from gateway.state import GatewayState
+from gateway.store.base import Base
+from gateway.store.models import Message, MessageStatus
+
+REPO = Path(__file__).resolve().parents[2]
+ACTOR = "partner:acme-retail"
+
+
+def _settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, partners_dir=REPO / "partners",
+                    var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0,
+                    ledger_checkpoint_every=7, intake_writer="process")
+
+
+@pytest.fixture
+def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
+    built = GatewayState.build(_settings(database_url, tmp_path),
+                               lease=timedelta(seconds=30))
+    Base.metadata.create_all(built.db.engine)
+    yield built
+    built.close()
+
+
+def po(state: GatewayState, control: int) -> bytes:
+    return demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings,
+                            control)
+
+
+def send(state: GatewayState, body: bytes) -> object:
+    pipeline = state.pipeline
+    return pipeline.submit(pipeline.prepare(Delivery("acme-retail", "https", body), ACTOR))
+
+
+def writer_of(state: GatewayState) -> IntakeProcess:
+    writer = state.pipeline.intake
+    assert isinstance(writer, IntakeProcess)
+    return writer
+
+
+def test_messages_are_stored_by_the_child_in_shared_transactions(state: GatewayState) -> None:
+    """Forty messages from eight threads: each stored once under its own id, answered after
+    the commit (its row is there when the answer is), fewer transactions than messages,
+    duplicates pointing at the original, metrics counted in the web process, a chain that
+    verifies across checkpoints."""
+    pipeline = state.pipeline
+
+    def post(control: int) -> tuple[str, bool]:
+        result = pipeline.receive(Delivery("acme-retail", "https", po(state, control)), ACTOR)
+        with state.db.read() as session:  # committed before it was answered
+            assert session.get(Message, result.message_id) is not None
+        return result.message_id, result.duplicate
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(1, 41)))
+    ids = [message_id for message_id, _ in results]
+    assert len(set(ids)) == 40 and not any(dup for _, dup in results)
+    writer = writer_of(state)
+    assert writer.child is not None and writer.child.poll() is None
+    assert writer.child.pid != os.getpid()
+    assert 1 <= writer.batches < 40
+
+    again = pipeline.receive(Delivery("acme-retail", "https", po(state, 7)), ACTOR)
+    assert again.duplicate and again.message_id == ids[6]
+
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 40
+        events = session.scalars(select(LedgerEntry.event)).all()
+    assert events.count("RECEIVED") == 40 and events.count("DUPLICATE") == 1
+    assert verify_ledger(state.db, state.signer).ok
+    received = state.metrics.received.labels("acme-retail", "https")._value.get()
+    assert received == 40
+    assert state.metrics.intake_batch_size._sum.get() == 41  # batches of 40 + 1 messages
+
+
+def test_a_killed_child_answers_503_and_the_next_batch_starts_another(
+        state: GatewayState) -> None:
+    """SIGKILL the child between batches: the next batch finds it gone and is answered
+    IntakeUnavailable (503, retry); the batch after that starts a new child and is stored."""
+    first = send(state, po(state, 1)).result(30)  # type: ignore[attr-defined]
+    writer = writer_of(state)
+    child = writer.child
+    assert child is not None
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(10)
+
+    with pytest.raises(IntakeUnavailable) as failed:
+        send(state, po(state, 2)).result(30)  # type: ignore[attr-defined]
+    assert failed.value.status == 503 and "send it again" in failed.value.detail
+
+    retried = send(state, po(state, 2)).result(30)  # type: ignore[attr-defined]
+    assert not retried.duplicate and retried.message_id != first.message_id
+    assert writer.child is not None and writer.child.pid != child.pid
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_a_child_that_cannot_start_is_503_over_http(database_url: str, tmp_path: Path) -> None:
+    """A writer process that exits at once (here: a command that is not the writer) gives
+    the partner a problem+json 503 naming the cause, and no message row."""
+    settings = _settings(database_url, tmp_path)
+    state = GatewayState.build(settings)
+    Base.metadata.create_all(state.db.engine)
+    writer = writer_of(state)
+    writer.command = [sys.executable, "-c", "raise SystemExit(3)"]
+    with state.db.transaction() as session:
+        key = issue_key(session, "partner", partner_id="acme-retail")[0]
+    try:
+        with TestClient(create_app(settings, state=state, start_workers=False)) as client:
+            response = client.post("/v1/messages", content=po(state, 9),
+                                   headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"] == "urn:edigate:problem:intake-unavailable"
+        assert "intake writer process failed" in problem["detail"]
+        with state.db.read() as session:
+            assert session.scalar(select(func.count()).select_from(Message)) == 0
+    finally:
+        state.close()
+
+
+def test_close_stores_what_is_queued_and_reaps_the_child(state: GatewayState) -> None:
+    writer = writer_of(state)
+    writer.start()  # spawns the child now, as the app's start-up does
+    deadline = time.monotonic() + 30
+    while writer.child is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child = writer.child
+    assert child is not None
+    futures = [send(state, po(state, n)) for n in range(1, 6)]
+    state.pipeline.close()
+    assert [f.result(0).status for f in futures] == [MessageStatus.RECEIVED] * 5  # type: ignore[attr-defined]
+    assert writer.child is None and child.poll() == 0  # it exited on its own, not killed
+
+
+def test_the_child_dies_with_the_web_process(tmp_path: Path) -> None:
+    """A web process killed with SIGKILL leaves no writer behind (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux")
+    script = textwrap.dedent(f"""
+        import json, os, sys, time
+        sys.path.insert(0, {str(REPO)!r})
+        from gateway.demo import demo_interchange
+        from gateway.pipeline import Delivery
+        from gateway.settings import Settings
+        from gateway.state import GatewayState
+        from gateway.store.base import Base
+        settings = Settings(database_url="sqlite:///{tmp_path / 'e.db'}",
+                            partners_dir={str(REPO / 'partners')!r}, var_dir={str(tmp_path)!r},
+                            ledger_key_path={str(tmp_path / 'k.pem')!r}, workers=0,
+                            intake_writer="process")
+        state = GatewayState.build(settings)
+        Base.metadata.create_all(state.db.engine)
+        body = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", settings, 5)
+        state.pipeline.receive(Delivery("acme-retail", "https", body), "partner:acme-retail")
+        print(json.dumps({{"child": state.pipeline.intake.child.pid}}), flush=True)
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
+        child = json.loads(line)["child"]
+        os.kill(child, 0)  # alive while its parent is
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child), "the intake writer outlived the web process"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait(10)
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not reaped by init yet, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
