@@ -24,12 +24,13 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from gateway import webhooks
 from gateway.errors import GatewayError
 from gateway.intake import IntakeWriter, Pending, ReceiveResult
-from gateway.ledger import Ledger
+from gateway.ledger import EntryDraft, Ledger
 from gateway.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store.base import utcnow
@@ -433,6 +434,12 @@ class Pipeline:
 
     def _next_control(self, session: Session, name: str) -> int:
         counter = session.get(ControlCounter, name, with_for_update=True)
+        if counter is None and not self.db.is_sqlite:
+            # Two workers may both see no counter yet (on SQLite the transaction's write
+            # lock rules that out): one creates it, the other waits for it on the row lock.
+            session.execute(pg_insert(ControlCounter).values(name=name, value=0)
+                            .on_conflict_do_nothing(index_elements=["name"]))
+            counter = session.get(ControlCounter, name, with_for_update=True)
         if counter is None:
             counter = ControlCounter(name=name, value=0)
             session.add(counter)
@@ -449,11 +456,16 @@ class Pipeline:
             result = ProcessResult(message_id, MessageStatus.PROCESSED)
             accepted = 0
             numbers: list[str] = [message.interchange_control or ""]
-            # The ledger append takes the ledger's lock first, so records get their feed
-            # sequence numbers in commit order (see RecordRow.seq).
-            self.ledger.append(session, event="TRANSLATED", actor=worker, message_id=message_id,
-                               details={"transactions": len(work.transactions),
-                                        "interchanges": len(work.interchanges)})
+            # The ledger's head lock serialises every writer of the chain, intake's batches
+            # included, and this process runs niced: hold it for as little as possible.
+            # Everything but the ledger entries and the records is written first; then the
+            # entries take the lock, and the records are inserted under it so that they get
+            # their feed sequence numbers in commit order (see RecordRow.seq).
+            drafts = [EntryDraft(event="TRANSLATED", actor=worker, message_id=message_id,
+                                 details={"transactions": len(work.transactions),
+                                          "interchanges": len(work.interchanges)})]
+            records: list[RecordRow] = []
+            send_back: list[tuple[PartnerProfile, bytes]] = []  # acknowledgments over AS2
             for tx in work.transactions:
                 entry: dict[str, Any] = {
                     "set_id": tx.set_id, "control_number": tx.control_number,
@@ -473,8 +485,7 @@ class Pipeline:
                         transaction_control=tx.control_number, business_number=business,
                         status=tx.status, data=record_json(data),
                     )
-                    session.add(row)
-                    webhooks.enqueue(session, row)
+                    records.append(row)
                     entry["record_id"] = row.id
                     entry["business_number"] = business
                     accepted += 1
@@ -489,17 +500,14 @@ class Pipeline:
                 session.add(ack_row)
                 result.acknowledgments.append({"id": ack_row.id, "kind": ack_row.kind,
                                                "content": text})
-                self.ledger.append(session, event="ACK_BUILT", actor=worker,
-                                   message_id=message_id,
-                                   details={"ack_id": ack_row.id, "kind": ack_row.kind,
-                                            "sha256": hashlib.sha256(ack).hexdigest()})
+                drafts.append(EntryDraft(event="ACK_BUILT", actor=worker,
+                                         message_id=message_id,
+                                         details={"ack_id": ack_row.id, "kind": ack_row.kind,
+                                                  "sha256": hashlib.sha256(ack).hexdigest()}))
                 partner = self.registry.get(message.partner_id)
                 if self.outbound is not None and self.outbound.wants_as2(partner):
                     assert partner is not None
-                    self.outbound.enqueue(
-                        session, partner, ack, kind="ack", message_id=message_id,
-                        actor=worker, content_type="application/edifact"
-                        if work.standard == "edifact" else "application/edi-x12")
+                    send_back.append((partner, ack))
             problems: list[str] = []
             if work.syntax_error:
                 problems.append(work.syntax_error)
@@ -524,10 +532,21 @@ class Pipeline:
                                                       "status": g.status}
                                                      for g in work.groups]})
             message.ack_status = _ack_status(work)
-            self.ledger.append(session, event=result.status, actor=worker, message_id=message_id,
-                               details={"accepted": accepted,
-                                        "rejected": len(work.transactions) - accepted,
-                                        "error": result.error})
+            drafts.append(EntryDraft(event=result.status, actor=worker, message_id=message_id,
+                                     details={"accepted": accepted,
+                                              "rejected": len(work.transactions) - accepted,
+                                              "error": result.error}))
+            session.flush()
+            self.ledger.append_many(session, drafts)
+            for row in records:
+                session.add(row)
+                webhooks.enqueue(session, row)
+            for partner, ack in send_back:
+                assert self.outbound is not None
+                self.outbound.enqueue(
+                    session, partner, ack, kind="ack", message_id=message_id, actor=worker,
+                    content_type="application/edifact" if work.standard == "edifact"
+                    else "application/edi-x12")
             return result
 
     def _finish_failed(self, message_id: str, worker: str, error: str) -> ProcessResult | None:
