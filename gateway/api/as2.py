@@ -38,7 +38,8 @@ def _response(reply: AS2Reply) -> Response:
 @router.post("/as2", summary="Receive an AS2 message (RFC 4130) or an asynchronous MDN",
              response_class=Response,
              responses={200: {"description": "the MDN (synchronous) or an empty body"},
-                        503: {"description": "this gateway has no AS2 identity"}})
+                        503: {"description": "this gateway has no AS2 identity, or the "
+                                             "intake writer process failed: send again"}})
 async def receive_as2(request: Request, state: State) -> Response:
     service = state.as2
     if service is None or service.identity is None:

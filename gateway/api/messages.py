@@ -70,6 +70,9 @@ _SUBMIT_OPENAPI: dict[str, Any] = {
         "403": {"description": "not a partner key, or ISA05/06 (UNB) is another sender"},
         "413": {"description": "body over the limit"},
         "422": {"description": "not EDI, or not addressed to this gateway"},
+        "503": {"description": "the intake writer process failed before the commit was "
+                               "confirmed: send again (a stored message is answered as a "
+                               "duplicate with its id)"},
     },
 }
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True,
