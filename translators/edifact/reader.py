@@ -217,10 +217,9 @@ class EDIFACTReader:
 
     # -- iteration ----------------------------------------------------------------------
     def __iter__(self) -> Iterator[Segment]:
-        pos = self._skip_between(0)
-        if pos >= len(self._buf):
-            return
-        yield from self._run(pos)
+        # The generator itself, not one that yields from it: each segment would pass
+        # through two generators otherwise.
+        return self._run()
 
     def _start_interchange(self, pos: int) -> int:
         """At an interchange boundary: check the header bytes, read a UNA; return pos."""
@@ -243,16 +242,24 @@ class EDIFACTReader:
             pos = self._read_una(pos)
         return pos
 
-    def _run(self, pos: int) -> Generator[Segment, None, None]:
+    def _run(self) -> Generator[Segment, None, None]:
+        pos = self._skip_between(0)
+        if pos >= len(self._buf):
+            return
         pos = self._start_interchange(pos)
         after_una = self.una_offset is not None
         expect_header = False
         msg_pos = 0
         # A batch: the buffer from ``batch_pos`` up to a terminator, split at the terminator
         # in one call (``pieces[k]`` starts at ``batch_pos``). One ``split`` costs far less
-        # than a ``find`` and a slice per segment. The batch stays valid while the buffer
-        # and the terminator do and ``pos`` follows it; it is dropped otherwise.
+        # than a ``find`` and a slice per segment. The batch stays valid while the buffer,
+        # the terminator and the codec do and ``pos`` follows it; it is dropped otherwise.
+        # With a single-byte character set the batch is decoded whole and split as text
+        # (``texts``): character offsets are byte offsets then, and one decode replaces a
+        # decode, a byte-string strip and two line-break scans per segment.
         pieces: list[bytes] = []
+        texts: list[str] = []
+        as_text = False
         k = 0
         count = 0
         batch_pos = -1
@@ -260,22 +267,29 @@ class EDIFACTReader:
         batch_stop = -1  # no batch starts at or before this position (see below)
         batch_buf = b""
         batch_term = b""
+        batch_codec = ""
+        # Whether the text batch holds any CR, any LF: pieces skip the scans for neither.
+        batch_cr = True
+        batch_lf = True
         while True:
             # (Re)load the interchange's constants into locals for the hot loop.
             d = self.delimiters
-            term = d.segment.encode("latin-1")
+            term_s = d.segment
+            term = term_s.encode("latin-1")
             term_len = len(term)
             esep = d.element
             csep = d.component
             rel_s = d.release
             rep_s = d.repetition
             rel = ord(rel_s) if rel_s is not None else -1
+            rel_t = rel_s if rel_s is not None else ""
             charset = self.charset
             codec = charset.codec
+            single_byte = not charset.multibyte
             pattern = self._pattern
             newline_term = term in (b"\n", b"\r")
             buf = self._buf
-            if buf is not batch_buf or term != batch_term:
+            if buf is not batch_buf or term != batch_term or codec != batch_codec:
                 count = 0
                 batch_stop = -1
             rel_b = rel_s.encode("latin-1") if rel_s is not None else b""
@@ -297,7 +311,25 @@ class EDIFACTReader:
                     msg_pos = 0
                     reload = True
                     break
-                if k < count and pos == batch_pos:
+                text = ""
+                piece = b""
+                if k < count and pos == batch_pos and as_text:
+                    text = texts[k]
+                    k += 1
+                    end = pos + len(text)
+                    if end > pos and ord(text[-1]) == rel:
+                        # Released terminators split this segment: join its pieces back.
+                        while _odd_release_text(text, rel_t) and k < count:
+                            text = text + term_s + texts[k]
+                            k += 1
+                        if _odd_release_text(text, rel_t):
+                            # It runs past the batch: read it the slow way, once.
+                            count = 0
+                            batch_stop = batch_cut
+                            continue
+                        end = pos + len(text)
+                    batch_pos = end + term_len
+                elif k < count and pos == batch_pos:
                     piece = pieces[k]
                     k += 1
                     end = pos + len(piece)
@@ -317,13 +349,29 @@ class EDIFACTReader:
                     if pos > batch_stop:
                         cut = buf.rfind(term, pos, pos + _BATCH)
                         if cut > pos:
-                            pieces = buf[pos:cut].split(term)
-                            count = len(pieces)
+                            count = 0
+                            as_text = False
+                            chunk = buf[pos:cut]
+                            if single_byte:
+                                try:
+                                    whole = chunk.decode(codec)
+                                except UnicodeDecodeError:
+                                    pass  # per segment, so that the bad one is located
+                                else:
+                                    texts = whole.split(term_s)
+                                    count = len(texts)
+                                    as_text = True
+                                    batch_cr = "\r" in whole
+                                    batch_lf = "\n" in whole
+                            if not as_text:
+                                pieces = chunk.split(term)
+                                count = len(pieces)
                             k = 0
                             batch_pos = pos
                             batch_cut = cut
                             batch_buf = buf
                             batch_term = term
+                            batch_codec = codec
                             continue
                     count = 0
                     end = buf.find(term, pos)
@@ -340,44 +388,76 @@ class EDIFACTReader:
                     piece = buf[pos:end]
                 start = pos
                 pos = end + term_len
-                if piece and piece[0] in _WS:
-                    stripped = piece.lstrip(_WS)
-                    start += len(piece) - len(stripped)
-                    piece = stripped
-                if not piece:
-                    continue
-                if piece[0] == 0x55 and len(piece) > 1 and piece[1] == 0x4E:  # "UN"
-                    third = piece[2] if len(piece) > 2 else 0
-                    if third == 0x41 or (third == 0x42 and self.segment_count):
-                        # UNA, or UNB after segments: a new interchange (without UNZ).
-                        pos = start
-                        expect_header = True
-                        reload = True
-                        break
-                    if third == 0x42 and not after_una and len(piece) > 3:
-                        fresh = self._default_delimiters(piece[3])
-                        if fresh is not None and fresh != d:
-                            self.delimiters = fresh
+                issues: list[Issue] | None = None
+                if text:
+                    lead = _leading_whitespace(text)
+                    if lead:
+                        if lead == len(text):
+                            continue
+                        start += lead
+                        text = text[lead:]
+                    if len(text) > 1 and ord(text[0]) == 0x55 and ord(text[1]) == 0x4E:  # "UN"
+                        third = ord(text[2]) if len(text) > 2 else 0
+                        if third == 0x41 or (third == 0x42 and self.segment_count):
+                            # UNA, or UNB after segments: a new interchange (without UNZ).
                             pos = start
+                            expect_header = True
                             reload = True
                             break
-                issues: list[Issue] | None = None
-                if end > next_bad and pattern is not None:
-                    issues = self._repertoire_issues(piece, start, pattern, d, msg_pos)
-                    m = pattern.search(buf, end)
-                    next_bad = m.start() if m is not None else _NONE
-                if (0x0A in piece or 0x0D in piece) and not newline_term:
-                    piece = piece.replace(b"\r", b"").replace(b"\n", b"")
-                elif newline_term and 0x0D in piece:
-                    piece = piece.replace(b"\r", b"")
-                try:
-                    text = piece.decode(codec)
-                except UnicodeDecodeError as exc:
-                    text = self._decode_badly(piece)
-                    # Unless the repertoire check has reported it, or the character set is
-                    # unknown (the envelope reports that once, at UNB S001).
-                    if issues is None and charset is not FALLBACK:
-                        issues = self._add_decode_issue(issues, exc, piece, start, d, msg_pos)
+                        if third == 0x42 and not after_una and len(text) > 3:
+                            fresh = self._default_delimiters(ord(text[3]))
+                            if fresh is not None and fresh != d:
+                                self.delimiters = fresh
+                                pos = start
+                                reload = True
+                                break
+                    if end > next_bad and pattern is not None:
+                        issues = self._repertoire_issues(
+                            buf[start:end], start, pattern, d, msg_pos
+                        )
+                        m = pattern.search(buf, end)
+                        next_bad = m.start() if m is not None else _NONE
+                    if newline_term:
+                        if batch_cr and "\r" in text:
+                            text = text.replace("\r", "")
+                    elif (batch_lf and "\n" in text) or (batch_cr and "\r" in text):
+                        text = text.replace("\r", "").replace("\n", "")
+                else:
+                    if piece and piece[0] in _WS:
+                        stripped_b = piece.lstrip(_WS)
+                        start += len(piece) - len(stripped_b)
+                        piece = stripped_b
+                    if not piece:
+                        continue
+                    if piece[0] == 0x55 and len(piece) > 1 and piece[1] == 0x4E:  # "UN"
+                        third_b = piece[2] if len(piece) > 2 else 0
+                        if third_b == 0x41 or (third_b == 0x42 and self.segment_count):
+                            # UNA, or UNB after segments: a new interchange (without UNZ).
+                            pos = start
+                            expect_header = True
+                            reload = True
+                            break
+                        if third_b == 0x42 and not after_una and len(piece) > 3:
+                            fresh = self._default_delimiters(piece[3])
+                            if fresh is not None and fresh != d:
+                                self.delimiters = fresh
+                                pos = start
+                                reload = True
+                                break
+                    if end > next_bad and pattern is not None:
+                        issues = self._repertoire_issues(piece, start, pattern, d, msg_pos)
+                        m = pattern.search(buf, end)
+                        next_bad = m.start() if m is not None else _NONE
+                    piece = _without_breaks(piece, newline_term)
+                    try:
+                        text = piece.decode(codec)
+                    except UnicodeDecodeError as exc:
+                        text = self._decode_badly(piece)
+                        # Unless the repertoire check has reported it, or the character set
+                        # is unknown (the envelope reports that once, at UNB S001).
+                        if issues is None and charset is not FALLBACK:
+                            issues = self._add_decode_issue(issues, exc, piece, start, d,
+                                                            msg_pos)
                 repeats: dict[int, list[list[str]]] | None = None
                 if (rel_s is not None and rel_s in text) or (rep_s is not None and rep_s in text):
                     tag, elements, repeats, bad = _split_escaped(text, d)
@@ -386,8 +466,10 @@ class EDIFACTReader:
                 else:
                     parts = text.split(esep)
                     tag = parts[0]
-                    elements = [parts[i].split(csep) for i in range(1, len(parts))]
-                if tag == "UNH":
+                    elements = _components(parts, csep)
+                # One test instead of four comparisons for the segments of a message.
+                service = len(tag) > 1 and ord(tag[0]) == 0x55 and ord(tag[1]) == 0x4E  # "UN"
+                if service and tag == "UNH":
                     msg_pos = 1
                 elif msg_pos:
                     msg_pos += 1
@@ -403,19 +485,22 @@ class EDIFACTReader:
                     repeats,
                     issues,
                 )
-                if tag == "UNB":
+                if service and tag == "UNB":
                     self._begin_interchange(seg)
                     if self._pattern is not None:
+                        if not piece:  # read as text
+                            piece = _without_breaks(buf[start:end], newline_term)
                         seg.issues = self._repertoire_issues(piece, start, self._pattern, d, 0)
                     after_una = False
                     yield seg
                     reload = True
                     break
                 after_una = False
-                if tag == "UNT":
-                    msg_pos = 0
-                elif tag == "UNZ":
-                    expect_header = True
+                if service:
+                    if tag == "UNT":
+                        msg_pos = 0
+                    elif tag == "UNZ":
+                        expect_header = True
                 yield seg
             if not reload:
                 return
@@ -552,6 +637,44 @@ def _odd_release(piece: bytes, rel: bytes) -> bool:
     """True when ``piece`` ends with an odd run of release characters, which releases the
     terminator after it; an even run releases itself."""
     return (len(piece) - len(piece.rstrip(rel))) % 2 == 1
+
+
+# The two loops of every segment, outside the generator: there each local is a field of the
+# generator object, here a C variable.
+
+
+def _leading_whitespace(text: str) -> int:
+    """How many of the characters ``text`` starts with are CR, LF, space or tab (mostly the
+    line break after the last terminator); str.lstrip with an argument costs more."""
+    lead = 0
+    size = len(text)
+    while lead < size:
+        c = ord(text[lead])
+        if c != 0x0A and c != 0x20 and c != 0x0D and c != 0x09:
+            break
+        lead += 1
+    return lead
+
+
+def _components(parts: list[str], csep: str) -> list[list[str]]:
+    """Data elements 1.. of a segment cut at its element separators, each cut into its
+    components."""
+    return [parts[i].split(csep) for i in range(1, len(parts))]
+
+
+def _odd_release_text(text: str, rel: str) -> bool:
+    """``_odd_release`` for a piece of a text batch."""
+    return (len(text) - len(text.rstrip(rel))) % 2 == 1
+
+
+def _without_breaks(piece: bytes, newline_term: bool) -> bytes:
+    """A segment's bytes without the line breaks that wrap it (they carry no data). When
+    the terminator is itself a line break, only CRs go (the CR of a CR LF line end)."""
+    if newline_term:
+        return piece.replace(b"\r", b"") if 0x0D in piece else piece
+    if 0x0A in piece or 0x0D in piece:
+        return piece.replace(b"\r", b"").replace(b"\n", b"")
+    return piece
 
 
 def _char_issue(

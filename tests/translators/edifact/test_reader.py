@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from translators.edifact.reader import EDIFACTReader, looks_like_edifact, read_segments
 from translators.edifact.segment import LEVEL_A, LEVEL_B, Delimiters, Segment
@@ -334,4 +336,81 @@ def test_segment_ends_after_a_released_release_character() -> None:
         ("FTX", [["AAI"], [""], [""], ["A?"]], data.index(b"FTX")),
         ("BGM", [["220"], ["1"]], data.index(b"BGM")),
         ("FTX", [["AAI"], [""], [""], ["B'C"]], data.index(b"FTX+AAI+++B")),
+    ]
+
+
+# -- text batches ---------------------------------------------------------------------------
+# With a single-byte character set the reader decodes a batch of segments at once and splits
+# it as text; with UTF-8 (UNOY) it splits bytes and decodes segment by segment. On ASCII
+# input the two must agree on everything but the charset's name in messages.
+
+_SERVICE_CHARS = "!\"%&()*,-./:;<=>?@[]^_{|}~#$'+"
+_TAGS = ("BGM", "FTX", "DTM", "NAD", "LIN", "QTY")
+
+
+def _located(segs: list[Segment]) -> list[tuple[object, ...]]:
+    return [
+        (s.tag, s.elements, s.repeats or None, s.offset, s.index, s.position,
+         [(i.code, i.level, i.offset, i.segment_position, i.element_position,
+           i.component_position, i.repetition, i.bad_value) for i in s.issues or []])
+        for s in segs
+    ]
+
+
+@st.composite
+def _interchanges(draw: st.DrawFn) -> bytes:
+    """A UNOC interchange with random delimiters, released service characters, line breaks
+    between and inside segments, tabs (outside the repertoire) and empty segments."""
+    comp, elem, dec, rel, rep, term = draw(
+        st.lists(st.sampled_from(_SERVICE_CHARS), min_size=6, max_size=6, unique=True))
+    rel = draw(st.sampled_from([rel, " "]))
+    rep = draw(st.sampled_from([rep, " "]))
+    # Every service character released, and a release of a letter (a located warning).
+    service = [c for c in (comp, elem, term, rel, rep) if c != " "]
+    released = [rel + c for c in [*service, "A"]] if rel != " " else []
+    token = st.sampled_from(["A", "B1", "  ", "\n", "\r\n", "\t", comp, *released]
+                            + ([rep] if rep != " " else []))
+    after = st.sampled_from(["", "\n", "\r\n", " \n", "\n\n", term])
+    syntax_version = draw(st.sampled_from(["3", "4"]))
+    out = [f"UNA{comp}{elem}{dec}{rel}{rep}{term}", draw(after),
+           f"UNB{elem}UNOC{comp}{syntax_version}{elem}S{elem}R{elem}240101{comp}1200{elem}1"
+           f"{term}", draw(after), f"UNH{elem}1{elem}ORDERS{comp}D{comp}96A{comp}UN{term}"]
+    for _ in range(draw(st.integers(0, 12))):
+        out.append(draw(after))
+        body = "".join(draw(st.lists(token, max_size=8)))
+        out.append(draw(st.sampled_from(_TAGS)) + elem + body + draw(st.sampled_from(["", rel]))
+                   + term)
+    out += [draw(after), f"UNT{elem}2{elem}1{term}", draw(after), f"UNZ{elem}1{elem}1{term}"]
+    return "".join(out).encode("latin-1")
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=_interchanges(), chunk_size=st.sampled_from([None, 1, 5, 64]))
+def test_text_batches_read_exactly_as_bytes_segment_by_segment(
+    data: bytes, chunk_size: int | None
+) -> None:
+    """Segments, offsets, positions and located issues are the same whether the batch was
+    decoded whole (UNOC) or each segment on its own (UNOY), in any chunking."""
+    as_utf8 = data.replace(b"UNOC", b"UNOY", 1)
+    try:
+        expected = _located(_read(as_utf8, 1))
+    except EDISyntaxError as exc:
+        with pytest.raises(EDISyntaxError) as raised:
+            _read(data, chunk_size)
+        assert raised.value.offset == exc.offset
+        return
+    got = _located(_read(data, chunk_size))
+    assert got[0][3:] == expected[0][3:]  # UNB: all but its elements (UNOC, UNOY)
+    assert got[1:] == expected[1:]
+
+
+def test_line_break_after_a_released_terminator_is_removed_in_a_text_batch() -> None:
+    """A line break right after a released terminator wraps the segment: it is not data,
+    even when every other line break of the batch follows a real terminator."""
+    data = (b"UNA:+.? 'UNB+UNOC:3+S+R+240101:1200+1'\nUNH+1+ORDERS:D:96A:UN'\n"
+            b"FTX+AAI+++A?'\nB'\nBGM+220+1'\nUNT+4+1'\nUNZ+1+1'\n")
+    got = [(s.tag, s.elements, s.offset) for s in _read(data)]
+    assert got[2:4] == [
+        ("FTX", [["AAI"], [""], [""], ["A'B"]], data.index(b"FTX")),
+        ("BGM", [["220"], ["1"]], data.index(b"BGM")),
     ]
