@@ -140,45 +140,68 @@ def _check_extra(count: int, seg: Segment, position: int, group: str,
                              seg, position, group, value=":".join(seg.elements[extra])))
 
 
-def _fast_ok(edef: ElementDef, x: str) -> bool:
-    """True when non-empty value ``x`` certainly passes ``edef``; false sends it to the
+# Character classes as the fast test compares them: small ints, not strings.
+_ALPHANUMERIC: Final = 0
+_ALPHABETIC: Final = 1
+_NUMERIC: Final = 2
+
+
+class _ValueCheck:
+    """What the fast test needs of one simple data element or component."""
+
+    __slots__ = ("codes", "high", "kind", "low", "mandatory")
+
+    def __init__(self, edef: ElementDef) -> None:
+        self.kind = (
+            _NUMERIC if edef.kind == "n" else _ALPHABETIC if edef.kind == "a" else _ALPHANUMERIC
+        )
+        self.low = edef.min_length
+        self.high = edef.max_length
+        self.mandatory = edef.mandatory
+        self.codes = edef.codes
+
+
+def _fast_ok(check: _ValueCheck, x: str) -> bool:
+    """True when non-empty value ``x`` certainly passes its element; false sends it to the
     exact check (``_value_error``), which decides."""
     length = len(x)
-    if edef.kind == "n":
-        # Amounts and quantities mostly carry a decimal mark, which does not count towards
-        # the length (ISO 9735 clause 9.2): "digits.digits" passes here too, exactly as
-        # ``_value_error`` would pass it, instead of taking the exact path on every MOA.
-        if not x.isascii():
-            return False
-        low = edef.min_length
-        high = edef.max_length
-        if not (
-            (low <= length <= high and x.isdigit())
-            or (
-                low < length <= high + 1
-                and x[0].isdigit()
-                and "." in x
-                and x.replace(".", "", 1).isdigit()
-            )
-        ):
+    if check.kind == _NUMERIC:
+        # ASCII digits, or digits with one full stop after the first: amounts and
+        # quantities mostly carry a decimal mark, which does not count towards the length
+        # (ISO 9735 clause 9.2), so "digits.digits" passes here exactly as ``_value_error``
+        # would pass it instead of taking the exact path on every MOA. A loop over the
+        # code points: str.isascii and str.replace are method calls in the compiled build.
+        point = -1
+        for i in range(length):
+            c = ord(x[i])
+            if c < 0x30 or c > 0x39:
+                if c != 0x2E or point >= 0 or i == 0:
+                    return False
+                point = i
+        if point < 0:
+            if not check.low <= length <= check.high:
+                return False
+        elif not check.low < length <= check.high + 1:
             return False
     else:
-        if not (edef.min_length <= length <= edef.max_length):
+        if not (check.low <= length <= check.high):
             return False
-        if edef.kind == "a" and not x.isalpha():
+        if check.kind == _ALPHABETIC and not x.isalpha():
             return False
-    codes = edef.codes
+    codes = check.codes
     return codes is None or x in codes
 
 
 class _ElementPlan:
-    """One data element of a segment as the table-driven check walks it."""
+    """One data element of a segment as the table-driven check walks it: ``check`` for a
+    simple element, ``components`` (one check each) for a composite."""
 
-    __slots__ = ("components", "edef", "needs_any")
+    __slots__ = ("check", "components", "edef", "needs_any")
 
     def __init__(self, edef: ElementDef) -> None:
         self.edef = edef
-        self.components = edef.components
+        self.check = _ValueCheck(edef)
+        self.components = tuple(_ValueCheck(c) for c in edef.components)
         # A mandatory composite none of whose components is mandatory must hold something.
         self.needs_any = edef.mandatory and not any(c.mandatory for c in edef.components)
 
@@ -188,14 +211,17 @@ def _composite_ok(plan: _ElementPlan, v: list[str]) -> bool:
     size = len(v)
     if size > len(comps):
         return False
+    filled = False
     for j in range(len(comps)):
         comp = comps[j]
-        if j < size and v[j] != "":
-            if not _fast_ok(comp, v[j]):
+        x = v[j] if j < size else ""
+        if x:
+            if not _fast_ok(comp, x):
                 return False
+            filled = True
         elif comp.mandatory:
             return False
-    return not plan.needs_any or any(v)
+    return filled or not plan.needs_any
 
 
 class _CompiledSegment:
@@ -239,7 +265,7 @@ class _CompiledSegment:
                     if not _composite_ok(plan, v):
                         _check_composite(edef, i + 1, v, seg, position, group, issues)
                 elif len(v) != 1 or not (
-                    _fast_ok(edef, v[0]) if v[0] != "" else not edef.mandatory
+                    _fast_ok(plan.check, v[0]) if v[0] else not edef.mandatory
                 ):
                     _check_simple(edef, i + 1, v, seg, position, group, issues)
             elif edef.mandatory:
@@ -249,17 +275,21 @@ class _CompiledSegment:
 
 
 class _CompiledGroup:
-    __slots__ = ("children", "group_id", "mandatory", "max_use", "positions", "required",
-                 "trigger")
+    __slots__ = ("children", "group_id", "mandatory", "max_use", "number", "positions",
+                 "required", "trigger")
 
-    def __init__(self, group: GroupDef, definition: MessageDefinition, root: bool) -> None:
+    def __init__(self, group: GroupDef, definition: MessageDefinition, root: bool,
+                 numbers: list[int]) -> None:
+        # ``number``: this group's index among the message's groups (its frame's slot).
+        self.number = numbers[0]
+        numbers[0] += 1
         self.group_id = group.group_id
         self.mandatory = group.mandatory
         self.max_use = group.max_use
         self.trigger = group.trigger
         self.children: tuple[_CompiledSegment | _CompiledGroup, ...] = tuple(
             _CompiledSegment(c, definition, root) if isinstance(c, SegmentRef)
-            else _CompiledGroup(c, definition, False)
+            else _CompiledGroup(c, definition, False, numbers)
             for c in group.children
         )
         positions: dict[str, list[int]] = {}
@@ -279,17 +309,36 @@ class _Frame:
         self.counts = [0] * len(group.children)
 
 
+def _frame(frames: list[_Frame | None], group: _CompiledGroup, index: int) -> _Frame:
+    """A frame for a new occurrence of ``group``. One frame per group and message is
+    enough: a group is on the stack at most once (its next occurrence pops it first), so
+    the frame of an occurrence that has ended is reset and used again."""
+    frame = frames[group.number]
+    if frame is None:
+        frame = _Frame(group, index)
+        frames[group.number] = frame
+        return frame
+    frame.index = index
+    counts = frame.counts
+    for k in range(len(counts)):
+        counts[k] = 0
+    return frame
+
+
 class MessageValidator:
     """A validator compiled from one ``MessageDefinition``; reusable, safe to share."""
 
     def __init__(self, definition: MessageDefinition) -> None:
         self.definition = definition
-        self._root = _CompiledGroup(definition.root, definition, True)
+        numbers = [0]
+        self._root = _CompiledGroup(definition.root, definition, True, numbers)
+        self._groups = numbers[0]
 
     def validate(self, segments: Sequence[Segment]) -> list[Issue]:
         """Every issue of the message ``segments`` (UNH..UNT as read)."""
         issues: list[Issue] = []
-        stack = [_Frame(self._root, -1)]
+        frames: list[_Frame | None] = [None] * self._groups
+        stack = [_frame(frames, self._root, -1)]
         position = 0
         for seg in segments:
             position += 1
@@ -337,7 +386,7 @@ class MessageValidator:
                                      f"more than {child.max_use} times", seg, position,
                                      child.group_id))
             while True:
-                new = _Frame(child, 0)
+                new = _frame(frames, child, 0)
                 new.counts[0] = 1
                 stack.append(new)
                 first = child.children[0]
