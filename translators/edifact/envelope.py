@@ -153,7 +153,10 @@ class GroupHeader:
     issues: list[Issue] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+# init=False and a written ``__init__`` on the classes made once a message: the compiled
+# build runs the ``__init__`` that ``dataclass`` generates as interpreted Python, which cost
+# several thousand instructions a message.
+@dataclass(slots=True, init=False)
 class Message:
     """One message: UNH..UNT (inclusive, as read) with its envelope issues.
 
@@ -177,6 +180,42 @@ class Message:
     interchange: InterchangeHeader
     issues: list[Issue]
     complete: bool
+
+    def __init__(
+        self,
+        reference: str,
+        type: str,
+        version: str,
+        release: str,
+        agency: str,
+        association_code: str,
+        code_list_version: str,
+        sub_function: str,
+        common_access_reference: str,
+        transfer_sequence: str,
+        transfer_position: str,
+        segments: list[Segment],
+        group: GroupHeader | None,
+        interchange: InterchangeHeader,
+        issues: list[Issue],
+        complete: bool,
+    ) -> None:
+        self.reference = reference
+        self.type = type
+        self.version = version
+        self.release = release
+        self.agency = agency
+        self.association_code = association_code
+        self.code_list_version = code_list_version
+        self.sub_function = sub_function
+        self.common_access_reference = common_access_reference
+        self.transfer_sequence = transfer_sequence
+        self.transfer_position = transfer_position
+        self.segments = segments
+        self.group = group
+        self.interchange = interchange
+        self.issues = issues
+        self.complete = complete
 
     @property
     def offset(self) -> int:
@@ -912,8 +951,13 @@ def walk(source: EDIFACTReader | Iterable[Segment]) -> Iterator[Event]:
     last: Segment | None = None
     for seg in source:
         # The body of an open message is nearly every segment: keep it out of ``feed``,
-        # which is a generator (one object per call).
-        if walker.unh is not None and seg.tag not in _ENVELOPE_TAGS:
+        # which is a generator (one object per call). A tag not starting with "UN" needs
+        # no set lookup.
+        tag = seg.tag
+        if walker.unh is not None and (
+            len(tag) < 2 or ord(tag[0]) != 0x55 or ord(tag[1]) != 0x4E
+            or tag not in _ENVELOPE_TAGS
+        ):
             walker.body.append(seg)
             if seg.issues:
                 walker.body_issues.extend(seg.issues)

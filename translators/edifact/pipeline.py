@@ -54,7 +54,10 @@ def _action(issues: list[Issue]) -> str:
     return ACTION_ACKNOWLEDGED
 
 
-@dataclass(slots=True)
+# init=False and a written ``__init__`` on the classes made once a message: the compiled
+# build runs the ``__init__`` that ``dataclass`` generates as interpreted Python, which cost
+# several thousand instructions a message.
+@dataclass(slots=True, init=False)
 class MessageSummary:
     """What a CONTRL UCM needs of one message."""
 
@@ -67,12 +70,23 @@ class MessageSummary:
     issues: list[Issue]
     segment_count: int
 
+    def __init__(self, reference: str, type: str, version: str, release: str, agency: str,
+                 association_code: str, issues: list[Issue], segment_count: int) -> None:
+        self.reference = reference
+        self.type = type
+        self.version = version
+        self.release = release
+        self.agency = agency
+        self.association_code = association_code
+        self.issues = issues
+        self.segment_count = segment_count
+
     @property
     def action(self) -> str:
         return _action(self.issues)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MessageOutcome:
     """One message, validated and (when a mapper exists) translated.
 
@@ -86,6 +100,14 @@ class MessageOutcome:
     data: RecordData | None
     definition: str | None  # "ORDERS D96A" etc., None when edigate has no definition
     _record: Record | None = field(default=None, repr=False, compare=False)
+
+    def __init__(self, message: Message, issues: list[Issue], data: RecordData | None,
+                 definition: str | None, _record: Record | None = None) -> None:
+        self.message = message
+        self.issues = issues
+        self.data = data
+        self.definition = definition
+        self._record = _record
 
     @property
     def record(self) -> Record | None:
