@@ -39,6 +39,7 @@ HOT_MODULES = [
     "translators/errors.py",
     "translators/parties.py",
     "translators/record_data.py",
+    "translators/record_plans.py",
     "translators/units.py",
     "translators/x12/ack.py",
     "translators/x12/envelope.py",

@@ -5,10 +5,10 @@ Responsible for turning a mapper's tree of dicts into the exact Python form of a
 in, an unknown key refused) and for writing that form as the record's JSON
 (``record_json``: decimals as fixed-point strings, as ``Model.model_dump(mode="json")``
 writes them). The Pydantic models in ``translators.records`` stay the definition of a
-record (its JSON Schema, typed access through ``record_from_data``); the plans this module
-follows are generated from them into ``translators/record_plans.py`` (``python -m
-translators.record_data``; ``--check`` in ``make lint`` and a test keep it current), so
-that translating never imports Pydantic.
+record (its JSON Schema, typed access through ``record_from_data``); the completing
+function of each model is generated from them into ``translators/record_plans.py``
+(``python -m translators.record_data``; ``--check`` in ``make lint`` and a test keep it
+current), so that translating never imports Pydantic.
 
 Why not validate every record with Pydantic: a model instance per party, line, reference
 and id (about 32 a message) cost about a third of EDIFACT translation; the gateway then
@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from translators.record_plans import PLANS
+from translators.record_plans import COMPLETERS
 
 if TYPE_CHECKING:
     from translators.records import Record
@@ -47,7 +47,7 @@ __all__ = [
 RecordData = dict[str, Any]
 """A canonical record as JSON-shaped Python values (``Decimal`` for amounts)."""
 
-# What a field holds, for ``complete``.
+# What a field holds, for the generated completers.
 _VALUE: Final = 0  # a scalar, list[str] or dict[str, str]: taken as it is
 _MODEL: Final = 1  # one nested record part (a dict)
 _OPTIONAL_MODEL: Final = 2  # a nested part or None
@@ -61,99 +61,13 @@ _NEW_DICT: Final = 3
 _NEW_MODEL: Final = 4  # a nested part built from its own defaults
 
 
-class _Missing:
-    """Marks a field a tree did not give: filled from its default, or an error."""
-
-
-_MISSING: Final = _Missing()
-
-
-class Plan:
-    """How to complete the data of one model.
-
-    ``template`` holds every field in the model's order with its constant default, or
-    ``_MISSING`` where the default is a new object or there is none; completing a tree
-    is then a copy of the template updated with the tree (both done by the dict type in
-    C), and a pass over only the ``special`` fields: those nested or without a constant
-    default.
-    """
-
-    __slots__ = ("model_name", "size", "special_defaults", "special_kinds", "special_names",
-                 "special_parts", "template")
-
-    def __init__(self, model_name: str) -> None:
-        self.model_name = model_name
-        self.template: dict[str, Any] = {}
-        self.size = 0
-        self.special_names: list[str] = []
-        self.special_kinds: list[int] = []
-        self.special_defaults: list[int] = []
-        self.special_parts: list[Plan | None] = []
-
-
-def _build_plans(table: dict[str, list[tuple[str, int, int, str, Any]]]) -> dict[str, Plan]:
-    plans = {name: Plan(name) for name in table}
-    for name, fields in table.items():
-        plan = plans[name]
-        for field, kind, how, part_name, constant in fields:
-            part = plans[part_name] if part_name else None
-            plan.template[field] = constant if how == _CONSTANT else _MISSING
-            if kind != _VALUE or how != _CONSTANT:
-                plan.special_names.append(field)
-                plan.special_kinds.append(kind)
-                plan.special_defaults.append(how)
-                plan.special_parts.append(part)
-        plan.size = len(plan.template)
-    return plans
-
-
-_PLANS: Final = _build_plans(PLANS)
-
-
-def _complete(plan: Plan, tree: dict[str, Any]) -> dict[str, Any]:
-    out = plan.template.copy()
-    out.update(tree)
-    if len(out) != plan.size:
-        unknown = sorted(set(tree) - set(plan.template))
-        raise ValueError(f"{plan.model_name}: unknown field(s) {', '.join(unknown)}")
-    names = plan.special_names
-    for i in range(len(names)):
-        name = names[i]
-        value = out[name]
-        if value is _MISSING:
-            how = plan.special_defaults[i]
-            if how == _NEW_LIST:
-                out[name] = []
-            elif how == _NEW_DICT:
-                out[name] = {}
-            elif how == _NEW_MODEL:
-                part = plan.special_parts[i]
-                assert part is not None
-                out[name] = _complete(part, {})
-            else:
-                raise ValueError(f"{plan.model_name}: required field {name!r} missing")
-            continue
-        kind = plan.special_kinds[i]
-        if kind == _VALUE:
-            continue
-        part = plan.special_parts[i]
-        assert part is not None
-        if kind == _MODEL_LIST:
-            items: list[Any] = value
-            for j in range(len(items)):
-                items[j] = _complete(part, items[j])
-        elif value is not None or kind == _MODEL:
-            out[name] = _complete(part, value)
-    return out
-
-
 def complete(model: str, tree: dict[str, Any]) -> RecordData:
     """The record data of ``model`` (a class name of ``translators.records``, such as
     ``"PurchaseOrder"``) from a mapper's tree: the same keys, in the same order, with the
     same defaults as ``PurchaseOrder.model_validate(tree).model_dump()``; raises
     ``ValueError`` on a missing required field or an unknown one. Values are not
     converted: the tests check them (``check_canonical``)."""
-    return _complete(_PLANS[model], tree)
+    return COMPLETERS[model](tree)
 
 
 def decimal_text(value: Decimal) -> str:
@@ -236,6 +150,56 @@ def _field_of(annotation: Any) -> tuple[int, Any]:
     return _VALUE, None
 
 
+def _completer_lines(model: str, fields: list[tuple[str, int, int, str, Any]]) -> list[str]:
+    """The completing function of one model: a copy of its template updated with the
+    tree, then one step for each field that is nested or has no constant default."""
+    template = f"_T_{model}"
+    lines = [
+        f"def _complete_{model}(tree: dict[str, Any]) -> dict[str, Any]:",
+        f"    out = {template}.copy()",
+        "    out.update(tree)",
+        f"    if len(out) != {len(fields)}:",
+        f"        raise _unknown({model!r}, tree, {template})",
+    ]
+    have_v = False
+    have_items = False
+    for name, kind, how, part, _constant in fields:
+        if kind == _VALUE and how == _CONSTANT:
+            continue
+        key = repr(name)
+        fill = {
+            _REQUIRED: f"raise _required({model!r}, {key})",
+            _NEW_LIST: f"out[{key}] = []",
+            _NEW_DICT: f"out[{key}] = {{}}",
+            _NEW_MODEL: f"out[{key}] = _complete_{part}({{}})",
+        }.get(how)
+        if kind == _VALUE:
+            if fill is None or how == _NEW_MODEL:
+                raise TypeError(f"{model}.{name}: unsupported default")
+            lines += [f"    if out[{key}] is _MISSING:", f"        {fill}"]
+            continue
+        lines.append(f"    {'v' if have_v else 'v: Any'} = out[{key}]")
+        have_v = True
+        if kind == _MODEL_LIST:
+            present = [f"{'items' if have_items else 'items: list[Any]'} = v",
+                       "for j in range(len(items)):",
+                       f"    items[j] = _complete_{part}(items[j])"]
+            have_items = True
+        else:
+            present = [f"out[{key}] = _complete_{part}(v)"]
+        if fill is None:  # a constant default: never missing
+            if kind == _OPTIONAL_MODEL:
+                lines += ["    if v is not None:", *(f"        {x}" for x in present)]
+            else:
+                lines += [f"    {x}" for x in present]
+            continue
+        lines += ["    if v is _MISSING:", f"        {fill}"]
+        lines.append("    elif v is not None:" if kind == _OPTIONAL_MODEL else "    else:")
+        lines += [f"        {x}" for x in present]
+    lines.append("    return out")
+    return lines
+
+
 def render_plans() -> str:
     """The text of ``translators/record_plans.py``, from the Pydantic models."""
     from translators.records import RECORD_MODELS
@@ -276,18 +240,40 @@ def render_plans() -> str:
         visit(model)
     lines = [
         '"""Generated by ``python -m translators.record_data`` from ``translators/records.py``:',
-        "do not edit. For each record model, its fields in order as (name, kind, default,",
-        "nested model, constant default); the codes are those of ``translators.record_data``.",
+        "do not edit. For each record model, its template (every field in the model's order",
+        "with its constant default, or ``_MISSING``) and the function that completes a",
+        "mapper's tree of it (see ``translators.record_data.complete``). Straight-line code",
+        "per model: compiled, it has no tables of field kinds to walk.",
         '"""',
         "",
-        "from typing import Any",
+        "from collections.abc import Callable",
+        "from typing import Any, Final",
         "",
-        "PLANS: dict[str, list[tuple[str, int, int, str, Any]]] = {",
+        "",
+        "class _Missing:",
+        '    """Marks a field a tree did not give: filled from its default, or an error."""',
+        "",
+        "",
+        "_MISSING: Final = _Missing()",
+        "",
+        "",
+        "def _unknown(model: str, tree: dict[str, Any], template: dict[str, Any]) -> ValueError:",
+        "    unknown = sorted(set(tree) - set(template))",
+        "    return ValueError(f\"{model}: unknown field(s) {', '.join(unknown)}\")",
+        "",
+        "",
+        "def _required(model: str, name: str) -> ValueError:",
+        '    return ValueError(f"{model}: required field {name!r} missing")',
     ]
     for model_name in sorted(table):
-        lines.append(f"    {model_name!r}: [")
-        lines.extend(f"        {field!r}," for field in table[model_name])
-        lines.append("    ],")
+        lines += ["", "", f"_T_{model_name}: Final[dict[str, Any]] = {{"]
+        lines += [f"    {name!r}: {'_MISSING' if how != _CONSTANT else repr(constant)},"
+                  for name, _kind, how, _part, constant in table[model_name]]
+        lines += ["}", "", ""]
+        lines += _completer_lines(model_name, table[model_name])
+    lines += ["", "", "Completer = Callable[[dict[str, Any]], dict[str, Any]]",
+              "COMPLETERS: Final[dict[str, Completer]] = {"]
+    lines += [f"    {m!r}: _complete_{m}," for m in sorted(table)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -16,6 +16,8 @@ HOT = [
     "translators.x12.pipeline",
     "translators.x12.ack",
     "translators.x12.mappers.po",
+    "translators.record_data",
+    "translators.record_plans",
 ]
 
 
