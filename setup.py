@@ -29,6 +29,7 @@ HOT_MODULES = [
     "translators/edifact/mappers/orders.py",
     "translators/edifact/mappers/party.py",
     "translators/edifact/mappers/products.py",
+    "translators/edifact/mappers/tree.py",
     "translators/edifact/mappers/values.py",
     "translators/edifact/pipeline.py",
     "translators/edifact/reader.py",

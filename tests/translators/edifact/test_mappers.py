@@ -146,7 +146,7 @@ _NUMBER_CHARS = st.sampled_from("0123456789.,-+ eE_\u0660\u00b2")
 @settings(max_examples=3000, deadline=None)
 @given(text=st.text(_NUMBER_CHARS, max_size=8) | st.text(max_size=6), mark=st.sampled_from(".,"))
 def test_number_reading_is_the_iso_9735_pattern(text: str, mark: str) -> None:
-    """``to_decimal`` tests ISO 9735's numeric form with str methods; it accepts exactly
+    """``to_decimal`` tests ISO 9735's numeric form without a regex; it accepts exactly
     what the pattern in ``values._NUMERIC`` (optional minus, digits, at most one decimal
     mark, some digit) accepts, after surrounding spaces and with the declared mark."""
     value = text.strip()

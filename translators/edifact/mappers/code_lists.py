@@ -25,6 +25,8 @@ __all__ = [
     "PURPOSES",
     "RESPONSES",
     "coded",
+    "item_id_field",
+    "party_role",
 ]
 
 # 3035 Party function code qualifier.
@@ -141,6 +143,22 @@ CHANGE_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "4": "no_change",  # No action
     }
 )
+
+
+# Plain dicts of the tables read segment by segment: the compiled build looks a key up in a
+# dict directly and in a Mapping through a method call.
+_PARTY_ROLES: Final[dict[str, str]] = dict(PARTY_ROLES)
+_ITEM_ID_FIELDS: Final[dict[str, str]] = dict(ITEM_ID_FIELDS)
+
+
+def party_role(code: str) -> str:
+    """The canonical role of 3035 ``code``; ``"other"`` when it has none."""
+    return _PARTY_ROLES.get(code, "other")
+
+
+def item_id_field(item_type: str) -> str | None:
+    """The ``ItemIds`` field of 7143 ``item_type``, or ``None`` (it goes to ``other``)."""
+    return _ITEM_ID_FIELDS.get(item_type)
 
 
 def coded(table: Mapping[str, str], code: str) -> tuple[str | None, str | None]:

@@ -57,9 +57,14 @@ DATE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
 _BY_LENGTH: Final = {8: "102", 12: "203", 14: "204", 6: "101"}
 
 
+# A plain dict: the compiled build looks a key up in a dict directly, in a Mapping through
+# a method call.
+_DATE_NAMES: Final[dict[str, str]] = dict(DATE_NAMES)
+
+
 def date_name(qualifier: str) -> str:
     """Canonical name of a 2005 qualifier; ``dtm_<code>`` when it has none."""
-    name = DATE_NAMES.get(qualifier)
+    name = _DATE_NAMES.get(qualifier)
     return name if name is not None else f"dtm_{qualifier}"
 
 

@@ -32,6 +32,7 @@ from translators.edifact.mappers.commercial import (
 from translators.edifact.mappers.dates import date_name, read_dtm
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
+from translators.edifact.mappers.tree import append_to, set_once
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
@@ -87,7 +88,7 @@ def _marks(data: dict[str, Any], segment: Segment) -> None:
         for position in range(2, min(len(segment), 6) + 1):
             value = segment.get(position, 1).strip()
             if value:
-                data["marks"].append({"qualifier": qualifier or None, "value": value})
+                append_to(data, "marks", {"qualifier": qualifier or None, "value": value})
                 if qualifier == _SSCC and data.get("sscc") is None:
                     data["sscc"] = value
     else:
@@ -95,7 +96,8 @@ def _marks(data: dict[str, Any], segment: Segment) -> None:
         qualifier = segment.get(1).strip()
         for value in segment.element(2):
             if value.strip():
-                data["marks"].append({"qualifier": qualifier or None, "value": value.strip()})
+                append_to(data, "marks",
+                          {"qualifier": qualifier or None, "value": value.strip()})
 
 
 class _Advice:
@@ -164,12 +166,12 @@ class _Advice:
             self.item_closed = False
         elif tag == "NAD":
             party = start_party(segment)
-            self.record["parties"].append(party)
+            append_to(self.record, "parties", party)
             return party
         elif tag == "FTX":
             note = read_ftx(segment)
             if note:
-                self.record["notes"].append(note)
+                append_to(self.record, "notes", note)
         elif tag == "CNT":
             if segment.get(1, 1).strip() == "2":
                 count = to_decimal(segment.get(1, 2), self.mark)
@@ -208,11 +210,11 @@ class _Advice:
         elif tag == "DTM":
             found = read_dtm(segment)
             if found is not None:
-                item["dates"].setdefault(date_name(found[0]), found[1])
+                set_once(item, "dates", date_name(found[0]), found[1])
         elif tag == "RFF":
             ref = read_rff(segment)
             if ref is not None:
-                item["references"].append(ref)
+                append_to(item, "references", ref)
             self.group = "RFF"
         elif tag == "PCI" or tag == "GIN" or tag == "PAC":
             # The item's own package or batch identification group: nothing of it has a
@@ -239,7 +241,7 @@ class _Advice:
         elif tag == "DTM":
             found = read_dtm(segment)
             if found is not None:
-                record["dates"].setdefault(date_name(found[0]), found[1])
+                set_once(record, "dates", date_name(found[0]), found[1])
         elif tag == "RFF":
             ref = read_rff(segment)
             self.group = "RFF"
@@ -251,7 +253,7 @@ class _Advice:
                 self.orders.append(order)
                 self.order_ref = order
                 return
-            record["references"].append(ref)
+            append_to(record, "references", ref)
             if qualifier == "BM" and record.get("bill_of_lading") is None:
                 record["bill_of_lading"] = ref["value"]
             elif qualifier == "CN" and self.tracking is None:

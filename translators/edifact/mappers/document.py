@@ -40,6 +40,7 @@ from translators.edifact.mappers.products import (
     read_pri,
     read_qty,
 )
+from translators.edifact.mappers.tree import append_to, set_once
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData
@@ -63,6 +64,11 @@ _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
     "TOD": frozenset({"LOC"}),
     "CUX": frozenset({"PCD", "DTM"}),
 }
+
+# The segments ``feed`` handles wherever they occur; any other belongs to the open line, or
+# else the header or summary. One set lookup sends a line's own segments (most of a
+# message) on without comparing their tag with each of these.
+_ROUTED: Final = frozenset({"LIN", "UNS", "NAD", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"})
 
 # 6063 Quantity type code qualifier 59: number of consumer units in the traded unit, the
 # counterpart of X12 PO401 (pack).
@@ -168,9 +174,19 @@ class LineDocument:
             self.group_kind = ""
             self.group = None
             self.schedule = None
+        if tag not in _ROUTED:
+            if self.line is not None:
+                self._line_segment(self.line, segment)
+            elif tag == "MOA":
+                if self.summary:
+                    qualifier, amount = read_moa(segment, self.mark)
+                    self.summary_amount(qualifier, amount)
+            else:
+                self._header_segment(segment)
+            return
         if tag == "LIN":
             line = self.start_line(segment)
-            self.record["lines"].append(line)
+            append_to(self.record, "lines", line)
             self.line = line
             self.quantity_rank = len(self.line_quantities)
         elif tag == "UNS":
@@ -178,35 +194,35 @@ class LineDocument:
             self.summary = True
         elif tag == "NAD":
             party = start_party(segment)
-            self._target().setdefault("parties", []).append(party)
+            append_to(self._target(), "parties", party)
             self._open("NAD", party)
         elif tag == "DTM":
             found = read_dtm(segment)
             if found is not None:
                 code, value = found
                 if self.line is not None:
-                    self.line.setdefault("dates", {}).setdefault(date_name(code), value)
+                    set_once(self.line, "dates", date_name(code), value)
                 elif not self.header_date(code, value):
-                    self.record["dates"].setdefault(date_name(code), value)
+                    set_once(self.record, "dates", date_name(code), value)
         elif tag == "RFF":
             ref = read_rff(segment)
             if ref is not None:
                 if self.line is not None:
-                    self.line.setdefault("references", []).append(ref)
+                    append_to(self.line, "references", ref)
                 elif not self.header_reference(ref):
-                    self.record["references"].append(ref)
+                    append_to(self.record, "references", ref)
             self._open("RFF", ref)
         elif tag == "FTX":
             note = read_ftx(segment)
             if note:
-                self._target().setdefault("notes", []).append(note)
+                append_to(self._target(), "notes", note)
         elif tag == "ALC":
             alc = read_alc(segment)
-            self._target().setdefault("allowances_charges", []).append(alc)
+            append_to(self._target(), "allowances_charges", alc)
             self._open("ALC", alc)
         elif tag == "TAX":
             tax = read_tax(segment, self.mark)
-            self._target().setdefault("taxes", []).append(tax)
+            append_to(self._target(), "taxes", tax)
             self._open("TAX", tax)
         elif tag == "CNT":
             # 6069: 1 algebraic total of the quantities, 2 number of line items.
@@ -218,14 +234,6 @@ class LineDocument:
                 )
             elif counted == "1":
                 self.record["totals"]["quantity_total"] = total
-        elif self.line is not None:
-            self._line_segment(self.line, segment)
-        elif tag == "MOA":
-            if self.summary:
-                qualifier, amount = read_moa(segment, self.mark)
-                self.summary_amount(qualifier, amount)
-        else:
-            self._header_segment(segment)
 
     def _open(self, kind: str, group: dict[str, Any] | None) -> None:
         self.group_kind = kind
@@ -273,12 +281,12 @@ class LineDocument:
                 "unit_rec20": edifact_unit_to_rec20(unit),
                 "dates": {},
             }
-            line.setdefault("schedules", []).append(schedule)
+            append_to(line, "schedules", schedule)
             self.schedule = schedule
         elif tag == "DTM" and self.schedule is not None:
             found = read_dtm(segment)
             if found is not None:
-                self.schedule["dates"].setdefault(date_name(found[0]), found[1])
+                set_once(self.schedule, "dates", date_name(found[0]), found[1])
 
     def _line_segment(self, line: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
@@ -289,8 +297,7 @@ class LineDocument:
                 line["description"] = description(segment)
         elif tag == "QTY":
             qualifier, quantity, unit = read_qty(segment, self.mark)
-            wanted = self.line_quantities
-            rank = wanted.index(qualifier) if qualifier in wanted else -1
+            rank = _rank(self.line_quantities, qualifier)
             if 0 <= rank < self.quantity_rank:
                 self.quantity_rank = rank
                 line.update(quantity_fields(quantity, unit))
@@ -301,7 +308,7 @@ class LineDocument:
         elif tag == "PRI":
             price = read_pri(segment, self.mark)
             price["basis"] = text_or_none(segment.get(1, 3))
-            line.setdefault("prices", []).append(price)
+            append_to(line, "prices", price)
             self._open("PRI", price)
         elif tag == "SCC":
             self._open("SCC", line)
@@ -313,7 +320,7 @@ class LineDocument:
                     "location_qualifier": text_or_none(segment.get(2, 3)),
                     "location": location,
                 }
-                line.setdefault("destinations", []).append(destination)
+                append_to(line, "destinations", destination)
                 self._open("LOC", destination)
         elif tag == "PAC":
             self._open("PAC", line)
@@ -327,7 +334,7 @@ class LineDocument:
             self._open("CUX", record)
         elif tag == "PAT":
             terms = read_pat(segment)
-            record["payment_terms"].append(terms)
+            append_to(record, "payment_terms", terms)
             self._open("PAT", terms)
         elif tag == "TDT":
             if record.get("carrier") is None:
@@ -341,6 +348,15 @@ class LineDocument:
             self._open("TOD", None)
         else:
             self.header_segment(segment)
+
+
+def _rank(wanted: tuple[str, ...], qualifier: str) -> int:
+    """The index of ``qualifier`` in ``wanted``, -1 when absent (``tuple.index`` is a
+    method call in the compiled build, and raises)."""
+    for i in range(len(wanted)):
+        if wanted[i] == qualifier:
+            return i
+    return -1
 
 
 def _resolve_prices(line: dict[str, Any]) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from translators.edifact.mappers.code_lists import PARTY_ROLES
+from translators.edifact.mappers.code_lists import party_role
 from translators.edifact.mappers.commercial import read_rff
+from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import joined_text, text_or_none
 from translators.edifact.segment import Segment
 
@@ -34,7 +35,7 @@ def start_party(segment: Segment) -> dict[str, Any]:
     """A party dict from a NAD segment."""
     code = segment.get(1).strip()
     party: dict[str, Any] = {
-        "role": PARTY_ROLES.get(code, "other"),
+        "role": party_role(code),
         "role_code": code,
         "name": joined_text(segment.element(4)),
         "ids": [],
@@ -43,7 +44,7 @@ def start_party(segment: Segment) -> dict[str, Any]:
     }
     value = segment.get(2, 1).strip()
     if value:
-        party["ids"].append({"qualifier": text_or_none(segment.get(2, 3)), "value": value})
+        append_to(party, "ids", {"qualifier": text_or_none(segment.get(2, 3)), "value": value})
     lines = [line.strip() for line in segment.element(5) if line.strip()]
     if not lines:
         lines = [line.strip() for line in segment.element(3) if line.strip()]
@@ -66,12 +67,10 @@ def add_to_party(party: dict[str, Any], segment: Segment) -> None:
     """Fold one segment of the NAD group into ``party`` (CTA, COM, RFF; others are dropped)."""
     tag = segment.tag
     if tag == "CTA":
-        party["contacts"].append(
-            {
-                "function": text_or_none(segment.get(1)),
-                "name": text_or_none(segment.get(2, 2)),
-            }
-        )
+        append_to(party, "contacts", {
+            "function": text_or_none(segment.get(1)),
+            "name": text_or_none(segment.get(2, 2)),
+        })
     elif tag == "COM":
         contacts: list[dict[str, Any]] = party["contacts"]
         if not contacts:
@@ -84,4 +83,4 @@ def add_to_party(party: dict[str, Any], segment: Segment) -> None:
     elif tag == "RFF":
         ref = read_rff(segment)
         if ref is not None:
-            party["references"].append(ref)
+            append_to(party, "references", ref)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from translators.edifact.mappers.code_lists import ITEM_ID_FIELDS
+from translators.edifact.mappers.code_lists import item_id_field
 from translators.edifact.mappers.values import joined_text, text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.units import edifact_unit_to_rec20
@@ -38,7 +38,7 @@ def add_item_id(ids: dict[str, Any], value: str, item_type: str) -> None:
     if not value:
         return
     item_type = item_type.strip()
-    name = ITEM_ID_FIELDS.get(item_type)
+    name = item_id_field(item_type)
     if name is not None and name not in ids:
         ids[name] = value
     else:
