@@ -271,6 +271,12 @@ class EDIFACTReader:
         # Whether the text batch holds any CR, any LF: pieces skip the scans for neither.
         batch_cr = True
         batch_lf = True
+        # The text batch from the buffer offset ``batch_origin``, and the offset of its next
+        # release character (``_NONE``: none left): a piece ending before it holds none,
+        # which one comparison tells instead of a scan of each piece.
+        whole = ""
+        batch_origin = 0
+        next_rel = _NONE
         while True:
             # (Re)load the interchange's constants into locals for the hot loop.
             d = self.delimiters
@@ -294,9 +300,8 @@ class EDIFACTReader:
                 batch_stop = -1
             rel_b = rel_s.encode("latin-1") if rel_s is not None else b""
             next_bad = _NONE
-            # Deleting the valid bytes is a far faster scan than the pattern's; a buffer
-            # with nothing left over needs no search at all.
-            if pattern is not None and buf.translate(None, _valid_bytes(pattern)):
+            # A buffer without an invalid byte needs no search with the pattern at all.
+            if pattern is not None and _any_invalid(buf, pattern):
                 m = pattern.search(buf, pos)
                 next_bad = m.start() if m is not None else _NONE
             reload = False
@@ -313,6 +318,7 @@ class EDIFACTReader:
                     break
                 text = ""
                 piece = b""
+                has_rel = False
                 if k < count and pos == batch_pos and as_text:
                     text = texts[k]
                     k += 1
@@ -329,6 +335,10 @@ class EDIFACTReader:
                             continue
                         end = pos + len(text)
                     batch_pos = end + term_len
+                    if next_rel < end:
+                        has_rel = True
+                        found = whole.find(rel_t, end - batch_origin)
+                        next_rel = batch_origin + found if found >= 0 else _NONE
                 elif k < count and pos == batch_pos:
                     piece = pieces[k]
                     k += 1
@@ -363,6 +373,9 @@ class EDIFACTReader:
                                     as_text = True
                                     batch_cr = "\r" in whole
                                     batch_lf = "\n" in whole
+                                    batch_origin = pos
+                                    found = whole.find(rel_t) if rel_t else -1
+                                    next_rel = pos + found if found >= 0 else _NONE
                             if not as_text:
                                 pieces = chunk.split(term)
                                 count = len(pieces)
@@ -390,7 +403,11 @@ class EDIFACTReader:
                 pos = end + term_len
                 issues: list[Issue] | None = None
                 if text:
-                    lead = _leading_whitespace(text)
+                    # One line break and then the tag, without a call: one segment a line.
+                    if ord(text[0]) == 0x0A and len(text) > 1 and ord(text[1]) > 0x20:
+                        lead = 1
+                    else:
+                        lead = _leading_whitespace(text)
                     if lead:
                         if lead == len(text):
                             continue
@@ -458,8 +475,9 @@ class EDIFACTReader:
                         if issues is None and charset is not FALLBACK:
                             issues = self._add_decode_issue(issues, exc, piece, start, d,
                                                             msg_pos)
+                    has_rel = rel_s is not None and rel_s in text
                 repeats: dict[int, list[list[str]]] | None = None
-                if (rel_s is not None and rel_s in text) or (rep_s is not None and rep_s in text):
+                if has_rel or (rep_s is not None and rep_s in text):
                     tag, elements, repeats, bad = _split_escaped(text, d)
                     if bad:
                         issues = self._add_escape_issue(issues, text, bad, start, d, msg_pos)
@@ -631,6 +649,25 @@ class EDIFACTReader:
 def _valid_bytes(pattern: re.Pattern[bytes]) -> bytes:
     """Every byte ``pattern`` (an ``invalid_byte_pattern``) does not match."""
     return bytes(b for b in range(256) if pattern.match(bytes((b,))) is None)
+
+
+@functools.lru_cache(maxsize=32)
+def _invalid_ascii(pattern: re.Pattern[bytes]) -> tuple[bytes, ...]:
+    """Every byte below 0x80 that ``pattern`` matches, each as a one-byte string."""
+    return tuple(bytes((b,)) for b in range(0x80) if pattern.match(bytes((b,))) is not None)
+
+
+def _any_invalid(buf: bytes, pattern: re.Pattern[bytes]) -> bool:
+    """True when ``buf`` holds a byte ``pattern`` (an ``invalid_byte_pattern``) matches.
+
+    Deleting the valid bytes is a far faster scan than the pattern's; for an ASCII buffer
+    (the ASCII test is faster still) a memchr for each of the few invalid ASCII bytes is
+    faster again."""
+    if buf.isascii():
+        invalid = _invalid_ascii(pattern)
+        if len(invalid) <= 40:
+            return any(byte in buf for byte in invalid)
+    return bool(buf.translate(None, _valid_bytes(pattern)))
 
 
 def _odd_release(piece: bytes, rel: bytes) -> bool:

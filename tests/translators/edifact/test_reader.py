@@ -414,3 +414,18 @@ def test_line_break_after_a_released_terminator_is_removed_in_a_text_batch() -> 
         ("FTX", [["AAI"], [""], [""], ["A'B"]], data.index(b"FTX")),
         ("BGM", [["220"], ["1"]], data.index(b"BGM")),
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=64) | st.text("AB+:'\n\r\t\x01\x7f", max_size=64).map(str.encode),
+       syntax=st.sampled_from(["UNOA", "UNOB", "UNOC", "UNOY"]))
+def test_invalid_byte_scan_agrees_with_the_pattern(data: bytes, syntax: str) -> None:
+    """The scan that decides whether a buffer needs the repertoire search (memchr per
+    invalid ASCII byte, or deleting the valid bytes) finds a byte exactly when the
+    charset's pattern does."""
+    from translators.edifact.charsets import CHARSETS, invalid_byte_pattern
+    from translators.edifact.reader import _any_invalid
+
+    pattern = invalid_byte_pattern(CHARSETS[syntax], b":+?'")
+    assert pattern is not None
+    assert _any_invalid(data, pattern) == (pattern.search(data) is not None)
