@@ -196,14 +196,13 @@ class _ElementPlan:
     """One data element of a segment as the table-driven check walks it: ``check`` for a
     simple element, ``components`` (one check each) for a composite."""
 
-    __slots__ = ("check", "components", "edef", "needs_any")
+    __slots__ = ("check", "components", "edef", "mandatory")
 
     def __init__(self, edef: ElementDef) -> None:
         self.edef = edef
+        self.mandatory = edef.mandatory
         self.check = _ValueCheck(edef)
         self.components = tuple(_ValueCheck(c) for c in edef.components)
-        # A mandatory composite none of whose components is mandatory must hold something.
-        self.needs_any = edef.mandatory and not any(c.mandatory for c in edef.components)
 
 
 def _composite_ok(plan: _ElementPlan, v: list[str]) -> bool:
@@ -212,6 +211,7 @@ def _composite_ok(plan: _ElementPlan, v: list[str]) -> bool:
     if size > len(comps):
         return False
     filled = False
+    missing = False
     for j in range(len(comps)):
         comp = comps[j]
         x = v[j] if j < size else ""
@@ -220,8 +220,13 @@ def _composite_ok(plan: _ElementPlan, v: list[str]) -> bool:
                 return False
             filled = True
         elif comp.mandatory:
-            return False
-    return filled or not plan.needs_any
+            missing = True
+    if not filled:
+        # An empty composite is a finding only when the composite itself is mandatory,
+        # whatever its components are (``_check_composite``): optional TAX C533 and NAD
+        # C058 are sent empty in nearly every message.
+        return not plan.mandatory
+    return not missing
 
 
 class _CompiledSegment:
