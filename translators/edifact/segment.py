@@ -9,6 +9,7 @@ It must not know about schemas, messages or envelopes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import final
 
 from translators.errors import Issue
 
@@ -60,6 +61,7 @@ LEVEL_A = Delimiters()
 LEVEL_B = Delimiters(component="\x1f", element="\x1d", release=None, segment="\x1c")
 
 
+@final  # the compiled build then calls its methods directly, not through a vtable
 class Segment:
     """A segment: ``tag`` and its data elements.
 

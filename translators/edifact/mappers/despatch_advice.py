@@ -44,6 +44,9 @@ _MAX_DEPTH: Final = 64
 
 # 7405 Identity number qualifier BJ: serial shipping container code (SSCC).
 _SSCC: Final = "BJ"
+# The segments ``feed`` handles wherever they occur; any other belongs to the open item,
+# else the open level, else the header (one set lookup rather than five comparisons).
+_ROUTED: Final = frozenset({"CPS", "LIN", "NAD", "FTX", "CNT"})
 
 
 class _Level:
@@ -153,6 +156,14 @@ class _Advice:
                 return None
             self.group = ""
             self.order_ref = None
+        if tag not in _ROUTED:
+            if self.item is not None:
+                self._item_segment(self.item, segment)
+            elif self.level is not None:
+                self._level_segment(self.level.data, segment)
+            else:
+                self._header_segment(segment)
+            return None
         if tag == "CPS":
             level = _Level(segment.get(1).strip(), segment.get(2).strip())
             self.levels.append(level)
@@ -172,17 +183,10 @@ class _Advice:
             note = read_ftx(segment)
             if note:
                 append_to(self.record, "notes", note)
-        elif tag == "CNT":
-            if segment.get(1, 1).strip() == "2":
-                count = to_decimal(segment.get(1, 2), self.mark)
-                if count is not None and count == count.to_integral():
-                    self.record["line_count"] = int(count)
-        elif self.item is not None:
-            self._item_segment(self.item, segment)
-        elif self.level is not None:
-            self._level_segment(self.level.data, segment)
-        else:
-            self._header_segment(segment)
+        elif tag == "CNT" and segment.get(1, 1).strip() == "2":
+            count = to_decimal(segment.get(1, 2), self.mark)
+            if count is not None and count == count.to_integral():
+                self.record["line_count"] = int(count)
         return None
 
     def _item_segment(self, item: dict[str, Any], segment: Segment) -> None:
@@ -380,6 +384,7 @@ def map_ship_notice(
     party: dict[str, Any] | None = None
     for segment in segments:
         tag = segment.tag
-        if tag != "UNH" and tag != "UNT":
+        # Not UNH or UNT; a body tag rarely has N second, so one code point test mostly.
+        if len(tag) < 2 or ord(tag[1]) != 0x4E or (tag != "UNH" and tag != "UNT"):
             party = advice.feed(segment, party)
     return complete("ShipNotice", advice.finish())

@@ -70,6 +70,9 @@ _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
 # message) on without comparing their tag with each of these.
 _ROUTED: Final = frozenset({"LIN", "UNS", "NAD", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"})
 
+# The segments of a line ``_line_segment`` reads; it drops any other.
+_LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC"})
+
 # 6063 Quantity type code qualifier 59: number of consumer units in the traded unit, the
 # counterpart of X12 PO401 (pack).
 _PACK_QUANTITY: Final = "59"
@@ -290,6 +293,8 @@ class LineDocument:
 
     def _line_segment(self, line: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
+        if tag not in _LINE_TAGS:
+            return  # MOA and the rest: one lookup instead of a comparison with each
         if tag == "PIA":
             add_pia_ids(line["item_ids"], segment)
         elif tag == "IMD":
@@ -366,7 +371,11 @@ def _resolve_prices(line: dict[str, Any]) -> None:
     prices: list[dict[str, Any]] | None = line.get("prices")
     if not prices:
         return
-    chosen = next((p for p in prices if p["type_code"] == "AAA"), prices[0])
+    chosen = prices[0]
+    for price in prices:  # a loop rather than next() over a generator: one object less a line
+        if price["type_code"] == "AAA":
+            chosen = price
+            break
     line["unit_price"] = chosen["unit_price"]
     line["price_basis"] = chosen["basis"]
     kept = [p for p in prices if p is not chosen or p["quantity"] is not None]

@@ -204,7 +204,8 @@ class _Response(_Referring):
 def _map(doc: LineDocument, segments: Sequence[Segment]) -> dict[str, Any]:
     for segment in segments:
         tag = segment.tag
-        if tag != "UNH" and tag != "UNT":
+        # Not UNH or UNT; a body tag rarely has N second, so one code point test mostly.
+        if len(tag) < 2 or ord(tag[1]) != 0x4E or (tag != "UNH" and tag != "UNT"):
             doc.feed(segment)
     return doc.finish()
 

@@ -20,6 +20,9 @@ from typing import Final
 __all__ = ["joined_text", "text_or_none", "to_decimal", "to_int"]
 
 # A leading or trailing decimal mark ("0085 code 38") is tolerated: the value is unambiguous.
+# Final: the compiled build keeps the class in a C variable rather than looking its name up
+# in the module's dict on every number.
+_DECIMAL: Final = Decimal
 _NUMERIC: Final = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
@@ -48,7 +51,7 @@ def to_decimal(text: str, mark: str = ".") -> Decimal | None:
     if not digits:
         return None
     try:
-        return Decimal(text)
+        return _DECIMAL(text)
     except InvalidOperation:  # pragma: no cover - the checks above admit only valid text
         return None
 
