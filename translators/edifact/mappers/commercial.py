@@ -14,7 +14,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final
 
-from translators.edifact.mappers.values import joined_text, text_or_none, to_decimal, to_int
+from translators.edifact.mappers.values import (
+    joined_text,
+    stripped,
+    text_or_none,
+    to_decimal,
+    to_int,
+)
 from translators.edifact.segment import Segment
 
 __all__ = [
@@ -53,7 +59,7 @@ _DISCOUNT_TERMS: Final = frozenset({"22"})
 
 def read_rff(segment: Segment) -> dict[str, Any] | None:
     """RFF C506 (1153 qualifier, 1154 reference) as a reference; ``None`` without a qualifier."""
-    qualifier = segment.get(1, 1).strip()
+    qualifier = stripped(segment.get(1, 1))
     if not qualifier:
         return None
     return {"qualifier": qualifier, "value": text_or_none(segment.get(1, 2)), "description": None}
@@ -61,12 +67,12 @@ def read_rff(segment: Segment) -> dict[str, Any] | None:
 
 def read_moa(segment: Segment, mark: str) -> tuple[str, Decimal | None]:
     """``(5025 qualifier, amount)`` of a MOA (C516)."""
-    return segment.get(1, 1).strip(), to_decimal(segment.get(1, 2), mark)
+    return stripped(segment.get(1, 1)), to_decimal(segment.get(1, 2), mark)
 
 
 def read_pcd(segment: Segment, mark: str) -> tuple[str, Decimal | None]:
     """``(5245 qualifier, percentage)`` of a PCD (C501)."""
-    return segment.get(1, 1).strip(), to_decimal(segment.get(1, 2), mark)
+    return stripped(segment.get(1, 1)), to_decimal(segment.get(1, 2), mark)
 
 
 def read_alc(segment: Segment) -> dict[str, Any]:
@@ -134,7 +140,7 @@ def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | N
     tag = segment.tag
     if tag == "DTM":
         # 2005: 12 terms discount due date, 13 terms net due date.
-        qualifier = segment.get(1, 1).strip()
+        qualifier = stripped(segment.get(1, 1))
         if date is not None:
             day = date[:10]
             if qualifier == "12":

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from translators.edifact.mappers.code_lists import item_id_field
-from translators.edifact.mappers.values import joined_text, text_or_none, to_decimal
+from translators.edifact.mappers.values import joined_text, stripped, text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.units import edifact_unit_to_rec20
 
@@ -34,10 +34,10 @@ __all__ = [
 def add_item_id(ids: dict[str, Any], value: str, item_type: str) -> None:
     """Add item number ``value`` of 7143 ``item_type`` to ``ids``: its field when it has one
     and the field is still free, else ``other`` (as the X12 mappers do)."""
-    value = value.strip()
+    value = stripped(value)
     if not value:
         return
-    item_type = item_type.strip()
+    item_type = stripped(item_type)
     name = item_id_field(item_type)
     if name is not None and name not in ids:
         ids[name] = value
@@ -65,7 +65,7 @@ def description(segment: Segment) -> str | None:
 def read_qty(segment: Segment, mark: str) -> tuple[str, Decimal | None, str | None]:
     """``(6063 qualifier, quantity, unit as sent)`` of a QTY."""
     return (
-        segment.get(1, 1).strip(),
+        stripped(segment.get(1, 1)),
         to_decimal(segment.get(1, 2), mark),
         text_or_none(segment.get(1, 3)),
     )

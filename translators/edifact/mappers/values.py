@@ -17,7 +17,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-__all__ = ["joined_text", "text_or_none", "to_decimal", "to_int"]
+__all__ = ["joined_text", "stripped", "text_or_none", "to_decimal", "to_int"]
 
 # A leading or trailing decimal mark ("0085 code 38") is tolerated: the value is unambiguous.
 # Final: the compiled build keeps the class in a C variable rather than looking its name up
@@ -26,9 +26,17 @@ _DECIMAL: Final = Decimal
 _NUMERIC: Final = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
+def stripped(value: str) -> str:
+    """``value.strip()``; most values start and end with a printable ASCII character, and
+    two code point tests cost less than the call."""
+    if value and 0x20 < ord(value[0]) < 0x7F and 0x20 < ord(value[-1]) < 0x7F:
+        return value
+    return value.strip()
+
+
 def to_decimal(text: str, mark: str = ".") -> Decimal | None:
     """A numeric data element as ``Decimal`` read with decimal ``mark``; places as sent stay."""
-    text = text.strip()
+    text = stripped(text)
     if not text:
         return None
     if mark != ".":
@@ -78,5 +86,5 @@ def text_or_none(value: str) -> str | None:
 
 def joined_text(parts: list[str]) -> str | None:
     """Repeated text components (C080.3036, C108.4440, ...) as one string, or ``None``."""
-    found = [p.strip() for p in parts if p.strip()]
+    found = [stripped(p) for p in parts if stripped(p)]
     return " ".join(found) if found else None
