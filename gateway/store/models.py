@@ -62,12 +62,17 @@ class Message(Base):
     __table_args__ = (
         # Duplicate detection: the same interchange (sender + control number) or the same
         # bytes from the same partner is one message. NULLs (unreadable input) never clash.
-        UniqueConstraint("partner_id", "interchange_sender", "interchange_control",
+        # The digest and the control number lead: intake probes them with the partner as a
+        # filter, so ix_messages_partner_received cannot be mistaken for a fit (migration
+        # 0005; SQLite databases migrated from 0001 keep the partner first).
+        UniqueConstraint("interchange_control", "interchange_sender", "partner_id",
                          name="uq_messages_interchange"),
-        UniqueConstraint("partner_id", "payload_sha256", name="uq_messages_payload"),
+        UniqueConstraint("payload_sha256", "partner_id", name="uq_messages_payload"),
         Index("ix_messages_received", "received_at", "id"),
         Index("ix_messages_partner_received", "partner_id", "received_at"),
-        Index("ix_messages_status_lock", "status", "locked_until"),
+        # The work queue (claims take the oldest RECEIVED one; migration 0005) and the
+        # message log's status filter, both in received order.
+        Index("ix_messages_status_received", "status", "received_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

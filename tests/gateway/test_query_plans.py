@@ -1,0 +1,147 @@
+"""The two queries every message pays for keep their index whatever the statistics say.
+
+Intake's duplicate lookup runs for every batch and a worker's claim for every message. Both
+were once planned well only after ``messages`` had been analyzed: before that PostgreSQL
+took the partner's index for the lookup (filtering every message of the partner) and
+sorted every waiting message for a claim, so each grew slower with the table until
+autovacuum's next ANALYZE. These tests migrate a database as ``edigate db upgrade`` does,
+store a few thousand messages of one partner without analyzing, and read the plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from gateway.intake import _LOOKUP_PG
+from gateway.pipeline import claim_queries
+from gateway.store.base import utcnow
+from gateway.store.db import Database
+from gateway.store.migrate import upgrade
+from gateway.store.models import Message
+
+MESSAGES = 3000
+PARTNER = "acme-retail"
+
+
+@pytest.fixture
+def migrated(database_url: str) -> Iterator[Database]:
+    upgrade(database_url)
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def _fill(connection: Connection) -> None:
+    """MESSAGES messages of one partner, the oldest two thirds PROCESSED, the rest
+    RECEIVED: a backlog behind a processed history, as under load."""
+    processed = MESSAGES * 2 // 3
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(
+            "INSERT INTO payloads (sha256, size, data, created_at) SELECT "
+            "lpad(to_hex(n), 64, '0'), 3, '\\x414243'::bytea, now() "
+            "FROM generate_series(1, :n) AS n"), {"n": MESSAGES})
+        connection.execute(text(
+            "INSERT INTO messages (id, partner_id, direction, transport, standard, status, "
+            "payload_sha256, size, received_at, updated_at, interchange_sender, "
+            "interchange_receiver, interchange_control, attempts) SELECT "
+            "'m-' || n, :partner, 'inbound', 'https', 'x12', "
+            "CASE WHEN n <= :processed THEN 'PROCESSED' ELSE 'RECEIVED' END, "
+            "lpad(to_hex(n), 64, '0'), 3, now() - (:n - n) * interval '1 ms', now(), "
+            "'ZZ:ACMERETAIL', 'ZZ:EDIGATE', lpad(n::text, 9, '0'), 0 "
+            "FROM generate_series(1, :n) AS n"),
+            {"n": MESSAGES, "partner": PARTNER, "processed": processed})
+        return
+    connection.execute(text(
+        "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
+        "INSERT INTO payloads (sha256, size, data, created_at) "
+        "SELECT printf('%064x', n), 3, X'414243', '2026-12-03 00:00:00' FROM s"),
+        {"n": MESSAGES})
+    connection.execute(text(
+        "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n) "
+        "INSERT INTO messages (id, partner_id, direction, transport, standard, status, "
+        "payload_sha256, size, received_at, updated_at, interchange_sender, "
+        "interchange_receiver, interchange_control, attempts) SELECT "
+        "'m-' || n, :partner, 'inbound', 'https', 'x12', "
+        "CASE WHEN n <= :processed THEN 'PROCESSED' ELSE 'RECEIVED' END, "
+        "printf('%064x', n), 3, printf('2026-12-03 00:00:%02d.%06d', n / 1000, n % 1000), "
+        "'2026-12-03 00:00:00', 'ZZ:ACMERETAIL', 'ZZ:EDIGATE', printf('%09d', n), 0 FROM s"),
+        {"n": MESSAGES, "partner": PARTNER, "processed": processed})
+
+
+def _plan(connection: Connection, sql: str, params: object) -> str:
+    if connection.dialect.name == "postgresql":
+        with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute("EXPLAIN " + sql, params, prepare=False)
+            return "\n".join(row[0] for row in cursor.fetchall())
+    rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_claims_walk_the_queue_index(migrated: Database) -> None:
+    """Each claim query reads only its status's rows of ix_messages_status_received; the
+    RECEIVED one (the backlog, which can be long) in received order, without a sort."""
+    now = utcnow() + timedelta(hours=1)
+    with migrated.engine.begin() as connection:
+        _fill(connection)
+        expired, received = claim_queries(now)
+        for query in (expired, received):
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            compiled = query.compile(dialect=connection.dialect)
+            params = compiled.params if connection.dialect.paramstyle == "pyformat" else \
+                tuple(compiled.params[name] for name in compiled.positiontup or ())
+            plan = _plan(connection, str(compiled), params)
+            assert "ix_messages_status_received" in plan, plan
+            # PROCESSING rows are the messages in flight, a few per worker: sorting them
+            # is cheap. The RECEIVED ones are walked in order and the walk stops early.
+            if query is received:
+                assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_claim_order(migrated: Database) -> None:
+    """The claims' queries, run: the oldest RECEIVED message, or an expired lease first."""
+    with migrated.engine.begin() as connection:
+        _fill(connection)
+    with Session(migrated.engine) as session:
+        def first(now_offset: timedelta) -> str | None:
+            for query in claim_queries(utcnow() + now_offset):
+                found = session.scalars(query).first()
+                if found is not None:
+                    return found.id
+            return None
+
+        assert first(timedelta()) == f"m-{MESSAGES * 2 // 3 + 1}"
+        newest = session.get_one(Message, f"m-{MESSAGES}")
+        newest.status = "PROCESSING"
+        newest.locked_until = utcnow() + timedelta(minutes=5)
+        session.flush()
+        # The lease is running: the oldest RECEIVED message is next.
+        assert first(timedelta()) == f"m-{MESSAGES * 2 // 3 + 1}"
+        # Ten minutes on, the lease has expired: that message comes first.
+        assert first(timedelta(minutes=10)) == f"m-{MESSAGES}"
+
+
+def test_duplicate_lookup_probes_the_unique_keys(migrated: Database) -> None:
+    """PostgreSQL: the lookup of a batch finds its keys on the two unique indexes, never
+    by filtering the partner's messages on ix_messages_partner_received."""
+    if migrated.engine.dialect.name != "postgresql":
+        pytest.skip("the array lookup is PostgreSQL's; SQLite's IN lists are checked by "
+                    "test_intake's duplicate tests")
+    keys = [f"{n:064x}" for n in (5, 77, 1200, 2999)]
+    with migrated.engine.begin() as connection:
+        _fill(connection)
+        plan = _plan(connection, _LOOKUP_PG, [
+            [PARTNER] * len(keys), keys, [PARTNER] * len(keys),
+            ["ZZ:ACMERETAIL"] * len(keys), [f"{n:09d}" for n in (5, 77, 1200, 2999)]])
+        found = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        found.execute(_LOOKUP_PG, [[PARTNER] * 2, keys[:2], [PARTNER], ["ZZ:ACMERETAIL"],
+                                   ["000001200"]], prepare=False)
+        rows = found.fetchall()
+    assert "uq_messages_payload" in plan and "uq_messages_interchange" in plan, plan
+    assert "ix_messages_partner_received" not in plan, plan
+    assert sorted(row[0] for row in rows) == ["m-1200", "m-5", "m-77"]
