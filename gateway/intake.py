@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.ledger import EntryDraft, Ledger
 from gateway.store.base import utcnow
-from gateway.store.bulk import RawInsert, driver_cursor
+from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.search import MessageTerm, terms_of
@@ -377,7 +377,8 @@ class IntakeWriter:
             raise
 
     def _store_on(self, held: Connection, batch: Sequence[Pending]) -> list[ReceiveResult]:
-        with self.db.eager_transaction(held) as connection:
+        # PostgreSQL: the whole transaction in one pipeline (see ``pipelined``).
+        with pipelined(held), self.db.eager_transaction(held) as connection:
             dialect = connection.dialect
             sql, params = _lookup(dialect, batch)
             with driver_cursor(connection) as lookup:

@@ -161,12 +161,8 @@ class LedgerHead(Base):
     next_checkpoint_seq: Mapped[int] = mapped_column(BigInteger)
 
 
-_LOCK_HEAD = (
-    select(LedgerHead.seq, LedgerHead.sha256, LedgerHead.next_checkpoint_seq)
-    .where(LedgerHead.id == _HEAD_ID)
-    .with_for_update()  # SQLite renders nothing: BEGIN IMMEDIATE already serialises
-)
-# The same statements as driver SQL, for the append path (qmark; see ``_sql``).
+# The head lock and update as driver SQL, for the append path (qmark; see ``_sql``);
+# SQLite takes no FOR UPDATE: BEGIN IMMEDIATE already serialises.
 _LOCK_HEAD_SQL = f"SELECT seq, sha256, next_checkpoint_seq FROM ledger_head WHERE id = {_HEAD_ID}"
 _LOCK_HEAD_SQL_PG = _LOCK_HEAD_SQL + " FOR UPDATE"
 _UPDATE_HEAD_SQL = (
@@ -617,12 +613,20 @@ class Ledger:
 
     def _lock_head(self, connection: Connection) -> _Head:
         lock = _LOCK_HEAD_SQL_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD_SQL
-        row = connection.exec_driver_sql(lock).first()
+        # On the driver cursor: inside a psycopg pipeline (the intake writer's), fetching
+        # sends what is queued and waits for this row, where SQLAlchemy's result would
+        # find no description yet.
+        with driver_cursor(connection) as cursor:
+            cursor.execute(lock)
+            row = cursor.fetchone()
+            if row is None:
+                # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
+                # fall through (after waiting on the winner), then everyone takes the lock.
+                connection.execute(self._create_head(connection.dialect.name))
+                cursor.execute(lock)
+                row = cursor.fetchone()
         if row is None:
-            # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
-            # fall through (after waiting on the winner), then everyone takes the lock.
-            connection.execute(self._create_head(connection.dialect.name))
-            row = connection.execute(_LOCK_HEAD).one()
+            raise RuntimeError("the ledger head row is missing after creating it")
         return _Head(*row)
 
     def _create_head(self, dialect: str) -> Insert:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -63,6 +63,9 @@ from translators.x12.pipeline import (
     translate_x12,
 )
 from translators.x12.reader import X12Reader, looks_like_x12
+
+if TYPE_CHECKING:
+    from gateway.intake_process import IntakeProcess
 
 __all__ = [
     "Delivery",
@@ -167,7 +170,7 @@ class Pipeline:
         self.registry = registry
         self.ledger = ledger
         self.lease = lease
-        self.intake: IntakeWriter
+        self.intake: IntakeWriter | IntakeProcess
         if settings.intake_writer == "process" and not db.is_memory:
             from gateway.intake_process import IntakeProcess
 

@@ -106,26 +106,85 @@ def test_messages_are_stored_by_the_child_in_shared_transactions(state: GatewayS
     assert state.metrics.intake_batch_size._sum.get() == 41  # batches of 40 + 1 messages
 
 
-def test_a_killed_child_answers_503_and_the_next_batch_starts_another(
+def _wait_for(condition: object, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_child_killed_between_batches_is_replaced_before_the_next_one(
         state: GatewayState) -> None:
-    """SIGKILL the child between batches: the next batch finds it gone and is answered
-    IntakeUnavailable (503, retry); the batch after that starts a new child and is stored."""
+    """SIGKILL the child while it is idle: the web process sees the channel close, reaps
+    it, and the next message is stored by a new child (nobody is answered 503)."""
     first = send(state, po(state, 1)).result(30)  # type: ignore[attr-defined]
     writer = writer_of(state)
     child = writer.child
     assert child is not None
     os.kill(child.pid, signal.SIGKILL)
-    child.wait(10)
+    _wait_for(lambda: writer.child is None)
+    assert child.returncode == -signal.SIGKILL  # reaped by the web process
 
-    with pytest.raises(IntakeUnavailable) as failed:
-        send(state, po(state, 2)).result(30)  # type: ignore[attr-defined]
-    assert failed.value.status == 503 and "send it again" in failed.value.detail
-
-    retried = send(state, po(state, 2)).result(30)  # type: ignore[attr-defined]
-    assert not retried.duplicate and retried.message_id != first.message_id
+    second = send(state, po(state, 2)).result(30)  # type: ignore[attr-defined]
+    assert not second.duplicate and second.message_id != first.message_id
     assert writer.child is not None and writer.child.pid != child.pid
     with state.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 2
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_a_child_killed_mid_batch_answers_503_and_a_new_child_stores_the_retry(
+        state: GatewayState) -> None:
+    """A child that dies with a batch in flight: that batch is answered IntakeUnavailable
+    (503, send again); the retry goes to a new child and is stored once."""
+    send(state, po(state, 1)).result(30)  # type: ignore[attr-defined]
+    writer = writer_of(state)
+    real, child = writer.command, writer.child
+    assert child is not None
+    # The next child reads nothing and answers nothing, so its batch stays in flight.
+    writer.command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    os.kill(child.pid, signal.SIGKILL)
+    _wait_for(lambda: writer.child is None)
+    pending = send(state, po(state, 2))
+    _wait_for(lambda: writer.child is not None)
+    stuck = writer.child
+    assert stuck is not None
+    writer.command = real
+    time.sleep(0.2)
+    assert not pending.done()  # type: ignore[attr-defined]
+    os.kill(stuck.pid, signal.SIGKILL)
+    with pytest.raises(IntakeUnavailable) as failed:
+        pending.result(30)  # type: ignore[attr-defined]
+    assert failed.value.status == 503 and "send it again" in failed.value.detail
+
+    retried = send(state, po(state, 2)).result(30)  # type: ignore[attr-defined]
+    assert not retried.duplicate
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_batches_are_sent_while_an_earlier_one_is_in_flight(state: GatewayState) -> None:
+    """The web process keeps up to DEPTH batches at the child: a second batch is written
+    to the channel before the first is reported (the child reads it as soon as it has
+    committed the first)."""
+    send(state, po(state, 1)).result(30)  # type: ignore[attr-defined]
+    writer = writer_of(state)
+    child = writer.child
+    assert child is not None
+    os.kill(child.pid, signal.SIGSTOP)  # the child holds still: nothing is reported
+    try:
+        first = send(state, po(state, 2))
+        _wait_for(lambda: len(writer._sent) == 1)
+        second = send(state, po(state, 3))
+        _wait_for(lambda: len(writer._sent) == 2)
+        third = send(state, po(state, 4))
+        time.sleep(0.1)
+        assert len(writer._sent) == 2 and len(writer._queue) == 1  # DEPTH is 2
+    finally:
+        os.kill(child.pid, signal.SIGCONT)
+    results = [f.result(30) for f in (first, second, third)]  # type: ignore[attr-defined]
+    assert len({r.message_id for r in results}) == 3 and not any(r.duplicate for r in results)
     assert verify_ledger(state.db, state.signer).ok
 
 
