@@ -12,7 +12,13 @@ Durability is unchanged: a request is answered 2xx only after the child reports 
 commit of the batch holding its message. If the child dies mid-batch, the messages of
 that batch are answered 503 (intake-unavailable): they may or may not have been stored,
 and the sender's retry is answered either way, as a duplicate with the original message
-id if the first attempt was committed. The next batch starts a new child.
+id if the first attempt was committed. A child that dies between batches is noticed when
+its end of the channel closes and is replaced before the next batch.
+
+The web side runs on the event loop (``IntakeProcess``): batches are sent and reports read
+there, one batch at a time. Two at a time was measured and dropped: the child never
+waited, but the batches halved and a transaction costs nearly as much for 5 messages as
+for 9 (PostgreSQL intake 828 against 1,156 msg/s).
 
 The protocol is private to this module and its child: one frame (``multiprocessing``
 connection framing over a socketpair) per batch each way, pickled tuples of plain data.
@@ -126,11 +132,11 @@ class IntakeProcess:
     """The web process's side of the intake writer process, run on the event loop.
 
     Messages queue here; a batch goes to the child whenever fewer than ``DEPTH`` batches
-    are waiting for their reports, so the child finds its next batch ready when it has
-    committed one (with one batch at a time it idled while the report travelled back, the
-    requests were answered and the next batch was sent: about a third of the time under
-    load). The reports arrive, and the requests are settled, on the event loop itself: no
-    thread takes turns with it on the GIL and no wake-up crosses threads.
+    await their reports (one: see the module's docstring), and a report sends what has
+    queued meanwhile as the next batch at once. Batches are sent, reports read and
+    requests settled on the event loop itself: no writer thread takes turns with the loop
+    on the GIL, and no wake-up crosses threads (PostgreSQL intake, no worker: 921-957 msg/s
+    with the thread, 1,059-1,156 without).
 
     Bound to the loop that calls ``start`` (the app's start-up) or, for callers with no
     loop (the CLI, tests), to a loop of its own in a daemon thread. ``submit`` works from

@@ -164,27 +164,29 @@ def test_a_child_killed_mid_batch_answers_503_and_a_new_child_stores_the_retry(
     assert verify_ledger(state.db, state.signer).ok
 
 
-def test_batches_are_sent_while_an_earlier_one_is_in_flight(state: GatewayState) -> None:
-    """The web process keeps up to DEPTH batches at the child: a second batch is written
-    to the channel before the first is reported (the child reads it as soon as it has
-    committed the first)."""
+def test_messages_arriving_during_a_batch_go_together_in_the_next(
+        state: GatewayState) -> None:
+    """One batch at a time (DEPTH): what arrives while a batch is at the child waits in
+    the web process and goes, all of it, as the next batch once the report is in."""
     send(state, po(state, 1)).result(30)  # type: ignore[attr-defined]
     writer = writer_of(state)
+    assert writer.DEPTH == 1
     child = writer.child
     assert child is not None
+    batches = writer.batches
     os.kill(child.pid, signal.SIGSTOP)  # the child holds still: nothing is reported
     try:
         first = send(state, po(state, 2))
         _wait_for(lambda: len(writer._sent) == 1)
-        second = send(state, po(state, 3))
-        _wait_for(lambda: len(writer._sent) == 2)
-        third = send(state, po(state, 4))
+        later = [send(state, po(state, n)) for n in (3, 4, 5)]
+        _wait_for(lambda: len(writer._queue) == 3)
         time.sleep(0.1)
-        assert len(writer._sent) == 2 and len(writer._queue) == 1  # DEPTH is 2
+        assert len(writer._sent) == 1 and not first.done()  # type: ignore[attr-defined]
     finally:
         os.kill(child.pid, signal.SIGCONT)
-    results = [f.result(30) for f in (first, second, third)]  # type: ignore[attr-defined]
-    assert len({r.message_id for r in results}) == 3 and not any(r.duplicate for r in results)
+    results = [f.result(30) for f in (first, *later)]  # type: ignore[attr-defined]
+    assert len({r.message_id for r in results}) == 4 and not any(r.duplicate for r in results)
+    assert writer.batches == batches + 2  # [2], then [3, 4, 5]
     assert verify_ledger(state.db, state.signer).ok
 
 
