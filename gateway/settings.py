@@ -53,10 +53,10 @@ class Settings(BaseModel):
     # EDIGATE_INTAKE_WRITER says otherwise; tests and the CLI keep the thread.
     intake_writer: Literal["thread", "process"] = "thread"
     # Nice increment of worker processes: intake (the web process) goes first under load.
-    # 19, the lowest priority: at 10 a worker working off a backlog still took 40% of a
-    # core from intake on a 2-core machine (bench/intake.py: PostgreSQL intake 701 msg/s
-    # beside a worker at 10, 831 at 19, 649 at 0).
-    worker_nice: int = Field(default=19, ge=0, le=19)
+    # 10, not 19: at 19 PostgreSQL intake beside a busy worker gained about 8% but SQLite
+    # intake lost about 15% (a worker preempted while it holds the database's write lock
+    # stalls every intake batch behind it); see bench/README.md, intake, fourth round.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
     # webhook_max_attempts tries the delivery is dead (visible in the API, retryable).
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)

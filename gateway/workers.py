@@ -8,7 +8,7 @@ is ``edigate worker --follow`` (one processing thread and one webhook sender), t
 the work through the database's claims and leases, and they can use every core.
 ``EDIGATE_WORKER_MODE=thread`` keeps the single-process shape (tests, tiny installs).
 
-Worker processes run at the lowest CPU priority (``EDIGATE_WORKER_NICE``, default 19): when
+Worker processes run at a lower CPU priority (``EDIGATE_WORKER_NICE``, default 10): when
 the cores are busy, taking messages in (and answering partners) goes before translating
 them; the backlog is processed as soon as intake leaves CPU over. Worker processes die
 with their parent (Linux ``PR_SET_PDEATHSIG``): a web process killed
