@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -191,6 +192,32 @@ def _settle(settled: list[tuple[Pending, ReceiveResult | BaseException]]) -> Non
             loop.call_soon_threadsafe(_resolve, pairs)
 
 
+def take_batch(queue: deque[Pending]) -> list[Pending]:
+    """Take the next batch off ``queue``: up to MAX_BATCH messages and MAX_BATCH_BYTES of
+    bodies (a single larger body still makes a batch of one)."""
+    batch: list[Pending] = []
+    size = 0
+    while queue and len(batch) < MAX_BATCH:
+        if batch and size + len(queue[0].body) > MAX_BATCH_BYTES:
+            break
+        item = queue.popleft()
+        size += len(item.body)
+        batch.append(item)
+    return batch
+
+
+def notify_stored(callback: Callable[[Pending, ReceiveResult], None] | None,
+                  pending: Pending, result: ReceiveResult) -> None:
+    """Run the writer's ``on_stored`` callback; metrics must never fail an acknowledged
+    message, so an exception is logged, not raised."""
+    if callback is None:
+        return
+    try:
+        callback(pending, result)
+    except Exception:
+        log.exception("intake callback failed")
+
+
 def _resolve(pairs: list[tuple[asyncio.Future[ReceiveResult],
                               ReceiveResult | BaseException]]) -> None:
     for waiter, outcome in pairs:
@@ -216,7 +243,7 @@ class IntakeWriter:
         self.ledger = ledger
         self.on_stored = on_stored
         self.on_batch = on_batch
-        self._queue: list[Pending] = []
+        self._queue: deque[Pending] = deque()
         self._cond = threading.Condition()
         self._running = False
         self._closed = False
@@ -276,19 +303,11 @@ class IntakeWriter:
     def _take(self) -> list[Pending] | None:
         with self._cond:
             while not self._queue:
-                idle = self._closed or not self._cond.wait(self._idle_timeout())
+                idle = self._closed or not self._cond.wait(IDLE_EXIT_SECONDS)
                 if idle and not self._queue:
                     self._running = False
                     return None
-            batch: list[Pending] = []
-            size = 0
-            while self._queue and len(batch) < MAX_BATCH:
-                if batch and size + len(self._queue[0].body) > MAX_BATCH_BYTES:
-                    break
-                item = self._queue.pop(0)
-                size += len(item.body)
-                batch.append(item)
-            return batch
+            return take_batch(self._queue)
 
     def _run(self) -> None:
         try:
@@ -314,18 +333,11 @@ class IntakeWriter:
             with contextlib.suppress(Exception):
                 held.close()
 
-    def _idle_timeout(self) -> float | None:
-        """How long the thread waits for work before it exits (None: until closed)."""
-        return IDLE_EXIT_SECONDS
-
     def _commit(self, batch: list[Pending]) -> None:
         settled = self.store_batch(batch)
         for item, outcome in settled:
-            if isinstance(outcome, ReceiveResult) and self.on_stored is not None:
-                try:
-                    self.on_stored(item, outcome)
-                except Exception:  # metrics must never fail an acknowledged message
-                    log.exception("intake callback failed")
+            if isinstance(outcome, ReceiveResult):
+                notify_stored(self.on_stored, item, outcome)
         _settle(settled)
 
     def store_batch(self, batch: list[Pending]

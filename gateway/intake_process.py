@@ -42,14 +42,14 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from gateway.errors import GatewayError
-from gateway.intake import MAX_BATCH, MAX_BATCH_BYTES, IntakeWriter, Pending, ReceiveResult
+from gateway.intake import IntakeWriter, Pending, ReceiveResult, notify_stored, take_batch
 from gateway.settings import Settings
 
 __all__ = ["IntakeProcess", "IntakeUnavailable"]
@@ -263,14 +263,7 @@ class IntakeProcess:
             if channel is None:
                 self._ensure_channel()
                 return
-            batch: list[Pending] = []
-            size = 0
-            while queue and len(batch) < MAX_BATCH:
-                if batch and size + len(queue[0].body) > MAX_BATCH_BYTES:
-                    break
-                item = queue.popleft()
-                size += len(item.body)
-                batch.append(item)
+            batch = take_batch(queue)
             assert self._loop is not None
             timer = self._loop.call_later(REPORT_TIMEOUT, self._overdue, channel)
             self._sent.append(_Sent(batch, timer))
@@ -286,9 +279,8 @@ class IntakeProcess:
             ours = self._spawn()
         except OSError as exc:
             log.exception("starting the intake writer process failed")
-            self._fail(list(self._queue), IntakeUnavailable(
+            self._fail_queued(IntakeUnavailable(
                 f"the intake writer process failed to start ({exc})"))
-            self._queue.clear()
             return
         self._connecting = True
         assert self._loop is not None
@@ -303,9 +295,8 @@ class IntakeProcess:
             self._connecting = False
             ours.close()
             self._reap(kill=True)
-            self._fail(list(self._queue), IntakeUnavailable(
+            self._fail_queued(IntakeUnavailable(
                 f"the intake writer process failed to start ({exc})"))
-            self._queue.clear()
             return
         self._connecting = False
         self._channel = channel
@@ -334,11 +325,7 @@ class IntakeProcess:
             waiter = p.waiter
             if outcome[0] == "ok":
                 result = ReceiveResult(outcome[1], outcome[2], outcome[3])
-                if self.on_stored is not None:
-                    try:
-                        self.on_stored(p, result)
-                    except Exception:  # metrics must never fail an acknowledged message
-                        log.exception("intake callback failed")
+                notify_stored(self.on_stored, p, result)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(result)
             elif waiter is not None and not waiter.done():
@@ -367,13 +354,9 @@ class IntakeProcess:
         self._reap(kill=kill)
         log.error("%s; %d message(s) answered 503", failure.detail,
                   sum(len(s.batch) for s in self._sent))
-        sent, self._sent = self._sent, deque()
-        for item in sent:
-            item.timer.cancel()
-            self._fail(item.batch, failure)
+        self._fail_sent(failure)
         if self._closed:
-            self._fail(list(self._queue), failure)
-            self._queue.clear()
+            self._fail_queued(failure)
         self._pump()
 
     def _shut(self, failure: IntakeUnavailable, *, wait: float) -> None:
@@ -385,12 +368,8 @@ class IntakeProcess:
             with contextlib.suppress(OSError):
                 channel.transport.get_extra_info("socket").shutdown(socket.SHUT_WR)
             channel.transport.close()
-        for item in self._sent:
-            item.timer.cancel()
-            self._fail(item.batch, failure)
-        self._sent.clear()
-        self._fail(list(self._queue), failure)
-        self._queue.clear()
+        self._fail_sent(failure)
+        self._fail_queued(failure)
         self._reap(kill=False, wait=wait)
 
     async def _aclose(self, timeout: float) -> None:
@@ -401,11 +380,17 @@ class IntakeProcess:
             await asyncio.wait_for(self._idle.wait(), timeout)
         self._shut(IntakeUnavailable("the gateway is shutting down"), wait=5.0)
 
-    @staticmethod
-    def _fail(batch: list[Pending], failure: BaseException) -> None:
-        for p in batch:
-            if p.waiter is not None and not p.waiter.done():
-                p.waiter.set_exception(failure)
+    def _fail_sent(self, failure: BaseException) -> None:
+        """Answer every batch awaiting its report with ``failure``."""
+        sent, self._sent = self._sent, deque()
+        for item in sent:
+            item.timer.cancel()
+            _fail(item.batch, failure)
+
+    def _fail_queued(self, failure: BaseException) -> None:
+        """Answer every message not yet sent with ``failure``."""
+        queued, self._queue = self._queue, deque()
+        _fail(queued, failure)
 
     def _spawn(self) -> socket.socket:
         from gateway.workers import _child_setup
@@ -445,6 +430,12 @@ class IntakeProcess:
         if self.child is child:
             self.child = None
         return code
+
+
+def _fail(pendings: Iterable[Pending], failure: BaseException) -> None:
+    for p in pendings:
+        if p.waiter is not None and not p.waiter.done():
+            p.waiter.set_exception(failure)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
