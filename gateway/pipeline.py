@@ -11,57 +11,30 @@ It must not know about HTTP or AS2: transports turn their requests into a ``Deli
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
-from gateway import webhooks
 from gateway.errors import GatewayError
 from gateway.intake import IntakeWriter, Pending, ReceiveResult
-from gateway.ledger import EntryDraft, Ledger
+from gateway.ledger import Ledger
 from gateway.metrics import Metrics
+from gateway.processing import Outbound, Processor, ProcessResult
+from gateway.processing import interchange_identity as _identity
 from gateway.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.db import Database
-from gateway.store.models import (
-    Acknowledgment,
-    ControlCounter,
-    Message,
-    MessageStatus,
-    Payload,
-    RecordRow,
-)
-from gateway.store.search import replace_terms
-from partners import PartnerProfile, PartnerRegistry
-from translators.edifact.contrl import CONTRLOptions, build_contrl
-from translators.edifact.pipeline import (
-    EDIFACTGroupOutcome,
-    EDIFACTInterchangeOutcome,
-    MessageOutcome,
-    translate_edifact,
-)
+from gateway.store.models import Message, MessageStatus, RecordRow
+from partners import PartnerRegistry
 from translators.edifact.reader import EDIFACTReader
 from translators.errors import EDISyntaxError
-from translators.record_data import RecordData, record_json
-from translators.x12.ack import AckOptions, build_acknowledgment
-from translators.x12.pipeline import (
-    GroupOutcome,
-    InterchangeOutcome,
-    TransactionOutcome,
-    translate_x12,
-)
 from translators.x12.reader import X12Reader, looks_like_x12
 
 if TYPE_CHECKING:
@@ -90,27 +63,8 @@ class Delivery:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-class Outbound(Protocol):
-    """A transport that sends documents to partners (see ``gateway.as2_service``)."""
-
-    def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
-
-    def enqueue(self, session: Session, partner: PartnerProfile, payload: bytes, *,
-                kind: str, message_id: str | None, actor: str,
-                content_type: str = ...) -> object: ...
-
-
 class IntakeRejected(GatewayError):
     """The message is refused at intake; ``status`` is the HTTP status a transport uses."""
-
-
-@dataclass(slots=True)
-class ProcessResult:
-    message_id: str
-    status: str
-    transactions: list[dict[str, Any]] = field(default_factory=list)
-    acknowledgments: list[dict[str, str]] = field(default_factory=list)
-    error: str | None = None
 
 
 def sniff_standard(body: bytes) -> str:
@@ -154,10 +108,6 @@ def fixed_isa(body: bytes) -> list[str] | None:
     return fields
 
 
-def _identity(qualifier: str, value: str) -> str:
-    return f"{qualifier.strip()}:{value.strip()}"
-
-
 class Pipeline:
     """Receive and process messages for one database, partner registry and ledger."""
 
@@ -179,9 +129,7 @@ class Pipeline:
         else:
             self.intake = IntakeWriter(db, ledger, on_stored=self._stored,
                                        on_batch=self._batched)
-        # Sends acknowledgments back to partners whose profile names a transport for it
-        # (AS2 today); set by GatewayState when the gateway has an AS2 identity.
-        self.outbound: Outbound | None = None
+        self.processor = Processor(settings, db, registry, ledger, self.metrics, lease)
 
     # -- intake -------------------------------------------------------------------------
     def receive(self, delivery: Delivery, actor: str) -> ReceiveResult:
@@ -318,281 +266,30 @@ class Pipeline:
                 "payload_sha256": hashlib.sha256(delivery.body).hexdigest(),
             })
 
-    # -- processing ---------------------------------------------------------------------
-    def claim(self, message_id: str | None, worker: str) -> str | None:
-        """Take a message for processing: a given one, or the oldest waiting one.
+    # -- processing (gateway.processing) ------------------------------------------------
+    @property
+    def outbound(self) -> Outbound | None:
+        """Sends acknowledgments back to partners whose profile names a transport for it
+        (AS2 today); set by GatewayState when the gateway has an AS2 identity."""
+        return self.processor.outbound
 
-        Waiting means RECEIVED, or PROCESSING with an expired lease (its worker died).
-        Uses SKIP LOCKED on PostgreSQL so several processes share the work.
-        """
-        now = utcnow()
-        with self.db.transaction() as session:
-            message = None
-            for query in claim_queries(now, message_id):
-                if not self.db.is_sqlite:
-                    query = query.with_for_update(skip_locked=True)
-                message = session.scalars(query).first()
-                if message is not None:
-                    break
-            if message is None:
-                return None
-            resumed = message.status == MessageStatus.PROCESSING
-            message.status = MessageStatus.PROCESSING
-            message.locked_by = worker
-            message.locked_until = now + self.lease
-            message.attempts += 1
-            self.ledger.append(session, event="PROCESSING", actor=worker, message_id=message.id,
-                               details={"attempt": message.attempts, "resumed": resumed})
-            return message.id
+    @outbound.setter
+    def outbound(self, value: Outbound | None) -> None:
+        self.processor.outbound = value
+
+    def claim(self, message_id: str | None, worker: str) -> str | None:
+        """Take a message for processing: a given one, or the oldest waiting one; its id,
+        or None when there is none (see ``Processor.claim``)."""
+        claimed = self.processor.claim(worker, message_id=message_id)
+        return claimed[0].id if claimed else None
 
     def process(self, message_id: str, worker: str) -> ProcessResult | None:
-        """Process a claimed message; None when the claim was lost to another worker."""
-        with self.db.transaction() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.locked_by != worker:
-                return None
-            payload = session.get(Payload, message.payload_sha256)
-            assert payload is not None
-            body = payload.data
-            partner_id = message.partner_id
-            standard = message.standard
-        started = time.perf_counter()
-        try:
-            if standard == "edifact":
-                work = self._translate_edifact(message_id, partner_id, body)
-            else:
-                work = self._translate(message_id, partner_id, body)
-            result = self._finish(message_id, worker, work)
-        except Exception as exc:  # a bug must not lose the message: it becomes FAILED
-            log.exception("processing %s failed", message_id)
-            result = self._finish_failed(message_id, worker, f"{type(exc).__name__}: {exc}")
-        if result is not None:
-            self.metrics.processing_seconds.observe(time.perf_counter() - started)
-            types = {t["set_id"] for t in result.transactions} or {"none"}
-            for set_id in types:
-                self.metrics.messages.labels(partner_id, standard, set_id, result.status).inc()
-        return result
-
-    def _translate(self, message_id: str, partner_id: str, body: bytes) -> _Work:
-        partner = self.registry.get(partner_id)
-        work = _Work()
-
-        hook = _source_hook(message_id, partner_id)
-        try:
-            accepts = partner.accepts if partner is not None else None
-            for outcome in translate_x12(body, source_hook=hook, accepts=accepts):
-                if isinstance(outcome, TransactionOutcome):
-                    tx = outcome.transaction
-                    work.transactions.append(_Tx(
-                        tx.set_id, tx.control_number, tx.group.control_number,
-                        outcome.status, outcome.errors, outcome.data))
-                elif isinstance(outcome, GroupOutcome):
-                    work.groups.append(_Group(outcome.header.control_number, outcome.status,
-                                              outcome.header.functional_id != "FA"))
-                elif isinstance(outcome, InterchangeOutcome):
-                    isa = outcome.header
-                    if not self._is_partner(partner_id, isa.sender_qualifier, isa.sender_id):
-                        work.foreign.append(_identity(isa.sender_qualifier, isa.sender_id))
-                    work.interchanges.append(outcome)
-        except EDISyntaxError as exc:
-            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
-        work.ack_kind = partner.x12.ack if partner is not None and partner.x12 else "auto"
-        work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
-        return work
-
-    def _translate_edifact(self, message_id: str, partner_id: str, body: bytes) -> _Work:
-        partner = self.registry.get(partner_id)
-        work = _Work(standard="edifact")
-
-        hook = _source_hook(message_id, partner_id)
-        try:
-            accepts = partner.accepts if partner is not None else None
-            for outcome in translate_edifact(body, source_hook=hook, accepts=accepts):
-                if isinstance(outcome, MessageOutcome):
-                    m = outcome.message
-                    # CONTRL action 4 rejects the message; 7 accepts it (ISO 9735 0083).
-                    status = "R" if outcome.action == "4" else (
-                        "E" if outcome.issues else "A")
-                    work.transactions.append(_Tx(
-                        m.type, m.reference, m.group.control_reference if m.group else "",
-                        status, outcome.errors, outcome.data))
-                elif isinstance(outcome, EDIFACTGroupOutcome):
-                    work.groups.append(_Group(outcome.header.control_reference,
-                                              "R" if outcome.action == "4" else "A", True))
-                elif isinstance(outcome, EDIFACTInterchangeOutcome):
-                    unb = outcome.header
-                    found = self.registry.by_edifact(unb.sender.id, unb.sender.qualifier or None)
-                    if found is None or found.id != partner_id:
-                        work.foreign.append(_identity(unb.sender.qualifier, unb.sender.id))
-                    work.interchanges.append(outcome)
-        except EDISyntaxError as exc:
-            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
-        work.contrl = partner.edifact.contrl if partner is not None and partner.edifact \
-            else "errors"
-        return work
-
-    def _acknowledgments(self, session: Session, work: _Work, partner_id: str
-                         ) -> Iterator[tuple[bytes, str, str]]:
-        """(acknowledgment, kind, acknowledged interchange control) per interchange."""
-        for outcome in work.interchanges:
-            if isinstance(outcome, InterchangeOutcome):
-                ack = build_acknowledgment(outcome, AckOptions(
-                    kind=work.ack_kind,  # type: ignore[arg-type]
-                    ta1=work.ta1,  # type: ignore[arg-type]
-                    control_number=str(self._next_control(
-                        session, f"x12:isa13:{partner_id}") % 1_000_000_000),
-                    sender=(self.settings.x12_qualifier, self.settings.x12_sender_id),
-                ))
-                if ack is None:
-                    continue
-                kinds = sorted({seg[1] if seg.tag == "ST" else seg.tag
-                                for seg in X12Reader(ack) if seg.tag in ("ST", "TA1")})
-                yield ack, "+".join(kinds) or "ack", outcome.header.control_number
-            elif isinstance(outcome, EDIFACTInterchangeOutcome):
-                has_errors = bool(outcome.errors) or any(
-                    t.status == "R" or t.errors for t in work.transactions)
-                wanted = work.contrl == "always" or outcome.header.ack_requested or (
-                    work.contrl == "errors" and has_errors)
-                if work.contrl == "never" or not wanted:
-                    continue
-                reference = str(self._next_control(session, f"edifact:unb0020:{partner_id}"))
-                qualifier, _, ours = self.settings.edifact_id.rpartition(":")
-                contrl = build_contrl(outcome, CONTRLOptions(
-                    report="all" if work.contrl == "always" else "errors",
-                    control_reference=reference, message_reference=reference,
-                    sender=(ours, qualifier)))
-                if contrl is not None:
-                    yield contrl, "CONTRL", outcome.header.control_reference
-
-    def _next_control(self, session: Session, name: str) -> int:
-        counter = session.get(ControlCounter, name, with_for_update=True)
-        if counter is None and not self.db.is_sqlite:
-            # Two workers may both see no counter yet (on SQLite the transaction's write
-            # lock rules that out): one creates it, the other waits for it on the row lock.
-            session.execute(pg_insert(ControlCounter).values(name=name, value=0)
-                            .on_conflict_do_nothing(index_elements=["name"]))
-            counter = session.get(ControlCounter, name, with_for_update=True)
-        if counter is None:
-            counter = ControlCounter(name=name, value=0)
-            session.add(counter)
-        counter.value += 1
-        session.flush()
-        return counter.value
-
-    def _finish(self, message_id: str, worker: str, work: _Work) -> ProcessResult | None:
-        with self.db.transaction() as session:
-            message = session.get(Message, message_id, with_for_update=not self.db.is_sqlite)
-            if message is None or message.locked_by != worker or \
-                    message.status != MessageStatus.PROCESSING:
-                return None  # the lease was lost: the other worker's result stands
-            result = ProcessResult(message_id, MessageStatus.PROCESSED)
-            accepted = 0
-            numbers: list[str] = [message.interchange_control or ""]
-            # The ledger's head lock serialises every writer of the chain, intake's batches
-            # included, and this process runs niced: hold it for as little as possible.
-            # Everything but the ledger entries and the records is written first; then the
-            # entries take the lock, and the records are inserted under it so that they get
-            # their feed sequence numbers in commit order (see RecordRow.seq).
-            drafts = [EntryDraft(event="TRANSLATED", actor=worker, message_id=message_id,
-                                 details={"transactions": len(work.transactions),
-                                          "interchanges": len(work.interchanges)})]
-            records: list[RecordRow] = []
-            send_back: list[tuple[PartnerProfile, bytes]] = []  # acknowledgments over AS2
-            for tx in work.transactions:
-                entry: dict[str, Any] = {
-                    "set_id": tx.set_id, "control_number": tx.control_number,
-                    "group_control": tx.group_control, "status": tx.status,
-                    "errors": [i.as_dict() for i in tx.errors][:50],
-                    "record_id": None,
-                }
-                numbers += [tx.control_number, tx.group_control]
-                data = tx.data
-                if data is not None and tx.status != "R" and not work.foreign:
-                    business = _business_number(data)
-                    if business:
-                        numbers.append(business)
-                    row = RecordRow(
-                        id=str(uuid.uuid4()), message_id=message_id, partner_id=message.partner_id,
-                        kind=data["kind"], standard=work.standard, transaction_type=tx.set_id,
-                        transaction_control=tx.control_number, business_number=business,
-                        status=tx.status, data=record_json(data),
-                    )
-                    records.append(row)
-                    entry["record_id"] = row.id
-                    entry["business_number"] = business
-                    accepted += 1
-                result.transactions.append(entry)
-            for ack, kind, acked_control in self._acknowledgments(session, work,
-                                                                  message.partner_id):
-                text = ack.decode("latin-1" if work.standard == "edifact" else "ascii",
-                                  "replace")
-                ack_row = Acknowledgment(id=str(uuid.uuid4()), message_id=message_id,
-                                         kind=kind, control_number=acked_control,
-                                         content=text)
-                session.add(ack_row)
-                result.acknowledgments.append({"id": ack_row.id, "kind": ack_row.kind,
-                                               "content": text})
-                drafts.append(EntryDraft(event="ACK_BUILT", actor=worker,
-                                         message_id=message_id,
-                                         details={"ack_id": ack_row.id, "kind": ack_row.kind,
-                                                  "sha256": hashlib.sha256(ack).hexdigest()}))
-                partner = self.registry.get(message.partner_id)
-                if self.outbound is not None and self.outbound.wants_as2(partner):
-                    assert partner is not None
-                    send_back.append((partner, ack))
-            problems: list[str] = []
-            if work.syntax_error:
-                problems.append(work.syntax_error)
-            if work.foreign:
-                problems.append("interchange sender(s) not of this partner: "
-                                + ", ".join(sorted(set(work.foreign))))
-            if not work.transactions and not work.interchanges:
-                problems.append("no interchange could be read")
-            if work.foreign or accepted == 0:
-                result.status = MessageStatus.REJECTED
-            result.error = "; ".join(problems) or None
-            message.status = result.status
-            message.error = result.error
-            message.locked_by = None
-            message.locked_until = None
-            message.transaction_types = ",".join(sorted({t["set_id"] for t in
-                                                         result.transactions}))[:200] or None
-            message.search_text = " ".join(sorted({n for n in numbers if n}))[:4000]
-            replace_terms(session, message_id, message.received_at, message.search_text)
-            message.summary = json.dumps({"transactions": result.transactions,
-                                          "groups": [{"control_number": g.control_number,
-                                                      "status": g.status}
-                                                     for g in work.groups]})
-            message.ack_status = _ack_status(work)
-            drafts.append(EntryDraft(event=result.status, actor=worker, message_id=message_id,
-                                     details={"accepted": accepted,
-                                              "rejected": len(work.transactions) - accepted,
-                                              "error": result.error}))
-            session.flush()
-            self.ledger.append_many(session, drafts)
-            for row in records:
-                session.add(row)
-                webhooks.enqueue(session, row)
-            for partner, ack in send_back:
-                assert self.outbound is not None
-                self.outbound.enqueue(
-                    session, partner, ack, kind="ack", message_id=message_id, actor=worker,
-                    content_type="application/edifact" if work.standard == "edifact"
-                    else "application/edi-x12")
-            return result
-
-    def _finish_failed(self, message_id: str, worker: str, error: str) -> ProcessResult | None:
-        with self.db.transaction() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.locked_by != worker:
-                return None
-            message.status = MessageStatus.FAILED
-            message.error = error[:4000]
-            message.locked_by = None
-            message.locked_until = None
-            self.ledger.append(session, event=MessageStatus.FAILED, actor=worker,
-                               message_id=message_id, details={"error": error[:500]})
-        return ProcessResult(message_id, MessageStatus.FAILED, error=error)
+        """Process a message ``worker`` claimed; None when the claim was lost to another
+        worker."""
+        claimed = self.processor.held(message_id, worker)
+        if claimed is None:
+            return None
+        return self.processor.process([claimed], worker)[0]
 
     def release_dead_local_claims(self, actor: str) -> int:
         """Expire the leases of this host's workers whose process is gone (kill -9, crash),
@@ -620,20 +317,28 @@ class Pipeline:
 
     def run_once(self, worker: str) -> ProcessResult | None:
         """Claim and process the oldest waiting message; None when there is none."""
-        message_id = self.claim(None, worker)
-        if message_id is None:
-            return None
-        return self.process(message_id, worker)
+        results = self.run_batch(worker, 1)
+        return results[0] if results else None
+
+    def run_batch(self, worker: str, limit: int) -> list[ProcessResult]:
+        """Claim up to ``limit`` waiting messages and process them as one batch; what was
+        stored (empty when nothing was waiting)."""
+        claimed = self.processor.claim(worker, limit=limit)
+        if not claimed:
+            return []
+        return [r for r in self.processor.process(claimed, worker) if r is not None]
 
     def drain(self, worker: str, limit: int | None = None) -> Iterator[ProcessResult]:
         """Process waiting messages until none is left (or ``limit`` is reached)."""
         done = 0
         while limit is None or done < limit:
-            result = self.run_once(worker)
-            if result is None:
+            batch = self.settings.worker_batch if limit is None else \
+                min(self.settings.worker_batch, limit - done)
+            claimed = self.processor.claim(worker, limit=batch)
+            if not claimed:
                 return
-            done += 1
-            yield result
+            done += len(claimed)
+            yield from (r for r in self.processor.process(claimed, worker) if r is not None)
 
     def reprocess(self, message_id: str, actor: str) -> bool:
         """Put a finished message back to RECEIVED (operator action, in the ledger)."""
@@ -653,58 +358,6 @@ class Pipeline:
             return True
 
 
-def claim_queries(now: datetime, message_id: str | None = None) -> list[Select[Message]]:
-    """What ``Pipeline.claim`` asks, in order, until one query finds a message.
-
-    For any message: an expired lease first (its message is older than any RECEIVED one),
-    then the oldest RECEIVED message. Two queries, each a walk of
-    ix_messages_status_received in received order that stops at the first row it can lock:
-    one OR over both statuses was planned as a scan of every waiting message and a sort,
-    whose cost grew with the backlog (1 ms a claim at 2,000 waiting on PostgreSQL).
-    """
-    expired = (Message.status == MessageStatus.PROCESSING) & (Message.locked_until < now)
-    received = Message.status == MessageStatus.RECEIVED
-    if message_id is not None:
-        return [select(Message).where(Message.id == message_id, or_(received, expired))]
-    return [select(Message).where(where).order_by(Message.received_at, Message.id).limit(1)
-            for where in (expired, received)]
-
-
-@dataclass(slots=True)
-class _Work:
-    """What translating one message produced, whatever its standard."""
-
-    standard: str = "x12"
-    transactions: list[_Tx] = field(default_factory=list)
-    groups: list[_Group] = field(default_factory=list)
-    interchanges: list[InterchangeOutcome | EDIFACTInterchangeOutcome] = field(
-        default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-    syntax_error: str | None = None
-    ack_kind: str = "auto"
-    ta1: str = "auto"
-    contrl: str = "errors"
-
-
-@dataclass(slots=True)
-class _Tx:
-    """One X12 transaction set or EDIFACT message, as the pipeline stores it."""
-
-    set_id: str
-    control_number: str
-    group_control: str
-    status: str  # A accepted, E accepted with errors noted, R rejected
-    errors: list[Any]
-    data: dict[str, Any] | None  # the canonical record as plain data
-
-
-@dataclass(slots=True)
-class _Group:
-    control_number: str
-    status: str
-    counts: bool  # for the message's ack status (X12 groups of acks do not)
-
-
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -715,38 +368,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _ack_status(work: _Work) -> str | None:
-    codes = [g.status for g in work.groups if g.counts]
-    if work.standard == "edifact" and not codes:
-        codes = ["R" if t.status == "R" else "A" for t in work.transactions]
-    if not codes:
-        return None
-    if all(c == "A" for c in codes):
-        return "accepted"
-    if all(c == "R" for c in codes):
-        return "rejected"
-    return "partial" if "P" in codes or "R" in codes else "accepted_with_errors"
-
-
-_BUSINESS_KEYS = ("po_number", "invoice_number", "shipment_id", "report_id")
-
-
-def _source_hook(message_id: str, partner_id: str) -> Callable[[RecordData], RecordData]:
-    """What the translators call with each record's source: the gateway's ids added."""
-
-    def hook(source: RecordData) -> RecordData:
-        source["message_id"] = message_id
-        source["partner_id"] = partner_id
-        return source
-
-    return hook
-
-
-def _business_number(data: dict[str, Any]) -> str | None:
-    for key in _BUSINESS_KEYS:
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value[:80]
-    return None

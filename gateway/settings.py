@@ -57,6 +57,10 @@ class Settings(BaseModel):
     # intake lost about 15% (a worker preempted while it holds the database's write lock
     # stalls every intake batch behind it); see bench/README.md, intake, fourth round.
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # Messages a worker claims and finishes together (one transaction each way, one
+    # ledger head lock): larger batches cost less per message under a backlog; a message
+    # waits at most for the others of its batch to be translated.
+    worker_batch: int = Field(default=16, ge=1, le=500)
     # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
     # webhook_max_attempts tries the delivery is dead (visible in the API, retryable).
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)

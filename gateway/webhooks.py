@@ -22,20 +22,21 @@ import json
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError
 from gateway.ledger import Ledger
 from gateway.settings import Settings
 from gateway.store.base import utcnow
+from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.models import RecordRow
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EVENT",
     "Deliverer",
+    "NewRecord",
     "WebhookError",
     "backoff",
     "check_url",
@@ -178,28 +180,48 @@ def retry_delivery(session: Session, ledger: Ledger, delivery_id: str, actor: st
 
 # -- enqueue ----------------------------------------------------------------------------
 
-def enqueue(session: Session, record: RecordRow) -> list[WebhookDelivery]:
-    """Create a pending delivery of ``record`` for each active webhook of its kind.
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A record just inserted, as ``enqueue`` needs it."""
 
-    Call it in the transaction that adds the record: both commit together, so a record
-    is never without its deliveries, and a duplicate post (which creates no record)
-    creates no delivery either.
+    id: str
+    kind: str
+    message_id: str
+
+
+_INSERT_DELIVERIES = RawInsert(WebhookDelivery.__table__, (  # type: ignore[arg-type]
+    "id", "webhook_id", "record_id", "record_seq", "message_id", "status", "attempts",
+    "next_attempt_at", "created_at"))
+
+
+def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
+    """Create a pending delivery of each record for each active webhook of its kind; the
+    number created.
+
+    Call it in the transaction that inserted the records, after the insert (their feed
+    sequence numbers are read back): both commit together, so a record is never without
+    its deliveries, and a duplicate post (which creates no record) creates no delivery.
     """
-    webhooks = session.scalars(select(Webhook).where(Webhook.active.is_(True))
-                               .order_by(Webhook.created_at, Webhook.id)).all()
-    matching = [w for w in webhooks if record.kind in w.kind_set]
-    if not matching:
-        return []
-    if record.seq is None:
-        session.flush()  # the feed sequence number is assigned on insert
-    now = utcnow()
-    rows = [WebhookDelivery(id=str(uuid.uuid4()), webhook_id=w.id, record_id=record.id,
-                            record_seq=record.seq, message_id=record.message_id,
-                            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
-                            created_at=now)
-            for w in matching]
-    session.add_all(rows)
-    return rows
+    if not records:
+        return 0
+    hooks = [(hook_id, frozenset(k for k in kinds.split(",") if k))
+             for hook_id, kinds in connection.execute(
+                 select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True))
+                 .order_by(Webhook.created_at, Webhook.id))]
+    wanted = [(record, hook_id) for record in records for hook_id, kinds in hooks
+              if record.kind in kinds]
+    if not wanted:
+        return 0
+    seqs = {record_id: seq for record_id, seq in connection.execute(
+        select(RecordRow.id, RecordRow.seq).where(
+            RecordRow.id.in_(sorted({record.id for record, _ in wanted}))))}
+    dialect = connection.dialect
+    now = _INSERT_DELIVERIES.bind(dialect, "next_attempt_at", utcnow())
+    rows = [(str(uuid.uuid4()), hook_id, record.id, seqs[record.id], record.message_id,
+             DeliveryStatus.PENDING, 0, now, now) for record, hook_id in wanted]
+    with driver_cursor(connection) as cursor:
+        _INSERT_DELIVERIES.execute(cursor, dialect, rows)
+    return len(rows)
 
 
 # -- delivery ---------------------------------------------------------------------------

@@ -71,13 +71,14 @@ class WorkerThreads:
                 self._start_as2()
 
     def _run(self, name: str) -> None:
+        batch = self.state.settings.worker_batch
         while not self.stop.is_set():
             try:
-                result = self.state.pipeline.run_once(name)
+                results = self.state.pipeline.run_batch(name, batch)
             except Exception:  # a worker must outlive a database hiccup
                 log.exception("worker %s: claim or process failed", name)
-                result = None
-            if result is None:
+                results = []
+            if not results:
                 self.stop.wait(self.idle_seconds)
 
     def _start_deliverer(self) -> None:

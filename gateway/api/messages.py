@@ -150,9 +150,8 @@ _json_string = json.encoder.encode_basestring
 
 def _process_now(state: State, message_id: str) -> ProcessResult | None:
     worker = f"sync:{state.settings.worker_id}"
-    if state.pipeline.claim(message_id, worker) is None:
-        return None
-    return state.pipeline.process(message_id, worker)
+    claimed = state.pipeline.processor.claim(worker, message_id=message_id)
+    return state.pipeline.processor.process(claimed, worker)[0] if claimed else None
 
 
 def _summary(m: Message) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def test_concurrent_first_use_of_a_counter(state: GatewayState) -> None:
         try:
             with state.db.transaction() as session:
                 start.wait(10)
-                numbers.append(pipeline._next_control(session, "x12:isa13:new-partner"))
+                numbers.append(pipeline.processor.next_control(session, "x12:isa13:new-partner"))
         except BaseException as exc:  # reported below, with the numbers
             errors.append(exc)
 

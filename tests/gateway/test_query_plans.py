@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gateway.intake import _LOOKUP_PG
-from gateway.pipeline import claim_queries
+from gateway.processing import claim_queries
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
@@ -110,9 +110,9 @@ def test_claim_order(migrated: Database) -> None:
     with Session(migrated.engine) as session:
         def first(now_offset: timedelta) -> str | None:
             for query in claim_queries(utcnow() + now_offset):
-                found = session.scalars(query).first()
+                found = session.execute(query).first()
                 if found is not None:
-                    return found.id
+                    return str(found.id)
             return None
 
         assert first(timedelta()) == f"m-{MESSAGES * 2 // 3 + 1}"

@@ -1,0 +1,663 @@
+"""Processing: claim waiting messages, translate them, store what came out.
+
+Responsible for the second half of the pipeline (``gateway.pipeline`` receives): the
+state machine RECEIVED -> PROCESSING -> PROCESSED | REJECTED | FAILED with leases, so that
+a crashed worker's messages are resumed and never processed twice, and for storing each
+message's records, acknowledgments and ledger entries atomically with its final state.
+
+Work goes in batches, as intake's does. A worker claims up to ``limit`` waiting messages
+in ONE transaction (their rows, payloads and PROCESSING entries: one ledger head lock),
+translates each outside any transaction, and finishes the batch in ONE transaction: every
+message's final state, acknowledgments, search terms, records, webhook deliveries and
+ledger entries, with one head lock and one commit. A message at a time, a worker paid
+three transactions, two head locks and some twenty statements per message, which cost
+more than translating it (bench/README.md, intake, fifth round). If finishing a batch
+fails, each of its messages is finished alone, so one message's fault never fails the
+others; a message whose lease was taken over is left to the worker that holds it.
+
+It must not receive messages and must not know about HTTP or AS2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Select, Table, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from gateway import webhooks
+from gateway.ledger import EntryDraft, Ledger
+from gateway.metrics import Metrics
+from gateway.settings import Settings
+from gateway.store.base import utcnow
+from gateway.store.bulk import RawInsert, driver_cursor
+from gateway.store.db import Database
+from gateway.store.models import (
+    Acknowledgment,
+    ControlCounter,
+    Message,
+    MessageStatus,
+    Payload,
+    RecordRow,
+)
+from gateway.store.search import MessageTerm, terms_of
+from partners import PartnerProfile, PartnerRegistry
+from translators.edifact.contrl import CONTRLOptions, build_contrl
+from translators.edifact.pipeline import (
+    EDIFACTGroupOutcome,
+    EDIFACTInterchangeOutcome,
+    MessageOutcome,
+    translate_edifact,
+)
+from translators.errors import EDISyntaxError
+from translators.record_data import RecordData, record_json
+from translators.x12.ack import AckOptions, build_acknowledgment
+from translators.x12.pipeline import (
+    GroupOutcome,
+    InterchangeOutcome,
+    TransactionOutcome,
+    translate_x12,
+)
+from translators.x12.reader import X12Reader
+
+__all__ = ["Claimed", "Outbound", "ProcessResult", "Processor", "claim_queries",
+           "interchange_identity"]
+
+log = logging.getLogger("edigate.pipeline")
+
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_INSERT_ACKS = RawInsert(Acknowledgment.__table__, (  # type: ignore[arg-type]
+    "id", "message_id", "kind", "control_number", "content", "created_at"))
+_INSERT_RECORDS = RawInsert(RecordRow.__table__, (  # type: ignore[arg-type]
+    "id", "message_id", "partner_id", "kind", "standard", "transaction_type",
+    "transaction_control", "business_number", "status", "data", "created_at"))
+_INSERT_TERMS = RawInsert(MessageTerm.__table__,  # type: ignore[arg-type]
+                          ("term", "received_at", "message_id"))
+# A finished message's row, for a batch: one statement. PostgreSQL reads the rows from one
+# JSON parameter (as ``RawInsert`` does); SQLite steps an executemany.
+_FINISHED_COLUMNS = ("status", "error", "transaction_types", "search_text", "summary",
+                     "ack_status")
+_FINISH_PG = (
+    "UPDATE messages AS m SET " + ", ".join(f"{c} = v.{c}" for c in _FINISHED_COLUMNS)
+    + ", locked_by = NULL, locked_until = NULL, updated_at = %s "
+    "FROM json_populate_recordset(NULL::messages, %s::json) AS v WHERE m.id = v.id")
+_FINISH_SQLITE = (
+    "UPDATE messages SET " + ", ".join(f"{c} = ?" for c in _FINISHED_COLUMNS)
+    + ", locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ?")
+
+
+class Outbound(Protocol):
+    """A transport that sends documents to partners (see ``gateway.as2_service``)."""
+
+    def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
+
+    def enqueue(self, session: Session, partner: PartnerProfile, payload: bytes, *,
+                kind: str, message_id: str | None, actor: str,
+                content_type: str = ...) -> object: ...
+
+
+@dataclass(slots=True)
+class ProcessResult:
+    message_id: str
+    status: str
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    acknowledgments: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message a worker holds the lease of, with its payload."""
+
+    id: str
+    partner_id: str
+    standard: str
+    received_at: datetime
+    interchange_control: str | None
+    body: bytes
+
+
+def interchange_identity(qualifier: str, value: str) -> str:
+    """``qualifier:id`` of an interchange party, as the gateway names senders."""
+    return f"{qualifier.strip()}:{value.strip()}"
+
+
+_CLAIM_COLUMNS = (Message.id, Message.partner_id, Message.standard, Message.status,
+                  Message.attempts, Message.payload_sha256, Message.received_at,
+                  Message.interchange_control)
+
+
+# id, partner_id, standard, status, attempts, payload_sha256, received_at, control
+_ClaimQuery = Select[str, str, str, str, int, str, datetime, str | None]
+
+
+def claim_queries(now: datetime, message_id: str | None = None, limit: int = 1
+                  ) -> list[_ClaimQuery]:
+    """What ``Processor.claim`` asks, in order, until ``limit`` messages are found.
+
+    For any message: expired leases first (their messages are older than any RECEIVED
+    one), then the oldest RECEIVED messages. Two queries, each a walk of
+    ix_messages_status_received in received order that stops after the rows it can lock:
+    one OR over both statuses was planned as a scan of every waiting message and a sort,
+    whose cost grew with the backlog (1 ms a claim at 2,000 waiting on PostgreSQL).
+    """
+    expired = (Message.status == MessageStatus.PROCESSING) & (Message.locked_until < now)
+    received = Message.status == MessageStatus.RECEIVED
+    if message_id is not None:
+        return [select(*_CLAIM_COLUMNS).where(Message.id == message_id, received | expired)]
+    return [select(*_CLAIM_COLUMNS).where(where).order_by(Message.received_at, Message.id)
+            .limit(limit) for where in (expired, received)]
+
+
+@dataclass(slots=True)
+class _Tx:
+    """One X12 transaction set or EDIFACT message, as the pipeline stores it."""
+
+    set_id: str
+    control_number: str
+    group_control: str
+    status: str  # A accepted, E accepted with errors noted, R rejected
+    errors: list[Any]
+    data: dict[str, Any] | None  # the canonical record as plain data
+
+
+@dataclass(slots=True)
+class _Group:
+    control_number: str
+    status: str
+    counts: bool  # for the message's ack status (X12 groups of acks do not)
+
+
+@dataclass(slots=True)
+class _Work:
+    """What translating one message produced, whatever its standard."""
+
+    standard: str = "x12"
+    transactions: list[_Tx] = field(default_factory=list)
+    groups: list[_Group] = field(default_factory=list)
+    interchanges: list[InterchangeOutcome | EDIFACTInterchangeOutcome] = field(
+        default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    syntax_error: str | None = None
+    ack_kind: str = "auto"
+    ta1: str = "auto"
+    contrl: str = "errors"
+    seconds: float = 0.0  # spent translating
+
+
+@dataclass(slots=True)
+class _Failed:
+    """Translating raised: a bug must not lose the message, it becomes FAILED."""
+
+    error: str
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Rows:
+    """What finishing a batch writes, gathered before the first write."""
+
+    finished: list[tuple[Any, ...]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    acks: list[tuple[Any, ...]] = field(default_factory=list)
+    terms: list[tuple[Any, ...]] = field(default_factory=list)
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    new_records: list[webhooks.NewRecord] = field(default_factory=list)
+    drafts: list[EntryDraft] = field(default_factory=list)
+    send_back: list[tuple[PartnerProfile, bytes, str, str]] = field(default_factory=list)
+
+
+class Processor:
+    """Claims, translates and finishes messages for one database, registry and ledger."""
+
+    def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
+                 ledger: Ledger, metrics: Metrics, lease: timedelta) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.ledger = ledger
+        self.metrics = metrics
+        self.lease = lease
+        # Sends acknowledgments back to partners whose profile names a transport for it
+        # (AS2 today); set by GatewayState when the gateway has an AS2 identity.
+        self.outbound: Outbound | None = None
+
+    # -- claim --------------------------------------------------------------------------
+    def claim(self, worker: str, *, limit: int = 1, message_id: str | None = None
+              ) -> list[Claimed]:
+        """Take up to ``limit`` waiting messages (or the given one) for ``worker``.
+
+        Waiting means RECEIVED, or PROCESSING with an expired lease (its worker died).
+        Uses SKIP LOCKED on PostgreSQL so several processes share the work. The messages'
+        payloads are read in the same transaction.
+        """
+        now = utcnow()
+        with self.db.transaction() as session:
+            connection = session.connection()
+            rows: list[Any] = []
+            for query in claim_queries(now, message_id, limit):
+                if len(rows) >= limit:
+                    break
+                if message_id is None:
+                    query = query.limit(limit - len(rows))
+                if not self.db.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                rows += connection.execute(query).all()
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            connection.execute(update(MESSAGES).where(MESSAGES.c.id.in_(ids)).values(
+                status=MessageStatus.PROCESSING, locked_by=worker,
+                locked_until=now + self.lease, attempts=MESSAGES.c.attempts + 1,
+                updated_at=now))
+            bodies = {digest: data for digest, data in connection.execute(
+                select(Payload.sha256, Payload.data).where(
+                    Payload.sha256.in_(sorted({row.payload_sha256 for row in rows}))))}
+            self.ledger.append_many(connection, [EntryDraft(
+                event="PROCESSING", actor=worker, message_id=row.id,
+                details={"attempt": row.attempts + 1,
+                         "resumed": row.status == MessageStatus.PROCESSING})
+                for row in rows])
+            return [Claimed(row.id, row.partner_id, row.standard, row.received_at,
+                            row.interchange_control, bytes(bodies[row.payload_sha256]))
+                    for row in rows]
+
+    def held(self, message_id: str, worker: str) -> Claimed | None:
+        """The message if ``worker`` holds its lease (read again, e.g. after a claim made
+        elsewhere), else None."""
+        with self.db.read() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.locked_by != worker or \
+                    message.status != MessageStatus.PROCESSING:
+                return None
+            payload = session.get(Payload, message.payload_sha256)
+            assert payload is not None
+            return Claimed(message.id, message.partner_id, message.standard,
+                           message.received_at, message.interchange_control,
+                           bytes(payload.data))
+
+    # -- process ------------------------------------------------------------------------
+    def process(self, claimed: Sequence[Claimed], worker: str) -> list[ProcessResult | None]:
+        """Translate claimed messages and finish them; None for a message whose lease
+        ``worker`` no longer holds (another worker's result stands)."""
+        done: list[tuple[Claimed, _Work | _Failed]] = []
+        for message in claimed:
+            started = time.perf_counter()
+            work: _Work | _Failed
+            try:
+                work = self._translate(message)
+            except Exception as exc:  # a bug must not lose the message: it becomes FAILED
+                log.exception("processing %s failed", message.id)
+                work = _Failed(f"{type(exc).__name__}: {exc}")
+            work.seconds = time.perf_counter() - started
+            done.append((message, work))
+        started = time.perf_counter()
+        results = self._finish_isolating(done, worker)
+        finishing = time.perf_counter() - started
+        for (message, work), result in zip(done, results, strict=True):
+            if result is None:
+                continue
+            # A message's processing time: its translation and the commit that stored it.
+            self.metrics.processing_seconds.observe(work.seconds + finishing)
+            types = {t["set_id"] for t in result.transactions} or {"none"}
+            for set_id in types:
+                self.metrics.messages.labels(message.partner_id, message.standard, set_id,
+                                             result.status).inc()
+        return results
+
+    def _translate(self, message: Claimed) -> _Work:
+        if message.standard == "edifact":
+            return self._translate_edifact(message)
+        return self._translate_x12(message)
+
+    def _translate_x12(self, message: Claimed) -> _Work:
+        partner = self.registry.get(message.partner_id)
+        work = _Work()
+        hook = _source_hook(message.id, message.partner_id)
+        try:
+            accepts = partner.accepts if partner is not None else None
+            for outcome in translate_x12(message.body, source_hook=hook, accepts=accepts):
+                if isinstance(outcome, TransactionOutcome):
+                    tx = outcome.transaction
+                    work.transactions.append(_Tx(
+                        tx.set_id, tx.control_number, tx.group.control_number,
+                        outcome.status, outcome.errors, outcome.data))
+                elif isinstance(outcome, GroupOutcome):
+                    work.groups.append(_Group(outcome.header.control_number, outcome.status,
+                                              outcome.header.functional_id != "FA"))
+                elif isinstance(outcome, InterchangeOutcome):
+                    isa = outcome.header
+                    found = self.registry.by_x12(isa.sender_qualifier.strip(),
+                                                 isa.sender_id.strip())
+                    if found is None or found.id != message.partner_id:
+                        work.foreign.append(interchange_identity(isa.sender_qualifier,
+                                                                 isa.sender_id))
+                    work.interchanges.append(outcome)
+        except EDISyntaxError as exc:
+            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
+        work.ack_kind = partner.x12.ack if partner is not None and partner.x12 else "auto"
+        work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
+        return work
+
+    def _translate_edifact(self, message: Claimed) -> _Work:
+        partner = self.registry.get(message.partner_id)
+        work = _Work(standard="edifact")
+        hook = _source_hook(message.id, message.partner_id)
+        try:
+            accepts = partner.accepts if partner is not None else None
+            for outcome in translate_edifact(message.body, source_hook=hook, accepts=accepts):
+                if isinstance(outcome, MessageOutcome):
+                    m = outcome.message
+                    # CONTRL action 4 rejects the message; 7 accepts it (ISO 9735 0083).
+                    status = "R" if outcome.action == "4" else (
+                        "E" if outcome.issues else "A")
+                    work.transactions.append(_Tx(
+                        m.type, m.reference, m.group.control_reference if m.group else "",
+                        status, outcome.errors, outcome.data))
+                elif isinstance(outcome, EDIFACTGroupOutcome):
+                    work.groups.append(_Group(outcome.header.control_reference,
+                                              "R" if outcome.action == "4" else "A", True))
+                elif isinstance(outcome, EDIFACTInterchangeOutcome):
+                    unb = outcome.header
+                    found = self.registry.by_edifact(unb.sender.id, unb.sender.qualifier or None)
+                    if found is None or found.id != message.partner_id:
+                        work.foreign.append(interchange_identity(unb.sender.qualifier,
+                                                                 unb.sender.id))
+                    work.interchanges.append(outcome)
+        except EDISyntaxError as exc:
+            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
+        work.contrl = partner.edifact.contrl if partner is not None and partner.edifact \
+            else "errors"
+        return work
+
+    # -- finish -------------------------------------------------------------------------
+    def _finish_isolating(self, done: list[tuple[Claimed, _Work | _Failed]], worker: str
+                          ) -> list[ProcessResult | None]:
+        try:
+            return self._finish(done, worker)
+        except Exception as exc:
+            if len(done) > 1:
+                log.warning("finishing a batch of %d failed (%s); finishing each alone",
+                            len(done), exc)
+                return [self._finish_isolating([item], worker)[0] for item in done]
+            message = done[0][0]
+            log.exception("storing the outcome of %s failed", message.id)
+            return self._finish([(message, _Failed(f"{type(exc).__name__}: {exc}"))], worker)
+
+    def _finish(self, done: list[tuple[Claimed, _Work | _Failed]], worker: str
+                ) -> list[ProcessResult | None]:
+        """Store the outcomes of a batch in one transaction (see the module's text)."""
+        with self.db.transaction() as session:
+            connection = session.connection()
+            dialect = connection.dialect
+            ids = [message.id for message, _ in done]
+            query = select(Message.id).where(
+                Message.id.in_(ids), Message.locked_by == worker,
+                Message.status == MessageStatus.PROCESSING)
+            if not self.db.is_sqlite:
+                query = query.with_for_update()
+            held = set(connection.execute(query).scalars())
+            owned = [(m, w) for m, w in done if m.id in held]
+            numbers = self._reserve_controls(
+                session, Counter(name for m, w in owned if isinstance(w, _Work)
+                                 for name in _control_names(m.partner_id, w)))
+            rows = _Rows()
+            now = utcnow()
+            at = _INSERT_ACKS.bind(dialect, "created_at", now)
+            results: dict[str, ProcessResult] = {}
+            for message, work in owned:
+                if isinstance(work, _Failed):
+                    results[message.id] = self._failed(message, work, worker, rows)
+                else:
+                    results[message.id] = self._finished(message, work, worker, numbers,
+                                                         rows, at)
+            with driver_cursor(connection) as cursor:
+                if rows.finished and dialect.name == "postgresql":
+                    cursor.execute(_FINISH_PG, (now, json.dumps([
+                        dict(zip(("id", *_FINISHED_COLUMNS), row, strict=True))
+                        for row in rows.finished])))
+                elif rows.finished:
+                    cursor.executemany(_FINISH_SQLITE, [(*row[1:], at, row[0])
+                                                        for row in rows.finished])
+                for message_id, error in rows.failed:
+                    connection.execute(update(MESSAGES).where(MESSAGES.c.id == message_id)
+                                       .values(status=MessageStatus.FAILED, error=error[:4000],
+                                               locked_by=None, locked_until=None,
+                                               updated_at=now))
+                finished_ids = [row[0] for row in rows.finished]
+                if finished_ids:
+                    connection.execute(delete(MessageTerm).where(
+                        MessageTerm.message_id.in_(finished_ids)))
+                _INSERT_TERMS.execute(cursor, dialect, rows.terms)
+                _INSERT_ACKS.execute(cursor, dialect, rows.acks)
+
+            def write_records(c: Connection) -> None:
+                with driver_cursor(c) as cursor:
+                    _INSERT_RECORDS.execute(cursor, c.dialect, rows.records)
+
+            # The ledger's head lock serialises every writer of the chain, intake's batches
+            # included, and workers run niced: it is taken last and held for one round trip.
+            # The records are inserted under it so that they get their feed sequence
+            # numbers in commit order (see RecordRow.seq).
+            self.ledger.append_many(connection, rows.drafts, also_write=write_records)
+            webhooks.enqueue(connection, rows.new_records)
+            for partner, ack, message_id, standard in rows.send_back:
+                assert self.outbound is not None
+                self.outbound.enqueue(
+                    session, partner, ack, kind="ack", message_id=message_id, actor=worker,
+                    content_type="application/edifact" if standard == "edifact"
+                    else "application/edi-x12")
+        return [results.get(message.id) for message, _ in done]
+
+    def _failed(self, message: Claimed, failed: _Failed, worker: str, rows: _Rows
+                ) -> ProcessResult:
+        rows.failed.append((message.id, failed.error))
+        rows.drafts.append(EntryDraft(event=MessageStatus.FAILED, actor=worker,
+                                      message_id=message.id,
+                                      details={"error": failed.error[:500]}))
+        return ProcessResult(message.id, MessageStatus.FAILED, error=failed.error)
+
+    def _finished(self, message: Claimed, work: _Work, worker: str,
+                  numbers: dict[str, Iterator[int]], rows: _Rows, at: Any) -> ProcessResult:
+        """One translated message's rows and entries, appended to ``rows``."""
+        message_id = message.id
+        result = ProcessResult(message_id, MessageStatus.PROCESSED)
+        accepted = 0
+        search_numbers: list[str] = [message.interchange_control or ""]
+        drafts = [EntryDraft(event="TRANSLATED", actor=worker, message_id=message_id,
+                             details={"transactions": len(work.transactions),
+                                      "interchanges": len(work.interchanges)})]
+        for tx in work.transactions:
+            entry: dict[str, Any] = {
+                "set_id": tx.set_id, "control_number": tx.control_number,
+                "group_control": tx.group_control, "status": tx.status,
+                "errors": [i.as_dict() for i in tx.errors][:50],
+                "record_id": None,
+            }
+            search_numbers += [tx.control_number, tx.group_control]
+            data = tx.data
+            if data is not None and tx.status != "R" and not work.foreign:
+                business = _business_number(data)
+                if business:
+                    search_numbers.append(business)
+                record_id = str(uuid.uuid4())
+                rows.records.append((
+                    record_id, message_id, message.partner_id, data["kind"], work.standard,
+                    tx.set_id, tx.control_number, business, tx.status, record_json(data), at))
+                rows.new_records.append(webhooks.NewRecord(record_id, data["kind"],
+                                                           message_id))
+                entry["record_id"] = record_id
+                entry["business_number"] = business
+                accepted += 1
+            result.transactions.append(entry)
+        partner = self.registry.get(message.partner_id)
+        as2 = self.outbound is not None and self.outbound.wants_as2(partner)
+        for ack, kind, acked_control in self._acknowledgments(message.partner_id, work,
+                                                              numbers):
+            text = ack.decode("latin-1" if work.standard == "edifact" else "ascii", "replace")
+            ack_id = str(uuid.uuid4())
+            rows.acks.append((ack_id, message_id, kind, acked_control, text, at))
+            result.acknowledgments.append({"id": ack_id, "kind": kind, "content": text})
+            drafts.append(EntryDraft(event="ACK_BUILT", actor=worker, message_id=message_id,
+                                     details={"ack_id": ack_id, "kind": kind,
+                                              "sha256": hashlib.sha256(ack).hexdigest()}))
+            if as2:
+                assert partner is not None
+                rows.send_back.append((partner, ack, message_id, work.standard))
+        problems: list[str] = []
+        if work.syntax_error:
+            problems.append(work.syntax_error)
+        if work.foreign:
+            problems.append("interchange sender(s) not of this partner: "
+                            + ", ".join(sorted(set(work.foreign))))
+        if not work.transactions and not work.interchanges:
+            problems.append("no interchange could be read")
+        if work.foreign or accepted == 0:
+            result.status = MessageStatus.REJECTED
+        result.error = "; ".join(problems) or None
+        search_text = " ".join(sorted({n for n in search_numbers if n}))[:4000]
+        rows.finished.append((
+            message_id, result.status, result.error,
+            ",".join(sorted({t["set_id"] for t in result.transactions}))[:200] or None,
+            search_text,
+            json.dumps({"transactions": result.transactions,
+                        "groups": [{"control_number": g.control_number, "status": g.status}
+                                   for g in work.groups]}),
+            _ack_status(work)))
+        received = _INSERT_TERMS.bind(self.db.engine.dialect, "received_at",
+                                      message.received_at)
+        rows.terms += [(term, received, message_id) for term in sorted(terms_of(search_text))]
+        drafts.append(EntryDraft(event=result.status, actor=worker, message_id=message_id,
+                                 details={"accepted": accepted,
+                                          "rejected": len(work.transactions) - accepted,
+                                          "error": result.error}))
+        rows.drafts += drafts
+        return result
+
+    def _acknowledgments(self, partner_id: str, work: _Work,
+                         numbers: dict[str, Iterator[int]]
+                         ) -> Iterator[tuple[bytes, str, str]]:
+        """(acknowledgment, kind, acknowledged interchange control) per interchange."""
+        for outcome in work.interchanges:
+            if isinstance(outcome, InterchangeOutcome):
+                ack = build_acknowledgment(outcome, AckOptions(
+                    kind=work.ack_kind,  # type: ignore[arg-type]
+                    ta1=work.ta1,  # type: ignore[arg-type]
+                    control_number=str(next(numbers[_x12_counter(partner_id)])
+                                       % 1_000_000_000),
+                    sender=(self.settings.x12_qualifier, self.settings.x12_sender_id),
+                ))
+                if ack is None:
+                    continue
+                kinds = sorted({seg[1] if seg.tag == "ST" else seg.tag
+                                for seg in X12Reader(ack) if seg.tag in ("ST", "TA1")})
+                yield ack, "+".join(kinds) or "ack", outcome.header.control_number
+            elif _contrl_wanted(work, outcome):
+                reference = str(next(numbers[_edifact_counter(partner_id)]))
+                qualifier, _, ours = self.settings.edifact_id.rpartition(":")
+                contrl = build_contrl(outcome, CONTRLOptions(
+                    report="all" if work.contrl == "always" else "errors",
+                    control_reference=reference, message_reference=reference,
+                    sender=(ours, qualifier)))
+                if contrl is not None:
+                    yield contrl, "CONTRL", outcome.header.control_reference
+
+    def _reserve_controls(self, session: Session, counts: Counter[str]
+                          ) -> dict[str, Iterator[int]]:
+        """The next ``counts[name]`` numbers of each control counter, taken in name order
+        (two workers never wait on each other's counters crosswise)."""
+        return {name: itertools.count(self.next_control(session, name, counts[name]))
+                for name in sorted(counts)}
+
+    def next_control(self, session: Session, name: str, count: int = 1) -> int:
+        """Take ``count`` numbers of a control counter in the caller's transaction (its
+        row stays locked until commit); the first of them."""
+        counter = session.get(ControlCounter, name, with_for_update=True)
+        if counter is None and not self.db.is_sqlite:
+            # Two workers may both see no counter yet (on SQLite the transaction's write
+            # lock rules that out): one creates it, the other waits for it on the row lock.
+            session.execute(pg_insert(ControlCounter).values(name=name, value=0)
+                            .on_conflict_do_nothing(index_elements=["name"]))
+            counter = session.get(ControlCounter, name, with_for_update=True)
+        if counter is None:
+            counter = ControlCounter(name=name, value=0)
+            session.add(counter)
+        first = counter.value + 1
+        counter.value += count
+        session.flush()
+        return first
+
+
+def _x12_counter(partner_id: str) -> str:
+    return f"x12:isa13:{partner_id}"
+
+
+def _edifact_counter(partner_id: str) -> str:
+    return f"edifact:unb0020:{partner_id}"
+
+
+def _contrl_wanted(work: _Work, outcome: EDIFACTInterchangeOutcome) -> bool:
+    """Whether the partner's CONTRL setting asks for one for this interchange."""
+    if work.contrl == "never":
+        return False
+    has_errors = bool(outcome.errors) or any(
+        t.status == "R" or t.errors for t in work.transactions)
+    return work.contrl == "always" or outcome.header.ack_requested or (
+        work.contrl == "errors" and has_errors)
+
+
+def _control_names(partner_id: str, work: _Work) -> Iterator[str]:
+    """A counter name for each control number finishing ``work`` takes: every X12
+    interchange takes one (whether or not an acknowledgment is built for it), an EDIFACT
+    interchange when a CONTRL is wanted."""
+    for outcome in work.interchanges:
+        if isinstance(outcome, InterchangeOutcome):
+            yield _x12_counter(partner_id)
+        elif _contrl_wanted(work, outcome):
+            yield _edifact_counter(partner_id)
+
+
+def _ack_status(work: _Work) -> str | None:
+    codes = [g.status for g in work.groups if g.counts]
+    if work.standard == "edifact" and not codes:
+        codes = ["R" if t.status == "R" else "A" for t in work.transactions]
+    if not codes:
+        return None
+    if all(c == "A" for c in codes):
+        return "accepted"
+    if all(c == "R" for c in codes):
+        return "rejected"
+    return "partial" if "P" in codes or "R" in codes else "accepted_with_errors"
+
+
+_BUSINESS_KEYS = ("po_number", "invoice_number", "shipment_id", "report_id")
+
+
+def _source_hook(message_id: str, partner_id: str) -> Callable[[RecordData], RecordData]:
+    """What the translators call with each record's source: the gateway's ids added."""
+
+    def hook(source: RecordData) -> RecordData:
+        source["message_id"] = message_id
+        source["partner_id"] = partner_id
+        return source
+
+    return hook
+
+
+def _business_number(data: dict[str, Any]) -> str | None:
+    for key in _BUSINESS_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value[:80]
+    return None

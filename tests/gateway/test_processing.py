@@ -1,0 +1,181 @@
+"""Processing in batches: a worker claims several messages in one transaction and finishes
+them in one, and each message still comes out as if it had been processed alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from gateway import processing
+from gateway.demo import demo_interchange
+from gateway.ledger import LedgerEntry
+from gateway.pipeline import Delivery
+from gateway.settings import Settings
+from gateway.state import GatewayState
+from gateway.store.base import Base
+from gateway.store.models import Acknowledgment, Message, RecordRow
+from gateway.store.search import MessageTerm
+from gateway.store.webhooks import WebhookDelivery
+from gateway.webhooks import create_webhook
+from translators.x12.reader import X12Reader
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
+    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
+                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0,
+                        ledger_checkpoint_every=7, worker_batch=4)
+    built = GatewayState.build(settings, lease=timedelta(seconds=30))
+    Base.metadata.create_all(built.db.engine)
+    yield built
+    built.close()
+
+
+def receive(state: GatewayState, count: int, first: int = 500) -> list[str]:
+    ids = []
+    for control in range(first, first + count):
+        body = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings,
+                                control)
+        ids.append(state.pipeline.receive(Delivery("acme-retail", "https", body),
+                                          "test").message_id)
+    return ids
+
+
+def statuses(state: GatewayState) -> dict[str, str]:
+    with state.db.read() as session:
+        return {m.id: m.status for m in session.scalars(select(Message))}
+
+
+def events(state: GatewayState, message_id: str) -> list[str]:
+    with state.db.read() as session:
+        return list(session.scalars(select(LedgerEntry.event).where(
+            LedgerEntry.message_id == message_id).order_by(LedgerEntry.seq)))
+
+
+def test_a_batch_is_claimed_in_order_and_finished_as_single_messages_would_be(
+        state: GatewayState) -> None:
+    """Four of six waiting messages are claimed (the oldest, in received order), each ends
+    PROCESSED with its record, 997, search terms, webhook delivery and ledger steps; the
+    997s carry consecutive control numbers; the other two wait; the ledger verifies."""
+    with state.db.transaction() as session:
+        create_webhook(session, state.ledger, url="https://crm.example.test/hook",
+                       kinds="purchase_order", actor="test")
+    ids = receive(state, 6)
+    processor = state.pipeline.processor
+    claimed = processor.claim("worker-a", limit=4)
+    assert [c.id for c in claimed] == ids[:4]
+    assert all(c.body.startswith(b"ISA") for c in claimed)
+    assert statuses(state) == {**dict.fromkeys(ids[:4], "PROCESSING"),
+                               **dict.fromkeys(ids[4:], "RECEIVED")}
+
+    results = processor.process(claimed, "worker-a")
+    assert [r.status if r else None for r in results] == ["PROCESSED"] * 4
+    assert statuses(state) == {**dict.fromkeys(ids[:4], "PROCESSED"),
+                               **dict.fromkeys(ids[4:], "RECEIVED")}
+    for message_id in ids[:4]:
+        assert events(state, message_id) == ["RECEIVED", "PROCESSING", "TRANSLATED",
+                                             "ACK_BUILT", "PROCESSED"]
+    with state.db.read() as session:
+        records = session.scalars(select(RecordRow).order_by(RecordRow.seq)).all()
+        assert sorted(r.message_id for r in records) == sorted(ids[:4])
+        assert {r.business_number for r in records} == {"PO-4711"}
+        deliveries = session.scalars(select(WebhookDelivery)).all()
+        assert {(d.record_id, d.record_seq) for d in deliveries} == {
+            (r.id, r.seq) for r in records}
+        acks = session.scalars(select(Acknowledgment)).all()
+        isa13 = sorted(int(next(iter(X12Reader(a.content.encode())))[13]) for a in acks)
+        assert isa13 == list(range(isa13[0], isa13[0] + 4))
+        terms = {(t.message_id, t.term) for t in session.scalars(select(MessageTerm))}
+        for message_id in ids[:4]:
+            assert (message_id, "po-4711") in terms
+        message = session.get(Message, ids[0])
+        assert message is not None and message.locked_by is None
+        assert message.search_text is not None and "PO-4711" in message.search_text
+        assert message.ack_status == "accepted" and message.transaction_types == "850"
+    report = state.ledger.verify
+    with state.db.read() as session:
+        assert report(session).ok
+
+
+def test_drain_goes_in_batches_until_nothing_waits(state: GatewayState) -> None:
+    """``drain`` takes worker_batch (4) at a time and processes all ten."""
+    ids = receive(state, 10)
+    results = list(state.pipeline.drain("worker-a"))
+    assert sorted(r.message_id for r in results) == sorted(ids)
+    assert set(statuses(state).values()) == {"PROCESSED"}
+
+
+def test_one_message_that_cannot_be_stored_fails_alone(
+        state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When storing one message's outcome raises, the batch is finished message by
+    message: that message becomes FAILED with the error, the others are PROCESSED."""
+    ids = receive(state, 4)
+    real = processing.record_json
+
+    def record_json(data: dict[str, Any]) -> str:
+        if data["source"]["message_id"] == ids[2]:
+            raise ValueError("cannot encode this record")
+        return real(data)
+
+    monkeypatch.setattr(processing, "record_json", record_json)
+    results = state.pipeline.run_batch("worker-a", 4)
+    assert [r.status for r in results] == ["PROCESSED", "PROCESSED", "FAILED", "PROCESSED"]
+    assert "cannot encode this record" in (results[2].error or "")
+    assert statuses(state)[ids[2]] == "FAILED"
+    assert events(state, ids[2]) == ["RECEIVED", "PROCESSING", "FAILED"]
+    with state.db.read() as session:
+        assert sorted(session.scalars(select(RecordRow.message_id))) == sorted(
+            ids[:2] + ids[3:])
+        assert state.ledger.verify(session).ok
+
+
+def test_a_lease_taken_over_mid_batch_is_left_to_its_new_holder(
+        state: GatewayState) -> None:
+    """worker-a claims three; one lease expires and worker-b takes that message over.
+    worker-a's batch stores the other two and nothing of the third; worker-b's result for
+    it is the only one."""
+    ids = receive(state, 3)
+    processor = state.pipeline.processor
+    claimed = processor.claim("worker-a", limit=3)
+    with state.db.transaction() as session:
+        message = session.get(Message, ids[1])
+        assert message is not None
+        message.locked_until = message.received_at  # worker-a stalled past its lease
+    taken = processor.claim("worker-b", limit=3)
+    assert [c.id for c in taken] == [ids[1]]
+    results = processor.process(claimed, "worker-a")
+    assert [r is None for r in results] == [False, True, False]
+    assert statuses(state)[ids[1]] == "PROCESSING"
+    assert processor.process(taken, "worker-b")[0] is not None
+    assert events(state, ids[1]).count("PROCESSED") == 1
+    with state.db.read() as session:
+        assert sorted(session.scalars(select(RecordRow.message_id))) == sorted(ids)
+        assert session.scalars(select(Message.attempts).where(
+            Message.id == ids[1])).one() == 2
+
+
+def test_a_dead_workers_batch_is_released_and_resumed(state: GatewayState) -> None:
+    """A batch claimed by a local worker process that died is released as a whole and the
+    next worker processes each message once."""
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_worker = f"worker:{os.uname().nodename}-{dead.stdout.strip()}:0"
+    ids = receive(state, 3)
+    assert len(state.pipeline.processor.claim(dead_worker, limit=3)) == 3
+    assert state.pipeline.run_batch("worker-b", 3) == []  # leases still running
+    assert state.pipeline.release_dead_local_claims("test") == 3
+    results = state.pipeline.run_batch("worker-b", 3)
+    assert [r.message_id for r in results] == ids
+    for message_id in ids:
+        assert events(state, message_id).count("PROCESSED") == 1
