@@ -1,13 +1,16 @@
 """HTTPS intake benchmark: the gateway's POST /v1/messages against a bare FastAPI endpoint.
 
-Starts ``edigate serve`` (one worker process, niced, and the intake writer process beside
-the web process, or ``--intake-writer thread`` for the writer as a thread; SQLite under
+Starts ``edigate serve`` (one worker process, niced and deferring to intake bursts for up
+to 5 s, see gateway/activity.py, and the intake writer process beside the web process, or
+``--intake-writer thread`` for the writer as a thread; SQLite under
 a temporary directory unless ``--database-url`` names a PostgreSQL database, in which case
 a schema of its own is created and dropped) and, in another subprocess under the same
 uvicorn settings, the bare app of this module (``POST /bare``: read the body, answer 202
 JSON). Then drives each with a closed loop of ``--concurrency`` clients (keep-alive,
 127.0.0.1 only) until ``--requests`` requests are answered, and prints messages/s and
-p50/p99 latency:
+p50/p99 latency. Two diagnostic rows run the gateway again: with a worker that never
+defers (``EDIGATE_WORKER_DEFER_SECONDS=0``: it translates beside the burst) and with no
+worker at all:
 
     python bench/intake.py --quick
     python bench/intake.py                       # 2,000 requests a target, 16 clients
@@ -405,16 +408,20 @@ def main(argv: list[str] | None = None) -> int:
     bare_bodies, bare_warm = batch(requests), batch(warmup_count)
     bare_again, bare_again_warm = batch(requests), batch(warmup_count)
     intake_bodies, intake_warm = batch(requests), batch(warmup_count)
+    eager_bodies, eager_warm = batch(requests), batch(warmup_count)
 
     gateway = Child("edigate serve",
                     [sys.executable, "-m", "gateway.cli", "serve"], env, workdir / "gateway.log")
     bare_child = Child("bare FastAPI", [sys.executable, str(Path(__file__).resolve()),
                                         "--child-bare"], env, workdir / "bare.log")
+    eager = Child("edigate serve (EDIGATE_WORKER_DEFER_SECONDS=0)",
+                  [sys.executable, "-m", "gateway.cli", "serve"],
+                  {**env, "EDIGATE_WORKER_DEFER_SECONDS": "0"}, workdir / "gateway-eager.log")
     intake_only = Child("edigate serve (EDIGATE_WORKERS=0)",
                         [sys.executable, "-m", "gateway.cli", "serve"],
                         {**env, "EDIGATE_WORKERS": "0"}, workdir / "gateway-0.log")
     runs: list[Run] = []
-    drain_seconds = 0.0
+    drain_seconds = eager_drain = 0.0
     try:
         bare_child.start("/docs")
         runs.append(measure("bare FastAPI", bare_child, f"{bare_child.base}/bare", bare_bodies,
@@ -441,6 +448,15 @@ def main(argv: list[str] | None = None) -> int:
         left = waiting(gateway, ops_key)
         gateway.stop()
 
+        # Diagnostic row: workers that never defer to intake (EDIGATE_WORKER_DEFER_SECONDS=0),
+        # so the worker translates the backlog beside the burst, as before intake first.
+        eager.start("/healthz")
+        runs.append(measure("gateway async, eager", eager, f"{eager.base}/v1/messages",
+                            eager_bodies, args.concurrency, auth, {}, eager_warm,
+                            args.client))
+        eager_drain = wait_drained(eager, ops_key)
+        eager.stop()
+
         # Diagnostic row: the same server with no worker process, so intake has the machine
         # (and its GIL) to itself; the messages stay RECEIVED in the throw-away database.
         intake_only.start("/healthz")
@@ -461,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         gateway.stop()
+        eager.stop()
         intake_only.stop()
         bare_child.stop()
         if schema is not None:
@@ -471,8 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"edigate intake benchmark: {requests} requests a target, {args.concurrency} "
           f"concurrent clients ({args.client}), {backend}")
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, uvicorn defaults "
-          f"(h11/asyncio unless uvloop/httptools are installed), 1 worker process, intake "
-          f"writer: {args.intake_writer}; "
+          f"(h11/asyncio unless uvloop/httptools are installed), 1 worker process (batches of "
+          f"16, deferring to intake for up to 5 s), intake writer: {args.intake_writer}; "
           f"850 of {len(probe)} bytes, {LINES} PO1/PID lines")
     print()
     print(f"{'target':<20} {'requests':>8} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
@@ -487,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"async / bare: {ratio:.0%} of the bare endpoint's throughput, the faster of its two "
           f"runs (target: 40% or more)")
     print(f"sync  / bare: {by_name['gateway sync=true'].rate / bare_rate:.0%}")
+    print(f"async, workers never deferring to intake / bare: "
+          f"{by_name['gateway async, eager'].rate / bare_rate:.0%} (backlog drained "
+          f"{eager_drain:.1f} s after the run)")
     print(f"async with no worker process / bare: "
           f"{by_name['gateway async, 0 wkr'].rate / bare_rate:.0%}")
     async_run = by_name["gateway async"]

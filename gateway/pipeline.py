@@ -2,9 +2,9 @@
 
 Responsible for the receive-before-acknowledge rule (payload, message row and RECEIVED
 ledger entry in one transaction, committed before any transport says "received"), for
-duplicate detection, for the state machine RECEIVED -> PROCESSING -> PROCESSED | REJECTED |
-FAILED with leases so that a crashed worker's message is resumed and never processed twice,
-and for storing records and acknowledgments with their ledger entries atomically.
+duplicate detection and intake's refusals, and for the operations on the message state
+machine (claim, process, reprocess, releasing dead workers' claims); processing itself
+(claims, translation, storing outcomes in batches) is ``gateway.processing``.
 It must not know about HTTP or AS2: transports turn their requests into a ``Delivery``.
 """
 
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from gateway.activity import IntakeActivity
 from gateway.errors import GatewayError
 from gateway.intake import IntakeWriter, Pending, ReceiveResult
 from gateway.ledger import Ledger
@@ -130,6 +131,8 @@ class Pipeline:
             self.intake = IntakeWriter(db, ledger, on_stored=self._stored,
                                        on_batch=self._batched)
         self.processor = Processor(settings, db, registry, ledger, self.metrics, lease)
+        # Stamped after every intake batch; this host's workers defer to it (activity.py).
+        self.activity = IntakeActivity(settings.var_dir / "intake.activity")
 
     # -- intake -------------------------------------------------------------------------
     def receive(self, delivery: Delivery, actor: str) -> ReceiveResult:
@@ -178,12 +181,14 @@ class Pipeline:
             self.metrics.received.labels(pending.partner_id, pending.transport).inc()
 
     def _batched(self, size: int, seconds: float) -> None:
+        self.activity.mark()
         self.metrics.intake_batch_size.observe(size)
         self.metrics.intake_commit_seconds.observe(seconds)
 
     def close(self) -> None:
         """Stop the intake writer (what it holds is still stored)."""
         self.intake.close()
+        self.activity.close()
 
     def _check_envelope(self, delivery: Delivery, standard: str) -> dict[str, str]:
         if not delivery.body.strip():

@@ -135,11 +135,14 @@ def interchange_identity(qualifier: str, value: str) -> str:
 
 _CLAIM_COLUMNS = (Message.id, Message.partner_id, Message.standard, Message.status,
                   Message.attempts, Message.payload_sha256, Message.received_at,
-                  Message.interchange_control)
+                  Message.interchange_control, Message.size)
+# A batch's payloads stay a few tens of MB however large the messages (one is always
+# taken, whatever its size: EDIGATE_MAX_BODY_BYTES bounds it).
+MAX_BATCH_BYTES = 32 * 1024 * 1024
 
 
-# id, partner_id, standard, status, attempts, payload_sha256, received_at, control
-_ClaimQuery = Select[str, str, str, str, int, str, datetime, str | None]
+# id, partner_id, standard, status, attempts, payload_sha256, received_at, control, size
+_ClaimQuery = Select[str, str, str, str, int, str, datetime, str | None, int]
 
 
 def claim_queries(now: datetime, message_id: str | None = None, limit: int = 1
@@ -205,6 +208,21 @@ class _Failed:
 
 
 @dataclass(slots=True)
+class _Outcome:
+    """One message's part of a batch's writes, built before the batch's transaction."""
+
+    message: Claimed
+    work: _Work | _Failed
+    result: ProcessResult
+    finished: tuple[Any, ...] | None = None  # the message row's new values
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    new_records: list[webhooks.NewRecord] = field(default_factory=list)
+    terms: list[tuple[Any, ...]] = field(default_factory=list)
+    drafts: list[EntryDraft] = field(default_factory=list)  # before the acknowledgments'
+    final: EntryDraft | None = None  # the state the message ends in
+
+
+@dataclass(slots=True)
 class _Rows:
     """What finishing a batch writes, gathered before the first write."""
 
@@ -256,6 +274,12 @@ class Processor:
                 rows += connection.execute(query).all()
             if not rows:
                 return []
+            total = 0
+            for n, row in enumerate(rows):
+                total += row.size
+                if n and total > MAX_BATCH_BYTES:
+                    del rows[n:]  # still locked until the commit, but left unclaimed
+                    break
             ids = [row.id for row in rows]
             connection.execute(update(MESSAGES).where(MESSAGES.c.id.in_(ids)).values(
                 status=MessageStatus.PROCESSING, locked_by=worker,
@@ -397,31 +421,31 @@ class Processor:
 
     def _finish(self, done: list[tuple[Claimed, _Work | _Failed]], worker: str
                 ) -> list[ProcessResult | None]:
-        """Store the outcomes of a batch in one transaction (see the module's text)."""
+        """Store the outcomes of a batch in one transaction (see the module's text).
+
+        Everything but the acknowledgments (which need the partners' next control numbers)
+        is built before the transaction begins: on SQLite it holds the write lock that
+        intake's batches wait for, on PostgreSQL the counters' row locks.
+        """
+        now = utcnow()
+        at = _INSERT_ACKS.bind(self.db.engine.dialect, "created_at", now)
+        outcomes = [self._outcome(message, work, worker, at) for message, work in done]
         with self.db.transaction() as session:
             connection = session.connection()
             dialect = connection.dialect
-            ids = [message.id for message, _ in done]
             query = select(Message.id).where(
-                Message.id.in_(ids), Message.locked_by == worker,
-                Message.status == MessageStatus.PROCESSING)
+                Message.id.in_([message.id for message, _ in done]),
+                Message.locked_by == worker, Message.status == MessageStatus.PROCESSING)
             if not self.db.is_sqlite:
                 query = query.with_for_update()
             held = set(connection.execute(query).scalars())
-            owned = [(m, w) for m, w in done if m.id in held]
-            numbers = self._reserve_controls(
-                session, Counter(name for m, w in owned if isinstance(w, _Work)
-                                 for name in _control_names(m.partner_id, w)))
+            outcomes = [o for o in outcomes if o.result.message_id in held]
+            numbers = self._reserve_controls(session, Counter(
+                name for o in outcomes if isinstance(o.work, _Work)
+                for name in _control_names(o.message.partner_id, o.work)))
             rows = _Rows()
-            now = utcnow()
-            at = _INSERT_ACKS.bind(dialect, "created_at", now)
-            results: dict[str, ProcessResult] = {}
-            for message, work in owned:
-                if isinstance(work, _Failed):
-                    results[message.id] = self._failed(message, work, worker, rows)
-                else:
-                    results[message.id] = self._finished(message, work, worker, numbers,
-                                                         rows, at)
+            for outcome in outcomes:
+                self._gather(outcome, worker, numbers, rows, at)
             with driver_cursor(connection) as cursor:
                 if rows.finished and dialect.name == "postgresql":
                     cursor.execute(_FINISH_PG, (now, json.dumps([
@@ -458,26 +482,26 @@ class Processor:
                     session, partner, ack, kind="ack", message_id=message_id, actor=worker,
                     content_type="application/edifact" if standard == "edifact"
                     else "application/edi-x12")
+        results = {o.result.message_id: o.result for o in outcomes}
         return [results.get(message.id) for message, _ in done]
 
-    def _failed(self, message: Claimed, failed: _Failed, worker: str, rows: _Rows
-                ) -> ProcessResult:
-        rows.failed.append((message.id, failed.error))
-        rows.drafts.append(EntryDraft(event=MessageStatus.FAILED, actor=worker,
-                                      message_id=message.id,
-                                      details={"error": failed.error[:500]}))
-        return ProcessResult(message.id, MessageStatus.FAILED, error=failed.error)
-
-    def _finished(self, message: Claimed, work: _Work, worker: str,
-                  numbers: dict[str, Iterator[int]], rows: _Rows, at: Any) -> ProcessResult:
-        """One translated message's rows and entries, appended to ``rows``."""
+    def _outcome(self, message: Claimed, work: _Work | _Failed, worker: str, at: Any
+                 ) -> _Outcome:
+        """What finishing one message writes, but its acknowledgments."""
+        if isinstance(work, _Failed):
+            return _Outcome(message, work, ProcessResult(
+                message.id, MessageStatus.FAILED, error=work.error), final=EntryDraft(
+                    event=MessageStatus.FAILED, actor=worker, message_id=message.id,
+                    details={"error": work.error[:500]}))
         message_id = message.id
         result = ProcessResult(message_id, MessageStatus.PROCESSED)
+        outcome = _Outcome(message, work, result)
         accepted = 0
         search_numbers: list[str] = [message.interchange_control or ""]
-        drafts = [EntryDraft(event="TRANSLATED", actor=worker, message_id=message_id,
-                             details={"transactions": len(work.transactions),
-                                      "interchanges": len(work.interchanges)})]
+        outcome.drafts.append(EntryDraft(
+            event="TRANSLATED", actor=worker, message_id=message_id,
+            details={"transactions": len(work.transactions),
+                     "interchanges": len(work.interchanges)}))
         for tx in work.transactions:
             entry: dict[str, Any] = {
                 "set_id": tx.set_id, "control_number": tx.control_number,
@@ -492,29 +516,15 @@ class Processor:
                 if business:
                     search_numbers.append(business)
                 record_id = str(uuid.uuid4())
-                rows.records.append((
+                outcome.records.append((
                     record_id, message_id, message.partner_id, data["kind"], work.standard,
                     tx.set_id, tx.control_number, business, tx.status, record_json(data), at))
-                rows.new_records.append(webhooks.NewRecord(record_id, data["kind"],
-                                                           message_id))
+                outcome.new_records.append(webhooks.NewRecord(record_id, data["kind"],
+                                                              message_id))
                 entry["record_id"] = record_id
                 entry["business_number"] = business
                 accepted += 1
             result.transactions.append(entry)
-        partner = self.registry.get(message.partner_id)
-        as2 = self.outbound is not None and self.outbound.wants_as2(partner)
-        for ack, kind, acked_control in self._acknowledgments(message.partner_id, work,
-                                                              numbers):
-            text = ack.decode("latin-1" if work.standard == "edifact" else "ascii", "replace")
-            ack_id = str(uuid.uuid4())
-            rows.acks.append((ack_id, message_id, kind, acked_control, text, at))
-            result.acknowledgments.append({"id": ack_id, "kind": kind, "content": text})
-            drafts.append(EntryDraft(event="ACK_BUILT", actor=worker, message_id=message_id,
-                                     details={"ack_id": ack_id, "kind": kind,
-                                              "sha256": hashlib.sha256(ack).hexdigest()}))
-            if as2:
-                assert partner is not None
-                rows.send_back.append((partner, ack, message_id, work.standard))
         problems: list[str] = []
         if work.syntax_error:
             problems.append(work.syntax_error)
@@ -527,23 +537,56 @@ class Processor:
             result.status = MessageStatus.REJECTED
         result.error = "; ".join(problems) or None
         search_text = " ".join(sorted({n for n in search_numbers if n}))[:4000]
-        rows.finished.append((
+        outcome.finished = (
             message_id, result.status, result.error,
             ",".join(sorted({t["set_id"] for t in result.transactions}))[:200] or None,
             search_text,
             json.dumps({"transactions": result.transactions,
                         "groups": [{"control_number": g.control_number, "status": g.status}
                                    for g in work.groups]}),
-            _ack_status(work)))
+            _ack_status(work))
         received = _INSERT_TERMS.bind(self.db.engine.dialect, "received_at",
                                       message.received_at)
-        rows.terms += [(term, received, message_id) for term in sorted(terms_of(search_text))]
-        drafts.append(EntryDraft(event=result.status, actor=worker, message_id=message_id,
-                                 details={"accepted": accepted,
-                                          "rejected": len(work.transactions) - accepted,
-                                          "error": result.error}))
-        rows.drafts += drafts
-        return result
+        outcome.terms = [(term, received, message_id) for term in sorted(terms_of(search_text))]
+        outcome.final = EntryDraft(event=result.status, actor=worker, message_id=message_id,
+                                   details={"accepted": accepted,
+                                            "rejected": len(work.transactions) - accepted,
+                                            "error": result.error})
+        return outcome
+
+    def _gather(self, outcome: _Outcome, worker: str, numbers: dict[str, Iterator[int]],
+                rows: _Rows, at: Any) -> None:
+        """Add a held message's outcome to the batch's rows, building its acknowledgments
+        with the numbers reserved for them."""
+        message, work = outcome.message, outcome.work
+        rows.drafts += outcome.drafts
+        if isinstance(work, _Failed):
+            rows.failed.append((message.id, work.error))
+        else:
+            assert outcome.finished is not None
+            rows.finished.append(outcome.finished)
+            rows.records += outcome.records
+            rows.new_records += outcome.new_records
+            rows.terms += outcome.terms
+            partner = self.registry.get(message.partner_id)
+            as2 = self.outbound is not None and self.outbound.wants_as2(partner)
+            for ack, kind, acked_control in self._acknowledgments(message.partner_id, work,
+                                                                  numbers):
+                text = ack.decode("latin-1" if work.standard == "edifact" else "ascii",
+                                  "replace")
+                ack_id = str(uuid.uuid4())
+                rows.acks.append((ack_id, message.id, kind, acked_control, text, at))
+                outcome.result.acknowledgments.append({"id": ack_id, "kind": kind,
+                                                       "content": text})
+                rows.drafts.append(EntryDraft(
+                    event="ACK_BUILT", actor=worker, message_id=message.id,
+                    details={"ack_id": ack_id, "kind": kind,
+                             "sha256": hashlib.sha256(ack).hexdigest()}))
+                if as2:
+                    assert partner is not None
+                    rows.send_back.append((partner, ack, message.id, work.standard))
+        assert outcome.final is not None
+        rows.drafts.append(outcome.final)
 
     def _acknowledgments(self, partner_id: str, work: _Work,
                          numbers: dict[str, Iterator[int]]

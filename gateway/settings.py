@@ -61,6 +61,9 @@ class Settings(BaseModel):
     # ledger head lock): larger batches cost less per message under a backlog; a message
     # waits at most for the others of its batch to be translated.
     worker_batch: int = Field(default=16, ge=1, le=500)
+    # Intake first (gateway.activity): while intake on this host is busy, workers wait,
+    # for at most this long before they work off the backlog regardless; 0: never wait.
+    worker_defer_seconds: float = Field(default=5.0, ge=0)
     # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
     # webhook_max_attempts tries the delivery is dead (visible in the API, retryable).
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)

@@ -10,7 +10,9 @@ the work through the database's claims and leases, and they can use every core.
 
 Worker processes run at a lower CPU priority (``EDIGATE_WORKER_NICE``, default 10): when
 the cores are busy, taking messages in (and answering partners) goes before translating
-them; the backlog is processed as soon as intake leaves CPU over. Worker processes die
+them; the backlog is processed as soon as intake leaves CPU over. Workers also wait while
+this host's intake is busy, for a few seconds at most (``gateway.activity``): the nice
+value orders the processes, not the database work they cause. Worker processes die
 with their parent (Linux ``PR_SET_PDEATHSIG``): a web process killed
 with ``kill -9`` takes its workers with it, and the next start releases their claims at
 once (``Pipeline.release_dead_local_claims``). A worker that exits on its own is
@@ -29,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from gateway.activity import Deferral
 from gateway.as2_service import AS2Deliverer
 from gateway.settings import Settings
 from gateway.state import GatewayState
@@ -39,6 +42,8 @@ __all__ = ["WorkerProcesses", "WorkerThreads"]
 log = logging.getLogger("edigate.workers")
 
 _PR_SET_PDEATHSIG = 1
+# How often a worker deferring to intake looks again (a read of shared memory).
+_DEFER_POLL_SECONDS = 0.01
 
 
 class WorkerThreads:
@@ -71,14 +76,22 @@ class WorkerThreads:
                 self._start_as2()
 
     def _run(self, name: str) -> None:
-        batch = self.state.settings.worker_batch
+        settings = self.state.settings
+        processor = self.state.pipeline.processor
+        deferral = Deferral(self.state.pipeline.activity.busy, settings.worker_defer_seconds)
         while not self.stop.is_set():
+            if deferral.wait():
+                self.stop.wait(_DEFER_POLL_SECONDS)
+                continue
             try:
-                results = self.state.pipeline.run_batch(name, batch)
+                claimed = processor.claim(name, limit=settings.worker_batch)
+                if claimed:
+                    processor.process(claimed, name)
             except Exception:  # a worker must outlive a database hiccup
                 log.exception("worker %s: claim or process failed", name)
-                results = []
-            if not results:
+                claimed = []
+            deferral.claimed(len(claimed), settings.worker_batch)
+            if not claimed:
                 self.stop.wait(self.idle_seconds)
 
     def _start_deliverer(self) -> None:

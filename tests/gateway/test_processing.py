@@ -179,3 +179,18 @@ def test_a_dead_workers_batch_is_released_and_resumed(state: GatewayState) -> No
     assert [r.message_id for r in results] == ids
     for message_id in ids:
         assert events(state, message_id).count("PROCESSED") == 1
+
+
+def test_a_batch_stops_at_its_byte_budget_but_takes_at_least_one(
+        state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Claims stop adding messages once their payloads pass MAX_BATCH_BYTES; the first
+    message is taken whatever its size; the rest stay RECEIVED for the next claim."""
+    ids = receive(state, 4)
+    with state.db.read() as session:
+        size = session.get_one(Message, ids[0]).size
+    processor = state.pipeline.processor
+    monkeypatch.setattr(processing, "MAX_BATCH_BYTES", 2 * size + size // 2)
+    assert [c.id for c in processor.claim("worker-a", limit=4)] == ids[:2]
+    monkeypatch.setattr(processing, "MAX_BATCH_BYTES", 1)
+    assert [c.id for c in processor.claim("worker-a", limit=4)] == ids[2:3]
+    assert statuses(state)[ids[3]] == "RECEIVED"
