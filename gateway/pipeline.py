@@ -27,7 +27,7 @@ from gateway.errors import GatewayError
 from gateway.intake import IntakeWriter, Pending, ReceiveResult
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
-from gateway.processing import Outbound, Processor, ProcessResult
+from gateway.processing import Inline, Outbound, Processor, ProcessResult
 from gateway.processing import interchange_identity as _identity
 from gateway.settings import Settings
 from gateway.store.base import utcnow
@@ -131,6 +131,7 @@ class Pipeline:
             self.intake = IntakeWriter(db, ledger, on_stored=self._stored,
                                        on_batch=self._batched)
         self.processor = Processor(settings, db, registry, ledger, self.metrics, lease)
+        self.inline = Inline(self.processor, f"sync:{settings.worker_id}")
         # Stamped after every intake batch; this host's workers defer to it (activity.py).
         self.activity = IntakeActivity(settings.var_dir / "intake.activity")
 
@@ -285,7 +286,8 @@ class Pipeline:
     def claim(self, message_id: str | None, worker: str) -> str | None:
         """Take a message for processing: a given one, or the oldest waiting one; its id,
         or None when there is none (see ``Processor.claim``)."""
-        claimed = self.processor.claim(worker, message_id=message_id)
+        claimed = self.processor.claim(
+            worker, message_ids=None if message_id is None else [message_id])
         return claimed[0].id if claimed else None
 
     def process(self, message_id: str, worker: str) -> ProcessResult | None:

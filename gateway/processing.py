@@ -24,10 +24,12 @@ import hashlib
 import itertools
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -71,7 +73,7 @@ from translators.x12.pipeline import (
 )
 from translators.x12.reader import X12Reader
 
-__all__ = ["Claimed", "Outbound", "ProcessResult", "Processor", "claim_queries",
+__all__ = ["Claimed", "Inline", "Outbound", "ProcessResult", "Processor", "claim_queries",
            "interchange_identity"]
 
 log = logging.getLogger("edigate.pipeline")
@@ -145,7 +147,7 @@ MAX_BATCH_BYTES = 32 * 1024 * 1024
 _ClaimQuery = Select[str, str, str, str, int, str, datetime, str | None, int]
 
 
-def claim_queries(now: datetime, message_id: str | None = None, limit: int = 1
+def claim_queries(now: datetime, message_ids: Sequence[str] | None = None, limit: int = 1
                   ) -> list[_ClaimQuery]:
     """What ``Processor.claim`` asks, in order, until ``limit`` messages are found.
 
@@ -157,8 +159,9 @@ def claim_queries(now: datetime, message_id: str | None = None, limit: int = 1
     """
     expired = (Message.status == MessageStatus.PROCESSING) & (Message.locked_until < now)
     received = Message.status == MessageStatus.RECEIVED
-    if message_id is not None:
-        return [select(*_CLAIM_COLUMNS).where(Message.id == message_id, received | expired)]
+    if message_ids is not None:
+        return [select(*_CLAIM_COLUMNS).where(Message.id.in_(message_ids), received | expired)
+                .order_by(Message.received_at, Message.id)]
     return [select(*_CLAIM_COLUMNS).where(where).order_by(Message.received_at, Message.id)
             .limit(limit) for where in (expired, received)]
 
@@ -252,9 +255,10 @@ class Processor:
         self.outbound: Outbound | None = None
 
     # -- claim --------------------------------------------------------------------------
-    def claim(self, worker: str, *, limit: int = 1, message_id: str | None = None
+    def claim(self, worker: str, *, limit: int = 1, message_ids: Sequence[str] | None = None
               ) -> list[Claimed]:
-        """Take up to ``limit`` waiting messages (or the given one) for ``worker``.
+        """Take up to ``limit`` waiting messages, or those of ``message_ids`` that are
+        waiting, for ``worker``.
 
         Waiting means RECEIVED, or PROCESSING with an expired lease (its worker died).
         Uses SKIP LOCKED on PostgreSQL so several processes share the work. The messages'
@@ -264,10 +268,10 @@ class Processor:
         with self.db.transaction() as session:
             connection = session.connection()
             rows: list[Any] = []
-            for query in claim_queries(now, message_id, limit):
-                if len(rows) >= limit:
+            for query in claim_queries(now, message_ids, limit):
+                if len(rows) >= limit and message_ids is None:
                     break
-                if message_id is None:
+                if message_ids is None:
                     query = query.limit(limit - len(rows))
                 if not self.db.is_sqlite:
                     query = query.with_for_update(skip_locked=True)
@@ -640,6 +644,56 @@ class Processor:
         counter.value += count
         session.flush()
         return first
+
+
+class Inline:
+    """Processing for callers that wait for the outcome (``sync=true`` posts), combined.
+
+    Each caller queues its message and takes a turn; whoever has the turn processes every
+    message queued by then as one batch (a claim and a finish for all of them) and hands
+    each caller its result. One turn at a time per process: inline processings contend
+    for the GIL and the database's write lock anyway, and on SQLite a thread that finds
+    the lock taken sleeps in the driver's busy handler (1, 2, 5, ... 100 ms); under a
+    burst of sync posts that made the slowest answers take seconds.
+    """
+
+    def __init__(self, processor: Processor, worker: str) -> None:
+        self.processor = processor
+        self.worker = worker
+        self._turn = threading.Lock()
+        self._guard = threading.Lock()
+        self._queued: dict[str, Future[ProcessResult | None]] = {}
+
+    def process(self, message_id: str) -> ProcessResult | None:
+        """Process a stored message now; None when another worker holds it (it is
+        processed all the same)."""
+        future: Future[ProcessResult | None] = Future()
+        with self._guard:
+            self._queued[message_id] = future
+        with self._turn:
+            if not future.done():
+                with self._guard:
+                    batch, self._queued = self._queued, {}
+                self._run(batch)
+        return future.result()
+
+    def _run(self, batch: dict[str, Future[ProcessResult | None]]) -> None:
+        pending = dict(batch)
+        try:
+            while pending:
+                claimed = self.processor.claim(self.worker, limit=len(pending),
+                                               message_ids=sorted(pending))
+                if not claimed:
+                    break
+                results = self.processor.process(claimed, self.worker)
+                for message, result in zip(claimed, results, strict=True):
+                    pending.pop(message.id).set_result(result)
+            for future in pending.values():
+                future.set_result(None)  # claimed by a worker meanwhile
+        except BaseException as exc:
+            for future in batch.values():
+                if not future.done():
+                    future.set_exception(exc)
 
 
 def _x12_counter(partner_id: str) -> str:

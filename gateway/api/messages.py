@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, admit, caller_of, get_state, require
 from gateway.keys import Caller
-from gateway.pipeline import Delivery, IntakeRejected, ProcessResult, ReceiveResult
+from gateway.pipeline import Delivery, IntakeRejected, ReceiveResult
 from gateway.problems import Problem
 from gateway.store.as2 import AS2Message
 from gateway.store.models import Acknowledgment, Message, RecordRow
@@ -123,7 +123,7 @@ async def submit(request: Request) -> Response:
         return _received(received, 200, location)
     if not sync:
         return _received(received, 202, location)
-    result = await run_in_threadpool(_process_now, state, received.message_id)
+    result = await run_in_threadpool(state.pipeline.inline.process, received.message_id)
     payload: dict[str, Any] = {"message_id": received.message_id, "duplicate": False}
     if result is None:
         # Another worker claimed it first; it is processed all the same.
@@ -146,12 +146,6 @@ def _received(received: ReceiveResult, status_code: int, headers: dict[str, str]
 
 # JSONResponse's string encoding (ensure_ascii=False): the C scanner's, not a copy of it.
 _json_string = json.encoder.encode_basestring
-
-
-def _process_now(state: State, message_id: str) -> ProcessResult | None:
-    worker = f"sync:{state.settings.worker_id}"
-    claimed = state.pipeline.processor.claim(worker, message_id=message_id)
-    return state.pipeline.processor.process(claimed, worker)[0] if claimed else None
 
 
 def _summary(m: Message) -> dict[str, Any]:

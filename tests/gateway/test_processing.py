@@ -3,6 +3,7 @@ them in one, and each message still comes out as if it had been processed alone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -194,3 +195,41 @@ def test_a_batch_stops_at_its_byte_budget_but_takes_at_least_one(
     monkeypatch.setattr(processing, "MAX_BATCH_BYTES", 1)
     assert [c.id for c in processor.claim("worker-a", limit=4)] == ids[2:3]
     assert statuses(state)[ids[3]] == "RECEIVED"
+
+
+def test_inline_processing_combines_waiting_callers_into_one_batch(
+        state: GatewayState) -> None:
+    """sync=true callers that queue while another holds the turn are processed together,
+    in one claim and one finish, and each gets its own message's result; a message a
+    worker holds comes back None (processed all the same)."""
+    import threading
+
+    ids = receive(state, 7)
+    held_by_worker = state.pipeline.processor.claim("worker-a", message_ids=[ids[6]])
+    assert [c.id for c in held_by_worker] == [ids[6]]
+    inline = state.pipeline.inline
+    results: dict[str, object] = {}
+    inline._turn.acquire()  # as if a caller were mid-batch
+    threads = [threading.Thread(target=lambda m=m: results.__setitem__(m, inline.process(m)))
+               for m in ids]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(inline._queued) < len(ids) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(inline._queued) == len(ids)
+    finally:
+        inline._turn.release()
+    for thread in threads:
+        thread.join(30)
+    assert results[ids[6]] is None
+    for message_id in ids[:6]:
+        result = results[message_id]
+        assert isinstance(result, processing.ProcessResult)
+        assert result.message_id == message_id and result.status == "PROCESSED"
+    with state.db.read() as session:
+        claims = session.execute(select(LedgerEntry.at, LedgerEntry.actor).where(
+            LedgerEntry.event == "PROCESSING", LedgerEntry.message_id.in_(ids[:6]))).all()
+    assert len(claims) == 6 and len({at for at, _ in claims}) == 1  # one claim transaction
+    assert {actor for _, actor in claims} == {inline.worker}
