@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.demo import demo_interchange
-from gateway.intake import Pending
+from gateway.intake import Pending, ReceiveResult
 from gateway.keys import Caller, KeyCache, issue_key
 from gateway.ledger import LedgerEntry, verify_ledger
 from gateway.pipeline import Delivery
@@ -314,3 +314,23 @@ def test_duplicates_of_stored_messages_are_found_by_the_lookup(state: GatewaySta
         dup = session.scalars(select(LedgerEntry.details).where(
             LedgerEntry.event == "DUPLICATE").order_by(LedgerEntry.seq)).all()
     assert ['"same_payload":true' in d for d in dup] == [True, False]
+
+
+def test_duplicates_are_per_partner(state: GatewayState) -> None:
+    """The same bytes, sender and control number stored for one partner are no duplicate
+    for another (a partner's identity may be shared, e.g. by a VAN): the lookup finds the
+    stored row and the partner tells it apart. The other partner's own resend is one."""
+    import dataclasses
+
+    pipeline = state.pipeline
+    body = po(state, 81)
+    first = pipeline.receive(delivery(body), "partner:acme-retail")
+    pending = pipeline.prepare(delivery(body), "partner:globex-distribution")
+    other = dataclasses.replace(pending, partner_id="globex-distribution")
+    results = [outcome for _, outcome in pipeline.intake.store_batch([other])]
+    assert isinstance(results[0], ReceiveResult)
+    assert not results[0].duplicate and results[0].message_id != first.message_id
+    again = dataclasses.replace(pending, partner_id="globex-distribution")
+    results = [outcome for _, outcome in pipeline.intake.store_batch([again])]
+    assert isinstance(results[0], ReceiveResult)
+    assert results[0].duplicate and results[0].message_id != first.message_id
