@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Index, Select, String, and_, delete, exists, select
-from sqlalchemy.orm import Mapped, QueryableAttribute, Session, aliased, mapped_column
+from sqlalchemy import Index, Select, String, and_, exists, select
+from sqlalchemy.orm import Mapped, QueryableAttribute, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.store.base import Base, UTCDateTime
@@ -43,7 +43,6 @@ __all__ = [
     "keyset_before",
     "log_page_query",
     "query_terms",
-    "replace_terms",
     "search_clause",
     "term_rows",
     "terms_of",
@@ -106,14 +105,6 @@ def term_rows(message_id: str, received_at: datetime, text: str | None) -> list[
     """Rows for ``INSERT_TERMS``."""
     return [{"term": t, "received_at": received_at, "message_id": message_id}
             for t in sorted(terms_of(text))]
-
-
-def replace_terms(session: Session | Connection, message_id: str, received_at: datetime,
-                  text: str | None) -> None:
-    """Make the message's terms those of ``text`` (in the caller's transaction)."""
-    connection = session.connection() if isinstance(session, Session) else session
-    connection.execute(delete(MessageTerm).where(MessageTerm.message_id == message_id))
-    INSERT_TERMS.execute(connection, term_rows(message_id, received_at, text))
 
 
 @dataclass(frozen=True, slots=True)
