@@ -204,10 +204,10 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
     """
     if not records:
         return 0
-    hooks = [(hook_id, frozenset(k for k in kinds.split(",") if k))
-             for hook_id, kinds in connection.execute(
-                 select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True))
-                 .order_by(Webhook.created_at, Webhook.id))]
+    active = select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True)).order_by(
+        Webhook.created_at, Webhook.id)
+    hooks = [(hook_id, Webhook.kinds_of(kinds))
+             for hook_id, kinds in connection.execute(active)]
     wanted = [(record, hook_id) for record in records for hook_id, kinds in hooks
               if record.kind in kinds]
     if not wanted:

@@ -53,7 +53,12 @@ class Webhook(Base):
 
     @property
     def kind_set(self) -> frozenset[str]:
-        return frozenset(k for k in self.kinds.split(",") if k)
+        return self.kinds_of(self.kinds)
+
+    @staticmethod
+    def kinds_of(kinds: str) -> frozenset[str]:
+        """The record kinds of a stored ``kinds`` value."""
+        return frozenset(k for k in kinds.split(",") if k)
 
 
 class WebhookDelivery(Base):
