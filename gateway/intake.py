@@ -40,7 +40,7 @@ from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
-from gateway.store.search import MessageTerm, terms_of
+from gateway.store.search import INSERT_TERM_ROWS, terms_of
 
 __all__ = ["IntakeWriter", "Pending", "ReceiveResult"]
 
@@ -55,8 +55,6 @@ IDLE_EXIT_SECONDS = 2.0
 PAYLOADS: Table = Payload.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
-TERMS: Table = MessageTerm.__table__  # type: ignore[assignment]
-
 # Driver SQL, not Core: the writer's statements are few and fixed, and SQLAlchemy's
 # execution machinery cost more per message than the database did (see bench/README.md).
 _INSERT_PAYLOADS = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
@@ -65,7 +63,6 @@ _INSERT_MESSAGES = RawInsert(MESSAGES, (
     "id", "partner_id", "direction", "transport", "standard", "status", "payload_sha256",
     "size", "received_at", "updated_at", "interchange_sender", "interchange_receiver",
     "interchange_control", "search_text", "attempts"))
-_INSERT_TERMS = RawInsert(TERMS, ("term", "received_at", "message_id"))
 
 # Stored messages that a batch duplicates: the same bytes, or the same sender and control
 # number, from the same partner. SQLite: per-column IN lists, not row values (it plans
@@ -442,7 +439,7 @@ class IntakeWriter:
                 with driver_cursor(c) as cursor:
                     _INSERT_PAYLOADS.execute(cursor, dialect, payload_rows)
                     _INSERT_MESSAGES.execute(cursor, dialect, message_rows)
-                    _INSERT_TERMS.execute(cursor, dialect, term_batch)
+                    INSERT_TERM_ROWS.execute(cursor, dialect, term_batch)
 
             # One ledger head lock, taken last so that it is held briefly (worker processes
             # append too); the rows go out with the ledger's own writes.

@@ -53,7 +53,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
-from gateway.store.search import MessageTerm, terms_of
+from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, terms_of
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.contrl import CONTRLOptions, build_contrl
 from translators.edifact.pipeline import (
@@ -84,8 +84,6 @@ _INSERT_ACKS = RawInsert(Acknowledgment.__table__, (  # type: ignore[arg-type]
 _INSERT_RECORDS = RawInsert(RecordRow.__table__, (  # type: ignore[arg-type]
     "id", "message_id", "partner_id", "kind", "standard", "transaction_type",
     "transaction_control", "business_number", "status", "data", "created_at"))
-_INSERT_TERMS = RawInsert(MessageTerm.__table__,  # type: ignore[arg-type]
-                          ("term", "received_at", "message_id"))
 # A finished message's row, for a batch: one statement. PostgreSQL reads the rows from one
 # JSON parameter (as ``RawInsert`` does); SQLite steps an executemany.
 _FINISHED_COLUMNS = ("status", "error", "transaction_types", "search_text", "summary",
@@ -467,7 +465,7 @@ class Processor:
                 if finished_ids:
                     connection.execute(delete(MessageTerm).where(
                         MessageTerm.message_id.in_(finished_ids)))
-                _INSERT_TERMS.execute(cursor, dialect, rows.terms)
+                INSERT_TERM_ROWS.execute(cursor, dialect, rows.terms)
                 _INSERT_ACKS.execute(cursor, dialect, rows.acks)
 
             def write_records(c: Connection) -> None:
@@ -549,7 +547,7 @@ class Processor:
                         "groups": [{"control_number": g.control_number, "status": g.status}
                                    for g in work.groups]}),
             _ack_status(work))
-        received = _INSERT_TERMS.bind(self.db.engine.dialect, "received_at",
+        received = INSERT_TERM_ROWS.bind(self.db.engine.dialect, "received_at",
                                       message.received_at)
         outcome.terms = [(term, received, message_id) for term in sorted(terms_of(search_text))]
         outcome.final = EntryDraft(event=result.status, actor=worker, message_id=message_id,

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Mapped, QueryableAttribute, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.store.base import Base, UTCDateTime
-from gateway.store.bulk import MultiRowInsert
+from gateway.store.bulk import MultiRowInsert, RawInsert
 from gateway.store.models import Message
 
 __all__ = [
     "INSERT_TERMS",
+    "INSERT_TERM_ROWS",
     "TERM_MAX",
     "LogFilters",
     "MessageTerm",
@@ -70,6 +71,12 @@ class MessageTerm(Base):
 
 
 INSERT_TERMS = MultiRowInsert(
+    MessageTerm.__table__,  # type: ignore[arg-type]
+    ("term", "received_at", "message_id"),
+)
+# The same rows as driver-ready tuples, for the hot paths (intake's and processing's
+# batches; see ``gateway.store.bulk``).
+INSERT_TERM_ROWS = RawInsert(
     MessageTerm.__table__,  # type: ignore[arg-type]
     ("term", "received_at", "message_id"),
 )
