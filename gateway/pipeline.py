@@ -27,7 +27,7 @@ from gateway.errors import GatewayError
 from gateway.intake import IntakeWriter, Pending, ReceiveResult
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
-from gateway.processing import Inline, Outbound, Processor, ProcessResult
+from gateway.processing import Inline, Outbound, Processor, ProcessResult, is_x12_identity_of
 from gateway.processing import interchange_identity as _identity
 from gateway.settings import Settings
 from gateway.store.base import utcnow
@@ -213,7 +213,7 @@ class Pipeline:
             raise IntakeRejected(422, "bad-envelope", "Incomplete ISA",
                                  f"the ISA at byte offset {offset} has {len(isa) - 1} elements")
         sender = _identity(isa[5], isa[6])
-        if not self._is_partner(delivery.partner_id, isa[5], isa[6]):
+        if not is_x12_identity_of(self.registry, delivery.partner_id, isa[5], isa[6]):
             raise IntakeRejected(
                 403, "sender-mismatch", "Sender is not the authenticated partner",
                 f"ISA05/ISA06 {sender!r} at byte offset {offset} does not belong to "
@@ -257,11 +257,6 @@ class Pipeline:
                                  f"UNB S003 {receiver!r} is not this gateway "
                                  f"({self.settings.edifact_id!r})")
         return {"sender": sender, "receiver": receiver, "control": unb.get(5).strip()}
-
-    def _is_partner(self, partner_id: str, qualifier: str, sender_id: str) -> bool:
-        """Whether ISA05/ISA06 is one of the partner's X12 identities."""
-        found = self.registry.by_x12(qualifier.strip(), sender_id.strip())
-        return found is not None and found.id == partner_id
 
     def _log_rejection(self, delivery: Delivery, actor: str, exc: IntakeRejected) -> None:
         with self.db.transaction() as session:

@@ -74,7 +74,7 @@ from translators.x12.pipeline import (
 from translators.x12.reader import X12Reader
 
 __all__ = ["Claimed", "Inline", "Outbound", "ProcessResult", "Processor", "claim_queries",
-           "interchange_identity"]
+           "interchange_identity", "is_x12_identity_of"]
 
 log = logging.getLogger("edigate.pipeline")
 
@@ -131,6 +131,13 @@ class Claimed:
 def interchange_identity(qualifier: str, value: str) -> str:
     """``qualifier:id`` of an interchange party, as the gateway names senders."""
     return f"{qualifier.strip()}:{value.strip()}"
+
+
+def is_x12_identity_of(registry: PartnerRegistry, partner_id: str, qualifier: str,
+                       sender_id: str) -> bool:
+    """Whether ISA05/ISA06 is one of the partner's X12 identities."""
+    found = registry.by_x12(qualifier.strip(), sender_id.strip())
+    return found is not None and found.id == partner_id
 
 
 _CLAIM_COLUMNS = (Message.id, Message.partner_id, Message.standard, Message.status,
@@ -364,9 +371,8 @@ class Processor:
                                               outcome.header.functional_id != "FA"))
                 elif isinstance(outcome, InterchangeOutcome):
                     isa = outcome.header
-                    found = self.registry.by_x12(isa.sender_qualifier.strip(),
-                                                 isa.sender_id.strip())
-                    if found is None or found.id != message.partner_id:
+                    if not is_x12_identity_of(self.registry, message.partner_id,
+                                              isa.sender_qualifier, isa.sender_id):
                         work.foreign.append(interchange_identity(isa.sender_qualifier,
                                                                  isa.sender_id))
                     work.interchanges.append(outcome)
