@@ -436,6 +436,8 @@ class Processor:
         intake's batches wait for, on PostgreSQL the counters' row locks.
         """
         now = utcnow()
+        # ``now`` as the driver binds a UTCDateTime: the acknowledgments' and records'
+        # created_at, and on SQLite the messages' updated_at.
         at = _INSERT_ACKS.bind(self.db.engine.dialect, "created_at", now)
         outcomes = [self._outcome(message, work, worker, at) for message, work in done]
         with self.db.transaction() as session:

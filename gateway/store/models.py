@@ -62,9 +62,10 @@ class Message(Base):
     __table_args__ = (
         # Duplicate detection: the same interchange (sender + control number) or the same
         # bytes from the same partner is one message. NULLs (unreadable input) never clash.
-        # The digest and the control number lead: intake probes them with the partner as a
-        # filter, so ix_messages_partner_received cannot be mistaken for a fit (migration
-        # 0005; SQLite databases migrated from 0001 keep the partner first).
+        # The digest and the control number lead: intake's PostgreSQL lookup probes them
+        # without the partner (checked on the rows found), so ix_messages_partner_received
+        # cannot be mistaken for a fit (migration 0005; SQLite databases migrated from 0001
+        # keep the partner first).
         UniqueConstraint("interchange_control", "interchange_sender", "partner_id",
                          name="uq_messages_interchange"),
         UniqueConstraint("payload_sha256", "partner_id", name="uq_messages_payload"),
