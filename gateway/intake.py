@@ -14,6 +14,12 @@ messages of the same batch. If a batch fails (for example a concurrent process o
 PostgreSQL database stored the same interchange first and a unique constraint fires) every
 message of it is retried alone, so one bad message never fails the others.
 
+On PostgreSQL a writer that is the ledger's lone appender (workers defer to intake bursts)
+sends each batch in one round trip: it skips the lookup of stored duplicates, leaving them
+to the unique constraints, and chains the ledger entries onto the head its previous batch
+left (``gateway.ledger.HeadCache``). When either guess is wrong the transaction fails and
+rolls back, and the batch is stored again the careful way: lookup, head read under lock.
+
 It must not decide what is acceptable (the pipeline checks envelopes before submitting)
 and must not process messages.
 """
@@ -33,9 +39,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from gateway.ledger import EntryDraft, Ledger
+from gateway.ledger import EntryDraft, HeadCache, Ledger
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
@@ -240,6 +246,10 @@ class IntakeWriter:
         self._held: contextlib.ExitStack | None = None
         self._connection: Connection | None = None
         self.batches = 0  # for diagnostics and tests: how many transactions were used
+        # The ledger head this writer's last batch left (PostgreSQL; see ``_store_on``).
+        self._head = HeadCache()
+        self.optimistic_batches = 0  # of them, sent in one round trip
+        self.optimistic_misses = 0  # one-round-trip attempts rolled back and done again
 
     def submit(self, pending: Pending) -> Future[ReceiveResult]:
         """Queue ``pending``; the future resolves after the commit that stores it."""
@@ -366,6 +376,16 @@ class IntakeWriter:
 
     def _store(self, batch: Sequence[Pending]) -> list[ReceiveResult]:
         try:
+            if self._head.expected is not None:
+                try:
+                    return self._store_on(self._connect(), batch)
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise
+                    # Another process appended to the ledger, or a message duplicates a
+                    # stored one: rolled back; again the careful way, which finds both.
+                    self.optimistic_misses += 1
+                    log.debug("optimistic intake batch rolled back: %s", exc.orig)
             return self._store_on(self._connect(), batch)
         except IntegrityError:
             raise  # a rolled-back transaction: the connection is fine
@@ -375,18 +395,35 @@ class IntakeWriter:
             raise
 
     def _store_on(self, held: Connection, batch: Sequence[Pending]) -> list[ReceiveResult]:
-        # PostgreSQL: the whole transaction in one pipeline (see ``pipelined``).
+        # PostgreSQL: the whole transaction in one pipeline (see ``pipelined``). While this
+        # writer is the ledger's lone appender (``HeadCache``) the pipeline is sent in one
+        # round trip: no lookup of stored duplicates (the unique constraints on the
+        # messages' keys fail the transaction instead) and no read of the ledger head.
+        optimistic = self._head.expected is not None
+        try:
+            results = self._store_in_transaction(held, batch, optimistic)
+        except BaseException:
+            self._head.discard()
+            raise
+        self._head.committed()
+        self.optimistic_batches += optimistic
+        return results
+
+    def _store_in_transaction(self, held: Connection, batch: Sequence[Pending],
+                              optimistic: bool) -> list[ReceiveResult]:
         with pipelined(held), self.db.eager_transaction(held) as connection:
             dialect = connection.dialect
-            sql, params = _lookup(dialect, batch)
-            with driver_cursor(connection) as lookup:
-                if dialect.name == "postgresql":
-                    # Planned for each batch, never as a prepared generic plan: one
-                    # cached while the table is small may scan it whole ever after.
-                    lookup.execute(sql, params, prepare=False)
-                else:
-                    lookup.execute(sql, params)
-                found = lookup.fetchall()
+            found: Sequence[Any] = ()
+            if not optimistic:
+                sql, params = _lookup(dialect, batch)
+                with driver_cursor(connection) as lookup:
+                    if dialect.name == "postgresql":
+                        # Planned for each batch, never as a prepared generic plan: one
+                        # cached while the table is small may scan it whole ever after.
+                        lookup.execute(sql, params, prepare=False)
+                    else:
+                        lookup.execute(sql, params)
+                    found = lookup.fetchall()
             by_payload: dict[tuple[str, str], tuple[str, str]] = {}
             by_control: dict[tuple[str, str, str], tuple[str, str]] = {}
             for message_id, status, partner_id, digest, sender, control in found:
@@ -443,5 +480,5 @@ class IntakeWriter:
 
             # One ledger head lock, taken last so that it is held briefly (worker processes
             # append too); the rows go out with the ledger's own writes.
-            self.ledger.append_many(connection, drafts, also_write=write)
+            self.ledger.append_many(connection, drafts, also_write=write, cache=self._head)
         return results

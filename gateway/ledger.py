@@ -93,6 +93,8 @@ __all__ = [
     "GENESIS_SHA256",
     "Appended",
     "EntryDraft",
+    "Head",
+    "HeadCache",
     "Ledger",
     "LedgerCheckpoint",
     "LedgerEntry",
@@ -167,6 +169,14 @@ _LOCK_HEAD_SQL = f"SELECT seq, sha256, next_checkpoint_seq FROM ledger_head WHER
 _LOCK_HEAD_SQL_PG = _LOCK_HEAD_SQL + " FOR UPDATE"
 _UPDATE_HEAD_SQL = (
     f"UPDATE ledger_head SET seq = ?, sha256 = ?, next_checkpoint_seq = ? WHERE id = {_HEAD_ID}"
+)
+# PostgreSQL, an append at an expected head (``HeadCache``): move the head only if it is
+# still the expected one, taking its row lock as FOR UPDATE would, and fail the statement
+# (division by zero) when it is not, which aborts the transaction.
+_MOVE_HEAD_SQL_PG = (
+    f"WITH moved AS (UPDATE ledger_head SET seq = %s, sha256 = %s, next_checkpoint_seq = %s "
+    f"WHERE id = {_HEAD_ID} AND seq = %s AND sha256 = %s RETURNING 1) "
+    f"SELECT 1 / (SELECT count(*) FROM moved)::int"
 )
 # Marks a draft whose details are ``_flat``: hashed from its canonical text as it is.
 _FLAT = object()
@@ -449,10 +459,55 @@ class VerifyReport:
         return dataclasses.asdict(self)
 
 
-class _Head(NamedTuple):
+class Head(NamedTuple):
+    """The ledger head row: the last entry's seq and hash, and the next checkpoint due."""
+
     seq: int
     sha256: str
     next_checkpoint_seq: int
+
+
+class HeadCache:
+    """One appender's memory of the head, so that on PostgreSQL a lone appender's
+    ``append_many`` need not wait for the head row before it writes.
+
+    Reading the head under lock costs a round trip before anything else can be sent. An
+    appender that has the ledger to itself (the intake writer while workers defer to a
+    burst, see gateway/activity.py) already knows the head: the one its own last append
+    left. Given a cache, ``append_many`` trusts it once the head it locked turned out to
+    be the one this appender had left (nobody appended in between); then it chains onto
+    it without reading and moves the head with a statement that matches only the expected
+    head and fails otherwise, so the whole transaction rolls back and nothing is chained
+    onto a stale head. The caller then appends again the careful way
+    (``HeadCache.discard`` stops the trust until a locked head shows it holds again).
+
+    The caller reports the outcome of its transaction: ``committed`` after the commit,
+    ``discard`` after a failure (a rolled-back append left no head of its own)."""
+
+    def __init__(self) -> None:
+        self._left: Head | None = None  # the head this appender's last commit left
+        self._pending: Head | None = None  # the head the open transaction will leave
+        self._trusted = False
+
+    @property
+    def expected(self) -> Head | None:
+        """The head to chain onto without reading it, or None: read it under lock."""
+        return self._left if self._trusted else None
+
+    def _locked(self, head: Head) -> None:
+        self._trusted = head == self._left
+
+    def _leaving(self, head: Head) -> None:
+        self._pending = head
+
+    def committed(self) -> None:
+        """The transaction of the last ``append_many`` committed."""
+        self._left, self._pending = self._pending, None
+
+    def discard(self) -> None:
+        """The transaction failed or rolled back: read the head under lock next time."""
+        self._left = self._pending = None
+        self._trusted = False
 
 
 class _CheckpointRow(NamedTuple):
@@ -535,13 +590,17 @@ class Ledger:
         )[0]
 
     def append_many(self, session: Session | Connection, drafts: Sequence[EntryDraft], *,
-                    also_write: Callable[[Connection], None] | None = None
-                    ) -> list[Appended]:
+                    also_write: Callable[[Connection], None] | None = None,
+                    cache: HeadCache | None = None) -> list[Appended]:
         """Append ``drafts`` in order under one acquisition of the head lock.
 
         The group-commit path of intake uses this: a batch of messages costs one lock, one
         head update and one multi-row insert instead of one of each per entry. Entries are
         chained exactly as single appends would chain them. Never commits.
+
+        With a ``cache`` whose head is trusted, on PostgreSQL, the head is not read: the
+        entries chain onto the cached head, and the transaction fails (a database error at
+        the latest on commit) if that is no longer the head; see ``HeadCache``.
         """
         if not drafts:
             return []
@@ -564,7 +623,14 @@ class Ledger:
 
         connection = session.connection() if isinstance(session, Session) else session
         dialect = connection.dialect
-        locked = self._lock_head(connection)
+        expected = cache.expected if cache is not None and dialect.name == "postgresql" \
+            else None
+        if expected is not None:
+            locked = expected
+        else:
+            locked = self._lock_head(connection)
+            if cache is not None and dialect.name == "postgresql":
+                cache._locked(locked)
         seq, prev = locked.seq, locked.sha256
         next_checkpoint_seq = locked.next_checkpoint_seq
         at = utcnow()
@@ -602,16 +668,25 @@ class Ledger:
         # cost more than the hashing.
         # The writes answer nothing the caller waits for: on PostgreSQL they go out in one
         # pipeline (one round trip), with the caller's own inserts (``also_write``).
+        if cache is not None:
+            cache._leaving(Head(seq, prev, next_checkpoint_seq))
         with driver_cursor(connection) as cursor, pipelined(connection):
+            if expected is not None:
+                # The head row's lock first, as on the careful path (FOR UPDATE before any
+                # write): an append holding it and this one never wait on each other's
+                # entries.
+                cursor.execute(_MOVE_HEAD_SQL_PG, (seq, prev, next_checkpoint_seq,
+                                                   expected.seq, expected.sha256))
             if also_write is not None:
                 also_write(connection)
             _INSERT_ENTRIES.execute(cursor, dialect, rows)
             _INSERT_CHECKPOINTS.execute(connection, checkpoints)
-            cursor.execute(_sql(dialect, _UPDATE_HEAD_SQL),
-                           (seq, prev, next_checkpoint_seq))
+            if expected is None:
+                cursor.execute(_sql(dialect, _UPDATE_HEAD_SQL),
+                               (seq, prev, next_checkpoint_seq))
         return appended
 
-    def _lock_head(self, connection: Connection) -> _Head:
+    def _lock_head(self, connection: Connection) -> Head:
         lock = _LOCK_HEAD_SQL_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD_SQL
         # On the driver cursor: inside a psycopg pipeline (the intake writer's), fetching
         # sends what is queued and waits for this row, where SQLAlchemy's result would
@@ -627,7 +702,7 @@ class Ledger:
                 row = cursor.fetchone()
         if row is None:
             raise RuntimeError("the ledger head row is missing after creating it")
-        return _Head(*row)
+        return Head(*row)
 
     def _create_head(self, dialect: str) -> Insert:
         values = {

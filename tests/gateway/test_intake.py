@@ -334,3 +334,133 @@ def test_duplicates_are_per_partner(state: GatewayState) -> None:
     results = [outcome for _, outcome in pipeline.intake.store_batch([again])]
     assert isinstance(results[0], ReceiveResult)
     assert results[0].duplicate and results[0].message_id != first.message_id
+
+
+# -- a lone writer's one-round-trip batches (PostgreSQL; gateway.ledger.HeadCache) ----------
+def _received(state: GatewayState, control: int) -> ReceiveResult:
+    return state.pipeline.receive(delivery(po(state, control)), "partner:acme-retail")
+
+
+def _is_postgres(state: GatewayState) -> bool:
+    return not state.db.is_sqlite
+
+
+def test_a_lone_writer_chains_onto_the_head_it_left(state: GatewayState) -> None:
+    """Once a batch found the ledger head where the writer's previous batch had left it,
+    the writer skips the duplicate lookup and the head read (PostgreSQL only): batches 3
+    to 6 of six. Every message is stored with its RECEIVED entry and the chain verifies.
+    SQLite never takes this path (its lookup and head read cost no round trip)."""
+    results = [_received(state, n) for n in range(1, 7)]
+    writer = state.pipeline.intake
+    assert writer.optimistic_batches == (4 if _is_postgres(state) else 0)
+    assert writer.optimistic_misses == 0 and writer.batches == 6
+    with state.db.read() as session:
+        received = session.scalars(select(LedgerEntry.message_id).where(
+            LedgerEntry.event == "RECEIVED").order_by(LedgerEntry.seq)).all()
+    assert received == [r.message_id for r in results]
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_another_appender_sends_the_writer_back_to_the_careful_way(
+        state: GatewayState) -> None:
+    """A worker appends between two intake batches: the next one-round-trip batch finds
+    the head moved, rolls back and is stored the careful way, chained after the worker's
+    entry; the writer trusts its memory again only after a locked head confirms it."""
+    for n in range(1, 4):
+        _received(state, n)
+    with state.db.transaction() as session:
+        worker = state.ledger.append(session, event="PROCESSING", actor="worker:test",
+                                     details={"attempt": 1})
+    after = _received(state, 4)
+    writer = state.pipeline.intake
+    postgres = _is_postgres(state)
+    assert writer.optimistic_misses == (1 if postgres else 0)
+    assert writer.optimistic_batches == (1 if postgres else 0)
+    _received(state, 5)  # careful: the locked head is the one batch 4 left
+    _received(state, 6)  # trusted again
+    assert writer.optimistic_batches == (2 if postgres else 0)
+    with state.db.read() as session:
+        entry = session.scalars(select(LedgerEntry).where(
+            LedgerEntry.message_id == after.message_id)).one()
+    assert entry.seq == worker.seq + 1 and entry.prev_sha256 == worker.entry_sha256
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_a_stored_duplicate_under_a_trusted_head_is_still_a_duplicate(
+        state: GatewayState) -> None:
+    """Without the lookup, a resend of a stored interchange fails the batch on the unique
+    key; done again the careful way it is answered with the original id, and the other
+    message of the batch is stored."""
+    first = [_received(state, n) for n in range(1, 4)]
+    gate = SlowFirstCommit(state)
+    pipeline = state.pipeline
+    pipeline.submit(pipeline.prepare(delivery(po(state, 10)), "partner:acme-retail"))
+    assert gate.entered.wait(10)
+    again, fresh = (pipeline.submit(pipeline.prepare(delivery(po(state, n)),
+                                                     "partner:acme-retail")) for n in (2, 11))
+    gate.release.set()
+    assert again.result(10).duplicate and again.result(10).message_id == first[1].message_id
+    assert not fresh.result(10).duplicate
+    assert pipeline.intake.optimistic_misses == (1 if _is_postgres(state) else 0)
+    with state.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 5
+        assert session.scalar(select(func.count()).where(
+            LedgerEntry.event == "DUPLICATE")) == 1
+    assert verify_ledger(state.db, state.signer).ok
+
+
+def test_a_trusted_batch_waits_for_an_append_in_progress_without_deadlock(
+        state: GatewayState) -> None:
+    """A worker's transaction has locked the ledger head but not yet written its entry
+    when a one-round-trip batch starts. The batch takes the head row first, so it waits
+    for the worker instead of inserting its entries and then waiting: the worker appends
+    and commits, and the batch, finding the head moved, is stored the careful way after
+    the worker's entry. Had the batch inserted first, the worker's entry would wait on
+    the batch's key and the batch on the worker's head: a deadlock, which PostgreSQL
+    breaks only after ``deadlock_timeout`` by aborting one of them."""
+    from sqlalchemy import text
+
+    for n in range(1, 4):
+        _received(state, n)
+    postgres = _is_postgres(state)
+    holding, release = threading.Event(), threading.Event()
+    worker_error: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with state.db.transaction() as session:
+                session.execute(text("SELECT seq FROM ledger_head WHERE id = 1"
+                                     + (" FOR UPDATE" if postgres else "")))
+                holding.set()
+                release.wait(10)
+                state.ledger.append(session, event="PROCESSING", actor="worker:test",
+                                    details={"attempt": 1})
+        except BaseException as exc:  # asserted below
+            worker_error.append(exc)
+            holding.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert holding.wait(10)
+    pipeline = state.pipeline
+    submitted = time.monotonic()
+    future = pipeline.submit(pipeline.prepare(delivery(po(state, 4)), "partner:acme-retail"))
+    time.sleep(0.3)
+    assert not future.done()  # waiting for the worker's head
+    release.set()
+    stored = future.result(10)
+    # Waiting since it was submitted: PostgreSQL looks for a deadlock once a lock wait
+    # has lasted deadlock_timeout, so a broken deadlock makes this at least that long.
+    waited = time.monotonic() - submitted
+    thread.join(10)
+    assert not worker_error and not stored.duplicate
+    if postgres:
+        with state.db.read() as session:
+            timeout = session.execute(text("SELECT setting::float / 1000 FROM pg_settings "
+                                           "WHERE name = 'deadlock_timeout'")).scalar_one()
+        assert waited < timeout, f"{waited:.2f} s: a deadlock was broken"
+        assert pipeline.intake.optimistic_misses == 1
+    with state.db.read() as session:
+        events = session.scalars(select(LedgerEntry.event).order_by(LedgerEntry.seq)).all()
+    assert events[-2:] == ["PROCESSING", "RECEIVED"]
+    assert verify_ledger(state.db, state.signer).ok

@@ -507,6 +507,8 @@ def test_public_api_is_pinned() -> None:
         "CHECKPOINT_TYPE",
         "EntryDraft",
         "GENESIS_SHA256",
+        "Head",
+        "HeadCache",
         "Ledger",
         "LedgerCheckpoint",
         "LedgerEntry",
