@@ -474,20 +474,29 @@ class HeadCache:
     Reading the head under lock costs a round trip before anything else can be sent. An
     appender that has the ledger to itself (the intake writer while workers defer to a
     burst, see gateway/activity.py) already knows the head: the one its own last append
-    left. Given a cache, ``append_many`` trusts it once the head it locked turned out to
-    be the one this appender had left (nobody appended in between); then it chains onto
-    it without reading and moves the head with a statement that matches only the expected
-    head and fails otherwise, so the whole transaction rolls back and nothing is chained
-    onto a stale head. The caller then appends again the careful way
-    (``HeadCache.discard`` stops the trust until a locked head shows it holds again).
+    left. Given a cache, ``append_many`` trusts it once the heads it locked were the ones
+    this appender had left (nobody appended in between); then it chains onto it without
+    reading and moves the head with a statement that matches only the expected head and
+    fails otherwise, so the whole transaction rolls back and nothing is chained onto a
+    stale head. The caller then appends again the careful way.
+
+    After each such miss, twice as many careful appends in a row (up to
+    ``MAX_CONFIRMATIONS``) must find the head where this appender left it before it is
+    trusted again, so that an appender beside busy workers stops guessing instead of
+    paying for a rolled-back transaction every few batches.
 
     The caller reports the outcome of its transaction: ``committed`` after the commit,
     ``discard`` after a failure (a rolled-back append left no head of its own)."""
 
+    MAX_CONFIRMATIONS = 64
+
     def __init__(self) -> None:
         self._left: Head | None = None  # the head this appender's last commit left
         self._pending: Head | None = None  # the head the open transaction will leave
+        self._guessed = False  # whether the open transaction chained onto ``expected``
         self._trusted = False
+        self._confirmations = 0  # careful appends in a row that found ``_left``
+        self._needed = 1  # confirmations that make it trusted (doubled after a miss)
 
     @property
     def expected(self) -> Head | None:
@@ -495,19 +504,25 @@ class HeadCache:
         return self._left if self._trusted else None
 
     def _locked(self, head: Head) -> None:
-        self._trusted = head == self._left
+        self._confirmations = self._confirmations + 1 if head == self._left else 0
+        self._trusted = self._confirmations >= self._needed
 
-    def _leaving(self, head: Head) -> None:
-        self._pending = head
+    def _leaving(self, head: Head, *, guessed: bool) -> None:
+        self._pending, self._guessed = head, guessed
 
     def committed(self) -> None:
         """The transaction of the last ``append_many`` committed."""
         self._left, self._pending = self._pending, None
+        if self._guessed:  # a guess that held: the next miss starts the backoff anew
+            self._needed, self._guessed = 1, False
 
     def discard(self) -> None:
         """The transaction failed or rolled back: read the head under lock next time."""
+        if self._guessed:  # the guess was wrong (or its batch failed): slower to guess
+            self._needed = min(2 * self._needed, self.MAX_CONFIRMATIONS)
         self._left = self._pending = None
-        self._trusted = False
+        self._guessed = self._trusted = False
+        self._confirmations = 0
 
 
 class _CheckpointRow(NamedTuple):
@@ -669,7 +684,7 @@ class Ledger:
         # The writes answer nothing the caller waits for: on PostgreSQL they go out in one
         # pipeline (one round trip), with the caller's own inserts (``also_write``).
         if cache is not None:
-            cache._leaving(Head(seq, prev, next_checkpoint_seq))
+            cache._leaving(Head(seq, prev, next_checkpoint_seq), guessed=expected is not None)
         with driver_cursor(connection) as cursor, pipelined(connection):
             if expected is not None:
                 # The head row's lock first, as on the careful path (FOR UPDATE before any

@@ -227,7 +227,13 @@ def pipelined(connection: Connection) -> Iterator[None]:
     transaction begun inside queues its BEGIN with the first statement, and one committed
     inside sends its COMMIT with the writes queued before it: the intake writer's batch
     costs three round trips (BEGIN and the lookup, the ledger head lock, the writes and
-    the COMMIT) instead of five."""
+    the COMMIT) instead of five.
+
+    A transaction begun inside that fails there is rolled back on the way out. The error
+    of a queued statement may surface only at the COMMIT, or at a later sync, after the
+    transaction's owner has given up on it; the server skips everything queued after an
+    error until the pipeline's next sync, a ROLLBACK included, so the connection would
+    stay in the aborted transaction and fail its next one."""
     raw = connection.connection.dbapi_connection
     pipeline = getattr(raw, "pipeline", None) if connection.dialect.name == "postgresql" \
         else None
@@ -237,10 +243,21 @@ def pipelined(connection: Connection) -> Iterator[None]:
         yield
         return
     dbapi = connection.dialect.dbapi
+    # Only a transaction begun inside is this block's to end; one open before it belongs
+    # to the caller, who rolls it back.
+    outside = raw.info.transaction_status != _IDLE  # type: ignore[union-attr]
     try:
         with pipeline():
             yield
-    except dbapi.Error as exc:  # type: ignore[union-attr]
-        # Errors of pipelined statements surface here, outside SQLAlchemy's execute: wrap
-        # them as it would (a unique violation must stay an IntegrityError for callers).
-        raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc  # type: ignore[union-attr]
+    except BaseException as exc:
+        if not outside and raw.info.transaction_status != _IDLE:  # type: ignore[union-attr]
+            with contextlib.suppress(Exception):  # a broken connection fails what follows
+                raw.rollback()  # type: ignore[union-attr]
+        if isinstance(exc, dbapi.Error):  # type: ignore[union-attr]
+            # Errors of pipelined statements surface here, outside SQLAlchemy's execute:
+            # wrap them as it would (a unique violation must stay an IntegrityError).
+            raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc  # type: ignore[union-attr]
+        raise
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE

@@ -137,12 +137,8 @@ class Database:
             raw = connection.connection.dbapi_connection
             assert raw is not None
             _begin_immediate(raw)
-        try:
-            with connection.begin():
-                yield connection
-        except BaseException:
-            _end_aborted(connection)
-            raise
+        with connection.begin():
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -156,24 +152,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _end_aborted(connection: Connection) -> None:
-    """Roll back a PostgreSQL transaction that a failed COMMIT left open. In psycopg's
-    pipeline mode the error of a queued statement can surface at the commit itself; the
-    COMMIT is then never run and the transaction stays aborted (every later statement on
-    the connection fails) where SQLAlchemy, having seen the commit fail, rolls nothing
-    back."""
-    if connection.dialect.name != "postgresql" or connection.invalidated:
-        return
-    raw = connection.connection.dbapi_connection
-    info = getattr(raw, "info", None)
-    if raw is not None and info is not None and info.transaction_status == _PG_INERROR:
-        with contextlib.suppress(Exception):  # a broken connection fails the next batch
-            raw.rollback()
-
-
-_PG_INERROR = 3  # psycopg.pq.TransactionStatus.INERROR
 
 
 def _begin_immediate(raw: Any) -> None:

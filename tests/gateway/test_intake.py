@@ -361,24 +361,31 @@ def test_a_lone_writer_chains_onto_the_head_it_left(state: GatewayState) -> None
     assert verify_ledger(state.db, state.signer).ok
 
 
+@pytest.mark.parametrize("before", [3, 6], ids=["plain", "checkpoint-due"])
 def test_another_appender_sends_the_writer_back_to_the_careful_way(
-        state: GatewayState) -> None:
+        state: GatewayState, before: int) -> None:
     """A worker appends between two intake batches: the next one-round-trip batch finds
     the head moved, rolls back and is stored the careful way, chained after the worker's
-    entry; the writer trusts its memory again only after a locked head confirms it."""
-    for n in range(1, 4):
+    entry; after that miss the writer trusts its memory again only once two locked heads
+    in a row confirmed it (one before the miss).
+    ``checkpoint-due``: the failed batch also signs a checkpoint (every 7th entry here),
+    whose insert reads its result mid-pipeline, so the error surfaces there and not at
+    the COMMIT; the connection must still come out of the aborted transaction."""
+    for n in range(1, before + 1):
         _received(state, n)
     with state.db.transaction() as session:
         worker = state.ledger.append(session, event="PROCESSING", actor="worker:test",
                                      details={"attempt": 1})
-    after = _received(state, 4)
+    after = _received(state, before + 1)
     writer = state.pipeline.intake
     postgres = _is_postgres(state)
     assert writer.optimistic_misses == (1 if postgres else 0)
-    assert writer.optimistic_batches == (1 if postgres else 0)
-    _received(state, 5)  # careful: the locked head is the one batch 4 left
-    _received(state, 6)  # trusted again
-    assert writer.optimistic_batches == (2 if postgres else 0)
+    assert writer.optimistic_batches == (before - 2 if postgres else 0)
+    _received(state, before + 2)  # careful: the locked head is the one `after` left
+    _received(state, before + 3)  # careful: the second confirmation
+    assert writer.optimistic_batches == (before - 2 if postgres else 0)
+    _received(state, before + 4)  # trusted again
+    assert writer.optimistic_batches == (before - 1 if postgres else 0)
     with state.db.read() as session:
         entry = session.scalars(select(LedgerEntry).where(
             LedgerEntry.message_id == after.message_id)).one()

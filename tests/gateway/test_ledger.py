@@ -684,3 +684,50 @@ def test_appended_entries_of_any_details_hash_what_is_stored(
     assert [_recompute(e) for e in stored] == [e.entry_sha256 for e in stored]
     if all(canonical_json(json.loads(e.details)) == e.details for e in stored):
         assert _verify(db, signer).ok
+
+
+def test_head_cache_backs_off_after_each_wrong_guess() -> None:
+    """HeadCache's trust, driven as append_many and the intake writer drive it: trusted
+    after one locked head that this appender had left; after each wrong guess twice as
+    many confirmations in a row are needed (capped), and a guess that holds resets that."""
+    from gateway.ledger import Head, HeadCache
+
+    cache = HeadCache()
+    heads = iter(Head(n, f"{n:064x}", 1000) for n in range(1, 10_000))
+
+    def careful(found: Head | None = None) -> None:
+        """A careful append that locked ``found`` (default: the head left last) and
+        committed a new head."""
+        assert cache.expected is None
+        cache._locked(found or cache._left or next(heads))
+        cache._leaving(next(heads), guessed=False)
+        cache.committed()
+
+    def guess(holds: bool) -> None:
+        assert cache.expected is not None
+        cache._leaving(next(heads), guessed=True)
+        cache.committed() if holds else cache.discard()
+
+    careful()
+    careful()  # found the head the first one left: trusted
+    guess(holds=True)
+    for needed in (2, 4, 8, 16, 32, 64, 64):
+        guess(holds=False)
+        careful()  # after a miss the head is unknown: no confirmation
+        for _ in range(needed - 1):
+            careful()
+            assert cache.expected is None
+        careful()
+        assert cache.expected is not None, needed
+    guess(holds=True)
+    guess(holds=False)
+    careful()
+    careful()
+    assert cache.expected is None
+    careful()  # two confirmations after the reset: trusted again
+    assert cache.expected is not None
+    someone_elses = Head(99_999, "f" * 64, 1000)
+    cache.discard()  # e.g. a batch that failed for another reason
+    careful()
+    cache._locked(someone_elses)  # someone else appended: the streak starts over
+    assert cache.expected is None
