@@ -8,9 +8,10 @@ a schema of its own is created and dropped) and, in another subprocess under the
 uvicorn settings, the bare app of this module (``POST /bare``: read the body, answer 202
 JSON). Then drives each with a closed loop of ``--concurrency`` clients (keep-alive,
 127.0.0.1 only) until ``--requests`` requests are answered, and prints messages/s and
-p50/p99 latency. Two diagnostic rows run the gateway again: with a worker that never
-defers (``EDIGATE_WORKER_DEFER_SECONDS=0``: it translates beside the burst) and with no
-worker at all:
+p50/p99 latency; a gateway with a worker is driven once that worker has processed a
+message (its process started, not starting beside the run). Two diagnostic rows run the
+gateway again: with a worker that never defers (``EDIGATE_WORKER_DEFER_SECONDS=0``: it
+translates beside the burst) and with no worker at all:
 
     python bench/intake.py --quick
     python bench/intake.py                       # 2,000 requests a target, 16 clients
@@ -344,6 +345,24 @@ def waiting(child: Child, ops_key: str) -> int:
     return count
 
 
+def wait_worker(child: Child, body: bytes, auth: dict[str, str], ops_key: str,
+                limit: float = 60) -> None:
+    """Post ``body`` without sync and wait until a worker has PROCESSED it: the server's
+    worker process has started (a start costs it about half a second of CPU, imports
+    mostly) and is polling, so the measured run sees the steady state, not the start."""
+    posted = httpx.post(f"{child.base}/v1/messages", content=body, headers=auth, timeout=60)
+    posted.raise_for_status()
+    url = f"{child.base}/v1/messages/{posted.json()['message_id']}"
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        got = httpx.get(url, headers={"Authorization": f"Bearer {ops_key}"}, timeout=30)
+        got.raise_for_status()
+        if got.json()["status"] == "PROCESSED":
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"{child.name}: the worker did not process a message within {limit} s")
+
+
 def wait_drained(child: Child, ops_key: str, limit: float = 600) -> float:
     started = time.perf_counter()
     while waiting(child, ops_key) and time.perf_counter() - started < limit:
@@ -403,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         return [purchase_order(next(controls)) for _ in range(n)]
 
     probe = purchase_order(next(controls))
+    started_probes = [purchase_order(next(controls)) for _ in range(2)]
     async_bodies, sync_bodies = batch(requests), batch(requests)
     async_warm, sync_warm = batch(warmup_count), batch(warmup_count)
     bare_bodies, bare_warm = batch(requests), batch(warmup_count)
@@ -436,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         if checked.status_code != 200 or checked.json().get("status") != "PROCESSED":
             raise SystemExit(f"the benchmark 850 is not PROCESSED: {checked.status_code} "
                              f"{checked.text[:1000]}")
+        wait_worker(gateway, started_probes[0], auth, ops_key)
         url = f"{gateway.base}/v1/messages"
         run = measure("gateway async", gateway, url, async_bodies, args.concurrency, auth, {},
                       async_warm, args.client)
@@ -451,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         # Diagnostic row: workers that never defer to intake (EDIGATE_WORKER_DEFER_SECONDS=0),
         # so the worker translates the backlog beside the burst, as before intake first.
         eager.start("/healthz")
+        wait_worker(eager, started_probes[1], auth, ops_key)
         runs.append(measure("gateway async, eager", eager, f"{eager.base}/v1/messages",
                             eager_bodies, args.concurrency, auth, {}, eager_warm,
                             args.client))
