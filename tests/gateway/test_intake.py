@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,6 +65,21 @@ class SlowFirstCommit:
             self.entered.set()
             self.release.wait(10)
         return self._original(batch)
+
+
+def one_batch(state: GatewayState, first: int, controls: tuple[int, ...]
+              ) -> list[Future[ReceiveResult]]:
+    """Submit the 850s with ``controls`` so that they are stored together: they queue while
+    the commit of a first message (ISA13 ``first``) is held, and the next transaction
+    takes them all."""
+    gate = SlowFirstCommit(state)
+    pipeline = state.pipeline
+    pipeline.submit(pipeline.prepare(delivery(po(state, first)), "partner:acme-retail"))
+    assert gate.entered.wait(10)
+    futures = [pipeline.submit(pipeline.prepare(delivery(po(state, n)), "partner:acme-retail"))
+               for n in controls]
+    gate.release.set()
+    return futures
 
 
 def test_concurrent_messages_share_one_transaction(state: GatewayState) -> None:
@@ -233,13 +248,7 @@ def test_a_unique_violation_at_insert_is_retried_alone_as_a_duplicate(
         return sql, params
 
     monkeypatch.setattr(intake, "_lookup", lookup_missing_once)
-    gate = SlowFirstCommit(state)
-    pipeline = state.pipeline
-    pipeline.submit(pipeline.prepare(delivery(po(state, 8)), "partner:acme-retail"))
-    assert gate.entered.wait(10)
-    again, fresh = (pipeline.submit(pipeline.prepare(delivery(po(state, n)),
-                                                     "partner:acme-retail")) for n in (7, 9))
-    gate.release.set()
+    again, fresh = one_batch(state, 8, (7, 9))
     assert again.result(10).duplicate and again.result(10).message_id == stored.message_id
     assert not fresh.result(10).duplicate
     with state.db.read() as session:
@@ -399,16 +408,10 @@ def test_a_stored_duplicate_under_a_trusted_head_is_still_a_duplicate(
     key; done again the careful way it is answered with the original id, and the other
     message of the batch is stored."""
     first = [_received(state, n) for n in range(1, 4)]
-    gate = SlowFirstCommit(state)
-    pipeline = state.pipeline
-    pipeline.submit(pipeline.prepare(delivery(po(state, 10)), "partner:acme-retail"))
-    assert gate.entered.wait(10)
-    again, fresh = (pipeline.submit(pipeline.prepare(delivery(po(state, n)),
-                                                     "partner:acme-retail")) for n in (2, 11))
-    gate.release.set()
+    again, fresh = one_batch(state, 10, (2, 11))
     assert again.result(10).duplicate and again.result(10).message_id == first[1].message_id
     assert not fresh.result(10).duplicate
-    assert pipeline.intake.optimistic_misses == (1 if _is_postgres(state) else 0)
+    assert state.pipeline.intake.optimistic_misses == (1 if _is_postgres(state) else 0)
     with state.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 5
         assert session.scalar(select(func.count()).where(
