@@ -3,22 +3,28 @@
 ``db`` runs each test on SQLite (a file under tmp_path, WAL) and, when
 ``EDIGATE_TEST_DATABASE_URL`` is set (CI sets it), on PostgreSQL in a schema of its own
 that is dropped afterwards. Without the variable the PostgreSQL cases skip and say why.
+``build_state`` builds a whole ``GatewayState`` on the same database.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from gateway.settings import Settings
+from gateway.state import GatewayState
 from gateway.store.base import Base
 from gateway.store.db import Database
 
 PG_URL = os.environ.get("EDIGATE_TEST_DATABASE_URL", "")
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _pg_url(url: str) -> str:
@@ -54,3 +60,27 @@ def db(database_url: str) -> Iterator[Database]:
     Base.metadata.create_all(database.engine)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def build_state(database_url: str, tmp_path: Path
+                ) -> Iterator[Callable[..., GatewayState]]:
+    """A factory of ``GatewayState`` on the database, with every table created: the demo
+    partners, the var directory and ledger key under tmp_path, no workers. Keywords
+    override these settings; ``lease`` goes to ``GatewayState.build``. Each state built is
+    closed at teardown."""
+    built: list[GatewayState] = []
+
+    def build(*, lease: timedelta | None = None, **overrides: Any) -> GatewayState:
+        fields: dict[str, Any] = {
+            "database_url": database_url, "partners_dir": REPO / "partners",
+            "var_dir": tmp_path, "ledger_key_path": tmp_path / "ledger.pem", "workers": 0}
+        settings = Settings(**(fields | overrides))
+        state = GatewayState.build(settings, lease=lease)
+        built.append(state)
+        Base.metadata.create_all(state.db.engine)
+        return state
+
+    yield build
+    for state in reversed(built):
+        state.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,13 +15,9 @@ from sqlalchemy import func, select
 from gateway.activity import BUSY_SECONDS, Deferral, IntakeActivity
 from gateway.demo import demo_interchange
 from gateway.pipeline import Delivery
-from gateway.settings import Settings
 from gateway.state import GatewayState
-from gateway.store.base import Base
 from gateway.store.models import Message
 from gateway.workers import WorkerThreads
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_stamp_is_seen_through_another_mapping_of_the_file(tmp_path: Path) -> None:
@@ -84,14 +80,8 @@ def test_no_budget_means_never_waiting() -> None:
 
 
 @pytest.fixture
-def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
-    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
-                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0,
-                        worker_defer_seconds=1.5, worker_batch=4)
-    built = GatewayState.build(settings, lease=timedelta(seconds=30))
-    Base.metadata.create_all(built.db.engine)
-    yield built
-    built.close()
+def state(build_state: Callable[..., GatewayState]) -> GatewayState:
+    return build_state(lease=timedelta(seconds=30), worker_defer_seconds=1.5, worker_batch=4)
 
 
 def waiting(state: GatewayState) -> int:

@@ -4,26 +4,16 @@ at the same moment both get a number, and never the same one."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from gateway.settings import Settings
 from gateway.state import GatewayState
-from gateway.store.base import Base
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
-    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
-                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0)
-    built = GatewayState.build(settings)
-    Base.metadata.create_all(built.db.engine)
-    yield built
-    built.close()
+def state(build_state: Callable[..., GatewayState]) -> GatewayState:
+    return build_state()
 
 
 def test_concurrent_first_use_of_a_counter(state: GatewayState) -> None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -20,23 +19,13 @@ from gateway.intake import Pending, ReceiveResult
 from gateway.keys import Caller, KeyCache, issue_key
 from gateway.ledger import LedgerEntry, verify_ledger
 from gateway.pipeline import Delivery
-from gateway.settings import Settings
 from gateway.state import GatewayState
-from gateway.store.base import Base
 from gateway.store.models import Message, Payload
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
-    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
-                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem",
-                        workers=0, ledger_checkpoint_every=7)
-    built = GatewayState.build(settings, lease=timedelta(seconds=30))
-    Base.metadata.create_all(built.db.engine)
-    yield built
-    built.close()
+def state(build_state: Callable[..., GatewayState]) -> GatewayState:
+    return build_state(lease=timedelta(seconds=30), ledger_checkpoint_every=7)
 
 
 def po(state: GatewayState, control: int) -> bytes:

@@ -4,9 +4,8 @@ them in one, and each message still comes out as if it had been processed alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,27 +15,17 @@ from gateway import processing
 from gateway.demo import demo_interchange
 from gateway.ledger import LedgerEntry
 from gateway.pipeline import Delivery
-from gateway.settings import Settings
 from gateway.state import GatewayState
-from gateway.store.base import Base
 from gateway.store.models import Acknowledgment, Message, RecordRow
 from gateway.store.search import MessageTerm
 from gateway.store.webhooks import WebhookDelivery
 from gateway.webhooks import create_webhook
 from translators.x12.reader import X12Reader
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-def state(database_url: str, tmp_path: Path) -> Iterator[GatewayState]:
-    settings = Settings(database_url=database_url, partners_dir=REPO / "partners",
-                        var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0,
-                        ledger_checkpoint_every=7, worker_batch=4)
-    built = GatewayState.build(settings, lease=timedelta(seconds=30))
-    Base.metadata.create_all(built.db.engine)
-    yield built
-    built.close()
+def state(build_state: Callable[..., GatewayState]) -> GatewayState:
+    return build_state(lease=timedelta(seconds=30), ledger_checkpoint_every=7, worker_batch=4)
 
 
 def receive(state: GatewayState, count: int, first: int = 500) -> list[str]:
