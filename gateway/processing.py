@@ -350,68 +350,72 @@ class Processor:
         return results
 
     def _translate(self, message: Claimed) -> _Work:
-        if message.standard == "edifact":
-            return self._translate_edifact(message)
-        return self._translate_x12(message)
-
-    def _translate_x12(self, message: Claimed) -> _Work:
         partner = self.registry.get(message.partner_id)
-        work = _Work()
+        edifact = message.standard == "edifact"
+        work = _Work(standard="edifact" if edifact else "x12")
         hook = _source_hook(message.id, message.partner_id)
+        accepts = partner.accepts if partner is not None else None
         try:
-            accepts = partner.accepts if partner is not None else None
-            for outcome in translate_x12(message.body, source_hook=hook, accepts=accepts):
-                if isinstance(outcome, TransactionOutcome):
-                    tx = outcome.transaction
-                    work.transactions.append(_Tx(
-                        tx.set_id, tx.control_number, tx.group.control_number,
-                        outcome.status, outcome.errors, outcome.data))
-                elif isinstance(outcome, GroupOutcome):
-                    work.groups.append(_Group(outcome.header.control_number, outcome.status,
-                                              outcome.header.functional_id != "FA"))
-                elif isinstance(outcome, InterchangeOutcome):
-                    isa = outcome.header
-                    if not is_x12_identity_of(self.registry, message.partner_id,
-                                              isa.sender_qualifier, isa.sender_id):
-                        work.foreign.append(interchange_identity(isa.sender_qualifier,
-                                                                 isa.sender_id))
-                    work.interchanges.append(outcome)
+            if edifact:
+                self._collect_edifact(work, message.partner_id, translate_edifact(
+                    message.body, source_hook=hook, accepts=accepts))
+            else:
+                self._collect_x12(work, message.partner_id, translate_x12(
+                    message.body, source_hook=hook, accepts=accepts))
         except EDISyntaxError as exc:
             work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
-        work.ack_kind = partner.x12.ack if partner is not None and partner.x12 else "auto"
-        work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
+        if edifact:
+            work.contrl = partner.edifact.contrl if partner is not None and partner.edifact \
+                else "errors"
+        else:
+            work.ack_kind = partner.x12.ack if partner is not None and partner.x12 else "auto"
+            work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
         return work
 
-    def _translate_edifact(self, message: Claimed) -> _Work:
-        partner = self.registry.get(message.partner_id)
-        work = _Work(standard="edifact")
-        hook = _source_hook(message.id, message.partner_id)
-        try:
-            accepts = partner.accepts if partner is not None else None
-            for outcome in translate_edifact(message.body, source_hook=hook, accepts=accepts):
-                if isinstance(outcome, MessageOutcome):
-                    m = outcome.message
-                    # CONTRL action 4 rejects the message; 7 accepts it (ISO 9735 0083).
-                    status = "R" if outcome.action == "4" else (
-                        "E" if outcome.issues else "A")
-                    work.transactions.append(_Tx(
-                        m.type, m.reference, m.group.control_reference if m.group else "",
-                        status, outcome.errors, outcome.data))
-                elif isinstance(outcome, EDIFACTGroupOutcome):
-                    work.groups.append(_Group(outcome.header.control_reference,
-                                              "R" if outcome.action == "4" else "A", True))
-                elif isinstance(outcome, EDIFACTInterchangeOutcome):
-                    unb = outcome.header
-                    found = self.registry.by_edifact(unb.sender.id, unb.sender.qualifier or None)
-                    if found is None or found.id != message.partner_id:
-                        work.foreign.append(interchange_identity(unb.sender.qualifier,
-                                                                 unb.sender.id))
-                    work.interchanges.append(outcome)
-        except EDISyntaxError as exc:
-            work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
-        work.contrl = partner.edifact.contrl if partner is not None and partner.edifact \
-            else "errors"
-        return work
+    def _collect_x12(self, work: _Work, partner_id: str,
+                     outcomes: Iterator[TransactionOutcome | GroupOutcome | InterchangeOutcome]
+                     ) -> None:
+        """Add what ``translate_x12`` yields to ``work`` (a syntax error stops it)."""
+        for outcome in outcomes:
+            if isinstance(outcome, TransactionOutcome):
+                tx = outcome.transaction
+                work.transactions.append(_Tx(
+                    tx.set_id, tx.control_number, tx.group.control_number,
+                    outcome.status, outcome.errors, outcome.data))
+            elif isinstance(outcome, GroupOutcome):
+                work.groups.append(_Group(outcome.header.control_number, outcome.status,
+                                          outcome.header.functional_id != "FA"))
+            elif isinstance(outcome, InterchangeOutcome):
+                isa = outcome.header
+                if not is_x12_identity_of(self.registry, partner_id, isa.sender_qualifier,
+                                          isa.sender_id):
+                    work.foreign.append(interchange_identity(isa.sender_qualifier,
+                                                             isa.sender_id))
+                work.interchanges.append(outcome)
+
+    def _collect_edifact(
+            self, work: _Work, partner_id: str,
+            outcomes: Iterator[MessageOutcome | EDIFACTGroupOutcome | EDIFACTInterchangeOutcome]
+    ) -> None:
+        """Add what ``translate_edifact`` yields to ``work`` (a syntax error stops it)."""
+        for outcome in outcomes:
+            if isinstance(outcome, MessageOutcome):
+                m = outcome.message
+                # CONTRL action 4 rejects the message; 7 accepts it (ISO 9735 0083).
+                status = "R" if outcome.action == "4" else ("E" if outcome.issues else "A")
+                work.transactions.append(_Tx(
+                    m.type, m.reference, m.group.control_reference if m.group else "",
+                    status, outcome.errors, outcome.data))
+            elif isinstance(outcome, EDIFACTGroupOutcome):
+                work.groups.append(_Group(outcome.header.control_reference,
+                                          "R" if outcome.action == "4" else "A", True))
+            elif isinstance(outcome, EDIFACTInterchangeOutcome):
+                unb = outcome.header
+                found = self.registry.by_edifact(unb.sender.id, unb.sender.qualifier or None)
+                if found is None or found.id != partner_id:
+                    work.foreign.append(interchange_identity(unb.sender.qualifier,
+                                                             unb.sender.id))
+                work.interchanges.append(outcome)
 
     # -- finish -------------------------------------------------------------------------
     def _finish_isolating(self, done: list[tuple[Claimed, _Work | _Failed]], worker: str
