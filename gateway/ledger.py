@@ -638,13 +638,14 @@ class Ledger:
 
         connection = session.connection() if isinstance(session, Session) else session
         dialect = connection.dialect
-        expected = cache.expected if cache is not None and dialect.name == "postgresql" \
-            else None
+        if dialect.name != "postgresql":
+            cache = None  # SQLite's head read costs no round trip
+        expected = cache.expected if cache is not None else None
         if expected is not None:
             locked = expected
         else:
             locked = self._lock_head(connection)
-            if cache is not None and dialect.name == "postgresql":
+            if cache is not None:
                 cache._locked(locked)
         seq, prev = locked.seq, locked.sha256
         next_checkpoint_seq = locked.next_checkpoint_seq
