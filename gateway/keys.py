@@ -2,29 +2,79 @@
 
 A key is shown once when issued; only its sha256 is stored. Lookup is by a short prefix,
 then the hash is compared in constant time, so timing does not reveal how much matched.
+
+Revocation takes effect at once. The web process keeps recently authenticated keys in a
+``KeyCache`` (a database lookup costs more than the rest of authenticating a request), so
+the cache must learn of every revocation before its next hit:
+
+- on this host, through ``var_dir/keys.revoked``: 8 memory-mapped bytes that every
+  revoker (``edigate keys revoke``, ``POST /v1/keys/{id}/revoke``) overwrites with a new
+  random value after its commit, and that the cache reads on every hit (no system call)
+  and is emptied when they changed;
+- on other hosts sharing a PostgreSQL database, through ``NOTIFY edigate_key_revoked``,
+  sent in the revoking transaction and so delivered at its commit: each web process
+  listens on a connection of its own and empties its cache on every notification. While
+  that connection is down the cache is not used at all (every request goes to the
+  database) and it starts empty when the connection is back.
+
+A lookup that began before a revocation never fills the cache after it: an entry is kept
+only if the generation read before the lookup is still the current one.
+This module must not know about HTTP or the command line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import logging
+import mmap
+import os
 import secrets
+import struct
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from gateway.store.base import utcnow
 from gateway.store.models import ApiKey
 
-__all__ = ["Caller", "KeyCache", "KeyKind", "authenticate", "issue_key"]
+if TYPE_CHECKING:
+    from gateway.ledger import Ledger
+
+__all__ = [
+    "KIND_NAMES",
+    "STAMP_NAME",
+    "Caller",
+    "KeyCache",
+    "KeyKind",
+    "RevocationStamp",
+    "announce_revocation",
+    "authenticate",
+    "issue_key",
+    "key_view",
+    "list_keys",
+    "revoke_key",
+]
 
 KeyKind = Literal["partner", "consumer", "ops"]
+KIND_NAMES: tuple[KeyKind, ...] = ("partner", "consumer", "ops")
 _PREFIX_LEN = 12
+# The file under the var directory that tells this host's web processes of revocations.
+STAMP_NAME = "keys.revoked"
+_CHANNEL = "edigate_key_revoked"
+_STAMP = struct.Struct("Q")
+_NOW = object()  # KeyCache.put: the lookup cannot have raced a revocation
+
+log = logging.getLogger("edigate.keys")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +127,220 @@ def authenticate(session: Session, token: str) -> Caller | None:
     return None
 
 
-class KeyCache:
-    """Recently authenticated keys, so that a busy partner's every post does not cost a
-    database lookup. Only known keys are cached (unknown ones always go to the database),
-    entries live ``ttl`` seconds, which is therefore how long a revoked key may still work,
-    and the cache holds sha256 digests, never the keys themselves.
+def key_view(row: ApiKey) -> dict[str, Any]:
+    """What may be shown of a key: never its hash (the prefix is public by design: it is
+    how a key's owner recognises it, and it carries 36 of the key's 256 random bits)."""
+    return {"id": row.id, "kind": row.kind, "partner_id": row.partner_id, "scope": row.scope,
+            "role": row.role, "label": row.label, "prefix": row.prefix,
+            "created_at": row.created_at.isoformat(),
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+
+
+def list_keys(session: Session, *, kind: str | None = None, partner_id: str | None = None,
+              revoked: bool | None = None) -> list[ApiKey]:
+    """Keys in the order they were issued, optionally of one kind, partner or state."""
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+    if kind is not None:
+        query = query.where(ApiKey.kind == kind)
+    if partner_id is not None:
+        query = query.where(ApiKey.partner_id == partner_id)
+    if revoked is not None:
+        query = query.where(ApiKey.revoked_at.is_not(None) if revoked
+                            else ApiKey.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def revoke_key(session: Session, ledger: Ledger, key_id: str, *,
+               actor: str) -> tuple[ApiKey, bool] | None:
+    """Revoke key ``key_id`` in ``session``'s transaction: the row and whether this call
+    revoked it (False: it already was; nothing is written then), or None for no such key.
+
+    The caller must ``announce_revocation`` (or ``KeyCache.revoked``) after the commit,
+    even when the key already was revoked: that also puts into effect a revocation made
+    by hand in the database or by a revoker that died before announcing it.
+    """
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        return None
+    if row.revoked_at is not None:
+        return row, False
+    row.revoked_at = utcnow()
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered to every listener at commit, never if the transaction rolls back.
+        session.execute(select(func.pg_notify(_CHANNEL, row.id)))
+    ledger.append(session, event="KEY_REVOKED", actor=actor, details={
+        "key_id": row.id, "kind": row.kind,
+        **{k: v for k, v in (("partner_id", row.partner_id), ("scope", row.scope),
+                             ("role", row.role)) if v}})
+    return row, True
+
+
+class RevocationStamp:
+    """``var_dir/keys.revoked``: 8 memory-mapped bytes that change at every revocation.
+
+    A revoker writes a fresh random value rather than incrementing: two processes
+    incrementing at once could write the same number, and a value that did not change is
+    a revocation the caches never see. Readers only compare for equality.
     """
 
-    def __init__(self, ttl: float = 30.0, max_entries: int = 4096) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+        self.error: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size < _STAMP.size:
+                    os.ftruncate(fd, _STAMP.size)
+                self._map = mmap.mmap(fd, _STAMP.size)
+            finally:
+                os.close(fd)
+        except (OSError, ValueError) as exc:
+            self.error = f"{path}: {exc}"
+
+    def read(self) -> int | None:
+        """The current value; None when the file could not be mapped."""
+        if self._map is None:
+            return None
+        value: int = _STAMP.unpack_from(self._map, 0)[0]
+        return value
+
+    def bump(self) -> bool:
+        """Tell every cache on this host that a key was revoked; False if it cannot."""
+        if self._map is None:
+            return False
+        _STAMP.pack_into(self._map, 0, secrets.randbits(64))
+        return True
+
+    def close(self) -> None:
+        if self._map is not None:
+            with contextlib.suppress(BufferError):
+                self._map.close()
+            self._map = None
+
+
+def announce_revocation(var_dir: Path) -> str | None:
+    """Bump this host's revocation stamp after a commit that revoked a key (from a process
+    without a ``KeyCache``, e.g. the CLI); the reason when it could not be done."""
+    stamp = RevocationStamp(var_dir / STAMP_NAME)
+    try:
+        if not stamp.bump():
+            return stamp.error or f"{stamp.path}: cannot be mapped"
+        return None
+    finally:
+        stamp.close()
+
+
+class _RevocationListener(threading.Thread):
+    """LISTEN for revocations committed on any host sharing the PostgreSQL database.
+
+    ``generation`` changes with every notification and every time the connection is
+    (re)established (what was revoked while nobody listened is unknown, so everything
+    cached is dropped); ``live`` is False while there is no listening connection.
+    """
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__(name="edigate-key-revocations", daemon=True)
+        self.conninfo = conninfo
+        self.generation = 0
+        self.live = False
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        while not self._stop_event.is_set():
+            try:
+                # Keepalives: a connection dropped without a FIN must be noticed in seconds,
+                # not at the kernel's two-hour default, since the cache trusts it meanwhile.
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5,
+                                     keepalives=1, keepalives_idle=5, keepalives_interval=2,
+                                     keepalives_count=3) as connection:
+                    connection.execute(f"LISTEN {_CHANNEL}")
+                    self.generation += 1
+                    self.live = True
+                    while not self._stop_event.is_set():
+                        for _ in connection.notifies(timeout=1.0):
+                            self.generation += 1
+                        connection.execute("SELECT 1")  # raises on a broken connection
+            except Exception as exc:  # any failure: no cache until listening again
+                log.warning("listening for key revocations failed (%s: %s); the key cache "
+                            "is off until it works again", type(exc).__name__, exc)
+            finally:
+                self.live = False
+                self.generation += 1
+            self._stop_event.wait(1.0)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+class KeyCache:
+    """Recently authenticated keys, so that a busy partner's every post does not cost a
+    database lookup. Only known keys are cached (unknown ones always go to the database)
+    and the cache holds sha256 digests, never the keys themselves.
+
+    With a ``stamp`` (and, on PostgreSQL, ``listen_url``) revocations empty the cache at
+    once (see the module's text) and ``ttl`` only bounds how long an entry lives if a
+    revoker could not announce itself; without them (a bare ``KeyCache()``), ``ttl`` is
+    how long a revoked key may still work.
+    """
+
+    def __init__(self, ttl: float = 30.0, max_entries: int = 4096, *,
+                 stamp: RevocationStamp | None = None,
+                 listen_url: str | None = None) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.stamp = stamp
+        self._listen_url = listen_url
+        self._listener: _RevocationListener | None = None
         self._entries: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
+        self._generation: object = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def watching(cls, var_dir: Path, database_url: str) -> KeyCache:
+        """The web process's cache: this host's stamp, and NOTIFY on PostgreSQL."""
+        listen_url = None
+        url = make_url(database_url)
+        if url.get_backend_name() == "postgresql":
+            listen_url = url.set(drivername="postgresql").render_as_string(
+                hide_password=False)
+        return cls(stamp=RevocationStamp(var_dir / STAMP_NAME), listen_url=listen_url)
+
+    def generation(self) -> object | None:
+        """What the cache's entries are valid for; None: do not use the cache now."""
+        stamp: object = 0
+        if self.stamp is not None:
+            stamp = self.stamp.read()
+            if stamp is None:
+                return None
+        if self._listen_url is None:
+            return stamp
+        listener = self._listener
+        if listener is None:
+            with self._lock:
+                if self._listener is None:
+                    self._listener = _RevocationListener(self._listen_url)
+                    self._listener.start()
+                listener = self._listener
+        if not listener.live:
+            return None
+        return stamp, listener.generation
+
     def get(self, token: str) -> Caller | None:
+        generation = self.generation()
+        if generation is None:
+            return None
         digest = _digest(token)
         with self._lock:
+            if generation != self._generation:
+                self._entries.clear()
+                self._generation = generation
+                return None
             found = self._entries.get(digest)
             if found is None:
                 return None
@@ -101,15 +349,41 @@ class KeyCache:
                 return None
             return found[1]
 
-    def put(self, token: str, caller: Caller) -> None:
-        if self.ttl <= 0:
+    def put(self, token: str, caller: Caller, generation: object = _NOW) -> None:
+        """Remember ``caller``, found by a lookup that began at ``generation`` (read with
+        ``generation()`` before it; default: now, for callers that cannot race)."""
+        if self.ttl <= 0 or generation is None:
             return
+        current = self.generation()
+        if current is None or (generation is not _NOW and generation != current):
+            return  # a key was revoked during the lookup: it may have been this one
+        digest = _digest(token)
         with self._lock:
-            self._entries[_digest(token)] = (time.monotonic() + self.ttl, caller)
-            self._entries.move_to_end(_digest(token))
+            if current != self._generation:
+                self._entries.clear()
+                self._generation = current
+            self._entries[digest] = (time.monotonic() + self.ttl, caller)
+            self._entries.move_to_end(digest)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def revoked(self) -> str | None:
+        """A key was revoked by this process (after the commit): empty this cache and tell
+        the others on this host; the reason when they could not be told."""
+        self.clear()
+        if self.stamp is None:
+            return "no revocation stamp"
+        if not self.stamp.bump():
+            return self.stamp.error or "the revocation stamp cannot be written"
+        return None
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        if self.stamp is not None:
+            self.stamp.close()

@@ -46,8 +46,10 @@ class GatewayState:
         as2 = AS2Service(settings, db, registry, ledger, pipeline, metrics)
         if as2.identity is not None:
             pipeline.outbound = as2
-        return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2)
+        return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
+                   keys=KeyCache.watching(settings.var_dir, db.url))
 
     def close(self) -> None:
         self.pipeline.close()
+        self.keys.close()
         self.db.dispose()

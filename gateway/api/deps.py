@@ -48,9 +48,11 @@ async def caller_of(request: Request, state: GatewayState) -> Caller:
     token = token.strip()
     caller = state.keys.get(token)
     if caller is None:
+        # Read before the lookup: a revocation committed meanwhile keeps it out of the cache.
+        generation = state.keys.generation()
         caller = await run_in_threadpool(_lookup, state, token)
         if caller is not None:
-            state.keys.put(token, caller)
+            state.keys.put(token, caller, generation)
     if caller is None:
         raise Problem(401, "unauthenticated", "Unknown API key",
                       "the API key is not known or has been revoked")
