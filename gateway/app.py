@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import as2, messages, ops, records, webhooks
+from gateway.api import keys as keys_api
 from gateway.api.docs import install_docs
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
@@ -65,5 +66,6 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     app.include_router(ops.router)
     app.include_router(webhooks.router)
     app.include_router(as2.router)
+    app.include_router(keys_api.router)
     app.include_router(ui_router)
     return app

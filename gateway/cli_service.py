@@ -12,10 +12,12 @@ import os
 import sys
 from typing import Any
 
+from gateway import cli_keys
+
 __all__ = ["dispatch", "register"]
 
 SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker",
-                    "certs", "users"}
+                    "certs", "users", "keys"}
 
 
 def register(sub: Any) -> None:
@@ -48,6 +50,7 @@ def register(sub: Any) -> None:
     k = ops_sub.add_parser("issue-key", help="print a new ops key, once")
     k.add_argument("--role", choices=["viewer", "operator", "admin"], required=True)
     k.add_argument("--label", default=None)
+    cli_keys.register(sub)
     p = sub.add_parser("users", help="people who sign in to the ops UI (/ui)")
     users_sub = p.add_subparsers(dest="users_command", required=True)
     k = users_sub.add_parser("add", help="add a user; the password is prompted for")
@@ -281,6 +284,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _certs(args)
     if command == "users":
         return _users(args)
+    if command == "keys":
+        return cli_keys.run(args)
     if command == "demo":
         from gateway.demo import run_demo
 
