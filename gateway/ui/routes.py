@@ -10,6 +10,7 @@ thread pool; they never commit except through ``Database.transaction``.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ from gateway.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
 from gateway.store.search import LogFilters
 from gateway.store.users import ROLES, OpsUser
-from gateway.ui import queries
+from gateway.ui import queries, throttle
 from gateway.ui.auth import (
     AuthError,
     SignedIn,
@@ -36,6 +37,7 @@ from gateway.ui.auth import (
 )
 from gateway.ui.charts import histogram, percentile, stacked_bars
 from gateway.ui.edi_view import render_edi
+from gateway.ui.throttle import Refusal
 from gateway.ui.web import (
     COOKIE,
     HERE,
@@ -57,6 +59,7 @@ from gateway.ui.web import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=SecureRoute, include_in_schema=False)
+log = logging.getLogger("edigate.ui")
 
 PAGE_SIZE = 50
 _STATUSES = ("RECEIVED", "PROCESSING", "PROCESSED", "REJECTED", "FAILED")
@@ -99,14 +102,23 @@ def _safe_next(target: str | None) -> str:
     return "/ui/messages"
 
 
-@router.get("/login")
-def login_page(request: Request, next: str | None = None, failed: int = 0) -> Response:
+def _login_form(request: Request, target: str, *, failed: bool = False,
+                refusal: Refusal | None = None) -> Response:
     token = secrets.token_urlsafe(32)
-    response = render(request, "login.html", {"csrf": token, "next": _safe_next(next),
-                                              "failed": bool(failed)})
+    response = render(request, "login.html",
+                      {"csrf": token, "next": target, "failed": failed,
+                       "refused": refusal.reason if refusal else None},
+                      status_code=429 if refusal else 200)
+    if refusal is not None:
+        response.headers["Retry-After"] = str(refusal.retry_after)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=is_https(request), path="/ui/login")
     return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None, failed: int = 0) -> Response:
+    return _login_form(request, _safe_next(next), failed=bool(failed))
 
 
 @router.post("/login", dependencies=[Depends(check_login_csrf)])
@@ -115,19 +127,30 @@ async def login_submit(request: Request) -> Response:
     username, password = form.get("username", ""), form.get("password", "")
     target = _safe_next(form.get("next", ""))
     state = _state(request)
+    address = request.client.host if request.client else None
 
-    def attempt() -> tuple[str, OpsUser] | None:
+    def attempt() -> tuple[str, OpsUser] | Refusal | None:
+        # Throttling first, in a transaction of its own: a refused attempt checks no
+        # password and writes nothing else (gateway.ui.throttle).
+        with state.db.transaction() as session:
+            refusal = throttle.admit(session, username, address)
+        if refusal is not None:
+            return refusal
         with state.db.transaction() as session:
             done = login(session, username, password,
                          previous_token=request.cookies.get(COOKIE))
+            if done:
+                throttle.succeeded(session, username, address)
             state.ledger.append(session, event="UI_LOGIN" if done else "UI_LOGIN_FAILED",
                                 actor=f"ui:{done[1].username}" if done else "ui:-",
-                                details={"username": username[:64],
-                                         "remote": request.client.host
-                                         if request.client else None})
+                                details={"username": username[:64], "remote": address})
             return done
 
     done = await run_in_threadpool(attempt)
+    if isinstance(done, Refusal):
+        log.warning("sign-in refused for %r from %s: throttled for %d s", username[:64],
+                    address, done.retry_after)
+        return _login_form(request, target, refusal=done)
     if done is None:
         return RedirectResponse("/ui/login?" + urlencode({"failed": 1, "next": target}),
                                 status_code=303)
