@@ -148,8 +148,8 @@ async def login_submit(request: Request) -> Response:
 
     done = await run_in_threadpool(attempt)
     if isinstance(done, Refusal):
-        log.warning("sign-in refused for %r from %s: throttled for %d s", username[:64],
-                    address, done.retry_after)
+        log.info("sign-in refused for %r from %s: throttled for %d s", username[:64],
+                 address, done.retry_after)
         return _login_form(request, target, refusal=done)
     if done is None:
         return RedirectResponse("/ui/login?" + urlencode({"failed": 1, "next": target}),
