@@ -217,8 +217,20 @@ def dispatch(args: argparse.Namespace) -> int:
         if "EDIGATE_INTAKE_WRITER" not in os.environ:
             overrides["intake_writer"] = "process"
         settings = Settings.from_env(None, **overrides)
-        uvicorn.run(create_app(settings), host=args.host, port=args.port,
-                    log_level="info", access_log=False)
+        app = create_app(settings)
+        metrics_server = None
+        if settings.metrics_bind:
+            from gateway.metrics import MetricsServer
+
+            metrics_server = MetricsServer(settings.metrics_bind,
+                                           app.state.edigate.metrics.render)
+            metrics_server.start()
+        try:
+            uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                        access_log=False)
+        finally:
+            if metrics_server is not None:
+                metrics_server.stop()
         return 0
     if command == "partners":
         if args.partners_command == "list":

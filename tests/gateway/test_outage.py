@@ -146,3 +146,19 @@ def test_every_endpoint_answers_503_during_an_outage(outage: Outage,
     assert logged and "database unavailable" in logged[0]
     # Liveness does not depend on the database.
     assert outage.client.get("/healthz").status_code == 200
+
+
+def test_readyz_names_no_database_when_unreachable(outage: Outage,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """/readyz (no key) answers 503 'database unreachable' without the database's host,
+    port, name or driver text; those are in the log."""
+    with caplog.at_level(logging.WARNING, logger="edigate"):
+        response = outage.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "reason": "database unreachable"}
+    text = response.text.lower()
+    for word in DRIVER_WORDS + tuple(s.lower() for s in outage.secrets if s):
+        assert word not in text, word
+    assert any("database unreachable" in r.getMessage() and
+               ("unable to open" in r.getMessage() or "refused" in r.getMessage().lower())
+               for r in caplog.records)
