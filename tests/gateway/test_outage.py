@@ -21,6 +21,7 @@ from sqlalchemy import event
 from gateway.app import create_app
 from gateway.demo import demo_interchange
 from gateway.keys import issue_key
+from gateway.logging_limits import install_repeat_limit
 from gateway.problems import PROBLEM_JSON
 from gateway.settings import Settings
 from gateway.state import GatewayState
@@ -162,3 +163,21 @@ def test_readyz_names_no_database_when_unreachable(outage: Outage,
     assert any("database unreachable" in r.getMessage() and
                ("unable to open" in r.getMessage() or "refused" in r.getMessage().lower())
                for r in caplog.records)
+
+
+def test_an_outage_does_not_flood_the_log(outage: Outage,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    """With the repeat limit installed (as `edigate serve` does), 40 requests during an
+    outage log the database error 5 times, not 40."""
+    limiter = install_repeat_limit(5, 3600.0)
+    try:
+        with caplog.at_level(logging.ERROR, logger="edigate"):
+            for _ in range(40):
+                assert outage.call("GET", "/v1/messages", "operator").status_code == 503
+    finally:
+        for name in list(logging.root.manager.loggerDict):
+            logger = logging.getLogger(name)
+            if limiter in logger.filters:
+                logger.removeFilter(limiter)
+    logged = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(logged) == 5
