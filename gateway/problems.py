@@ -109,7 +109,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers: dict[str, str] | None = None
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        elif exc.status == 503:  # every 503 is temporary: say when to come back
+        elif exc.status == 503:  # "not now": say when to come back (RFC 9110, 15.6.4)
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return problem_response(exc.status, exc.slug, exc.title, exc.detail,
                                 request.url.path, headers, **exc.extra)
