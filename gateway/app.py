@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from gateway.api import as2, messages, ops, records, webhooks
 from gateway.api import keys as keys_api
 from gateway.api.docs import install_docs
+from gateway.inflight import InflightBodies, InflightLimit
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
 from gateway.state import GatewayState
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     )
     app.state.edigate = gateway_state
     install_problem_handlers(app)
+    app.add_middleware(InflightLimit, bodies=InflightBodies(
+        settings.max_inflight_bytes, settings.max_inflight_bytes_per_partner))
     install_docs(app)
     app.include_router(messages.router)
     app.include_router(records.router)

@@ -198,6 +198,14 @@ def _users(args: argparse.Namespace) -> int:
         state.close()
 
 
+def _limit_log_repeats(settings: Any) -> None:
+    """A long-running process logs each repeated message a few times per interval only
+    (``gateway.logging_limits``): an outage must not fill the disk."""
+    from gateway.logging_limits import install_repeat_limit
+
+    install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
+
+
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "db":
@@ -220,9 +228,25 @@ def dispatch(args: argparse.Namespace) -> int:
         if "EDIGATE_INTAKE_WRITER" not in os.environ:
             overrides["intake_writer"] = "process"
         settings = Settings.from_env(None, **overrides)
-        uvicorn.run(create_app(settings), host=args.host, port=args.port,
-                    log_level="info", access_log=False)
-        return 0
+        app = create_app(settings)
+        metrics_server = None
+        if settings.metrics_bind:
+            from gateway.metrics import MetricsServer
+
+            metrics_server = MetricsServer(settings.metrics_bind,
+                                           app.state.edigate.metrics.render)
+            metrics_server.start()
+        try:
+            config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
+                                    access_log=False)
+            # After uvicorn has set up its loggers, so that its error logger is limited too.
+            _limit_log_repeats(settings)
+            server = uvicorn.Server(config)
+            server.run()
+        finally:
+            if metrics_server is not None:
+                metrics_server.stop()
+        return 0 if server.started else 3  # 3: what uvicorn.run exits with then
     if command == "partners":
         if args.partners_command == "list":
             from gateway.settings import Settings
@@ -262,6 +286,7 @@ def dispatch(args: argparse.Namespace) -> int:
         from gateway.workers import follow
 
         state = _state()
+        _limit_log_repeats(state.settings)
         try:
             return follow(state, args.threads)
         finally:

@@ -470,6 +470,7 @@ def serve(channel: Connection, writer: IntakeWriter) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from gateway.ledger import Ledger, LedgerSigner
+    from gateway.logging_limits import install_repeat_limit
     from gateway.store.db import Database
 
     args = sys.argv[1:] if argv is None else argv
@@ -478,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
+    install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
     db = Database(settings.database_url)
     ledger = Ledger(LedgerSigner.load_or_create(settings.ledger_key_path),
                     settings.ledger_checkpoint_every)

@@ -2,13 +2,32 @@
 
 Counters are incremented where things happen (the pipeline); ``/metrics`` renders them.
 A registry per ``GatewayState`` keeps tests and several apps in one process apart.
+
+The metrics name partners and their volumes, so the API serves them to ops keys only;
+``MetricsServer`` serves them instead on an address of their own (``metrics_bind``, e.g.
+a loopback port a local Prometheus scrapes), where the address is the access control.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["Metrics"]
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = ["Metrics", "MetricsServer", "parse_bind"]
+
+log = logging.getLogger("edigate.app")
 
 
 class Metrics:
@@ -52,3 +71,60 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """``"host:port"`` (``"[::1]:9100"`` for IPv6) as a (host, port) pair."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"metrics_bind must be host:port, not {bind!r}")
+    return host.strip("[]"), int(port)
+
+
+class MetricsServer:
+    """A small HTTP listener of its own that answers ``GET /metrics`` (and 404 to
+    anything else) from a thread, beside the API's server."""
+
+    def __init__(self, bind: str, render: Callable[[], bytes]) -> None:
+        host, port = parse_bind(bind)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.split("?", 1)[0] != "/metrics":
+                    self.send_error(404)
+                    return
+                body = render()
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # a scrape every few seconds is not news
+
+        class Server(ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            daemon_threads = True
+
+        self._server = Server((host, port), Handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where it listens (the port the OS chose when the bind asked for port 0)."""
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name="edigate-metrics", daemon=True)
+        self._thread.start()
+        host, port = self.address
+        log.info("metrics at http://%s:%d/metrics", host, port)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()

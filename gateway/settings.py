@@ -69,6 +69,20 @@ class Settings(BaseModel):
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     worker_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+    # /metrics: unset, the API serves it to ops keys (viewer or above); "host:port" (e.g.
+    # "127.0.0.1:9100"), `edigate serve` serves it there without a key, on a listener of
+    # its own, and the API's /metrics is 404.
+    metrics_bind: str | None = None
+    # /readyz fails while the SQLite database's filesystem has less free space than this.
+    readyz_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Request body bytes being received at once, in total and per partner (per AS2-From
+    # or API key): a request that would go past either answers 503 before its body is read.
+    max_inflight_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    max_inflight_bytes_per_partner: int = Field(default=64 * 1024 * 1024, gt=0)
+    # The log lets the same message (logger and template) through this many times per
+    # interval, then says how many it suppressed (an outage must not fill the disk).
+    log_repeat_limit: int = Field(default=10, ge=1)
+    log_repeat_seconds: float = Field(default=60.0, gt=0)
 
     @property
     def x12_qualifier(self) -> str:

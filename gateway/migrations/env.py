@@ -8,6 +8,7 @@ from alembic import context
 # Imported for their side effect: they register their tables on Base.metadata.
 import gateway.ledger
 import gateway.store.as2
+import gateway.store.health
 import gateway.store.models
 import gateway.store.search
 import gateway.store.users

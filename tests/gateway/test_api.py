@@ -279,7 +279,7 @@ def test_ledger_verify_health_and_metrics(env: Env) -> None:
     assert report["ok"] is True
     assert env.client.get("/healthz").json() == {"status": "ok"}
     assert env.client.get("/readyz").status_code == 200
-    metrics = env.client.get("/metrics").text
+    metrics = env.get("/metrics", key="viewer").text  # type: ignore[attr-defined]
     assert 'edigate_messages_total{partner="acme-retail",standard="x12",status="PROCESSED",' \
            'transaction_type="850"} 1.0' in metrics
     assert_problem(env.get("/v1/ledger/verify", key="crm"), 403, "forbidden")

@@ -338,7 +338,8 @@ def test_two_certificates_during_a_rollover(tmp_path: Path, database_url: str,
         assert len(acme["certificates"]) == 2
         assert all(c["days_left"] > 300 for c in acme["certificates"])
         assert listed["gateway"]["certificates"][0]["sha256"]
-        metrics = env.client.get("/metrics").text
+        metrics = env.client.get("/metrics", headers={
+            "Authorization": f"Bearer {env.ops_key}"}).text
         assert 'edigate_certificate_expiry_days{owner="acme-as2"' in metrics
 
 
@@ -645,7 +646,8 @@ def test_a_certificate_ending_within_30_days_is_flagged(
     with caplog.at_level("WARNING", logger="edigate.as2"):
         for env in _env(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", parties,
                         certificates=[pem]):
-            metrics = env.client.get("/metrics").text
+            metrics = env.client.get("/metrics", headers={
+                "Authorization": f"Bearer {env.ops_key}"}).text
     assert any("expires in" in r.getMessage() and "acme-as2" in r.getMessage()
                for r in caplog.records)
     line = next(x for x in metrics.splitlines()

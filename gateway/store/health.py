@@ -1,0 +1,67 @@
+"""What readiness asks of the database beyond a SELECT: that it takes a write, and (SQLite)
+that its filesystem has room for more.
+
+Responsible for the ``readiness_heartbeat`` table (one row, rewritten by every readiness
+probe and committed, so that a read-only database file, a read-only PostgreSQL
+transaction mode or a full disk fails the probe) and for the free space of a SQLite
+database's filesystem. It must not decide what readiness reports: ``gateway.api.ops``
+does.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import String, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.store.base import Base, UTCDateTime, utcnow
+from gateway.store.db import Database
+
+__all__ = ["ReadinessHeartbeat", "free_bytes", "write_heartbeat"]
+
+_ROW = "readyz"
+
+
+class ReadinessHeartbeat(Base):
+    """The last readiness probe that could write: when, and by which process."""
+
+    __tablename__ = "readiness_heartbeat"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_by: Mapped[str] = mapped_column(String(200))
+
+
+def write_heartbeat(db: Database, who: str) -> None:
+    """Rewrite the heartbeat row and commit; raises whatever the database raises when it
+    cannot take the write. One row for every process: the table never grows."""
+    values = {"beat_at": utcnow(), "beat_by": who[:200]}
+    for _ in range(2):
+        try:
+            with db.transaction() as session:
+                changed = session.execute(
+                    update(ReadinessHeartbeat).where(ReadinessHeartbeat.id == _ROW)
+                    .values(**values)).rowcount  # type: ignore[attr-defined]
+                if not changed:
+                    session.add(ReadinessHeartbeat(id=_ROW, **values))
+            return
+        except IntegrityError:
+            continue  # another process inserted the row first: update it this time
+    raise RuntimeError("the readiness heartbeat row could not be written")
+
+
+def free_bytes(db: Database) -> int | None:
+    """Bytes an unprivileged writer may still use on the SQLite database's filesystem;
+    None for PostgreSQL (its server reports a full disk as a failed write) and for an
+    in-memory database."""
+    if not db.is_sqlite or db.is_memory:
+        return None
+    path = db.engine.url.database
+    if not path:
+        return None
+    stats = os.statvfs(Path(path).resolve().parent)
+    return stats.f_bavail * stats.f_frsize
