@@ -1,7 +1,7 @@
 """readiness heartbeat: the row /readyz rewrites to prove the database takes writes
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 18:40:00
 
 A SELECT succeeds on a read-only database file, in PostgreSQL's read-only transaction
@@ -16,8 +16,8 @@ from alembic import op
 
 import gateway.store.base
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
