@@ -24,10 +24,8 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
+from gateway.api.deps import known_caller
 from gateway.errors import GatewayError
-from gateway.keys import Caller, authenticate
 from gateway.problems import RETRY_AFTER_SECONDS, problem_response
 
 __all__ = ["InflightBodies", "InflightLimit", "account_of"]
@@ -91,23 +89,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _lookup(state: Any, token: str) -> Caller | None:
-    with state.db.read() as session:
-        return authenticate(session, token)
-
-
-async def _caller(state: Any, token: str) -> Caller | None:
-    caller: Caller | None = state.keys.get(token)
-    if caller is None:
-        try:
-            caller = await run_in_threadpool(_lookup, state, token)
-        except Exception:  # the route reports the database's state, not this
-            return None
-        if caller is not None:
-            state.keys.put(token, caller)
-    return caller
-
-
 async def account_of(scope: Scope, state: Any) -> str | None:
     """Whose bytes the request's body counts against (None: the total only)."""
     if scope.get("path") == "/as2":
@@ -120,7 +101,10 @@ async def account_of(scope: Scope, state: Any) -> str | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None
-    caller = await _caller(state, token)
+    try:
+        caller = await known_caller(state, token)
+    except Exception:  # the route reports the database's state, not this
+        caller = None
     if caller is None:  # unknown (the route answers 401) or the database is down
         return "key:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:16]
     if caller.partner_id is not None:

@@ -16,7 +16,7 @@ from gateway.keys import Caller, authenticate
 from gateway.problems import Problem
 from gateway.state import GatewayState
 
-__all__ = ["CallerDep", "State", "admit", "caller_of", "get_state", "require"]
+__all__ = ["CallerDep", "State", "admit", "caller_of", "get_state", "known_caller", "require"]
 
 
 async def get_state(request: Request) -> GatewayState:
@@ -34,6 +34,18 @@ def _lookup(state: GatewayState, token: str) -> Caller | None:
         return authenticate(session, token)
 
 
+async def known_caller(state: GatewayState, token: str) -> Caller | None:
+    """The caller ``token`` belongs to, from the key cache or the database (then cached)."""
+    caller = state.keys.get(token)
+    if caller is None:
+        # Read before the lookup: a revocation committed meanwhile keeps it out of the cache.
+        generation = state.keys.generation()
+        caller = await run_in_threadpool(_lookup, state, token)
+        if caller is not None:
+            state.keys.put(token, caller, generation)
+    return caller
+
+
 async def current_caller(request: Request, state: State) -> Caller:
     return await caller_of(request, state)
 
@@ -45,14 +57,7 @@ async def caller_of(request: Request, state: GatewayState) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "unauthenticated", "Authentication required",
                       "send an API key as 'Authorization: Bearer <key>'")
-    token = token.strip()
-    caller = state.keys.get(token)
-    if caller is None:
-        # Read before the lookup: a revocation committed meanwhile keeps it out of the cache.
-        generation = state.keys.generation()
-        caller = await run_in_threadpool(_lookup, state, token)
-        if caller is not None:
-            state.keys.put(token, caller, generation)
+    caller = await known_caller(state, token.strip())
     if caller is None:
         raise Problem(401, "unauthenticated", "Unknown API key",
                       "the API key is not known or has been revoked")
