@@ -69,6 +69,9 @@ class Settings(BaseModel):
     webhook_backoff_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     worker_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+    # POST /as2 bodies whose AS2-From names no trading partner are refused (413) past this
+    # many bytes, before more is read; known partners have max_body_bytes.
+    as2_unknown_max_bytes: int = Field(default=64 * 1024, gt=0)
 
     @property
     def x12_qualifier(self) -> str:

@@ -2,12 +2,13 @@
 
 The route first checks the headers a receipt must repeat (AS2-From, Message-ID: a request
 no MDN can answer is a 400 problem+json, before any body is read), then reads the body
-within the size limit, hands headers and bytes to the AS2 service (unwrapping runs off
-the event loop: RSA and AES are CPU work), feeds the payload through the same
-group-commit intake as HTTPS and answers only after the commit, with the MDN in the
-response (synchronous) or queued for one of the partner's receipt URLs (asynchronous,
-only for an authenticated partner). Every other refusal is an MDN with an error
-disposition, never a 500; a gateway without an AS2 identity answers 503 problem+json.
+within the size limit (a small one, ``as2_unknown_max_bytes``, while the AS2-From names no
+partner), hands headers and bytes to the AS2 service (unwrapping runs off the event loop:
+RSA and AES are CPU work), feeds the payload through the same group-commit intake as HTTPS
+and answers only after the commit, with the MDN in the response (synchronous) or queued for
+one of the partner's receipt URLs (asynchronous, only for an authenticated partner). Every
+other refusal is an MDN with an error disposition, never a 500; a gateway without an AS2
+identity answers 503 problem+json.
 """
 
 from __future__ import annotations
@@ -51,12 +52,16 @@ async def receive_as2(request: Request, state: State) -> Response:
                       f"{service.problem if service else 'no AS2 service'}")
     headers = dict(request.headers)
     try:
-        read_addressing(headers)
+        addressing = read_addressing(headers)
     except AS2HeaderError as exc:
         await run_in_threadpool(service.refuse_headers, headers, exc)
         raise Problem(400, "invalid-as2-header", "Invalid AS2 header",
                       f"{exc}; no receipt (MDN) can answer this request") from exc
-    body = await read_body(request, state.settings.max_body_bytes)
+    # Until the AS2-From is known, a body is only what an error MDN needs to answer.
+    settings = state.settings
+    limit = settings.max_body_bytes if service.known_partner(addressing.as2_from) else \
+        min(settings.as2_unknown_max_bytes, settings.max_body_bytes)
+    body = await read_body(request, limit)
     if is_mdn(headers, body):
         reply = await run_in_threadpool(service.receive_mdn, headers, body)
         if reply.status >= 400:
