@@ -46,7 +46,7 @@ from gateway.as2.keys import (
     load_certificates,
     load_identity,
 )
-from gateway.as2.message import parse_as2_name
+from gateway.as2.message import MAX_MESSAGE_ID, AS2HeaderError, parse_as2_name
 from gateway.as2.outbound import OutboundPartner
 from gateway.intake import ReceiveResult
 from gateway.ledger import Ledger
@@ -75,6 +75,27 @@ class AS2Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     outcome: str = ""  # processed | duplicate | rejected | mdn-received, for logs and tests
+    detail: str = ""  # why a 4xx: the route answers it as problem+json
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRoute:
+    """Where an MDN goes: ``url`` to queue it there (asynchronous), else on the response.
+
+    ``requested`` is the Receipt-Delivery-Option as received; ``refused`` says why it is
+    not used (for the ledger and the MDN's text).
+    """
+
+    url: str | None = None
+    requested: str | None = None
+    refused: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        if self.refused is None:
+            return None
+        return ("This receipt is returned on the HTTP response, not posted to the "
+                f"Receipt-Delivery-Option URL: {self.refused}.")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -165,14 +186,31 @@ class AS2Service:
             require_encrypted=profile.encrypted)
 
     # -- inbound ------------------------------------------------------------------------
+    def known_partner(self, as2_from: str) -> PartnerProfile | None:
+        """The active partner whose AS2 name is ``as2_from``, if it has an [as2] table."""
+        partner = self.registry.by_as2(as2_from) if as2_from else None
+        return partner if partner is not None and partner.as2 is not None else None
+
+    def refuse_headers(self, headers: Mapping[str, str], error: AS2HeaderError) -> None:
+        """Ledger a request refused for an AS2-From or Message-ID no receipt can answer
+        (the caller answers 400); nothing else is stored."""
+        with self.db.transaction() as session:
+            self.ledger.append(session, event="AS2_REJECTED", actor="as2:unknown", details={
+                "partner": None, "header": error.header,
+                "description": error.description[:500],
+                "as2_from": _header(headers, "as2-from")[:200],
+                "as2_message_id": _header(headers, "message-id")[:300],
+                "disposition": None, "answer": "400"})
+        self.metrics.as2_messages.labels("unknown", "in", "rejected").inc()
+
     def unwrap(self, headers: Mapping[str, str], body: bytes
                ) -> tuple[PartnerProfile | None, InboundAS2 | AS2Failure]:
         """Match the partner and unwrap (CPU-bound: callers run it off the event loop)."""
         assert self.identity is not None
         as2_from = parse_as2_name(_header(headers, "as2-from"))
         message_id = _header(headers, "message-id").strip().strip("<>") or None
-        partner = self.registry.by_as2(as2_from) if as2_from else None
-        if partner is None or partner.as2 is None:
+        partner = self.known_partner(as2_from)
+        if partner is None:
             return None, AS2Failure(
                 "authentication-failed",
                 f"AS2-From {as2_from!r} is not a trading partner of this gateway",
@@ -190,52 +228,95 @@ class AS2Service:
             return partner, failure
         return partner, inbound
 
-    def reply_mdn(self, headers: Mapping[str, str],
-                  outcome: InboundAS2 | AS2Failure) -> MDN | None:
+    def reply_mdn(self, headers: Mapping[str, str], outcome: InboundAS2 | AS2Failure,
+                  receipt: ReceiptRoute | None = None) -> MDN | None:
         assert self.identity is not None
-        return build_reply_mdn(headers, ours=self.identity, outcome=outcome)
+        note = receipt.note if receipt is not None else None
+        return build_reply_mdn(headers, ours=self.identity, outcome=outcome, note=note)
+
+    def receipt_route(self, headers: Mapping[str, str], partner: PartnerProfile | None,
+                      refusal: str | None = None) -> ReceiptRoute:
+        """Where the receipt for this request goes. An asynchronous MDN is an outbound
+        connection to a URL the sender chose (RFC 4130 §7.3): it is queued only for a
+        request that authenticated as ``partner`` (``refusal`` None) and only to one of
+        that partner's ``receipt_urls``; otherwise the MDN is the HTTP response."""
+        requested = _header(headers, "receipt-delivery-option").strip(" \t")
+        if not requested:
+            return ReceiptRoute()
+        if refusal is not None:
+            return ReceiptRoute(requested=requested, refused=refusal)
+        assert partner is not None and partner.as2 is not None
+        if not partner.as2.allows_receipt_url(requested):
+            return ReceiptRoute(requested=requested, refused=(
+                f"the URL is not one of the receipt_urls of partner {partner.id}"))
+        return ReceiptRoute(requested=requested, url=requested)
+
+    def _ledger_receipt_refusal(self, session: Session, receipt: ReceiptRoute, *,
+                                partner: PartnerProfile | None, actor: str,
+                                as2_message_id: str | None,
+                                message_id: str | None = None) -> None:
+        if receipt.refused is None:
+            return
+        self.ledger.append(session, event="MDN_ASYNC_REFUSED", actor=actor,
+                           message_id=message_id, details={
+                               "partner": partner.id if partner else None,
+                               "as2_message_id": as2_message_id,
+                               "url": (receipt.requested or "")[:500],
+                               "reason": receipt.refused, "answer": "sync"})
 
     def reject(self, headers: Mapping[str, str], body: bytes, partner: PartnerProfile | None,
                failure: AS2Failure, actor: str) -> AS2Reply:
-        """Ledger the refusal (nothing is taken in) and answer with an error MDN."""
+        """Ledger the refusal (nothing is taken in) and answer with an error MDN, always
+        on the HTTP response: the request did not authenticate, so it may not make the
+        gateway connect anywhere."""
         raw = hashlib.sha256(body).hexdigest()
+        if partner is None:
+            refusal = "the AS2-From names no trading partner"
+        else:
+            refusal = (f"the message from partner {partner.id} was refused "
+                       f"({failure.disposition}); only an accepted message may have its "
+                       "receipt posted")
+        receipt = self.receipt_route(headers, partner, refusal)
         with self.db.transaction() as session:
             self.ledger.append(session, event="AS2_REJECTED", actor=actor, details={
                 "partner": partner.id if partner else None,
-                "as2_from": parse_as2_name(_header(headers, "as2-from")),
-                "as2_to": parse_as2_name(_header(headers, "as2-to")),
+                "as2_from": parse_as2_name(_header(headers, "as2-from"))[:200],
+                "as2_to": parse_as2_name(_header(headers, "as2-to"))[:200],
                 "as2_message_id": failure.message_id, "disposition": failure.disposition,
                 "description": failure.description[:500], "size": len(body),
                 "raw_sha256": raw,
             })
+            self._ledger_receipt_refusal(session, receipt, partner=partner, actor=actor,
+                                         as2_message_id=failure.message_id)
         self.metrics.as2_messages.labels(partner.id if partner else "unknown", "in",
                                          "rejected").inc()
-        mdn = self.reply_mdn(headers, failure)
-        return self._answer(headers, mdn, outcome="rejected", partner=partner,
+        mdn = self.reply_mdn(headers, failure, receipt)
+        return self._answer(mdn, receipt, outcome="rejected", partner=partner,
                             message_id=failure.message_id)
 
-    def _answer(self, headers: Mapping[str, str], mdn: MDN | None, *, outcome: str,
+    def _answer(self, mdn: MDN | None, receipt: ReceiptRoute, *, outcome: str,
                 partner: PartnerProfile | None, message_id: str | None,
                 row_id: str | None = None) -> AS2Reply:
-        """Sync MDN in the response, or queue it for the Receipt-Delivery-Option URL."""
-        async_url = _header(headers, "receipt-delivery-option").strip()
+        """The MDN on the response, or queued for the partner's allowed receipt URL."""
         if mdn is None:
             return AS2Reply(200, outcome=outcome)
-        if async_url:
-            self._queue_async_mdn(mdn, async_url, partner, message_id, row_id)
+        if receipt.url is not None and partner is not None:
+            self._queue_async_mdn(mdn, receipt.url, partner, message_id, row_id)
             return AS2Reply(200, outcome=outcome)
         return AS2Reply(200, dict(mdn.headers), mdn.body, outcome=outcome)
 
-    def _queue_async_mdn(self, mdn: MDN, url: str, partner: PartnerProfile | None,
+    def _queue_async_mdn(self, mdn: MDN, url: str, partner: PartnerProfile,
                          message_id: str | None, row_id: str | None) -> None:
         with self.db.transaction() as session:
             row = session.get(AS2Message, row_id) if row_id else None
             if row is None:
-                # A rejected or duplicate message has no row of its own: the MDN gets one
+                # A duplicate or refused payload has no row of its own: the MDN gets one
                 # (direction "mdn") so that its delivery is queued and retried like any.
+                # 200 + "#" + a UUID stays within the 255 characters of the column.
                 row = AS2Message(id=str(uuid.uuid4()), direction="mdn",
-                                 partner_id=partner.id if partner else "unknown",
-                                 as2_message_id=f"{message_id or 'unknown'}#{uuid.uuid4()}",
+                                 partner_id=partner.id,
+                                 as2_message_id=f"{(message_id or 'unknown')[:200]}"
+                                                f"#{uuid.uuid4()}",
                                  status=AS2Status.SENT)
                 session.add(row)
             row.mdn_url = url[:2000]
@@ -273,17 +354,22 @@ class AS2Service:
                   inbound: InboundAS2, actor: str, original: str | None,
                   message_id: str | None = None) -> AS2Reply:
         """RFC 4130 §7.4.3: processed/warning: duplicate-document; nothing taken in."""
+        receipt = self.receipt_route(headers, partner)
         with self.db.transaction() as session:
             self.ledger.append(session, event="AS2_DUPLICATE", actor=actor,
                                message_id=message_id, details={
                                    "as2_message_id": inbound.message_id,
                                    "original_row": original,
                                    "mic": inbound.mic.header_value()})
+            self._ledger_receipt_refusal(session, receipt, partner=partner, actor=actor,
+                                         as2_message_id=inbound.message_id,
+                                         message_id=message_id)
         self.metrics.as2_messages.labels(partner.id, "in", "duplicate").inc()
         assert self.identity is not None
         mdn = _warning_mdn(headers, self.identity, inbound, "duplicate-document",
-                           "This AS2 message was received before; it is not processed again.")
-        return self._answer(headers, mdn, outcome="duplicate", partner=partner,
+                           "This AS2 message was received before; it is not processed again."
+                           + (f"\n{receipt.note}" if receipt.note else ""))
+        return self._answer(mdn, receipt, outcome="duplicate", partner=partner,
                             message_id=inbound.message_id)
 
     def stored(self, headers: Mapping[str, str], body: bytes, partner: PartnerProfile,
@@ -293,9 +379,10 @@ class AS2Service:
             # Same interchange over another transport or Message-ID: taken in once.
             return self.duplicate(headers, partner, inbound, actor, None,
                                   received.message_id)
-        mdn = self.reply_mdn(headers, inbound)
+        receipt = self.receipt_route(headers, partner)
+        mdn = self.reply_mdn(headers, inbound, receipt)
         request = inbound.mdn_request
-        mode = "none" if request is None else ("async" if request.async_url else "sync")
+        mode = "none" if request is None else ("async" if receipt.url else "sync")
         raw = hashlib.sha256(body).hexdigest()
         row = AS2Message(
             id=str(uuid.uuid4()), direction="in", partner_id=partner.id,
@@ -327,11 +414,14 @@ class AS2Service:
                                        "signed": bool(request and request.signed),
                                        "mdn_sha256": hashlib.sha256(mdn.body).hexdigest()
                                        if mdn is not None else None})
+                self._ledger_receipt_refusal(session, receipt, partner=partner, actor=actor,
+                                             as2_message_id=inbound.message_id,
+                                             message_id=received.message_id)
         except IntegrityError:
             # A concurrent copy of this Message-ID won the race: it is the original.
             return self.duplicate(headers, partner, inbound, actor, None, received.message_id)
         self.metrics.as2_messages.labels(partner.id, "in", "received").inc()
-        return self._answer(headers, mdn, outcome="processed", partner=partner,
+        return self._answer(mdn, receipt, outcome="processed", partner=partner,
                             message_id=inbound.message_id, row_id=row.id)
 
     def intake_refused(self, headers: Mapping[str, str], partner: PartnerProfile,
@@ -343,8 +433,15 @@ class AS2Service:
         failure = AS2Failure("unexpected-processing-error", f"{exc.title}: {exc.detail}",
                              message_id=inbound.message_id)
         self.metrics.as2_messages.labels(partner.id, "in", "rejected").inc()
-        return self._answer(headers, self.reply_mdn(headers, failure), outcome="rejected",
-                            partner=partner, message_id=inbound.message_id)
+        # The sender authenticated: its receipt may go to one of its receipt URLs.
+        receipt = self.receipt_route(headers, partner)
+        if receipt.refused is not None:
+            with self.db.transaction() as session:
+                self._ledger_receipt_refusal(session, receipt, partner=partner, actor=actor,
+                                             as2_message_id=inbound.message_id)
+        return self._answer(self.reply_mdn(headers, failure, receipt), receipt,
+                            outcome="rejected", partner=partner,
+                            message_id=inbound.message_id)
 
     # -- receipts for what edigate sent -------------------------------------------------
     def outbound_partner(self, partner: PartnerProfile) -> OutboundPartner:
@@ -377,17 +474,28 @@ class AS2Service:
         from gateway.as2.outbound import AS2Sender, mdn_original_message_id
 
         as2_from = parse_as2_name(_header(headers, "as2-from"))
-        partner = self.registry.by_as2(as2_from) if as2_from else None
+        partner = self.known_partner(as2_from)
         original = mdn_original_message_id(headers, body)
-        if partner is None or partner.as2 is None or original is None or \
-                self.identity is None:
-            return AS2Reply(400, outcome="rejected")
+        if partner is None:
+            return AS2Reply(400, outcome="rejected",
+                            detail="the MDN's AS2-From names no trading partner")
+        if original is None or self.identity is None:
+            return AS2Reply(400, outcome="rejected",
+                            detail="the body is not a disposition-notification report")
+        # The Original-Message-ID comes from the body: only a well-formed one may be
+        # looked up (PostgreSQL text cannot hold a NUL, the column holds 255 characters).
+        if not _usable_message_id(original):
+            return AS2Reply(400, outcome="rejected", detail=(
+                "the report's Original-Message-ID is not visible ASCII of at most "
+                f"{MAX_MESSAGE_ID} characters"))
         with self.db.read() as session:
             row = session.scalars(select(AS2Message).where(
                 AS2Message.partner_id == partner.id, AS2Message.direction == "out",
                 AS2Message.as2_message_id == original.strip("<>")[:255])).first()
         if row is None or row.status != AS2Status.AWAITING_MDN:
-            return AS2Reply(404, outcome="unknown-mdn")
+            return AS2Reply(404, outcome="unknown-mdn", detail=(
+                "no message sent to this partner awaits a receipt for that "
+                "Original-Message-ID"))
         expected = _mic_of(row.mic)
         sender = AS2Sender(self.identity, async_mdn_url=self.async_mdn_url)
         try:
@@ -455,6 +563,11 @@ class AS2Service:
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         return list(session.scalars(query))
+
+
+def _usable_message_id(text: str) -> bool:
+    value = text.strip(" \t").removeprefix("<").removesuffix(">")
+    return 0 < len(value) <= MAX_MESSAGE_ID and all("!" <= c <= "~" for c in value)
 
 
 def _mic_of(text: str | None) -> MIC | None:

@@ -83,6 +83,9 @@ class Settings(BaseModel):
     # interval, then says how many it suppressed (an outage must not fill the disk).
     log_repeat_limit: int = Field(default=10, ge=1)
     log_repeat_seconds: float = Field(default=60.0, gt=0)
+    # POST /as2 bodies whose AS2-From names no trading partner are refused (413) past this
+    # many bytes, before more is read; known partners have max_body_bytes.
+    as2_unknown_max_bytes: int = Field(default=64 * 1024, gt=0)
 
     @property
     def x12_qualifier(self) -> str:

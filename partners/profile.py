@@ -11,6 +11,7 @@ secrets; the gateway turns a profile into transport and acknowledgment options.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 from collections.abc import Mapping, Sequence
@@ -145,6 +146,46 @@ def _http_url(value: str) -> str:
     return value
 
 
+# What ``*`` in a receipt URL pattern stands for: one or more characters within one path
+# segment (never a "/", "?" or "#", so it cannot reach into the query or another segment).
+_RECEIPT_WILDCARD = r"[^/?#\\\s]+"
+
+
+def _split_receipt_url(value: str) -> tuple[str, str]:
+    """``value`` as (scheme://authority, the rest), checked for use as a receipt URL."""
+    if not value or not all("!" <= char <= "~" for char in value) or "\\" in value:
+        raise _problem("must be printable ASCII without spaces or backslashes")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _problem("must be an http:// or https:// URL")
+    if "@" in parts.netloc:
+        raise _problem("must not carry a user name or password")
+    if parts.fragment or "#" in value:
+        raise _problem("must not have a #fragment")
+    origin = value[: len(parts.scheme) + 3 + len(parts.netloc)]
+    if "*" in origin or "*" in parts.query:
+        raise _problem("may have '*' in its path only")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as exc:
+        raise _problem("has an invalid port") from exc
+    return origin, value[len(origin):]
+
+
+def _receipt_url(value: str) -> str:
+    _split_receipt_url(value)
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _receipt_url_regex(pattern: str) -> re.Pattern[str]:
+    """A pattern as a regular expression over the whole URL: scheme and authority as
+    written (ignoring case), the rest literal except ``*``."""
+    origin, rest = _split_receipt_url(pattern)
+    path = _RECEIPT_WILDCARD.join(re.escape(piece) for piece in rest.split("*"))
+    return re.compile(f"(?i:{re.escape(origin)}){path}")
+
+
 class SigningAlgorithm(StrEnum):
     """Digests for AS2 signatures and MIC (RFC 5751 spellings without the hyphen)."""
 
@@ -211,6 +252,7 @@ Label = Annotated[
     ),
 ]
 CertificatePath = Annotated[StrictStr, AfterValidator(_certificate_path)]
+ReceiptURL = Annotated[StrictStr, AfterValidator(_receipt_url)]
 Signing = Annotated[SigningAlgorithm, BeforeValidator(_sha_spelling)]
 
 
@@ -305,6 +347,8 @@ class AS2Profile(_Model):
     ``sign`` and ``encrypt`` are allow-lists for what the partner sends; outbound uses the
     first entry. ``certificates`` are paths of public-certificate files relative to the
     partners directory (the registry checks they exist and hold no private key).
+    ``receipt_urls`` are the only addresses an asynchronous MDN for this partner may be
+    posted to (exact URLs, or patterns with ``*`` standing for part of one path segment).
     """
 
     as2_id: AS2Id
@@ -324,6 +368,17 @@ class AS2Profile(_Model):
     compress_before_signing: StrictBool = True
     transfer_encoding: Literal["binary", "base64"] = "binary"
     mdn: MDNOptions = MDNOptions()
+    # RFC 4130 §7.3 lets the sender name any Receipt-Delivery-Option URL; the gateway posts
+    # receipts only to addresses the reviewed profile lists (none: synchronous only).
+    receipt_urls: Annotated[tuple[ReceiptURL, ...], AfterValidator(_no_duplicates)] = ()
+
+    def allows_receipt_url(self, url: str) -> bool:
+        """Whether an asynchronous MDN may be posted to ``url`` (a Receipt-Delivery-Option
+        value as received): it equals or matches one of ``receipt_urls``. Scheme and host
+        compare ignoring case, everything else as written (no normalisation)."""
+        if not url or not all("!" <= char <= "~" for char in url) or "\\" in url:
+            return False
+        return any(_receipt_url_regex(pattern).fullmatch(url) for pattern in self.receipt_urls)
 
     @model_validator(mode="after")
     def _consistent(self) -> AS2Profile:

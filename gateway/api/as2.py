@@ -1,10 +1,13 @@
 """POST /as2: AS2 (RFC 4130) intake, and GET /v1/partners with certificates for ops.
 
-The route reads the body within the size limit, hands headers and bytes to the AS2
-service (unwrapping runs off the event loop: RSA and AES are CPU work), feeds the payload
-through the same group-commit intake as HTTPS and answers only after the commit, with the
-MDN in the response (synchronous) or queued for the partner's URL (asynchronous). Every
-refusal is an MDN with an error disposition, never a 500; only a gateway without an AS2
+The route first checks the headers a receipt must repeat (AS2-From, Message-ID: a request
+no MDN can answer is a 400 problem+json, before any body is read), then reads the body
+within the size limit (a small one, ``as2_unknown_max_bytes``, while the AS2-From names no
+partner), hands headers and bytes to the AS2 service (unwrapping runs off the event loop:
+RSA and AES are CPU work), feeds the payload through the same group-commit intake as HTTPS
+and answers only after the commit, with the MDN in the response (synchronous) or queued for
+one of the partner's receipt URLs (asynchronous, only for an authenticated partner). Every
+other refusal is an MDN with an error disposition, never a 500; a gateway without an AS2
 identity answers 503 problem+json.
 """
 
@@ -18,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.deps import State, require
 from gateway.api.messages import read_body
 from gateway.as2 import AS2Failure
+from gateway.as2.message import AS2HeaderError, read_addressing
 from gateway.as2_service import AS2Reply, is_mdn
 from gateway.keys import Caller
 from gateway.pipeline import IntakeRejected
@@ -46,10 +50,24 @@ async def receive_as2(request: Request, state: State) -> Response:
         raise Problem(503, "as2-not-configured", "AS2 is not configured",
                       f"this gateway does not receive AS2: "
                       f"{service.problem if service else 'no AS2 service'}")
-    body = await read_body(request, state.settings.max_body_bytes)
     headers = dict(request.headers)
+    try:
+        addressing = read_addressing(headers)
+    except AS2HeaderError as exc:
+        await run_in_threadpool(service.refuse_headers, headers, exc)
+        raise Problem(400, "invalid-as2-header", "Invalid AS2 header",
+                      f"{exc}; no receipt (MDN) can answer this request") from exc
+    # Until the AS2-From is known, a body is only what an error MDN needs to answer.
+    settings = state.settings
+    limit = settings.max_body_bytes if service.known_partner(addressing.as2_from) else \
+        min(settings.as2_unknown_max_bytes, settings.max_body_bytes)
+    body = await read_body(request, limit)
     if is_mdn(headers, body):
-        return _response(await run_in_threadpool(service.receive_mdn, headers, body))
+        reply = await run_in_threadpool(service.receive_mdn, headers, body)
+        if reply.status >= 400:
+            raise Problem(reply.status, f"as2-mdn-{reply.outcome}",
+                          "Asynchronous MDN not accepted", reply.detail)
+        return _response(reply)
     partner, outcome = await run_in_threadpool(service.unwrap, headers, body)
     actor = f"as2:{partner.id}" if partner is not None else "as2:unknown"
     if isinstance(outcome, AS2Failure):

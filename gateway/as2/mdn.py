@@ -30,8 +30,8 @@ from gateway.as2.message import (
     AS2Identity,
     InboundAS2,
     format_as2_name,
-    parse_as2_name,
     parse_mdn_request,
+    read_addressing,
 )
 
 __all__ = [
@@ -122,8 +122,14 @@ def _disposition_field(disposition: str) -> str:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _ascii_text(text: str) -> str:
-    return text.encode("ascii", "replace").decode("ascii").replace("\r\n", "\n")
+    # Descriptions may quote what a sender sent: non-ASCII and control characters (a
+    # bare CR, NUL, ESC) become "?" so the text part stays 7bit text (RFC 2045 §2.7).
+    ascii_text = text.encode("ascii", "replace").decode("ascii").replace("\r\n", "\n")
+    return _CONTROL.sub("?", ascii_text)
 
 
 def build_mdn(
@@ -227,20 +233,22 @@ def build_reply_mdn(
     ours: AS2Identity,
     outcome: InboundAS2 | AS2Failure,
     reporting_ua: str = "edigate AS2",
+    note: str | None = None,
     at: datetime | None = None,
 ) -> MDN | None:
     """The MDN answering an inbound message, or None if its sender asked for none.
 
     Works from the request headers alone, so an AS2Failure raised on a garbage body still
     gets its error MDN. Signs when the sender asked for a signed receipt (RFC 4130 §7.3),
-    with the first requested MIC algorithm we support.
+    with the first requested MIC algorithm we support. ``note`` is added to the
+    human-readable part. Raises :class:`~gateway.as2.message.AS2HeaderError` when AS2-From
+    or Message-ID cannot be answered (check them first with ``read_addressing``).
     """
     request = parse_mdn_request(headers)
     if request is None:
         return None
-    fields = mime.Headers.of(headers)
-    original_id = (fields.get("message-id") or "").strip().strip("<>") or "unknown"
-    sender = parse_as2_name(fields.get("as2-from") or "") or "unknown"
+    addressing = read_addressing(headers)
+    original_id, sender = addressing.message_id, addressing.as2_from
     chosen = request.mic_algorithm()
     micalg = chosen[1] if chosen else "sha256"
     if isinstance(outcome, AS2Failure):
@@ -255,6 +263,8 @@ def build_reply_mdn(
     else:
         disposition, mic = "processed", outcome.mic
         description = f"The AS2 message {outcome.message_id} has been received."
+    if note:
+        description = f"{description}\n{note}"
     return build_mdn(
         original_message_id=original_id,
         as2_from=ours.as2_id,

@@ -37,9 +37,12 @@ from gateway.as2.cms import (
 )
 
 __all__ = [
+    "MAX_MESSAGE_ID",
     "MIC",
     "AS2Failure",
+    "AS2HeaderError",
     "AS2Identity",
+    "Addressing",
     "InboundAS2",
     "MDNRequest",
     "OutboundAS2",
@@ -48,6 +51,7 @@ __all__ = [
     "format_as2_name",
     "parse_as2_name",
     "parse_mdn_request",
+    "read_addressing",
     "unwrap",
     "wrap",
 ]
@@ -55,6 +59,12 @@ __all__ = [
 AS2_VERSION = "1.2"  # RFC 5402 §3: 1.2 announces support for compression
 MAX_LAYERS = 5
 """encrypted, compressed, signed, compressed, content: anything deeper is refused."""
+
+MAX_AS2_NAME = 128
+"""RFC 4130 §6.2: an AS2 name is 1 to 128 printable ASCII characters."""
+MAX_MESSAGE_ID = 253
+"""Characters of a Message-ID without its angle brackets: 255 with them, what AS2 products
+commonly accept and what the ``as2_messages`` column holds."""
 
 _PKCS7_MIME = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _PKCS7_SIGNATURE = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature"})
@@ -159,6 +169,19 @@ class AS2Failure(Exception):
         if self.kind == "failure":
             return f"failed/failure: {self.modifier}"
         return f"processed/error: {self.modifier}"
+
+
+class AS2HeaderError(ValueError):
+    """An AS2-From or Message-ID that an MDN cannot answer: missing, or not what RFC 4130
+    §6.2 and RFC 5322 §3.6.4 allow (a receipt has to repeat both, as AS2-To and
+    Original-Message-ID). ``header`` names the field; the message says what is wrong
+    without repeating the raw value's bytes.
+    """
+
+    def __init__(self, header: str, description: str) -> None:
+        super().__init__(f"{header}: {description}")
+        self.header = header
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -282,10 +305,68 @@ class OutboundAS2:
 
 def parse_as2_name(value: str) -> str:
     """AS2-From/AS2-To value without its quotes (RFC 4130 §6.2: as2-name may be a quoted-string)."""
-    value = value.strip()
+    value = value.strip(" \t")  # RFC 9110 §5.5: optional white space is SP and HTAB only
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return re.sub(r"\\(.)", r"\1", value[1:-1])
     return value
+
+
+def _describe(value: str, limit: int) -> str:
+    """Why ``value`` is not 1..limit printable ASCII characters (empty when it is)."""
+    if not value:
+        return "is empty"
+    if len(value) > limit:
+        return f"is {len(value)} characters long; at most {limit} are allowed"
+    for index, char in enumerate(value):
+        if not " " <= char <= "~":
+            kind = "a control character" if ord(char) < 32 or ord(char) == 127 else \
+                "a non-ASCII character"
+            return f"holds {kind} (U+{ord(char):04X}) at character {index + 1}"
+    return ""
+
+
+@dataclass(frozen=True)
+class Addressing:
+    """The headers an MDN answers with, checked: the sender's AS2 name (unquoted) and the
+    Message-ID (without angle brackets)."""
+
+    as2_from: str
+    message_id: str
+
+
+def read_addressing(headers: Mapping[str, str]) -> Addressing:
+    """AS2-From and Message-ID of an inbound request, or :class:`AS2HeaderError`.
+
+    RFC 4130 §6 makes both mandatory; §6.2 limits AS2 names to 1-128 printable ASCII
+    characters, and a Message-ID (RFC 5322 §3.6.4) is visible ASCII without spaces. A
+    request failing this cannot be answered with a receipt (its AS2-To and
+    Original-Message-ID would repeat the bad value), and nothing from it may reach the
+    database as an identifier.
+    """
+    fields = mime.Headers.of(headers)
+    raw_from = fields.get("as2-from")
+    if raw_from is None:
+        raise AS2HeaderError("AS2-From", "is missing (RFC 4130 §6 requires it)")
+    as2_from = parse_as2_name(raw_from)
+    problem = _describe(as2_from, MAX_AS2_NAME)
+    if problem:
+        raise AS2HeaderError("AS2-From", f"{problem} (RFC 4130 §6.2: 1-{MAX_AS2_NAME} "
+                             "printable ASCII characters)")
+    return Addressing(as2_from=as2_from, message_id=_check_message_id(fields.get("message-id")))
+
+
+def _check_message_id(raw: str | None) -> str:
+    """The Message-ID without angle brackets, or AS2HeaderError saying what is wrong."""
+    if raw is None:
+        raise AS2HeaderError("Message-ID", "is missing (RFC 4130 §6 requires it)")
+    message_id = _strip_angle(raw)
+    problem = _describe(message_id, MAX_MESSAGE_ID)
+    if not problem and (" " in message_id or "<" in message_id or ">" in message_id):
+        problem = "holds a space or an angle bracket inside"
+    if problem:
+        raise AS2HeaderError("Message-ID", f"{problem} (visible ASCII, at most "
+                             f"{MAX_MESSAGE_ID} characters between the angle brackets)")
+    return message_id
 
 
 def format_as2_name(name: str) -> str:
@@ -298,7 +379,10 @@ def format_as2_name(name: str) -> str:
 
 
 def _strip_angle(message_id: str) -> str:
-    return message_id.strip().removeprefix("<").removesuffix(">").strip()
+    return message_id.strip(" \t").removeprefix("<").removesuffix(">").strip(" \t")
+
+
+_MICALG_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 
 
 def parse_mdn_request(headers: Mapping[str, str]) -> MDNRequest | None:
@@ -324,7 +408,9 @@ def parse_mdn_request(headers: Mapping[str, str]) -> MDNRequest | None:
             signed = any(v.lower() == "pkcs7-signature" for v in values)
             signed_required = importance == "required"
         elif key == "signed-receipt-micalg":
-            micalgs = tuple(values)
+            # Only token spellings: the chosen one is written back into the MDN's micalg
+            # and Received-Content-MIC, which must stay printable ASCII.
+            micalgs = tuple(v for v in values if _MICALG_TOKEN.fullmatch(v))
             micalg_required = importance == "required"
     url = (fields.get("receipt-delivery-option") or "").strip() or None
     return MDNRequest(
@@ -384,7 +470,13 @@ class _Unwrapper:
         self.partner = partner
         self.max_size = max_size
         self.moment = at or datetime.now(UTC)
-        self.message_id = _strip_angle(fields.get("message-id") or "")
+        # An unusable Message-ID is refused in run(); until then failures carry none.
+        self.header_problem: AS2HeaderError | None = None
+        try:
+            self.message_id = _check_message_id(fields.get("message-id"))
+        except AS2HeaderError as exc:
+            self.message_id = ""
+            self.header_problem = exc
         self.path: list[str] = []
         self.decrypted: cms.Decrypted | None = None
         self.compressed = False
@@ -403,8 +495,8 @@ class _Unwrapper:
     def run(self, body: bytes) -> InboundAS2:
         fields, partner = self.fields, self.partner
         # RFC 4130 §6: Message-ID, AS2-From and AS2-To are mandatory.
-        if not self.message_id:
-            raise self.fail("unexpected-processing-error", "the Message-ID header is missing")
+        if self.header_problem is not None:
+            raise self.fail("unexpected-processing-error", str(self.header_problem))
         as2_from = parse_as2_name(fields.get("as2-from") or "")
         as2_to = parse_as2_name(fields.get("as2-to") or "")
         if not as2_from or not as2_to:

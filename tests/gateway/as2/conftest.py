@@ -1,4 +1,6 @@
-"""Keys, certificates and AS2 parties for the AS2 tests, generated at test time.
+"""Keys, certificates and AS2 parties for the AS2 tests, generated at test time, and a
+whole gateway receiving AS2 (``as2_gateway``) with a raw ASGI client for header bytes no
+HTTP client would send.
 
 RSA keys are generated once per session (2048-bit is slow enough to matter) and written
 to a temporary directory for the openssl CLI; no private key is ever committed.
@@ -7,10 +9,12 @@ to a temporary directory for the openssl CLI; no private key is ever committed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -202,3 +206,186 @@ def openssl() -> Callable[..., bytes]:
         return done.stdout
 
     return run
+
+
+# ---------------------------------------------------------------------------------------------
+# A whole gateway receiving AS2 on the test database (both backends via ``database_url``)
+
+GATEWAY_PROFILE = """
+id = "acme-as2"
+name = "Acme over AS2"
+transactions = ["850"]
+
+[x12]
+qualifier = "ZZ"
+id = "ACMEAS2"
+ack = "997"
+
+[as2]
+as2_id = "ACME"
+certificates = ["acme.pem"]
+signed = true
+encrypted = false
+"""
+
+
+@dataclass
+class RawResponse:
+    """What the app sent for a request made at the ASGI level, and how many body chunks
+    it asked for before answering."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    chunks_read: int
+
+    @property
+    def is_problem(self) -> bool:
+        return self.headers.get("content-type", "").startswith("application/problem+json")
+
+
+@dataclass
+class AS2Gateway:
+    """edigate with the AS2 identity of ``parties.us`` and one partner, ``acme-as2``
+    (AS2 name ACME, must sign, ``receipt_urls`` as given)."""
+
+    client: Any
+    state: Any
+    parties: Parties
+    counter: list[int]
+
+    def interchange(self) -> bytes:
+        from gateway.demo import demo_interchange
+
+        self.counter[0] += 1
+        return demo_interchange("acme-850.edi", "ZZ", "ACMEAS2", "00401", self.state.settings,
+                                7000 + self.counter[0])
+
+    def message(self, payload: bytes | None = None, *, signer: Party | None = None,
+                receipt_url: str | None = None, mdn: bool = True,
+                message_id: str | None = None) -> tuple[dict[str, str], bytes]:
+        """A signed AS2 message from ACME to EDIGATE asking for a signed receipt (at
+        ``receipt_url`` when given): HTTP headers and body."""
+        from gateway.as2 import MDNRequest, wrap
+
+        sender = signer or self.parties.partner
+        request = MDNRequest(to="as2@acme.example", signed=True, micalgs=("sha-256",),
+                             async_url=receipt_url) if mdn else None
+        out = wrap(payload if payload is not None else self.interchange(),
+                   content_type="application/edi-x12", filename=None,
+                   ours=AS2Identity("ACME", sender.key, sender.certificate),
+                   partner_as2_id="EDIGATE", partner_certificate=None, sign="sha256",
+                   encrypt=None, compress=False, mdn=request, message_id=message_id)
+        return dict(out.headers), out.body
+
+    def post(self, headers: dict[str, str], body: bytes) -> Any:
+        return self.client.post("/as2", content=body, headers=headers)
+
+    def raw(self, headers: Iterable[tuple[bytes, bytes]], chunks: Iterable[bytes]) -> RawResponse:
+        """POST /as2 with header bytes exactly as given (an HTTP client would refuse some)
+        and the body in ``chunks``, on the app's own event loop."""
+        return self.client.portal.call(_asgi_post, self.client.app, list(headers),
+                                       iter(chunks), dict(self.client.app_state))
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from gateway.ledger import LedgerEntry
+
+        with self.state.db.read() as session:
+            query = select(LedgerEntry).order_by(LedgerEntry.seq)
+            if event:
+                query = query.where(LedgerEntry.event == event)
+            return [{"event": e.event, "message_id": e.message_id, **json.loads(e.details)}
+                    for e in session.scalars(query)]
+
+    def stored(self) -> dict[str, int]:
+        """Rows of what a request can leave behind besides the ledger."""
+        from sqlalchemy import func, select
+
+        from gateway.store.as2 import AS2Message
+        from gateway.store.models import Message, Payload
+
+        with self.state.db.read() as session:
+            return {model.__name__: session.scalar(select(func.count()).select_from(model))
+                    or 0 for model in (Payload, Message, AS2Message)}
+
+
+async def _asgi_post(app: Any, headers: list[tuple[bytes, bytes]], chunks: Iterator[bytes],
+                     app_state: dict[str, Any]) -> RawResponse:
+    read = 0
+    finished = False
+    started: dict[str, Any] = {}
+    body: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read, finished
+        if finished:
+            return {"type": "http.disconnect"}
+        chunk = next(chunks, None)
+        if chunk is None:
+            finished = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        read += 1
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            started.update(message)
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/as2", "raw_path": b"/as2",
+             "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 40000), "server": ("testserver", 80), "state": app_state}
+    try:
+        await app(scope, receive, send)
+    except Exception:  # the 500 was sent before the exception propagated
+        if not started:
+            raise
+    return RawResponse(started.get("status", 0),
+                       {k.decode("latin-1").lower(): v.decode("latin-1")
+                        for k, v in started.get("headers", [])}, b"".join(body), read)
+
+
+@pytest.fixture
+def as2_gateway(tmp_path: Path, database_url: str, parties: Parties
+                ) -> Iterator[Callable[..., AS2Gateway]]:
+    """A factory: ``as2_gateway(receipt_urls=[...], **settings)`` starts the gateway on the
+    test database (each backend) with the ``acme-as2`` partner; closed at teardown."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from gateway.app import create_app
+    from gateway.settings import Settings
+    from gateway.state import GatewayState
+    from gateway.store.base import Base
+
+    opened: list[tuple[Any, Any]] = []
+
+    def start(receipt_urls: Iterable[str] = (), **overrides: Any) -> AS2Gateway:
+        partners = tmp_path / f"partners-{len(opened)}"
+        partners.mkdir()
+        (partners / "acme.pem").write_bytes(parties.partner.cert_pem)
+        urls = list(receipt_urls)
+        (partners / "acme-as2.toml").write_text(
+            GATEWAY_PROFILE + (f"receipt_urls = {json.dumps(urls)}\n" if urls else ""))
+        fields: dict[str, Any] = {
+            "database_url": database_url, "partners_dir": partners, "var_dir": tmp_path,
+            "ledger_key_path": tmp_path / "ledger.pem", "workers": 0, "as2_id": "EDIGATE",
+            "as2_key": parties.us.key_path, "as2_cert": parties.us.cert_path}
+        settings = Settings(**(fields | overrides))
+        state = GatewayState.build(settings, lease=timedelta(seconds=30))
+        Base.metadata.create_all(state.db.engine)
+        client = TestClient(create_app(settings, state=state, start_workers=False),
+                            raise_server_exceptions=False)
+        client.__enter__()
+        opened.append((client, state))
+        return AS2Gateway(client, state, parties, [0])
+
+    yield start
+    for client, state in reversed(opened):
+        client.__exit__(None, None, None)
+        state.close()

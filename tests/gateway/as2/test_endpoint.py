@@ -53,6 +53,7 @@ encrypt = ["aes256-cbc", "aes128-cbc", "aes192-cbc", "3des"]
 allow_3des = true
 signed = {signed}
 encrypted = {encrypted}
+receipt_urls = {receipt_urls}
 
 [as2.mdn]
 mode = "{mdn_mode}"
@@ -100,7 +101,8 @@ class AS2Env:
 
 def _profile(directory: Path, certificates: list[bytes], *, signed: bool = False,
              encrypted: bool = False, url: str = "http://127.0.0.1:9/as2",
-             mdn_mode: str = "sync") -> None:
+             mdn_mode: str = "sync",
+             receipt_urls: tuple[str, ...] = ("http://127.0.0.1:9/mdn",)) -> None:
     names = []
     for n, pem in enumerate(certificates):
         name = f"acme-{n}.pem"
@@ -108,7 +110,8 @@ def _profile(directory: Path, certificates: list[bytes], *, signed: bool = False
         names.append(name)
     (directory / "acme-as2.toml").write_text(PROFILE.format(
         certificates=json.dumps(names), signed=str(signed).lower(),
-        encrypted=str(encrypted).lower(), url=url, mdn_mode=mdn_mode))
+        encrypted=str(encrypted).lower(), url=url, mdn_mode=mdn_mode,
+        receipt_urls=json.dumps(list(receipt_urls))))
 
 
 def _env(tmp_path: Path, database_url: str, parties: object, **profile: object
@@ -388,9 +391,11 @@ def test_openssl_cms_messages_posted_with_a_plain_client(env: AS2Env, parties: o
         assert s.scalars(select(Message)).one().transport == "as2"
 
 
-def test_async_mdn_is_delivered_and_retried(env: AS2Env) -> None:
-    """An async MDN is POSTed to the Receipt-Delivery-Option URL by the AS2 deliverer;
-    a failing URL is retried with backoff and every attempt is ledgered."""
+def test_async_mdn_is_delivered_and_retried(tmp_path: Path, database_url: str,
+                                            parties: object) -> None:
+    """An async MDN is POSTed to the Receipt-Delivery-Option URL (one of the partner's
+    receipt_urls) by the AS2 deliverer; a failing URL is retried with backoff and every
+    attempt is ledgered."""
     import http.server
     import threading
 
@@ -408,31 +413,37 @@ def test_async_mdn_is_delivered_and_retried(env: AS2Env) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    environment = _env(tmp_path, database_url, parties, receipt_urls=(
+        f"http://127.0.0.1:{server.server_address[1]}/mdn",))
+    env = next(environment)
     try:
-        env.acme.mdn_url = f"http://127.0.0.1:{server.server_address[1]}/mdn"  # type: ignore[attr-defined]
+        try:
+            env.acme.mdn_url = f"http://127.0.0.1:{server.server_address[1]}/mdn"  # type: ignore[attr-defined]
+            _message, headers, body = env.build(env.interchange(), sign=True, digest_alg="sha256",
+                                               mdn_mode="ASYNC", mdn_digest_alg="sha256")
+            assert _post(env, headers, body).content == b""  # type: ignore[attr-defined]
+            assert env.state.as2 is not None
+            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+                assert deliverer.run_once() == 1
+            assert len(received) == 1
+            assert b"processed" in received[0]
+            assert env.events("MDN_SENT")[0]["url"] == env.acme.mdn_url  # type: ignore[attr-defined]
+        finally:
+            server.shutdown()
+            server.server_close()
+        # The partner's URL is down now: the next MDN is retried, not lost.
         _message, headers, body = env.build(env.interchange(), sign=True, digest_alg="sha256",
                                            mdn_mode="ASYNC", mdn_digest_alg="sha256")
-        assert _post(env, headers, body).content == b""  # type: ignore[attr-defined]
-        assert env.state.as2 is not None
+        _post(env, headers, body)
         with AS2Deliverer(env.state.as2, worker="test") as deliverer:
             assert deliverer.run_once() == 1
-        assert len(received) == 1
-        assert b"processed" in received[0]
-        assert env.events("MDN_SENT")[0]["url"] == env.acme.mdn_url  # type: ignore[attr-defined]
+        retry = env.events("MDN_RETRY")
+        assert retry and retry[0]["attempt"] == 1
+        with env.state.db.read() as s:
+            pending = s.scalars(select(AS2Message).where(AS2Message.mdn_status == "pending")).one()
+            assert pending.next_attempt_at is not None
     finally:
-        server.shutdown()
-        server.server_close()
-    # The partner's URL is down now: the next MDN is retried, not lost.
-    _message, headers, body = env.build(env.interchange(), sign=True, digest_alg="sha256",
-                                       mdn_mode="ASYNC", mdn_digest_alg="sha256")
-    _post(env, headers, body)
-    with AS2Deliverer(env.state.as2, worker="test") as deliverer:
-        assert deliverer.run_once() == 1
-    retry = env.events("MDN_RETRY")
-    assert retry and retry[0]["attempt"] == 1
-    with env.state.db.read() as s:
-        pending = s.scalars(select(AS2Message).where(AS2Message.mdn_status == "pending")).one()
-        assert pending.next_attempt_at is not None
+        environment.close()
 
 
 def test_gateway_without_as2_identity_answers_503(tmp_path: Path, database_url: str) -> None:
