@@ -408,11 +408,12 @@ class Egress:
     """An HTTP client bound to the policy and the per-attempt deadline; thread-safe.
 
     Use :meth:`stream` for every request (its deadline covers the whole ``with`` block,
-    body reads included), and close the instance when done.
+    body reads included), and close the instance when done. ``verify``: the TLS context
+    (default: the system's CA bundle via httpx, certificate and host name checked).
     """
 
     def __init__(self, policy: EgressPolicy, *, deadline_seconds: float = 30.0,
-                 user_agent: str = "edigate") -> None:
+                 user_agent: str = "edigate", verify: ssl.SSLContext | None = None) -> None:
         self.policy = policy
         self.deadline_seconds = deadline_seconds
         transport = httpx.HTTPTransport(trust_env=False)
@@ -420,7 +421,7 @@ class Egress:
         # is replaced by one that connects through the policy. test_egress pins this.
         transport._pool.close()
         transport._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=verify or httpx.create_ssl_context(trust_env=False),
             max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
             network_backend=_CheckedBackend(policy))
         self.client = httpx.Client(transport=transport, trust_env=False,

@@ -7,15 +7,22 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -36,8 +43,8 @@ LOOPBACK = EgressPolicy.parse("loopback")
 
 @dataclass
 class Listener:
-    """A TCP server on ``host`` that answers every connection with ``answer(conn)`` on a
-    thread of its own and records what it was sent."""
+    """A TCP server on ``host`` (TLS with ``tls``) that answers every connection with
+    ``answer(conn)`` on a thread of its own and records what it was sent."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -46,9 +53,14 @@ class Listener:
     requests: list[bytes] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     sock: socket.socket | None = None
+    tls: ssl.SSLContext | None = None
 
     def start(self) -> Listener:
         self.sock = socket.create_server((self.host, self.port))
+        if self.tls is not None:
+            # The handshake happens on the connection's own thread, not in accept().
+            self.sock = self.tls.wrap_socket(self.sock, server_side=True,
+                                             do_handshake_on_connect=False)
         self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.1)
         threading.Thread(target=self._serve, daemon=True).start()
@@ -71,6 +83,8 @@ class Listener:
             conn.settimeout(10)
             data = b""
             try:
+                if isinstance(conn, ssl.SSLSocket):
+                    conn.do_handshake()  # an SSLError when the client refuses our certificate
                 while b"\r\n\r\n" not in data:
                     chunk = conn.recv(65536)
                     if not chunk:
@@ -192,6 +206,55 @@ def test_the_address_connected_to_is_the_address_checked(
     assert lookups == ["rebind.test"]
     assert refused.connections == 0 and allowed.connections == 1
     assert f"host: rebind.test:{allowed.port}".encode() in allowed.requests[0].lower()
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for DNS name ``name`` (PEM files: key, certificate)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_path, cert_path = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+@pytest.mark.parametrize("served", ["rebind.test", "other.test"])
+def test_tls_is_checked_against_the_urls_host_name(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, served: str) -> None:
+    """Connecting to the checked address does not weaken TLS: the server gets the URL's
+    host name as SNI, and a certificate for another name is refused."""
+    key, cert = _certificate(tmp_path, served)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_context.sni_callback = lambda sock, name, context: names.append(name)
+    listener = Listener(host="127.0.0.2", tls=server_context).start()
+    monkeypatch.setattr(egress_module.socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port))])
+    client_context = ssl.create_default_context(cafile=str(cert))
+    policy = EgressPolicy.parse("127.0.0.2/32")
+    url = f"https://rebind.test:{listener.port}/x"
+    try:
+        with Egress(policy, deadline_seconds=5, verify=client_context) as out:
+            if served == "rebind.test":
+                with out.stream("POST", url, content=b"{}") as answer:
+                    assert answer.status_code == 204
+            else:
+                with pytest.raises(httpx.ConnectError, match="certificate"), \
+                        out.stream("POST", url, content=b"{}"):
+                    pass
+    finally:
+        listener.close()
+    assert names and set(names) == {"rebind.test"}
 
 
 def test_an_attempt_ends_at_its_total_deadline(listener: Listener) -> None:
