@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +48,7 @@ from gateway.as2.keys import (
 )
 from gateway.as2.message import MAX_MESSAGE_ID, AS2HeaderError, parse_as2_name
 from gateway.as2.outbound import OutboundPartner
+from gateway.egress import Destination, Egress, EgressRefused, Job, destination
 from gateway.intake import ReceiveResult
 from gateway.ledger import Ledger
 from gateway.metrics import Metrics
@@ -552,14 +553,14 @@ class AS2Service:
                                     "partner": partner.id, "payload_sha256": digest})
         return row
 
-    def due(self, session: Session, now: datetime) -> list[AS2Message]:
+    def due(self, session: Session, now: datetime, limit: int = 20) -> list[AS2Message]:
         """Rows with work due: outbound sends and async MDNs to deliver."""
         query = select(AS2Message).where(
             or_(AS2Message.status == AS2Status.PENDING,
                 AS2Message.mdn_status == AS2Status.PENDING),
             AS2Message.next_attempt_at <= now,
             or_(AS2Message.locked_until.is_(None), AS2Message.locked_until < now),
-        ).order_by(AS2Message.next_attempt_at).limit(20)
+        ).order_by(AS2Message.next_attempt_at).limit(limit)
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         return list(session.scalars(query))
@@ -597,17 +598,24 @@ def backoff(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) -> timed
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def post_mdn(row: AS2Message, client: httpx.Client) -> str | None:
-    """Deliver an asynchronous MDN (RFC 4130 §7.3); None on success, else the error."""
+def post_mdn(row: AS2Message, egress: Egress) -> str | None:
+    """Deliver an asynchronous MDN (RFC 4130 §7.3); None on success, else the error.
+    ``EgressRefused`` (from ``gateway.egress``) when the policy refuses the URL."""
     assert row.mdn_url is not None and row.mdn_body is not None
     headers = json.loads(row.mdn_headers or "{}")
     try:
-        response = client.post(row.mdn_url, content=row.mdn_body, headers=headers)
+        with egress.stream("POST", row.mdn_url, content=row.mdn_body,
+                           headers=headers) as response:
+            code = response.status_code
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {exc}"
-    if response.status_code >= 300:
-        return f"HTTP {response.status_code}"
+    if code >= 300:
+        return f"HTTP {code}"
     return None
+
+
+def _destination(row: AS2Message) -> Destination:
+    return destination((row.mdn_url if row.mdn_status == AS2Status.PENDING else row.url) or "")
 
 
 class AS2Deliverer:
@@ -615,21 +623,24 @@ class AS2Deliverer:
     ``gateway.as2.outbound.AS2Sender``, receipt verified) and asynchronous MDNs owed to
     partners. Claims rows under a lease (SKIP LOCKED on PostgreSQL), retries with
     exponential backoff, gives up after ``max_attempts``; every attempt is in the ledger.
+
+    Every connection goes through ``gateway.egress`` (the policy, a total deadline per
+    attempt). A URL the policy refuses fails the send or the MDN at once: retrying gets
+    the same answer. Thread-safe like ``webhooks.Deliverer``: each claim carries its own
+    token in ``locked_by``, so attempts may be sent on a pool's threads.
     """
 
     def __init__(self, service: AS2Service, *, worker: str, lease: timedelta = timedelta(
-            minutes=5), max_attempts: int = 10, client: httpx.Client | None = None) -> None:
+            minutes=5), max_attempts: int = 10) -> None:
         self.service = service
         self.worker = worker
         self.lease = lease
         self.max_attempts = max_attempts
-        self._client = client or httpx.Client(timeout=60, follow_redirects=False,
-                                              headers={"User-Agent": "edigate AS2"})
-        self._owns_client = client is None
+        self.egress = Egress.from_settings(service.settings, user_agent="edigate AS2",
+                                           deadline_seconds=lease.total_seconds() / 2)
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        self.egress.close()
 
     def __enter__(self) -> AS2Deliverer:
         return self
@@ -637,44 +648,62 @@ class AS2Deliverer:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _claim(self) -> AS2Message | None:
+    def _claim(self, busy: Collection[Destination] = ()) -> AS2Message | None:
         now = utcnow()
         with self.service.db.transaction() as session:
-            rows = self.service.due(session, now)
+            # With busy destinations, look further down the queue: the oldest rows may
+            # all be bound for them.
+            rows = [r for r in self.service.due(session, now, limit=200 if busy else 20)
+                    if _destination(r) not in busy]
             if not rows:
                 return None
             row = rows[0]
-            row.locked_by = self.worker
+            row.locked_by = f"{uuid.uuid4().hex[:12]}@{self.worker}"[:120]
             row.locked_until = now + self.lease
             row.attempts += 1
             return row
 
+    def claim_job(self, busy: Collection[Destination] = ()) -> Job | None:
+        """For ``gateway.egress.OutboundPool``: claim a row not bound for ``busy``
+        destinations, and the call that works it."""
+        row = self._claim(busy)
+        if row is None:
+            return None
+        return _destination(row), lambda: self._work(row)
+
     def run_once(self, limit: int = 20) -> int:
-        """Do up to ``limit`` due items; returns how many were tried."""
+        """Do up to ``limit`` due items one after the other; returns how many were tried."""
         tried = 0
         while tried < limit:
             row = self._claim()
             if row is None:
                 break
             tried += 1
-            try:
-                if row.mdn_status == AS2Status.PENDING:
-                    self._deliver_mdn(row)
-                else:
-                    self._send(row)
-            except Exception as exc:  # one bad row must not stop the queue
-                log.exception("AS2 queue item %s failed", row.id)
-                self._finish(row, retry=True, error=f"{type(exc).__name__}: {exc}",
-                             event="AS2_SEND_ERROR", details={})
+            self._work(row)
         return tried
 
+    def _work(self, row: AS2Message) -> None:
+        try:
+            if row.mdn_status == AS2Status.PENDING:
+                self._deliver_mdn(row)
+            else:
+                self._send(row)
+        except Exception as exc:  # one bad row must not stop the queue
+            log.exception("AS2 queue item %s failed", row.id)
+            self._finish(row, retry=True, error=f"{type(exc).__name__}: {exc}",
+                         event="AS2_SEND_ERROR", details={})
+
     def _deliver_mdn(self, row: AS2Message) -> None:
-        error = post_mdn(row, self._client)
+        refused = False
+        try:
+            error = post_mdn(row, self.egress)
+        except EgressRefused as exc:
+            error, refused = str(exc), True
         details = {"as2_message_id": row.as2_message_id, "mdn_message_id": row.mdn_message_id,
                    "url": row.mdn_url, "attempt": row.attempts}
         with self.service.db.transaction() as session:
             current = session.get(AS2Message, row.id)
-            if current is None or current.locked_by != self.worker:
+            if current is None or current.locked_by != row.locked_by:
                 return
             current.locked_by = None
             current.locked_until = None
@@ -684,7 +713,7 @@ class AS2Deliverer:
                                            message_id=current.message_id, details=details)
                 return
             current.last_error = error[:4000]
-            if current.attempts >= self.max_attempts:
+            if refused or current.attempts >= self.max_attempts:
                 current.mdn_status = AS2Status.FAILED
                 event = "MDN_FAILED"
             else:
@@ -708,7 +737,7 @@ class AS2Deliverer:
             payload = session.get(Payload, row.payload_sha256)
             data = payload.data if payload is not None else b""
         target = service.outbound_partner(partner)
-        sender = AS2Sender(service.identity, client=self._client,
+        sender = AS2Sender(service.identity, egress=self.egress,
                            async_mdn_url=service.async_mdn_url)
         result = sender.send(data, partner=target,
                              content_type=row.content_type or "application/edi-x12",
@@ -735,7 +764,7 @@ class AS2Deliverer:
                 mic: MIC | None = None, mdn: MDNResult | None = None) -> None:
         with self.service.db.transaction() as session:
             current = session.get(AS2Message, row.id)
-            if current is None or current.locked_by != self.worker:
+            if current is None or current.locked_by != row.locked_by:
                 return  # our lease ran out and another worker has it
             current.locked_by = None
             current.locked_until = None

@@ -107,12 +107,14 @@ def _issue(kind: str, **values: Any) -> str:
 
 
 def _add_webhook(url: str, kinds: str) -> int:
+    from gateway.egress import EgressPolicy
     from gateway.webhooks import WebhookError, create_webhook
 
     state = _state()
     try:
         with state.db.transaction() as session:
-            row = create_webhook(session, state.ledger, url=url, kinds=kinds, actor="cli")
+            row = create_webhook(session, state.ledger, url=url, kinds=kinds, actor="cli",
+                                 policy=EgressPolicy.from_settings(state.settings))
     except WebhookError as exc:
         print(f"edigate: error: {exc.detail}", file=sys.stderr)
         return 2

@@ -86,6 +86,17 @@ class Settings(BaseModel):
     # POST /as2 bodies whose AS2-From names no trading partner are refused (413) past this
     # many bytes, before more is read; known partners have max_body_bytes.
     as2_unknown_max_bytes: int = Field(default=64 * 1024, gt=0)
+    # Outbound HTTP (gateway.egress: webhooks, AS2 sends, async MDNs). Destinations in
+    # loopback, link-local, private (RFC 1918, ULA, CGNAT) and other special-purpose ranges
+    # are refused unless let through here: a comma list of CIDRs and/or the words
+    # loopback, private, link-local.
+    egress_allow: str = ""
+    # The whole of one outbound attempt (resolve, connect, send, every read) ends after this.
+    egress_deadline_seconds: float = Field(default=30.0, gt=0)
+    # Outbound attempts in flight per process, and to any one (scheme, host, port): a
+    # destination that hangs holds at most egress_per_destination of the pool's threads.
+    egress_pool_size: int = Field(default=8, ge=1, le=256)
+    egress_per_destination: int = Field(default=2, ge=1)
 
     @property
     def x12_qualifier(self) -> str:

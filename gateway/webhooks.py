@@ -9,6 +9,15 @@ ledger. Delivery is at least once: a worker that dies mid-attempt leaves a deliv
 falls due again when its lease ends, so receivers deduplicate on ``X-Edigate-Delivery``.
 It must not know about FastAPI: the API and the CLI call in here.
 
+Every POST goes through ``gateway.egress``: a URL whose host is (or resolves to) a
+loopback, link-local or private address is refused at registration unless
+``EDIGATE_EGRESS_ALLOW`` lets it through, and again at each send (DNS can change since).
+A send the policy refuses makes the delivery dead at once, not retried: the answer would
+be the same until an operator changes the setting (or the name's records change), and an
+operator is who retries dead deliveries. An error answer's body is never read nor kept:
+it comes from a third party and would otherwise be shown to every viewer and written to
+the ledger, which cannot be redacted; the status code is what is recorded.
+
 Signature: ``X-Edigate-Signature: sha256=<hex HMAC-SHA256(secret, timestamp "." body)>``
 with ``timestamp`` the ``X-Edigate-Timestamp`` header (unix seconds); receivers should
 also refuse timestamps far from their clock, which a retry refreshes.
@@ -22,16 +31,23 @@ import json
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from gateway.egress import (
+    Destination,
+    Egress,
+    EgressPolicy,
+    EgressRefused,
+    Job,
+    destination,
+)
 from gateway.errors import GatewayError
 from gateway.ledger import Ledger
 from gateway.settings import Settings
@@ -65,7 +81,6 @@ log = logging.getLogger("edigate.webhooks")
 EVENT = "record.created"
 _MAX_BACKOFF = timedelta(hours=24)
 _ERROR_MAX = 500
-_RESPONSE_SAMPLE = 200
 
 
 class WebhookError(GatewayError):
@@ -99,8 +114,10 @@ def parse_kinds(kinds: str | Iterable[str]) -> list[str]:
     return cleaned
 
 
-def check_url(url: str) -> str:
-    """An absolute http(s) URL without credentials or fragment, or ``WebhookError``."""
+def check_url(url: str, policy: EgressPolicy | None = None) -> str:
+    """An absolute http(s) URL without credentials or fragment whose host the egress
+    ``policy`` (default: nothing special-purpose allowed) lets through, or
+    ``WebhookError``. A name that does not resolve yet passes: the send checks again."""
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -122,13 +139,20 @@ def check_url(url: str) -> str:
     if parts.fragment:
         raise WebhookError(422, "invalid-webhook", "Invalid URL", "url: must not have a "
                            "fragment")
+    try:
+        (policy or EgressPolicy()).check_url(url, resolve=True)
+    except EgressRefused as exc:
+        raise WebhookError(422, "invalid-webhook", "Destination not allowed",
+                           f"url: {exc}") from exc
     return url
 
 
 def create_webhook(session: Session, ledger: Ledger, *, url: str, kinds: str | Iterable[str],
-                   actor: str) -> Webhook:
-    """Subscribe ``url`` to ``kinds``; the returned row's ``secret`` is shown once."""
-    row = Webhook(id=str(uuid.uuid4()), url=check_url(url), kinds=",".join(parse_kinds(kinds)),
+                   actor: str, policy: EgressPolicy | None = None) -> Webhook:
+    """Subscribe ``url`` to ``kinds``; the returned row's ``secret`` is shown once.
+    ``policy``: the egress policy the URL must pass (``EgressPolicy.from_settings``)."""
+    row = Webhook(id=str(uuid.uuid4()), url=check_url(url, policy),
+                  kinds=",".join(parse_kinds(kinds)),
                   secret="whsec_" + secrets.token_urlsafe(32), active=True,
                   created_at=utcnow())
     session.add(row)
@@ -259,33 +283,35 @@ class Attempt:
 
 
 class Deliverer:
-    """Claims due deliveries and POSTs them; one instance per worker thread.
+    """Claims due deliveries and POSTs them through ``gateway.egress``.
 
-    ``now`` (every method takes it) replaces the clock, so tests can walk the retry
-    schedule; by default it is the current time. An attempt's lease must outlast the HTTP
-    timeout, else another worker could send the same delivery while this one still waits.
+    Thread-safe: :meth:`claim` and :meth:`send` of different attempts may run on
+    different threads at once (``gateway.workers`` claims on one thread and sends on a
+    pool's), each claim carrying its own token. ``now`` (every method takes it) replaces
+    the clock, so tests can walk the retry schedule; by default it is the current time.
+    An attempt's lease must outlast its deadline, else another worker could send the same
+    delivery while this one still waits: the deadline is at most half the lease.
     """
 
     def __init__(self, db: Database, ledger: Ledger, settings: Settings, *,
-                 client: httpx.Client | None = None, lease: timedelta | None = None,
-                 worker: str | None = None, timeout: float = 10.0) -> None:
+                 lease: timedelta | None = None, worker: str | None = None,
+                 timeout: float | None = None) -> None:
         self.db = db
         self.ledger = ledger
         self.settings = settings
         self.lease = lease or timedelta(seconds=settings.lease_seconds)
         self.worker = (worker or f"deliverer:{settings.worker_id}")[:120]
-        self._owns_client = client is None
-        self.client = client or httpx.Client(
-            timeout=min(timeout, self.lease.total_seconds() / 2), follow_redirects=False,
-            headers={"User-Agent": "edigate-webhooks/0.1"})
+        deadline = self.lease.total_seconds() / 2
+        self.egress = Egress.from_settings(
+            settings, user_agent="edigate-webhooks/0.1",
+            deadline_seconds=min(deadline, timeout) if timeout is not None else deadline)
 
     @classmethod
     def from_state(cls, state: GatewayState, **kwargs: Any) -> Deliverer:
         return cls(state.db, state.ledger, state.settings, **kwargs)
 
     def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
+        self.egress.close()
 
     def __enter__(self) -> Deliverer:
         return self
@@ -304,13 +330,24 @@ class Deliverer:
             tried += 1
         return tried
 
-    def claim(self, now: datetime | None = None) -> Attempt | None:
+    def claim_job(self, busy: Collection[Destination] = (), now: datetime | None = None
+                  ) -> Job | None:
+        """For ``gateway.egress.OutboundPool``: claim an attempt not bound for ``busy``
+        destinations, and the call that sends it."""
+        attempt = self.claim(now, busy=busy)
+        if attempt is None:
+            return None
+        return destination(attempt.url), lambda: self.send(attempt, now)
+
+    def claim(self, now: datetime | None = None, *,
+              busy: Collection[Destination] = ()) -> Attempt | None:
         """Take the next due delivery for one attempt, or None when nothing is due.
 
         Due means pending with ``next_attempt_at`` reached, which includes a claim whose
         lease ran out: that attempt's outcome is unknown, so it is written to the ledger
         as failed and the delivery is sent again (at least once, never lost). Deliveries
         whose webhook was deactivated or whose record a reprocess superseded become dead.
+        Deliveries to a ``busy`` destination (scheme, host, port) are left for later.
         """
         while True:
             at = now or utcnow()
@@ -321,6 +358,11 @@ class Deliverer:
                          .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.record_seq,
                                    WebhookDelivery.id)
                          .limit(1))
+                if busy:
+                    skipped = [hook_id for hook_id, url in session.execute(
+                        select(Webhook.id, Webhook.url)) if destination(url) in busy]
+                    if skipped:
+                        query = query.where(WebhookDelivery.webhook_id.not_in(skipped))
                 if not self.db.is_sqlite:
                     query = query.with_for_update(skip_locked=True)
                 row = session.scalars(query).first()
@@ -383,19 +425,21 @@ class Deliverer:
         }
         code: int | None = None
         error: str | None = None
+        refused = False
         try:
-            with self.client.stream("POST", attempt.url, content=attempt.body,
+            with self.egress.stream("POST", attempt.url, content=attempt.body,
                                     headers=headers) as response:
                 code = response.status_code
                 if not 200 <= code < 300:
-                    sample = _sample(response)
-                    error = f"HTTP {code}: {sample}" if sample else f"HTTP {code}"
+                    error = f"HTTP {code}"
+        except EgressRefused as exc:
+            error, refused = str(exc), True
         except Exception as exc:  # any failure to send is a failed attempt, to be retried
             error = f"{type(exc).__name__}: {exc}"
-        return self._finish(attempt, code, error, now or utcnow())
+        return self._finish(attempt, code, error, now or utcnow(), refused=refused)
 
     def _finish(self, attempt: Attempt, code: int | None, error: str | None,
-                at: datetime) -> str:
+                at: datetime, *, refused: bool = False) -> str:
         with self.db.transaction() as session:
             row = session.get(WebhookDelivery, attempt.delivery_id,
                               with_for_update=not self.db.is_sqlite)
@@ -414,7 +458,7 @@ class Deliverer:
                 row.delivered_at = at
                 self._append(session, "WEBHOOK_DELIVERED", row, webhook, attempt.number, code,
                              None)
-            elif row.attempts >= self.settings.webhook_max_attempts:
+            elif refused or row.attempts >= self.settings.webhook_max_attempts:
                 row.status = DeliveryStatus.DEAD
                 self._append(session, "WEBHOOK_DEAD", row, webhook, attempt.number, code,
                              row.last_error)
@@ -443,19 +487,6 @@ def _body(record: RecordRow) -> bytes:
                "partner_id": record.partner_id, "message_id": record.message_id,
                "record": json.loads(record.data)}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _sample(response: httpx.Response) -> str:
-    """The start of an error response's body, read no further than needed."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= _RESPONSE_SAMPLE:
-            break
-    text = b"".join(chunks)[:_RESPONSE_SAMPLE].decode("utf-8", "replace")
-    return " ".join(text.split())
 
 
 def _public_url(url: str) -> str:

@@ -4,7 +4,7 @@ Translation and validation are CPU-bound Python. Run as threads inside the web p
 they take the GIL from the event loop and from the intake writer, so intake slows down
 exactly when traffic is high. ``edigate serve`` therefore runs ``EDIGATE_WORKERS`` worker
 *processes* beside the web process (``EDIGATE_WORKER_MODE=process``, the default): each
-is ``edigate worker --follow`` (one processing thread and one webhook sender), they share
+is ``edigate worker --follow`` (a processing thread and the outbound senders), they share
 the work through the database's claims and leases, and they can use every core.
 ``EDIGATE_WORKER_MODE=thread`` keeps the single-process shape (tests, tiny installs).
 
@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 from gateway.activity import Deferral
 from gateway.as2_service import AS2Deliverer
+from gateway.egress import Claim, OutboundPool
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from gateway.webhooks import Deliverer
@@ -47,8 +48,15 @@ _DEFER_POLL_SECONDS = 0.01
 
 
 class WorkerThreads:
-    """Threads that claim and process messages, and one that delivers webhooks, until
-    stopped. With ``count`` 0 (tests, API-only processes) none of them runs."""
+    """Threads that claim and process messages, and the outbound senders, until stopped.
+    With ``count`` 0 (tests, API-only processes) none of them runs.
+
+    Outbound work (webhook deliveries, the AS2 queue) is claimed by one dispatcher thread
+    each and sent on a shared ``gateway.egress.OutboundPool`` (``EDIGATE_EGRESS_POOL_SIZE``
+    threads, at most ``EDIGATE_EGRESS_PER_DESTINATION`` to one scheme, host and port): a
+    destination that hangs holds its own slots, not the sends to anyone else. A dispatcher
+    claims only when a thread is free, so a claim's lease is not spent waiting.
+    """
 
     def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2,
                  deliverer_idle_seconds: float = 1.0) -> None:
@@ -58,6 +66,8 @@ class WorkerThreads:
         self.deliverer_idle_seconds = deliverer_idle_seconds
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.pool: OutboundPool | None = None
+        self._closers: list[Callable[[], None]] = []
 
     def start(self) -> None:
         if self.count:
@@ -71,9 +81,7 @@ class WorkerThreads:
             thread.start()
             self.threads.append(thread)
         if self.count:
-            self._start_deliverer()
-            if self.state.as2 is not None and self.state.as2.identity is not None:
-                self._start_as2()
+            self._start_outbound()
 
     def _run(self, name: str) -> None:
         settings = self.state.settings
@@ -94,45 +102,51 @@ class WorkerThreads:
             if not claimed:
                 self.stop.wait(self.idle_seconds)
 
-    def _start_deliverer(self) -> None:
-        name = f"deliverer:{self.state.settings.worker_id}"
-        thread = threading.Thread(target=self._deliver, args=(name,), name=name, daemon=True)
+    def _start_outbound(self) -> None:
+        settings = self.state.settings
+        worker_id = settings.worker_id
+        self.pool = OutboundPool(settings.egress_pool_size, settings.egress_per_destination,
+                                 name=f"egress:{worker_id}")
+        deliverer = Deliverer.from_state(self.state, worker=f"deliverer:{worker_id}")
+        self._closers.append(deliverer.close)
+        self._dispatcher(f"deliverer:{worker_id}", deliverer.claim_job)
+        if self.state.as2 is not None and self.state.as2.identity is not None:
+            as2 = AS2Deliverer(self.state.as2, worker=f"as2:{worker_id}")
+            self._closers.append(as2.close)
+            self._dispatcher(f"as2:{worker_id}", as2.claim_job)
+
+    def _dispatcher(self, name: str, claim: Claim) -> None:
+        thread = threading.Thread(target=self._dispatch, args=(name, claim), name=name,
+                                  daemon=True)
         thread.start()
         self.threads.append(thread)
 
-    def _deliver(self, name: str) -> None:
-        with Deliverer.from_state(self.state, worker=name) as deliverer:
-            while not self.stop.is_set():
-                try:
-                    tried = deliverer.run_once(limit=20)
-                except Exception:  # the deliverer must outlive a database hiccup
-                    log.exception("deliverer %s: claim or send failed", name)
-                    tried = 0
-                if not tried:
-                    self.stop.wait(self.deliverer_idle_seconds)
-
-    def _start_as2(self) -> None:
-        name = f"as2:{self.state.settings.worker_id}"
-        thread = threading.Thread(target=self._as2, args=(name,), name=name, daemon=True)
-        thread.start()
-        self.threads.append(thread)
-
-    def _as2(self, name: str) -> None:
-        assert self.state.as2 is not None
-        with AS2Deliverer(self.state.as2, worker=name) as deliverer:
-            while not self.stop.is_set():
-                try:
-                    tried = deliverer.run_once()
-                except Exception:  # the AS2 sender must outlive a database hiccup
-                    log.exception("AS2 deliverer %s failed", name)
-                    tried = 0
-                if not tried:
-                    self.stop.wait(self.deliverer_idle_seconds)
+    def _dispatch(self, name: str, claim: Claim) -> None:
+        pool = self.pool
+        assert pool is not None
+        while not self.stop.is_set():
+            try:
+                started = pool.dispatch(claim)
+            except Exception:  # a dispatcher must outlive a database hiccup
+                log.exception("outbound dispatcher %s: claim failed", name)
+                started = False
+            if started:
+                continue
+            if pool.in_flight() >= pool.size:
+                pool.wait_for_room(self.deliverer_idle_seconds)
+            else:
+                self.stop.wait(self.deliverer_idle_seconds)
 
     def shutdown(self) -> None:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=30)
+        if self.pool is not None:
+            # Attempts in flight end by their deadline; one that does not is recovered
+            # by its lease like any lost claim.
+            self.pool.shutdown(wait=True)
+        for close in self._closers:
+            close()
 
 
 def _child_setup(nice: int) -> Callable[[], None] | None:

@@ -1,8 +1,10 @@
 """/v1/webhooks and /v1/deliveries: subscriptions and their dead letters, for operations.
 
 Viewers may look; operators subscribe, deactivate and retry. A webhook's secret is in the
-response that creates it and nowhere else. Deliveries are listed newest first with the
-same keyset cursor as the message log, filtered by status and webhook.
+response that creates it and nowhere else. A URL the egress policy refuses (loopback,
+link-local, private addresses unless EDIGATE_EGRESS_ALLOW lets them through) is a 422.
+Deliveries are listed newest first with the same keyset cursor as the message log,
+filtered by status and webhook.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import and_, or_, select
 from gateway import webhooks
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, require
+from gateway.egress import EgressPolicy
 from gateway.keys import Caller
 from gateway.problems import Problem
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -74,7 +77,8 @@ def list_webhooks(state: State, caller: ViewerCaller,
 def create_webhook(body: WebhookIn, state: State, caller: OperatorCaller) -> JSONResponse:
     with state.db.transaction() as session:
         row = webhooks.create_webhook(session, state.ledger, url=body.url,
-                                      kinds=body.kinds, actor=caller.actor)
+                                      kinds=body.kinds, actor=caller.actor,
+                                      policy=EgressPolicy.from_settings(state.settings))
     return JSONResponse({**_webhook(row), "secret": row.secret}, status_code=201,
                         headers={"Location": f"/v1/webhooks/{row.id}",
                                  "Cache-Control": "no-store"})

@@ -16,8 +16,10 @@ sends none).
 It must not: retry, sleep, persist or log anything (the caller owns the queue and the
 ledger); raise on anything the partner or the network does — every such outcome is a
 result. It raises ValueError only for our own configuration (an unknown algorithm name, a
-missing certificate or async URL). HTTP goes through one ``httpx.Client``, the seam tests
-and callers can replace.
+missing certificate or async URL). HTTP goes through ``gateway.egress.Egress``, the seam
+tests and callers can replace: a partner URL the egress policy refuses (loopback, private,
+link-local addresses unless allowed) is ``failed``, since sending again gets the same
+answer; its deadline bounds the whole attempt, connect, send and every read together.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from gateway.as2.message import (
     parse_as2_name,
     wrap,
 )
+from gateway.egress import Egress, EgressPolicy, EgressRefused
 
 __all__ = [
     "AS2Sender",
@@ -163,36 +166,34 @@ def mdn_original_message_id(headers: Mapping[str, str], body: bytes) -> str | No
 class AS2Sender:
     """Sends AS2 messages as ``ours``, one attempt per :meth:`send`.
 
-    ``client``: the HTTP client to use (its pool, proxies and TLS settings); by default one
-    is created and closed by :meth:`close`. ``timeout``: seconds for connecting, each read
-    and each write. ``async_mdn_url``: where partners post asynchronous MDNs (needed only
-    for partners whose ``mdn_mode`` is ``async``).
+    ``egress``: the outbound client (policy and deadline); by default one that refuses
+    every special-purpose address, with ``timeout`` as the total deadline of an attempt
+    (connect, send and all reads), created and closed by :meth:`close`.
+    ``async_mdn_url``: where partners post asynchronous MDNs (needed only for partners
+    whose ``mdn_mode`` is ``async``).
     """
 
     def __init__(
         self,
         ours: AS2Identity,
         *,
-        client: httpx.Client | None = None,
+        egress: Egress | None = None,
         timeout: float = 60,
         async_mdn_url: str | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.ours = ours
-        self.timeout = httpx.Timeout(timeout)
         self.async_mdn_url = async_mdn_url
         self.max_response_bytes = max_response_bytes
-        self._owns_client = client is None
-        self._client = client or httpx.Client(
-            timeout=self.timeout,
-            follow_redirects=False,
-            headers={"User-Agent": "edigate AS2"},
+        self._owns_egress = egress is None
+        self._egress = egress or Egress(
+            EgressPolicy(), deadline_seconds=timeout, user_agent="edigate AS2"
         )
 
     def close(self) -> None:
-        """Close the HTTP client if this sender created it."""
-        if self._owns_client:
-            self._client.close()
+        """Close the outbound client if this sender created it."""
+        if self._owns_egress:
+            self._egress.close()
 
     def __enter__(self) -> AS2Sender:
         return self
@@ -353,8 +354,8 @@ class AS2Sender:
 
     def _post(self, url: str, outbound: OutboundAS2) -> _Response:
         try:
-            with self._client.stream(
-                "POST", url, content=outbound.body, headers=outbound.headers, timeout=self.timeout
+            with self._egress.stream(
+                "POST", url, content=outbound.body, headers=outbound.headers
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
@@ -371,6 +372,8 @@ class AS2Sender:
                     body=b"".join(chunks),
                     truncated=truncated,
                 )
+        except EgressRefused as exc:
+            raise _NoAnswer(f"cannot post to {url}: {exc}", retry=False) from exc
         except httpx.TimeoutException as exc:
             raise _NoAnswer(f"timed out posting to {url} ({_describe(exc)})", retry=True) from exc
         except httpx.UnsupportedProtocol as exc:

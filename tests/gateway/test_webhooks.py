@@ -19,9 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gateway import webhooks
 from gateway.app import create_app
 from gateway.cli import main
 from gateway.demo import demo_interchange
+from gateway.egress import EgressPolicy
 from gateway.keys import issue_key
 from gateway.ledger import LedgerEntry
 from gateway.pipeline import Delivery
@@ -151,7 +153,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     return Settings(database_url=database_url, partners_dir=REPO / "partners",
                     var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0,
                     ledger_checkpoint_every=5, webhook_backoff_seconds=5.0,
-                    webhook_max_attempts=3, **overrides)
+                    webhook_max_attempts=3, egress_allow="loopback", **overrides)
 
 
 @pytest.fixture
@@ -260,7 +262,7 @@ def test_failures_are_retried_with_exponential_backoff(env: Env, receiver: Recei
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.next_attempt_at == t0 + timedelta(seconds=5)
     assert delivery.last_status_code == 500
-    assert delivery.last_error == "HTTP 500: receiver says no"
+    assert delivery.last_error == "HTTP 500"  # the answer's body is not kept (gateway.webhooks)
     assert env.deliverer.run_once(t0 + timedelta(seconds=4.9)) == 0
     t1 = t0 + timedelta(seconds=5)
     assert env.deliverer.run_once(t1) == 1
@@ -478,6 +480,98 @@ def test_a_lost_last_attempt_makes_the_delivery_dead(env: Env, receiver: Receive
     assert len(receiver.requests) == 2
 
 
+def test_a_destination_the_policy_refuses_at_send_time_is_dead_at_once(
+        env: Env, receiver: Receiver) -> None:
+    """A webhook whose address the egress policy refuses when it is sent (the setting
+    changed, or DNS now names a loopback address) is not contacted and not retried: the
+    delivery is dead after one attempt with the policy's reason, and an operator can
+    retry it once the policy allows it."""
+    env.subscribe(receiver.url, "purchase_order")
+    env.post(po(env))
+    strict = env.state.settings.model_copy(update={"egress_allow": ""})
+    with Deliverer(env.state.db, env.state.ledger, strict, worker="strict",
+                   lease=LEASE) as deliverer:
+        assert deliverer.run_once(soon()) == 1
+        assert deliverer.run_once(soon() + timedelta(days=1)) == 0
+    [delivery] = env.deliveries()
+    assert delivery.status == "dead" and delivery.attempts == 1
+    assert delivery.last_error is not None
+    assert delivery.last_error.startswith("refused by the egress policy: 127.0.0.1 is a "
+                                          "loopback address")
+    assert receiver.requests == []
+    [entry] = env.ledger()
+    assert entry.event == "WEBHOOK_DEAD" and details(entry)["error"] == delivery.last_error
+    assert env.call("POST", f"/v1/deliveries/{delivery.id}/retry").status_code == 202
+    assert env.deliverer.run_once(utcnow() + timedelta(seconds=1)) == 1
+    assert env.deliveries()[0].status == "delivered"
+
+
+def test_the_receivers_answer_is_shown_to_nobody(env: Env, receiver: Receiver) -> None:
+    """The body of a receiver's error answer (which could be an internal service's page)
+    is not kept: neither viewers nor operators see it in the API, nor is it in the ledger;
+    the status code is."""
+    env.subscribe(receiver.url, "purchase_order")
+    receiver.always_fail = True
+    env.post(po(env))
+    assert env.deliverer.run_once(soon()) == 1
+    for key in ("viewer", "ops"):
+        listed = env.call("GET", "/v1/deliveries", key=key)
+        assert listed.status_code == 200
+        assert "receiver says no" not in listed.text
+        [item] = listed.json()["items"]
+        assert item["last_status_code"] == 500 and item["last_error"] == "HTTP 500"
+    assert all("receiver says no" not in e.details for e in env.ledger())
+
+
+def test_a_trickling_receiver_holds_a_delivery_only_until_the_deadline(
+        database_url: str, tmp_path: Path) -> None:
+    """A receiver that sends its answer one header line every 0.3 s (so no single read
+    times out) is cut off at the attempt's total deadline, and the attempt is retried."""
+    import socket
+
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for n in range(100):
+                if stop.wait(0.3):
+                    return
+                try:
+                    conn.sendall(f"X-Trickle-{n}: still here\r\n".encode())
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    settings = make_settings(database_url, tmp_path, egress_deadline_seconds=1.5)
+    state = GatewayState.build(settings, lease=LEASE)
+    Base.metadata.create_all(state.db.engine)
+    try:
+        with state.db.transaction() as session:
+            webhooks.create_webhook(session, state.ledger, url=f"http://127.0.0.1:{port}/h",
+                                    kinds="purchase_order", actor="test",
+                                    policy=EgressPolicy.parse("loopback"))
+        data = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", settings, 101)
+        state.pipeline.receive(Delivery("acme-retail", "https", data), "test")
+        assert sum(1 for _ in state.pipeline.drain("test")) == 1
+        started = time.monotonic()
+        with Deliverer.from_state(state, worker="d", lease=LEASE) as deliverer:
+            assert deliverer.run_once(soon()) == 1
+        assert time.monotonic() - started < 10
+        with state.db.transaction() as session:
+            [delivery] = session.scalars(select(WebhookDelivery)).all()
+        assert delivery.status == "pending" and delivery.last_status_code is None
+        assert "total deadline of 1.5 s" in (delivery.last_error or "")
+    finally:
+        stop.set()
+        server.close()
+        state.close()
+
+
 def test_backoff_doubles_and_is_capped(tmp_path: Path) -> None:
     """The wait after try n is base * 2^(n-1), never more than a day, whatever n is."""
     settings = make_settings("sqlite://", tmp_path)
@@ -550,6 +644,7 @@ def cli_environment(monkeypatch: pytest.MonkeyPatch, env: Env) -> None:
     monkeypatch.setenv("EDIGATE_PARTNERS_DIR", str(settings.partners_dir))
     monkeypatch.setenv("EDIGATE_LEDGER_KEY_PATH", str(settings.ledger_key_path))
     monkeypatch.setenv("EDIGATE_LEDGER_CHECKPOINT_EVERY", "5")
+    monkeypatch.setenv("EDIGATE_EGRESS_ALLOW", "loopback")
 
 
 def test_cli_adds_a_webhook_and_the_worker_delivers(env: Env, receiver: Receiver,

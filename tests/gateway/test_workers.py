@@ -8,13 +8,23 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from gateway.demo import demo_interchange
+from gateway.egress import EgressPolicy
+from gateway.pipeline import Delivery
 from gateway.settings import Settings
-from gateway.workers import WorkerProcesses
+from gateway.state import GatewayState
+from gateway.store.webhooks import Webhook, WebhookDelivery
+from gateway.webhooks import create_webhook
+from gateway.workers import WorkerProcesses, WorkerThreads
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -117,3 +127,94 @@ def test_worker_processes_run_niced(tmp_path: Path) -> None:
         assert int(out.read_text()) == os.nice(0) + 7
     finally:
         workers.shutdown(timeout=5)
+
+
+# -- outbound: a bounded pool with per-destination limits ------------------------------------
+
+class _Endpoint:
+    """A webhook receiver on 127.0.0.1; with ``hang`` each request is held until
+    ``release`` is set. Counts requests and the most held at once."""
+
+    def __init__(self, hang: bool) -> None:
+        self.hang = hang
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.holding = 0
+        self.most_held = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.lock:
+                    outer.requests += 1
+                    outer.holding += 1
+                    outer.most_held = max(outer.most_held, outer.holding)
+                try:
+                    if outer.hang:
+                        outer.release.wait(60)
+                    self.send_response(204)
+                    self.end_headers()
+                finally:
+                    with outer.lock:
+                        outer.holding -= 1
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_hanging_webhook_holds_only_its_own_slots(
+        build_state: Callable[..., GatewayState]) -> None:
+    """Four deliveries to an endpoint that hangs, queued before one to a good endpoint:
+    the good one is delivered while the hanging endpoint still holds exactly its
+    per-destination limit (2) of the pool's threads, and no delivery is sent twice."""
+    state = build_state(egress_allow="loopback", egress_pool_size=4,
+                        egress_per_destination=2)
+    hanging, good = _Endpoint(hang=True), _Endpoint(hang=False)
+
+    def post(*controls: int) -> None:
+        for control in controls:
+            data = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401",
+                                    state.settings, control)
+            state.pipeline.receive(Delivery("acme-retail", "https", data), "test")
+        assert sum(1 for _ in state.pipeline.drain("test")) == len(controls)
+
+    def subscribe(url: str) -> None:
+        with state.db.transaction() as session:
+            create_webhook(session, state.ledger, url=url, kinds="purchase_order",
+                           actor="test", policy=EgressPolicy.parse("loopback"))
+
+    def statuses(url: str) -> list[str]:
+        with state.db.read() as session:
+            return list(session.scalars(
+                select(WebhookDelivery.status).join(Webhook).where(Webhook.url == url)))
+
+    workers = WorkerThreads(state, 1, deliverer_idle_seconds=0.05)
+    try:
+        subscribe(hanging.url)
+        post(101, 102, 103)  # three deliveries, to the hanging endpoint only
+        subscribe(good.url)
+        post(104)  # one more to each
+        workers.start()
+        assert _wait(lambda: statuses(good.url) == ["delivered"], timeout=20), \
+            "the good endpoint waited behind the hanging one"
+        assert hanging.holding == 2 and hanging.most_held == 2 and hanging.requests == 2
+        assert statuses(hanging.url).count("delivered") == 0
+        hanging.release.set()
+        assert _wait(lambda: statuses(hanging.url) == ["delivered"] * 4, timeout=20)
+    finally:
+        workers.shutdown()
+        hanging.close()
+        good.close()
+    assert hanging.requests == 4 and good.requests == 1  # each delivery sent once

@@ -123,7 +123,7 @@ def _env(tmp_path: Path, database_url: str, parties: object, **profile: object
     public_url = profile.pop("public_url", None)
     _profile(partners, certificates, **profile)  # type: ignore[arg-type]
     settings = Settings(database_url=database_url, partners_dir=partners, var_dir=tmp_path,
-                        public_url=public_url,
+                        public_url=public_url, egress_allow="loopback",
                         ledger_key_path=tmp_path / "ledger.pem", workers=0,
                         as2_id="EDIGATE", as2_key=parties.us.key_path,  # type: ignore[attr-defined]
                         as2_cert=parties.us.cert_path)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import http.server
 import itertools
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from gateway.as2 import (
     mdn_original_message_id,
 )
 from gateway.as2.cms import certificate_sha256
+from gateway.egress import Egress, EgressPolicy
 
 as2 = pytest.importorskip("pyas2lib.as2")
 
@@ -40,6 +42,9 @@ PAYLOAD = (
     b"IEA*1*000000001~\r\n"
 )
 ASYNC_URL = "https://edigate.example/as2/mdn"
+
+# The receiving server listens on loopback, which the egress policy refuses by default.
+LOOPBACK = EgressPolicy.parse("loopback")
 
 Responder = Callable[[list[tuple[str, str]], bytes], tuple[int, dict[str, str], bytes]]
 
@@ -121,7 +126,8 @@ def receiver(server: Receiver) -> Iterator[Receiver]:
 @pytest.fixture
 def sender(parties) -> Iterator[AS2Sender]:
     """Our sender (EDIGATE) with a short timeout and an async MDN URL."""
-    with AS2Sender(parties.us.identity, timeout=10, async_mdn_url=ASYNC_URL) as made:
+    with Egress(LOOPBACK, deadline_seconds=10) as egress, \
+            AS2Sender(parties.us.identity, egress=egress, async_mdn_url=ASYNC_URL) as made:
         yield made
 
 
@@ -592,13 +598,66 @@ def test_timeout_is_retry(parties, receiver):
         return 200, {}, b""
 
     receiver.respond = stall
-    with AS2Sender(parties.us.identity, timeout=0.5) as impatient:
+    with Egress(LOOPBACK, deadline_seconds=0.5) as egress, \
+            AS2Sender(parties.us.identity, egress=egress) as impatient:
         result = impatient.send(PAYLOAD, partner=_partner(parties, receiver))
     receiver.release.set()
 
     assert result.status == "retry"
     assert result.http_status is None
     assert (result.error or "").startswith(f"timed out posting to {receiver.url}")
+
+
+def test_a_partner_url_the_egress_policy_refuses_is_failed_unsent(parties, receiver):
+    """By default (no EDIGATE_EGRESS_ALLOW) a partner URL on loopback is not contacted: the
+    send is ``failed`` (retrying would get the same answer) with the policy's reason."""
+    receiver.respond = lambda headers, body: (200, {}, b"")
+
+    with AS2Sender(parties.us.identity) as strict:
+        result = strict.send(PAYLOAD, partner=_partner(parties, receiver, mdn_mode="none"))
+
+    assert result.status == "failed" and result.http_status is None
+    assert "refused by the egress policy: 127.0.0.1 is a loopback address" in (
+        result.error or "")
+    assert receiver.seen == [] and not receiver.errors
+
+
+def test_a_trickling_partner_is_cut_at_the_deadline(parties):
+    """A partner that answers one header line every 0.3 s (no read ever times out) holds
+    the sender only until the attempt's total deadline: ``retry``, well before it would
+    have finished."""
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def trickle():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(1 << 20)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for n in range(100):
+                if stop.wait(0.3):
+                    return
+                try:
+                    conn.sendall(f"X-Trickle-{n}: still here\r\n".encode())
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    partner = OutboundPartner(as2_id="ACME", url=f"http://127.0.0.1:{port}/as2",
+                              certificates=(parties.partner.certificate,), mdn_mode="none")
+    started = time.monotonic()
+    try:
+        with Egress(LOOPBACK, deadline_seconds=1.5) as egress, \
+                AS2Sender(parties.us.identity, egress=egress) as impatient:
+            result = impatient.send(PAYLOAD, partner=partner)
+    finally:
+        stop.set()
+        server.close()
+
+    assert time.monotonic() - started < 10
+    assert result.status == "retry"
+    assert "total deadline of 1.5 s" in (result.error or "")
 
 
 def test_retry_keeps_the_message_id(parties, receiver, sender):
