@@ -694,11 +694,17 @@ class AS2Deliverer:
                          event="AS2_SEND_ERROR", details={})
 
     def _deliver_mdn(self, row: AS2Message) -> None:
-        refused = False
-        try:
-            error = post_mdn(row, self.egress)
-        except EgressRefused as exc:
-            error, refused = str(exc), True
+        # Asked again at send time: a row queued before receipt_urls existed, or before the
+        # profile dropped the URL, must not make the gateway connect there.
+        refused = not self._receipt_url_allowed(row)
+        if refused:
+            error: str | None = (f"the URL is not one of the receipt_urls of partner "
+                                 f"{row.partner_id} (any more)")
+        else:
+            try:
+                error = post_mdn(row, self.egress)
+            except EgressRefused as exc:
+                error, refused = str(exc), True
         details = {"as2_message_id": row.as2_message_id, "mdn_message_id": row.mdn_message_id,
                    "url": row.mdn_url, "attempt": row.attempts}
         with self.service.db.transaction() as session:
@@ -722,6 +728,11 @@ class AS2Deliverer:
             self.service.ledger.append(session, event=event, actor=self.worker,
                                        message_id=current.message_id,
                                        details={**details, "error": error[:500]})
+
+    def _receipt_url_allowed(self, row: AS2Message) -> bool:
+        partner = self.service.registry.get(row.partner_id)
+        return (partner is not None and partner.as2 is not None and row.mdn_url is not None
+                and partner.as2.allows_receipt_url(row.mdn_url))
 
     def _send(self, row: AS2Message) -> None:
         from gateway.as2.outbound import AS2Sender

@@ -375,7 +375,10 @@ def as2_gateway(tmp_path: Path, database_url: str, parties: Parties
         fields: dict[str, Any] = {
             "database_url": database_url, "partners_dir": partners, "var_dir": tmp_path,
             "ledger_key_path": tmp_path / "ledger.pem", "workers": 0, "as2_id": "EDIGATE",
-            "as2_key": parties.us.key_path, "as2_cert": parties.us.cert_path}
+            "as2_key": parties.us.key_path, "as2_cert": parties.us.cert_path,
+            # The peers listen on loopback; what these tests pin is the partner's
+            # receipt_urls, so the egress policy must not be what keeps a listener quiet.
+            "egress_allow": "loopback"}
         settings = Settings(**(fields | overrides))
         state = GatewayState.build(settings, lease=timedelta(seconds=30))
         Base.metadata.create_all(state.db.engine)

@@ -155,3 +155,24 @@ def test_allowed_url_gets_the_async_mdn(
     assert [path for path, _ in listener.requests] == ["/mdn/acme"]
     assert b"processed" in listener.requests[0][1]
     assert gateway.events("MDN_ASYNC_REFUSED") == []
+
+
+def test_queued_mdn_to_a_url_the_profile_no_longer_lists_is_not_sent(
+        as2_gateway: Callable[..., AS2Gateway], listener: Listener) -> None:
+    """An MDN queued for a URL the partner's profile does not list at send time (queued
+    before receipt_urls existed, or the profile changed since) fails without a connection."""
+    from sqlalchemy import update
+
+    from gateway.store.as2 import AS2Message
+
+    gateway = as2_gateway(receipt_urls=[f"{listener.base}/mdn/*"])
+    headers, body = gateway.message(receipt_url=f"{listener.base}/mdn/acme")
+    assert gateway.post(headers, body).content == b""
+    with gateway.state.db.transaction() as session:
+        session.execute(update(AS2Message).where(AS2Message.mdn_url.is_not(None))
+                        .values(mdn_url=f"{listener.base}/elsewhere"))
+    assert _deliver(gateway) == 1
+    assert listener.requests == []
+    failed = gateway.events("MDN_FAILED")
+    assert len(failed) == 1 and "receipt_urls of partner acme-as2" in failed[0]["error"]
+    assert gateway.events("MDN_SENT") == []
