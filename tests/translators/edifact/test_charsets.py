@@ -166,3 +166,19 @@ def test_level_a_sample_reader_state() -> None:
     )
     assert reader.delimiters != LEVEL_A
     assert all(s.issues is None for s in segs)
+
+
+@pytest.mark.parametrize("syntax", ["IATA:1", "ANSI:1", "UNOX:3"])
+def test_control_characters_are_invalid_without_a_repertoire(syntax: str) -> None:
+    """Identifiers without a repertoire to check (IATA, unknown, ISO 2022) still have no
+    C0 control characters: a NUL is code 21 where it is (ISO 9735-1 clause 10)."""
+    segs = _read(syntax, b"FTX+AAI+++a\x00b")
+    assert segs[1].issues is not None
+    (issue,) = segs[1].issues
+    assert issue.code == "21" and issue.offset == segs[1].offset + len("FTX+AAI+++a")
+
+
+def test_unox_keeps_its_escape_sequences() -> None:
+    """ISO 2022 (UNOX) is written with ESC sequences: ESC is no invalid character there."""
+    segs = _read("UNOX:3", b"FTX+AAI+++\x1b$Bab\x1b(B")
+    assert segs[1].issues is None
