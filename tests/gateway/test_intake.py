@@ -1,10 +1,12 @@
 """Group commit at intake: concurrent messages share transactions, each answered only after
-its own commit; duplicates inside a batch are caught; one failing message fails alone; and
-the key cache saves lookups without outliving its time-to-live."""
+its own commit; duplicates inside a batch are caught; one failing message fails alone (a
+503 that names an incident, never the database's text); and the key cache saves lookups
+without outliving its time-to-live."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.demo import demo_interchange
-from gateway.intake import Pending, ReceiveResult
+from gateway.intake import IntakeUnavailable, Pending, ReceiveResult
 from gateway.keys import Caller, KeyCache, issue_key
 from gateway.ledger import LedgerEntry, verify_ledger
 from gateway.pipeline import Delivery
@@ -118,9 +120,11 @@ def test_duplicates_within_one_batch_point_to_the_first(state: GatewayState) -> 
     assert ['"same_payload":true' in d for d in dup] == [True, False]
 
 
-def test_a_failing_message_does_not_fail_its_batch(state: GatewayState) -> None:
-    """When a batch cannot commit, each message is retried alone: the bad one gets the
-    error, the others are stored and answered."""
+def test_a_failing_message_does_not_fail_its_batch(
+        state: GatewayState, caplog: pytest.LogCaptureFixture) -> None:
+    """When a batch cannot commit, each message is retried alone: the bad one is answered
+    503 (send again) with an incident id and none of the error's text, which is logged
+    under that id; the others are stored and answered."""
     gate = SlowFirstCommit(state)
     pipeline = state.pipeline
     pipeline.submit(pipeline.prepare(delivery(po(state, 900)), "partner:acme-retail"))
@@ -128,10 +132,17 @@ def test_a_failing_message_does_not_fail_its_batch(state: GatewayState) -> None:
     good = [pipeline.prepare(delivery(po(state, n)), "partner:acme-retail") for n in (1, 2)]
     bad = pipeline.prepare(delivery(po(state, 3)), "x" * 300)  # too long for a ledger actor
     futures = [pipeline.submit(p) for p in (good[0], bad, good[1])]
-    gate.release.set()
-    assert not futures[0].result(10).duplicate and not futures[2].result(10).duplicate
-    with pytest.raises(ValueError, match="actor"):
-        futures[1].result(10)
+    with caplog.at_level(logging.ERROR, "edigate.intake"):
+        gate.release.set()
+        assert not futures[0].result(10).duplicate and not futures[2].result(10).duplicate
+        with pytest.raises(IntakeUnavailable) as failed:
+            futures[1].result(10)
+    problem = failed.value
+    assert problem.status == 503 and "send it again" in problem.detail
+    assert "actor" not in problem.detail and "ValueError" not in problem.detail
+    assert problem.incident in problem.detail
+    assert any(problem.incident in r.getMessage() and "actor" in r.getMessage()
+               for r in caplog.records)
     with state.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 3
     assert verify_ledger(state.db, state.signer).ok
@@ -280,7 +291,7 @@ def test_writer_keeps_one_connection_and_replaces_it_after_a_failure(
         assert not pipeline.receive(delivery(po(state, n)), "partner:acme-retail").duplicate
     held = writer._connection
     assert held is not None and writer.batches == 3
-    with pytest.raises(ValueError, match="actor"):
+    with pytest.raises(IntakeUnavailable):
         pipeline.submit(pipeline.prepare(delivery(po(state, 4)), "x" * 300)).result(10)
     assert writer._connection is None  # dropped with the failed batch
     assert not pipeline.receive(delivery(po(state, 5)), "partner:acme-retail").duplicate
