@@ -343,12 +343,14 @@ def test_a_control_character_in_a_stored_isa_is_rejected_with_a_ta1(
 @pytest.mark.parametrize(("old", "new"), [
     (b"UNH+1+ORDERS", b"UNH+1\x00+ORDERS"),  # UNH 0062
     (b"BGM+220+PO-IE-1001", b"BGM+220+PO-IE\x00-1001"),  # a data element
+    (b"UNH+1+ORDERS", b"UNG+ORDERS+5412345000013:14+EDIGATE:ZZ+261126:0900+G\x001+UN"
+     b"+D:96A'UNH+1+ORDERS"),  # UNG 0048 (the UNE is missing: a group error as well)
 ])
 def test_a_control_character_in_edifact_is_a_negative_contrl(
         state: GatewayState, old: bytes, new: bytes) -> None:
-    """A NUL in UNH or in a data element: the message is REJECTED (not FAILED) and a
-    CONTRL rejects it (UCM action 4, syntax error 21 invalid character, on the UCM or the
-    UCD locating it); no record, and no NUL stored anywhere."""
+    """A NUL in UNH, UNG or a data element: the message is REJECTED (not FAILED) and a
+    CONTRL rejects it (UCM, or the group's UCF, action 4; syntax error 21 invalid
+    character on it or on the UCD locating it); no record, and no NUL stored anywhere."""
     body = ORDERS.replace(b"IO0001", b"IO0031").replace(old, new, 1)
     message_id = state.pipeline.receive(
         Delivery("initech-eu", "https", body), "test").message_id
@@ -356,9 +358,13 @@ def test_a_control_character_in_edifact_is_a_negative_contrl(
     assert result is not None and result.status == "REJECTED", result
     [ack] = result.acknowledgments
     segments = list(EDIFACTReader(ack["content"].encode("latin-1")))
-    ucm = next(s for s in segments if s.tag == "UCM")
-    codes = {ucm.get(4)} | {s.get(1) for s in segments if s.tag == "UCD"}
-    assert ucm.get(3) == "4" and "21" in codes, ack["content"]
+    # (action, code) of the message's report, or of its group's (UCF) when the whole
+    # group is rejected: 0083 and 0085 are elements 3-4 of UCM, 4-5 of UCF.
+    reports = [(s.get(3), s.get(4)) if s.tag == "UCM" else (s.get(4), s.get(5))
+               for s in segments if s.tag in ("UCM", "UCF")]
+    codes = {code for _, code in reports} | {s.get(1) for s in segments if s.tag == "UCD"}
+    assert reports and {action for action, _ in reports} == {"4"}, ack["content"]
+    assert "21" in codes, ack["content"]
     with state.db.read() as session:
         assert session.scalars(select(RecordRow)).all() == []
     assert_no_nul(state)
