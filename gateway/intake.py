@@ -12,7 +12,9 @@ Duplicates are decided inside the batch transaction: against stored messages (th
 bytes, or the same sender and control number, from the same partner) and against earlier
 messages of the same batch. If a batch fails (for example a concurrent process on the same
 PostgreSQL database stored the same interchange first and a unique constraint fires) every
-message of it is retried alone, so one bad message never fails the others.
+message of it is retried alone, so one bad message never fails the others. A message that
+cannot be stored is answered ``IntakeUnavailable`` (503, send again): its cause, often a
+database's or driver's text, goes to the log under an incident id, never to the sender.
 
 On PostgreSQL a writer that is the ledger's lone appender (workers defer to intake bursts)
 sends each batch in one round trip: it skips the lookup of stored duplicates, leaving them
@@ -32,6 +34,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -41,6 +44,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from gateway.errors import GatewayError
 from gateway.ledger import EntryDraft, HeadCache, Ledger
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
@@ -48,7 +52,7 @@ from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.search import INSERT_TERM_ROWS, terms_of
 
-__all__ = ["IntakeWriter", "Pending", "ReceiveResult"]
+__all__ = ["IntakeUnavailable", "IntakeWriter", "Pending", "ReceiveResult"]
 
 log = logging.getLogger("edigate.intake")
 
@@ -86,6 +90,26 @@ _FOUND = ("SELECT id, status, partner_id, payload_sha256, interchange_sender, "
 # LATERAL probe it replaces (0.3 against 0.6 ms a batch of 8, mostly planning).
 _LOOKUP_PG = (_FOUND + "payload_sha256 = ANY(%s::text[]) UNION ALL " + _FOUND
               + "interchange_control = ANY(%s::text[]) AND interchange_sender = ANY(%s::text[])")
+
+
+class IntakeUnavailable(GatewayError):
+    """The message may not be stored (a failed transaction, a lost writer process): 503,
+    send it again. ``reason`` is for the log only: the detail a partner sees is generic
+    and names ``incident``, under which the reason is logged (``log``)."""
+
+    def __init__(self, reason: str, incident: str | None = None) -> None:
+        self.reason = reason
+        self.incident = incident or str(uuid.uuid4())
+        super().__init__(503, "intake-unavailable", "Intake temporarily unavailable",
+                         f"the message could not be stored just now: send it again (a "
+                         f"message that was stored is answered as a duplicate with its id); "
+                         f"incident {self.incident}", incident=self.incident)
+
+    def log(self, logger: logging.Logger, messages: int = 1, *,
+            exc_info: BaseException | None = None) -> None:
+        """Log the reason under the incident id, with how many messages were answered."""
+        logger.error("intake incident %s: %s; %d message(s) answered 503", self.incident,
+                     self.reason, messages, exc_info=exc_info)
 
 
 def _lookup(dialect: Dialect, batch: Sequence[Pending]) -> tuple[str, list[Any]]:
@@ -208,6 +232,15 @@ def notify_stored(callback: Callable[[Pending, ReceiveResult], None] | None,
         callback(pending, result)
     except Exception:
         log.exception("intake callback failed")
+
+
+def _unavailable(exc: BaseException) -> IntakeUnavailable:
+    """What the sender of a message that could not be stored is answered; the cause is
+    logged (with its traceback) under the answer's incident id."""
+    failure = IntakeUnavailable(f"storing a received message failed: "
+                                f"{type(exc).__name__}: {exc}")
+    failure.log(log, exc_info=exc)
+    return failure
 
 
 def _resolve(pairs: list[tuple[asyncio.Future[ReceiveResult],
@@ -359,15 +392,14 @@ class IntakeWriter:
             elif attempts > 1:
                 self._store_isolating(batch, settled, attempts - 1)
             else:
-                settled.append((batch[0], exc))
+                settled.append((batch[0], _unavailable(exc)))
             return
         except Exception as exc:
             if len(batch) > 1:
                 for item in batch:  # isolate the cause: each message in its own transaction
                     self._store_isolating([item], settled, attempts=1)
                 return
-            log.exception("storing a received message failed")
-            settled.append((batch[0], exc))
+            settled.append((batch[0], _unavailable(exc)))
             return
         self.batches += 1
         if self.on_batch is not None:

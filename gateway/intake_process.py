@@ -48,8 +48,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from gateway.errors import GatewayError
-from gateway.intake import IntakeWriter, Pending, ReceiveResult, notify_stored, take_batch
+from gateway.intake import (
+    IntakeUnavailable,
+    IntakeWriter,
+    Pending,
+    ReceiveResult,
+    notify_stored,
+    take_batch,
+)
 from gateway.settings import Settings
 
 __all__ = ["IntakeProcess", "IntakeUnavailable"]
@@ -59,16 +65,9 @@ log = logging.getLogger("edigate.intake")
 # Seconds the web process waits for a batch's report before it gives the child up.
 REPORT_TIMEOUT = 120.0
 
-_Outcome = tuple[Any, ...]  # ("ok", message_id, duplicate, status) | ("error", text)
-
-
-class IntakeUnavailable(GatewayError):
-    """The intake writer process failed before reporting a batch: 503, try again."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(503, "intake-unavailable", "Intake temporarily unavailable",
-                         f"{detail}; the message may not be stored: send it again (a "
-                         f"message that was stored is answered as a duplicate with its id)")
+# ("ok", message_id, duplicate, status) | ("error", incident): the child logs the cause
+# of a failure under the incident id; only the id crosses, and reaches the sender.
+_Outcome = tuple[Any, ...]
 
 
 def _wire(p: Pending) -> tuple[Any, ...]:
@@ -278,9 +277,9 @@ class IntakeProcess:
         try:
             ours = self._spawn()
         except OSError as exc:
-            log.exception("starting the intake writer process failed")
-            self._fail_queued(IntakeUnavailable(
-                f"the intake writer process failed to start ({exc})"))
+            failure = IntakeUnavailable(f"the intake writer process failed to start ({exc})")
+            failure.log(log, len(self._queue), exc_info=exc)
+            self._fail_queued(failure)
             return
         self._connecting = True
         assert self._loop is not None
@@ -295,8 +294,9 @@ class IntakeProcess:
             self._connecting = False
             ours.close()
             self._reap(kill=True)
-            self._fail_queued(IntakeUnavailable(
-                f"the intake writer process failed to start ({exc})"))
+            failure = IntakeUnavailable(f"the intake writer process failed to start ({exc})")
+            failure.log(log, len(self._queue), exc_info=exc)
+            self._fail_queued(failure)
             return
         self._connecting = False
         self._channel = channel
@@ -329,7 +329,9 @@ class IntakeProcess:
                 if waiter is not None and not waiter.done():
                     waiter.set_result(result)
             elif waiter is not None and not waiter.done():
-                waiter.set_exception(IntakeUnavailable(f"storing failed: {outcome[1]}"))
+                waiter.set_exception(IntakeUnavailable(
+                    "storing failed in the intake writer process (logged there)",
+                    incident=str(outcome[1])))
         self._pump()
 
     def _on_lost(self, channel: _Channel, exc: Exception | None) -> None:
@@ -352,8 +354,7 @@ class IntakeProcess:
         if channel is not None and channel.transport is not None:
             channel.transport.abort()
         self._reap(kill=kill)
-        log.error("%s; %d message(s) answered 503", failure.detail,
-                  sum(len(s.batch) for s in self._sent))
+        failure.log(log, sum(len(s.batch) for s in self._sent))
         self._fail_sent(failure)
         if self._closed:
             self._fail_queued(failure)
@@ -362,6 +363,9 @@ class IntakeProcess:
     def _shut(self, failure: IntakeUnavailable, *, wait: float) -> None:
         """Close the channel (EOF: the child stores what it has read and exits), fail what
         is still unanswered, reap the child."""
+        unanswered = sum(len(s.batch) for s in self._sent) + len(self._queue)
+        if unanswered:
+            failure.log(log, unanswered)
         channel, self._channel = self._channel, None
         if channel is not None and channel.transport is not None:
             # EOF now, not when the loop next runs: the child may be waited for below.
@@ -462,8 +466,12 @@ def serve(channel: Connection, writer: IntakeWriter) -> None:
         for _item, outcome in writer.store_batch(batch):
             if isinstance(outcome, ReceiveResult):
                 outcomes.append(("ok", outcome.message_id, outcome.duplicate, outcome.status))
+            elif isinstance(outcome, IntakeUnavailable):  # logged by the writer
+                outcomes.append(("error", outcome.incident))
             else:
-                outcomes.append(("error", f"{type(outcome).__name__}: {outcome}"))
+                failure = IntakeUnavailable(f"{type(outcome).__name__}: {outcome}")
+                failure.log(log)
+                outcomes.append(("error", failure.incident))
         channel.send_bytes(pickle.dumps((batches, outcomes), protocol=pickle.HIGHEST_PROTOCOL))
         batches.clear()
 

@@ -2,8 +2,10 @@
 
 Responsible for the receive-before-acknowledge rule (payload, message row and RECEIVED
 ledger entry in one transaction, committed before any transport says "received"), for
-duplicate detection and intake's refusals, and for the operations on the message state
-machine (claim, process, reprocess, releasing dead workers' claims); processing itself
+duplicate detection and intake's refusals (every interchange of a body from the
+authenticated partner to this gateway, no control character in a header intake stores),
+and for the operations on the message state machine (claim, process, reprocess,
+releasing dead workers' claims); processing itself
 (claims, translation, storing outcomes in batches) is ``gateway.processing``.
 It must not know about HTTP or AS2: transports turn their requests into a ``Delivery``.
 """
@@ -34,9 +36,12 @@ from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, RecordRow
 from partners import PartnerRegistry
+from translators.ascii import first_control
 from translators.edifact.reader import EDIFACTReader
+from translators.edifact.segment import Segment as EDIFACTSegment
 from translators.errors import EDISyntaxError
 from translators.x12.reader import X12Reader, looks_like_x12
+from translators.x12.segment import Segment as X12Segment
 
 if TYPE_CHECKING:
     from gateway.intake_process import IntakeProcess
@@ -109,6 +114,57 @@ def fixed_isa(body: bytes) -> list[str] | None:
     return fields
 
 
+_EBCDIC_ISA = b"\xc9\xe2\xc1"
+
+
+def later_isas(body: bytes) -> Iterator[X12Segment]:
+    """The ISA of every interchange of ``body`` after the first, as processing will read
+    them (``X12Reader``), up to the first bytes it cannot read (where processing stops
+    too).
+
+    Most bodies hold one interchange and no second "ISA" at all: one search of the body
+    tells, and only a body where one appears (another interchange, or the letters in some
+    text) is read whole."""
+    first = body.find(b"ISA")
+    if body.find(b"ISA", first + 3) < 0 and body.find(_EBCDIC_ISA) < 0:
+        return
+    seen = False
+    try:
+        for segment in X12Reader(body):
+            if segment.fields[0] == "ISA":
+                if seen:
+                    yield segment
+                seen = True
+    except EDISyntaxError:
+        return
+
+
+def later_unbs(body: bytes) -> Iterator[EDIFACTSegment]:
+    """The UNB of every interchange of ``body`` after the first, as processing will read
+    them (``EDIFACTReader``), up to the first bytes it cannot read; as ``later_isas``, a
+    body without a second "UNB" is not read."""
+    first = body.find(b"UNB")
+    if body.find(b"UNB", first + 3) < 0:
+        return
+    seen = False
+    try:
+        for segment in EDIFACTReader(body):
+            if segment.tag == "UNB":
+                if seen:
+                    yield segment
+                seen = True
+    except EDISyntaxError:
+        return
+
+
+def _control_in(values: list[str], allowed: str = "") -> int:
+    """The index of the first value holding a control character, or -1."""
+    for index, value in enumerate(values):
+        if first_control(value, allowed) >= 0:
+            return index
+    return -1
+
+
 class Pipeline:
     """Receive and process messages for one database, partner registry and ledger."""
 
@@ -151,7 +207,9 @@ class Pipeline:
         return self.submit(pending).result()
 
     def prepare(self, delivery: Delivery, actor: str) -> Pending:
-        """Check the envelope without touching the database (cheap: the first 4 KB).
+        """Check the envelope without touching the database (cheap: the first 4 KB, and a
+        body holding a second interchange header is read for its headers, see
+        ``later_isas``).
 
         Raises ``IntakeRejected``; the caller then records it with ``record_rejection``.
         """
@@ -200,8 +258,9 @@ class Pipeline:
                                  f"the body is neither X12 (ISA) nor EDIFACT (UNA/UNB); it "
                                  f"begins {sample!r} at byte offset 0")
         if standard == "edifact":
-            return self._check_unb(delivery)
+            return self._check_unbs(delivery)
         isa, offset = fixed_isa(delivery.body), 0
+        delimiters = ""
         if isa is None:  # not the fixed layout: the reader finds it, or says what is wrong
             try:
                 segment = next(iter(X12Reader(delivery.body[:4096])))
@@ -209,21 +268,53 @@ class Pipeline:
                 raise IntakeRejected(422, "not-edi", "Unreadable X12 interchange header",
                                      str(exc)) from exc
             isa, offset = segment.fields, segment.offset
+            delimiters = segment.delimiters.component + (segment.delimiters.repetition or "")
+        header = self._check_isa(delivery, isa, offset, delimiters)
+        # Every interchange of the body is judged as the first: processing acknowledges
+        # each interchange to its own sender, and the message is the partner's alone.
+        for later in later_isas(delivery.body):
+            d = later.delimiters
+            self._check_isa(delivery, later.fields, later.offset,
+                            d.component + (d.repetition or ""))
+        return header
+
+    def _check_isa(self, delivery: Delivery, isa: list[str], offset: int,
+                   delimiters: str) -> dict[str, str]:
+        """ISA05/ISA06 must be the authenticated partner, ISA07/ISA08 this gateway, and no
+        element may hold a control character (ISA11 and ISA16 may be delimiters that are)."""
         if len(isa) < 17:
             raise IntakeRejected(422, "bad-envelope", "Incomplete ISA",
                                  f"the ISA at byte offset {offset} has {len(isa) - 1} elements")
+        bad = _control_in(isa[1:17], delimiters)
+        if bad >= 0:
+            # Stored (sender, control number) and read back by partners and operators:
+            # text that no X12 character set holds, and PostgreSQL cannot store a NUL.
+            raise IntakeRejected(
+                422, "invalid-character", "Control character in the interchange header",
+                f"ISA{bad + 1:02d} {isa[bad + 1]!r} of the ISA at byte offset {offset} "
+                f"holds a control character")
         sender = _identity(isa[5], isa[6])
         if not is_x12_identity_of(self.registry, delivery.partner_id, isa[5], isa[6]):
             raise IntakeRejected(
                 403, "sender-mismatch", "Sender is not the authenticated partner",
-                f"ISA05/ISA06 {sender!r} at byte offset {offset} does not belong to "
-                f"partner {delivery.partner_id!r}")
+                f"ISA05/ISA06 {sender!r} of interchange {isa[13].strip()!r} at byte offset "
+                f"{offset} does not belong to partner {delivery.partner_id!r}")
         receiver = _identity(isa[7], isa[8])
         ours = _identity(self.settings.x12_qualifier, self.settings.x12_sender_id)
         if receiver != ours:
             raise IntakeRejected(422, "receiver-mismatch", "Receiver is not this gateway",
-                                 f"ISA07/ISA08 {receiver!r} is not this gateway ({ours!r})")
+                                 f"ISA07/ISA08 {receiver!r} of interchange "
+                                 f"{isa[13].strip()!r} at byte offset {offset} is not this "
+                                 f"gateway ({ours!r})")
         return {"sender": sender, "receiver": receiver, "control": isa[13].strip()}
+
+    def _check_unbs(self, delivery: Delivery) -> dict[str, str]:
+        """The first UNB, found in the first bytes, then every later one (see
+        ``_check_envelope``)."""
+        header = self._check_unb(delivery)
+        for later in later_unbs(delivery.body):
+            self._check_unb_parties(delivery, later)
+        return header
 
     def _check_unb(self, delivery: Delivery) -> dict[str, str]:
         """UNB S002 must be the authenticated partner and S003 this gateway (ISO 9735)."""
@@ -241,22 +332,36 @@ class Pipeline:
         if unb is None:
             raise IntakeRejected(422, "bad-envelope", "No UNB",
                                  "the EDIFACT body does not start with UNA/UNB")
+        return self._check_unb_parties(delivery, unb)
+
+    def _check_unb_parties(self, delivery: Delivery, unb: EDIFACTSegment) -> dict[str, str]:
+        """S002 the authenticated partner, S003 this gateway, no control character."""
+        for position, element in enumerate(unb.elements, start=1):
+            bad = _control_in(element)
+            if bad >= 0:
+                # As for the ISA (``_check_isa``): stored, shown, and no repertoire has it.
+                raise IntakeRejected(
+                    422, "invalid-character", "Control character in the interchange header",
+                    f"UNB element {position} component {bad + 1} {element[bad]!r} of the "
+                    f"UNB at byte offset {unb.offset} holds a control character")
+        control = unb.get(5).strip()
         sender_id, sender_qualifier = unb.get(2, 1), unb.get(2, 2)
         sender = _identity(sender_qualifier, sender_id)
         found = self.registry.by_edifact(sender_id, sender_qualifier or None)
         if found is None or found.id != delivery.partner_id:
             raise IntakeRejected(
                 403, "sender-mismatch", "Sender is not the authenticated partner",
-                f"UNB S002 {sender!r} at byte offset {unb.offset} does not belong to "
-                f"partner {delivery.partner_id!r}")
+                f"UNB S002 {sender!r} of interchange {control!r} at byte offset "
+                f"{unb.offset} does not belong to partner {delivery.partner_id!r}")
         receiver = _identity(unb.get(3, 2), unb.get(3, 1))
         ours_qualifier, _, ours_id = self.settings.edifact_id.rpartition(":")
         if unb.get(3, 1).strip() != ours_id.strip() or (
                 unb.get(3, 2) and ours_qualifier and unb.get(3, 2).strip() != ours_qualifier):
             raise IntakeRejected(422, "receiver-mismatch", "Receiver is not this gateway",
-                                 f"UNB S003 {receiver!r} is not this gateway "
+                                 f"UNB S003 {receiver!r} of interchange {control!r} at byte "
+                                 f"offset {unb.offset} is not this gateway "
                                  f"({self.settings.edifact_id!r})")
-        return {"sender": sender, "receiver": receiver, "control": unb.get(5).strip()}
+        return {"sender": sender, "receiver": receiver, "control": control}
 
     def _log_rejection(self, delivery: Delivery, actor: str, exc: IntakeRejected) -> None:
         with self.db.transaction() as session:

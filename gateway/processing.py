@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Select, Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway import webhooks
@@ -74,7 +75,7 @@ from translators.x12.pipeline import (
 from translators.x12.reader import X12Reader
 
 __all__ = ["Claimed", "Inline", "Outbound", "ProcessResult", "Processor", "claim_queries",
-           "interchange_identity", "is_x12_identity_of"]
+           "interchange_identity", "is_x12_identity_of", "storable"]
 
 log = logging.getLogger("edigate.pipeline")
 
@@ -332,7 +333,7 @@ class Processor:
                 work = self._translate(message)
             except Exception as exc:  # a bug must not lose the message: it becomes FAILED
                 log.exception("processing %s failed", message.id)
-                work = _Failed(f"{type(exc).__name__}: {exc}")
+                work = _Failed(storable(f"{type(exc).__name__}: {exc}"))
             work.seconds = time.perf_counter() - started
             done.append((message, work))
         started = time.perf_counter()
@@ -428,8 +429,16 @@ class Processor:
                             len(done), exc)
                 return [self._finish_isolating([item], worker)[0] for item in done]
             message = done[0][0]
-            log.exception("storing the outcome of %s failed", message.id)
-            return self._finish([(message, _Failed(f"{type(exc).__name__}: {exc}"))], worker)
+            incident = str(uuid.uuid4())
+            log.exception("storing the outcome of %s failed (incident %s)", message.id,
+                          incident)
+            if isinstance(exc, SQLAlchemyError):
+                # The message's error is shown to its partner: a database's or driver's
+                # text goes to the log only, under the incident id the error names.
+                error = f"storing the outcome failed (incident {incident})"
+            else:
+                error = storable(f"{type(exc).__name__}: {exc}")
+            return self._finish([(message, _Failed(error))], worker)
 
     def _finish(self, done: list[tuple[Claimed, _Work | _Failed]], worker: str
                 ) -> list[ProcessResult | None]:
@@ -470,7 +479,8 @@ class Processor:
                                                         for row in rows.finished])
                 for message_id, error in rows.failed:
                     connection.execute(update(MESSAGES).where(MESSAGES.c.id == message_id)
-                                       .values(status=MessageStatus.FAILED, error=error[:4000],
+                                       .values(status=MessageStatus.FAILED,
+                                               error=storable(error)[:4000],
                                                locked_by=None, locked_until=None,
                                                updated_at=now))
                 finished_ids = [row[0] for row in rows.finished]
@@ -528,11 +538,14 @@ class Processor:
             if data is not None and tx.status != "R" and not work.foreign:
                 business = _business_number(data)
                 if business:
+                    business = storable(business)
                     search_numbers.append(business)
                 record_id = str(uuid.uuid4())
+                # Columns of received text: see ``storable`` (the JSON escapes its own).
                 outcome.records.append((
-                    record_id, message_id, message.partner_id, data["kind"], work.standard,
-                    tx.set_id, tx.control_number, business, tx.status, record_json(data), at))
+                    record_id, message_id, message.partner_id, storable(data["kind"]),
+                    work.standard, storable(tx.set_id), storable(tx.control_number),
+                    business, tx.status, record_json(data), at))
                 outcome.new_records.append(webhooks.NewRecord(record_id, data["kind"],
                                                               message_id))
                 entry["record_id"] = record_id
@@ -549,11 +562,12 @@ class Processor:
             problems.append("no interchange could be read")
         if work.foreign or accepted == 0:
             result.status = MessageStatus.REJECTED
-        result.error = "; ".join(problems) or None
-        search_text = " ".join(sorted({n for n in search_numbers if n}))[:4000]
+        result.error = storable("; ".join(problems)) or None
+        search_text = storable(" ".join(sorted({n for n in search_numbers if n}))[:4000])
         outcome.finished = (
             message_id, result.status, result.error,
-            ",".join(sorted({t["set_id"] for t in result.transactions}))[:200] or None,
+            storable(",".join(sorted({t["set_id"] for t in result.transactions}))[:200])
+            or None,
             search_text,
             json.dumps({"transactions": result.transactions,
                         "groups": [{"control_number": g.control_number, "status": g.status}
@@ -589,7 +603,8 @@ class Processor:
                 text = ack.decode("latin-1" if work.standard == "edifact" else "ascii",
                                   "replace")
                 ack_id = str(uuid.uuid4())
-                rows.acks.append((ack_id, message.id, kind, acked_control, text, at))
+                rows.acks.append((ack_id, message.id, kind, storable(acked_control)[:20],
+                                  storable(text), at))
                 outcome.result.acknowledgments.append({"id": ack_id, "kind": kind,
                                                        "content": text})
                 rows.drafts.append(EntryDraft(
@@ -605,7 +620,14 @@ class Processor:
     def _acknowledgments(self, partner_id: str, work: _Work,
                          numbers: dict[str, Iterator[int]]
                          ) -> Iterator[tuple[bytes, str, str]]:
-        """(acknowledgment, kind, acknowledged interchange control) per interchange."""
+        """(acknowledgment, kind, acknowledged interchange control) per interchange.
+
+        None for a message holding an interchange from another sender (intake refuses such
+        bodies; one stored before it did may be reprocessed): the message is rejected as a
+        whole, so an acknowledgment would either tell the partner that a refused
+        interchange was accepted or go to a sender that did not send the message."""
+        if work.foreign:
+            return
         for outcome in work.interchanges:
             if isinstance(outcome, InterchangeOutcome):
                 ack = build_acknowledgment(outcome, AckOptions(
@@ -706,6 +728,14 @@ class Inline:
                     future.set_exception(exc)
 
 
+def storable(text: str) -> str:
+    """``text`` with every NUL replaced by U+FFFD, for a text column: PostgreSQL text cannot
+    hold NUL, and the same value is stored on SQLite so that both databases show the same
+    thing. Received values reach columns (control numbers, search terms, errors) even when
+    the translators have rejected them for their control characters."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def _x12_counter(partner_id: str) -> str:
     return f"x12:isa13:{partner_id}"
 
@@ -727,7 +757,10 @@ def _contrl_wanted(work: _Work, outcome: EDIFACTInterchangeOutcome) -> bool:
 def _control_names(partner_id: str, work: _Work) -> Iterator[str]:
     """A counter name for each control number finishing ``work`` takes: every X12
     interchange takes one (whether or not an acknowledgment is built for it), an EDIFACT
-    interchange when a CONTRL is wanted."""
+    interchange when a CONTRL is wanted; none for a message acknowledged with nothing (an
+    interchange from another sender, see ``Processor._acknowledgments``)."""
+    if work.foreign:
+        return
     for outcome in work.interchanges:
         if isinstance(outcome, InterchangeOutcome):
             yield _x12_counter(partner_id)

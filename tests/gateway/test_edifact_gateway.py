@@ -1,6 +1,7 @@
 """EDIFACT through the gateway: the UNB sender is bound to the authenticated partner and
 the recipient to the gateway; messages become the same canonical records as X12, and a
-CONTRL goes back when the partner's preference (or UNB 0031) asks for one."""
+CONTRL goes back when the partner's preference (or UNB 0031) asks for one. Every UNB of a
+body is checked at intake, and a control character in one is refused there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.app import create_app
 from gateway.keys import issue_key
@@ -122,3 +123,46 @@ def test_inbound_contrl_becomes_a_functional_ack_record(
     with state.db.read() as s:
         record = s.scalars(select(RecordRow)).one()
     assert (record.kind, record.transaction_type) == ("functional_ack", "CONTRL")
+
+
+def _nothing_stored(state: GatewayState) -> bool:
+    with state.db.read() as s:
+        return not s.scalar(select(func.count()).select_from(Message)) and \
+            not s.scalar(select(func.count()).select_from(Acknowledgment))
+
+
+def test_a_second_unb_of_another_sender_refuses_the_body(
+        env: tuple[TestClient, GatewayState, str]) -> None:
+    """An interchange of Initech followed by one from another sender, both asking for a
+    CONTRL (UNB 0031): 403 naming the second interchange and its sender; nothing stored,
+    no CONTRL queued."""
+    client, state, key = env
+    asked = ORDERS.replace(b"+IO0001++ORDERS'", b"+IO0041++ORDERS++1'").replace(
+        b"UNZ+1+IO0001'", b"UNZ+1+IO0041'")
+    other = asked.replace(b"5412345000013:14", b"8712345000002:14").replace(
+        b"IO0041", b"IO0042")
+    response = _post(client, key, asked + other, sync="true")
+    assert response.status_code == 403, response.text  # type: ignore[attr-defined]
+    problem = response.json()  # type: ignore[attr-defined]
+    assert problem["type"].endswith("sender-mismatch")
+    assert "'14:8712345000002'" in problem["detail"] and "'IO0042'" in problem["detail"]
+    assert _nothing_stored(state)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (b"+IO0001++ORDERS'", b"+IO\x000043++ORDERS'"),  # 0020, the stored control reference
+    (b"+5412345000013:14+", b"+5412345000013\x01:14+"),  # S002, the stored sender
+    (b"+261126:0900+", b"+261126:09\x1b00+"),  # S004
+])
+def test_a_control_character_in_unb_is_refused_at_intake(
+        env: tuple[TestClient, GatewayState, str], old: bytes, new: bytes) -> None:
+    """A control character in the UNB, the header intake reads and stores: a located 422
+    problem on either database (PostgreSQL cannot store a NUL: no 5xx, no driver text)."""
+    client, state, key = env
+    assert old in ORDERS
+    response = _post(client, key, ORDERS.replace(old, new), sync="true")
+    assert response.status_code == 422, response.text  # type: ignore[attr-defined]
+    problem = response.json()  # type: ignore[attr-defined]
+    assert problem["type"].endswith("invalid-character")
+    assert "UNB" in problem["detail"] and "byte offset" in problem["detail"]
+    assert _nothing_stored(state)

@@ -1,26 +1,31 @@
 """Group commit at intake: concurrent messages share transactions, each answered only after
-its own commit; duplicates inside a batch are caught; one failing message fails alone; and
-the key cache saves lookups without outliving its time-to-live."""
+its own commit; duplicates inside a batch are caught; one failing message fails alone (a
+503 that names an incident, never the database's text); and the key cache saves lookups
+without outliving its time-to-live. Intake's envelope checks judge every interchange of a
+body, and refuse control characters in the headers it stores."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from gateway.app import create_app
 from gateway.demo import demo_interchange
-from gateway.intake import Pending, ReceiveResult
+from gateway.intake import IntakeUnavailable, Pending, ReceiveResult
 from gateway.keys import Caller, KeyCache, issue_key
 from gateway.ledger import LedgerEntry, verify_ledger
 from gateway.pipeline import Delivery
 from gateway.state import GatewayState
-from gateway.store.models import Message, Payload
+from gateway.store.models import Acknowledgment, Message, Payload
 
 
 @pytest.fixture
@@ -118,9 +123,11 @@ def test_duplicates_within_one_batch_point_to_the_first(state: GatewayState) -> 
     assert ['"same_payload":true' in d for d in dup] == [True, False]
 
 
-def test_a_failing_message_does_not_fail_its_batch(state: GatewayState) -> None:
-    """When a batch cannot commit, each message is retried alone: the bad one gets the
-    error, the others are stored and answered."""
+def test_a_failing_message_does_not_fail_its_batch(
+        state: GatewayState, caplog: pytest.LogCaptureFixture) -> None:
+    """When a batch cannot commit, each message is retried alone: the bad one is answered
+    503 (send again) with an incident id and none of the error's text, which is logged
+    under that id; the others are stored and answered."""
     gate = SlowFirstCommit(state)
     pipeline = state.pipeline
     pipeline.submit(pipeline.prepare(delivery(po(state, 900)), "partner:acme-retail"))
@@ -128,10 +135,17 @@ def test_a_failing_message_does_not_fail_its_batch(state: GatewayState) -> None:
     good = [pipeline.prepare(delivery(po(state, n)), "partner:acme-retail") for n in (1, 2)]
     bad = pipeline.prepare(delivery(po(state, 3)), "x" * 300)  # too long for a ledger actor
     futures = [pipeline.submit(p) for p in (good[0], bad, good[1])]
-    gate.release.set()
-    assert not futures[0].result(10).duplicate and not futures[2].result(10).duplicate
-    with pytest.raises(ValueError, match="actor"):
-        futures[1].result(10)
+    with caplog.at_level(logging.ERROR, "edigate.intake"):
+        gate.release.set()
+        assert not futures[0].result(10).duplicate and not futures[2].result(10).duplicate
+        with pytest.raises(IntakeUnavailable) as failed:
+            futures[1].result(10)
+    problem = failed.value
+    assert problem.status == 503 and "send it again" in problem.detail
+    assert "actor" not in problem.detail and "ValueError" not in problem.detail
+    assert problem.incident in problem.detail
+    assert any(problem.incident in r.getMessage() and "actor" in r.getMessage()
+               for r in caplog.records)
     with state.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 3
     assert verify_ledger(state.db, state.signer).ok
@@ -280,7 +294,7 @@ def test_writer_keeps_one_connection_and_replaces_it_after_a_failure(
         assert not pipeline.receive(delivery(po(state, n)), "partner:acme-retail").duplicate
     held = writer._connection
     assert held is not None and writer.batches == 3
-    with pytest.raises(ValueError, match="actor"):
+    with pytest.raises(IntakeUnavailable):
         pipeline.submit(pipeline.prepare(delivery(po(state, 4)), "x" * 300)).result(10)
     assert writer._connection is None  # dropped with the failed batch
     assert not pipeline.receive(delivery(po(state, 5)), "partner:acme-retail").duplicate
@@ -463,3 +477,91 @@ def test_a_trusted_batch_waits_for_an_append_in_progress_without_deadlock(
         events = session.scalars(select(LedgerEntry.event).order_by(LedgerEntry.seq)).all()
     assert events[-2:] == ["PROCESSING", "RECEIVED"]
     assert verify_ledger(state.db, state.signer).ok
+
+
+@pytest.fixture
+def client(state: GatewayState) -> Iterator[tuple[TestClient, str]]:
+    """The app on ``state``, and a key of acme-retail."""
+    with state.db.transaction() as session:
+        key = issue_key(session, "partner", partner_id="acme-retail")[0]
+    with TestClient(create_app(state.settings, state=state, start_workers=False)) as test:
+        yield test, key
+
+
+def _stored(state: GatewayState) -> tuple[int, int]:
+    with state.db.read() as session:
+        return (session.scalar(select(func.count()).select_from(Message)) or 0,
+                session.scalar(select(func.count()).select_from(Acknowledgment)) or 0)
+
+
+def test_a_body_with_another_senders_interchange_is_refused_whole(
+        state: GatewayState, client: tuple[TestClient, str]) -> None:
+    """A body whose second interchange is from another partner (Globex) is refused with a
+    403 naming that interchange and its sender; nothing is stored, nothing acknowledged."""
+    test, key = client
+    globex = demo_interchange("globex-856.edi", "01", "123456789", "00501", state.settings, 77)
+    response = test.post("/v1/messages", content=po(state, 76) + globex,
+                         params={"sync": "true"}, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "urn:edigate:problem:sender-mismatch"
+    assert "'01:123456789'" in problem["detail"] and "'000000077'" in problem["detail"]
+    assert _stored(state) == (0, 0)
+
+
+def test_a_later_interchange_to_another_receiver_is_refused(
+        state: GatewayState, client: tuple[TestClient, str]) -> None:
+    """The second interchange of a body is checked like the first: addressed to someone
+    else, the body is refused (422) and nothing is stored."""
+    test, key = client
+    elsewhere = po(state, 79).replace(b"*ZZ*EDIGATE        *", b"*ZZ*SOMEONE        *")
+    response = test.post("/v1/messages", content=po(state, 78) + elsewhere,
+                         headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "urn:edigate:problem:receiver-mismatch"
+    assert _stored(state) == (0, 0)
+
+
+def test_two_interchanges_of_the_partner_are_taken_and_each_acknowledged(
+        state: GatewayState, client: tuple[TestClient, str]) -> None:
+    """Two interchanges of the authenticated partner in one body still go through: both
+    transactions become records and each interchange gets its 997."""
+    test, key = client
+    response = test.post("/v1/messages", content=po(state, 80) + po(state, 81),
+                         params={"sync": "true"}, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "PROCESSED"
+    assert [t["record_id"] is not None for t in body["transactions"]] == [True, True]
+    assert len(body["acknowledgments"]) == 2
+
+
+@pytest.mark.parametrize("element", [6, 13, 1, 9])
+def test_a_control_character_in_an_isa_is_refused_at_intake(
+        state: GatewayState, client: tuple[TestClient, str], element: int) -> None:
+    """A NUL in an ISA element (sender, control number, ...) is a located 422 problem on
+    either database, not a 5xx and not a message stored with it."""
+    test, key = client
+    fields = po(state, 82).decode("ascii").split("*")
+    value = fields[element]
+    fields[element] = value[:1] + "\x00" + value[2:]  # same width: the fixed layout stays
+    response = test.post("/v1/messages", content="*".join(fields).encode("latin-1"),
+                         params={"sync": "true"}, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:edigate:problem:invalid-character"
+    assert f"ISA{element:02d}" in problem["detail"] and "byte offset 0" in problem["detail"]
+    assert _stored(state) == (0, 0)
+
+
+def test_a_control_character_in_a_later_isa_is_refused_at_intake(
+        state: GatewayState, client: tuple[TestClient, str]) -> None:
+    """The headers of every interchange are read at intake, not only the first one's."""
+    test, key = client
+    second = po(state, 84).replace(b"*000000084*", b"*00000\x00084*")
+    response = test.post("/v1/messages", content=po(state, 83) + second,
+                         headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 422, response.text
+    assert "ISA13" in response.json()["detail"]
+    assert _stored(state) == (0, 0)

@@ -9,6 +9,7 @@ batch starts a new child, and the child goes when the web process goes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ from sqlalchemy import func, select
 
 from gateway.app import create_app
 from gateway.demo import demo_interchange
+from gateway.intake import Pending
 from gateway.intake_process import IntakeProcess, IntakeUnavailable
 from gateway.keys import issue_key
 from gateway.ledger import LedgerEntry, verify_ledger
@@ -192,7 +194,8 @@ def test_messages_arriving_during_a_batch_go_together_in_the_next(
 
 def test_a_child_that_cannot_start_is_503_over_http(database_url: str, tmp_path: Path) -> None:
     """A writer process that exits at once (here: a command that is not the writer) gives
-    the partner a problem+json 503 naming the cause, and no message row."""
+    the partner a problem+json 503 that says to send again and names an incident (the
+    cause is logged under it, not sent), and no message row."""
     settings = _settings(database_url, tmp_path)
     state = GatewayState.build(settings)
     Base.metadata.create_all(state.db.engine)
@@ -208,7 +211,9 @@ def test_a_child_that_cannot_start_is_503_over_http(database_url: str, tmp_path:
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
         assert problem["type"] == "urn:edigate:problem:intake-unavailable"
-        assert "intake writer process failed" in problem["detail"]
+        assert "send it again" in problem["detail"]
+        assert problem["incident"] and problem["incident"] in problem["detail"]
+        assert "exit code" not in problem["detail"]
         with state.db.read() as session:
             assert session.scalar(select(func.count()).select_from(Message)) == 0
     finally:
@@ -280,3 +285,24 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_message_the_child_cannot_store_is_503_without_the_error_text(
+        state: GatewayState) -> None:
+    """A message whose transaction fails in the child (a NUL that PostgreSQL text refuses,
+    evidence the ledger cannot encode): 503, send again, with an incident id; neither the
+    database's nor the driver's nor the exception's text reaches the sender."""
+    good = send(state, po(state, 1)).result(30)  # type: ignore[attr-defined]
+    assert not good.duplicate
+    body = po(state, 2)
+    pending = Pending(partner_id="acme-retail", transport="https", standard="x12", body=body,
+                      digest=hashlib.sha256(body).hexdigest(), sender="ZZ:ACMERETAIL",
+                      receiver="ZZ:EDIGATE", control="00\x002", actor=ACTOR,
+                      evidence={"tags": {"not", "json"}})
+    with pytest.raises(IntakeUnavailable) as failed:
+        state.pipeline.submit(pending).result(30)
+    detail = failed.value.detail
+    assert failed.value.status == 503 and "send it again" in detail
+    assert failed.value.incident in detail
+    for leak in ("Error", "psycopg", "JSON", "set", "\\x00", "0x00"):
+        assert leak not in detail, detail

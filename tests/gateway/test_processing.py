@@ -1,11 +1,16 @@
 """Processing in batches: a worker claims several messages in one transaction and finishes
-them in one, and each message still comes out as if it had been processed alone."""
+them in one, and each message still comes out as if it had been processed alone. What a
+partner sent never makes processing fail or lie: an interchange of another sender is never
+acknowledged, and control characters are rejected with a negative acknowledgment and kept
+out of every text column, on SQLite as on PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,14 +18,20 @@ from sqlalchemy import select
 
 from gateway import processing
 from gateway.demo import demo_interchange
+from gateway.intake import Pending
 from gateway.ledger import LedgerEntry
 from gateway.pipeline import Delivery
 from gateway.state import GatewayState
+from gateway.store.base import Base
 from gateway.store.models import Acknowledgment, Message, RecordRow
 from gateway.store.search import MessageTerm
 from gateway.store.webhooks import WebhookDelivery
 from gateway.webhooks import create_webhook
+from translators.edifact.reader import EDIFACTReader
 from translators.x12.reader import X12Reader
+
+ORDERS = (Path(__file__).resolve().parents[2] / "gateway" / "demo_data"
+          / "initech-orders.edi").read_bytes()
 
 
 @pytest.fixture
@@ -222,3 +233,138 @@ def test_inline_processing_combines_waiting_callers_into_one_batch(
             LedgerEntry.event == "PROCESSING", LedgerEntry.message_id.in_(ids[:6]))).all()
     assert len(claims) == 6 and len({at for at, _ in claims}) == 1  # one claim transaction
     assert {actor for _, actor in claims} == {inline.worker}
+
+
+def store_unchecked(state: GatewayState, partner_id: str, standard: str, body: bytes) -> str:
+    """Store ``body`` as intake's writer would, without intake's envelope checks: what a
+    gateway before those checks may hold, and may be asked to reprocess."""
+    pending = Pending(partner_id=partner_id, transport="https", standard=standard, body=body,
+                      digest=hashlib.sha256(body).hexdigest(), sender="stored", receiver="",
+                      control=hashlib.sha256(body).hexdigest()[:12], actor="test",
+                      evidence={})
+    return state.pipeline.submit(pending).result(30).message_id
+
+
+def assert_no_nul(state: GatewayState) -> None:
+    """No text value of any table holds a NUL (PostgreSQL cannot store one; SQLite must
+    hold the same as PostgreSQL)."""
+    with state.db.read() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)):
+                for column, value in row._mapping.items():
+                    assert not (isinstance(value, str) and "\x00" in value), (
+                        f"{table.name}.{column}: {value!r}")
+
+
+def test_an_interchange_of_another_sender_is_never_acknowledged(
+        state: GatewayState) -> None:
+    """A stored body whose second interchange is Globex's (intake now refuses such bodies):
+    the message is REJECTED with no records, and NO 997 is built, neither AK5*A to the
+    partner nor anything to Globex."""
+    acme = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings, 61)
+    globex = demo_interchange("globex-856.edi", "01", "123456789", "00501", state.settings,
+                              62)
+    message_id = store_unchecked(state, "acme-retail", "x12", acme + globex)
+    result = state.pipeline.inline.process(message_id)
+    assert result is not None and result.status == "REJECTED"
+    assert "01:123456789" in (result.error or "")
+    assert result.acknowledgments == []
+    with state.db.read() as session:
+        assert session.scalars(select(Acknowledgment)).all() == []
+        assert session.scalars(select(RecordRow)).all() == []
+
+
+def test_an_edifact_interchange_of_another_sender_is_never_acknowledged(
+        state: GatewayState) -> None:
+    """The same for EDIFACT, with UNB 0031 asking for a CONTRL: none is built (no CONTRL
+    action 7 for an interchange that was refused)."""
+    asked = ORDERS.replace(b"+IO0001++ORDERS'", b"+IO0021++ORDERS++1'").replace(
+        b"UNZ+1+IO0001'", b"UNZ+1+IO0021'")
+    other = asked.replace(b"5412345000013:14", b"8712345000002:14").replace(
+        b"IO0021", b"IO0022")
+    message_id = store_unchecked(state, "initech-eu", "edifact", asked + other)
+    result = state.pipeline.inline.process(message_id)
+    assert result is not None and result.status == "REJECTED"
+    assert "14:8712345000002" in (result.error or "")
+    assert result.acknowledgments == []
+    with state.db.read() as session:
+        assert session.scalars(select(Acknowledgment)).all() == []
+        assert session.scalars(select(RecordRow)).all() == []
+
+
+def _x12(state: GatewayState, control: int) -> bytes:
+    return demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings,
+                            control)
+
+
+@pytest.mark.parametrize(("old", "new", "where"), [
+    (b"*X*004010~", b"*X*004\x00010~", "GS"),  # GS08
+    (b"ST*850*0001", b"ST*850*0\x00001", "ST"),  # ST02
+    (b"BEG*00*SA*", b"BEG*00*S\x00*", "BEG"),  # an ID element
+    (b"*PO-4711*", b"*PO-\x004711*", "BEG"),  # an AN element, the business number
+])
+def test_a_control_character_in_x12_is_a_negative_997(
+        state: GatewayState, old: bytes, new: bytes, where: str) -> None:
+    """A NUL in a GS, an ST or a data element: the message is REJECTED (not FAILED) with a
+    997 that rejects the set (AK5*R; AK4 code 6 for a data element) and the group (AK9*R);
+    no record, and no NUL stored anywhere."""
+    body = _x12(state, 63)
+    assert old in body
+    message_id = state.pipeline.receive(
+        Delivery("acme-retail", "https", body.replace(old, new, 1)), "test").message_id
+    result = state.pipeline.inline.process(message_id)
+    assert result is not None and result.status == "REJECTED", result
+    assert [t["status"] for t in result.transactions] == ["R"]
+    [ack] = result.acknowledgments
+    segments = {seg.tag: seg for seg in X12Reader(ack["content"].encode("ascii"))}
+    assert segments["AK5"][1] == "R" and segments["AK9"][1] == "R"
+    if where == "BEG":
+        assert (segments["AK3"][1], segments["AK4"][3]) == ("BEG", "6")
+    with state.db.read() as session:
+        assert session.scalars(select(RecordRow)).all() == []
+    assert_no_nul(state)
+
+
+def test_a_control_character_in_a_stored_isa_is_rejected_with_a_ta1(
+        state: GatewayState) -> None:
+    """A NUL in ISA13 of a stored body (intake refuses it now): TA1 rejects the
+    interchange (note code 018), the 997 rejects the set, no record, no NUL stored."""
+    body = _x12(state, 64).replace(b"*000000064*", b"*0000\x000064*")
+    message_id = store_unchecked(state, "acme-retail", "x12", body)
+    result = state.pipeline.inline.process(message_id)
+    assert result is not None and result.status == "REJECTED", result
+    [ack] = result.acknowledgments
+    segments = {seg.tag: seg for seg in X12Reader(ack["content"].encode("ascii"))}
+    assert (segments["TA1"][4], segments["TA1"][5]) == ("R", "018")
+    assert segments["AK5"][1] == "R"
+    assert_no_nul(state)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (b"UNH+1+ORDERS", b"UNH+1\x00+ORDERS"),  # UNH 0062
+    (b"BGM+220+PO-IE-1001", b"BGM+220+PO-IE\x00-1001"),  # a data element
+    (b"UNH+1+ORDERS", b"UNG+ORDERS+5412345000013:14+EDIGATE:ZZ+261126:0900+G\x001+UN"
+     b"+D:96A'UNH+1+ORDERS"),  # UNG 0048 (the UNE is missing: a group error as well)
+])
+def test_a_control_character_in_edifact_is_a_negative_contrl(
+        state: GatewayState, old: bytes, new: bytes) -> None:
+    """A NUL in UNH, UNG or a data element: the message is REJECTED (not FAILED) and a
+    CONTRL rejects it (UCM, or the group's UCF, action 4; syntax error 21 invalid
+    character on it or on the UCD locating it); no record, and no NUL stored anywhere."""
+    body = ORDERS.replace(b"IO0001", b"IO0031").replace(old, new, 1)
+    message_id = state.pipeline.receive(
+        Delivery("initech-eu", "https", body), "test").message_id
+    result = state.pipeline.inline.process(message_id)
+    assert result is not None and result.status == "REJECTED", result
+    [ack] = result.acknowledgments
+    segments = list(EDIFACTReader(ack["content"].encode("latin-1")))
+    # (action, code) of the message's report, or of its group's (UCF) when the whole
+    # group is rejected: 0083 and 0085 are elements 3-4 of UCM, 4-5 of UCF.
+    reports = [(s.get(3), s.get(4)) if s.tag == "UCM" else (s.get(4), s.get(5))
+               for s in segments if s.tag in ("UCM", "UCF")]
+    codes = {code for _, code in reports} | {s.get(1) for s in segments if s.tag == "UCD"}
+    assert reports and {action for action, _ in reports} == {"4"}, ack["content"]
+    assert "21" in codes, ack["content"]
+    with state.db.read() as session:
+        assert session.scalars(select(RecordRow)).all() == []
+    assert_no_nul(state)

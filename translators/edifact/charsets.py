@@ -35,6 +35,10 @@ _ISO8859_GRAPHIC = bytes(range(0x20, 0x7F)) + bytes(range(0xA0, 0x100))
 _UTF8_GRAPHIC = bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
 
 
+# Every byte but the C0 controls and DEL.
+_NOT_CONTROL = bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+
+
 @dataclass(frozen=True, slots=True)
 class Charset:
     """One syntax identifier: how to decode it and which bytes its repertoire allows.
@@ -98,12 +102,19 @@ def charset_for(syntax_id: str) -> Charset | None:
 def invalid_byte_pattern(charset: Charset, service: bytes) -> re.Pattern[bytes] | None:
     """A pattern matching any byte outside ``charset``'s repertoire plus ``service``.
 
-    CR, LF, space and tab are always allowed here: the reader removes line breaks and
-    strips whitespace between segments before it checks a segment on its own.
+    A character set without a repertoire (``allowed`` None) is checked for control
+    characters only. CR, LF, space and tab are always allowed here: the reader removes
+    line breaks and strips whitespace between segments before it checks a segment on its
+    own.
     """
     if charset.allowed is None:
-        return None
-    allowed = set(charset.allowed) | set(service) | set(b"\r\n\t ")
+        # No repertoire to check against (IATA, ISO 2022, unknown identifiers), but no
+        # repertoire of ISO 9735 holds the C0 controls and DEL: those are still invalid,
+        # but ESC, which ISO 2022 code extension is written with.
+        escape = b"\x1b" if charset.syntax_id == "UNOX" else b""
+        allowed = set(_NOT_CONTROL) | set(escape) | set(service) | set(b"\r\n\t ")
+    else:
+        allowed = set(charset.allowed) | set(service) | set(b"\r\n\t ")
     excluded = bytes(b for b in range(256) if b not in allowed)
     if not excluded:
         return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
 
+from translators.ascii import first_control
 from translators.edifact.envelope import (
     ACTION_ACKNOWLEDGED,
     ACTION_REJECTED,
@@ -249,6 +250,28 @@ def _as_nearest(found: list[Issue], message: Message, directory: str) -> list[Is
     return [note, *(replace(i, severity="warning") for i in found)]
 
 
+def _envelope_character_issue(message: Message) -> Issue | None:
+    """A message whose UNB or UNG holds a control character is not accepted (code 21,
+    invalid character, located at the header element): its record and CONTRL would carry
+    the unreadable sender, recipient or references. The header's own issue (UCI, UCF) is
+    the reader's."""
+    headers = (message.interchange.segment, message.group.segment if message.group else None)
+    for header in headers:
+        if header is None:
+            continue
+        for position, element in enumerate(header.elements, start=1):
+            for component, value in enumerate(element, start=1):
+                if first_control(value) >= 0:
+                    return Issue(
+                        level="transaction", code="21", offset=header.offset,
+                        segment_tag=header.tag, element_position=position,
+                        component_position=component, bad_value=value,
+                        message=f"{header.tag} element {position} of the enclosing envelope "
+                        f"contains a control character: {value!r}; the message is not "
+                        "accepted")
+    return None
+
+
 def translate_edifact(
     source: bytes | BinaryIO,
     *,
@@ -282,6 +305,9 @@ def translate_edifact(
     for event in walk(EDIFACTReader(source)):
         if isinstance(event, Message):
             issues = list(event.issues)
+            enclosing = _envelope_character_issue(event)
+            if enclosing is not None:
+                issues.append(enclosing)
             if accepts is not None and not accepts(event.type):
                 issues.append(Issue(
                     level="transaction", code="17", offset=event.offset, segment_tag="UNH",

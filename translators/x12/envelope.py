@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from translators.ascii import is_digits
+from translators.ascii import first_control, is_digits
 from translators.errors import Issue
 from translators.x12.segment import Delimiters, Segment
 
@@ -27,6 +27,7 @@ __all__ = [
     "InterchangeHeader",
     "InterchangeSegment",
     "TransactionSet",
+    "control_character",
     "walk",
 ]
 
@@ -281,10 +282,36 @@ def _valid_hhmm(text: str) -> bool:
     return len(text) == 4 and is_digits(text) and int(text[:2]) < 24 and int(text[2:]) < 60
 
 
+def control_character(seg: Segment) -> tuple[int, str] | None:
+    """The first element of ``seg`` holding a control character, as (position, value), or
+    None. The interchange's component and repetition separators are delimiters, not data,
+    wherever they appear (they may be control characters: X12.5 allows \\x1c-\\x1f)."""
+    d = seg.delimiters
+    allowed = d.component + (d.repetition or "")
+    fields = seg.fields
+    for position in range(1, len(fields)):
+        if first_control(fields[position], allowed) >= 0:
+            return position, fields[position]
+    return None
+
+
 def _check_isa(seg: Segment) -> list[Issue]:
     """ISA element values and fixed widths (X12.5). Width deviations are warnings:
     partners send short ISA fields and rejecting them helps nobody; wrong values are errors."""
     issues: list[Issue] = []
+    bad = control_character(seg)
+    if bad is not None:
+        # No character set of X12.6 holds control characters: the header is unreadable.
+        position, value = bad
+        issues.append(
+            _isa_issue(
+                _ISA_CODES[min(position, 16) - 1],
+                f"ISA{position:02d} contains a control character: {value!r}",
+                seg,
+                position,
+                value=value,
+            )
+        )
     if len(seg) != 16:
         issues.append(_isa_issue("022", f"ISA has {len(seg)} elements, expected 16", seg))
     for i, width in enumerate(_ISA_WIDTHS, start=1):

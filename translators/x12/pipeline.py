@@ -25,6 +25,7 @@ from translators.x12.envelope import (
     InterchangeHeader,
     InterchangeSegment,
     TransactionSet,
+    control_character,
     walk,
 )
 from translators.x12.mappers import map_transaction_data
@@ -279,6 +280,23 @@ def _first_repetitions(segments: list[Segment], issues: list[Issue]) -> list[Seg
     return out
 
 
+def _envelope_character_issue(tx: TransactionSet) -> Issue | None:
+    """A transaction set whose ISA or GS holds a control character is not accepted: its
+    sender, receiver or control numbers (which its record and acknowledgment carry) are
+    not readable text. Reported on the set (AK5 code 5), located at the header element;
+    the header's own issue (TA1, AK9) is reported by the envelope walker."""
+    for header in (tx.group.interchange.segment, tx.group.segment):
+        bad = control_character(header)
+        if bad is not None:
+            position, value = bad
+            return Issue(
+                level="transaction", code="5", offset=header.offset,
+                segment_tag=header.tag, element_position=position, bad_value=value,
+                message=f"{header.tag}{position:02d} of the enclosing envelope contains a "
+                f"control character: {value!r}; the transaction set is not accepted")
+    return None
+
+
 def translate_x12(
     source: bytes | BinaryIO,
     *,
@@ -303,6 +321,9 @@ def translate_x12(
     for event in walk(X12Reader(source)):
         if isinstance(event, TransactionSet):
             issues = list(event.issues)
+            enclosing = _envelope_character_issue(event)
+            if enclosing is not None:
+                issues.append(enclosing)
             if accepts is not None and not accepts(event.set_id):
                 issues.append(Issue(
                     level="transaction", code="1", offset=event.offset, segment_tag="ST",

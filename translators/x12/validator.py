@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from translators.ascii import is_digits
+from translators.ascii import first_control, is_digits
 from translators.errors import Issue
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
@@ -113,7 +113,9 @@ def _fast_test(element: _CompiledElement, name: str) -> str | None:
     if dtype == _AN:
         return f"{length} and v.isprintable()"
     if dtype == _ID:
-        return length if codes is None else f"{length} and v in {name}_codes"
+        # Code lists hold no control characters; without one, printable text is the test.
+        return f"{length} and v.isprintable()" if codes is None else \
+            f"{length} and v in {name}_codes"
     if dtype == _N:
         return f"{length} and v.isascii() and v.isdigit()"
     if dtype == _R:
@@ -406,12 +408,16 @@ class TransactionValidator:
         length = len(value)
         code = ""
         message = ""
-        if dtype == _ID:
+        if dtype != _OTHER and first_control(value, seg.delimiters.component) >= 0:
+            # 723 code 6, invalid character: no X12.6 character set holds control
+            # characters (binary elements, type B, may: they are _OTHER and not checked).
+            code, message = "6", f"{ref} contains a control character"
+        elif dtype == _ID:
             if codes is not None and value not in codes:
                 code, message = "7", f"{ref} code {value!r} is not valid"
         elif dtype == _AN:
             if not value.isprintable():
-                code, message = "6", f"{ref} contains a control character"
+                code, message = "6", f"{ref} contains a non-printable character"
         elif dtype in (_N, _R):
             digits = _numeric_digits(value, dtype == _R)
             if digits is None:

@@ -166,3 +166,36 @@ def test_level_a_sample_reader_state() -> None:
     )
     assert reader.delimiters != LEVEL_A
     assert all(s.issues is None for s in segs)
+
+
+@pytest.mark.parametrize("syntax", ["IATA:1", "ANSI:1", "UNOX:3"])
+def test_control_characters_are_invalid_without_a_repertoire(syntax: str) -> None:
+    """Identifiers without a repertoire to check (IATA, unknown, ISO 2022) still have no
+    C0 control characters: a NUL is code 21 where it is (ISO 9735-1 clause 10)."""
+    segs = _read(syntax, b"FTX+AAI+++a\x00b")
+    assert segs[1].issues is not None
+    (issue,) = segs[1].issues
+    assert issue.code == "21" and issue.offset == segs[1].offset + len("FTX+AAI+++a")
+
+
+def test_unox_keeps_its_escape_sequences() -> None:
+    """ISO 2022 (UNOX) is written with ESC sequences: ESC is no invalid character there."""
+    segs = _read("UNOX:3", b"FTX+AAI+++\x1b$Bab\x1b(B")
+    assert segs[1].issues is None
+
+
+@pytest.mark.parametrize(("ung", "unb"), [(b"G\x001", b"IO1"), (b"G1", b"I\x00O1")])
+def test_a_control_character_in_ung_or_unb_rejects_the_messages_inside(
+        ung: bytes, unb: bytes) -> None:
+    """A NUL in UNG or UNB: the header's segment has its code 21, and each message inside
+    is rejected (action 4) with code 21 located at that header, not acknowledged (7)."""
+    from translators.edifact.pipeline import MessageOutcome, translate_edifact
+
+    body = (b"UNA:+.? 'UNB+UNOC:3+S:14+R:ZZ+261126:0900+" + unb + b"'UNG+ORDERS+S:14+R:ZZ"
+            b"+261126:0900+" + ung + b"+UN+D:96A'UNH+1+ORDERS:D:96A:UN'BGM+220+PO-1+9'"
+            b"UNT+3+1'UNE+1+" + ung + b"'UNZ+1+" + unb + b"'")
+    [message] = [o for o in translate_edifact(body, translate=False, validate=False)
+                 if isinstance(o, MessageOutcome)]
+    assert message.action == "4"
+    [issue] = [i for i in message.issues if i.code == "21"]
+    assert issue.segment_tag == ("UNG" if b"\x00" in ung else "UNB")

@@ -195,3 +195,52 @@ def test_kind_none_writes_only_the_ta1() -> None:
     assert [s[0] for s in segs] == ["ISA", "TA1", "IEA"]
     data = interchange(po("0001"))
     assert build_acknowledgment(outcome_of(data), AckOptions(now=NOW, kind="none")) is None
+
+
+@pytest.mark.parametrize("element", ["BEG*00*S\x00*PO-1**20261125",  # ID, a code list
+                                     "BEG*00*SA*PO-\x001**20261125",  # AN
+                                     "BEG*00*SA*PO-1**2026\x001125"])  # DT
+def test_a_control_character_in_a_data_element_is_ak4_code_6(element: str) -> None:
+    """A NUL in a data element of any type is AK4 code 6 (invalid character in data
+    element, X12.6: no character set holds it), not a code or length error; the set and
+    the group are rejected."""
+    body = po("0001")
+    body[1] = element
+    segs = ack_segments(interchange(body))
+    assert [ak4[3] for ak4 in tagged(segs, "AK4")] == ["6"]
+    assert "\x00" not in "".join("".join(s) for s in segs)
+    assert tagged(segs, "AK5")[0][:2] == ["AK5", "R"]
+    assert tagged(segs, "AK9")[0][1] == "R"
+
+
+def test_a_control_character_in_the_gs_rejects_its_transaction_sets() -> None:
+    """A control character in GS02 (or any GS element): the sets of that group are
+    rejected (AK5*R*5, located at GS02) and so the group (AK9*R); nothing accepted."""
+    data = interchange(po("0001")).replace(b"GS*PO*BUYERCO*", b"GS*PO*BUYER\x01CO*")
+    outcomes = list(translate_x12(data))
+    [tx] = [o for o in outcomes if hasattr(o, "transaction")]
+    assert tx.status == "R"  # type: ignore[union-attr]
+    [issue] = tx.issues  # type: ignore[union-attr]
+    assert (issue.code, issue.segment_tag, issue.element_position) == ("5", "GS", 2)
+    segs = ack_segments(data)
+    assert tagged(segs, "AK5") == [["AK5", "R", "5"]]
+    assert tagged(segs, "AK9")[0][1] == "R"
+
+
+def test_a_control_character_in_the_isa_is_a_rejecting_ta1() -> None:
+    """A NUL in ISA06 is TA1 R with the ISA06 note code (006), and the sets of the
+    interchange are not accepted either."""
+    data = interchange(po("0001")).replace(b"*BUYERCO        *", b"*BUYER\x00O        *")
+    segs = ack_segments(data)
+    assert tagged(segs, "TA1")[0][4:] == ["R", "006"]
+    assert tagged(segs, "AK5")[0][:2] == ["AK5", "R"]
+
+
+def test_control_character_delimiters_are_not_invalid_characters() -> None:
+    """IS1 (\\x1f) as the component separator and IS2 (\\x1e) as the repetition separator
+    are delimiters (X12.5), not data: an interchange written with them is accepted."""
+    data = interchange(po("0001"), version="005010").replace(b"*^*00501*", b"*\x1e*00501*")
+    data = data.replace(b"*P*>~", b"*P*\x1f~", 1)
+    segs = ack_segments(data)
+    assert tagged(segs, "AK5") == [["AK5", "A"]] or tagged(segs, "IK5") == [["IK5", "A"]]
+    assert not tagged(segs, "TA1")
