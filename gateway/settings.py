@@ -86,6 +86,10 @@ class Settings(BaseModel):
     # POST /as2 bodies whose AS2-From names no trading partner are refused (413) past this
     # many bytes, before more is read; known partners have max_body_bytes.
     as2_unknown_max_bytes: int = Field(default=64 * 1024, gt=0)
+    # The ledger's newest signed head is written to <var_dir>/ledger-anchor.json at most
+    # this often (and at shutdown) by each process that appended: entries newer than the
+    # anchor are not yet protected against someone who can rewrite the database.
+    ledger_anchor_seconds: float = Field(default=1.0, gt=0)
 
     @property
     def x12_qualifier(self) -> str:
