@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(Connection(int(args[0])), writer)
     finally:
         writer._release()
-        ledger.close()
+        ledger.close(db)
         db.dispose()
     log.debug("intake writer process %d done after %.0f s", os.getpid(),
               time.monotonic() - started)

@@ -30,7 +30,9 @@ Checkpoints
     ``verify`` needs no configuration to know where every checkpoint belongs, even after
     ``checkpoint_every`` was changed: dropping checkpoints is detected, and re-chaining
     the table after an edit is detected at the next checkpoint, whose signature the
-    attacker cannot redo without the private key.
+    attacker cannot redo without the private key. A process that appended also signs a
+    checkpoint of the head when it shuts down (``Ledger.close``); such an extra
+    checkpoint names the next regular one, as every checkpoint does.
 
 Concurrency
     The one-row ``ledger_head`` table is the serialisation point: ``append`` locks it with
@@ -656,11 +658,41 @@ class Ledger:
         self.checkpoint_every = checkpoint_every
         # Told every seq appended, so that the newest committed head gets anchored.
         self.anchor = anchor
+        self._appended = False  # by this object: then ``close`` signs the head
 
-    def close(self) -> None:
-        """Anchor the newest head this process appended (see ``HeadWatcher``)."""
+    def close(self, database: Database | None = None) -> None:
+        """At shutdown: if this ledger appended, sign a checkpoint of the head in
+        ``database`` (``checkpoint_head``) and anchor the newest head (``HeadWatcher``).
+        Neither failing stops the shutdown."""
+        if database is not None and self._appended:
+            try:
+                with database.transaction() as session:
+                    self.checkpoint_head(session)
+            except Exception as exc:
+                _log.warning("could not sign the ledger head at shutdown: %s", exc)
+            self._appended = False
         if self.anchor is not None:
             self.anchor.close()
+
+    def checkpoint_head(self, session: Session | Connection) -> int | None:
+        """Sign a checkpoint of the head unless it has one; returns its seq, or None.
+
+        Extra checkpoints are valid anywhere (each still names the next regular one), and
+        this one lets ``verify`` catch an edit of the newest entries from the database
+        alone. It cannot catch the same entries cut with it: that is the anchor's job.
+        Never commits.
+        """
+        connection = session.connection() if isinstance(session, Session) else session
+        head = self._lock_head(connection)
+        if head.seq == 0:
+            return None
+        signed = connection.execute(
+            select(LedgerCheckpoint.seq).where(LedgerCheckpoint.seq == head.seq)).first()
+        if signed is not None:
+            return None
+        _INSERT_CHECKPOINTS.execute(connection, [
+            self._checkpoint(head.seq, head.sha256, head.next_checkpoint_seq, utcnow())])
+        return head.seq
 
     # ----------------------------------------------------------------- append
 
@@ -780,6 +812,7 @@ class Ledger:
             if expected is None:
                 cursor.execute(_sql(dialect, _UPDATE_HEAD_SQL),
                                (seq, prev, next_checkpoint_seq))
+        self._appended = True
         if self.anchor is not None:
             self.anchor.note(seq)
         return appended

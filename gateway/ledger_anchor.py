@@ -164,7 +164,8 @@ class AnchorWriter:
                 self._thread = threading.Thread(target=self._run, daemon=True,
                                                 name="edigate-ledger-anchor")
                 self._thread.start()
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the thread and anchor the newest head this process appended (shutdown)."""

@@ -54,5 +54,5 @@ class GatewayState:
     def close(self) -> None:
         self.pipeline.close()
         self.keys.close()
-        self.ledger.close()  # after intake's last batch: anchors the newest head
+        self.ledger.close(self.db)  # after intake's last batch: signs and anchors the head
         self.db.dispose()

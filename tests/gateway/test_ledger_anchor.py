@@ -318,6 +318,25 @@ def test_verify_route_uses_the_anchor_file(build_state: Callable[..., GatewaySta
     assert body["ok"] is False and body["first_bad_seq"] == 6
 
 
+def test_a_gateway_signs_its_head_at_shutdown(
+        build_state: Callable[..., GatewayState]) -> None:
+    """A gateway that appended signs a checkpoint of its head when it closes, so an edit
+    of its newest entries is caught from the database alone (no anchor), at the head."""
+    state = build_state(ledger_checkpoint_every=EVERY)
+    _fill(state.db, state.ledger, 8)
+    state.close()
+    with state.db.read() as session:
+        signed = session.scalars(select(LedgerCheckpoint.seq).order_by(
+            LedgerCheckpoint.seq)).all()
+    assert signed == [1, 5, 8]
+    assert verify_ledger(state.db, state.signer).ok
+    with state.db.transaction() as session:
+        _rewrite(session, 7, "intruder")
+    report = verify_ledger(state.db, state.signer)
+    assert not report.ok and report.first_bad_seq == 8
+    assert "checkpoint head mismatch" in (report.reason or "")
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     values = {
