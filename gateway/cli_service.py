@@ -61,7 +61,10 @@ def register(sub: Any) -> None:
     users_sub.add_parser("list", help="list the users")
     p = sub.add_parser("ledger", help="the audit ledger")
     ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
-    ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
+    k = ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
+    k.add_argument("--anchor", default=None, metavar="FILE",
+                   help="also check the ledger against this signed head (anchor file); "
+                        "default: EDIGATE_VAR_DIR/ledger-anchor.json when it exists")
     p = sub.add_parser("worker", help="process waiting messages and send due webhook "
                                       "deliveries until none is left (or, with --follow, "
                                       "until stopped)")
@@ -208,6 +211,29 @@ def _limit_log_repeats(settings: Any) -> None:
     install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
 
 
+def _verify_ledger(anchor: str | None) -> int:
+    """``ledger verify``: the chain, and the anchor file (``--anchor``, else the var
+    directory's when it exists); prints the report as JSON, exit 1 when it fails."""
+    from gateway.ledger import verify_ledger
+    from gateway.ledger_anchor import anchor_path, verify_with_anchor
+
+    state = _state()
+    try:
+        path = anchor
+        if path is None and anchor_path(state.settings.var_dir).exists():
+            path = str(anchor_path(state.settings.var_dir))
+            print(f"checking the ledger against its anchor file {path}", file=sys.stderr)
+        if path is None:
+            report = verify_ledger(state.db, state.signer)
+        else:
+            report = verify_with_anchor(state.db, state.signer, path)
+    finally:
+        state.close()
+    json.dump(report.as_dict() | {"anchor_file": path}, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0 if report.ok else 1
+
+
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "db":
@@ -274,16 +300,7 @@ def dispatch(args: argparse.Namespace) -> int:
         print(_issue("ops", role=args.role, label=args.label))
         return 0
     if command == "ledger":
-        from gateway.ledger import verify_ledger
-
-        state = _state()
-        try:
-            report = verify_ledger(state.db, state.signer)
-        finally:
-            state.close()
-        json.dump(report.as_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return 0 if report.ok else 1
+        return _verify_ledger(args.anchor)
     if command == "worker" and args.follow:
         from gateway.workers import follow
 

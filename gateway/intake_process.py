@@ -478,6 +478,7 @@ def serve(channel: Connection, writer: IntakeWriter) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from gateway.ledger import Ledger, LedgerSigner
+    from gateway.ledger_anchor import AnchorWriter, anchor_path
     from gateway.logging_limits import install_repeat_limit
     from gateway.store.db import Database
 
@@ -489,14 +490,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
     db = Database(settings.database_url)
-    ledger = Ledger(LedgerSigner.load_or_create(settings.ledger_key_path),
-                    settings.ledger_checkpoint_every)
+    signer = LedgerSigner.load_or_create(settings.ledger_key_path)
+    ledger = Ledger(signer, settings.ledger_checkpoint_every, anchor=AnchorWriter(
+        anchor_path(settings.var_dir), signer, db, settings.ledger_anchor_seconds))
     writer = IntakeWriter(db, ledger)
     started = time.monotonic()
     try:
         serve(Connection(int(args[0])), writer)
     finally:
         writer._release()
+        ledger.close(db)
         db.dispose()
     log.debug("intake writer process %d done after %.0f s", os.getpid(),
               time.monotonic() - started)

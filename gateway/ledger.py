@@ -30,7 +30,9 @@ Checkpoints
     ``verify`` needs no configuration to know where every checkpoint belongs, even after
     ``checkpoint_every`` was changed: dropping checkpoints is detected, and re-chaining
     the table after an edit is detected at the next checkpoint, whose signature the
-    attacker cannot redo without the private key.
+    attacker cannot redo without the private key. A process that appended also signs a
+    checkpoint of the head when it shuts down (``Ledger.close``); such an extra
+    checkpoint names the next regular one, as every checkpoint does.
 
 Concurrency
     The one-row ``ledger_head`` table is the serialisation point: ``append`` locks it with
@@ -39,9 +41,19 @@ Concurrency
     append late in a unit of work. ``verify`` needs a consistent snapshot (PostgreSQL:
     REPEATABLE READ), which ``verify_ledger`` sets up.
 
-Not detectable without an external anchor: removing the newest entries (and any
-checkpoint among them) together with rewinding the head row. Publishing the signed
-checkpoints elsewhere closes that gap.
+The anchor: the newest entries
+    Checkpoints alone cannot protect the tail: entries after the last checkpoint can be
+    rewritten and re-chained with the head row, and the newest entries (with any
+    checkpoint among them) removed with the head row rewound, by anyone who can write to
+    the database. So the head itself is signed and kept outside the database: a
+    ``SignedHead`` is an Ed25519 signature over the canonical JSON of
+    ``{"type": "edigate.ledger.anchor/1", "seq", "head_sha256", "at"}``, and
+    ``gateway.ledger_anchor`` writes the newest one to a file every few seconds. Given
+    that anchor, ``verify`` also insists that entry ``seq`` exists with exactly that hash
+    (a rewritten tail changes it) and that the chain reaches ``seq`` (a cut tail does
+    not). Entries appended since the anchor was last written remain unprotected.
+    ``Ledger.append_many`` tells its ``anchor`` (when it has one) each seq it appends;
+    it never writes the file itself.
 """
 
 from __future__ import annotations
@@ -59,7 +71,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -89,19 +101,23 @@ from gateway.store.bulk import MultiRowInsert, RawInsert, driver_cursor, pipelin
 from gateway.store.db import Database
 
 __all__ = [
+    "ANCHOR_TYPE",
     "CHECKPOINT_TYPE",
     "GENESIS_SHA256",
     "Appended",
     "EntryDraft",
     "Head",
     "HeadCache",
+    "HeadWatcher",
     "Ledger",
     "LedgerCheckpoint",
     "LedgerEntry",
     "LedgerHead",
     "LedgerKeyError",
     "LedgerSigner",
+    "SignedHead",
     "VerifyReport",
+    "anchor_message",
     "canonical_json",
     "checkpoint_message",
     "entry_sha256",
@@ -112,6 +128,7 @@ _log = logging.getLogger(__name__)
 
 GENESIS_SHA256 = "0" * 64
 CHECKPOINT_TYPE = "edigate.ledger.checkpoint/1"
+ANCHOR_TYPE = "edigate.ledger.anchor/1"
 _HEAD_ID = 1
 _EVENT_MAX = 40
 _ACTOR_MAX = 120
@@ -292,6 +309,12 @@ def checkpoint_message(*, seq: int, head_sha256: str, next_seq: int, at: datetim
     return canonical_json(doc).encode("ascii")
 
 
+def anchor_message(*, seq: int, head_sha256: str, at: datetime) -> bytes:
+    """The exact bytes a signed head's (an anchor's) signature covers."""
+    doc = {"type": ANCHOR_TYPE, "seq": seq, "head_sha256": head_sha256, "at": _iso(at)}
+    return canonical_json(doc).encode("ascii")
+
+
 # --------------------------------------------------------------------------- keys
 
 
@@ -454,9 +477,60 @@ class VerifyReport:
     key_id: str
     first_bad_seq: int | None = None
     reason: str | None = None
+    # The seq a signed head (anchor) vouched for, when one was checked.
+    anchor_seq: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
+
+
+class SignedHead(NamedTuple):
+    """The ledger's head as the gateway signed it: what the anchor file holds.
+
+    ``signature`` is the base64 Ed25519 signature over ``anchor_message`` of ``seq``,
+    ``head_sha256`` and ``at``; ``key_id`` names the key (as on checkpoints).
+    """
+
+    seq: int
+    head_sha256: str
+    at: datetime
+    key_id: str
+    signature: str
+
+    @classmethod
+    def sign(cls, signer: LedgerSigner, seq: int, head_sha256: str,
+             at: datetime) -> SignedHead:
+        message = anchor_message(seq=seq, head_sha256=head_sha256, at=at)
+        return cls(seq, head_sha256, at, signer.public_key_id,
+                   base64.b64encode(signer.sign(message)).decode("ascii"))
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON document of the anchor file (``type`` first names the format)."""
+        return {"type": ANCHOR_TYPE, "seq": self.seq, "head_sha256": self.head_sha256,
+                "at": _iso(self.at), "key_id": self.key_id, "signature": self.signature}
+
+    def check(self, signer: LedgerSigner) -> str | None:
+        """Why the signature does not hold for ``signer``'s key, or None when it does."""
+        if self.key_id != signer.public_key_id:
+            return f"the anchor is signed by an unknown key {self.key_id}"
+        try:
+            raw = base64.b64decode(self.signature, validate=True)
+        except (binascii.Error, ValueError):
+            return "the anchor's signature is not base64"
+        message = anchor_message(seq=self.seq, head_sha256=self.head_sha256, at=self.at)
+        if not signer.verify(message, raw):
+            return "the anchor's signature is invalid: the anchor was forged or altered"
+        return None
+
+
+class HeadWatcher(Protocol):
+    """What ``Ledger`` tells about its appends (``gateway.ledger_anchor.AnchorWriter``)."""
+
+    def note(self, seq: int) -> None:
+        """``seq`` was appended in a transaction that may still commit or roll back."""
+
+    def close(self) -> None:
+        """The ledger is done: anchor what was appended, stop any thread."""
 
 
 class Head(NamedTuple):
@@ -576,11 +650,49 @@ class EntryDraft:
 class Ledger:
     """Appends entries in the caller's transaction and verifies the whole chain."""
 
-    def __init__(self, signer: LedgerSigner, checkpoint_every: int) -> None:
+    def __init__(self, signer: LedgerSigner, checkpoint_every: int, *,
+                 anchor: HeadWatcher | None = None) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        # Told every seq appended, so that the newest committed head gets anchored.
+        self.anchor = anchor
+        self._appended = False  # by this object: then ``close`` signs the head
+
+    def close(self, database: Database | None = None) -> None:
+        """At shutdown: if this ledger appended, sign a checkpoint of the head in
+        ``database`` (``checkpoint_head``) and anchor the newest head (``HeadWatcher``).
+        Neither failing stops the shutdown."""
+        if database is not None and self._appended:
+            try:
+                with database.transaction() as session:
+                    self.checkpoint_head(session)
+            except Exception as exc:
+                _log.warning("could not sign the ledger head at shutdown: %s", exc)
+            self._appended = False
+        if self.anchor is not None:
+            self.anchor.close()
+
+    def checkpoint_head(self, session: Session | Connection) -> int | None:
+        """Sign a checkpoint of the head unless it has one; returns its seq, or None.
+
+        Extra checkpoints are valid anywhere (each still names the next regular one), and
+        this one lets ``verify`` catch an edit of the newest entries from the database
+        alone. It cannot catch the same entries cut with it: that is the anchor's job.
+        Never commits.
+        """
+        connection = session.connection() if isinstance(session, Session) else session
+        head = self._lock_head(connection)
+        if head.seq == 0:
+            return None
+        signed = connection.execute(
+            select(LedgerCheckpoint.seq).where(LedgerCheckpoint.seq == head.seq)).first()
+        if signed is not None:
+            return None
+        _INSERT_CHECKPOINTS.execute(connection, [
+            self._checkpoint(head.seq, head.sha256, head.next_checkpoint_seq, utcnow())])
+        return head.seq
 
     # ----------------------------------------------------------------- append
 
@@ -700,6 +812,9 @@ class Ledger:
             if expected is None:
                 cursor.execute(_sql(dialect, _UPDATE_HEAD_SQL),
                                (seq, prev, next_checkpoint_seq))
+        self._appended = True
+        if self.anchor is not None:
+            self.anchor.note(seq)
         return appended
 
     def _lock_head(self, connection: Connection) -> Head:
@@ -814,20 +929,45 @@ class Ledger:
 
 
 class _Verifier:
-    """The chain walk behind ``Ledger.verify``: needs the public key only, no settings."""
+    """The chain walk behind ``Ledger.verify``: needs the public key only, no settings.
 
-    def __init__(self, signer: LedgerSigner) -> None:
+    With an ``anchor`` (a signed head from outside the database), also checks that the
+    chain reaches the anchor's seq and that the entry there has the anchored hash.
+    """
+
+    def __init__(self, signer: LedgerSigner, anchor: SignedHead | None = None) -> None:
         self.signer = signer
+        self.anchor = anchor
 
     def run(self, session: Session, batch_size: int) -> VerifyReport:
-        state = _VerifyState()
+        state = _VerifyState(anchor_seq=self.anchor.seq if self.anchor is not None else None)
         try:
+            if self.anchor is not None and (bad := self.anchor.check(self.signer)):
+                raise _Fault(None, bad)
             with ExitStack() as cursors:
                 self._walk(session, batch_size, state, cursors)
             self._check_head(session, state)
+            self._check_reaches_anchor(state)
         except _Fault as fault:
             return state.report(self.signer, fault.seq, fault.reason)
         return state.report(self.signer, None, None)
+
+    def _check_anchored(self, seq: int, stored: str, state: _VerifyState) -> None:
+        anchor = self.anchor
+        if anchor is not None and anchor.seq == seq and anchor.head_sha256 != stored:
+            # The chain up to the last good checkpoint is vouched for by its signature,
+            # so the rewrite is after it.
+            raise _Fault(seq, f"entry {seq} differs from the signed anchor of "
+                              f"{_iso(anchor.at)}: an entry after seq "
+                              f"{state.last_checkpoint_seq} was rewritten")
+
+    def _check_reaches_anchor(self, state: _VerifyState) -> None:
+        anchor = self.anchor
+        if anchor is not None and state.head_seq < anchor.seq:
+            raise _Fault(state.head_seq + 1,
+                         f"entries {state.head_seq + 1}..{anchor.seq} are missing: the "
+                         f"signed anchor of {_iso(anchor.at)} records seq {anchor.seq}, "
+                         f"the ledger ends at {state.head_seq} (its tail was cut)")
 
     def _walk(
         self, session: Session, batch_size: int, state: _VerifyState, cursors: ExitStack
@@ -890,6 +1030,7 @@ class _Verifier:
                     "previous-hash mismatch: an entry before it was deleted, inserted, "
                     "reordered or rewritten",
                 )
+            self._check_anchored(seq, stored, state)
             if checkpoint is not None and checkpoint.seq == seq:
                 self.check_checkpoint(checkpoint, stored)
                 due = checkpoint.next_seq
@@ -950,6 +1091,7 @@ class _VerifyState:
     head_sha256: str = GENESIS_SHA256
     checkpoints: int = 0
     last_checkpoint_seq: int = 0
+    anchor_seq: int | None = None
 
     def report(self, signer: LedgerSigner, bad: int | None, reason: str | None) -> VerifyReport:
         return VerifyReport(
@@ -962,6 +1104,7 @@ class _VerifyState:
             key_id=signer.public_key_id,
             first_bad_seq=bad,
             reason=reason,
+            anchor_seq=self.anchor_seq,
         )
 
 
@@ -992,8 +1135,11 @@ def verify_ledger(
     key: LedgerSigner | str | os.PathLike[str],
     *,
     batch_size: int = 1000,
+    anchor: SignedHead | None = None,
 ) -> VerifyReport:
-    """Verify the ledger of ``database`` against ``key`` (a signer or a PEM path).
+    """Verify the ledger of ``database`` against ``key`` (a signer or a PEM path), and
+    against ``anchor``, a signed head kept outside the database, when given
+    (``gateway.ledger_anchor.verify_with_anchor`` reads it from its file).
 
     A public key PEM is enough; where checkpoints belong is itself signed, so no setting
     is needed. Reads one snapshot (PostgreSQL: REPEATABLE READ, READ ONLY) and writes
@@ -1006,6 +1152,6 @@ def verify_ledger(
             if not database.is_sqlite:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 session.execute(text("SET TRANSACTION READ ONLY"))
-            return _Verifier(signer).run(session, batch_size)
+            return _Verifier(signer, anchor).run(session, batch_size)
         finally:
             session.rollback()

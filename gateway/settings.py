@@ -97,6 +97,10 @@ class Settings(BaseModel):
     # destination that hangs holds at most egress_per_destination of the pool's threads.
     egress_pool_size: int = Field(default=8, ge=1, le=256)
     egress_per_destination: int = Field(default=2, ge=1)
+    # The ledger's newest signed head is written to <var_dir>/ledger-anchor.json at most
+    # this often (and at shutdown) by each process that appended: entries newer than the
+    # anchor are not yet protected against someone who can rewrite the database.
+    ledger_anchor_seconds: float = Field(default=1.0, gt=0)
 
     @property
     def x12_qualifier(self) -> str:

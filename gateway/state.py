@@ -12,6 +12,7 @@ from datetime import timedelta
 from gateway.as2_service import AS2Service
 from gateway.keys import KeyCache
 from gateway.ledger import Ledger, LedgerSigner
+from gateway.ledger_anchor import AnchorWriter, anchor_path
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.settings import Settings
@@ -38,7 +39,8 @@ class GatewayState:
         db = Database(settings.database_url)
         registry = PartnerRegistry.load(settings.partners_dir)
         signer = LedgerSigner.load_or_create(settings.ledger_key_path)
-        ledger = Ledger(signer, settings.ledger_checkpoint_every)
+        ledger = Ledger(signer, settings.ledger_checkpoint_every, anchor=AnchorWriter(
+            anchor_path(settings.var_dir), signer, db, settings.ledger_anchor_seconds))
         metrics = Metrics()
         pipeline = Pipeline(settings, db, registry, ledger,
                             lease=lease or timedelta(seconds=settings.lease_seconds),
@@ -52,4 +54,5 @@ class GatewayState:
     def close(self) -> None:
         self.pipeline.close()
         self.keys.close()
+        self.ledger.close(self.db)  # after intake's last batch: signs and anchors the head
         self.db.dispose()

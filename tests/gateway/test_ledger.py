@@ -503,19 +503,23 @@ def test_public_api_is_pinned() -> None:
     import gateway.ledger
 
     assert sorted(gateway.ledger.__all__) == [
+        "ANCHOR_TYPE",
         "Appended",
         "CHECKPOINT_TYPE",
         "EntryDraft",
         "GENESIS_SHA256",
         "Head",
         "HeadCache",
+        "HeadWatcher",
         "Ledger",
         "LedgerCheckpoint",
         "LedgerEntry",
         "LedgerHead",
         "LedgerKeyError",
         "LedgerSigner",
+        "SignedHead",
         "VerifyReport",
+        "anchor_message",
         "canonical_json",
         "checkpoint_message",
         "entry_sha256",
