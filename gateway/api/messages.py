@@ -246,7 +246,9 @@ def get_message(message_id: MessageId, state: State, caller: ViewerCaller) -> di
     return detail
 
 
-@router.get("/{message_id}/raw", summary="The raw bytes as received")
+@router.get("/{message_id}/raw", summary="The raw bytes as received", response_class=Response,
+            responses={200: {"content": {"application/edi-x12": {}, "application/octet-stream": {}},
+                             "description": "the body as received, X12 or not"}})
 def get_raw(message_id: MessageId, state: State, caller: ViewerCaller) -> Response:
     from gateway.store.models import Payload
 

@@ -144,7 +144,9 @@ def get_delivery(delivery_id: str, state: State, caller: ViewerCaller) -> dict[s
 
 
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202,
-             summary="Send a dead delivery again, with a fresh set of attempts")
+             summary="Send a dead delivery again, with a fresh set of attempts",
+             responses={409: {"description": "the delivery is not dead, or its webhook is "
+                                             "inactive"}})
 def retry_delivery(delivery_id: str, state: State, caller: OperatorCaller) -> dict[str, Any]:
     with state.db.transaction() as session:
         row = webhooks.retry_delivery(session, state.ledger, delivery_id, caller.actor)

@@ -443,3 +443,18 @@ def test_largest_cursor_and_naive_datetimes_are_answered(env: Env) -> None:
     assert page.status_code == 200, page.text
     assert [m["id"] for m in page.json()["items"]] == [message_id]
 
+
+def test_spec_declares_bounds_and_problem_answers(env: Env) -> None:
+    """The OpenAPI document states the bounds of ids and cursors, the bearer scheme, and
+    that errors (400, 401, 403, 404, 422, 503) are problem documents."""
+    spec = env.client.get("/openapi.json").json()
+    detail = spec["paths"]["/v1/messages/{message_id}"]["get"]
+    assert detail["parameters"][0]["schema"]["maxLength"] == 64
+    assert detail["security"] == [{"apiKey": []}]
+    for status in ("400", "401", "403", "404", "422", "503"):
+        assert list(detail["responses"][status]["content"]) == ["application/problem+json"]
+    after = next(p for p in spec["paths"]["/v1/records"]["get"]["parameters"]
+                 if p["name"] == "after")
+    assert after["schema"]["anyOf"][0]["pattern"] == "^[0-9]*$"
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+    assert "503" not in spec["paths"]["/healthz"]["get"]["responses"]
