@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.gateway.ui.conftest import UI
+if TYPE_CHECKING:
+    from tests.gateway.ui.conftest import UI
 
 
 def _cursor(at: str, item_id: str) -> str:
