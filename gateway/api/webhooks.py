@@ -37,7 +37,8 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000, examples=["https://crm.example.internal/edigate"])
+    url: str = Field(max_length=2000, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$",  # no controls
+                     examples=["https://crm.example.internal/edigate"])
     kinds: list[str] | str = Field(
         description="record kinds, as a list or a comma-separated string",
         examples=[["purchase_order", "invoice"]])

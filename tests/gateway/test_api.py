@@ -482,3 +482,15 @@ def test_odd_methods_media_types_and_bodies_are_4xx(env: Env) -> None:
                                    headers={**auth, "Content-Type": media_type})
             assert 400 <= response.status_code < 500, (body[:20], media_type, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("char", ["\\u0000", "\\u001b", "\\u0085"])
+def test_webhook_url_with_a_control_character_is_a_422(env: Env, char: str) -> None:
+    """A webhook URL holding a control character is a 422 problem naming body.url on both
+    databases, not stored (SQLite) or a 500 (PostgreSQL)."""
+    body = f'{{"url": "https://crm.example.internal/a{char}b", "kinds": "invoice"}}'
+    response = _lenient(env).post("/v1/webhooks", content=body.encode(), headers={
+        "Authorization": f"Bearer {env.keys['ops']}", "Content-Type": "application/json"})
+    problem = assert_problem(response, 422, "invalid-request")
+    assert "body.url" in str(problem["detail"])
+    assert env.get("/v1/webhooks").json()["items"] == []  # type: ignore[attr-defined]

@@ -123,9 +123,9 @@ HOSTILE_JSON: list[Any] = [
     {"url": "https://webhook.invalid/", "kinds": [[[[[[[[[[[["invoice"]]]]]]]]]]]]},
     {"url": "https://webhook.invalid/" + "a" * 5000, "kinds": "invoice"},
     {"url": "https://webhook.invalid/", "kinds": "invoice", "extra": {"a": {"b": [None]}}},
+    {"url": "https://webhook.invalid/\x00", "kinds": "invoice"},
+    {"url": "https://webhook.invalid/a\x85b", "kinds": "invoice"},
     [], "x", None, 10**400,
-    # Not here: {"url": "https://webhook.invalid/\x00", ...} is a 500 on PostgreSQL (the URL
-    # is stored as given); it belongs to the webhook URL checks (egress, issue 15 point 1).
 ]
 
 
