@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from gateway.api import as2, messages, ops, records, webhooks
 from gateway.api import keys as keys_api
 from gateway.api.docs import install_docs
+from gateway.api.inputs import InputGuard
 from gateway.inflight import InflightBodies, InflightLimit
 from gateway.problems import install_problem_handlers
 from gateway.settings import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     app.add_middleware(InflightLimit, bodies=InflightBodies(
         settings.max_inflight_bytes, settings.max_inflight_bytes_per_partner))
     install_docs(app)
+    app.add_middleware(InputGuard)  # control characters in paths and queries: 400
     app.include_router(messages.router)
     app.include_router(records.router)
     app.include_router(ops.router)

@@ -11,13 +11,14 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, admit, caller_of, get_state, require
+from gateway.api.inputs import CURSOR_MAX, ID_MAX, SHORT_MAX, utc_param
 from gateway.keys import Caller
 from gateway.pipeline import Delivery, IntakeRejected, ReceiveResult
 from gateway.problems import Problem
@@ -160,14 +161,22 @@ def _summary(m: Message) -> dict[str, Any]:
     }
 
 
+Short = Annotated[str | None, Query(max_length=SHORT_MAX)]
+MessageId = Annotated[str, Path(max_length=ID_MAX)]
+
+
 @router.get("", summary="The message log, newest first")
 def list_messages(
     state: State, caller: ViewerCaller,
-    partner: str | None = None, status: str | None = None, standard: str | None = None,
-    transaction_type: str | None = None, since: datetime | None = None,
-    until: datetime | None = None, q: Annotated[str | None, Query(max_length=80)] = None,
-    cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    partner: Annotated[str | None, Query(max_length=ID_MAX)] = None, status: Short = None,
+    standard: Short = None, transaction_type: Short = None,
+    since: Annotated[datetime | None, Query(description="UTC when without offset")] = None,
+    until: Annotated[datetime | None, Query(description="UTC when without offset")] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
+    since, until = utc_param("since", since), utc_param("until", until)
     query = select(Message)
     if caller.kind == "partner":
         query = query.where(Message.partner_id == caller.partner_id)
@@ -208,7 +217,7 @@ def _visible(state: State, caller: Caller, message_id: str) -> Message:
 
 
 @router.get("/{message_id}", summary="One message: status, errors, acks, records, ledger")
-def get_message(message_id: str, state: State, caller: ViewerCaller) -> dict[str, Any]:
+def get_message(message_id: MessageId, state: State, caller: ViewerCaller) -> dict[str, Any]:
     message = _visible(state, caller, message_id)
     with state.db.read() as session:
         acks = session.scalars(select(Acknowledgment).where(
@@ -237,8 +246,10 @@ def get_message(message_id: str, state: State, caller: ViewerCaller) -> dict[str
     return detail
 
 
-@router.get("/{message_id}/raw", summary="The raw bytes as received")
-def get_raw(message_id: str, state: State, caller: ViewerCaller) -> Response:
+@router.get("/{message_id}/raw", summary="The raw bytes as received", response_class=Response,
+            responses={200: {"content": {"application/edi-x12": {}, "application/octet-stream": {}},
+                             "description": "the body as received, X12 or not"}})
+def get_raw(message_id: MessageId, state: State, caller: ViewerCaller) -> Response:
     from gateway.store.models import Payload
 
     message = _visible(state, caller, message_id)
@@ -252,7 +263,7 @@ def get_raw(message_id: str, state: State, caller: ViewerCaller) -> Response:
 
 
 @router.post("/{message_id}/reprocess", status_code=202, summary="Run a message again")
-def reprocess(message_id: str, state: State, caller: OperatorCaller) -> dict[str, Any]:
+def reprocess(message_id: MessageId, state: State, caller: OperatorCaller) -> dict[str, Any]:
     if not state.pipeline.reprocess(message_id, caller.actor):
         raise Problem(404, "not-found", "No such message", f"message {message_id} not found")
     return {"message_id": message_id, "status": "RECEIVED"}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import BigInteger, literal, select
 
 from gateway.api.deps import State, require
+from gateway.api.inputs import ID_MAX, SHORT_MAX
 from gateway.keys import Caller
 from gateway.problems import Problem
 from gateway.store.models import RecordRow
@@ -30,6 +31,9 @@ SCOPES: dict[str, frozenset[str]] = {
     "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
                       "ship_notice", "inventory_report", "functional_ack"}),
 }
+
+# The largest cursor: seq is at most a signed 64-bit integer on every database.
+_SEQ_MAX = 2**63 - 1
 
 ReaderCaller = Annotated[Caller, Depends(require(consumer=True, ops_role="viewer"))]
 
@@ -49,8 +53,9 @@ def _item(row: RecordRow) -> dict[str, Any]:
 
 @router.get("", summary="Records after a cursor, oldest first")
 def feed(state: State, caller: ReaderCaller,
-         after: Annotated[str | None, Query(description="cursor of the last record seen")] = None,
-         kind: str | None = None,
+         after: Annotated[str | None, Query(description="cursor of the last record seen",
+                                            pattern="^[0-9]*$", max_length=19)] = None,
+         kind: Annotated[str | None, Query(max_length=SHORT_MAX)] = None,
          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     kinds = _kinds_for(caller)
     if kind is not None:
@@ -58,13 +63,14 @@ def feed(state: State, caller: ReaderCaller,
             raise Problem(403, "forbidden", "Kind not in scope",
                           f"records of kind {kind!r} are not in this key's scope")
         kinds = frozenset({kind})
-    start = 0
-    if after:
-        if not after.isdigit():
-            raise Problem(422, "bad-cursor", "Invalid cursor", "cursors are the 'cursor' "
-                          "values this feed returns")
-        start = int(after)
-    query = (select(RecordRow).where(RecordRow.seq > start, RecordRow.kind.in_(sorted(kinds)))
+    start = int(after) if after else 0
+    if start > _SEQ_MAX:
+        raise Problem(422, "bad-cursor", "Invalid cursor", "cursors are the 'cursor' "
+                      "values this feed returns", parameter="after")
+    # Bound as BIGINT: the column is INTEGER on PostgreSQL, whose cast of a larger
+    # cursor would fail; an int4 column compares with an int8 value on its index.
+    query = (select(RecordRow).where(RecordRow.seq > literal(start, BigInteger()),
+                                     RecordRow.kind.in_(sorted(kinds)))
              .order_by(RecordRow.seq).limit(limit))
     with state.db.read() as session:
         rows = list(session.scalars(query))
@@ -73,7 +79,8 @@ def feed(state: State, caller: ReaderCaller,
 
 
 @router.get("/{record_id}", summary="One record")
-def get_record(record_id: str, state: State, caller: ReaderCaller) -> dict[str, Any]:
+def get_record(record_id: Annotated[str, Path(max_length=ID_MAX)], state: State,
+               caller: ReaderCaller) -> dict[str, Any]:
     with state.db.read() as session:
         row = session.scalars(select(RecordRow).where(RecordRow.id == record_id)).first()
     if row is None or row.kind not in _kinds_for(caller):

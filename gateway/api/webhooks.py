@@ -37,7 +37,8 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000, examples=["https://crm.example.internal/edigate"])
+    url: str = Field(max_length=2000, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$",  # no controls
+                     examples=["https://crm.example.internal/edigate"])
     kinds: list[str] | str = Field(
         description="record kinds, as a list or a comma-separated string",
         examples=[["purchase_order", "invoice"]])
@@ -144,7 +145,9 @@ def get_delivery(delivery_id: str, state: State, caller: ViewerCaller) -> dict[s
 
 
 @router.post("/v1/deliveries/{delivery_id}/retry", status_code=202,
-             summary="Send a dead delivery again, with a fresh set of attempts")
+             summary="Send a dead delivery again, with a fresh set of attempts",
+             responses={409: {"description": "the delivery is not dead, or its webhook is "
+                                             "inactive"}})
 def retry_delivery(delivery_id: str, state: State, caller: OperatorCaller) -> dict[str, Any]:
     with state.db.transaction() as session:
         row = webhooks.retry_delivery(session, state.ledger, delivery_id, caller.actor)

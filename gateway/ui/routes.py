@@ -13,14 +13,16 @@ import json
 import logging
 import secrets
 from datetime import UTC, datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.cursors import encode_keyset
+from gateway.api.inputs import ID_MAX
 from gateway.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
 from gateway.store.search import LogFilters
@@ -184,9 +186,10 @@ def _time(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # Converted here: year 1 or 9999 with an offset has no UTC datetime (OverflowError).
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def _filters(request: Request) -> tuple[LogFilters, dict[str, str]]:
@@ -233,8 +236,9 @@ def message_log(request: Request, user: User, cursor: str | None = None) -> Resp
 
 
 @router.get("/messages/updates")
-def message_updates(request: Request, user: User, after: str = "", after_id: str = ""
-                    ) -> Response:
+def message_updates(request: Request, user: User,
+                    after: Annotated[str, Query(max_length=64)] = "",
+                    after_id: Annotated[str, Query(max_length=ID_MAX)] = "") -> Response:
     """Rows newer than the newest the page shows (polled by ui.js for live updates)."""
     filters, _ = _filters(request)
     since = _time(after)

@@ -120,7 +120,8 @@ def test_listing_keys_needs_an_operator_and_never_shows_a_hash(env: Env) -> None
     assert [i["id"] for i in only] == [env.ids["globex"]]
     assert env.get("/v1/keys?revoked=true", "admin").json()["items"] == []
     assert env.get("/v1/keys?kind=robot", "admin").status_code == 422
-    assert env.get("/v1/keys?partner=a%00b", "admin").status_code == 422
+    # A NUL never reaches the route: gateway.api.inputs refuses it for every route (400).
+    assert env.get("/v1/keys?partner=a%00b", "admin").status_code == 400
 
 
 def test_revoking_over_the_api_is_immediate_idempotent_and_recorded(env: Env) -> None:
@@ -145,9 +146,10 @@ def test_revoking_over_the_api_is_immediate_idempotent_and_recorded(env: Env) ->
     assert [i["id"] for i in listed] == [env.ids["acme"]]
 
 
-@pytest.mark.parametrize("key_id", ["no-such-key", "7" * 37, "a%00b"])
+@pytest.mark.parametrize("key_id", ["no-such-key", "7" * 37])
 def test_revoking_an_unknown_key_is_404(env: Env, key_id: str) -> None:
-    """An id that is no key (unknown, too long, with a NUL) is 404 problem+json."""
+    """An id that is no key (unknown, too long) is 404 problem+json; one with a NUL is
+    refused before routing (400, tests/gateway/test_api.py)."""
     response = env.post(f"/v1/keys/{key_id}/revoke", "admin")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
