@@ -119,6 +119,11 @@ def check_url(url: str, policy: EgressPolicy | None = None) -> str:
     ``policy`` (default: nothing special-purpose allowed) lets through, or
     ``WebhookError``. A name that does not resolve yet passes: the send checks again."""
     url = url.strip()
+    if not all("!" <= c <= "~" for c in url):
+        # RFC 3986 URLs are visible ASCII (anything else is percent-encoded, hosts in
+        # punycode); a control character would also be text PostgreSQL cannot store.
+        raise WebhookError(422, "invalid-webhook", "Invalid URL",
+                           "url: must be visible ASCII (percent-encode other characters)")
     try:
         parts = urlsplit(url)
         host = parts.hostname

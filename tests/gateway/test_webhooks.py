@@ -672,6 +672,9 @@ def test_cli_adds_a_webhook_and_the_worker_delivers(env: Env, receiver: Receiver
     assert main(["consumers", "add-webhook", "--url", receiver.url, "--kinds", "recipes"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("edigate: error: kinds: unknown record kind") and err.count("\n") == 1
+    for url in (receiver.url + "\x00x", receiver.url + "\tx", receiver.url + "/\u00e9"):
+        assert main(["consumers", "add-webhook", "--url", url, "--kinds", "invoice"]) == 2
+        assert "must be visible ASCII" in capsys.readouterr().err
 
 
 def test_the_app_delivers_in_the_background(database_url: str, tmp_path: Path,
