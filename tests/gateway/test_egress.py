@@ -36,6 +36,7 @@ from gateway.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 
+REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = EgressPolicy.parse("loopback")
 
 
@@ -54,6 +55,7 @@ class Listener:
     stop: threading.Event = field(default_factory=threading.Event)
     sock: socket.socket | None = None
     tls: ssl.SSLContext | None = None
+    thread: threading.Thread | None = None
 
     def start(self) -> Listener:
         self.sock = socket.create_server((self.host, self.port))
@@ -63,7 +65,8 @@ class Listener:
                                              do_handshake_on_connect=False)
         self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.1)
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
         return self
 
     def _serve(self) -> None:
@@ -100,6 +103,10 @@ class Listener:
 
     def close(self) -> None:
         self.stop.set()
+        # Joined before the socket is closed: a thread still polling the closed socket's
+        # descriptor number would accept the connections of the next listener given it.
+        if self.thread is not None:
+            self.thread.join(5)
         if self.sock is not None:
             self.sock.close()
 
@@ -317,6 +324,20 @@ def test_the_setting_lets_a_range_be_registered(
 
 # -- asynchronous MDNs ----------------------------------------------------------------------
 
+def _partners_allowing(tmp_path: Path, url: str) -> Path:
+    """The repository's partner profiles, acme-retail's listing ``url`` as a receipt URL
+    (an MDN is sent only to a URL the partner's profile lists, before any egress check)."""
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    for profile in (REPO / "partners").glob("*.toml"):
+        text = profile.read_text()
+        if profile.stem == "acme-retail":
+            text = text.replace('as2_id = "ACMERETAIL"\n',
+                                f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{url}"]\n', 1)
+        (folder / profile.name).write_text(text)
+    return folder
+
+
 def _queue_mdn(state: GatewayState, url: str) -> str:
     """An async MDN owed to ``url``, queued as the AS2 endpoint queues one."""
     with state.db.transaction() as session:
@@ -331,11 +352,12 @@ def _queue_mdn(state: GatewayState, url: str) -> str:
 
 
 def test_a_queued_mdn_to_a_refused_url_fails_at_once_without_connecting(
-        build_state: Callable[..., GatewayState], listener: Listener) -> None:
+        build_state: Callable[..., GatewayState], listener: Listener, tmp_path: Path) -> None:
     """An async MDN whose URL is a loopback listener is not sent: it fails on its first
     attempt (no retries) with the policy's reason, in the row and the ledger."""
-    state = build_state()
-    row_id = _queue_mdn(state, f"http://127.0.0.1:{listener.port}/mdn")
+    url = f"http://127.0.0.1:{listener.port}/mdn"
+    state = build_state(partners_dir=_partners_allowing(tmp_path, url))
+    row_id = _queue_mdn(state, url)
     assert state.as2 is not None
     with AS2Deliverer(state.as2, worker="test") as deliverer:
         assert deliverer.run_once() == 1
@@ -350,12 +372,14 @@ def test_a_queued_mdn_to_a_refused_url_fails_at_once_without_connecting(
 
 
 def test_a_queued_mdn_is_cut_at_the_deadline(build_state: Callable[..., GatewayState],
-                                             listener: Listener) -> None:
+                                             listener: Listener, tmp_path: Path) -> None:
     """A receipt URL that trickles its answer holds the AS2 sender only until the
     deadline; the attempt is then retried later, with the reason recorded."""
     listener.answer = trickle
-    state = build_state(egress_allow="loopback", egress_deadline_seconds=1.5)
-    row_id = _queue_mdn(state, f"http://127.0.0.1:{listener.port}/mdn")
+    url = f"http://127.0.0.1:{listener.port}/mdn"
+    state = build_state(egress_allow="loopback", egress_deadline_seconds=1.5,
+                        partners_dir=_partners_allowing(tmp_path, url))
+    row_id = _queue_mdn(state, url)
     assert state.as2 is not None
     started = time.monotonic()
     with AS2Deliverer(state.as2, worker="test") as deliverer:
