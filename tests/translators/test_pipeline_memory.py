@@ -4,9 +4,9 @@ An interchange keeps a summary of each transaction set (message) until its GE/IE
 UNZ), because the 997/999 (CONTRL) answers each. These tests read one long group (X12) and
 one long run of messages outside groups (EDIFACT) and measure, with tracemalloc, how much
 memory the pipeline still holds after the 500th and after the 3000th transaction: the
-difference, per transaction, is what the summaries cost (about 15 bytes, where one object
-per summary cost about 200) plus the walker's set of control numbers seen, which the
-duplicate checks need (X12.6 AK5 23, ISO 9735 UNH 0062), about 90 bytes. The
+difference, per transaction, is what the summaries cost (a few bytes packed, a couple of
+hundred as one object each) plus the walker's set of control numbers seen, which the
+duplicate checks need (X12.6 AK5 23, ISO 9735 UNH 0062). The
 acknowledgments built from the compact summaries are checked to answer every transaction.
 """
 
@@ -37,8 +37,8 @@ from translators.x12.reader import X12Reader
 
 COUNT = 3000
 FIRST = 500
-# Held per transaction: about 105 now; 290 (X12) and 246 (EDIFACT) with one summary object
-# per transaction.
+# Above the walkers' control-number sets plus packed summaries, below what one summary
+# object per transaction adds to them.
 BYTES_PER_TRANSACTION = 160
 
 
