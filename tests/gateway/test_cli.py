@@ -110,6 +110,30 @@ def test_translate_reads_standard_input(
     assert json.loads(out)["records"][0]["po_number"] == "PO-4471200"
 
 
+def test_translate_jsonl_writes_records_and_located_issues(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--jsonl`` writes each record as the gateway stores it (``record_json``) and each
+    issue on its own line with the record-style ``source`` that locates it."""
+    from translators import translate_x12
+    from translators.record_data import record_json
+
+    path = with_bad_beg01(tmp_path)
+    status, out, err = run(capsys, "translate", "--jsonl", str(path))
+    assert (status, err) == (EXIT_OK, "")
+    lines = out.splitlines()
+    expected = [record_json(o.data) for o in translate_x12(path.read_bytes())
+                if getattr(o, "data", None) is not None]
+    assert [line for line in lines if not line.startswith('{"issue":')] == expected
+    issues = [json.loads(line) for line in lines if line.startswith('{"issue":')]
+    assert issues and all(set(i) == {"issue", "source"} for i in issues)
+    beg = next(i for i in issues if i["issue"].get("segment_tag") == "BEG")
+    assert beg["issue"]["bad_value"] == "XX"
+    assert beg["source"] == {"standard": "x12", "interchange_control": "000004711",
+                             "group_control": "4711", "transaction_control": "0001",
+                             "transaction_type": "850"}
+
+
 # -- validate ------------------------------------------------------------------------------
 
 
