@@ -10,12 +10,12 @@ It must not contain translation logic of its own.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
+from gateway import cli_translate
 from translators import (
     AckOptions,
     CONTRLOptions,
@@ -34,6 +34,7 @@ from translators.edifact.pipeline import (
     MessageOutcome,
 )
 from translators.edifact.reader import looks_like_edifact
+from translators.x12.reader import X12Reader
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -85,96 +86,6 @@ def _outcomes(path: str) -> Iterator[Any]:
         raise _CLIError(f"{path}: empty input: no X12 or EDIFACT interchange found")
 
 
-def _issues(issues: Sequence[Any]) -> list[dict[str, object]]:
-    return [i.as_dict() for i in issues]
-
-
-def _translate(path: str) -> dict[str, object]:
-    interchanges: list[dict[str, object]] = []
-    pending: list[dict[str, object]] = []
-    groups: list[dict[str, object]] = []
-    records: list[object] = []
-    for outcome in _outcomes(path):
-        if isinstance(outcome, MessageOutcome):
-            m = outcome.message
-            record = outcome.record.model_dump(mode="json") if outcome.record else None
-            if record is not None:
-                records.append(record)
-            pending.append({
-                "type": m.type, "version": f"{m.version}{m.release}", "agency": m.agency,
-                "reference": m.reference, "action": outcome.action,
-                "definition": outcome.definition, "segments": len(m.segments),
-                "offset": m.offset, "issues": _issues(outcome.issues),
-                "record_index": len(records) - 1 if record is not None else None,
-            })
-        elif isinstance(outcome, EDIFACTGroupOutcome):
-            groups.append({"reference": outcome.header.control_reference,
-                           "action": outcome.action, "issues": _issues(outcome.issues),
-                           "messages": pending})
-            pending = []
-        elif isinstance(outcome, EDIFACTInterchangeOutcome):
-            unb = outcome.header
-            interchanges.append({
-                "standard": "edifact", "control_reference": unb.control_reference,
-                "syntax": f"{unb.syntax_id}:{unb.syntax_version}",
-                "sender": {"qualifier": unb.sender.qualifier, "id": unb.sender.id},
-                "recipient": {"qualifier": unb.recipient.qualifier, "id": unb.recipient.id},
-                "test": unb.test, "ack_requested": unb.ack_requested,
-                "action": outcome.action, "issues": _issues(outcome.issues),
-                "groups": groups, "messages": pending,
-            })
-            groups, pending = [], []
-        elif isinstance(outcome, TransactionOutcome):
-            tx = outcome.transaction
-            record = outcome.record.model_dump(mode="json") if outcome.record else None
-            if record is not None:
-                records.append(record)
-            pending.append(
-                {
-                    "set_id": tx.set_id,
-                    "control_number": tx.control_number,
-                    "status": outcome.status,
-                    "schema": outcome.schema,
-                    "segments": len(tx.segments),
-                    "offset": tx.offset,
-                    "issues": _issues(outcome.issues),
-                    "record_index": len(records) - 1 if record is not None else None,
-                }
-            )
-        elif isinstance(outcome, GroupOutcome):
-            gs = outcome.header
-            groups.append(
-                {
-                    "functional_id": gs.functional_id,
-                    "control_number": gs.control_number,
-                    "version": gs.version,
-                    "sender": gs.sender,
-                    "receiver": gs.receiver,
-                    "status": outcome.status,
-                    "issues": _issues(outcome.issues),
-                    "transactions": pending,
-                }
-            )
-            pending = []
-        else:
-            isa = outcome.header
-            interchanges.append(
-                {
-                    "control_number": isa.control_number,
-                    "version": isa.version,
-                    "sender": {"qualifier": isa.sender_qualifier, "id": isa.sender_id},
-                    "receiver": {"qualifier": isa.receiver_qualifier, "id": isa.receiver_id},
-                    "test": isa.test,
-                    "ack_requested": isa.ack_requested,
-                    "offset": isa.offset,
-                    "issues": _issues(outcome.issues),
-                    "groups": groups,
-                }
-            )
-            groups = []
-    return {"interchanges": interchanges, "records": records}
-
-
 def _validate(path: str) -> int:
     errors = 0
     warnings = 0
@@ -213,21 +124,41 @@ def _validate(path: str) -> int:
     return EXIT_INVALID if errors else EXIT_OK
 
 
+def _next_control(number: int, step: int) -> int:
+    """``number`` advanced by ``step``, wrapping after 999999999 (ISA13 and UNB 0020 have
+    nine digits at most; X12.5, ISO 9735) back to 1."""
+    return (number - 1 + step) % 999_999_999 + 1
+
+
 def _ack(path: str, kind: str, ta1: str, control_number: str) -> int:
-    options = AckOptions(kind=kind, ta1=ta1, control_number=control_number)  # type: ignore[arg-type]
+    # One acknowledgment per interchange read. Each gets its own ISA13 (UNB 0020), and
+    # group (GS06) and set (ST02, UNH 0062) numbers continue from the previous one's:
+    # a receiver reading the whole output rejects duplicates (X12.5 ISA13 is unique per
+    # sender; pyx12 reports error 025).
+    interchange = int(control_number)
+    group = 1
+    transaction = 1
     wrote = False
     for outcome in _outcomes(path):
         ack: bytes | None = None
         if isinstance(outcome, InterchangeOutcome):
+            options = AckOptions(kind=kind, ta1=ta1,  # type: ignore[arg-type]
+                                 control_number=str(interchange), group_control=group,
+                                 transaction_control=transaction)
             ack = build_acknowledgment(outcome, options)
+            if ack is not None:
+                tags = [s.tag for s in X12Reader(ack)]
+                group = _next_control(group, tags.count("GS"))
+                transaction = _next_control(transaction, tags.count("ST"))
         elif isinstance(outcome, EDIFACTInterchangeOutcome):
             # EDIFACT: a CONTRL reporting every group and message (UCI/UCF/UCM/UCS/UCD).
             ack = build_contrl(outcome, CONTRLOptions(report="all",
-                                                      control_reference=control_number,
-                                                      message_reference=control_number))
+                                                      control_reference=str(interchange),
+                                                      message_reference=str(interchange)))
         if ack is not None:
             sys.stdout.buffer.write(ack)
             wrote = True
+            interchange = _next_control(interchange, 1)
     sys.stdout.flush()
     if not wrote:
         sys.stderr.write(f"{path}: nothing to acknowledge\n")
@@ -241,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
         "translate", help="print the canonical records and validation results as JSON"
     )
     p.add_argument("file", help="EDI file, or - for standard input")
+    p.add_argument("--jsonl", action="store_true",
+                   help="JSON Lines: one record or one issue per line, as they come")
     p = sub.add_parser("validate", help="print located errors; exit 1 when there are any")
     p.add_argument("file")
     p = sub.add_parser("ack", help="print the 997/999 (and TA1) acknowledging an X12 file, "
@@ -272,8 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
     try:
         if args.command == "translate":
-            json.dump(_translate(args.file), sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            write = cli_translate.write_jsonl if args.jsonl else cli_translate.write_document
+            write(_outcomes(args.file), sys.stdout)
+            sys.stdout.flush()
             return EXIT_OK
         if args.command == "validate":
             return _validate(args.file)

@@ -110,6 +110,30 @@ def test_translate_reads_standard_input(
     assert json.loads(out)["records"][0]["po_number"] == "PO-4471200"
 
 
+def test_translate_jsonl_writes_records_and_located_issues(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--jsonl`` writes each record as the gateway stores it (``record_json``) and each
+    issue on its own line with the record-style ``source`` that locates it."""
+    from translators import translate_x12
+    from translators.record_data import record_json
+
+    path = with_bad_beg01(tmp_path)
+    status, out, err = run(capsys, "translate", "--jsonl", str(path))
+    assert (status, err) == (EXIT_OK, "")
+    lines = out.splitlines()
+    expected = [record_json(o.data) for o in translate_x12(path.read_bytes())
+                if getattr(o, "data", None) is not None]
+    assert [line for line in lines if not line.startswith('{"issue":')] == expected
+    issues = [json.loads(line) for line in lines if line.startswith('{"issue":')]
+    assert issues and all(set(i) == {"issue", "source"} for i in issues)
+    beg = next(i for i in issues if i["issue"].get("segment_tag") == "BEG")
+    assert beg["issue"]["bad_value"] == "XX"
+    assert beg["source"] == {"standard": "x12", "interchange_control": "000004711",
+                             "group_control": "4711", "transaction_control": "0001",
+                             "transaction_type": "850"}
+
+
 # -- validate ------------------------------------------------------------------------------
 
 
@@ -175,6 +199,72 @@ def test_ack_rejects_bad_code_with_ak4(
     assert pyx12_errors(out.encode()) == []
 
 
+TWO_INTERCHANGES = REPO / "tests" / "data" / "x12" / "multi" / "850.4010.two-interchanges.edi"
+
+
+def control_numbers(ack: bytes) -> dict[str, list[str]]:
+    """ISA13, GS06, ST02 and TA101 of every interchange, group, set and TA1 in ``ack``."""
+    spots = {"ISA": 13, "GS": 6, "ST": 2, "TA1": 1}
+    found: dict[str, list[str]] = {tag: [] for tag in spots}
+    for segment in X12Reader(ack):
+        if segment.tag in spots:
+            found[segment.tag].append(segment.fields[spots[segment.tag]])
+    return found
+
+
+def test_ack_of_two_interchanges_numbers_each_acknowledgment(
+    capsys: pytest.CaptureFixture[str], pyx12_errors: Callable[[bytes], list[str]]
+) -> None:
+    """``ack`` of a file with two interchanges writes two acknowledgments whose ISA13, GS06
+    and ST02 are all distinct, counting up from ``--control-number``, and pyx12 accepts them."""
+    status, out, _ = run(capsys, "ack", "--control-number", "41", str(TWO_INTERCHANGES))
+    assert status == EXIT_OK
+    numbers = control_numbers(out.encode())
+    assert numbers["ISA"] == ["000000041", "000000042"]
+    assert numbers["GS"] == ["1", "2"]
+    assert numbers["ST"] == ["0001", "0002"]
+    segments = [s.fields for s in X12Reader(out.encode())]
+    assert [f[2] for f in segments if f[0] == "AK1"] == ["101", "102"]
+    assert pyx12_errors(out.encode()) == []
+
+
+def test_ack_of_two_interchanges_gives_each_ta1_its_own_interchange_number(
+    capsys: pytest.CaptureFixture[str], pyx12_errors: Callable[[bytes], list[str]]
+) -> None:
+    """With TA1s, each acknowledgment interchange has its own ISA13 and its TA1 names the
+    interchange it answers; pyx12 finds no duplicate interchange control number (025).
+
+    Only 025 is asserted on: pyx12 also reports "GS_LOOP missing" for any second
+    interchange that starts with a TA1 before its GS, numbers distinct or not."""
+    status, out, _ = run(capsys, "ack", "--ta1", "always", str(TWO_INTERCHANGES))
+    assert status == EXIT_OK
+    numbers = control_numbers(out.encode())
+    assert numbers["ISA"] == ["000000001", "000000002"]
+    assert numbers["TA1"] == ["000000101", "000000102"]
+    assert len(set(numbers["GS"])) == 2 and len(set(numbers["ST"])) == 2
+    assert [e for e in pyx12_errors(out.encode()) if '"025"' in e] == []
+    status, out, _ = run(capsys, "ack", "--kind", "none", "--ta1", "always",
+                         "--control-number", "999999999", str(TWO_INTERCHANGES))
+    numbers = control_numbers(out.encode())
+    assert numbers["ISA"] == ["999999999", "000000001"]
+    assert numbers["GS"] == [] and numbers["TA1"] == ["000000101", "000000102"]
+
+
+def test_contrl_of_two_interchanges_numbers_each_acknowledgment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``ack`` of two EDIFACT interchanges writes two CONTRLs with distinct UNB 0020 and
+    UNH 0062 references."""
+    path = tmp_path / "two.edi"
+    path.write_bytes(EDIFACT + EDIFACT.replace(b"+1'UNH", b"+2'UNH").replace(b"UNZ+1+1'",
+                                                                            b"UNZ+1+2'"))
+    status, out, _ = run(capsys, "ack", "--control-number", "7", str(path))
+    assert status == EXIT_OK
+    assert out.count("UNB+") == 2
+    assert "UNH+7+CONTRL" in out and "UNZ+1+7'" in out
+    assert "UNH+8+CONTRL" in out and "UNZ+1+8'" in out
+
+
 def test_ack_control_number_must_be_digits(capsys: pytest.CaptureFixture[str]) -> None:
     """A non-numeric ``--control-number`` is a usage error (exit 2), not a traceback."""
     with pytest.raises(SystemExit) as exc:
@@ -225,11 +315,19 @@ def test_garbage_file_gives_one_error_line(
 def test_garbage_after_a_valid_interchange_names_its_offset(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Junk after a complete interchange is an error at the junk's byte offset."""
+    """Junk after a complete interchange is an error at the junk's byte offset; ``translate``
+    streams, so the record already read is on stdout, in a document left unterminated so
+    that no JSON reader takes it for a complete result."""
     good = PO_4010.read_bytes()
     path = tmp_path / "trailing.edi"
     path.write_bytes(good + b"HELLO WORLD")
-    line = assert_one_error_line(*run(capsys, "translate", str(path)))
+    status, out, err = run(capsys, "translate", str(path))
+    line = assert_one_error_line(status, "", err)
+    assert f"byte offset {len(good)}" in line
+    assert '"po_number":"PO-4471200"' in out
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+    line = assert_one_error_line(*run(capsys, "validate", str(path)))
     assert f"byte offset {len(good)}" in line
 
 

@@ -10,7 +10,7 @@ It must not write CONTRL (``contrl``) or know about transports and storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
@@ -31,6 +31,7 @@ from translators.edifact.schema import MessageDefinition, definition_for
 from translators.edifact.validator import MessageValidator
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
+from translators.summary_rows import SummaryRows
 
 if TYPE_CHECKING:
     from translators.records import Record
@@ -40,6 +41,7 @@ __all__ = [
     "EDIFACTInterchangeOutcome",
     "EDIFACTOutcome",
     "MessageOutcome",
+    "MessageSummaries",
     "MessageSummary",
     "ValidatorRegistry",
     "source_of",
@@ -85,6 +87,59 @@ class MessageSummary:
     @property
     def action(self) -> str:
         return _action(self.issues)
+
+
+class MessageSummaries:
+    """The summaries of a group's (or an interchange's loose) messages, in order, kept
+    small until UNE/UNZ.
+
+    A message without issues is kept as its identifiers alone, packed (``SummaryRows``);
+    a message with issues keeps its whole summary. Iteration gives ``MessageSummary``
+    objects either way.
+    """
+
+    def __init__(self, summaries: Iterable[MessageSummary] = ()) -> None:
+        self._rows = SummaryRows()
+        self._kept: dict[int, MessageSummary] = {}
+        self._count = 0
+        for summary in summaries:
+            self.append(summary)
+
+    def append(self, summary: MessageSummary) -> None:
+        fields = (summary.reference, summary.type, summary.version, summary.release,
+                  summary.agency, summary.association_code, str(summary.segment_count))
+        if summary.issues or not SummaryRows.packable(fields):
+            self._kept[self._count] = summary
+        else:
+            self._rows.add(fields)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[MessageSummary]:
+        rows = iter(self._rows)
+        for index in range(self._count):
+            kept = self._kept.get(index)
+            if kept is not None:
+                yield kept
+                continue
+            reference, type_, version, release, agency, association, segments = next(rows)
+            yield MessageSummary(reference, intern(type_), intern(version), intern(release),
+                                 intern(agency), intern(association), [], int(segments))
+
+    def __getitem__(self, index: int) -> MessageSummary:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MessageSummaries):
+            return list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"MessageSummaries({list(self)!r})"
 
 
 @dataclass(slots=True, init=False)
@@ -143,7 +198,7 @@ class EDIFACTGroupOutcome:
 
     header: GroupHeader
     end: GroupEnd
-    messages: list[MessageSummary]
+    messages: MessageSummaries
 
     @property
     def issues(self) -> list[Issue]:
@@ -161,7 +216,7 @@ class EDIFACTInterchangeOutcome:
     header: InterchangeHeader
     end: InterchangeEnd
     groups: list[EDIFACTGroupOutcome]
-    messages: list[MessageSummary] = field(default_factory=list)
+    messages: MessageSummaries = field(default_factory=MessageSummaries)
 
     @property
     def issues(self) -> list[Issue]:
@@ -299,8 +354,8 @@ def translate_edifact(
         from translators.edifact.mappers import map_message_data
 
         mapper = map_message_data
-    loose: list[MessageSummary] = []
-    in_group: list[MessageSummary] = []
+    loose = MessageSummaries()
+    in_group = MessageSummaries()
     groups: list[EDIFACTGroupOutcome] = []
     for event in walk(EDIFACTReader(source)):
         if isinstance(event, Message):
@@ -342,16 +397,16 @@ def translate_edifact(
             (in_group if event.group is not None else loose).append(outcome.summary())
             yield outcome
         elif isinstance(event, GroupHeader):
-            in_group = []
+            in_group = MessageSummaries()
         elif isinstance(event, GroupEnd):
             group = EDIFACTGroupOutcome(event.group, event, in_group)
             groups.append(group)
-            in_group = []
+            in_group = MessageSummaries()
             yield group
         elif isinstance(event, InterchangeHeader):
             groups = []
-            loose = []
+            loose = MessageSummaries()
         elif isinstance(event, InterchangeEnd):
             yield EDIFACTInterchangeOutcome(event.interchange, event, groups, loose)
             groups = []
-            loose = []
+            loose = MessageSummaries()

@@ -56,7 +56,9 @@ class AckOptions:
     ``"none"`` writes no functional acknowledgment (a TA1 may still be owed).
     ``ta1`` ``"auto"`` sends a TA1 when ISA14 asks for one or the interchange envelope has
     errors. ``control_number`` is ISA13 of the acknowledgment interchange (the gateway
-    keeps the counter); group control numbers count up from ``group_control``.
+    keeps the counter); group control numbers count up from ``group_control`` and
+    transaction set control numbers (ST02) from ``transaction_control``, so that a caller
+    acknowledging several interchanges can keep every number distinct.
     """
 
     kind: Literal["auto", "997", "999", "none"] = "auto"
@@ -66,6 +68,7 @@ class AckOptions:
     now: datetime | None = None
     delimiters: Delimiters = field(default_factory=Delimiters)
     sender: tuple[str, str] | None = None  # (ISA05, ISA06) override; default: ISA07/08 received
+    transaction_control: int = 1
 
 
 def ack_kind_for(version: str, preference: Literal["auto", "997", "999"] = "auto") -> AckKind:
@@ -254,6 +257,7 @@ def build_acknowledgment(
     )
     specs: list[GroupSpec] = []
     gcn = options.group_control
+    tcn = options.transaction_control
     for (kind, version), groups in groups_by_kind.items():
         transactions = [
             TransactionSpec(
@@ -262,8 +266,9 @@ def build_acknowledgment(
                 functional_ack_segments(g, kind, d),
                 _999_VERSION if kind == "999" else None,
             )
-            for n, g in enumerate(groups, start=1)
+            for n, g in enumerate(groups, start=tcn)
         ]
+        tcn += len(groups)
         first = groups[0].header
         specs.append(
             GroupSpec(

@@ -9,7 +9,7 @@ It must not write acknowledgments (``ack``) or know about transports and storage
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -18,6 +18,7 @@ import schemas.x12 as x12_schemas
 from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
+from translators.summary_rows import SummaryRows
 from translators.x12.envelope import (
     GroupEnd,
     GroupHeader,
@@ -43,6 +44,7 @@ __all__ = [
     "Outcome",
     "SchemaRegistry",
     "TransactionOutcome",
+    "TransactionSummaries",
     "TransactionSummary",
     "translate_x12",
 ]
@@ -103,13 +105,64 @@ class TransactionOutcome:
         )
 
 
+class TransactionSummaries:
+    """The summaries of a group's transaction sets, in order, kept small until its GE.
+
+    A set without issues (status A) is kept as its identifiers alone, packed
+    (``SummaryRows``); a set with issues keeps its whole summary. Iteration gives
+    ``TransactionSummary`` objects either way.
+    """
+
+    def __init__(self, summaries: Iterable[TransactionSummary] = ()) -> None:
+        self._rows = SummaryRows()
+        self._kept: dict[int, TransactionSummary] = {}
+        self._count = 0
+        for summary in summaries:
+            self.append(summary)
+
+    def append(self, summary: TransactionSummary) -> None:
+        fields = (summary.set_id, summary.control_number, summary.implementation_ref,
+                  str(summary.segment_count))
+        if summary.issues or summary.status != "A" or not SummaryRows.packable(fields):
+            self._kept[self._count] = summary
+        else:
+            self._rows.add(fields)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[TransactionSummary]:
+        rows = iter(self._rows)
+        for index in range(self._count):
+            kept = self._kept.get(index)
+            if kept is not None:
+                yield kept
+                continue
+            set_id, control, ref, segments = next(rows)
+            yield TransactionSummary(set_id, control, ref, "A", [], int(segments))
+
+    def __getitem__(self, index: int) -> TransactionSummary:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TransactionSummaries):
+            return list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"TransactionSummaries({list(self)!r})"
+
+
 @dataclass(slots=True)
 class GroupOutcome:
     """A functional group after its GE: header, trailer issues, transaction summaries."""
 
     header: GroupHeader
     end: GroupEnd
-    transactions: list[TransactionSummary]
+    transactions: TransactionSummaries
 
     @property
     def issues(self) -> list[Issue]:
@@ -315,7 +368,7 @@ def translate_x12(
     partner ids to every record's source (it gets and returns the source block as data).
     """
     registry = registry or _default_registry()
-    summaries: list[TransactionSummary] = []
+    summaries = TransactionSummaries()
     groups: list[GroupOutcome] = []
     ta1s: list[InterchangeSegment] = []
     for event in walk(X12Reader(source)):
@@ -360,11 +413,11 @@ def translate_x12(
             summaries.append(outcome.summary())
             yield outcome
         elif isinstance(event, GroupHeader):
-            summaries = []
+            summaries = TransactionSummaries()
         elif isinstance(event, GroupEnd):
             group = GroupOutcome(event.group, event, summaries)
             groups.append(group)
-            summaries = []
+            summaries = TransactionSummaries()
             yield group
         elif isinstance(event, InterchangeHeader):
             groups = []
