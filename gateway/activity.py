@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import mmap
-import os
 import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from gateway.stamp import map_stamp
 
 __all__ = ["BUSY_SECONDS", "Deferral", "IntakeActivity"]
 
@@ -44,14 +45,7 @@ class IntakeActivity:
         self._map: mmap.mmap | None = None
         with contextlib.suppress(OSError, ValueError):
             # A read-only or missing var directory disables the policy, never intake.
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                if os.fstat(fd).st_size < _STAMP.size:
-                    os.ftruncate(fd, _STAMP.size)
-                self._map = mmap.mmap(fd, _STAMP.size)
-            finally:
-                os.close(fd)
+            self._map = map_stamp(path, _STAMP.size)
 
     def mark(self) -> None:
         """Intake stored a batch now."""

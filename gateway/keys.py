@@ -29,7 +29,6 @@ import hashlib
 import hmac
 import logging
 import mmap
-import os
 import secrets
 import struct
 import threading
@@ -44,6 +43,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from gateway.stamp import map_stamp
 from gateway.store.base import utcnow
 from gateway.store.models import ApiKey
 
@@ -189,14 +189,7 @@ class RevocationStamp:
         self._map: mmap.mmap | None = None
         self.error: str | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                if os.fstat(fd).st_size < _STAMP.size:
-                    os.ftruncate(fd, _STAMP.size)
-                self._map = mmap.mmap(fd, _STAMP.size)
-            finally:
-                os.close(fd)
+            self._map = map_stamp(path, _STAMP.size)
         except (OSError, ValueError) as exc:
             self.error = f"{path}: {exc}"
 
