@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -93,3 +93,18 @@ def check_golden(view: object, path: Path) -> None:
 def _golden_fixture() -> Callable[[object, Path], None]:
     """The ``check_golden`` function."""
     return check_golden
+
+
+_REPO_VAR = Path(__file__).resolve().parents[1] / "var"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _repository_var_stays_untouched() -> Iterator[None]:
+    """No test writes into the checkout's ./var (where `make run` keeps its database,
+    keys and ledger anchor): a stray anchor or stamp there would be read by the next
+    demo. A test whose settings miss ``var_dir`` fails the session here."""
+    before = set(_REPO_VAR.rglob("*")) if _REPO_VAR.exists() else set()
+    yield
+    after = set(_REPO_VAR.rglob("*")) if _REPO_VAR.exists() else set()
+    created = sorted(str(path.relative_to(_REPO_VAR.parent)) for path in after - before)
+    assert not created, f"tests wrote into the checkout: {created}"

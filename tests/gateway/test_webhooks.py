@@ -642,6 +642,7 @@ def cli_environment(monkeypatch: pytest.MonkeyPatch, env: Env) -> None:
     settings = env.state.settings
     monkeypatch.setenv("EDIGATE_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("EDIGATE_PARTNERS_DIR", str(settings.partners_dir))
+    monkeypatch.setenv("EDIGATE_VAR_DIR", str(settings.var_dir))
     monkeypatch.setenv("EDIGATE_LEDGER_KEY_PATH", str(settings.ledger_key_path))
     monkeypatch.setenv("EDIGATE_LEDGER_CHECKPOINT_EVERY", "5")
     monkeypatch.setenv("EDIGATE_EGRESS_ALLOW", "loopback")
