@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from gateway.api.deps import known_caller
+from gateway.as2.message import parse_as2_name
 from gateway.errors import GatewayError
 from gateway.problems import RETRY_AFTER_SECONDS, problem_response
 
 __all__ = ["InflightBodies", "InflightLimit", "account_of"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _UNKNOWN_AS2 = "as2:unknown"
 
@@ -92,7 +88,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 async def account_of(scope: Scope, state: Any) -> str | None:
     """Whose bytes the request's body counts against (None: the total only)."""
     if scope.get("path") == "/as2":
-        name = (_header(scope, b"as2-from") or "").strip().strip('"').strip()
+        name = parse_as2_name(_header(scope, b"as2-from") or "")
         partner = state.registry.by_as2(name) if name else None
         # The header is not authenticated yet: a name that is nobody's shares one account,
         # so that inventing names does not multiply the per-partner allowance.

@@ -9,6 +9,8 @@ that is dropped afterwards. Without the variable the PostgreSQL cases skip and s
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -84,3 +86,30 @@ def build_state(database_url: str, tmp_path: Path
     yield build
     for state in reversed(built):
         state.close()
+
+
+@pytest.fixture
+def trickling_port() -> Iterator[int]:
+    """The port of a loopback HTTP server that answers its first connection with a status
+    line and then one header line every 0.3 s for up to 30 s: never a whole answer within
+    a sensible deadline, yet never silent long enough for a per-read timeout."""
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(1 << 20)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for n in range(100):
+                if stop.wait(0.3):
+                    return
+                try:
+                    conn.sendall(f"X-Trickle-{n}: still here\r\n".encode())
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    yield server.getsockname()[1]
+    stop.set()
+    server.close()

@@ -524,35 +524,16 @@ def test_the_receivers_answer_is_shown_to_nobody(env: Env, receiver: Receiver) -
 
 
 def test_a_trickling_receiver_holds_a_delivery_only_until_the_deadline(
-        database_url: str, tmp_path: Path) -> None:
+        database_url: str, tmp_path: Path, trickling_port: int) -> None:
     """A receiver that sends its answer one header line every 0.3 s (so no single read
     times out) is cut off at the attempt's total deadline, and the attempt is retried."""
-    import socket
-
-    stop = threading.Event()
-    server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
-
-    def trickle() -> None:
-        conn, _ = server.accept()
-        with conn:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\n")
-            for n in range(100):
-                if stop.wait(0.3):
-                    return
-                try:
-                    conn.sendall(f"X-Trickle-{n}: still here\r\n".encode())
-                except OSError:
-                    return
-
-    threading.Thread(target=trickle, daemon=True).start()
     settings = make_settings(database_url, tmp_path, egress_deadline_seconds=1.5)
     state = GatewayState.build(settings, lease=LEASE)
     Base.metadata.create_all(state.db.engine)
     try:
         with state.db.transaction() as session:
-            webhooks.create_webhook(session, state.ledger, url=f"http://127.0.0.1:{port}/h",
+            webhooks.create_webhook(session, state.ledger,
+                                    url=f"http://127.0.0.1:{trickling_port}/h",
                                     kinds="purchase_order", actor="test",
                                     policy=EgressPolicy.parse("loopback"))
         data = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", settings, 101)
@@ -567,8 +548,6 @@ def test_a_trickling_receiver_holds_a_delivery_only_until_the_deadline(
         assert delivery.status == "pending" and delivery.last_status_code is None
         assert "total deadline of 1.5 s" in (delivery.last_error or "")
     finally:
-        stop.set()
-        server.close()
         state.close()
 
 

@@ -622,38 +622,16 @@ def test_a_partner_url_the_egress_policy_refuses_is_failed_unsent(parties, recei
     assert receiver.seen == [] and not receiver.errors
 
 
-def test_a_trickling_partner_is_cut_at_the_deadline(parties):
+def test_a_trickling_partner_is_cut_at_the_deadline(parties, trickling_port):
     """A partner that answers one header line every 0.3 s (no read ever times out) holds
     the sender only until the attempt's total deadline: ``retry``, well before it would
     have finished."""
-    stop = threading.Event()
-    server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
-
-    def trickle():
-        conn, _ = server.accept()
-        with conn:
-            conn.recv(1 << 20)
-            conn.sendall(b"HTTP/1.1 200 OK\r\n")
-            for n in range(100):
-                if stop.wait(0.3):
-                    return
-                try:
-                    conn.sendall(f"X-Trickle-{n}: still here\r\n".encode())
-                except OSError:
-                    return
-
-    threading.Thread(target=trickle, daemon=True).start()
-    partner = OutboundPartner(as2_id="ACME", url=f"http://127.0.0.1:{port}/as2",
+    partner = OutboundPartner(as2_id="ACME", url=f"http://127.0.0.1:{trickling_port}/as2",
                               certificates=(parties.partner.certificate,), mdn_mode="none")
     started = time.monotonic()
-    try:
-        with Egress(LOOPBACK, deadline_seconds=1.5) as egress, \
-                AS2Sender(parties.us.identity, egress=egress) as impatient:
-            result = impatient.send(PAYLOAD, partner=partner)
-    finally:
-        stop.set()
-        server.close()
+    with Egress(LOOPBACK, deadline_seconds=1.5) as egress, \
+            AS2Sender(parties.us.identity, egress=egress) as impatient:
+        result = impatient.send(PAYLOAD, partner=partner)
 
     assert time.monotonic() - started < 10
     assert result.status == "retry"
