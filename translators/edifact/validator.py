@@ -5,7 +5,8 @@ first segment of a group, ISO 9735 clause 9), order, mandatory segments and grou
 repeats of segments (0085 code 35) and groups (36), segments that are unknown or out of
 place (15) -- and for content: missing mandatory data elements and components (13), too
 many data elements, components or repetitions (16), character class (37: digits in an
-``a`` element, non-digits in an ``n`` element; 38: no digit before the decimal mark),
+``a`` element, non-digits in an ``n`` element; 38: no digit before the decimal mark; 19:
+more than one decimal mark, ``translators.numeric`` being the one rule for numbers),
 length (39 too long, 40 too short; a numeric element's sign and decimal mark do not count,
 ISO 9735 clause 9.2) and values of closed code lists (12). Every finding is a located
 ``Issue`` at level ``segment`` (a CONTRL UCS) or ``element`` (a UCD); validation never
@@ -25,6 +26,12 @@ from typing import Final
 from translators.edifact.schema import ElementDef, GroupDef, MessageDefinition, SegmentRef
 from translators.edifact.segment import Segment
 from translators.errors import Issue
+from translators.numeric import (
+    EDIFACT_BAD_CHARACTER,
+    EDIFACT_BAD_MARK,
+    EDIFACT_NO_LEADING_DIGIT,
+    edifact_scan,
+)
 
 __all__ = ["MessageValidator"]
 
@@ -51,18 +58,15 @@ def _value_error(edef: ElementDef, value: str) -> tuple[str, str] | None:
     kind = edef.kind
     length = len(value)
     if kind == "n":
-        body = value[1:] if value[:1] == "-" else value
-        digits = body
-        for mark in (".", ","):
-            if mark in body:
-                whole, _, frac = body.partition(mark)
-                if not whole:
-                    return "38", f"{edef.id} {value!r} has no digit before the decimal mark"
-                digits = whole + frac
-                break
-        if not (digits.isascii() and digits.isdigit()):
+        # The one numeric rule the mappers read with too (``translators.numeric``).
+        outcome, digits, _mark = edifact_scan(value)
+        if outcome == EDIFACT_BAD_MARK:
+            return "19", f"{edef.id} {value!r} has more than one decimal mark"
+        if outcome == EDIFACT_BAD_CHARACTER:
             return "37", f"{edef.id} {value!r} is not numeric"
-        length = len(digits)
+        if outcome == EDIFACT_NO_LEADING_DIGIT:
+            return "38", f"{edef.id} {value!r} has no digit before the decimal mark"
+        length = digits
     elif kind == "a" and any(c.isdigit() for c in value):
         return "37", f"{edef.id} {value!r} holds digits in an alphabetic element"
     if length > edef.max_length:
@@ -166,16 +170,17 @@ def _fast_ok(check: _ValueCheck, x: str) -> bool:
     exact check (``_value_error``), which decides."""
     length = len(x)
     if check.kind == _NUMERIC:
-        # ASCII digits, or digits with one full stop after the first: amounts and
-        # quantities mostly carry a decimal mark, which does not count towards the length
-        # (ISO 9735 clause 9.2), so "digits.digits" passes here exactly as ``_value_error``
-        # would pass it instead of taking the exact path on every MOA. A loop over the
-        # code points: str.isascii and str.replace are method calls in the compiled build.
+        # ASCII digits, or digits with one decimal mark (full stop or comma, ISO 9735)
+        # after the first: amounts and quantities mostly carry a decimal mark, which does
+        # not count towards the length (ISO 9735 clause 9.2), so "digits.digits" passes here
+        # exactly as ``_value_error`` would pass it instead of taking the exact path on
+        # every MOA. A loop over the code points: str.isascii and str.replace are method
+        # calls in the compiled build.
         point = -1
         for i in range(length):
             c = ord(x[i])
             if c < 0x30 or c > 0x39:
-                if c != 0x2E or point >= 0 or i == 0:
+                if (c != 0x2E and c != 0x2C) or point >= 0 or i == 0:
                     return False
                 point = i
         if point < 0:

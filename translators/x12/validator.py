@@ -19,6 +19,7 @@ from datetime import date
 
 from translators.ascii import first_control, is_digits
 from translators.errors import Issue
+from translators.numeric import x12_real_digits
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
 
@@ -57,17 +58,6 @@ def _valid_time(text: str) -> bool:
     if int(text[0:2]) > 23 or int(text[2:4]) > 59:
         return False
     return len(text) < 6 or int(text[4:6]) <= 59
-
-
-def _numeric_digits(text: str, allow_point: bool) -> str | None:
-    """The digits of a numeric value (sign and decimal point removed), or None if invalid."""
-    body = text[1:] if text[:1] == "-" else text
-    if allow_point and "." in body:
-        whole, _, frac = body.partition(".")
-        if "." in frac or not is_digits(whole + frac):
-            return None
-        return whole + frac
-    return body if is_digits(body) else None
 
 
 def _compile_element(edef: ElementDef) -> _CompiledElement:
@@ -419,7 +409,7 @@ class TransactionValidator:
             if not value.isprintable():
                 code, message = "6", f"{ref} contains a non-printable character"
         elif dtype in (_N, _R):
-            digits = _numeric_digits(value, dtype == _R)
+            digits = x12_real_digits(value, dtype == _R)
             if digits is None:
                 code, message = "6", f"{ref} {value!r} is not a number"
             else:
