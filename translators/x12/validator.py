@@ -50,15 +50,17 @@ _GTIN, _SSCC = 1, 2
 # failure), which a 997 does not carry.
 _CHECK_DIGIT_CODE = "I12"
 
-# CTT control totals per transaction set: (segment CTT01 counts, segment whose element
+# CTT control totals per transaction set: (segments CTT01 may count, segment whose element
 # CTT02 sums, that element's position), from the sets' CTT semantic notes: PO1 and PO102
-# (850, 855), IT1 and IT102 (810), POC and POC03 (860), HL and SN102 (856).
-_CTT_RULES: dict[str, tuple[str, str, int]] = {
-    "850": ("PO1", "PO1", 2),
-    "855": ("PO1", "PO1", 2),
-    "810": ("IT1", "IT1", 2),
-    "860": ("POC", "POC", 3),
-    "856": ("HL", "SN1", 2),
+# (850, 855), IT1 and IT102 (810), POC and POC03 (860), HL and SN102 (856). For the 856,
+# whose note counts HL segments, many senders count the items (LIN or SN1) instead; any
+# of these counts is accepted, a rejection must be certain.
+_CTT_RULES: dict[str, tuple[tuple[str, ...], str, int]] = {
+    "850": (("PO1",), "PO1", 2),
+    "855": (("PO1",), "PO1", 2),
+    "810": (("IT1",), "IT1", 2),
+    "860": (("POC",), "POC", 3),
+    "856": (("HL", "LIN", "SN1"), "SN1", 2),
 }
 _HASH_WIDTH = 10  # CTT02 (347) is R 1/10: a longer hash total is truncated on the left
 # X12 has no AK4/IK4 (723) code for a value that contradicts the transaction's content
@@ -299,14 +301,14 @@ def _hash_total(values: list[str]) -> str:
     return str(total)[-_HASH_WIDTH:]
 
 
-def _check_control_totals(rule: tuple[str, str, int], segments: Sequence[Segment],
+def _check_control_totals(rule: tuple[tuple[str, ...], str, int], segments: Sequence[Segment],
                           issues: list[Issue]) -> None:
     """CTT01 against the count of line segments and CTT02 against their quantities.
 
     CTT02 passes as the decimal sum of the quantities (what most senders write) or as the
     X12 hash total (digits summed without points or signs, truncated on the left).
     """
-    count_tag, hash_tag, hash_pos = rule
+    count_tags, hash_tag, hash_pos = rule
     ctt: Segment | None = None
     ctt_position = 0
     for index in range(len(segments) - 1, max(len(segments) - 8, 0) - 1, -1):
@@ -315,22 +317,23 @@ def _check_control_totals(rule: tuple[str, str, int], segments: Sequence[Segment
             break
     if ctt is None:
         return
-    count = 0
+    counts = dict.fromkeys(count_tags, 0)
     quantities: list[str] = []
     for seg in segments:
         fields = seg.fields
         tag = fields[0]
-        if tag == count_tag:
-            count += 1
+        if tag in counts:
+            counts[tag] += 1
         if tag == hash_tag and len(fields) > hash_pos and fields[hash_pos]:
             quantities.append(fields[hash_pos])
     fields = ctt.fields
     stated = fields[1] if len(fields) > 1 else ""
-    if stated.isascii() and stated.isdigit() and int(stated) != count:
+    if stated.isascii() and stated.isdigit() and int(stated) not in counts.values():
+        has = ", ".join(f"{n} {tag}" for tag, n in counts.items())
         issues.append(Issue(
             level="transaction", code=_CONTROL_TOTAL_CODE,
-            message=f"CTT01 says {stated} line items, the transaction set has {count} "
-            f"{count_tag}", offset=ctt.offset, segment_tag="CTT",
+            message=f"CTT01 says {stated} line items, the transaction set has {has}",
+            offset=ctt.offset, segment_tag="CTT",
             segment_position=ctt_position, element_position=1, data_element="354",
             bad_value=stated))
     stated = fields[2] if len(fields) > 2 else ""
