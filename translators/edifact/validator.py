@@ -20,7 +20,7 @@ does not obviously pass), and each group a tag -> child index table for the stru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Final
@@ -38,7 +38,7 @@ from translators.numeric import (
     edifact_scan,
 )
 
-__all__ = ["MessageValidator"]
+__all__ = ["MessageValidator", "relaxed_code_lists"]
 
 _MAX_BAD_VALUE: Final = 70
 _ENVELOPE: Final = frozenset(["UNH", "UNT"])  # checked by the envelope walker
@@ -434,6 +434,28 @@ def _check_totals(segments: Sequence[Segment], issues: list[Issue]) -> None:
                        f"total {total}")
         issues.append(_issue("element", "12", message, seg, position, "", 1, 2, None, "6066",
                              value))
+
+
+# Data elements whose code 12 findings come from the content rules (dates, totals, check
+# digits), not from a code list: a partner's relaxed code lists never touch them.
+_CONTENT_ELEMENTS: Final = frozenset(["2380", "2379", "6066", "7140", "7402"])
+
+
+def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue]:
+    """``issues`` with the code-list violations (0085 code 12) of the data elements ``refs``
+    names (``3035``) turned into warnings: a partner profile may accept codes its partner
+    really sends (partners/README.md, ``[validation]``)."""
+    if not refs:
+        return issues
+    out: list[Issue] = []
+    for issue in issues:
+        if (issue.level == "element" and issue.code == "12" and issue.severity == "error"
+                and issue.data_element in refs
+                and issue.data_element not in _CONTENT_ELEMENTS):
+            issue = replace(issue, severity="warning",
+                            message=f"{issue.message} (code list relaxed for this partner)")
+        out.append(issue)
+    return out
 
 
 class _CompiledGroup:

@@ -15,7 +15,8 @@ so that the per-segment work is index lookups and string methods implemented in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from translators.numeric import x12_real_digits
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
 
-__all__ = ["TransactionValidator"]
+__all__ = ["TransactionValidator", "relaxed_code_lists"]
 
 _MAX_BAD_VALUE = 99  # AK404 / IK404 max length
 
@@ -264,6 +265,23 @@ class _Frame:
         self.loop = loop
         self.index = index
         self.counts = [0] * len(loop.children)
+
+
+def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue]:
+    """``issues`` with the code-list violations (723 code 7) of the elements ``refs`` names
+    (``N101``: segment tag and two-digit position) turned into warnings: a partner profile
+    may accept codes its partner really sends (partners/README.md, ``[validation]``)."""
+    if not refs:
+        return issues
+    out: list[Issue] = []
+    for issue in issues:
+        if (issue.level == "element" and issue.code == "7" and issue.severity == "error"
+                and issue.segment_tag and issue.element_position is not None
+                and f"{issue.segment_tag}{issue.element_position:02d}" in refs):
+            issue = replace(issue, severity="warning",
+                            message=f"{issue.message} (code list relaxed for this partner)")
+        out.append(issue)
+    return out
 
 
 def _check_gs1(pairs: tuple[tuple[int, int, int], ...], seg: Segment, position: int,
