@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from translators.edifact.contrl import build_contrl
+from translators.edifact.date_formats import date_format_error
 from translators.edifact.mappers.values import to_decimal
 from translators.edifact.pipeline import (
     EDIFACTInterchangeOutcome,
@@ -92,8 +93,8 @@ def test_what_the_validator_accepts_the_mappers_read(text: str) -> None:
 def test_dates_are_checked_against_their_format() -> None:
     """An impossible month, a value one digit short and a week written with a W are
     located errors (UCD 12 at C507.2380); an unknown 2379 is a warning at C507.2379
-    (the value cannot be judged); a CCYYMMDDHHMM under 203 and both spellings of a 718
-    period pass."""
+    (the value cannot be judged); a CCYYMMDDHHMM under 203 and a 718 period written
+    without a hyphen (as UNCL 2379 says) pass."""
     messages, end = run("orders-dates-against-2379.edi")
     (message,) = messages
     assert located(message.issues) == [
@@ -159,3 +160,34 @@ def test_wrong_check_digits_are_located_warnings() -> None:
     assert message.action == "7"
     assert message.data is not None
     assert "4012345678902" in str(message.data)
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "error"),
+    [
+        ("20261224", "102", False),
+        ("20261301", "102", True),
+        ("20230229", "102", True),
+        ("20240229", "102", False),
+        ("261224", "101", False),
+        ("202612241530", "203", False),
+        ("202612242460", "203", True),
+        ("20261224153059", "204", False),
+        ("20261224-20261231", "718", False),  # with the hyphen senders use
+        ("2026122420261231", "718", False),  # without, as UNCL 2379 writes it
+        ("20261224-2026123", "718", True),
+        ("202652", "616", False),
+        ("202654", "616", True),
+        ("2026", "602", False),
+        ("202613", "610", True),
+        ("1530", "401", False),
+        ("2400", "401", True),
+        ("20264", "608", False),
+        ("12", "804", False),  # a duration: a count of days
+        ("1.5", "804", True),
+    ],
+)
+def test_date_format_table(value: str, fmt: str, error: bool) -> None:
+    """The 2379 rules one value at a time: length, digits, calendar dates, times, weeks,
+    quarters, periods with and without a hyphen, durations."""
+    assert (date_format_error(value, fmt) is not None) is error
