@@ -51,17 +51,17 @@ _GTIN, _SSCC = 1, 2
 # failure), which a 997 does not carry.
 _CHECK_DIGIT_CODE = "I12"
 
-# CTT control totals per transaction set: (segments CTT01 may count, segment whose element
-# CTT02 sums, that element's position), from the sets' CTT semantic notes: PO1 and PO102
-# (850, 855), IT1 and IT102 (810), POC and POC03 (860), HL and SN102 (856). For the 856,
-# whose note counts HL segments, many senders count the items (LIN or SN1) instead; any
-# of these counts is accepted, a rejection must be certain.
-_CTT_RULES: dict[str, tuple[tuple[str, ...], str, int]] = {
-    "850": (("PO1",), "PO1", 2),
-    "855": (("PO1",), "PO1", 2),
-    "810": (("IT1",), "IT1", 2),
-    "860": (("POC",), "POC", 3),
-    "856": (("HL", "LIN", "SN1"), "SN1", 2),
+# CTT control totals per transaction set: (segments CTT01 may count, (segment, element)
+# pairs whose sum CTT02 may be), from the sets' CTT semantic notes: PO1 and PO102 (850,
+# 855), IT1 and IT102 (810), POC and POC03 (860), HL and SN102 (856). Senders also count
+# and sum otherwise: 856 items (LIN or SN1) rather than HL, 855 acknowledged quantities
+# (ACK02) rather than ordered ones; any of these passes, as a rejection must be certain.
+_CTT_RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, int], ...]]] = {
+    "850": (("PO1",), (("PO1", 2),)),
+    "855": (("PO1",), (("PO1", 2), ("ACK", 2))),
+    "810": (("IT1",), (("IT1", 2),)),
+    "860": (("POC",), (("POC", 3),)),
+    "856": (("HL", "LIN", "SN1"), (("SN1", 2),)),
 }
 _HASH_WIDTH = 10  # CTT02 (347) is R 1/10: a longer hash total is truncated on the left
 # X12 has no AK4/IK4 (723) code for a value that contradicts the transaction's content
@@ -323,14 +323,16 @@ def _hash_total(values: list[str]) -> str:
     return str(total)[-_HASH_WIDTH:]
 
 
-def _check_control_totals(rule: tuple[tuple[str, ...], str, int], segments: Sequence[Segment],
-                          issues: list[Issue]) -> None:
+def _check_control_totals(
+    rule: tuple[tuple[str, ...], tuple[tuple[str, int], ...]], segments: Sequence[Segment],
+    issues: list[Issue],
+) -> None:
     """CTT01 against the count of line segments and CTT02 against their quantities.
 
     CTT02 passes as the decimal sum of the quantities (what most senders write) or as the
     X12 hash total (digits summed without points or signs, truncated on the left).
     """
-    count_tags, hash_tag, hash_pos = rule
+    count_tags, sums = rule
     ctt: Segment | None = None
     ctt_position = 0
     for index in range(len(segments) - 1, max(len(segments) - 8, 0) - 1, -1):
@@ -340,14 +342,15 @@ def _check_control_totals(rule: tuple[tuple[str, ...], str, int], segments: Sequ
     if ctt is None:
         return
     counts = dict.fromkeys(count_tags, 0)
-    quantities: list[str] = []
+    quantities: dict[tuple[str, int], list[str]] = {pair: [] for pair in sums}
     for seg in segments:
         fields = seg.fields
         tag = fields[0]
         if tag in counts:
             counts[tag] += 1
-        if tag == hash_tag and len(fields) > hash_pos and fields[hash_pos]:
-            quantities.append(fields[hash_pos])
+        for pair, found in quantities.items():
+            if tag == pair[0] and len(fields) > pair[1] and fields[pair[1]]:
+                found.append(fields[pair[1]])
     fields = ctt.fields
     stated = fields[1] if len(fields) > 1 else ""
     if stated.isascii() and stated.isdigit() and int(stated) not in counts.values():
@@ -355,22 +358,24 @@ def _check_control_totals(rule: tuple[tuple[str, ...], str, int], segments: Sequ
         issues.append(Issue(
             level="transaction", code=_CONTROL_TOTAL_CODE,
             message=f"CTT01 says {stated} line items, the transaction set has {has}",
-            offset=ctt.offset, segment_tag="CTT",
-            segment_position=ctt_position, element_position=1, data_element="354",
-            bad_value=stated))
+            offset=ctt.offset, segment_tag="CTT", segment_position=ctt_position,
+            element_position=1, data_element="354", bad_value=stated))
     stated = fields[2] if len(fields) > 2 else ""
     if not stated or x12_real_digits(stated) is None:
         return
-    if any(x12_real_digits(q) is None for q in quantities):
-        return  # an unreadable quantity is an error of its own; no total can be judged
-    total = sum((Decimal(q) for q in quantities), Decimal(0))
-    if Decimal(stated) != total and stated.lstrip("0") != _hash_total(quantities).lstrip("0"):
-        issues.append(Issue(
-            level="transaction", code=_CONTROL_TOTAL_CODE,
-            message=f"CTT02 hash total is {stated}, the {hash_tag}{hash_pos:02d} quantities "
-            f"total {total}", offset=ctt.offset, segment_tag="CTT",
-            segment_position=ctt_position, element_position=2, data_element="347",
-            bad_value=stated))
+    totals: list[str] = []
+    for (tag, pos), found in quantities.items():
+        if any(x12_real_digits(q) is None for q in found):
+            return  # an unreadable quantity is an error of its own; no total can be judged
+        total = sum((Decimal(q) for q in found), Decimal(0))
+        if Decimal(stated) == total or stated.lstrip("0") == _hash_total(found).lstrip("0"):
+            return
+        totals.append(f"the {tag}{pos:02d} quantities total {total}")
+    issues.append(Issue(
+        level="transaction", code=_CONTROL_TOTAL_CODE,
+        message=f"CTT02 hash total is {stated}; {', '.join(totals)}", offset=ctt.offset,
+        segment_tag="CTT", segment_position=ctt_position, element_position=2,
+        data_element="347", bad_value=stated))
 
 
 class TransactionValidator:
