@@ -356,13 +356,14 @@ class Processor:
         work = _Work(standard="edifact" if edifact else "x12")
         hook = _source_hook(message.id, message.partner_id)
         accepts = partner.accepts if partner is not None else None
+        relax = partner.validation.relax_code_lists if partner is not None else ()
         try:
             if edifact:
                 self._collect_edifact(work, message.partner_id, translate_edifact(
-                    message.body, source_hook=hook, accepts=accepts))
+                    message.body, source_hook=hook, accepts=accepts, relax_code_lists=relax))
             else:
                 self._collect_x12(work, message.partner_id, translate_x12(
-                    message.body, source_hook=hook, accepts=accepts))
+                    message.body, source_hook=hook, accepts=accepts, relax_code_lists=relax))
         except EDISyntaxError as exc:
             work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
         if edifact:

@@ -42,6 +42,7 @@ __all__ = [
     "MDNOptions",
     "PartnerProfile",
     "SigningAlgorithm",
+    "ValidationOptions",
     "X12Identity",
     "X12Profile",
     "describe_validation_error",
@@ -403,6 +404,29 @@ class DeliveryHints(_Model):
     tags: Annotated[tuple[Label, ...], AfterValidator(_no_duplicates)] = ()
 
 
+def _code_list_ref(value: str) -> str:
+    """An X12 element reference (segment tag and two-digit position, ``N101``) or a
+    UN/EDIFACT data element tag (four digits, ``3035``)."""
+    if re.fullmatch(r"[A-Z][A-Z0-9]{1,2}[0-9]{2}", value) or re.fullmatch(r"[0-9]{4}", value):
+        return value
+    raise _problem("must be an X12 element reference such as N101 or a UN/EDIFACT data "
+                   f"element tag such as 3035 (got {value!r})")
+
+
+CodeListRef = Annotated[StrictStr, AfterValidator(_code_list_ref)]
+
+
+class ValidationOptions(_Model):
+    """``[validation]``: where this partner's documents may deviate from the standard.
+
+    ``relax_code_lists`` names coded elements whose code-list violations are reported as
+    warnings for this partner (the document is accepted, the finding still listed): X12
+    element references (``N101``, ``BEG02``) and UN/EDIFACT data element tags (``3035``).
+    """
+
+    relax_code_lists: Annotated[tuple[CodeListRef, ...], AfterValidator(_no_duplicates)] = ()
+
+
 ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})
 
 
@@ -417,6 +441,7 @@ class PartnerProfile(_Model):
     edifact: EDIFACTProfile | None = None
     as2: AS2Profile | None = None
     delivery: DeliveryHints = DeliveryHints()
+    validation: ValidationOptions = ValidationOptions()
 
     @model_validator(mode="after")
     def _consistent(self) -> PartnerProfile:

@@ -10,7 +10,7 @@ It must not write CONTRL (``contrl``) or know about transports and storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
@@ -29,7 +29,7 @@ from translators.edifact.envelope import (
 )
 from translators.edifact.reader import EDIFACTReader
 from translators.edifact.schema import MessageDefinition, definition_for
-from translators.edifact.validator import MessageValidator
+from translators.edifact.validator import MessageValidator, relaxed_code_lists
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
 from translators.summary_rows import SummaryRows
@@ -336,6 +336,7 @@ def translate_edifact(
     registry: ValidatorRegistry | None = None,
     source_hook: Callable[[RecordData], RecordData] | None = None,
     accepts: Callable[[str], bool] | None = None,
+    relax_code_lists: Collection[str] = (),
 ) -> Iterator[EDIFACTOutcome]:
     """Read, check, validate and translate every interchange in ``source``.
 
@@ -345,7 +346,9 @@ def translate_edifact(
     everything already yielded stays valid. ``accepts`` says whether a message type is
     agreed with the sender (others are rejected with 0085 code 17, no agreement);
     ``source_hook`` lets the gateway add message and partner ids to each record's source
-    (it gets and returns the source block as data).
+    (it gets and returns the source block as data). ``relax_code_lists`` names data
+    elements (``3035``) whose code-list violations are warnings for this sender (its
+    partner profile's ``[validation]``).
     """
     registry = registry or _default_registry()
     mapper: Callable[..., RecordData | None] | None = None
@@ -379,6 +382,8 @@ def translate_edifact(
                 definition = validator.definition
                 name = f"{definition.type} {definition.directory}"
                 found = validator.validate(event.segments, loops)
+                if relax_code_lists:
+                    found = relaxed_code_lists(found, relax_code_lists)
                 if not definition.exact:
                     found = _as_nearest(found, event, definition.directory)
                 issues.extend(found)

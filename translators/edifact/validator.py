@@ -5,7 +5,8 @@ first segment of a group, ISO 9735 clause 9), order, mandatory segments and grou
 repeats of segments (0085 code 35) and groups (36), segments that are unknown or out of
 place (15) -- and for content: missing mandatory data elements and components (13), too
 many data elements, components or repetitions (16), character class (37: digits in an
-``a`` element, non-digits in an ``n`` element; 38: no digit before the decimal mark),
+``a`` element, non-digits in an ``n`` element; 38: no digit before the decimal mark; 19:
+more than one decimal mark, ``translators.numeric`` being the one rule for numbers),
 length (39 too long, 40 too short; a numeric element's sign and decimal mark do not count,
 ISO 9735 clause 9.2) and values of closed code lists (12). Every finding is a located
 ``Issue`` at level ``segment`` (a CONTRL UCS) or ``element`` (a UCD); validation never
@@ -19,14 +20,25 @@ does not obviously pass), and each group a tag -> child index table for the stru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from translators.edifact.date_formats import date_format_error, is_known_format
 from translators.edifact.schema import ElementDef, GroupDef, MessageDefinition, SegmentRef
 from translators.edifact.segment import Segment
 from translators.errors import Issue
+from translators.gs1 import gtin_problem, sscc_problem
+from translators.numeric import (
+    EDIFACT_BAD_CHARACTER,
+    EDIFACT_BAD_MARK,
+    EDIFACT_NO_LEADING_DIGIT,
+    edifact_number,
+    edifact_scan,
+)
 
-__all__ = ["MessageValidator"]
+__all__ = ["MessageValidator", "relaxed_code_lists"]
 
 _MAX_BAD_VALUE: Final = 70
 _ENVELOPE: Final = frozenset(["UNH", "UNT"])  # checked by the envelope walker
@@ -51,18 +63,15 @@ def _value_error(edef: ElementDef, value: str) -> tuple[str, str] | None:
     kind = edef.kind
     length = len(value)
     if kind == "n":
-        body = value[1:] if value[:1] == "-" else value
-        digits = body
-        for mark in (".", ","):
-            if mark in body:
-                whole, _, frac = body.partition(mark)
-                if not whole:
-                    return "38", f"{edef.id} {value!r} has no digit before the decimal mark"
-                digits = whole + frac
-                break
-        if not (digits.isascii() and digits.isdigit()):
+        # The one numeric rule the mappers read with too (``translators.numeric``).
+        outcome, digits, _mark = edifact_scan(value)
+        if outcome == EDIFACT_BAD_MARK:
+            return "19", f"{edef.id} {value!r} has more than one decimal mark"
+        if outcome == EDIFACT_BAD_CHARACTER:
             return "37", f"{edef.id} {value!r} is not numeric"
-        length = len(digits)
+        if outcome == EDIFACT_NO_LEADING_DIGIT:
+            return "38", f"{edef.id} {value!r} has no digit before the decimal mark"
+        length = digits
     elif kind == "a" and any(c.isdigit() for c in value):
         return "37", f"{edef.id} {value!r} holds digits in an alphabetic element"
     if length > edef.max_length:
@@ -166,16 +175,17 @@ def _fast_ok(check: _ValueCheck, x: str) -> bool:
     exact check (``_value_error``), which decides."""
     length = len(x)
     if check.kind == _NUMERIC:
-        # ASCII digits, or digits with one full stop after the first: amounts and
-        # quantities mostly carry a decimal mark, which does not count towards the length
-        # (ISO 9735 clause 9.2), so "digits.digits" passes here exactly as ``_value_error``
-        # would pass it instead of taking the exact path on every MOA. A loop over the
-        # code points: str.isascii and str.replace are method calls in the compiled build.
+        # ASCII digits, or digits with one decimal mark (full stop or comma, ISO 9735)
+        # after the first: amounts and quantities mostly carry a decimal mark, which does
+        # not count towards the length (ISO 9735 clause 9.2), so "digits.digits" passes here
+        # exactly as ``_value_error`` would pass it instead of taking the exact path on
+        # every MOA. A loop over the code points: str.isascii and str.replace are method
+        # calls in the compiled build.
         point = -1
         for i in range(length):
             c = ord(x[i])
             if c < 0x30 or c > 0x39:
-                if c != 0x2E or point >= 0 or i == 0:
+                if (c != 0x2E and c != 0x2C) or point >= 0 or i == 0:
                     return False
                 point = i
         if point < 0:
@@ -229,6 +239,82 @@ def _composite_ok(plan: _ElementPlan, v: list[str]) -> bool:
     return not missing
 
 
+# Content rules beyond the directory's formats, by segment tag (``_CompiledSegment.rule``).
+_NO_RULE: Final = 0
+_DTM_RULE: Final = 1  # C507: 2380 value against its 2379 format
+_LIN_RULE: Final = 2  # C212: GTIN check digit
+_PIA_RULE: Final = 3  # C212 x5: GTIN check digits
+_GIN_RULE: Final = 4  # GIN+BJ: SSCC check digits
+_RULES: Final = {"DTM": _DTM_RULE, "LIN": _LIN_RULE, "PIA": _PIA_RULE, "GIN": _GIN_RULE}
+# 7143 item number types that are GTINs (EAN-8/13, UPC-A, GS1 GTIN).
+_GTIN_TYPES: Final = frozenset(["EN", "UP", "SRV"])
+
+
+def _component(seg: Segment, element: int, component: int) -> str:
+    els = seg.elements
+    if element > len(els):
+        return ""
+    parts = els[element - 1]
+    return parts[component - 1] if component <= len(parts) else ""
+
+
+def _check_dtm(seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
+    """2380 against 2379 (0085 code 12, invalid value, at the value); a 2379 edigate has
+    no rule for is a warning at the format (the value cannot be judged, not wrong)."""
+    value = _component(seg, 1, 2)
+    fmt = _component(seg, 1, 3)
+    if not value or not fmt:
+        return
+    if not is_known_format(fmt):
+        issues.append(replace(_issue(
+            "element", "12", f"2379 format {fmt!r} is not one edigate checks; 2380 {value!r} "
+            "not validated", seg, position, group, 1, 3, None, "2379", fmt), severity="warning"))
+        return
+    found = date_format_error(value, fmt)
+    if found is not None:
+        issues.append(_issue("element", "12", f"2380 {value!r} does not fit 2379 format {fmt}: "
+                             f"{found}", seg, position, group, 1, 2, None, "2380", value))
+
+
+def _check_gtin(seg: Segment, element: int, position: int, group: str,
+                issues: list[Issue]) -> None:
+    """C212 ``element``: a GTIN (7143 EN/UP/SRV) with a wrong check digit is a warning
+    (code 12 at 7140): the number is kept as sent, the partner may have a reason."""
+    number = _component(seg, element, 1)
+    if number and _component(seg, element, 2) in _GTIN_TYPES:
+        found = gtin_problem(number)
+        if found is not None:
+            issues.append(replace(_issue("element", "12", found, seg, position, group, element,
+                                         1, None, "7140", number), severity="warning"))
+
+
+def _check_sscc(seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
+    """GIN+BJ: every 7402 (ranges: both ends) is an SSCC-18; a wrong one is a warning."""
+    if _component(seg, 1, 1) != "BJ":
+        return
+    for element in range(2, len(seg.elements) + 1):
+        for component in (1, 2):
+            number = _component(seg, element, component)
+            found = sscc_problem(number) if number else None
+            if found is not None:
+                issues.append(replace(_issue("element", "12", found, seg, position, group,
+                                             element, component, None, "7402", number),
+                                      severity="warning"))
+
+
+def _check_content(rule: int, seg: Segment, position: int, group: str,
+                   issues: list[Issue]) -> None:
+    if rule == _DTM_RULE:
+        _check_dtm(seg, position, group, issues)
+    elif rule == _LIN_RULE:
+        _check_gtin(seg, 3, position, group, issues)
+    elif rule == _PIA_RULE:
+        for element in range(2, min(len(seg.elements), 6) + 1):
+            _check_gtin(seg, element, position, group, issues)
+    elif rule == _GIN_RULE:
+        _check_sscc(seg, position, group, issues)
+
+
 class _CompiledSegment:
     """A segment of the message structure and the check of its data elements.
 
@@ -237,13 +323,14 @@ class _CompiledSegment:
     generated, exec'd source: that stayed interpreted in the mypyc build, this is compiled.)
     """
 
-    __slots__ = ("_elements", "_plans", "mandatory", "max_use", "tag")
+    __slots__ = ("_elements", "_plans", "mandatory", "max_use", "rule", "tag")
 
     def __init__(self, ref: SegmentRef, definition: MessageDefinition, closing: bool) -> None:
         self.tag = ref.tag
         # A missing UNT is the envelope's finding (code 13 at UCM level), not ours.
         self.mandatory = ref.mandatory and not (closing and ref.tag == "UNT")
         self.max_use = ref.max_use
+        self.rule = _RULES.get(ref.tag, _NO_RULE)
         sdef = definition.segments.get(ref.tag)
         self._elements: tuple[ElementDef, ...] = sdef.elements if sdef is not None else ()
         # The envelope walker checks UNH and UNT.
@@ -277,6 +364,98 @@ class _CompiledSegment:
                 issues.append(_issue("element", "13", f"mandatory data element {edef.id} is "
                                      "missing", seg, position, group, i + 1, None, None,
                                      edef.id))
+        if self.rule:
+            _check_content(self.rule, seg, position, group, issues)
+
+
+def _number(text: str) -> Decimal | None:
+    found = edifact_number(text)
+    if found is None:
+        return None
+    try:
+        return Decimal(found)
+    except InvalidOperation:  # pragma: no cover - edifact_number admits only numbers
+        return None
+
+
+def _check_totals(segments: Sequence[Segment], issues: list[Issue]) -> None:
+    """CNT control totals against the message (0085 code 12, invalid value, at 6066).
+
+    6069 ``2``, number of line items: the LIN segments (all of them, or those that are
+    not sub-lines: senders count both ways). ``1``, algebraic total of the quantities in
+    the line items: the QTY values after the first LIN, summed over all qualifiers or
+    over one qualifier (ordered, invoiced, despatched: guides differ on which they mean).
+    Only a total that matches none of these is reported.
+    """
+    controls: list[tuple[int, Segment]] = []
+    for index in range(len(segments) - 1, -1, -1):
+        seg = segments[index]
+        if seg.tag == "UNS":
+            break
+        if seg.tag == "CNT" and _component(seg, 1, 1) in ("1", "2"):
+            controls.append((index + 1, seg))
+    if not controls:
+        return
+    controls.reverse()
+    lines = 0
+    main_lines = 0
+    by_qualifier: dict[str, Decimal] = {}
+    total = Decimal(0)
+    readable = True
+    for seg in segments:
+        tag = seg.tag
+        if tag == "LIN":
+            lines += 1
+            if not any(seg.element(4)):
+                main_lines += 1
+        elif tag == "QTY" and lines:
+            quantity = _number(_component(seg, 1, 2))
+            if quantity is None:
+                readable = False  # already an error of its own; no total can be judged
+                continue
+            qualifier = _component(seg, 1, 1)
+            by_qualifier[qualifier] = by_qualifier.get(qualifier, Decimal(0)) + quantity
+            total += quantity
+        elif tag == "UNS" and _component(seg, 1, 1) == "S":
+            break
+    for position, seg in controls:
+        value = _component(seg, 1, 2)
+        control = _number(value)
+        if control is None:
+            continue  # the format check reports it
+        if _component(seg, 1, 1) == "2":
+            if control in (lines, main_lines):
+                continue
+            message = f"CNT 2 (line items) is {value} but the message has {lines} LIN"
+        else:
+            if not readable or control == total or control in by_qualifier.values():
+                continue
+            message = (f"CNT 1 (quantity hash total) is {value} but the line quantities "
+                       f"total {total}")
+        issues.append(_issue("element", "12", message, seg, position, "", 1, 2, None, "6066",
+                             value))
+
+
+# Data elements whose code 12 findings come from the content rules (dates, totals, check
+# digits), not from a code list: a partner's relaxed code lists never touch them.
+_CONTENT_ELEMENTS: Final = frozenset(["2380", "2379", "6066", "7140", "7402"])
+
+
+def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue]:
+    """``issues`` with the code-list violations (0085 code 12) of the data elements ``refs``
+    names (``3035``) turned into warnings: a partner profile may accept codes its partner
+    really sends (partners/README.md, ``[validation]``)."""
+    if not refs:
+        return issues
+    out: list[Issue] = []
+    for issue in issues:
+        if (issue.level == "element" and issue.code == "12" and issue.severity == "error"
+                and issue.data_element in refs
+                and issue.data_element not in _CONTENT_ELEMENTS):
+            issue = replace(issue, severity="warning",
+                            message=f"{issue.message} (code list relaxed for this partner)")
+        out.append(issue)
+    return out
 
 
 class _CompiledGroup:
@@ -342,6 +521,7 @@ class MessageValidator:
         numbers = [0]
         self._root = _CompiledGroup(definition.root, definition, True, numbers)
         self._groups = numbers[0]
+        self._totals = "CNT" in definition.segments
 
     def validate(
         self, segments: Sequence[Segment], loops: list[str] | None = None
@@ -417,6 +597,8 @@ class MessageValidator:
             last = segments[-1]
             while stack:
                 self._close(stack.pop(), last, position, issues)
+            if self._totals:
+                _check_totals(segments, issues)
         return issues
 
     def _unplaced(self, seg: Segment, position: int, group: str) -> Issue:

@@ -9,7 +9,7 @@ It must not write acknowledgments (``ack``) or know about transports and storage
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -34,7 +34,7 @@ from translators.x12.mappers import map_transaction_data
 from translators.x12.reader import X12Reader
 from translators.x12.schema import load_schema
 from translators.x12.segment import Segment
-from translators.x12.validator import TransactionValidator
+from translators.x12.validator import TransactionValidator, relaxed_code_lists
 
 if TYPE_CHECKING:
     from translators.records import Record
@@ -370,6 +370,7 @@ def translate_x12(
     registry: SchemaRegistry | None = None,
     source_hook: Callable[[RecordData], RecordData] | None = None,
     accepts: Callable[[str], bool] | None = None,
+    relax_code_lists: Collection[str] = (),
 ) -> Iterator[Outcome]:
     """Read, check, validate and translate every interchange in ``source``.
 
@@ -378,6 +379,8 @@ def translate_x12(
     ``EDISyntaxError`` propagates when bytes cannot be tokenized; everything already
     yielded stays valid. ``source_hook`` lets a caller (the gateway) add message and
     partner ids to every record's source (it gets and returns the source block as data).
+    ``relax_code_lists`` names elements (``N101``) whose code-list violations are warnings
+    for this sender (its partner profile's ``[validation]``).
     """
     registry = registry or _default_registry()
     summaries = TransactionSummaries()
@@ -400,6 +403,8 @@ def translate_x12(
             if validator is not None:
                 schema_name = validator.schema.source.name
                 found = validator.validate(event.segments, loops)
+                if relax_code_lists:
+                    found = relaxed_code_lists(found, relax_code_lists)
                 version = _version(event)[:6]
                 if version != validator.schema.version:
                     found = _as_nearest_version(found, event, version, validator.schema.version)

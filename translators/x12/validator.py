@@ -3,9 +3,10 @@
 Responsible for the segment structure (loops entered and left by their trigger segment,
 order by position, usage, max use, loop repeats) and for element content (usage, data
 type including implied-decimal Nn, R, DT and TM, min/max length, code lists, repetitions,
-components) and the X12.6 syntax notes P, R, E, C and L. Every finding is a located
-``Issue`` with its AK304/IK304 (720) or AK403/IK403 (723) code; validation never stops at
-the first one.
+components), the X12.6 syntax notes P, R, E, C and L, the CTT control totals against the
+lines (transaction level, AK502 5) and GS1 check digits of GTINs and SSCCs (warnings).
+Every finding is a located ``Issue`` with its AK304/IK304 (720) or AK403/IK403 (723) code;
+validation never stops at the first one.
 It must not look at envelopes (``envelope``) or build acknowledgments (``ack``).
 
 The schema is compiled once into tuples and dicts (``_CompiledLoop``, ``_CompiledSegment``)
@@ -14,15 +15,19 @@ so that the per-segment work is index lookups and string methods implemented in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 from translators.ascii import first_control, is_digits
 from translators.errors import Issue
+from translators.gs1 import gtin_problem, sscc_problem
+from translators.numeric import x12_real_digits
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
 
-__all__ = ["TransactionValidator"]
+__all__ = ["TransactionValidator", "relaxed_code_lists"]
 
 _MAX_BAD_VALUE = 99  # AK404 / IK404 max length
 
@@ -35,6 +40,34 @@ _TYPES = {"AN": _AN, "ID": _ID, "R": _R, "DT": _DT, "TM": _TM}
 _CompiledElement = tuple[
     int, str, str, int, int, int, int, "frozenset[str] | None", int, tuple[object, ...]
 ]
+
+
+# Product/service ID qualifiers (235) whose ID (234) is a GTIN: UP UPC-A (GTIN-12), EN
+# EAN-13, UK GTIN-14. Marks and numbers qualifier (88) GM: the marks (87) are an SSCC-18.
+_GTIN_QUALIFIERS = frozenset(["UP", "EN", "UK"])
+_GTIN, _SSCC = 1, 2
+# The GS1 check digit is a rule of the GS1 key, not of X12 syntax: a wrong one is a
+# warning (the value is kept as sent) with the implementation code I12 (pattern match
+# failure), which a 997 does not carry.
+_CHECK_DIGIT_CODE = "I12"
+
+# CTT control totals per transaction set: (segments CTT01 may count, (segment, element)
+# pairs whose sum CTT02 may be), from the sets' CTT semantic notes: PO1 and PO102 (850,
+# 855), IT1 and IT102 (810), POC and POC03 (860), HL and SN102 (856). Senders also count
+# and sum otherwise: 856 items (LIN or SN1) rather than HL, 855 acknowledged quantities
+# (ACK02) rather than ordered ones; any of these passes, as a rejection must be certain.
+_CTT_RULES: dict[str, tuple[tuple[str, ...], tuple[tuple[str, int], ...]]] = {
+    "850": (("PO1",), (("PO1", 2),)),
+    "855": (("PO1",), (("PO1", 2), ("ACK", 2))),
+    "810": (("IT1",), (("IT1", 2),)),
+    "860": (("POC",), (("POC", 3),)),
+    "856": (("HL", "LIN", "SN1"), (("SN1", 2),)),
+}
+_HASH_WIDTH = 10  # CTT02 (347) is R 1/10: a longer hash total is truncated on the left
+# X12 has no AK4/IK4 (723) code for a value that contradicts the transaction's content
+# (7 is for code lists, 8 for dates): a CTT mismatch is reported at the transaction level,
+# AK502/IK502 5 "one or more segments in error", with the issue located at CTT01/CTT02.
+_CONTROL_TOTAL_CODE = "5"
 
 
 def _valid_date(text: str) -> bool:
@@ -59,17 +92,6 @@ def _valid_time(text: str) -> bool:
     return len(text) < 6 or int(text[4:6]) <= 59
 
 
-def _numeric_digits(text: str, allow_point: bool) -> str | None:
-    """The digits of a numeric value (sign and decimal point removed), or None if invalid."""
-    body = text[1:] if text[:1] == "-" else text
-    if allow_point and "." in body:
-        whole, _, frac = body.partition(".")
-        if "." in frac or not is_digits(whole + frac):
-            return None
-        return whole + frac
-    return body if is_digits(body) else None
-
-
 def _compile_element(edef: ElementDef) -> _CompiledElement:
     usage = {"R": _REQUIRED, "N": _NOT_USED}.get(edef.usage, _OPTIONAL)
     dtype = _TYPES.get(edef.data_type, _N if edef.data_type[:1] == "N" else _OTHER)
@@ -81,7 +103,8 @@ def _compile_element(edef: ElementDef) -> _CompiledElement:
 class _CompiledSegment:
     """A segment definition plus a checker generated from it (see ``_generate_checker``)."""
 
-    __slots__ = ("_validator", "check", "elements", "highest", "max_use", "rules", "tag", "usage")
+    __slots__ = ("_validator", "check", "elements", "gs1", "highest", "max_use", "rules", "tag",
+                 "usage")
 
     def __init__(self, sdef: SegmentDef, validator: TransactionValidator) -> None:
         self.tag = sdef.tag
@@ -89,6 +112,16 @@ class _CompiledSegment:
         self.max_use = sdef.max_use
         self.elements = tuple(_compile_element(e) for e in sdef.elements)
         self.highest = sdef.elements[-1].position if sdef.elements else 0
+        # (qualifier position, ID position, _GTIN or _SSCC) of the GS1 keys the segment
+        # can carry: each 235/234 pair, each 88/87 pair.
+        gs1: list[tuple[int, int, int]] = []
+        for first, second in zip(self.elements, self.elements[1:], strict=False):
+            pair = (first[2], second[2])
+            if pair == ("235", "234"):
+                gs1.append((first[0], second[0], _GTIN))
+            elif pair == ("88", "87"):
+                gs1.append((first[0], second[0], _SSCC))
+        self.gs1 = tuple(gs1)
         # (kind, bit mask of the positions, bit of the first position, positions, text)
         self.rules = tuple(
             (r.kind, sum(1 << p for p in r.positions), 1 << r.positions[0], r.positions, r.text)
@@ -238,6 +271,113 @@ class _Frame:
         self.counts = [0] * len(loop.children)
 
 
+def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue]:
+    """``issues`` with the code-list violations (723 code 7) of the elements ``refs`` names
+    (``N101``: segment tag and two-digit position) turned into warnings: a partner profile
+    may accept codes its partner really sends (partners/README.md, ``[validation]``)."""
+    if not refs:
+        return issues
+    out: list[Issue] = []
+    for issue in issues:
+        if (issue.level == "element" and issue.code == "7" and issue.severity == "error"
+                and issue.segment_tag and issue.element_position is not None
+                and f"{issue.segment_tag}{issue.element_position:02d}" in refs):
+            issue = replace(issue, severity="warning",
+                            message=f"{issue.message} (code list relaxed for this partner)")
+        out.append(issue)
+    return out
+
+
+def _check_gs1(pairs: tuple[tuple[int, int, int], ...], seg: Segment, position: int,
+               loop_id: str, issues: list[Issue]) -> None:
+    """GTINs (235 UP/EN/UK) and SSCCs (88 GM) with a wrong check digit: located warnings."""
+    fields = seg.fields
+    n = len(fields) - 1
+    for qualifier_pos, id_pos, kind in pairs:
+        if id_pos > n:
+            continue
+        value = fields[id_pos]
+        if not value:
+            continue
+        qualifier = fields[qualifier_pos]
+        if kind == _GTIN:
+            found = gtin_problem(value) if qualifier in _GTIN_QUALIFIERS else None
+            de = "234"
+        else:
+            found = sscc_problem(value) if qualifier == "GM" else None
+            de = "87"
+        if found is not None:
+            TransactionValidator._element_issue(issues, _CHECK_DIGIT_CODE, found, seg, position,
+                                                loop_id, id_pos, None, None, de, value,
+                                                "warning")
+
+
+def _hash_total(values: list[str]) -> str:
+    """The X12 hash total: the values summed without regard to decimal points or signs,
+    truncated on the left to CTT02's width."""
+    total = 0
+    for value in values:
+        digits = x12_real_digits(value)
+        if digits is not None:
+            total += int(digits)
+    return str(total)[-_HASH_WIDTH:]
+
+
+def _check_control_totals(
+    rule: tuple[tuple[str, ...], tuple[tuple[str, int], ...]], segments: Sequence[Segment],
+    issues: list[Issue],
+) -> None:
+    """CTT01 against the count of line segments and CTT02 against their quantities.
+
+    CTT02 passes as the decimal sum of the quantities (what most senders write) or as the
+    X12 hash total (digits summed without points or signs, truncated on the left).
+    """
+    count_tags, sums = rule
+    ctt: Segment | None = None
+    ctt_position = 0
+    for index in range(len(segments) - 1, max(len(segments) - 8, 0) - 1, -1):
+        if segments[index].fields[0] == "CTT":
+            ctt, ctt_position = segments[index], index + 1
+            break
+    if ctt is None:
+        return
+    counts = dict.fromkeys(count_tags, 0)
+    quantities: dict[tuple[str, int], list[str]] = {pair: [] for pair in sums}
+    for seg in segments:
+        fields = seg.fields
+        tag = fields[0]
+        if tag in counts:
+            counts[tag] += 1
+        for pair, found in quantities.items():
+            if tag == pair[0] and len(fields) > pair[1] and fields[pair[1]]:
+                found.append(fields[pair[1]])
+    fields = ctt.fields
+    stated = fields[1] if len(fields) > 1 else ""
+    if stated.isascii() and stated.isdigit() and int(stated) not in counts.values():
+        has = ", ".join(f"{n} {tag}" for tag, n in counts.items())
+        issues.append(Issue(
+            level="transaction", code=_CONTROL_TOTAL_CODE,
+            message=f"CTT01 says {stated} line items, the transaction set has {has}",
+            offset=ctt.offset, segment_tag="CTT", segment_position=ctt_position,
+            element_position=1, data_element="354", bad_value=stated))
+    stated = fields[2] if len(fields) > 2 else ""
+    if not stated or x12_real_digits(stated) is None:
+        return
+    totals: list[str] = []
+    for (tag, pos), found in quantities.items():
+        if any(x12_real_digits(q) is None for q in found):
+            return  # an unreadable quantity is an error of its own; no total can be judged
+        total = sum((Decimal(q) for q in found), Decimal(0))
+        if Decimal(stated) == total or stated.lstrip("0") == _hash_total(found).lstrip("0"):
+            return
+        totals.append(f"the {tag}{pos:02d} quantities total {total}")
+    issues.append(Issue(
+        level="transaction", code=_CONTROL_TOTAL_CODE,
+        message=f"CTT02 hash total is {stated}; {', '.join(totals)}", offset=ctt.offset,
+        segment_tag="CTT", segment_position=ctt_position, element_position=2,
+        data_element="347", bad_value=stated))
+
+
 class TransactionValidator:
     """A validator compiled from one ``TransactionSchema``; reusable and thread-safe."""
 
@@ -251,6 +391,7 @@ class TransactionValidator:
         self.schema = schema
         self._dictionary = segment_dictionary
         self._root = _CompiledLoop(schema.root, self)
+        self._ctt = _CTT_RULES.get(schema.set_id) if "CTT" in schema.known_tags else None
 
     # -- structure ----------------------------------------------------------------------
     def validate(
@@ -306,6 +447,8 @@ class TransactionValidator:
                         offset=seg.offset, segment_tag=tag, segment_position=position,
                         loop_id=loop.loop_id))
                 child.check(seg.fields, seg, position, loop.loop_id, issues)
+                if child.gs1:
+                    _check_gs1(child.gs1, seg, position, loop.loop_id, issues)
             else:
                 if count > child.repeat:
                     issues.append(Issue(
@@ -322,6 +465,8 @@ class TransactionValidator:
                         if loops is not None:
                             loops.append(child.path)
                         first.check(seg.fields, seg, position, child.loop_id, issues)
+                        if first.gs1:
+                            _check_gs1(first.gs1, seg, position, child.loop_id, issues)
                         break
                     child = first
         if segments:
@@ -329,6 +474,8 @@ class TransactionValidator:
             end = len(segments)
             while stack:
                 self._close(stack.pop(), last, end, issues)
+            if self._ctt is not None:
+                _check_control_totals(self._ctt, segments, issues)
         return issues
 
     def _unplaced(self, seg: Segment, position: int, loop_id: str) -> Issue:
@@ -433,7 +580,7 @@ class TransactionValidator:
             if not value.isprintable():
                 code, message = "6", f"{ref} contains a non-printable character"
         elif dtype in (_N, _R):
-            digits = _numeric_digits(value, dtype == _R)
+            digits = x12_real_digits(value, dtype == _R)
             if digits is None:
                 code, message = "6", f"{ref} {value!r} is not a number"
             else:

@@ -7,6 +7,7 @@ prices, units, allowances, taxes, terms, totals, packing hierarchy.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from translators.edifact.envelope import Message, walk
 from translators.edifact.mappers import MAPPERS, map_message
 from translators.edifact.mappers.dates import iso_value
-from translators.edifact.mappers.values import _NUMERIC, to_decimal
+from translators.edifact.mappers.values import to_decimal
 from translators.edifact.reader import EDIFACTReader
 from translators.edifact.segment import Segment
 from translators.records import (
@@ -124,8 +125,9 @@ def test_unmapped_message_type_gives_none() -> None:
         ("-3", ".", Decimal("-3")),
         ("0012", ".", Decimal("12")),
         (".5", ".", Decimal("0.5")),
-        ("10,50", ".", None),  # the undeclared mark is invalid decimal notation
-        ("10.50", ",", None),
+        ("10,50", ".", Decimal("10.50")),  # ISO 9735: either mark, whatever the UNA says
+        ("10.50", ",", Decimal("10.50")),
+        ("1.234,5", ",", None),  # a triad separator: invalid decimal notation
         ("1E3", ".", None),
         ("+5", ".", None),
         ("1.2.3", ".", None),
@@ -133,13 +135,15 @@ def test_unmapped_message_type_gives_none() -> None:
         ("NaN", ".", None),
     ],
 )
-def test_numbers_are_read_with_the_declared_mark(
+def test_numbers_are_read_with_either_mark(
     text: str, mark: str, expected: Decimal | None
 ) -> None:
-    """Numeric values are read with the declared decimal mark only; anything else is None."""
+    """Numeric values are read with a comma or a full stop as decimal mark, whichever the
+    UNA declares (ISO 9735); anything else is None."""
     assert to_decimal(text, mark) == expected
 
 
+_ISO_9735_NUMBER = re.compile(r"-?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)")
 _NUMBER_CHARS = st.sampled_from("0123456789.,-+ eE_\u0660\u00b2")
 
 
@@ -147,12 +151,12 @@ _NUMBER_CHARS = st.sampled_from("0123456789.,-+ eE_\u0660\u00b2")
 @given(text=st.text(_NUMBER_CHARS, max_size=8) | st.text(max_size=6), mark=st.sampled_from(".,"))
 def test_number_reading_is_the_iso_9735_pattern(text: str, mark: str) -> None:
     """``to_decimal`` tests ISO 9735's numeric form without a regex; it accepts exactly
-    what the pattern in ``values._NUMERIC`` (optional minus, digits, at most one decimal
-    mark, some digit) accepts, after surrounding spaces and with the declared mark."""
+    what the pattern ``_ISO_9735_NUMBER`` (optional minus, digits, at most one decimal
+    mark, comma or full stop, some digit) accepts, after surrounding spaces, whatever the
+    declared mark."""
     value = text.strip()
-    if mark != ".":
-        value = "" if "." in value else value.replace(mark, ".", 1)
-    expected = Decimal(value) if value and _NUMERIC.fullmatch(value) else None
+    expected = (Decimal(value.replace(",", ".")) if value and _ISO_9735_NUMBER.fullmatch(value)
+                else None)
     assert to_decimal(text, mark) == expected
 
 
@@ -347,10 +351,11 @@ def test_decimal_comma_is_read_everywhere() -> None:
     assert po.totals.quantity_total == Decimal("2.5")
 
 
-def test_decimal_point_under_a_declared_comma_is_not_guessed() -> None:
-    """A value written with the undeclared mark is left empty, never misread."""
+def test_decimal_point_under_a_declared_comma_is_a_decimal_mark() -> None:
+    """ISO 9735 allows either mark whatever the UNA declares and has no triad separators:
+    1.000 under a declared comma is one, with three places (as the validator reads it)."""
     po = order("BGM+220+PO-1+9'\nLIN+1'\nQTY+21:1.000'", mark=",")
-    assert po.lines[0].quantity is None
+    assert po.lines[0].quantity == Decimal("1.000")
 
 
 def test_release_characters_in_free_text() -> None:

@@ -1,29 +1,25 @@
-"""Reading UN/EDIFACT data element values: numbers with the interchange's decimal mark,
-whole numbers, free text.
+"""Reading UN/EDIFACT data element values: numbers, whole numbers, free text.
 
 Responsible for turning element text into ``Decimal``/``int``/``str``, returning ``None``
-for anything that cannot be read: the validators report such problems (0085 code 19
-"Invalid decimal notation"); mappers carry on. ISO 9735-1 clause 12: a numeric value is an
-optional minus sign, digits and at most one decimal mark; the decimal mark is the one the
-UNA advises (position 3), the full stop when there is no UNA; triad separators are not
-allowed, so a value written with the other mark is invalid rather than ambiguous and is
-read as ``None``.
+for anything that cannot be read: the validators report such problems; mappers carry on.
+Numbers follow ``translators.numeric.edifact_number``, the rule the message validator
+applies too (ISO 9735: comma or full stop as decimal mark whatever the UNA advises), so a
+number the validator accepts is never read as ``None`` here.
 It must not know segment layouts.
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from translators.numeric import edifact_number
+
 __all__ = ["joined_text", "stripped", "text_or_none", "to_decimal", "to_int"]
 
-# A leading or trailing decimal mark ("0085 code 38") is tolerated: the value is unambiguous.
 # Final: the compiled build keeps the class in a C variable rather than looking its name up
 # in the module's dict on every number.
 _DECIMAL: Final = Decimal
-_NUMERIC: Final = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 def stripped(value: str) -> str:
@@ -35,32 +31,20 @@ def stripped(value: str) -> str:
 
 
 def to_decimal(text: str, mark: str = ".") -> Decimal | None:
-    """A numeric data element as ``Decimal`` read with decimal ``mark``; places as sent stay."""
+    """A numeric data element as ``Decimal``; places as sent stay.
+
+    ``mark`` (the UNA's decimal mark) does not change the reading: ISO 9735 allows either
+    mark in any interchange. It stays a parameter for the callers that pass it.
+    """
     text = stripped(text)
     if not text:
         return None
-    if mark != ".":
-        if "." in text:
-            return None
-        text = text.replace(mark, ".", 1)
-    # What ``_NUMERIC`` accepts, tested a code point at a time (a regex match cost more
-    # than the Decimal, and str.isascii is a method call in the compiled build): an
-    # optional minus, ASCII digits around at most one full stop, some digit.
-    point = False
-    digits = 0
-    for i in range(1 if ord(text[0]) == 0x2D else 0, len(text)):
-        c = ord(text[i])
-        if 0x30 <= c <= 0x39:
-            digits += 1
-        elif c == 0x2E and not point:
-            point = True
-        else:
-            return None
-    if not digits:
+    found = edifact_number(text)
+    if found is None:
         return None
     try:
-        return _DECIMAL(text)
-    except InvalidOperation:  # pragma: no cover - the checks above admit only valid text
+        return _DECIMAL(found)
+    except InvalidOperation:  # pragma: no cover - edifact_number admits only valid text
         return None
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from translators.ascii import is_digits
+from translators.numeric import x12_real_digits
 
 __all__ = [
     "element",
@@ -46,16 +47,25 @@ def text_or_none(value: str) -> str | None:
 
 
 def to_decimal(text: str) -> Decimal | None:
-    """An R (real) element as ``Decimal``; leading zeros go, places as sent stay."""
+    """An R (real) element as ``Decimal``; leading zeros go, places as sent stay.
+
+    The number rule is ``translators.numeric.x12_real_digits``, the validator's, so every
+    value the validator accepts is read. A value it rejects only for surrounding spaces or
+    a plus sign is still read (its meaning is plain and validation has flagged it);
+    anything else it rejects (an exponent, a comma, ``NaN``) is ``None``.
+    """
     if not text:
         return None
+    if x12_real_digits(text) is None:
+        text = text.strip()
+        if text[:1] == "+":
+            text = text[1:]
+        if x12_real_digits(text) is None:
+            return None
     try:
-        value = Decimal(text)
-    except (InvalidOperation, ValueError):
+        return Decimal(text)
+    except (InvalidOperation, ValueError):  # pragma: no cover - the rule admits only numbers
         return None
-    if not value.is_finite():
-        return None
-    return value
 
 
 def implied_decimal(text: str, places: int = 2) -> Decimal | None:
