@@ -108,7 +108,11 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
         "M380 M680 M681 M373 O373 X374 X337 X128 X127 O783",
         "C0706 P0809",
     ),
-    "SDP": ("Ship/Delivery Pattern", "M678 M679 X678 X679 X678 X679 X678 X679", "P0304 P0506 P0708"),
+    "SDP": (
+        "Ship/Delivery Pattern",
+        "M678 M679 X678 X679 X678 X679 X678 X679",
+        "P0304 P0506 P0708",
+    ),
     "SHP": ("Shipped/Received Information", "O673 X380 X374 X373 X337 O373 O337", "P0102"),
     "ATH": ("Resource Authorization", "M672 X373 X380 O380 X373", ""),
     "JIT": ("Just-In-Time Schedule", "M380 M337", ""),

@@ -21,6 +21,7 @@ from translators.x12.mappers.po import (
     map_order_response,
     map_purchase_order,
 )
+from translators.x12.mappers.schedule import map_planning_schedule, map_shipping_schedule
 from translators.x12.mappers.ship_notice import map_ship_notice
 from translators.x12.segment import Segment
 
@@ -40,6 +41,8 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "810": map_invoice,
         "856": map_ship_notice,
         "846": map_inventory_report,
+        "830": map_planning_schedule,
+        "862": map_shipping_schedule,
         "997": map_functional_ack,
         "999": map_functional_ack,
     }

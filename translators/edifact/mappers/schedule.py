@@ -1,0 +1,318 @@
+"""Mappers for DELFOR (delivery schedule) and DELJIT (delivery just in time).
+
+Responsible for making of these messages the same ``PlanningSchedule`` records the X12
+mappers make of 830 and 862, field for field: BGM (1001 schedule type as sent, 1004
+document number, 1225 purpose), header DTM 137 (document date), 158/159 (horizon start
+and end), header RFF AAN (delivery schedule number: the release number, as BFR03), CT
+(contract), ON (order); NAD groups; LIN with PIA, IMD, line DTM, FTX and RFF; and each
+QTY group as a ``ScheduledQuantity``: type from 6063, commitment from the SCC's 4017,
+period from its C329 2013 frequency (the codes of X12 681) with 2015/2017 as the
+delivery pattern, start/end from the group's DTMs (2, 10, 50, 51, 64 and 194 start it,
+52, 63 and 206 end it, a 2/10 range sets both; others go to ``dates`` by name), RFF of
+the group as its references.
+
+Where an SCC stands differs between directories: in D96A's DELFOR and in DELJIT it
+follows its QTY (QTY-SCC-DTM); from D97A on, DELFOR's SCC starts a group whose QTYs all
+take its commitment (SCC-QTY-DTM...). Detail NADs (D96A SG4 before its lines, D01B SG7
+under GIS) name the place the following lines are for: they are added to each following
+line's parties; a NAD after a line's LIN is that line's party. PAC groups (packaging, with
+their own QTY) are not mapped. A line's unit is its first quantity's.
+It must not raise on valid-but-odd input: unreadable values become ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from translators.edifact.mappers.code_lists import PURPOSES
+from translators.edifact.mappers.commercial import read_ftx, read_rff
+from translators.edifact.mappers.dates import date_name, read_dtm
+from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
+from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
+from translators.edifact.mappers.tree import append_to, set_once
+from translators.edifact.mappers.values import stripped, text_or_none
+from translators.edifact.segment import Segment
+from translators.record_data import RecordData, complete
+from translators.schedules import (
+    EDIFACT_COMMITMENTS,
+    EDIFACT_QUANTITY_TYPES,
+    PERIODS,
+    SCHEDULE_TYPES,
+    coded,
+)
+from translators.units import edifact_unit_to_rec20
+
+__all__ = ["map_delivery_jit", "map_delivery_schedule"]
+
+# 2005 qualifiers that start or end a quantity's period.
+_STARTS: Final = frozenset({"2", "10", "50", "51", "64", "194"})
+_ENDS: Final = frozenset({"52", "63", "206"})
+# Of those, the ones whose value may be a range (2379 718/719) giving both ends.
+_RANGES: Final = frozenset({"2", "10"})
+
+# Header references that are record fields.
+_HEADER_REFERENCES: Final = {"AAN": "release_number", "CT": "contract_number", "ON": "po_number"}
+
+# Segments of a PAC group (not mapped) that must not be taken for the line's.
+_PAC_TAGS: Final = frozenset({"PAC", "MEA", "QTY", "DTM", "PCI", "GIN", "QVR", "RFF"})
+
+
+class _Schedule:
+    """The record dict being built and where the next segment belongs."""
+
+    __slots__ = (
+        "commitment",
+        "detail",
+        "group",
+        "in_pac",
+        "line",
+        "locations",
+        "mark",
+        "quantity",
+        "record",
+        "reference",
+        "scc_leads",
+        "scc_pattern",
+    )
+
+    def __init__(self, source: RecordData, message_type: str, mark: str,
+                 scc_leads: bool) -> None:
+        self.record: dict[str, Any] = {
+            "source": source,
+            "parties": [],
+            "references": [],
+            "dates": {},
+            "notes": [],
+            "schedule_type": SCHEDULE_TYPES[message_type],
+            "lines": [],
+        }
+        self.mark = mark
+        self.scc_leads = scc_leads
+        self.line: dict[str, Any] | None = None
+        self.quantity: dict[str, Any] | None = None
+        # The party whose CTA/COM/RFF/LOC follow, the header reference whose DTM follows.
+        self.group: dict[str, Any] | None = None
+        self.reference = False
+        self.in_pac = False
+        # Past the header: after UNS (D96A DELFOR), GIS (D01B DELFOR), SEQ (DELJIT), LIN.
+        self.detail = False
+        # Detail-level NADs naming the place of the lines that follow.
+        self.locations: list[dict[str, Any]] = []
+        # A leading SCC's commitment and pattern (D97A on), for the QTYs that follow it.
+        self.commitment: tuple[str | None, str | None] = (None, None)
+        self.scc_pattern: dict[str, Any] | None = None
+
+    def feed(self, segment: Segment) -> None:
+        tag = segment.tag
+        if self.group is not None:
+            if tag in PARTY_GROUP_TAGS:
+                add_to_party(self.group, segment)
+                return
+            self.group = None
+        if self.reference:
+            self.reference = False
+            if tag == "DTM":
+                return  # the date of a header reference: no field for it
+        if self.in_pac:
+            if tag in _PAC_TAGS:
+                return
+            self.in_pac = False
+        line = self.line
+        if tag == "LIN":
+            self._start_line(segment)
+        elif tag == "QTY":
+            if line is not None:
+                self._qty(line, segment)
+        elif tag == "SCC":
+            self._scc(segment)
+        elif tag == "DTM":
+            self._dtm(segment)
+        elif tag == "RFF":
+            self._rff(segment)
+        elif tag == "NAD":
+            self._nad(segment)
+        elif tag == "BGM":
+            record = self.record
+            record["schedule_type_code"] = text_or_none(segment.get(1, 1))
+            record["document_number"] = text_or_none(segment.get(2, 1))
+            record["purpose"], record["purpose_code"] = coded(PURPOSES, segment.get(3))
+        elif tag == "FTX":
+            note = read_ftx(segment)
+            if note:
+                append_to(line if line is not None else self.record, "notes", note)
+        elif tag == "PAC":
+            self.in_pac = True
+            self.quantity = None
+        elif tag == "GIS" or tag == "UNS" or tag == "SEQ":
+            # Each ends the lines before it and the places they were for.
+            self.line = None
+            self.quantity = None
+            self.locations = []
+            self.detail = True
+        elif line is not None:
+            if tag == "PIA":
+                add_pia_ids(line["item_ids"], segment)
+            elif tag == "IMD" and line.get("description") is None:
+                line["description"] = description(segment)
+
+    def _start_line(self, segment: Segment) -> None:
+        line: dict[str, Any] = {
+            "line_number": text_or_none(segment.get(1)),
+            "item_ids": {},
+            "unit": None,
+            "unit_rec20": None,
+            "quantities": [],
+        }
+        add_lin_ids(line["item_ids"], segment)
+        if self.locations:
+            line["parties"] = [dict(p) for p in self.locations]
+        self.record["lines"].append(line)
+        self.line = line
+        self.detail = True
+        self.quantity = None
+        self.commitment = (None, None)
+        self.scc_pattern = None
+
+    def _nad(self, segment: Segment) -> None:
+        party = start_party(segment)
+        self.group = party
+        self.quantity = None
+        line = self.line
+        if not self.detail:
+            append_to(self.record, "parties", party)
+        elif line is None:
+            # Before the first line of a place (D96A SG4, D01B SG7 after GIS).
+            self.locations.append(party)
+        elif self.scc_leads or not self.locations:
+            # A line's own party (D96A SG24, D01B SG22).
+            append_to(line, "parties", party)
+        else:
+            # D96A: a NAD after the lines of an SG4 place starts the next place.
+            self.locations = [party]
+            self.line = None
+
+    def _qty(self, line: dict[str, Any], segment: Segment) -> None:
+        qualifier, quantity, unit = read_qty(segment, self.mark)
+        found: dict[str, Any] = {
+            "type": EDIFACT_QUANTITY_TYPES.get(qualifier, f"qty_{qualifier}"),
+            "type_code": qualifier or None,
+            "quantity": quantity,
+            "unit": unit,
+            "unit_rec20": edifact_unit_to_rec20(unit),
+        }
+        if self.scc_leads:
+            found["commitment"], found["commitment_code"] = self.commitment
+            if self.scc_pattern is not None:
+                _set_pattern(found, self.scc_pattern)
+        if line.get("unit") is None and unit is not None:
+            line["unit"] = unit
+            line["unit_rec20"] = found["unit_rec20"]
+        line["quantities"].append(found)
+        self.quantity = found
+
+    def _scc(self, segment: Segment) -> None:
+        # SCC: 4017 commitment, 4493 delivery requirements (not mapped), C329 (2013
+        # frequency, 2015 despatch pattern, 2017 its timing).
+        commitment = coded(EDIFACT_COMMITMENTS, segment.get(1))
+        pattern = {
+            "period_code": stripped(segment.get(3, 1)),
+            "code": text_or_none(segment.get(3, 2)),
+            "time_code": text_or_none(segment.get(3, 3)),
+        }
+        if self.scc_leads:
+            self.commitment = commitment
+            self.scc_pattern = pattern
+            self.quantity = None
+        elif self.quantity is not None:
+            self.quantity["commitment"], self.quantity["commitment_code"] = commitment
+            _set_pattern(self.quantity, pattern)
+
+    def _dtm(self, segment: Segment) -> None:
+        found = read_dtm(segment)
+        if found is None:
+            return
+        code, value = found
+        quantity = self.quantity
+        if quantity is not None:
+            if code in _RANGES and "/" in value:
+                start, _, end = value.partition("/")
+                quantity.setdefault("start", start)
+                quantity.setdefault("end", end)
+            elif code in _STARTS:
+                quantity.setdefault("start", value)
+            elif code in _ENDS:
+                quantity.setdefault("end", value)
+            else:
+                set_once(quantity, "dates", date_name(code), value)
+            return
+        line = self.line
+        if line is not None:
+            set_once(line, "dates", date_name(code), value)
+            return
+        record = self.record
+        if code == "137":
+            record.setdefault("document_date", value)
+        elif code == "158":
+            record.setdefault("horizon_start", value)
+        elif code == "159":
+            record.setdefault("horizon_end", value)
+        else:
+            set_once(record, "dates", date_name(code), value)
+
+    def _rff(self, segment: Segment) -> None:
+        ref = read_rff(segment)
+        if ref is None:
+            return
+        if self.quantity is not None:
+            append_to(self.quantity, "references", ref)
+        elif self.line is not None:
+            append_to(self.line, "references", ref)
+        else:
+            field = _HEADER_REFERENCES.get(ref["qualifier"])
+            record = self.record
+            if field is not None and record.get(field) is None:
+                record[field] = ref["value"]
+            else:
+                append_to(record, "references", ref)
+        # The DTM of an RFF group dates the reference: ``Reference`` has no field for it.
+        self.reference = True
+
+
+def _set_pattern(quantity: dict[str, Any], pattern: dict[str, Any]) -> None:
+    quantity["period"], quantity["period_code"] = coded(PERIODS, pattern["period_code"])
+    if pattern["code"] is not None or pattern["time_code"] is not None:
+        quantity["patterns"] = [{"code": pattern["code"], "time_code": pattern["time_code"]}]
+
+
+def _scc_leads(message_type: str, version: str) -> bool:
+    """Whether an SCC comes before the QTYs it applies to: DELFOR from D97A on."""
+    if message_type != "DELFOR":
+        return False
+    year = version[1:3]
+    return not (year.isdigit() and 90 <= int(year) <= 96)
+
+
+def _map(segments: Sequence[Segment], source: RecordData, message_type: str,
+         mark: str) -> dict[str, Any]:
+    doc = _Schedule(source, message_type, mark,
+                    _scc_leads(message_type, str(source.get("version", ""))))
+    for segment in segments:
+        tag = segment.tag
+        if tag != "UNH" and tag != "UNT":
+            doc.feed(segment)
+    return doc.record
+
+
+def map_delivery_schedule(
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
+    """Map a DELFOR message (UNH..UNT) to a ``PlanningSchedule``."""
+    return complete("PlanningSchedule", _map(segments, source, "DELFOR", decimal_mark))
+
+
+def map_delivery_jit(
+    segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
+) -> RecordData:
+    """Map a DELJIT message (UNH..UNT) to a ``PlanningSchedule``."""
+    return complete("PlanningSchedule", _map(segments, source, "DELJIT", decimal_mark))
