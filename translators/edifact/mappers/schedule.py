@@ -16,7 +16,8 @@ follows its QTY (QTY-SCC-DTM); from D97A on, DELFOR's SCC starts a group whose Q
 take its commitment (SCC-QTY-DTM...). Detail NADs (D96A SG4 before its lines, D01B SG7
 under GIS) name the place the following lines are for: they are added to each following
 line's parties; a NAD after a line's LIN is that line's party. PAC groups (packaging, with
-their own QTY) are not mapped. A line's unit is its first quantity's.
+their own QTY) are not mapped. A line's unit is its first quantity's. The DTMs of a DELJIT SEQ
+group date each line of that sequence. CNT gives the line count and the quantity total.
 It must not raise on valid-but-odd input: unreadable values become ``None``.
 """
 
@@ -31,7 +32,7 @@ from translators.edifact.mappers.dates import date_name, read_dtm
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
 from translators.edifact.mappers.tree import append_to, set_once
-from translators.edifact.mappers.values import stripped, text_or_none
+from translators.edifact.mappers.values import stripped, text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
 from translators.schedules import (
@@ -69,6 +70,8 @@ class _Schedule:
         "line",
         "locations",
         "mark",
+        "pac_groups",
+        "place_dates",
         "quantity",
         "record",
         "reference",
@@ -99,6 +102,10 @@ class _Schedule:
         self.detail = False
         # Detail-level NADs naming the place of the lines that follow.
         self.locations: list[dict[str, Any]] = []
+        # DTMs of a DELJIT SEQ group: the dates of the lines that follow it.
+        self.place_dates: dict[str, str] = {}
+        # DELFOR's PAC starts a group with its own QTY and DTM; DELJIT's PAC is one segment.
+        self.pac_groups = message_type == "DELFOR"
         # A leading SCC's commitment and pattern (D97A on), for the QTYs that follow it.
         self.commitment: tuple[str | None, str | None] = (None, None)
         self.scc_pattern: dict[str, Any] | None = None
@@ -138,18 +145,32 @@ class _Schedule:
             record["document_number"] = text_or_none(segment.get(2, 1))
             record["purpose"], record["purpose_code"] = coded(PURPOSES, segment.get(3))
         elif tag == "FTX":
+            # A line's FTX comes before its quantities; one after them is the message's
+            # (the closing FTX of DELJIT and of D96A DELFOR).
             note = read_ftx(segment)
             if note:
-                append_to(line if line is not None else self.record, "notes", note)
+                own = line is not None and not line["quantities"]
+                append_to(line if own and line is not None else self.record, "notes", note)
         elif tag == "PAC":
-            self.in_pac = True
+            self.in_pac = self.pac_groups
             self.quantity = None
         elif tag == "GIS" or tag == "UNS" or tag == "SEQ":
             # Each ends the lines before it and the places they were for.
             self.line = None
             self.quantity = None
             self.locations = []
+            self.place_dates = {}
             self.detail = True
+        elif tag == "CNT":
+            # 6069: 1 algebraic total of the quantities, 2 number of line items.
+            counted = stripped(segment.get(1, 1))
+            total = to_decimal(segment.get(1, 2), self.mark)
+            if counted == "2":
+                self.record["line_count"] = (
+                    int(total) if total is not None and total == total.to_integral() else None
+                )
+            elif counted == "1":
+                self.record["quantity_total"] = total
         elif line is not None:
             if tag == "PIA":
                 add_pia_ids(line["item_ids"], segment)
@@ -167,6 +188,8 @@ class _Schedule:
         add_lin_ids(line["item_ids"], segment)
         if self.locations:
             line["parties"] = [dict(p) for p in self.locations]
+        if self.place_dates:
+            line["dates"] = dict(self.place_dates)
         self.record["lines"].append(line)
         self.line = line
         self.detail = True
@@ -249,6 +272,10 @@ class _Schedule:
         line = self.line
         if line is not None:
             set_once(line, "dates", date_name(code), value)
+            return
+        if self.detail:
+            # A DELJIT SEQ group's date: it dates the lines of the sequence.
+            self.place_dates.setdefault(date_name(code), value)
             return
         record = self.record
         if code == "137":
