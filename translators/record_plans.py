@@ -212,11 +212,13 @@ def _complete_Fob(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_FunctionalAck: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'functional_ack',
     'acknowledged_groups': _MISSING,
 }
@@ -225,7 +227,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 9:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -250,6 +252,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['acknowledged_groups']
     if v is _MISSING:
         out['acknowledged_groups'] = []
@@ -358,11 +367,13 @@ def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_InventoryReport: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'inventory_report',
     'purpose_code': None,
     'report_type': None,
@@ -377,7 +388,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 13:
+    if len(out) != 15:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -402,6 +413,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['items']
     if v is _MISSING:
         out['items'] = []
@@ -413,11 +431,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_Invoice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'invoice',
     'invoice_number': None,
     'invoice_date': None,
@@ -440,7 +460,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 21:
+    if len(out) != 23:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -465,6 +485,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -676,11 +703,13 @@ def _complete_LineAck(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_OrderResponse: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -708,7 +737,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 26:
+    if len(out) != 28:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -733,6 +762,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -891,11 +927,13 @@ def _complete_PaymentTerms(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PlanningSchedule: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'planning_schedule',
     'schedule_type': None,
     'schedule_type_code': None,
@@ -918,7 +956,7 @@ _T_PlanningSchedule: Final[dict[str, Any]] = {
 def _complete_PlanningSchedule(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PlanningSchedule.copy()
     out.update(tree)
-    if len(out) != 21:
+    if len(out) != 23:
         raise _unknown('PlanningSchedule', tree, _T_PlanningSchedule)
     v: Any = out['source']
     if v is _MISSING:
@@ -943,6 +981,13 @@ def _complete_PlanningSchedule(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['lines']
     if v is _MISSING:
         out['lines'] = []
@@ -991,11 +1036,13 @@ def _complete_ProductId(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrder: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1019,7 +1066,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -1044,6 +1091,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1087,11 +1141,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrderChange: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1117,7 +1173,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 26:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1142,6 +1198,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1357,11 +1420,13 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_ShipNotice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'ship_notice',
     'shipment_id': None,
     'ship_date': None,
@@ -1385,7 +1450,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1410,6 +1475,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['carrier']
     if v is not None:
         out['carrier'] = _complete_Carrier(v)
@@ -1656,6 +1728,32 @@ def _complete_TransactionError(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_UnmappedValue: Final[dict[str, Any]] = {
+    'segment': _MISSING,
+    'position': _MISSING,
+    'element': _MISSING,
+    'repetition': None,
+    'value': _MISSING,
+    'loop': None,
+}
+
+
+def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_UnmappedValue.copy()
+    out.update(tree)
+    if len(out) != 6:
+        raise _unknown('UnmappedValue', tree, _T_UnmappedValue)
+    if out['segment'] is _MISSING:
+        raise _required('UnmappedValue', 'segment')
+    if out['position'] is _MISSING:
+        raise _required('UnmappedValue', 'position')
+    if out['element'] is _MISSING:
+        raise _required('UnmappedValue', 'element')
+    if out['value'] is _MISSING:
+        raise _required('UnmappedValue', 'value')
+    return out
+
+
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
@@ -1715,5 +1813,6 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,
+    'UnmappedValue': _complete_UnmappedValue,
     'Weight': _complete_Weight,
 }

@@ -29,6 +29,7 @@ __all__ = [
     "X12_AUTHORISATIONS",
     "X12_COMMITMENTS",
     "coded",
+    "is_shp_pair",
     "shp_type",
 ]
 
@@ -126,6 +127,11 @@ def coded(table: Mapping[str, str], code: str) -> tuple[str | None, str | None]:
     if not code:
         return None, None
     return table.get(code, "other"), code
+
+
+def is_shp_pair(quantity_code: str, date_code: str) -> bool:
+    """Whether ``shp_type`` names the meaning of both codes of an SHP."""
+    return (quantity_code, date_code) in _SHP_TYPES
 
 
 def shp_type(quantity_code: str, date_code: str) -> str:

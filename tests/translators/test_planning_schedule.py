@@ -208,7 +208,8 @@ def test_x12_4010_and_5010_give_the_same_records() -> None:
     for name in ("830", "862"):
         a = x12_schedule(DATA / "x12" / "valid" / f"{name}.4010.edi")
         b = x12_schedule(DATA / "x12" / "valid" / f"{name}.5010.edi")
-        assert a.model_dump(exclude={"source"}) == b.model_dump(exclude={"source"})
+        assert a.model_dump(exclude={"source", "unmapped"}) == b.model_dump(
+            exclude={"source", "unmapped"})
 
 
 # --- EDIFACT -----------------------------------------------------------------------------
@@ -250,11 +251,65 @@ def test_deljit_sequence_dates_line_dates_and_notes() -> None:
 
 
 def test_deljit_d96a_and_d01b_agree_apart_from_the_closing_note() -> None:
-    a = edifact_schedule(DATA / "edifact" / "deljit-d96a.edi").model_dump(exclude={"source"})
-    b = edifact_schedule(DATA / "edifact" / "deljit-d01b.edi").model_dump(exclude={"source"})
+    a, b = (edifact_schedule(DATA / "edifact" / name).model_dump(exclude={"source", "unmapped"})
+            for name in ("deljit-d96a.edi", "deljit-d01b.edi"))
     assert a["notes"] == ["CALL BEFORE DELIVERY"] and b["notes"] == []
     a["notes"] = []
     assert a == b
+
+
+# --- accounting --------------------------------------------------------------------------
+
+
+def _unmapped(record: PlanningSchedule) -> list[tuple[int, str, str]]:
+    return [(u.position, u.element, u.value) for u in record.unmapped]
+
+
+def test_830_lists_what_it_does_not_map() -> None:
+    """BFR12 (783), the second quantity of ATH (ATH04), FST10 and the segments with no
+    field (SDQ, TD5) are listed with their place; a second DTM of the same name is listed
+    whole rather than dropped."""
+    text = (DATA / "x12" / "valid" / "830.4010.edi").read_text()
+    text = text.replace("20261202*K-17*PO-55~", "20261202*K-17*PO-55*BB~")
+    text = text.replace("ATH*MT*20270131*4000**", "ATH*MT*20270131*4000*3500*")
+    text = text.replace("FST*300*C*D*20261214~", "FST*300*C*D*20261214******ZZ~"
+                        "SDQ*EA*92*S1*100~")
+    text = text.replace("DTM*097*20261203*0645~", "DTM*097*20261203*0645~DTM*097*20261204~")
+    text = text.replace("SE*29*", "SE*31*")
+    [outcome] = [o for o in translate_x12(text.encode()) if isinstance(o, TransactionOutcome)]
+    assert isinstance(outcome.record, PlanningSchedule)
+    listed = _unmapped(outcome.record)
+    assert (2, "BFR12", "BB") in listed
+    assert (5, "DTM01", "097") in listed and (5, "DTM02", "20261204") in listed
+    assert outcome.record.dates["transaction_creation"] == "2026-12-03T06:45:00"
+    assert any(e == "ATH04" and v == "3500" for _, e, v in listed)
+    assert any(e == "FST10" and v == "ZZ" for _, e, v in listed)
+    assert any(e == "SDQ03" and v == "S1" for _, e, v in listed)
+
+
+def test_862_jit_without_its_day_is_listed() -> None:
+    text = (DATA / "x12" / "valid" / "862.4010.edi").read_text()
+    text = text.replace("JIT*60*0600~\n", "", 1).replace("SDP*Y*A~", "SDP*Y*A~JIT*60*0600~")
+    [outcome] = [o for o in translate_x12(text.encode()) if isinstance(o, TransactionOutcome)]
+    assert isinstance(outcome.record, PlanningSchedule)
+    assert [q.type for q in outcome.record.lines[0].quantities].count("jit") == 1
+    assert ("JIT02", "0600") in [(e, v) for _, e, v in _unmapped(outcome.record)]
+
+
+def test_delfor_lists_packaging_and_reference_dates() -> None:
+    """A PAC group's QTY and the DTM of a header RFF have no field: they are listed."""
+    record = edifact_schedule(DATA / "edifact" / "delfor-d96a-places.edi")
+    listed = [(e, v) for _, e, v in _unmapped(record)]
+    assert ("QTY01-02", "5") in listed and ("PAC01", "2") in listed
+    text = (DATA / "cross" / "830-planning-schedule.d96a.edi").read_text()
+    text = text.replace("RFF+CT:CTR-9'", "RFF+CT:CTR-9'DTM+171:20260101:102'")
+    text = text.replace("UNT+41+1", "UNT+42+1")
+    record = map_message(_messages(text.encode())[0], Source(
+        standard="edifact", version="D96A", transaction_type="DELFOR",
+        sender=Identity(id="A"), receiver=Identity(id="B"), interchange_control="1",
+        transaction_control="1"))
+    assert isinstance(record, PlanningSchedule)
+    assert ("DTM01-02", "20260101") in [(e, v) for _, e, v in _unmapped(record)]
 
 
 # --- odd input ---------------------------------------------------------------------------

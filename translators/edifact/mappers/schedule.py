@@ -18,6 +18,11 @@ under GIS) name the place the following lines are for: they are added to each fo
 line's parties; a NAD after a line's LIN is that line's party. PAC groups (packaging, with
 their own QTY) are not mapped. A line's unit is its first quantity's. The DTMs of a DELJIT SEQ
 group date each line of that sequence. CNT gives the line count and the quantity total.
+Accounting (``translators.accounting``): ``DELFOR_COVERAGE`` and ``DELJIT_COVERAGE``
+name what is mapped; a segment with no place where it stands (the DTM of a reference, a
+PAC group's QTY, DTM and RFF, a second BGM, an SCC no QTY takes, a DTM whose name is
+already filed, a SEQ date no line follows) is passed as skipped, so all its values are
+listed. A detail NAD no line follows stays among the record's parties.
 It must not raise on valid-but-odd input: unreadable values become ``None``.
 """
 
@@ -26,12 +31,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_edifact
 from translators.edifact.mappers.code_lists import PURPOSES
 from translators.edifact.mappers.commercial import read_ftx, read_rff
 from translators.edifact.mappers.dates import date_name, read_dtm
+from translators.edifact.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERAGE
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
-from translators.edifact.mappers.tree import append_to, set_once
+from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import stripped, text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
@@ -44,7 +51,19 @@ from translators.schedules import (
 )
 from translators.units import edifact_unit_to_rec20
 
-__all__ = ["map_delivery_jit", "map_delivery_schedule"]
+__all__ = ["DELFOR_COVERAGE", "DELJIT_COVERAGE", "map_delivery_jit", "map_delivery_schedule"]
+
+DELFOR_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "BGM": "1.1 2.1 3", "DTM": "1.1q 1.2 1.3q", "RFF": "1.1q 1.2", "LIN": "1 3.1 3.2q",
+    "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "IMD": "3.4 3.5",
+    "QTY": "1.1 1.2 1.3", "SCC": "1 3.1 3.2 3.3", "FTX": "4", "CNT": "1.1q 1.2",
+    "UNS": "*q",
+})
+"""What the DELFOR mapper maps: LOC, GIS, PAC groups, TDT, MEA, SCC 4493 and the rest
+are listed as unmapped."""
+
+DELJIT_COVERAGE: Final = DELFOR_COVERAGE
+"""DELJIT uses the same segments for the same things (its SEQ is listed)."""
 
 # 2005 qualifiers that start or end a quantity's period.
 _STARTS: Final = frozenset({"2", "10", "50", "51", "64", "194"})
@@ -72,11 +91,14 @@ class _Schedule:
         "mark",
         "pac_groups",
         "place_dates",
+        "place_dtms",
         "quantity",
         "record",
         "reference",
         "scc_leads",
         "scc_pattern",
+        "scc_segment",
+        "skipped",
     )
 
     def __init__(self, source: RecordData, message_type: str, mark: str,
@@ -109,20 +131,50 @@ class _Schedule:
         # A leading SCC's commitment and pattern (D97A on), for the QTYs that follow it.
         self.commitment: tuple[str | None, str | None] = (None, None)
         self.scc_pattern: dict[str, Any] | None = None
+        # That SCC while no QTY has taken it yet.
+        self.scc_segment: Segment | None = None
+        # The DTMs of ``place_dates`` while no line has taken them yet.
+        self.place_dtms: list[Segment] = []
+        # Segments with no place where they stood: listed as unmapped.
+        self.skipped: list[Segment] = []
+
+    def end_place(self) -> None:
+        """The lines of a place (or sequence) are over: what no line took is accounted
+        for (a place stays a party of the record, unused dates and SCC are listed)."""
+        for party in self.locations:
+            if not any(party in line.get("parties", ()) for line in self.record["lines"]):
+                append_to(self.record, "parties", party)
+        self.locations = []
+        self.place_dates = {}
+        self.skipped.extend(self.place_dtms)
+        self.place_dtms = []
+        self.end_scc()
+
+    def end_scc(self) -> None:
+        if self.scc_segment is not None:
+            self.skipped.append(self.scc_segment)
+            self.scc_segment = None
 
     def feed(self, segment: Segment) -> None:
         tag = segment.tag
         if self.group is not None:
             if tag in PARTY_GROUP_TAGS:
-                add_to_party(self.group, segment)
+                # CTA, COM and RFF go into the party; its DTMs date a reference or a
+                # document and have no field there.
+                if tag == "DTM" or (tag == "RFF" and read_rff(segment) is None):
+                    self.skipped.append(segment)
+                else:
+                    add_to_party(self.group, segment)
                 return
             self.group = None
         if self.reference:
             self.reference = False
             if tag == "DTM":
-                return  # the date of a header reference: no field for it
+                self.skipped.append(segment)  # the date of a reference: no field for it
+                return
         if self.in_pac:
             if tag in _PAC_TAGS:
+                self.skipped.append(segment)
                 return
             self.in_pac = False
         line = self.line
@@ -131,6 +183,8 @@ class _Schedule:
         elif tag == "QTY":
             if line is not None:
                 self._qty(line, segment)
+            else:
+                self.skipped.append(segment)
         elif tag == "SCC":
             self._scc(segment)
         elif tag == "DTM":
@@ -141,6 +195,9 @@ class _Schedule:
             self._nad(segment)
         elif tag == "BGM":
             record = self.record
+            if "purpose" in record:
+                self.skipped.append(segment)
+                return
             record["schedule_type_code"] = text_or_none(segment.get(1, 1))
             record["document_number"] = text_or_none(segment.get(2, 1))
             record["purpose"], record["purpose_code"] = coded(PURPOSES, segment.get(3))
@@ -158,24 +215,29 @@ class _Schedule:
             # Each ends the lines before it and the places they were for.
             self.line = None
             self.quantity = None
-            self.locations = []
-            self.place_dates = {}
+            self.end_place()
             self.detail = True
         elif tag == "CNT":
-            # 6069: 1 algebraic total of the quantities, 2 number of line items.
-            counted = stripped(segment.get(1, 1))
-            total = to_decimal(segment.get(1, 2), self.mark)
-            if counted == "2":
-                self.record["line_count"] = (
-                    int(total) if total is not None and total == total.to_integral() else None
-                )
-            elif counted == "1":
-                self.record["quantity_total"] = total
-        elif line is not None:
-            if tag == "PIA":
-                add_pia_ids(line["item_ids"], segment)
-            elif tag == "IMD" and line.get("description") is None:
-                line["description"] = description(segment)
+            self._cnt(segment)
+        elif tag == "PIA" and line is not None:
+            add_pia_ids(line["item_ids"], segment)
+        elif tag == "IMD" and line is not None and line.get("description") is None:
+            line["description"] = description(segment)
+        elif tag == "PIA" or tag == "IMD":
+            self.skipped.append(segment)
+
+    def _cnt(self, segment: Segment) -> None:
+        # 6069: 1 algebraic total of the quantities, 2 number of line items.
+        record = self.record
+        counted = stripped(segment.get(1, 1))
+        total = to_decimal(segment.get(1, 2), self.mark)
+        if counted == "2" and "line_count" not in record and (
+                total is None or total == total.to_integral()):
+            record["line_count"] = int(total) if total is not None else None
+        elif counted == "1" and "quantity_total" not in record:
+            record["quantity_total"] = total
+        else:
+            self.skipped.append(segment)
 
     def _start_line(self, segment: Segment) -> None:
         line: dict[str, Any] = {
@@ -190,10 +252,12 @@ class _Schedule:
             line["parties"] = [dict(p) for p in self.locations]
         if self.place_dates:
             line["dates"] = dict(self.place_dates)
+            self.place_dtms = []
         self.record["lines"].append(line)
         self.line = line
         self.detail = True
         self.quantity = None
+        self.end_scc()
         self.commitment = (None, None)
         self.scc_pattern = None
 
@@ -228,6 +292,7 @@ class _Schedule:
             found["commitment"], found["commitment_code"] = self.commitment
             if self.scc_pattern is not None:
                 _set_pattern(found, self.scc_pattern)
+            self.scc_segment = None
         if line.get("unit") is None and unit is not None:
             line["unit"] = unit
             line["unit_rec20"] = found["unit_rec20"]
@@ -244,52 +309,59 @@ class _Schedule:
             "time_code": text_or_none(segment.get(3, 3)),
         }
         if self.scc_leads:
+            self.end_scc()
             self.commitment = commitment
             self.scc_pattern = pattern
+            self.scc_segment = segment
             self.quantity = None
-        elif self.quantity is not None:
+        elif self.quantity is not None and "commitment" not in self.quantity:
             self.quantity["commitment"], self.quantity["commitment_code"] = commitment
             _set_pattern(self.quantity, pattern)
+        else:
+            self.skipped.append(segment)
 
     def _dtm(self, segment: Segment) -> None:
+        if not self._place_dtm(segment):
+            self.skipped.append(segment)
+
+    def _place_dtm(self, segment: Segment) -> bool:
+        """File a DTM where it belongs; false when it has no place there."""
         found = read_dtm(segment)
         if found is None:
-            return
+            return False
         code, value = found
         quantity = self.quantity
         if quantity is not None:
             if code in _RANGES and "/" in value:
                 start, _, end = value.partition("/")
-                quantity.setdefault("start", start)
-                quantity.setdefault("end", end)
-            elif code in _STARTS:
-                quantity.setdefault("start", value)
-            elif code in _ENDS:
-                quantity.setdefault("end", value)
-            else:
-                set_once(quantity, "dates", date_name(code), value)
-            return
+                return _set_free(quantity, "start", start) and _set_free(quantity, "end", end)
+            if code in _STARTS:
+                return _set_free(quantity, "start", value)
+            if code in _ENDS:
+                return _set_free(quantity, "end", value)
+            return _set_free(quantity.setdefault("dates", {}), date_name(code), value)
         line = self.line
         if line is not None:
-            set_once(line, "dates", date_name(code), value)
-            return
+            return _set_free(line.setdefault("dates", {}), date_name(code), value)
         if self.detail:
             # A DELJIT SEQ group's date: it dates the lines of the sequence.
-            self.place_dates.setdefault(date_name(code), value)
-            return
+            if _set_free(self.place_dates, date_name(code), value):
+                self.place_dtms.append(segment)
+                return True
+            return False
         record = self.record
         if code == "137":
-            record.setdefault("document_date", value)
-        elif code == "158":
-            record.setdefault("horizon_start", value)
-        elif code == "159":
-            record.setdefault("horizon_end", value)
-        else:
-            set_once(record, "dates", date_name(code), value)
+            return _set_free(record, "document_date", value)
+        if code == "158":
+            return _set_free(record, "horizon_start", value)
+        if code == "159":
+            return _set_free(record, "horizon_end", value)
+        return _set_free(record["dates"], date_name(code), value)
 
     def _rff(self, segment: Segment) -> None:
         ref = read_rff(segment)
         if ref is None:
+            self.skipped.append(segment)
             return
         if self.quantity is not None:
             append_to(self.quantity, "references", ref)
@@ -304,6 +376,14 @@ class _Schedule:
                 append_to(record, "references", ref)
         # The DTM of an RFF group dates the reference: ``Reference`` has no field for it.
         self.reference = True
+
+
+def _set_free(holder: dict[str, Any], key: str, value: Any) -> bool:
+    """Set ``key`` of ``holder`` unless a value is there; whether it was set."""
+    if holder.get(key) is not None:
+        return False
+    holder[key] = value
+    return True
 
 
 def _set_pattern(quantity: dict[str, Any], pattern: dict[str, Any]) -> None:
@@ -328,7 +408,11 @@ def _map(segments: Sequence[Segment], source: RecordData, message_type: str,
         tag = segment.tag
         if tag != "UNH" and tag != "UNT":
             doc.feed(segment)
-    return doc.record
+    doc.end_place()
+    record = doc.record
+    coverage = DELFOR_COVERAGE if message_type == "DELFOR" else DELJIT_COVERAGE
+    record["unmapped"] = unmapped_edifact(segments, coverage, doc.skipped)
+    return record
 
 
 def map_delivery_schedule(
