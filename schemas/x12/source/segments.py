@@ -106,7 +106,7 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "FST": (
         "Forecast Schedule",
         "M380 M680 M681 M373 O373 X374 X337 X128 X127 O783",
-        "C0706 P0809",
+        "P0607 P0809",
     ),
     "SDP": (
         "Ship/Delivery Pattern",
