@@ -31,6 +31,7 @@ HOT_MODULES = [
     "translators/edifact/mappers/orders.py",
     "translators/edifact/mappers/party.py",
     "translators/edifact/mappers/products.py",
+    "translators/edifact/mappers/schedule.py",
     "translators/edifact/mappers/tree.py",
     "translators/edifact/mappers/values.py",
     "translators/edifact/pipeline.py",
@@ -45,6 +46,7 @@ HOT_MODULES = [
     "translators/parties.py",
     "translators/record_data.py",
     "translators/record_plans.py",
+    "translators/schedules.py",
     "translators/units.py",
     "translators/x12/ack.py",
     "translators/x12/envelope.py",
@@ -65,6 +67,7 @@ HOT_MODULES = [
     "translators/x12/mappers/party_loop.py",
     "translators/x12/mappers/po.py",
     "translators/x12/mappers/products.py",
+    "translators/x12/mappers/schedule.py",
     "translators/x12/mappers/ship_notice.py",
 ]
 

@@ -782,7 +782,10 @@ def _ack_status(work: _Work) -> str | None:
     return "partial" if "P" in codes or "R" in codes else "accepted_with_errors"
 
 
-_BUSINESS_KEYS = ("po_number", "invoice_number", "shipment_id", "report_id")
+# A planning schedule's PO number (BFR11, RFF+ON) links it to the order when it has one.
+_BUSINESS_KEYS = (
+    "po_number", "invoice_number", "shipment_id", "report_id", "document_number",
+)
 
 
 def _source_hook(message_id: str, partner_id: str) -> Callable[[RecordData], RecordData]:

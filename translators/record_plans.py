@@ -162,6 +162,20 @@ def _complete_Contact(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_DeliveryPattern: Final[dict[str, Any]] = {
+    'code': None,
+    'time_code': None,
+}
+
+
+def _complete_DeliveryPattern(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_DeliveryPattern.copy()
+    out.update(tree)
+    if len(out) != 2:
+        raise _unknown('DeliveryPattern', tree, _T_DeliveryPattern)
+    return out
+
+
 _T_DestinationQuantity: Final[dict[str, Any]] = {
     'location_qualifier': None,
     'location': _MISSING,
@@ -912,6 +926,78 @@ def _complete_PaymentTerms(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_PlanningSchedule: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
+    'source': _MISSING,
+    'parties': _MISSING,
+    'references': _MISSING,
+    'dates': _MISSING,
+    'notes': _MISSING,
+    'unmapped': _MISSING,
+    'kind': 'planning_schedule',
+    'schedule_type': None,
+    'schedule_type_code': None,
+    'purpose': None,
+    'purpose_code': None,
+    'quantity_basis_code': None,
+    'document_number': None,
+    'release_number': None,
+    'contract_number': None,
+    'po_number': None,
+    'document_date': None,
+    'horizon_start': None,
+    'horizon_end': None,
+    'lines': _MISSING,
+    'line_count': None,
+    'quantity_total': None,
+}
+
+
+def _complete_PlanningSchedule(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_PlanningSchedule.copy()
+    out.update(tree)
+    if len(out) != 23:
+        raise _unknown('PlanningSchedule', tree, _T_PlanningSchedule)
+    v: Any = out['source']
+    if v is _MISSING:
+        raise _required('PlanningSchedule', 'source')
+    else:
+        out['source'] = _complete_Source(v)
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    if out['notes'] is _MISSING:
+        out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
+    v = out['lines']
+    if v is _MISSING:
+        out['lines'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ScheduleLine(items[j])
+    return out
+
+
 _T_Price: Final[dict[str, Any]] = {
     'class_code': None,
     'type_code': None,
@@ -1193,6 +1279,103 @@ def _complete_Schedule(tree: dict[str, Any]) -> dict[str, Any]:
         raise _unknown('Schedule', tree, _T_Schedule)
     if out['dates'] is _MISSING:
         out['dates'] = {}
+    return out
+
+
+_T_ScheduleLine: Final[dict[str, Any]] = {
+    'line_number': None,
+    'item_ids': _MISSING,
+    'description': None,
+    'unit': None,
+    'unit_rec20': None,
+    'unit_price': None,
+    'quantities': _MISSING,
+    'dates': _MISSING,
+    'references': _MISSING,
+    'parties': _MISSING,
+    'notes': _MISSING,
+}
+
+
+def _complete_ScheduleLine(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ScheduleLine.copy()
+    out.update(tree)
+    if len(out) != 11:
+        raise _unknown('ScheduleLine', tree, _T_ScheduleLine)
+    v: Any = out['item_ids']
+    if v is _MISSING:
+        out['item_ids'] = _complete_ItemIds({})
+    else:
+        out['item_ids'] = _complete_ItemIds(v)
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_ScheduledQuantity(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
+    if out['notes'] is _MISSING:
+        out['notes'] = []
+    return out
+
+
+_T_ScheduledQuantity: Final[dict[str, Any]] = {
+    'type': _MISSING,
+    'type_code': None,
+    'quantity': None,
+    'unit': None,
+    'unit_rec20': None,
+    'commitment': None,
+    'commitment_code': None,
+    'period': None,
+    'period_code': None,
+    'start': None,
+    'end': None,
+    'patterns': _MISSING,
+    'dates': _MISSING,
+    'references': _MISSING,
+}
+
+
+def _complete_ScheduledQuantity(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ScheduledQuantity.copy()
+    out.update(tree)
+    if len(out) != 14:
+        raise _unknown('ScheduledQuantity', tree, _T_ScheduledQuantity)
+    if out['type'] is _MISSING:
+        raise _required('ScheduledQuantity', 'type')
+    v: Any = out['patterns']
+    if v is _MISSING:
+        out['patterns'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_DeliveryPattern(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
     return out
 
 
@@ -1594,6 +1777,7 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'AllowanceCharge': _complete_AllowanceCharge,
     'Carrier': _complete_Carrier,
     'Contact': _complete_Contact,
+    'DeliveryPattern': _complete_DeliveryPattern,
     'DestinationQuantity': _complete_DestinationQuantity,
     'Fob': _complete_Fob,
     'FunctionalAck': _complete_FunctionalAck,
@@ -1612,12 +1796,15 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Party': _complete_Party,
     'PartyId': _complete_PartyId,
     'PaymentTerms': _complete_PaymentTerms,
+    'PlanningSchedule': _complete_PlanningSchedule,
     'Price': _complete_Price,
     'ProductId': _complete_ProductId,
     'PurchaseOrder': _complete_PurchaseOrder,
     'PurchaseOrderChange': _complete_PurchaseOrderChange,
     'Reference': _complete_Reference,
     'Schedule': _complete_Schedule,
+    'ScheduleLine': _complete_ScheduleLine,
+    'ScheduledQuantity': _complete_ScheduledQuantity,
     'ShipItem': _complete_ShipItem,
     'ShipNotice': _complete_ShipNotice,
     'ShipOrder': _complete_ShipOrder,

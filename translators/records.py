@@ -2,8 +2,9 @@
 
 Responsible for the Pydantic models that mappers produce and consumers read: purchase
 orders (850/ORDERS), order changes (860/ORDCHG), order responses (855/ORDRSP), invoices
-(810/INVOIC), ship notices (856/DESADV), inventory reports (846/INVRPT) and functional
-acknowledgments (997/999/CONTRL), all in one discriminated union ``Record``.
+(810/INVOIC), ship notices (856/DESADV), inventory reports (846/INVRPT), planning and
+shipping schedules (830/DELFOR, 862/DELJIT) and functional acknowledgments
+(997/999/CONTRL), all in one discriminated union ``Record``.
 Conventions pinned here: money and quantities are ``Decimal`` and serialise to JSON strings
 (never floats, never exponent notation); dates are ISO 8601 strings without an invented
 zone; control numbers are strings; codes are kept as sent beside their normalised names.
@@ -32,6 +33,7 @@ __all__ = [
     "Amount",
     "Carrier",
     "Contact",
+    "DeliveryPattern",
     "DestinationQuantity",
     "Fob",
     "FunctionalAck",
@@ -50,6 +52,7 @@ __all__ = [
     "Party",
     "PartyId",
     "PaymentTerms",
+    "PlanningSchedule",
     "Price",
     "ProductId",
     "PurchaseOrder",
@@ -59,6 +62,8 @@ __all__ = [
     "RecordKind",
     "Reference",
     "Schedule",
+    "ScheduleLine",
+    "ScheduledQuantity",
     "ShipItem",
     "ShipNotice",
     "ShipOrder",
@@ -87,6 +92,7 @@ RecordKind = Literal[
     "invoice",
     "ship_notice",
     "inventory_report",
+    "planning_schedule",
     "functional_ack",
 ]
 
@@ -557,6 +563,82 @@ class InventoryReport(_RecordBase):
     line_count: int | None = None
 
 
+class DeliveryPattern(_Model):
+    """A ship/delivery pattern: which days (X12 678, EDIFACT 2015) and at what time of the
+    day (X12 679, EDIFACT 2017); both code lists as sent."""
+
+    code: str | None = None
+    time_code: str | None = None
+
+
+class ScheduledQuantity(_Model):
+    """One quantity of a schedule line: what it counts (``type``), how firm it is
+    (``commitment``), the period it covers and its codes as sent.
+
+    ``type``: ``scheduled`` (to be delivered or shipped: X12 FST, EDIFACT QTY 1/113),
+    ``jit`` (an 862 JIT delivery time within its FST day), ``received``, ``shipped``,
+    ``cumulative_received``, ``cumulative_shipped`` (830/862 SHP, EDIFACT QTY 48/12/70),
+    ``cumulative`` (resource authorisations, X12 ATH and EDIFACT QTY 3), else
+    ``qty_<code>``. ``period`` comes from X12 681 or EDIFACT 2013, which share their codes
+    (``discrete``, ``weekly``, ``monthly``, ``flexible``, ...); ``start``/``end`` bound
+    it (ISO dates or date-times, never invented).
+    """
+
+    type: str
+    type_code: str | None = None
+    quantity: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+    commitment: str | None = None
+    commitment_code: str | None = None
+    period: str | None = None
+    period_code: str | None = None
+    start: str | None = None
+    end: str | None = None
+    patterns: list[DeliveryPattern] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
+
+
+class ScheduleLine(_Model):
+    """One item of a planning or shipping schedule with its scheduled quantities."""
+
+    line_number: str | None = None
+    item_ids: ItemIds = Field(default_factory=ItemIds)
+    description: str | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+    unit_price: Amount | None = None
+    quantities: list[ScheduledQuantity] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class PlanningSchedule(_RecordBase):
+    """A planning schedule / forecast (X12 830, EDIFACT DELFOR) or a shipping schedule
+    (X12 862, EDIFACT DELJIT): ``schedule_type`` is ``planning`` or ``shipping``, with
+    the code as sent in ``schedule_type_code`` (X12 675 BFR04/BSS04, EDIFACT BGM 1001)."""
+
+    kind: Literal["planning_schedule"] = "planning_schedule"
+    schedule_type: str | None = None
+    schedule_type_code: str | None = None
+    purpose: str | None = None
+    purpose_code: str | None = None
+    quantity_basis_code: str | None = None
+    document_number: str | None = None
+    release_number: str | None = None
+    contract_number: str | None = None
+    po_number: str | None = None
+    document_date: str | None = None
+    horizon_start: str | None = None
+    horizon_end: str | None = None
+    lines: list[ScheduleLine] = Field(default_factory=list)
+    line_count: int | None = None
+    quantity_total: Amount | None = None
+
+
 class TransactionError(_Model):
     """One reported error: segment context (AK3/IK3) and, when given, the element (AK4/IK4)."""
 
@@ -610,6 +692,7 @@ Record = Annotated[
         Invoice,
         ShipNotice,
         InventoryReport,
+        PlanningSchedule,
         FunctionalAck,
     ],
     Field(discriminator="kind"),
@@ -625,5 +708,6 @@ RECORD_MODELS: Mapping[str, type[BaseModel]] = MappingProxyType({
     "invoice": Invoice,
     "ship_notice": ShipNotice,
     "inventory_report": InventoryReport,
+    "planning_schedule": PlanningSchedule,
     "functional_ack": FunctionalAck,
 })

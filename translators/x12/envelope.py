@@ -46,6 +46,7 @@ FUNCTIONAL_IDS: dict[str, str] = {
     "856": "SH",
     "860": "PC",
     "861": "RC",
+    "862": "SS",
     "864": "TX",
     "865": "CA",
     "875": "OG",

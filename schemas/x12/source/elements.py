@@ -165,7 +165,14 @@ I65 AN 1 1 Repetition Separator
 669 ID 3 3 Currency Market/Exchange Code
 670 ID 2 2 Change or Response Type Code
 671 R 1 9 Quantity Left to Receive
+672 ID 2 2 Resource Authorization Code
 673 ID 2 2 Quantity Qualifier
+675 ID 2 2 Schedule Type Qualifier
+676 ID 1 1 Schedule Quantity Qualifier
+678 ID 1 2 Ship/Delivery or Calendar Pattern Code
+679 ID 1 1 Ship/Delivery Pattern Time Code
+680 ID 1 1 Forecast Qualifier
+681 ID 1 1 Forecast Timing Qualifier
 687 ID 2 2 Class of Trade Code
 706 ID 2 2 Entity Relationship Code
 715 ID 1 1 Functional Group Acknowledge Code
@@ -199,6 +206,7 @@ I65 AN 1 1 Repetition Separator
 757 N0 1 2 Report Copies Needed
 765 N0 1 2 Day of Month
 782 R 1 18 Monetary Amount
+783 ID 2 2 Planning Schedule Type Code
 786 ID 2 2 Security Level Code
 810 N0 1 6 Inner Pack
 819 ID 2 3 Language Code

@@ -92,6 +92,30 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
         "",
     ),
     "BIA": ("Beginning Segment for Inventory Inquiry/Advice", "M353 M755 M127 M373 O337 O306", ""),
+    # --- planning and shipping schedules (830, 862) ---
+    "BFR": (
+        "Beginning Segment for Planning Schedule",
+        "M353 X127 X328 M675 M676 M373 O373 M373 O373 O367 O324 O783 O306",
+        "R0203",
+    ),
+    "BSS": (
+        "Beginning Segment for Shipping Schedule/Production Sequence",
+        "M353 M127 M373 M675 M373 M373 X328 X127 O367 O324 O676",
+        "",
+    ),
+    "FST": (
+        "Forecast Schedule",
+        "M380 M680 M681 M373 O373 X374 X337 X128 X127 O783",
+        "P0607 P0809",
+    ),
+    "SDP": (
+        "Ship/Delivery Pattern",
+        "M678 M679 X678 X679 X678 X679 X678 X679",
+        "P0304 P0506 P0708",
+    ),
+    "SHP": ("Shipped/Received Information", "O673 X380 X374 X373 X337 O373 O337", "P0102"),
+    "ATH": ("Resource Authorization", "M672 X373 X380 O380 X373", ""),
+    "JIT": ("Just-In-Time Schedule", "M380 M337", ""),
     # --- common header segments ---
     "NTE": ("Note/Special Instruction", "O363 M352", ""),
     "CUR": (

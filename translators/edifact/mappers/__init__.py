@@ -4,8 +4,8 @@ Responsible for the explicit registry ``MAPPERS`` keyed by message type (UNH S00
 and ``map_message``. The same mappers serve D96A, D01B and neighbouring directories: the
 segments and components they read did not change meaning between them. Records are the
 ones the X12 mappers make of the corresponding transaction sets (ORDERS 850, ORDCHG 860,
-ORDRSP 855, INVOIC 810, DESADV 856), field for field; codes are kept as sent beside the
-normalised names.
+ORDRSP 855, INVOIC 810, DESADV 856, DELFOR 830, DELJIT 862), field for field; codes are
+kept as sent beside the normalised names.
 
 Decimal mark: numeric values (QTY, PRI, MOA, PCD, ...) are read with the decimal mark the
 interchange declared (UNA position 3, the full stop without UNA), passed as the keyword
@@ -34,6 +34,12 @@ from translators.edifact.mappers.orders import (
     map_order_change,
     map_order_response,
     map_purchase_order,
+)
+from translators.edifact.mappers.schedule import (
+    DELFOR_COVERAGE,
+    DELJIT_COVERAGE,
+    map_delivery_jit,
+    map_delivery_schedule,
 )
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, record_from_data
@@ -65,6 +71,8 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "ORDRSP": map_order_response,
         "INVOIC": map_invoice,
         "DESADV": map_ship_notice,
+        "DELFOR": map_delivery_schedule,
+        "DELJIT": map_delivery_jit,
         "CONTRL": _functional_ack,
         "APERAK": _functional_ack,
     }
@@ -77,6 +85,8 @@ COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
         "ORDRSP": ORDRSP_COVERAGE,
         "INVOIC": INVOICE_COVERAGE,
         "DESADV": DESADV_COVERAGE,
+        "DELFOR": DELFOR_COVERAGE,
+        "DELJIT": DELJIT_COVERAGE,
         "CONTRL": CONTRL_COVERAGE,
         "APERAK": APERAK_COVERAGE,
     }

@@ -23,6 +23,11 @@ from translators.x12.mappers.po import (
     map_order_response,
     map_purchase_order,
 )
+from translators.x12.mappers.schedule import (
+    SCHEDULE_COVERAGE,
+    map_planning_schedule,
+    map_shipping_schedule,
+)
 from translators.x12.mappers.ship_notice import SHIP_NOTICE_COVERAGE, map_ship_notice
 from translators.x12.segment import Segment
 
@@ -42,6 +47,8 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "810": map_invoice,
         "856": map_ship_notice,
         "846": map_inventory_report,
+        "830": map_planning_schedule,
+        "862": map_shipping_schedule,
         "997": map_functional_ack,
         "999": map_functional_ack,
     }
@@ -55,6 +62,8 @@ COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
         "810": INVOICE_COVERAGE,
         "856": SHIP_NOTICE_COVERAGE,
         "846": INVENTORY_COVERAGE,
+        "830": SCHEDULE_COVERAGE,
+        "862": SCHEDULE_COVERAGE,
         "997": ACK_COVERAGE,
         "999": ACK_COVERAGE,
     }
