@@ -88,15 +88,19 @@ _T_Address: Final[dict[str, Any]] = {
     'lines': _MISSING,
     'city': None,
     'region': None,
+    'region_name': None,
     'postal_code': None,
     'country': None,
+    'country_subdivision': None,
+    'location_qualifier': None,
+    'location_id': None,
 }
 
 
 def _complete_Address(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Address.copy()
     out.update(tree)
-    if len(out) != 5:
+    if len(out) != 9:
         raise _unknown('Address', tree, _T_Address)
     if out['lines'] is _MISSING:
         out['lines'] = []
@@ -145,20 +149,46 @@ def _complete_Carrier(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_Communication: Final[dict[str, Any]] = {
+    'qualifier': None,
+    'value': _MISSING,
+}
+
+
+def _complete_Communication(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Communication.copy()
+    out.update(tree)
+    if len(out) != 2:
+        raise _unknown('Communication', tree, _T_Communication)
+    if out['value'] is _MISSING:
+        raise _required('Communication', 'value')
+    return out
+
+
 _T_Contact: Final[dict[str, Any]] = {
     'function': None,
     'name': None,
+    'id': None,
     'phone': None,
     'email': None,
     'fax': None,
+    'communications': _MISSING,
+    'reference': None,
 }
 
 
 def _complete_Contact(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Contact.copy()
     out.update(tree)
-    if len(out) != 5:
+    if len(out) != 8:
         raise _unknown('Contact', tree, _T_Contact)
+    v: Any = out['communications']
+    if v is _MISSING:
+        out['communications'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Communication(items[j])
     return out
 
 
@@ -200,6 +230,7 @@ def _complete_Fob(tree: dict[str, Any]) -> dict[str, Any]:
 _T_FunctionalAck: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -211,7 +242,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 8:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -225,6 +256,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -346,6 +384,7 @@ def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
 _T_InventoryReport: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -363,7 +402,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 13:
+    if len(out) != 14:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -377,6 +416,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -401,6 +447,7 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
 _T_Invoice: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -411,6 +458,7 @@ _T_Invoice: Final[dict[str, Any]] = {
     'po_date': None,
     'release_number': None,
     'invoice_type': None,
+    'invoice_type_code': None,
     'purpose_code': None,
     'currency': None,
     'payment_terms': _MISSING,
@@ -426,7 +474,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 21:
+    if len(out) != 23:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -440,6 +488,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -564,6 +619,7 @@ _T_Line: Final[dict[str, Any]] = {
     'taxes': _MISSING,
     'references': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'notes': _MISSING,
 }
 
@@ -571,7 +627,7 @@ _T_Line: Final[dict[str, Any]] = {
 def _complete_Line(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Line.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 25:
         raise _unknown('Line', tree, _T_Line)
     v: Any = out['item_ids']
     if v is _MISSING:
@@ -636,6 +692,13 @@ def _complete_Line(tree: dict[str, Any]) -> dict[str, Any]:
         items = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     if out['notes'] is _MISSING:
         out['notes'] = []
     return out
@@ -664,6 +727,7 @@ def _complete_LineAck(tree: dict[str, Any]) -> dict[str, Any]:
 _T_OrderResponse: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -694,7 +758,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 26:
+    if len(out) != 27:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -708,6 +772,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -795,6 +866,7 @@ _T_Party: Final[dict[str, Any]] = {
     'role': _MISSING,
     'role_code': _MISSING,
     'name': None,
+    'additional_names': _MISSING,
     'ids': _MISSING,
     'address': None,
     'contacts': _MISSING,
@@ -805,12 +877,14 @@ _T_Party: Final[dict[str, Any]] = {
 def _complete_Party(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Party.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 8:
         raise _unknown('Party', tree, _T_Party)
     if out['role'] is _MISSING:
         raise _required('Party', 'role')
     if out['role_code'] is _MISSING:
         raise _required('Party', 'role_code')
+    if out['additional_names'] is _MISSING:
+        out['additional_names'] = []
     v: Any = out['ids']
     if v is _MISSING:
         out['ids'] = []
@@ -841,13 +915,15 @@ def _complete_Party(tree: dict[str, Any]) -> dict[str, Any]:
 _T_PartyId: Final[dict[str, Any]] = {
     'qualifier': None,
     'value': _MISSING,
+    'scheme': None,
+    'code_list': None,
 }
 
 
 def _complete_PartyId(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PartyId.copy()
     out.update(tree)
-    if len(out) != 2:
+    if len(out) != 4:
         raise _unknown('PartyId', tree, _T_PartyId)
     if out['value'] is _MISSING:
         raise _required('PartyId', 'value')
@@ -916,6 +992,7 @@ def _complete_ProductId(tree: dict[str, Any]) -> dict[str, Any]:
 _T_PurchaseOrder: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -942,7 +1019,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 23:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -956,6 +1033,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -1012,6 +1096,7 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
 _T_PurchaseOrderChange: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -1040,7 +1125,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 25:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1054,6 +1139,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -1111,16 +1203,19 @@ _T_Reference: Final[dict[str, Any]] = {
     'qualifier': _MISSING,
     'value': None,
     'description': None,
+    'dates': _MISSING,
 }
 
 
 def _complete_Reference(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Reference.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 4:
         raise _unknown('Reference', tree, _T_Reference)
     if out['qualifier'] is _MISSING:
         raise _required('Reference', 'qualifier')
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
     return out
 
 
@@ -1185,6 +1280,7 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
 _T_ShipNotice: Final[dict[str, Any]] = {
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -1211,7 +1307,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 23:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1225,6 +1321,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -1504,6 +1607,7 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Address': _complete_Address,
     'AllowanceCharge': _complete_AllowanceCharge,
     'Carrier': _complete_Carrier,
+    'Communication': _complete_Communication,
     'Contact': _complete_Contact,
     'DestinationQuantity': _complete_DestinationQuantity,
     'Fob': _complete_Fob,

@@ -56,7 +56,7 @@ CASES: dict[str, tuple[str, CodePairs]] = {
         "INVOIC",
         {
             **_COMMON,
-            "invoice_type": {"DI": "380"},  # 640 Debit Invoice / 1001 Commercial invoice
+            "invoice_type_code": {"DI": "380"},  # 640 Debit Invoice / 1001 Commercial invoice
             "type_code": {"08": "22", "VA": "VAT"},  # 336 / 4279 discount; 963 / 5153 VAT
             "basis_date_code": {"3": "5"},
             "code": {"D240": "FC", "C310": "DI"},

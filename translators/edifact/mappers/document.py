@@ -2,10 +2,11 @@
 
 Responsible for routing segments to the header, the current line or the summary, and for
 the segment groups whose trailing segments belong to their trigger rather than to the
-level they sit at: NAD (RFF, CTA, COM, ...), ALC (PCD, MOA, RTE, QTY, and its TAX-MOA,
-which has no place in an allowance and is dropped), TAX (MOA), PAT (DTM, PCD, MOA),
-RFF (its DTM dates the reference), PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules),
-LOC at line level (QTY-DTM destination quantities), PAC, TDT and TOD (LOC, DTM).
+level they sit at: NAD (RFF, CTA, COM, ...), CTA outside a NAD group (COM), ALC (PCD,
+MOA, RTE, QTY, and its TAX-MOA, which has no place in an allowance and is dropped), TAX
+(MOA), PAT (DTM, PCD, MOA), RFF (its DTM dates the reference: the reference's dates),
+PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules), LOC at line level (QTY-DTM
+destination quantities), PAC, TDT and TOD (LOC, DTM).
 Lines start at LIN and end at UNS. Message-specific segments and the header uses of RFF,
 DTM and summary MOA are the subclasses' (``orders``, ``invoice``).
 It must not raise on odd input: unknown or misplaced segments are skipped.
@@ -30,8 +31,14 @@ from translators.edifact.mappers.commercial import (
     read_tdt,
     read_tod,
 )
-from translators.edifact.mappers.dates import date_name, read_dtm
-from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
+from translators.edifact.mappers.dates import add_date, add_dtm, date_name, read_dtm
+from translators.edifact.mappers.party import (
+    PARTY_GROUP_TAGS,
+    add_com,
+    add_to_party,
+    start_contact,
+    start_party,
+)
 from translators.edifact.mappers.products import (
     add_lin_ids,
     add_pia_ids,
@@ -40,7 +47,7 @@ from translators.edifact.mappers.products import (
     read_pri,
     read_qty,
 )
-from translators.edifact.mappers.tree import append_to, set_once
+from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData
@@ -51,6 +58,7 @@ __all__ = ["LineDocument"]
 # Trailing segments of each group, by the group's trigger.
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
     "NAD": PARTY_GROUP_TAGS,
+    "CTA": frozenset({"COM"}),
     "ALC": frozenset({"ALI", "DTM", "QTY", "RNG", "PCD", "MOA", "RTE", "TAX"}),
     "ALC-TAX": frozenset({"MOA", "RNG"}),
     "TAX": frozenset({"MOA", "LOC"}),
@@ -68,7 +76,9 @@ _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
 # The segments ``feed`` handles wherever they occur; any other belongs to the open line, or
 # else the header or summary. One set lookup sends a line's own segments (most of a
 # message) on without comparing their tag with each of these.
-_ROUTED: Final = frozenset({"LIN", "UNS", "NAD", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"})
+_ROUTED: Final = frozenset(
+    {"LIN", "UNS", "NAD", "CTA", "COM", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"}
+)
 
 # The segments of a line ``_line_segment`` reads; it drops any other.
 _LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC"})
@@ -199,14 +209,26 @@ class LineDocument:
             party = start_party(segment)
             append_to(self._target(), "parties", party)
             self._open("NAD", party)
+        elif tag == "CTA":
+            # A contact outside any NAD group: the header's or the line's, with its COMs.
+            contact = start_contact(segment)
+            append_to(self._target(), "contacts", contact)
+            self._open("CTA", contact)
+        elif tag == "COM":
+            contacts: list[dict[str, Any]] = self._target().setdefault("contacts", [])
+            add_com(contacts, segment)
         elif tag == "DTM":
-            found = read_dtm(segment)
-            if found is not None:
-                code, value = found
-                if self.line is not None:
-                    set_once(self.line, "dates", date_name(code), value)
-                elif not self.header_date(code, value):
-                    set_once(self.record, "dates", date_name(code), value)
+            if self.line is not None:
+                add_dtm(self.line, segment)
+            else:
+                found = read_dtm(segment)
+                # A header field holds a date only: a date-time stays in ``dates`` too, so
+                # its time is kept.
+                if found is not None and (
+                    not self.header_date(found[0], found[1]) or len(found[1]) > 10
+                ):
+                    dates: dict[str, str] = self.record["dates"]
+                    add_date(dates, date_name(found[0]), found[1])
         elif tag == "RFF":
             ref = read_rff(segment)
             if ref is not None:
@@ -250,6 +272,8 @@ class LineDocument:
             return
         if kind == "NAD":
             add_to_party(group, segment)
+        elif kind == "CTA":
+            add_com([group], segment)
         elif kind == "ALC":
             if tag == "TAX":
                 self.group_kind = "ALC-TAX"
@@ -265,8 +289,11 @@ class LineDocument:
             add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
         elif kind == "RFF":
             found = read_dtm(segment)
-            if found is not None and self.line is None:
-                self.reference_date(group, found[0], found[1])
+            if found is not None:
+                dates: dict[str, str] = group.setdefault("dates", {})
+                add_date(dates, date_name(found[0]), found[1])
+                if self.line is None:
+                    self.reference_date(group, found[0], found[1])
         elif kind == "SCC":
             self._schedule_segment(group, segment)
         elif kind == "LOC" and tag == "QTY" and group.get("quantity") is None:
@@ -287,9 +314,7 @@ class LineDocument:
             append_to(line, "schedules", schedule)
             self.schedule = schedule
         elif tag == "DTM" and self.schedule is not None:
-            found = read_dtm(segment)
-            if found is not None:
-                set_once(self.schedule, "dates", date_name(found[0]), found[1])
+            add_dtm(self.schedule, segment)
 
     def _line_segment(self, line: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag

@@ -1,7 +1,7 @@
 """Single-pass state for line-item documents (850, 855, 860, 810): header, lines, summary.
 
 Responsible for routing the segments that can appear at header or line level (N1 loops,
-DTM, REF/N9, MSG/NTE, SAC, TXI) to the current line or the header, and the line-only
+PER, DTM, REF/N9, MSG/NTE, SAC, TXI) to the current line or the header, and the line-only
 segments (PID, CTP, PO4, SCH, SDQ) and header-only segments (CUR, ITD, FOB, TD5) to their
 place. Transaction-specific segments (BEG, PO1, ACK, ...) stay in the mapper modules.
 It must not raise on odd input: unknown or misplaced segments are skipped.
@@ -21,9 +21,14 @@ from translators.x12.mappers.commercial import (
     read_td5,
     read_txi,
 )
-from translators.x12.mappers.dates import DATE_NAMES, read_dtm
+from translators.x12.mappers.dates import DATE_NAMES, add_dtm
 from translators.x12.mappers.elements import element, text_or_none, to_decimal
-from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
+from translators.x12.mappers.party_loop import (
+    PARTY_LOOP_TAGS,
+    add_to_party,
+    read_per,
+    start_party,
+)
 from translators.x12.mappers.products import (
     add_product_ids,
     read_ctp,
@@ -112,9 +117,10 @@ class LineDocument:
             self.party = start_party(fields)
             target.setdefault("parties", []).append(self.party)
         elif tag == "DTM":
-            found = read_dtm(fields)
-            if found is not None:
-                target.setdefault("dates", {}).setdefault(found[0], found[1])
+            add_dtm(target.setdefault("dates", {}), fields)
+        elif tag == "PER":
+            # A contact outside any N1 loop: the header's (before the first N1) or the line's.
+            target.setdefault("contacts", []).append(read_per(fields))
         elif tag == "REF" or tag == "N9":
             ref = read_ref(fields)
             if ref is not None:
