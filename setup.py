@@ -16,6 +16,7 @@ from setuptools import setup
 # facades stay interpreted.
 HOT_MODULES = [
     "translators/ascii.py",
+    "translators/codes.py",
     "translators/edifact/charsets.py",
     "translators/edifact/contrl.py",
     "translators/edifact/envelope.py",

@@ -1588,6 +1588,7 @@ def _complete_TransactionError(tree: dict[str, Any]) -> dict[str, Any]:
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
+    'unit_rec20': None,
     'qualifier': None,
 }
 
@@ -1595,7 +1596,7 @@ _T_Weight: Final[dict[str, Any]] = {
 def _complete_Weight(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Weight.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 4:
         raise _unknown('Weight', tree, _T_Weight)
     return out
 

@@ -287,8 +287,12 @@ class Carrier(_Model):
 
 
 class Weight(_Model):
+    """A weight: ``unit`` as sent (X12 355 LB, KG, 01 ...; EDIFACT 6411) and ``unit_rec20``,
+    its UN/ECE Rec 20 code (``translators.units``), ``None`` when it has none."""
+
     value: Amount | None = None
     unit: str | None = None
+    unit_rec20: str | None = None
     qualifier: str | None = None
 
 

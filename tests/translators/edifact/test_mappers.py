@@ -492,9 +492,10 @@ def test_schedules_and_destinations() -> None:
         ("92", "STORE12", Decimal(10), "PCE"),
         ("92", "STORE34", Decimal(20), "PCE"),
     ]
-    assert [(s.quantity, s.unit_rec20, s.dates) for s in line.schedules] == [
-        (Decimal(10), "PCE", {"requested_delivery": "2026-12-01"}),
-        (Decimal(20), "PCE", {"requested_delivery": "2026-12-15"}),
+    # PCE (EANCOM's piece) is not a Rec 20 code: kept as sent, no Rec 20 code.
+    assert [(s.quantity, s.unit, s.unit_rec20, s.dates) for s in line.schedules] == [
+        (Decimal(10), "PCE", None, {"requested_delivery": "2026-12-01"}),
+        (Decimal(20), "PCE", None, {"requested_delivery": "2026-12-15"}),
     ]
 
 
@@ -675,10 +676,11 @@ def test_despatch_advice_hierarchy_from_parent_ids() -> None:
     assert second.sscc == "354123450000000038"
     assert [m.value for m in second.marks] == ["354123450000000038", "354123450000000045"]
     [item] = second.items
-    assert (item.quantity_shipped, item.quantity_ordered, item.unit_rec20) == (
+    assert (item.quantity_shipped, item.quantity_ordered, item.unit, item.unit_rec20) == (
         Decimal(6),
         Decimal(8),
         "PCE",
+        None,  # PCE is not a Rec 20 code
     )
     assert item.dates == {"expiration": "2027-12-31"}
     assert [(r.qualifier, r.value) for r in item.references] == [("LI", "10")]

@@ -78,6 +78,7 @@ def _td1(data: dict[str, Any], f: list[str]) -> None:
         data["weight"] = {
             "value": weight,
             "unit": text_or_none(element(f, 8)),
+            "unit_rec20": x12_unit_to_rec20(element(f, 8)),
             "qualifier": text_or_none(element(f, 6)),
         }
 
