@@ -228,12 +228,14 @@ def _complete_Fob(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_FunctionalAck: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'functional_ack',
     'acknowledged_groups': _MISSING,
 }
@@ -242,7 +244,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 8:
+    if len(out) != 10:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -274,6 +276,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['acknowledged_groups']
     if v is _MISSING:
         out['acknowledged_groups'] = []
@@ -382,12 +391,14 @@ def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_InventoryReport: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'inventory_report',
     'purpose_code': None,
     'report_type': None,
@@ -402,7 +413,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 14:
+    if len(out) != 16:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -434,6 +445,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['items']
     if v is _MISSING:
         out['items'] = []
@@ -445,12 +463,14 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_Invoice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'invoice',
     'invoice_number': None,
     'invoice_date': None,
@@ -474,7 +494,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 23:
+    if len(out) != 25:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -506,6 +526,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -725,12 +752,14 @@ def _complete_LineAck(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_OrderResponse: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -758,7 +787,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 27:
+    if len(out) != 29:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -790,6 +819,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -990,12 +1026,14 @@ def _complete_ProductId(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrder: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1019,7 +1057,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 23:
+    if len(out) != 25:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -1051,6 +1089,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1094,12 +1139,14 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrderChange: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1125,7 +1172,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 25:
+    if len(out) != 27:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1157,6 +1204,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1278,12 +1332,14 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_ShipNotice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'ship_notice',
     'shipment_id': None,
     'ship_date': None,
@@ -1307,7 +1363,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 23:
+    if len(out) != 25:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1339,6 +1395,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['carrier']
     if v is not None:
         out['carrier'] = _complete_Carrier(v)
@@ -1585,6 +1648,32 @@ def _complete_TransactionError(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_UnmappedValue: Final[dict[str, Any]] = {
+    'segment': _MISSING,
+    'position': _MISSING,
+    'element': _MISSING,
+    'repetition': None,
+    'value': _MISSING,
+    'loop': None,
+}
+
+
+def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_UnmappedValue.copy()
+    out.update(tree)
+    if len(out) != 6:
+        raise _unknown('UnmappedValue', tree, _T_UnmappedValue)
+    if out['segment'] is _MISSING:
+        raise _required('UnmappedValue', 'segment')
+    if out['position'] is _MISSING:
+        raise _required('UnmappedValue', 'position')
+    if out['element'] is _MISSING:
+        raise _required('UnmappedValue', 'element')
+    if out['value'] is _MISSING:
+        raise _required('UnmappedValue', 'value')
+    return out
+
+
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
@@ -1642,5 +1731,6 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,
+    'UnmappedValue': _complete_UnmappedValue,
     'Weight': _complete_Weight,
 }

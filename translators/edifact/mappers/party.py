@@ -107,15 +107,17 @@ def start_contact(segment: Segment) -> dict[str, Any]:
     return contact
 
 
-def add_com(contacts: list[dict[str, Any]], segment: Segment) -> None:
+def add_com(contacts: list[dict[str, Any]], segment: Segment) -> bool:
     """Add a COM's number to the last of ``contacts`` (a contact without function or name
-    when there is none: a COM may stand without its CTA)."""
+    when there is none: a COM may stand without its CTA); false when it has no number,
+    for the caller to report."""
     number = text_or_none(segment.get(1, 1))
     if number is None:
-        return
+        return False
     if not contacts:
         contacts.append({"function": None, "name": None})
     add_communication(contacts[-1], text_or_none(segment.get(1, 2)), number)
+    return True
 
 
 def add_to_party(party: dict[str, Any], segment: Segment) -> bool:
@@ -125,11 +127,12 @@ def add_to_party(party: dict[str, Any], segment: Segment) -> bool:
     if tag == "CTA":
         append_to(party, "contacts", start_contact(segment))
     elif tag == "COM":
-        add_com(party["contacts"], segment)
+        return add_com(party["contacts"], segment)
     elif tag == "RFF":
         ref = read_rff(segment)
-        if ref is not None:
-            append_to(party, "references", ref)
+        if ref is None:
+            return False
+        append_to(party, "references", ref)
     else:
         return False
     return True
