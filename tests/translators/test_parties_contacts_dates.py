@@ -25,7 +25,7 @@ from translators.parties import (
     X12_ENTITY_ROLES,
     X12_ID_SCHEMES,
 )
-from translators.records import Contact, Invoice, Party, PurchaseOrder, Record
+from translators.records import Contact, InventoryReport, Invoice, Party, PurchaseOrder, Record
 from translators.x12.mappers.dates import DATE_NAMES as X12_DATE_NAMES
 from translators.x12.mappers.dates import add_date
 from translators.x12.pipeline import TransactionOutcome, translate_x12
@@ -323,3 +323,13 @@ def test_credit_note_in_both_standards() -> None:
     assert edifact_invoice_type("383") == ("debit_note", "383")
     assert x12_invoice_type("ZZ") == ("other", "ZZ")
     assert x12_invoice_type("") == (None, None)
+
+
+def test_x12_846_header_per_is_a_record_contact() -> None:
+    """An inventory advice's PER before its N1 loops is the report's contact."""
+    [report] = x12_records("846-header-contact.x12")
+    assert isinstance(report, InventoryReport)
+    [contact] = report.contacts
+    assert (contact.function, contact.name) == ("IC", "STOCK DESK")
+    assert numbers(contact) == [("TE", "555-0500"), ("EM", "stock@example.com")]
+    assert report.unmapped == []
