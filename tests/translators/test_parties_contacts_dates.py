@@ -27,7 +27,7 @@ from translators.parties import (
 )
 from translators.records import Contact, InventoryReport, Invoice, Party, PurchaseOrder, Record
 from translators.x12.mappers.dates import DATE_NAMES as X12_DATE_NAMES
-from translators.x12.mappers.dates import add_date
+from translators.x12.mappers.dates import add_date, add_dtm
 from translators.x12.pipeline import TransactionOutcome, translate_x12
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "parties"
@@ -306,6 +306,19 @@ def test_add_date_keeps_every_value() -> None:
         "shipped": "2026-01-01",
         "shipped_2": "2026-01-02",
         "shipped_3": "2026-01-03",
+    }
+
+
+def test_time_code_stays_beside_its_date() -> None:
+    """A repeated DTM's time code is filed beside the key its own date went to."""
+    dates: dict[str, str] = {}
+    assert add_dtm(dates, ["DTM", "010", "20261122", "1430"])
+    assert add_dtm(dates, ["DTM", "010", "20261123", "0900", "PT"])
+    assert not add_dtm(dates, ["DTM", "010", "2026"])
+    assert dates == {
+        "requested_ship": "2026-11-22T14:30:00",
+        "requested_ship_2": "2026-11-23T09:00:00",
+        "requested_ship_2_time_code": "PT",
     }
 
 

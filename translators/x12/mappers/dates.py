@@ -60,26 +60,21 @@ DATE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
 _DATE_NAMES: Final[dict[str, str]] = dict(DATE_NAMES)
 
 
-def add_date(dates: dict[str, str], name: str, value: str) -> None:
+def add_date(dates: dict[str, str], name: str, value: str) -> str:
     """Put date ``value`` under ``name`` in ``dates``; a different value already there keeps
     its place and this one goes under ``<name>_2`` (``_3``, ...): no date is dropped. The
-    same value twice is one entry."""
-    found = dates.get(name)
-    if found is None:
-        dates[name] = value
-        return
-    if found == value:
-        return
-    n = 2
+    same value twice is one entry. Returns the key the value is under."""
+    key = name
+    n = 1
     while True:
-        key = f"{name}_{n}"
         found = dates.get(key)
         if found is None:
             dates[key] = value
-            return
+            return key
         if found == value:
-            return
+            return key
         n += 1
+        key = f"{name}_{n}"
 
 
 def date_name(qualifier: str) -> str:
@@ -134,8 +129,9 @@ def add_dtm(dates: dict[str, str], fields: list[str]) -> bool:
     if found is None:
         return False
     name, value = found
-    add_date(dates, name, value)
+    key = add_date(dates, name, value)
     code = time_code(fields)
     if code is not None:
-        add_date(dates, f"{name}_time_code", code)
+        # Beside the key its date went to (``requested_ship_2_time_code`` for the second).
+        add_date(dates, f"{key}_time_code", code)
     return True
