@@ -17,6 +17,7 @@ from setuptools import setup
 HOT_MODULES = [
     "translators/accounting.py",
     "translators/ascii.py",
+    "translators/codes.py",
     "translators/edifact/charsets.py",
     "translators/edifact/contrl.py",
     "translators/edifact/date_formats.py",

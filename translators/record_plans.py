@@ -88,15 +88,19 @@ _T_Address: Final[dict[str, Any]] = {
     'lines': _MISSING,
     'city': None,
     'region': None,
+    'region_name': None,
     'postal_code': None,
     'country': None,
+    'country_subdivision': None,
+    'location_qualifier': None,
+    'location_id': None,
 }
 
 
 def _complete_Address(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Address.copy()
     out.update(tree)
-    if len(out) != 5:
+    if len(out) != 9:
         raise _unknown('Address', tree, _T_Address)
     if out['lines'] is _MISSING:
         out['lines'] = []
@@ -145,20 +149,46 @@ def _complete_Carrier(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_Communication: Final[dict[str, Any]] = {
+    'qualifier': None,
+    'value': _MISSING,
+}
+
+
+def _complete_Communication(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Communication.copy()
+    out.update(tree)
+    if len(out) != 2:
+        raise _unknown('Communication', tree, _T_Communication)
+    if out['value'] is _MISSING:
+        raise _required('Communication', 'value')
+    return out
+
+
 _T_Contact: Final[dict[str, Any]] = {
     'function': None,
     'name': None,
+    'id': None,
     'phone': None,
     'email': None,
     'fax': None,
+    'communications': _MISSING,
+    'reference': None,
 }
 
 
 def _complete_Contact(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Contact.copy()
     out.update(tree)
-    if len(out) != 5:
+    if len(out) != 8:
         raise _unknown('Contact', tree, _T_Contact)
+    v: Any = out['communications']
+    if v is _MISSING:
+        out['communications'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Communication(items[j])
     return out
 
 
@@ -215,6 +245,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -227,7 +258,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 9:
+    if len(out) != 10:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -241,6 +272,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -370,6 +408,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -388,7 +427,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 15:
+    if len(out) != 16:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -402,6 +441,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -434,6 +480,7 @@ _T_Invoice: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -445,6 +492,7 @@ _T_Invoice: Final[dict[str, Any]] = {
     'po_date': None,
     'release_number': None,
     'invoice_type': None,
+    'invoice_type_code': None,
     'purpose_code': None,
     'currency': None,
     'payment_terms': _MISSING,
@@ -460,7 +508,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 23:
+    if len(out) != 25:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -474,6 +522,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -605,6 +660,7 @@ _T_Line: Final[dict[str, Any]] = {
     'taxes': _MISSING,
     'references': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'notes': _MISSING,
 }
 
@@ -612,7 +668,7 @@ _T_Line: Final[dict[str, Any]] = {
 def _complete_Line(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Line.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 25:
         raise _unknown('Line', tree, _T_Line)
     v: Any = out['item_ids']
     if v is _MISSING:
@@ -677,6 +733,13 @@ def _complete_Line(tree: dict[str, Any]) -> dict[str, Any]:
         items = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     if out['notes'] is _MISSING:
         out['notes'] = []
     return out
@@ -706,6 +769,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -737,7 +801,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 28:
+    if len(out) != 29:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -751,6 +815,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -845,6 +916,7 @@ _T_Party: Final[dict[str, Any]] = {
     'role': _MISSING,
     'role_code': _MISSING,
     'name': None,
+    'additional_names': _MISSING,
     'ids': _MISSING,
     'address': None,
     'contacts': _MISSING,
@@ -855,12 +927,14 @@ _T_Party: Final[dict[str, Any]] = {
 def _complete_Party(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Party.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 8:
         raise _unknown('Party', tree, _T_Party)
     if out['role'] is _MISSING:
         raise _required('Party', 'role')
     if out['role_code'] is _MISSING:
         raise _required('Party', 'role_code')
+    if out['additional_names'] is _MISSING:
+        out['additional_names'] = []
     v: Any = out['ids']
     if v is _MISSING:
         out['ids'] = []
@@ -891,13 +965,15 @@ def _complete_Party(tree: dict[str, Any]) -> dict[str, Any]:
 _T_PartyId: Final[dict[str, Any]] = {
     'qualifier': None,
     'value': _MISSING,
+    'scheme': None,
+    'code_list': None,
 }
 
 
 def _complete_PartyId(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PartyId.copy()
     out.update(tree)
-    if len(out) != 2:
+    if len(out) != 4:
         raise _unknown('PartyId', tree, _T_PartyId)
     if out['value'] is _MISSING:
         raise _required('PartyId', 'value')
@@ -1039,6 +1115,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -1066,7 +1143,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 25:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -1080,6 +1157,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -1144,6 +1228,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -1173,7 +1258,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 26:
+    if len(out) != 27:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1187,6 +1272,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -1251,16 +1343,19 @@ _T_Reference: Final[dict[str, Any]] = {
     'qualifier': _MISSING,
     'value': None,
     'description': None,
+    'dates': _MISSING,
 }
 
 
 def _complete_Reference(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Reference.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 4:
         raise _unknown('Reference', tree, _T_Reference)
     if out['qualifier'] is _MISSING:
         raise _required('Reference', 'qualifier')
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
     return out
 
 
@@ -1423,6 +1518,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -1450,7 +1546,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 25:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1464,6 +1560,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []
@@ -1757,6 +1860,7 @@ def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
+    'unit_rec20': None,
     'qualifier': None,
 }
 
@@ -1764,7 +1868,7 @@ _T_Weight: Final[dict[str, Any]] = {
 def _complete_Weight(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Weight.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 4:
         raise _unknown('Weight', tree, _T_Weight)
     return out
 
@@ -1776,6 +1880,7 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Address': _complete_Address,
     'AllowanceCharge': _complete_AllowanceCharge,
     'Carrier': _complete_Carrier,
+    'Communication': _complete_Communication,
     'Contact': _complete_Contact,
     'DeliveryPattern': _complete_DeliveryPattern,
     'DestinationQuantity': _complete_DestinationQuantity,

@@ -32,6 +32,7 @@ __all__ = [
     "AllowanceCharge",
     "Amount",
     "Carrier",
+    "Communication",
     "Contact",
     "DeliveryPattern",
     "DestinationQuantity",
@@ -137,10 +138,16 @@ class Source(_Model):
 
 
 class PartyId(_Model):
-    """An identifier with the qualifier saying what kind of identifier it is (N103/N104)."""
+    """A party identifier: ``value`` with its ``qualifier`` as sent (X12 N103, 66; EDIFACT
+    NAD C082 3055, the agency responsible for the code list), ``code_list`` (EDIFACT 1131,
+    sent rarely) and ``scheme``, the kind of identifier whatever the standard: ``gln``,
+    ``duns``, ``duns4``, ``scac``, ``assigned_by_buyer``, ``assigned_by_seller``, ... or
+    ``None`` when the qualifier has no name in ``translators.parties.ID_SCHEMES``."""
 
     qualifier: str | None = None
     value: str
+    scheme: str | None = None
+    code_list: str | None = None
 
 
 class ProductId(_Model):
@@ -151,33 +158,69 @@ class ProductId(_Model):
 
 
 class Reference(_Model):
+    """A reference (X12 REF/N9, EDIFACT RFF) with the dates that date it (EDIFACT DTM in the
+    RFF group: ``reference`` for 2005 171, other names as in a record's ``dates``)."""
+
     qualifier: str
     value: str | None = None
     description: str | None = None
+    dates: dict[str, str] = Field(default_factory=dict)
 
 
 class Address(_Model):
+    """A postal address. ``lines`` are street lines (X12 N301/N302, EDIFACT NAD C059) and,
+    first, the unstructured name-and-address lines of EDIFACT NAD C058 that did not give the
+    party its name. ``region`` is the state or province code (N402, NAD 3229) and
+    ``region_name`` its name (NAD C819 3228, D01B); ``location_qualifier``/``location_id``
+    are X12 N405/N406 (a location identified by code, e.g. a port), ``country_subdivision``
+    X12 N407."""
+
     lines: list[str] = Field(default_factory=list)
     city: str | None = None
     region: str | None = None
+    region_name: str | None = None
     postal_code: str | None = None
     country: str | None = None
+    country_subdivision: str | None = None
+    location_qualifier: str | None = None
+    location_id: str | None = None
+
+
+class Communication(_Model):
+    """One communication number (X12 PER03/04, 05/06, 07/08; EDIFACT COM C076) with its
+    channel qualifier as sent (X12 365, EDIFACT 3155: TE telephone, EM e-mail, FX fax, ...)."""
+
+    qualifier: str | None = None
+    value: str
 
 
 class Contact(_Model):
+    """A contact (X12 PER, EDIFACT CTA with its COMs). ``function`` is the code as sent
+    (X12 366, EDIFACT 3139: IC information contact, ...); ``id`` the department or employee
+    (EDIFACT C056 3413); ``reference`` the contact inquiry reference (PER09). ``phone``,
+    ``email`` and ``fax`` are the first number of qualifier TE, EM and FX; every number,
+    those included, is in ``communications`` in the order sent."""
+
     function: str | None = None
     name: str | None = None
+    id: str | None = None
     phone: str | None = None
     email: str | None = None
     fax: str | None = None
+    communications: list[Communication] = Field(default_factory=list)
+    reference: str | None = None
 
 
 class Party(_Model):
-    """A party with its normalised role (buyer, ship_to, ...) and the code as sent."""
+    """A party with its normalised role (buyer, ship_to, mark_for, ...: the vocabulary of
+    ``translators.parties.PARTY_ROLES``) and the code as sent (X12 N101, EDIFACT NAD 3035).
+    ``name`` is the first name line (N102; NAD C080 first 3036, or the first C058 line when
+    C080 is absent); ``additional_names`` the further ones (N201/N202, further C080 3036)."""
 
     role: str
     role_code: str
     name: str | None = None
+    additional_names: list[str] = Field(default_factory=list)
     ids: list[PartyId] = Field(default_factory=list)
     address: Address | None = None
     contacts: list[Contact] = Field(default_factory=list)
@@ -257,8 +300,12 @@ class Carrier(_Model):
 
 
 class Weight(_Model):
+    """A weight: ``unit`` as sent (X12 355 LB, KG, 01 ...; EDIFACT 6411) and ``unit_rec20``,
+    its UN/ECE Rec 20 code (``translators.units``), ``None`` when it has none."""
+
     value: Amount | None = None
     unit: str | None = None
+    unit_rec20: str | None = None
     qualifier: str | None = None
 
 
@@ -337,6 +384,7 @@ class Line(_Model):
     taxes: list[Tax] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
 
@@ -376,10 +424,25 @@ class UnmappedValue(_Model):
 
 
 class _RecordBase(_Model):
+    """What every record has. ``contacts`` are those given outside any party (X12 PER
+    before the first N1, EDIFACT CTA-COM outside a NAD group).
+
+    ``dates`` (here and on lines, schedules, items, ...) maps a date's meaning to its ISO
+    8601 value. The names are the same for X12 (374) and EDIFACT (2005): ``order``,
+    ``invoice``, ``requested_delivery``, ``requested_ship``, ``shipped``,
+    ``estimated_delivery``, ``estimated_arrival``, ``delivered``, ``promised_delivery``,
+    ``cancel_after``, ``effective``, ``transaction_creation``, ... (the tables in
+    ``translators.x12.mappers.dates`` and ``translators.edifact.mappers.dates``). A
+    qualifier without a name is kept under ``dtm_<code as sent>`` (``dtm_999``). A second
+    date of the same name with another value is kept as ``<name>_2`` (then ``_3``, ...), so
+    none is dropped. An X12 time code (DTM04: ET, UT, ...) is kept as ``<name>_time_code``;
+    no zone is invented or converted."""
+
     schema_version: str = SCHEMA_VERSION
     """The version of this record contract (``schemas/records/CHANGELOG.md``)."""
     source: Source
     parties: list[Party] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     dates: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
@@ -435,7 +498,11 @@ class OrderResponse(_OrderBase):
 
 
 class Invoice(_RecordBase):
-    """An invoice or credit/debit memo (X12 810, EDIFACT INVOIC)."""
+    """An invoice or credit/debit memo (X12 810, EDIFACT INVOIC).
+
+    ``invoice_type`` is normalised (``invoice``, ``credit_note``, ``debit_note``, ...: see
+    ``translators.codes``) from ``invoice_type_code`` as sent (X12 BIG07, EDIFACT BGM 1001).
+    """
 
     kind: Literal["invoice"] = "invoice"
     invoice_number: str | None = None
@@ -444,6 +511,7 @@ class Invoice(_RecordBase):
     po_date: str | None = None
     release_number: str | None = None
     invoice_type: str | None = None
+    invoice_type_code: str | None = None
     purpose_code: str | None = None
     currency: str | None = None
     payment_terms: list[PaymentTerms] = Field(default_factory=list)

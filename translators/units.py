@@ -6,7 +6,9 @@ list (descriptions in the trailing comments) and the Rec 20 code list (revision 
 packaging units still listed: CS case, CT carton, BX box, PK pack). Beware the codes that
 mean different things in the two lists: X12 CA is a case (Rec 20 CA is a can), X12 KG is a
 kilogram (Rec 20 KG is a keg), X12 PL is a pallet (Rec 20 PL is a pail), X12 CS is a
-cassette. EDIFACT 6411 already uses Rec 20, hence ``edifact_unit_to_rec20``.
+cassette. EDIFACT 6411 is meant to use Rec 20 codes, but partners send others (EANCOM's
+PCE): ``edifact_unit_to_rec20`` passes on only the codes of ``REC20_CODES``. ``MASS_UNITS``
+says which normalised codes are weights.
 It must not convert quantities between units.
 """
 
@@ -16,7 +18,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-__all__ = ["X12_TO_REC20", "edifact_unit_to_rec20", "x12_unit_to_rec20"]
+__all__ = [
+    "MASS_UNITS",
+    "REC20_CODES",
+    "X12_TO_REC20",
+    "edifact_unit_to_rec20",
+    "x12_unit_to_rec20",
+]
 
 X12_TO_REC20: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -90,6 +98,7 @@ X12_TO_REC20: Final[Mapping[str, str]] = MappingProxyType(
         "OZ": "ONZ",  # Ounce - Av -> ounce (avoirdupois)
         "TO": "APZ",  # Troy Ounce -> troy ounce or apothecary ounce
         "CW": "CWA",  # Hundred Pounds (CWT) -> hundred pound (cwt)
+        "01": "LBR",  # Actual Pounds -> pound (the weight unit of TD1/TD4/MEA)
         "TN": "STN",  # Net Ton (2,000 LB) -> ton (US) or short ton
         "MP": "TNE",  # Metric Ton -> tonne (metric ton)
         # volume
@@ -134,15 +143,52 @@ X12_TO_REC20: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+# The Rec 20 common codes a unit may normalise to: every code of the table above, and the
+# other codes of Rec 20 that trade documents use. A code outside this set is not passed off
+# as Rec 20 (EANCOM's PCE, a partner's own code): it normalises to None, and the record
+# keeps it as sent in its ``unit`` field.
+REC20_CODES: Final[frozenset[str]] = frozenset(X12_TO_REC20.values()) | frozenset(
+    {
+        # count
+        "C62", "H87", "EA", "NAR", "NPR", "NMP", "NPT", "PR", "SET", "DZN",
+        "GRO", "CEN", "MIL", "ZZ", "E48", "LS", "ACT",
+        # mass
+        "KGM", "GRM", "MGM", "MC", "DTN", "TNE", "LBR", "ONZ", "APZ", "STN", "LTN", "CWA",
+        "CWI",
+        # volume
+        "LTR", "MLT", "CLT", "DLT", "HLT", "MAL", "MTQ", "DMQ", "CMQ", "MMQ", "INQ", "FTQ",
+        "YDQ", "GLL", "GLI", "QT", "QTI", "PT", "PTI", "OZA", "OZI", "BLL", "BLD",
+        # length and area
+        "MTR", "DMT", "CMT", "MMT", "KMT", "INH", "FOT", "YRD", "SMI", "NMI", "MTK", "DMK",
+        "CMK", "MMK", "KMK", "HAR", "ACR", "INK", "FTK", "YDK",
+        # time and energy
+        "SEC", "MIN", "HUR", "DAY", "WEE", "MON", "ANN", "QAN", "KWH", "WHR", "MWH", "GWH",
+        "JOU", "KJO", "WTT", "KWT", "MAW", "P1",
+    }
+)
+
+# Rec 20 units of mass: a measurement in one of them is a weight.
+MASS_UNITS: Final[frozenset[str]] = frozenset(
+    {"KGM", "GRM", "MGM", "MC", "DTN", "TNE", "LBR", "ONZ", "APZ", "STN", "LTN", "CWA", "CWI"}
+)
+
+# Plain dicts and sets: the compiled build looks a key up in them directly.
+_X12_TO_REC20: Final[dict[str, str]] = dict(X12_TO_REC20)
+_REC20_CODES: Final[frozenset[str]] = REC20_CODES
+
+
 def x12_unit_to_rec20(code: str | None) -> str | None:
-    """The Rec 20 common code for X12 355 ``code``; ``None`` when unknown or empty."""
+    """The Rec 20 common code for X12 355 ``code``; ``None`` when unknown or empty. Weight
+    units (TD108, MEA04 LB, KG, 01 ...) go through the same table."""
     if not code:
         return None
-    return X12_TO_REC20.get(code.strip().upper())
+    return _X12_TO_REC20.get(code.strip().upper())
 
 
 def edifact_unit_to_rec20(code: str | None) -> str | None:
-    """EDIFACT 6411 measurement units are Rec 20 codes already; normalise blanks to ``None``."""
+    """EDIFACT 6411 measurement units are meant to be Rec 20 codes: ``code`` when it is one
+    (of ``REC20_CODES``), ``None`` for blanks and for codes that are not."""
     if not code:
         return None
-    return code.strip().upper() or None
+    code = code.strip().upper()
+    return code if code in _REC20_CODES else None

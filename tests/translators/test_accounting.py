@@ -236,34 +236,43 @@ def test_corpus_accounts_for_every_value() -> None:
 
 
 def test_unmapped_entries_carry_place_and_loop() -> None:
-    """A header contact (X12 PER before the first N1) is listed with where it stood."""
+    """An unmapped value (PID01, the description type) is listed with where it stood, loop
+    path included; the header contact (X12 PER before the first N1) is mapped into the
+    record's contacts, not listed."""
     data = (DATA / "x12" / "valid" / "850.4010.edi").read_bytes()
     (outcome,) = list(_outcomes(data))
     assert outcome.data is not None
-    entries = [e for e in outcome.data["unmapped"] if e["segment"] == "PER"]
-    assert entries, "the header PER is neither mapped nor listed"
+    assert not [e for e in outcome.data["unmapped"] if e["segment"] == "PER"]
+    [contact] = outcome.data["contacts"]
+    assert (contact["name"], contact["phone"]) == ("PAT BUYER", "5135550100")
+    entries = [e for e in outcome.data["unmapped"] if e["segment"] == "PID"]
+    assert entries, "PID01 is neither mapped nor listed"
     first = entries[0]
     segments = outcome.transaction.segments  # type: ignore[union-attr]
-    assert segments[first["position"] - 1].fields[0] == "PER"
-    assert first["element"].startswith("PER0")
+    assert segments[first["position"] - 1].fields[0] == "PID"
+    assert first["element"] == "PID01"
+    assert first["loop"] == "PO1_LOOP/PID_LOOP"
     sent = segments[first["position"] - 1].fields[int(first["element"][3:5])]
     assert first["value"] == sent
 
 
-def test_a_segment_the_mapper_skips_is_listed_whole() -> None:
-    """A second DTM with a qualifier already filed has no place: both its values are
-    listed, not silently dropped by a set-once."""
+def test_a_segment_the_mapper_cannot_read_is_listed_whole() -> None:
+    """A second DTM with a qualifier already filed keeps its date (``_2``); a DTM whose date
+    cannot be read has no place: both its values are listed, not silently dropped."""
     text = (
         "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261206*1200*U*"
         "00401*000000001*0*P*>~GS*PO*SENDER*RECEIVER*20261206*1200*1*X*004010~"
         "ST*850*0001~BEG*00*SA*PO1**20261206~DTM*002*20261210~DTM*002*20261211~"
-        "PO1*1*10*EA*2.5**BP*ITEM1~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~"
+        "DTM*010*20261399~"
+        "PO1*1*10*EA*2.5**BP*ITEM1~CTT*1~SE*8*0001~GE*1*1~IEA*1*000000001~"
     )
     (outcome,) = list(_outcomes(text.encode()))
     assert outcome.data is not None
-    assert outcome.data["dates"]["delivery_requested"] == "2026-12-10"
+    assert outcome.data["dates"]["requested_delivery"] == "2026-12-10"
+    assert outcome.data["dates"]["requested_delivery_2"] == "2026-12-11"
     listed = [(e["element"], e["value"]) for e in outcome.data["unmapped"]]
-    assert ("DTM01", "002") in listed and ("DTM02", "20261211") in listed
+    assert ("DTM01", "010") in listed and ("DTM02", "20261399") in listed
+    assert ("DTM02", "20261211") not in listed
     assert check_accounting(outcome) == []
 
 

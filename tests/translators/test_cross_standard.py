@@ -8,6 +8,13 @@ code and the EDIFACT code the two documents use for the same thing, and the X12 
 codes are rewritten through it before the comparison, so the test pins both the
 normalised fields and the codes. Everything else must be equal as it stands.
 
+The purchase order twins also carry what issue 16 found lost: a second communication
+number of a contact, a name continued in N2 / a second C080 component, a party named in
+NAD C058 (name and address lines, no C080), a mark-for party (N1*Z7 / NAD+UC) beside the
+ship-to, a repeated requested delivery date and dates by meaning. Header contacts (PER
+before the first N1) are not in the twins: EDIFACT ORDERS has CTA-COM only in a NAD group
+(tests/translators/test_parties_contacts_dates.py pins both standards' header contacts).
+
 What the standards cannot both carry was left out of both documents (X12-only: the BSN05
 hierarchical structure code, CAD routing without a SCAC qualifier, an ITD with both a
 discount period and a net period, which EDIFACT splits into two PAT groups; EDIFACT-only:
@@ -41,7 +48,8 @@ _COMMON: CodePairs = {
     "purpose_code": {"00": "9"},  # 353 Original / 1225 Original
     "id_qualifier": {"2": "182"},  # TD502 66 SCAC / 3055 US, Standard Carrier Alpha Code
     "mode": {"M": "30"},  # TD504 91 Motor / 8067 Road transport
-    "qualifier": {"ZZ": "ZZZ", "GM": "BJ"},  # 235 / 7143 mutually defined; 88 / 7405 SSCC
+    # 235 / 7143 mutually defined; 88 / 7405 SSCC; 66 GLN / 3055 9 GS1 (EAN)
+    "qualifier": {"ZZ": "ZZZ", "GM": "BJ", "UL": "9"},
     "unit": {"KG": "KGM", "LB": "LBR"},  # 355 / Rec 20
 }
 
@@ -51,6 +59,7 @@ CASES: dict[str, tuple[str, CodePairs]] = {
         {
             **_COMMON,
             "order_type_code": {"KN": "220"},  # 92 Purchase Order / 1001 Order
+            "role_code": {"Z7": "UC"},  # 98 Mark-for Party / 3035 Ultimate consignee
             "type_code": {"01": "1"},  # 336 Basic / 4279 Basic
             "basis_date_code": {"3": "5"},  # 333 Invoice Date / 2475 Date of invoice
             "code": {"D240": "FC", "C310": "DI"},  # 1300 freight, discount / 7161
@@ -60,7 +69,7 @@ CASES: dict[str, tuple[str, CodePairs]] = {
         "INVOIC",
         {
             **_COMMON,
-            "invoice_type": {"DI": "380"},  # 640 Debit Invoice / 1001 Commercial invoice
+            "invoice_type_code": {"DI": "380"},  # 640 Debit Invoice / 1001 Commercial invoice
             "type_code": {"08": "22", "VA": "VAT"},  # 336 / 4279 discount; 963 / 5153 VAT
             "basis_date_code": {"3": "5"},
             "code": {"D240": "FC", "C310": "DI"},

@@ -87,7 +87,7 @@ def test_round_trip_through_json() -> None:
     po = PurchaseOrder(
         source=_source(),
         po_number="PO-1",
-        dates={"delivery_requested": "2026-11-25"},
+        dates={"requested_delivery": "2026-11-25"},
         lines=[Line(line_number="1", quantity=Decimal("2.50"), unit="EA", unit_rec20="EA")],
     )
     again = PurchaseOrder.model_validate_json(po.model_dump_json())

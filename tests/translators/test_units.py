@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from translators.units import X12_TO_REC20, edifact_unit_to_rec20, x12_unit_to_rec20
+from translators.units import (
+    MASS_UNITS,
+    REC20_CODES,
+    X12_TO_REC20,
+    edifact_unit_to_rec20,
+    x12_unit_to_rec20,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,3 +66,27 @@ def test_edifact_units_pass_through() -> None:
     """EDIFACT 6411 units are Rec 20 already; blanks become None."""
     assert edifact_unit_to_rec20("KGM") == "KGM"
     assert edifact_unit_to_rec20(" ") is None
+
+
+def test_edifact_codes_outside_rec20_are_not_passed_off() -> None:
+    """A 6411 code that is not a Rec 20 code (EANCOM's PCE, a partner's own) has no Rec 20
+    code; the record keeps it as sent in ``unit``."""
+    assert edifact_unit_to_rec20("PCE") is None
+    assert edifact_unit_to_rec20("BOXES") is None
+    assert edifact_unit_to_rec20("H87") == "H87"
+    assert edifact_unit_to_rec20("c62") == "C62"
+
+
+def test_weight_units_share_the_table() -> None:
+    """X12 weight units (355 as TD108 and MEA04 use it) normalise through the same table,
+    including 01 Actual Pounds; every normalised mass unit is a Rec 20 code."""
+    assert x12_unit_to_rec20("01") == "LBR"
+    assert x12_unit_to_rec20("LB") == "LBR"
+    assert x12_unit_to_rec20("KG") == "KGM"
+    assert MASS_UNITS <= REC20_CODES
+    assert {x12_unit_to_rec20(c) for c in ("01", "LB", "KG", "GR", "OZ", "TN")} <= MASS_UNITS
+
+
+def test_every_x12_value_is_a_rec20_code() -> None:
+    """The table never produces a code ``edifact_unit_to_rec20`` would refuse."""
+    assert set(X12_TO_REC20.values()) <= REC20_CODES

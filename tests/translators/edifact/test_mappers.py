@@ -207,9 +207,9 @@ def test_orders_header() -> None:
     assert (po.purpose, po.purpose_code) == ("replace", "5")
     assert po.currency == "USD"
     assert po.dates == {
-        "delivery_requested": "2026-11-25",
-        "do_not_deliver_before": "2026-11-24",
-        "do_not_deliver_after": "2026-11-27T18:00:00",
+        "requested_delivery": "2026-11-25",
+        "delivery_not_before": "2026-11-24",
+        "delivery_not_after": "2026-11-27T18:00:00",
         "dtm_999": "2026-11-01",
     }
     assert [(r.qualifier, r.value) for r in po.references] == [("DQ", "DN-1")]
@@ -239,13 +239,14 @@ def test_parties_roles_addresses_and_contacts() -> None:
         ("buyer", "BY"),
         ("ship_to", "DP"),
         ("bill_to", "IV"),
-        ("remit_to", "PE"),
+        ("payee", "PE"),
         ("ship_from", "SF"),
         ("other", "ZZZ"),
     ]
     buyer = po.parties[0]
-    assert buyer.name == "BUYER GMBH"
+    assert (buyer.name, buyer.additional_names) == ("BUYER", ["GMBH"])
     assert buyer.ids[0].qualifier == "9" and buyer.ids[0].value == "5412345000013"
+    assert buyer.ids[0].scheme == "gln"
     assert buyer.address is not None
     assert buyer.address.lines == ["MARKT 1", "HOF 2"]
     assert (buyer.address.city, buyer.address.region) == ("BERLIN", "BE")
@@ -259,8 +260,10 @@ def test_parties_roles_addresses_and_contacts() -> None:
         "anna@example.com",
     )
     assert po.parties[1].address is None
+    # C058 without C080: its first line names the party, the others are address lines.
+    assert po.parties[2].name == "LINE ONE"
     assert po.parties[2].address is not None
-    assert po.parties[2].address.lines == ["LINE ONE", "LINE TWO"]  # C058 without C059
+    assert po.parties[2].address.lines == ["LINE TWO"]
     assert po.dates == {}  # the DTM dated the party's reference
 
 
@@ -302,7 +305,7 @@ def test_order_lines_ids_quantities_units_prices() -> None:
     assert first.description == "BLUE WIDGET"
     assert (first.quantity, first.unit, first.unit_rec20) == (Decimal(12), "KGM", "KGM")
     assert first.pack == Decimal(6)
-    assert first.dates == {"delivery_requested": "2026-12-01"}
+    assert first.dates == {"requested_delivery": "2026-12-01"}
     assert first.notes == ["NOTE ONE"]
     assert (first.unit_price, first.price_basis) == (Decimal("10.00"), "CT")
     # The gross price stays beside it, and so does the net one: it states a basis quantity.
@@ -494,9 +497,10 @@ def test_schedules_and_destinations() -> None:
         ("92", "STORE12", Decimal(10), "PCE"),
         ("92", "STORE34", Decimal(20), "PCE"),
     ]
-    assert [(s.quantity, s.unit_rec20, s.dates) for s in line.schedules] == [
-        (Decimal(10), "PCE", {"delivery_requested": "2026-12-01"}),
-        (Decimal(20), "PCE", {"delivery_requested": "2026-12-15"}),
+    # PCE (EANCOM's piece) is not a Rec 20 code: kept as sent, no Rec 20 code.
+    assert [(s.quantity, s.unit, s.unit_rec20, s.dates) for s in line.schedules] == [
+        (Decimal(10), "PCE", None, {"requested_delivery": "2026-12-01"}),
+        (Decimal(20), "PCE", None, {"requested_delivery": "2026-12-15"}),
     ]
 
 
@@ -601,7 +605,8 @@ def test_invoice_header_lines_and_totals() -> None:
         MOA+8:5'
         """
     )
-    assert (inv.invoice_type, inv.invoice_number, inv.purpose_code) == ("381", "CN-1", "9")
+    assert (inv.invoice_type, inv.invoice_type_code) == ("credit_note", "381")
+    assert (inv.invoice_number, inv.purpose_code) == ("CN-1", "9")
     assert (inv.invoice_date, inv.po_number, inv.po_date) == ("2026-11-30", "PO-1", "2026-11-20")
     assert inv.dates == {"invoice": "2026-11-29"}
     assert [(r.qualifier, r.value) for r in inv.references] == [("AAK", "DN-1")]
@@ -676,10 +681,11 @@ def test_despatch_advice_hierarchy_from_parent_ids() -> None:
     assert second.sscc == "354123450000000038"
     assert [m.value for m in second.marks] == ["354123450000000038", "354123450000000045"]
     [item] = second.items
-    assert (item.quantity_shipped, item.quantity_ordered, item.unit_rec20) == (
+    assert (item.quantity_shipped, item.quantity_ordered, item.unit, item.unit_rec20) == (
         Decimal(6),
         Decimal(8),
         "PCE",
+        None,  # PCE is not a Rec 20 code
     )
     assert item.dates == {"expiration": "2027-12-31"}
     assert [(r.qualifier, r.value) for r in item.references] == [("LI", "10")]

@@ -82,7 +82,7 @@ def test_850_header_fields() -> None:
     assert (po.order_type, po.order_type_code) == ("stand_alone", "SA")
     assert po.currency == "USD"
     assert po.references[0].qualifier == "DP" and po.references[0].value == "042"
-    assert po.dates == {"delivery_requested": "2026-11-25", "ship_requested": "2026-11-22T14:30:00"}
+    assert po.dates == {"requested_delivery": "2026-11-25", "requested_ship": "2026-11-22T14:30:00"}
     terms = po.payment_terms[0]
     assert (terms.type_code, terms.basis_date_code) == ("01", "3")
     assert (terms.discount_percent, terms.discount_days, terms.net_days) == (Decimal("2"), 10, 30)
@@ -125,7 +125,7 @@ def test_850_lines_and_totals() -> None:
     assert first.description == "RED WIDGET"
     assert (second.unit, second.unit_rec20) == ("CA", "CS")
     assert second.item_ids.ean == "4006381333931"
-    assert second.dates == {"delivery_requested": "2026-12-01"}
+    assert second.dates == {"requested_delivery": "2026-12-01"}
     assert (third.unit_rec20, third.item_ids.sku) == ("LBR", "SKU-3")
     assert third.item_ids.other[0].qualifier == "ZZ"
     assert po.totals.line_count == 3
@@ -169,10 +169,10 @@ def test_855_response_and_line_acks() -> None:
     assert (ack.response, ack.response_code) == ("accepted_with_changes", "AC")
     assert (ack.po_number, ack.order_date, ack.ack_date) == ("PO-4711", "2026-11-20", "2026-11-21")
     assert ack.seller_order_number == "SO-998"
-    assert ack.dates == {"delivery_estimated": "2026-11-26"}
+    assert ack.dates == {"estimated_delivery": "2026-11-26"}
     first, second, third = ack.lines
     assert (first.status, first.status_code) == ("accepted", "IA")
-    assert first.acknowledgments[0].dates == {"ship_current_schedule": "2026-11-24"}
+    assert first.acknowledgments[0].dates == {"current_schedule_ship": "2026-11-24"}
     assert [a.status for a in second.acknowledgments] == ["accepted", "backordered"]
     assert second.acknowledgments[1].quantity == Decimal("2")
     assert second.acknowledgments[1].unit_rec20 == "CS"
@@ -197,11 +197,8 @@ def test_810_header_lines_charges_taxes() -> None:
     invoice = record_of("810-invoice.x12")
     assert isinstance(invoice, Invoice)
     assert (invoice.invoice_number, invoice.invoice_date) == ("INV-9001", "2026-11-25")
-    assert (invoice.po_number, invoice.po_date, invoice.invoice_type) == (
-        "PO-4711",
-        "2026-11-20",
-        "DI",
-    )
+    assert (invoice.po_number, invoice.po_date) == ("PO-4711", "2026-11-20")
+    assert (invoice.invoice_type, invoice.invoice_type_code) == ("invoice", "DI")
     assert invoice.currency == "USD"
     assert [p.role for p in invoice.parties] == ["remit_to", "bill_to"]
     assert invoice.payment_terms[0].description == "2% 10 NET 30"

@@ -1,9 +1,10 @@
 """UN/EDIFACT code lists mapped onto the canonical vocabulary the X12 mappers also produce.
 
-Responsible for the tables of NAD 3035 party roles, 7143 item number types, 1225 message
-function, 1001 document name (order types), 4343 response type, 1229 line action and
-the ``coded`` helper. Names are the canonical ones (``translators.parties.PARTY_ROLES``
-and the names of ``translators.x12.mappers.po``), so a record's normalised fields do not
+Responsible for the tables of 7143 item number types, 1225 message function, 1001
+document name (order types), 4343 response type, 1229 line action and the ``coded``
+helper; the NAD 3035 party roles are ``translators.parties``'s (re-exported here). Names
+are the canonical ones (``translators.parties.PARTY_ROLES`` and the names of
+``translators.x12.mappers.po``), so a record's normalised fields do not
 depend on the source standard; the code as sent is always kept beside them by the caller.
 Codes and meanings are those of the UNTDID code lists of D96A (unchanged through D01B for
 the codes listed here).
@@ -15,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
+
+from translators.parties import EDIFACT_PARTY_ROLES, edifact_party_role
 
 __all__ = [
     "CHANGE_ACTIONS",
@@ -29,31 +32,9 @@ __all__ = [
     "party_role",
 ]
 
-# 3035 Party function code qualifier.
-PARTY_ROLES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "BY": "buyer",  # Buyer
-        "OB": "ordered_by",  # Ordered by
-        "SE": "seller",  # Seller
-        "II": "seller",  # Issuer of invoice
-        "SU": "supplier",  # Supplier
-        "MF": "manufacturer",  # Manufacturer of goods
-        "ST": "ship_to",  # Ship to
-        "DP": "ship_to",  # Delivery party
-        "UC": "ship_to",  # Ultimate consignee
-        "CN": "consignee",  # Consignee
-        "SF": "ship_from",  # Ship from
-        "CZ": "ship_from",  # Consignor
-        "SH": "ship_from",  # Shipper
-        "IV": "bill_to",  # Invoicee
-        "PR": "bill_to",  # Payer
-        "PE": "remit_to",  # Payee
-        "RE": "remit_to",  # Party to receive commercial invoice remittance
-        "CA": "carrier",  # Carrier
-        "WH": "warehouse",  # Warehouse keeper
-        "SN": "store",  # Store number
-    }
-)
+# 3035 Party function code qualifier: the table is ``translators.parties``'s, beside the
+# X12 98 one, so the two are checked against each other.
+PARTY_ROLES: Final[Mapping[str, str]] = EDIFACT_PARTY_ROLES
 
 # 7143 Item type identification code -> ItemIds field (the X12 235 counterparts).
 ITEM_ID_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
@@ -147,13 +128,12 @@ CHANGE_ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
 
 # Plain dicts of the tables read segment by segment: the compiled build looks a key up in a
 # dict directly and in a Mapping through a method call.
-_PARTY_ROLES: Final[dict[str, str]] = dict(PARTY_ROLES)
 _ITEM_ID_FIELDS: Final[dict[str, str]] = dict(ITEM_ID_FIELDS)
 
 
 def party_role(code: str) -> str:
     """The canonical role of 3035 ``code``; ``"other"`` when it has none."""
-    return _PARTY_ROLES.get(code, "other")
+    return edifact_party_role(code)
 
 
 def item_id_field(item_type: str) -> str | None:

@@ -22,6 +22,7 @@ from translators.edifact.mappers.values import (
     to_int,
 )
 from translators.edifact.segment import Segment
+from translators.units import edifact_unit_to_rec20
 
 __all__ = [
     "MASS_UNITS",
@@ -193,7 +194,12 @@ def read_weight(segment: Segment, mark: str) -> dict[str, Any] | None:
     value = to_decimal(segment.get(3, 2), mark)
     if value is None:
         return None
-    return {"value": value, "unit": unit, "qualifier": text_or_none(segment.get(2, 1))}
+    return {
+        "value": value,
+        "unit": unit,
+        "unit_rec20": edifact_unit_to_rec20(unit),
+        "qualifier": text_or_none(segment.get(2, 1)),
+    }
 
 
 def read_ftx(segment: Segment) -> str | None:

@@ -1,8 +1,10 @@
 """DTM segments: UN/EDIFACT 2005 date/time qualifiers and 2379 formats.
 
 Responsible for ``DATE_NAMES`` (2005 codes onto the canonical date names the X12 mappers
-use for the same events, so a requested delivery date is ``delivery_requested`` whatever
-the standard) and ``read_dtm`` (C507: 2005 qualifier, 2380 value, 2379 format). Values
+use for the same events, so a requested delivery date is ``requested_delivery`` whatever
+the standard), ``add_dtm`` (a DTM into a ``dates`` dict, repeated names kept by
+``translators.x12.mappers.dates.add_date``) and ``read_dtm`` (C507: 2005 qualifier, 2380
+value, 2379 format). Values
 become ISO 8601 text without an invented zone: dates ``YYYY-MM-DD``, date-times
 ``YYYY-MM-DDTHH:MM[:SS]`` as the X12 mappers write them (seconds always), ranges
 ``start/end``, weeks ``YYYY-Www``, months ``YYYY-MM``. Without a 2379 the format is
@@ -15,39 +17,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from translators.edifact.segment import Segment
+from translators.x12.mappers.dates import add_date
 from translators.x12.mappers.elements import iso_date, iso_datetime
 
-__all__ = ["DATE_NAMES", "date_name", "iso_value", "read_dtm"]
+__all__ = ["DATE_NAMES", "add_date", "add_dtm", "date_name", "iso_value", "read_dtm"]
 
 # UN/EDIFACT 2005 (Date or time or period function code qualifier). Most of its low codes
 # were taken over from X12 374 with the same meaning; 194 and 206 were not (X12 194 is a
-# period end), hence an explicit table.
+# period end), hence an explicit table. The names are the X12 table's.
 DATE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "2": "delivery_requested",  # Delivery date/time, requested
+        "2": "requested_delivery",  # Delivery date/time, requested
         "3": "invoice",  # Invoice date/time
-        "4": "purchase_order",  # Order date/time
+        "4": "order",  # Order date/time
         "7": "effective",  # Effective date/time
         "8": "order_received",  # Order received date/time
-        "10": "ship_requested",  # Shipment date/time, requested
+        "10": "requested_ship",  # Shipment date/time, requested
         "11": "shipped",  # Despatch date and/or time
-        "17": "delivery_estimated",  # Delivery date/time, estimated
+        "12": "terms_discount_due",  # Terms discount due date/time
+        "13": "terms_net_due",  # Terms net due date
+        "17": "estimated_delivery",  # Delivery date/time, estimated
         "35": "delivered",  # Delivery date/time, actual
         "36": "expiration",  # Expiry date
         "37": "ship_not_before",  # Ship not before date/time
-        "38": "ship_no_later",  # Ship not later than date/time
+        "38": "ship_not_later",  # Ship not later than date/time
         "50": "received",  # Goods receipt date/time
         "61": "cancel_after",  # Cancel if not delivered by this date
-        "63": "do_not_deliver_after",  # Delivery date/time, latest
-        "64": "do_not_deliver_before",  # Delivery date/time, earliest
-        "69": "promised_for_delivery",  # Delivery date/time, promised for
+        "63": "delivery_not_after",  # Delivery date/time, latest
+        "64": "delivery_not_before",  # Delivery date/time, earliest
+        "69": "promised_delivery",  # Delivery date/time, promised for
         "94": "production",  # Production/manufacture date
         "97": "transaction_creation",  # Transaction creation date
-        "132": "arrival_estimated",  # Arrival date/time, estimated
+        "131": "tax_point",  # Tax point date
+        "132": "estimated_arrival",  # Arrival date/time, estimated
+        "133": "estimated_departure",  # Departure date/time, estimated
         "137": "transaction_creation",  # Document/message date/time
+        "171": "reference",  # Reference date/time
+        "178": "arrived",  # Arrival date/time, actual
+        "186": "departed",  # Departure date/time, actual
         "194": "period_start",  # Start date/time
         "206": "period_end",  # End date/time
     }
@@ -118,3 +128,14 @@ def read_dtm(segment: Segment) -> tuple[str, str] | None:
     if value is None:
         return None
     return qualifier, value
+
+
+def add_dtm(parent: dict[str, Any], segment: Segment) -> bool:
+    """Add a DTM's date to the ``dates`` of ``parent`` (created when absent) under its
+    name; false when the DTM has no readable date, for the caller to report."""
+    found = read_dtm(segment)
+    if found is None:
+        return False
+    dates: dict[str, str] = parent.setdefault("dates", {})
+    add_date(dates, date_name(found[0]), found[1])
+    return True

@@ -160,9 +160,9 @@ class _Advice:
         """Route one segment; returns the party whose NAD group is open, if any."""
         tag = segment.tag
         if party is not None and tag in PARTY_GROUP_TAGS:
-            if tag == "CTA" or tag == "COM" or tag == "RFF":
-                add_to_party(party, segment)
-            else:
+            # CTA, COM and RFF fold into the party; the others (and a COM without a
+            # number) have no place there.
+            if not add_to_party(party, segment):
                 self.skipped.append(segment)
             return party
         if self.group == "RFF":

@@ -2,10 +2,11 @@
 
 Responsible for routing segments to the header, the current line or the summary, and for
 the segment groups whose trailing segments belong to their trigger rather than to the
-level they sit at: NAD (RFF, CTA, COM, ...), ALC (PCD, MOA, RTE, QTY, and its TAX-MOA,
-which has no place in an allowance and is dropped), TAX (MOA), PAT (DTM, PCD, MOA),
-RFF (its DTM dates the reference), PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules),
-LOC at line level (QTY-DTM destination quantities), PAC, TDT and TOD (LOC, DTM).
+level they sit at: NAD (RFF, CTA, COM, ...), CTA outside a NAD group (COM), ALC (PCD,
+MOA, RTE, QTY, and its TAX-MOA, which has no place in an allowance and is dropped), TAX
+(MOA), PAT (DTM, PCD, MOA), RFF (its DTM dates the reference: the reference's dates),
+PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules), LOC at line level (QTY-DTM
+destination quantities), PAC, TDT and TOD (LOC, DTM).
 Lines start at LIN and end at UNS. Message-specific segments and the header uses of RFF,
 DTM and summary MOA are the subclasses' (``orders``, ``invoice``).
 It must not raise on odd input: unknown or misplaced segments are skipped, and
@@ -32,8 +33,14 @@ from translators.edifact.mappers.commercial import (
     read_tdt,
     read_tod,
 )
-from translators.edifact.mappers.dates import date_name, read_dtm
-from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
+from translators.edifact.mappers.dates import add_date, add_dtm, date_name, read_dtm
+from translators.edifact.mappers.party import (
+    PARTY_GROUP_TAGS,
+    add_com,
+    add_to_party,
+    start_contact,
+    start_party,
+)
 from translators.edifact.mappers.products import (
     add_lin_ids,
     add_pia_ids,
@@ -57,9 +64,11 @@ segment count the envelope checks. UNH03 and UNH04 (common access reference, sta
 the transfer) are not in ``source`` and are listed."""
 
 PARTY_COVERAGE: Final = Coverage({
-    "NAD": "1 2.1 2.3 4 5 6 7.1 8 9", "CTA": "1 2.2", "RFF": "1.1q 1.2",
+    "NAD": "1 2.1 2.2 2.3 3 4.1 4.2 4.3 4.4 4.5 5 6 7.1 7.4 8 9",
+    "CTA": "1 2.1 2.2", "COM": "1.1 1.2", "RFF": "1.1q 1.2",
 })
-"""What ``party`` maps of a NAD group (COM numbers only partly: not claimed)."""
+"""What ``party`` maps of a NAD group and of CTA-COM wherever they stand (NAD C080 3045
+name format, C819 1131/3055 are listed)."""
 
 DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
     "DTM": "1.1q 1.2 1.3q", "FTX": "4", "ALC": "1 3 5.1 5.4 5.5", "TAX": "2.1 5.4 7",
@@ -75,6 +84,7 @@ their mapping is complete."""
 # Trailing segments of each group, by the group's trigger.
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
     "NAD": PARTY_GROUP_TAGS,
+    "CTA": frozenset({"COM"}),
     "ALC": frozenset({"ALI", "DTM", "QTY", "RNG", "PCD", "MOA", "RTE", "TAX"}),
     "ALC-TAX": frozenset({"MOA", "RNG"}),
     "TAX": frozenset({"MOA", "LOC"}),
@@ -92,7 +102,9 @@ _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
 # The segments ``feed`` handles wherever they occur; any other belongs to the open line, or
 # else the header or summary. One set lookup sends a line's own segments (most of a
 # message) on without comparing their tag with each of these.
-_ROUTED: Final = frozenset({"LIN", "UNS", "NAD", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"})
+_ROUTED: Final = frozenset(
+    {"LIN", "UNS", "NAD", "CTA", "COM", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"}
+)
 
 # The segments of a line ``_line_segment`` reads; it drops any other.
 _LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC"})
@@ -230,6 +242,15 @@ class LineDocument:
             party = start_party(segment)
             append_to(self._target(), "parties", party)
             self._open("NAD", party)
+        elif tag == "CTA":
+            # A contact outside any NAD group: the header's or the line's, with its COMs.
+            contact = start_contact(segment)
+            append_to(self._target(), "contacts", contact)
+            self._open("CTA", contact)
+        elif tag == "COM":
+            contacts: list[dict[str, Any]] = self._target().setdefault("contacts", [])
+            if not add_com(contacts, segment):
+                self.skipped.append(segment)
         elif tag == "DTM":
             found = read_dtm(segment)
             if found is None:
@@ -237,12 +258,11 @@ class LineDocument:
             else:
                 code, value = found
                 if self.line is not None:
-                    self._date(self.line, date_name(code), value, segment)
-                elif not self.header_date(code, value):
-                    self._date(self.record, date_name(code), value, segment)
-                elif "T" in value:
-                    # A header field took the day; its time has no place yet.
-                    self.skipped.append(segment)
+                    self._date(self.line, date_name(code), value)
+                elif not self.header_date(code, value) or "T" in value:
+                    # A header field holds the day only: a date-time stays in dates too,
+                    # so its time is kept.
+                    self._date(self.record, date_name(code), value)
         elif tag == "RFF":
             ref = read_rff(segment)
             if ref is None:
@@ -278,13 +298,17 @@ class LineDocument:
             else:
                 self.skipped.append(segment)
 
-    def _date(self, target: dict[str, Any], name: str, value: str, segment: Segment) -> None:
-        """File a date under ``name`` unless one is there (then the segment is listed)."""
-        dates: dict[str, Any] = target.setdefault("dates", {})
-        if name in dates:
-            self.skipped.append(segment)
-        else:
-            dates[name] = value
+    def _date(self, target: dict[str, Any], name: str, value: str) -> None:
+        """File a date under ``name``; a repeated name keeps every value (``add_date``)."""
+        dates: dict[str, str] = target.setdefault("dates", {})
+        add_date(dates, name, value)
+
+    def _in_record(self, ref: dict[str, Any]) -> bool:
+        """Whether reference ``ref`` is in the references of the line or header (rather
+        than taken into a header field such as the PO number)."""
+        holder = self.line if self.line is not None else self.record
+        found: list[dict[str, Any]] = holder.get("references") or []
+        return any(item is ref for item in found)
 
     def _open(self, kind: str, group: dict[str, Any] | None) -> None:
         self.group_kind = kind
@@ -300,9 +324,9 @@ class LineDocument:
         if group is None:
             return False
         if kind == "NAD":
-            if tag == "DTM" or tag == "LOC" or tag == "FII" or tag == "DOC":
-                return False
-            add_to_party(group, segment)
+            return add_to_party(group, segment)
+        if kind == "CTA":
+            return add_com([group], segment)
         elif kind == "ALC":
             if tag == "TAX":
                 self.group_kind = "ALC-TAX"
@@ -322,10 +346,14 @@ class LineDocument:
             return tag != "DTM"  # the due date is read only for some 2475 references
         elif kind == "RFF":
             found = read_dtm(segment)
-            if found is None or self.line is not None:
+            if found is None:
                 return False
-            self.reference_date(group, found[0], found[1])
-            return False  # only some reference dates have a field
+            if self.line is None:
+                self.reference_date(group, found[0], found[1])
+            if not self._in_record(group):
+                return False  # a reference taken into a header field: only some dates fit
+            dates: dict[str, str] = group.setdefault("dates", {})
+            add_date(dates, date_name(found[0]), found[1])
         elif kind == "SCC":
             return self._schedule_segment(group, segment)
         elif kind == "LOC" and tag == "QTY" and group.get("quantity") is None:
@@ -349,10 +377,7 @@ class LineDocument:
             append_to(line, "schedules", schedule)
             self.schedule = schedule
         elif tag == "DTM" and self.schedule is not None:
-            found = read_dtm(segment)
-            if found is None:
-                return False
-            self._date(self.schedule, date_name(found[0]), found[1], segment)
+            return add_dtm(self.schedule, segment)
         else:
             return False
         return True

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_edifact
+from translators.codes import edifact_invoice_type
 from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
@@ -45,7 +46,9 @@ class _Invoice(LineDocument):
         if segment.tag != "BGM":
             return False
         record = self.record
-        record["invoice_type"] = text_or_none(segment.get(1, 1))
+        record["invoice_type"], record["invoice_type_code"] = edifact_invoice_type(
+            segment.get(1, 1)
+        )
         record["invoice_number"] = text_or_none(segment.get(2, 1))
         record["purpose_code"] = text_or_none(segment.get(3))
         return True
@@ -64,7 +67,12 @@ class _Invoice(LineDocument):
         return False
 
     def reference_date(self, ref: dict[str, Any], code: str, value: str) -> None:
-        if ref is self.order_ref and code == "171":
+        # 171 reference date; 4 order date (sent by some partners in place of 171).
+        if (
+            ref is self.order_ref
+            and (code == "171" or code == "4")
+            and self.record.get("po_date") is None
+        ):
             self.record["po_date"] = value[:10]
 
     def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:

@@ -106,7 +106,12 @@ class _Referring(_Order):
         return super().header_reference(ref)
 
     def reference_date(self, ref: dict[str, Any], code: str, value: str) -> None:
-        if ref is self.order_ref and code == "171":
+        # 171 reference date; 4 order date (sent by some partners in place of 171).
+        if (
+            ref is self.order_ref
+            and (code == "171" or code == "4")
+            and self.record.get("order_date") is None
+        ):
             self.record["order_date"] = value[:10]
 
     def header_date(self, code: str, value: str) -> bool:

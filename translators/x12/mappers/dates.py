@@ -1,8 +1,10 @@
 """DTM segments: X12 374 date/time qualifiers mapped onto canonical date names.
 
 Responsible for ``DATE_NAMES`` and ``read_dtm`` (DTM02 date, DTM03 time, DTM05 century,
-or DTM06/DTM07 formatted date-time periods such as D8, DT, RD8). Unknown qualifiers keep
-their code as ``dtm_<code>``; unreadable dates are dropped, never raised.
+or DTM06/DTM07 formatted date-time periods such as D8, DT, RD8), ``add_date`` (a repeated
+name keeps every value) and ``add_dtm`` (a DTM with its DTM04 time code into a record's
+``dates``). Unknown qualifiers keep their code as ``dtm_<code>``; unreadable dates are
+never raised: ``add_dtm`` says so to its caller.
 It must not decide which record a date belongs to.
 """
 
@@ -14,45 +16,70 @@ from typing import Final
 
 from translators.x12.mappers.elements import element, iso_date, iso_datetime
 
-__all__ = ["DATE_NAMES", "date_name", "read_dtm"]
+__all__ = ["DATE_NAMES", "add_date", "add_dtm", "date_name", "read_dtm", "time_code"]
 
-# X12 element 374 (Date/Time Qualifier).
+# X12 element 374 (Date/Time Qualifier). The names are shared with the EDIFACT 2005 table
+# (translators.edifact.mappers.dates): the same event has the same name in both standards.
 DATE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "001": "cancel_after",
-        "002": "delivery_requested",
-        "003": "invoice",
-        "004": "purchase_order",
-        "007": "effective",
-        "008": "order_received",
-        "010": "ship_requested",
-        "011": "shipped",
-        "017": "delivery_estimated",
-        "018": "available",
-        "035": "delivered",
-        "036": "expiration",
-        "037": "ship_not_before",
-        "038": "ship_no_later",
-        "050": "received",
-        "063": "do_not_deliver_after",
-        "064": "do_not_deliver_before",
-        "067": "delivery_current_schedule",
-        "068": "ship_current_schedule",
-        "069": "promised_for_delivery",
-        "092": "contract_effective",
-        "093": "contract_expiration",
-        "097": "transaction_creation",
-        "193": "period_start",
-        "194": "period_end",
-        "371": "arrival_estimated",
-        "405": "production",
+        "001": "cancel_after",  # Cancel After
+        "002": "requested_delivery",  # Delivery Requested
+        "003": "invoice",  # Invoice
+        "004": "order",  # Purchase Order
+        "007": "effective",  # Effective
+        "008": "order_received",  # Purchase Order Received
+        "010": "requested_ship",  # Requested Ship
+        "011": "shipped",  # Shipped
+        "017": "estimated_delivery",  # Estimated Delivery
+        "018": "available",  # Available
+        "035": "delivered",  # Delivered
+        "036": "expiration",  # Expiration
+        "037": "ship_not_before",  # Ship Not Before
+        "038": "ship_not_later",  # Ship No Later
+        "050": "received",  # Received
+        "063": "delivery_not_after",  # Do Not Deliver After
+        "064": "delivery_not_before",  # Do Not Deliver Before
+        "067": "current_schedule_delivery",  # Current Schedule Delivery
+        "068": "current_schedule_ship",  # Current Schedule Ship
+        "069": "promised_delivery",  # Promised for Delivery
+        "092": "contract_effective",  # Contract Effective
+        "093": "contract_expiration",  # Contract Expiration
+        "097": "transaction_creation",  # Transaction Creation
+        "118": "requested_pickup",  # Requested Pick-up
+        "193": "period_start",  # Period Start
+        "194": "period_end",  # Period End
+        "369": "estimated_departure",  # Estimated Departure Date
+        "370": "departed",  # Actual Departure Date
+        "371": "estimated_arrival",  # Estimated Arrival Date
+        "372": "arrived",  # Actual Arrival Date
+        "405": "production",  # Production
     }
 )
+
+# A plain dict: the compiled build looks a key up in a dict directly.
+_DATE_NAMES: Final[dict[str, str]] = dict(DATE_NAMES)
+
+
+def add_date(dates: dict[str, str], name: str, value: str) -> str:
+    """Put date ``value`` under ``name`` in ``dates``; a different value already there keeps
+    its place and this one goes under ``<name>_2`` (``_3``, ...): no date is dropped. The
+    same value twice is one entry. Returns the key the value is under."""
+    key = name
+    n = 1
+    while True:
+        found = dates.get(key)
+        if found is None:
+            dates[key] = value
+            return key
+        if found == value:
+            return key
+        n += 1
+        key = f"{name}_{n}"
 
 
 def date_name(qualifier: str) -> str:
     """Canonical name of a 374 qualifier; ``dtm_<code>`` when it has none."""
-    name = DATE_NAMES.get(qualifier)
+    name = _DATE_NAMES.get(qualifier)
     return name if name is not None else f"dtm_{qualifier}"
 
 
@@ -74,7 +101,8 @@ def _period(fmt: str, text: str) -> str | None:
 
 
 def read_dtm(fields: list[str]) -> tuple[str, str] | None:
-    """``(name, ISO value)`` of a DTM segment's fields, or ``None`` when it has no usable date."""
+    """``(name, ISO value)`` of a DTM segment's fields, or ``None`` when it has no usable
+    date. The DTM04 time code is ``time_code``'s."""
     qualifier = element(fields, 1)
     if not qualifier:
         return None
@@ -86,3 +114,24 @@ def read_dtm(fields: list[str]) -> tuple[str, str] | None:
     if value is None:
         return None
     return date_name(qualifier), value
+
+
+def time_code(fields: list[str]) -> str | None:
+    """The DTM04 time code (623: ET, UT, 01..24, ...) as sent, or ``None``."""
+    code = element(fields, 4).strip()
+    return code or None
+
+
+def add_dtm(dates: dict[str, str], fields: list[str]) -> bool:
+    """Add a DTM's date (and its DTM04 time code as ``<name>_time_code``) to ``dates``;
+    false when the DTM has no readable date, for the caller to report."""
+    found = read_dtm(fields)
+    if found is None:
+        return False
+    name, value = found
+    key = add_date(dates, name, value)
+    code = time_code(fields)
+    if code is not None:
+        # Beside the key its date went to (``requested_ship_2_time_code`` for the second).
+        add_date(dates, f"{key}_time_code", code)
+    return True

@@ -1,7 +1,7 @@
 """Single-pass state for line-item documents (850, 855, 860, 810): header, lines, summary.
 
 Responsible for routing the segments that can appear at header or line level (N1 loops,
-DTM, REF/N9, MSG/NTE, SAC, TXI) to the current line or the header, and the line-only
+PER, DTM, REF/N9, MSG/NTE, SAC, TXI) to the current line or the header, and the line-only
 segments (PID, CTP, PO4, SCH, SDQ) and header-only segments (CUR, ITD, FOB, TD5) to their
 place. Transaction-specific segments (BEG, PO1, ACK, ...) stay in the mapper modules.
 It must not raise on odd input: unknown or misplaced segments are skipped, and
@@ -23,9 +23,14 @@ from translators.x12.mappers.commercial import (
     read_td5,
     read_txi,
 )
-from translators.x12.mappers.dates import DATE_NAMES, read_dtm
+from translators.x12.mappers.dates import DATE_NAMES, add_dtm
 from translators.x12.mappers.elements import element, text_or_none, to_decimal
-from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
+from translators.x12.mappers.party_loop import (
+    PARTY_LOOP_TAGS,
+    add_to_party,
+    read_per,
+    start_party,
+)
 from translators.x12.mappers.products import (
     add_product_ids,
     read_ctp,
@@ -57,13 +62,13 @@ ENVELOPE_COVERAGE: Final = Coverage({"ST": "*", "SE": "*"})
 implementation reference) and the segment count the envelope checks."""
 
 PARTY_COVERAGE: Final = Coverage({
-    "N1": "1 2 3 4", "N2": "1 2", "N3": "1 2", "N4": "1 2 3 4", "PER": "1 2",
-    "REF": "1 2 3",
+    "N1": "1 2 3 4", "N2": "1 2", "N3": "1 2", "N4": "1 2 3 4 5 6 7",
+    "PER": "1 2 3 4 5 6 7 8 9", "REF": "1 2 3",
 })
-"""What ``party_loop`` maps of an N1 loop."""
+"""What ``party_loop`` maps of an N1 loop (and of a PER outside one)."""
 
 DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
-    "DTM": "1q 2 3 5 6q 7", "N9": "1 2 3", "MSG": "1", "NTE": "2",
+    "DTM": "1q 2 3 4 5 6q 7", "N9": "1 2 3", "MSG": "1", "NTE": "2",
     "SAC": "1 2 5 7 8 9 10 12 15", "TXI": "1 2 3 4 5 6 9",
     "PID": "5", "CTP": "1 2 3 4 5.1 6 7", "PO4": "1 2 3", "SCH": "1 2 5q 6 7 8q 9 10",
     "SDQ": " ".join(str(i) for i in range(1, 23)),
@@ -142,7 +147,8 @@ class LineDocument:
         """Route one segment that is not specific to the transaction set."""
         if self.party is not None:
             if tag in PARTY_LOOP_TAGS:
-                add_to_party(self.party, tag, fields)
+                if not add_to_party(self.party, tag, fields):
+                    self.skipped.append(fields)
                 return
             self.party = None
         line = self.line
@@ -151,12 +157,13 @@ class LineDocument:
             self.party = start_party(fields)
             target.setdefault("parties", []).append(self.party)
         elif tag == "DTM":
-            found = read_dtm(fields)
-            dates: dict[str, str] = target.setdefault("dates", {})
-            if found is None or found[0] in dates:
+            # A repeated qualifier keeps its value (``add_date``); an unreadable date is
+            # listed as unmapped.
+            if not add_dtm(target.setdefault("dates", {}), fields):
                 self.skipped.append(fields)
-            else:
-                dates[found[0]] = found[1]
+        elif tag == "PER":
+            # A contact outside any N1 loop: the header's (before the first N1) or the line's.
+            target.setdefault("contacts", []).append(read_per(fields))
         elif tag == "REF" or tag == "N9":
             ref = read_ref(fields)
             if ref is not None:

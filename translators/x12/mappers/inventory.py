@@ -31,7 +31,12 @@ from translators.x12.mappers.elements import (
     to_decimal,
     to_int,
 )
-from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
+from translators.x12.mappers.party_loop import (
+    PARTY_LOOP_TAGS,
+    add_to_party,
+    read_per,
+    start_party,
+)
 from translators.x12.mappers.products import add_product_ids, read_ctp
 from translators.x12.segment import Segment
 
@@ -91,7 +96,8 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
         tag = f[0]
         if party is not None:
             if tag in PARTY_LOOP_TAGS:
-                add_to_party(party, tag, f)
+                if not add_to_party(party, tag, f):
+                    skipped.append(f)
                 continue
             party = None
         target = item if item is not None else record
@@ -148,6 +154,13 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
             party = start_party(f)
             target["parties"].append(party)
             quantity = None
+        elif tag == "PER":
+            # A contact outside any N1 loop: the report's (846 header); an item has no
+            # contacts.
+            if item is None:
+                record.setdefault("contacts", []).append(read_per(f))
+            else:
+                skipped.append(f)
         elif tag == "BIA":
             # BIA01 purpose, 02 report type (755), 03 reference id, 04 date, 05 time.
             record["purpose_code"] = text_or_none(element(f, 1))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
+from translators.codes import x12_invoice_type
 from translators.record_data import RecordData, complete
 from translators.x12.mappers.document import (
     DOCUMENT_COVERAGE,
@@ -46,7 +47,7 @@ def _big(record: dict[str, Any], f: list[str]) -> None:
     record["po_date"] = iso_date(element(f, 3))
     record["po_number"] = text_or_none(element(f, 4))
     record["release_number"] = text_or_none(element(f, 5))
-    record["invoice_type"] = text_or_none(element(f, 7))
+    record["invoice_type"], record["invoice_type_code"] = x12_invoice_type(element(f, 7))
     record["purpose_code"] = text_or_none(element(f, 8))
 
 

@@ -89,6 +89,7 @@ def _td1(data: dict[str, Any], f: list[str]) -> None:
         data["weight"] = {
             "value": weight,
             "unit": text_or_none(element(f, 8)),
+            "unit_rec20": x12_unit_to_rec20(element(f, 8)),
             "qualifier": text_or_none(element(f, 6)),
         }
 
@@ -186,8 +187,7 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
         tag = f[0]
         if party is not None:
             if tag in PARTY_LOOP_TAGS:
-                add_to_party(party, tag, f)
-                if not party_kept:
+                if not add_to_party(party, tag, f) or not party_kept:
                     skipped.append(f)
                 continue
             party = None
