@@ -1006,6 +1006,7 @@ _T_PlanningSchedule: Final[dict[str, Any]] = {
     'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
+    'contacts': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
@@ -1032,7 +1033,7 @@ _T_PlanningSchedule: Final[dict[str, Any]] = {
 def _complete_PlanningSchedule(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PlanningSchedule.copy()
     out.update(tree)
-    if len(out) != 23:
+    if len(out) != 24:
         raise _unknown('PlanningSchedule', tree, _T_PlanningSchedule)
     v: Any = out['source']
     if v is _MISSING:
@@ -1046,6 +1047,13 @@ def _complete_PlanningSchedule(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
     v = out['references']
     if v is _MISSING:
         out['references'] = []

@@ -163,7 +163,8 @@ def test_830_line_quantities() -> None:
          "start": "2026-12-08", "patterns": [{"code": "N", "time_code": "Y"}]},
         {"type": "received", "type_code": "01", "quantity": Decimal("300"), **unit,
          "start": "2026-12-01",
-         "references": [{"qualifier": "SI", "value": "ASN-9001", "description": None}]},
+         "references": [{"qualifier": "SI", "value": "ASN-9001", "description": None,
+                         "dates": {}}]},
         {"type": "cumulative_received", "type_code": "02", "quantity": Decimal("18400"),
          **unit, "start": "2026-01-01", "end": "2026-12-01"},
     ]
@@ -200,7 +201,7 @@ def test_862_header_and_jit_deliveries() -> None:
     assert quantities[2]["references"][0]["value"] == "LINE-3"
     assert "references" not in quantities[1]
     # The DTM of an FST loop dates that FST.
-    assert quantities[3]["dates"] == {"ship_requested": "2026-12-07"}
+    assert quantities[3]["dates"] == {"requested_ship": "2026-12-07"}
     assert quantities[4]["references"][0]["value"] == "ASN-9001"
 
 
@@ -224,7 +225,7 @@ def test_delfor_places_quantities_and_packaging() -> None:
         ["PLANT ONE"], ["PLANT TWO"]]
     assert _quantities(record, 1) == [
         {"type": "scheduled", "type_code": "1", "quantity": Decimal("20.5"), "unit": "PCE",
-         "unit_rec20": "PCE", "commitment": "planning", "commitment_code": "4",
+         "commitment": "planning", "commitment_code": "4",
          "period": "weekly", "period_code": "W", "start": "2027-W02"},
     ]
     assert record.line_count == 2
@@ -237,7 +238,7 @@ def test_deljit_sequence_dates_line_dates_and_notes() -> None:
     assert record.release_number == "R-338"
     line = record.lines[0]
     # SEQ's DTM dates the lines of its sequence; the DTM after the line's PAC is the line's.
-    assert line.dates == {"delivery_requested": "2026-12-07", "ship_requested": "2026-12-06"}
+    assert line.dates == {"requested_delivery": "2026-12-07", "requested_ship": "2026-12-06"}
     assert record.notes == ["CALL BEFORE DELIVERY"] and line.notes == []
     quantities = _quantities(record)
     assert [(q["type"], q["quantity"], q.get("commitment_code"), q["start"])
