@@ -452,6 +452,7 @@ def _run_bytes_split(path: Path) -> int:
 
 def _child(tool: str, path: Path, map_path: str | None) -> None:
     start = time.perf_counter()
+    cpu_start = time.process_time()
     if tool.startswith("edigate-mypyc"):
         import translators.record_data as record_data
         import translators.x12.pipeline as pipeline
@@ -478,7 +479,9 @@ def _child(tool: str, path: Path, map_path: str | None) -> None:
     else:
         raise SystemExit(f"unknown tool {tool}")
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "count": count, "peak_rss_mb": _peak_rss_kib() / 1024}))
+    cpu = time.process_time() - cpu_start
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "count": count,
+                      "peak_rss_mb": _peak_rss_kib() / 1024}))
 
 
 def _peak_rss_kib() -> int:
@@ -507,6 +510,8 @@ class Row:
     seg_s: float | None
     rss_mb: float | None
     seconds: float | None
+    # Segments per CPU second of the child: steadier than seg_s on a shared machine.
+    cpu_seg_s: float | None = None
 
 
 def _measure(tool: str, path: Path, map_path: str | None, timeout: float) -> dict[str, float]:
@@ -552,6 +557,7 @@ def _rate_row(tool: str, note: str, data: Dataset, result: dict[str, float]) -> 
         data.segments / seconds,
         result["peak_rss_mb"],
         seconds,
+        data.segments / result["cpu_seconds"] if result.get("cpu_seconds") else None,
     )
 
 
@@ -604,11 +610,13 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def print_table(data: Dataset, rows: list[Row]) -> None:
     print(f"\n## {data.label}: {data.size / MB:.1f} MB, {data.segments:,} segments")
-    print(f"{'tool':<20} {'MB/s':>8} {'segments/s':>12} {'peak RSS MB':>12} {'seconds':>9}  note")
+    print(f"{'tool':<20} {'MB/s':>8} {'segments/s':>12} {'seg/CPU s':>12} {'peak RSS MB':>12} "
+          f"{'seconds':>9}  note")
     for r in rows:
         print(
             f"{r.tool:<20} {_fmt(r.mb_s, '8.2f')} {_fmt(r.seg_s, '12,.0f')} "
-            f"{_fmt(r.rss_mb, '12.1f')} {_fmt(r.seconds, '9.2f')}  {r.note}"
+            f"{_fmt(r.cpu_seg_s, '12,.0f')} {_fmt(r.rss_mb, '12.1f')} {_fmt(r.seconds, '9.2f')}  "
+            f"{r.note}"
         )
     by_tool = {r.tool: r for r in rows if r.seg_s}
     for ours in ("edigate-full", "edigate-full-json", "edigate-mypyc", "edigate-mypyc-json"):
@@ -618,7 +626,13 @@ def print_table(data: Dataset, rows: list[Row]) -> None:
                 ratio = full.seg_s / (by_tool[other].seg_s or 1)
                 goal = GOALS.get((ours, other))
                 print(f"ratio {ours} / {other}: {ratio:.2f}x (segments/s)"
-                      + (f"; goal {goal:g}x" if goal else ""))
+                      + _cpu_ratio(full, by_tool[other]) + (f"; goal {goal:g}x" if goal else ""))
+
+
+def _cpu_ratio(ours: Row, other: Row) -> str:
+    if not ours.cpu_seg_s or not other.cpu_seg_s:
+        return ""
+    return f", {ours.cpu_seg_s / other.cpu_seg_s:.2f}x by CPU time"
 
 
 def _sizes(text: str) -> list[int]:
