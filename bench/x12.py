@@ -48,7 +48,9 @@ SUPPLY_CHAIN_MAPS = REPO / "schemas" / "x12" / "maps"
 # extrapolated; badx12 reads the whole file into one str and is capped as well.
 ALL_TOOLS = [
     "edigate-full",
+    "edigate-full-json",
     "edigate-mypyc",
+    "edigate-mypyc-json",
     "edigate-reader",
     "pyx12-reader",
     "pyx12-full",
@@ -56,6 +58,8 @@ ALL_TOOLS = [
     "bytes-split",
 ]
 PYX12_FULL_CAP = 1 * MB
+# Issue 16's goals, counted to the JSON consumers get: (edigate row, peer) -> ratio.
+GOALS = {("edigate-mypyc-json", "pyx12-reader"): 1.0, ("edigate-mypyc-json", "pyx12-full"): 20.0}
 BADX12_CAP = 10 * MB
 
 Segment = list["ElementValue"]
@@ -367,13 +371,18 @@ def _dataset(workdir: Path, label: str, name: str, target: int, hipaa: bool) -> 
 # -- the tools, each run in a child process -----------------------------------------------
 
 
-def _run_edigate_full(path: Path) -> int:
-    from translators.x12.pipeline import translate_x12
+def _run_edigate_full(path: Path, to_json: bool = False) -> int:
+    """Outcomes of ``translate_x12`` over the open file; with ``to_json`` each record is
+    also written as the JSON text the gateway stores and ``edigate translate`` prints."""
+    from translators.record_data import record_json
+    from translators.x12.pipeline import TransactionOutcome, translate_x12
 
     count = 0
     with path.open("rb") as f:
-        for _outcome in translate_x12(f):
+        for outcome in translate_x12(f):
             count += 1
+            if to_json and isinstance(outcome, TransactionOutcome) and outcome.data is not None:
+                record_json(outcome.data)
     return count
 
 
@@ -443,14 +452,18 @@ def _run_bytes_split(path: Path) -> int:
 
 def _child(tool: str, path: Path, map_path: str | None) -> None:
     start = time.perf_counter()
-    if tool == "edigate-full":
-        count = _run_edigate_full(path)
-    elif tool == "edigate-mypyc":
+    cpu_start = time.process_time()
+    if tool.startswith("edigate-mypyc"):
+        import translators.record_data as record_data
         import translators.x12.pipeline as pipeline
 
-        if not pipeline.__file__ or not pipeline.__file__.endswith(".so"):
-            raise SystemExit(f"not the compiled build: {pipeline.__file__}")
+        for module in (pipeline, record_data):
+            if not module.__file__ or not module.__file__.endswith(".so"):
+                raise SystemExit(f"not the compiled build: {module.__file__}")
+    if tool in ("edigate-full", "edigate-mypyc"):
         count = _run_edigate_full(path)
+    elif tool in ("edigate-full-json", "edigate-mypyc-json"):
+        count = _run_edigate_full(path, to_json=True)
     elif tool == "edigate-reader":
         count = _run_edigate_reader(path)
     elif tool == "pyx12-reader":
@@ -466,7 +479,9 @@ def _child(tool: str, path: Path, map_path: str | None) -> None:
     else:
         raise SystemExit(f"unknown tool {tool}")
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "count": count, "peak_rss_mb": _peak_rss_kib() / 1024}))
+    cpu = time.process_time() - cpu_start
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "count": count,
+                      "peak_rss_mb": _peak_rss_kib() / 1024}))
 
 
 def _peak_rss_kib() -> int:
@@ -495,6 +510,8 @@ class Row:
     seg_s: float | None
     rss_mb: float | None
     seconds: float | None
+    # Segments per CPU second of the child: steadier than seg_s on a shared machine.
+    cpu_seg_s: float | None = None
 
 
 def _measure(tool: str, path: Path, map_path: str | None, timeout: float) -> dict[str, float]:
@@ -502,7 +519,7 @@ def _measure(tool: str, path: Path, map_path: str | None, timeout: float) -> dic
     if map_path:
         cmd += ["--map-path", map_path]
     env = dict(os.environ)
-    env["EDIGATE_BENCH_COMPILED"] = "1" if tool == "edigate-mypyc" else "0"
+    env["EDIGATE_BENCH_COMPILED"] = "1" if tool.startswith("edigate-mypyc") else "0"
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False, env=env
     )
@@ -540,6 +557,7 @@ def _rate_row(tool: str, note: str, data: Dataset, result: dict[str, float]) -> 
         data.segments / seconds,
         result["peak_rss_mb"],
         seconds,
+        data.segments / result["cpu_seconds"] if result.get("cpu_seconds") else None,
     )
 
 
@@ -592,23 +610,49 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def print_table(data: Dataset, rows: list[Row]) -> None:
     print(f"\n## {data.label}: {data.size / MB:.1f} MB, {data.segments:,} segments")
-    print(f"{'tool':<16} {'MB/s':>8} {'segments/s':>12} {'peak RSS MB':>12} {'seconds':>9}  note")
+    print(f"{'tool':<20} {'MB/s':>8} {'segments/s':>12} {'seg/CPU s':>12} {'peak RSS MB':>12} "
+          f"{'seconds':>9}  note")
     for r in rows:
         print(
-            f"{r.tool:<16} {_fmt(r.mb_s, '8.2f')} {_fmt(r.seg_s, '12,.0f')} "
-            f"{_fmt(r.rss_mb, '12.1f')} {_fmt(r.seconds, '9.2f')}  {r.note}"
+            f"{r.tool:<20} {_fmt(r.mb_s, '8.2f')} {_fmt(r.seg_s, '12,.0f')} "
+            f"{_fmt(r.cpu_seg_s, '12,.0f')} {_fmt(r.rss_mb, '12.1f')} {_fmt(r.seconds, '9.2f')}  "
+            f"{r.note}"
         )
     by_tool = {r.tool: r for r in rows if r.seg_s}
-    for ours in ("edigate-full", "edigate-mypyc"):
+    for ours in ("edigate-full", "edigate-full-json", "edigate-mypyc", "edigate-mypyc-json"):
         full = by_tool.get(ours)
-        for other in ("pyx12-full", "pyx12-reader"):
+        for other in ("pyx12-full", "pyx12-reader", "badx12"):
             if full and full.seg_s and other in by_tool:
                 ratio = full.seg_s / (by_tool[other].seg_s or 1)
-                print(f"ratio {ours} / {other}: {ratio:.1f}x (segments/s)")
+                goal = GOALS.get((ours, other))
+                print(f"ratio {ours} / {other}: {ratio:.2f}x (segments/s)"
+                      + _cpu_ratio(full, by_tool[other]) + (f"; goal {goal:g}x" if goal else ""))
+
+
+def _cpu_ratio(ours: Row, other: Row) -> str:
+    if not ours.cpu_seg_s or not other.cpu_seg_s:
+        return ""
+    return f", {ours.cpu_seg_s / other.cpu_seg_s:.2f}x by CPU time"
 
 
 def _sizes(text: str) -> list[int]:
     return [int(float(s) * MB) for s in text.split(",") if s.strip()]
+
+
+def _compiled_is_stale() -> bool:
+    """True when build/compiled lacks the X12 pipeline or is older than its sources."""
+    built = list(COMPILED.glob("translators/x12/pipeline*.so"))
+    if not built:
+        return True
+    stamp = min(p.stat().st_mtime for p in built)
+    return any(p.stat().st_mtime > stamp for p in (REPO / "translators").rglob("*.py"))
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -633,7 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1 * MB] if args.quick else _sizes(args.sizes)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"python {sys.version.split()[0]}, files in {workdir}, seed {SEED}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+          f"{_loadavg()}, files in {workdir}, seed {SEED}")
     if not _pipeline_available():
         print("translators.x12.pipeline.translate_x12 not found: 'edigate reader' replaces it")
     if any(s > BADX12_CAP * 1.5 for s in sizes) and "badx12" in tools:
@@ -650,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in sizes
     ]
     datasets.append(slices["hipaa"])
-    if "edigate-mypyc" in tools and not list(COMPILED.glob("translators/x12/pipeline*.so")):
+    if any(t.startswith("edigate-mypyc") for t in tools) and _compiled_is_stale():
         print("building the mypyc-compiled copy into build/compiled (make compiled) ...")
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation",
@@ -661,6 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"baseline: an idle child python is {idle['peak_rss_mb']:.1f} MB peak RSS")
     for data in datasets:
         print_table(data, bench_dataset(data, tools, slices, args.timeout))
+    print(f"\nload average at the end: {_loadavg()}")
     return 0
 
 

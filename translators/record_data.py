@@ -4,8 +4,9 @@ Responsible for turning a mapper's tree of dicts into the exact Python form of a
 (``complete``: every field of the model present, in the model's order, defaults filled
 in, an unknown key refused) and for writing that form as the record's JSON
 (``record_json``: decimals as fixed-point strings, as ``Model.model_dump(mode="json")``
-writes them). The Pydantic models in ``translators.records`` stay the definition of a
-record (its JSON Schema, typed access through ``record_from_data``); the completing
+writes them; the text of ``json.dumps``, written faster by orjson). The Pydantic models in
+``translators.records`` stay the definition of a record (its JSON Schema, typed access
+through ``record_from_data``); the completing
 function of each model is generated from them into ``translators/record_plans.py``
 (``python -m translators.record_data``; ``--check`` in ``make lint`` and a test keep it
 current), so that translating never imports Pydantic.
@@ -29,6 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import orjson
+
 from translators.record_plans import COMPLETERS
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ __all__ = [
     "decimal_text",
     "record_from_data",
     "record_json",
+    "reference_json",
     "render_plans",
 ]
 
@@ -73,7 +77,10 @@ def complete(model: str, tree: dict[str, Any]) -> RecordData:
 def decimal_text(value: Decimal) -> str:
     """A decimal's JSON text: fixed-point keeps the places as sent ("10.50") and never
     emits "1E+3". The models serialise ``Amount`` with this too."""
-    return format(value, "f")
+    text = str(value)
+    # ``str`` writes the fixed-point text itself unless the exponent is positive or the
+    # value is below 1E-6 in magnitude, the only cases with an "E"; it is the cheaper call.
+    return text if "E" not in text else format(value, "f")
 
 
 def _json_default(value: object) -> str:
@@ -82,9 +89,34 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not part of a canonical record")
 
 
+# Dates, times and dataclasses go to ``_json_default`` (which refuses them, as json.dumps
+# does) instead of being written by orjson in a form of its own.
+_ORJSON_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def record_json(data: RecordData) -> str:
-    """The record's JSON text, compact, as the gateway stores and delivers it."""
-    return json.dumps(data, separators=(",", ":"), default=_json_default)
+    """The record's JSON text, compact, as the gateway stores and delivers it: keys in the
+    order the record has them, no spaces, decimals as ``decimal_text`` writes them, text
+    as UTF-8 (only ``"``, ``\\`` and control characters escaped, as JSON requires).
+
+    For record data (what ``check_canonical`` lets through: dicts, lists, str, int,
+    bool, None and Decimal) the text is ``reference_json(data)`` byte for byte, which
+    tests/translators/test_record_json.py holds over corpus, hand-written and generated
+    records; orjson writes it, in C. Whatever orjson refuses (an integer beyond 64 bits,
+    a lone surrogate, a type that is no part of a record) is left to the reference, which
+    writes it or raises as json.dumps does. (A float is no part of a record either, and
+    orjson writes some floats differently, "1e16" for "1e+16".)
+    """
+    try:
+        return orjson.dumps(data, default=_json_default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return reference_json(data)
+
+
+def reference_json(data: RecordData) -> str:
+    """What ``record_json`` writes, by the standard library's ``json.dumps``: its
+    definition, kept for the tests and for what orjson refuses."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def record_from_data(data: RecordData) -> Record:

@@ -18,6 +18,7 @@ HOT = [
     "translators.x12.mappers.po",
     "translators.record_data",
     "translators.record_plans",
+    "translators.summary_rows",
 ]
 
 

@@ -10,7 +10,7 @@ It must not write CONTRL (``contrl``) or know about transports and storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
@@ -32,7 +32,7 @@ from translators.edifact.schema import MessageDefinition, definition_for
 from translators.edifact.validator import MessageValidator, relaxed_code_lists
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
-from translators.summary_rows import SummaryRows
+from translators.summary_rows import PackedSummaries
 
 if TYPE_CHECKING:
     from translators.records import Record
@@ -90,57 +90,21 @@ class MessageSummary:
         return _action(self.issues)
 
 
-class MessageSummaries:
+class MessageSummaries(PackedSummaries[MessageSummary]):
     """The summaries of a group's (or an interchange's loose) messages, in order, kept
-    small until UNE/UNZ.
+    small until UNE/UNZ (``PackedSummaries``): a message without issues is kept as its
+    identifiers."""
 
-    A message without issues is kept as its identifiers alone, packed (``SummaryRows``);
-    a message with issues keeps its whole summary. Iteration gives ``MessageSummary``
-    objects either way.
-    """
+    def _identifiers(self, summary: MessageSummary) -> Sequence[str] | None:
+        if summary.issues:
+            return None
+        return (summary.reference, summary.type, summary.version, summary.release,
+                summary.agency, summary.association_code, str(summary.segment_count))
 
-    def __init__(self, summaries: Iterable[MessageSummary] = ()) -> None:
-        self._rows = SummaryRows()
-        self._kept: dict[int, MessageSummary] = {}
-        self._count = 0
-        for summary in summaries:
-            self.append(summary)
-
-    def append(self, summary: MessageSummary) -> None:
-        fields = (summary.reference, summary.type, summary.version, summary.release,
-                  summary.agency, summary.association_code, str(summary.segment_count))
-        if summary.issues or not SummaryRows.packable(fields):
-            self._kept[self._count] = summary
-        else:
-            self._rows.add(fields)
-        self._count += 1
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[MessageSummary]:
-        rows = iter(self._rows)
-        for index in range(self._count):
-            kept = self._kept.get(index)
-            if kept is not None:
-                yield kept
-                continue
-            reference, type_, version, release, agency, association, segments = next(rows)
-            yield MessageSummary(reference, intern(type_), intern(version), intern(release),
-                                 intern(agency), intern(association), [], int(segments))
-
-    def __getitem__(self, index: int) -> MessageSummary:
-        return list(self)[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, MessageSummaries):
-            return list(self) == list(other)
-        if isinstance(other, list):
-            return list(self) == other
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return f"MessageSummaries({list(self)!r})"
+    def _restore(self, fields: list[str]) -> MessageSummary:
+        reference, type_, version, release, agency, association, segments = fields
+        return MessageSummary(reference, intern(type_), intern(version), intern(release),
+                              intern(agency), intern(association), [], int(segments))
 
 
 @dataclass(slots=True, init=False)

@@ -9,7 +9,7 @@ It must not write acknowledgments (``ack``) or know about transports and storage
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -19,7 +19,7 @@ from translators.accounting import add_loop_paths
 from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
-from translators.summary_rows import SummaryRows
+from translators.summary_rows import PackedSummaries
 from translators.x12.envelope import (
     GroupEnd,
     GroupHeader,
@@ -106,55 +106,19 @@ class TransactionOutcome:
         )
 
 
-class TransactionSummaries:
-    """The summaries of a group's transaction sets, in order, kept small until its GE.
+class TransactionSummaries(PackedSummaries[TransactionSummary]):
+    """The summaries of a group's transaction sets, in order, kept small until its GE
+    (``PackedSummaries``): a set without issues (status A) is kept as its identifiers."""
 
-    A set without issues (status A) is kept as its identifiers alone, packed
-    (``SummaryRows``); a set with issues keeps its whole summary. Iteration gives
-    ``TransactionSummary`` objects either way.
-    """
+    def _identifiers(self, summary: TransactionSummary) -> Sequence[str] | None:
+        if summary.issues or summary.status != "A":
+            return None
+        return (summary.set_id, summary.control_number, summary.implementation_ref,
+                str(summary.segment_count))
 
-    def __init__(self, summaries: Iterable[TransactionSummary] = ()) -> None:
-        self._rows = SummaryRows()
-        self._kept: dict[int, TransactionSummary] = {}
-        self._count = 0
-        for summary in summaries:
-            self.append(summary)
-
-    def append(self, summary: TransactionSummary) -> None:
-        fields = (summary.set_id, summary.control_number, summary.implementation_ref,
-                  str(summary.segment_count))
-        if summary.issues or summary.status != "A" or not SummaryRows.packable(fields):
-            self._kept[self._count] = summary
-        else:
-            self._rows.add(fields)
-        self._count += 1
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[TransactionSummary]:
-        rows = iter(self._rows)
-        for index in range(self._count):
-            kept = self._kept.get(index)
-            if kept is not None:
-                yield kept
-                continue
-            set_id, control, ref, segments = next(rows)
-            yield TransactionSummary(set_id, control, ref, "A", [], int(segments))
-
-    def __getitem__(self, index: int) -> TransactionSummary:
-        return list(self)[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, TransactionSummaries):
-            return list(self) == list(other)
-        if isinstance(other, list):
-            return list(self) == other
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return f"TransactionSummaries({list(self)!r})"
+    def _restore(self, fields: list[str]) -> TransactionSummary:
+        set_id, control, ref, segments = fields
+        return TransactionSummary(set_id, control, ref, "A", [], int(segments))
 
 
 @dataclass(slots=True)
