@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = ["MESSAGES", "main"]
 
-MESSAGES = ("ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "APERAK")
+MESSAGES = ("ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "APERAK", "INVRPT", "SLSRPT")
 _SOURCE = Path(__file__).parent / "source"
 # Service segments: typed in ``source/service3`` and ``source/service4`` from ISO 9735.
 _SERVICE = frozenset(["UNH", "UNS", "UNT"])
