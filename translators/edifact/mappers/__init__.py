@@ -4,8 +4,8 @@ Responsible for the explicit registry ``MAPPERS`` keyed by message type (UNH S00
 and ``map_message``. The same mappers serve D96A, D01B and neighbouring directories: the
 segments and components they read did not change meaning between them. Records are the
 ones the X12 mappers make of the corresponding transaction sets (ORDERS 850, ORDCHG 860,
-ORDRSP 855, INVOIC 810, DESADV 856), field for field; codes are kept as sent beside the
-normalised names.
+ORDRSP 855, INVOIC 810, DESADV 856, INVRPT 846, SLSRPT 852), field for field; codes are
+kept as sent beside the normalised names.
 
 Decimal mark: numeric values (QTY, PRI, MOA, PCD, ...) are read with the decimal mark the
 interchange declared (UNA position 3, the full stop without UNA), passed as the keyword
@@ -24,7 +24,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol
 
 from translators.edifact.acks import map_functional_ack
+from translators.edifact.mappers.activity import map_product_activity
 from translators.edifact.mappers.despatch_advice import map_ship_notice
+from translators.edifact.mappers.inventory import map_inventory_report
 from translators.edifact.mappers.invoice import map_invoice
 from translators.edifact.mappers.orders import (
     map_order_change,
@@ -61,6 +63,8 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "ORDRSP": map_order_response,
         "INVOIC": map_invoice,
         "DESADV": map_ship_notice,
+        "INVRPT": map_inventory_report,
+        "SLSRPT": map_product_activity,
         "CONTRL": _functional_ack,
         "APERAK": _functional_ack,
     }

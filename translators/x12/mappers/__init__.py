@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from translators.record_data import RecordData, record_from_data
+from translators.x12.mappers.activity import map_product_activity
 from translators.x12.mappers.functional_ack import map_functional_ack
 from translators.x12.mappers.inventory import map_inventory_report
 from translators.x12.mappers.invoice import map_invoice
@@ -40,6 +41,7 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "810": map_invoice,
         "856": map_ship_notice,
         "846": map_inventory_report,
+        "852": map_product_activity,
         "997": map_functional_ack,
         "999": map_functional_ack,
     }
