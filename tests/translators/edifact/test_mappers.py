@@ -86,9 +86,9 @@ def advice(body: str) -> ShipNotice:
 
 
 def test_registry_lists_the_mapped_message_types() -> None:
-    """The registry maps the five supply-chain message types and the two acknowledgments."""
-    assert set(MAPPERS) == {"ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "CONTRL",
-                            "APERAK"}
+    """The registry maps the seven supply-chain message types and the two acknowledgments."""
+    assert set(MAPPERS) == {"ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "INVRPT",
+                            "SLSRPT", "CONTRL", "APERAK"}
 
 
 def test_message_type_comes_from_unh() -> None:
