@@ -27,9 +27,10 @@ router = APIRouter(prefix="/v1/records", tags=["records"])
 SCOPES: dict[str, frozenset[str]] = {
     "crm": frozenset({"purchase_order", "invoice", "order_response"}),
     "scm": frozenset({"purchase_order", "purchase_order_change", "ship_notice",
-                      "inventory_report", "invoice"}),
+                      "inventory_report", "product_activity", "invoice"}),
     "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
-                      "ship_notice", "inventory_report", "functional_ack"}),
+                      "ship_notice", "inventory_report", "product_activity",
+                      "functional_ack"}),
 }
 
 # The largest cursor: seq is at most a signed 64-bit integer on every database.
