@@ -8,12 +8,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from translators.edifact.contrl import CONTRLOptions, build_contrl
 from translators.edifact.pipeline import (
     EDIFACTInterchangeOutcome,
     MessageOutcome,
     translate_edifact,
 )
+from translators.record_data import check_canonical
 from translators.records import InventoryReport, ProductActivity
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.pipeline import InterchangeOutcome, TransactionOutcome, translate_x12
@@ -275,3 +279,55 @@ def test_slsrpt_d01b_reports_by_item() -> None:
     assert sold.dates == {"shipped": "2026-11-28"}
     assert [(r.qualifier, r.value) for r in sold.references] == [("PD", "PROMO-7")]
     assert (second.location, second.activities[0].quantity) == ("0002", Decimal("8"))
+
+
+# --- odd input ----------------------------------------------------------------------------
+
+_VALUES = st.text(alphabet="0123456789.,-AEGQSUXZ ", max_size=6)
+_EDIFACT_TAGS = ("BGM", "DTM", "NAD", "RFF", "CTA", "COM", "CUX", "LOC", "GIS", "LIN", "PIA",
+                 "IMD", "PRI", "MOA", "QTY", "FTX", "INV", "UNS", "MKS")
+_X12_TAGS = ("XQ", "N9", "N1", "N3", "N4", "PER", "DTM", "LIN", "CTP", "PO4", "AMT", "ZA",
+             "SDQ", "QTY", "CTT", "BIA", "REF", "PID", "UIT")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    message_type=st.sampled_from(["INVRPT", "SLSRPT"]),
+    version=st.sampled_from(["96A", "01B"]),
+    body=st.lists(st.tuples(st.sampled_from(_EDIFACT_TAGS),
+                            st.lists(st.lists(_VALUES, max_size=4), max_size=5)), max_size=25),
+)
+def test_edifact_mappers_never_raise_and_stay_canonical(
+    message_type: str, version: str, body: list[tuple[str, list[list[str]]]]
+) -> None:
+    """Any sequence of the segments these mappers read, with odd values (junk numbers and
+    dates, missing elements, the other decimal mark), maps without raising to data equal
+    to its validated record."""
+    text = "\n".join(tag + "".join("+" + ":".join(e) for e in elements) + "'"
+                     for tag, elements in body)
+    outcome = edifact_outcome(edifact(text, message_type, version))
+    assert outcome.record is not None
+    assert outcome.data is not None
+    check_canonical(outcome.data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    set_id=st.sampled_from(["852", "846"]),
+    body=st.lists(st.tuples(st.sampled_from(_X12_TAGS), st.lists(_VALUES, max_size=8)),
+                  max_size=25),
+)
+def test_x12_mappers_never_raise_and_stay_canonical(
+    set_id: str, body: list[tuple[str, list[str]]]
+) -> None:
+    """The same for the 852 and 846 mappers over X12 segments with odd values."""
+    segments = [f"ST*{set_id}*0001", *("*".join([tag, *fields]) for tag, fields in body)]
+    segments.append(f"SE*{len(segments) + 1}*0001")
+    data = "~".join([
+        "ISA*00*          *00*          *ZZ*ACMESTORES     *ZZ*WIDGETCO       "
+        "*261201*0800*U*00401*000000501*0*T*>",
+        f"GS*{'PD' if set_id == '852' else 'IB'}*ACMESTORES*WIDGETCO*20261201*0800*501*X*004010",
+        *segments, "GE*1*501", "IEA*1*000000501"]) + "~"
+    outcome = x12_outcome(data.encode())
+    assert outcome.data is not None
+    check_canonical(outcome.data)
