@@ -331,3 +331,28 @@ def test_x12_mappers_never_raise_and_stay_canonical(
     outcome = x12_outcome(data.encode())
     assert outcome.data is not None
     check_canonical(outcome.data)
+
+
+def test_invrpt_d01b_quantity_groups_start_with_inv() -> None:
+    """D01B INVRPT opens each quantity group with INV; the QTY after it is still the
+    item's quantity, with the LOC of its group; a NAD of the line is the item's party."""
+    body = """
+    BGM+35+INV-10+9'
+    DTM+137:20261201:102'
+    LIN+1++4006381333931:EN'
+    NAD+WH+DC-EAST::92'
+    INV+2+1'
+    QTY+145:40:PCE'
+    LOC+18+DC-EAST::92'
+    INV+2+2'
+    QTY+17:44:PCE'
+    """
+    outcome = edifact_outcome(edifact(body, "INVRPT", "01B"))
+    assert outcome.definition == "INVRPT D01B" and outcome.issues == []
+    report = outcome.record
+    assert isinstance(report, InventoryReport)
+    [item] = report.items
+    assert item.item_ids.ean == "4006381333931"
+    assert [p.role_code for p in item.parties] == ["WH"]
+    assert [(q.type, q.quantity, q.location) for q in item.quantities] == [
+        ("available", Decimal("40"), "DC-EAST"), ("on_hand", Decimal("44"), None)]
