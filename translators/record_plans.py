@@ -366,11 +366,13 @@ def _complete_Fob(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_FunctionalAck: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'functional_ack',
     'acknowledged_groups': _MISSING,
 }
@@ -379,7 +381,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 9:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -404,6 +406,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['acknowledged_groups']
     if v is _MISSING:
         out['acknowledged_groups'] = []
@@ -514,11 +523,13 @@ def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_InventoryReport: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'inventory_report',
     'purpose_code': None,
     'report_type': None,
@@ -533,7 +544,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 13:
+    if len(out) != 15:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -558,6 +569,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['items']
     if v is _MISSING:
         out['items'] = []
@@ -569,11 +587,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_Invoice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'invoice',
     'invoice_number': None,
     'invoice_date': None,
@@ -596,7 +616,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 21:
+    if len(out) != 23:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -621,6 +641,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -832,11 +859,13 @@ def _complete_LineAck(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_OrderResponse: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -864,7 +893,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 26:
+    if len(out) != 28:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -889,6 +918,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1066,11 +1102,13 @@ def _complete_Price(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_ProductActivity: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'product_activity',
     'report_id': None,
     'report_type_code': None,
@@ -1087,7 +1125,7 @@ _T_ProductActivity: Final[dict[str, Any]] = {
 def _complete_ProductActivity(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ProductActivity.copy()
     out.update(tree)
-    if len(out) != 15:
+    if len(out) != 17:
         raise _unknown('ProductActivity', tree, _T_ProductActivity)
     v: Any = out['source']
     if v is _MISSING:
@@ -1112,6 +1150,13 @@ def _complete_ProductActivity(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['lines']
     if v is _MISSING:
         out['lines'] = []
@@ -1141,11 +1186,13 @@ def _complete_ProductId(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrder: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1169,7 +1216,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -1194,6 +1241,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1237,11 +1291,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrderChange: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1267,7 +1323,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 26:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1292,6 +1348,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1410,11 +1473,13 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_ShipNotice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'ship_notice',
     'shipment_id': None,
     'ship_date': None,
@@ -1438,7 +1503,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1463,6 +1528,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['carrier']
     if v is not None:
         out['carrier'] = _complete_Carrier(v)
@@ -1709,6 +1781,32 @@ def _complete_TransactionError(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_UnmappedValue: Final[dict[str, Any]] = {
+    'segment': _MISSING,
+    'position': _MISSING,
+    'element': _MISSING,
+    'repetition': None,
+    'value': _MISSING,
+    'loop': None,
+}
+
+
+def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_UnmappedValue.copy()
+    out.update(tree)
+    if len(out) != 6:
+        raise _unknown('UnmappedValue', tree, _T_UnmappedValue)
+    if out['segment'] is _MISSING:
+        raise _required('UnmappedValue', 'segment')
+    if out['position'] is _MISSING:
+        raise _required('UnmappedValue', 'position')
+    if out['element'] is _MISSING:
+        raise _required('UnmappedValue', 'element')
+    if out['value'] is _MISSING:
+        raise _required('UnmappedValue', 'value')
+    return out
+
+
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
@@ -1769,5 +1867,6 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,
+    'UnmappedValue': _complete_UnmappedValue,
     'Weight': _complete_Weight,
 }

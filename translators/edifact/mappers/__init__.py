@@ -23,12 +23,16 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol
 
-from translators.edifact.acks import map_functional_ack
-from translators.edifact.mappers.activity import map_product_activity
-from translators.edifact.mappers.despatch_advice import map_ship_notice
-from translators.edifact.mappers.inventory import map_inventory_report
-from translators.edifact.mappers.invoice import map_invoice
+from translators.accounting import Coverage
+from translators.edifact.acks import APERAK_COVERAGE, CONTRL_COVERAGE, map_functional_ack
+from translators.edifact.mappers.activity import SLSRPT_COVERAGE, map_product_activity
+from translators.edifact.mappers.despatch_advice import DESADV_COVERAGE, map_ship_notice
+from translators.edifact.mappers.inventory import INVRPT_COVERAGE, map_inventory_report
+from translators.edifact.mappers.invoice import INVOICE_COVERAGE, map_invoice
 from translators.edifact.mappers.orders import (
+    ORDCHG_COVERAGE,
+    ORDERS_COVERAGE,
+    ORDRSP_COVERAGE,
     map_order_change,
     map_order_response,
     map_purchase_order,
@@ -39,7 +43,7 @@ from translators.record_data import RecordData, record_from_data
 if TYPE_CHECKING:
     from translators.records import Record, Source
 
-__all__ = ["MAPPERS", "Mapper", "map_message", "map_message_data"]
+__all__ = ["COVERAGES", "MAPPERS", "Mapper", "map_message", "map_message_data"]
 
 
 class Mapper(Protocol):
@@ -69,6 +73,22 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "APERAK": _functional_ack,
     }
 )
+
+COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
+    {
+        "ORDERS": ORDERS_COVERAGE,
+        "ORDCHG": ORDCHG_COVERAGE,
+        "ORDRSP": ORDRSP_COVERAGE,
+        "INVOIC": INVOICE_COVERAGE,
+        "DESADV": DESADV_COVERAGE,
+        "INVRPT": INVRPT_COVERAGE,
+        "SLSRPT": SLSRPT_COVERAGE,
+        "CONTRL": CONTRL_COVERAGE,
+        "APERAK": APERAK_COVERAGE,
+    }
+)
+"""What each mapper maps (``translators.accounting``): the coverage report and the
+tests read it; the mappers list everything else in their record's ``unmapped``."""
 
 
 def map_message_data(

@@ -9,8 +9,10 @@ that location (SDQ02 qualifier, SDQ03.. id/quantity pairs, SDQ01 unit), one
 ``ActivityLocation`` per location and line whatever the number of ZA/SDQ naming it. A ZA's
 date (ZA04/ZA05) and reference (ZA06/ZA07) go with each activity it reports. ZA01 (859) is
 normalised by ``ACTIVITY_NAMES``; other codes keep their code as ``za_<code>``.
-Not mapped yet (they land in the record's unmapped list once the accounting does): XPO,
-header PER, FOB, TD5 and DTM of the N1 loop, SAC, QTY of the LIN loop and ZA08.
+Not mapped (listed in the record's ``unmapped``, ``ACTIVITY_COVERAGE``): XPO, header
+PER, FOB, TD5 and DTM of the N1 loop, SAC, QTY of the LIN loop, ZA08, SDQ23, and any
+segment with no place where it stands (a ZA that reports no quantity anywhere, a CTP
+before the first LIN, ...), which is listed whole.
 It must not raise on valid-but-odd input.
 """
 
@@ -20,17 +22,30 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import date_name
-from translators.x12.mappers.document import component_separator
+from translators.x12.mappers.document import (
+    ENVELOPE_COVERAGE,
+    PARTY_COVERAGE,
+    component_separator,
+    id_pairs,
+)
 from translators.x12.mappers.elements import element, iso_date, text_or_none, to_decimal, to_int
 from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
 from translators.x12.mappers.products import add_product_ids, read_ctp, read_po4
 from translators.x12.segment import Segment
 
-__all__ = ["ACTIVITY_NAMES", "map_product_activity"]
+__all__ = ["ACTIVITY_COVERAGE", "ACTIVITY_NAMES", "map_product_activity"]
+
+ACTIVITY_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "XQ": "1 2 3 4 5", "N9": "1 2 3", "LIN": f"1 {id_pairs(2, 31)}",
+    "CTP": "1 2 3 4 5.1 6 7", "PO4": "1 2 3", "AMT": "1 2", "ZA": "1 2 3 4q 5 6 7",
+    "SDQ": " ".join(str(i) for i in range(1, 23)), "CTT": "1",
+})
+"""What the 852 mapper maps where a segment stands at a level that has a place for it."""
 
 # X12 859 (Activity Code) -> canonical activity name. The names are those the EDIFACT
 # SLSRPT mapper gives the 6063 codes of the same meaning.
@@ -78,12 +93,20 @@ def activity_name(code: str) -> str:
     return name if name is not None else f"za_{code}"
 
 
+# The segments of a ZA loop after the ZA (QTY and CTP are the line's or listed).
+_ZA_LOOP: Final = frozenset({"SDQ", "QTY", "CTP"})
+
+
 class _ZA:
     """The ZA whose SDQ segments follow: its activity, dates and references."""
 
-    __slots__ = ("code", "dates", "name", "references")
+    __slots__ = ("code", "dates", "fields", "name", "references", "used")
 
     def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        # Whether an activity carries the ZA's values; a ZA that reports no quantity
+        # (neither ZA02 nor an SDQ pair) has no place and is listed whole.
+        self.used = False
         self.code = element(fields, 1)
         self.name = activity_name(self.code)
         self.dates: dict[str, str] = {}
@@ -100,6 +123,7 @@ class _ZA:
             )
 
     def activity(self, quantity: str, unit: str | None) -> dict[str, Any]:
+        self.used = True
         return {
             "activity": self.name,
             "activity_code": self.code,
@@ -122,8 +146,10 @@ def _location(line: dict[str, Any], qualifier: str | None, location: str) -> dic
     return entry
 
 
-def _add_sdq(line: dict[str, Any], za: _ZA, fields: list[str]) -> None:
+def _add_sdq(line: dict[str, Any], za: _ZA, fields: list[str]) -> bool:
+    """Add the SDQ's location quantities to ``line``; false when it names no location."""
     unit = text_or_none(element(fields, 1))
+    added = False
     qualifier = text_or_none(element(fields, 2))
     end = len(fields) - 1
     position = 3
@@ -135,6 +161,11 @@ def _add_sdq(line: dict[str, Any], za: _ZA, fields: list[str]) -> None:
         if location:
             entry = _location(line, qualifier, location)
             entry["activities"].append(za.activity(quantity, unit))
+            added = True
+        elif quantity:
+            # A quantity without its location (a P pair error) has nowhere to go.
+            return False
+    return added
 
 
 def map_product_activity(segments: Sequence[Segment], source: RecordData) -> RecordData:
@@ -151,9 +182,15 @@ def map_product_activity(segments: Sequence[Segment], source: RecordData) -> Rec
     line: dict[str, Any] | None = None
     za: _ZA | None = None
     party: dict[str, Any] | None = None
+    # Field lists of segments with no place where they stood: listed as unmapped.
+    skipped: list[list[str]] = []
     for segment in segments:
         f = segment.fields
         tag = f[0]
+        if za is not None and tag not in _ZA_LOOP:
+            if not za.used:
+                skipped.append(za.fields)
+            za = None
         if party is not None:
             if tag in PARTY_LOOP_TAGS:
                 add_to_party(party, tag, f)
@@ -162,19 +199,24 @@ def map_product_activity(segments: Sequence[Segment], source: RecordData) -> Rec
                 ref = read_ref(f)
                 if ref is not None:
                     party["references"].append(ref)
+                else:
+                    skipped.append(f)
                 continue
             if tag in ("FOB", "TD5", "DTM"):
+                # Not covered: listed as unmapped.
                 continue
             party = None
         if tag == "ZA":
             if line is not None:
                 za = _ZA(f)
                 if element(f, 2) or element(f, 3):
-                    unit = text_or_none(element(f, 3).split(component, 1)[0])
+                    unit = text_or_none(element(f, 3))
                     line["activities"].append(za.activity(element(f, 2), unit))
+            else:
+                skipped.append(f)
         elif tag == "SDQ":
-            if line is not None and za is not None:
-                _add_sdq(line, za, f)
+            if line is None or za is None or not _add_sdq(line, za, f):
+                skipped.append(f)
         elif tag == "LIN":
             line = {
                 "line_number": text_or_none(element(f, 1)),
@@ -191,29 +233,45 @@ def map_product_activity(segments: Sequence[Segment], source: RecordData) -> Rec
         elif tag == "CTP":
             if line is not None:
                 line["prices"].append(read_ctp(f, component))
+            else:
+                skipped.append(f)
         elif tag == "PO4":
-            if line is not None:
+            if line is not None and "pack" not in line:
                 read_po4(line, f)
+            else:
+                skipped.append(f)
         elif tag == "AMT":
             if line is not None:
                 line["amounts"].append(
                     {"qualifier": element(f, 1), "amount": to_decimal(element(f, 2))}
                 )
+            else:
+                skipped.append(f)
         elif tag == "N9":
             ref = read_ref(f)
             if ref is not None:
                 (line if line is not None else record)["references"].append(ref)
+            else:
+                skipped.append(f)
+        elif tag in PARTY_LOOP_TAGS:
+            # Outside an N1 loop (a header PER): the record has no place for it.
+            skipped.append(f)
         elif tag == "N1":
             party = start_party(f)
             record["parties"].append(party)
-        elif tag == "XQ":
+        elif tag == "XQ" and "report_type_code" not in record:
             record["report_type_code"] = text_or_none(element(f, 1))
             record["period_start"] = iso_date(element(f, 2))
             record["period_end"] = iso_date(element(f, 3))
             record["report_id"] = text_or_none(element(f, 4))
             record["purpose_code"] = text_or_none(element(f, 5))
-        elif tag == "CTT":
+        elif tag == "CTT" and "line_count" not in record:
             line = None
             za = None
             record["line_count"] = to_int(element(f, 1))
+        elif tag == "XQ" or tag == "CTT":
+            skipped.append(f)
+    if za is not None and not za.used:
+        skipped.append(za.fields)
+    record["unmapped"] = unmapped_x12(segments, ACTIVITY_COVERAGE, skipped)
     return complete("ProductActivity", record)
