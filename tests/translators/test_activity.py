@@ -93,6 +93,16 @@ def test_852_header_lines_and_per_location_activity() -> None:
         "za_XX", "XX", "CA", "CS")
     assert [(r.qualifier, r.value) for r in odd.references] == [("IA", "REF-9")]
     assert report.line_count == 2
+    # No place in the record: the preassigned PO numbers, the header contact and a ZA
+    # that reports no quantity (neither ZA02 nor an SDQ) are listed where they stood.
+    listed = [(u.segment, u.position, u.element, u.value) for u in report.unmapped]
+    assert listed == [
+        ("XPO", 3, "XPO01", "PO-7001"), ("XPO", 3, "XPO02", "PO-7099"),
+        ("PER", 5, "PER01", "IC"), ("PER", 5, "PER02", "JANE ROE"),
+        ("PER", 5, "PER03", "TE"), ("PER", 5, "PER04", "5551234"),
+        ("ZA", 20, "ZA01", "QP"),
+    ]
+    assert report.unmapped[-1].loop == "LIN_LOOP/ZA_LOOP"
 
 
 def test_852_is_validated_and_acknowledged() -> None:
@@ -356,3 +366,39 @@ def test_invrpt_d01b_quantity_groups_start_with_inv() -> None:
     assert [p.role_code for p in item.parties] == ["WH"]
     assert [(q.type, q.quantity, q.location) for q in item.quantities] == [
         ("available", Decimal("40"), "DC-EAST"), ("on_hand", Decimal("44"), None)]
+
+
+def test_edifact_segments_without_a_place_are_listed_whole() -> None:
+    """A location no line takes (with its DTM), a second BGM, a QTY before any LIN and
+    the DTM of an INVRPT price have nowhere to go: listed whole, not dropped."""
+    body = """
+    BGM+73E+WK48+9'
+    DTM+137:20261201:102'
+    NAD+BY+0012345000010::9'
+    LOC+162+0009::92'
+    DTM+356:20261129:102'
+    LOC+162+0001::92'
+    LIN+1++012345678905:UP'
+    QTY+153:12:PCE'
+    """
+    report = edifact_outcome(edifact(body, "SLSRPT")).record
+    assert isinstance(report, ProductActivity)
+    [line] = report.lines
+    assert [loc.location for loc in line.locations] == ["0001"]
+    listed = [(u.position, u.element, u.value) for u in report.unmapped]
+    assert (5, "LOC02-01", "0009") in listed and (6, "DTM01-02", "20261129") in listed
+    assert (7, "LOC01", "162") in listed  # the function of a location that is mapped
+    invrpt = """
+    BGM+35+INV-9+9'
+    DTM+137:20261201:102'
+    QTY+145:3:PCE'
+    LIN+1++012345678905:UP'
+    QTY+145:12:PCE'
+    PRI+AAA:4.20'
+    DTM+194:20261201:102'
+    """
+    inventory = edifact_outcome(edifact(invrpt, "INVRPT")).record
+    assert isinstance(inventory, InventoryReport)
+    assert inventory.items[0].quantities[0].dates == {}
+    listed = [(u.position, u.element, u.value) for u in inventory.unmapped]
+    assert (4, "QTY01-02", "3") in listed and (8, "DTM01-02", "20261201") in listed
