@@ -8,8 +8,9 @@ reports activity:
   line of its own whose one ``ActivityLocation`` is that location (its DTM and RFF copied);
 - by item (D01B SG11 GIS and below): LIN is the line, each LOC under it an
   ``ActivityLocation`` of that line.
-LOC C517: 3225 id is ``location``, 3055 agency the ``qualifier`` (3227 says where the
-activity took place, which the structure carries). QTY (C186: 6063, 6060, 6411) is an
+LOC C517: 3225 id is ``location``, 3055 agency the ``qualifier``. The NAD group of the
+9x releases is NAD-CTA-COM (an RFF after it is the header's); later ones (D01B) add its
+own RFF-DTM. QTY (C186: 6063, 6060, 6411) is an
 ``Activity`` of the open location, or of the line when no location is open; 6063 is
 normalised by ``ACTIVITY_NAMES`` (others keep their code as ``qty_<code>``); the DTM and
 RFF after a QTY are its own. MOA goes to the open location, else the line; PIA, IMD and
