@@ -133,12 +133,22 @@ def _x12_values(outcome: TransactionOutcome) -> Iterator[Value]:
             if not value.strip():
                 continue
             separator = seg.delimiters.repetition
+            whole = rule is not None and (rule.every or element in rule.whole)
             if (position, element) in repeated and separator:
                 value, *others = value.split(separator)
                 for r, other in enumerate(others, start=2):
                     if other.strip():
                         yield position, tag, element, 0, 0, r, other
-            whole = rule is not None and (rule.every or element in rule.whole)
+            elif separator and separator in value and not whole:
+                # A repeatable element: the first repetition is the element's value, the
+                # others are listed with their numbers, component by component.
+                value, *others = value.split(separator)
+                for r, other in enumerate(others, start=2):
+                    parts = other.split(seg.delimiters.component)
+                    for k, part in enumerate(parts, start=1):
+                        if part.strip():
+                            yield (position, tag, element, k, k if len(parts) > 1 else 0, r,
+                                   part)
             parts = value.split(seg.delimiters.component)
             if whole:
                 yield position, tag, element, 0, 0, 1, value
@@ -292,13 +302,16 @@ def _x12_variant(data: str, picks: list[tuple[int, str]]) -> str:
     return re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + extra}*", text, count=1)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    source=st.sampled_from([p for p in _SOURCES if p.suffix == ".x12"]),
-    picks=st.lists(st.tuples(st.integers(0, 200), st.from_regex(r"[A-Z0-9]{1,6}",
-                                                                 fullmatch=True)),
-                   min_size=1, max_size=6),
-)
+# Where to put what: an index into the body segments and a value.
+_PICKS = st.lists(st.tuples(st.integers(0, 200), st.from_regex(r"[A-Z0-9]{1,6}",
+                                                                fullmatch=True)),
+                  min_size=1, max_size=6)
+_VARIANTS = settings(max_examples=60, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+@_VARIANTS
+@given(source=st.sampled_from([p for p in _SOURCES if p.suffix == ".x12"]), picks=_PICKS)
 def test_variants_account_for_every_value_x12(source: Path, picks: list[tuple[int, str]]
                                               ) -> None:
     data = _x12_variant(source.read_text("ascii"), picks).encode()
@@ -306,13 +319,8 @@ def test_variants_account_for_every_value_x12(source: Path, picks: list[tuple[in
         assert check_accounting(outcome) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    source=st.sampled_from([p for p in _SOURCES if p.suffix == ".edi"]),
-    picks=st.lists(st.tuples(st.integers(0, 200), st.from_regex(r"[A-Z0-9]{1,6}",
-                                                                 fullmatch=True)),
-                   min_size=1, max_size=6),
-)
+@_VARIANTS
+@given(source=st.sampled_from([p for p in _SOURCES if p.suffix == ".edi"]), picks=_PICKS)
 def test_variants_account_for_every_value_edifact(source: Path, picks: list[tuple[int, str]]
                                                   ) -> None:
     text = source.read_text("latin-1")
