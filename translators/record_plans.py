@@ -84,6 +84,174 @@ def _complete_AcknowledgedTransaction(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_Activity: Final[dict[str, Any]] = {
+    'activity': _MISSING,
+    'activity_code': _MISSING,
+    'quantity': None,
+    'unit': None,
+    'unit_rec20': None,
+    'dates': _MISSING,
+    'references': _MISSING,
+}
+
+
+def _complete_Activity(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Activity.copy()
+    out.update(tree)
+    if len(out) != 7:
+        raise _unknown('Activity', tree, _T_Activity)
+    if out['activity'] is _MISSING:
+        raise _required('Activity', 'activity')
+    if out['activity_code'] is _MISSING:
+        raise _required('Activity', 'activity_code')
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v: Any = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    return out
+
+
+_T_ActivityAmount: Final[dict[str, Any]] = {
+    'qualifier': _MISSING,
+    'amount': None,
+}
+
+
+def _complete_ActivityAmount(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ActivityAmount.copy()
+    out.update(tree)
+    if len(out) != 2:
+        raise _unknown('ActivityAmount', tree, _T_ActivityAmount)
+    if out['qualifier'] is _MISSING:
+        raise _required('ActivityAmount', 'qualifier')
+    return out
+
+
+_T_ActivityLine: Final[dict[str, Any]] = {
+    'line_number': None,
+    'item_ids': _MISSING,
+    'description': None,
+    'prices': _MISSING,
+    'pack': None,
+    'pack_size': None,
+    'pack_size_unit': None,
+    'amounts': _MISSING,
+    'activities': _MISSING,
+    'locations': _MISSING,
+    'dates': _MISSING,
+    'references': _MISSING,
+    'notes': _MISSING,
+}
+
+
+def _complete_ActivityLine(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ActivityLine.copy()
+    out.update(tree)
+    if len(out) != 13:
+        raise _unknown('ActivityLine', tree, _T_ActivityLine)
+    v: Any = out['item_ids']
+    if v is _MISSING:
+        out['item_ids'] = _complete_ItemIds({})
+    else:
+        out['item_ids'] = _complete_ItemIds(v)
+    v = out['prices']
+    if v is _MISSING:
+        out['prices'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Price(items[j])
+    v = out['amounts']
+    if v is _MISSING:
+        out['amounts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ActivityAmount(items[j])
+    v = out['activities']
+    if v is _MISSING:
+        out['activities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Activity(items[j])
+    v = out['locations']
+    if v is _MISSING:
+        out['locations'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ActivityLocation(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    if out['notes'] is _MISSING:
+        out['notes'] = []
+    return out
+
+
+_T_ActivityLocation: Final[dict[str, Any]] = {
+    'qualifier': None,
+    'location': _MISSING,
+    'activities': _MISSING,
+    'amounts': _MISSING,
+    'dates': _MISSING,
+    'references': _MISSING,
+    'parties': _MISSING,
+}
+
+
+def _complete_ActivityLocation(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ActivityLocation.copy()
+    out.update(tree)
+    if len(out) != 7:
+        raise _unknown('ActivityLocation', tree, _T_ActivityLocation)
+    if out['location'] is _MISSING:
+        raise _required('ActivityLocation', 'location')
+    v: Any = out['activities']
+    if v is _MISSING:
+        out['activities'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Activity(items[j])
+    v = out['amounts']
+    if v is _MISSING:
+        out['amounts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ActivityAmount(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
+    return out
+
+
 _T_Address: Final[dict[str, Any]] = {
     'lines': _MISSING,
     'city': None,
@@ -386,6 +554,8 @@ _T_InventoryQuantity: Final[dict[str, Any]] = {
     'quantity': None,
     'unit': None,
     'unit_rec20': None,
+    'location_qualifier': None,
+    'location': None,
     'dates': _MISSING,
 }
 
@@ -393,7 +563,7 @@ _T_InventoryQuantity: Final[dict[str, Any]] = {
 def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryQuantity.copy()
     out.update(tree)
-    if len(out) != 6:
+    if len(out) != 8:
         raise _unknown('InventoryQuantity', tree, _T_InventoryQuantity)
     if out['qualifier'] is _MISSING:
         raise _required('InventoryQuantity', 'qualifier')
@@ -1098,6 +1268,80 @@ def _complete_Price(tree: dict[str, Any]) -> dict[str, Any]:
     out.update(tree)
     if len(out) != 7:
         raise _unknown('Price', tree, _T_Price)
+    return out
+
+
+_T_ProductActivity: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
+    'source': _MISSING,
+    'parties': _MISSING,
+    'contacts': _MISSING,
+    'references': _MISSING,
+    'dates': _MISSING,
+    'notes': _MISSING,
+    'unmapped': _MISSING,
+    'kind': 'product_activity',
+    'report_id': None,
+    'report_type_code': None,
+    'purpose_code': None,
+    'report_date': None,
+    'period_start': None,
+    'period_end': None,
+    'currency': None,
+    'lines': _MISSING,
+    'line_count': None,
+}
+
+
+def _complete_ProductActivity(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ProductActivity.copy()
+    out.update(tree)
+    if len(out) != 18:
+        raise _unknown('ProductActivity', tree, _T_ProductActivity)
+    v: Any = out['source']
+    if v is _MISSING:
+        raise _required('ProductActivity', 'source')
+    else:
+        out['source'] = _complete_Source(v)
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
+    v = out['contacts']
+    if v is _MISSING:
+        out['contacts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Contact(items[j])
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    if out['notes'] is _MISSING:
+        out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
+    v = out['lines']
+    if v is _MISSING:
+        out['lines'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ActivityLine(items[j])
     return out
 
 
@@ -1885,6 +2129,10 @@ Completer = Callable[[dict[str, Any]], dict[str, Any]]
 COMPLETERS: Final[dict[str, Completer]] = {
     'AcknowledgedGroup': _complete_AcknowledgedGroup,
     'AcknowledgedTransaction': _complete_AcknowledgedTransaction,
+    'Activity': _complete_Activity,
+    'ActivityAmount': _complete_ActivityAmount,
+    'ActivityLine': _complete_ActivityLine,
+    'ActivityLocation': _complete_ActivityLocation,
     'Address': _complete_Address,
     'AllowanceCharge': _complete_AllowanceCharge,
     'Carrier': _complete_Carrier,
@@ -1911,6 +2159,7 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'PaymentTerms': _complete_PaymentTerms,
     'PlanningSchedule': _complete_PlanningSchedule,
     'Price': _complete_Price,
+    'ProductActivity': _complete_ProductActivity,
     'ProductId': _complete_ProductId,
     'PurchaseOrder': _complete_PurchaseOrder,
     'PurchaseOrderChange': _complete_PurchaseOrderChange,

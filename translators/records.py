@@ -3,8 +3,8 @@
 Responsible for the Pydantic models that mappers produce and consumers read: purchase
 orders (850/ORDERS), order changes (860/ORDCHG), order responses (855/ORDRSP), invoices
 (810/INVOIC), ship notices (856/DESADV), inventory reports (846/INVRPT), planning and
-shipping schedules (830/DELFOR, 862/DELJIT) and functional acknowledgments
-(997/999/CONTRL), all in one discriminated union ``Record``.
+shipping schedules (830/DELFOR, 862/DELJIT), product activity (852/SLSRPT) and functional
+acknowledgments (997/999/CONTRL), all in one discriminated union ``Record``.
 Conventions pinned here: money and quantities are ``Decimal`` and serialise to JSON strings
 (never floats, never exponent notation); dates are ISO 8601 strings without an invented
 zone; control numbers are strings; codes are kept as sent beside their normalised names.
@@ -28,6 +28,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "AcknowledgedGroup",
     "AcknowledgedTransaction",
+    "Activity",
+    "ActivityAmount",
+    "ActivityLine",
+    "ActivityLocation",
     "Address",
     "AllowanceCharge",
     "Amount",
@@ -55,6 +59,7 @@ __all__ = [
     "PaymentTerms",
     "PlanningSchedule",
     "Price",
+    "ProductActivity",
     "ProductId",
     "PurchaseOrder",
     "PurchaseOrderChange",
@@ -94,6 +99,7 @@ RecordKind = Literal[
     "ship_notice",
     "inventory_report",
     "planning_schedule",
+    "product_activity",
     "functional_ack",
 ]
 
@@ -597,11 +603,16 @@ class ShipNotice(_RecordBase):
 
 
 class InventoryQuantity(_Model):
+    """A quantity of an item, with the location it is held at when the document says
+    (846: the N1 loop the QTY sits in, N103/N104; INVRPT: the LOC of its QTY group)."""
+
     qualifier: str
     type: str
     quantity: Amount | None = None
     unit: str | None = None
     unit_rec20: str | None = None
+    location_qualifier: str | None = None
+    location: str | None = None
     dates: dict[str, str] = Field(default_factory=dict)
 
 
@@ -668,6 +679,20 @@ class ScheduledQuantity(_Model):
     references: list[Reference] = Field(default_factory=list)
 
 
+class Activity(_Model):
+    """One reported activity quantity: what happened (``activity``, normalised from the
+    code as sent in ``activity_code``: X12 ZA01 859, EDIFACT QTY 6063), how much, in which
+    unit (as sent, and on Rec 20 where it is a Rec 20 code), and its dates."""
+
+    activity: str
+    activity_code: str
+    quantity: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+    dates: dict[str, str] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
+
+
 class ScheduleLine(_Model):
     """One item of a planning or shipping schedule with its scheduled quantities."""
 
@@ -705,6 +730,66 @@ class PlanningSchedule(_RecordBase):
     lines: list[ScheduleLine] = Field(default_factory=list)
     line_count: int | None = None
     quantity_total: Amount | None = None
+
+
+class ActivityAmount(_Model):
+    """A monetary amount of a line or location (X12 AMT, EDIFACT MOA): qualifier as sent."""
+
+    qualifier: str
+    amount: Amount | None = None
+
+
+class ActivityLocation(_Model):
+    """The activity of one line at one location (store, warehouse): X12 SDQ pairs under a
+    ZA, EDIFACT LOC (C517: 3225 id, 3055 agency as ``qualifier``)."""
+
+    qualifier: str | None = None
+    location: str
+    activities: list[Activity] = Field(default_factory=list)
+    amounts: list[ActivityAmount] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+
+
+class ActivityLine(_Model):
+    """An item of a product activity report: its ids and the activity reported for it,
+    in total (``activities``) and per location (``locations``)."""
+
+    line_number: str | None = None
+    item_ids: ItemIds = Field(default_factory=ItemIds)
+    description: str | None = None
+    prices: list[Price] = Field(default_factory=list)
+    pack: Amount | None = None
+    pack_size: Amount | None = None
+    pack_size_unit: str | None = None
+    amounts: list[ActivityAmount] = Field(default_factory=list)
+    activities: list[Activity] = Field(default_factory=list)
+    locations: list[ActivityLocation] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class ProductActivity(_RecordBase):
+    """Product activity data: sales, stock and other movements of items per location over a
+    reporting period (X12 852, EDIFACT SLSRPT).
+
+    ``report_type_code`` is the code that says what the report is, as sent (X12 XQ01
+    transaction handling code, EDIFACT BGM 1001); ``purpose_code`` is X12 XQ05 (005010) or
+    EDIFACT BGM 1225. The period is XQ02/XQ03 or DTM 194/206 (90/91) of the header.
+    """
+
+    kind: Literal["product_activity"] = "product_activity"
+    report_id: str | None = None
+    report_type_code: str | None = None
+    purpose_code: str | None = None
+    report_date: str | None = None
+    period_start: str | None = None
+    period_end: str | None = None
+    currency: str | None = None
+    lines: list[ActivityLine] = Field(default_factory=list)
+    line_count: int | None = None
 
 
 class TransactionError(_Model):
@@ -761,6 +846,7 @@ Record = Annotated[
         ShipNotice,
         InventoryReport,
         PlanningSchedule,
+        ProductActivity,
         FunctionalAck,
     ],
     Field(discriminator="kind"),
@@ -777,5 +863,6 @@ RECORD_MODELS: Mapping[str, type[BaseModel]] = MappingProxyType({
     "ship_notice": ShipNotice,
     "inventory_report": InventoryReport,
     "planning_schedule": PlanningSchedule,
+    "product_activity": ProductActivity,
     "functional_ack": FunctionalAck,
 })

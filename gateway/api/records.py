@@ -27,9 +27,10 @@ router = APIRouter(prefix="/v1/records", tags=["records"])
 SCOPES: dict[str, frozenset[str]] = {
     "crm": frozenset({"purchase_order", "invoice", "order_response"}),
     "scm": frozenset({"purchase_order", "purchase_order_change", "ship_notice",
-                      "inventory_report", "planning_schedule", "invoice"}),
+                      "inventory_report", "planning_schedule", "product_activity",
+                      "invoice"}),
     "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
-                      "ship_notice", "inventory_report", "planning_schedule",
+                      "ship_notice", "inventory_report", "planning_schedule", "product_activity",
                       "functional_ack"}),
 }
 

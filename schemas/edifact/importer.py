@@ -23,7 +23,8 @@ from typing import Any
 
 __all__ = ["MESSAGES", "main"]
 
-MESSAGES = ("ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "APERAK", "DELFOR", "DELJIT")
+MESSAGES = ("ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "APERAK", "DELFOR", "DELJIT",
+            "INVRPT", "SLSRPT")
 _SOURCE = Path(__file__).parent / "source"
 # Service segments: typed in ``source/service3`` and ``source/service4`` from ISO 9735.
 _SERVICE = frozenset(["UNH", "UNS", "UNT"])

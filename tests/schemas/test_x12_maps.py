@@ -102,6 +102,7 @@ def test_map_index_routes_retail_groups_to_nearest_version() -> None:
     assert index.get_filename("00401", "006020", "IN") == "810.5010.xml"
     assert index.get_filename("00501", "005010", "FA") == "FA.5010.xml"
     assert index.get_filename("00401", "004010", "FA") == "997.4010.xml"
-    for set_id in ("850", "810", "856", "855", "860", "846"):
+    assert index.get_filename("00401", "004010", "PD") == "852.4010.xml"
+    for set_id in ("850", "810", "856", "855", "860", "846", "852"):
         assert map_file(set_id, "004010") == MAP_DIR / f"{set_id}.4010.xml"
         assert map_file(set_id, "005010VICS") == MAP_DIR / f"{set_id}.5010.xml"

@@ -90,6 +90,27 @@ CASES: dict[str, tuple[str, CodePairs]] = {
             "status_code": {"IA": "5", "IR": "7", "IC": "6"},
         },
     ),
+    "846-inventory": (
+        "INVRPT",
+        {
+            **_COMMON,
+            "report_type": {"DD": "35"},  # 755 Distributor Inventory Report / 1001 Inventory report
+            # 673 Quantity Available for Sale / 6063 Actual stock; 17 on hand in both lists
+            "qualifier": {**_COMMON["qualifier"], "33": "145"},
+        },
+    ),
+    # One 852 against both SLSRPT methods: D96A reports by location (LOC, then its LINs),
+    # the D01B document by item (GIS, LIN, then its LOCs).
+    "852-product-activity": (
+        "SLSRPT",
+        {
+            **_COMMON,
+            "report_type_code": {"H": "73E"},  # XQ01 305 / BGM 1001 sales data report
+            # 859 sold, available for sale, received / 6063 statistical sales, actual stock,
+            # received
+            "activity_code": {"QS": "153", "QA": "145", "QR": "48"},
+        },
+    ),
 }
 
 

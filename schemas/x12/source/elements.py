@@ -88,6 +88,7 @@ I65 AN 1 1 Repetition Separator
 310 AN 1 30 Location Identifier
 322 ID 3 3 Load/Empty Status Code
 323 ID 1 1 Shipment Qualifier
+305 ID 1 2 Transaction Handling Code
 324 AN 1 22 Purchase Order Number
 325 AN 1 20 Tax Identification Number
 326 AN 1 45 Request Reference Number
@@ -211,6 +212,7 @@ I65 AN 1 1 Repetition Separator
 810 N0 1 6 Inner Pack
 819 ID 2 3 Language Code
 822 AN 1 15 Source Subqualifier
+859 ID 2 2 Activity Code
 933 AN 1 264 Free-Form Message Text
 934 ID 2 2 Printer Carriage Control Code
 935 ID 2 2 Measurement Significance Code

@@ -116,6 +116,8 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     "SHP": ("Shipped/Received Information", "O673 X380 X374 X373 X337 O373 O337", "P0102"),
     "ATH": ("Resource Authorization", "M672 X373 X380 O380 X373", ""),
     "JIT": ("Just-In-Time Schedule", "M380 M337", ""),
+    "XQ": ("Reporting Date/Action", "M305 M373 O373 O127@5 O353@5", ""),
+    "XPO": ("Preassigned Purchase Order Numbers", "M324 O324 X66 X67", "P0304"),
     # --- common header segments ---
     "NTE": ("Note/Special Instruction", "O363 M352", ""),
     "CUR": (
@@ -252,6 +254,8 @@ SEGMENTS: dict[str, tuple[str, str, str]] = {
     ),
     "IT3": ("Additional Item Data", "X382 X355 X368 O383 O371", "C0102"),
     "QTY": ("Quantity", "M673 X380 OC001 X61", "R0204 E0204"),
+    "ZA": ("Product Activity Reporting", "M859 X380 X355 X374 X373 X128 X127 O1073",
+           "P0203 P0405 P0607"),
     "SCH": (
         "Line Item Schedule",
         "M380 M355 X98 X93 M374 M373 X337 X374 X373 X337 O326 O350",

@@ -89,7 +89,7 @@ def advice(body: str) -> ShipNotice:
 def test_registry_lists_the_mapped_message_types() -> None:
     """The registry maps the seven supply-chain message types and the two acknowledgments."""
     assert set(MAPPERS) == {"ORDERS", "ORDCHG", "ORDRSP", "INVOIC", "DESADV", "DELFOR",
-                            "DELJIT", "CONTRL", "APERAK"}
+                            "DELJIT", "INVRPT", "SLSRPT", "CONTRL", "APERAK"}
 
 
 def test_message_type_comes_from_unh() -> None:

@@ -332,6 +332,7 @@ def test_every_data_file_maps_to_its_kind() -> None:
         "810": "invoice",
         "856": "ship_notice",
         "846": "inventory_report",
+        "852": "product_activity",
         "997": "functional_ack",
         "999": "functional_ack",
     }

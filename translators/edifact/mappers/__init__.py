@@ -4,8 +4,8 @@ Responsible for the explicit registry ``MAPPERS`` keyed by message type (UNH S00
 and ``map_message``. The same mappers serve D96A, D01B and neighbouring directories: the
 segments and components they read did not change meaning between them. Records are the
 ones the X12 mappers make of the corresponding transaction sets (ORDERS 850, ORDCHG 860,
-ORDRSP 855, INVOIC 810, DESADV 856, DELFOR 830, DELJIT 862), field for field; codes are
-kept as sent beside the normalised names.
+ORDRSP 855, INVOIC 810, DESADV 856, DELFOR 830, DELJIT 862, INVRPT 846, SLSRPT 852), field
+for field; codes are kept as sent beside the normalised names.
 
 Decimal mark: numeric values (QTY, PRI, MOA, PCD, ...) are read with the decimal mark the
 interchange declared (UNA position 3, the full stop without UNA), passed as the keyword
@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from translators.accounting import Coverage
 from translators.edifact.acks import APERAK_COVERAGE, CONTRL_COVERAGE, map_functional_ack
+from translators.edifact.mappers.activity import SLSRPT_COVERAGE, map_product_activity
 from translators.edifact.mappers.despatch_advice import DESADV_COVERAGE, map_ship_notice
+from translators.edifact.mappers.inventory import INVRPT_COVERAGE, map_inventory_report
 from translators.edifact.mappers.invoice import INVOICE_COVERAGE, map_invoice
 from translators.edifact.mappers.orders import (
     ORDCHG_COVERAGE,
@@ -73,6 +75,8 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "DESADV": map_ship_notice,
         "DELFOR": map_delivery_schedule,
         "DELJIT": map_delivery_jit,
+        "INVRPT": map_inventory_report,
+        "SLSRPT": map_product_activity,
         "CONTRL": _functional_ack,
         "APERAK": _functional_ack,
     }
@@ -87,6 +91,8 @@ COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
         "DESADV": DESADV_COVERAGE,
         "DELFOR": DELFOR_COVERAGE,
         "DELJIT": DELJIT_COVERAGE,
+        "INVRPT": INVRPT_COVERAGE,
+        "SLSRPT": SLSRPT_COVERAGE,
         "CONTRL": CONTRL_COVERAGE,
         "APERAK": APERAK_COVERAGE,
     }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from translators.accounting import Coverage
 from translators.record_data import RecordData, record_from_data
+from translators.x12.mappers.activity import ACTIVITY_COVERAGE, map_product_activity
 from translators.x12.mappers.functional_ack import ACK_COVERAGE, map_functional_ack
 from translators.x12.mappers.inventory import INVENTORY_COVERAGE, map_inventory_report
 from translators.x12.mappers.invoice import INVOICE_COVERAGE, map_invoice
@@ -49,6 +50,7 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "846": map_inventory_report,
         "830": map_planning_schedule,
         "862": map_shipping_schedule,
+        "852": map_product_activity,
         "997": map_functional_ack,
         "999": map_functional_ack,
     }
@@ -64,6 +66,7 @@ COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
         "846": INVENTORY_COVERAGE,
         "830": SCHEDULE_COVERAGE,
         "862": SCHEDULE_COVERAGE,
+        "852": ACTIVITY_COVERAGE,
         "997": ACK_COVERAGE,
         "999": ACK_COVERAGE,
     }

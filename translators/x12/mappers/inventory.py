@@ -3,7 +3,8 @@
 Responsible for BIA, the header N1 loops and the LIN loop (PID, CTP, UIT, QTY with the
 DTM that follows it, REF, N1). QTY01 (X12 673) is normalised: 17 on_hand, 33 available
 (for sale), 02 cumulative, 01 discrete, 38 original, 63 on_order; other qualifiers keep
-their code as ``qty_<code>``.
+their code as ``qty_<code>``. A QTY in the N1 loop of a LIN (positions 440-450) is held
+at that party: its N103/N104 become the quantity's location.
 It must not raise on valid-but-odd input.
 """
 
@@ -91,6 +92,8 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
     party: dict[str, Any] | None = None
     # Field lists of segments with no place where they stood: listed as unmapped.
     skipped: list[list[str]] = []
+    # The N1 of the LIN loop whose QTY loop the next QTY belongs to.
+    item_party: dict[str, Any] | None = None
     for segment in segments:
         f = segment.fields
         tag = f[0]
@@ -114,9 +117,14 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
             add_product_ids(item["item_ids"], f, 2)
             record["items"].append(item)
             quantity = None
+            item_party = None
         elif tag == "QTY":
             if item is not None:
                 quantity = _qty(f, component)
+                if item_party is not None and item_party["ids"]:
+                    held_at = item_party["ids"][0]
+                    quantity["location_qualifier"] = held_at["qualifier"]
+                    quantity["location"] = held_at["value"]
                 item["quantities"].append(quantity)
             else:
                 skipped.append(f)
@@ -154,6 +162,7 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
             party = start_party(f)
             target["parties"].append(party)
             quantity = None
+            item_party = party if item is not None else None
         elif tag == "PER":
             # A contact outside any N1 loop: the report's (846 header); an item has no
             # contacts.
@@ -172,6 +181,7 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
         elif tag == "CTT":
             item = None
             quantity = None
+            item_party = None
             record["line_count"] = to_int(element(f, 1))
         elif tag == "NTE":
             note = text_or_none(element(f, 2))
