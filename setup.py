@@ -38,6 +38,7 @@ HOT_MODULES = [
     "translators/edifact/validator.py",
     "translators/edifact/writer.py",
     "translators/errors.py",
+    "translators/money.py",
     "translators/parties.py",
     "translators/record_data.py",
     "translators/record_plans.py",

@@ -2,28 +2,35 @@
 
 Responsible for routing segments to the header, the current line or the summary, and for
 the segment groups whose trailing segments belong to their trigger rather than to the
-level they sit at: NAD (RFF, CTA, COM, ...), ALC (PCD, MOA, RTE, QTY, and its TAX-MOA,
-which has no place in an allowance and is dropped), TAX (MOA), PAT (DTM, PCD, MOA),
+level they sit at: NAD (RFF, CTA, COM, ...), ALC (PCD, MOA, RTE, QTY, and its TAX-MOA:
+the allowance's or charge's own taxes), TAX (MOA), PAT (DTM, PCD, MOA, PAI),
 RFF (its DTM dates the reference), PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules),
 LOC at line level (QTY-DTM destination quantities), PAC, TDT and TOD (LOC, DTM).
-Lines start at LIN and end at UNS. Message-specific segments and the header uses of RFF,
-DTM and summary MOA are the subclasses' (``orders``, ``invoice``).
+Lines start at LIN and end at UNS. A line keeps every QTY (the best of its own
+qualifiers is its ``quantity``, the others stay in ``quantities``), every MOA (203, else
+66, else 38 is its ``amount``; the others stay in ``amounts``) and its prices (the first
+AAA is the net price and the unit price, the first AAB the gross price, their 5125
+qualifier carried by the field). Summary MOAs fill
+the named totals the subclass gives, the rest staying in ``totals.amounts``.
+Message-specific segments and the header uses of RFF and DTM are the subclasses'
+(``orders``, ``invoice``).
 It must not raise on odd input: unknown or misplaced segments are skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
 from translators.edifact.mappers.commercial import (
-    TAX_AMOUNTS,
     add_to_alc,
     add_to_pat,
+    add_to_tax,
     read_alc,
+    read_amount,
     read_cux,
     read_ftx,
-    read_moa,
     read_pat,
     read_rff,
     read_tax,
@@ -36,6 +43,7 @@ from translators.edifact.mappers.products import (
     add_lin_ids,
     add_pia_ids,
     description,
+    line_quantity,
     quantity_fields,
     read_pri,
     read_qty,
@@ -43,6 +51,7 @@ from translators.edifact.mappers.products import (
 from translators.edifact.mappers.tree import append_to, set_once
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
+from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
 from translators.record_data import RecordData
 from translators.units import edifact_unit_to_rec20
 
@@ -52,7 +61,7 @@ __all__ = ["LineDocument"]
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
     "NAD": PARTY_GROUP_TAGS,
     "ALC": frozenset({"ALI", "DTM", "QTY", "RNG", "PCD", "MOA", "RTE", "TAX"}),
-    "ALC-TAX": frozenset({"MOA", "RNG"}),
+    "ALC-TAX": frozenset({"MOA", "RNG", "TAX"}),
     "TAX": frozenset({"MOA", "LOC"}),
     "PAT": frozenset({"DTM", "PCD", "MOA", "PAI"}),
     "RFF": frozenset({"DTM"}),
@@ -71,7 +80,11 @@ _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
 _ROUTED: Final = frozenset({"LIN", "UNS", "NAD", "DTM", "RFF", "FTX", "ALC", "TAX", "CNT"})
 
 # The segments of a line ``_line_segment`` reads; it drops any other.
-_LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC"})
+_LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC", "MOA"})
+
+# 5025 qualifiers of a line's amount, best first: 203 line item amount, 66 goods item
+# total, 38 invoice item amount.
+_LINE_AMOUNTS: Final = ("203", "66", "38")
 
 # 6063 Quantity type code qualifier 59: number of consumer units in the traded unit, the
 # counterpart of X12 PO401 (pack).
@@ -82,23 +95,34 @@ class LineDocument:
     """The record dict being built and where the next segment belongs.
 
     ``mark`` is the interchange's decimal mark. ``line_quantities`` are the 6063
-    qualifiers of a line's own quantity, best first.
+    qualifiers of a line's own quantity, best first. ``total_fields`` names the totals
+    field each normalised amount name fills, ``total_preferred`` the 5025 qualifiers of the
+    total amount, best first.
     """
 
     __slots__ = (
+        "allowance",
+        "amounts",
         "group",
         "group_kind",
         "line",
         "line_quantities",
         "mark",
-        "quantity_rank",
         "record",
         "schedule",
         "summary",
+        "total_fields",
+        "total_preferred",
     )
 
     def __init__(
-        self, source: RecordData, mark: str, line_quantities: tuple[str, ...], **header: Any
+        self,
+        source: RecordData,
+        mark: str,
+        line_quantities: tuple[str, ...],
+        total_fields: Mapping[str, str],
+        total_preferred: tuple[str, ...],
+        **header: Any,
     ) -> None:
         self.record: dict[str, Any] = {
             "source": source,
@@ -120,7 +144,10 @@ class LineDocument:
         self.group_kind = ""
         self.group: dict[str, Any] | None = None
         self.schedule: dict[str, Any] | None = None
-        self.quantity_rank = len(line_quantities)
+        self.allowance: dict[str, Any] | None = None
+        self.amounts: list[dict[str, Any]] = []
+        self.total_fields = total_fields
+        self.total_preferred = total_preferred
 
     # -- hooks for the message mappers ---------------------------------------------------
     def header_segment(self, segment: Segment) -> None:
@@ -137,13 +164,12 @@ class LineDocument:
         """Take a header DTM into a header field; true when it must not go to ``dates``."""
         return False
 
-    def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:
-        """A MOA of the summary section (after UNS) outside any group."""
-
     def line_quantity(
         self, line: dict[str, Any], qualifier: str, quantity: Decimal | None, unit: str | None
-    ) -> None:
-        """A QTY of ``line`` that is not its own quantity nor its pack."""
+    ) -> bool:
+        """Take a QTY of ``line`` into a message-specific field; true when it must not be
+        one of the line's ``quantities``."""
+        return False
 
     def start_line(self, segment: Segment) -> dict[str, Any]:
         """A new line from its LIN."""
@@ -159,9 +185,23 @@ class LineDocument:
 
     # -- routing ---------------------------------------------------------------------------
     def finish(self) -> dict[str, Any]:
-        """The record dict, lines' prices resolved."""
+        """The record dict: lines' quantities, prices and amounts resolved, the summary
+        amounts settled into the totals."""
+        currency = self.record.get("currency")
         for line in self.record["lines"]:
+            _resolve_quantity(line, self.line_quantities)
             _resolve_prices(line)
+            found: list[dict[str, Any]] | None = line.pop("amounts", None)
+            if found:
+                settle_amounts(line, found, LINE_AMOUNT_FIELDS, _LINE_AMOUNTS, currency)
+        if self.amounts:
+            settle_amounts(
+                self.record["totals"],
+                self.amounts,
+                self.total_fields,
+                self.total_preferred,
+                currency,
+            )
         return self.record
 
     def _target(self) -> dict[str, Any]:
@@ -182,8 +222,9 @@ class LineDocument:
                 self._line_segment(self.line, segment)
             elif tag == "MOA":
                 if self.summary:
-                    qualifier, amount = read_moa(segment, self.mark)
-                    self.summary_amount(qualifier, amount)
+                    amount = read_amount(segment, self.mark)
+                    if amount is not None:
+                        self.amounts.append(amount)
             else:
                 self._header_segment(segment)
             return
@@ -191,7 +232,6 @@ class LineDocument:
             line = self.start_line(segment)
             append_to(self.record, "lines", line)
             self.line = line
-            self.quantity_rank = len(self.line_quantities)
         elif tag == "UNS":
             self.line = None
             self.summary = True
@@ -223,6 +263,7 @@ class LineDocument:
             alc = read_alc(segment)
             append_to(self._target(), "allowances_charges", alc)
             self._open("ALC", alc)
+            self.allowance = alc
         elif tag == "TAX":
             tax = read_tax(segment, self.mark)
             append_to(self._target(), "taxes", tax)
@@ -250,16 +291,19 @@ class LineDocument:
             return
         if kind == "NAD":
             add_to_party(group, segment)
-        elif kind == "ALC":
-            if tag == "TAX":
+        elif kind == "ALC" or kind == "ALC-TAX":
+            if tag == "TAX" and self.allowance is not None:
+                # The allowance's or charge's own tax; its MOAs follow it.
+                tax = read_tax(segment, self.mark)
+                append_to(self.allowance, "taxes", tax)
                 self.group_kind = "ALC-TAX"
-            else:
+                self.group = tax
+            elif kind == "ALC":
                 add_to_alc(group, segment, self.mark)
+            else:
+                add_to_tax(group, segment, self.mark)
         elif kind == "TAX":
-            if tag == "MOA":
-                qualifier, amount = read_moa(segment, self.mark)
-                if qualifier in TAX_AMOUNTS and group.get("amount") is None:
-                    group["amount"] = amount
+            add_to_tax(group, segment, self.mark)
         elif kind == "PAT":
             found = read_dtm(segment) if tag == "DTM" else None
             add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
@@ -302,17 +346,16 @@ class LineDocument:
                 line["description"] = description(segment)
         elif tag == "QTY":
             qualifier, quantity, unit = read_qty(segment, self.mark)
-            rank = _rank(self.line_quantities, qualifier)
-            if 0 <= rank < self.quantity_rank:
-                self.quantity_rank = rank
-                line.update(quantity_fields(quantity, unit))
-            elif qualifier == _PACK_QUANTITY:
+            if qualifier == _PACK_QUANTITY and line.get("pack") is None:
                 line["pack"] = quantity
-            elif rank < 0:
-                self.line_quantity(line, qualifier, quantity, unit)
+            if not self.line_quantity(line, qualifier, quantity, unit):
+                append_to(line, "quantities", line_quantity(qualifier, quantity, unit))
+        elif tag == "MOA":
+            amount = read_amount(segment, self.mark)
+            if amount is not None:
+                append_to(line, "amounts", amount)
         elif tag == "PRI":
             price = read_pri(segment, self.mark)
-            price["basis"] = text_or_none(segment.get(1, 3))
             append_to(line, "prices", price)
             self._open("PRI", price)
         elif tag == "SCC":
@@ -364,23 +407,53 @@ def _rank(wanted: tuple[str, ...], qualifier: str) -> int:
     return -1
 
 
+def _resolve_quantity(line: dict[str, Any], wanted: tuple[str, ...]) -> None:
+    """The line's ``quantity`` is its QTY whose qualifier comes first in ``wanted`` (the
+    first sent of those); it leaves ``quantities``, which keeps all the others."""
+    quantities: list[dict[str, Any]] | None = line.get("quantities")
+    if not quantities:
+        return
+    best = len(wanted)
+    chosen: dict[str, Any] | None = None
+    for item in quantities:
+        rank = _rank(wanted, item["qualifier"])
+        if 0 <= rank < best:
+            best = rank
+            chosen = item
+    if chosen is None:
+        return
+    line.update(quantity_fields(chosen["quantity"], chosen["unit"]))
+    quantities.remove(chosen)
+    if not quantities:
+        del line["quantities"]
+
+
 def _resolve_prices(line: dict[str, Any]) -> None:
-    """The line's unit price is its net price (5125 AAA) or, without one, its first PRI,
-    with 5375 as price basis; the other PRIs stay in ``prices``, and so does the chosen one
-    when it states a basis quantity (5284), which a bare unit price cannot carry."""
+    """The first net price (5125 AAA) is ``net_price``, the first gross one (AAB)
+    ``gross_price``; every other PRI stays in ``prices``. The line's unit price and its
+    basis code (5375) are those of the net price or, without one, of the first PRI."""
     prices: list[dict[str, Any]] | None = line.get("prices")
     if not prices:
         return
-    chosen = prices[0]
+    net: dict[str, Any] | None = None
+    gross: dict[str, Any] | None = None
     for price in prices:  # a loop rather than next() over a generator: one object less a line
-        if price["type_code"] == "AAA":
-            chosen = price
-            break
+        kind = price["type"]
+        if kind == "net" and net is None:
+            net = price
+        elif kind == "gross" and gross is None:
+            gross = price
+    chosen = net if net is not None else prices[0]
     line["unit_price"] = chosen["unit_price"]
-    line["price_basis"] = chosen["basis"]
-    kept = [p for p in prices if p is not chosen or p["quantity"] is not None]
-    for price in kept:
-        del price["basis"]
+    line["price_basis"] = chosen["basis_code"]
+    # The 5125 qualifier of the net and gross prices is carried by the field they are in.
+    if net is not None:
+        net["type_code"] = None
+        line["net_price"] = net
+    if gross is not None:
+        gross["type_code"] = None
+        line["gross_price"] = gross
+    kept = [p for p in prices if p is not net and p is not gross]
     if kept:
         line["prices"] = kept
     else:

@@ -1,7 +1,10 @@
 """Mapper for the 810 invoice.
 
-Responsible for BIG, IT1, TDS, CAD and CTT; shared segments go through ``LineDocument``.
-TDS01-TDS04 are N2 (implied two decimals: "12345" is 123.45); IT102 and IT104 are R.
+Responsible for BIG, IT1, TDS, CAD and CTT; shared segments go through ``LineDocument``
+(with the 810's SAC loop: a TXI after a SAC is the SAC's tax). TDS01-TDS04 are N2
+(implied two decimals: "12345" is 123.45); IT102 and IT104 are R. Summary AMTs fill the
+invoice's named totals (AMT 1 the line items total, 5 the invoice amount when TDS01 has
+not, ...) and the rest stay in ``totals.amounts`` with their qualifier.
 It must not raise on valid-but-odd input: unreadable fields become ``None``.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from translators.money import INVOICE_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
 from translators.x12.mappers.document import (
     LineDocument,
@@ -54,7 +58,7 @@ def _cad(f: list[str]) -> dict[str, Any]:
 
 def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 810 transaction set (ST..SE) to an ``Invoice``."""
-    doc = LineDocument(source, component_separator(segments))
+    doc = LineDocument(source, component_separator(segments), sac_taxes=True)
     record = doc.record
     totals = record["totals"]
     for segment in segments:
@@ -79,4 +83,5 @@ def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
                 record["carrier"] = _cad(f)
         elif tag != "ST" and tag != "SE" and tag != "ISS":
             doc.feed(tag, f)
+    doc.finish(INVOICE_TOTAL_FIELDS, ("5", "TT"))
     return complete("Invoice", record)

@@ -1,9 +1,10 @@
 """Mappers for the order family: 850 purchase order, 860 order change, 855 order response.
 
-Responsible for the transaction-specific segments (BEG, BCH, BAK, PO1, POC, ACK, CTT, AMT)
+Responsible for the transaction-specific segments (BEG, BCH, BAK, PO1, POC, ACK, CTT)
 and the code tables of their status elements (353 purpose, 92 order type, 587
 acknowledgment type, 668 line item status, 670 change type). Shared segments go through
-``LineDocument``. One pass over the segments; the record model is built once at the end.
+``LineDocument``, AMT among them (AMT TT is the order's total amount). One pass over the
+segments; the record model is built once at the end.
 It must not raise on valid-but-odd input: unreadable fields become ``None``.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.money import ORDER_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
@@ -30,7 +32,7 @@ from translators.x12.mappers.elements import (
     to_decimal,
     to_int,
 )
-from translators.x12.mappers.products import add_product_ids
+from translators.x12.mappers.products import add_product_ids, line_price
 from translators.x12.segment import Segment
 
 __all__ = [
@@ -201,8 +203,11 @@ def _poc(f: list[str]) -> dict[str, Any]:
     line = new_line(element(f, 1), to_decimal(element(f, 3)), element(f, 5))
     line["status"], line["status_code"] = _coded(CHANGE_TYPES, element(f, 2))
     line["quantity_left_to_receive"] = to_decimal(element(f, 4))
-    line["unit_price"] = to_decimal(element(f, 6))
-    line["price_basis"] = text_or_none(element(f, 7))
+    price = to_decimal(element(f, 6))
+    basis = text_or_none(element(f, 7))
+    line["unit_price"] = price
+    line["price_basis"] = basis
+    line["net_price"] = line_price(price, basis)
     add_product_ids(line["item_ids"], f, 8)
     return line
 
@@ -255,12 +260,9 @@ def _map(
             doc.end_lines()
             totals["line_count"] = to_int(element(f, 1))
             totals["quantity_total"] = to_decimal(element(f, 2))
-        elif tag == "AMT":
-            # AMT01 "TT" total transaction amount (AMT02 is R).
-            if doc.line is None and element(f, 1) == "TT":
-                totals["amount"] = to_decimal(element(f, 2))
         elif tag != "ST" and tag != "SE":
             doc.feed(tag, f)
+    doc.finish(ORDER_TOTAL_FIELDS, ("TT",))
     return record
 
 
