@@ -207,11 +207,13 @@ def _complete_Fob(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_FunctionalAck: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'functional_ack',
     'acknowledged_groups': _MISSING,
 }
@@ -220,7 +222,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 9:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -245,6 +247,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['acknowledged_groups']
     if v is _MISSING:
         out['acknowledged_groups'] = []
@@ -353,11 +362,13 @@ def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_InventoryReport: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'inventory_report',
     'purpose_code': None,
     'report_type': None,
@@ -372,7 +383,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 13:
+    if len(out) != 15:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -397,6 +408,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['items']
     if v is _MISSING:
         out['items'] = []
@@ -408,11 +426,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_Invoice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'invoice',
     'invoice_number': None,
     'invoice_date': None,
@@ -435,7 +455,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 21:
+    if len(out) != 23:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -460,6 +480,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -759,11 +786,13 @@ def _complete_MonetaryAmount(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_OrderResponse: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -791,7 +820,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 26:
+    if len(out) != 28:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -816,6 +845,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1049,11 +1085,13 @@ def _complete_ProductId(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrder: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1077,7 +1115,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -1102,6 +1140,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1145,11 +1190,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrderChange: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1175,7 +1222,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 26:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1200,6 +1247,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1318,11 +1372,13 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_ShipNotice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'ship_notice',
     'shipment_id': None,
     'ship_date': None,
@@ -1346,7 +1402,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1371,6 +1427,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['carrier']
     if v is not None:
         out['carrier'] = _complete_Carrier(v)
@@ -1673,6 +1736,32 @@ def _complete_TransactionError(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_UnmappedValue: Final[dict[str, Any]] = {
+    'segment': _MISSING,
+    'position': _MISSING,
+    'element': _MISSING,
+    'repetition': None,
+    'value': _MISSING,
+    'loop': None,
+}
+
+
+def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_UnmappedValue.copy()
+    out.update(tree)
+    if len(out) != 6:
+        raise _unknown('UnmappedValue', tree, _T_UnmappedValue)
+    if out['segment'] is _MISSING:
+        raise _required('UnmappedValue', 'segment')
+    if out['position'] is _MISSING:
+        raise _required('UnmappedValue', 'position')
+    if out['element'] is _MISSING:
+        raise _required('UnmappedValue', 'element')
+    if out['value'] is _MISSING:
+        raise _required('UnmappedValue', 'value')
+    return out
+
+
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
@@ -1731,5 +1820,6 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,
+    'UnmappedValue': _complete_UnmappedValue,
     'Weight': _complete_Weight,
 }

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_edifact
 from translators.edifact.mappers.code_lists import PURPOSES, coded
 from translators.edifact.mappers.commercial import (
     read_ftx,
@@ -30,15 +31,25 @@ from translators.edifact.mappers.commercial import (
     read_weight,
 )
 from translators.edifact.mappers.dates import date_name, read_dtm
+from translators.edifact.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERAGE
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
-from translators.edifact.mappers.tree import append_to, set_once
+from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
 from translators.units import edifact_unit_to_rec20
 
-__all__ = ["map_ship_notice"]
+__all__ = ["DESADV_COVERAGE", "map_ship_notice"]
+
+DESADV_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "BGM": "2.1 3", "CPS": "1q 2q", "LIN": "1 3.1 3.2q",
+    "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "FTX": "4",
+    "DTM": "1.1q 1.2 1.3q", "TDT": "3.1 5.1 5.4", "TOD": "2 3.1", "UNS": "*q",
+})
+"""What the DESADV mapper maps where a segment stands at a level that has a place for
+it. QTY, MEA, PAC, GIN, PCI, IMD and CNT are read only in part: not claimed, so their
+values are listed even where a field took them."""
 
 _MAX_DEPTH: Final = 64
 
@@ -115,6 +126,7 @@ class _Advice:
         "order_ref",
         "orders",
         "record",
+        "skipped",
         "top_items",
         "tracking",
     )
@@ -141,18 +153,25 @@ class _Advice:
         self.order_ref: dict[str, Any] | None = None
         self.orders: list[dict[str, Any]] = []
         self.tracking: str | None = None
+        # Segments with no place where they stood: listed as unmapped.
+        self.skipped: list[Segment] = []
 
     def feed(self, segment: Segment, party: dict[str, Any] | None) -> dict[str, Any] | None:
         """Route one segment; returns the party whose NAD group is open, if any."""
         tag = segment.tag
         if party is not None and tag in PARTY_GROUP_TAGS:
-            add_to_party(party, segment)
+            if tag == "CTA" or tag == "COM" or tag == "RFF":
+                add_to_party(party, segment)
+            else:
+                self.skipped.append(segment)
             return party
         if self.group == "RFF":
             if tag == "DTM":
                 found = read_dtm(segment)
                 if found is not None and found[0] == "171" and self.order_ref is not None:
                     self.order_ref["po_date"] = found[1][:10]
+                # Only an order reference's date has a field.
+                self.skipped.append(segment)
                 return None
             self.group = ""
             self.order_ref = None
@@ -192,6 +211,7 @@ class _Advice:
     def _item_segment(self, item: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
         if self.item_closed:
+            self.skipped.append(segment)
             return
         if tag == "PIA":
             add_pia_ids(item["item_ids"], segment)
@@ -212,18 +232,29 @@ class _Advice:
             elif qualifier == "59" and item.get("pack") is None:
                 item["pack"] = quantity
         elif tag == "DTM":
-            found = read_dtm(segment)
-            if found is not None:
-                set_once(item, "dates", date_name(found[0]), found[1])
+            self._date(item, segment)
         elif tag == "RFF":
             ref = read_rff(segment)
             if ref is not None:
                 append_to(item, "references", ref)
+            else:
+                self.skipped.append(segment)
             self.group = "RFF"
         elif tag == "PCI" or tag == "GIN" or tag == "PAC":
             # The item's own package or batch identification group: nothing of it has a
             # place in ShipItem, and its QTYs must not pass for the item's.
             self.item_closed = True
+        else:
+            self.skipped.append(segment)
+
+    def _date(self, target: dict[str, Any], segment: Segment) -> None:
+        """File a DTM's date by name unless one is there (then the segment is listed)."""
+        found = read_dtm(segment)
+        dates: dict[str, str] = target.setdefault("dates", {})
+        if found is None or date_name(found[0]) in dates:
+            self.skipped.append(segment)
+        else:
+            dates[date_name(found[0])] = found[1]
 
     def _level_segment(self, data: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
@@ -235,6 +266,8 @@ class _Advice:
                 data["weight"] = weight
         elif tag == "GIN" or tag == "PCI":
             _marks(data, segment)
+        else:
+            self.skipped.append(segment)
 
     def _header_segment(self, segment: Segment) -> None:
         tag = segment.tag
@@ -243,13 +276,12 @@ class _Advice:
             record["shipment_id"] = text_or_none(segment.get(2, 1))
             record["purpose"], record["purpose_code"] = coded(PURPOSES, segment.get(3))
         elif tag == "DTM":
-            found = read_dtm(segment)
-            if found is not None:
-                set_once(record, "dates", date_name(found[0]), found[1])
+            self._date(record, segment)
         elif tag == "RFF":
             ref = read_rff(segment)
             self.group = "RFF"
             if ref is None:
+                self.skipped.append(segment)
                 return
             qualifier = ref["qualifier"]
             if qualifier == "ON":
@@ -262,16 +294,16 @@ class _Advice:
                 record["bill_of_lading"] = ref["value"]
             elif qualifier == "CN" and self.tracking is None:
                 self.tracking = ref["value"]
-        elif tag == "TDT":
-            if record.get("carrier") is None:
-                record["carrier"] = read_tdt(segment)
-        elif tag == "TOD":
-            if record.get("fob") is None:
-                record["fob"] = read_tod(segment)
+        elif tag == "TDT" and record.get("carrier") is None:
+            record["carrier"] = read_tdt(segment)
+        elif tag == "TOD" and record.get("fob") is None:
+            record["fob"] = read_tod(segment)
         elif tag == "MEA":
             weight = read_weight(segment, self.mark)
             if weight is not None and record.get("weight") is None:
                 record["weight"] = weight
+        else:
+            self.skipped.append(segment)
 
     def finish(self) -> dict[str, Any]:
         record = self.record
@@ -371,7 +403,9 @@ def _finish_carrier(record: dict[str, Any], tracking: str | None) -> None:
     carrier: dict[str, Any] = record.get("carrier") or {}
     if tracking is not None:
         carrier["tracking_number"] = tracking
-    if carrier_party is not None and carrier_party.get("name"):
+    # The carrier party's name fills in; it does not overwrite the name the carrier
+    # segment gave.
+    if carrier_party is not None and carrier_party.get("name") and not carrier.get("name"):
         carrier["name"] = carrier_party["name"]
     record["carrier"] = carrier
 
@@ -387,4 +421,6 @@ def map_ship_notice(
         # Not UNH or UNT; a body tag rarely has N second, so one code point test mostly.
         if len(tag) < 2 or ord(tag[1]) != 0x4E or (tag != "UNH" and tag != "UNT"):
             party = advice.feed(segment, party)
-    return complete("ShipNotice", advice.finish())
+    record = advice.finish()
+    record["unmapped"] = unmapped_edifact(segments, DESADV_COVERAGE, advice.skipped)
+    return complete("ShipNotice", record)

@@ -8,14 +8,16 @@ allowance's or charge's own taxes, and the SLN loop's PID, DTM, REF, CTP and MSG
 belong to the sub-line. ``finish`` settles the amounts (AMT) of the lines and the summary
 into their named fields (``translators.money``) and picks a line's net price.
 Transaction-specific segments (BEG, PO1, ACK, ...) stay in the mapper modules.
-It must not raise on odd input: unknown or misplaced segments are skipped.
+It must not raise on odd input: unknown or misplaced segments are skipped, and
+``skipped`` remembers them so that their values are listed as unmapped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
+from translators.accounting import Coverage
 from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
 from translators.record_data import RecordData
 from translators.units import x12_unit_to_rec20
@@ -43,7 +45,43 @@ from translators.x12.mappers.products import (
 )
 from translators.x12.segment import Segment
 
-__all__ = ["LineDocument", "component_separator", "new_line", "priced_line"]
+__all__ = [
+    "DOCUMENT_COVERAGE",
+    "ENVELOPE_COVERAGE",
+    "PARTY_COVERAGE",
+    "LineDocument",
+    "component_separator",
+    "id_pairs",
+    "new_line",
+    "priced_line",
+]
+
+def id_pairs(first: int, last: int) -> str:
+    """Coverage refs of qualifier/ID pairs from element ``first`` to ``last``: each
+    qualifier (235) is carried as the key of its ID (``buyer_item``) or beside it."""
+    return " ".join(f"{i}q {i + 1}" for i in range(first, last, 2))
+
+
+ENVELOPE_COVERAGE: Final = Coverage({"ST": "*", "SE": "*"})
+"""ST and SE hold only what the record's ``source`` holds (set, control number,
+implementation reference) and the segment count the envelope checks."""
+
+PARTY_COVERAGE: Final = Coverage({
+    "N1": "1 2 3 4", "N2": "1 2", "N3": "1 2", "N4": "1 2 3 4", "PER": "1 2",
+    "REF": "1 2 3",
+})
+"""What ``party_loop`` maps of an N1 loop."""
+
+DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "DTM": "1q 2 3 5 6q 7", "N9": "1 2 3", "MSG": "1", "NTE": "2",
+    "SAC": "1 2 5 7 8 9 10 12 15", "TXI": "1 2 3 4 5 6 8 9",
+    "PID": "5", "CTP": "1 2q 3 4 5.1 6 7 9", "PO4": "1 2 3", "SCH": "1 2 5q 6 7 8q 9 10",
+    "SDQ": " ".join(str(i) for i in range(1, 23)),
+    "CUR": "2", "ITD": " ".join(str(i) for i in range(1, 16)), "FOB": "1 2 3 4 5",
+    "TD5": "2 3 4 5 12", "AMT": "1q 2", "QTY": "1 2 3.1",
+    "SLN": f"1 2 3 4 5.1 6 7 8 {id_pairs(9, 28)}",
+})
+"""What ``LineDocument`` maps of the segments it routes; the mappers add their own."""
 
 
 def component_separator(segments: list[Segment] | tuple[Segment, ...] | Any) -> str:
@@ -95,6 +133,7 @@ class LineDocument:
         "party",
         "record",
         "sac_taxes",
+        "skipped",
         "sub_line",
     )
 
@@ -121,6 +160,9 @@ class LineDocument:
         self.amounts: list[dict[str, Any]] = []
         self.component = component
         self.sac_taxes = sac_taxes
+        # Field lists of segments that had no place where they stood: all their values
+        # are listed as unmapped (``translators.accounting``).
+        self.skipped: list[list[str]] = []
 
     def start_line(self, line: dict[str, Any]) -> None:
         self.record["lines"].append(line)
@@ -179,12 +221,17 @@ class LineDocument:
             target.setdefault("parties", []).append(self.party)
         elif tag == "DTM":
             found = read_dtm(fields)
-            if found is not None:
-                target.setdefault("dates", {}).setdefault(found[0], found[1])
+            dates: dict[str, str] = target.setdefault("dates", {})
+            if found is None or found[0] in dates:
+                self.skipped.append(fields)
+            else:
+                dates[found[0]] = found[1]
         elif tag == "REF" or tag == "N9":
             ref = read_ref(fields)
             if ref is not None:
                 target.setdefault("references", []).append(ref)
+            else:
+                self.skipped.append(fields)
         elif tag == "MSG":
             note = text_or_none(element(fields, 1))
             if note:
@@ -202,11 +249,12 @@ class LineDocument:
             target.setdefault("taxes", []).append(read_txi(fields))
         elif tag == "AMT":
             amount = read_amt(fields)
-            if amount is not None:
-                if line is not None:
-                    line.setdefault("amounts", []).append(amount)
-                else:
-                    self.amounts.append(amount)
+            if amount is None:
+                self.skipped.append(fields)
+            elif line is not None:
+                line.setdefault("amounts", []).append(amount)
+            else:
+                self.amounts.append(amount)
         elif line is not None:
             self._line_segment(line, tag, fields)
         else:
@@ -216,6 +264,8 @@ class LineDocument:
         if tag == "PID":
             if line.get("description") is None:
                 line["description"] = text_or_none(element(fields, 5))
+            else:
+                self.skipped.append(fields)
         elif tag == "CTP":
             line.setdefault("prices", []).append(read_ctp(fields, self.component))
         elif tag == "PO4":
@@ -228,24 +278,35 @@ class LineDocument:
             quantity = read_qty(fields, self.component)
             if quantity is not None:
                 line.setdefault("quantities", []).append(quantity)
+            else:
+                self.skipped.append(fields)
         elif tag == "SLN":
             sub_line = read_sln(fields, self.component)
             line.setdefault("sub_lines", []).append(sub_line)
             self.sub_line = sub_line
+        else:
+            self.skipped.append(fields)
 
     def _sub_line_segment(self, sub_line: dict[str, Any], tag: str, fields: list[str]) -> bool:
         """Take a segment of the SLN loop into ``sub_line``; false when it is not one."""
         if tag == "PID":
             if sub_line.get("description") is None:
                 sub_line["description"] = text_or_none(element(fields, 5))
+            else:
+                self.skipped.append(fields)
         elif tag == "DTM":
             found = read_dtm(fields)
-            if found is not None:
-                sub_line.setdefault("dates", {}).setdefault(found[0], found[1])
+            dates: dict[str, str] = sub_line.setdefault("dates", {})
+            if found is None or found[0] in dates:
+                self.skipped.append(fields)
+            else:
+                dates[found[0]] = found[1]
         elif tag == "REF":
             ref = read_ref(fields)
             if ref is not None:
                 sub_line.setdefault("references", []).append(ref)
+            else:
+                self.skipped.append(fields)
         elif tag == "CTP":
             sub_line.setdefault("prices", []).append(read_ctp(fields, self.component))
         elif tag == "MSG":
@@ -258,13 +319,13 @@ class LineDocument:
 
     def _header_segment(self, tag: str, fields: list[str]) -> None:
         record = self.record
-        if tag == "CUR":
-            if record.get("currency") is None:
-                record["currency"] = text_or_none(element(fields, 2))
+        if tag == "CUR" and record.get("currency") is None:
+            record["currency"] = text_or_none(element(fields, 2))
         elif tag == "ITD":
             record["payment_terms"].append(read_itd(fields))
-        elif tag == "FOB":
-            if record.get("fob") is None:
-                record["fob"] = read_fob(fields)
+        elif tag == "FOB" and record.get("fob") is None:
+            record["fob"] = read_fob(fields)
         elif tag == "TD5" and record.get("carrier") is None:
             record["carrier"] = read_td5(fields)
+        else:
+            self.skipped.append(fields)

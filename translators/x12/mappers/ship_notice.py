@@ -12,12 +12,14 @@ It must not raise on valid-but-odd input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_fob, read_ref, read_td5
 from translators.x12.mappers.dates import read_dtm
+from translators.x12.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERAGE, id_pairs
 from translators.x12.mappers.elements import (
     element,
     iso_date,
@@ -32,7 +34,16 @@ from translators.x12.mappers.po import PURPOSES
 from translators.x12.mappers.products import add_product_ids, read_po4
 from translators.x12.segment import Segment
 
-__all__ = ["map_ship_notice"]
+__all__ = ["SHIP_NOTICE_COVERAGE", "map_ship_notice"]
+
+SHIP_NOTICE_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "HL": "1q 2q 3q", "LIN": f"1 {id_pairs(2, 31)}", "SN1": "1 2 3 5 6 8", "PRF": "1 2 4",
+    "MAN": "1 2",
+    "TD1": "1 2 5 6 7 8", "PID": "5", "PO4": "1 2 3", "DTM": "1q 2 3 5 6q 7",
+    "REF": "1 2 3", "TD5": "2 3 4 5 12", "FOB": "1 2 3 4 5", "BSN": "1 2 3 4 5",
+    "CTT": "1", "NTE": "2",
+})
+"""What the 856 mapper maps where a segment stands at a level that has a place for it."""
 
 # HL03 (735 Hierarchical Level Code) ranks: a lower rank is higher in the tree.
 _RANK = {"S": 0, "O": 1, "T": 2, "P": 3, "I": 4}
@@ -167,12 +178,17 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
     party: dict[str, Any] | None = None
     tracking: str | None = None
     counter = 0
+    # Field lists of segments with no place at their level: listed as unmapped.
+    skipped: list[list[str]] = []
+    party_kept = False
     for segment in segments:
         f = segment.fields
         tag = f[0]
         if party is not None:
             if tag in PARTY_LOOP_TAGS:
                 add_to_party(party, tag, f)
+                if not party_kept:
+                    skipped.append(f)
                 continue
             party = None
         if tag == "HL":
@@ -194,44 +210,62 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
         elif tag == "SN1":
             if node is not None and node.level == "I":
                 _sn1(data, f)
+            else:
+                skipped.append(f)
         elif tag == "PRF":
             # PRF01 PO number, 02 release, 04 PO date.
             if node is not None and node.level == "O":
                 data["po_number"] = text_or_none(element(f, 1))
                 data["release_number"] = text_or_none(element(f, 2))
                 data["po_date"] = iso_date(element(f, 4))
+            else:
+                skipped.append(f)
         elif tag == "MAN":
             # MAN01 marks qualifier (GM: SSCC-18), MAN02 marks.
-            if "marks" in data:
-                qualifier = element(f, 1)
-                value = element(f, 2)
-                if value:
-                    data["marks"].append({"qualifier": text_or_none(qualifier), "value": value})
-                    if qualifier == "GM" and data.get("sscc") is None:
-                        data["sscc"] = value
+            qualifier = element(f, 1)
+            value = element(f, 2)
+            if "marks" in data and value:
+                data["marks"].append({"qualifier": text_or_none(qualifier), "value": value})
+                if qualifier == "GM" and data.get("sscc") is None:
+                    data["sscc"] = value
+            else:
+                skipped.append(f)
         elif tag == "TD1":
             if (node is None or node.level in _WITH_PACKAGING) and "packaging" not in data:
                 _td1(data, f)
+            else:
+                skipped.append(f)
         elif tag == "PID":
             if node is not None and node.level == "I" and data.get("description") is None:
                 data["description"] = text_or_none(element(f, 5))
+            else:
+                skipped.append(f)
         elif tag == "PO4":
             if node is not None and node.level == "I":
                 read_po4(data, f)
+            else:
+                skipped.append(f)
         elif tag == "N1":
             party = start_party(f)
-            if "parties" in data:
+            party_kept = "parties" in data
+            if party_kept:
                 data["parties"].append(party)
+            else:
+                skipped.append(f)
         elif tag == "DTM":
             found = read_dtm(f)
-            if found is not None and "dates" in data:
-                data["dates"].setdefault(found[0], found[1])
+            if found is not None and "dates" in data and found[0] not in data["dates"]:
+                data["dates"][found[0]] = found[1]
                 if found[0] == "shipped" and data is record:
                     record["ship_date"], _, time = found[1].partition("T")
                     record["ship_time"] = time or None
+            else:
+                skipped.append(f)
         elif tag == "REF":
             ref = read_ref(f)
-            if ref is not None and "references" in data:
+            if ref is None or "references" not in data:
+                skipped.append(f)
+            else:
                 data["references"].append(ref)
                 if data is record:
                     qualifier = ref["qualifier"]
@@ -242,9 +276,13 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
         elif tag == "TD5":
             if data is record and record.get("carrier") is None:
                 record["carrier"] = read_td5(f)
+            else:
+                skipped.append(f)
         elif tag == "FOB":
             if data is record and record.get("fob") is None:
                 record["fob"] = read_fob(f)
+            else:
+                skipped.append(f)
         elif tag == "BSN":
             # BSN01 purpose, 02 shipment id, 03 date, 04 time, 05 hierarchical structure.
             purpose = element(f, 1)
@@ -267,6 +305,7 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
     for item_holder in _items(record):
         item_holder.pop("lin", None)
     _finish_carrier(record, tracking)
+    record["unmapped"] = unmapped_x12(segments, SHIP_NOTICE_COVERAGE, skipped)
     return complete("ShipNotice", record)
 
 
@@ -288,6 +327,8 @@ def _finish_carrier(record: dict[str, Any], tracking: str | None) -> None:
     carrier: dict[str, Any] = record.get("carrier") or {}
     if tracking is not None:
         carrier["tracking_number"] = tracking
-    if carrier_party is not None and carrier_party.get("name"):
+    # The carrier party's name fills in; it does not overwrite the name the carrier
+    # segment gave.
+    if carrier_party is not None and carrier_party.get("name") and not carrier.get("name"):
         carrier["name"] = carrier_party["name"]
     record["carrier"] = carrier
