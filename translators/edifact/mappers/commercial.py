@@ -134,15 +134,13 @@ def read_moa(segment: Segment, mark: str) -> tuple[str, Decimal | None]:
 
 def read_amount(segment: Segment, mark: str) -> dict[str, Any] | None:
     """A MOA as a ``MonetaryAmount`` (C516: 5025 qualifier, 5004 amount, 6345 currency);
-    ``None`` without a qualifier."""
+    ``None`` without a qualifier or a readable amount (the caller lists the segment)."""
     qualifier = stripped(segment.get(1, 1))
-    if not qualifier:
+    amount = to_decimal(segment.get(1, 2), mark)
+    if not qualifier or amount is None:
         return None
     return monetary_amount(
-        AMOUNT_NAMES.get(qualifier, "other"),
-        qualifier,
-        to_decimal(segment.get(1, 2), mark),
-        text_or_none(segment.get(1, 3)),
+        AMOUNT_NAMES.get(qualifier, "other"), qualifier, amount, text_or_none(segment.get(1, 3))
     )
 
 
@@ -164,8 +162,10 @@ def read_alc(segment: Segment) -> dict[str, Any]:
     }
 
 
-def add_to_alc(alc: dict[str, Any], segment: Segment, mark: str) -> None:
-    """Fold one segment of the ALC group (PCD, MOA, RTE, QTY) into ``alc``."""
+def add_to_alc(alc: dict[str, Any], segment: Segment, mark: str) -> bool:
+    """Fold one segment of the ALC group (PCD, MOA, RTE, QTY) into ``alc``; false when it
+    has no place there (a repeat, a MOA of another kind, an unreadable amount): the caller
+    lists it."""
     tag = segment.tag
     if tag == "PCD":
         if alc.get("percent") is None:
@@ -173,16 +173,24 @@ def add_to_alc(alc: dict[str, Any], segment: Segment, mark: str) -> None:
     elif tag == "MOA":
         # The amount of the allowance or charge, or 25 the amount a percentage applies to.
         qualifier, amount = read_moa(segment, mark)
+        if amount is None:
+            return False
         if qualifier in _ALC_AMOUNTS and alc.get("amount") is None:
             alc["amount"] = amount
         elif qualifier == "25" and alc.get("basis_amount") is None:
             alc["basis_amount"] = amount
+        else:
+            return False
     elif tag == "RTE":
         if alc.get("rate") is None:
             alc["rate"] = to_decimal(segment.get(1, 2), mark)
-    elif tag == "QTY" and alc.get("quantity") is None:
-        alc["quantity"] = to_decimal(segment.get(1, 2), mark)
+    elif tag == "QTY":
+        quantity = to_decimal(segment.get(1, 2), mark)
+        if alc.get("quantity") is not None or quantity is None:
+            return False
+        alc["quantity"] = quantity
         alc["unit"] = text_or_none(segment.get(1, 3))
+    return True
 
 
 def read_tax(segment: Segment, mark: str) -> dict[str, Any]:
@@ -200,17 +208,21 @@ def read_tax(segment: Segment, mark: str) -> dict[str, Any]:
     }
 
 
-def add_to_tax(tax: dict[str, Any], segment: Segment, mark: str) -> None:
+def add_to_tax(tax: dict[str, Any], segment: Segment, mark: str) -> bool:
     """Fold a MOA of the TAX group into ``tax``: a tax amount (124, 150, 176) or the
-    taxable amount (125)."""
+    taxable amount (125); false for any other segment, a repeat or an unreadable amount."""
     if segment.tag != "MOA":
-        return
+        return False
     qualifier, amount = read_moa(segment, mark)
-    if qualifier in TAX_AMOUNTS:
-        if tax.get("amount") is None:
-            tax["amount"] = amount
+    if amount is None:
+        return False
+    if qualifier in TAX_AMOUNTS and tax.get("amount") is None:
+        tax["amount"] = amount
     elif qualifier == "125" and tax.get("taxable_amount") is None:
         tax["taxable_amount"] = amount
+    else:
+        return False
+    return True
 
 
 def read_pat(segment: Segment) -> dict[str, Any]:
@@ -237,8 +249,9 @@ def read_pat(segment: Segment) -> dict[str, Any]:
     return terms
 
 
-def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | None) -> None:
-    """Fold one segment of the PAT group into ``terms``; ``date`` is a DTM's ISO value."""
+def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | None) -> bool:
+    """Fold one segment of the PAT group into ``terms``; ``date`` is a DTM's ISO value.
+    False when a MOA has no readable amount (the caller lists it)."""
     tag = segment.tag
     if tag == "DTM":
         # 2005: 12 terms discount due date, 13 terms net due date; others by their name.
@@ -261,7 +274,7 @@ def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | N
     elif tag == "MOA":
         found = read_amount(segment, mark)
         if found is None:
-            return
+            return False
         if found["qualifier"] == "52" and terms.get("discount_amount") is None:
             terms["discount_amount"] = found["amount"]
         else:
@@ -270,6 +283,7 @@ def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | N
     elif tag == "PAI":
         # C534: 4439 conditions, 4431 guarantee, 4461 payment means.
         terms["payment_method_code"] = text_or_none(segment.get(1, 3))
+    return True
 
 
 def read_cux(segment: Segment) -> str | None:

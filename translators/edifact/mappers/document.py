@@ -73,14 +73,16 @@ PARTY_COVERAGE: Final = Coverage({
 DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
     "DTM": "1.1q 1.2 1.3q", "FTX": "4", "ALC": "1 3 5.1 5.4 5.5", "TAX": "2.1 4 5.4 6 7",
     "LIN": "1 3.1 3.2q", "IMD": "3.4 3.5", "PRI": "1.1q 1.2 1.3 1.5 1.6", "CUX": "1.2",
+    "MOA": "1.1q 1.2", "QTY": "1.1q 1.2 1.3",
     "PAT": "1 2.1 2.4 2.5 3.1 3.2 3.3q", "PAI": "1.3", "TDT": "3.1 5.1 5.4", "TOD": "2 3.1",
     "CNT": "1.1q 1.2", "UNS": "*q",
     "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "LOC": "2.1 2.3",
 })
 """What ``LineDocument`` maps of the segments it routes where it has a place for them;
-the message mappers add BGM. Segments read only in part of their uses (MOA, QTY, PCD,
-COM, ...) are not claimed: their values are listed even where a field took them, until
-their mapping is complete."""
+the message mappers add BGM. Segments read only in part of their uses (PCD, COM, ...)
+are not claimed: their values are listed even where a field took them, until their
+mapping is complete. MOA and QTY are claimed: each lands in a field or an ``amounts``/
+``quantities`` list, or its segment is listed (a repeat, an unreadable number)."""
 
 # Trailing segments of each group, by the group's trigger.
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
@@ -253,10 +255,11 @@ class LineDocument:
             if self.line is not None:
                 self._line_segment(self.line, segment)
             elif tag == "MOA":
-                if self.summary:
-                    amount = read_amount(segment, self.mark)
-                    if amount is not None:
-                        self.amounts.append(amount)
+                amount = read_amount(segment, self.mark) if self.summary else None
+                if amount is not None:
+                    self.amounts.append(amount)
+                else:
+                    self.skipped.append(segment)  # a header MOA has no place yet
             else:
                 self._header_segment(segment)
             return
@@ -334,8 +337,8 @@ class LineDocument:
 
     def _group_segment(self, segment: Segment) -> bool:
         """Fold a trailing segment into its group; false when it has no place there (the
-        caller lists it). Segments a group reads only in part (MOA, PCD, QTY, COM) are
-        not claimed by the coverage, so they are listed either way."""
+        caller lists it). Segments a group reads only in part (PCD, COM) are not claimed
+        by the coverage, so they are listed either way."""
         kind = self.group_kind
         group = self.group
         tag = segment.tag
@@ -355,19 +358,15 @@ class LineDocument:
             elif tag == "DTM" or tag == "RNG" or tag == "ALI":
                 return False
             elif kind == "ALC":
-                add_to_alc(group, segment, self.mark)
-            elif tag == "MOA":
-                add_to_tax(group, segment, self.mark)
+                return add_to_alc(group, segment, self.mark)
             else:
-                return False
+                return add_to_tax(group, segment, self.mark)
         elif kind == "TAX":
-            if tag != "MOA":
-                return False
-            add_to_tax(group, segment, self.mark)
+            return add_to_tax(group, segment, self.mark)
         elif kind == "PAT":
             found = read_dtm(segment) if tag == "DTM" else None
-            add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
-            return tag != "DTM"  # the due date is read only for some 2475 references
+            taken = add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
+            return taken and tag != "DTM"  # a repeated date name keeps the first
         elif kind == "RFF":
             found = read_dtm(segment)
             if found is None or self.line is not None:
@@ -380,7 +379,8 @@ class LineDocument:
             _, quantity, unit = read_qty(segment, self.mark)
             group["quantity"] = quantity
             group["unit"] = unit
-        elif tag != "MOA" and tag != "QTY" and tag != "PCD":
+            return quantity is not None
+        elif tag != "PCD":
             return False
         return True
 
@@ -396,6 +396,8 @@ class LineDocument:
             }
             append_to(line, "schedules", schedule)
             self.schedule = schedule
+            if quantity is None:
+                return False
         elif tag == "DTM" and self.schedule is not None:
             found = read_dtm(segment)
             if found is None:
@@ -420,14 +422,19 @@ class LineDocument:
                 self.skipped.append(segment)
         elif tag == "QTY":
             qualifier, quantity, unit = read_qty(segment, self.mark)
-            if qualifier == _PACK_QUANTITY and line.get("pack") is None:
-                line["pack"] = quantity
-            if not self.line_quantity(line, qualifier, quantity, unit):
-                append_to(line, "quantities", line_quantity(qualifier, quantity, unit))
+            if quantity is None:
+                self.skipped.append(segment)  # nothing to file without a quantity
+            else:
+                if qualifier == _PACK_QUANTITY and line.get("pack") is None:
+                    line["pack"] = quantity
+                if not self.line_quantity(line, qualifier, quantity, unit):
+                    append_to(line, "quantities", line_quantity(qualifier, quantity, unit))
         elif tag == "MOA":
             amount = read_amount(segment, self.mark)
             if amount is not None:
                 append_to(line, "amounts", amount)
+            else:
+                self.skipped.append(segment)
         elif tag == "PRI":
             price = read_pri(segment, self.mark)
             append_to(line, "prices", price)
