@@ -51,7 +51,7 @@ UnmappedEntry = dict[str, Any]
 class _Rule:
     """What a coverage maps of one segment tag."""
 
-    __slots__ = ("every", "parts", "qualifiers", "whole")
+    __slots__ = ("every", "parts", "prefix", "qualifiers", "whole")
 
     def __init__(self, refs: str, tag: str) -> None:
         self.every = False
@@ -78,6 +78,12 @@ class _Rule:
                 self.whole.add(element)
             if qualifier:
                 self.qualifiers.add((element, component))
+        # Elements 1..prefix are all mapped whole: most segments end there, and the
+        # accounting of the rest starts after them.
+        prefix = 0
+        while prefix + 1 in self.whole:
+            prefix += 1
+        self.prefix = prefix
 
     def covers(self, element: int, component: int) -> bool:
         """Whether the value at ``element`` (component ``component``, 0 for a simple
@@ -175,10 +181,13 @@ def unmapped_x12(
         fields = seg.fields
         tag = fields[0]
         rule = None if id(fields) in skip else coverage.rule(tag)
-        if rule is not None and rule.every:
-            continue
+        first = 1
+        if rule is not None:
+            if rule.every or len(fields) <= rule.prefix + 1:
+                continue
+            first = rule.prefix + 1
         separator = seg.delimiters.component
-        for element in range(1, len(fields)):
+        for element in range(first, len(fields)):
             value = fields[element]
             if not _has_value(value) or (rule is not None and element in rule.whole):
                 continue
@@ -209,10 +218,13 @@ def unmapped_edifact(
         position += 1
         tag = seg.tag
         rule = None if id(seg) in skip else coverage.rule(tag)
-        if rule is not None and rule.every:
-            continue
+        first = 0
+        if rule is not None:
+            if rule.every or (len(seg.elements) <= rule.prefix and not seg.repeats):
+                continue
+            first = rule.prefix
         elements = seg.elements
-        for e in range(len(elements)):
+        for e in range(first, len(elements)):
             element = e + 1
             parts = elements[e]
             if rule is not None and element in rule.whole:
