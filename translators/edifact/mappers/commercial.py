@@ -251,19 +251,26 @@ def read_pat(segment: Segment) -> dict[str, Any]:
 
 def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | None) -> bool:
     """Fold one segment of the PAT group into ``terms``; ``date`` is a DTM's ISO value.
-    False when a MOA has no readable amount (the caller lists it)."""
+    False when the segment has no place there (an unreadable date or amount, a repeated
+    date, a due date's time): the caller lists it."""
     tag = segment.tag
     if tag == "DTM":
         # 2005: 12 terms discount due date, 13 terms net due date; others by their name.
+        # A due date is a day: one sent with a time is listed for its time.
         qualifier = stripped(segment.get(1, 1))
-        if date is not None:
-            if qualifier == "12" and terms.get("discount_due_date") is None:
-                terms["discount_due_date"] = date[:10]
-            elif qualifier == "13" and terms.get("net_due_date") is None:
-                terms["net_due_date"] = date[:10]
-            else:
-                dates: dict[str, str] = terms.setdefault("dates", {})
-                dates.setdefault(date_name(qualifier), date)
+        if date is None:
+            return False
+        if qualifier == "12" and terms.get("discount_due_date") is None:
+            terms["discount_due_date"] = date[:10]
+            return "T" not in date
+        if qualifier == "13" and terms.get("net_due_date") is None:
+            terms["net_due_date"] = date[:10]
+            return "T" not in date
+        dates: dict[str, str] = terms.setdefault("dates", {})
+        name = date_name(qualifier)
+        if name in dates:
+            return False
+        dates[name] = date
     elif tag == "PCD":
         # 5245: 12 discount, 15 penalty surcharge percentage.
         qualifier, percent = read_pcd(segment, mark)

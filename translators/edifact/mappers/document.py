@@ -365,8 +365,7 @@ class LineDocument:
             return add_to_tax(group, segment, self.mark)
         elif kind == "PAT":
             found = read_dtm(segment) if tag == "DTM" else None
-            taken = add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
-            return taken and tag != "DTM"  # a repeated date name keeps the first
+            return add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
         elif kind == "RFF":
             found = read_dtm(segment)
             if found is None or self.line is not None:
