@@ -116,13 +116,15 @@ _T_AllowanceCharge: Final[dict[str, Any]] = {
     'method_code': None,
     'basis_amount': None,
     'taxes': _MISSING,
+    'agency_qualifier': None,
+    'agency_code': None,
 }
 
 
 def _complete_AllowanceCharge(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_AllowanceCharge.copy()
     out.update(tree)
-    if len(out) != 12:
+    if len(out) != 14:
         raise _unknown('AllowanceCharge', tree, _T_AllowanceCharge)
     v: Any = out['taxes']
     if v is _MISSING:

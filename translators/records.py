@@ -230,7 +230,8 @@ class Tax(_Model):
 class AllowanceCharge(_Model):
     """An allowance or charge (X12 SAC, EDIFACT ALC with its group); ``taxes`` are its own
     (X12 810 TXI in the SAC loop, EDIFACT TAX-MOA in the ALC group), ``basis_amount`` the
-    amount a percentage applies to (MOA 25)."""
+    amount a percentage applies to (MOA 25). ``agency_qualifier``/``agency_code`` are an
+    X12 SAC's agency (559) and that agency's allowance or charge code (1301)."""
 
     indicator: Literal["allowance", "charge", "no_charge"] | None = None
     indicator_code: str | None = None
@@ -244,6 +245,8 @@ class AllowanceCharge(_Model):
     method_code: str | None = None
     basis_amount: Amount | None = None
     taxes: list[Tax] = Field(default_factory=list)
+    agency_qualifier: str | None = None
+    agency_code: str | None = None
 
 
 class PaymentTerms(_Model):

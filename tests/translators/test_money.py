@@ -140,6 +140,7 @@ def test_850_per_thousand_line_amount_and_taxes_beside_allowances() -> None:
     assert po.totals.amount == Decimal(135)
     [allowance] = line.allowances_charges
     assert allowance.taxes == []
+    assert (allowance.agency_qualifier, allowance.agency_code) == ("VI", "ABC1")
     assert [(t.type_code, t.amount) for t in line.taxes] == [("ST", Decimal("2.00"))]
     assert [(q.type, q.quantity) for q in line.quantities] == [("original", Decimal(3500))]
     [sub] = line.sub_lines
@@ -231,6 +232,30 @@ def test_invoic_terms_and_totals() -> None:
         ("prepaid_amount", "113", Decimal("10.00"), "USD"),
     ]
     assert totals.line_count == 1
+
+
+def test_a_repeated_percentage_is_listed_not_dropped() -> None:
+    """The first PCD of an ALC group is its percent; a second one has no field and is
+    listed as unmapped rather than overwriting or vanishing; so is a CUX group's PCD."""
+    invoice = mapped(
+        "INVOIC",
+        """
+        BGM+380+INV-1+9'
+        CUX+2:EUR:4'
+        PCD+1:3'
+        ALC+A++++DI'
+        PCD+1:5'
+        PCD+1:7'
+        """,
+    )
+    assert isinstance(invoice, Invoice)
+    assert invoice.allowances_charges[0].percent == Decimal(5)
+    assert [(u.segment, u.element, u.value) for u in invoice.unmapped if u.segment == "PCD"] == [
+        ("PCD", "PCD01-01", "1"),
+        ("PCD", "PCD01-02", "3"),
+        ("PCD", "PCD01-01", "1"),
+        ("PCD", "PCD01-02", "7"),
+    ]
 
 
 def _ordrsp(function: str) -> OrderResponse:

@@ -168,8 +168,10 @@ def add_to_alc(alc: dict[str, Any], segment: Segment, mark: str) -> bool:
     lists it."""
     tag = segment.tag
     if tag == "PCD":
-        if alc.get("percent") is None:
-            alc["percent"] = read_pcd(segment, mark)[1]
+        percent = read_pcd(segment, mark)[1]
+        if alc.get("percent") is not None or percent is None:
+            return False
+        alc["percent"] = percent
     elif tag == "MOA":
         # The amount of the allowance or charge, or 25 the amount a percentage applies to.
         qualifier, amount = read_moa(segment, mark)
@@ -272,12 +274,13 @@ def add_to_pat(terms: dict[str, Any], segment: Segment, mark: str, date: str | N
             return False
         dates[name] = date
     elif tag == "PCD":
-        # 5245: 12 discount, 15 penalty surcharge percentage.
+        # 5245: 15 penalty surcharge percentage; 12 discount, and any other percentage of
+        # the terms, is the discount percentage. A repeat is listed.
         qualifier, percent = read_pcd(segment, mark)
-        if qualifier == "15":
-            terms["penalty_percent"] = percent
-        elif qualifier == "12" or terms.get("discount_percent") is None:
-            terms["discount_percent"] = percent
+        field = "penalty_percent" if qualifier == "15" else "discount_percent"
+        if percent is None or terms.get(field) is not None:
+            return False
+        terms[field] = percent
     elif tag == "MOA":
         found = read_amount(segment, mark)
         if found is None:

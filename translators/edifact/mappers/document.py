@@ -73,16 +73,17 @@ PARTY_COVERAGE: Final = Coverage({
 DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
     "DTM": "1.1q 1.2 1.3q", "FTX": "4", "ALC": "1 3 5.1 5.4 5.5", "TAX": "2.1 4 5.4 6 7",
     "LIN": "1 3.1 3.2q", "IMD": "3.4 3.5", "PRI": "1.1q 1.2 1.3 1.5 1.6", "CUX": "1.2",
-    "MOA": "1.1q 1.2", "QTY": "1.1q 1.2 1.3",
+    "MOA": "1.1q 1.2", "QTY": "1.1q 1.2 1.3", "PCD": "1.1q 1.2",
     "PAT": "1 2.1 2.4 2.5 3.1 3.2 3.3q", "PAI": "1.3", "TDT": "3.1 5.1 5.4", "TOD": "2 3.1",
     "CNT": "1.1q 1.2", "UNS": "*q",
     "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "LOC": "2.1 2.3",
 })
 """What ``LineDocument`` maps of the segments it routes where it has a place for them;
-the message mappers add BGM. Segments read only in part of their uses (PCD, COM, ...)
-are not claimed: their values are listed even where a field took them, until their
-mapping is complete. MOA and QTY are claimed: each lands in a field or an ``amounts``/
-``quantities`` list, or its segment is listed (a repeat, an unreadable number)."""
+the message mappers add BGM. Segments read only in part of their uses (COM, ...) are not
+claimed: their values are listed even where a field took them, until their mapping is
+complete. MOA, QTY and PCD are claimed: each lands in a field or an ``amounts``/
+``quantities`` list, or its segment is listed (a repeat, an unreadable number, a PCD of a
+CUX group)."""
 
 # Trailing segments of each group, by the group's trigger.
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
@@ -337,8 +338,8 @@ class LineDocument:
 
     def _group_segment(self, segment: Segment) -> bool:
         """Fold a trailing segment into its group; false when it has no place there (the
-        caller lists it). Segments a group reads only in part (PCD, COM) are not claimed
-        by the coverage, so they are listed either way."""
+        caller lists it). Segments a group reads only in part (COM) are not claimed by the
+        coverage, so they are listed either way."""
         kind = self.group_kind
         group = self.group
         tag = segment.tag
@@ -379,8 +380,8 @@ class LineDocument:
             group["quantity"] = quantity
             group["unit"] = unit
             return quantity is not None
-        elif tag != "PCD":
-            return False
+        else:
+            return False  # a CUX group's PCD, a PAC group's QTY, ...
         return True
 
     def _schedule_segment(self, line: dict[str, Any], segment: Segment) -> bool:

@@ -82,7 +82,9 @@ def read_ref(fields: list[str]) -> dict[str, Any] | None:
 
 
 def read_sac(fields: list[str]) -> dict[str, Any]:
-    """Service, promotion, allowance or charge information (SAC)."""
+    """Service, promotion, allowance or charge information (SAC): 01 indicator, 02 code
+    (1300), 03/04 agency and its code, 05 amount, 07 percent, 08 rate, 09/10 unit and
+    quantity, 12 method of handling, 15 description."""
     code = element(fields, 1)
     return {
         "indicator": _SAC_INDICATORS.get(code),
@@ -95,6 +97,8 @@ def read_sac(fields: list[str]) -> dict[str, Any]:
         "unit": text_or_none(element(fields, 9)),
         "quantity": to_decimal(element(fields, 10)),
         "method_code": text_or_none(element(fields, 12)),
+        "agency_qualifier": text_or_none(element(fields, 3)),
+        "agency_code": text_or_none(element(fields, 4)),
     }
 
 

@@ -74,7 +74,7 @@ PARTY_COVERAGE: Final = Coverage({
 
 DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
     "DTM": "1q 2 3 5 6q 7", "N9": "1 2 3", "MSG": "1", "NTE": "2",
-    "SAC": "1 2 5 7 8 9 10 12 15", "TXI": "1 2 3 4 5 6 8 9",
+    "SAC": "1 2 3 4 5 7 8 9 10 12 15", "TXI": "1 2 3 4 5 6 8 9",
     "PID": "5", "CTP": "1 2q 3 4 5.1 6 7 9", "PO4": "1 2 3", "SCH": "1 2 5q 6 7 8q 9 10",
     "SDQ": " ".join(str(i) for i in range(1, 23)),
     "CUR": "2", "ITD": " ".join(str(i) for i in range(1, 16)), "FOB": "1 2 3 4 5",
