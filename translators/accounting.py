@@ -204,18 +204,32 @@ def unmapped_x12(
     """Every element value of an X12 transaction set (ST..SE) that ``coverage`` does not
     map, in segment order. ``skipped`` holds the field lists (``Segment.fields``) of
     segments the mapper did not map where they stood: all their values are listed.
-    Delimiters never occur in X12 data, so a component separator in an element is
-    syntax: a composite's components are listed one by one."""
+    Delimiters never occur in X12 data, so a component or repetition separator in an
+    element is syntax: components are listed one by one, and a repetition after the
+    first with its number (as EDIFACT's are)."""
     out: list[UnmappedEntry] = []
     skip = {id(fields) for fields in skipped} if skipped else _NOTHING
     for position, seg in enumerate(segments, start=1):
         fields = seg.fields
         rule = None if id(fields) in skip else coverage.rule(fields[0])
         first = _first_unmapped(rule, len(fields) - 1)
-        if first >= 0:
-            separator = seg.delimiters.component
-            elements = [value.split(separator) for value in fields[1:]]
-            _list_unmapped(out, fields[0], position, rule, elements, first)
+        if first < 0:
+            continue
+        separator = seg.delimiters.component
+        repetition = seg.delimiters.repetition
+        elements: list[list[str]] = []
+        later: list[tuple[int, list[str]]] = []
+        for element in range(1, len(fields)):
+            value = fields[element]
+            if repetition is not None and repetition in value:
+                value, *others = value.split(repetition)
+                later.append((element, others))
+            elements.append(value.split(separator))
+        _list_unmapped(out, fields[0], position, rule, elements, first)
+        for element, others in later:
+            for number, other in enumerate(others, start=2):
+                _list_unmapped(out, fields[0], position, None, [other.split(separator)], 0,
+                               number, element - 1)
     return out
 
 

@@ -133,12 +133,22 @@ def _x12_values(outcome: TransactionOutcome) -> Iterator[Value]:
             if not value.strip():
                 continue
             separator = seg.delimiters.repetition
+            whole = rule is not None and (rule.every or element in rule.whole)
             if (position, element) in repeated and separator:
                 value, *others = value.split(separator)
                 for r, other in enumerate(others, start=2):
                     if other.strip():
                         yield position, tag, element, 0, 0, r, other
-            whole = rule is not None and (rule.every or element in rule.whole)
+            elif separator and separator in value and not whole:
+                # A repeatable element: the first repetition is the element's value, the
+                # others are listed with their numbers, component by component.
+                value, *others = value.split(separator)
+                for r, other in enumerate(others, start=2):
+                    parts = other.split(seg.delimiters.component)
+                    for k, part in enumerate(parts, start=1):
+                        if part.strip():
+                            yield (position, tag, element, k, k if len(parts) > 1 else 0, r,
+                                   part)
             parts = value.split(seg.delimiters.component)
             if whole:
                 yield position, tag, element, 0, 0, 1, value
