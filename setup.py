@@ -45,6 +45,7 @@ HOT_MODULES = [
     "translators/edifact/writer.py",
     "translators/errors.py",
     "translators/gs1.py",
+    "translators/money.py",
     "translators/numeric.py",
     "translators/parties.py",
     "translators/record_data.py",

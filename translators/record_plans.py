@@ -286,14 +286,25 @@ _T_AllowanceCharge: Final[dict[str, Any]] = {
     'quantity': None,
     'unit': None,
     'method_code': None,
+    'basis_amount': None,
+    'taxes': _MISSING,
+    'agency_qualifier': None,
+    'agency_code': None,
 }
 
 
 def _complete_AllowanceCharge(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_AllowanceCharge.copy()
     out.update(tree)
-    if len(out) != 10:
+    if len(out) != 14:
         raise _unknown('AllowanceCharge', tree, _T_AllowanceCharge)
+    v: Any = out['taxes']
+    if v is _MISSING:
+        out['taxes'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Tax(items[j])
     return out
 
 
@@ -766,14 +777,28 @@ _T_InvoiceTotals: Final[dict[str, Any]] = {
     'terms_discount': None,
     'line_count': None,
     'quantity_total': None,
+    'line_items_amount': None,
+    'taxable_amount': None,
+    'tax_amount': None,
+    'allowances_amount': None,
+    'charges_amount': None,
+    'amount_due': None,
+    'amounts': _MISSING,
 }
 
 
 def _complete_InvoiceTotals(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InvoiceTotals.copy()
     out.update(tree)
-    if len(out) != 6:
+    if len(out) != 13:
         raise _unknown('InvoiceTotals', tree, _T_InvoiceTotals)
+    v: Any = out['amounts']
+    if v is _MISSING:
+        out['amounts'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_MonetaryAmount(items[j])
     return out
 
 
@@ -832,13 +857,19 @@ _T_Line: Final[dict[str, Any]] = {
     'parties': _MISSING,
     'contacts': _MISSING,
     'notes': _MISSING,
+    'amount': None,
+    'net_price': None,
+    'gross_price': None,
+    'quantities': _MISSING,
+    'amounts': _MISSING,
+    'sub_lines': _MISSING,
 }
 
 
 def _complete_Line(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Line.copy()
     out.update(tree)
-    if len(out) != 25:
+    if len(out) != 31:
         raise _unknown('Line', tree, _T_Line)
     v: Any = out['item_ids']
     if v is _MISSING:
@@ -912,6 +943,33 @@ def _complete_Line(tree: dict[str, Any]) -> dict[str, Any]:
             items[j] = _complete_Contact(items[j])
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['net_price']
+    if v is not None:
+        out['net_price'] = _complete_Price(v)
+    v = out['gross_price']
+    if v is not None:
+        out['gross_price'] = _complete_Price(v)
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_LineQuantity(items[j])
+    v = out['amounts']
+    if v is _MISSING:
+        out['amounts'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_MonetaryAmount(items[j])
+    v = out['sub_lines']
+    if v is _MISSING:
+        out['sub_lines'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_SubLine(items[j])
     return out
 
 
@@ -932,6 +990,47 @@ def _complete_LineAck(tree: dict[str, Any]) -> dict[str, Any]:
         raise _unknown('LineAck', tree, _T_LineAck)
     if out['dates'] is _MISSING:
         out['dates'] = {}
+    return out
+
+
+_T_LineQuantity: Final[dict[str, Any]] = {
+    'type': _MISSING,
+    'qualifier': _MISSING,
+    'quantity': None,
+    'unit': None,
+    'unit_rec20': None,
+}
+
+
+def _complete_LineQuantity(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_LineQuantity.copy()
+    out.update(tree)
+    if len(out) != 5:
+        raise _unknown('LineQuantity', tree, _T_LineQuantity)
+    if out['type'] is _MISSING:
+        raise _required('LineQuantity', 'type')
+    if out['qualifier'] is _MISSING:
+        raise _required('LineQuantity', 'qualifier')
+    return out
+
+
+_T_MonetaryAmount: Final[dict[str, Any]] = {
+    'type': _MISSING,
+    'qualifier': _MISSING,
+    'amount': None,
+    'currency': None,
+}
+
+
+def _complete_MonetaryAmount(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_MonetaryAmount.copy()
+    out.update(tree)
+    if len(out) != 4:
+        raise _unknown('MonetaryAmount', tree, _T_MonetaryAmount)
+    if out['type'] is _MISSING:
+        raise _required('MonetaryAmount', 'type')
+    if out['qualifier'] is _MISSING:
+        raise _required('MonetaryAmount', 'qualifier')
     return out
 
 
@@ -1056,14 +1155,28 @@ _T_OrderTotals: Final[dict[str, Any]] = {
     'line_count': None,
     'quantity_total': None,
     'amount': None,
+    'line_items_amount': None,
+    'taxable_amount': None,
+    'tax_amount': None,
+    'allowances_amount': None,
+    'charges_amount': None,
+    'amount_due': None,
+    'amounts': _MISSING,
 }
 
 
 def _complete_OrderTotals(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderTotals.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 10:
         raise _unknown('OrderTotals', tree, _T_OrderTotals)
+    v: Any = out['amounts']
+    if v is _MISSING:
+        out['amounts'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_MonetaryAmount(items[j])
     return out
 
 
@@ -1161,14 +1274,35 @@ _T_PaymentTerms: Final[dict[str, Any]] = {
     'discount_amount': None,
     'day_of_month': None,
     'description': None,
+    'terms_code': None,
+    'time_relation_code': None,
+    'period_type_code': None,
+    'periods': None,
+    'deferred_due_date': None,
+    'deferred_amount': None,
+    'percent_payable': None,
+    'payment_method_code': None,
+    'percent': None,
+    'penalty_percent': None,
+    'dates': _MISSING,
+    'amounts': _MISSING,
 }
 
 
 def _complete_PaymentTerms(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PaymentTerms.copy()
     out.update(tree)
-    if len(out) != 10:
+    if len(out) != 22:
         raise _unknown('PaymentTerms', tree, _T_PaymentTerms)
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v: Any = out['amounts']
+    if v is _MISSING:
+        out['amounts'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_MonetaryAmount(items[j])
     return out
 
 
@@ -1260,13 +1394,16 @@ _T_Price: Final[dict[str, Any]] = {
     'unit': None,
     'multiplier_qualifier': None,
     'multiplier': None,
+    'type': None,
+    'basis_code': None,
+    'per_unit_price': None,
 }
 
 
 def _complete_Price(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Price.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 10:
         raise _unknown('Price', tree, _T_Price)
     return out
 
@@ -2020,6 +2157,60 @@ def _complete_Source(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_SubLine: Final[dict[str, Any]] = {
+    'line_number': None,
+    'parent_line_number': None,
+    'relationship_code': None,
+    'quantity': None,
+    'unit': None,
+    'unit_rec20': None,
+    'unit_price': None,
+    'price_basis': None,
+    'net_price': None,
+    'price_relationship_code': None,
+    'item_ids': _MISSING,
+    'description': None,
+    'prices': _MISSING,
+    'dates': _MISSING,
+    'references': _MISSING,
+    'notes': _MISSING,
+}
+
+
+def _complete_SubLine(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_SubLine.copy()
+    out.update(tree)
+    if len(out) != 16:
+        raise _unknown('SubLine', tree, _T_SubLine)
+    v: Any = out['net_price']
+    if v is not None:
+        out['net_price'] = _complete_Price(v)
+    v = out['item_ids']
+    if v is _MISSING:
+        out['item_ids'] = _complete_ItemIds({})
+    else:
+        out['item_ids'] = _complete_ItemIds(v)
+    v = out['prices']
+    if v is _MISSING:
+        out['prices'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Price(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    if out['notes'] is _MISSING:
+        out['notes'] = []
+    return out
+
+
 _T_Tare: Final[dict[str, Any]] = {
     'sscc': None,
     'marks': _MISSING,
@@ -2050,13 +2241,15 @@ _T_Tax: Final[dict[str, Any]] = {
     'jurisdiction': None,
     'exempt_code': None,
     'tax_id': None,
+    'category': None,
+    'taxable_amount': None,
 }
 
 
 def _complete_Tax(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Tax.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 9:
         raise _unknown('Tax', tree, _T_Tax)
     return out
 
@@ -2151,6 +2344,8 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'ItemIds': _complete_ItemIds,
     'Line': _complete_Line,
     'LineAck': _complete_LineAck,
+    'LineQuantity': _complete_LineQuantity,
+    'MonetaryAmount': _complete_MonetaryAmount,
     'OrderResponse': _complete_OrderResponse,
     'OrderTotals': _complete_OrderTotals,
     'Packaging': _complete_Packaging,
@@ -2172,6 +2367,7 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'ShipOrder': _complete_ShipOrder,
     'ShipPack': _complete_ShipPack,
     'Source': _complete_Source,
+    'SubLine': _complete_SubLine,
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,

@@ -51,6 +51,8 @@ __all__ = [
     "ItemIds",
     "Line",
     "LineAck",
+    "LineQuantity",
+    "MonetaryAmount",
     "OrderResponse",
     "OrderTotals",
     "Packaging",
@@ -75,6 +77,7 @@ __all__ = [
     "ShipOrder",
     "ShipPack",
     "Source",
+    "SubLine",
     "Tare",
     "Tax",
     "TransactionError",
@@ -248,7 +251,43 @@ class ItemIds(_Model):
     other: list[ProductId] = Field(default_factory=list)
 
 
+class MonetaryAmount(_Model):
+    """A monetary amount kept with its qualifier as sent (EDIFACT MOA 5025, X12 AMT01 522)
+    and the qualifier's normalised name (``"other"`` when the name is not known)."""
+
+    type: str
+    qualifier: str
+    amount: Amount | None = None
+    currency: str | None = None
+
+
+class Tax(_Model):
+    """A tax line (X12 TXI, EDIFACT TAX with the MOA of its group).
+
+    ``percent`` is the rate; ``amount`` the tax; ``taxable_amount`` the base it is computed
+    on (TXI08, MOA 125). ``exempt_code`` is the category or exemption code as sent (X12
+    TXI06 441, EDIFACT TAX 5305) and ``category`` its normalised name (``standard``,
+    ``zero_rated``, ``exempt``, ``reverse_charge``, ``taxable``, ...; ``other`` when
+    unknown).
+    """
+
+    type_code: str | None = None
+    amount: Amount | None = None
+    percent: Amount | None = None
+    jurisdiction_qualifier: str | None = None
+    jurisdiction: str | None = None
+    exempt_code: str | None = None
+    tax_id: str | None = None
+    category: str | None = None
+    taxable_amount: Amount | None = None
+
+
 class AllowanceCharge(_Model):
+    """An allowance or charge (X12 SAC, EDIFACT ALC with its group); ``taxes`` are its own
+    (X12 810 TXI in the SAC loop, EDIFACT TAX-MOA in the ALC group), ``basis_amount`` the
+    amount a percentage applies to (MOA 25). ``agency_qualifier``/``agency_code`` are an
+    X12 SAC's agency (559) and that agency's allowance or charge code (1301)."""
+
     indicator: Literal["allowance", "charge", "no_charge"] | None = None
     indicator_code: str | None = None
     code: str | None = None
@@ -259,19 +298,21 @@ class AllowanceCharge(_Model):
     quantity: Amount | None = None
     unit: str | None = None
     method_code: str | None = None
-
-
-class Tax(_Model):
-    type_code: str | None = None
-    amount: Amount | None = None
-    percent: Amount | None = None
-    jurisdiction_qualifier: str | None = None
-    jurisdiction: str | None = None
-    exempt_code: str | None = None
-    tax_id: str | None = None
+    basis_amount: Amount | None = None
+    taxes: list[Tax] = Field(default_factory=list)
+    agency_qualifier: str | None = None
+    agency_code: str | None = None
 
 
 class PaymentTerms(_Model):
+    """Payment terms (X12 ITD, EDIFACT PAT with the DTM, PCD and MOA of its group).
+
+    A period in days is ``discount_days`` (discount terms) or ``net_days``; a period in
+    other units is ``periods`` with its ``period_type_code`` (EDIFACT 2151) as sent.
+    ``dates`` holds dates of the terms other than the discount and net due dates; ``amounts``
+    the amounts other than the discount amount.
+    """
+
     type_code: str | None = None
     basis_date_code: str | None = None
     discount_percent: Amount | None = None
@@ -282,6 +323,18 @@ class PaymentTerms(_Model):
     discount_amount: Amount | None = None
     day_of_month: int | None = None
     description: str | None = None
+    terms_code: str | None = None
+    time_relation_code: str | None = None
+    period_type_code: str | None = None
+    periods: int | None = None
+    deferred_due_date: str | None = None
+    deferred_amount: Amount | None = None
+    percent_payable: Amount | None = None
+    payment_method_code: str | None = None
+    percent: Amount | None = None
+    penalty_percent: Amount | None = None
+    dates: dict[str, str] = Field(default_factory=dict)
+    amounts: list[MonetaryAmount] = Field(default_factory=list)
 
 
 class Fob(_Model):
@@ -324,7 +377,16 @@ class Packaging(_Model):
 
 
 class Price(_Model):
-    """Pricing information (CTP): price type code, unit price and its quantity basis."""
+    """A price as sent with its basis and a normalised price per one unit.
+
+    ``unit_price`` is the price as sent (X12 CTP03, PO104/IT104; EDIFACT PRI 5118);
+    ``type`` its normalised kind (``net``, ``gross``, ``other``) beside ``type_code`` as
+    sent (CTP02 236, PRI 5125); ``basis_code`` the basis as sent (X12 639, EDIFACT 5375);
+    ``quantity``/``unit`` the quantity the price is for as sent (EDIFACT 5284/6411; in an
+    X12 CTP, CTP04/CTP05). ``per_unit_price`` is the price of one unit: ``unit_price``
+    divided by the basis quantity (EDIFACT 5284; the quantity an X12 639 code names: per
+    hundred, per thousand, per dozen, ...); ``None`` when the basis is unknown.
+    """
 
     class_code: str | None = None
     type_code: str | None = None
@@ -333,6 +395,9 @@ class Price(_Model):
     unit: str | None = None
     multiplier_qualifier: str | None = None
     multiplier: Amount | None = None
+    type: str | None = None
+    basis_code: str | None = None
+    per_unit_price: Amount | None = None
 
 
 class Schedule(_Model):
@@ -364,8 +429,51 @@ class LineAck(_Model):
     dates: dict[str, str] = Field(default_factory=dict)
 
 
+class LineQuantity(_Model):
+    """One quantity of a line with its qualifier as sent (EDIFACT QTY 6063, X12 QTY01 673)
+    and the qualifier's normalised name (``ordered``, ``invoiced``, ``despatched``,
+    ``delivered``, ``units_per_pack``, ...; ``other`` when unknown)."""
+
+    type: str
+    qualifier: str
+    quantity: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+
+
+class SubLine(_Model):
+    """A sub-line of a line (X12 SLN with its PID, DTM, REF, CTP, MSG)."""
+
+    line_number: str | None = None
+    parent_line_number: str | None = None
+    relationship_code: str | None = None
+    quantity: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+    unit_price: Amount | None = None
+    price_basis: str | None = None
+    net_price: Price | None = None
+    price_relationship_code: str | None = None
+    item_ids: ItemIds = Field(default_factory=ItemIds)
+    description: str | None = None
+    prices: list[Price] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class Line(_Model):
-    """An order, order-change, order-response or invoice line."""
+    """An order, order-change, order-response or invoice line.
+
+    ``unit_price``/``price_basis`` are the line's price and basis code as sent (PO104/
+    PO105, IT104/IT105; the EDIFACT net price, else the first PRI); ``net_price`` and
+    ``gross_price`` the same prices with their basis and per-unit price; ``prices`` every
+    other price (in ``net_price`` and ``gross_price`` the price qualifier, EDIFACT 5125
+    AAA/AAB or X12 CTP02 NET, is carried by the field: their ``type_code`` is empty).
+    ``amount`` is the line amount (EDIFACT MOA 203, X12 AMT 1 in the line),
+    ``amounts`` any other amount of the line with its qualifier. ``quantities`` lists the
+    line's other quantities with their qualifiers (EDIFACT QTY, X12 QTY): every one but the
+    line's own ``quantity`` (PO102/IT102, or the EDIFACT QTY chosen for it)."""
 
     line_number: str | None = None
     quantity: Amount | None = None
@@ -392,21 +500,51 @@ class Line(_Model):
     parties: list[Party] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    amount: Amount | None = None
+    net_price: Price | None = None
+    gross_price: Price | None = None
+    quantities: list[LineQuantity] = Field(default_factory=list)
+    amounts: list[MonetaryAmount] = Field(default_factory=list)
+    sub_lines: list[SubLine] = Field(default_factory=list)
 
 
 class OrderTotals(_Model):
+    """An order's summary. ``amount`` is the total amount of the order (X12 AMT TT, EDIFACT
+    MOA 86/128); ``line_items_amount`` the goods (sum of line amounts: AMT 1, MOA 79);
+    ``taxable_amount`` (MOA 125), ``tax_amount`` (MOA 176/124), ``allowances_amount``
+    (MOA 260/131), ``charges_amount`` (MOA 259), ``amount_due`` (MOA 9); ``amounts`` every
+    other summary amount with its qualifier, and any repeat of one already named."""
+
     line_count: int | None = None
     quantity_total: Amount | None = None
     amount: Amount | None = None
+    line_items_amount: Amount | None = None
+    taxable_amount: Amount | None = None
+    tax_amount: Amount | None = None
+    allowances_amount: Amount | None = None
+    charges_amount: Amount | None = None
+    amount_due: Amount | None = None
+    amounts: list[MonetaryAmount] = Field(default_factory=list)
 
 
 class InvoiceTotals(_Model):
+    """An invoice's summary: the X12 TDS amounts (``amount`` TDS01 / MOA 77, 86, 39, 128;
+    ``amount_subject_to_discount`` TDS02 / MOA 129; ``discounted_amount`` TDS03;
+    ``terms_discount`` TDS04 / MOA 52) and the same named totals as ``OrderTotals``."""
+
     amount: Amount | None = None
     amount_subject_to_discount: Amount | None = None
     discounted_amount: Amount | None = None
     terms_discount: Amount | None = None
     line_count: int | None = None
     quantity_total: Amount | None = None
+    line_items_amount: Amount | None = None
+    taxable_amount: Amount | None = None
+    tax_amount: Amount | None = None
+    allowances_amount: Amount | None = None
+    charges_amount: Amount | None = None
+    amount_due: Amount | None = None
+    amounts: list[MonetaryAmount] = Field(default_factory=list)
 
 
 # --- records ----------------------------------------------------------------------------

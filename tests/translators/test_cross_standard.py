@@ -18,8 +18,11 @@ before the first N1) are not in the twins: EDIFACT ORDERS has CTA-COM only in a 
 What the standards cannot both carry was left out of both documents (X12-only: the BSN05
 hierarchical structure code, CAD routing without a SCAC qualifier, an ITD with both a
 discount period and a net period, which EDIFACT splits into two PAT groups; EDIFACT-only:
-MOA 203 line amounts and MOA 79, kept in the EDIFACT invoice because real ones carry them,
-have no field in the record and are dropped).
+MOA 203 line amounts, which the 810's IT1 loop has no AMT for, the PAT 2009 time relation
+and the TAX 5305 category S, which X12 441 cannot say). The invoice pair carries money in
+both: an allowance at line level, a charge with its own tax (TXI in the 810's SAC loop,
+TAX-MOA in the ALC group), line and header taxes, payment terms with a discount amount
+and a due date, and the line items total (AMT 1, MOA 79).
 """
 
 from __future__ import annotations

@@ -308,10 +308,22 @@ def test_order_lines_ids_quantities_units_prices() -> None:
     assert first.dates == {"requested_delivery": "2026-12-01"}
     assert first.notes == ["NOTE ONE"]
     assert (first.unit_price, first.price_basis) == (Decimal("10.00"), "CT")
-    # The gross price stays beside it, and so does the net one: it states a basis quantity.
-    assert [(p.type_code, p.unit_price, p.quantity, p.unit) for p in first.prices] == [
-        ("AAB", Decimal("12.00"), None, None),
-        ("AAA", Decimal("10.00"), Decimal(1), "KGM"),
+    # The net price keeps its basis quantity and unit; the gross price stands beside it.
+    net, gross = first.net_price, first.gross_price
+    assert net is not None and gross is not None
+    # Their 5125 qualifiers (AAA, AAB) are carried by the fields they are in.
+    assert (net.type, net.type_code, net.unit_price, net.quantity, net.unit) == (
+        "net",
+        None,
+        Decimal("10.00"),
+        Decimal(1),
+        "KGM",
+    )
+    assert (gross.type, gross.type_code, gross.unit_price) == ("gross", None, Decimal("12.00"))
+    assert first.prices == []
+    # QTY 59 is the pack and, like every QTY but the line's own, one of its quantities.
+    assert [(q.type, q.qualifier, q.quantity) for q in first.quantities] == [
+        ("units_per_pack", "59", Decimal(6))
     ]
     assert [(r.qualifier, r.value) for r in first.references] == [("LI", "7")]
     assert second.quantity == Decimal(3)  # QTY 1 when there is no QTY 21
@@ -319,11 +331,14 @@ def test_order_lines_ids_quantities_units_prices() -> None:
 
 
 def test_only_a_gross_price_is_the_unit_price() -> None:
-    """Without a net (AAA) price the first PRI is the unit price and prices stays empty."""
+    """Without a net (AAA) price the first PRI is the unit price and stays in prices."""
     po = order("BGM+220+PO-1+9'\nLIN+1'\nPRI+INV:6.5'")
     [line] = po.lines
     assert line.unit_price == Decimal("6.5")
-    assert line.prices == []
+    assert line.net_price is None and line.gross_price is None
+    assert [(p.type, p.type_code, p.per_unit_price) for p in line.prices] == [
+        ("other", "INV", Decimal("6.5"))
+    ]
 
 
 def test_decimal_comma_is_read_everywhere() -> None:

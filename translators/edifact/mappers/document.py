@@ -3,30 +3,37 @@
 Responsible for routing segments to the header, the current line or the summary, and for
 the segment groups whose trailing segments belong to their trigger rather than to the
 level they sit at: NAD (RFF, CTA, COM, ...), CTA outside a NAD group (COM), ALC (PCD,
-MOA, RTE, QTY, and its TAX-MOA, which has no place in an allowance and is dropped), TAX
-(MOA), PAT (DTM, PCD, MOA), RFF (its DTM dates the reference: the reference's dates),
-PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedules), LOC at line level (QTY-DTM
-destination quantities), PAC, TDT and TOD (LOC, DTM).
-Lines start at LIN and end at UNS. Message-specific segments and the header uses of RFF,
-DTM and summary MOA are the subclasses' (``orders``, ``invoice``).
+MOA, RTE, QTY, and its TAX-MOA: the allowance's or charge's own taxes), TAX (MOA), PAT
+(DTM, PCD, MOA, PAI), RFF (its DTM dates the reference: the reference's dates), PRI (CUX,
+APR, RNG, DTM), SCC (QTY-DTM schedules), LOC at line level (QTY-DTM destination
+quantities), PAC, TDT and TOD (LOC, DTM).
+Lines start at LIN and end at UNS. A line keeps every QTY (the best of its own
+qualifiers is its ``quantity``, the others stay in ``quantities``), every MOA (203, else
+66, else 38 is its ``amount``; the others stay in ``amounts``) and its prices (the first
+AAA is the net price and the unit price, the first AAB the gross price, their 5125
+qualifier carried by the field). Summary MOAs fill
+the named totals the subclass gives, the rest staying in ``totals.amounts``.
+Message-specific segments and the header uses of RFF and DTM are the subclasses'
+(``orders``, ``invoice``).
 It must not raise on odd input: unknown or misplaced segments are skipped, and
 ``skipped`` remembers them so that their values are listed as unmapped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
 from translators.accounting import Coverage
 from translators.edifact.mappers.commercial import (
-    TAX_AMOUNTS,
     add_to_alc,
     add_to_pat,
+    add_to_tax,
     read_alc,
+    read_amount,
     read_cux,
     read_ftx,
-    read_moa,
     read_pat,
     read_rff,
     read_tax,
@@ -45,6 +52,7 @@ from translators.edifact.mappers.products import (
     add_lin_ids,
     add_pia_ids,
     description,
+    line_quantity,
     quantity_fields,
     read_pri,
     read_qty,
@@ -52,6 +60,7 @@ from translators.edifact.mappers.products import (
 from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
+from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
 from translators.record_data import RecordData
 from translators.units import edifact_unit_to_rec20
 
@@ -71,22 +80,26 @@ PARTY_COVERAGE: Final = Coverage({
 name format, C819 1131/3055 are listed)."""
 
 DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
-    "DTM": "1.1q 1.2 1.3q", "FTX": "4", "ALC": "1 3 5.1 5.4 5.5", "TAX": "2.1 5.4 7",
-    "LIN": "1 3.1 3.2q", "IMD": "3.4 3.5", "PRI": "1.1q 1.2 1.5 1.6", "CUX": "1.2",
-    "PAT": "1 2.4 2.5 3.1", "TDT": "3.1 5.1 5.4", "TOD": "2 3.1", "CNT": "1.1q 1.2", "UNS": "*q",
+    "DTM": "1.1q 1.2 1.3q", "FTX": "4", "ALC": "1 3 5.1 5.4 5.5", "TAX": "2.1 4 5.4 6 7",
+    "LIN": "1 3.1 3.2q", "IMD": "3.4 3.5", "PRI": "1.1q 1.2 1.3 1.5 1.6", "CUX": "1.2",
+    "MOA": "1.1q 1.2", "QTY": "1.1q 1.2 1.3", "PCD": "1.1q 1.2",
+    "PAT": "1 2.1 2.4 2.5 3.1 3.2 3.3q", "PAI": "1.3", "TDT": "3.1 5.1 5.4", "TOD": "2 3.1",
+    "CNT": "1.1q 1.2", "UNS": "*q",
     "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "LOC": "2.1 2.3",
 })
 """What ``LineDocument`` maps of the segments it routes where it has a place for them;
-the message mappers add BGM. Segments read only in part of their uses (MOA, QTY, PCD,
-COM, ...) are not claimed: their values are listed even where a field took them, until
-their mapping is complete."""
+the message mappers add BGM. Segments read only in part of their uses (COM, ...) are not
+claimed: their values are listed even where a field took them, until their mapping is
+complete. MOA, QTY and PCD are claimed: each lands in a field or an ``amounts``/
+``quantities`` list, or its segment is listed (a repeat, an unreadable number, a PCD of a
+CUX group)."""
 
 # Trailing segments of each group, by the group's trigger.
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
     "NAD": PARTY_GROUP_TAGS,
     "CTA": frozenset({"COM"}),
     "ALC": frozenset({"ALI", "DTM", "QTY", "RNG", "PCD", "MOA", "RTE", "TAX"}),
-    "ALC-TAX": frozenset({"MOA", "RNG"}),
+    "ALC-TAX": frozenset({"MOA", "RNG", "TAX"}),
     "TAX": frozenset({"MOA", "LOC"}),
     "PAT": frozenset({"DTM", "PCD", "MOA", "PAI"}),
     "RFF": frozenset({"DTM"}),
@@ -107,7 +120,11 @@ _ROUTED: Final = frozenset(
 )
 
 # The segments of a line ``_line_segment`` reads; it drops any other.
-_LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC"})
+_LINE_TAGS: Final = frozenset({"PIA", "IMD", "QTY", "PRI", "SCC", "LOC", "PAC", "MOA"})
+
+# 5025 qualifiers of a line's amount, best first: 203 line item amount, 66 goods item
+# total, 38 invoice item amount.
+_LINE_AMOUNTS: Final = ("203", "66", "38")
 
 # 6063 Quantity type code qualifier 59: number of consumer units in the traded unit, the
 # counterpart of X12 PO401 (pack).
@@ -118,24 +135,35 @@ class LineDocument:
     """The record dict being built and where the next segment belongs.
 
     ``mark`` is the interchange's decimal mark. ``line_quantities`` are the 6063
-    qualifiers of a line's own quantity, best first.
+    qualifiers of a line's own quantity, best first. ``total_fields`` names the totals
+    field each normalised amount name fills, ``total_preferred`` the 5025 qualifiers of the
+    total amount, best first.
     """
 
     __slots__ = (
+        "allowance",
+        "amounts",
         "group",
         "group_kind",
         "line",
         "line_quantities",
         "mark",
-        "quantity_rank",
         "record",
         "schedule",
         "skipped",
         "summary",
+        "total_fields",
+        "total_preferred",
     )
 
     def __init__(
-        self, source: RecordData, mark: str, line_quantities: tuple[str, ...], **header: Any
+        self,
+        source: RecordData,
+        mark: str,
+        line_quantities: tuple[str, ...],
+        total_fields: Mapping[str, str],
+        total_preferred: tuple[str, ...],
+        **header: Any,
     ) -> None:
         self.record: dict[str, Any] = {
             "source": source,
@@ -157,7 +185,10 @@ class LineDocument:
         self.group_kind = ""
         self.group: dict[str, Any] | None = None
         self.schedule: dict[str, Any] | None = None
-        self.quantity_rank = len(line_quantities)
+        self.allowance: dict[str, Any] | None = None
+        self.amounts: list[dict[str, Any]] = []
+        self.total_fields = total_fields
+        self.total_preferred = total_preferred
         # Segments that had no place where they stood: all their values are listed as
         # unmapped (``translators.accounting``).
         self.skipped: list[Segment] = []
@@ -179,13 +210,12 @@ class LineDocument:
         """Take a header DTM into a header field; true when it must not go to ``dates``."""
         return False
 
-    def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:
-        """A MOA of the summary section (after UNS) outside any group."""
-
     def line_quantity(
         self, line: dict[str, Any], qualifier: str, quantity: Decimal | None, unit: str | None
-    ) -> None:
-        """A QTY of ``line`` that is not its own quantity nor its pack."""
+    ) -> bool:
+        """Take a QTY of ``line`` into a message-specific field; true when it must not be
+        one of the line's ``quantities``."""
+        return False
 
     def start_line(self, segment: Segment) -> dict[str, Any]:
         """A new line from its LIN."""
@@ -201,9 +231,23 @@ class LineDocument:
 
     # -- routing ---------------------------------------------------------------------------
     def finish(self) -> dict[str, Any]:
-        """The record dict, lines' prices resolved."""
+        """The record dict: lines' quantities, prices and amounts resolved, the summary
+        amounts settled into the totals."""
+        currency = self.record.get("currency")
         for line in self.record["lines"]:
+            _resolve_quantity(line, self.line_quantities)
             _resolve_prices(line)
+            found: list[dict[str, Any]] | None = line.pop("amounts", None)
+            if found:
+                settle_amounts(line, found, LINE_AMOUNT_FIELDS, _LINE_AMOUNTS, currency)
+        if self.amounts:
+            settle_amounts(
+                self.record["totals"],
+                self.amounts,
+                self.total_fields,
+                self.total_preferred,
+                currency,
+            )
         return self.record
 
     def _target(self) -> dict[str, Any]:
@@ -224,9 +268,11 @@ class LineDocument:
             if self.line is not None:
                 self._line_segment(self.line, segment)
             elif tag == "MOA":
-                if self.summary:
-                    qualifier, amount = read_moa(segment, self.mark)
-                    self.summary_amount(qualifier, amount)
+                amount = read_amount(segment, self.mark) if self.summary else None
+                if amount is not None:
+                    self.amounts.append(amount)
+                else:
+                    self.skipped.append(segment)  # a header MOA has no place yet
             else:
                 self._header_segment(segment)
             return
@@ -234,7 +280,6 @@ class LineDocument:
             line = self.start_line(segment)
             append_to(self.record, "lines", line)
             self.line = line
-            self.quantity_rank = len(self.line_quantities)
         elif tag == "UNS":
             self.line = None
             self.summary = True
@@ -281,6 +326,7 @@ class LineDocument:
             alc = read_alc(segment)
             append_to(self._target(), "allowances_charges", alc)
             self._open("ALC", alc)
+            self.allowance = alc
         elif tag == "TAX":
             tax = read_tax(segment, self.mark)
             append_to(self._target(), "taxes", tax)
@@ -316,8 +362,8 @@ class LineDocument:
 
     def _group_segment(self, segment: Segment) -> bool:
         """Fold a trailing segment into its group; false when it has no place there (the
-        caller lists it). Segments a group reads only in part (MOA, PCD, QTY, COM) are
-        not claimed by the coverage, so they are listed either way."""
+        caller lists it). Segments a group reads only in part (COM) are not claimed by the
+        coverage, so they are listed either way."""
         kind = self.group_kind
         group = self.group
         tag = segment.tag
@@ -327,23 +373,24 @@ class LineDocument:
             return add_to_party(group, segment)
         if kind == "CTA":
             return add_com([group], segment)
-        elif kind == "ALC":
-            if tag == "TAX":
+        elif kind == "ALC" or kind == "ALC-TAX":
+            if tag == "TAX" and self.allowance is not None:
+                # The allowance's or charge's own tax; its MOAs follow it.
+                tax = read_tax(segment, self.mark)
+                append_to(self.allowance, "taxes", tax)
                 self.group_kind = "ALC-TAX"
+                self.group = tax
+            elif tag == "DTM" or tag == "RNG" or tag == "ALI":
                 return False
-            if tag == "DTM":
-                return False
-            add_to_alc(group, segment, self.mark)
+            elif kind == "ALC":
+                return add_to_alc(group, segment, self.mark)
+            else:
+                return add_to_tax(group, segment, self.mark)
         elif kind == "TAX":
-            if tag != "MOA":
-                return False
-            qualifier, amount = read_moa(segment, self.mark)
-            if qualifier in TAX_AMOUNTS and group.get("amount") is None:
-                group["amount"] = amount
+            return add_to_tax(group, segment, self.mark)
         elif kind == "PAT":
             found = read_dtm(segment) if tag == "DTM" else None
-            add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
-            return tag != "DTM"  # the due date is read only for some 2475 references
+            return add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
         elif kind == "RFF":
             found = read_dtm(segment)
             if found is None:
@@ -360,8 +407,9 @@ class LineDocument:
             _, quantity, unit = read_qty(segment, self.mark)
             group["quantity"] = quantity
             group["unit"] = unit
-        elif tag != "MOA" and tag != "QTY" and tag != "PCD":
-            return False
+            return quantity is not None
+        else:
+            return False  # a CUX group's PCD, a PAC group's QTY, ...
         return True
 
     def _schedule_segment(self, line: dict[str, Any], segment: Segment) -> bool:
@@ -376,6 +424,8 @@ class LineDocument:
             }
             append_to(line, "schedules", schedule)
             self.schedule = schedule
+            if quantity is None:
+                return False
         elif tag == "DTM" and self.schedule is not None:
             return add_dtm(self.schedule, segment)
         else:
@@ -397,17 +447,21 @@ class LineDocument:
                 self.skipped.append(segment)
         elif tag == "QTY":
             qualifier, quantity, unit = read_qty(segment, self.mark)
-            rank = _rank(self.line_quantities, qualifier)
-            if 0 <= rank < self.quantity_rank:
-                self.quantity_rank = rank
-                line.update(quantity_fields(quantity, unit))
-            elif qualifier == _PACK_QUANTITY:
-                line["pack"] = quantity
-            elif rank < 0:
-                self.line_quantity(line, qualifier, quantity, unit)
+            if quantity is None:
+                self.skipped.append(segment)  # nothing to file without a quantity
+            else:
+                if qualifier == _PACK_QUANTITY and line.get("pack") is None:
+                    line["pack"] = quantity
+                if not self.line_quantity(line, qualifier, quantity, unit):
+                    append_to(line, "quantities", line_quantity(qualifier, quantity, unit))
+        elif tag == "MOA":
+            amount = read_amount(segment, self.mark)
+            if amount is not None:
+                append_to(line, "amounts", amount)
+            else:
+                self.skipped.append(segment)
         elif tag == "PRI":
             price = read_pri(segment, self.mark)
-            price["basis"] = text_or_none(segment.get(1, 3))
             append_to(line, "prices", price)
             self._open("PRI", price)
         elif tag == "SCC":
@@ -466,23 +520,53 @@ def _rank(wanted: tuple[str, ...], qualifier: str) -> int:
     return -1
 
 
+def _resolve_quantity(line: dict[str, Any], wanted: tuple[str, ...]) -> None:
+    """The line's ``quantity`` is its QTY whose qualifier comes first in ``wanted`` (the
+    first sent of those); it leaves ``quantities``, which keeps all the others."""
+    quantities: list[dict[str, Any]] | None = line.get("quantities")
+    if not quantities:
+        return
+    best = len(wanted)
+    chosen: dict[str, Any] | None = None
+    for item in quantities:
+        rank = _rank(wanted, item["qualifier"])
+        if 0 <= rank < best:
+            best = rank
+            chosen = item
+    if chosen is None:
+        return
+    line.update(quantity_fields(chosen["quantity"], chosen["unit"]))
+    quantities.remove(chosen)
+    if not quantities:
+        del line["quantities"]
+
+
 def _resolve_prices(line: dict[str, Any]) -> None:
-    """The line's unit price is its net price (5125 AAA) or, without one, its first PRI,
-    with 5375 as price basis; the other PRIs stay in ``prices``, and so does the chosen one
-    when it states a basis quantity (5284), which a bare unit price cannot carry."""
+    """The first net price (5125 AAA) is ``net_price``, the first gross one (AAB)
+    ``gross_price``; every other PRI stays in ``prices``. The line's unit price and its
+    basis code (5375) are those of the net price or, without one, of the first PRI."""
     prices: list[dict[str, Any]] | None = line.get("prices")
     if not prices:
         return
-    chosen = prices[0]
+    net: dict[str, Any] | None = None
+    gross: dict[str, Any] | None = None
     for price in prices:  # a loop rather than next() over a generator: one object less a line
-        if price["type_code"] == "AAA":
-            chosen = price
-            break
+        kind = price["type"]
+        if kind == "net" and net is None:
+            net = price
+        elif kind == "gross" and gross is None:
+            gross = price
+    chosen = net if net is not None else prices[0]
     line["unit_price"] = chosen["unit_price"]
-    line["price_basis"] = chosen["basis"]
-    kept = [p for p in prices if p is not chosen or p["quantity"] is not None]
-    for price in kept:
-        del price["basis"]
+    line["price_basis"] = chosen["basis_code"]
+    # The 5125 qualifier of the net and gross prices is carried by the field they are in.
+    if net is not None:
+        net["type_code"] = None
+        line["net_price"] = net
+    if gross is not None:
+        gross["type_code"] = None
+        line["gross_price"] = gross
+    kept = [p for p in prices if p is not net and p is not gross]
     if kept:
         line["prices"] = kept
     else:

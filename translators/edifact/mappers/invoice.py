@@ -2,18 +2,18 @@
 
 Responsible for BGM (1001 document name as ``invoice_type``, 1004 number, 1225 function
 as ``purpose_code``), DTM 137 (invoice date, BIG01), RFF ON with its DTM 171 (PO number
-and date, BIG04/BIG03) and the summary MOA totals by 5025 qualifier, matched to the X12
-810 TDS amounts: TDS01 total invoice amount <- 77 invoice amount (else 86 message total,
-39 invoice total amount, 128 total amount); TDS02 amount subject to terms discount <- 129;
-TDS04 terms discount <- 52 discount amount. Shared segments (NAD, ALC, TAX, PAT, CUX,
-TDT, LIN, ...) go through ``LineDocument``.
+and date, BIG04/BIG03) and which summary MOA fills which total, matched to the X12 810 TDS
+amounts: TDS01 total invoice amount <- 77 invoice amount (else 86 message total, 39
+invoice total amount, 128 total amount); TDS02 amount subject to terms discount <- 129;
+TDS04 terms discount <- 52 discount amount; and the named totals (79 line items, 125
+taxable, 124/176 tax, 260 allowances, 259 charges, 9 amount due). Shared segments (NAD,
+ALC, TAX, PAT, CUX, TDT, LIN, MOA, ...) go through ``LineDocument``.
 It must not raise on valid-but-odd input: unreadable fields become ``None``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_edifact
@@ -21,6 +21,7 @@ from translators.codes import edifact_invoice_type
 from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
+from translators.money import INVOICE_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
 
 __all__ = ["INVOICE_COVERAGE", "map_invoice"]
@@ -35,11 +36,10 @@ _INVOICED: Final = ("47", "46", "12", "1")
 
 
 class _Invoice(LineDocument):
-    __slots__ = ("amount_rank", "order_ref")
+    __slots__ = ("order_ref",)
 
     def __init__(self, source: RecordData, mark: str) -> None:
-        super().__init__(source, mark, _INVOICED)
-        self.amount_rank = len(_INVOICE_TOTALS)
+        super().__init__(source, mark, _INVOICED, INVOICE_TOTAL_FIELDS, _INVOICE_TOTALS)
         self.order_ref: dict[str, Any] | None = None
 
     def header_segment(self, segment: Segment) -> bool:
@@ -74,18 +74,6 @@ class _Invoice(LineDocument):
             and self.record.get("po_date") is None
         ):
             self.record["po_date"] = value[:10]
-
-    def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:
-        totals = self.record["totals"]
-        if qualifier in _INVOICE_TOTALS:
-            rank = _INVOICE_TOTALS.index(qualifier)
-            if rank < self.amount_rank:
-                self.amount_rank = rank
-                totals["amount"] = amount
-        elif qualifier == "129":
-            totals.setdefault("amount_subject_to_discount", amount)
-        elif qualifier == "52":
-            totals.setdefault("terms_discount", amount)
 
 
 def map_invoice(

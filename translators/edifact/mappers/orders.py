@@ -3,7 +3,8 @@ response.
 
 Responsible for BGM (1001 document name, 1004 number, 1225 function, 4343 response type),
 the header dates and references that are header fields (DTM 137, RFF ON/CT/VN with the
-DTM 171 dating the order), the line actions of LIN 1229 and the summary MOA total.
+DTM 171 dating the order), the line actions of LIN 1229 and which summary MOA is the
+order's total amount (86, else 128); the other named totals are ``LineDocument``'s.
 Shared segments go through ``LineDocument``. One pass; the record model is built once.
 Field by field the records match what the X12 mappers make of 850/860/855: BGM 1004 is the
 PO number of an order (BEG03), RFF ON the PO number an ORDCHG or ORDRSP refers to (BCH03,
@@ -30,6 +31,7 @@ from translators.edifact.mappers.code_lists import (
 from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
+from translators.money import ORDER_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
 from translators.units import edifact_unit_to_rec20
 
@@ -42,9 +44,12 @@ __all__ = [
     "map_purchase_order",
 ]
 
-# 5025 qualifiers of an order's total, best first: 86 message total monetary amount,
-# 128 total amount, 79 total line items amount.
-_ORDER_TOTALS: Final = ("86", "128", "79")
+# 5025 qualifiers of an order's total amount, best first: 86 message total monetary
+# amount, 128 total amount (79, the line items total, is ``line_items_amount``).
+_ORDER_TOTALS: Final = ("86", "128")
+
+# 1225 Message function code 4 (Change) in an ORDRSP: the seller answers with changes.
+_RESPONSE_FUNCTIONS: Final = {"4": "accepted_with_changes"}
 
 # 6063: 21 ordered quantity, 1 discrete quantity; 113 quantity to be delivered.
 _ORDERED: Final = ("21", "1")
@@ -54,11 +59,10 @@ _TO_BE_DELIVERED: Final = "113"
 class _Order(LineDocument):
     """ORDERS, and the base of ORDCHG and ORDRSP."""
 
-    __slots__ = ("amount_rank", "order_ref")
+    __slots__ = ("order_ref",)
 
     def __init__(self, source: RecordData, mark: str) -> None:
-        super().__init__(source, mark, _ORDERED)
-        self.amount_rank = len(_ORDER_TOTALS)
+        super().__init__(source, mark, _ORDERED, ORDER_TOTAL_FIELDS, _ORDER_TOTALS)
         self.order_ref: dict[str, Any] | None = None
 
     def header_segment(self, segment: Segment) -> bool:
@@ -84,13 +88,6 @@ class _Order(LineDocument):
             self.record["contract_number"] = ref["value"]
             return True
         return False
-
-    def summary_amount(self, qualifier: str, amount: Decimal | None) -> None:
-        if qualifier in _ORDER_TOTALS:
-            rank = _ORDER_TOTALS.index(qualifier)
-            if rank < self.amount_rank:
-                self.amount_rank = rank
-                self.record["totals"]["amount"] = amount
 
 
 class _Referring(_Order):
@@ -159,15 +156,23 @@ class _Response(_Referring):
         self.document_number: str | None = None
 
     def bgm(self, segment: Segment) -> None:
-        # 1225 is either a purpose (9 original) or itself the answer (29 accepted);
-        # 4343 (response type) is the answer when sent.
+        # 1225 is either a purpose (9 original) or itself the answer (29 accepted, 27 not
+        # accepted, and 4 change: the order accepted with changes); 4343 (response type)
+        # is the answer when sent, and 1225 then is the purpose.
         record = self.record
         self.document_number = text_or_none(segment.get(2, 1))
         function = segment.get(3).strip()
-        if function in PURPOSES or function not in RESPONSES:
+        response = segment.get(4).strip()
+        if response:
+            if function in PURPOSES or function not in RESPONSES:
+                record["purpose"], record["purpose_code"] = coded(PURPOSES, function)
+            record["response"], record["response_code"] = coded(RESPONSES, response)
+        elif function in RESPONSES:
+            record["response"], record["response_code"] = coded(RESPONSES, function)
+        elif function in _RESPONSE_FUNCTIONS:
+            record["response"], record["response_code"] = _RESPONSE_FUNCTIONS[function], function
+        else:
             record["purpose"], record["purpose_code"] = coded(PURPOSES, function)
-        response = segment.get(4).strip() or (function if function in RESPONSES else "")
-        record["response"], record["response_code"] = coded(RESPONSES, response)
 
     def header_reference(self, ref: dict[str, Any]) -> bool:
         if ref["qualifier"] == "VN" and self.record.get("seller_order_number") is None:
@@ -200,12 +205,15 @@ class _Response(_Referring):
 
     def line_quantity(
         self, line: dict[str, Any], qualifier: str, quantity: Decimal | None, unit: str | None
-    ) -> None:
+    ) -> bool:
+        # QTY 113 (to be delivered) is the quantity the line's acknowledgment confirms.
         acks: list[dict[str, Any]] | None = line.get("acknowledgments")
         if qualifier == _TO_BE_DELIVERED and acks and acks[0]["quantity"] is None:
             acks[0]["quantity"] = quantity
             acks[0]["unit"] = unit
             acks[0]["unit_rec20"] = edifact_unit_to_rec20(unit)
+            return True
+        return False
 
     def finish(self) -> dict[str, Any]:
         # BGM 1004 numbers the response; it stands for the seller's order number (BAK08)

@@ -1,7 +1,10 @@
 """Mapper for the 810 invoice.
 
-Responsible for BIG, IT1, TDS, CAD and CTT; shared segments go through ``LineDocument``.
-TDS01-TDS04 are N2 (implied two decimals: "12345" is 123.45); IT102 and IT104 are R.
+Responsible for BIG, IT1, TDS, CAD and CTT; shared segments go through ``LineDocument``
+(with the 810's SAC loop: a TXI after a SAC is the SAC's tax). TDS01-TDS04 are N2
+(implied two decimals: "12345" is 123.45); IT102 and IT104 are R. Summary AMTs fill the
+invoice's named totals (AMT 1 the line items total, 5 the invoice amount when TDS01 has
+not, ...) and the rest stay in ``totals.amounts`` with their qualifier.
 It must not raise on valid-but-odd input: unreadable fields become ``None``.
 """
 
@@ -12,6 +15,7 @@ from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
 from translators.codes import x12_invoice_type
+from translators.money import INVOICE_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
 from translators.x12.mappers.document import (
     DOCUMENT_COVERAGE,
@@ -64,7 +68,7 @@ def _cad(f: list[str]) -> dict[str, Any]:
 
 def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 810 transaction set (ST..SE) to an ``Invoice``."""
-    doc = LineDocument(source, component_separator(segments))
+    doc = LineDocument(source, component_separator(segments), sac_taxes=True)
     record = doc.record
     totals = record["totals"]
     for segment in segments:
@@ -91,5 +95,6 @@ def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
                 doc.skipped.append(f)
         elif tag != "ST" and tag != "SE" and tag != "ISS":
             doc.feed(tag, f)
+    doc.finish(INVOICE_TOTAL_FIELDS, ("5", "TT"))
     record["unmapped"] = unmapped_x12(segments, INVOICE_COVERAGE, doc.skipped)
     return complete("Invoice", record)

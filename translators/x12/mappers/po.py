@@ -1,9 +1,10 @@
 """Mappers for the order family: 850 purchase order, 860 order change, 855 order response.
 
-Responsible for the transaction-specific segments (BEG, BCH, BAK, PO1, POC, ACK, CTT, AMT)
+Responsible for the transaction-specific segments (BEG, BCH, BAK, PO1, POC, ACK, CTT)
 and the code tables of their status elements (353 purpose, 92 order type, 587
 acknowledgment type, 668 line item status, 670 change type). Shared segments go through
-``LineDocument``. One pass over the segments; the record model is built once at the end.
+``LineDocument``, AMT among them (AMT TT is the order's total amount). One pass over the
+segments; the record model is built once at the end.
 It must not raise on valid-but-odd input: unreadable fields become ``None``.
 """
 
@@ -14,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
+from translators.money import ORDER_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
@@ -33,7 +35,7 @@ from translators.x12.mappers.elements import (
     to_decimal,
     to_int,
 )
-from translators.x12.mappers.products import add_product_ids
+from translators.x12.mappers.products import add_product_ids, line_price
 from translators.x12.segment import Segment
 
 __all__ = [
@@ -156,7 +158,7 @@ CHANGE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
 ORDER_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({
     "BEG": "1 2 3 4 5 6", "BCH": "1 2 3 4 5 6 8 11", "BAK": "1 2 3 4 5 7 8 9",
     "PO1": f"1 2 3 4 5 {id_pairs(6, 25)}", "POC": f"1 2 3 4 5 6 7 {id_pairs(8, 27)}",
-    "ACK": "1 2 3 4q 5", "CTT": "1 2", "AMT": "1q 2",
+    "ACK": "1 2 3 4q 5", "CTT": "1 2",
 })
 """What the 850, 860 and 855 mappers map."""
 
@@ -213,8 +215,11 @@ def _poc(f: list[str]) -> dict[str, Any]:
     line = new_line(element(f, 1), to_decimal(element(f, 3)), element(f, 5))
     line["status"], line["status_code"] = _coded(CHANGE_TYPES, element(f, 2))
     line["quantity_left_to_receive"] = to_decimal(element(f, 4))
-    line["unit_price"] = to_decimal(element(f, 6))
-    line["price_basis"] = text_or_none(element(f, 7))
+    price = to_decimal(element(f, 6))
+    basis = text_or_none(element(f, 7))
+    line["unit_price"] = price
+    line["price_basis"] = basis
+    line["net_price"] = line_price(price, basis)
     add_product_ids(line["item_ids"], f, 8)
     return line
 
@@ -269,14 +274,9 @@ def _map(
             doc.end_lines()
             totals["line_count"] = to_int(element(f, 1))
             totals["quantity_total"] = to_decimal(element(f, 2))
-        elif tag == "AMT":
-            # AMT01 "TT" total transaction amount (AMT02 is R).
-            if doc.line is None and element(f, 1) == "TT":
-                totals["amount"] = to_decimal(element(f, 2))
-            else:
-                doc.skipped.append(f)
         elif tag != "ST" and tag != "SE":
             doc.feed(tag, f)
+    doc.finish(ORDER_TOTAL_FIELDS, ("TT",))
     record["unmapped"] = unmapped_x12(segments, ORDER_COVERAGE, doc.skipped)
     return record
 
