@@ -41,6 +41,7 @@ HOT_MODULES = [
     "translators/parties.py",
     "translators/record_data.py",
     "translators/record_plans.py",
+    "translators/shipment.py",
     "translators/units.py",
     "translators/x12/ack.py",
     "translators/x12/envelope.py",

@@ -38,7 +38,7 @@ _COMMON: CodePairs = {
     "id_qualifier": {"2": "182"},  # TD502 66 SCAC / 3055 US, Standard Carrier Alpha Code
     "mode": {"M": "30"},  # TD504 91 Motor / 8067 Road transport
     "qualifier": {"ZZ": "ZZZ", "GM": "BJ"},  # 235 / 7143 mutually defined; 88 / 7405 SSCC
-    "unit": {"KG": "KGM", "LB": "LBR"},  # 355 / Rec 20
+    "unit": {"KG": "KGM", "LB": "LBR", "IN": "INH", "CF": "FTQ"},  # 355 / Rec 20
 }
 
 CASES: dict[str, tuple[str, CodePairs]] = {
@@ -66,7 +66,12 @@ CASES: dict[str, tuple[str, CodePairs]] = {
         "DESADV",
         {
             **_COMMON,
-            "code": {"CTN25": "CT"},  # TD101 103 corrugated carton / 7065 Carton
+            # TD101 103 corrugated carton, wooden pallet / 7065 Carton, Pallet
+            "code": {"CTN25": "CT", "PLT94": "PX"},
+            "type_code": {"TL": "TE"},  # TD301 40 Trailer / EQD 8053 Trailer
+            # TD501 133 Origin/Delivery Carrier (the one carrier, door to door) / TDT 8051
+            # 20 Main-carriage transport
+            "routing_sequence_code": {"B": "20"},
         },
     ),
     "855-order-response": (

@@ -649,7 +649,9 @@ def test_despatch_advice_hierarchy_from_parent_ids() -> None:
         CNT+2:2'
         """
     )
-    assert (notice.ship_date, notice.ship_time) == ("2026-11-24", None)
+    # DTM 137 is when the message was made: no ship date without DTM 11.
+    assert (notice.ship_date, notice.ship_time) == (None, None)
+    assert notice.dates == {"transaction_creation": "2026-11-24"}
     assert notice.packaging is not None and notice.packaging.quantity == Decimal(3)
     assert notice.weight is not None
     assert (notice.weight.value, notice.weight.unit, notice.weight.qualifier) == (
@@ -676,8 +678,12 @@ def test_despatch_advice_hierarchy_from_parent_ids() -> None:
         Decimal(8),
         "PCE",
     )
-    assert item.dates == {"expiration": "2027-12-31"}
+    assert item.dates == {"expiration": "2027-12-31", "dtm_171": "2026-11-20"}
     assert [(r.qualifier, r.value) for r in item.references] == [("LI", "10")]
+    # The item's own PCI group keeps its quantity apart from the item's quantities.
+    [identification] = item.identifications
+    assert (identification.marking_code, identification.quantity_qualifier) == ("36E", "12")
+    assert identification.quantity == Decimal(999)
     assert notice.line_count == 2
 
 

@@ -10,9 +10,14 @@ order level of the 856 (HL O, PRF) comes from the header RFF ON: when exactly on
 is referenced it holds the packs and items, as S/O/P/I does; with several, each becomes an
 order without packs and the packs stay at shipment level, since DESADV does not say which
 pack belongs to which order. Header: BGM 1004 shipment id, 1225 purpose; DTM 11 despatch
-date (ship date and time, else DTM 137 as BSN03/04 is), RFF BM bill of lading, RFF CN the
-carrier's tracking number, TDT carrier, NAD parties (NAD CA names the carrier), MEA
-weight, TOD delivery terms; CNT 2 line count.
+date (the ship date and time; DTM 137, the message date, is never taken for it), RFF BM
+bill of lading, RFF CN the carrier's reference (PRO number and tracking number), TDT
+carriers with their LOC places, EQD equipment with its SEL seals and MEA, NAD parties
+(NAD CA names the carrier), MEA weights, volumes and dimensions at any level, TOD
+delivery terms; CNT 2 line count. Items: QTY 12 despatched (``quantity_shipped``), 21
+ordered, 46 delivered, 59 per pack, any other or repeated qualifier in ``quantities``;
+an item's PCI group (and GIN/GIR under LIN) becomes one of its ``identifications`` (batch
+numbers, serials, expiry dates).
 It must not raise on valid-but-odd input.
 """
 
@@ -22,13 +27,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from translators.edifact.mappers.code_lists import PURPOSES, coded
-from translators.edifact.mappers.commercial import (
-    read_ftx,
-    read_rff,
-    read_tdt,
-    read_tod,
-    read_weight,
-)
+from translators.edifact.mappers.commercial import read_ftx, read_rff, read_tod
 from translators.edifact.mappers.dates import date_name, read_dtm
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
@@ -36,6 +35,15 @@ from translators.edifact.mappers.tree import append_to, set_once
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
+from translators.shipment import (
+    DIMENSION_FIELDS,
+    add_dimension,
+    add_measurement,
+    add_packaging,
+    add_volume,
+    add_weight,
+    measure_kind,
+)
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["map_ship_notice"]
@@ -46,7 +54,11 @@ _MAX_DEPTH: Final = 64
 _SSCC: Final = "BJ"
 # The segments ``feed`` handles wherever they occur; any other belongs to the open item,
 # else the open level, else the header (one set lookup rather than five comparisons).
-_ROUTED: Final = frozenset({"CPS", "LIN", "NAD", "FTX", "CNT"})
+_ROUTED: Final = frozenset({"CPS", "LIN", "NAD", "FTX", "CNT", "TDT", "LOC", "EQD"})
+# Segments of an EQD group after the EQD.
+_EQUIPMENT_TAGS: Final = frozenset({"MEA", "SEL", "HAN", "EQA", "DIM"})
+# Segments of an item's package identification group (PCI) after the PCI.
+_IDENTIFICATION_TAGS: Final = frozenset({"DTM", "MEA", "QTY", "GIN", "GIR"})
 
 
 class _Level:
@@ -75,42 +87,129 @@ def _new_item(segment: Segment) -> dict[str, Any]:
 
 
 def _pac(data: dict[str, Any], segment: Segment, mark: str) -> None:
-    # PAC: 01 7224 number of packages, 03 C202 (7065 package type, 1131, 3055, 7064 text).
-    if "packaging" not in data:
-        data["packaging"] = {
-            "code": text_or_none(segment.get(3, 1)),
-            "quantity": to_decimal(segment.get(1), mark),
-            "description": text_or_none(segment.get(3, 4)),
-        }
+    # PAC: 01 7224 number of packages, 02 C531.7075 packaging level, 03 C202 (7065 package
+    # type, 1131, 3055, 7064 text).
+    add_packaging(data, {
+        "code": text_or_none(segment.get(3, 1)),
+        "quantity": to_decimal(segment.get(1), mark),
+        "description": text_or_none(segment.get(3, 4)),
+        "level_code": text_or_none(segment.get(2, 1)),
+    })
 
 
-def _marks(data: dict[str, Any], segment: Segment) -> None:
+def _mea(data: dict[str, Any], segment: Segment, mark: str, single: bool) -> None:
+    # MEA: 01 6311 purpose, 02 C502.6313 attribute measured, 03 C174 (6411 unit,
+    # 6314 value, 6162 range minimum, 6152 range maximum).
+    reference = text_or_none(segment.get(1))
+    attribute = segment.get(2, 1).strip()
+    unit = text_or_none(segment.get(3, 1))
+    rec20 = edifact_unit_to_rec20(unit)
+    value = to_decimal(segment.get(3, 2), mark)
+    minimum = to_decimal(segment.get(3, 3), mark)
+    maximum = to_decimal(segment.get(3, 4), mark)
+    kind = measure_kind(attribute, unit or "")
+    if value is None or minimum is not None or maximum is not None:
+        kind = "other"
+    if kind == "weight" and value is not None:
+        add_weight(data, value, unit, rec20, attribute or None, single=single)
+    elif kind == "volume" and value is not None:
+        add_volume(data, value, unit, rec20, attribute or None)
+    elif kind == "dimension" and value is not None and attribute in DIMENSION_FIELDS:
+        add_dimension(data, attribute, value, unit, rec20, reference)
+    else:
+        add_measurement(data, reference, attribute or None, value, unit, rec20,
+                        minimum, maximum)
+
+
+def _marks(data: dict[str, Any], segment: Segment, with_sscc: bool = True) -> None:
+    qualifier = segment.get(1).strip()
     if segment.tag == "GIN":
         # GIN: 01 7405 qualifier, 02-06 C208 (7402 identity number, 7402 range end).
-        qualifier = segment.get(1).strip()
+        for position in range(2, min(len(segment), 6) + 1):
+            for component in (1, 2):
+                value = segment.get(position, component).strip()
+                if value:
+                    append_to(data, "marks", {"qualifier": qualifier or None, "value": value})
+                    if with_sscc and qualifier == _SSCC and data.get("sscc") is None:
+                        data["sscc"] = value
+    elif segment.tag == "GIR":
+        # GIR: 01 7297 set qualifier, 02-06 C206 (7402 identity number, 7405 its qualifier).
         for position in range(2, min(len(segment), 6) + 1):
             value = segment.get(position, 1).strip()
             if value:
-                append_to(data, "marks", {"qualifier": qualifier or None, "value": value})
-                if qualifier == _SSCC and data.get("sscc") is None:
-                    data["sscc"] = value
+                kind = segment.get(position, 2).strip()
+                append_to(data, "marks", {"qualifier": kind or qualifier or None,
+                                          "value": value})
     else:
         # PCI: 01 4233 marking instructions, 02 C210 shipping marks (7102 x10).
-        qualifier = segment.get(1).strip()
         for value in segment.element(2):
             if value.strip():
                 append_to(data, "marks",
                           {"qualifier": qualifier or None, "value": value.strip()})
 
 
+def _tdt(segment: Segment) -> dict[str, Any]:
+    # TDT: 01 8051 transport stage, 02 8028 conveyance reference, 03 C220.8067 mode,
+    # 04 C228.8179 means of transport, 05 C040 (3127 carrier id, 1131, 3055 agency, 3128
+    # name; a SCAC when the agency is 182), 06 8101 transit direction, 08 C222.8213
+    # transport id.
+    carrier_id = text_or_none(segment.get(5, 1))
+    agency = text_or_none(segment.get(5, 3))
+    return {
+        "scac": carrier_id if agency == "182" else None,
+        "id_qualifier": agency,
+        "id_code": carrier_id,
+        "mode": text_or_none(segment.get(3, 1)),
+        "name": text_or_none(segment.get(5, 4)),
+        "routing_sequence_code": text_or_none(segment.get(1)),
+        "conveyance_reference": text_or_none(segment.get(2)),
+        "transport_means_code": text_or_none(segment.get(4, 1)),
+        "transit_direction_code": text_or_none(segment.get(6)),
+        "transport_id": text_or_none(segment.get(8, 1)),
+    }
+
+
+def _loc(segment: Segment) -> dict[str, Any]:
+    # LOC: 01 3227 qualifier, 02 C517 (3225 id, 1131, 3055 agency, 3224 name).
+    return {
+        "qualifier": text_or_none(segment.get(1)),
+        "id": text_or_none(segment.get(2, 1)),
+        "agency": text_or_none(segment.get(2, 3)),
+        "name": text_or_none(segment.get(2, 4)),
+    }
+
+
+def _eqd(segment: Segment) -> dict[str, Any]:
+    # EQD: 01 8053 equipment qualifier, 02 C237.8260 equipment id, 03 C224.8155 size and
+    # type, 04 8077 supplier (ownership).
+    return {
+        "type_code": text_or_none(segment.get(1)),
+        "number": text_or_none(segment.get(2, 1)),
+        "size_type": text_or_none(segment.get(3, 1)),
+        "ownership_code": text_or_none(segment.get(4)),
+        "seals": [],
+    }
+
+
+def _sel(segment: Segment) -> dict[str, Any]:
+    # SEL: 01 9308 seal number, 02 C215.9303 sealing party, 03 4517 seal condition.
+    return {
+        "number": text_or_none(segment.get(1)),
+        "issuer": text_or_none(segment.get(2, 1)),
+        "status_code": text_or_none(segment.get(3)),
+    }
+
+
 class _Advice:
     __slots__ = (
         "carrier_party",
+        "equipment",
         "group",
+        "identification",
         "item",
-        "item_closed",
         "level",
         "levels",
+        "location",
         "mark",
         "order_ref",
         "orders",
@@ -135,12 +234,17 @@ class _Advice:
         self.levels: list[_Level] = []
         self.level: _Level | None = None
         self.item: dict[str, Any] | None = None
-        self.item_closed = False
+        # The item's open package identification (PCI group, or GIN/GIR under LIN).
+        self.identification: dict[str, Any] | None = None
         self.top_items: list[dict[str, Any]] = []
+        # The open segment group whose trailing segments need routing: "RFF" (its DTM),
+        # "EQD" (MEA, SEL, ...), "LOC" (its DTM), else "".
         self.group = ""
         self.order_ref: dict[str, Any] | None = None
         self.orders: list[dict[str, Any]] = []
         self.tracking: str | None = None
+        self.equipment: dict[str, Any] | None = None
+        self.location: dict[str, Any] | None = None
 
     def feed(self, segment: Segment, party: dict[str, Any] | None) -> dict[str, Any] | None:
         """Route one segment; returns the party whose NAD group is open, if any."""
@@ -148,11 +252,9 @@ class _Advice:
         if party is not None and tag in PARTY_GROUP_TAGS:
             add_to_party(party, segment)
             return party
-        if self.group == "RFF":
-            if tag == "DTM":
-                found = read_dtm(segment)
-                if found is not None and found[0] == "171" and self.order_ref is not None:
-                    self.order_ref["po_date"] = found[1][:10]
+        group = self.group
+        if group:
+            if self._in_group(group, tag, segment):
                 return None
             self.group = ""
             self.order_ref = None
@@ -169,12 +271,12 @@ class _Advice:
             self.levels.append(level)
             self.level = level
             self.item = None
-            self.item_closed = False
+            self.identification = None
         elif tag == "LIN":
             item = _new_item(segment)
             (self.level.items if self.level is not None else self.top_items).append(item)
             self.item = item
-            self.item_closed = False
+            self.identification = None
         elif tag == "NAD":
             party = start_party(segment)
             append_to(self.record, "parties", party)
@@ -182,35 +284,91 @@ class _Advice:
         elif tag == "FTX":
             note = read_ftx(segment)
             if note:
-                append_to(self.record, "notes", note)
+                append_to(self.item if self.item is not None else self.record, "notes", note)
         elif tag == "CNT" and segment.get(1, 1).strip() == "2":
             count = to_decimal(segment.get(1, 2), self.mark)
             if count is not None and count == count.to_integral():
                 self.record["line_count"] = int(count)
+        elif tag == "TDT":
+            append_to(self.record, "carriers", _tdt(segment))
+        elif tag == "LOC":
+            location = _loc(segment)
+            append_to(self.record, "locations", location)
+            self.location = location
+            self.group = "LOC"
+        elif tag == "EQD":
+            equipment = _eqd(segment)
+            append_to(self.record, "equipment", equipment)
+            self.equipment = equipment
+            self.group = "EQD"
         return None
+
+    def _in_group(self, group: str, tag: str, segment: Segment) -> bool:
+        """Whether ``segment`` belongs to the open group ``group`` (and was taken)."""
+        if group == "RFF":
+            if tag != "DTM":
+                return False
+            found = read_dtm(segment)
+            if found is None:
+                return True
+            if self.order_ref is not None and found[0] == "171":
+                self.order_ref["po_date"] = found[1][:10]
+            else:
+                owner = self.item if self.item is not None else self.record
+                set_once(owner, "dates", date_name(found[0]), found[1])
+            return True
+        if group == "LOC":
+            if tag != "DTM" or self.location is None:
+                return False
+            found = read_dtm(segment)
+            if found is not None:
+                set_once(self.location, "dates", date_name(found[0]), found[1])
+            return True
+        if group == "EQD":
+            equipment = self.equipment
+            if tag not in _EQUIPMENT_TAGS or equipment is None:
+                return False
+            if tag == "SEL":
+                equipment["seals"].append(_sel(segment))
+                return True
+            if tag == "MEA":
+                attribute = segment.get(2, 1).strip()
+                unit = segment.get(3, 1).strip()
+                value = to_decimal(segment.get(3, 2), self.mark)
+                if measure_kind(attribute, unit) == "weight" and value is not None \
+                        and equipment.get("weight") is None:
+                    equipment["weight"] = {
+                        "value": value, "unit": unit or None, "qualifier": attribute or None,
+                        "unit_rec20": edifact_unit_to_rec20(unit),
+                    }
+                else:
+                    add_measurement(
+                        equipment, text_or_none(segment.get(1)), attribute or None, value,
+                        unit or None, edifact_unit_to_rec20(unit),
+                        to_decimal(segment.get(3, 3), self.mark),
+                        to_decimal(segment.get(3, 4), self.mark),
+                    )
+                return True
+            # HAN, EQA, DIM of the equipment have no place in the record.
+            return True
+        return False
 
     def _item_segment(self, item: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
-        if self.item_closed:
+        identification = self.identification
+        if identification is not None and tag in _IDENTIFICATION_TAGS:
+            self._identification_segment(item, identification, segment)
             return
         if tag == "PIA":
             add_pia_ids(item["item_ids"], segment)
         elif tag == "IMD":
+            text = description(segment)
             if item.get("description") is None:
-                item["description"] = description(segment)
+                item["description"] = text
+            elif text is not None:
+                append_to(item, "notes", text)
         elif tag == "QTY":
-            # 6063: 12 despatch quantity, 21 ordered quantity, 59 consumer units per
-            # traded unit (X12 PO401 pack).
-            qualifier, quantity, unit = read_qty(segment, self.mark)
-            if qualifier == "12" and item.get("quantity_shipped") is None:
-                item["quantity_shipped"] = quantity
-                item["unit"] = unit
-                item["unit_rec20"] = edifact_unit_to_rec20(unit)
-            elif qualifier == "21" and item.get("quantity_ordered") is None:
-                item["quantity_ordered"] = quantity
-                item["quantity_ordered_unit"] = unit
-            elif qualifier == "59" and item.get("pack") is None:
-                item["pack"] = quantity
+            self._item_quantity(item, segment)
         elif tag == "DTM":
             found = read_dtm(segment)
             if found is not None:
@@ -220,21 +378,88 @@ class _Advice:
             if ref is not None:
                 append_to(item, "references", ref)
             self.group = "RFF"
-        elif tag == "PCI" or tag == "GIN" or tag == "PAC":
-            # The item's own package or batch identification group: nothing of it has a
-            # place in ShipItem, and its QTYs must not pass for the item's.
-            self.item_closed = True
+        elif tag == "MEA":
+            _mea(item, segment, self.mark, False)
+        elif tag == "PAC":
+            _pac(item, segment, self.mark)
+        elif tag == "PCI" or tag == "GIN" or tag == "GIR":
+            if tag == "PCI" or identification is None:
+                identification = {
+                    "marking_code": text_or_none(segment.get(1)) if tag == "PCI" else None,
+                    "marks": [],
+                    "dates": {},
+                }
+                append_to(item, "identifications", identification)
+                self.identification = identification
+            _marks(identification, segment, with_sscc=False)
+
+    def _identification_segment(
+        self, item: dict[str, Any], identification: dict[str, Any], segment: Segment
+    ) -> None:
+        tag = segment.tag
+        if tag == "DTM":
+            found = read_dtm(segment)
+            if found is not None:
+                set_once(identification, "dates", date_name(found[0]), found[1])
+        elif tag == "QTY":
+            qualifier, quantity, unit = read_qty(segment, self.mark)
+            if "quantity_qualifier" in identification:
+                # A second quantity of the same identification: kept with the item's.
+                append_to(item, "quantities", {
+                    "qualifier": qualifier, "quantity": quantity, "unit": unit,
+                    "unit_rec20": edifact_unit_to_rec20(unit),
+                })
+                return
+            identification["quantity_qualifier"] = qualifier or None
+            identification["quantity"] = quantity
+            identification["unit"] = unit
+            identification["unit_rec20"] = edifact_unit_to_rec20(unit)
+        elif tag == "MEA":
+            _mea(item, segment, self.mark, False)
+        else:
+            _marks(identification, segment, with_sscc=False)
+
+    def _item_quantity(self, item: dict[str, Any], segment: Segment) -> None:
+        # 6063: 12 despatch quantity, 21 ordered quantity, 46 delivered quantity, 59
+        # consumer units per traded unit (X12 PO401 pack); any other, or a repeat, is kept
+        # in ``quantities``.
+        qualifier, quantity, unit = read_qty(segment, self.mark)
+        rec20 = edifact_unit_to_rec20(unit)
+        if qualifier == "12" and "quantity_shipped" not in item:
+            item["quantity_shipped"] = quantity
+            item["unit"] = unit
+            item["unit_rec20"] = rec20
+        elif qualifier == "21" and "quantity_ordered" not in item:
+            item["quantity_ordered"] = quantity
+            item["quantity_ordered_unit"] = unit
+            item["quantity_ordered_unit_rec20"] = rec20
+        elif qualifier == "46" and "quantity_delivered" not in item:
+            item["quantity_delivered"] = quantity
+            item["quantity_delivered_unit"] = unit
+            item["quantity_delivered_unit_rec20"] = rec20
+        elif qualifier == "59" and "pack" not in item and unit is None:
+            item["pack"] = quantity
+        else:
+            append_to(item, "quantities", {
+                "qualifier": qualifier, "quantity": quantity, "unit": unit, "unit_rec20": rec20,
+            })
 
     def _level_segment(self, data: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
         if tag == "PAC":
             _pac(data, segment, self.mark)
         elif tag == "MEA":
-            weight = read_weight(segment, self.mark)
-            if weight is not None and "weight" not in data:
-                data["weight"] = weight
-        elif tag == "GIN" or tag == "PCI":
+            _mea(data, segment, self.mark, True)
+        elif tag == "GIN" or tag == "PCI" or tag == "GIR":
             _marks(data, segment)
+        elif tag == "RFF":
+            ref = read_rff(segment)
+            if ref is not None:
+                append_to(data, "references", ref)
+        elif tag == "DTM":
+            found = read_dtm(segment)
+            if found is not None:
+                set_once(data, "dates", date_name(found[0]), found[1])
 
     def _header_segment(self, segment: Segment) -> None:
         tag = segment.tag
@@ -260,18 +485,16 @@ class _Advice:
             append_to(record, "references", ref)
             if qualifier == "BM" and record.get("bill_of_lading") is None:
                 record["bill_of_lading"] = ref["value"]
-            elif qualifier == "CN" and self.tracking is None:
-                self.tracking = ref["value"]
-        elif tag == "TDT":
-            if record.get("carrier") is None:
-                record["carrier"] = read_tdt(segment)
+            elif qualifier == "CN":
+                if record.get("pro_number") is None:
+                    record["pro_number"] = ref["value"]
+                if self.tracking is None:
+                    self.tracking = ref["value"]
         elif tag == "TOD":
             if record.get("fob") is None:
                 record["fob"] = read_tod(segment)
         elif tag == "MEA":
-            weight = read_weight(segment, self.mark)
-            if weight is not None and record.get("weight") is None:
-                record["weight"] = weight
+            _mea(record, segment, self.mark, True)
 
     def finish(self) -> dict[str, Any]:
         record = self.record
@@ -287,19 +510,11 @@ class _Advice:
             data = level.data
             if level.parent is None and not data["marks"]:
                 # The shipment level.
-                if "packaging" in data and record.get("packaging") is None:
-                    record["packaging"] = data["packaging"]
-                if "weight" in data and record.get("weight") is None:
-                    record["weight"] = data["weight"]
+                _merge_shipment(record, data)
                 items.extend(level.items)
             elif level.children:
-                record["tares"].append(
-                    {
-                        "sscc": data.get("sscc"),
-                        "marks": data["marks"],
-                        "po_number": order["po_number"] if order is not None else None,
-                    }
-                )
+                data["po_number"] = order["po_number"] if order is not None else None
+                record["tares"].append(data)
                 items.extend(level.items)
             else:
                 tare = _tare_of(level)
@@ -311,6 +526,32 @@ class _Advice:
         _finish_dates(record)
         _finish_carrier(record, self.tracking)
         return record
+
+
+def _merge_shipment(record: dict[str, Any], data: dict[str, Any]) -> None:
+    # The shipment CPS describes the consignment as the header does: its lists join the
+    # header's, its dimensions fill the header's unless those are set.
+    for packaging in data.get("packagings", ()):
+        add_packaging(record, packaging)
+    for weight in data.get("weights", ()):
+        append_to(record, "weights", weight)
+        if record.get("weight") is None:
+            record["weight"] = weight
+    for field in ("volumes", "measurements", "references"):
+        for value in data.get(field, ()):
+            append_to(record, field, value)
+    dimensions = data.get("dimensions")
+    if dimensions is not None:
+        if record.get("dimensions") is None:
+            record["dimensions"] = dimensions
+        else:
+            for code, name in DIMENSION_FIELDS.items():
+                value = dimensions[name]
+                if value is not None:
+                    add_measurement(record, None, code, value, dimensions["unit"],
+                                    dimensions["unit_rec20"])
+    for name, value in data.get("dates", {}).items():
+        set_once(record, "dates", name, value)
 
 
 def _is_shipment(level: _Level) -> bool:
@@ -354,10 +595,9 @@ def _tare_of(level: _Level) -> _Level | None:
 
 
 def _finish_dates(record: dict[str, Any]) -> None:
-    # The ship date is the despatch date, else the document's date, as the 856 mapper
-    # takes DTM 011 over BSN03/BSN04.
-    dates: dict[str, str] = record["dates"]
-    value = dates.get("shipped") or dates.get("transaction_creation")
+    # The ship date is the despatch date (DTM 11) or nothing: DTM 137 is when the message
+    # was made, which says nothing of when the goods left.
+    value = record["dates"].get("shipped")
     if value is not None:
         day, _, clock = value.partition("T")
         record["ship_date"] = day
@@ -365,10 +605,13 @@ def _finish_dates(record: dict[str, Any]) -> None:
 
 
 def _finish_carrier(record: dict[str, Any], tracking: str | None) -> None:
+    carriers: list[dict[str, Any]] = record.get("carriers") or []
     carrier_party = next((p for p in record["parties"] if p["role"] == "carrier"), None)
-    if record.get("carrier") is None and tracking is None and carrier_party is None:
+    if not carriers and tracking is None and carrier_party is None:
         return
-    carrier: dict[str, Any] = record.get("carrier") or {}
+    carrier: dict[str, Any] = carriers[0] if carriers else {}
+    if not carriers:
+        record["carriers"] = [carrier]
     if tracking is not None:
         carrier["tracking_number"] = tracking
     if carrier_party is not None and carrier_party.get("name"):
