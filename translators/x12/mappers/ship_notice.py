@@ -114,13 +114,15 @@ def _po4(data: dict[str, Any], f: list[str], single: bool) -> None:
     # PO401 pack, 02 size, 03 unit, 04 packaging code, 05 weight qualifier, 06 gross weight
     # per pack, 07 unit, 08 gross volume per pack, 09 unit, 10-12 length/width/height,
     # 13 their unit, 14 inner pack.
-    add_packaging(data, {
+    packaging = {
         "code": text_or_none(element(f, 4)),
         "pack": to_decimal(element(f, 1)),
         "pack_size": to_decimal(element(f, 2)),
         "pack_size_unit": text_or_none(element(f, 3)),
         "inner_pack": to_decimal(element(f, 14)),
-    })
+    }
+    if any(value is not None for value in packaging.values()):
+        add_packaging(data, packaging)
     weight = to_decimal(element(f, 6))
     if weight is not None:
         unit, rec20 = _unit(element(f, 7))
