@@ -1504,6 +1504,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
     'volumes': _MISSING,
     'dimensions': None,
     'measurements': _MISSING,
+    'quantities': _MISSING,
     'marks': _MISSING,
 }
 
@@ -1511,7 +1512,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 33:
+    if len(out) != 34:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1635,6 +1636,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         items = v
         for j in range(len(items)):
             items[j] = _complete_Measurement(items[j])
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
     v = out['marks']
     if v is _MISSING:
         out['marks'] = []
@@ -1761,6 +1769,7 @@ _T_ShipPack: Final[dict[str, Any]] = {
     'measurements': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
+    'quantities': _MISSING,
     'parties': _MISSING,
 }
 
@@ -1768,7 +1777,7 @@ _T_ShipPack: Final[dict[str, Any]] = {
 def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipPack.copy()
     out.update(tree)
-    if len(out) != 14:
+    if len(out) != 15:
         raise _unknown('ShipPack', tree, _T_ShipPack)
     v: Any = out['marks']
     if v is _MISSING:
@@ -1830,6 +1839,13 @@ def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
             items[j] = _complete_Reference(items[j])
     if out['dates'] is _MISSING:
         out['dates'] = {}
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
     v = out['parties']
     if v is _MISSING:
         out['parties'] = []
@@ -1957,6 +1973,7 @@ _T_Tare: Final[dict[str, Any]] = {
     'measurements': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
+    'quantities': _MISSING,
     'parties': _MISSING,
 }
 
@@ -1964,7 +1981,7 @@ _T_Tare: Final[dict[str, Any]] = {
 def _complete_Tare(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Tare.copy()
     out.update(tree)
-    if len(out) != 13:
+    if len(out) != 14:
         raise _unknown('Tare', tree, _T_Tare)
     v: Any = out['marks']
     if v is _MISSING:
@@ -2019,6 +2036,13 @@ def _complete_Tare(tree: dict[str, Any]) -> dict[str, Any]:
             items[j] = _complete_Reference(items[j])
     if out['dates'] is _MISSING:
         out['dates'] = {}
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
     v = out['parties']
     if v is _MISSING:
         out['parties'] = []

@@ -646,6 +646,7 @@ class ShipPack(_Model):
     measurements: list[Measurement] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     dates: dict[str, str] = Field(default_factory=dict)
+    quantities: list[ShipQuantity] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
 
 
@@ -664,6 +665,7 @@ class Tare(_Model):
     measurements: list[Measurement] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     dates: dict[str, str] = Field(default_factory=dict)
+    quantities: list[ShipQuantity] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
 
 
@@ -723,6 +725,7 @@ class ShipNotice(_RecordBase):
     volumes: list[Volume] = Field(default_factory=list)
     dimensions: Dimensions | None = None
     measurements: list[Measurement] = Field(default_factory=list)
+    quantities: list[ShipQuantity] = Field(default_factory=list)
     marks: list[PartyId] = Field(default_factory=list)
 
 

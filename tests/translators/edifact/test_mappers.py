@@ -712,6 +712,7 @@ def test_despatch_advice_keeps_measures_equipment_and_quantities() -> None:
         MEA+WT+G+KGM:372'
         CPS+2+1'
         PAC+1+1+CT'
+        QTY+52:6'
         MEA+WT+N+KGM:8.2'
         MEA+WT+G+KGM:9'
         MEA+PD+LN+CMT:40'
@@ -781,6 +782,7 @@ def test_despatch_advice_keeps_measures_equipment_and_quantities() -> None:
         ("G", Decimal(9), "KGM"),
     ]
     assert pack.weight == pack.weights[1]  # the gross weight
+    assert [(q.qualifier, q.quantity) for q in pack.quantities] == [("52", Decimal(6))]
     assert pack.dimensions is not None
     assert (pack.dimensions.length, pack.dimensions.width, pack.dimensions.height) == (
         Decimal(40), Decimal(30), Decimal(25)

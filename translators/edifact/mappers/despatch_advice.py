@@ -460,6 +460,13 @@ class _Advice:
             found = read_dtm(segment)
             if found is not None:
                 set_once(data, "dates", date_name(found[0]), found[1])
+        elif tag == "QTY":
+            # A PAC group's quantity (e.g. 52 per pack), kept as sent.
+            qualifier, quantity, unit = read_qty(segment, self.mark)
+            append_to(data, "quantities", {
+                "qualifier": qualifier, "quantity": quantity, "unit": unit,
+                "unit_rec20": edifact_unit_to_rec20(unit),
+            })
 
     def _header_segment(self, segment: Segment) -> None:
         tag = segment.tag
@@ -537,7 +544,7 @@ def _merge_shipment(record: dict[str, Any], data: dict[str, Any]) -> None:
         append_to(record, "weights", weight)
         if record.get("weight") is None:
             record["weight"] = weight
-    for field in ("volumes", "measurements", "references"):
+    for field in ("volumes", "measurements", "references", "quantities"):
         for value in data.get(field, ()):
             append_to(record, field, value)
     dimensions = data.get("dimensions")
