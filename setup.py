@@ -15,6 +15,7 @@ from setuptools import setup
 # Modules on the per-segment path. records.py (pydantic models) and the lazy package
 # facades stay interpreted.
 HOT_MODULES = [
+    "translators/accounting.py",
     "translators/ascii.py",
     "translators/edifact/charsets.py",
     "translators/edifact/contrl.py",

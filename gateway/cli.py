@@ -188,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="1",
         help="ISA13 (X12) or UNB 0020 / UNH 0062 (CONTRL) of the acknowledgment",
     )
+    p = sub.add_parser("coverage", help="count, per transaction type, the values the records "
+                                        "map and the values they carry as unmapped")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="EDI files or folders")
+    p.add_argument("--json", action="store_true", help="the counts as JSON")
     from gateway import cli_service
 
     cli_service.register(sub)
@@ -213,6 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args.file)
         if args.command == "ack":
             return _ack(args.file, args.kind, args.ta1, args.control_number)
+        if args.command == "coverage":
+            from gateway import cli_coverage
+
+            counted = cli_coverage.write_report(args.paths, sys.stdout, as_json=args.json)
+            return EXIT_OK if counted else EXIT_UNREADABLE
     except _CLIError as exc:
         sys.stderr.write(f"edigate: error: {exc}\n")
         return EXIT_UNREADABLE

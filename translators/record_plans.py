@@ -252,11 +252,13 @@ def _complete_Fob(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_FunctionalAck: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'functional_ack',
     'acknowledged_groups': _MISSING,
 }
@@ -265,7 +267,7 @@ _T_FunctionalAck: Final[dict[str, Any]] = {
 def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_FunctionalAck.copy()
     out.update(tree)
-    if len(out) != 7:
+    if len(out) != 9:
         raise _unknown('FunctionalAck', tree, _T_FunctionalAck)
     v: Any = out['source']
     if v is _MISSING:
@@ -290,6 +292,13 @@ def _complete_FunctionalAck(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['acknowledged_groups']
     if v is _MISSING:
         out['acknowledged_groups'] = []
@@ -398,11 +407,13 @@ def _complete_InventoryQuantity(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_InventoryReport: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'inventory_report',
     'purpose_code': None,
     'report_type': None,
@@ -417,7 +428,7 @@ _T_InventoryReport: Final[dict[str, Any]] = {
 def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_InventoryReport.copy()
     out.update(tree)
-    if len(out) != 13:
+    if len(out) != 15:
         raise _unknown('InventoryReport', tree, _T_InventoryReport)
     v: Any = out['source']
     if v is _MISSING:
@@ -442,6 +453,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['items']
     if v is _MISSING:
         out['items'] = []
@@ -453,11 +471,13 @@ def _complete_InventoryReport(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_Invoice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'invoice',
     'invoice_number': None,
     'invoice_date': None,
@@ -480,7 +500,7 @@ _T_Invoice: Final[dict[str, Any]] = {
 def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Invoice.copy()
     out.update(tree)
-    if len(out) != 21:
+    if len(out) != 23:
         raise _unknown('Invoice', tree, _T_Invoice)
     v: Any = out['source']
     if v is _MISSING:
@@ -505,6 +525,13 @@ def _complete_Invoice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -799,11 +826,13 @@ def _complete_Measurement(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_OrderResponse: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -831,7 +860,7 @@ _T_OrderResponse: Final[dict[str, Any]] = {
 def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_OrderResponse.copy()
     out.update(tree)
-    if len(out) != 26:
+    if len(out) != 28:
         raise _unknown('OrderResponse', tree, _T_OrderResponse)
     v: Any = out['source']
     if v is _MISSING:
@@ -856,6 +885,13 @@ def _complete_OrderResponse(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1058,11 +1094,13 @@ def _complete_ProductId(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrder: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1086,7 +1124,7 @@ _T_PurchaseOrder: Final[dict[str, Any]] = {
 def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrder.copy()
     out.update(tree)
-    if len(out) != 22:
+    if len(out) != 24:
         raise _unknown('PurchaseOrder', tree, _T_PurchaseOrder)
     v: Any = out['source']
     if v is _MISSING:
@@ -1111,6 +1149,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1154,11 +1199,13 @@ def _complete_PurchaseOrder(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_PurchaseOrderChange: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'po_number': None,
     'order_date': None,
     'release_number': None,
@@ -1184,7 +1231,7 @@ _T_PurchaseOrderChange: Final[dict[str, Any]] = {
 def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_PurchaseOrderChange.copy()
     out.update(tree)
-    if len(out) != 24:
+    if len(out) != 26:
         raise _unknown('PurchaseOrderChange', tree, _T_PurchaseOrderChange)
     v: Any = out['source']
     if v is _MISSING:
@@ -1209,6 +1256,13 @@ def _complete_PurchaseOrderChange(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['payment_terms']
     if v is _MISSING:
         out['payment_terms'] = []
@@ -1472,11 +1526,13 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 _T_ShipNotice: Final[dict[str, Any]] = {
+    'schema_version': '2.0',
     'source': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
     'notes': _MISSING,
+    'unmapped': _MISSING,
     'kind': 'ship_notice',
     'shipment_id': None,
     'ship_date': None,
@@ -1512,7 +1568,7 @@ _T_ShipNotice: Final[dict[str, Any]] = {
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 34:
+    if len(out) != 36:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1537,6 +1593,13 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         out['dates'] = {}
     if out['notes'] is _MISSING:
         out['notes'] = []
+    v = out['unmapped']
+    if v is _MISSING:
+        out['unmapped'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_UnmappedValue(items[j])
     v = out['carrier']
     if v is not None:
         out['carrier'] = _complete_ShipCarrier(v)
@@ -2094,6 +2157,32 @@ def _complete_TransactionError(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_UnmappedValue: Final[dict[str, Any]] = {
+    'segment': _MISSING,
+    'position': _MISSING,
+    'element': _MISSING,
+    'repetition': None,
+    'value': _MISSING,
+    'loop': None,
+}
+
+
+def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_UnmappedValue.copy()
+    out.update(tree)
+    if len(out) != 6:
+        raise _unknown('UnmappedValue', tree, _T_UnmappedValue)
+    if out['segment'] is _MISSING:
+        raise _required('UnmappedValue', 'segment')
+    if out['position'] is _MISSING:
+        raise _required('UnmappedValue', 'position')
+    if out['element'] is _MISSING:
+        raise _required('UnmappedValue', 'element')
+    if out['value'] is _MISSING:
+        raise _required('UnmappedValue', 'value')
+    return out
+
+
 _T_Volume: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
@@ -2177,6 +2266,7 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,
+    'UnmappedValue': _complete_UnmappedValue,
     'Volume': _complete_Volume,
     'Weight': _complete_Weight,
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Annotated, Literal, Union
+from typing import Annotated, Final, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
 
@@ -24,6 +24,7 @@ from translators.record_data import decimal_text
 __all__ = [
     "RECORD_ADAPTER",
     "RECORD_MODELS",
+    "SCHEMA_VERSION",
     "AcknowledgedGroup",
     "AcknowledgedTransaction",
     "Address",
@@ -77,6 +78,7 @@ __all__ = [
     "Tare",
     "Tax",
     "TransactionError",
+    "UnmappedValue",
     "Volume",
     "Weight",
 ]
@@ -99,6 +101,11 @@ RecordKind = Literal[
     "inventory_report",
     "functional_ack",
 ]
+
+
+SCHEMA_VERSION: Final = "2.0"
+"""The record contract's version: the major part changes when a field's meaning or type
+changes or a field goes, the minor part when fields are added."""
 
 
 class _Model(BaseModel):
@@ -466,12 +473,34 @@ class InvoiceTotals(_Model):
 # --- records ----------------------------------------------------------------------------
 
 
+class UnmappedValue(_Model):
+    """An element value the partner sent that has no field in the record: kept as sent,
+    with where it stood (see ``translators.accounting``)."""
+
+    segment: str
+    position: int
+    """The segment's position in its transaction set or message; ST or UNH is 1."""
+    element: str
+    """``N104`` (element 4 of N1), ``REF04-02`` (component 2 of element 4)."""
+    repetition: int | None = None
+    """The repetition's number when it is not the first (EDIFACT syntax version 4)."""
+    value: str
+    loop: str | None = None
+    """The loop or segment group path (``N1``, ``PO1/N1``, ``SG2/SG5``) where the pipeline
+    validated the transaction; ``None`` otherwise."""
+
+
 class _RecordBase(_Model):
+    schema_version: str = SCHEMA_VERSION
+    """The version of this record contract (``schemas/records/CHANGELOG.md``)."""
     source: Source
     parties: list[Party] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     dates: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    unmapped: list[UnmappedValue] = Field(default_factory=list)
+    """Every element value the record has no field for (nothing a partner sent is
+    dropped without a word)."""
 
 
 class _OrderBase(_RecordBase):

@@ -71,7 +71,7 @@ def add_packaging(level: dict[str, Any], packaging: dict[str, Any]) -> None:
 
 
 def add_weight(
-    level: dict[str, Any], value: Decimal, unit: str | None, rec20: str | None,
+    level: dict[str, Any], value: Decimal | None, unit: str | None, rec20: str | None,
     qualifier: str | None, *, single: bool = True,
 ) -> None:
     """Append a weight to ``weights``; with ``single`` the first gross weight (else the
@@ -86,7 +86,7 @@ def add_weight(
 
 
 def add_volume(
-    level: dict[str, Any], value: Decimal, unit: str | None, rec20: str | None,
+    level: dict[str, Any], value: Decimal | None, unit: str | None, rec20: str | None,
     qualifier: str | None,
 ) -> None:
     found: list[dict[str, Any]] = level.setdefault("volumes", [])

@@ -19,10 +19,30 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_edifact
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
 
-__all__ = ["ACTIONS", "map_aperak", "map_contrl", "map_functional_ack"]
+__all__ = [
+    "ACTIONS",
+    "APERAK_COVERAGE",
+    "CONTRL_COVERAGE",
+    "map_aperak",
+    "map_contrl",
+    "map_functional_ack",
+]
+
+# UNH and UNT hold what the record's source holds (as in ``mappers.document``, which this
+# module cannot import: the mappers package imports it).
+_ENVELOPE: Final = Coverage({"UNH": "1 2.1 2.2 2.3 2.4 2.5", "UNT": "*"})
+CONTRL_COVERAGE: Final = _ENVELOPE | Coverage({
+    "UCI": "1 4 5", "UCF": "1 4 5", "UCM": "1 2.1 2.5 3 4", "UCS": "1 2",
+    "UCD": "1 2.1 2.2 2.3",
+})
+"""What the CONTRL mapper maps (the error's segment and element beside a UCI, UCF or
+UCM code are not claimed: kept only in some cases)."""
+APERAK_COVERAGE: Final = _ENVELOPE | Coverage({"BGM": "3", "ERC": "1.1"})
+"""What the APERAK mapper maps (its references feed one control number: not claimed)."""
 
 # 0083 Action, coded.
 ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
@@ -95,6 +115,8 @@ def map_contrl(segments: Sequence[Segment], source: RecordData) -> RecordData:
     transaction: dict[str, Any] | None = None
     segment_error: dict[str, Any] | None = None
     segment_used = False
+    # Segments outside the level they belong to: listed as unmapped.
+    skipped: list[Segment] = []
     for seg in segments:
         tag = seg.tag
         if tag == "UCI":
@@ -123,6 +145,8 @@ def map_contrl(segments: Sequence[Segment], source: RecordData) -> RecordData:
             }
             current["transactions"].append(transaction)
             segment_error = None
+        elif (tag == "UCS" or tag == "UCD") and transaction is None:
+            skipped.append(seg)
         elif tag == "UCS" and transaction is not None:
             segment_error = {"segment_position": _int(seg.get(1)), "code": _text(seg.get(2))}
             segment_used = False
@@ -141,7 +165,11 @@ def map_contrl(segments: Sequence[Segment], source: RecordData) -> RecordData:
             })
     for group in groups:
         _count(group)
-    return complete("FunctionalAck", {"source": source, "acknowledged_groups": groups})
+    return complete("FunctionalAck", {
+        "source": source,
+        "unmapped": unmapped_edifact(segments, CONTRL_COVERAGE, skipped),
+        "acknowledged_groups": groups,
+    })
 
 
 def map_aperak(segments: Sequence[Segment], source: RecordData) -> RecordData:
@@ -175,7 +203,11 @@ def map_aperak(segments: Sequence[Segment], source: RecordData) -> RecordData:
         "codes": [e["code"] for e in errors],
     }
     group = {"functional_id": "APERAK", "errors": [], "transactions": [transaction]}
-    return complete("FunctionalAck", {"source": source, "acknowledged_groups": [group]})
+    return complete("FunctionalAck", {
+        "source": source,
+        "unmapped": unmapped_edifact(segments, APERAK_COVERAGE),
+        "acknowledged_groups": [group],
+    })
 
 
 def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> RecordData:

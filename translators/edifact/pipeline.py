@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
 
+from translators.accounting import add_loop_paths
 from translators.ascii import first_control
 from translators.edifact.envelope import (
     ACTION_ACKNOWLEDGED,
@@ -373,10 +374,11 @@ def translate_edifact(
             validator = (
                 registry.validator(event.type, event.version, event.release) if validate else None
             )
+            loops: list[str] | None = [] if mapper is not None and event.complete else None
             if validator is not None:
                 definition = validator.definition
                 name = f"{definition.type} {definition.directory}"
-                found = validator.validate(event.segments)
+                found = validator.validate(event.segments, loops)
                 if not definition.exact:
                     found = _as_nearest(found, event, definition.directory)
                 issues.extend(found)
@@ -393,6 +395,8 @@ def translate_edifact(
                     src = source_hook(src)
                 record = mapper(event.segments, src,
                                 decimal_mark=event.interchange.delimiters.decimal)
+                if record is not None and loops and record["unmapped"]:
+                    add_loop_paths(record["unmapped"], loops)
             outcome = MessageOutcome(event, issues, record, name)
             (in_group if event.group is not None else loose).append(outcome.summary())
             yield outcome

@@ -280,21 +280,25 @@ class _CompiledSegment:
 
 
 class _CompiledGroup:
-    __slots__ = ("children", "group_id", "mandatory", "max_use", "number", "positions",
-                 "required", "trigger")
+    __slots__ = ("children", "group_id", "mandatory", "max_use", "number", "path",
+                 "positions", "required", "trigger")
 
     def __init__(self, group: GroupDef, definition: MessageDefinition, root: bool,
-                 numbers: list[int]) -> None:
+                 numbers: list[int], path: str = "") -> None:
         # ``number``: this group's index among the message's groups (its frame's slot).
         self.number = numbers[0]
         numbers[0] += 1
         self.group_id = group.group_id
+        # A group's place in the message tree is fixed, and so is its path of group ids
+        # (``SG2``, ``SG25/SG32``); the root, the message itself, has the empty path.
+        self.path = path
         self.mandatory = group.mandatory
         self.max_use = group.max_use
         self.trigger = group.trigger
         self.children: tuple[_CompiledSegment | _CompiledGroup, ...] = tuple(
             _CompiledSegment(c, definition, root) if isinstance(c, SegmentRef)
-            else _CompiledGroup(c, definition, False, numbers)
+            else _CompiledGroup(c, definition, False, numbers,
+                                f"{path}/{c.group_id}" if path else c.group_id)
             for c in group.children
         )
         positions: dict[str, list[int]] = {}
@@ -339,8 +343,12 @@ class MessageValidator:
         self._root = _CompiledGroup(definition.root, definition, True, numbers)
         self._groups = numbers[0]
 
-    def validate(self, segments: Sequence[Segment]) -> list[Issue]:
-        """Every issue of the message ``segments`` (UNH..UNT as read)."""
+    def validate(
+        self, segments: Sequence[Segment], loops: list[str] | None = None
+    ) -> list[Issue]:
+        """Every issue of the message ``segments`` (UNH..UNT as read). With ``loops``,
+        the segment group path of each segment is appended to it, in segment order (the
+        current group's for a segment that has no place)."""
         issues: list[Issue] = []
         frames: list[_Frame | None] = [None] * self._groups
         stack = [_frame(frames, self._root, -1)]
@@ -366,6 +374,8 @@ class MessageValidator:
                 depth -= 1
             if found < 0:
                 issues.append(self._unplaced(seg, position, stack[-1].group.group_id))
+                if loops is not None:
+                    loops.append(stack[-1].group.path)
                 continue
             while len(stack) - 1 > depth:
                 self._close(stack.pop(), seg, position, issues)
@@ -380,6 +390,8 @@ class MessageValidator:
             frame.counts[found] = count
             frame.index = found
             if isinstance(child, _CompiledSegment):
+                if loops is not None:
+                    loops.append(group.path)
                 if count > child.max_use:
                     issues.append(_issue("segment", "35", f"{tag} occurs more than "
                                          f"{child.max_use} times here", seg, position,
@@ -396,6 +408,8 @@ class MessageValidator:
                 stack.append(new)
                 first = child.children[0]
                 if isinstance(first, _CompiledSegment):
+                    if loops is not None:
+                        loops.append(child.path)
                     first.check(seg, position, child.group_id, issues)
                     break
                 child = first

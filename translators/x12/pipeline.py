@@ -12,9 +12,10 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import schemas.x12 as x12_schemas
+from translators.accounting import add_loop_paths
 from translators.ascii import is_digits
 from translators.errors import Issue
 from translators.record_data import RecordData, record_from_data
@@ -308,29 +309,40 @@ def _as_nearest_version(
     return [note, *(replace(i, severity="warning") for i in found)]
 
 
-def _first_repetitions(segments: list[Segment], issues: list[Issue]) -> list[Segment]:
+def _first_repetitions(
+    segments: list[Segment], issues: list[Issue]
+) -> tuple[list[Segment], list[dict[str, Any]]]:
     """The segments a mapper sees: an element repeated where it may not repeat (723 code
     12, already reported) contributes its first repetition, so that the repetition
-    separator in use never leaks into a record."""
+    separator in use never leaks into a record. The other repetitions come back as
+    unmapped entries (``translators.accounting``): reported, and kept."""
     spots = {
         (i.segment_position, i.element_position)
         for i in issues
         if i.code == "12" and i.level == "element"
     }
     if not spots:
-        return segments
+        return segments, []
     out = list(segments)
-    for segment_position, element_position in spots:
-        if segment_position is None or element_position is None:
-            continue
+    rest: list[dict[str, Any]] = []
+    for segment_position, element_position in sorted(s for s in spots if None not in s):
+        assert segment_position is not None and element_position is not None
         seg = out[segment_position - 1]
         rep = seg.delimiters.repetition
         if rep is None or element_position >= len(seg.fields):
             continue
         fields = list(seg.fields)
-        fields[element_position] = fields[element_position].split(rep)[0]
+        first, *others = fields[element_position].split(rep)
+        fields[element_position] = first
         out[segment_position - 1] = Segment(fields, seg.offset, seg.index, seg.delimiters)
-    return out
+        tag = fields[0]
+        rest += [
+            {"segment": tag, "position": segment_position,
+             "element": f"{tag}{element_position:02d}", "repetition": number,
+             "value": value, "loop": None}
+            for number, value in enumerate(others, start=2) if value.strip()
+        ]
+    return out, rest
 
 
 def _envelope_character_issue(tx: TransactionSet) -> Issue | None:
@@ -384,9 +396,10 @@ def translate_x12(
                     message=f"transaction set {event.set_id} is not agreed with this sender"))
             schema_name: str | None = None
             validator = registry.validator(event.set_id, _version(event)) if validate else None
+            loops: list[str] | None = [] if translate and event.complete else None
             if validator is not None:
                 schema_name = validator.schema.source.name
-                found = validator.validate(event.segments)
+                found = validator.validate(event.segments, loops)
                 version = _version(event)[:6]
                 if version != validator.schema.version:
                     found = _as_nearest_version(found, event, version, validator.schema.version)
@@ -408,7 +421,14 @@ def translate_x12(
                 src = source_of(event)
                 if source_hook is not None:
                     src = source_hook(src)
-                record = map_transaction_data(_first_repetitions(event.segments, issues), src)
+                mapped, repeated = _first_repetitions(event.segments, issues)
+                record = map_transaction_data(mapped, src)
+                if record is not None and repeated:
+                    unmapped = record["unmapped"]
+                    unmapped += repeated
+                    unmapped.sort(key=lambda entry: entry["position"])
+                if record is not None and loops and record["unmapped"]:
+                    add_loop_paths(record["unmapped"], loops)
             outcome = TransactionOutcome(event, issues, record, schema_name)
             summaries.append(outcome.summary())
             yield outcome

@@ -205,16 +205,20 @@ def _generate_checker(
 
 
 class _CompiledLoop:
-    __slots__ = ("children", "loop_id", "positions", "repeat", "required", "trigger", "usage")
+    __slots__ = ("children", "loop_id", "path", "positions", "repeat", "required", "trigger",
+                 "usage")
 
-    def __init__(self, loop: LoopDef, validator: TransactionValidator) -> None:
+    def __init__(self, loop: LoopDef, validator: TransactionValidator, path: str = "") -> None:
         self.loop_id = loop.loop_id
+        # A loop's place in the schema tree is fixed, and so is its path of loop ids
+        # (``N1``, ``PO1/N1``); the root, the transaction set itself, has the empty path.
+        self.path = path
         self.usage = loop.usage
         self.repeat = loop.repeat
         self.trigger = loop.trigger
         self.children: tuple[_CompiledSegment | _CompiledLoop, ...] = tuple(
             _CompiledSegment(c, validator) if isinstance(c, SegmentDef)
-            else _CompiledLoop(c, validator)
+            else _CompiledLoop(c, validator, f"{path}/{c.loop_id}" if path else c.loop_id)
             for c in loop.children
         )
         positions: dict[str, list[int]] = {}
@@ -249,8 +253,12 @@ class TransactionValidator:
         self._root = _CompiledLoop(schema.root, self)
 
     # -- structure ----------------------------------------------------------------------
-    def validate(self, segments: Sequence[Segment]) -> list[Issue]:
-        """All issues of the transaction set ``segments`` (ST..SE as read)."""
+    def validate(
+        self, segments: Sequence[Segment], loops: list[str] | None = None
+    ) -> list[Issue]:
+        """All issues of the transaction set ``segments`` (ST..SE as read). With
+        ``loops``, the loop path of each segment is appended to it, in segment order (the
+        current loop's for a segment that has no place)."""
         issues: list[Issue] = []
         stack = [_Frame(self._root, -1)]
         for position, seg in enumerate(segments, start=1):
@@ -273,6 +281,8 @@ class TransactionValidator:
                 depth -= 1
             if found < 0:
                 issues.append(self._unplaced(seg, position, stack[-1].loop.loop_id))
+                if loops is not None:
+                    loops.append(stack[-1].loop.path)
                 continue
             while len(stack) - 1 > depth:
                 self._close(stack.pop(), seg, position, issues)
@@ -287,6 +297,8 @@ class TransactionValidator:
             frame.counts[found] = count
             frame.index = found
             if isinstance(child, _CompiledSegment):
+                if loops is not None:
+                    loops.append(loop.path)
                 if count > child.max_use:
                     issues.append(Issue(
                         level="segment", code="5",
@@ -307,6 +319,8 @@ class TransactionValidator:
                     stack.append(new)
                     first = child.children[0]
                     if isinstance(first, _CompiledSegment):
+                        if loops is not None:
+                            loops.append(child.path)
                         first.check(seg.fields, seg, position, child.loop_id, issues)
                         break
                     child = first

@@ -23,10 +23,14 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol
 
-from translators.edifact.acks import map_functional_ack
-from translators.edifact.mappers.despatch_advice import map_ship_notice
-from translators.edifact.mappers.invoice import map_invoice
+from translators.accounting import Coverage
+from translators.edifact.acks import APERAK_COVERAGE, CONTRL_COVERAGE, map_functional_ack
+from translators.edifact.mappers.despatch_advice import DESADV_COVERAGE, map_ship_notice
+from translators.edifact.mappers.invoice import INVOICE_COVERAGE, map_invoice
 from translators.edifact.mappers.orders import (
+    ORDCHG_COVERAGE,
+    ORDERS_COVERAGE,
+    ORDRSP_COVERAGE,
     map_order_change,
     map_order_response,
     map_purchase_order,
@@ -37,7 +41,7 @@ from translators.record_data import RecordData, record_from_data
 if TYPE_CHECKING:
     from translators.records import Record, Source
 
-__all__ = ["MAPPERS", "Mapper", "map_message", "map_message_data"]
+__all__ = ["COVERAGES", "MAPPERS", "Mapper", "map_message", "map_message_data"]
 
 
 class Mapper(Protocol):
@@ -65,6 +69,20 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "APERAK": _functional_ack,
     }
 )
+
+COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
+    {
+        "ORDERS": ORDERS_COVERAGE,
+        "ORDCHG": ORDCHG_COVERAGE,
+        "ORDRSP": ORDRSP_COVERAGE,
+        "INVOIC": INVOICE_COVERAGE,
+        "DESADV": DESADV_COVERAGE,
+        "CONTRL": CONTRL_COVERAGE,
+        "APERAK": APERAK_COVERAGE,
+    }
+)
+"""What each mapper maps (``translators.accounting``): the coverage report and the
+tests read it; the mappers list everything else in their record's ``unmapped``."""
 
 
 def map_message_data(

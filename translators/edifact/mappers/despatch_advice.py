@@ -26,12 +26,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_edifact
 from translators.edifact.mappers.code_lists import PURPOSES, coded
 from translators.edifact.mappers.commercial import read_ftx, read_rff, read_tod
 from translators.edifact.mappers.dates import date_name, read_dtm
+from translators.edifact.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERAGE
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
-from translators.edifact.mappers.tree import append_to, set_once
+from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
@@ -46,7 +48,26 @@ from translators.shipment import (
 )
 from translators.units import edifact_unit_to_rec20
 
-__all__ = ["map_ship_notice"]
+__all__ = ["DESADV_COVERAGE", "map_ship_notice"]
+
+_C208: Final = " ".join(f"{i}.1 {i}.2" for i in range(2, 7))
+
+DESADV_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "BGM": "2.1 3", "CPS": "1q 2q", "LIN": "1 3.1 3.2q",
+    "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "IMD": "3.4 3.5", "FTX": "4",
+    # 6063 is a key (quantity_shipped, ...) or kept beside the quantity.
+    "QTY": "1.1q 1.2 1.3",
+    # 6311 and 6313 say which list or field took the value; weights, volumes and other
+    # measurements also keep them as sent.
+    "MEA": "1q 2.1q 3.1 3.2 3.3 3.4",
+    "PAC": "1 2.1 3.1 3.4", "GIN": f"1 {_C208}", "GIR": " ".join(f"{i}.1" for i in range(2, 7)),
+    "PCI": "2", "DTM": "1.1q 1.2 1.3q",
+    "TDT": "1 2 3.1 4.1 5.1 5.3 5.4 6 8.1", "LOC": "1 2.1 2.3 2.4",
+    "EQD": "1 2.1 3.1 4", "SEL": "1 2.1 3", "TOD": "2 3.1", "CNT": "1.1q 1.2", "UNS": "*q",
+})
+"""What the DESADV mapper maps where a segment stands at a level that has a place for it.
+PCI 4233 (kept only as an item identification's marking code or a mark's qualifier) and
+GIR 7297 are not claimed: their values are listed even where a field took them."""
 
 _MAX_DEPTH: Final = 64
 
@@ -64,7 +85,7 @@ _IDENTIFICATION_TAGS: Final = frozenset({"DTM", "MEA", "QTY", "GIN", "GIR"})
 class _Level:
     """One CPS packing level and what was read under it."""
 
-    __slots__ = ("children", "data", "items", "level_id", "parent", "parent_id")
+    __slots__ = ("children", "data", "dated", "items", "level_id", "parent", "parent_id")
 
     def __init__(self, level_id: str, parent_id: str) -> None:
         self.level_id = level_id
@@ -73,6 +94,8 @@ class _Level:
         self.children = 0
         self.items: list[dict[str, Any]] = []
         self.data: dict[str, Any] = {"marks": []}
+        # The DTM segment of each date name in ``data``.
+        self.dated: dict[str, Segment] = {}
 
 
 def _new_item(segment: Segment) -> dict[str, Any]:
@@ -214,6 +237,7 @@ class _Advice:
         "order_ref",
         "orders",
         "record",
+        "skipped",
         "top_items",
         "tracking",
     )
@@ -245,16 +269,24 @@ class _Advice:
         self.tracking: str | None = None
         self.equipment: dict[str, Any] | None = None
         self.location: dict[str, Any] | None = None
+        # Segments with no place where they stood: listed as unmapped.
+        self.skipped: list[Segment] = []
 
     def feed(self, segment: Segment, party: dict[str, Any] | None) -> dict[str, Any] | None:
         """Route one segment; returns the party whose NAD group is open, if any."""
         tag = segment.tag
         if party is not None and tag in PARTY_GROUP_TAGS:
-            add_to_party(party, segment)
+            if tag == "CTA" or tag == "COM" or tag == "RFF":
+                add_to_party(party, segment)
+            else:
+                self.skipped.append(segment)
             return party
         group = self.group
         if group:
-            if self._in_group(group, tag, segment):
+            taken = self._in_group(group, tag, segment)
+            if taken is not None:
+                if not taken:
+                    self.skipped.append(segment)
                 return None
             self.group = ""
             self.order_ref = None
@@ -262,7 +294,7 @@ class _Advice:
             if self.item is not None:
                 self._item_segment(self.item, segment)
             elif self.level is not None:
-                self._level_segment(self.level.data, segment)
+                self._level_segment(self.level, segment)
             else:
                 self._header_segment(segment)
             return None
@@ -285,10 +317,15 @@ class _Advice:
             note = read_ftx(segment)
             if note:
                 append_to(self.item if self.item is not None else self.record, "notes", note)
-        elif tag == "CNT" and segment.get(1, 1).strip() == "2":
+            else:
+                self.skipped.append(segment)
+        elif tag == "CNT":
             count = to_decimal(segment.get(1, 2), self.mark)
-            if count is not None and count == count.to_integral():
+            if (segment.get(1, 1).strip() == "2" and "line_count" not in self.record
+                    and count is not None and count == count.to_integral()):
                 self.record["line_count"] = int(count)
+            else:
+                self.skipped.append(segment)
         elif tag == "TDT":
             append_to(self.record, "carriers", _tdt(segment))
         elif tag == "LOC":
@@ -303,55 +340,73 @@ class _Advice:
             self.group = "EQD"
         return None
 
-    def _in_group(self, group: str, tag: str, segment: Segment) -> bool:
-        """Whether ``segment`` belongs to the open group ``group`` (and was taken)."""
+    def _in_group(self, group: str, tag: str, segment: Segment) -> bool | None:
+        """Whether ``segment`` belongs to the open group ``group``: ``None`` when it does
+        not, else whether it found a place there."""
         if group == "RFF":
             if tag != "DTM":
-                return False
+                return None
             found = read_dtm(segment)
             if found is None:
-                return True
-            if self.order_ref is not None and found[0] == "171":
+                return False
+            if self.order_ref is not None:
+                if found[0] != "171" or "po_date" in self.order_ref:
+                    return False
                 self.order_ref["po_date"] = found[1][:10]
-            else:
-                owner = self.item if self.item is not None else self.record
-                set_once(owner, "dates", date_name(found[0]), found[1])
-            return True
+                # The order's date field holds the day only.
+                return "T" not in found[1]
+            owner = self.item if self.item is not None else self.record
+            return self._date(owner, found)
         if group == "LOC":
             if tag != "DTM" or self.location is None:
-                return False
+                return None
             found = read_dtm(segment)
-            if found is not None:
-                set_once(self.location, "dates", date_name(found[0]), found[1])
-            return True
+            return found is not None and self._date(self.location, found)
         if group == "EQD":
             equipment = self.equipment
             if tag not in _EQUIPMENT_TAGS or equipment is None:
-                return False
+                return None
             if tag == "SEL":
                 equipment["seals"].append(_sel(segment))
                 return True
             if tag == "MEA":
-                attribute = segment.get(2, 1).strip()
-                unit = segment.get(3, 1).strip()
-                value = to_decimal(segment.get(3, 2), self.mark)
-                if measure_kind(attribute, unit) == "weight" and value is not None \
-                        and equipment.get("weight") is None:
-                    equipment["weight"] = {
-                        "value": value, "unit": unit or None, "qualifier": attribute or None,
-                        "unit_rec20": edifact_unit_to_rec20(unit),
-                    }
-                else:
-                    add_measurement(
-                        equipment, text_or_none(segment.get(1)), attribute or None, value,
-                        unit or None, edifact_unit_to_rec20(unit),
-                        to_decimal(segment.get(3, 3), self.mark),
-                        to_decimal(segment.get(3, 4), self.mark),
-                    )
+                self._equipment_measure(equipment, segment)
                 return True
             # HAN, EQA, DIM of the equipment have no place in the record.
-            return True
-        return False
+            return False
+        return None
+
+    def _equipment_measure(self, equipment: dict[str, Any], segment: Segment) -> None:
+        attribute = segment.get(2, 1).strip()
+        unit = segment.get(3, 1).strip()
+        value = to_decimal(segment.get(3, 2), self.mark)
+        minimum = to_decimal(segment.get(3, 3), self.mark)
+        maximum = to_decimal(segment.get(3, 4), self.mark)
+        if (measure_kind(attribute, unit) == "weight" and value is not None
+                and minimum is None and maximum is None and equipment.get("weight") is None):
+            equipment["weight"] = {
+                "value": value, "unit": unit or None, "qualifier": attribute or None,
+                "unit_rec20": edifact_unit_to_rec20(unit),
+            }
+        else:
+            add_measurement(
+                equipment, text_or_none(segment.get(1)), attribute or None, value,
+                unit or None, edifact_unit_to_rec20(unit), minimum, maximum,
+            )
+
+    def _date(self, target: dict[str, Any], found: tuple[str, str]) -> bool:
+        """File a date by name unless one is there (false: the caller lists the segment)."""
+        dates: dict[str, str] = target.setdefault("dates", {})
+        name = date_name(found[0])
+        if name in dates:
+            return False
+        dates[name] = found[1]
+        return True
+
+    def _dtm(self, target: dict[str, Any], segment: Segment) -> None:
+        found = read_dtm(segment)
+        if found is None or not self._date(target, found):
+            self.skipped.append(segment)
 
     def _item_segment(self, item: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
@@ -370,13 +425,13 @@ class _Advice:
         elif tag == "QTY":
             self._item_quantity(item, segment)
         elif tag == "DTM":
-            found = read_dtm(segment)
-            if found is not None:
-                set_once(item, "dates", date_name(found[0]), found[1])
+            self._dtm(item, segment)
         elif tag == "RFF":
             ref = read_rff(segment)
             if ref is not None:
                 append_to(item, "references", ref)
+            else:
+                self.skipped.append(segment)
             self.group = "RFF"
         elif tag == "MEA":
             _mea(item, segment, self.mark, False)
@@ -392,15 +447,15 @@ class _Advice:
                 append_to(item, "identifications", identification)
                 self.identification = identification
             _marks(identification, segment, with_sscc=False)
+        else:
+            self.skipped.append(segment)
 
     def _identification_segment(
         self, item: dict[str, Any], identification: dict[str, Any], segment: Segment
     ) -> None:
         tag = segment.tag
         if tag == "DTM":
-            found = read_dtm(segment)
-            if found is not None:
-                set_once(identification, "dates", date_name(found[0]), found[1])
+            self._dtm(identification, segment)
         elif tag == "QTY":
             qualifier, quantity, unit = read_qty(segment, self.mark)
             if "quantity_qualifier" in identification:
@@ -444,8 +499,9 @@ class _Advice:
                 "qualifier": qualifier, "quantity": quantity, "unit": unit, "unit_rec20": rec20,
             })
 
-    def _level_segment(self, data: dict[str, Any], segment: Segment) -> None:
+    def _level_segment(self, level: _Level, segment: Segment) -> None:
         tag = segment.tag
+        data = level.data
         if tag == "PAC":
             _pac(data, segment, self.mark)
         elif tag == "MEA":
@@ -456,10 +512,15 @@ class _Advice:
             ref = read_rff(segment)
             if ref is not None:
                 append_to(data, "references", ref)
+            else:
+                self.skipped.append(segment)
         elif tag == "DTM":
             found = read_dtm(segment)
-            if found is not None:
-                set_once(data, "dates", date_name(found[0]), found[1])
+            if found is None or not self._date(data, found):
+                self.skipped.append(segment)
+            else:
+                # Should this level be the shipment, its dates join the header's.
+                level.dated[date_name(found[0])] = segment
         elif tag == "QTY":
             # A PAC group's quantity (e.g. 52 per pack), kept as sent.
             qualifier, quantity, unit = read_qty(segment, self.mark)
@@ -467,21 +528,22 @@ class _Advice:
                 "qualifier": qualifier, "quantity": quantity, "unit": unit,
                 "unit_rec20": edifact_unit_to_rec20(unit),
             })
+        else:
+            self.skipped.append(segment)
 
     def _header_segment(self, segment: Segment) -> None:
         tag = segment.tag
         record = self.record
-        if tag == "BGM":
+        if tag == "BGM" and "shipment_id" not in record:
             record["shipment_id"] = text_or_none(segment.get(2, 1))
             record["purpose"], record["purpose_code"] = coded(PURPOSES, segment.get(3))
         elif tag == "DTM":
-            found = read_dtm(segment)
-            if found is not None:
-                set_once(record, "dates", date_name(found[0]), found[1])
+            self._dtm(record, segment)
         elif tag == "RFF":
             ref = read_rff(segment)
             self.group = "RFF"
             if ref is None:
+                self.skipped.append(segment)
                 return
             qualifier = ref["qualifier"]
             if qualifier == "ON":
@@ -497,11 +559,12 @@ class _Advice:
                     record["pro_number"] = ref["value"]
                 if self.tracking is None:
                     self.tracking = ref["value"]
-        elif tag == "TOD":
-            if record.get("fob") is None:
-                record["fob"] = read_tod(segment)
+        elif tag == "TOD" and record.get("fob") is None:
+            record["fob"] = read_tod(segment)
         elif tag == "MEA":
             _mea(record, segment, self.mark, True)
+        else:
+            self.skipped.append(segment)
 
     def finish(self) -> dict[str, Any]:
         record = self.record
@@ -517,7 +580,7 @@ class _Advice:
             data = level.data
             if level.parent is None and not data["marks"]:
                 # The shipment level.
-                _merge_shipment(record, data)
+                self.skipped.extend(_merge_shipment(record, level))
                 items.extend(level.items)
             elif level.children:
                 data["po_number"] = order["po_number"] if order is not None else None
@@ -535,9 +598,11 @@ class _Advice:
         return record
 
 
-def _merge_shipment(record: dict[str, Any], data: dict[str, Any]) -> None:
-    # The shipment CPS describes the consignment as the header does: its lists join the
-    # header's, its dimensions fill the header's unless those are set.
+def _merge_shipment(record: dict[str, Any], level: _Level) -> list[Segment]:
+    """Join the shipment CPS's data to the header's, which it describes as well: lists
+    join, dimensions fill the header's unless those are set; returns the DTM segments
+    whose date name the header already has."""
+    data = level.data
     for packaging in data.get("packagings", ()):
         add_packaging(record, packaging)
     for weight in data.get("weights", ()):
@@ -557,8 +622,14 @@ def _merge_shipment(record: dict[str, Any], data: dict[str, Any]) -> None:
                 if value is not None:
                     add_measurement(record, None, code, value, dimensions["unit"],
                                     dimensions["unit_rec20"])
+    clashes: list[Segment] = []
+    dates: dict[str, str] = record["dates"]
     for name, value in data.get("dates", {}).items():
-        set_once(record, "dates", name, value)
+        if name in dates:
+            clashes.append(level.dated[name])
+        else:
+            dates[name] = value
+    return clashes
 
 
 def _is_shipment(level: _Level) -> bool:
@@ -637,4 +708,6 @@ def map_ship_notice(
         # Not UNH or UNT; a body tag rarely has N second, so one code point test mostly.
         if len(tag) < 2 or ord(tag[1]) != 0x4E or (tag != "UNH" and tag != "UNT"):
             party = advice.feed(segment, party)
-    return complete("ShipNotice", advice.finish())
+    record = advice.finish()
+    record["unmapped"] = unmapped_edifact(segments, DESADV_COVERAGE, advice.skipped)
+    return complete("ShipNotice", record)

@@ -8,7 +8,8 @@ RFF (its DTM dates the reference), PRI (CUX, APR, RNG, DTM), SCC (QTY-DTM schedu
 LOC at line level (QTY-DTM destination quantities), PAC, TDT and TOD (LOC, DTM).
 Lines start at LIN and end at UNS. Message-specific segments and the header uses of RFF,
 DTM and summary MOA are the subclasses' (``orders``, ``invoice``).
-It must not raise on odd input: unknown or misplaced segments are skipped.
+It must not raise on odd input: unknown or misplaced segments are skipped, and
+``skipped`` remembers them so that their values are listed as unmapped.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final
 
+from translators.accounting import Coverage
 from translators.edifact.mappers.commercial import (
     TAX_AMOUNTS,
     add_to_alc,
@@ -40,13 +42,35 @@ from translators.edifact.mappers.products import (
     read_pri,
     read_qty,
 )
-from translators.edifact.mappers.tree import append_to, set_once
+from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData
 from translators.units import edifact_unit_to_rec20
 
-__all__ = ["LineDocument"]
+__all__ = ["DOCUMENT_COVERAGE", "ENVELOPE_COVERAGE", "PARTY_COVERAGE", "LineDocument"]
+
+ENVELOPE_COVERAGE: Final = Coverage({"UNH": "1 2.1 2.2 2.3 2.4 2.5", "UNT": "*"})
+"""UNH and UNT hold what the record's ``source`` holds (reference, type, version and
+release, whose directory implies the controlling agency, association code) and the
+segment count the envelope checks. UNH03 and UNH04 (common access reference, status of
+the transfer) are not in ``source`` and are listed."""
+
+PARTY_COVERAGE: Final = Coverage({
+    "NAD": "1 2.1 2.3 4 5 6 7.1 8 9", "CTA": "1 2.2", "RFF": "1.1q 1.2",
+})
+"""What ``party`` maps of a NAD group (COM numbers only partly: not claimed)."""
+
+DOCUMENT_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "DTM": "1.1q 1.2 1.3q", "FTX": "4", "ALC": "1 3 5.1 5.4 5.5", "TAX": "2.1 5.4 7",
+    "LIN": "1 3.1 3.2q", "IMD": "3.4 3.5", "PRI": "1.1q 1.2 1.5 1.6", "CUX": "1.2",
+    "PAT": "1 2.4 2.5 3.1", "TDT": "3.1 5.1 5.4", "TOD": "2 3.1", "CNT": "1.1q 1.2", "UNS": "*q",
+    "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "LOC": "2.1 2.3",
+})
+"""What ``LineDocument`` maps of the segments it routes where it has a place for them;
+the message mappers add BGM. Segments read only in part of their uses (MOA, QTY, PCD,
+COM, ...) are not claimed: their values are listed even where a field took them, until
+their mapping is complete."""
 
 # Trailing segments of each group, by the group's trigger.
 _GROUP_TAGS: Final[dict[str, frozenset[str]]] = {
@@ -94,6 +118,7 @@ class LineDocument:
         "quantity_rank",
         "record",
         "schedule",
+        "skipped",
         "summary",
     )
 
@@ -121,10 +146,15 @@ class LineDocument:
         self.group: dict[str, Any] | None = None
         self.schedule: dict[str, Any] | None = None
         self.quantity_rank = len(line_quantities)
+        # Segments that had no place where they stood: all their values are listed as
+        # unmapped (``translators.accounting``).
+        self.skipped: list[Segment] = []
 
     # -- hooks for the message mappers ---------------------------------------------------
-    def header_segment(self, segment: Segment) -> None:
-        """A segment this class does not route (BGM, ...)."""
+    def header_segment(self, segment: Segment) -> bool:
+        """Take a segment this class does not route (BGM, ...); false when it has no
+        place (the segment is then listed as unmapped)."""
+        return False
 
     def header_reference(self, ref: dict[str, Any]) -> bool:
         """Take a header RFF into a header field; true when it must not be a reference."""
@@ -172,7 +202,8 @@ class LineDocument:
         tag = segment.tag
         if self.group_kind:
             if tag in _GROUP_TAGS[self.group_kind]:
-                self._group_segment(segment)
+                if not self._group_segment(segment):
+                    self.skipped.append(segment)
                 return
             self.group_kind = ""
             self.group = None
@@ -201,15 +232,22 @@ class LineDocument:
             self._open("NAD", party)
         elif tag == "DTM":
             found = read_dtm(segment)
-            if found is not None:
+            if found is None:
+                self.skipped.append(segment)
+            else:
                 code, value = found
                 if self.line is not None:
-                    set_once(self.line, "dates", date_name(code), value)
+                    self._date(self.line, date_name(code), value, segment)
                 elif not self.header_date(code, value):
-                    set_once(self.record, "dates", date_name(code), value)
+                    self._date(self.record, date_name(code), value, segment)
+                elif "T" in value:
+                    # A header field took the day; its time has no place yet.
+                    self.skipped.append(segment)
         elif tag == "RFF":
             ref = read_rff(segment)
-            if ref is not None:
+            if ref is None:
+                self.skipped.append(segment)
+            else:
                 if self.line is not None:
                     append_to(self.line, "references", ref)
                 elif not self.header_reference(ref):
@@ -237,44 +275,68 @@ class LineDocument:
                 )
             elif counted == "1":
                 self.record["totals"]["quantity_total"] = total
+            else:
+                self.skipped.append(segment)
+
+    def _date(self, target: dict[str, Any], name: str, value: str, segment: Segment) -> None:
+        """File a date under ``name`` unless one is there (then the segment is listed)."""
+        dates: dict[str, Any] = target.setdefault("dates", {})
+        if name in dates:
+            self.skipped.append(segment)
+        else:
+            dates[name] = value
 
     def _open(self, kind: str, group: dict[str, Any] | None) -> None:
         self.group_kind = kind
         self.group = group
 
-    def _group_segment(self, segment: Segment) -> None:
+    def _group_segment(self, segment: Segment) -> bool:
+        """Fold a trailing segment into its group; false when it has no place there (the
+        caller lists it). Segments a group reads only in part (MOA, PCD, QTY, COM) are
+        not claimed by the coverage, so they are listed either way."""
         kind = self.group_kind
         group = self.group
         tag = segment.tag
         if group is None:
-            return
+            return False
         if kind == "NAD":
+            if tag == "DTM" or tag == "LOC" or tag == "FII" or tag == "DOC":
+                return False
             add_to_party(group, segment)
         elif kind == "ALC":
             if tag == "TAX":
                 self.group_kind = "ALC-TAX"
-            else:
-                add_to_alc(group, segment, self.mark)
+                return False
+            if tag == "DTM":
+                return False
+            add_to_alc(group, segment, self.mark)
         elif kind == "TAX":
-            if tag == "MOA":
-                qualifier, amount = read_moa(segment, self.mark)
-                if qualifier in TAX_AMOUNTS and group.get("amount") is None:
-                    group["amount"] = amount
+            if tag != "MOA":
+                return False
+            qualifier, amount = read_moa(segment, self.mark)
+            if qualifier in TAX_AMOUNTS and group.get("amount") is None:
+                group["amount"] = amount
         elif kind == "PAT":
             found = read_dtm(segment) if tag == "DTM" else None
             add_to_pat(group, segment, self.mark, found[1] if found is not None else None)
+            return tag != "DTM"  # the due date is read only for some 2475 references
         elif kind == "RFF":
             found = read_dtm(segment)
-            if found is not None and self.line is None:
-                self.reference_date(group, found[0], found[1])
+            if found is None or self.line is not None:
+                return False
+            self.reference_date(group, found[0], found[1])
+            return False  # only some reference dates have a field
         elif kind == "SCC":
-            self._schedule_segment(group, segment)
+            return self._schedule_segment(group, segment)
         elif kind == "LOC" and tag == "QTY" and group.get("quantity") is None:
             _, quantity, unit = read_qty(segment, self.mark)
             group["quantity"] = quantity
             group["unit"] = unit
+        elif tag != "MOA" and tag != "QTY" and tag != "PCD":
+            return False
+        return True
 
-    def _schedule_segment(self, line: dict[str, Any], segment: Segment) -> None:
+    def _schedule_segment(self, line: dict[str, Any], segment: Segment) -> bool:
         tag = segment.tag
         if tag == "QTY":
             _, quantity, unit = read_qty(segment, self.mark)
@@ -288,18 +350,26 @@ class LineDocument:
             self.schedule = schedule
         elif tag == "DTM" and self.schedule is not None:
             found = read_dtm(segment)
-            if found is not None:
-                set_once(self.schedule, "dates", date_name(found[0]), found[1])
+            if found is None:
+                return False
+            self._date(self.schedule, date_name(found[0]), found[1], segment)
+        else:
+            return False
+        return True
 
     def _line_segment(self, line: dict[str, Any], segment: Segment) -> None:
         tag = segment.tag
         if tag not in _LINE_TAGS:
-            return  # MOA and the rest: one lookup instead of a comparison with each
+            # MOA and the rest: one lookup instead of a comparison with each
+            self.skipped.append(segment)
+            return
         if tag == "PIA":
             add_pia_ids(line["item_ids"], segment)
         elif tag == "IMD":
             if line.get("description") is None:
                 line["description"] = description(segment)
+            else:
+                self.skipped.append(segment)
         elif tag == "QTY":
             qualifier, quantity, unit = read_qty(segment, self.mark)
             rank = _rank(self.line_quantities, qualifier)
@@ -327,6 +397,8 @@ class LineDocument:
                 }
                 append_to(line, "destinations", destination)
                 self._open("LOC", destination)
+            else:
+                self.skipped.append(segment)
         elif tag == "PAC":
             self._open("PAC", line)
 
@@ -336,7 +408,9 @@ class LineDocument:
         if tag == "CUX":
             if record.get("currency") is None:
                 record["currency"] = read_cux(segment)
-            self._open("CUX", record)
+            else:
+                self.skipped.append(segment)
+            self._open("CUX", None)
         elif tag == "PAT":
             terms = read_pat(segment)
             append_to(record, "payment_terms", terms)
@@ -346,13 +420,16 @@ class LineDocument:
                 record["carrier"] = read_tdt(segment)
                 self._open("TDT", record["carrier"])
             else:
+                self.skipped.append(segment)
                 self._open("TDT", None)
         elif tag == "TOD":
             if record.get("fob") is None:
                 record["fob"] = read_tod(segment)
+            else:
+                self.skipped.append(segment)
             self._open("TOD", None)
-        else:
-            self.header_segment(segment)
+        elif not self.header_segment(segment):
+            self.skipped.append(segment)
 
 
 def _rank(wanted: tuple[str, ...], qualifier: str) -> int:

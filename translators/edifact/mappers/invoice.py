@@ -16,12 +16,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from translators.edifact.mappers.document import LineDocument
+from translators.accounting import Coverage, unmapped_edifact
+from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
 
-__all__ = ["map_invoice"]
+__all__ = ["INVOICE_COVERAGE", "map_invoice"]
+
+INVOICE_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({"BGM": "1.1 2.1 3"})
+"""What the INVOIC mapper maps."""
 
 _INVOICE_TOTALS: Final = ("77", "86", "39", "128")
 
@@ -37,12 +41,14 @@ class _Invoice(LineDocument):
         self.amount_rank = len(_INVOICE_TOTALS)
         self.order_ref: dict[str, Any] | None = None
 
-    def header_segment(self, segment: Segment) -> None:
-        if segment.tag == "BGM":
-            record = self.record
-            record["invoice_type"] = text_or_none(segment.get(1, 1))
-            record["invoice_number"] = text_or_none(segment.get(2, 1))
-            record["purpose_code"] = text_or_none(segment.get(3))
+    def header_segment(self, segment: Segment) -> bool:
+        if segment.tag != "BGM":
+            return False
+        record = self.record
+        record["invoice_type"] = text_or_none(segment.get(1, 1))
+        record["invoice_number"] = text_or_none(segment.get(2, 1))
+        record["purpose_code"] = text_or_none(segment.get(3))
+        return True
 
     def header_date(self, code: str, value: str) -> bool:
         if code == "137" and self.record.get("invoice_date") is None:
@@ -84,4 +90,6 @@ def map_invoice(
         # Not UNH or UNT; a body tag rarely has N second, so one code point test mostly.
         if len(tag) < 2 or ord(tag[1]) != 0x4E or (tag != "UNH" and tag != "UNT"):
             doc.feed(segment)
-    return complete("Invoice", doc.finish())
+    record = doc.finish()
+    record["unmapped"] = unmapped_edifact(segments, INVOICE_COVERAGE, doc.skipped)
+    return complete("Invoice", record)

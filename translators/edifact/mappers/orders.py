@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_edifact
 from translators.edifact.mappers.code_lists import (
     CHANGE_ACTIONS,
     LINE_ACTIONS,
@@ -26,13 +27,20 @@ from translators.edifact.mappers.code_lists import (
     RESPONSES,
     coded,
 )
-from translators.edifact.mappers.document import LineDocument
+from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
 from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete
 from translators.units import edifact_unit_to_rec20
 
-__all__ = ["map_order_change", "map_order_response", "map_purchase_order"]
+__all__ = [
+    "ORDCHG_COVERAGE",
+    "ORDERS_COVERAGE",
+    "ORDRSP_COVERAGE",
+    "map_order_change",
+    "map_order_response",
+    "map_purchase_order",
+]
 
 # 5025 qualifiers of an order's total, best first: 86 message total monetary amount,
 # 128 total amount, 79 total line items amount.
@@ -53,9 +61,11 @@ class _Order(LineDocument):
         self.amount_rank = len(_ORDER_TOTALS)
         self.order_ref: dict[str, Any] | None = None
 
-    def header_segment(self, segment: Segment) -> None:
-        if segment.tag == "BGM":
-            self.bgm(segment)
+    def header_segment(self, segment: Segment) -> bool:
+        if segment.tag != "BGM":
+            return False
+        self.bgm(segment)
+        return True
 
     def bgm(self, segment: Segment) -> None:
         record = self.record
@@ -201,31 +211,40 @@ class _Response(_Referring):
         return record
 
 
-def _map(doc: LineDocument, segments: Sequence[Segment]) -> dict[str, Any]:
+ORDERS_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({"BGM": "1.1 2.1 3"})
+ORDCHG_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({"BGM": "2.1 3"})
+ORDRSP_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({"BGM": "2.1 3 4"})
+
+
+def _map(doc: LineDocument, segments: Sequence[Segment], coverage: Coverage) -> dict[str, Any]:
     for segment in segments:
         tag = segment.tag
         # Not UNH or UNT; a body tag rarely has N second, so one code point test mostly.
         if len(tag) < 2 or ord(tag[1]) != 0x4E or (tag != "UNH" and tag != "UNT"):
             doc.feed(segment)
-    return doc.finish()
+    record = doc.finish()
+    record["unmapped"] = unmapped_edifact(segments, coverage, doc.skipped)
+    return record
 
 
 def map_purchase_order(
     segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an ORDERS message (UNH..UNT) to a ``PurchaseOrder``."""
-    return complete("PurchaseOrder", _map(_Order(source, decimal_mark), segments))
+    return complete("PurchaseOrder", _map(_Order(source, decimal_mark), segments, ORDERS_COVERAGE))
 
 
 def map_order_change(
     segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an ORDCHG message (UNH..UNT) to a ``PurchaseOrderChange``."""
-    return complete("PurchaseOrderChange", _map(_Change(source, decimal_mark), segments))
+    record = _map(_Change(source, decimal_mark), segments, ORDCHG_COVERAGE)
+    return complete("PurchaseOrderChange", record)
 
 
 def map_order_response(
     segments: Sequence[Segment], source: RecordData, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an ORDRSP message (UNH..UNT) to an ``OrderResponse``."""
-    return complete("OrderResponse", _map(_Response(source, decimal_mark), segments))
+    record = _map(_Response(source, decimal_mark), segments, ORDRSP_COVERAGE)
+    return complete("OrderResponse", record)

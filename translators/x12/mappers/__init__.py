@@ -12,22 +12,24 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+from translators.accounting import Coverage
 from translators.record_data import RecordData, record_from_data
-from translators.x12.mappers.functional_ack import map_functional_ack
-from translators.x12.mappers.inventory import map_inventory_report
-from translators.x12.mappers.invoice import map_invoice
+from translators.x12.mappers.functional_ack import ACK_COVERAGE, map_functional_ack
+from translators.x12.mappers.inventory import INVENTORY_COVERAGE, map_inventory_report
+from translators.x12.mappers.invoice import INVOICE_COVERAGE, map_invoice
 from translators.x12.mappers.po import (
+    ORDER_COVERAGE,
     map_order_change,
     map_order_response,
     map_purchase_order,
 )
-from translators.x12.mappers.ship_notice import map_ship_notice
+from translators.x12.mappers.ship_notice import SHIP_NOTICE_COVERAGE, map_ship_notice
 from translators.x12.segment import Segment
 
 if TYPE_CHECKING:
     from translators.records import Record, Source
 
-__all__ = ["MAPPERS", "Mapper", "map_transaction", "map_transaction_data"]
+__all__ = ["COVERAGES", "MAPPERS", "Mapper", "map_transaction", "map_transaction_data"]
 
 Mapper = Callable[[Sequence[Segment], RecordData], RecordData]
 """A transaction mapper: ``(segments, source data) -> record data``."""
@@ -44,6 +46,21 @@ MAPPERS: Final[Mapping[str, Mapper]] = MappingProxyType(
         "999": map_functional_ack,
     }
 )
+
+COVERAGES: Final[Mapping[str, Coverage]] = MappingProxyType(
+    {
+        "850": ORDER_COVERAGE,
+        "860": ORDER_COVERAGE,
+        "855": ORDER_COVERAGE,
+        "810": INVOICE_COVERAGE,
+        "856": SHIP_NOTICE_COVERAGE,
+        "846": INVENTORY_COVERAGE,
+        "997": ACK_COVERAGE,
+        "999": ACK_COVERAGE,
+    }
+)
+"""What each mapper maps (``translators.accounting``): the coverage report and the
+tests read it; the mappers list everything else in their record's ``unmapped``."""
 
 
 def map_transaction_data(segments: Sequence[Segment], source: RecordData) -> RecordData | None:

@@ -14,12 +14,19 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
-from translators.x12.mappers.document import component_separator
+from translators.x12.mappers.document import ENVELOPE_COVERAGE, component_separator
 from translators.x12.mappers.elements import element, text_or_none, to_int
 from translators.x12.segment import Segment
 
-__all__ = ["ACK_STATUSES", "map_functional_ack"]
+__all__ = ["ACK_COVERAGE", "ACK_STATUSES", "map_functional_ack"]
+
+ACK_COVERAGE: Final = ENVELOPE_COVERAGE | Coverage({
+    "AK1": "1 2 3", "AK2": "1 2 3", "AK3": "1 2 3 4", "IK3": "1 2 3 4",
+    "AK4": "1.1 1.2 1.3 2 3 4", "IK4": "1.1 1.2 1.3 2 3 4", "AK5": "*", "IK5": "*", "AK9": "*",
+})
+"""What the 997/999 mapper maps; 999 CTX context is not mapped yet."""
 
 # X12 717 (Transaction Set Acknowledgment Code) and 715 (Functional Group Acknowledge Code).
 ACK_STATUSES: Final[Mapping[str, str]] = MappingProxyType(
@@ -70,6 +77,8 @@ def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> Recor
     # The AK3/IK3 context of following AK4/IK4s, and whether one has consumed it yet.
     segment_error: dict[str, Any] | None = None
     segment_used = False
+    # Field lists of segments outside the loop they belong to: listed as unmapped.
+    skipped: list[list[str]] = []
     for segment in segments:
         f = segment.fields
         tag = f[0]
@@ -80,6 +89,8 @@ def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> Recor
                     transaction["errors"].pop()
                 segment_used = True
                 transaction["errors"].append(_element_error(context, f, component))
+            else:
+                skipped.append(f)
             continue
         if tag == "AK3" or tag == "IK3":
             if transaction is not None:
@@ -91,6 +102,8 @@ def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> Recor
                 }
                 segment_used = False
                 transaction["errors"].append(dict(segment_error))
+            else:
+                skipped.append(f)
             continue
         if tag == "CTX":
             # 999 context of the IK3/IK4 around it; not mapped yet.
@@ -112,6 +125,8 @@ def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> Recor
             if transaction is not None:
                 transaction["status"], transaction["status_code"] = _status(element(f, 1))
                 transaction["codes"] = _codes(f, 2, 6)
+            else:
+                skipped.append(f)
             transaction = None
         elif tag == "AK1":
             group = {
@@ -130,5 +145,11 @@ def map_functional_ack(segments: Sequence[Segment], source: RecordData) -> Recor
                 group["transactions_received"] = to_int(element(f, 3))
                 group["transactions_accepted"] = to_int(element(f, 4))
                 group["errors"] = _codes(f, 5, 9)
+            else:
+                skipped.append(f)
             transaction = None
-    return complete("FunctionalAck", {"source": source, "acknowledged_groups": groups})
+    return complete("FunctionalAck", {
+        "source": source,
+        "unmapped": unmapped_x12(segments, ACK_COVERAGE, skipped),
+        "acknowledged_groups": groups,
+    })

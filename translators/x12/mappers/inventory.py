@@ -13,11 +13,17 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import read_dtm
-from translators.x12.mappers.document import component_separator
+from translators.x12.mappers.document import (
+    ENVELOPE_COVERAGE,
+    PARTY_COVERAGE,
+    component_separator,
+    id_pairs,
+)
 from translators.x12.mappers.elements import (
     element,
     iso_datetime,
@@ -29,7 +35,14 @@ from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, st
 from translators.x12.mappers.products import add_product_ids, read_ctp
 from translators.x12.segment import Segment
 
-__all__ = ["QUANTITY_TYPES", "map_inventory_report"]
+__all__ = ["INVENTORY_COVERAGE", "QUANTITY_TYPES", "map_inventory_report"]
+
+INVENTORY_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "LIN": f"1 {id_pairs(2, 31)}", "QTY": "1 2 3.1", "DTM": "1q 2 3 5 6q 7", "PID": "5",
+    "CTP": "1 2 3 4 5.1 6 7", "UIT": "1.1 2", "REF": "1 2 3", "BIA": "1 2 3 4 5",
+    "CUR": "2", "CTT": "1", "NTE": "2",
+})
+"""What the 846 mapper maps."""
 
 # X12 673 (Quantity Qualifier).
 QUANTITY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
@@ -71,6 +84,8 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
     item: dict[str, Any] | None = None
     quantity: dict[str, Any] | None = None
     party: dict[str, Any] | None = None
+    # Field lists of segments with no place where they stood: listed as unmapped.
+    skipped: list[list[str]] = []
     for segment in segments:
         f = segment.fields
         tag = f[0]
@@ -97,26 +112,38 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
             if item is not None:
                 quantity = _qty(f, component)
                 item["quantities"].append(quantity)
+            else:
+                skipped.append(f)
         elif tag == "DTM":
             found = read_dtm(f)
-            if found is not None:
-                holder = quantity if quantity is not None else target
-                holder["dates"].setdefault(found[0], found[1])
+            holder = quantity if quantity is not None else target
+            if found is not None and found[0] not in holder["dates"]:
+                holder["dates"][found[0]] = found[1]
+            else:
+                skipped.append(f)
         elif tag == "PID":
             if item is not None and item.get("description") is None:
                 item["description"] = text_or_none(element(f, 5))
+            else:
+                skipped.append(f)
         elif tag == "CTP":
             if item is not None:
                 item["prices"].append(read_ctp(f, component))
+            else:
+                skipped.append(f)
         elif tag == "UIT":
             # UIT01 composite unit, UIT02 unit price (R).
-            if item is not None:
+            if item is not None and item.get("unit") is None:
                 item["unit"] = text_or_none(element(f, 1).split(component, 1)[0])
                 item["unit_price"] = to_decimal(element(f, 2))
+            else:
+                skipped.append(f)
         elif tag == "REF":
             ref = read_ref(f)
             if ref is not None:
                 target["references"].append(ref)
+            else:
+                skipped.append(f)
         elif tag == "N1":
             party = start_party(f)
             target["parties"].append(party)
@@ -137,4 +164,5 @@ def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> Rec
             note = text_or_none(element(f, 2))
             if note:
                 record["notes"].append(note)
+    record["unmapped"] = unmapped_x12(segments, INVENTORY_COVERAGE, skipped)
     return complete("InventoryReport", record)

@@ -8,12 +8,15 @@ It must not raise on valid-but-odd input: unreadable fields become ``None``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
 from translators.x12.mappers.document import (
+    DOCUMENT_COVERAGE,
     LineDocument,
     component_separator,
+    id_pairs,
     priced_line,
 )
 from translators.x12.mappers.elements import (
@@ -26,7 +29,13 @@ from translators.x12.mappers.elements import (
 )
 from translators.x12.segment import Segment
 
-__all__ = ["map_invoice"]
+__all__ = ["INVOICE_COVERAGE", "map_invoice"]
+
+INVOICE_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({
+    "BIG": "1 2 3 4 5 7 8", "IT1": f"1 2 3 4 5 {id_pairs(6, 25)}", "TDS": "1 2 3 4",
+    "CTT": "1 2", "CAD": "1 4 5",
+})
+"""What the 810 mapper maps."""
 
 
 def _big(record: dict[str, Any], f: list[str]) -> None:
@@ -77,6 +86,9 @@ def map_invoice(segments: Sequence[Segment], source: RecordData) -> RecordData:
         elif tag == "CAD":
             if record.get("carrier") is None:
                 record["carrier"] = _cad(f)
+            else:
+                doc.skipped.append(f)
         elif tag != "ST" and tag != "SE" and tag != "ISS":
             doc.feed(tag, f)
+    record["unmapped"] = unmapped_x12(segments, INVOICE_COVERAGE, doc.skipped)
     return complete("Invoice", record)

@@ -13,12 +13,15 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
 from translators.x12.mappers.document import (
+    DOCUMENT_COVERAGE,
     LineDocument,
     component_separator,
+    id_pairs,
     new_line,
     priced_line,
 )
@@ -37,6 +40,7 @@ __all__ = [
     "ACK_TYPES",
     "CHANGE_TYPES",
     "LINE_STATUSES",
+    "ORDER_COVERAGE",
     "ORDER_TYPES",
     "PURPOSES",
     "map_order_change",
@@ -149,6 +153,14 @@ CHANGE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+ORDER_COVERAGE: Final = DOCUMENT_COVERAGE | Coverage({
+    "BEG": "1 2 3 4 5 6", "BCH": "1 2 3 4 5 6 8 11", "BAK": "1 2 3 4 5 7 8 9",
+    "PO1": f"1 2 3 4 5 {id_pairs(6, 25)}", "POC": f"1 2 3 4 5 6 7 {id_pairs(8, 27)}",
+    "ACK": "1 2 3 4q 5", "CTT": "1 2", "AMT": "1q 2",
+})
+"""What the 850, 860 and 855 mappers map."""
+
+
 def _coded(table: Mapping[str, str], code: str) -> tuple[str | None, str | None]:
     """``(normalised name, code as sent)``; unknown codes normalise to ``"other"``."""
     if not code:
@@ -244,6 +256,8 @@ def _map(
         elif tag == "ACK":
             if doc.line is not None:
                 _ack(doc.line, f)
+            else:
+                doc.skipped.append(f)
         elif tag == header_tag:
             if tag == "BEG":
                 _beg(record, f)
@@ -259,8 +273,11 @@ def _map(
             # AMT01 "TT" total transaction amount (AMT02 is R).
             if doc.line is None and element(f, 1) == "TT":
                 totals["amount"] = to_decimal(element(f, 2))
+            else:
+                doc.skipped.append(f)
         elif tag != "ST" and tag != "SE":
             doc.feed(tag, f)
+    record["unmapped"] = unmapped_x12(segments, ORDER_COVERAGE, doc.skipped)
     return record
 
 

@@ -20,8 +20,9 @@ It must not raise on valid-but-odd input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
+from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
 from translators.shipment import (
     DIMENSION_FIELDS,
@@ -35,7 +36,12 @@ from translators.shipment import (
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_fob, read_ref
 from translators.x12.mappers.dates import read_dtm
-from translators.x12.mappers.document import component_separator
+from translators.x12.mappers.document import (
+    ENVELOPE_COVERAGE,
+    PARTY_COVERAGE,
+    component_separator,
+    id_pairs,
+)
 from translators.x12.mappers.elements import (
     element,
     iso_date,
@@ -49,7 +55,23 @@ from translators.x12.mappers.po import PURPOSES
 from translators.x12.mappers.products import add_product_ids, read_po4
 from translators.x12.segment import Segment
 
-__all__ = ["map_ship_notice"]
+__all__ = ["SHIP_NOTICE_COVERAGE", "map_ship_notice"]
+
+_ALL_TD5: Final = " ".join(str(i) for i in range(1, 16))
+
+SHIP_NOTICE_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
+    "BSN": "1 2 3 4 5", "HL": "1q 2q 3q", "LIN": f"1 {id_pairs(2, 31)}",
+    # SN101 is kept only when LIN01 gave no line number: not claimed.
+    "SN1": "2 3 4 5 6 8", "SLN": f"1 2 3 4 5.1 6 7 {id_pairs(9, 28)}", "CLD": "1 2 3 4 5",
+    "PRF": "1 2 4", "MAN": "1 2 3 4 5 6", "PID": "5",
+    "TD1": "1 2 3 4 5 6 7 8 9 10", "PO4": "1 2 3 4 5 6 7 8 9 10 11 12 13 14",
+    # MEA01 and MEA02 say which list or field (weights, volumes, dimensions.length, ...)
+    # took the value; a weight or volume also keeps MEA02 as its qualifier.
+    "MEA": "1q 2q 3 4.1 5 6",
+    "TD3": "1 2 3 4 5 6 7 8 9 10", "TD4": "1 2 3 4", "TD5": _ALL_TD5,
+    "DTM": "1q 2 3 5 6q 7", "REF": "1 2 3", "FOB": "1 2 3 4 5", "CTT": "1", "NTE": "2",
+})
+"""What the 856 mapper maps where a segment stands at a level that has a place for it."""
 
 # HL03 (735 Hierarchical Level Code) ranks: a lower rank is higher in the tree.
 _RANK = {"S": 0, "O": 1, "T": 2, "P": 3, "I": 4}
@@ -92,7 +114,7 @@ def _unit(text: str) -> tuple[str | None, str | None]:
 def _td1(data: dict[str, Any], f: list[str], single: bool) -> None:
     # TD101 packaging code, 02 lading quantity, 03/04 commodity code, 05 description,
     # 06 weight qualifier, 07 weight (R), 08 unit, 09 volume (R), 10 unit.
-    if element(f, 1) or element(f, 2) or element(f, 4) or element(f, 5):
+    if element(f, 1) or element(f, 2) or element(f, 3) or element(f, 4) or element(f, 5):
         add_packaging(data, {
             "code": text_or_none(element(f, 1)),
             "quantity": to_decimal(element(f, 2)),
@@ -100,14 +122,14 @@ def _td1(data: dict[str, Any], f: list[str], single: bool) -> None:
             "commodity_code_qualifier": text_or_none(element(f, 3)),
             "commodity_code": text_or_none(element(f, 4)),
         })
-    weight = to_decimal(element(f, 7))
-    if weight is not None:
+    # A qualifier or unit without its value is kept too (with a null value).
+    if element(f, 6) or element(f, 7) or element(f, 8):
         unit, rec20 = _unit(element(f, 8))
-        add_weight(data, weight, unit, rec20, text_or_none(element(f, 6)), single=single)
-    volume = to_decimal(element(f, 9))
-    if volume is not None:
+        add_weight(data, to_decimal(element(f, 7)), unit, rec20, text_or_none(element(f, 6)),
+                   single=single)
+    if element(f, 9) or element(f, 10):
         unit, rec20 = _unit(element(f, 10))
-        add_volume(data, volume, unit, rec20, None)
+        add_volume(data, to_decimal(element(f, 9)), unit, rec20, None)
 
 
 def _po4(data: dict[str, Any], f: list[str], single: bool) -> None:
@@ -123,19 +145,23 @@ def _po4(data: dict[str, Any], f: list[str], single: bool) -> None:
     }
     if any(value is not None for value in packaging.values()):
         add_packaging(data, packaging)
-    weight = to_decimal(element(f, 6))
-    if weight is not None:
+    if element(f, 5) or element(f, 6) or element(f, 7):
         unit, rec20 = _unit(element(f, 7))
-        add_weight(data, weight, unit, rec20, text_or_none(element(f, 5)), single=single)
-    volume = to_decimal(element(f, 8))
-    if volume is not None:
+        add_weight(data, to_decimal(element(f, 6)), unit, rec20, text_or_none(element(f, 5)),
+                   single=single)
+    if element(f, 8) or element(f, 9):
         unit, rec20 = _unit(element(f, 9))
-        add_volume(data, volume, unit, rec20, None)
+        add_volume(data, to_decimal(element(f, 8)), unit, rec20, None)
     unit, rec20 = _unit(element(f, 13))
+    sized = False
     for position, code in ((10, "LN"), (11, "WD"), (12, "HT")):
         value = to_decimal(element(f, position))
         if value is not None:
             add_dimension(data, code, value, unit, rec20)
+            sized = True
+    if unit is not None and not sized:
+        # A unit of dimensions without any dimension: kept as an empty measurement.
+        add_measurement(data, None, None, None, unit, rec20)
 
 
 def _mea(data: dict[str, Any], f: list[str], component: str, single: bool) -> None:
@@ -200,7 +226,7 @@ def _sln(f: list[str], component: str) -> dict[str, Any]:
 def _td3(f: list[str]) -> dict[str, Any]:
     # TD301 equipment description code, 02 initial, 03 number, 04-06 weight, 07 ownership,
     # 08 seal status, 09 seal number, 10 equipment type.
-    weight = to_decimal(element(f, 5))
+    weighed = bool(element(f, 4) or element(f, 5) or element(f, 6))
     unit, rec20 = _unit(element(f, 6))
     seal_number = text_or_none(element(f, 9))
     seal_status = text_or_none(element(f, 8))
@@ -211,9 +237,9 @@ def _td3(f: list[str]) -> dict[str, Any]:
         "type_code": text_or_none(element(f, 1)),
         "initial": text_or_none(element(f, 2)),
         "number": text_or_none(element(f, 3)),
-        "weight": None if weight is None else {
-            "value": weight, "unit": unit, "qualifier": text_or_none(element(f, 4)),
-            "unit_rec20": rec20,
+        "weight": None if not weighed else {
+            "value": to_decimal(element(f, 5)), "unit": unit,
+            "qualifier": text_or_none(element(f, 4)), "unit_rec20": rec20,
         },
         "ownership_code": text_or_none(element(f, 7)),
         "seals": seals,
@@ -357,6 +383,8 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
     party: dict[str, Any] | None = None
     tracking: str | None = None
     counter = 0
+    # Field lists of segments with no place at their level: listed as unmapped.
+    skipped: list[list[str]] = []
     for segment in segments:
         f = segment.fields
         tag = f[0]
@@ -370,7 +398,8 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
             node = _Node(element(f, 1), element(f, 2), level, _new_data(level, record))
             nodes.append(node)
             data = node.data
-        elif tag == "LIN":
+            continue
+        if tag == "LIN":
             if node is None or node.level != "I" or "lin" in data:
                 # LIN without its own I level: an implicit item under the current level.
                 counter += 1
@@ -382,91 +411,128 @@ def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordDa
             data["lin"] = True
             data["line_number"] = text_or_none(element(f, 1))
             add_product_ids(data["item_ids"], f, 2)
-        elif tag == "SN1":
-            if level == "I":
-                _sn1(data, f)
-        elif tag == "SLN":
-            if level == "I":
-                data.setdefault("sub_lines", []).append(_sln(f, component))
-        elif tag == "CLD":
-            if level == "I":
-                data.setdefault("loads", []).append(_cld(f))
-        elif tag == "PRF":
-            # PRF01 PO number, 02 release, 04 PO date.
-            if level == "O":
-                data["po_number"] = text_or_none(element(f, 1))
-                data["release_number"] = text_or_none(element(f, 2))
-                data["po_date"] = iso_date(element(f, 4))
-        elif tag == "MAN":
-            _man(data, f, level == "T" or level == "P")
-        elif tag == "TD1":
-            _td1(data, f, level in _SINGLE_WEIGHT)
-        elif tag == "PO4":
-            if level == "I":
-                read_po4(data, f)
-            _po4(data, f, level in _SINGLE_WEIGHT)
-        elif tag == "MEA":
-            _mea(data, f, component, level in _SINGLE_WEIGHT)
-        elif tag == "PID":
-            if level == "I":
-                text = text_or_none(element(f, 5))
-                if data.get("description") is None:
-                    data["description"] = text
-                elif text is not None:
-                    data.setdefault("notes", []).append(text)
-        elif tag == "N1":
-            party = start_party(f)
-            data.setdefault("parties", []).append(party)
-        elif tag == "DTM":
-            found = read_dtm(f)
-            if found is not None:
-                data["dates"].setdefault(found[0], found[1])
-                if found[0] == "shipped" and data is record and record.get("ship_date") is None:
-                    record["ship_date"], _, time = found[1].partition("T")
-                    record["ship_time"] = time or None
+            continue
+        if tag == "ST" or tag == "SE":
+            continue  # the record's source holds what they say
+        if level not in _RANK:
+            # An HL level code this mapper does not know: its data has no place.
+            skipped.append(f)
+            continue
+        if not _segment(record, data, level, f, component):
+            skipped.append(f)
+            continue
+        if tag == "N1":
+            party = data["parties"][-1]
         elif tag == "REF":
-            ref = read_ref(f)
-            if ref is not None:
-                data["references"].append(ref)
-                qualifier = ref["qualifier"]
-                if qualifier == "BM" and record.get("bill_of_lading") is None:
-                    record["bill_of_lading"] = ref["value"]
-                elif qualifier == "CN" or qualifier == "2I":
-                    if qualifier == "CN" and record.get("pro_number") is None:
-                        record["pro_number"] = ref["value"]
-                    if tracking is None:
-                        tracking = ref["value"]
-        elif tag == "TD5":
-            record.setdefault("carriers", []).append(_td5(f))
-        elif tag == "TD4":
-            record.setdefault("special_handling", []).append(_td4(f))
-        elif tag == "TD3":
-            record.setdefault("equipment", []).append(_td3(f))
-        elif tag == "FOB":
-            if record.get("fob") is None:
-                record["fob"] = read_fob(f)
-        elif tag == "BSN":
-            # BSN01 purpose, 02 shipment id, 03 date, 04 time, 05 hierarchical structure.
-            # BSN03/04 say when the notice was made, not when the goods left.
-            purpose = element(f, 1)
-            record["purpose"] = PURPOSES.get(purpose, "other") if purpose else None
-            record["purpose_code"] = text_or_none(purpose)
-            record["shipment_id"] = text_or_none(element(f, 2))
-            record["structure_code"] = text_or_none(element(f, 5))
-            created = iso_datetime(element(f, 3), element(f, 4))
-            if created is not None:
-                record["dates"].setdefault("transaction_creation", created)
-        elif tag == "CTT":
-            record["line_count"] = to_int(element(f, 1))
-        elif tag == "NTE":
-            note = text_or_none(element(f, 2))
-            if note:
-                (data if level == "I" else record).setdefault("notes", []).append(note)
+            qualifier = element(f, 1)
+            if (qualifier == "CN" or qualifier == "2I") and tracking is None:
+                tracking = text_or_none(element(f, 2))
     _assemble(record, nodes)
     for item_holder in _items(record):
         item_holder.pop("lin", None)
     _finish_carrier(record, tracking)
+    record["unmapped"] = unmapped_x12(segments, SHIP_NOTICE_COVERAGE, skipped)
     return complete("ShipNotice", record)
+
+
+def _segment(
+    record: dict[str, Any], data: dict[str, Any], level: str, f: list[str], component: str
+) -> bool:
+    """Map one segment of HL level ``level`` into ``data`` (the level's dict; the record for
+    S) or the record; false when it has no place there."""
+    tag = f[0]
+    if tag == "SN1" or tag == "SLN" or tag == "CLD" or tag == "PID":
+        if level != "I":
+            return False
+        if tag == "SN1":
+            if "quantity_shipped" in data:
+                return False
+            _sn1(data, f)
+        elif tag == "SLN":
+            data.setdefault("sub_lines", []).append(_sln(f, component))
+        elif tag == "CLD":
+            data.setdefault("loads", []).append(_cld(f))
+        else:
+            text = text_or_none(element(f, 5))
+            if data.get("description") is None:
+                data["description"] = text
+            elif text is not None:
+                data.setdefault("notes", []).append(text)
+    elif tag == "PRF":
+        # PRF01 PO number, 02 release, 04 PO date.
+        if level != "O" or "po_number" in data:
+            return False
+        data["po_number"] = text_or_none(element(f, 1))
+        data["release_number"] = text_or_none(element(f, 2))
+        data["po_date"] = iso_date(element(f, 4))
+    elif tag == "MAN":
+        _man(data, f, level == "T" or level == "P")
+    elif tag == "TD1":
+        _td1(data, f, level in _SINGLE_WEIGHT)
+    elif tag == "PO4":
+        if level == "I":
+            if "pack" in data:
+                return False
+            read_po4(data, f)
+        _po4(data, f, level in _SINGLE_WEIGHT)
+    elif tag == "MEA":
+        _mea(data, f, component, level in _SINGLE_WEIGHT)
+    elif tag == "N1":
+        data.setdefault("parties", []).append(start_party(f))
+    elif tag == "DTM":
+        found = read_dtm(f)
+        dates: dict[str, str] = data["dates"]
+        if found is None or found[0] in dates:
+            return False
+        dates[found[0]] = found[1]
+        if found[0] == "shipped" and data is record:
+            record["ship_date"], _, time = found[1].partition("T")
+            record["ship_time"] = time or None
+    elif tag == "REF":
+        ref = read_ref(f)
+        if ref is None:
+            return False
+        data["references"].append(ref)
+        qualifier = ref["qualifier"]
+        if qualifier == "BM" and record.get("bill_of_lading") is None:
+            record["bill_of_lading"] = ref["value"]
+        elif qualifier == "CN" and record.get("pro_number") is None:
+            record["pro_number"] = ref["value"]
+    elif tag == "TD5":
+        record.setdefault("carriers", []).append(_td5(f))
+    elif tag == "TD4":
+        record.setdefault("special_handling", []).append(_td4(f))
+    elif tag == "TD3":
+        record.setdefault("equipment", []).append(_td3(f))
+    elif tag == "FOB":
+        if record.get("fob") is not None:
+            return False
+        record["fob"] = read_fob(f)
+    elif tag == "BSN":
+        # BSN01 purpose, 02 shipment id, 03 date, 04 time, 05 hierarchical structure.
+        # BSN03/04 say when the notice was made, not when the goods left.
+        if "shipment_id" in record:
+            return False
+        purpose = element(f, 1)
+        record["purpose"] = PURPOSES.get(purpose, "other") if purpose else None
+        record["purpose_code"] = text_or_none(purpose)
+        record["shipment_id"] = text_or_none(element(f, 2))
+        record["structure_code"] = text_or_none(element(f, 5))
+        created = iso_datetime(element(f, 3), element(f, 4))
+        if created is None or "transaction_creation" in record["dates"]:
+            return element(f, 3) == "" and element(f, 4) == ""
+        record["dates"]["transaction_creation"] = created
+    elif tag == "CTT":
+        if "line_count" in record:
+            return False
+        record["line_count"] = to_int(element(f, 1))
+    elif tag == "NTE":
+        note = text_or_none(element(f, 2))
+        if note:
+            (data if level == "I" else record).setdefault("notes", []).append(note)
+    else:
+        return False
+    return True
 
 
 def _items(record: dict[str, Any]) -> list[dict[str, Any]]:
