@@ -1405,6 +1405,9 @@ _T_ShipItem: Final[dict[str, Any]] = {
     'dates': _MISSING,
     'references': _MISSING,
     'quantity_ordered_unit_rec20': None,
+    'po_number': None,
+    'po_date': None,
+    'release_number': None,
     'quantity_shipped_to_date': None,
     'quantity_delivered': None,
     'quantity_delivered_unit': None,
@@ -1428,7 +1431,7 @@ _T_ShipItem: Final[dict[str, Any]] = {
 def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipItem.copy()
     out.update(tree)
-    if len(out) != 32:
+    if len(out) != 35:
         raise _unknown('ShipItem', tree, _T_ShipItem)
     v: Any = out['item_ids']
     if v is _MISSING:
@@ -1562,13 +1565,14 @@ _T_ShipNotice: Final[dict[str, Any]] = {
     'measurements': _MISSING,
     'quantities': _MISSING,
     'marks': _MISSING,
+    'marking_codes': _MISSING,
 }
 
 
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 36:
+    if len(out) != 37:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1713,6 +1717,8 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         items = v
         for j in range(len(items)):
             items[j] = _complete_PartyId(items[j])
+    if out['marking_codes'] is _MISSING:
+        out['marking_codes'] = []
     return out
 
 
@@ -1821,6 +1827,7 @@ def _complete_ShipOrder(tree: dict[str, Any]) -> dict[str, Any]:
 _T_ShipPack: Final[dict[str, Any]] = {
     'sscc': None,
     'marks': _MISSING,
+    'marking_codes': _MISSING,
     'tare_sscc': None,
     'packaging': None,
     'weight': None,
@@ -1840,7 +1847,7 @@ _T_ShipPack: Final[dict[str, Any]] = {
 def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipPack.copy()
     out.update(tree)
-    if len(out) != 15:
+    if len(out) != 16:
         raise _unknown('ShipPack', tree, _T_ShipPack)
     v: Any = out['marks']
     if v is _MISSING:
@@ -1849,6 +1856,8 @@ def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_PartyId(items[j])
+    if out['marking_codes'] is _MISSING:
+        out['marking_codes'] = []
     v = out['packaging']
     if v is not None:
         out['packaging'] = _complete_Packaging(v)
@@ -2026,6 +2035,7 @@ def _complete_SubLine(tree: dict[str, Any]) -> dict[str, Any]:
 _T_Tare: Final[dict[str, Any]] = {
     'sscc': None,
     'marks': _MISSING,
+    'marking_codes': _MISSING,
     'po_number': None,
     'packaging': None,
     'weight': None,
@@ -2044,7 +2054,7 @@ _T_Tare: Final[dict[str, Any]] = {
 def _complete_Tare(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Tare.copy()
     out.update(tree)
-    if len(out) != 14:
+    if len(out) != 15:
         raise _unknown('Tare', tree, _T_Tare)
     v: Any = out['marks']
     if v is _MISSING:
@@ -2053,6 +2063,8 @@ def _complete_Tare(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_PartyId(items[j])
+    if out['marking_codes'] is _MISSING:
+        out['marking_codes'] = []
     v = out['packaging']
     if v is not None:
         out['packaging'] = _complete_Packaging(v)

@@ -637,6 +637,9 @@ class ShipItem(_Model):
     dates: dict[str, str] = Field(default_factory=dict)
     references: list[Reference] = Field(default_factory=list)
     quantity_ordered_unit_rec20: str | None = None
+    po_number: str | None = None
+    po_date: str | None = None
+    release_number: str | None = None
     quantity_shipped_to_date: Amount | None = None
     quantity_delivered: Amount | None = None
     quantity_delivered_unit: str | None = None
@@ -657,13 +660,15 @@ class ShipItem(_Model):
 
 
 class ShipPack(_Model):
-    """A pack (carton, pallet) at HL level P; ``sscc`` from MAN*GM.
+    """A pack (carton, pallet) at HL level P; ``sscc`` from MAN*GM (GIN+BJ);
+    ``marking_codes`` EDIFACT PCI 4233 (how the package is marked, e.g. 33E SSCC).
 
     ``weight`` is the first weight given (as before ``weights`` existed); ``weights`` holds
     every weight (TD1, PO4, MEA) in document order, gross and net alike."""
 
     sscc: str | None = None
     marks: list[PartyId] = Field(default_factory=list)
+    marking_codes: list[str] = Field(default_factory=list)
     tare_sscc: str | None = None
     packaging: Packaging | None = None
     weight: Weight | None = None
@@ -684,6 +689,7 @@ class Tare(_Model):
 
     sscc: str | None = None
     marks: list[PartyId] = Field(default_factory=list)
+    marking_codes: list[str] = Field(default_factory=list)
     po_number: str | None = None
     packaging: Packaging | None = None
     weight: Weight | None = None
@@ -756,6 +762,7 @@ class ShipNotice(_RecordBase):
     measurements: list[Measurement] = Field(default_factory=list)
     quantities: list[ShipQuantity] = Field(default_factory=list)
     marks: list[PartyId] = Field(default_factory=list)
+    marking_codes: list[str] = Field(default_factory=list)
 
 
 class InventoryQuantity(_Model):

@@ -10,9 +10,11 @@ normalised fields and the codes. Everything else must be equal as it stands.
 
 What the standards cannot both carry was left out of both documents (X12-only: the BSN05
 hierarchical structure code, CAD routing without a SCAC qualifier, an ITD with both a
-discount period and a net period, which EDIFACT splits into two PAT groups; EDIFACT-only:
-MOA 203 line amounts and MOA 79, kept in the EDIFACT invoice because real ones carry them,
-have no field in the record and are dropped).
+discount period and a net period, which EDIFACT splits into two PAT groups, TD302 the
+equipment initial, which EDIFACT sends inside the one equipment id; EDIFACT-only: MOA 203
+line amounts and MOA 79, kept in the EDIFACT invoice because real ones carry them, have no
+field in the record and are dropped, and PCI marking instructions such as 33E, which X12
+says through MAN01 GM).
 """
 
 from __future__ import annotations

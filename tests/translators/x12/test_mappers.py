@@ -365,6 +365,8 @@ def test_856_measures_equipment_and_carriers_at_every_level() -> None:
     assert (load.loads, load.units_shipped, load.packaging_code) == (Decimal(2), Decimal(6), "BOX")
     assert item.dates == {"expiration": "2028-01-31"}
     assert [(r.qualifier, r.value) for r in item.references] == [("LT", "LOT-77")]
+    # Only what has no field is listed: PID01 (F, free-form description) twice.
+    assert [(u.element, u.value) for u in asn.unmapped] == [("PID01", "F"), ("PID01", "F")]
 
 
 def test_846_inventory_quantities() -> None:

@@ -60,14 +60,14 @@ DESADV_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
     # 6311 and 6313 say which list or field took the value; weights, volumes and other
     # measurements also keep them as sent.
     "MEA": "1q 2.1q 3.1 3.2 3.3 3.4",
-    "PAC": "1 2.1 3.1 3.4", "GIN": f"1 {_C208}", "GIR": " ".join(f"{i}.1" for i in range(2, 7)),
-    "PCI": "2", "DTM": "1.1q 1.2 1.3q",
+    "PAC": "1 2.1 3.1 3.4", "GIN": f"1 {_C208}", "GIR": _C208,
+    "PCI": "1 2", "DTM": "1.1q 1.2 1.3q",
     "TDT": "1 2 3.1 4.1 5.1 5.3 5.4 6 8.1", "LOC": "1 2.1 2.3 2.4",
     "EQD": "1 2.1 3.1 4", "SEL": "1 2.1 3", "TOD": "2 3.1", "CNT": "1.1q 1.2", "UNS": "*q",
 })
 """What the DESADV mapper maps where a segment stands at a level that has a place for it.
-PCI 4233 (kept only as an item identification's marking code or a mark's qualifier) and
-GIR 7297 are not claimed: their values are listed even where a field took them."""
+GIR 7297 (kept only where no 7405 qualifies an id) is not claimed: its values are listed
+even where a field took them."""
 
 _MAX_DEPTH: Final = 64
 
@@ -507,6 +507,10 @@ class _Advice:
         elif tag == "MEA":
             _mea(data, segment, self.mark, True)
         elif tag == "GIN" or tag == "PCI" or tag == "GIR":
+            if tag == "PCI":
+                code = text_or_none(segment.get(1))
+                if code is not None:
+                    append_to(data, "marking_codes", code)
             _marks(data, segment)
         elif tag == "RFF":
             ref = read_rff(segment)
@@ -609,7 +613,7 @@ def _merge_shipment(record: dict[str, Any], level: _Level) -> list[Segment]:
         append_to(record, "weights", weight)
         if record.get("weight") is None:
             record["weight"] = weight
-    for field in ("volumes", "measurements", "references", "quantities"):
+    for field in ("volumes", "measurements", "references", "quantities", "marking_codes"):
         for value in data.get(field, ()):
             append_to(record, field, value)
     dimensions = data.get("dimensions")

@@ -61,8 +61,7 @@ _ALL_TD5: Final = " ".join(str(i) for i in range(1, 16))
 
 SHIP_NOTICE_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
     "BSN": "1 2 3 4 5", "HL": "1q 2q 3q", "LIN": f"1 {id_pairs(2, 31)}",
-    # SN101 is kept only when LIN01 gave no line number: not claimed.
-    "SN1": "2 3 4 5 6 8", "SLN": f"1 2 3 4 5.1 6 7 {id_pairs(9, 28)}", "CLD": "1 2 3 4 5",
+    "SN1": "1 2 3 4 5 6 8", "SLN": f"1 2 3 4 5.1 6 7 {id_pairs(9, 28)}", "CLD": "1 2 3 4 5",
     "PRF": "1 2 4", "MAN": "1 2 3 4 5 6", "PID": "5",
     "TD1": "1 2 3 4 5 6 7 8 9 10", "PO4": "1 2 3 4 5 6 7 8 9 10 11 12 13 14",
     # MEA01 and MEA02 say which list or field (weights, volumes, dimensions.length, ...)
@@ -448,6 +447,9 @@ def _segment(
             if "quantity_shipped" in data:
                 return False
             _sn1(data, f)
+            # SN101 is the item's line number; one other than LIN01's has no place.
+            line = element(f, 1)
+            return not line or line == data.get("line_number")
         elif tag == "SLN":
             data.setdefault("sub_lines", []).append(_sln(f, component))
         elif tag == "CLD":
@@ -459,8 +461,9 @@ def _segment(
             elif text is not None:
                 data.setdefault("notes", []).append(text)
     elif tag == "PRF":
-        # PRF01 PO number, 02 release, 04 PO date.
-        if level != "O" or "po_number" in data:
+        # PRF01 PO number, 02 release, 04 PO date: of an order, or of an item shipped
+        # without an order level (S/I).
+        if (level != "O" and level != "I") or "po_number" in data:
             return False
         data["po_number"] = text_or_none(element(f, 1))
         data["release_number"] = text_or_none(element(f, 2))
