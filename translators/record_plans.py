@@ -1566,13 +1566,14 @@ _T_ShipNotice: Final[dict[str, Any]] = {
     'quantities': _MISSING,
     'marks': _MISSING,
     'marking_codes': _MISSING,
+    'document_type_code': None,
 }
 
 
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 37:
+    if len(out) != 38:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:

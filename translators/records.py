@@ -731,7 +731,9 @@ class ShipNotice(_RecordBase):
     ``ship_date``/``ship_time`` are the shipped (despatch) date, DTM 011 / DTM+11, or null:
     the notice's own date (BSN03/BSN04, DTM+137) is ``dates["transaction_creation"]``.
     ``carrier`` is the first of ``carriers``; ``weight`` the first of ``weights``;
-    ``packaging`` the first of ``packagings``."""
+    ``packaging`` the first of ``packagings``. ``document_type_code`` is what kind of
+    notice it is as sent: BSN06 (640, e.g. AS shipment advice) or BGM 1001 (351 despatch
+    advice)."""
 
     kind: Literal["ship_notice"] = "ship_notice"
     shipment_id: str | None = None
@@ -763,6 +765,7 @@ class ShipNotice(_RecordBase):
     quantities: list[ShipQuantity] = Field(default_factory=list)
     marks: list[PartyId] = Field(default_factory=list)
     marking_codes: list[str] = Field(default_factory=list)
+    document_type_code: str | None = None
 
 
 class InventoryQuantity(_Model):

@@ -78,6 +78,7 @@ CASES: dict[str, tuple[str, CodePairs]] = {
             # TD501 133 Origin/Delivery Carrier (the one carrier, door to door) / TDT 8051
             # 20 Main-carriage transport
             "routing_sequence_code": {"B": "20"},
+            "document_type_code": {"AS": "351"},  # BSN06 640 Shipment Advice / 1001
         },
     ),
     "855-order-response": (

@@ -809,11 +809,9 @@ def test_despatch_advice_keeps_measures_equipment_and_quantities() -> None:
         ("BN", "SER-1"),
     ]
     assert notice.line_count == 1
-    # Only what has no field is listed: the document name code and GIR's set qualifier.
-    assert [(u.segment, u.element, u.value) for u in notice.unmapped] == [
-        ("BGM", "BGM01", "351"),
-        ("GIR", "GIR01", "1"),
-    ]
+    assert notice.document_type_code == "351"
+    # Only what has no field is listed: GIR's set qualifier.
+    assert [(u.segment, u.element, u.value) for u in notice.unmapped] == [("GIR", "GIR01", "1")]
 
 
 def test_despatch_advice_without_packing_levels() -> None:

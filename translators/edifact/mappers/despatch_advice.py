@@ -53,7 +53,7 @@ __all__ = ["DESADV_COVERAGE", "map_ship_notice"]
 _C208: Final = " ".join(f"{i}.1 {i}.2" for i in range(2, 7))
 
 DESADV_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
-    "BGM": "2.1 3", "CPS": "1q 2q", "LIN": "1 3.1 3.2q",
+    "BGM": "1.1 2.1 3", "CPS": "1q 2q", "LIN": "1 3.1 3.2q",
     "PIA": " ".join(f"{i}.1 {i}.2q" for i in range(2, 7)), "IMD": "3.4 3.5", "FTX": "4",
     # 6063 is a key (quantity_shipped, ...) or kept beside the quantity.
     "QTY": "1.1q 1.2 1.3",
@@ -541,6 +541,7 @@ class _Advice:
         if tag == "BGM" and "shipment_id" not in record:
             record["shipment_id"] = text_or_none(segment.get(2, 1))
             record["purpose"], record["purpose_code"] = coded(PURPOSES, segment.get(3))
+            record["document_type_code"] = text_or_none(segment.get(1, 1))
         elif tag == "DTM":
             self._dtm(record, segment)
         elif tag == "RFF":

@@ -60,7 +60,7 @@ __all__ = ["SHIP_NOTICE_COVERAGE", "map_ship_notice"]
 _ALL_TD5: Final = " ".join(str(i) for i in range(1, 16))
 
 SHIP_NOTICE_COVERAGE: Final = ENVELOPE_COVERAGE | PARTY_COVERAGE | Coverage({
-    "BSN": "1 2 3 4 5", "HL": "1q 2q 3q", "LIN": f"1 {id_pairs(2, 31)}",
+    "BSN": "1 2 3 4 5 6", "HL": "1q 2q 3q", "LIN": f"1 {id_pairs(2, 31)}",
     "SN1": "1 2 3 4 5 6 8", "SLN": f"1 2 3 4 5.1 6 7 {id_pairs(9, 28)}", "CLD": "1 2 3 4 5",
     "PRF": "1 2 4", "MAN": "1 2 3 4 5 6", "PID": "5",
     "TD1": "1 2 3 4 5 6 7 8 9 10", "PO4": "1 2 3 4 5 6 7 8 9 10 11 12 13 14",
@@ -512,7 +512,8 @@ def _segment(
             return False
         record["fob"] = read_fob(f)
     elif tag == "BSN":
-        # BSN01 purpose, 02 shipment id, 03 date, 04 time, 05 hierarchical structure.
+        # BSN01 purpose, 02 shipment id, 03 date, 04 time, 05 hierarchical structure,
+        # 06 transaction type.
         # BSN03/04 say when the notice was made, not when the goods left.
         if "shipment_id" in record:
             return False
@@ -521,6 +522,7 @@ def _segment(
         record["purpose_code"] = text_or_none(purpose)
         record["shipment_id"] = text_or_none(element(f, 2))
         record["structure_code"] = text_or_none(element(f, 5))
+        record["document_type_code"] = text_or_none(element(f, 6))
         created = iso_datetime(element(f, 3), element(f, 4))
         if created is None or "transaction_creation" in record["dates"]:
             return element(f, 3) == "" and element(f, 4) == ""
