@@ -17,7 +17,9 @@ carriers with their LOC places, EQD equipment with its SEL seals and MEA, NAD pa
 delivery terms; CNT 2 line count. Items: QTY 12 despatched (``quantity_shipped``), 21
 ordered, 46 delivered, 59 per pack, any other or repeated qualifier in ``quantities``;
 an item's PCI group (and GIN/GIR under LIN) becomes one of its ``identifications`` (batch
-numbers, serials, expiry dates).
+numbers, serials, expiry dates). A segment with no place where it stands (a second date
+of one name, HAN of equipment, a second TOD, ...) is passed to the accounting as skipped,
+so its values are listed in ``unmapped``.
 It must not raise on valid-but-odd input.
 """
 

@@ -13,7 +13,10 @@ measurements), MAN (marks; GM is the SSCC), REF, DTM and N1 stay on their own le
 go to the record whatever level holds them. Dates: BSN03/BSN04 is when the notice was
 created (``dates["transaction_creation"]``); ``ship_date``/``ship_time`` come only from
 DTM 011 (shipped), else stay null. REF CN is the carrier's reference (PRO number) and,
-with REF 2I, the tracking number.
+with REF 2I, the tracking number. A segment with no place at its level (SN1 outside an
+item, a second PRF or FOB, a date name already taken, anything under an HL level code
+this mapper does not know) is passed to the accounting as skipped, so its values are
+listed in ``unmapped``.
 It must not raise on valid-but-odd input.
 """
 
