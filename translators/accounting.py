@@ -167,40 +167,55 @@ def _has_value(text: str) -> bool:
 _NOTHING: Final[frozenset[int]] = frozenset()
 
 
+def _first_unmapped(rule: _Rule | None, count: int) -> int:
+    """The index of the first of ``count`` elements that may hold an unmapped value, or
+    -1 when the rule maps them all."""
+    if rule is None:
+        return 0
+    if rule.every or count <= rule.prefix:
+        return -1
+    return rule.prefix
+
+
+def _list_unmapped(out: list[UnmappedEntry], tag: str, position: int, rule: _Rule | None,
+                   elements: Sequence[list[str]], first: int, repetition: int = 1,
+                   base: int = 0) -> None:
+    """Append the values of ``elements`` (each the list of its components; the first is
+    element ``base + 1``) from index ``first`` on that ``rule`` does not map."""
+    for e in range(first, len(elements)):
+        element = base + e + 1
+        if rule is not None and element in rule.whole:
+            continue
+        parts = elements[e]
+        wanted = rule.parts.get(element) if rule is not None else None
+        simple = len(parts) == 1
+        for k in range(len(parts)):
+            if wanted is not None and k + 1 in wanted:
+                continue
+            part = parts[k]
+            if _has_value(part):
+                out.append(_entry(tag, position, element, 0 if simple else k + 1, part,
+                                  repetition if repetition > 1 else None))
+
+
 def unmapped_x12(
     segments: Sequence[X12Segment], coverage: Coverage, skipped: Iterable[object] = ()
 ) -> list[UnmappedEntry]:
     """Every element value of an X12 transaction set (ST..SE) that ``coverage`` does not
     map, in segment order. ``skipped`` holds the field lists (``Segment.fields``) of
-    segments the mapper did not map where they stood: all their values are listed."""
+    segments the mapper did not map where they stood: all their values are listed.
+    Delimiters never occur in X12 data, so a component separator in an element is
+    syntax: a composite's components are listed one by one."""
     out: list[UnmappedEntry] = []
     skip = {id(fields) for fields in skipped} if skipped else _NOTHING
-    position = 0
-    for seg in segments:
-        position += 1
+    for position, seg in enumerate(segments, start=1):
         fields = seg.fields
-        tag = fields[0]
-        rule = None if id(fields) in skip else coverage.rule(tag)
-        first = 1
-        if rule is not None:
-            if rule.every or len(fields) <= rule.prefix + 1:
-                continue
-            first = rule.prefix + 1
-        separator = seg.delimiters.component
-        for element in range(first, len(fields)):
-            value = fields[element]
-            if not _has_value(value) or (rule is not None and element in rule.whole):
-                continue
-            parts = rule.parts.get(element) if rule is not None else None
-            if separator not in value:
-                # A simple element, or a composite sent with its first component only.
-                if parts is None or 1 not in parts:
-                    out.append(_entry(tag, position, element, 0, value))
-                continue
-            # Delimiters never occur in X12 data, so the separator is syntax here.
-            for k, part in enumerate(value.split(separator), start=1):
-                if (parts is None or k not in parts) and _has_value(part):
-                    out.append(_entry(tag, position, element, k, part))
+        rule = None if id(fields) in skip else coverage.rule(fields[0])
+        first = _first_unmapped(rule, len(fields) - 1)
+        if first >= 0:
+            separator = seg.delimiters.component
+            elements = [value.split(separator) for value in fields[1:]]
+            _list_unmapped(out, fields[0], position, rule, elements, first)
     return out
 
 
@@ -213,40 +228,19 @@ def unmapped_edifact(
     mapper did not map where they stood."""
     out: list[UnmappedEntry] = []
     skip = {id(seg) for seg in skipped} if skipped else _NOTHING
-    position = 0
-    for seg in segments:
-        position += 1
-        tag = seg.tag
-        rule = None if id(seg) in skip else coverage.rule(tag)
-        first = 0
-        if rule is not None:
-            if rule.every or (len(seg.elements) <= rule.prefix and not seg.repeats):
-                continue
-            first = rule.prefix
-        elements = seg.elements
-        for e in range(first, len(elements)):
-            element = e + 1
-            parts = elements[e]
-            if rule is not None and element in rule.whole:
-                continue
-            wanted = rule.parts.get(element) if rule is not None else None
-            simple = len(parts) == 1
-            for k in range(len(parts)):
-                if wanted is not None and k + 1 in wanted:
-                    continue
-                part = parts[k]
-                if _has_value(part):
-                    out.append(_entry(tag, position, element, 0 if simple else k + 1, part))
-        repeats = seg.repeats
-        if repeats:
-            for element, repetitions in repeats.items():
+    for position, seg in enumerate(segments, start=1):
+        rule = None if id(seg) in skip else coverage.rule(seg.tag)
+        if rule is not None and rule.every:
+            continue
+        first = _first_unmapped(rule, len(seg.elements))
+        if first >= 0:
+            _list_unmapped(out, seg.tag, position, rule, seg.elements, first)
+        if seg.repeats:
+            for number, repetitions in seg.repeats.items():
                 for r in range(1, len(repetitions)):
-                    components = repetitions[r]
-                    for k in range(len(components)):
-                        if _has_value(components[k]):
-                            out.append(_entry(tag, position, element,
-                                              0 if len(components) == 1 else k + 1,
-                                              components[k], r + 1))
+                    # Every component of a later repetition: no coverage claims those.
+                    _list_unmapped(out, seg.tag, position, None, [repetitions[r]], 0, r + 1,
+                                   number - 1)
     return out
 
 

@@ -292,13 +292,16 @@ def _x12_variant(data: str, picks: list[tuple[int, str]]) -> str:
     return re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + extra}*", text, count=1)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    source=st.sampled_from([p for p in _SOURCES if p.suffix == ".x12"]),
-    picks=st.lists(st.tuples(st.integers(0, 200), st.from_regex(r"[A-Z0-9]{1,6}",
-                                                                 fullmatch=True)),
-                   min_size=1, max_size=6),
-)
+# Where to put what: an index into the body segments and a value.
+_PICKS = st.lists(st.tuples(st.integers(0, 200), st.from_regex(r"[A-Z0-9]{1,6}",
+                                                                fullmatch=True)),
+                  min_size=1, max_size=6)
+_VARIANTS = settings(max_examples=60, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+@_VARIANTS
+@given(source=st.sampled_from([p for p in _SOURCES if p.suffix == ".x12"]), picks=_PICKS)
 def test_variants_account_for_every_value_x12(source: Path, picks: list[tuple[int, str]]
                                               ) -> None:
     data = _x12_variant(source.read_text("ascii"), picks).encode()
@@ -306,13 +309,8 @@ def test_variants_account_for_every_value_x12(source: Path, picks: list[tuple[in
         assert check_accounting(outcome) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    source=st.sampled_from([p for p in _SOURCES if p.suffix == ".edi"]),
-    picks=st.lists(st.tuples(st.integers(0, 200), st.from_regex(r"[A-Z0-9]{1,6}",
-                                                                 fullmatch=True)),
-                   min_size=1, max_size=6),
-)
+@_VARIANTS
+@given(source=st.sampled_from([p for p in _SOURCES if p.suffix == ".edi"]), picks=_PICKS)
 def test_variants_account_for_every_value_edifact(source: Path, picks: list[tuple[int, str]]
                                                   ) -> None:
     text = source.read_text("latin-1")
