@@ -51,6 +51,7 @@ HOT_MODULES = [
     "translators/record_data.py",
     "translators/record_plans.py",
     "translators/schedules.py",
+    "translators/shipment.py",
     "translators/summary_rows.py",
     "translators/units.py",
     "translators/x12/ack.py",

@@ -403,6 +403,60 @@ def _complete_DestinationQuantity(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_Dimensions: Final[dict[str, Any]] = {
+    'length': None,
+    'width': None,
+    'height': None,
+    'unit': None,
+    'unit_rec20': None,
+}
+
+
+def _complete_Dimensions(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Dimensions.copy()
+    out.update(tree)
+    if len(out) != 5:
+        raise _unknown('Dimensions', tree, _T_Dimensions)
+    return out
+
+
+_T_Equipment: Final[dict[str, Any]] = {
+    'type_code': None,
+    'initial': None,
+    'number': None,
+    'size_type': None,
+    'ownership_code': None,
+    'weight': None,
+    'seals': _MISSING,
+    'measurements': _MISSING,
+}
+
+
+def _complete_Equipment(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Equipment.copy()
+    out.update(tree)
+    if len(out) != 8:
+        raise _unknown('Equipment', tree, _T_Equipment)
+    v: Any = out['weight']
+    if v is not None:
+        out['weight'] = _complete_Weight(v)
+    v = out['seals']
+    if v is _MISSING:
+        out['seals'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Seal(items[j])
+    v = out['measurements']
+    if v is _MISSING:
+        out['measurements'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Measurement(items[j])
+    return out
+
+
 _T_Fob: Final[dict[str, Any]] = {
     'payment_method_code': None,
     'location_qualifier': None,
@@ -802,6 +856,34 @@ def _complete_InvoiceTotals(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_ItemIdentification: Final[dict[str, Any]] = {
+    'marking_code': None,
+    'marks': _MISSING,
+    'dates': _MISSING,
+    'quantity': None,
+    'quantity_qualifier': None,
+    'unit': None,
+    'unit_rec20': None,
+}
+
+
+def _complete_ItemIdentification(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ItemIdentification.copy()
+    out.update(tree)
+    if len(out) != 7:
+        raise _unknown('ItemIdentification', tree, _T_ItemIdentification)
+    v: Any = out['marks']
+    if v is _MISSING:
+        out['marks'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_PartyId(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    return out
+
+
 _T_ItemIds: Final[dict[str, Any]] = {
     'buyer_item': None,
     'vendor_item': None,
@@ -1014,6 +1096,61 @@ def _complete_LineQuantity(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_LoadDetail: Final[dict[str, Any]] = {
+    'loads': None,
+    'units_shipped': None,
+    'packaging_code': None,
+    'size': None,
+    'unit': None,
+}
+
+
+def _complete_LoadDetail(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_LoadDetail.copy()
+    out.update(tree)
+    if len(out) != 5:
+        raise _unknown('LoadDetail', tree, _T_LoadDetail)
+    return out
+
+
+_T_Location: Final[dict[str, Any]] = {
+    'qualifier': None,
+    'id': None,
+    'agency': None,
+    'name': None,
+    'dates': _MISSING,
+}
+
+
+def _complete_Location(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Location.copy()
+    out.update(tree)
+    if len(out) != 5:
+        raise _unknown('Location', tree, _T_Location)
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    return out
+
+
+_T_Measurement: Final[dict[str, Any]] = {
+    'reference': None,
+    'qualifier': None,
+    'value': None,
+    'unit': None,
+    'unit_rec20': None,
+    'range_minimum': None,
+    'range_maximum': None,
+}
+
+
+def _complete_Measurement(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Measurement.copy()
+    out.update(tree)
+    if len(out) != 7:
+        raise _unknown('Measurement', tree, _T_Measurement)
+    return out
+
+
 _T_MonetaryAmount: Final[dict[str, Any]] = {
     'type': _MISSING,
     'qualifier': _MISSING,
@@ -1184,13 +1321,20 @@ _T_Packaging: Final[dict[str, Any]] = {
     'code': None,
     'quantity': None,
     'description': None,
+    'commodity_code_qualifier': None,
+    'commodity_code': None,
+    'level_code': None,
+    'pack': None,
+    'pack_size': None,
+    'pack_size_unit': None,
+    'inner_pack': None,
 }
 
 
 def _complete_Packaging(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Packaging.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 10:
         raise _unknown('Packaging', tree, _T_Packaging)
     return out
 
@@ -1863,6 +2007,55 @@ def _complete_ScheduledQuantity(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_Seal: Final[dict[str, Any]] = {
+    'number': None,
+    'issuer': None,
+    'status_code': None,
+}
+
+
+def _complete_Seal(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Seal.copy()
+    out.update(tree)
+    if len(out) != 3:
+        raise _unknown('Seal', tree, _T_Seal)
+    return out
+
+
+_T_ShipCarrier: Final[dict[str, Any]] = {
+    'scac': None,
+    'id_qualifier': None,
+    'id_code': None,
+    'mode': None,
+    'name': None,
+    'tracking_number': None,
+    'routing': None,
+    'service_level': None,
+    'routing_sequence_code': None,
+    'status_code': None,
+    'location_qualifier': None,
+    'location': None,
+    'transit_direction_code': None,
+    'transit_time_qualifier': None,
+    'transit_time': None,
+    'service_levels': _MISSING,
+    'country': None,
+    'conveyance_reference': None,
+    'transport_means_code': None,
+    'transport_id': None,
+}
+
+
+def _complete_ShipCarrier(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ShipCarrier.copy()
+    out.update(tree)
+    if len(out) != 20:
+        raise _unknown('ShipCarrier', tree, _T_ShipCarrier)
+    if out['service_levels'] is _MISSING:
+        out['service_levels'] = []
+    return out
+
+
 _T_ShipItem: Final[dict[str, Any]] = {
     'line_number': None,
     'item_ids': _MISSING,
@@ -1878,13 +2071,34 @@ _T_ShipItem: Final[dict[str, Any]] = {
     'pack_size_unit': None,
     'dates': _MISSING,
     'references': _MISSING,
+    'quantity_ordered_unit_rec20': None,
+    'po_number': None,
+    'po_date': None,
+    'release_number': None,
+    'quantity_shipped_to_date': None,
+    'quantity_delivered': None,
+    'quantity_delivered_unit': None,
+    'quantity_delivered_unit_rec20': None,
+    'quantities': _MISSING,
+    'packaging': None,
+    'weights': _MISSING,
+    'volumes': _MISSING,
+    'dimensions': None,
+    'measurements': _MISSING,
+    'sub_lines': _MISSING,
+    'identifications': _MISSING,
+    'loads': _MISSING,
+    'packagings': _MISSING,
+    'marks': _MISSING,
+    'parties': _MISSING,
+    'notes': _MISSING,
 }
 
 
 def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipItem.copy()
     out.update(tree)
-    if len(out) != 14:
+    if len(out) != 35:
         raise _unknown('ShipItem', tree, _T_ShipItem)
     v: Any = out['item_ids']
     if v is _MISSING:
@@ -1900,6 +2114,84 @@ def _complete_ShipItem(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_Reference(items[j])
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
+    v = out['packaging']
+    if v is not None:
+        out['packaging'] = _complete_Packaging(v)
+    v = out['weights']
+    if v is _MISSING:
+        out['weights'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Weight(items[j])
+    v = out['volumes']
+    if v is _MISSING:
+        out['volumes'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Volume(items[j])
+    v = out['dimensions']
+    if v is not None:
+        out['dimensions'] = _complete_Dimensions(v)
+    v = out['measurements']
+    if v is _MISSING:
+        out['measurements'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Measurement(items[j])
+    v = out['sub_lines']
+    if v is _MISSING:
+        out['sub_lines'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_SubLine(items[j])
+    v = out['identifications']
+    if v is _MISSING:
+        out['identifications'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ItemIdentification(items[j])
+    v = out['loads']
+    if v is _MISSING:
+        out['loads'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_LoadDetail(items[j])
+    v = out['packagings']
+    if v is _MISSING:
+        out['packagings'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Packaging(items[j])
+    v = out['marks']
+    if v is _MISSING:
+        out['marks'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_PartyId(items[j])
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
+    if out['notes'] is _MISSING:
+        out['notes'] = []
     return out
 
 
@@ -1929,13 +2221,27 @@ _T_ShipNotice: Final[dict[str, Any]] = {
     'packs': _MISSING,
     'items': _MISSING,
     'line_count': None,
+    'pro_number': None,
+    'carriers': _MISSING,
+    'special_handling': _MISSING,
+    'equipment': _MISSING,
+    'locations': _MISSING,
+    'packagings': _MISSING,
+    'weights': _MISSING,
+    'volumes': _MISSING,
+    'dimensions': None,
+    'measurements': _MISSING,
+    'quantities': _MISSING,
+    'marks': _MISSING,
+    'marking_codes': _MISSING,
+    'document_type_code': None,
 }
 
 
 def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipNotice.copy()
     out.update(tree)
-    if len(out) != 25:
+    if len(out) != 39:
         raise _unknown('ShipNotice', tree, _T_ShipNotice)
     v: Any = out['source']
     if v is _MISSING:
@@ -1976,7 +2282,7 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
             items[j] = _complete_UnmappedValue(items[j])
     v = out['carrier']
     if v is not None:
-        out['carrier'] = _complete_Carrier(v)
+        out['carrier'] = _complete_ShipCarrier(v)
     v = out['packaging']
     if v is not None:
         out['packaging'] = _complete_Packaging(v)
@@ -2014,6 +2320,81 @@ def _complete_ShipNotice(tree: dict[str, Any]) -> dict[str, Any]:
         items = v
         for j in range(len(items)):
             items[j] = _complete_ShipItem(items[j])
+    v = out['carriers']
+    if v is _MISSING:
+        out['carriers'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipCarrier(items[j])
+    v = out['special_handling']
+    if v is _MISSING:
+        out['special_handling'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_SpecialHandling(items[j])
+    v = out['equipment']
+    if v is _MISSING:
+        out['equipment'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Equipment(items[j])
+    v = out['locations']
+    if v is _MISSING:
+        out['locations'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Location(items[j])
+    v = out['packagings']
+    if v is _MISSING:
+        out['packagings'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Packaging(items[j])
+    v = out['weights']
+    if v is _MISSING:
+        out['weights'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Weight(items[j])
+    v = out['volumes']
+    if v is _MISSING:
+        out['volumes'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Volume(items[j])
+    v = out['dimensions']
+    if v is not None:
+        out['dimensions'] = _complete_Dimensions(v)
+    v = out['measurements']
+    if v is _MISSING:
+        out['measurements'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Measurement(items[j])
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
+    v = out['marks']
+    if v is _MISSING:
+        out['marks'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_PartyId(items[j])
+    if out['marking_codes'] is _MISSING:
+        out['marking_codes'] = []
     return out
 
 
@@ -2023,6 +2404,12 @@ _T_ShipOrder: Final[dict[str, Any]] = {
     'release_number': None,
     'packaging': None,
     'weight': None,
+    'packagings': _MISSING,
+    'weights': _MISSING,
+    'volumes': _MISSING,
+    'dimensions': None,
+    'measurements': _MISSING,
+    'marks': _MISSING,
     'parties': _MISSING,
     'references': _MISSING,
     'dates': _MISSING,
@@ -2034,7 +2421,7 @@ _T_ShipOrder: Final[dict[str, Any]] = {
 def _complete_ShipOrder(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipOrder.copy()
     out.update(tree)
-    if len(out) != 10:
+    if len(out) != 16:
         raise _unknown('ShipOrder', tree, _T_ShipOrder)
     v: Any = out['packaging']
     if v is not None:
@@ -2042,11 +2429,49 @@ def _complete_ShipOrder(tree: dict[str, Any]) -> dict[str, Any]:
     v = out['weight']
     if v is not None:
         out['weight'] = _complete_Weight(v)
+    v = out['packagings']
+    if v is _MISSING:
+        out['packagings'] = []
+    else:
+        items: list[Any] = v
+        for j in range(len(items)):
+            items[j] = _complete_Packaging(items[j])
+    v = out['weights']
+    if v is _MISSING:
+        out['weights'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Weight(items[j])
+    v = out['volumes']
+    if v is _MISSING:
+        out['volumes'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Volume(items[j])
+    v = out['dimensions']
+    if v is not None:
+        out['dimensions'] = _complete_Dimensions(v)
+    v = out['measurements']
+    if v is _MISSING:
+        out['measurements'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Measurement(items[j])
+    v = out['marks']
+    if v is _MISSING:
+        out['marks'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_PartyId(items[j])
     v = out['parties']
     if v is _MISSING:
         out['parties'] = []
     else:
-        items: list[Any] = v
+        items = v
         for j in range(len(items)):
             items[j] = _complete_Party(items[j])
     v = out['references']
@@ -2078,17 +2503,27 @@ def _complete_ShipOrder(tree: dict[str, Any]) -> dict[str, Any]:
 _T_ShipPack: Final[dict[str, Any]] = {
     'sscc': None,
     'marks': _MISSING,
+    'marking_codes': _MISSING,
     'tare_sscc': None,
     'packaging': None,
     'weight': None,
     'items': _MISSING,
+    'packagings': _MISSING,
+    'weights': _MISSING,
+    'volumes': _MISSING,
+    'dimensions': None,
+    'measurements': _MISSING,
+    'references': _MISSING,
+    'dates': _MISSING,
+    'quantities': _MISSING,
+    'parties': _MISSING,
 }
 
 
 def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_ShipPack.copy()
     out.update(tree)
-    if len(out) != 6:
+    if len(out) != 16:
         raise _unknown('ShipPack', tree, _T_ShipPack)
     v: Any = out['marks']
     if v is _MISSING:
@@ -2097,6 +2532,8 @@ def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_PartyId(items[j])
+    if out['marking_codes'] is _MISSING:
+        out['marking_codes'] = []
     v = out['packaging']
     if v is not None:
         out['packaging'] = _complete_Packaging(v)
@@ -2110,6 +2547,78 @@ def _complete_ShipPack(tree: dict[str, Any]) -> dict[str, Any]:
         items = v
         for j in range(len(items)):
             items[j] = _complete_ShipItem(items[j])
+    v = out['packagings']
+    if v is _MISSING:
+        out['packagings'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Packaging(items[j])
+    v = out['weights']
+    if v is _MISSING:
+        out['weights'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Weight(items[j])
+    v = out['volumes']
+    if v is _MISSING:
+        out['volumes'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Volume(items[j])
+    v = out['dimensions']
+    if v is not None:
+        out['dimensions'] = _complete_Dimensions(v)
+    v = out['measurements']
+    if v is _MISSING:
+        out['measurements'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Measurement(items[j])
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
+    return out
+
+
+_T_ShipQuantity: Final[dict[str, Any]] = {
+    'qualifier': _MISSING,
+    'quantity': None,
+    'unit': None,
+    'unit_rec20': None,
+}
+
+
+def _complete_ShipQuantity(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_ShipQuantity.copy()
+    out.update(tree)
+    if len(out) != 4:
+        raise _unknown('ShipQuantity', tree, _T_ShipQuantity)
+    if out['qualifier'] is _MISSING:
+        raise _required('ShipQuantity', 'qualifier')
     return out
 
 
@@ -2154,6 +2663,22 @@ def _complete_Source(tree: dict[str, Any]) -> dict[str, Any]:
         raise _required('Source', 'interchange_control')
     if out['transaction_control'] is _MISSING:
         raise _required('Source', 'transaction_control')
+    return out
+
+
+_T_SpecialHandling: Final[dict[str, Any]] = {
+    'code': None,
+    'hazardous_material_qualifier': None,
+    'hazardous_material_code': None,
+    'description': None,
+}
+
+
+def _complete_SpecialHandling(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_SpecialHandling.copy()
+    out.update(tree)
+    if len(out) != 4:
+        raise _unknown('SpecialHandling', tree, _T_SpecialHandling)
     return out
 
 
@@ -2214,14 +2739,26 @@ def _complete_SubLine(tree: dict[str, Any]) -> dict[str, Any]:
 _T_Tare: Final[dict[str, Any]] = {
     'sscc': None,
     'marks': _MISSING,
+    'marking_codes': _MISSING,
     'po_number': None,
+    'packaging': None,
+    'weight': None,
+    'packagings': _MISSING,
+    'weights': _MISSING,
+    'volumes': _MISSING,
+    'dimensions': None,
+    'measurements': _MISSING,
+    'references': _MISSING,
+    'dates': _MISSING,
+    'quantities': _MISSING,
+    'parties': _MISSING,
 }
 
 
 def _complete_Tare(tree: dict[str, Any]) -> dict[str, Any]:
     out = _T_Tare.copy()
     out.update(tree)
-    if len(out) != 3:
+    if len(out) != 15:
         raise _unknown('Tare', tree, _T_Tare)
     v: Any = out['marks']
     if v is _MISSING:
@@ -2230,6 +2767,68 @@ def _complete_Tare(tree: dict[str, Any]) -> dict[str, Any]:
         items: list[Any] = v
         for j in range(len(items)):
             items[j] = _complete_PartyId(items[j])
+    if out['marking_codes'] is _MISSING:
+        out['marking_codes'] = []
+    v = out['packaging']
+    if v is not None:
+        out['packaging'] = _complete_Packaging(v)
+    v = out['weight']
+    if v is not None:
+        out['weight'] = _complete_Weight(v)
+    v = out['packagings']
+    if v is _MISSING:
+        out['packagings'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Packaging(items[j])
+    v = out['weights']
+    if v is _MISSING:
+        out['weights'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Weight(items[j])
+    v = out['volumes']
+    if v is _MISSING:
+        out['volumes'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Volume(items[j])
+    v = out['dimensions']
+    if v is not None:
+        out['dimensions'] = _complete_Dimensions(v)
+    v = out['measurements']
+    if v is _MISSING:
+        out['measurements'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Measurement(items[j])
+    v = out['references']
+    if v is _MISSING:
+        out['references'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Reference(items[j])
+    if out['dates'] is _MISSING:
+        out['dates'] = {}
+    v = out['quantities']
+    if v is _MISSING:
+        out['quantities'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_ShipQuantity(items[j])
+    v = out['parties']
+    if v is _MISSING:
+        out['parties'] = []
+    else:
+        items = v
+        for j in range(len(items)):
+            items[j] = _complete_Party(items[j])
     return out
 
 
@@ -2302,6 +2901,22 @@ def _complete_UnmappedValue(tree: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_T_Volume: Final[dict[str, Any]] = {
+    'value': None,
+    'unit': None,
+    'unit_rec20': None,
+    'qualifier': None,
+}
+
+
+def _complete_Volume(tree: dict[str, Any]) -> dict[str, Any]:
+    out = _T_Volume.copy()
+    out.update(tree)
+    if len(out) != 4:
+        raise _unknown('Volume', tree, _T_Volume)
+    return out
+
+
 _T_Weight: Final[dict[str, Any]] = {
     'value': None,
     'unit': None,
@@ -2333,6 +2948,8 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Contact': _complete_Contact,
     'DeliveryPattern': _complete_DeliveryPattern,
     'DestinationQuantity': _complete_DestinationQuantity,
+    'Dimensions': _complete_Dimensions,
+    'Equipment': _complete_Equipment,
     'Fob': _complete_Fob,
     'FunctionalAck': _complete_FunctionalAck,
     'Identity': _complete_Identity,
@@ -2341,10 +2958,14 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'InventoryReport': _complete_InventoryReport,
     'Invoice': _complete_Invoice,
     'InvoiceTotals': _complete_InvoiceTotals,
+    'ItemIdentification': _complete_ItemIdentification,
     'ItemIds': _complete_ItemIds,
     'Line': _complete_Line,
     'LineAck': _complete_LineAck,
     'LineQuantity': _complete_LineQuantity,
+    'LoadDetail': _complete_LoadDetail,
+    'Location': _complete_Location,
+    'Measurement': _complete_Measurement,
     'MonetaryAmount': _complete_MonetaryAmount,
     'OrderResponse': _complete_OrderResponse,
     'OrderTotals': _complete_OrderTotals,
@@ -2362,15 +2983,20 @@ COMPLETERS: Final[dict[str, Completer]] = {
     'Schedule': _complete_Schedule,
     'ScheduleLine': _complete_ScheduleLine,
     'ScheduledQuantity': _complete_ScheduledQuantity,
+    'Seal': _complete_Seal,
+    'ShipCarrier': _complete_ShipCarrier,
     'ShipItem': _complete_ShipItem,
     'ShipNotice': _complete_ShipNotice,
     'ShipOrder': _complete_ShipOrder,
     'ShipPack': _complete_ShipPack,
+    'ShipQuantity': _complete_ShipQuantity,
     'Source': _complete_Source,
+    'SpecialHandling': _complete_SpecialHandling,
     'SubLine': _complete_SubLine,
     'Tare': _complete_Tare,
     'Tax': _complete_Tax,
     'TransactionError': _complete_TransactionError,
     'UnmappedValue': _complete_UnmappedValue,
+    'Volume': _complete_Volume,
     'Weight': _complete_Weight,
 }

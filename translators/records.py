@@ -40,6 +40,8 @@ __all__ = [
     "Contact",
     "DeliveryPattern",
     "DestinationQuantity",
+    "Dimensions",
+    "Equipment",
     "Fob",
     "FunctionalAck",
     "Identity",
@@ -48,10 +50,14 @@ __all__ = [
     "InventoryReport",
     "Invoice",
     "InvoiceTotals",
+    "ItemIdentification",
     "ItemIds",
     "Line",
     "LineAck",
     "LineQuantity",
+    "LoadDetail",
+    "Location",
+    "Measurement",
     "MonetaryAmount",
     "OrderResponse",
     "OrderTotals",
@@ -72,16 +78,21 @@ __all__ = [
     "Schedule",
     "ScheduleLine",
     "ScheduledQuantity",
+    "Seal",
+    "ShipCarrier",
     "ShipItem",
     "ShipNotice",
     "ShipOrder",
     "ShipPack",
+    "ShipQuantity",
     "Source",
+    "SpecialHandling",
     "SubLine",
     "Tare",
     "Tax",
     "TransactionError",
     "UnmappedValue",
+    "Volume",
     "Weight",
 ]
 
@@ -358,9 +369,31 @@ class Carrier(_Model):
     service_level: str | None = None
 
 
+class ShipCarrier(Carrier):
+    """A ship notice's carrier, with all of X12 TD5 (01 routing sequence, 06 status, 07/08
+    location, 09-11 transit, 12-14 service levels, 15 country) and EDIFACT TDT (02
+    conveyance reference, 04 means of transport, 06 transit direction, 08 transport id).
+    ``routing_sequence_code`` is the leg of the route as sent: TD501 (133) or TDT 8051
+    (transport stage). ``service_level`` is the first of ``service_levels``."""
+
+    routing_sequence_code: str | None = None
+    status_code: str | None = None
+    location_qualifier: str | None = None
+    location: str | None = None
+    transit_direction_code: str | None = None
+    transit_time_qualifier: str | None = None
+    transit_time: Amount | None = None
+    service_levels: list[str] = Field(default_factory=list)
+    country: str | None = None
+    conveyance_reference: str | None = None
+    transport_means_code: str | None = None
+    transport_id: str | None = None
+
+
 class Weight(_Model):
-    """A weight: ``unit`` as sent (X12 355 LB, KG, 01 ...; EDIFACT 6411) and ``unit_rec20``,
-    its UN/ECE Rec 20 code (``translators.units``), ``None`` when it has none."""
+    """A weight: value, ``unit`` as sent (X12 355 LB, KG, 01 ...; EDIFACT 6411) and
+    ``unit_rec20``, its UN/ECE Rec 20 code (``translators.units``), ``None`` when it has
+    none; qualifier as sent (X12 187 or EDIFACT 6313: G gross, N net, ...)."""
 
     value: Amount | None = None
     unit: str | None = None
@@ -368,12 +401,96 @@ class Weight(_Model):
     qualifier: str | None = None
 
 
+class Volume(_Model):
+    """A volume (TD109/TD110, PO408/PO409, MEA VOL; EDIFACT MEA with a volume unit)."""
+
+    value: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+    qualifier: str | None = None
+
+
+class Dimensions(_Model):
+    """Length, width and height in one unit (PO410-PO413; MEA LN/WD/HT)."""
+
+    length: Amount | None = None
+    width: Amount | None = None
+    height: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+
+
+class Measurement(_Model):
+    """A measurement that is neither a weight, a volume nor a dimension (MEA), kept as sent:
+    ``reference`` is X12 MEA01 (737) or EDIFACT 6311, ``qualifier`` MEA02 (738) or 6313."""
+
+    reference: str | None = None
+    qualifier: str | None = None
+    value: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+    range_minimum: Amount | None = None
+    range_maximum: Amount | None = None
+
+
 class Packaging(_Model):
-    """Packaging and lading quantity (TD101/TD102)."""
+    """Packaging and lading quantity (TD101/TD102, PO4, PAC); ``commodity_*`` TD103/TD104,
+    ``level_code`` EDIFACT PAC 02 (C531 7075 packaging level); ``pack`` (inner units per
+    pack), ``pack_size`` with its unit and ``inner_pack`` PO401-PO403 and PO414."""
 
     code: str | None = None
     quantity: Amount | None = None
     description: str | None = None
+    commodity_code_qualifier: str | None = None
+    commodity_code: str | None = None
+    level_code: str | None = None
+    pack: Amount | None = None
+    pack_size: Amount | None = None
+    pack_size_unit: str | None = None
+    inner_pack: Amount | None = None
+
+
+class Seal(_Model):
+    """A seal on equipment (TD309, REF SN; EDIFACT SEL): number, issuer, condition code."""
+
+    number: str | None = None
+    issuer: str | None = None
+    status_code: str | None = None
+
+
+class Equipment(_Model):
+    """Transport equipment (X12 TD3; EDIFACT EQD with its SEL and MEA).
+
+    ``type_code`` is TD301 (40) or EQD 8053 as sent; ``initial`` and ``number`` TD302/TD303
+    (EDIFACT sends one identifier: ``number``); ``size_type`` TD310 or EQD C224 8155."""
+
+    type_code: str | None = None
+    initial: str | None = None
+    number: str | None = None
+    size_type: str | None = None
+    ownership_code: str | None = None
+    weight: Weight | None = None
+    seals: list[Seal] = Field(default_factory=list)
+    measurements: list[Measurement] = Field(default_factory=list)
+
+
+class SpecialHandling(_Model):
+    """Special handling or hazardous material (TD4)."""
+
+    code: str | None = None
+    hazardous_material_qualifier: str | None = None
+    hazardous_material_code: str | None = None
+    description: str | None = None
+
+
+class Location(_Model):
+    """A place named by the document (EDIFACT LOC): 3227 qualifier, C517 id and name."""
+
+    qualifier: str | None = None
+    id: str | None = None
+    agency: str | None = None
+    name: str | None = None
+    dates: dict[str, str] = Field(default_factory=dict)
 
 
 class Price(_Model):
@@ -442,7 +559,8 @@ class LineQuantity(_Model):
 
 
 class SubLine(_Model):
-    """A sub-line of a line (X12 SLN with its PID, DTM, REF, CTP, MSG)."""
+    """A sub-line of an order or invoice line or of a shipped item (X12 SLN with its PID,
+    DTM, REF, CTP, MSG)."""
 
     line_number: str | None = None
     parent_line_number: str | None = None
@@ -667,7 +785,44 @@ class Invoice(_RecordBase):
     totals: InvoiceTotals = Field(default_factory=InvoiceTotals)
 
 
+class ShipQuantity(_Model):
+    """A quantity of a shipped item without a field of its own (EDIFACT QTY 6063 as sent)."""
+
+    qualifier: str
+    quantity: Amount | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+
+
+class ItemIdentification(_Model):
+    """A package or batch identification of an item (DESADV PCI group under LIN): marking
+    instruction (4233), marks and ids (GIN, GIR, PCI C210), dates (expiry, production, ...),
+    quantity and measurements."""
+
+    marking_code: str | None = None
+    marks: list[PartyId] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    quantity: Amount | None = None
+    quantity_qualifier: str | None = None
+    unit: str | None = None
+    unit_rec20: str | None = None
+
+
+class LoadDetail(_Model):
+    """Load detail of an item (CLD): loads, units shipped, packaging, size and unit."""
+
+    loads: Amount | None = None
+    units_shipped: Amount | None = None
+    packaging_code: str | None = None
+    size: Amount | None = None
+    unit: str | None = None
+
+
 class ShipItem(_Model):
+    """A shipped item; ``unit`` is the unit of ``quantity_shipped`` (SN102 / QTY 12, the
+    despatched quantity). ``packaging``, ``weights``, ``volumes`` and ``dimensions`` describe
+    the item's own pack (PO4) or come from MEA at item level."""
+
     line_number: str | None = None
     item_ids: ItemIds = Field(default_factory=ItemIds)
     quantity_shipped: Amount | None = None
@@ -682,25 +837,72 @@ class ShipItem(_Model):
     pack_size_unit: str | None = None
     dates: dict[str, str] = Field(default_factory=dict)
     references: list[Reference] = Field(default_factory=list)
+    quantity_ordered_unit_rec20: str | None = None
+    po_number: str | None = None
+    po_date: str | None = None
+    release_number: str | None = None
+    quantity_shipped_to_date: Amount | None = None
+    quantity_delivered: Amount | None = None
+    quantity_delivered_unit: str | None = None
+    quantity_delivered_unit_rec20: str | None = None
+    quantities: list[ShipQuantity] = Field(default_factory=list)
+    packaging: Packaging | None = None
+    weights: list[Weight] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    dimensions: Dimensions | None = None
+    measurements: list[Measurement] = Field(default_factory=list)
+    sub_lines: list[SubLine] = Field(default_factory=list)
+    identifications: list[ItemIdentification] = Field(default_factory=list)
+    loads: list[LoadDetail] = Field(default_factory=list)
+    packagings: list[Packaging] = Field(default_factory=list)
+    marks: list[PartyId] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 class ShipPack(_Model):
-    """A pack (carton, pallet) at HL level P; ``sscc`` from MAN*GM."""
+    """A pack (carton, pallet) at HL level P; ``sscc`` from MAN*GM (GIN+BJ);
+    ``marking_codes`` EDIFACT PCI 4233 (how the package is marked, e.g. 33E SSCC).
+
+    ``weight`` is the first weight given (as before ``weights`` existed); ``weights`` holds
+    every weight (TD1, PO4, MEA) in document order, gross and net alike."""
 
     sscc: str | None = None
     marks: list[PartyId] = Field(default_factory=list)
+    marking_codes: list[str] = Field(default_factory=list)
     tare_sscc: str | None = None
     packaging: Packaging | None = None
     weight: Weight | None = None
     items: list[ShipItem] = Field(default_factory=list)
+    packagings: list[Packaging] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    dimensions: Dimensions | None = None
+    measurements: list[Measurement] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    quantities: list[ShipQuantity] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
 
 
 class Tare(_Model):
-    """A tare (pallet) at HL level T."""
+    """A tare (pallet) at HL level T, with its packaging and measures as a pack has them."""
 
     sscc: str | None = None
     marks: list[PartyId] = Field(default_factory=list)
+    marking_codes: list[str] = Field(default_factory=list)
     po_number: str | None = None
+    packaging: Packaging | None = None
+    weight: Weight | None = None
+    packagings: list[Packaging] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    dimensions: Dimensions | None = None
+    measurements: list[Measurement] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    dates: dict[str, str] = Field(default_factory=dict)
+    quantities: list[ShipQuantity] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
 
 
 class ShipOrder(_Model):
@@ -711,6 +913,12 @@ class ShipOrder(_Model):
     release_number: str | None = None
     packaging: Packaging | None = None
     weight: Weight | None = None
+    packagings: list[Packaging] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    dimensions: Dimensions | None = None
+    measurements: list[Measurement] = Field(default_factory=list)
+    marks: list[PartyId] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     dates: dict[str, str] = Field(default_factory=dict)
@@ -719,7 +927,14 @@ class ShipOrder(_Model):
 
 
 class ShipNotice(_RecordBase):
-    """An advance ship notice (X12 856, EDIFACT DESADV) with its HL hierarchy kept."""
+    """An advance ship notice (X12 856, EDIFACT DESADV) with its HL hierarchy kept.
+
+    ``ship_date``/``ship_time`` are the shipped (despatch) date, DTM 011 / DTM+11, or null:
+    the notice's own date (BSN03/BSN04, DTM+137) is ``dates["transaction_creation"]``.
+    ``carrier`` is the first of ``carriers``; ``weight`` the first of ``weights``;
+    ``packaging`` the first of ``packagings``. ``document_type_code`` is what kind of
+    notice it is as sent: BSN06 (640, e.g. AS shipment advice) or BGM 1001 (351 despatch
+    advice)."""
 
     kind: Literal["ship_notice"] = "ship_notice"
     shipment_id: str | None = None
@@ -728,7 +943,7 @@ class ShipNotice(_RecordBase):
     purpose: str | None = None
     purpose_code: str | None = None
     structure_code: str | None = None
-    carrier: Carrier | None = None
+    carrier: ShipCarrier | None = None
     bill_of_lading: str | None = None
     packaging: Packaging | None = None
     weight: Weight | None = None
@@ -738,6 +953,20 @@ class ShipNotice(_RecordBase):
     packs: list[ShipPack] = Field(default_factory=list)
     items: list[ShipItem] = Field(default_factory=list)
     line_count: int | None = None
+    pro_number: str | None = None
+    carriers: list[ShipCarrier] = Field(default_factory=list)
+    special_handling: list[SpecialHandling] = Field(default_factory=list)
+    equipment: list[Equipment] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    packagings: list[Packaging] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    dimensions: Dimensions | None = None
+    measurements: list[Measurement] = Field(default_factory=list)
+    quantities: list[ShipQuantity] = Field(default_factory=list)
+    marks: list[PartyId] = Field(default_factory=list)
+    marking_codes: list[str] = Field(default_factory=list)
+    document_type_code: str | None = None
 
 
 class InventoryQuantity(_Model):

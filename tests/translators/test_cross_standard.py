@@ -17,12 +17,14 @@ before the first N1) are not in the twins: EDIFACT ORDERS has CTA-COM only in a 
 
 What the standards cannot both carry was left out of both documents (X12-only: the BSN05
 hierarchical structure code, CAD routing without a SCAC qualifier, an ITD with both a
-discount period and a net period, which EDIFACT splits into two PAT groups; EDIFACT-only:
-MOA 203 line amounts, which the 810's IT1 loop has no AMT for, the PAT 2009 time relation
-and the TAX 5305 category S, which X12 441 cannot say). The invoice pair carries money in
-both: an allowance at line level, a charge with its own tax (TXI in the 810's SAC loop,
-TAX-MOA in the ALC group), line and header taxes, payment terms with a discount amount
-and a due date, and the line items total (AMT 1, MOA 79).
+discount period and a net period, which EDIFACT splits into two PAT groups, TD302 the
+equipment initial, which EDIFACT sends inside the one equipment id; EDIFACT-only: MOA 203
+line amounts, which the 810's IT1 loop has no AMT for, the PAT 2009 time relation and the
+TAX 5305 category S, which X12 441 cannot say, and PCI marking instructions such as 33E,
+which X12 says through MAN01 GM). The invoice pair carries money in both: an allowance at
+line level, a charge with its own tax (TXI in the 810's SAC loop, TAX-MOA in the ALC
+group), line and header taxes, payment terms with a discount amount and a due date, and
+the line items total (AMT 1, MOA 79).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ _COMMON: CodePairs = {
     "mode": {"M": "30"},  # TD504 91 Motor / 8067 Road transport
     # 235 / 7143 mutually defined; 88 / 7405 SSCC; 66 GLN / 3055 9 GS1 (EAN)
     "qualifier": {"ZZ": "ZZZ", "GM": "BJ", "UL": "9"},
-    "unit": {"KG": "KGM", "LB": "LBR"},  # 355 / Rec 20
+    "unit": {"KG": "KGM", "LB": "LBR", "IN": "INH", "CF": "FTQ"},  # 355 / Rec 20
 }
 
 CASES: dict[str, tuple[str, CodePairs]] = {
@@ -82,7 +84,13 @@ CASES: dict[str, tuple[str, CodePairs]] = {
         "DESADV",
         {
             **_COMMON,
-            "code": {"CTN25": "CT"},  # TD101 103 corrugated carton / 7065 Carton
+            # TD101 103 corrugated carton, wooden pallet / 7065 Carton, Pallet
+            "code": {"CTN25": "CT", "PLT94": "PX"},
+            "type_code": {"TL": "TE"},  # TD301 40 Trailer / EQD 8053 Trailer
+            # TD501 133 Origin/Delivery Carrier (the one carrier, door to door) / TDT 8051
+            # 20 Main-carriage transport
+            "routing_sequence_code": {"B": "20"},
+            "document_type_code": {"AS": "351"},  # BSN06 640 Shipment Advice / 1001
         },
     ),
     "855-order-response": (

@@ -674,7 +674,9 @@ def test_despatch_advice_hierarchy_from_parent_ids() -> None:
         CNT+2:2'
         """
     )
-    assert (notice.ship_date, notice.ship_time) == ("2026-11-24", None)
+    # DTM 137 is when the message was made: no ship date without DTM 11.
+    assert (notice.ship_date, notice.ship_time) == (None, None)
+    assert notice.dates == {"transaction_creation": "2026-11-24"}
     assert notice.packaging is not None and notice.packaging.quantity == Decimal(3)
     assert notice.weight is not None
     assert (notice.weight.value, notice.weight.unit, notice.weight.qualifier) == (
@@ -702,9 +704,140 @@ def test_despatch_advice_hierarchy_from_parent_ids() -> None:
         "PCE",
         None,  # PCE is not a Rec 20 code
     )
-    assert item.dates == {"expiration": "2027-12-31"}
+    assert item.dates == {"expiration": "2027-12-31", "reference": "2026-11-20"}
     assert [(r.qualifier, r.value) for r in item.references] == [("LI", "10")]
+    # The item's own PCI group keeps its quantity apart from the item's quantities.
+    [identification] = item.identifications
+    assert (identification.marking_code, identification.quantity_qualifier) == ("36E", "12")
+    assert identification.quantity == Decimal(999)
     assert notice.line_count == 2
+
+
+def test_despatch_advice_keeps_measures_equipment_and_quantities() -> None:
+    """TDT with its LOC, EQD with SEL and MEA, MEA weights, volumes and dimensions at every
+    CPS level, QTY 46 and other quantities, and an item's batch (PCI, GIN, DTM) all map."""
+    notice = advice(
+        """
+        BGM+351+DES-9+9'
+        DTM+137:202611241600:203'
+        DTM+11:20261124:102'
+        DTM+132:20261127:102'
+        RFF+CN:PRO-55501'
+        MEA+AAE+AAW+MTQ:2.75'
+        TDT+20+V-1+30+31+ABFS::182+++TRK-9'
+        LOC+11+CHICAGO::ZZZ:CHICAGO DEPOT'
+        DTM+133:20261125:102'
+        TDT+30++30++UPSN::182'
+        EQD+TE+ABFU778899+45G1+2'
+        MEA+WT+T+KGM:4100'
+        MEA+AAE+TC+CEL:-18'
+        SEL+SEAL-4411+CA+1'
+        SEL+SEAL-4412'
+        CPS+1'
+        PAC+2++PX'
+        MEA+WT+G+KGM:372'
+        CPS+2+1'
+        PAC+1+1+CT'
+        QTY+52:6'
+        MEA+WT+N+KGM:8.2'
+        MEA+WT+G+KGM:9'
+        MEA+PD+LN+CMT:40'
+        MEA+PD+WD+CMT:30'
+        MEA+PD+HT+CMT:25'
+        MEA+PD+HT+CMT:26'
+        PCI+33E'
+        GIN+BJ+354123450000000052'
+        LIN+1++4000862141404:EN'
+        QTY+12:6:PCE'
+        QTY+21:8:PCE'
+        QTY+46:5:PCE'
+        QTY+192:1:PCE'
+        QTY+12:7:PCE'
+        MEA+WT+AAB+KGM:1.4'
+        PCI+36E'
+        DTM+36:20280131:102'
+        QTY+12:6:PCE'
+        QTY+52:2'
+        GIN+BX+BATCH-77'
+        GIR+1+SER-1:BN'
+        CNT+2:1'
+        """
+    )
+    assert (notice.ship_date, notice.ship_time) == ("2026-11-24", None)
+    assert notice.dates["transaction_creation"] == "2026-11-24T16:00:00"
+    assert notice.dates["estimated_arrival"] == "2026-11-27"
+    assert notice.pro_number == "PRO-55501"
+    assert [(v.value, v.unit, v.qualifier) for v in notice.volumes] == [
+        (Decimal("2.75"), "MTQ", "AAW")
+    ]
+    main, on_carriage = notice.carriers
+    assert notice.carrier == main
+    assert (main.scac, main.routing_sequence_code, main.conveyance_reference) == (
+        "ABFS", "20", "V-1"
+    )
+    assert (main.transport_means_code, main.transport_id) == ("31", "TRK-9")
+    assert main.tracking_number == "PRO-55501"
+    assert (on_carriage.scac, on_carriage.routing_sequence_code) == ("UPSN", "30")
+    [place] = notice.locations
+    assert (place.qualifier, place.id, place.name) == ("11", "CHICAGO", "CHICAGO DEPOT")
+    assert place.dates == {"estimated_departure": "2026-11-25"}
+    [equipment] = notice.equipment
+    assert (equipment.type_code, equipment.number, equipment.size_type) == (
+        "TE", "ABFU778899", "45G1"
+    )
+    assert equipment.ownership_code == "2"
+    assert equipment.weight is not None and equipment.weight.value == Decimal(4100)
+    [temperature] = equipment.measurements
+    assert (temperature.qualifier, temperature.value, temperature.unit) == (
+        "TC", Decimal(-18), "CEL"
+    )
+    assert [(s.number, s.issuer, s.status_code) for s in equipment.seals] == [
+        ("SEAL-4411", "CA", "1"),
+        ("SEAL-4412", None, None),
+    ]
+    # The shipment CPS describes the consignment.
+    assert notice.packaging is not None and notice.packaging.code == "PX"
+    assert [(w.qualifier, w.value) for w in notice.weights] == [("G", Decimal(372))]
+
+    [pack] = notice.orders[0].packs if notice.orders else notice.packs
+    assert pack.sscc == "354123450000000052"
+    assert pack.packaging is not None
+    assert (pack.packaging.code, pack.packaging.level_code) == ("CT", "1")
+    assert [(w.qualifier, w.value, w.unit_rec20) for w in pack.weights] == [
+        ("N", Decimal("8.2"), "KGM"),
+        ("G", Decimal(9), "KGM"),
+    ]
+    assert pack.weight == pack.weights[1]  # the gross weight
+    assert [(q.qualifier, q.quantity) for q in pack.quantities] == [("52", Decimal(6))]
+    assert pack.dimensions is not None
+    assert (pack.dimensions.length, pack.dimensions.width, pack.dimensions.height) == (
+        Decimal(40), Decimal(30), Decimal(25)
+    )
+    # A second height is not overwritten into the first: it stays as a measurement.
+    assert [(m.qualifier, m.value) for m in pack.measurements] == [("HT", Decimal(26))]
+
+    [item] = pack.items
+    assert (item.quantity_shipped, item.unit, item.unit_rec20) == (Decimal(6), "PCE", None)
+    assert (item.quantity_ordered, item.quantity_ordered_unit_rec20) == (Decimal(8), "PCE")
+    assert (item.quantity_delivered, item.quantity_delivered_unit) == (Decimal(5), "PCE")
+    assert [(q.qualifier, q.quantity) for q in item.quantities] == [
+        ("192", Decimal(1)),
+        ("12", Decimal(7)),
+        ("52", Decimal(2)),
+    ]
+    assert [(w.qualifier, w.value) for w in item.weights] == [("AAB", Decimal("1.4"))]
+    [batch] = item.identifications
+    assert batch.marking_code == "36E"
+    assert batch.dates == {"expiration": "2028-01-31"}
+    assert (batch.quantity_qualifier, batch.quantity) == ("12", Decimal(6))
+    assert [(m.qualifier, m.value) for m in batch.marks] == [
+        ("BX", "BATCH-77"),
+        ("BN", "SER-1"),
+    ]
+    assert notice.line_count == 1
+    assert notice.document_type_code == "351"
+    # Only what has no field is listed: GIR's set qualifier.
+    assert [(u.segment, u.element, u.value) for u in notice.unmapped] == [("GIR", "GIR01", "1")]
 
 
 def test_despatch_advice_without_packing_levels() -> None:

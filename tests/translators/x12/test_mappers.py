@@ -255,6 +255,10 @@ def test_856_shipment_order_pack_item() -> None:
     assert item.description == "RED WIDGET"
     assert order.packs[1].items[0].unit_rec20 == "CS"
     assert order.items == [] and asn.line_count == 6
+    assert asn.dates == {
+        "transaction_creation": "2026-11-24T16:00:00",
+        "shipped": "2026-11-24T15:45:00",
+    }
 
 
 def test_856_cross_dock_uses_parent_links() -> None:
@@ -270,6 +274,96 @@ def test_856_cross_dock_uses_parent_links() -> None:
     assert pack.sscc == "00012345600000000031"
     assert pack.items[0].quantity_shipped == Decimal("6")
     assert second.items == []
+
+
+def test_856_measures_equipment_and_carriers_at_every_level() -> None:
+    """Weights, volumes, dimensions and packagings stay on the HL level that sent them (TD1,
+    PO4, MEA); TD3, TD4 and every TD5 reach the record; BSN03 is no ship date."""
+    asn = record_of("856-measures.x12")
+    assert isinstance(asn, ShipNotice)
+    # BSN03/BSN04 is when the notice was made; without DTM*011 there is no ship date.
+    assert (asn.ship_date, asn.ship_time) == (None, None)
+    assert asn.dates == {
+        "transaction_creation": "2026-11-24T16:00:00",
+        "estimated_delivery": "2026-11-27",
+    }
+    assert [(v.value, v.unit, v.unit_rec20) for v in asn.volumes] == [
+        (Decimal("96.25"), "CF", "FTQ")
+    ]
+    assert asn.weight is not None and asn.weight.value == Decimal("820.5")
+    first, second = asn.carriers
+    assert asn.carrier == first
+    assert (first.scac, first.routing_sequence_code, first.status_code) == ("ABFS", "O", "CC")
+    assert (first.location_qualifier, first.location) == ("PP", "CHICAGO")
+    assert (first.transit_direction_code, first.transit_time_qualifier) == ("SB", "SD")
+    assert first.transit_time == Decimal(3)
+    assert (first.service_level, first.service_levels) == ("SE", ["SE", "G2"])
+    assert first.tracking_number == "PRO-55501"
+    assert (second.scac, second.mode, second.routing_sequence_code) == ("UPSN", "U", "1")
+    assert (asn.pro_number, asn.bill_of_lading) == ("PRO-55501", "BOL-9001")
+    [equipment] = asn.equipment
+    assert (equipment.type_code, equipment.initial, equipment.number) == (
+        "TL", "ABFU", "778899"
+    )
+    assert equipment.ownership_code == "C"
+    assert equipment.weight is not None and equipment.weight.value == Decimal(9100)
+    assert [(s.number, s.status_code) for s in equipment.seals] == [("SEAL-4411", "EC")]
+    [handling] = asn.special_handling
+    assert (handling.code, handling.description) == ("FRZ", "KEEP FROZEN")
+
+    [order] = asn.orders
+    assert [(w.qualifier, w.value) for w in order.weights] == [("N", Decimal(790))]
+    [tare] = asn.tares
+    assert tare.sscc == "000123456000000901"
+    assert tare.packaging is not None and tare.packaging.code == "PLT94"
+    assert tare.weight is not None and tare.weight.value == Decimal("410.25")
+    assert [(v.value, v.unit) for v in tare.volumes] == [(Decimal(48), "CF")]
+    assert tare.dimensions is not None
+    assert (tare.dimensions.length, tare.dimensions.width, tare.dimensions.height) == (
+        Decimal(48), Decimal(40), Decimal(50)
+    )
+    assert tare.dimensions.unit_rec20 == "INH"
+
+    [pack] = order.packs
+    assert (pack.sscc, pack.tare_sscc) == ("000123456000000918", "000123456000000901")
+    assert [m.value for m in pack.marks] == ["000123456000000918", "000123456000000925"]
+    # PO4 in a pack HL: the gross weight per pack; MEA adds the net weight.
+    assert [(w.qualifier, w.value, w.unit_rec20) for w in pack.weights] == [
+        ("G", Decimal("19.75"), "LBR"),
+        ("N", Decimal(18), "LBR"),
+    ]
+    assert pack.weight == pack.weights[0]
+    assert pack.packaging is not None
+    assert (pack.packaging.code, pack.packaging.pack, pack.packaging.pack_size) == (
+        "CTN25", Decimal(12), Decimal("1.5")
+    )
+    assert pack.dimensions is not None
+    assert (pack.dimensions.length, pack.dimensions.width, pack.dimensions.height) == (
+        Decimal(16), Decimal(12), None
+    )
+    [other] = pack.measurements
+    assert (other.reference, other.qualifier, other.value) == ("PD", "ZZ", Decimal("2.5"))
+    assert [p.role_code for p in pack.parties] == ["Z7"]
+
+    [item] = pack.items
+    assert (item.quantity_shipped, item.quantity_shipped_to_date) == (Decimal(12), Decimal(48))
+    assert (item.quantity_ordered, item.quantity_ordered_unit_rec20) == (Decimal(24), "EA")
+    assert item.status_code == "IS"
+    assert (item.description, item.notes) == ("GREEN WIDGET", ["SPARE PARTS BAG"])
+    assert item.packaging is not None and item.packaging.code == "BOX"
+    assert (item.pack, item.pack_size, item.pack_size_unit) == (Decimal(6), Decimal(250), "GR")
+    assert [(s.line_number, s.quantity, s.unit_rec20) for s in item.sub_lines] == [
+        ("1", Decimal(8), "EA"),
+        ("2", Decimal(4), "EA"),
+    ]
+    assert item.sub_lines[1].unit_price == Decimal("1.25")
+    assert item.sub_lines[1].item_ids.upc == "012345678912"
+    [load] = item.loads
+    assert (load.loads, load.units_shipped, load.packaging_code) == (Decimal(2), Decimal(6), "BOX")
+    assert item.dates == {"expiration": "2028-01-31"}
+    assert [(r.qualifier, r.value) for r in item.references] == [("LT", "LOT-77")]
+    # Only what has no field is listed: PID01 (F, free-form description) twice.
+    assert [(u.element, u.value) for u in asn.unmapped] == [("PID01", "F"), ("PID01", "F")]
 
 
 def test_846_inventory_quantities() -> None:
