@@ -82,8 +82,15 @@ def _gln(rng: random.Random) -> str:
     return str(rng.randint(10**12, 10**13 - 1))
 
 
+def _check_digit(body: str) -> str:
+    """``body`` and its GS1 mod-10 check digit: real GTINs and SSCCs carry a right one,
+    and the validator warns about a wrong one."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
 def _gtin(rng: random.Random) -> str:
-    return str(rng.randint(10**12, 10**13 - 1))
+    return _check_digit(str(rng.randint(10**11, 10**12 - 1)))
 
 
 def _money(rng: random.Random, low: int, high: int) -> str:
@@ -199,7 +206,7 @@ def _despatch(rng: random.Random, number: int) -> list[Seg]:
             _seg("PAC", "1", "", ("201", "", "9")),
             _seg("MEA", "PD", "AAB", ("KGM", _money(rng, 20, 900))),
             _seg("PCI", "33E"),
-            _seg("GIN", "BJ", (f"3{rng.randint(10**16, 10**17 - 1)}",)),
+            _seg("GIN", "BJ", (_check_digit(f"3{rng.randint(10**15, 10**16 - 1)}"),)),
         ]
         for _item in range(rng.randint(1, 4)):
             items += 1

@@ -68,6 +68,17 @@ Segment = list["ElementValue"]
 # -- generation --------------------------------------------------------------------------
 
 
+def _check_digit(body: str) -> str:
+    """``body`` and its GS1 mod-10 check digit: real UPCs and SSCCs carry a right one,
+    and the validator warns about a wrong one."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+def _upc(rng: random.Random) -> str:
+    return _check_digit(f"{rng.randint(10**10, 10**11 - 1)}")
+
+
 def _date(rng: random.Random) -> str:
     return f"2024{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
 
@@ -114,7 +125,7 @@ def _po850(rng: random.Random, number: int) -> list[Segment]:
                 _money(rng, 1, 900),
                 "",
                 "UP",
-                f"{rng.randint(10**10, 10**11 - 1)}",
+                _upc(rng),
                 "VP",
                 f"SKU{rng.randint(1, 99999):05d}",
             ]
@@ -147,7 +158,7 @@ def _invoice810(rng: random.Random, number: int) -> list[Segment]:
                 f"{cents // 100}.{cents % 100:02d}",
                 "",
                 "UP",
-                f"{rng.randint(10**10, 10**11 - 1)}",
+                _upc(rng),
             ]
         )
         segs.append(["PID", "F", "", "", "", f"{rng.choice(_ITEMS)} {rng.randint(1, 99)}MM"])
@@ -179,13 +190,13 @@ def _asn856(rng: random.Random, number: int) -> list[Segment]:
             pack_hl = hl
             segs += [
                 ["HL", str(pack_hl), str(order_hl), "P"],
-                ["MAN", "GM", f"00{rng.randint(10**15, 10**16 - 1)}"],
+                ["MAN", "GM", _check_digit(f"00{rng.randint(10**14, 10**15 - 1)}")],
             ]
             for _item in range(rng.randint(1, 5)):
                 hl += 1
                 segs += [
                     ["HL", str(hl), str(pack_hl), "I"],
-                    ["LIN", "", "UP", f"{rng.randint(10**10, 10**11 - 1)}"],
+                    ["LIN", "", "UP", _upc(rng)],
                     ["SN1", "", str(rng.randint(1, 100)), "EA"],
                 ]
     segs.append(["CTT", str(hl)])

@@ -77,17 +77,10 @@ def edifact_number(text: str) -> str | None:
 def x12_real_digits(text: str, allow_point: bool = True) -> str | None:
     """The digits of an X12 numeric value (R with ``allow_point``, Nn without): sign and
     point removed, or ``None`` when ``text`` is not one. ``Decimal(text)`` reads every
-    value this accepts."""
-    n = len(text)
-    start = 1 if n and ord(text[0]) == 0x2D else 0
-    point = -1
-    for i in range(start, n):
-        c = ord(text[i])
-        if 0x30 <= c <= 0x39:
-            continue
-        if c == 0x2E and allow_point and point < 0:
-            point = i
-            continue
-        return None
-    body = text[start:] if point < 0 else text[start:point] + text[point + 1:]
-    return body or None
+    value this accepts. (String methods, not a loop: most R values with a point take this
+    path on every segment.)"""
+    body = text[1:] if text[:1] == "-" else text
+    if allow_point:
+        whole, _point, fraction = body.partition(".")
+        body = whole + fraction
+    return body if body and body.isascii() and body.isdigit() else None

@@ -12,17 +12,21 @@ format is written as fields of fixed width:
 
 A period (``-`` in the format) is two values one after the other, written with or
 without a hyphen between them (UNCL says without; senders use both).
-Durations (801-814) are a count: digits. Formats edigate has no rule for (unknown codes)
-are the caller's concern: ``is_known_format`` tells them apart.
+Durations (801-814) are a count: digits. A format edigate has no rule for is reported as
+``UNKNOWN_FORMAT`` (the caller decides: the validator warns).
 It must not read values into ISO text (the mappers do) or know segments.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Final
 
-__all__ = ["date_format_error", "is_known_format"]
+__all__ = ["UNKNOWN_FORMAT", "date_format_error", "is_known_format"]
+
+# What ``date_format_error`` says of a format edigate has no rule for.
+UNKNOWN_FORMAT: Final = "unknown format"
 
 # (field name, width, lowest, highest); lowest < 0 for a field of any characters.
 _Field = tuple[str, int, int, int]
@@ -172,14 +176,16 @@ def _field_error(value: str, fields: tuple[_Field, ...]) -> str | None:
     return None
 
 
+# Documents repeat the same few dates: each (value, format) is judged once.
+@lru_cache(maxsize=4096)
 def date_format_error(value: str, fmt: str) -> str | None:
-    """Why ``value`` does not fit 2379 format ``fmt``, or ``None`` when it does or when
-    ``fmt`` is not a format edigate knows (see ``is_known_format``)."""
+    """Why ``value`` does not fit 2379 format ``fmt``, ``None`` when it does, or
+    ``UNKNOWN_FORMAT`` when ``fmt`` is not a format edigate knows."""
     if fmt in _DURATIONS:
         return None if value.isascii() and value.isdigit() else "a duration is digits"
     compiled = _FORMATS.get(fmt)
     if compiled is None:
-        return None
+        return UNKNOWN_FORMAT
     fields, period = compiled
     width = sum(f[1] for f in fields)
     if not period:

@@ -8,9 +8,13 @@ many data elements, components or repetitions (16), character class (37: digits 
 ``a`` element, non-digits in an ``n`` element; 38: no digit before the decimal mark; 19:
 more than one decimal mark, ``translators.numeric`` being the one rule for numbers),
 length (39 too long, 40 too short; a numeric element's sign and decimal mark do not count,
-ISO 9735 clause 9.2) and values of closed code lists (12). Every finding is a located
-``Issue`` at level ``segment`` (a CONTRL UCS) or ``element`` (a UCD); validation never
-stops at the first one.
+ISO 9735 clause 9.2) and values of closed code lists (12). Beyond the directory, content
+rules (all code 12, invalid value): DTM values against their 2379 format (an unknown format
+is a warning), CNT control totals against the LIN and QTY segments, and GS1 check digits
+of GTINs (LIN, PIA) and SSCCs (GIN+BJ), as warnings. Every finding is a located ``Issue``
+at level ``segment`` (a CONTRL UCS) or ``element`` (a UCD); validation never stops at the
+first one. ``relaxed_code_lists`` turns a partner's agreed code-list deviations into
+warnings.
 It must not check UNH/UNT content or envelopes (``envelope`` does) nor build CONTRL.
 
 The definition is compiled once: each segment gets a table of its element definitions
@@ -25,11 +29,11 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from translators.edifact.date_formats import date_format_error, is_known_format
+from translators.edifact.date_formats import UNKNOWN_FORMAT, date_format_error
 from translators.edifact.schema import ElementDef, GroupDef, MessageDefinition, SegmentRef
 from translators.edifact.segment import Segment
 from translators.errors import Issue
-from translators.gs1 import gtin_problem, sscc_problem
+from translators.gs1 import GTIN_LENGTHS, check_digit_ok, gtin_problem, sscc_problem
 from translators.numeric import (
     EDIFACT_BAD_CHARACTER,
     EDIFACT_BAD_MARK,
@@ -47,10 +51,12 @@ _ENVELOPE: Final = frozenset(["UNH", "UNT"])  # checked by the envelope walker
 def _issue(level: str, code: str, message: str, seg: Segment, position: int, group: str,
            element: int | None = None, component: int | None = None,
            repetition: int | None = None, data_element: str | None = None,
-           value: str | None = None, tag: str | None = None) -> Issue:
+           value: str | None = None, tag: str | None = None,
+           severity: str = "error") -> Issue:
     return Issue(
         level="segment" if level == "segment" else "element",
-        code=code, message=message, offset=seg.offset,
+        code=code, message=message, severity="warning" if severity == "warning" else "error",
+        offset=seg.offset,
         segment_tag=tag if tag is not None else seg.tag[:3], segment_position=position,
         loop_id=group or None, element_position=element, component_position=component,
         repetition=repetition, data_element=data_element,
@@ -261,17 +267,21 @@ def _component(seg: Segment, element: int, component: int) -> str:
 def _check_dtm(seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
     """2380 against 2379 (0085 code 12, invalid value, at the value); a 2379 edigate has
     no rule for is a warning at the format (the value cannot be judged, not wrong)."""
-    value = _component(seg, 1, 2)
-    fmt = _component(seg, 1, 3)
+    parts = seg.elements[0] if seg.elements else []
+    if len(parts) < 3:
+        return
+    value = parts[1]
+    fmt = parts[2]
     if not value or not fmt:
         return
-    if not is_known_format(fmt):
-        issues.append(replace(_issue(
-            "element", "12", f"2379 format {fmt!r} is not one edigate checks; 2380 {value!r} "
-            "not validated", seg, position, group, 1, 3, None, "2379", fmt), severity="warning"))
-        return
     found = date_format_error(value, fmt)
-    if found is not None:
+    if found is None:
+        return
+    if found == UNKNOWN_FORMAT:
+        issues.append(_issue(
+            "element", "12", f"2379 format {fmt!r} is not one edigate checks; 2380 {value!r} "
+            "not validated", seg, position, group, 1, 3, None, "2379", fmt, severity="warning"))
+    else:
         issues.append(_issue("element", "12", f"2380 {value!r} does not fit 2379 format {fmt}: "
                              f"{found}", seg, position, group, 1, 2, None, "2380", value))
 
@@ -280,12 +290,17 @@ def _check_gtin(seg: Segment, element: int, position: int, group: str,
                 issues: list[Issue]) -> None:
     """C212 ``element``: a GTIN (7143 EN/UP/SRV) with a wrong check digit is a warning
     (code 12 at 7140): the number is kept as sent, the partner may have a reason."""
-    number = _component(seg, element, 1)
-    if number and _component(seg, element, 2) in _GTIN_TYPES:
-        found = gtin_problem(number)
-        if found is not None:
-            issues.append(replace(_issue("element", "12", found, seg, position, group, element,
-                                         1, None, "7140", number), severity="warning"))
+    els = seg.elements
+    if element > len(els):
+        return
+    parts = els[element - 1]
+    if len(parts) < 2 or parts[1] not in _GTIN_TYPES or not parts[0]:
+        return
+    number = parts[0]
+    found = gtin_problem(number)
+    if found is not None:
+        issues.append(_issue("element", "12", found, seg, position, group, element, 1, None,
+                             "7140", number, severity="warning"))
 
 
 def _check_sscc(seg: Segment, position: int, group: str, issues: list[Issue]) -> None:
@@ -297,20 +312,15 @@ def _check_sscc(seg: Segment, position: int, group: str, issues: list[Issue]) ->
             number = _component(seg, element, component)
             found = sscc_problem(number) if number else None
             if found is not None:
-                issues.append(replace(_issue("element", "12", found, seg, position, group,
-                                             element, component, None, "7402", number),
-                                      severity="warning"))
+                issues.append(_issue("element", "12", found, seg, position, group, element,
+                                     component, None, "7402", number, severity="warning"))
 
 
 def _check_content(rule: int, seg: Segment, position: int, group: str,
                    issues: list[Issue]) -> None:
+    """The content rules of DTM and GIN (GTINs are checked in ``_CompiledSegment``)."""
     if rule == _DTM_RULE:
         _check_dtm(seg, position, group, issues)
-    elif rule == _LIN_RULE:
-        _check_gtin(seg, 3, position, group, issues)
-    elif rule == _PIA_RULE:
-        for element in range(2, min(len(seg.elements), 6) + 1):
-            _check_gtin(seg, element, position, group, issues)
     elif rule == _GIN_RULE:
         _check_sscc(seg, position, group, issues)
 
@@ -323,7 +333,7 @@ class _CompiledSegment:
     generated, exec'd source: that stayed interpreted in the mypyc build, this is compiled.)
     """
 
-    __slots__ = ("_elements", "_plans", "mandatory", "max_use", "rule", "tag")
+    __slots__ = ("_elements", "_plans", "gtins", "mandatory", "max_use", "rule", "tag")
 
     def __init__(self, ref: SegmentRef, definition: MessageDefinition, closing: bool) -> None:
         self.tag = ref.tag
@@ -331,6 +341,11 @@ class _CompiledSegment:
         self.mandatory = ref.mandatory and not (closing and ref.tag == "UNT")
         self.max_use = ref.max_use
         self.rule = _RULES.get(ref.tag, _NO_RULE)
+        # 0-based indexes of the C212 elements whose 7140 may be a GTIN: LIN's third,
+        # PIA's second to sixth.
+        self.gtins: tuple[int, ...] = (
+            (2,) if self.rule == _LIN_RULE else (1, 2, 3, 4, 5) if self.rule == _PIA_RULE
+            else ())
         sdef = definition.segments.get(ref.tag)
         self._elements: tuple[ElementDef, ...] = sdef.elements if sdef is not None else ()
         # The envelope walker checks UNH and UNT.
@@ -364,7 +379,18 @@ class _CompiledSegment:
                 issues.append(_issue("element", "13", f"mandatory data element {edef.id} is "
                                      "missing", seg, position, group, i + 1, None, None,
                                      edef.id))
-        if self.rule:
+        gtins = self.gtins
+        if gtins:
+            # Most item numbers are not GTINs (buyer's, supplier's): the type first.
+            for i in gtins:
+                if i < n:
+                    parts = els[i]
+                    if len(parts) > 1 and parts[1] in _GTIN_TYPES:
+                        number = parts[0]
+                        if number and not (len(number) in GTIN_LENGTHS and number.isdigit()
+                                           and number.isascii() and check_digit_ok(number)):
+                            _check_gtin(seg, i + 1, position, group, issues)
+        elif self.rule:
             _check_content(self.rule, seg, position, group, issues)
 
 
@@ -388,52 +414,60 @@ def _check_totals(segments: Sequence[Segment], issues: list[Issue]) -> None:
     Only a total that matches none of these is reported.
     """
     controls: list[tuple[int, Segment]] = []
+    summary = len(segments)
     for index in range(len(segments) - 1, -1, -1):
         seg = segments[index]
         if seg.tag == "UNS":
+            summary = index
             break
         if seg.tag == "CNT" and _component(seg, 1, 1) in ("1", "2"):
             controls.append((index + 1, seg))
     if not controls:
         return
     controls.reverse()
-    lines = 0
-    main_lines = 0
-    by_qualifier: dict[str, Decimal] = {}
+    # The detail section: from the first LIN to the summary section's UNS.
+    lines = [seg for seg in segments[:summary] if seg.tag == "LIN"]
+    by_qualifier: dict[str, Decimal] | None = None
     total = Decimal(0)
-    readable = True
-    for seg in segments:
-        tag = seg.tag
-        if tag == "LIN":
-            lines += 1
-            if not any(seg.element(4)):
-                main_lines += 1
-        elif tag == "QTY" and lines:
-            quantity = _number(_component(seg, 1, 2))
-            if quantity is None:
-                readable = False  # already an error of its own; no total can be judged
-                continue
-            qualifier = _component(seg, 1, 1)
-            by_qualifier[qualifier] = by_qualifier.get(qualifier, Decimal(0)) + quantity
-            total += quantity
-        elif tag == "UNS" and _component(seg, 1, 1) == "S":
-            break
     for position, seg in controls:
         value = _component(seg, 1, 2)
         control = _number(value)
         if control is None:
             continue  # the format check reports it
         if _component(seg, 1, 1) == "2":
-            if control in (lines, main_lines):
+            if control == len(lines) or control == sum(
+                    1 for seg in lines if not any(seg.element(4))):
                 continue
-            message = f"CNT 2 (line items) is {value} but the message has {lines} LIN"
+            message = f"CNT 2 (line items) is {value} but the message has {len(lines)} LIN"
         else:
-            if not readable or control == total or control in by_qualifier.values():
+            if by_qualifier is None:
+                by_qualifier = _quantities(segments[:summary])
+                if by_qualifier is None:
+                    return  # an unreadable quantity is an error of its own
+                total = sum(by_qualifier.values(), Decimal(0))
+            if control == total or control in by_qualifier.values():
                 continue
             message = (f"CNT 1 (quantity hash total) is {value} but the line quantities "
                        f"total {total}")
         issues.append(_issue("element", "12", message, seg, position, "", 1, 2, None, "6066",
                              value))
+
+
+def _quantities(detail: Sequence[Segment]) -> dict[str, Decimal] | None:
+    """QTY 6060 totals by 6063 qualifier after the first LIN; None if one is unreadable."""
+    by_qualifier: dict[str, Decimal] = {}
+    in_lines = False
+    for seg in detail:
+        tag = seg.tag
+        if tag == "LIN":
+            in_lines = True
+        elif tag == "QTY" and in_lines:
+            quantity = _number(_component(seg, 1, 2))
+            if quantity is None:
+                return None
+            qualifier = _component(seg, 1, 1)
+            by_qualifier[qualifier] = by_qualifier.get(qualifier, Decimal(0)) + quantity
+    return by_qualifier
 
 
 # Data elements whose code 12 findings come from the content rules (dates, totals, check

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from translators.ascii import first_control, is_digits
 from translators.errors import Issue
-from translators.gs1 import gtin_problem, sscc_problem
+from translators.gs1 import GTIN_LENGTHS, check_digit_ok, gtin_problem, sscc_problem
 from translators.numeric import x12_real_digits
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
@@ -190,6 +190,9 @@ def _generate_checker(
         "_simple": validator._check_simple, "_repeats": validator._check_repeats,
         "_issue": validator._element_issue, "_rules": validator._check_rules,
         "_sdef": sdef,
+        "_gtin_qualifiers": _GTIN_QUALIFIERS, "_gtin_lengths": GTIN_LENGTHS,
+        "_cd": check_digit_ok, "_gtin_problem": gtin_problem, "_sscc_problem": sscc_problem,
+        "_gs1": _gs1_issue,
     }
     lines = ["def check(fields, seg, position, loop_id, issues):",
              "    n = len(fields) - 1"]
@@ -225,6 +228,21 @@ def _generate_checker(
             lines.append("    else:")
             lines.append(f"        _issue(issues, '1', 'required element {ref} is missing', seg,"
                          f" position, loop_id, {pos}, None, None, {de!r})")
+    for qualifier_pos, id_pos, kind in sdef.gs1:
+        # GS1 keys: the qualifier test first, then digits and the check digit (C string
+        # methods and one call); only a failing key takes the exact path for its message.
+        lines.append(f"    if n >= {id_pos}:")
+        lines.append(f"        v = fields[{id_pos}]")
+        if kind == _GTIN:
+            lines.append(f"        if v and fields[{qualifier_pos}] in _gtin_qualifiers and not ("
+                         "len(v) in _gtin_lengths and v.isascii() and v.isdigit() and _cd(v)):")
+            lines.append(f"            _gs1(issues, seg, position, loop_id, {id_pos}, '234',"
+                         " _gtin_problem(v), v)")
+        else:
+            lines.append(f"        if v and fields[{qualifier_pos}] == 'GM' and _sscc_problem(v)"
+                         " is not None:")
+            lines.append(f"            _gs1(issues, seg, position, loop_id, {id_pos}, '87',"
+                         " _sscc_problem(v), v)")
     if sdef.rules:
         # The syntax notes as one boolean test; only when it fails does the exact (and
         # slower) ``_check_rules`` run to say which element breaks which rule.
@@ -288,28 +306,13 @@ def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue
     return out
 
 
-def _check_gs1(pairs: tuple[tuple[int, int, int], ...], seg: Segment, position: int,
-               loop_id: str, issues: list[Issue]) -> None:
-    """GTINs (235 UP/EN/UK) and SSCCs (88 GM) with a wrong check digit: located warnings."""
-    fields = seg.fields
-    n = len(fields) - 1
-    for qualifier_pos, id_pos, kind in pairs:
-        if id_pos > n:
-            continue
-        value = fields[id_pos]
-        if not value:
-            continue
-        qualifier = fields[qualifier_pos]
-        if kind == _GTIN:
-            found = gtin_problem(value) if qualifier in _GTIN_QUALIFIERS else None
-            de = "234"
-        else:
-            found = sscc_problem(value) if qualifier == "GM" else None
-            de = "87"
-        if found is not None:
-            TransactionValidator._element_issue(issues, _CHECK_DIGIT_CODE, found, seg, position,
-                                                loop_id, id_pos, None, None, de, value,
-                                                "warning")
+def _gs1_issue(issues: list[Issue], seg: Segment, position: int, loop_id: str, element: int,
+               data_element: str, problem: str | None, value: str) -> None:
+    """A GTIN or SSCC whose check (``_generate_checker``) failed: a located warning."""
+    if problem is not None:
+        TransactionValidator._element_issue(issues, _CHECK_DIGIT_CODE, problem, seg, position,
+                                            loop_id, element, None, None, data_element, value,
+                                            "warning")
 
 
 def _hash_total(values: list[str]) -> str:
@@ -341,16 +344,14 @@ def _check_control_totals(
             break
     if ctt is None:
         return
-    counts = dict.fromkeys(count_tags, 0)
-    quantities: dict[tuple[str, int], list[str]] = {pair: [] for pair in sums}
-    for seg in segments:
-        fields = seg.fields
-        tag = fields[0]
-        if tag in counts:
-            counts[tag] += 1
-        for pair, found in quantities.items():
-            if tag == pair[0] and len(fields) > pair[1] and fields[pair[1]]:
-                found.append(fields[pair[1]])
+    tags = [seg.fields[0] for seg in segments]
+    counts = {tag: tags.count(tag) for tag in count_tags}
+    quantities: dict[tuple[str, int], list[str]] = {}
+    for tag, pos in sums:
+        quantities[(tag, pos)] = [
+            fields[pos] for fields in (seg.fields for seg in segments if seg.fields[0] == tag)
+            if len(fields) > pos and fields[pos]
+        ]
     fields = ctt.fields
     stated = fields[1] if len(fields) > 1 else ""
     if stated.isascii() and stated.isdigit() and int(stated) not in counts.values():
@@ -447,8 +448,6 @@ class TransactionValidator:
                         offset=seg.offset, segment_tag=tag, segment_position=position,
                         loop_id=loop.loop_id))
                 child.check(seg.fields, seg, position, loop.loop_id, issues)
-                if child.gs1:
-                    _check_gs1(child.gs1, seg, position, loop.loop_id, issues)
             else:
                 if count > child.repeat:
                     issues.append(Issue(
@@ -465,8 +464,6 @@ class TransactionValidator:
                         if loops is not None:
                             loops.append(child.path)
                         first.check(seg.fields, seg, position, child.loop_id, issues)
-                        if first.gs1:
-                            _check_gs1(first.gs1, seg, position, child.loop_id, issues)
                         break
                     child = first
         if segments:
