@@ -38,7 +38,7 @@ from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, descr
 from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.shipment import (
     DIMENSION_FIELDS,
     add_dimension,
@@ -245,17 +245,7 @@ class _Advice:
     )
 
     def __init__(self, source: RecordData, mark: str) -> None:
-        self.record: dict[str, Any] = {
-            "source": source,
-            "parties": [],
-            "references": [],
-            "dates": {},
-            "notes": [],
-            "orders": [],
-            "tares": [],
-            "packs": [],
-            "items": [],
-        }
+        self.record: dict[str, Any] = new_record(source, orders=[], tares=[], packs=[], items=[])
         self.mark = mark
         self.levels: list[_Level] = []
         self.level: _Level | None = None
@@ -699,7 +689,9 @@ def _finish_carrier(record: dict[str, Any], tracking: str | None) -> None:
         record["carriers"] = [carrier]
     if tracking is not None:
         carrier["tracking_number"] = tracking
-    if carrier_party is not None and carrier_party.get("name"):
+    # The carrier party's name fills in; it does not overwrite the name the carrier
+    # segment gave.
+    if carrier_party is not None and carrier_party.get("name") and not carrier.get("name"):
         carrier["name"] = carrier_party["name"]
     record["carrier"] = carrier
 

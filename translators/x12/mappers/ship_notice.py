@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.shipment import (
     DIMENSION_FIELDS,
     add_dimension,
@@ -365,18 +365,7 @@ def _assemble(record: dict[str, Any], nodes: list[_Node]) -> None:
 
 def map_ship_notice(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 856 transaction set (ST..SE) to a ``ShipNotice``."""
-    record: dict[str, Any] = {
-        "source": source,
-        "parties": [],
-        "references": [],
-        "dates": {},
-        "notes": [],
-        "orders": [],
-        "tares": [],
-        "packs": [],
-        "items": [],
-        "marks": [],
-    }
+    record: dict[str, Any] = new_record(source, orders=[], tares=[], packs=[], items=[], marks=[])
     component = component_separator(segments)
     nodes: list[_Node] = []
     node: _Node | None = None
@@ -565,6 +554,8 @@ def _finish_carrier(record: dict[str, Any], tracking: str | None) -> None:
         record["carriers"] = [carrier]
     if tracking is not None:
         carrier["tracking_number"] = tracking
-    if carrier_party is not None and carrier_party.get("name"):
+    # The carrier party's name fills in; it does not overwrite the name the carrier
+    # segment gave.
+    if carrier_party is not None and carrier_party.get("name") and not carrier.get("name"):
         carrier["name"] = carrier_party["name"]
     record["carrier"] = carrier
