@@ -42,6 +42,7 @@ __all__ = [
     "check_canonical",
     "complete",
     "decimal_text",
+    "new_record",
     "record_from_data",
     "record_json",
     "reference_json",
@@ -72,6 +73,15 @@ def complete(model: str, tree: dict[str, Any]) -> RecordData:
     ``ValueError`` on a missing required field or an unknown one. Values are not
     converted: the tests check them (``check_canonical``)."""
     return COMPLETERS[model](tree)
+
+
+def new_record(source: RecordData, **fields: Any) -> dict[str, Any]:
+    """The start of a mapper's tree of a record: its ``source`` and the collections every
+    record kind has (parties, references, dates, notes), then ``fields``."""
+    tree: dict[str, Any] = {"source": source, "parties": [], "references": [], "dates": {},
+                            "notes": []}
+    tree.update(fields)
+    return tree
 
 
 def decimal_text(value: Decimal) -> str:

@@ -37,7 +37,7 @@ from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, st
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_pri
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["ACTIVITY_NAMES", "SLSRPT_COVERAGE", "map_product_activity"]
@@ -122,14 +122,7 @@ class _Report:
     )
 
     def __init__(self, source: RecordData, mark: str) -> None:
-        self.record: dict[str, Any] = {
-            "source": source,
-            "parties": [],
-            "references": [],
-            "dates": {},
-            "notes": [],
-            "lines": [],
-        }
+        self.record: dict[str, Any] = new_record(source, lines=[])
         self.mark = mark
         # Segments with no place where they stood: listed as unmapped.
         self.skipped: list[Segment] = []

@@ -61,7 +61,7 @@ from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
 from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
-from translators.record_data import RecordData
+from translators.record_data import RecordData, new_record
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["DOCUMENT_COVERAGE", "ENVELOPE_COVERAGE", "PARTY_COVERAGE", "LineDocument"]
@@ -165,19 +165,10 @@ class LineDocument:
         total_preferred: tuple[str, ...],
         **header: Any,
     ) -> None:
-        self.record: dict[str, Any] = {
-            "source": source,
-            "parties": [],
-            "references": [],
-            "dates": {},
-            "notes": [],
-            "payment_terms": [],
-            "allowances_charges": [],
-            "taxes": [],
-            "lines": [],
-            "totals": {},
+        self.record: dict[str, Any] = new_record(
+            source, payment_terms=[], allowances_charges=[], taxes=[], lines=[], totals={},
             **header,
-        }
+        )
         self.mark = mark
         self.line_quantities = line_quantities
         self.line: dict[str, Any] | None = None

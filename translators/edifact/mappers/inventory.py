@@ -31,7 +31,7 @@ from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, st
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_pri
 from translators.edifact.mappers.values import text_or_none, to_decimal
 from translators.edifact.segment import Segment
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["INVRPT_COVERAGE", "QUANTITY_TYPES", "map_inventory_report"]
@@ -82,14 +82,7 @@ def map_inventory_report(
     segments: Sequence[Segment], source: RecordData, /, *, decimal_mark: str = "."
 ) -> RecordData:
     """Map an INVRPT message (UNH..UNT) to an ``InventoryReport``."""
-    record: dict[str, Any] = {
-        "source": source,
-        "parties": [],
-        "references": [],
-        "dates": {},
-        "notes": [],
-        "items": [],
-    }
+    record: dict[str, Any] = new_record(source, items=[])
     item: dict[str, Any] | None = None
     quantity: dict[str, Any] | None = None
     party: dict[str, Any] | None = None

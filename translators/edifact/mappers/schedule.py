@@ -41,7 +41,7 @@ from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, descr
 from translators.edifact.mappers.tree import append_to
 from translators.edifact.mappers.values import stripped, text_or_none, to_decimal
 from translators.edifact.segment import Segment
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.schedules import (
     EDIFACT_COMMITMENTS,
     EDIFACT_QUANTITY_TYPES,
@@ -103,15 +103,9 @@ class _Schedule:
 
     def __init__(self, source: RecordData, message_type: str, mark: str,
                  scc_leads: bool) -> None:
-        self.record: dict[str, Any] = {
-            "source": source,
-            "parties": [],
-            "references": [],
-            "dates": {},
-            "notes": [],
-            "schedule_type": SCHEDULE_TYPES[message_type],
-            "lines": [],
-        }
+        self.record: dict[str, Any] = new_record(
+            source, schedule_type=SCHEDULE_TYPES[message_type], lines=[]
+        )
         self.mark = mark
         self.scc_leads = scc_leads
         self.line: dict[str, Any] | None = None

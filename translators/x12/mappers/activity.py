@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import date_name
@@ -171,14 +171,7 @@ def _add_sdq(line: dict[str, Any], za: _ZA, fields: list[str]) -> bool:
 def map_product_activity(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 852 transaction set (ST..SE) to a ``ProductActivity``."""
     component = component_separator(segments)
-    record: dict[str, Any] = {
-        "source": source,
-        "parties": [],
-        "references": [],
-        "dates": {},
-        "notes": [],
-        "lines": [],
-    }
+    record: dict[str, Any] = new_record(source, lines=[])
     line: dict[str, Any] | None = None
     za: _ZA | None = None
     party: dict[str, Any] | None = None

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from translators.accounting import Coverage
 from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
-from translators.record_data import RecordData
+from translators.record_data import RecordData, new_record
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import (
     read_amt,
@@ -145,19 +145,10 @@ class LineDocument:
     def __init__(
         self, source: RecordData, component: str, *, sac_taxes: bool = False, **header: Any
     ) -> None:
-        self.record: dict[str, Any] = {
-            "source": source,
-            "parties": [],
-            "references": [],
-            "dates": {},
-            "notes": [],
-            "payment_terms": [],
-            "allowances_charges": [],
-            "taxes": [],
-            "lines": [],
-            "totals": {},
+        self.record: dict[str, Any] = new_record(
+            source, payment_terms=[], allowances_charges=[], taxes=[], lines=[], totals={},
             **header,
-        }
+        )
         self.line: dict[str, Any] | None = None
         self.party: dict[str, Any] | None = None
         self.allowance: dict[str, Any] | None = None

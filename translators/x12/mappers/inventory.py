@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import read_dtm
@@ -79,14 +79,7 @@ def _qty(f: list[str], component: str) -> dict[str, Any]:
 def map_inventory_report(segments: Sequence[Segment], source: RecordData) -> RecordData:
     """Map an 846 transaction set (ST..SE) to an ``InventoryReport``."""
     component = component_separator(segments)
-    record: dict[str, Any] = {
-        "source": source,
-        "parties": [],
-        "references": [],
-        "dates": {},
-        "notes": [],
-        "items": [],
-    }
+    record: dict[str, Any] = new_record(source, items=[])
     item: dict[str, Any] | None = None
     quantity: dict[str, Any] | None = None
     party: dict[str, Any] | None = None

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
-from translators.record_data import RecordData, complete
+from translators.record_data import RecordData, complete, new_record
 from translators.schedules import (
     PERIODS,
     SCHEDULE_TYPES,
@@ -100,15 +100,9 @@ class _Schedule:
     )
 
     def __init__(self, source: RecordData, set_id: str, component: str) -> None:
-        self.record: dict[str, Any] = {
-            "source": source,
-            "parties": [],
-            "references": [],
-            "dates": {},
-            "notes": [],
-            "schedule_type": SCHEDULE_TYPES[set_id],
-            "lines": [],
-        }
+        self.record: dict[str, Any] = new_record(
+            source, schedule_type=SCHEDULE_TYPES[set_id], lines=[]
+        )
         self.set_id = set_id
         self.component = component
         self.line: dict[str, Any] | None = None
