@@ -48,10 +48,14 @@ __all__ = [
 UnmappedEntry = dict[str, Any]
 
 
+# More components than any element has: an element mapped whole.
+_WHOLE: Final = 1 << 30
+
+
 class _Rule:
     """What a coverage maps of one segment tag."""
 
-    __slots__ = ("every", "parts", "prefix", "qualifiers", "whole")
+    __slots__ = ("caps", "every", "parts", "prefix", "qualifiers", "whole")
 
     def __init__(self, refs: str, tag: str) -> None:
         self.every = False
@@ -84,6 +88,20 @@ class _Rule:
         while prefix + 1 in self.whole:
             prefix += 1
         self.prefix = prefix
+        # caps[i]: how many leading components of element i + 1 are mapped (_WHOLE for an
+        # element mapped whole); the walk looks only at the components after them.
+        last = max([*self.whole, *self.parts, 0])
+        caps: list[int] = []
+        for element in range(1, last + 1):
+            if element in self.whole:
+                caps.append(_WHOLE)
+                continue
+            mapped = self.parts.get(element, set())
+            count = 0
+            while count + 1 in mapped:
+                count += 1
+            caps.append(count)
+        self.caps = tuple(caps)
 
     def covers(self, element: int, component: int) -> bool:
         """Whether the value at ``element`` (component ``component``, 0 for a simple
@@ -182,14 +200,17 @@ def _list_unmapped(out: list[UnmappedEntry], tag: str, position: int, rule: _Rul
                    base: int = 0) -> None:
     """Append the values of ``elements`` (each the list of its components; the first is
     element ``base + 1``) from index ``first`` on that ``rule`` does not map."""
+    caps: tuple[int, ...] = rule.caps if rule is not None and not base else ()
+    known = len(caps)
     for e in range(first, len(elements)):
-        element = base + e + 1
-        if rule is not None and element in rule.whole:
-            continue
         parts = elements[e]
+        cap = caps[e] if e < known else 0
+        if len(parts) <= cap:
+            continue  # every component it has is mapped
+        element = base + e + 1
         wanted = rule.parts.get(element) if rule is not None else None
         simple = len(parts) == 1
-        for k in range(len(parts)):
+        for k in range(cap, len(parts)):
             if wanted is not None and k + 1 in wanted:
                 continue
             part = parts[k]
