@@ -4,7 +4,8 @@ Responsible for the invoice type: X12 640 (Transaction Type Code, BIG07) and UN/
 1001 (Document name code, INVOIC BGM) onto one vocabulary, so a credit note is
 ``credit_note`` whether it came as ``BIG07=CR`` or as ``BGM+381``. Codes not in a table
 normalise to ``"other"``; the code as sent is kept beside the name by the caller
-(``invoice_type_code``).
+(``invoice_type_code``). Also ``coded``, the one way every mapper turns a code into
+``(normalised name, code as sent)``.
 It must not parse segments.
 """
 
@@ -18,6 +19,7 @@ __all__ = [
     "EDIFACT_INVOICE_TYPES",
     "INVOICE_TYPES",
     "X12_INVOICE_TYPES",
+    "coded",
     "edifact_invoice_type",
     "x12_invoice_type",
 ]
@@ -62,7 +64,10 @@ EDIFACT_INVOICE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
-def _coded(table: Mapping[str, str], code: str | None) -> tuple[str | None, str | None]:
+def coded(table: Mapping[str, str], code: str | None) -> tuple[str | None, str | None]:
+    """``(normalised name, code as sent)`` of ``code`` without surrounding spaces;
+    unknown codes normalise to ``"other"``, an empty or missing one gives
+    ``(None, None)``."""
     if code is None:
         return None, None
     code = code.strip()
@@ -73,9 +78,9 @@ def _coded(table: Mapping[str, str], code: str | None) -> tuple[str | None, str 
 
 def x12_invoice_type(code: str | None) -> tuple[str | None, str | None]:
     """``(invoice_type, code as sent)`` of BIG07 ``code``; ``(None, None)`` when empty."""
-    return _coded(X12_INVOICE_TYPES, code)
+    return coded(X12_INVOICE_TYPES, code)
 
 
 def edifact_invoice_type(code: str | None) -> tuple[str | None, str | None]:
     """``(invoice_type, code as sent)`` of INVOIC BGM 1001 ``code``."""
-    return _coded(EDIFACT_INVOICE_TYPES, code)
+    return coded(EDIFACT_INVOICE_TYPES, code)

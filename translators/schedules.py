@@ -28,7 +28,6 @@ __all__ = [
     "SCHEDULE_TYPES",
     "X12_AUTHORISATIONS",
     "X12_COMMITMENTS",
-    "coded",
     "is_shp_pair",
     "shp_type",
 ]
@@ -119,14 +118,6 @@ _SHP_TYPES: Final[dict[tuple[str, str], str]] = {
     ("02", "050"): "cumulative_received",
     ("02", "051"): "cumulative_received",
 }
-
-
-def coded(table: Mapping[str, str], code: str) -> tuple[str | None, str | None]:
-    """``(normalised name, code as sent)``; unknown codes normalise to ``"other"``."""
-    code = code.strip()
-    if not code:
-        return None, None
-    return table.get(code, "other"), code
 
 
 def is_shp_pair(quantity_code: str, date_code: str) -> bool:

@@ -1,11 +1,12 @@
 """UN/EDIFACT code lists mapped onto the canonical vocabulary the X12 mappers also produce.
 
 Responsible for the tables of 7143 item number types, 1225 message function, 1001
-document name (order types), 4343 response type, 1229 line action and the ``coded``
-helper; the NAD 3035 party roles are ``translators.parties``'s (re-exported here). Names
-are the canonical ones (``translators.parties.PARTY_ROLES`` and the names of
-``translators.x12.mappers.po``), so a record's normalised fields do not
-depend on the source standard; the code as sent is always kept beside them by the caller.
+document name (order types), 4343 response type and 1229 line action; ``coded``
+(``translators.codes``) and the NAD 3035 party roles (``translators.parties``) are
+re-exported here for the mappers. Names are the canonical ones
+(``translators.parties.PARTY_ROLES`` and the names of ``translators.x12.mappers.po``), so
+a record's normalised fields do not depend on the source standard; the code as sent is
+always kept beside them by the caller.
 Codes and meanings are those of the UNTDID code lists of D96A (unchanged through D01B for
 the codes listed here).
 It must not parse segments.
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from translators.codes import coded
 from translators.parties import EDIFACT_PARTY_ROLES, edifact_party_role
 
 __all__ = [
@@ -139,11 +141,3 @@ def party_role(code: str) -> str:
 def item_id_field(item_type: str) -> str | None:
     """The ``ItemIds`` field of 7143 ``item_type``, or ``None`` (it goes to ``other``)."""
     return _ITEM_ID_FIELDS.get(item_type)
-
-
-def coded(table: Mapping[str, str], code: str) -> tuple[str | None, str | None]:
-    """``(normalised name, code as sent)``; unknown codes normalise to ``"other"``."""
-    code = code.strip()
-    if not code:
-        return None, None
-    return table.get(code, "other"), code

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_edifact
+from translators.codes import coded
 from translators.edifact.mappers.code_lists import PURPOSES
 from translators.edifact.mappers.commercial import read_ftx, read_rff
 from translators.edifact.mappers.dates import date_name, read_dtm
@@ -47,7 +48,6 @@ from translators.schedules import (
     EDIFACT_QUANTITY_TYPES,
     PERIODS,
     SCHEDULE_TYPES,
-    coded,
 )
 from translators.units import edifact_unit_to_rec20
 

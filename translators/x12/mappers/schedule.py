@@ -31,13 +31,13 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
+from translators.codes import coded
 from translators.record_data import RecordData, complete, new_record
 from translators.schedules import (
     PERIODS,
     SCHEDULE_TYPES,
     X12_AUTHORISATIONS,
     X12_COMMITMENTS,
-    coded,
     is_shp_pair,
     shp_type,
 )
