@@ -37,7 +37,7 @@ from translators.shipment import (
     measure_kind,
 )
 from translators.units import x12_unit_to_rec20
-from translators.x12.mappers.commercial import read_fob, read_ref
+from translators.x12.mappers.commercial import read_fob, read_ref, read_td5
 from translators.x12.mappers.dates import read_dtm
 from translators.x12.mappers.document import (
     ENVELOPE_COVERAGE,
@@ -264,15 +264,10 @@ def _td5(f: list[str]) -> dict[str, Any]:
     # TD501 routing sequence, 02 id qualifier, 03 id (a SCAC when 02 is 2), 04 transport
     # method, 05 routing, 06 shipment status, 07/08 location, 09 transit direction,
     # 10 transit time qualifier, 11 transit time, 12-14 service levels, 15 country.
-    qualifier = element(f, 2)
-    code = text_or_none(element(f, 3))
     levels = [text for text in (element(f, 12), element(f, 13), element(f, 14)) if text]
     return {
-        "scac": code if qualifier in ("2", "") else None,
-        "id_qualifier": text_or_none(qualifier),
-        "id_code": code,
-        "mode": text_or_none(element(f, 4)),
-        "routing": text_or_none(element(f, 5)),
+        **read_td5(f),
+        # The first service level sent, wherever of TD512-TD514 it stands.
         "service_level": levels[0] if levels else None,
         "routing_sequence_code": text_or_none(element(f, 1)),
         "status_code": text_or_none(element(f, 6)),
