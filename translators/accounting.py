@@ -82,12 +82,6 @@ class _Rule:
                 self.whole.add(element)
             if qualifier:
                 self.qualifiers.add((element, component))
-        # Elements 1..prefix are all mapped whole: most segments end there, and the
-        # accounting of the rest starts after them.
-        prefix = 0
-        while prefix + 1 in self.whole:
-            prefix += 1
-        self.prefix = prefix
         # caps[i]: how many leading components of element i + 1 are mapped (_WHOLE for an
         # element mapped whole); the walk looks only at the components after them.
         last = max([*self.whole, *self.parts, 0])
@@ -102,6 +96,12 @@ class _Rule:
                 count += 1
             caps.append(count)
         self.caps = tuple(caps)
+        # Elements 1..prefix are all mapped whole: most segments end there, and the
+        # accounting of the rest starts after them.
+        prefix = 0
+        while prefix < len(caps) and caps[prefix] == _WHOLE:
+            prefix += 1
+        self.prefix = prefix
 
     def covers(self, element: int, component: int) -> bool:
         """Whether the value at ``element`` (component ``component``, 0 for a simple
