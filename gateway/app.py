@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
         else:
             workers = WorkerThreads(gateway_state, count)
         workers.start()
+        app.state.workers = workers  # /readyz asks it whether workers fail to start
         gateway_state.pipeline.intake.start()
         try:
             yield

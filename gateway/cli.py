@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
 from gateway import cli_translate
+from partners import PartnerConfigError
 from translators import (
     AckOptions,
     CONTRLOptions,
@@ -205,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in cli_service.SERVICE_COMMANDS:
         try:
             return cli_service.dispatch(args)
+        except PartnerConfigError as exc:
+            # Every problem, each located (file, key path; line for TOML syntax).
+            sys.stderr.write(f"edigate: error: {exc}\n")
+            return EXIT_UNREADABLE
         except KeyboardInterrupt:
             return 130
     try:

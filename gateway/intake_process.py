@@ -151,7 +151,8 @@ class IntakeProcess:
         self.settings = settings
         self.on_stored = on_stored
         self.on_batch = on_batch
-        self.command = command or [sys.executable, "-m", "gateway.intake_process"]
+        # -P: no working directory on sys.path (see gateway.workers).
+        self.command = command or [sys.executable, "-P", "-m", "gateway.intake_process"]
         self.child: subprocess.Popen[bytes] | None = None
         self.batches = 0  # database transactions the child reported (diagnostics, tests)
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -16,7 +16,11 @@ value orders the processes, not the database work they cause. Worker processes d
 with their parent (Linux ``PR_SET_PDEATHSIG``): a web process killed
 with ``kill -9`` takes its workers with it, and the next start releases their claims at
 once (``Pipeline.release_dead_local_claims``). A worker that exits on its own is
-restarted after a back-off. This module must not process messages itself.
+restarted after a back-off; one that keeps exiting before it has run ``STARTUP_SECONDS``
+is logged as an error and makes ``/readyz`` fail until a restart stays up. Children run
+``python -P`` (no current directory on ``sys.path``), so a folder the gateway is started
+from (one holding a ``partners/`` directory of TOML files, say) cannot shadow a package.
+This module must not process messages itself.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ __all__ = ["WorkerProcesses", "WorkerThreads"]
 log = logging.getLogger("edigate.workers")
 
 _PR_SET_PDEATHSIG = 1
+# A worker process that exits sooner than this after its start failed to start; after
+# FAILED_STARTS of those in a row its slot is failing (logged, and /readyz says so).
+STARTUP_SECONDS = 10.0
+FAILED_STARTS = 3
 # How often a worker deferring to intake looks again (a read of shared memory).
 _DEFER_POLL_SECONDS = 0.01
 
@@ -137,6 +145,10 @@ class WorkerThreads:
             else:
                 self.stop.wait(self.deliverer_idle_seconds)
 
+    def failing(self) -> str | None:
+        """Threads start with the process that runs them: never failing to start."""
+        return None
+
     def shutdown(self) -> None:
         self.stop.set()
         for thread in self.threads:
@@ -181,8 +193,13 @@ class WorkerProcesses:
         self.settings = settings
         self.count = count
         self.restart_backoff = restart_backoff
-        self.command = command or [sys.executable, "-m", "gateway.cli", "worker", "--follow"]
+        # -P: the working directory is not put on sys.path (a ./partners folder of TOML
+        # files would otherwise shadow the partners package in the child).
+        self.command = command or [sys.executable, "-P", "-m", "gateway.cli", "worker",
+                                   "--follow"]
         self.children: list[subprocess.Popen[bytes]] = []
+        self._started: list[float] = []
+        self._failed_starts: list[int] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
@@ -204,6 +221,8 @@ class WorkerProcesses:
             return
         with self._lock:
             self.children = [self._spawn(n) for n in range(self.count)]
+            self._started = [time.monotonic()] * self.count
+            self._failed_starts = [0] * self.count
         log.info("started %d worker process(es): %s", self.count,
                  ", ".join(str(c.pid) for c in self.children))
         # Restarts are spawned from the supervisor thread, which lives until shutdown;
@@ -217,13 +236,38 @@ class WorkerProcesses:
             with self._lock:
                 for n, child in enumerate(self.children):
                     code = child.poll()
-                    if code is None or self._stop.is_set():
+                    if self._stop.is_set():
+                        break
+                    if code is None:
+                        if time.monotonic() - self._started[n] >= STARTUP_SECONDS:
+                            self._failed_starts[n] = 0
                         continue
-                    log.error("worker process %d exited with %s; restarting in %.0f s",
-                              child.pid, code, self.restart_backoff)
+                    self._exited(n, child, code)
                     time.sleep(self.restart_backoff)
                     if not self._stop.is_set():
                         self.children[n] = self._spawn(n)
+                        self._started[n] = time.monotonic()
+
+    def _exited(self, n: int, child: subprocess.Popen[bytes], code: int) -> None:
+        if time.monotonic() - self._started[n] < STARTUP_SECONDS:
+            self._failed_starts[n] += 1
+        if self._failed_starts[n] >= FAILED_STARTS:
+            log.error("worker process %d exited with %s: %d starts in a row failed (its "
+                      "error is above); messages are not being processed and /readyz "
+                      "reports it; restarting in %.0f s", child.pid, code,
+                      self._failed_starts[n], self.restart_backoff)
+        else:
+            log.error("worker process %d exited with %s; restarting in %.0f s",
+                      child.pid, code, self.restart_backoff)
+
+    def failing(self) -> str | None:
+        """Why messages are not being processed (a generic reason), or None: a worker
+        slot whose last ``FAILED_STARTS`` starts each exited within ``STARTUP_SECONDS``."""
+        # No lock: the supervisor holds it through a restart's back-off, and a list of
+        # ints read while it is replaced whole or item by item is still a list of ints.
+        if any(f >= FAILED_STARTS for f in self._failed_starts):
+            return "workers failing to start"
+        return None
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """SIGTERM every child (each finishes its message), then SIGKILL stragglers."""

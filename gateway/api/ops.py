@@ -71,10 +71,13 @@ def _not_ready(state: GatewayState) -> str | None:
 
 
 @router.get("/readyz", summary="Readiness: database reachable and writable, ledger head "
-                               "verified",
+                               "verified, workers starting",
             responses={503: {"description": "not ready; 'reason' says which check failed"}})
-async def readyz(state: State) -> Response:
-    reason = await run_in_threadpool(_not_ready, state)
+async def readyz(request: Request, state: State) -> Response:
+    workers = getattr(request.app.state, "workers", None)  # set while the app runs
+    reason = workers.failing() if workers is not None else None
+    if reason is None:
+        reason = await run_in_threadpool(_not_ready, state)
     if reason is None:
         return JSONResponse({"status": "ready"})
     return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503,
