@@ -1,10 +1,13 @@
 """/docs served entirely from this machine, and the error answers the OpenAPI document
 declares for every operation.
 
-Swagger UI's assets come from the swagger-ui-bundle package, not a CDN, so the page works
-on a network with no internet. The spec FastAPI generates knows only each route's success
-and its parameter validation; what every route may also answer is added here, all as
-RFC 9457 problem documents: 400 for control characters (``gateway.api.inputs``), 401 and
+Swagger UI's assets come from the swagger-ui-bundle-v2 package (Swagger UI 5, which reads
+the OpenAPI 3.1 that FastAPI writes; Swagger UI 4 shows "Unable to render this definition"),
+not a CDN, so the page works on a network with no internet.
+
+The spec FastAPI generates knows only each route's success and its parameter
+validation; what every route may also answer is added here, all as RFC 9457 problem
+documents: 400 for control characters (``gateway.api.inputs``), 401 and
 403 where a key is needed (with the bearer security scheme), 404 where an id is in the
 path, 422 in place of FastAPI's own validation shape, 503 when the database is down.
 It must not change what a route answers, only describe it.
