@@ -52,6 +52,9 @@ clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
 
 ## run: the gateway with its demo: SQLite under ./var, demo partners and keys, sample
-## traffic, then serving on http://127.0.0.1:8000 (OpenAPI at /docs) until Ctrl-C
+## traffic, then serving on http://$(HOST):$(PORT) (default 127.0.0.1:8000; OpenAPI at
+## /docs) until Ctrl-C: `make run PORT=8001` when 8000 is taken
+PORT ?= 8000
+HOST ?= 127.0.0.1
 run: $(STAMP)
-	$(VENV)/bin/edigate demo --serve --host 127.0.0.1 --port 8000
+	$(VENV)/bin/edigate demo --serve --host $(HOST) --port $(PORT)

@@ -1,25 +1,35 @@
-"""``edigate demo``: a gateway with demo partners, keys and a little traffic.
+"""``edigate demo``: a gateway with demo partners, keys and a little traffic, and the
+commands a newcomer pastes next.
 
-Migrates the SQLite database under ./var, issues demo API keys once (kept in
-var/demo-keys.json so that reruns print the same ones), starts the server, posts sample
-interchanges from the demo partners (addressed to this gateway, with fresh control
-numbers), including one with an error and one duplicate, and prints what to open.
+Migrates the SQLite database under ./var, issues demo API keys and an ops UI login once
+(kept in var/demo-keys.json so that reruns print the same ones), gives the gateway an AS2
+identity (``EDIGATE`` unless EDIGATE_AS2_ID says otherwise; key and certificate created
+under var/as2 once), starts the server, posts the demo partners' background traffic
+(``samples/globex-*.x12``), then prints ``export`` lines for the keys and ``curl``
+commands that post the other samples (an accepted X12 850, an 860 rejected on purpose, an
+EDIFACT ORDERS) and read the records, the rejected messages and the ledger. The samples
+have fixed control numbers, so a rerun is answered "duplicate" and stores nothing: it
+does not pile up traffic. ``tests/gateway/test_first_hour.py`` runs what this prints.
+
+``demo_interchange`` re-addresses the older demo data to a gateway with fresh control
+numbers (the tests use it).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import sys
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
 
 from gateway.app import create_app
+from gateway.as2.keys import generate_identity
 from gateway.keys import issue_key
 from gateway.settings import Settings
 from gateway.state import GatewayState
@@ -31,14 +41,8 @@ from translators.x12.writer import GroupSpec, InterchangeSpec, TransactionSpec, 
 __all__ = ["demo_interchange", "run_demo"]
 
 DATA = Path(__file__).resolve().parent / "demo_data"
-
-# (file, partner id, ISA05, ISA06, X12 version of the interchange)
-TRAFFIC = [
-    ("acme-850.edi", "acme-retail", "ZZ", "ACMERETAIL", "00401"),
-    ("acme-860.edi", "acme-retail", "ZZ", "ACMERETAIL", "00401"),
-    ("globex-856.edi", "globex-distribution", "01", "123456789", "00501"),
-    ("globex-810.edi", "globex-distribution", "01", "123456789", "00501"),
-]
+# Posted by the demo itself (the ops UI's traffic); the other samples are the reader's.
+BACKGROUND = ("globex-856.x12", "globex-810.x12")
 
 
 def demo_interchange(name: str, qualifier: str, sender: str, version: str,
@@ -101,37 +105,96 @@ def _keys(state: GatewayState) -> dict[str, str]:
     return keys
 
 
-def _post_traffic(base: str, keys: dict[str, str], settings: Settings) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    control = int(time.time()) % 900_000_000 + 1
+def _samples() -> Path | None:
+    """The repository's ``samples/`` folder (a clone; an installed wheel has none)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "samples" / "README.md").is_file():
+            return parent / "samples"
+    return None
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the reader types it: relative to the working directory when under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _as2_settings(settings: Settings) -> Settings:
+    """The settings with an AS2 identity: the demo's ``EDIGATE`` unless one is set, its key
+    and certificate generated once where the settings say (var/as2 by default)."""
+    if not settings.as2_id:
+        settings = settings.model_copy(update={"as2_id": "EDIGATE"})
+    if not settings.as2_key.exists() and not settings.as2_cert.exists():
+        settings.as2_key.parent.mkdir(parents=True, exist_ok=True)
+        generate_identity(str(settings.as2_id), settings.as2_key, settings.as2_cert)
+    return settings
+
+
+def _post_background(base: str, keys: dict[str, str], samples: Path) -> None:
+    """Globex's ship notice and invoice, so that the ops UI has traffic to show. Fixed
+    control numbers: on a rerun both are duplicates and nothing new is stored."""
     with httpx.Client(base_url=base, timeout=30) as client:
-        sent: list[tuple[str, bytes]] = []
-        for n, (name, partner, qualifier, sender, version) in enumerate(TRAFFIC):
-            data = demo_interchange(name, qualifier, sender, version, settings, control + n,
-                                    break_it=name == "acme-860.edi")
-            sent.append((partner, data))
-            response = client.post("/v1/messages", content=data, params={"sync": "true"},
-                                   headers={"Authorization": f"Bearer {keys['partner:' + partner]}",
-                                            "Content-Type": "application/edi-x12"})
-            results.append({"file": name, "http": response.status_code, **response.json()})
-        # An EDIFACT ORDERS from Initech takes the same path (CONTRL only on errors).
-        orders = (DATA / "initech-orders.edi").read_bytes().replace(
-            b"IO0001", f"IO{control}".encode())
-        response = client.post("/v1/messages", content=orders, params={"sync": "true"},
-                               headers={"Authorization": f"Bearer {keys['partner:initech-eu']}",
-                                        "Content-Type": "application/edifact"})
-        results.append({"file": "initech-orders.edi", "http": response.status_code,
-                        **response.json()})
-        partner, data = sent[0]
-        response = client.post("/v1/messages", content=data,
-                               headers={"Authorization": f"Bearer {keys['partner:' + partner]}"})
-        results.append({"file": "acme-850.edi (again)", "http": response.status_code,
-                        **response.json()})
-    return results
+        for name in BACKGROUND:
+            response = client.post(
+                "/v1/messages", content=(samples / name).read_bytes(), params={"sync": "true"},
+                headers={"Authorization": f"Bearer {keys['partner:globex-distribution']}"})
+            answer = response.json()
+            note = " (already stored by an earlier run)" if answer.get("duplicate") else ""
+            print(f"posted {name:<16} as globex-distribution: HTTP {response.status_code} "
+                  f"{answer.get('status')}{note}")
+
+
+def _guide(base: str, keys: dict[str, str], samples: Path | None) -> list[str]:
+    """What to paste next: export lines, then curl commands with what each answers."""
+    bearer = 'curl -H "Authorization: Bearer ${}"'
+    lines = [
+        "# Paste into a shell (the keys stay the same on reruns):",
+        f"export EDIGATE={base}",
+        f"export PARTNER_KEY={keys['partner:acme-retail']}    # acme-retail (X12)",
+        f"export INITECH_KEY={keys['partner:initech-eu']}    # initech-eu (EDIFACT)",
+        f"export CRM_KEY={keys['consumer:crm']}    # consumer, scope crm",
+        f"export OPS_KEY={keys['ops:operator']}    # ops, role operator",
+    ]
+    if samples is not None:
+        post = '{} --data-binary @{} "$EDIGATE/v1/messages?sync=true"'
+        lines += [
+            "",
+            "# An X12 850 purchase order: 200, status PROCESSED, the 997 and the record.",
+            post.format(bearer.format("PARTNER_KEY"), _shown(samples / "acme-850.x12")),
+            "# An 860 rejected on purpose (BCH01 'ZZZ' is not a purpose code): 200,",
+            "# status REJECTED, and the 997 rejecting it names the element.",
+            post.format(bearer.format("PARTNER_KEY"),
+                        _shown(samples / "acme-860-rejected.x12")),
+            "# An EDIFACT ORDERS: 200, status PROCESSED (no CONTRL: initech-eu wants one",
+            "# only for errors). Posting a sample again answers 200 duplicate.",
+            post.format(bearer.format("INITECH_KEY"), _shown(samples / "initech-orders.edifact")),
+        ]
+    lines += [
+        "",
+        "# The translated records (CRM: purchase orders, invoices, order responses):",
+        f'{bearer.format("CRM_KEY")} "$EDIGATE/v1/records?after=0"',
+        "# The rejected messages, and the audit ledger checked end to end:",
+        f'{bearer.format("OPS_KEY")} "$EDIGATE/v1/messages?status=rejected"',
+        f'{bearer.format("OPS_KEY")} "$EDIGATE/v1/ledger/verify"',
+    ]
+    if samples is not None:
+        lines += [
+            "# Send a document to acme-retail over AS2 (operator): 202, queued. The demo",
+            "# profile has no certificate of Acme's and an .example URL: GET",
+            "# $EDIGATE/v1/as2/{id} shows it pending, retried, last_error saying why.",
+            f'{bearer.format("OPS_KEY")} --data-binary @{_shown(samples / "acme-850.x12")} '
+            '"$EDIGATE/v1/partners/acme-retail/as2"',
+        ]
+    lines += ["",
+              f"# OpenAPI: {base}/docs    ops UI: {base}/ui  (user demo, password "
+              f"{keys['ui:demo']})"]
+    return lines
 
 
 def run_demo(*, host: str, port: int, serve: bool) -> int:
-    settings = Settings.from_env()
+    settings = _as2_settings(Settings.from_env())
     upgrade(settings.database_url)
     state = GatewayState.build(settings)
     keys = _keys(state)
@@ -140,25 +203,20 @@ def run_demo(*, host: str, port: int, serve: bool) -> int:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
         time.sleep(0.05)
+    if not server.started:
+        print(f"edigate demo: could not serve on {host}:{port} (in use? make run PORT=8001)",
+              file=sys.stderr)
+        return 3
     base = f"http://{host}:{port}"
-    for result in _post_traffic(base, keys, settings):
-        note = f" (duplicate of {result['message_id']})" if result.get("duplicate") else ""
-        print(f"posted {result['file']:<22} HTTP {result['http']} {result.get('status')}{note}")
-    print(f"\nedigate is running at {base}  (OpenAPI: {base}/docs)")
-    print(f"  message log:   curl -H 'Authorization: Bearer {keys['ops:operator']}' "
-          f"{base}/v1/messages")
-    print(f"  records (CRM): curl -H 'Authorization: Bearer {keys['consumer:crm']}' "
-          f"{base}/v1/records")
-    print(f"  records (SCM): curl -H 'Authorization: Bearer {keys['consumer:scm']}' "
-          f"{base}/v1/records")
-    print(f"  ledger:        curl -H 'Authorization: Bearer {keys['ops:operator']}' "
-          f"{base}/v1/ledger/verify")
-    print(f"  post EDI as acme-retail: curl -H 'Authorization: Bearer "
-          f"{keys['partner:acme-retail']}' --data-binary @po.edi {base}/v1/messages")
-    print(f"  ops UI:        {base}/ui  (user demo, password {keys['ui:demo']})")
-    print(f"demo keys are kept in {settings.var_dir / 'demo-keys.json'}")
+    samples = _samples()
+    if samples is not None:
+        _post_background(base, keys, samples)
+    print(f"\nedigate is running at {base}; demo keys are kept in "
+          f"{settings.var_dir / 'demo-keys.json'}\n")
+    print("\n".join(_guide(base, keys, samples)))
+    sys.stdout.flush()
     if not serve:
         server.should_exit = True
         thread.join(timeout=30)
