@@ -1,4 +1,4 @@
-"""The dependency rule of ARCHITECTURE.md, checked on the import statements of every module.
+"""The dependency rule of docs/ARCHITECTURE.md, checked on the imports of every module.
 
 gateway -> {translators, partners, schemas}; partners -> schemas; translators -> schemas;
 nothing in the shipped packages imports gateway (its tests and the benchmarks may); translators
@@ -110,7 +110,7 @@ def test_dependency_rule_holds() -> None:
 @pytest.mark.parametrize(
     ("where", "source", "expected"),
     [
-        ("translators/x12/bad.py", "import gateway.cli\n", ["imports gateway"]),
+        ("translators/x12/bad.py", "import gateway.runtime.cli\n", ["imports gateway"]),
         ("translators/bad.py", "from partners import registry\n", ["imports partners"]),
         ("translators/x12/bad.py", "from ...gateway import cli\n", ["imports gateway"]),
         ("translators/bad.py", "import sqlalchemy.orm\n", ["imports sqlalchemy"]),
@@ -122,17 +122,17 @@ def test_dependency_rule_holds() -> None:
         ),
         (
             "translators/bad.py",
-            "import importlib\nimportlib.import_module('gateway.cli')\n",
+            "import importlib\nimportlib.import_module('gateway.runtime.cli')\n",
             ["imports gateway"],
         ),
         ("schemas/x12/bad.py", "from translators.x12 import reader\n", ["imports translators"]),
         ("schemas/bad.py", "import partners\n", ["imports partners"]),
-        ("partners/bad.py", "from gateway import cli\n", ["imports gateway"]),
+        ("partners/bad.py", "from gateway.runtime import cli\n", ["imports gateway"]),
         ("tests/test_bad.py", "import gateway\n", ["imports gateway"]),
-        ("tests/translators/test_bad.py", "from gateway import cli\n", ["imports gateway"]),
+        ("tests/translators/test_bad.py", "from gateway.runtime import cli\n", ["imports gateway"]),
         ("bench/ok.py", "import gateway.as2\n", []),
-        ("tests/gateway/test_ok.py", "from gateway.cli import main\n", []),
-        ("gateway/ok.py", "import translators, partners, schemas, gateway.cli\n", []),
+        ("tests/gateway/test_ok.py", "from gateway.runtime.cli import main\n", []),
+        ("gateway/ok.py", "import translators, partners, schemas, gateway.runtime.cli\n", []),
         ("translators/ok.py", "import schemas.x12\nfrom . import errors\n", []),
         ("partners/ok.py", "import schemas\n", []),
     ],

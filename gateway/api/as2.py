@@ -18,14 +18,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.api_keys import Caller
 from gateway.api.deps import State, require
 from gateway.api.messages import read_body
+from gateway.api.problems import Problem
 from gateway.as2 import AS2Failure
 from gateway.as2.message import AS2HeaderError, read_addressing
-from gateway.as2_service import AS2Reply, is_mdn
-from gateway.keys import Caller
-from gateway.pipeline import IntakeRejected
-from gateway.problems import Problem
+from gateway.delivery.as2_service import AS2Reply, is_mdn
+from gateway.intake.pipeline import IntakeRejected
 from gateway.store.as2 import AS2Message
 
 __all__ = ["router"]

@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.api_keys import Caller
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, admit, caller_of, get_state, require
 from gateway.api.inputs import CURSOR_MAX, ID_MAX, SHORT_MAX, utc_param
-from gateway.keys import Caller
-from gateway.pipeline import Delivery, IntakeRejected, ReceiveResult
-from gateway.problems import Problem
+from gateway.api.problems import Problem
+from gateway.intake.pipeline import Delivery, IntakeRejected, ReceiveResult
 from gateway.store.as2 import AS2Message
 from gateway.store.models import Acknowledgment, Message, RecordRow
 from gateway.store.search import keyset_before, search_clause

@@ -1,6 +1,6 @@
 """/v1/records: the canonical records feed for internal CRM and SCM systems.
 
-Records come in ``seq`` order, which is commit order (see ``gateway.pipeline``), so a
+Records come in ``seq`` order, which is commit order (see ``gateway.intake.pipeline``), so a
 consumer that resumes ``after`` the last cursor it processed sees every record at least
 once. Consumer keys are scoped to the kinds their side of the business needs.
 """
@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import BigInteger, literal, select
 
+from gateway.api.api_keys import Caller
 from gateway.api.deps import State, require
 from gateway.api.inputs import ID_MAX, SHORT_MAX
-from gateway.keys import Caller
-from gateway.problems import Problem
+from gateway.api.problems import Problem
 from gateway.store.models import RecordRow
 
 __all__ = ["SCOPES", "router"]

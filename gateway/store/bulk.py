@@ -228,7 +228,7 @@ def pipelined(connection: Connection) -> Iterator[None]:
     inside sends its COMMIT with the writes queued before it: the intake writer's batch
     costs three round trips (BEGIN and the lookup, the ledger head lock, the writes and
     the COMMIT) instead of five, and one while the writer is the ledger's lone appender
-    (``gateway.ledger.HeadCache``).
+    (``gateway.ledger.chain.HeadCache``).
 
     A transaction begun inside that fails there is rolled back on the way out. The error
     of a queued statement may surface only at the COMMIT, or at a later sync, after the

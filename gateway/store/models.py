@@ -1,4 +1,4 @@
-"""The gateway's tables (the ledger's own tables live in ``gateway.ledger``).
+"""The gateway's tables (the ledger's own tables live in ``gateway.ledger.chain``).
 
 Responsible for the persistent shape of messages, their content-addressed payloads, the
 canonical records and acknowledgments produced from them, API keys and control-number
@@ -101,7 +101,8 @@ class Message(Base):
 
 
 class RecordRow(Base):
-    """One canonical record; ``seq`` orders the records feed (see ``gateway.processing``)."""
+    """One canonical record; ``seq`` orders the records feed (see
+    ``gateway.processing.processor``)."""
 
     __tablename__ = "records"
     __table_args__ = (Index("ix_records_kind_seq", "kind", "seq"),)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.cursors import encode_keyset
 from gateway.api.inputs import ID_MAX
-from gateway.state import GatewayState
+from gateway.runtime.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
 from gateway.store.search import LogFilters
 from gateway.store.users import ROLES, OpsUser
@@ -209,7 +209,7 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
     if not value:
         return None
     from gateway.api.cursors import decode_keyset
-    from gateway.problems import Problem
+    from gateway.api.problems import Problem
 
     try:
         return decode_keyset(value)

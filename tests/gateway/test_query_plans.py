@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from gateway.intake import _LOOKUP_PG
-from gateway.processing import claim_queries
+from gateway.intake.group_commit import _LOOKUP_PG
+from gateway.processing.processor import claim_queries
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade

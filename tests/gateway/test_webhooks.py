@@ -19,19 +19,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway import webhooks
-from gateway.app import create_app
-from gateway.cli import main
-from gateway.demo import demo_interchange
-from gateway.egress import EgressPolicy
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry
-from gateway.pipeline import Delivery
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.delivery import webhooks
+from gateway.delivery.egress import EgressPolicy
+from gateway.delivery.webhooks import Deliverer, backoff
+from gateway.intake.pipeline import Delivery
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
+from gateway.runtime.cli import main
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base, utcnow
 from gateway.store.webhooks import Webhook, WebhookDelivery
-from gateway.webhooks import Deliverer, backoff
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE = timedelta(seconds=30)
@@ -262,7 +262,8 @@ def test_failures_are_retried_with_exponential_backoff(env: Env, receiver: Recei
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.next_attempt_at == t0 + timedelta(seconds=5)
     assert delivery.last_status_code == 500
-    assert delivery.last_error == "HTTP 500"  # the answer's body is not kept (gateway.webhooks)
+    # the answer's body is not kept (gateway.delivery.webhooks)
+    assert delivery.last_error == "HTTP 500"
     assert env.deliverer.run_once(t0 + timedelta(seconds=4.9)) == 0
     t1 = t0 + timedelta(seconds=5)
     assert env.deliverer.run_once(t1) == 1

@@ -48,7 +48,7 @@ The anchor: the newest entries
     the database. So the head itself is signed and kept outside the database: a
     ``SignedHead`` is an Ed25519 signature over the canonical JSON of
     ``{"type": "edigate.ledger.anchor/1", "seq", "head_sha256", "at"}``, and
-    ``gateway.ledger_anchor`` writes the newest one to a file every few seconds. Given
+    ``gateway.ledger.anchor`` writes the newest one to a file every few seconds. Given
     that anchor, ``verify`` also insists that entry ``seq`` exists with exactly that hash
     (a rewritten tail changes it) and that the chain reaches ``seq`` (a cut tail does
     not). Entries appended since the anchor was last written remain unprotected.
@@ -524,7 +524,7 @@ class SignedHead(NamedTuple):
 
 
 class HeadWatcher(Protocol):
-    """What ``Ledger`` tells about its appends (``gateway.ledger_anchor.AnchorWriter``)."""
+    """What ``Ledger`` tells about its appends (``gateway.ledger.anchor.AnchorWriter``)."""
 
     def note(self, seq: int) -> None:
         """``seq`` was appended in a transaction that may still commit or roll back."""
@@ -547,7 +547,7 @@ class HeadCache:
 
     Reading the head under lock costs a round trip before anything else can be sent. An
     appender that has the ledger to itself (the intake writer while workers defer to a
-    burst, see gateway/activity.py) already knows the head: the one its own last append
+    burst, see gateway/intake/activity.py) already knows the head: the one its own last append
     left. Given a cache, ``append_many`` trusts it once the heads it locked were the ones
     this appender had left (nobody appended in between); then it chains onto it without
     reading and moves the head with a statement that matches only the expected head and
@@ -1139,7 +1139,7 @@ def verify_ledger(
 ) -> VerifyReport:
     """Verify the ledger of ``database`` against ``key`` (a signer or a PEM path), and
     against ``anchor``, a signed head kept outside the database, when given
-    (``gateway.ledger_anchor.verify_with_anchor`` reads it from its file).
+    (``gateway.ledger.anchor.verify_with_anchor`` reads it from its file).
 
     A public key PEM is enough; where checkpoints belong is itself signed, so no setting
     is needed. Reads one snapshot (PostgreSQL: REPEATABLE READ, READ ONLY) and writes

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from gateway.app import create_app
-from gateway.keys import issue_key
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.runtime.app import create_app
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.migrate import upgrade
 from translators.x12.reader import X12Reader
 from translators.x12.segment import Delimiters

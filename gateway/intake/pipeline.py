@@ -6,7 +6,7 @@ duplicate detection and intake's refusals (every interchange of a body from the
 authenticated partner to this gateway, no control character in a header intake stores),
 and for the operations on the message state machine (claim, process, reprocess,
 releasing dead workers' claims); processing itself
-(claims, translation, storing outcomes in batches) is ``gateway.processing``.
+(claims, translation, storing outcomes in batches) is ``gateway.processing.processor``.
 It must not know about HTTP or AS2: transports turn their requests into a ``Delivery``.
 """
 
@@ -24,14 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from gateway.activity import IntakeActivity
 from gateway.errors import GatewayError
-from gateway.intake import IntakeWriter, Pending, ReceiveResult
-from gateway.ledger import Ledger
-from gateway.metrics import Metrics
-from gateway.processing import Inline, Outbound, Processor, ProcessResult, is_x12_identity_of
-from gateway.processing import interchange_identity as _identity
-from gateway.settings import Settings
+from gateway.intake.activity import IntakeActivity
+from gateway.intake.group_commit import IntakeWriter, Pending, ReceiveResult
+from gateway.ledger.chain import Ledger
+from gateway.processing.processor import (
+    Inline,
+    Outbound,
+    Processor,
+    ProcessResult,
+    is_x12_identity_of,
+)
+from gateway.processing.processor import interchange_identity as _identity
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, RecordRow
@@ -44,7 +50,7 @@ from translators.x12.reader import X12Reader, looks_like_x12
 from translators.x12.segment import Segment as X12Segment
 
 if TYPE_CHECKING:
-    from gateway.intake_process import IntakeProcess
+    from gateway.intake.writer_process import IntakeProcess
 
 __all__ = [
     "Delivery",
@@ -179,7 +185,7 @@ class Pipeline:
         self.lease = lease
         self.intake: IntakeWriter | IntakeProcess
         if settings.intake_writer == "process" and not db.is_memory:
-            from gateway.intake_process import IntakeProcess
+            from gateway.intake.writer_process import IntakeProcess
 
             self.intake = IntakeProcess(settings, on_stored=self._stored,
                                         on_batch=self._batched)
@@ -372,7 +378,7 @@ class Pipeline:
                 "payload_sha256": hashlib.sha256(delivery.body).hexdigest(),
             })
 
-    # -- processing (gateway.processing) ------------------------------------------------
+    # -- processing (gateway.processing.processor) ------------------------------------------------
     @property
     def outbound(self) -> Outbound | None:
         """Sends acknowledgments back to partners whose profile names a transport for it

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from gateway.as2_service import AS2Service
-from gateway.keys import KeyCache
-from gateway.ledger import Ledger, LedgerSigner
-from gateway.ledger_anchor import AnchorWriter, anchor_path
-from gateway.metrics import Metrics
-from gateway.pipeline import Pipeline
-from gateway.settings import Settings
+from gateway.api.api_keys import KeyCache
+from gateway.delivery.as2_service import AS2Service
+from gateway.intake.pipeline import Pipeline
+from gateway.ledger.anchor import AnchorWriter, anchor_path
+from gateway.ledger.chain import Ledger, LedgerSigner
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.db import Database
 from partners import PartnerRegistry
 

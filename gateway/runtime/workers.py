@@ -11,7 +11,7 @@ the work through the database's claims and leases, and they can use every core.
 Worker processes run at a lower CPU priority (``EDIGATE_WORKER_NICE``, default 10): when
 the cores are busy, taking messages in (and answering partners) goes before translating
 them; the backlog is processed as soon as intake leaves CPU over. Workers also wait while
-this host's intake is busy, for a few seconds at most (``gateway.activity``): the nice
+this host's intake is busy, for a few seconds at most (``gateway.intake.activity``): the nice
 value orders the processes, not the database work they cause. Worker processes die
 with their parent (Linux ``PR_SET_PDEATHSIG``): a web process killed
 with ``kill -9`` takes its workers with it, and the next start releases their claims at
@@ -31,12 +31,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from gateway.activity import Deferral
-from gateway.as2_service import AS2Deliverer
-from gateway.egress import Claim, OutboundPool
-from gateway.settings import Settings
-from gateway.state import GatewayState
-from gateway.webhooks import Deliverer
+from gateway.delivery.as2_service import AS2Deliverer
+from gateway.delivery.egress import Claim, OutboundPool
+from gateway.delivery.webhooks import Deliverer
+from gateway.intake.activity import Deferral
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 
 __all__ = ["WorkerProcesses", "WorkerThreads"]
 
@@ -52,7 +52,7 @@ class WorkerThreads:
     With ``count`` 0 (tests, API-only processes) none of them runs.
 
     Outbound work (webhook deliveries, the AS2 queue) is claimed by one dispatcher thread
-    each and sent on a shared ``gateway.egress.OutboundPool`` (``EDIGATE_EGRESS_POOL_SIZE``
+    each and sent on a shared ``gateway.delivery.egress.OutboundPool`` (``EDIGATE_EGRESS_POOL_SIZE``
     threads, at most ``EDIGATE_EGRESS_PER_DESTINATION`` to one scheme, host and port): a
     destination that hangs holds its own slots, not the sends to anyone else. A dispatcher
     claims only when a thread is free, so a claim's lease is not spent waiting.
@@ -181,7 +181,8 @@ class WorkerProcesses:
         self.settings = settings
         self.count = count
         self.restart_backoff = restart_backoff
-        self.command = command or [sys.executable, "-m", "gateway.cli", "worker", "--follow"]
+        self.command = command or [sys.executable, "-m", "gateway.runtime.cli", "worker",
+                                   "--follow"]
         self.children: list[subprocess.Popen[bytes]] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()

@@ -1,6 +1,6 @@
 """Processing: claim waiting messages, translate them, store what came out.
 
-Responsible for the second half of the pipeline (``gateway.pipeline`` receives): the
+Responsible for the second half of the pipeline (``gateway.intake.pipeline`` receives): the
 state machine RECEIVED -> PROCESSING -> PROCESSED | REJECTED | FAILED with leases, so that
 a crashed worker's messages are resumed and never processed twice, and for storing each
 message's records, acknowledgments and ledger entries atomically with its final state.
@@ -39,10 +39,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gateway import webhooks
-from gateway.ledger import EntryDraft, Ledger
-from gateway.metrics import Metrics
-from gateway.settings import Settings
+from gateway.delivery import webhooks
+from gateway.ledger.chain import EntryDraft, Ledger
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
@@ -99,7 +99,7 @@ _FINISH_SQLITE = (
 
 
 class Outbound(Protocol):
-    """A transport that sends documents to partners (see ``gateway.as2_service``)."""
+    """A transport that sends documents to partners (see ``gateway.delivery.as2_service``)."""
 
     def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
 

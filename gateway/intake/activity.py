@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.stamp import map_stamp
+from gateway.runtime.stamp import map_stamp
 
 __all__ = ["BUSY_SECONDS", "Deferral", "IntakeActivity"]
 

@@ -9,7 +9,7 @@ ledger. Delivery is at least once: a worker that dies mid-attempt leaves a deliv
 falls due again when its lease ends, so receivers deduplicate on ``X-Edigate-Delivery``.
 It must not know about FastAPI: the API and the CLI call in here.
 
-Every POST goes through ``gateway.egress``: a URL whose host is (or resolves to) a
+Every POST goes through ``gateway.delivery.egress``: a URL whose host is (or resolves to) a
 loopback, link-local or private address is refused at registration unless
 ``EDIGATE_EGRESS_ALLOW`` lets it through, and again at each send (DNS can change since).
 A send the policy refuses makes the delivery dead at once, not retried: the answer would
@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from gateway.egress import (
+from gateway.delivery.egress import (
     Destination,
     Egress,
     EgressPolicy,
@@ -49,8 +49,8 @@ from gateway.egress import (
     destination,
 )
 from gateway.errors import GatewayError
-from gateway.ledger import Ledger
-from gateway.settings import Settings
+from gateway.ledger.chain import Ledger
+from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
@@ -58,7 +58,7 @@ from gateway.store.models import RecordRow
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 if TYPE_CHECKING:
-    from gateway.state import GatewayState
+    from gateway.runtime.state import GatewayState
 
 __all__ = [
     "EVENT",
@@ -288,10 +288,10 @@ class Attempt:
 
 
 class Deliverer:
-    """Claims due deliveries and POSTs them through ``gateway.egress``.
+    """Claims due deliveries and POSTs them through ``gateway.delivery.egress``.
 
     Thread-safe: :meth:`claim` and :meth:`send` of different attempts may run on
-    different threads at once (``gateway.workers`` claims on one thread and sends on a
+    different threads at once (``gateway.runtime.workers`` claims on one thread and sends on a
     pool's), each claim carrying its own token. ``now`` (every method takes it) replaces
     the clock, so tests can walk the retry schedule; by default it is the current time.
     An attempt's lease must outlast its deadline, else another worker could send the same
@@ -337,7 +337,7 @@ class Deliverer:
 
     def claim_job(self, busy: Collection[Destination] = (), now: datetime | None = None
                   ) -> Job | None:
-        """For ``gateway.egress.OutboundPool``: claim an attempt not bound for ``busy``
+        """For ``gateway.delivery.egress.OutboundPool``: claim an attempt not bound for ``busy``
         destinations, and the call that sends it."""
         attempt = self.claim(now, busy=busy)
         if attempt is None:

@@ -1,9 +1,10 @@
 """The intake writer in a process of its own (``EDIGATE_INTAKE_WRITER=process``).
 
-Responsible for moving the group-commit transactions of ``gateway.intake`` out of the web
+Responsible for moving the group-commit transactions of
+``gateway.intake.group_commit`` out of the web
 process. The web process keeps everything that answers HTTP: it checks envelopes, queues
 messages and settles each request when its batch is reported committed. A child process
-(``python -m gateway.intake_process``) does what costs CPU under the GIL: the duplicate
+(``python -m gateway.intake.writer_process``) does what costs CPU under the GIL: the duplicate
 lookup, the rows, the ledger hashes and signatures, the driver calls. In one process the
 writer thread and the event loop take turns on the GIL, so the event loop stalls while a
 batch is built; here each has a core (see bench/README.md, "intake").
@@ -48,7 +49,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from gateway.intake import (
+from gateway.intake.group_commit import (
     IntakeUnavailable,
     IntakeWriter,
     Pending,
@@ -56,7 +57,7 @@ from gateway.intake import (
     notify_stored,
     take_batch,
 )
-from gateway.settings import Settings
+from gateway.runtime.settings import Settings
 
 __all__ = ["IntakeProcess", "IntakeUnavailable"]
 
@@ -151,7 +152,7 @@ class IntakeProcess:
         self.settings = settings
         self.on_stored = on_stored
         self.on_batch = on_batch
-        self.command = command or [sys.executable, "-m", "gateway.intake_process"]
+        self.command = command or [sys.executable, "-m", "gateway.intake.writer_process"]
         self.child: subprocess.Popen[bytes] | None = None
         self.batches = 0  # database transactions the child reported (diagnostics, tests)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -397,7 +398,7 @@ class IntakeProcess:
         _fail(queued, failure)
 
     def _spawn(self) -> socket.socket:
-        from gateway.workers import _child_setup
+        from gateway.runtime.workers import _child_setup
 
         ours, theirs = socket.socketpair()
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")}
@@ -477,9 +478,9 @@ def serve(channel: Connection, writer: IntakeWriter) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gateway.ledger import Ledger, LedgerSigner
-    from gateway.ledger_anchor import AnchorWriter, anchor_path
-    from gateway.logging_limits import install_repeat_limit
+    from gateway.ledger.anchor import AnchorWriter, anchor_path
+    from gateway.ledger.chain import Ledger, LedgerSigner
+    from gateway.runtime.logging_limits import install_repeat_limit
     from gateway.store.db import Database
 
     args = sys.argv[1:] if argv is None else argv

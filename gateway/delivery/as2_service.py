@@ -48,12 +48,12 @@ from gateway.as2.keys import (
 )
 from gateway.as2.message import MAX_MESSAGE_ID, AS2HeaderError, parse_as2_name
 from gateway.as2.outbound import OutboundPartner
-from gateway.egress import Destination, Egress, EgressRefused, Job, destination
-from gateway.intake import ReceiveResult
-from gateway.ledger import Ledger
-from gateway.metrics import Metrics
-from gateway.pipeline import Delivery, IntakeRejected, Pipeline
-from gateway.settings import Settings
+from gateway.delivery.egress import Destination, Egress, EgressRefused, Job, destination
+from gateway.intake.group_commit import ReceiveResult
+from gateway.intake.pipeline import Delivery, IntakeRejected, Pipeline
+from gateway.ledger.chain import Ledger
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 from gateway.store.db import Database
@@ -600,7 +600,7 @@ def backoff(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) -> timed
 
 def post_mdn(row: AS2Message, egress: Egress) -> str | None:
     """Deliver an asynchronous MDN (RFC 4130 §7.3); None on success, else the error.
-    ``EgressRefused`` (from ``gateway.egress``) when the policy refuses the URL."""
+    ``EgressRefused`` (from ``gateway.delivery.egress``) when the policy refuses the URL."""
     assert row.mdn_url is not None and row.mdn_body is not None
     headers = json.loads(row.mdn_headers or "{}")
     try:
@@ -624,7 +624,7 @@ class AS2Deliverer:
     partners. Claims rows under a lease (SKIP LOCKED on PostgreSQL), retries with
     exponential backoff, gives up after ``max_attempts``; every attempt is in the ledger.
 
-    Every connection goes through ``gateway.egress`` (the policy, a total deadline per
+    Every connection goes through ``gateway.delivery.egress`` (the policy, a total deadline per
     attempt). A URL the policy refuses fails the send or the MDN at once: retrying gets
     the same answer. Thread-safe like ``webhooks.Deliverer``: each claim carries its own
     token in ``locked_by``, so attempts may be sent on a pool's threads.
@@ -664,7 +664,7 @@ class AS2Deliverer:
             return row
 
     def claim_job(self, busy: Collection[Destination] = ()) -> Job | None:
-        """For ``gateway.egress.OutboundPool``: claim a row not bound for ``busy``
+        """For ``gateway.delivery.egress.OutboundPool``: claim a row not bound for ``busy``
         destinations, and the call that works it."""
         row = self._claim(busy)
         if row is None:

@@ -19,7 +19,7 @@ database's or driver's text, goes to the log under an incident id, never to the 
 On PostgreSQL a writer that is the ledger's lone appender (workers defer to intake bursts)
 sends each batch in one round trip: it skips the lookup of stored duplicates, leaving them
 to the unique constraints, and chains the ledger entries onto the head its previous batch
-left (``gateway.ledger.HeadCache``). When either guess is wrong the transaction fails and
+left (``gateway.ledger.chain.HeadCache``). When either guess is wrong the transaction fails and
 rolls back, and the batch is stored again the careful way: lookup, head read under lock.
 
 It must not decide what is acceptable (the pipeline checks envelopes before submitting)
@@ -45,7 +45,7 @@ from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from gateway.errors import GatewayError
-from gateway.ledger import EntryDraft, HeadCache, Ledger
+from gateway.ledger.chain import EntryDraft, HeadCache, Ledger
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database

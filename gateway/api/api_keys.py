@@ -43,12 +43,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from gateway.stamp import map_stamp
+from gateway.runtime.stamp import map_stamp
 from gateway.store.base import utcnow
 from gateway.store.models import ApiKey
 
 if TYPE_CHECKING:
-    from gateway.ledger import Ledger
+    from gateway.ledger.chain import Ledger
 
 __all__ = [
     "KIND_NAMES",
