@@ -158,7 +158,7 @@ class Child:
         for listing in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
             for pid in listing.read_text().split():
                 cmdline = Path(f"/proc/{pid}/cmdline")
-                if cmdline.exists() and b"gateway.intake.writer_process" in cmdline.read_bytes():
+                if cmdline.exists() and b"gateway.runtime.intake_child" in cmdline.read_bytes():
                     pids.append(int(pid))
         total = 0.0
         for pid in pids:

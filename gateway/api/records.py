@@ -18,21 +18,11 @@ from gateway.api.deps import State, require
 from gateway.api.inputs import ID_MAX, SHORT_MAX
 from gateway.api.problems import Problem
 from gateway.store.models import RecordRow
+from gateway.store.scopes import SCOPES
 
 __all__ = ["SCOPES", "router"]
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
-
-# Which record kinds each consumer scope may read.
-SCOPES: dict[str, frozenset[str]] = {
-    "crm": frozenset({"purchase_order", "invoice", "order_response"}),
-    "scm": frozenset({"purchase_order", "purchase_order_change", "ship_notice",
-                      "inventory_report", "planning_schedule", "product_activity",
-                      "invoice"}),
-    "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
-                      "ship_notice", "inventory_report", "planning_schedule", "product_activity",
-                      "functional_ack"}),
-}
 
 # The largest cursor: seq is at most a signed 64-bit integer on every database.
 _SEQ_MAX = 2**63 - 1

@@ -34,7 +34,6 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
@@ -55,10 +54,8 @@ from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.models import RecordRow
+from gateway.store.scopes import SCOPES
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
-
-if TYPE_CHECKING:
-    from gateway.runtime.state import GatewayState
 
 __all__ = [
     "EVENT",
@@ -91,10 +88,6 @@ class WebhookError(GatewayError):
 
 def record_kinds() -> frozenset[str]:
     """The record kinds a webhook may subscribe to: all that the records feed serves."""
-    # Imported here, not at the top: gateway.api.records needs the gateway state, which
-    # needs the pipeline, which needs this module.
-    from gateway.api.records import SCOPES
-
     return SCOPES["all"]
 
 
@@ -310,10 +303,6 @@ class Deliverer:
         self.egress = Egress.from_settings(
             settings, user_agent="edigate-webhooks/0.1",
             deadline_seconds=min(deadline, timeout) if timeout is not None else deadline)
-
-    @classmethod
-    def from_state(cls, state: GatewayState, **kwargs: Any) -> Deliverer:
-        return cls(state.db, state.ledger, state.settings, **kwargs)
 
     def close(self) -> None:
         self.egress.close()

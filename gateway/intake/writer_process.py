@@ -1,13 +1,13 @@
 """The intake writer in a process of its own (``EDIGATE_INTAKE_WRITER=process``).
 
-Responsible for moving the group-commit transactions of
-``gateway.intake.group_commit`` out of the web
-process. The web process keeps everything that answers HTTP: it checks envelopes, queues
-messages and settles each request when its batch is reported committed. A child process
-(``python -m gateway.intake.writer_process``) does what costs CPU under the GIL: the duplicate
-lookup, the rows, the ledger hashes and signatures, the driver calls. In one process the
-writer thread and the event loop take turns on the GIL, so the event loop stalls while a
-batch is built; here each has a core (see bench/README.md, "intake").
+Responsible for moving the group-commit transactions of ``gateway.intake.group_commit``
+out of the web process. The web process keeps everything that answers HTTP: it checks
+envelopes, queues messages and settles each request when its batch is reported committed.
+A child process (``python -m gateway.runtime.intake_child``, running ``serve``) does what
+costs CPU under the GIL: the duplicate lookup, the rows, the ledger hashes and signatures,
+the driver calls. In one process the writer thread and the event loop take turns on the
+GIL, so the event loop stalls while a batch is built; here each has a core (see
+bench/README.md, "intake").
 
 Durability is unchanged: a request is answered 2xx only after the child reports the
 commit of the batch holding its message. If the child dies mid-batch, the messages of
@@ -35,13 +35,10 @@ import contextlib
 import logging
 import os
 import pickle
-import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -145,14 +142,19 @@ class IntakeProcess:
 
     DEPTH = 1
 
-    def __init__(self, settings: Settings,
+    def __init__(self, settings: Settings, *, command: list[str],
+                 preexec: Callable[[], Callable[[], None] | None],
                  on_stored: Callable[[Pending, ReceiveResult], None] | None = None,
-                 on_batch: Callable[[int, float], None] | None = None,
-                 command: list[str] | None = None) -> None:
+                 on_batch: Callable[[int, float], None] | None = None) -> None:
+        """``command`` starts the child (``serve`` on the channel's file descriptor, given
+        as its last argument); ``preexec`` makes the ``preexec_fn`` that ties the child's
+        life to this process. Both come from the composition root, which knows the
+        process model."""
         self.settings = settings
         self.on_stored = on_stored
         self.on_batch = on_batch
-        self.command = command or [sys.executable, "-m", "gateway.intake.writer_process"]
+        self.command = command
+        self.preexec = preexec
         self.child: subprocess.Popen[bytes] | None = None
         self.batches = 0  # database transactions the child reported (diagnostics, tests)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -398,15 +400,13 @@ class IntakeProcess:
         _fail(queued, failure)
 
     def _spawn(self) -> socket.socket:
-        from gateway.runtime.workers import _child_setup
-
         ours, theirs = socket.socketpair()
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")}
         env.update(self.settings.to_env(exclude={"worker_id"}))
         try:
             self.child = subprocess.Popen([*self.command, str(theirs.fileno())], env=env,
                                           pass_fds=(theirs.fileno(),),
-                                          preexec_fn=_child_setup(0))
+                                          preexec_fn=self.preexec())
         except OSError:
             ours.close()
             raise
@@ -451,11 +451,12 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 # -- the child ------------------------------------------------------------------------------
-def serve(channel: Connection, writer: IntakeWriter) -> None:
+def serve(channel: Connection, writer: IntakeWriter, batches: list[tuple[int, float]]) -> None:
     """Store each batch the web process sends and report every message's outcome, until
-    the web process closes the channel."""
-    batches: list[tuple[int, float]] = []
-    writer.on_batch = lambda size, seconds: batches.append((size, seconds))
+    the web process closes the channel.
+
+    ``batches`` is where ``writer``'s ``on_batch`` puts each transaction's size and time
+    (the child's composition root wires the two): they go back with the outcomes."""
     while True:
         try:
             frame = channel.recv_bytes()
@@ -475,37 +476,3 @@ def serve(channel: Connection, writer: IntakeWriter) -> None:
                 outcomes.append(("error", failure.incident))
         channel.send_bytes(pickle.dumps((batches, outcomes), protocol=pickle.HIGHEST_PROTOCOL))
         batches.clear()
-
-
-def main(argv: list[str] | None = None) -> int:
-    from gateway.ledger.anchor import AnchorWriter, anchor_path
-    from gateway.ledger.chain import Ledger, LedgerSigner
-    from gateway.runtime.logging_limits import install_repeat_limit
-    from gateway.store.db import Database
-
-    args = sys.argv[1:] if argv is None else argv
-    # Ctrl-C reaches the whole process group: the web process shuts down and closes the
-    # channel; this process finishes its batch and exits then, not in the middle of it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
-    db = Database(settings.database_url)
-    signer = LedgerSigner.load_or_create(settings.ledger_key_path)
-    ledger = Ledger(signer, settings.ledger_checkpoint_every, anchor=AnchorWriter(
-        anchor_path(settings.var_dir), signer, db, settings.ledger_anchor_seconds))
-    writer = IntakeWriter(db, ledger)
-    started = time.monotonic()
-    try:
-        serve(Connection(int(args[0])), writer)
-    finally:
-        writer._release()
-        ledger.close(db)
-        db.dispose()
-    log.debug("intake writer process %d done after %.0f s", os.getpid(),
-              time.monotonic() - started)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

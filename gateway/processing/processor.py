@@ -249,7 +249,8 @@ class Processor:
     """Claims, translates and finishes messages for one database, registry and ledger."""
 
     def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
-                 ledger: Ledger, metrics: Metrics, lease: timedelta) -> None:
+                 ledger: Ledger, metrics: Metrics, lease: timedelta, *,
+                 outbound: Outbound | None = None) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
@@ -257,8 +258,8 @@ class Processor:
         self.metrics = metrics
         self.lease = lease
         # Sends acknowledgments back to partners whose profile names a transport for it
-        # (AS2 today); set by GatewayState when the gateway has an AS2 identity.
-        self.outbound: Outbound | None = None
+        # (AS2 today); None when the gateway has no AS2 identity.
+        self.outbound = outbound
 
     # -- claim --------------------------------------------------------------------------
     def claim(self, worker: str, *, limit: int = 1, message_ids: Sequence[str] | None = None

@@ -315,10 +315,8 @@ def dispatch(args: argparse.Namespace) -> int:
         try:
             count = sum(1 for _ in state.pipeline.drain(f"cli:{state.settings.worker_id}",
                                                         args.limit))
-            from gateway.delivery.webhooks import Deliverer
-
-            with Deliverer.from_state(
-                    state, worker=f"cli-deliverer:{state.settings.worker_id}") as deliverer:
+            worker = f"cli-deliverer:{state.settings.worker_id}"
+            with state.webhook_deliverer(worker=worker) as deliverer:
                 tried = deliverer.run_once(limit=args.limit or 1000)
         finally:
             state.close()

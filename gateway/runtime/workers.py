@@ -21,7 +21,6 @@ restarted after a back-off. This module must not process messages itself.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -33,8 +32,8 @@ from collections.abc import Callable
 
 from gateway.delivery.as2_service import AS2Deliverer
 from gateway.delivery.egress import Claim, OutboundPool
-from gateway.delivery.webhooks import Deliverer
 from gateway.intake.activity import Deferral
+from gateway.runtime.child_process import child_setup
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 
@@ -42,7 +41,6 @@ __all__ = ["WorkerProcesses", "WorkerThreads"]
 
 log = logging.getLogger("edigate.workers")
 
-_PR_SET_PDEATHSIG = 1
 # How often a worker deferring to intake looks again (a read of shared memory).
 _DEFER_POLL_SECONDS = 0.01
 
@@ -107,7 +105,7 @@ class WorkerThreads:
         worker_id = settings.worker_id
         self.pool = OutboundPool(settings.egress_pool_size, settings.egress_per_destination,
                                  name=f"egress:{worker_id}")
-        deliverer = Deliverer.from_state(self.state, worker=f"deliverer:{worker_id}")
+        deliverer = self.state.webhook_deliverer(worker=f"deliverer:{worker_id}")
         self._closers.append(deliverer.close)
         self._dispatcher(f"deliverer:{worker_id}", deliverer.claim_job)
         if self.state.as2 is not None and self.state.as2.identity is not None:
@@ -149,30 +147,6 @@ class WorkerThreads:
             close()
 
 
-def _child_setup(nice: int) -> Callable[[], None] | None:
-    """A ``preexec_fn``: lower the child's CPU priority by ``nice``, and ask Linux to
-    SIGKILL it when its parent dies."""
-    libc = None
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-        except OSError:
-            libc = None
-    if libc is None and not nice:
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        if nice:
-            os.nice(nice)
-        if libc is not None:
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(1)
-
-    return preexec
-
-
 class WorkerProcesses:
     """``count`` supervised ``edigate worker --follow`` child processes."""
 
@@ -198,7 +172,7 @@ class WorkerProcesses:
             env["EDIGATE_WORKER_ID"] = f"{self.settings.worker_id}.w{n}"
         # preexec_fn runs only nice, prctl and getppid between fork and exec.
         return subprocess.Popen(self.command, env=env,
-                                preexec_fn=_child_setup(self.settings.worker_nice))
+                                preexec_fn=child_setup(self.settings.worker_nice))
 
     def start(self) -> None:
         if not self.count:

@@ -170,7 +170,7 @@ def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
         keys["crm"] = issue_key(session, "consumer", scope="crm")[0]
     app = create_app(settings, state=state, start_workers=False)
     with TestClient(app) as client, \
-            Deliverer.from_state(state, worker="test-deliverer", lease=LEASE,
+            state.webhook_deliverer(worker="test-deliverer", lease=LEASE,
                                  timeout=5) as deliverer:
         yield Env(client, state, keys, deliverer)
     state.close()
@@ -397,7 +397,7 @@ def test_a_crash_between_claim_and_result_leads_to_a_resend(env: Env,
     env.subscribe(receiver.url, "purchase_order")
     env.post(po(env))
     t0 = soon()
-    with Deliverer.from_state(env.state, worker="crashed", lease=LEASE) as crashed:
+    with env.state.webhook_deliverer(worker="crashed", lease=LEASE) as crashed:
         attempt = crashed.claim(t0)  # ... and the process dies before sending
     assert attempt is not None and attempt.number == 1
     assert env.deliverer.claim(t0) is None  # another worker never takes a live claim
@@ -419,7 +419,7 @@ def test_a_late_result_of_a_taken_over_claim_changes_nothing(env: Env,
     env.subscribe(receiver.url, "purchase_order")
     env.post(po(env))
     t0 = soon()
-    with Deliverer.from_state(env.state, worker="slow", lease=LEASE) as slow:
+    with env.state.webhook_deliverer(worker="slow", lease=LEASE) as slow:
         first = slow.claim(t0)
         assert first is not None
         second = env.deliverer.claim(t0 + LEASE)
@@ -447,7 +447,7 @@ def test_concurrent_deliverers_never_send_the_same_attempt(env: Env,
     barrier = threading.Barrier(2)
 
     def drain(name: str) -> None:
-        with Deliverer.from_state(env.state, worker=name, lease=LEASE) as deliverer:
+        with env.state.webhook_deliverer(worker=name, lease=LEASE) as deliverer:
             barrier.wait()
             counts.append(deliverer.run_once(now))
 
@@ -472,7 +472,7 @@ def test_a_lost_last_attempt_makes_the_delivery_dead(env: Env, receiver: Receive
     for _ in range(2):
         assert env.deliverer.run_once(now) == 1
         now += timedelta(hours=1)
-    with Deliverer.from_state(env.state, worker="crashed", lease=LEASE) as crashed:
+    with env.state.webhook_deliverer(worker="crashed", lease=LEASE) as crashed:
         assert crashed.claim(now) is not None
     assert env.deliverer.run_once(now + LEASE) == 0
     [delivery] = env.deliveries()
@@ -541,7 +541,7 @@ def test_a_trickling_receiver_holds_a_delivery_only_until_the_deadline(
         state.pipeline.receive(Delivery("acme-retail", "https", data), "test")
         assert sum(1 for _ in state.pipeline.drain("test")) == 1
         started = time.monotonic()
-        with Deliverer.from_state(state, worker="d", lease=LEASE) as deliverer:
+        with state.webhook_deliverer(worker="d", lease=LEASE) as deliverer:
             assert deliverer.run_once(soon()) == 1
         assert time.monotonic() - started < 10
         with state.db.transaction() as session:
