@@ -184,9 +184,7 @@ class AS2Outbox:
             AS2Message.next_attempt_at <= now,
             or_(AS2Message.locked_until.is_(None), AS2Message.locked_until < now),
         ).order_by(AS2Message.next_attempt_at).limit(limit)
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.scalars(query))
+        return list(session.scalars(self.db.dialect.claimable(query)))
 
 
 class AS2Service:

@@ -53,6 +53,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
+from gateway.store.dialect import dialect_of
 from gateway.store.models import RecordRow
 from gateway.store.scopes import SCOPES
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -357,9 +358,7 @@ class Deliverer:
                         select(Webhook.id, Webhook.url)) if destination(url) in busy]
                     if skipped:
                         query = query.where(WebhookDelivery.webhook_id.not_in(skipped))
-                if not self.db.is_sqlite:
-                    query = query.with_for_update(skip_locked=True)
-                row = session.scalars(query).first()
+                row = session.scalars(self.db.dialect.claimable(query)).first()
                 if row is None:
                     return None
                 webhook = session.get(Webhook, row.webhook_id)
@@ -436,7 +435,7 @@ class Deliverer:
                 at: datetime, *, refused: bool = False) -> str:
         with self.db.transaction() as session:
             row = session.get(WebhookDelivery, attempt.delivery_id,
-                              with_for_update=not self.db.is_sqlite)
+                              with_for_update=self.db.dialect.locks_rows)
             if row is None or row.locked_by != attempt.token or \
                     row.status != DeliveryStatus.PENDING:
                 log.warning("delivery %s: attempt %d finished after its lease was taken over",
@@ -490,4 +489,4 @@ def _public_url(url: str) -> str:
 
 
 def _locks(session: Session) -> bool:
-    return session.get_bind().dialect.name != "sqlite"
+    return dialect_of(session.get_bind().dialect.name).locks_rows

@@ -17,9 +17,9 @@ id if the first attempt was committed. A child that dies between batches is noti
 its end of the channel closes and is replaced before the next batch.
 
 The web side runs on the event loop (``IntakeProcess``): batches are sent and reports read
-there, one batch at a time. Two at a time was measured and dropped: the child never
-waited, but the batches halved and a transaction costs nearly as much for 5 messages as
-for 9 (PostgreSQL intake 828 against 1,156 msg/s).
+there, one batch at a time. Two at a time was measured and dropped (bench/README.md,
+intake): the child never waited, but the batches halved, and a transaction costs nearly
+as much for 5 messages as for 9.
 
 The protocol is private to this module and its child: one frame (``multiprocessing``
 connection framing over a socketpair) per batch each way, pickled tuples of plain data.
@@ -132,8 +132,8 @@ class IntakeProcess:
     await their reports (one: see the module's docstring), and a report sends what has
     queued meanwhile as the next batch at once. Batches are sent, reports read and
     requests settled on the event loop itself: no writer thread takes turns with the loop
-    on the GIL, and no wake-up crosses threads (PostgreSQL intake, no worker: 921-957 msg/s
-    with the thread, 1,059-1,156 without).
+    on the GIL, and no wake-up crosses threads (bench/README.md, intake, has the
+    difference).
 
     Bound to the loop that calls ``start`` (the app's start-up) or, for callers with no
     loop (the CLI, tests), to a loop of its own in a daemon thread. ``submit`` works from

@@ -8,6 +8,7 @@ counters. ORM rows stay here; API shapes are separate pydantic models in ``gatew
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     ForeignKey,
@@ -26,10 +27,12 @@ __all__ = [
     "Acknowledgment",
     "ApiKey",
     "ControlCounter",
+    "FinishedMessage",
     "Message",
     "MessageStatus",
     "Payload",
     "RecordRow",
+    "StoredMessage",
 ]
 
 
@@ -42,6 +45,31 @@ class MessageStatus:
     REJECTED = "REJECTED"
     FAILED = "FAILED"
     FINAL = frozenset({PROCESSED, REJECTED, FAILED})
+
+
+class FinishedMessage(NamedTuple):
+    """A processed or rejected message's new values, as a batch finish writes them (see
+    ``SQLDialect.finish_messages``): the fields are the ``messages`` columns they set."""
+
+    id: str
+    status: str
+    error: str | None
+    transaction_types: str | None
+    search_text: str
+    summary: str
+    ack_status: str | None
+
+
+class StoredMessage(NamedTuple):
+    """A stored message as intake's duplicate lookup finds it (see
+    ``SQLDialect.find_stored``): the fields are the ``messages`` columns read."""
+
+    id: str
+    status: str
+    partner_id: str
+    payload_sha256: str
+    interchange_sender: str | None
+    interchange_control: str | None
 
 
 class Payload(Base):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -237,20 +238,18 @@ def test_a_unique_violation_at_insert_is_retried_alone_as_a_duplicate(
     (simulated: the lookup misses once), the driver's unique violation fails the batch as
     SQLAlchemy's IntegrityError; each message is retried alone, the duplicate is answered
     with the stored id and the other message is stored."""
-    import gateway.intake.group_commit as intake
-
     stored = state.pipeline.receive(delivery(po(state, 7)), "partner:acme-retail")
-    real = intake._lookup
+    real = state.db.dialect.find_stored
     misses = [1]
 
-    def lookup_missing_once(dialect: object, batch: object) -> object:
-        sql, params = real(dialect, batch)  # type: ignore[arg-type]
+    def lookup_missing_once(cursor: object, **keys: Any) -> list[Any]:
+        found = real(cursor, **keys)
         if misses:
             misses.pop()
-            return sql.replace("WHERE ", "WHERE 1 = 0 AND "), params
-        return sql, params
+            return []
+        return found
 
-    monkeypatch.setattr(intake, "_lookup", lookup_missing_once)
+    monkeypatch.setattr(state.db.dialect, "find_stored", lookup_missing_once)
     again, fresh = one_batch(state, 8, (7, 9))
     assert again.result(10).duplicate and again.result(10).message_id == stored.message_id
     assert not fresh.result(10).duplicate
