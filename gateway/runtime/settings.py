@@ -53,9 +53,9 @@ class Settings(BaseModel):
     # EDIGATE_INTAKE_WRITER says otherwise; tests and the CLI keep the thread.
     intake_writer: Literal["thread", "process"] = "thread"
     # Nice increment of worker processes: intake (the web process) goes first under load.
-    # 10, not 19: at 19 PostgreSQL intake beside a busy worker gained about 8% but SQLite
-    # intake lost about 15% (a worker preempted while it holds the database's write lock
-    # stalls every intake batch behind it); see bench/README.md, intake, fourth round.
+    # 10, not 19: at 19 PostgreSQL intake beside a busy worker gained but SQLite intake
+    # lost more (a worker preempted while it holds the database's write lock stalls every
+    # intake batch behind it); see bench/README.md, intake, fourth round.
     worker_nice: int = Field(default=10, ge=0, le=19)
     # Messages a worker claims and finishes together (one transaction each way, one
     # ledger head lock): larger batches cost less per message under a backlog; a message
