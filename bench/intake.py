@@ -1,7 +1,7 @@
 """HTTPS intake benchmark: the gateway's POST /v1/messages against a bare FastAPI endpoint.
 
 Starts ``edigate serve`` (one worker process, niced and deferring to intake bursts for up
-to 5 s, see gateway/activity.py, and the intake writer process beside the web process, or
+to 5 s, see gateway/intake/activity.py, and the intake writer process beside the web process, or
 ``--intake-writer thread`` for the writer as a thread; SQLite under
 a temporary directory unless ``--database-url`` names a PostgreSQL database, in which case
 a schema of its own is created and dropped) and, in another subprocess under the same
@@ -158,7 +158,7 @@ class Child:
         for listing in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
             for pid in listing.read_text().split():
                 cmdline = Path(f"/proc/{pid}/cmdline")
-                if cmdline.exists() and b"gateway.intake_process" in cmdline.read_bytes():
+                if cmdline.exists() and b"gateway.runtime.intake_child" in cmdline.read_bytes():
                     pids.append(int(pid))
         total = 0.0
         for pid in pids:
@@ -180,7 +180,7 @@ class Child:
 
 
 def cli(env: dict[str, str], *argv: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "gateway.cli", *argv], env=env, cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "gateway.runtime.cli", *argv], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise SystemExit(f"edigate {' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
@@ -431,14 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     eager_bodies, eager_warm = batch(requests), batch(warmup_count)
 
     gateway = Child("edigate serve",
-                    [sys.executable, "-m", "gateway.cli", "serve"], env, workdir / "gateway.log")
+                    [sys.executable, "-m", "gateway.runtime.cli", "serve"], env,
+                    workdir / "gateway.log")
     bare_child = Child("bare FastAPI", [sys.executable, str(Path(__file__).resolve()),
                                         "--child-bare"], env, workdir / "bare.log")
     eager = Child("edigate serve (EDIGATE_WORKER_DEFER_SECONDS=0)",
-                  [sys.executable, "-m", "gateway.cli", "serve"],
+                  [sys.executable, "-m", "gateway.runtime.cli", "serve"],
                   {**env, "EDIGATE_WORKER_DEFER_SECONDS": "0"}, workdir / "gateway-eager.log")
     intake_only = Child("edigate serve (EDIGATE_WORKERS=0)",
-                        [sys.executable, "-m", "gateway.cli", "serve"],
+                        [sys.executable, "-m", "gateway.runtime.cli", "serve"],
                         {**env, "EDIGATE_WORKERS": "0"}, workdir / "gateway-0.log")
     runs: list[Run] = []
     drain_seconds = eager_drain = 0.0

@@ -1,5 +1,5 @@
 """The error every refusal of the gateway is: a status and a problem type, whatever layer
-raises it. The HTTP layer renders it as problem+json (``gateway.problems``); the pipeline
+raises it. The HTTP layer renders it as problem+json (``gateway.api.problems``); the pipeline
 and the webhook subscriptions raise it without knowing about HTTP."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # Folders whose non-Python files are read at run time.
 RUNTIME_DATA = {
-    "gateway": ["ui/templates", "ui/static", "demo_data"],
+    "gateway": ["ui/templates", "ui/static", "runtime/demo_data"],
     "schemas": ["x12/maps", "edifact/directories", "edifact/source", "records"],
 }
 

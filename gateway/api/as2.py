@@ -18,14 +18,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.api_keys import Caller
 from gateway.api.deps import State, require
 from gateway.api.messages import read_body
+from gateway.api.problems import Problem
 from gateway.as2 import AS2Failure
 from gateway.as2.message import AS2HeaderError, read_addressing
-from gateway.as2_service import AS2Reply, is_mdn
-from gateway.keys import Caller
-from gateway.pipeline import IntakeRejected
-from gateway.problems import Problem
+from gateway.delivery.as2_service import AS2Reply, is_mdn
+from gateway.intake.pipeline import IntakeRejected
 from gateway.store.as2 import AS2Message
 
 __all__ = ["router"]
@@ -131,7 +131,7 @@ async def send_document(partner_id: str, request: Request, state: State,
     partner = state.registry.get(partner_id)
     if partner is None:
         raise Problem(404, "not-found", "No such partner", f"partner {partner_id} not found")
-    if service is None or not service.wants_as2(partner):
+    if service is None or not service.outbox.wants_as2(partner):
         raise Problem(409, "no-as2", "The partner cannot be reached over AS2",
                       "the gateway has no AS2 identity or the partner's profile no [as2] url")
     body = await read_body(request, state.settings.max_body_bytes)
@@ -142,7 +142,7 @@ async def send_document(partner_id: str, request: Request, state: State,
     def queue() -> AS2Message:
         assert service is not None and partner is not None
         with state.db.transaction() as session:
-            return service.enqueue(session, partner, body, kind="document", message_id=None,
+            return service.outbox.enqueue(session, partner, body, kind="document", message_id=None,
                                    actor=caller.actor, content_type=content_type[:120])
 
     return _transfer(await run_in_threadpool(queue))

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 
 from gateway.api.inputs import CURSOR_MAX, ID_MAX, control_character
-from gateway.problems import Problem
+from gateway.api.problems import Problem
 
 __all__ = ["decode_keyset", "encode_keyset"]
 

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from gateway.keys import Caller, authenticate
-from gateway.problems import Problem
-from gateway.state import GatewayState
+from gateway.api.api_keys import Caller, authenticate
+from gateway.api.problems import Problem
+from gateway.runtime.state import GatewayState
 
 __all__ = ["CallerDep", "State", "admit", "caller_of", "get_state", "known_caller", "require"]
 

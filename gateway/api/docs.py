@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway.api.deps import current_caller
-from gateway.problems import PROBLEM_JSON
+from gateway.api.problems import PROBLEM_JSON
 
 __all__ = ["install_docs"]
 
@@ -117,7 +117,7 @@ def _with_problems(spec: dict[str, Any], keyed: set[tuple[str, str]]) -> dict[st
             for code, description in add.items():
                 _problem(responses, code, description)
             for status, entry in responses.items():
-                # Every error this API answers is a problem document (gateway.problems).
+                # Every error this API answers is a problem document (gateway.api.problems).
                 if status[0] in "45":
                     entry["content"] = dict(_PROBLEM_CONTENT)
     components["schemas"].pop("HTTPValidationError", None)

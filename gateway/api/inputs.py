@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.problems import Problem, problem_response
+from gateway.api.problems import Problem, problem_response
 
 __all__ = ["CURSOR_MAX", "ID_MAX", "SHORT_MAX", "InputGuard", "control_character",
            "utc_param"]

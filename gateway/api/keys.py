@@ -10,7 +10,7 @@ the API never returns a key. A key's hash is never shown.
 
 Revoking is idempotent: revoking a revoked key answers 200 with the same ``revoked_at`` and
 writes nothing; the first revocation writes ``revoked_at`` and a ``KEY_REVOKED`` ledger
-entry, and every process stops accepting the key before its next request (``gateway.keys``).
+entry, and every process stops accepting the key before its next request (``gateway.api.api_keys``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.api_keys import Caller, key_view, list_keys, revoke_key
 from gateway.api.deps import State, require
-from gateway.keys import Caller, key_view, list_keys, revoke_key
-from gateway.problems import Problem
+from gateway.api.problems import Problem
 from gateway.store.models import ApiKey
 
 __all__ = ["router"]
@@ -73,7 +73,7 @@ async def post_revoke(key_id: str, state: State, caller: OperatorCaller) -> dict
             found = revoke_key(session, state.ledger, key_id, actor=caller.actor)
             assert found is not None  # read just above, in the same transaction
             row, _ = found
-        # Announced even when it already was revoked: see gateway.keys.revoke_key.
+        # Announced even when it already was revoked: see gateway.api.api_keys.revoke_key.
         problem = state.keys.revoked()
         if problem is not None:
             log.warning("key %s revoked, but this host's other processes could not be told "

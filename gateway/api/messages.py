@@ -16,14 +16,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from gateway.api.api_keys import Caller
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, admit, caller_of, get_state, require
 from gateway.api.inputs import CURSOR_MAX, ID_MAX, SHORT_MAX, utc_param
-from gateway.keys import Caller
-from gateway.pipeline import Delivery, IntakeRejected, ReceiveResult
-from gateway.problems import Problem
+from gateway.api.problems import Problem
+from gateway.intake.pipeline import Delivery, IntakeRejected, ReceiveResult
 from gateway.store.as2 import AS2Message
-from gateway.store.models import Acknowledgment, Message, RecordRow
+from gateway.store.models import Acknowledgment, Message, Payload, RecordRow
 from gateway.store.search import keyset_before, search_clause
 
 __all__ = ["router"]
@@ -250,8 +250,6 @@ def get_message(message_id: MessageId, state: State, caller: ViewerCaller) -> di
             responses={200: {"content": {"application/edi-x12": {}, "application/octet-stream": {}},
                              "description": "the body as received, X12 or not"}})
 def get_raw(message_id: MessageId, state: State, caller: ViewerCaller) -> Response:
-    from gateway.store.models import Payload
-
     message = _visible(state, caller, message_id)
     with state.db.read() as session:
         payload = session.get(Payload, message.payload_sha256)

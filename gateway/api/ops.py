@@ -3,7 +3,7 @@
 The probes need no key, so they say no more than a generic reason: the database's host,
 port, name and the driver's text go to the log. ``/metrics`` names partners and their
 volumes: it needs an ops key, unless ``metrics_bind`` serves it on a listener of its own
-(``gateway.metrics.MetricsServer``), in which case the API has no ``/metrics``.
+(``gateway.runtime.metrics.MetricsServer``), in which case the API has no ``/metrics``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.api.api_keys import Caller
 from gateway.api.deps import State, admit, caller_of, require
-from gateway.keys import Caller
-from gateway.ledger import verify_ledger
-from gateway.ledger_anchor import anchor_path, verify_with_anchor
-from gateway.problems import RETRY_AFTER_SECONDS, describe_database_error
-from gateway.state import GatewayState
+from gateway.api.problems import RETRY_AFTER_SECONDS, describe_database_error
+from gateway.ledger.anchor import anchor_path, verify_with_anchor
+from gateway.ledger.chain import verify_ledger
+from gateway.runtime.state import GatewayState
 from gateway.store.health import free_bytes, write_heartbeat
 
 __all__ = ["router"]

@@ -1,6 +1,6 @@
 """/v1/records: the canonical records feed for internal CRM and SCM systems.
 
-Records come in ``seq`` order, which is commit order (see ``gateway.pipeline``), so a
+Records come in ``seq`` order, which is commit order (see ``gateway.intake.pipeline``), so a
 consumer that resumes ``after`` the last cursor it processed sees every record at least
 once. Consumer keys are scoped to the kinds their side of the business needs.
 """
@@ -13,26 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import BigInteger, literal, select
 
+from gateway.api.api_keys import Caller
 from gateway.api.deps import State, require
 from gateway.api.inputs import ID_MAX, SHORT_MAX
-from gateway.keys import Caller
-from gateway.problems import Problem
+from gateway.api.problems import Problem
 from gateway.store.models import RecordRow
+from gateway.store.scopes import SCOPES
 
 __all__ = ["SCOPES", "router"]
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
-
-# Which record kinds each consumer scope may read.
-SCOPES: dict[str, frozenset[str]] = {
-    "crm": frozenset({"purchase_order", "invoice", "order_response"}),
-    "scm": frozenset({"purchase_order", "purchase_order_change", "ship_notice",
-                      "inventory_report", "planning_schedule", "product_activity",
-                      "invoice"}),
-    "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
-                      "ship_notice", "inventory_report", "planning_schedule", "product_activity",
-                      "functional_ack"}),
-}
 
 # The largest cursor: seq is at most a signed 64-bit integer on every database.
 _SEQ_MAX = 2**63 - 1

@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 
-from gateway import webhooks
+from gateway.api.api_keys import Caller
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, require
-from gateway.egress import EgressPolicy
-from gateway.keys import Caller
-from gateway.problems import Problem
+from gateway.api.problems import Problem
+from gateway.delivery import webhooks
+from gateway.delivery.egress import EgressPolicy
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = ["router"]

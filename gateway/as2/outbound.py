@@ -16,7 +16,7 @@ sends none).
 It must not: retry, sleep, persist or log anything (the caller owns the queue and the
 ledger); raise on anything the partner or the network does — every such outcome is a
 result. It raises ValueError only for our own configuration (an unknown algorithm name, a
-missing certificate or async URL). HTTP goes through ``gateway.egress.Egress``, the seam
+missing certificate or async URL). HTTP goes through ``gateway.delivery.egress.Egress``, the seam
 tests and callers can replace: a partner URL the egress policy refuses (loopback, private,
 link-local addresses unless allowed) is ``failed``, since sending again gets the same
 answer; its deadline bounds the whole attempt, connect, send and every read together.
@@ -43,7 +43,7 @@ from gateway.as2.message import (
     parse_as2_name,
     wrap,
 )
-from gateway.egress import Egress, EgressPolicy, EgressRefused
+from gateway.delivery.egress import Egress, EgressPolicy, EgressRefused
 
 __all__ = [
     "AS2Sender",

@@ -1,12 +1,12 @@
 """Alembic environment: migrates the database named in the Alembic config (set by
-``gateway.store.migrate``) to the schema of ``gateway.store`` and ``gateway.ledger``."""
+``gateway.store.migrate``) to the schema of ``gateway.store`` and ``gateway.ledger.chain``."""
 
 from __future__ import annotations
 
 from alembic import context
 
 # Imported for their side effect: they register their tables on Base.metadata.
-import gateway.ledger
+import gateway.ledger.chain
 import gateway.store.as2
 import gateway.store.health
 import gateway.store.models

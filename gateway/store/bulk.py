@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, DateTime, Dialect, LargeBinary, Table
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeEngine
 
 __all__ = ["MultiRowInsert", "RawInsert", "driver_cursor", "pipelined"]
 
@@ -57,7 +58,7 @@ class MultiRowInsert:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             head, row, tail = _insert_parts(dialect, self.table, self.columns, self.conflict)
-            processors = [self.table.c[c].type._cached_bind_processor(dialect)
+            processors = [_bind_processor(self.table.c[c].type, dialect)
                           for c in self.columns]
             found = _Compiled(head, row, tail, processors)
             self._by_dialect[dialect.name] = found
@@ -104,7 +105,7 @@ class RawInsert:
 
     def bind(self, dialect: Dialect, column: str, value: Any) -> Any:
         """``value`` as the driver binds it for ``column`` (the column type's processor)."""
-        process = self.table.c[column].type._cached_bind_processor(dialect)
+        process = _bind_processor(self.table.c[column].type, dialect)
         return process(value) if process is not None and value is not None else value
 
     def _json_columns(self, dialect: Dialect
@@ -147,7 +148,7 @@ class RawInsert:
             # once and prepares, and one C-encoded string to send. A VALUES list of rows x
             # columns placeholders is parsed anew for every batch (psycopg caches queries
             # of up to 50 parameters) and arrays a column are escaped element by element in
-            # Python (about 3 us an element, 18 us a 1 kB bytea). Each value goes through
+            # Python (bench/README.md has the cost). Each value goes through
             # the column type's input function, so a string too long for its varchar fails
             # as in a plain insert.
             names, convert = self._json_columns(dialect)
@@ -195,11 +196,20 @@ def _insert_parts(dialect: Dialect, table: Table, columns: Sequence[str],
     return head, row, tail
 
 
+def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect
+                    ) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy applies to a value of ``column_type`` before the driver binds it on
+    ``dialect`` (None: nothing), through its public API. The inserts here call it once per
+    column and dialect; ``tests/gateway/test_bulk.py`` pins the stored values to a Core
+    insert's, so a change in the library fails a test rather than a write."""
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
 @contextlib.contextmanager
 def driver_cursor(connection: Connection) -> Iterator[Any]:
     """A cursor of the driver connection under ``connection``, in its transaction.
 
-    Statements on it skip SQLAlchemy's execution machinery (about 30 µs a statement);
+    Statements on it skip SQLAlchemy's execution machinery (a fixed cost per statement);
     the driver's errors are raised as SQLAlchemy's (a unique violation is an
     ``IntegrityError`` as usual), so callers handle them in one way whichever level ran
     the statement.
@@ -228,7 +238,7 @@ def pipelined(connection: Connection) -> Iterator[None]:
     inside sends its COMMIT with the writes queued before it: the intake writer's batch
     costs three round trips (BEGIN and the lookup, the ledger head lock, the writes and
     the COMMIT) instead of five, and one while the writer is the ledger's lone appender
-    (``gateway.ledger.HeadCache``).
+    (``gateway.ledger.chain.HeadCache``).
 
     A transaction begun inside that fails there is rolled back on the way out. The error
     of a queued statement may surface only at the COMMIT, or at a later sync, after the

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.store.dialect import SQLDialect, dialect_of
+
 __all__ = ["Database"]
 
 
@@ -40,6 +42,8 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
+        # Every query whose SQL depends on the database asks this (gateway.store.dialect).
+        self.dialect: SQLDialect = dialect_of(self.engine.dialect.name)
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

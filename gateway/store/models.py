@@ -1,4 +1,4 @@
-"""The gateway's tables (the ledger's own tables live in ``gateway.ledger``).
+"""The gateway's tables (the ledger's own tables live in ``gateway.ledger.chain``).
 
 Responsible for the persistent shape of messages, their content-addressed payloads, the
 canonical records and acknowledgments produced from them, API keys and control-number
@@ -8,6 +8,7 @@ counters. ORM rows stay here; API shapes are separate pydantic models in ``gatew
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     ForeignKey,
@@ -26,10 +27,12 @@ __all__ = [
     "Acknowledgment",
     "ApiKey",
     "ControlCounter",
+    "FinishedMessage",
     "Message",
     "MessageStatus",
     "Payload",
     "RecordRow",
+    "StoredMessage",
 ]
 
 
@@ -42,6 +45,31 @@ class MessageStatus:
     REJECTED = "REJECTED"
     FAILED = "FAILED"
     FINAL = frozenset({PROCESSED, REJECTED, FAILED})
+
+
+class FinishedMessage(NamedTuple):
+    """A processed or rejected message's new values, as a batch finish writes them (see
+    ``SQLDialect.finish_messages``): the fields are the ``messages`` columns they set."""
+
+    id: str
+    status: str
+    error: str | None
+    transaction_types: str | None
+    search_text: str
+    summary: str
+    ack_status: str | None
+
+
+class StoredMessage(NamedTuple):
+    """A stored message as intake's duplicate lookup finds it (see
+    ``SQLDialect.find_stored``): the fields are the ``messages`` columns read."""
+
+    id: str
+    status: str
+    partner_id: str
+    payload_sha256: str
+    interchange_sender: str | None
+    interchange_control: str | None
 
 
 class Payload(Base):
@@ -101,7 +129,8 @@ class Message(Base):
 
 
 class RecordRow(Base):
-    """One canonical record; ``seq`` orders the records feed (see ``gateway.processing``)."""
+    """One canonical record; ``seq`` orders the records feed (see
+    ``gateway.processing.processor``)."""
 
     __tablename__ = "records"
     __table_args__ = (Index("ix_records_kind_seq", "kind", "seq"),)

@@ -2,7 +2,7 @@
 
 Responsible for the persistent shape of ``webhooks`` (where to POST which record kinds,
 with which signing secret) and ``deliveries`` (one row per record and subscription, the
-unit of the at-least-once work queue). The queue logic lives in ``gateway.webhooks``.
+unit of the at-least-once work queue). The queue logic lives in ``gateway.delivery.webhooks``.
 
 The signing secret is stored as is: the gateway must compute HMAC-SHA256 with it for
 every request, so a one-way hash (as for API keys) cannot work. It is shown once at

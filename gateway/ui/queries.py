@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.ledger import GENESIS_SHA256, LedgerEntry, entry_sha256
+from gateway.ledger.chain import GENESIS_SHA256, LedgerEntry, entry_sha256
 from gateway.store.as2 import AS2Message
 from gateway.store.base import utcnow
 from gateway.store.models import Acknowledgment, Message, MessageStatus, RecordRow

@@ -21,9 +21,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.cursors import encode_keyset
+from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.inputs import ID_MAX
-from gateway.state import GatewayState
+from gateway.api.problems import Problem
+from gateway.runtime.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
 from gateway.store.search import LogFilters
 from gateway.store.users import ROLES, OpsUser
@@ -208,9 +209,6 @@ def _filters(request: Request) -> tuple[LogFilters, dict[str, str]]:
 def _cursor(value: str | None) -> tuple[datetime, str] | None:
     if not value:
         return None
-    from gateway.api.cursors import decode_keyset
-    from gateway.problems import Problem
-
     try:
         return decode_keyset(value)
     except Problem:
@@ -278,7 +276,7 @@ def message_detail(request: Request, message_id: str, user: User,
         "timeline": timeline, "chain_ok": all(e["hash_ok"] and e["link_ok"] for e in timeline),
         "partner": partner, "notice": _NOTICES.get(done or ""),
         "final": message.status in MessageStatus.FINAL,
-        "has_as2": bool(state.as2 is not None and state.as2.wants_as2(partner)),
+        "has_as2": bool(state.as2 is not None and state.as2.outbox.wants_as2(partner)),
         **evidence,
     })
 
@@ -324,14 +322,14 @@ def _resend_ack(state: GatewayState, message_id: str, user: SignedIn) -> str:
         if ack is None:
             raise Refused("this message has no acknowledgment to resend", status=409)
         partner = state.registry.get(message.partner_id)
-        via_as2 = state.as2 is not None and state.as2.wants_as2(partner)
+        via_as2 = state.as2 is not None and state.as2.outbox.wants_as2(partner)
         state.ledger.append(session, event="ACK_RESEND_REQUESTED", actor=user.actor,
                             message_id=message_id,
                             details={"ack_id": ack.id, "kind": ack.kind,
                                      "transport": "as2" if via_as2 else "none"})
         if via_as2:
             assert state.as2 is not None and partner is not None
-            state.as2.enqueue(session, partner, ack.content.encode("ascii", "replace"),
+            state.as2.outbox.enqueue(session, partner, ack.content.encode("ascii", "replace"),
                               kind="ack", message_id=message_id, actor=user.actor)
             return "ack-as2"
         return "ack-recorded"

@@ -36,11 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gateway.store.base import utcnow
+from gateway.store.dialect import dialect_of
 from gateway.store.users import LoginFailures
 
 __all__ = ["Refusal", "admit", "succeeded"]
@@ -85,7 +84,7 @@ def _rows(session: Session, name: str, address: str
     """The (name, address), (name, any) and (any, address) rows, created when missing and
     locked for the rest of the transaction (SQLite: the transaction holds the write lock)."""
     keys = sorted([(name, address), (name, _ANY), (_ANY, address)])  # one lock order
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_of(session.get_bind().dialect.name).insert
     session.execute(insert(LoginFailures).values(
         [{"username": u, "address": a, "failures": 0} for u, a in keys]
     ).on_conflict_do_nothing())

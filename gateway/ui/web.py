@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from gateway.state import GatewayState
+from gateway.runtime.state import GatewayState
 from gateway.ui.auth import SignedIn, resolve_session, touch
 
 __all__ = [

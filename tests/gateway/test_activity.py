@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.activity import BUSY_SECONDS, Deferral, IntakeActivity
-from gateway.demo import demo_interchange
-from gateway.pipeline import Delivery
-from gateway.state import GatewayState
+from gateway.intake.activity import BUSY_SECONDS, Deferral, IntakeActivity
+from gateway.intake.pipeline import Delivery
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.state import GatewayState
+from gateway.runtime.workers import WorkerThreads
 from gateway.store.models import Message
-from gateway.workers import WorkerThreads
 
 
 def test_a_stamp_is_seen_through_another_mapping_of_the_file(tmp_path: Path) -> None:

@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.store.models import Message, RecordRow
 
@@ -344,7 +344,7 @@ def test_intake_answer_is_what_jsonresponse_renders(message_id: str, status: str
     """The intake answer, written without JSONResponse, is byte for byte what
     JSONResponse renders for the same content, whatever the strings hold."""
     from gateway.api.messages import _received
-    from gateway.intake import ReceiveResult
+    from gateway.intake.group_commit import ReceiveResult
 
     answer = _received(ReceiveResult(message_id, duplicate, status), 202, {})
     assert answer.body == JSONResponse({"message_id": message_id, "duplicate": duplicate,

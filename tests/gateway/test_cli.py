@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, main
+from gateway.runtime.cli import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, main
 from translators.x12.reader import X12Reader
 
 REPO = Path(__file__).resolve().parents[2]
@@ -358,10 +358,10 @@ def test_garbage_on_stdin_gives_one_error_line(
 
 
 def edigate(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m gateway.cli`` as a child process."""
+    """Run ``python -m gateway.runtime.cli`` as a child process."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *argv],
+        [sys.executable, "-m", "gateway.runtime.cli", *argv],
         input=stdin,
         capture_output=True,
         cwd=REPO,
@@ -388,7 +388,7 @@ def test_subprocess_translate_and_garbage_on_stdin() -> None:
 def test_subprocess_survives_a_closed_pipe() -> None:
     """A reader that stops early (``edigate translate f | head -1``) causes no traceback."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "translate", str(PO_4010)],
+        [sys.executable, "-m", "gateway.runtime.cli", "translate", str(PO_4010)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=REPO,
@@ -407,7 +407,7 @@ def test_edifact_is_detected_translated_validated_and_acknowledged(
 ) -> None:
     """The same three commands take EDIFACT, detected from the content: translate gives
     the purchase_order record, validate exits 1 on a bad UNT count, ack prints a CONTRL."""
-    orders = REPO / "gateway" / "demo_data" / "initech-orders.edi"
+    orders = REPO / "gateway" / "runtime" / "demo_data" / "initech-orders.edi"
     status, out, _ = run(capsys, "translate", str(orders))
     assert status == 0
     result = json.loads(out)

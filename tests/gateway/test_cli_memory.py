@@ -24,13 +24,13 @@ pytestmark = pytest.mark.skipif(
 
 REPO = Path(__file__).resolve().parents[2]
 PO_4010 = REPO / "tests" / "data" / "x12" / "valid" / "850.4010.edi"
-ORDERS = REPO / "gateway" / "demo_data" / "initech-orders.edi"
+ORDERS = REPO / "gateway" / "runtime" / "demo_data" / "initech-orders.edi"
 SIZE = 12_000_000  # bytes: enough that holding every record in memory breaks the limit
 LIMIT_MIB = 200
 
 CHILD = (
     "import sys\n"
-    "from gateway.cli import main\n"
+    "from gateway.runtime.cli import main\n"
     "status = main(sys.argv[1:])\n"
     "with open('/proc/self/status') as f:\n"
     "    peak = next(int(x.split()[1]) for x in f if x.startswith('VmHWM:')) // 1024\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
+from gateway.runtime.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
-from gateway.keys import authenticate
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import authenticate
+from gateway.runtime.cli import main
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,7 +79,7 @@ def test_ledger_verify_fails_on_tampering(env: Settings,
     """`ledger verify` exits 1 and names the entry when one was modified."""
     from sqlalchemy import update
 
-    from gateway.ledger import LedgerEntry
+    from gateway.ledger.chain import LedgerEntry
 
     run(capsys, "db", "upgrade")
     run(capsys, "ops", "issue-key", "--role", "viewer")
@@ -111,7 +111,8 @@ def test_demo_posts_traffic_and_prints_how_to_get_in(tmp_path: Path) -> None:
                 "EDIGATE_VAR_DIR": str(tmp_path / "var"),
                 "EDIGATE_LEDGER_KEY_PATH": str(tmp_path / "var" / "ledger.pem"),
                 "EDIGATE_PARTNERS_DIR": str(REPO / "partners"), "EDIGATE_WORKERS": "0"})
-    done = subprocess.run([sys.executable, "-m", "gateway.cli", "demo", "--port", str(port)],
+    done = subprocess.run([sys.executable, "-m", "gateway.runtime.cli", "demo", "--port",
+                           str(port)],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180,
                           check=False)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.state import GatewayState
+from gateway.runtime.state import GatewayState
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 
-from gateway.demo import demo_interchange
-from gateway.ledger import LedgerEntry
-from gateway.settings import Settings
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
 from gateway.store.models import Message, MessageStatus, RecordRow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def _gateway_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, s
 
 
 def _cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *argv], env=env, cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "gateway.runtime.cli", *argv], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -88,7 +88,7 @@ class Server:
             out.write(f"--- start {self.name} on port {self.port}\n".encode())
             out.flush()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "gateway.runtime.cli", "serve", "--port", str(self.port)],
                 env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -20,9 +20,9 @@ import uvicorn
 from playwright.sync_api import Route, expect, sync_playwright
 from swagger_ui_bundle import swagger_ui_path
 
-from gateway.app import create_app
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.runtime.app import create_app
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 
 REPO = Path(__file__).resolve().parents[2]

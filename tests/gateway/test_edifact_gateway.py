@@ -13,16 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gateway.app import create_app
-from gateway.keys import issue_key
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.runtime.app import create_app
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.store.models import Acknowledgment, Message, RecordRow
 from translators.edifact.reader import EDIFACTReader
 
 REPO = Path(__file__).resolve().parents[2]
-ORDERS = (REPO / "gateway" / "demo_data" / "initech-orders.edi").read_bytes()
+ORDERS = (REPO / "gateway" / "runtime" / "demo_data" / "initech-orders.edi").read_bytes()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""gateway.egress: which destinations outbound connections may reach, that the address
+"""gateway.delivery.egress: which destinations outbound connections may reach, that the address
 connected to is the one checked, the total deadline of an attempt against a real
 trickling server, the registration check of webhook URLs and the refusal of queued MDNs."""
 
@@ -26,13 +26,13 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway import egress as egress_module
-from gateway.app import create_app
-from gateway.as2_service import AS2Deliverer
-from gateway.egress import Egress, EgressPolicy, EgressRefused, OutboundPool, destination
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.delivery import egress as egress_module
+from gateway.delivery.as2_service import AS2Deliverer
+from gateway.delivery.egress import Egress, EgressPolicy, EgressRefused, OutboundPool, destination
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
+from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 

@@ -91,7 +91,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     curl_home.mkdir()
     (curl_home / ".curlrc").write_text('silent\nshow-error\nwrite-out = "\\n%{http_code}\\n"\n')
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "gateway.cli", "demo", "--serve",
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "gateway.runtime.cli", "demo", "--serve",
                              "--port", str(port)], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output: list[str] = []
@@ -171,7 +171,7 @@ def test_rerunning_the_demo_stores_nothing_new(tmp_path: Path) -> None:
     env, database = _demo_env(tmp_path)
 
     def run() -> list[str]:
-        done = subprocess.run([sys.executable, "-P", "-m", "gateway.cli", "demo", "--port",
+        done = subprocess.run([sys.executable, "-P", "-m", "gateway.runtime.cli", "demo", "--port",
                                str(_free_port())], cwd=REPO, env=env, capture_output=True,
                               text=True, timeout=180, check=False)
         assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""Intake's fast ISA check (``gateway.pipeline.fixed_isa``) agrees with the X12 reader:
+"""Intake's fast ISA check (``gateway.intake.pipeline.fixed_isa``) agrees with the X12 reader:
 whenever it reads a header, the reader reads the same fields from the same bytes; when it
 declines, intake falls back to the reader. Generated headers of the fixed layout with
 random delimiters and values, then random edits of them, then arbitrary bytes."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.pipeline import fixed_isa
+from gateway.intake.pipeline import fixed_isa
 from translators.x12.reader import X12Reader
 
 WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)  # ISA01..ISA15

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from gateway.app import create_app
+from gateway.api.api_keys import issue_key
 from gateway.as2.keys import generate_identity
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.store.models import Acknowledgment, Message, RecordRow
 from gateway.store.search import MessageTerm
@@ -59,7 +59,7 @@ def client(database_url: str, tmp_path: Path
 
 def _valid(state: GatewayState) -> list[tuple[str, bytes]]:
     x12 = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings, 9)
-    edifact = (REPO / "gateway" / "demo_data" / "initech-orders.edi").read_bytes()
+    edifact = (REPO / "gateway" / "runtime" / "demo_data" / "initech-orders.edi").read_bytes()
     return [("acme", x12), ("initech", edifact)]
 
 

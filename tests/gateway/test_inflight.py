@@ -13,12 +13,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.inflight import InflightBodies, account_of
-from gateway.keys import issue_key
-from gateway.problems import PROBLEM_JSON
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.api.inflight import InflightBodies, account_of
+from gateway.api.problems import PROBLEM_JSON
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.state import GatewayState
 
 PARTNERS = {"acme": ("acme-retail", "acme-850.edi", "ZZ", "ACMERETAIL", "00401"),
             "globex": ("globex-distribution", "globex-856.edi", "01", "123456789", "00501")}

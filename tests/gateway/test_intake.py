@@ -13,18 +13,19 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.intake import IntakeUnavailable, Pending, ReceiveResult
-from gateway.keys import Caller, KeyCache, issue_key
-from gateway.ledger import LedgerEntry, verify_ledger
-from gateway.pipeline import Delivery
-from gateway.state import GatewayState
+from gateway.api.api_keys import Caller, KeyCache, issue_key
+from gateway.intake.group_commit import IntakeUnavailable, Pending, ReceiveResult
+from gateway.intake.pipeline import Delivery
+from gateway.ledger.chain import LedgerEntry, verify_ledger
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, Payload
 
 
@@ -169,7 +170,7 @@ def test_many_threads_receiving_at_once_lose_nothing(state: GatewayState) -> Non
 def test_writer_thread_exits_when_idle_and_restarts(
         state: GatewayState, monkeypatch: pytest.MonkeyPatch) -> None:
     """No thread lingers after the work is done, and the next message starts a new one."""
-    monkeypatch.setattr("gateway.intake.IDLE_EXIT_SECONDS", 0.05)
+    monkeypatch.setattr("gateway.intake.group_commit.IDLE_EXIT_SECONDS", 0.05)
     state.pipeline.receive(delivery(po(state, 1)), "partner:acme-retail")
     deadline = time.monotonic() + 5
     while any(t.name == "edigate-intake" for t in threading.enumerate()):
@@ -191,7 +192,7 @@ def test_key_cache_serves_known_keys_until_the_ttl_ends(
     assert cache.get(token) == caller
     assert token not in repr(cache._entries)
     now = time.monotonic()
-    monkeypatch.setattr("gateway.keys.time.monotonic", lambda: now + 31)
+    monkeypatch.setattr("gateway.api.api_keys.time.monotonic", lambda: now + 31)
     assert cache.get(token) is None
 
 
@@ -237,20 +238,18 @@ def test_a_unique_violation_at_insert_is_retried_alone_as_a_duplicate(
     (simulated: the lookup misses once), the driver's unique violation fails the batch as
     SQLAlchemy's IntegrityError; each message is retried alone, the duplicate is answered
     with the stored id and the other message is stored."""
-    import gateway.intake as intake
-
     stored = state.pipeline.receive(delivery(po(state, 7)), "partner:acme-retail")
-    real = intake._lookup
+    real = state.db.dialect.find_stored
     misses = [1]
 
-    def lookup_missing_once(dialect: object, batch: object) -> object:
-        sql, params = real(dialect, batch)  # type: ignore[arg-type]
+    def lookup_missing_once(cursor: object, **keys: Any) -> list[Any]:
+        found = real(cursor, **keys)
         if misses:
             misses.pop()
-            return sql.replace("WHERE ", "WHERE 1 = 0 AND "), params
-        return sql, params
+            return []
+        return found
 
-    monkeypatch.setattr(intake, "_lookup", lookup_missing_once)
+    monkeypatch.setattr(state.db.dialect, "find_stored", lookup_missing_once)
     again, fresh = one_batch(state, 8, (7, 9))
     assert again.result(10).duplicate and again.result(10).message_id == stored.message_id
     assert not fresh.result(10).duplicate
@@ -265,7 +264,7 @@ def test_message_ids_are_uuid7_in_time_order() -> None:
     ids are distinct."""
     import uuid
 
-    from gateway.intake import _message_id
+    from gateway.intake.group_commit import _message_id
 
     before = time.time_ns() // 1_000_000
     first = [_message_id() for _ in range(500)]
@@ -285,7 +284,7 @@ def test_writer_keeps_one_connection_and_replaces_it_after_a_failure(
     a batch fails (the old one may be broken) and gives it back when it goes idle."""
     from sqlalchemy import event
 
-    monkeypatch.setattr("gateway.intake.IDLE_EXIT_SECONDS", 0.3)
+    monkeypatch.setattr("gateway.intake.group_commit.IDLE_EXIT_SECONDS", 0.3)
     checkouts: list[object] = []
     event.listen(state.db.engine, "checkout", lambda *a: checkouts.append(a[0]))
     pipeline = state.pipeline
@@ -348,7 +347,7 @@ def test_duplicates_are_per_partner(state: GatewayState) -> None:
     assert results[0].duplicate and results[0].message_id != first.message_id
 
 
-# -- a lone writer's one-round-trip batches (PostgreSQL; gateway.ledger.HeadCache) ----------
+# -- a lone writer's one-round-trip batches (PostgreSQL; gateway.ledger.chain.HeadCache) ----------
 def _received(state: GatewayState, control: int) -> ReceiveResult:
     return state.pipeline.receive(delivery(po(state, control)), "partner:acme-retail")
 

@@ -26,15 +26,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.intake import Pending
-from gateway.intake_process import IntakeProcess, IntakeUnavailable
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry, verify_ledger
-from gateway.pipeline import Delivery
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.intake.group_commit import Pending
+from gateway.intake.pipeline import Delivery
+from gateway.intake.writer_process import IntakeProcess, IntakeUnavailable
+from gateway.ledger.chain import LedgerEntry, verify_ledger
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.store.models import Message, MessageStatus
 
@@ -241,10 +241,10 @@ def test_the_child_dies_with_the_web_process(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import json, os, sys, time
         sys.path.insert(0, {str(REPO)!r})
-        from gateway.demo import demo_interchange
-        from gateway.pipeline import Delivery
-        from gateway.settings import Settings
-        from gateway.state import GatewayState
+        from gateway.runtime.demo import demo_interchange
+        from gateway.intake.pipeline import Delivery
+        from gateway.runtime.settings import Settings
+        from gateway.runtime.state import GatewayState
         from gateway.store.base import Base
         settings = Settings(database_url="sqlite:///{tmp_path / 'e.db'}",
                             partners_dir={str(REPO / 'partners')!r}, var_dir={str(tmp_path)!r},

@@ -16,9 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.cli import main
-from gateway.keys import (
+from gateway.api.api_keys import (
     STAMP_NAME,
     Caller,
     KeyCache,
@@ -26,8 +24,10 @@ from gateway.keys import (
     issue_key,
     revoke_key,
 )
-from gateway.ledger import LedgerEntry
-from gateway.state import GatewayState
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
+from gateway.runtime.cli import main
+from gateway.runtime.state import GatewayState
 from gateway.store.models import ApiKey
 
 REPO = Path(__file__).resolve().parents[2]
@@ -217,12 +217,12 @@ def test_cli_revocation_stops_a_cached_key_in_the_server_at_once(
 
 
 def test_revocation_from_a_real_subprocess_is_seen_at_once(env: Env) -> None:
-    """The same with `python -m gateway.cli keys revoke` as a separate OS process."""
+    """The same with `python -m gateway.runtime.cli keys revoke` as a separate OS process."""
     assert env.get(_READ["partner"], "acme").status_code == 200
     assert env.state.keys.get(env.tokens["acme"]) is not None
     child_env = {**os.environ, **env.state.settings.to_env(exclude={"worker_id"}),
                  "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "gateway.cli", "keys", "revoke",
+    done = subprocess.run([sys.executable, "-m", "gateway.runtime.cli", "keys", "revoke",
                            env.ids["acme"]], env=child_env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from gateway.ledger import (
+from gateway.ledger.chain import (
     GENESIS_SHA256,
     EntryDraft,
     Ledger,
@@ -500,9 +500,9 @@ def test_batch_appends_chain_and_checkpoint_like_single_appends(
 
 def test_public_api_is_pinned() -> None:
     """The ledger's public names are exactly the ones the CLI, API and pipeline rely on."""
-    import gateway.ledger
+    import gateway.ledger.chain
 
-    assert sorted(gateway.ledger.__all__) == [
+    assert sorted(gateway.ledger.chain.__all__) == [
         "ANCHOR_TYPE",
         "Appended",
         "CHECKPOINT_TYPE",
@@ -548,7 +548,7 @@ def test_load_or_create_makes_a_private_0600_key_once(
     """The key file is created with its directory, mode 0600, reloaded on the next start,
     and only its public key id is logged."""
     path = tmp_path / "keys" / "deep" / "ledger.pem"
-    with caplog.at_level(logging.DEBUG, logger="gateway.ledger"):
+    with caplog.at_level(logging.DEBUG, logger="gateway.ledger.chain"):
         created = LedgerSigner.load_or_create(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert list(path.parent.iterdir()) == [path]
@@ -627,7 +627,7 @@ def test_fast_entry_text_is_byte_identical_to_the_canonical_encoding(
     """For flat details under string keys, the entry text assembled from its parts (the
     append path) is byte for byte canonical_json of the documented entry document, and so
     hashes to what entry_sha256 (the verify path) computes from the stored details."""
-    from gateway import ledger as ledger_module
+    from gateway.ledger import chain as ledger_module
 
     at = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
     assert ledger_module._flat(details)
@@ -647,7 +647,7 @@ def test_details_that_do_not_read_back_as_written_take_the_general_path() -> Non
     """Non-string keys and nested values are not 'flat': their canonical text can differ
     from the re-encoding of what it reads back as (here: 9 sorts before 10 as a number,
     after it as a string), so the append path parses and re-encodes them."""
-    from gateway import ledger as ledger_module
+    from gateway.ledger import chain as ledger_module
 
     tricky = {10: "a", 9: "b"}
     assert canonical_json(tricky) != canonical_json(json.loads(canonical_json(tricky)))
@@ -667,7 +667,7 @@ def test_appended_entries_of_any_details_hash_what_is_stored(
     a batch carries the hash that entry_sha256 recomputes from its stored fields (what
     verify checks), and the chain verifies whenever the details are canonical as read back
     (non-string keys that sort differently as strings never were)."""
-    from gateway.ledger import _recompute
+    from gateway.ledger.chain import _recompute
 
     drafts = []
     for details, message_id in batch:
@@ -694,7 +694,7 @@ def test_head_cache_backs_off_after_each_wrong_guess() -> None:
     """HeadCache's trust, driven as append_many and the intake writer drive it: trusted
     after one locked head that this appender had left; after each wrong guess twice as
     many confirmations in a row are needed (capped), and a guess that holds resets that."""
-    from gateway.ledger import Head, HeadCache
+    from gateway.ledger.chain import Head, HeadCache
 
     cache = HeadCache()
     heads = iter(Head(n, f"{n:064x}", 1000) for n in range(1, 10_000))

@@ -17,11 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from gateway.app import create_app
-from gateway.cli import main
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.ledger import (
+from gateway.api.api_keys import issue_key
+from gateway.intake.pipeline import Delivery
+from gateway.ledger.anchor import AnchorWriter, anchor_path, read_anchor, verify_with_anchor
+from gateway.ledger.chain import (
     GENESIS_SHA256,
     Ledger,
     LedgerCheckpoint,
@@ -33,10 +32,11 @@ from gateway.ledger import (
     entry_sha256,
     verify_ledger,
 )
-from gateway.ledger_anchor import AnchorWriter, anchor_path, read_anchor, verify_with_anchor
-from gateway.pipeline import Delivery
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.runtime.app import create_app
+from gateway.runtime.cli import main
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.db import Database
 
 EVERY = 5
@@ -199,7 +199,7 @@ def test_writer_never_moves_the_anchor_back_or_onto_a_rewritten_chain(
     with db.transaction() as session:
         _rewrite(session, 11, "intruder")
     _fill(db, ledger, 4)  # the gateway appends on top of the forged chain
-    with caplog.at_level(logging.ERROR, logger="gateway.ledger_anchor"):
+    with caplog.at_level(logging.ERROR, logger="gateway.ledger.anchor"):
         kept = writer.flush()
     assert kept is not None and kept.seq == 12
     assert "was rewritten" in caplog.text
@@ -211,7 +211,7 @@ def test_writer_never_moves_the_anchor_back_or_onto_a_rewritten_chain(
     other.note(9)
     other.close()
     assert read_anchor(writer.path).seq == 12
-    with caplog.at_level(logging.ERROR, logger="gateway.ledger_anchor"):
+    with caplog.at_level(logging.ERROR, logger="gateway.ledger.anchor"):
         writer.flush()  # it appended up to 16
     assert read_anchor(writer.path).seq == 12
     assert "behind the anchor" in caplog.text

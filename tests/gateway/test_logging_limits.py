@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.logging_limits import RepeatLimiter, install_repeat_limit
+from gateway.runtime.logging_limits import RepeatLimiter, install_repeat_limit
 
 
 class Clock:
@@ -90,7 +90,7 @@ def test_levels_and_loggers_are_counted_apart(
 def test_install_covers_the_edigate_loggers() -> None:
     """install_repeat_limit puts one limiter on every edigate logger there is (a logger's
     filters do not see its children's records), replacing one installed before."""
-    import gateway.app  # noqa: F401 - creates the gateway's loggers
+    import gateway.runtime.app  # noqa: F401 - creates the gateway's loggers
 
     first = install_repeat_limit(3, 10.0)
     limiter = install_repeat_limit(3, 10.0)

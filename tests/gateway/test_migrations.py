@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import gateway.ledger  # registers the ledger tables
+import gateway.ledger.chain  # registers the ledger tables
 import gateway.store.health  # registers the readiness heartbeat
 import gateway.store.models  # noqa: F401 - registers the gateway tables
 from gateway.store.base import Base

@@ -20,12 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.ledger import LedgerHead
-from gateway.metrics import MetricsServer
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.ledger.chain import LedgerHead
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.metrics import MetricsServer
+from gateway.runtime.state import GatewayState
 from gateway.store.health import ReadinessHeartbeat
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,7 +188,8 @@ def test_serve_with_metrics_bind(tmp_path: Path) -> None:
                 "EDIGATE_LEDGER_KEY_PATH": str(tmp_path / "ledger.pem"),
                 "EDIGATE_METRICS_BIND": f"127.0.0.1:{scrape}"})
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(api)],
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.runtime.cli", "serve",
+                             "--port", str(api)],
                             env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

@@ -18,13 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.logging_limits import install_repeat_limit
-from gateway.problems import PROBLEM_JSON
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.api.problems import PROBLEM_JSON
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.logging_limits import install_repeat_limit
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.ui.auth import create_user
 

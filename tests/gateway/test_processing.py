@@ -16,21 +16,21 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway import processing
-from gateway.demo import demo_interchange
-from gateway.intake import Pending
-from gateway.ledger import LedgerEntry
-from gateway.pipeline import Delivery
-from gateway.state import GatewayState
+from gateway.delivery.webhooks import create_webhook
+from gateway.intake.group_commit import Pending
+from gateway.intake.pipeline import Delivery
+from gateway.ledger.chain import LedgerEntry
+from gateway.processing import processor as processing
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.store.models import Acknowledgment, Message, RecordRow
 from gateway.store.search import MessageTerm
 from gateway.store.webhooks import WebhookDelivery
-from gateway.webhooks import create_webhook
 from translators.edifact.reader import EDIFACTReader
 from translators.x12.reader import X12Reader
 
-ORDERS = (Path(__file__).resolve().parents[2] / "gateway" / "demo_data"
+ORDERS = (Path(__file__).resolve().parents[2] / "gateway" / "runtime" / "demo_data"
           / "initech-orders.edi").read_bytes()
 
 

@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from gateway.intake import _LOOKUP_PG
-from gateway.processing import claim_queries
+from gateway.processing.processor import claim_queries
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
 from gateway.store.models import Message
+from gateway.store.postgresql import FIND_STORED
 
 MESSAGES = 3000
 PARTNER = "acme-retail"
@@ -135,10 +135,10 @@ def test_duplicate_lookup_probes_the_unique_keys(migrated: Database) -> None:
     keys = [f"{n:064x}" for n in (5, 77, 1200, 2999)]
     with migrated.engine.begin() as connection:
         _fill(connection)
-        plan = _plan(connection, _LOOKUP_PG, [
+        plan = _plan(connection, FIND_STORED, [
             keys, [f"{n:09d}" for n in (5, 77, 1200, 2999)], ["ZZ:ACMERETAIL"]])
         found = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        found.execute(_LOOKUP_PG, [keys[:2], ["000001200"], ["ZZ:ACMERETAIL"]],
+        found.execute(FIND_STORED, [keys[:2], ["000001200"], ["ZZ:ACMERETAIL"]],
                       prepare=False)
         rows = found.fetchall()
     assert "uq_messages_payload" in plan and "uq_messages_interchange" in plan, plan

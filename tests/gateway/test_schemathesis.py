@@ -29,12 +29,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gateway import webhooks
-from gateway.app import create_app
+from gateway.api.api_keys import issue_key
 from gateway.as2.keys import generate_identity
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.state import GatewayState
+from gateway.delivery import webhooks
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.state import GatewayState
 from gateway.store.models import Message, RecordRow
 from gateway.store.webhooks import WebhookDelivery
 

@@ -21,9 +21,9 @@ import psutil
 import pytest
 
 from gateway import workers as workers_module
-from gateway.demo import demo_interchange
-from gateway.settings import Settings
-from gateway.workers import WorkerProcesses
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.workers import WorkerProcesses
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ def _edigate() -> list[str]:
     """The installed console script (no working directory on its sys.path, like an
     operator's ``edigate``), else the module run the same way."""
     script = Path(sys.executable).with_name("edigate")
-    return [str(script)] if script.exists() else [sys.executable, "-P", "-m", "gateway.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-P", "-m", "gateway.runtime.cli"]
 
 
 def _free_port() -> int:

@@ -19,19 +19,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway import webhooks
-from gateway.app import create_app
-from gateway.cli import main
-from gateway.demo import demo_interchange
-from gateway.egress import EgressPolicy
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry
-from gateway.pipeline import Delivery
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.delivery import webhooks
+from gateway.delivery.egress import EgressPolicy
+from gateway.delivery.webhooks import Deliverer, backoff
+from gateway.intake.pipeline import Delivery
+from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
+from gateway.runtime.cli import main
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base, utcnow
 from gateway.store.webhooks import Webhook, WebhookDelivery
-from gateway.webhooks import Deliverer, backoff
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE = timedelta(seconds=30)
@@ -170,7 +170,7 @@ def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
         keys["crm"] = issue_key(session, "consumer", scope="crm")[0]
     app = create_app(settings, state=state, start_workers=False)
     with TestClient(app) as client, \
-            Deliverer.from_state(state, worker="test-deliverer", lease=LEASE,
+            state.webhook_deliverer(worker="test-deliverer", lease=LEASE,
                                  timeout=5) as deliverer:
         yield Env(client, state, keys, deliverer)
     state.close()
@@ -262,7 +262,8 @@ def test_failures_are_retried_with_exponential_backoff(env: Env, receiver: Recei
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.next_attempt_at == t0 + timedelta(seconds=5)
     assert delivery.last_status_code == 500
-    assert delivery.last_error == "HTTP 500"  # the answer's body is not kept (gateway.webhooks)
+    # the answer's body is not kept (gateway.delivery.webhooks)
+    assert delivery.last_error == "HTTP 500"
     assert env.deliverer.run_once(t0 + timedelta(seconds=4.9)) == 0
     t1 = t0 + timedelta(seconds=5)
     assert env.deliverer.run_once(t1) == 1
@@ -396,7 +397,7 @@ def test_a_crash_between_claim_and_result_leads_to_a_resend(env: Env,
     env.subscribe(receiver.url, "purchase_order")
     env.post(po(env))
     t0 = soon()
-    with Deliverer.from_state(env.state, worker="crashed", lease=LEASE) as crashed:
+    with env.state.webhook_deliverer(worker="crashed", lease=LEASE) as crashed:
         attempt = crashed.claim(t0)  # ... and the process dies before sending
     assert attempt is not None and attempt.number == 1
     assert env.deliverer.claim(t0) is None  # another worker never takes a live claim
@@ -418,7 +419,7 @@ def test_a_late_result_of_a_taken_over_claim_changes_nothing(env: Env,
     env.subscribe(receiver.url, "purchase_order")
     env.post(po(env))
     t0 = soon()
-    with Deliverer.from_state(env.state, worker="slow", lease=LEASE) as slow:
+    with env.state.webhook_deliverer(worker="slow", lease=LEASE) as slow:
         first = slow.claim(t0)
         assert first is not None
         second = env.deliverer.claim(t0 + LEASE)
@@ -446,7 +447,7 @@ def test_concurrent_deliverers_never_send_the_same_attempt(env: Env,
     barrier = threading.Barrier(2)
 
     def drain(name: str) -> None:
-        with Deliverer.from_state(env.state, worker=name, lease=LEASE) as deliverer:
+        with env.state.webhook_deliverer(worker=name, lease=LEASE) as deliverer:
             barrier.wait()
             counts.append(deliverer.run_once(now))
 
@@ -471,7 +472,7 @@ def test_a_lost_last_attempt_makes_the_delivery_dead(env: Env, receiver: Receive
     for _ in range(2):
         assert env.deliverer.run_once(now) == 1
         now += timedelta(hours=1)
-    with Deliverer.from_state(env.state, worker="crashed", lease=LEASE) as crashed:
+    with env.state.webhook_deliverer(worker="crashed", lease=LEASE) as crashed:
         assert crashed.claim(now) is not None
     assert env.deliverer.run_once(now + LEASE) == 0
     [delivery] = env.deliveries()
@@ -540,7 +541,7 @@ def test_a_trickling_receiver_holds_a_delivery_only_until_the_deadline(
         state.pipeline.receive(Delivery("acme-retail", "https", data), "test")
         assert sum(1 for _ in state.pipeline.drain("test")) == 1
         started = time.monotonic()
-        with Deliverer.from_state(state, worker="d", lease=LEASE) as deliverer:
+        with state.webhook_deliverer(worker="d", lease=LEASE) as deliverer:
             assert deliverer.run_once(soon()) == 1
         assert time.monotonic() - started < 10
         with state.db.transaction() as session:

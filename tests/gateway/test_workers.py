@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.demo import demo_interchange
-from gateway.egress import EgressPolicy
-from gateway.pipeline import Delivery
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.delivery.egress import EgressPolicy
+from gateway.delivery.webhooks import create_webhook
+from gateway.intake.pipeline import Delivery
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
+from gateway.runtime.workers import WorkerProcesses, WorkerThreads
 from gateway.store.webhooks import Webhook, WebhookDelivery
-from gateway.webhooks import create_webhook
-from gateway.workers import WorkerProcesses, WorkerThreads
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,8 +90,8 @@ def test_children_die_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
     processing with a stale view of the world)."""
     parent_script = textwrap.dedent("""
         import sys, time
-        from gateway.settings import Settings
-        from gateway.workers import WorkerProcesses
+        from gateway.runtime.settings import Settings
+        from gateway.runtime.workers import WorkerProcesses
         w = WorkerProcesses(Settings(worker_nice=0), 2,
                             command=[sys.executable, "-c", "import time; time.sleep(60)"])
         w.start()

@@ -10,7 +10,8 @@ partner first in both, ``ix_messages_partner_received`` matched the probe as wel
 unique index did, and before ``messages`` was analyzed PostgreSQL costed them the same and
 took the partner's index, filtering every message of the partner (measured: 0.4 ms a batch
 at 100 messages, 10 ms at 2,000). With the digest and the control number first, the probe
-(``gateway.intake``) asks only for those, and the unique index is the one index that fits.
+(``gateway.intake.group_commit``) asks only for those, and the unique index is the one index
+that fits.
 
 Claims took the oldest message that is RECEIVED or PROCESSING with an expired lease in one
 query, which PostgreSQL planned over ix_messages_status_lock (status, locked_until) as a scan

@@ -255,7 +255,7 @@ class AS2Gateway:
     counter: list[int]
 
     def interchange(self) -> bytes:
-        from gateway.demo import demo_interchange
+        from gateway.runtime.demo import demo_interchange
 
         self.counter[0] += 1
         return demo_interchange("acme-850.edi", "ZZ", "ACMEAS2", "00401", self.state.settings,
@@ -290,7 +290,7 @@ class AS2Gateway:
     def events(self, event: str | None = None) -> list[dict[str, Any]]:
         from sqlalchemy import select
 
-        from gateway.ledger import LedgerEntry
+        from gateway.ledger.chain import LedgerEntry
 
         with self.state.db.read() as session:
             query = select(LedgerEntry).order_by(LedgerEntry.seq)
@@ -358,9 +358,9 @@ def as2_gateway(tmp_path: Path, database_url: str, parties: Parties
 
     from fastapi.testclient import TestClient
 
-    from gateway.app import create_app
-    from gateway.settings import Settings
-    from gateway.state import GatewayState
+    from gateway.runtime.app import create_app
+    from gateway.runtime.settings import Settings
+    from gateway.runtime.state import GatewayState
     from gateway.store.base import Base
 
     opened: list[tuple[Any, Any]] = []

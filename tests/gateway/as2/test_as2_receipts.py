@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gateway.as2_service import AS2Deliverer
+from gateway.delivery.as2_service import AS2Deliverer
 
 AS2Gateway = Any  # conftest.AS2Gateway
 Parties = Any  # conftest.Parties

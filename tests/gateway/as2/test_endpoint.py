@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.as2_service import AS2Deliverer
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.ledger import LedgerEntry, verify_ledger
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.delivery.as2_service import AS2Deliverer
+from gateway.ledger.chain import LedgerEntry, verify_ledger
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message
 from gateway.store.base import Base
 from gateway.store.models import Message, MessageStatus
@@ -611,7 +611,7 @@ def test_edifact_over_as2_gets_its_contrl_back_over_as2(tmp_path: Path, parties:
     """An ORDERS over AS2 becomes a purchase_order record like an X12 850, and the CONTRL
     the partner's profile asks for is sent back over AS2 and acknowledged by pyas2lib."""
     partner_server = _PartnerServer(parties)
-    orders = (Path(__file__).resolve().parents[3] / "gateway" / "demo_data" /
+    orders = (Path(__file__).resolve().parents[3] / "gateway" / "runtime" / "demo_data" /
               "initech-orders.edi").read_bytes().replace(b"5412345000013:14", b"4000000000001:14")
     try:
         for env in _env(tmp_path, f"sqlite:///{tmp_path / 'e.db'}", parties,

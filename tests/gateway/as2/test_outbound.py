@@ -30,7 +30,7 @@ from gateway.as2 import (
     mdn_original_message_id,
 )
 from gateway.as2.cms import certificate_sha256
-from gateway.egress import Egress, EgressPolicy
+from gateway.delivery.egress import Egress, EgressPolicy
 
 as2 = pytest.importorskip("pyas2lib.as2")
 

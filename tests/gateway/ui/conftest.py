@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from gateway.app import create_app
-from gateway.demo import demo_interchange
-from gateway.keys import issue_key
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.api_keys import issue_key
+from gateway.runtime.app import create_app
+from gateway.runtime.demo import demo_interchange
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.base import Base
 from gateway.ui.auth import create_user
 

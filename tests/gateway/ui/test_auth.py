@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from gateway.ledger import LedgerEntry
+from gateway.ledger.chain import LedgerEntry
 from gateway.store.users import OpsSession, OpsUser
 from gateway.ui.auth import hash_password, needs_rehash, verify_password
 
@@ -214,7 +214,7 @@ def test_cli_adds_a_user_from_stdin(tmp_path: object, monkeypatch: object) -> No
     import sys
     from pathlib import Path
 
-    from gateway.cli import main
+    from gateway.runtime.cli import main
     from gateway.store.base import Base
     from gateway.store.db import Database
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from gateway.ledger import LedgerEntry
+from gateway.ledger.chain import LedgerEntry
 from gateway.store.models import Message
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
-from gateway import cli_translate
+from gateway.runtime import cli_translate
 from partners import PartnerConfigError
 from translators import (
     AckOptions,
@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "map and the values they carry as unmapped")
     p.add_argument("paths", nargs="+", metavar="PATH", help="EDI files or folders")
     p.add_argument("--json", action="store_true", help="the counts as JSON")
-    from gateway import cli_service
+    from gateway.runtime import cli_service
 
     cli_service.register(sub)
     return parser
@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from gateway import cli_service
+    from gateway.runtime import cli_service
 
     if args.command in cli_service.SERVICE_COMMANDS:
         try:
@@ -223,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ack":
             return _ack(args.file, args.kind, args.ta1, args.control_number)
         if args.command == "coverage":
-            from gateway import cli_coverage
+            from gateway.runtime import cli_coverage
 
             counted = cli_coverage.write_report(args.paths, sys.stdout, as_json=args.json)
             return EXIT_OK if counted else EXIT_UNREADABLE

@@ -11,7 +11,7 @@ the work through the database's claims and leases, and they can use every core.
 Worker processes run at a lower CPU priority (``EDIGATE_WORKER_NICE``, default 10): when
 the cores are busy, taking messages in (and answering partners) goes before translating
 them; the backlog is processed as soon as intake leaves CPU over. Workers also wait while
-this host's intake is busy, for a few seconds at most (``gateway.activity``): the nice
+this host's intake is busy, for a few seconds at most (``gateway.intake.activity``): the nice
 value orders the processes, not the database work they cause. Worker processes die
 with their parent (Linux ``PR_SET_PDEATHSIG``): a web process killed
 with ``kill -9`` takes its workers with it, and the next start releases their claims at
@@ -25,7 +25,6 @@ This module must not process messages itself.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -35,18 +34,17 @@ import threading
 import time
 from collections.abc import Callable
 
-from gateway.activity import Deferral
-from gateway.as2_service import AS2Deliverer
-from gateway.egress import Claim, OutboundPool
-from gateway.settings import Settings
-from gateway.state import GatewayState
-from gateway.webhooks import Deliverer
+from gateway.delivery.as2_service import AS2Deliverer
+from gateway.delivery.egress import Claim, OutboundPool
+from gateway.intake.activity import Deferral
+from gateway.runtime.child_process import child_setup
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 
 __all__ = ["WorkerProcesses", "WorkerThreads"]
 
 log = logging.getLogger("edigate.workers")
 
-_PR_SET_PDEATHSIG = 1
 # A worker process that exits sooner than this after its start failed to start; after
 # FAILED_STARTS of those in a row its slot is failing (logged, and /readyz says so).
 STARTUP_SECONDS = 10.0
@@ -60,7 +58,7 @@ class WorkerThreads:
     With ``count`` 0 (tests, API-only processes) none of them runs.
 
     Outbound work (webhook deliveries, the AS2 queue) is claimed by one dispatcher thread
-    each and sent on a shared ``gateway.egress.OutboundPool`` (``EDIGATE_EGRESS_POOL_SIZE``
+    each and sent on a shared ``gateway.delivery.egress.OutboundPool`` (``EDIGATE_EGRESS_POOL_SIZE``
     threads, at most ``EDIGATE_EGRESS_PER_DESTINATION`` to one scheme, host and port): a
     destination that hangs holds its own slots, not the sends to anyone else. A dispatcher
     claims only when a thread is free, so a claim's lease is not spent waiting.
@@ -115,7 +113,7 @@ class WorkerThreads:
         worker_id = settings.worker_id
         self.pool = OutboundPool(settings.egress_pool_size, settings.egress_per_destination,
                                  name=f"egress:{worker_id}")
-        deliverer = Deliverer.from_state(self.state, worker=f"deliverer:{worker_id}")
+        deliverer = self.state.webhook_deliverer(worker=f"deliverer:{worker_id}")
         self._closers.append(deliverer.close)
         self._dispatcher(f"deliverer:{worker_id}", deliverer.claim_job)
         if self.state.as2 is not None and self.state.as2.identity is not None:
@@ -161,30 +159,6 @@ class WorkerThreads:
             close()
 
 
-def _child_setup(nice: int) -> Callable[[], None] | None:
-    """A ``preexec_fn``: lower the child's CPU priority by ``nice``, and ask Linux to
-    SIGKILL it when its parent dies."""
-    libc = None
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-        except OSError:
-            libc = None
-    if libc is None and not nice:
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        if nice:
-            os.nice(nice)
-        if libc is not None:
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(1)
-
-    return preexec
-
-
 class WorkerProcesses:
     """``count`` supervised ``edigate worker --follow`` child processes."""
 
@@ -195,7 +169,7 @@ class WorkerProcesses:
         self.restart_backoff = restart_backoff
         # -P: the working directory is not put on sys.path (a ./partners folder of TOML
         # files would otherwise shadow the partners package in the child).
-        self.command = command or [sys.executable, "-P", "-m", "gateway.cli", "worker",
+        self.command = command or [sys.executable, "-P", "-m", "gateway.runtime.cli", "worker",
                                    "--follow"]
         self.children: list[subprocess.Popen[bytes]] = []
         self._started: list[float] = []
@@ -214,7 +188,7 @@ class WorkerProcesses:
             env["EDIGATE_WORKER_ID"] = f"{self.settings.worker_id}.w{n}"
         # preexec_fn runs only nice, prctl and getppid between fork and exec.
         return subprocess.Popen(self.command, env=env,
-                                preexec_fn=_child_setup(self.settings.worker_nice))
+                                preexec_fn=child_setup(self.settings.worker_nice))
 
     def start(self) -> None:
         if not self.count:

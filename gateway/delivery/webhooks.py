@@ -9,7 +9,7 @@ ledger. Delivery is at least once: a worker that dies mid-attempt leaves a deliv
 falls due again when its lease ends, so receivers deduplicate on ``X-Edigate-Delivery``.
 It must not know about FastAPI: the API and the CLI call in here.
 
-Every POST goes through ``gateway.egress``: a URL whose host is (or resolves to) a
+Every POST goes through ``gateway.delivery.egress``: a URL whose host is (or resolves to) a
 loopback, link-local or private address is refused at registration unless
 ``EDIGATE_EGRESS_ALLOW`` lets it through, and again at each send (DNS can change since).
 A send the policy refuses makes the delivery dead at once, not retried: the answer would
@@ -34,13 +34,12 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from gateway.egress import (
+from gateway.delivery.egress import (
     Destination,
     Egress,
     EgressPolicy,
@@ -49,16 +48,15 @@ from gateway.egress import (
     destination,
 )
 from gateway.errors import GatewayError
-from gateway.ledger import Ledger
-from gateway.settings import Settings
+from gateway.ledger.chain import Ledger
+from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
+from gateway.store.dialect import dialect_of
 from gateway.store.models import RecordRow
+from gateway.store.scopes import SCOPES
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
-
-if TYPE_CHECKING:
-    from gateway.state import GatewayState
 
 __all__ = [
     "EVENT",
@@ -91,10 +89,6 @@ class WebhookError(GatewayError):
 
 def record_kinds() -> frozenset[str]:
     """The record kinds a webhook may subscribe to: all that the records feed serves."""
-    # Imported here, not at the top: gateway.api.records needs the gateway state, which
-    # needs the pipeline, which needs this module.
-    from gateway.api.records import SCOPES
-
     return SCOPES["all"]
 
 
@@ -288,10 +282,10 @@ class Attempt:
 
 
 class Deliverer:
-    """Claims due deliveries and POSTs them through ``gateway.egress``.
+    """Claims due deliveries and POSTs them through ``gateway.delivery.egress``.
 
     Thread-safe: :meth:`claim` and :meth:`send` of different attempts may run on
-    different threads at once (``gateway.workers`` claims on one thread and sends on a
+    different threads at once (``gateway.runtime.workers`` claims on one thread and sends on a
     pool's), each claim carrying its own token. ``now`` (every method takes it) replaces
     the clock, so tests can walk the retry schedule; by default it is the current time.
     An attempt's lease must outlast its deadline, else another worker could send the same
@@ -310,10 +304,6 @@ class Deliverer:
         self.egress = Egress.from_settings(
             settings, user_agent="edigate-webhooks/0.1",
             deadline_seconds=min(deadline, timeout) if timeout is not None else deadline)
-
-    @classmethod
-    def from_state(cls, state: GatewayState, **kwargs: Any) -> Deliverer:
-        return cls(state.db, state.ledger, state.settings, **kwargs)
 
     def close(self) -> None:
         self.egress.close()
@@ -337,7 +327,7 @@ class Deliverer:
 
     def claim_job(self, busy: Collection[Destination] = (), now: datetime | None = None
                   ) -> Job | None:
-        """For ``gateway.egress.OutboundPool``: claim an attempt not bound for ``busy``
+        """For ``gateway.delivery.egress.OutboundPool``: claim an attempt not bound for ``busy``
         destinations, and the call that sends it."""
         attempt = self.claim(now, busy=busy)
         if attempt is None:
@@ -368,9 +358,7 @@ class Deliverer:
                         select(Webhook.id, Webhook.url)) if destination(url) in busy]
                     if skipped:
                         query = query.where(WebhookDelivery.webhook_id.not_in(skipped))
-                if not self.db.is_sqlite:
-                    query = query.with_for_update(skip_locked=True)
-                row = session.scalars(query).first()
+                row = session.scalars(self.db.dialect.claimable(query)).first()
                 if row is None:
                     return None
                 webhook = session.get(Webhook, row.webhook_id)
@@ -447,7 +435,7 @@ class Deliverer:
                 at: datetime, *, refused: bool = False) -> str:
         with self.db.transaction() as session:
             row = session.get(WebhookDelivery, attempt.delivery_id,
-                              with_for_update=not self.db.is_sqlite)
+                              with_for_update=self.db.dialect.locks_rows)
             if row is None or row.locked_by != attempt.token or \
                     row.status != DeliveryStatus.PENDING:
                 log.warning("delivery %s: attempt %d finished after its lease was taken over",
@@ -501,4 +489,4 @@ def _public_url(url: str) -> str:
 
 
 def _locks(session: Session) -> bool:
-    return session.get_bind().dialect.name != "sqlite"
+    return dialect_of(session.get_bind().dialect.name).locks_rows

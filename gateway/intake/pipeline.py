@@ -6,7 +6,7 @@ duplicate detection and intake's refusals (every interchange of a body from the
 authenticated partner to this gateway, no control character in a header intake stores),
 and for the operations on the message state machine (claim, process, reprocess,
 releasing dead workers' claims); processing itself
-(claims, translation, storing outcomes in batches) is ``gateway.processing``.
+(claims, translation, storing outcomes in batches) is ``gateway.processing.processor``.
 It must not know about HTTP or AS2: transports turn their requests into a ``Delivery``.
 """
 
@@ -20,18 +20,24 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 
-from gateway.activity import IntakeActivity
 from gateway.errors import GatewayError
-from gateway.intake import IntakeWriter, Pending, ReceiveResult
-from gateway.ledger import Ledger
-from gateway.metrics import Metrics
-from gateway.processing import Inline, Outbound, Processor, ProcessResult, is_x12_identity_of
-from gateway.processing import interchange_identity as _identity
-from gateway.settings import Settings
+from gateway.intake.activity import IntakeActivity
+from gateway.intake.group_commit import IntakeWriter, Pending, ReceiveResult
+from gateway.intake.writer_process import IntakeProcess
+from gateway.ledger.chain import Ledger
+from gateway.processing.processor import (
+    Inline,
+    Processor,
+    ProcessResult,
+    is_x12_identity_of,
+)
+from gateway.processing.processor import interchange_identity as _identity
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, RecordRow
@@ -42,9 +48,6 @@ from translators.edifact.segment import Segment as EDIFACTSegment
 from translators.errors import EDISyntaxError
 from translators.x12.reader import X12Reader, looks_like_x12
 from translators.x12.segment import Segment as X12Segment
-
-if TYPE_CHECKING:
-    from gateway.intake_process import IntakeProcess
 
 __all__ = [
     "Delivery",
@@ -165,31 +168,45 @@ def _control_in(values: list[str], allowed: str = "") -> int:
     return -1
 
 
+class IntakeCounter:
+    """What the group-commit writer reports, counted: messages stored (metrics) and
+    batches committed (metrics, and the activity stamp this host's workers defer to).
+
+    Built before the writer, which calls it, and the pipeline, which holds the writer."""
+
+    def __init__(self, metrics: Metrics, activity: IntakeActivity) -> None:
+        self.metrics = metrics
+        self.activity = activity
+
+    def stored(self, pending: Pending, result: ReceiveResult) -> None:
+        if not result.duplicate:
+            self.metrics.received.labels(pending.partner_id, pending.transport).inc()
+
+    def batched(self, size: int, seconds: float) -> None:
+        self.activity.mark()
+        self.metrics.intake_batch_size.observe(size)
+        self.metrics.intake_commit_seconds.observe(seconds)
+
+
 class Pipeline:
-    """Receive and process messages for one database, partner registry and ledger."""
+    """Receive and process messages for one database, partner registry and ledger.
+
+    Built by the composition root (``gateway.runtime.state``), which chooses the intake
+    writer (a thread or a process) and the processor's outbound transport."""
 
     def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
-                 ledger: Ledger, *, lease: timedelta = timedelta(seconds=60),
-                 metrics: Metrics | None = None) -> None:
+                 ledger: Ledger, *, intake: IntakeWriter | IntakeProcess,
+                 processor: Processor, counter: IntakeCounter) -> None:
         self.settings = settings
-        self.metrics = metrics or Metrics()
+        self.metrics = counter.metrics
         self.db = db
         self.registry = registry
         self.ledger = ledger
-        self.lease = lease
-        self.intake: IntakeWriter | IntakeProcess
-        if settings.intake_writer == "process" and not db.is_memory:
-            from gateway.intake_process import IntakeProcess
-
-            self.intake = IntakeProcess(settings, on_stored=self._stored,
-                                        on_batch=self._batched)
-        else:
-            self.intake = IntakeWriter(db, ledger, on_stored=self._stored,
-                                       on_batch=self._batched)
-        self.processor = Processor(settings, db, registry, ledger, self.metrics, lease)
+        self.intake = intake
+        self.processor = processor
         self.inline = Inline(self.processor, f"sync:{settings.worker_id}")
         # Stamped after every intake batch; this host's workers defer to it (activity.py).
-        self.activity = IntakeActivity(settings.var_dir / "intake.activity")
+        self.activity = counter.activity
 
     # -- intake -------------------------------------------------------------------------
     def receive(self, delivery: Delivery, actor: str) -> ReceiveResult:
@@ -234,15 +251,6 @@ class Pipeline:
         """Ledger an intake refusal (its own transaction) and count it."""
         self.metrics.rejected_at_intake.labels(exc.slug).inc()
         self._log_rejection(delivery, actor, exc)
-
-    def _stored(self, pending: Pending, result: ReceiveResult) -> None:
-        if not result.duplicate:
-            self.metrics.received.labels(pending.partner_id, pending.transport).inc()
-
-    def _batched(self, size: int, seconds: float) -> None:
-        self.activity.mark()
-        self.metrics.intake_batch_size.observe(size)
-        self.metrics.intake_commit_seconds.observe(seconds)
 
     def close(self) -> None:
         """Stop the intake writer (what it holds is still stored)."""
@@ -372,17 +380,7 @@ class Pipeline:
                 "payload_sha256": hashlib.sha256(delivery.body).hexdigest(),
             })
 
-    # -- processing (gateway.processing) ------------------------------------------------
-    @property
-    def outbound(self) -> Outbound | None:
-        """Sends acknowledgments back to partners whose profile names a transport for it
-        (AS2 today); set by GatewayState when the gateway has an AS2 identity."""
-        return self.processor.outbound
-
-    @outbound.setter
-    def outbound(self, value: Outbound | None) -> None:
-        self.processor.outbound = value
-
+    # -- processing (gateway.processing.processor) ------------------------------------------------
     def claim(self, message_id: str | None, worker: str) -> str | None:
         """Take a message for processing: a given one, or the oldest waiting one; its id,
         or None when there is none (see ``Processor.claim``)."""

@@ -1,12 +1,13 @@
 """The intake writer in a process of its own (``EDIGATE_INTAKE_WRITER=process``).
 
-Responsible for moving the group-commit transactions of ``gateway.intake`` out of the web
-process. The web process keeps everything that answers HTTP: it checks envelopes, queues
-messages and settles each request when its batch is reported committed. A child process
-(``python -m gateway.intake_process``) does what costs CPU under the GIL: the duplicate
-lookup, the rows, the ledger hashes and signatures, the driver calls. In one process the
-writer thread and the event loop take turns on the GIL, so the event loop stalls while a
-batch is built; here each has a core (see bench/README.md, "intake").
+Responsible for moving the group-commit transactions of ``gateway.intake.group_commit``
+out of the web process. The web process keeps everything that answers HTTP: it checks
+envelopes, queues messages and settles each request when its batch is reported committed.
+A child process (``python -m gateway.runtime.intake_child``, running ``serve``) does what
+costs CPU under the GIL: the duplicate lookup, the rows, the ledger hashes and signatures,
+the driver calls. In one process the writer thread and the event loop take turns on the
+GIL, so the event loop stalls while a batch is built; here each has a core (see
+bench/README.md, "intake").
 
 Durability is unchanged: a request is answered 2xx only after the child reports the
 commit of the batch holding its message. If the child dies mid-batch, the messages of
@@ -16,9 +17,9 @@ id if the first attempt was committed. A child that dies between batches is noti
 its end of the channel closes and is replaced before the next batch.
 
 The web side runs on the event loop (``IntakeProcess``): batches are sent and reports read
-there, one batch at a time. Two at a time was measured and dropped: the child never
-waited, but the batches halved and a transaction costs nearly as much for 5 messages as
-for 9 (PostgreSQL intake 828 against 1,156 msg/s).
+there, one batch at a time. Two at a time was measured and dropped (bench/README.md,
+intake): the child never waited, but the batches halved, and a transaction costs nearly
+as much for 5 messages as for 9.
 
 The protocol is private to this module and its child: one frame (``multiprocessing``
 connection framing over a socketpair) per batch each way, pickled tuples of plain data.
@@ -34,13 +35,10 @@ import contextlib
 import logging
 import os
 import pickle
-import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -48,7 +46,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from gateway.intake import (
+from gateway.intake.group_commit import (
     IntakeUnavailable,
     IntakeWriter,
     Pending,
@@ -56,7 +54,7 @@ from gateway.intake import (
     notify_stored,
     take_batch,
 )
-from gateway.settings import Settings
+from gateway.runtime.settings import Settings
 
 __all__ = ["IntakeProcess", "IntakeUnavailable"]
 
@@ -134,8 +132,8 @@ class IntakeProcess:
     await their reports (one: see the module's docstring), and a report sends what has
     queued meanwhile as the next batch at once. Batches are sent, reports read and
     requests settled on the event loop itself: no writer thread takes turns with the loop
-    on the GIL, and no wake-up crosses threads (PostgreSQL intake, no worker: 921-957 msg/s
-    with the thread, 1,059-1,156 without).
+    on the GIL, and no wake-up crosses threads (bench/README.md, intake, has the
+    difference).
 
     Bound to the loop that calls ``start`` (the app's start-up) or, for callers with no
     loop (the CLI, tests), to a loop of its own in a daemon thread. ``submit`` works from
@@ -144,15 +142,19 @@ class IntakeProcess:
 
     DEPTH = 1
 
-    def __init__(self, settings: Settings,
+    def __init__(self, settings: Settings, *, command: list[str],
+                 preexec: Callable[[], Callable[[], None] | None],
                  on_stored: Callable[[Pending, ReceiveResult], None] | None = None,
-                 on_batch: Callable[[int, float], None] | None = None,
-                 command: list[str] | None = None) -> None:
+                 on_batch: Callable[[int, float], None] | None = None) -> None:
+        """``command`` starts the child (``serve`` on the channel's file descriptor, given
+        as its last argument); ``preexec`` makes the ``preexec_fn`` that ties the child's
+        life to this process. Both come from the composition root, which knows the
+        process model."""
         self.settings = settings
         self.on_stored = on_stored
         self.on_batch = on_batch
-        # -P: no working directory on sys.path (see gateway.workers).
-        self.command = command or [sys.executable, "-P", "-m", "gateway.intake_process"]
+        self.command = command
+        self.preexec = preexec
         self.child: subprocess.Popen[bytes] | None = None
         self.batches = 0  # database transactions the child reported (diagnostics, tests)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -398,15 +400,13 @@ class IntakeProcess:
         _fail(queued, failure)
 
     def _spawn(self) -> socket.socket:
-        from gateway.workers import _child_setup
-
         ours, theirs = socket.socketpair()
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")}
         env.update(self.settings.to_env(exclude={"worker_id"}))
         try:
             self.child = subprocess.Popen([*self.command, str(theirs.fileno())], env=env,
                                           pass_fds=(theirs.fileno(),),
-                                          preexec_fn=_child_setup(0))
+                                          preexec_fn=self.preexec())
         except OSError:
             ours.close()
             raise
@@ -451,11 +451,12 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 # -- the child ------------------------------------------------------------------------------
-def serve(channel: Connection, writer: IntakeWriter) -> None:
+def serve(channel: Connection, writer: IntakeWriter, batches: list[tuple[int, float]]) -> None:
     """Store each batch the web process sends and report every message's outcome, until
-    the web process closes the channel."""
-    batches: list[tuple[int, float]] = []
-    writer.on_batch = lambda size, seconds: batches.append((size, seconds))
+    the web process closes the channel.
+
+    ``batches`` is where ``writer``'s ``on_batch`` puts each transaction's size and time
+    (the child's composition root wires the two): they go back with the outcomes."""
     while True:
         try:
             frame = channel.recv_bytes()
@@ -475,37 +476,3 @@ def serve(channel: Connection, writer: IntakeWriter) -> None:
                 outcomes.append(("error", failure.incident))
         channel.send_bytes(pickle.dumps((batches, outcomes), protocol=pickle.HIGHEST_PROTOCOL))
         batches.clear()
-
-
-def main(argv: list[str] | None = None) -> int:
-    from gateway.ledger import Ledger, LedgerSigner
-    from gateway.ledger_anchor import AnchorWriter, anchor_path
-    from gateway.logging_limits import install_repeat_limit
-    from gateway.store.db import Database
-
-    args = sys.argv[1:] if argv is None else argv
-    # Ctrl-C reaches the whole process group: the web process shuts down and closes the
-    # channel; this process finishes its batch and exits then, not in the middle of it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
-    db = Database(settings.database_url)
-    signer = LedgerSigner.load_or_create(settings.ledger_key_path)
-    ledger = Ledger(signer, settings.ledger_checkpoint_every, anchor=AnchorWriter(
-        anchor_path(settings.var_dir), signer, db, settings.ledger_anchor_seconds))
-    writer = IntakeWriter(db, ledger)
-    started = time.monotonic()
-    try:
-        serve(Connection(int(args[0])), writer)
-    finally:
-        writer._release()
-        ledger.close(db)
-        db.dispose()
-    log.debug("intake writer process %d done after %.0f s", os.getpid(),
-              time.monotonic() - started)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

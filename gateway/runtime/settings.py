@@ -48,20 +48,20 @@ class Settings(BaseModel):
     workers: int = Field(default=1, ge=0)
     worker_mode: Literal["process", "thread"] = "process"
     # Where intake's group commits run: a thread of the web process, or a child process
-    # of its own (gateway.intake_process) so that building and writing a batch does not
+    # of its own (gateway.intake.writer_process) so that building and writing a batch does not
     # take the GIL from the event loop. `edigate serve` uses "process" unless
     # EDIGATE_INTAKE_WRITER says otherwise; tests and the CLI keep the thread.
     intake_writer: Literal["thread", "process"] = "thread"
     # Nice increment of worker processes: intake (the web process) goes first under load.
-    # 10, not 19: at 19 PostgreSQL intake beside a busy worker gained about 8% but SQLite
-    # intake lost about 15% (a worker preempted while it holds the database's write lock
-    # stalls every intake batch behind it); see bench/README.md, intake, fourth round.
+    # 10, not 19: at 19 PostgreSQL intake beside a busy worker gained but SQLite intake
+    # lost more (a worker preempted while it holds the database's write lock stalls every
+    # intake batch behind it); see bench/README.md, intake, fourth round.
     worker_nice: int = Field(default=10, ge=0, le=19)
     # Messages a worker claims and finishes together (one transaction each way, one
     # ledger head lock): larger batches cost less per message under a backlog; a message
     # waits at most for the others of its batch to be translated.
     worker_batch: int = Field(default=16, ge=1, le=500)
-    # Intake first (gateway.activity): while intake on this host is busy, workers wait,
+    # Intake first (gateway.intake.activity): while intake on this host is busy, workers wait,
     # for at most this long before they work off the backlog regardless; 0: never wait.
     worker_defer_seconds: float = Field(default=5.0, ge=0)
     # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
@@ -86,7 +86,7 @@ class Settings(BaseModel):
     # POST /as2 bodies whose AS2-From names no trading partner are refused (413) past this
     # many bytes, before more is read; known partners have max_body_bytes.
     as2_unknown_max_bytes: int = Field(default=64 * 1024, gt=0)
-    # Outbound HTTP (gateway.egress: webhooks, AS2 sends, async MDNs). Destinations in
+    # Outbound HTTP (gateway.delivery.egress: webhooks, AS2 sends, async MDNs). Destinations in
     # loopback, link-local, private (RFC 1918, ULA, CGNAT) and other special-purpose ranges
     # are refused unless let through here: a comma list of CIDRs and/or the words
     # loopback, private, link-local.

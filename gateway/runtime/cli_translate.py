@@ -14,7 +14,7 @@ compact, canonical text the gateway stores) the moment the pipeline yields them.
   record's ``source`` uses (standard, interchange/group/transaction control, type).
 
 Nothing is written before the first outcome, so input that is not EDI at all leaves the
-output empty. It must not translate, validate or decide exit statuses: ``gateway.cli`` does.
+output empty. It must not translate, validate or decide exit statuses: ``gateway.runtime.cli`` does.
 """
 
 from __future__ import annotations

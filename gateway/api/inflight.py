@@ -10,7 +10,7 @@ the 503 raised). A body larger than a cap can never fit: 413. What a request res
 released when its handling ends, however it ends (answer, error, client gone).
 
 The account is known before the body is read: the partner of the API key (from the key
-cache, ``gateway.keys.KeyCache``; a key not in it is looked up and cached, which the
+cache, ``gateway.api.api_keys.KeyCache``; a key not in it is looked up and cached, which the
 route would do next anyway), the partner whose AS2 name the ``AS2-From`` header of a
 ``/as2`` post gives (every unknown name shares one account), else the key itself. It
 must not refuse a caller: the routes authenticate; this only keeps their bodies from
@@ -26,9 +26,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.deps import known_caller
+from gateway.api.problems import RETRY_AFTER_SECONDS, problem_response
 from gateway.as2.message import parse_as2_name
 from gateway.errors import GatewayError
-from gateway.problems import RETRY_AFTER_SECONDS, problem_response
 
 __all__ = ["InflightBodies", "InflightLimit", "account_of"]
 

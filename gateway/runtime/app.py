@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` builds the state once, mounts the routers, installs the
 problem+json handlers and, unless told not to, starts ``settings.workers`` workers
-(processes or threads, see ``gateway.workers``) that process waiting messages, including
+(processes or threads, see ``gateway.runtime.workers``) that process waiting messages, including
 those a crashed process left behind.
 """
 
@@ -17,13 +17,13 @@ from fastapi import FastAPI
 from gateway.api import as2, messages, ops, records, webhooks
 from gateway.api import keys as keys_api
 from gateway.api.docs import install_docs
+from gateway.api.inflight import InflightBodies, InflightLimit
 from gateway.api.inputs import InputGuard
-from gateway.inflight import InflightBodies, InflightLimit
-from gateway.problems import install_problem_handlers
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.api.problems import install_problem_handlers
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
+from gateway.runtime.workers import WorkerProcesses, WorkerThreads
 from gateway.ui import router as ui_router
-from gateway.workers import WorkerProcesses, WorkerThreads
 
 __all__ = ["create_app"]
 

@@ -1,6 +1,6 @@
 """Processing: claim waiting messages, translate them, store what came out.
 
-Responsible for the second half of the pipeline (``gateway.pipeline`` receives): the
+Responsible for the second half of the pipeline (``gateway.intake.pipeline`` receives): the
 state machine RECEIVED -> PROCESSING -> PROCESSED | REJECTED | FAILED with leases, so that
 a crashed worker's messages are resumed and never processed twice, and for storing each
 message's records, acknowledgments and ledger entries atomically with its final state.
@@ -35,20 +35,20 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Select, Table, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gateway import webhooks
-from gateway.ledger import EntryDraft, Ledger
-from gateway.metrics import Metrics
-from gateway.settings import Settings
+from gateway.delivery import webhooks
+from gateway.ledger.chain import EntryDraft, Ledger
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.models import (
     Acknowledgment,
     ControlCounter,
+    FinishedMessage,
     Message,
     MessageStatus,
     Payload,
@@ -85,21 +85,10 @@ _INSERT_ACKS = RawInsert(Acknowledgment.__table__, (  # type: ignore[arg-type]
 _INSERT_RECORDS = RawInsert(RecordRow.__table__, (  # type: ignore[arg-type]
     "id", "message_id", "partner_id", "kind", "standard", "transaction_type",
     "transaction_control", "business_number", "status", "data", "created_at"))
-# A finished message's row, for a batch: one statement. PostgreSQL reads the rows from one
-# JSON parameter (as ``RawInsert`` does); SQLite steps an executemany.
-_FINISHED_COLUMNS = ("status", "error", "transaction_types", "search_text", "summary",
-                     "ack_status")
-_FINISH_PG = (
-    "UPDATE messages AS m SET " + ", ".join(f"{c} = v.{c}" for c in _FINISHED_COLUMNS)
-    + ", locked_by = NULL, locked_until = NULL, updated_at = %s "
-    "FROM json_populate_recordset(NULL::messages, %s::json) AS v WHERE m.id = v.id")
-_FINISH_SQLITE = (
-    "UPDATE messages SET " + ", ".join(f"{c} = ?" for c in _FINISHED_COLUMNS)
-    + ", locked_by = NULL, locked_until = NULL, updated_at = ? WHERE id = ?")
 
 
 class Outbound(Protocol):
-    """A transport that sends documents to partners (see ``gateway.as2_service``)."""
+    """A transport that sends documents to partners (see ``gateway.delivery.as2_service``)."""
 
     def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
 
@@ -161,7 +150,8 @@ def claim_queries(now: datetime, message_ids: Sequence[str] | None = None, limit
     one), then the oldest RECEIVED messages. Two queries, each a walk of
     ix_messages_status_received in received order that stops after the rows it can lock:
     one OR over both statuses was planned as a scan of every waiting message and a sort,
-    whose cost grew with the backlog (1 ms a claim at 2,000 waiting on PostgreSQL).
+    whose cost grew with the backlog (bench/README.md; tests/gateway/test_query_plans.py
+    pins the plan).
     """
     expired = (Message.status == MessageStatus.PROCESSING) & (Message.locked_until < now)
     received = Message.status == MessageStatus.RECEIVED
@@ -223,7 +213,7 @@ class _Outcome:
     message: Claimed
     work: _Work | _Failed
     result: ProcessResult
-    finished: tuple[Any, ...] | None = None  # the message row's new values
+    finished: FinishedMessage | None = None  # the message row's new values
     records: list[tuple[Any, ...]] = field(default_factory=list)
     new_records: list[webhooks.NewRecord] = field(default_factory=list)
     terms: list[tuple[Any, ...]] = field(default_factory=list)
@@ -235,7 +225,7 @@ class _Outcome:
 class _Rows:
     """What finishing a batch writes, gathered before the first write."""
 
-    finished: list[tuple[Any, ...]] = field(default_factory=list)
+    finished: list[FinishedMessage] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     acks: list[tuple[Any, ...]] = field(default_factory=list)
     terms: list[tuple[Any, ...]] = field(default_factory=list)
@@ -249,7 +239,8 @@ class Processor:
     """Claims, translates and finishes messages for one database, registry and ledger."""
 
     def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
-                 ledger: Ledger, metrics: Metrics, lease: timedelta) -> None:
+                 ledger: Ledger, metrics: Metrics, lease: timedelta, *,
+                 outbound: Outbound | None = None) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
@@ -257,8 +248,8 @@ class Processor:
         self.metrics = metrics
         self.lease = lease
         # Sends acknowledgments back to partners whose profile names a transport for it
-        # (AS2 today); set by GatewayState when the gateway has an AS2 identity.
-        self.outbound: Outbound | None = None
+        # (AS2 today); None when the gateway has no AS2 identity.
+        self.outbound = outbound
 
     # -- claim --------------------------------------------------------------------------
     def claim(self, worker: str, *, limit: int = 1, message_ids: Sequence[str] | None = None
@@ -279,9 +270,7 @@ class Processor:
                     break
                 if message_ids is None:
                     query = query.limit(limit - len(rows))
-                if not self.db.is_sqlite:
-                    query = query.with_for_update(skip_locked=True)
-                rows += connection.execute(query).all()
+                rows += connection.execute(self.db.dialect.claimable(query)).all()
             if not rows:
                 return []
             total = 0
@@ -460,9 +449,7 @@ class Processor:
             query = select(Message.id).where(
                 Message.id.in_([message.id for message, _ in done]),
                 Message.locked_by == worker, Message.status == MessageStatus.PROCESSING)
-            if not self.db.is_sqlite:
-                query = query.with_for_update()
-            held = set(connection.execute(query).scalars())
+            held = set(connection.execute(self.db.dialect.locked(query)).scalars())
             outcomes = [o for o in outcomes if o.result.message_id in held]
             numbers = self._reserve_controls(session, Counter(
                 name for o in outcomes if isinstance(o.work, _Work)
@@ -471,20 +458,15 @@ class Processor:
             for outcome in outcomes:
                 self._gather(outcome, worker, numbers, rows, at)
             with driver_cursor(connection) as cursor:
-                if rows.finished and dialect.name == "postgresql":
-                    cursor.execute(_FINISH_PG, (now, json.dumps([
-                        dict(zip(("id", *_FINISHED_COLUMNS), row, strict=True))
-                        for row in rows.finished])))
-                elif rows.finished:
-                    cursor.executemany(_FINISH_SQLITE, [(*row[1:], at, row[0])
-                                                        for row in rows.finished])
+                if rows.finished:
+                    self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
                 for message_id, error in rows.failed:
                     connection.execute(update(MESSAGES).where(MESSAGES.c.id == message_id)
                                        .values(status=MessageStatus.FAILED,
                                                error=storable(error)[:4000],
                                                locked_by=None, locked_until=None,
                                                updated_at=now))
-                finished_ids = [row[0] for row in rows.finished]
+                finished_ids = [row.id for row in rows.finished]
                 if finished_ids:
                     connection.execute(delete(MessageTerm).where(
                         MessageTerm.message_id.in_(finished_ids)))
@@ -565,15 +547,15 @@ class Processor:
             result.status = MessageStatus.REJECTED
         result.error = storable("; ".join(problems)) or None
         search_text = storable(" ".join(sorted({n for n in search_numbers if n}))[:4000])
-        outcome.finished = (
-            message_id, result.status, result.error,
-            storable(",".join(sorted({t["set_id"] for t in result.transactions}))[:200])
-            or None,
-            search_text,
-            json.dumps({"transactions": result.transactions,
-                        "groups": [{"control_number": g.control_number, "status": g.status}
-                                   for g in work.groups]}),
-            _ack_status(work))
+        outcome.finished = FinishedMessage(
+            id=message_id, status=result.status, error=result.error,
+            transaction_types=storable(
+                ",".join(sorted({t["set_id"] for t in result.transactions}))[:200]) or None,
+            search_text=search_text,
+            summary=json.dumps({"transactions": result.transactions,
+                                "groups": [{"control_number": g.control_number,
+                                            "status": g.status} for g in work.groups]}),
+            ack_status=_ack_status(work))
         received = INSERT_TERM_ROWS.bind(self.db.engine.dialect, "received_at",
                                       message.received_at)
         outcome.terms = [(term, received, message_id) for term in sorted(terms_of(search_text))]
@@ -664,10 +646,10 @@ class Processor:
         """Take ``count`` numbers of a control counter in the caller's transaction (its
         row stays locked until commit); the first of them."""
         counter = session.get(ControlCounter, name, with_for_update=True)
-        if counter is None and not self.db.is_sqlite:
+        if counter is None and self.db.dialect.locks_rows:
             # Two workers may both see no counter yet (on SQLite the transaction's write
             # lock rules that out): one creates it, the other waits for it on the row lock.
-            session.execute(pg_insert(ControlCounter).values(name=name, value=0)
+            session.execute(self.db.dialect.insert(ControlCounter).values(name=name, value=0)
                             .on_conflict_do_nothing(index_elements=["name"]))
             counter = session.get(ControlCounter, name, with_for_update=True)
         if counter is None:

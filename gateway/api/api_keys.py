@@ -39,16 +39,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from gateway.stamp import map_stamp
+from gateway.runtime.stamp import map_stamp
 from gateway.store.base import utcnow
+from gateway.store.dialect import dialect_of
 from gateway.store.models import ApiKey
 
 if TYPE_CHECKING:
-    from gateway.ledger import Ledger
+    from gateway.ledger.chain import Ledger
 
 __all__ = [
     "KIND_NAMES",
@@ -166,9 +167,8 @@ def revoke_key(session: Session, ledger: Ledger, key_id: str, *,
         return row, False
     row.revoked_at = utcnow()
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        # Delivered to every listener at commit, never if the transaction rolls back.
-        session.execute(select(func.pg_notify(_CHANNEL, row.id)))
+    # Delivered to every listener at commit, never if the transaction rolls back.
+    dialect_of(session.get_bind().dialect.name).notify(session, _CHANNEL, row.id)
     ledger.append(session, event="KEY_REVOKED", actor=actor, details={
         "key_id": row.id, "kind": row.kind,
         **{k: v for k, v in (("partner_id", row.partner_id), ("scope", row.scope),
@@ -298,11 +298,8 @@ class KeyCache:
     @classmethod
     def watching(cls, var_dir: Path, database_url: str) -> KeyCache:
         """The web process's cache: this host's stamp, and NOTIFY on PostgreSQL."""
-        listen_url = None
         url = make_url(database_url)
-        if url.get_backend_name() == "postgresql":
-            listen_url = url.set(drivername="postgresql").render_as_string(
-                hide_password=False)
+        listen_url = dialect_of(url.get_backend_name()).listen_conninfo(url)
         return cls(stamp=RevocationStamp(var_dir / STAMP_NAME), listen_url=listen_url)
 
     def generation(self) -> object | None:

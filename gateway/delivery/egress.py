@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from gateway.settings import Settings
+from gateway.runtime.settings import Settings
 
 __all__ = [
     "ALLOWABLE",

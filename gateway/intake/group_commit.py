@@ -19,7 +19,7 @@ database's or driver's text, goes to the log under an incident id, never to the 
 On PostgreSQL a writer that is the ledger's lone appender (workers defer to intake bursts)
 sends each batch in one round trip: it skips the lookup of stored duplicates, leaving them
 to the unique constraints, and chains the ledger entries onto the head its previous batch
-left (``gateway.ledger.HeadCache``). When either guess is wrong the transaction fails and
+left (``gateway.ledger.chain.HeadCache``). When either guess is wrong the transaction fails and
 rolls back, and the batch is stored again the careful way: lookup, head read under lock.
 
 It must not decide what is acceptable (the pipeline checks envelopes before submitting)
@@ -41,15 +41,15 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from gateway.errors import GatewayError
-from gateway.ledger import EntryDraft, HeadCache, Ledger
+from gateway.ledger.chain import EntryDraft, HeadCache, Ledger
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
-from gateway.store.models import Message, MessageStatus, Payload
+from gateway.store.models import Message, MessageStatus, Payload, StoredMessage
 from gateway.store.search import INSERT_TERM_ROWS, terms_of
 
 __all__ = ["IntakeUnavailable", "IntakeWriter", "Pending", "ReceiveResult"]
@@ -74,24 +74,6 @@ _INSERT_MESSAGES = RawInsert(MESSAGES, (
     "size", "received_at", "updated_at", "interchange_sender", "interchange_receiver",
     "interchange_control", "search_text", "attempts"))
 
-# Stored messages that a batch duplicates: the same bytes, or the same sender and control
-# number, from the same partner. SQLite: per-column IN lists, not row values (it plans
-# ``(a, b) IN (VALUES ...)`` as a full scan but ``a IN (...) AND b IN (...)`` as searches
-# of the unique indexes); rows of other combinations are ignored by the callers' dict keys.
-_FOUND = ("SELECT id, status, partner_id, payload_sha256, interchange_sender, "
-          "interchange_control FROM messages WHERE ")
-# PostgreSQL: the batch's digests, and its control numbers and senders, as arrays probed
-# on the two unique indexes, whose leading columns they are (migration 0005). No partner
-# in the SQL: with one there, the partner's own index (ix_messages_partner_received) fits
-# too, and before ``messages`` was analyzed the planner took it and filtered every message
-# of the partner (10 ms a batch at 2,000 messages). Rows of other partners, or of other
-# sender and control pairs, are ignored by the callers' dict keys; a digest or a control
-# number and sender match a handful of rows at most. Half the time of the per-key
-# LATERAL probe it replaces (0.3 against 0.6 ms a batch of 8, mostly planning).
-_LOOKUP_PG = (_FOUND + "payload_sha256 = ANY(%s::text[]) UNION ALL " + _FOUND
-              + "interchange_control = ANY(%s::text[]) AND interchange_sender = ANY(%s::text[])")
-
-
 class IntakeUnavailable(GatewayError):
     """The message may not be stored (a failed transaction, a lost writer process): 503,
     send it again. ``reason`` is for the log only: the detail a partner sees is generic
@@ -112,24 +94,6 @@ class IntakeUnavailable(GatewayError):
                      self.reason, messages, exc_info=exc_info)
 
 
-def _lookup(dialect: Dialect, batch: Sequence[Pending]) -> tuple[str, list[Any]]:
-    """The duplicate lookup for ``batch``: SQL and parameters."""
-    if dialect.name == "postgresql":
-        return _LOOKUP_PG, [sorted({p.digest for p in batch}), sorted({p.control for p in batch}),
-                            sorted({p.sender for p in batch})]
-    partners = list({p.partner_id for p in batch})
-    digests = list({p.digest for p in batch})
-    senders = list({p.sender for p in batch})
-    controls = list({p.control for p in batch})
-    lists = [_padded(partners), _padded(digests), _padded(partners), _padded(senders),
-             _padded(controls)]
-    marks = [",".join("?" * len(values)) for values in lists]
-    sql = (f"{_FOUND}partner_id IN ({marks[0]}) AND payload_sha256 IN ({marks[1]}) "
-           f"UNION ALL {_FOUND}partner_id IN ({marks[2]}) AND interchange_sender IN "
-           f"({marks[3]}) AND interchange_control IN ({marks[4]})")
-    return sql, [v for values in lists for v in values]
-
-
 def _message_id() -> str:
     """A new message id: a UUIDv7 (RFC 9562 §5.7), 48 bits of Unix time in milliseconds
     before 74 random bits.
@@ -137,7 +101,7 @@ def _message_id() -> str:
     Time first, so the ids of a batch sort together: the indexes keyed by message id
     (the messages' primary key, the search terms', the ledger's) take a batch's rows on a
     page or two each instead of one random page per message, and a commit has fewer pages
-    to write to the WAL and to checkpoint (writer CPU about -25% on SQLite). The id says
+    to write to the WAL and to checkpoint (bench/README.md has the writer's CPU). The id says
     nothing the message's ``received_at`` does not.
     """
     rand = int.from_bytes(os.urandom(10), "big")
@@ -148,15 +112,6 @@ def _message_id() -> str:
 
 
 _LOW_62 = (1 << 62) - 1
-
-
-def _padded(values: list[str]) -> list[str]:
-    """``values`` repeated up to a power of two: IN lists of a few lengths keep the SQL
-    texts few, so SQLite's statement cache serves them instead of parsing each batch's."""
-    size = 1
-    while size < len(values):
-        size *= 2
-    return values + values[-1:] * (size - len(values))
 
 
 @dataclass(slots=True)
@@ -445,23 +400,20 @@ class IntakeWriter:
                               optimistic: bool) -> list[ReceiveResult]:
         with pipelined(held), self.db.eager_transaction(held) as connection:
             dialect = connection.dialect
-            found: Sequence[Any] = ()
+            found: Sequence[StoredMessage] = ()
             if not optimistic:
-                sql, params = _lookup(dialect, batch)
                 with driver_cursor(connection) as lookup:
-                    if dialect.name == "postgresql":
-                        # Planned for each batch, never as a prepared generic plan: one
-                        # cached while the table is small may scan it whole ever after.
-                        lookup.execute(sql, params, prepare=False)
-                    else:
-                        lookup.execute(sql, params)
-                    found = lookup.fetchall()
+                    found = self.db.dialect.find_stored(
+                        lookup, partners={p.partner_id for p in batch},
+                        digests={p.digest for p in batch}, senders={p.sender for p in batch},
+                        controls={p.control for p in batch})
             by_payload: dict[tuple[str, str], tuple[str, str]] = {}
             by_control: dict[tuple[str, str, str], tuple[str, str]] = {}
-            for message_id, status, partner_id, digest, sender, control in found:
+            for row in found:
                 # A row found by either half is a stored message under both keys.
-                by_payload[(partner_id, digest)] = (message_id, status)
-                by_control[(partner_id, sender or "", control or "")] = (message_id, status)
+                by_payload[(row.partner_id, row.payload_sha256)] = (row.id, row.status)
+                by_control[(row.partner_id, row.interchange_sender or "",
+                            row.interchange_control or "")] = (row.id, row.status)
             new_payloads: set[str] = set()
 
             results: list[ReceiveResult] = []

@@ -3,8 +3,7 @@
 Responsible for one policy. Intake's contract is durability (a 2xx only after the commit)
 and its latency is what partners see; processing is asynchronous by design, and a few
 seconds of lag cost nobody anything. On a host whose cores intake and workers share, a
-worker translating beside a burst makes every intake batch wait for a core (on a 2-core
-machine, intake with a busy worker took half the messages a second it took alone; see
+worker translating beside a burst makes every intake batch wait for a core (measured in
 bench/README.md, intake, fifth round). So while intake on this host is busy, a worker
 waits, for at most ``EDIGATE_WORKER_DEFER_SECONDS`` (5 s) in all; then it works through
 the backlog, intake or not, until a claim finds less than a full batch waiting, and only
@@ -27,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.stamp import map_stamp
+from gateway.runtime.stamp import map_stamp
 
 __all__ = ["BUSY_SECONDS", "Deferral", "IntakeActivity"]
 

@@ -2,7 +2,8 @@
 host share: read and written with no system call, so they can be checked on every request.
 
 Responsible only for mapping such a file; what its bytes mean is the caller's
-(``gateway.activity``: when intake last stored a batch; ``gateway.keys``: a revocation
+(``gateway.intake.activity``: when intake last stored a batch; ``gateway.api.api_keys``: a
+revocation
 generation). It must not be used for anything that has to survive a crash or reach other
 hosts: the file is a hint between live processes.
 """

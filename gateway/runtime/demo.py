@@ -28,12 +28,13 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from gateway.app import create_app
+from gateway.api.api_keys import issue_key
 from gateway.as2.keys import generate_identity
-from gateway.keys import issue_key
-from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.runtime.app import create_app
+from gateway.runtime.settings import Settings
+from gateway.runtime.state import GatewayState
 from gateway.store.migrate import upgrade
+from gateway.ui.auth import create_user
 from translators.x12.reader import X12Reader
 from translators.x12.segment import Delimiters
 from translators.x12.writer import GroupSpec, InterchangeSpec, TransactionSpec, write_interchange
@@ -95,8 +96,6 @@ def _keys(state: GatewayState) -> dict[str, str]:
             keys[name] = issue_key(session, kind, label="demo", **spec)[0]  # type: ignore[arg-type]
         if "ui:demo" not in keys:
             # An operator for the ops UI; its password is kept beside the demo keys.
-            from gateway.ui.auth import create_user
-
             keys["ui:demo"] = secrets.token_urlsafe(12)
             create_user(session, "demo", "operator", keys["ui:demo"])
     path.parent.mkdir(parents=True, exist_ok=True)

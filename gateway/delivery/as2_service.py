@@ -36,6 +36,7 @@ from gateway.as2 import (
     InboundAS2,
     MDNResult,
     PartnerSecurity,
+    build_mdn,
     build_reply_mdn,
     unwrap,
 )
@@ -47,20 +48,29 @@ from gateway.as2.keys import (
     load_identity,
 )
 from gateway.as2.message import MAX_MESSAGE_ID, AS2HeaderError, parse_as2_name
-from gateway.as2.outbound import OutboundPartner
-from gateway.egress import Destination, Egress, EgressRefused, Job, destination
-from gateway.intake import ReceiveResult
-from gateway.ledger import Ledger
-from gateway.metrics import Metrics
-from gateway.pipeline import Delivery, IntakeRejected, Pipeline
-from gateway.settings import Settings
+from gateway.as2.outbound import AS2Sender, OutboundPartner, mdn_original_message_id
+from gateway.delivery.egress import Destination, Egress, EgressRefused, Job, destination
+from gateway.intake.group_commit import ReceiveResult
+from gateway.intake.pipeline import Delivery, IntakeRejected, Pipeline
+from gateway.ledger.chain import Ledger
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.models import Payload
 from partners import PartnerProfile, PartnerRegistry
 
-__all__ = ["EXPIRY_WARNING_DAYS", "AS2Reply", "AS2Service", "backoff", "is_mdn", "post_mdn"]
+__all__ = [
+    "EXPIRY_WARNING_DAYS",
+    "AS2Outbox",
+    "AS2Reply",
+    "AS2Service",
+    "backoff",
+    "is_mdn",
+    "load_as2_identity",
+    "post_mdn",
+]
 
 log = logging.getLogger("edigate.as2")
 
@@ -116,28 +126,84 @@ def is_mdn(headers: Mapping[str, str], body: bytes) -> bool:
         b"disposition-notification" in body[:4096].lower()
 
 
+def load_as2_identity(settings: Settings) -> tuple[AS2Identity | None, str | None]:
+    """The gateway's own AS2 identity, or None and the reason AS2 is off (logged)."""
+    if not settings.as2_id:
+        return None, "EDIGATE_AS2_ID is not set"
+    try:
+        return load_identity(settings.as2_id, settings.as2_key, settings.as2_cert), None
+    except KeyFileError as exc:
+        log.error("AS2 is off: %s (run `edigate certs generate`)", exc)
+        return None, str(exc)
+
+
+class AS2Outbox:
+    """The outbound AS2 queue: ``as2_messages`` rows that processing (acknowledgments) and
+    operators (documents) add in their own transaction, and that ``AS2Deliverer`` works.
+
+    Built before the pipeline, which hands it to processing as its ``Outbound``; the
+    ``AS2Service`` that receives messages holds the same one."""
+
+    def __init__(self, settings: Settings, db: Database, ledger: Ledger,
+                 identity: AS2Identity | None) -> None:
+        self.settings = settings
+        self.db = db
+        self.ledger = ledger
+        self.identity = identity
+
+    def wants_as2(self, partner: PartnerProfile | None) -> bool:
+        return (self.identity is not None and partner is not None and partner.as2 is not None
+                and partner.as2.url is not None)
+
+    def enqueue(self, session: Session, partner: PartnerProfile, payload: bytes, *,
+                kind: str, message_id: str | None, actor: str,
+                content_type: str = "application/edi-x12") -> AS2Message:
+        """Queue ``payload`` for sending to ``partner`` in the caller's transaction."""
+        assert partner.as2 is not None and partner.as2.url is not None
+        digest = hashlib.sha256(payload).hexdigest()
+        if session.get(Payload, digest) is None:
+            session.add(Payload(sha256=digest, size=len(payload), data=payload))
+            session.flush()
+        row = AS2Message(
+            id=str(uuid.uuid4()), direction="out", partner_id=partner.id,
+            as2_message_id=f"{uuid.uuid4()}@{self.settings.as2_id or 'edigate'}",
+            message_id=message_id, status=AS2Status.PENDING, kind=kind,
+            url=partner.as2.url, payload_sha256=digest, content_type=content_type,
+            mdn_mode=partner.as2.mdn.mode, next_attempt_at=utcnow())
+        session.add(row)
+        self.ledger.append(session, event="AS2_QUEUED", actor=actor, message_id=message_id,
+                           details={"as2_message_id": row.as2_message_id, "kind": kind,
+                                    "partner": partner.id, "payload_sha256": digest})
+        return row
+
+    def due(self, session: Session, now: datetime, limit: int = 20) -> list[AS2Message]:
+        """Rows with work due: outbound sends and async MDNs to deliver."""
+        query = select(AS2Message).where(
+            or_(AS2Message.status == AS2Status.PENDING,
+                AS2Message.mdn_status == AS2Status.PENDING),
+            AS2Message.next_attempt_at <= now,
+            or_(AS2Message.locked_until.is_(None), AS2Message.locked_until < now),
+        ).order_by(AS2Message.next_attempt_at).limit(limit)
+        return list(session.scalars(self.db.dialect.claimable(query)))
+
+
 class AS2Service:
     """The gateway's AS2 endpoint logic and certificates, built once per process."""
 
     def __init__(self, settings: Settings, db: Database, registry: PartnerRegistry,
-                 ledger: Ledger, pipeline: Pipeline, metrics: Metrics) -> None:
+                 ledger: Ledger, pipeline: Pipeline, metrics: Metrics, *, outbox: AS2Outbox,
+                 problem: str | None) -> None:
+        """``outbox`` carries the gateway's AS2 identity (None: AS2 is off, for the reason
+        ``problem`` gives; see ``load_as2_identity``)."""
         self.settings = settings
         self.db = db
         self.registry = registry
         self.ledger = ledger
         self.pipeline = pipeline
         self.metrics = metrics
-        self.identity: AS2Identity | None = None
-        self.problem: str | None = None
-        if settings.as2_id:
-            try:
-                self.identity = load_identity(settings.as2_id, settings.as2_key,
-                                              settings.as2_cert)
-            except KeyFileError as exc:
-                self.problem = str(exc)
-                log.error("AS2 is off: %s (run `edigate certs generate`)", exc)
-        else:
-            self.problem = "EDIGATE_AS2_ID is not set"
+        self.outbox = outbox
+        self.identity = outbox.identity
+        self.problem = problem
         self._certificates: dict[str, tuple[x509.Certificate, ...]] = {}
         self.export_certificate_metrics()
 
@@ -448,8 +514,6 @@ class AS2Service:
     def outbound_partner(self, partner: PartnerProfile) -> OutboundPartner:
         """How to send to ``partner``: its [as2] profile as the sender needs it. Async
         receipts need EDIGATE_PUBLIC_URL; without it the partner is asked for a sync MDN."""
-        from gateway.as2.outbound import OutboundPartner
-
         profile = partner.as2
         assert profile is not None
         mode = profile.mdn.mode
@@ -472,8 +536,6 @@ class AS2Service:
     def receive_mdn(self, headers: Mapping[str, str], body: bytes) -> AS2Reply:
         """An asynchronous MDN for an outbound message: verify it against what was sent
         (signature by the partner's certificates, Original-Message-ID, MIC)."""
-        from gateway.as2.outbound import AS2Sender, mdn_original_message_id
-
         as2_from = parse_as2_name(_header(headers, "as2-from"))
         partner = self.known_partner(as2_from)
         original = mdn_original_message_id(headers, body)
@@ -527,44 +589,6 @@ class AS2Service:
                                    "mic_matches": result.mic_matches,
                                    "signer_sha256": result.signer_fingerprint})
 
-    # -- outbound queue -------------------------------------------------------------------
-    def wants_as2(self, partner: PartnerProfile | None) -> bool:
-        return (self.identity is not None and partner is not None and partner.as2 is not None
-                and partner.as2.url is not None)
-
-    def enqueue(self, session: Session, partner: PartnerProfile, payload: bytes, *,
-                kind: str, message_id: str | None, actor: str,
-                content_type: str = "application/edi-x12") -> AS2Message:
-        """Queue ``payload`` for sending to ``partner`` in the caller's transaction."""
-        assert partner.as2 is not None and partner.as2.url is not None
-        digest = hashlib.sha256(payload).hexdigest()
-        if session.get(Payload, digest) is None:
-            session.add(Payload(sha256=digest, size=len(payload), data=payload))
-            session.flush()
-        row = AS2Message(
-            id=str(uuid.uuid4()), direction="out", partner_id=partner.id,
-            as2_message_id=f"{uuid.uuid4()}@{self.settings.as2_id or 'edigate'}",
-            message_id=message_id, status=AS2Status.PENDING, kind=kind,
-            url=partner.as2.url, payload_sha256=digest, content_type=content_type,
-            mdn_mode=partner.as2.mdn.mode, next_attempt_at=utcnow())
-        session.add(row)
-        self.ledger.append(session, event="AS2_QUEUED", actor=actor, message_id=message_id,
-                           details={"as2_message_id": row.as2_message_id, "kind": kind,
-                                    "partner": partner.id, "payload_sha256": digest})
-        return row
-
-    def due(self, session: Session, now: datetime, limit: int = 20) -> list[AS2Message]:
-        """Rows with work due: outbound sends and async MDNs to deliver."""
-        query = select(AS2Message).where(
-            or_(AS2Message.status == AS2Status.PENDING,
-                AS2Message.mdn_status == AS2Status.PENDING),
-            AS2Message.next_attempt_at <= now,
-            or_(AS2Message.locked_until.is_(None), AS2Message.locked_until < now),
-        ).order_by(AS2Message.next_attempt_at).limit(limit)
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.scalars(query))
-
 
 def _usable_message_id(text: str) -> bool:
     value = text.strip(" \t").removeprefix("<").removesuffix(">")
@@ -580,8 +604,6 @@ def _mic_of(text: str | None) -> MIC | None:
 
 def _warning_mdn(headers: Mapping[str, str], ours: AS2Identity, inbound: InboundAS2,
                  warning: str, description: str) -> MDN | None:
-    from gateway.as2 import build_mdn
-
     request = inbound.mdn_request
     if request is None:
         return None
@@ -600,7 +622,7 @@ def backoff(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) -> timed
 
 def post_mdn(row: AS2Message, egress: Egress) -> str | None:
     """Deliver an asynchronous MDN (RFC 4130 §7.3); None on success, else the error.
-    ``EgressRefused`` (from ``gateway.egress``) when the policy refuses the URL."""
+    ``EgressRefused`` (from ``gateway.delivery.egress``) when the policy refuses the URL."""
     assert row.mdn_url is not None and row.mdn_body is not None
     headers = json.loads(row.mdn_headers or "{}")
     try:
@@ -624,7 +646,7 @@ class AS2Deliverer:
     partners. Claims rows under a lease (SKIP LOCKED on PostgreSQL), retries with
     exponential backoff, gives up after ``max_attempts``; every attempt is in the ledger.
 
-    Every connection goes through ``gateway.egress`` (the policy, a total deadline per
+    Every connection goes through ``gateway.delivery.egress`` (the policy, a total deadline per
     attempt). A URL the policy refuses fails the send or the MDN at once: retrying gets
     the same answer. Thread-safe like ``webhooks.Deliverer``: each claim carries its own
     token in ``locked_by``, so attempts may be sent on a pool's threads.
@@ -653,7 +675,7 @@ class AS2Deliverer:
         with self.service.db.transaction() as session:
             # With busy destinations, look further down the queue: the oldest rows may
             # all be bound for them.
-            rows = [r for r in self.service.due(session, now, limit=200 if busy else 20)
+            rows = [r for r in self.service.outbox.due(session, now, limit=200 if busy else 20)
                     if _destination(r) not in busy]
             if not rows:
                 return None
@@ -664,7 +686,7 @@ class AS2Deliverer:
             return row
 
     def claim_job(self, busy: Collection[Destination] = ()) -> Job | None:
-        """For ``gateway.egress.OutboundPool``: claim a row not bound for ``busy``
+        """For ``gateway.delivery.egress.OutboundPool``: claim a row not bound for ``busy``
         destinations, and the call that works it."""
         row = self._claim(busy)
         if row is None:
@@ -735,8 +757,6 @@ class AS2Deliverer:
                 and partner.as2.allows_receipt_url(row.mdn_url))
 
     def _send(self, row: AS2Message) -> None:
-        from gateway.as2.outbound import AS2Sender
-
         service = self.service
         partner = service.registry.get(row.partner_id)
         if partner is None or partner.as2 is None or partner.as2.url is None or \

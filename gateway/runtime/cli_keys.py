@@ -1,10 +1,10 @@
 """``edigate keys list`` and ``edigate keys revoke``: every API key, whatever its kind.
 
-Keys are issued per kind (``partners|consumers|ops issue-key``, in ``gateway.cli_service``);
+Keys are issued per kind (``partners|consumers|ops issue-key``, in ``gateway.runtime.cli_service``);
 listing and revoking work across kinds. A listing never shows a key's hash. A revocation is
 committed with a ``KEY_REVOKED`` ledger entry (actor ``cli``) and then announced to the
 gateway processes of this host through the revocation stamp under ``EDIGATE_VAR_DIR``
-(``gateway.keys``), so this command must see the same var directory as ``edigate serve``;
+(``gateway.api.api_keys``), so this command must see the same var directory as ``edigate serve``;
 other hosts on the same PostgreSQL database learn of it by NOTIFY.
 """
 
@@ -41,9 +41,9 @@ def _owner(view: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gateway.keys import announce_revocation, key_view, list_keys, revoke_key
-    from gateway.settings import Settings
-    from gateway.state import GatewayState
+    from gateway.api.api_keys import announce_revocation, key_view, list_keys, revoke_key
+    from gateway.runtime.settings import Settings
+    from gateway.runtime.state import GatewayState
 
     state = GatewayState.build(Settings.from_env())
     try:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"edigate: error: no API key {args.key_id!r}", file=sys.stderr)
             return 2
         row, changed = found
-        # Announced even when it already was revoked: see gateway.keys.revoke_key.
+        # Announced even when it already was revoked: see gateway.api.api_keys.revoke_key.
         problem = announce_revocation(state.settings.var_dir)
         when = row.revoked_at.isoformat() if row.revoked_at else ""
         print(f"key {row.id} ({row.kind}) {'revoked' if changed else 'was already revoked'} "

@@ -2,7 +2,7 @@
 
 Responsible for keeping ``<var_dir>/ledger-anchor.json`` up to date for every process that
 appends to the ledger (the web process and its intake writer, worker processes, the CLI),
-and for reading it back for ``verify`` (see "The anchor" in ``gateway.ledger``). Someone
+and for reading it back for ``verify`` (see "The anchor" in ``gateway.ledger.chain``). Someone
 who can write to the database but not to this file cannot rewrite or cut the anchored
 entries unnoticed.
 
@@ -46,7 +46,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.ledger import (
+from gateway.ledger.chain import (
     ANCHOR_TYPE,
     LedgerEntry,
     LedgerHead,

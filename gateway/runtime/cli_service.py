@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from gateway import cli_keys
+from gateway.runtime import cli_keys
 
 __all__ = ["dispatch", "register"]
 
@@ -86,14 +86,14 @@ def register(sub: Any) -> None:
 
 
 def _state() -> Any:
-    from gateway.settings import Settings
-    from gateway.state import GatewayState
+    from gateway.runtime.settings import Settings
+    from gateway.runtime.state import GatewayState
 
     return GatewayState.build(Settings.from_env())
 
 
 def _issue(kind: str, **values: Any) -> str:
-    from gateway.keys import issue_key
+    from gateway.api.api_keys import issue_key
 
     state = _state()
     try:
@@ -110,8 +110,8 @@ def _issue(kind: str, **values: Any) -> str:
 
 
 def _add_webhook(url: str, kinds: str) -> int:
-    from gateway.egress import EgressPolicy
-    from gateway.webhooks import WebhookError, create_webhook
+    from gateway.delivery.egress import EgressPolicy
+    from gateway.delivery.webhooks import WebhookError, create_webhook
 
     state = _state()
     try:
@@ -133,7 +133,7 @@ def _add_webhook(url: str, kinds: str) -> int:
 
 def _certs(args: argparse.Namespace) -> int:
     from gateway.as2.keys import KeyFileError, certificate_info, generate_identity
-    from gateway.settings import Settings
+    from gateway.runtime.settings import Settings
 
     settings = Settings.from_env()
     if args.certs_command == "generate":
@@ -205,8 +205,8 @@ def _users(args: argparse.Namespace) -> int:
 
 def _limit_log_repeats(settings: Any) -> None:
     """A long-running process logs each repeated message a few times per interval only
-    (``gateway.logging_limits``): an outage must not fill the disk."""
-    from gateway.logging_limits import install_repeat_limit
+    (``gateway.runtime.logging_limits``): an outage must not fill the disk."""
+    from gateway.runtime.logging_limits import install_repeat_limit
 
     install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
 
@@ -214,8 +214,8 @@ def _limit_log_repeats(settings: Any) -> None:
 def _verify_ledger(anchor: str | None) -> int:
     """``ledger verify``: the chain, and the anchor file (``--anchor``, else the var
     directory's when it exists); prints the report as JSON, exit 1 when it fails."""
-    from gateway.ledger import verify_ledger
-    from gateway.ledger_anchor import anchor_path, verify_with_anchor
+    from gateway.ledger.anchor import anchor_path, verify_with_anchor
+    from gateway.ledger.chain import verify_ledger
 
     state = _state()
     try:
@@ -237,7 +237,7 @@ def _verify_ledger(anchor: str | None) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "db":
-        from gateway.settings import Settings
+        from gateway.runtime.settings import Settings
         from gateway.store.migrate import upgrade
 
         settings = Settings.from_env()
@@ -247,8 +247,8 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "serve":
         import uvicorn
 
-        from gateway.app import create_app
-        from gateway.settings import Settings
+        from gateway.runtime.app import create_app
+        from gateway.runtime.settings import Settings
 
         overrides: dict[str, object] = {}
         if args.workers is not None:
@@ -259,7 +259,7 @@ def dispatch(args: argparse.Namespace) -> int:
         app = create_app(settings)
         metrics_server = None
         if settings.metrics_bind:
-            from gateway.metrics import MetricsServer
+            from gateway.runtime.metrics import MetricsServer
 
             metrics_server = MetricsServer(settings.metrics_bind,
                                            app.state.edigate.metrics.render)
@@ -277,7 +277,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0 if server.started else 3  # 3: what uvicorn.run exits with then
     if command == "partners":
         if args.partners_command == "list":
-            from gateway.settings import Settings
+            from gateway.runtime.settings import Settings
             from partners import PartnerRegistry
 
             registry = PartnerRegistry.load(Settings.from_env().partners_dir)
@@ -302,7 +302,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "ledger":
         return _verify_ledger(args.anchor)
     if command == "worker" and args.follow:
-        from gateway.workers import follow
+        from gateway.runtime.workers import follow
 
         state = _state()
         _limit_log_repeats(state.settings)
@@ -315,10 +315,8 @@ def dispatch(args: argparse.Namespace) -> int:
         try:
             count = sum(1 for _ in state.pipeline.drain(f"cli:{state.settings.worker_id}",
                                                         args.limit))
-            from gateway.webhooks import Deliverer
-
-            with Deliverer.from_state(
-                    state, worker=f"cli-deliverer:{state.settings.worker_id}") as deliverer:
+            worker = f"cli-deliverer:{state.settings.worker_id}"
+            with state.webhook_deliverer(worker=worker) as deliverer:
                 tried = deliverer.run_once(limit=args.limit or 1000)
         finally:
             state.close()
@@ -331,7 +329,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "keys":
         return cli_keys.run(args)
     if command == "demo":
-        from gateway.demo import run_demo
+        from gateway.runtime.demo import run_demo
 
         return run_demo(host=args.host, port=args.port, serve=args.serve)
     raise SystemExit(f"unknown command {command}")

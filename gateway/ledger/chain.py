@@ -48,7 +48,7 @@ The anchor: the newest entries
     the database. So the head itself is signed and kept outside the database: a
     ``SignedHead`` is an Ed25519 signature over the canonical JSON of
     ``{"type": "edigate.ledger.anchor/1", "seq", "head_sha256", "at"}``, and
-    ``gateway.ledger_anchor`` writes the newest one to a file every few seconds. Given
+    ``gateway.ledger.anchor`` writes the newest one to a file every few seconds. Given
     that anchor, ``verify`` also insists that entry ``seq`` exists with exactly that hash
     (a rewritten tail changes it) and that the chain reaches ``seq`` (a cut tail does
     not). Entries appended since the anchor was last written remain unprotected.
@@ -87,11 +87,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    insert,
     select,
-    text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
@@ -99,6 +96,7 @@ from sqlalchemy.sql.dml import Insert
 from gateway.store.base import Base, UTCDateTime, utcnow
 from gateway.store.bulk import MultiRowInsert, RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
+from gateway.store.dialect import SQLDialect, dialect_of
 
 __all__ = [
     "ANCHOR_TYPE",
@@ -183,7 +181,6 @@ class LedgerHead(Base):
 # The head lock and update as driver SQL, for the append path (qmark; see ``_sql``);
 # SQLite takes no FOR UPDATE: BEGIN IMMEDIATE already serialises.
 _LOCK_HEAD_SQL = f"SELECT seq, sha256, next_checkpoint_seq FROM ledger_head WHERE id = {_HEAD_ID}"
-_LOCK_HEAD_SQL_PG = _LOCK_HEAD_SQL + " FOR UPDATE"
 _UPDATE_HEAD_SQL = (
     f"UPDATE ledger_head SET seq = ?, sha256 = ?, next_checkpoint_seq = ? WHERE id = {_HEAD_ID}"
 )
@@ -524,7 +521,7 @@ class SignedHead(NamedTuple):
 
 
 class HeadWatcher(Protocol):
-    """What ``Ledger`` tells about its appends (``gateway.ledger_anchor.AnchorWriter``)."""
+    """What ``Ledger`` tells about its appends (``gateway.ledger.anchor.AnchorWriter``)."""
 
     def note(self, seq: int) -> None:
         """``seq`` was appended in a transaction that may still commit or roll back."""
@@ -547,7 +544,7 @@ class HeadCache:
 
     Reading the head under lock costs a round trip before anything else can be sent. An
     appender that has the ledger to itself (the intake writer while workers defer to a
-    burst, see gateway/activity.py) already knows the head: the one its own last append
+    burst, see gateway/intake/activity.py) already knows the head: the one its own last append
     left. Given a cache, ``append_many`` trusts it once the heads it locked were the ones
     this appender had left (nobody appended in between); then it chains onto it without
     reading and moves the head with a statement that matches only the expected head and
@@ -750,8 +747,8 @@ class Ledger:
 
         connection = session.connection() if isinstance(session, Session) else session
         dialect = connection.dialect
-        if dialect.name != "postgresql":
-            cache = None  # SQLite's head read costs no round trip
+        if not dialect_of(dialect.name).remote:
+            cache = None  # a head read costs no round trip: no guess is worth it
         expected = cache.expected if cache is not None else None
         if expected is not None:
             locked = expected
@@ -818,7 +815,8 @@ class Ledger:
         return appended
 
     def _lock_head(self, connection: Connection) -> Head:
-        lock = _LOCK_HEAD_SQL_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD_SQL
+        sql_dialect = dialect_of(connection.dialect.name)
+        lock = sql_dialect.locking(_LOCK_HEAD_SQL)
         # On the driver cursor: inside a psycopg pipeline (the intake writer's), fetching
         # sends what is queued and waits for this row, where SQLAlchemy's result would
         # find no description yet.
@@ -828,25 +826,22 @@ class Ledger:
             if row is None:
                 # Concurrent first appends: ON CONFLICT DO NOTHING lets all but one insert
                 # fall through (after waiting on the winner), then everyone takes the lock.
-                connection.execute(self._create_head(connection.dialect.name))
+                connection.execute(self._create_head(sql_dialect))
                 cursor.execute(lock)
                 row = cursor.fetchone()
         if row is None:
             raise RuntimeError("the ledger head row is missing after creating it")
         return Head(*row)
 
-    def _create_head(self, dialect: str) -> Insert:
+    def _create_head(self, dialect: SQLDialect) -> Insert:
         values = {
             "id": _HEAD_ID,
             "seq": 0,
             "sha256": GENESIS_SHA256,
             "next_checkpoint_seq": 1,
         }
-        if dialect == "postgresql":
-            return postgresql.insert(LedgerHead).values(values).on_conflict_do_nothing()
-        if dialect == "sqlite":
-            return sqlite.insert(LedgerHead).values(values).on_conflict_do_nothing()
-        return insert(LedgerHead).values(values)
+        insert: Insert = dialect.insert(LedgerHead).values(values).on_conflict_do_nothing()
+        return insert
 
     def _checkpoint(
         self, seq: int, head_sha256: str, next_seq: int, at: datetime
@@ -1139,7 +1134,7 @@ def verify_ledger(
 ) -> VerifyReport:
     """Verify the ledger of ``database`` against ``key`` (a signer or a PEM path), and
     against ``anchor``, a signed head kept outside the database, when given
-    (``gateway.ledger_anchor.verify_with_anchor`` reads it from its file).
+    (``gateway.ledger.anchor.verify_with_anchor`` reads it from its file).
 
     A public key PEM is enough; where checkpoints belong is itself signed, so no setting
     is needed. Reads one snapshot (PostgreSQL: REPEATABLE READ, READ ONLY) and writes
@@ -1149,9 +1144,7 @@ def verify_ledger(
     signer = key if isinstance(key, LedgerSigner) else LedgerSigner.load(key)
     with database.sessions() as session:
         try:
-            if not database.is_sqlite:
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-                session.execute(text("SET TRANSACTION READ ONLY"))
+            database.dialect.read_snapshot(session)
             return _Verifier(signer, anchor).run(session, batch_size)
         finally:
             session.rollback()

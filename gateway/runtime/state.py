@@ -1,0 +1,101 @@
+"""The composition root: the gateway's long-lived objects, built once from ``Settings``.
+
+``GatewayState.build`` is the one place that decides how the parts fit: which intake writer
+runs (a thread, or a child process), whether processing sends acknowledgments over AS2,
+which ledger every part appends to. Every other module gets its dependencies passed in and
+imports none of the modules that use it, so the import graph has no cycle (a test walks it)
+and nothing is patched onto an object after it was built. The FastAPI app, the worker
+processes and the CLI all use this construction; the intake writer's child process builds
+its smaller graph with ``build_ledger`` (``gateway.runtime.intake_child``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from gateway.api.api_keys import KeyCache
+from gateway.delivery.as2_service import AS2Outbox, AS2Service, load_as2_identity
+from gateway.delivery.webhooks import Deliverer
+from gateway.intake.activity import IntakeActivity
+from gateway.intake.group_commit import IntakeWriter
+from gateway.intake.pipeline import IntakeCounter, Pipeline
+from gateway.intake.writer_process import IntakeProcess
+from gateway.ledger.anchor import AnchorWriter, anchor_path
+from gateway.ledger.chain import Ledger, LedgerSigner
+from gateway.processing.processor import Processor
+from gateway.runtime.child_process import child_setup
+from gateway.runtime.metrics import Metrics
+from gateway.runtime.settings import Settings
+from gateway.store.db import Database
+from partners import PartnerRegistry
+
+__all__ = ["INTAKE_CHILD", "GatewayState", "build_ledger"]
+
+# The intake writer's child process: ``serve`` on the channel given as the last argument.
+# -P: no working directory on sys.path (see gateway.runtime.workers).
+INTAKE_CHILD = [sys.executable, "-P", "-m", "gateway.runtime.intake_child"]
+
+
+def build_ledger(settings: Settings, db: Database) -> tuple[LedgerSigner, Ledger]:
+    """The signing key and the ledger every part of one process appends to, with the
+    anchor file kept up to date for it."""
+    signer = LedgerSigner.load_or_create(settings.ledger_key_path)
+    ledger = Ledger(signer, settings.ledger_checkpoint_every, anchor=AnchorWriter(
+        anchor_path(settings.var_dir), signer, db, settings.ledger_anchor_seconds))
+    return signer, ledger
+
+
+def _intake_writer(settings: Settings, db: Database, ledger: Ledger,
+                   counter: IntakeCounter) -> IntakeWriter | IntakeProcess:
+    """The group-commit writer: a child process when the settings ask for one (an
+    in-memory database cannot be shared with another process), else a thread."""
+    if settings.intake_writer == "process" and not db.is_memory:
+        return IntakeProcess(settings, command=INTAKE_CHILD, preexec=lambda: child_setup(0),
+                             on_stored=counter.stored, on_batch=counter.batched)
+    return IntakeWriter(db, ledger, on_stored=counter.stored, on_batch=counter.batched)
+
+
+@dataclass
+class GatewayState:
+    settings: Settings
+    db: Database
+    registry: PartnerRegistry
+    signer: LedgerSigner
+    ledger: Ledger
+    pipeline: Pipeline
+    metrics: Metrics
+    keys: KeyCache = field(default_factory=KeyCache)
+    as2: AS2Service | None = None
+
+    @classmethod
+    def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
+        db = Database(settings.database_url)
+        registry = PartnerRegistry.load(settings.partners_dir)
+        signer, ledger = build_ledger(settings, db)
+        metrics = Metrics()
+        identity, as2_problem = load_as2_identity(settings)
+        outbox = AS2Outbox(settings, db, ledger, identity)
+        counter = IntakeCounter(metrics, IntakeActivity(settings.var_dir / "intake.activity"))
+        processor = Processor(settings, db, registry, ledger, metrics,
+                              lease or timedelta(seconds=settings.lease_seconds),
+                              outbound=outbox if identity is not None else None)
+        pipeline = Pipeline(settings, db, registry, ledger,
+                            intake=_intake_writer(settings, db, ledger, counter),
+                            processor=processor, counter=counter)
+        as2 = AS2Service(settings, db, registry, ledger, pipeline, metrics, outbox=outbox,
+                         problem=as2_problem)
+        return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
+                   keys=KeyCache.watching(settings.var_dir, db.url))
+
+    def webhook_deliverer(self, **kwargs: Any) -> Deliverer:
+        """A webhook ``Deliverer`` on this state's database, ledger and settings."""
+        return Deliverer(self.db, self.ledger, self.settings, **kwargs)
+
+    def close(self) -> None:
+        self.pipeline.close()
+        self.keys.close()
+        self.ledger.close(self.db)  # after intake's last batch: signs and anchors the head
+        self.db.dispose()
