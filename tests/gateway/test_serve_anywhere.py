@@ -20,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from gateway import workers as workers_module
+from gateway.runtime import workers as workers_module
 from gateway.runtime.demo import demo_interchange
 from gateway.runtime.settings import Settings
 from gateway.runtime.workers import WorkerProcesses
