@@ -3,7 +3,8 @@
 A value outside a closed list is 0085 code 12 (invalid value) at its segment position and
 data element, the message is rejected (CONTRL UCM 4, UCS + UCD 12); a partner whose
 profile relaxes the list gets a warning and the message is accepted. The lists differ per
-directory: a code D.01B has and D.96A lacks is refused only in a D.96A message.
+directory: a code D.01B has and D.96A lacks is refused only in a D.96A message, and the
+one D.96A code D.01B deleted (1001 492) only in a D.01B message.
 
 Each case below is a hand-written ORDERS: ``BASE`` is valid, and each failing document is
 ``BASE`` with one coded value replaced (the replaced segment is named in the case).
@@ -128,14 +129,65 @@ def test_relaxing_another_list_does_not_relax_this_one() -> None:
 
 
 def test_a_code_d01b_added_is_refused_in_d96a_only() -> None:
-    """7143 SRV (GS1 GTIN) is not in the D.96A list: a D.96A ORDERS with LIN ...:SRV is
-    rejected; the same message as D.01B is accepted."""
+    """7143 SRV (GS1 GTIN) is in the D.01B list, not in the D.96A one: a D.96A ORDERS with
+    LIN ...:SRV is rejected; the same message as D.01B is accepted, while a code outside
+    the D.01B list (SRX) is rejected there too."""
     srv = replaced("4012345678901:EN'", "4012345678901:SRV'")
     d96a, _end = outcomes(srv)
     assert [(i.code, i.data_element, i.bad_value) for i in d96a.issues] == [
         ("12", "7143", "SRV")]
     d01b, _end = outcomes(replaced("ORDERS:D:96A:UN", "ORDERS:D:01B:UN", srv))
     assert d01b.issues == [] and d01b.action == "7"
+    srx = replaced("4012345678901:EN'", "4012345678901:SRX'", D01B_BASE)
+    other, end = outcomes(srx)
+    assert [(i.code, i.data_element, i.segment_position, i.bad_value)
+            for i in other.issues] == [("12", "7143", 10, "SRX")]
+    contrl = build_contrl(end)
+    assert contrl is not None
+    assert b"+ORDERS:D:01B:UN+4'UCS+10'UCD+12+3:2'UNT" in contrl
+
+
+# The same ORDERS as a D.01B message; the cases use codes outside the D.01B lists (1001
+# 492 is a D.96A code D.01B no longer has: accepted in D.96A, refused in D.01B).
+D01B_BASE = replaced("ORDERS:D:96A:UN", "ORDERS:D:01B:UN")
+
+D01B_CASES = [
+    ("BGM+220+PO-3001+9'", "BGM+492+PO-3001+9'", "1001", 2, "1:1"),
+    ("DTM+137:20261206:102'", "DTM+25:20261206:102'", "2005", 3, "1:1"),
+    ("RFF+CT:C-77'", "RFF+DK:C-77'", "1153", 4, "1:1"),
+    ("NAD+BY+5412345000013::9'", "NAD+QQ+5412345000013::9'", "3035", 5, "1"),
+    ("QTY+21:2:PCE'", "QTY+446:2:PCE'", "6063", 11, "1:1"),
+    ("MOA+203:25.00'", "MOA+999:25.00'", "5025", 12, "1:1"),
+]
+
+
+def test_the_d01b_base_document_is_valid() -> None:
+    message, _end = outcomes(D01B_BASE)
+    assert message.issues == [] and message.action == "7"
+
+
+@pytest.mark.parametrize(("good", "bad", "element", "position", "where"), D01B_CASES,
+                         ids=[case[2] for case in D01B_CASES])
+def test_d01b_code_outside_the_list_is_12_located(good: str, bad: str, element: str,
+                                                 position: int, where: str) -> None:
+    """D.01B closes its own lists: the bad code is code 12 at its segment and element,
+    the message rejected, CONTRL UCM 4 with UCS <position> and UCD 12 <where>."""
+    message, end = outcomes(replaced(good, bad, D01B_BASE))
+    (issue,) = message.issues
+    parts = [int(p) for p in where.split(":")]
+    assert (issue.code, issue.severity, issue.data_element, issue.segment_position,
+            issue.element_position, issue.component_position, issue.bad_value) == (
+        "12", "error", element, position, parts[0], parts[1] if len(parts) > 1 else None,
+        bad.split("+")[1].split(":")[0])
+    assert message.action == "4"
+    contrl = build_contrl(end)
+    assert contrl is not None
+    assert f"+ORDERS:D:01B:UN+4'UCS+{position}'UCD+12+{where}'UNT".encode() in contrl
+
+
+def test_a_code_d01b_deleted_is_still_accepted_in_d96a() -> None:
+    message, _end = outcomes(replaced("BGM+220+", "BGM+492+"))
+    assert message.issues == [] and message.action == "7"
 
 
 def test_lists_are_per_directory() -> None:
@@ -146,6 +198,10 @@ def test_lists_are_per_directory() -> None:
     assert d96a["1001"].codes["220"] == "Order"
     assert "SRV" not in d96a["7143"].codes
     assert not d96a["2379"].closed
+    d01b = load_directory("D01B").codes
+    assert d01b["7143"].closed and "SRV" in d01b["7143"].codes
+    assert "492" in d96a["1001"].codes and "492" not in d01b["1001"].codes
+    assert {"XA", "XC", "XP"} <= set(d01b["1153"].codes)
 
 
 D96A_PARTIES = sorted(load_directory("D96A").codes["3035"].codes)
