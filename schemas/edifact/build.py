@@ -5,8 +5,14 @@
 segments, its message structures, CONTRL, and the code lists its elements use; and
 ``syntax4.json``: the version 4 service segments and CONTRL 4:1). ``--check`` writes
 nothing, exits 1 and names every stale or missing file when the committed files differ
-from the source. Output is deterministic. The compact source formats are described at the
-top of each source file and in the README beside this module.
+from the source. Output is deterministic.
+Code lists: ``source/codes.txt`` holds the lists shared by every directory (the service
+lists, and the names of the codes the mappers use); a directory folder's own ``codes.txt``
+holds the lists that are complete for that directory (``[closed]``), which replace the
+shared list of the same data element in that directory's file, taking their code names
+from the shared list. So a list is closed per directory, with that directory's codes: a
+code a later directory added is rejected in a D.96A message. The compact source formats
+are described at the top of each source file and in the README beside this module.
 This module only turns data into data; it must not know about translators or the gateway.
 """
 
@@ -20,7 +26,8 @@ from typing import Any
 
 from schemas import generated
 
-__all__ = ["BUILT_DIR", "SOURCE_DIR", "generate", "main", "stale_files"]
+__all__ = ["BUILT_DIR", "SOURCE_DIR", "generate", "main", "merge_codes", "parse_codes",
+           "stale_files"]
 
 SOURCE_DIR = Path(__file__).resolve().parent / "source"
 BUILT_DIR = Path(__file__).resolve().parent / "directories"
@@ -115,6 +122,7 @@ def parse_structure(path: Path) -> list[Any]:
 
 
 def parse_codes(path: Path) -> dict[str, Json]:
+    """Code lists: ``ID name [closed|open]`` then ``  code [name]`` lines, no code twice."""
     lists: dict[str, Json] = {}
     current: Json | None = None
     for number, level, words in _lines(path):
@@ -122,13 +130,36 @@ def parse_codes(path: Path) -> dict[str, Json]:
             kind = words[-1]
             if kind not in ("[closed]", "[open]"):
                 raise SourceError(f"{path}:{number}: a list ends with [closed] or [open]")
+            if words[0] in lists:
+                raise SourceError(f"{path}:{number}: list {words[0]} is given twice")
             current = {"name": " ".join(words[1:-1]), "closed": kind == "[closed]", "codes": {}}
             lists[words[0]] = current
         elif current is not None:
+            if words[0] in current["codes"]:
+                raise SourceError(f"{path}:{number}: code {words[0]} is given twice")
             current["codes"][words[0]] = " ".join(words[1:])
         else:
             raise SourceError(f"{path}:{number}: code outside a list")
     return lists
+
+
+def merge_codes(shared: dict[str, Json], own: dict[str, Json], path: Path) -> dict[str, Json]:
+    """The code lists of one directory: ``shared`` with each list of ``own`` (the
+    directory's complete lists) in place of the shared one. A code keeps the name the
+    directory file gives it, else the shared list's name for it, else none."""
+    merged = dict(shared)
+    for ident, code_list in own.items():
+        if not code_list["closed"]:
+            raise SourceError(f"{path}: {ident}: a directory's own lists are complete "
+                              "([closed]); open lists belong in source/codes.txt")
+        names = shared.get(ident, {}).get("codes", {})
+        merged[ident] = {
+            "name": code_list["name"],
+            "closed": True,
+            "codes": {code: name or names.get(code, "")
+                      for code, name in code_list["codes"].items()},
+        }
+    return merged
 
 
 def _check_structure(name: str, nodes: list[Any], segments: dict[str, Json]) -> None:
@@ -142,6 +173,16 @@ def _check_structure(name: str, nodes: list[Any], segments: dict[str, Json]) -> 
             raise SourceError(f"{name}: segment {node[0]} is not defined")
 
 
+def _simple_elements(segments: dict[str, Json]) -> dict[str, Json]:
+    """Data element id -> its definition (format) for every simple element or component."""
+    found: dict[str, Json] = {}
+    for seg in segments.values():
+        for element in seg["elements"]:
+            for simple in element.get("components", (element,)):
+                found.setdefault(simple["id"], simple)
+    return found
+
+
 def _element_ids(segments: dict[str, Json]) -> set[str]:
     ids: set[str] = set()
     for seg in segments.values():
@@ -151,21 +192,47 @@ def _element_ids(segments: dict[str, Json]) -> set[str]:
     return ids
 
 
+def _check_codes(name: str, codes: dict[str, Json], segments: dict[str, Json]) -> None:
+    """Every code of a closed list fits its data element's format: a mistyped code would
+    otherwise be one no message could ever send, and silently reject a valid one."""
+    simple = _simple_elements(segments)
+    for ident, code_list in codes.items():
+        element = simple.get(ident)
+        if element is None or not code_list["closed"]:
+            continue
+        match = _FORMAT.match(element["format"])
+        assert match is not None  # _simple checked the format
+        kind, dots, length = match.group(1), match.group(2), int(match.group(3))
+        for code in code_list["codes"]:
+            fits = len(code) <= length and (dots or len(code) == length)
+            if kind == "n":
+                fits = fits and code.isdigit()
+            elif kind == "a":
+                fits = fits and code.isalpha()
+            if not fits:
+                raise SourceError(f"{name}: code {code!r} of list {ident} does not fit "
+                                  f"{ident}'s format {element['format']}")
+
+
 def generate() -> dict[str, str]:
     """File name -> text of every built directory file."""
-    codes = parse_codes(SOURCE_DIR / "codes.txt")
+    shared = parse_codes(SOURCE_DIR / "codes.txt")
     out: dict[str, str] = {}
     for filename, directory, syntax, folders in _OUTPUTS:
         segments: dict[str, Json] = {}
         messages: dict[str, Any] = {}
+        codes = shared
         for folder in folders:
             base = SOURCE_DIR / folder
             for tag, seg in parse_segments(base / "segments.txt").items():
                 segments.setdefault(tag, seg)
             for path in sorted((base / "messages").glob("*.txt")):
                 messages[path.stem] = parse_structure(path)
+            if (base / "codes.txt").is_file():
+                codes = merge_codes(codes, parse_codes(base / "codes.txt"), base / "codes.txt")
         for message, structure in messages.items():
             _check_structure(f"{filename}:{message}", structure, segments)
+        _check_codes(filename, codes, segments)
         used = _element_ids(segments)
         document = {
             "comment": "generated by schemas/edifact/build.py from schemas/edifact/source "

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from partners import PartnerConfigError, load_profile
-from translators.edifact.pipeline import MessageOutcome, translate_edifact
+from translators.edifact.contrl import build_contrl
+from translators.edifact.pipeline import (
+    EDIFACTInterchangeOutcome,
+    MessageOutcome,
+    translate_edifact,
+)
 from translators.x12.pipeline import TransactionOutcome, translate_x12
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -115,3 +120,30 @@ def test_relaxing_never_touches_content_rules() -> None:
     found = next(o for o in translate_edifact(data, relax_code_lists=("6066", "2380"))
              if isinstance(o, MessageOutcome))
     assert {i.severity for i in found.issues} == {"error"}
+
+
+def test_edifact_party_code_outside_d96a_is_an_error_unless_relaxed(tmp_path: Path) -> None:
+    """NAD+mf (lower case: no 3035 code of D.96A; real EANCOM samples send it): code 12 at
+    NAD (segment 5) 3035, CONTRL UCS 5 / UCD 12 element 1, the message rejected. A partner
+    whose profile relaxes 3035 gets the same finding as a warning and the message is
+    accepted (UCM 7)."""
+    data = (DATA / "edifact" / "validation" / "orders-d96a-party-not-in-3035.edi").read_bytes()
+    found = list(translate_edifact(data))
+    strict = next(o for o in found if isinstance(o, MessageOutcome))
+    assert [(i.code, i.severity, i.segment_tag, i.segment_position, i.element_position,
+             i.data_element, i.bad_value) for i in strict.issues] == [
+        ("12", "error", "NAD", 5, 1, "3035", "mf")]
+    assert strict.action == "4"
+    contrl = build_contrl(next(o for o in found if isinstance(o, EDIFACTInterchangeOutcome)))
+    assert contrl is not None and b"+4'UCS+5'UCD+12+1'UNT" in contrl
+    relax = load_profile(profile(tmp_path, """
+        [validation]
+        relax_code_lists = ["3035"]
+    """)).validation.relax_code_lists
+    found = list(translate_edifact(data, relax_code_lists=relax))
+    relaxed = next(o for o in found if isinstance(o, MessageOutcome))
+    assert [(i.code, i.severity, i.data_element) for i in relaxed.issues] == [
+        ("12", "warning", "3035")]
+    assert relaxed.action == "7"
+    contrl = build_contrl(next(o for o in found if isinstance(o, EDIFACTInterchangeOutcome)))
+    assert contrl is not None and b"ORDERS:D:96A:UN+7'" in contrl

@@ -42,6 +42,10 @@ EDIFACT_SAMPLES = [
     for name in ("deljit-d96a.edi", "deljit-d01b.edi", "delfor-d96a-places.edi")
 ] + [DATA / "cross" / f"830-planning-schedule.{d}.edi" for d in ("d96a", "d01b")]
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+# The samples send RFF+DK (dock number), which the D.96A 1153 list does not have (it is
+# closed, schemas/edifact/source/d96a/codes.txt): relaxed here as the partner profile of
+# such a sender would (``[validation] relax_code_lists``), the finding stays a warning.
+RELAXED = ("1153",)
 
 
 def x12_schedule(path: Path) -> PlanningSchedule:
@@ -53,7 +57,8 @@ def x12_schedule(path: Path) -> PlanningSchedule:
 
 def edifact_schedule(path: Path) -> PlanningSchedule:
     [outcome] = [
-        o for o in translate_edifact(path.read_bytes()) if isinstance(o, MessageOutcome)
+        o for o in translate_edifact(path.read_bytes(), relax_code_lists=RELAXED)
+        if isinstance(o, MessageOutcome)
     ]
     assert [i for i in outcome.issues if i.severity == "error"] == []
     assert isinstance(outcome.record, PlanningSchedule)
@@ -91,7 +96,7 @@ def test_x12_schedules_are_accepted_and_translated(path: Path) -> None:
 @pytest.mark.parametrize("path", EDIFACT_SAMPLES, ids=lambda p: p.name)
 def test_edifact_schedules_are_accepted_and_translated(path: Path) -> None:
     """No validation error, a CONTRL whose UCI and UCM say 7 (accepted), and a record."""
-    found = list(translate_edifact(path.read_bytes()))
+    found = list(translate_edifact(path.read_bytes(), relax_code_lists=RELAXED))
     [interchange] = [o for o in found if isinstance(o, EDIFACTInterchangeOutcome)]
     contrl = build_contrl(interchange, CONTRLOptions(now=NOW))
     assert contrl is not None

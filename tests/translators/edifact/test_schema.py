@@ -36,11 +36,15 @@ def test_element_formats_and_components() -> None:
 
 
 def test_closed_code_lists_only_restrict() -> None:
-    """UNS 0081 carries its closed list (D, S); open lists like 1001 restrict nothing."""
+    """UNS 0081 carries its closed list (D, S), D.96A's BGM 1001 its closed D.96A list;
+    open lists like 2379 (DTM C507) restrict nothing."""
     directory = load_directory("D96A")
     assert directory.segments["UNS"].elements[0].codes == frozenset({"D", "S"})
     bgm = directory.segments["BGM"].elements[0]
-    assert bgm.components[0].id == "1001" and bgm.components[0].codes is None
+    assert bgm.components[0].id == "1001" and bgm.components[0].codes is not None
+    assert "220" in bgm.components[0].codes and "999" not in bgm.components[0].codes
+    dtm = directory.segments["DTM"].elements[0]
+    assert dtm.components[2].id == "2379" and dtm.components[2].codes is None
     assert directory.codes["1001"].codes["220"] == "Order"
 
 
