@@ -286,6 +286,28 @@ def test_a_segment_the_mapper_cannot_read_is_listed_whole() -> None:
     assert check_accounting(outcome) == []
 
 
+@pytest.mark.parametrize("dtm", [
+    "DTM*010*20261122*1430*ET*09",  # DTM05 century 09 beside a date that says 20
+    "DTM*010*20261122*00",          # DTM03 is no time
+    "DTM*010*20261122****D8*20261123",  # DTM02 and DTM06/07 state different dates
+])
+def test_a_dtm_whose_parts_disagree_is_listed_whole(dtm: str) -> None:
+    """A DTM is read whole or not at all: keeping its date while a century, time or
+    period beside it is dropped would lose what the partner sent without a word."""
+    text = (
+        "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261206*1200*U*"
+        "00401*000000001*0*P*>~GS*PO*SENDER*RECEIVER*20261206*1200*1*X*004010~"
+        f"ST*850*0001~BEG*00*SA*PO1**20261206~{dtm}~"
+        "PO1*1*10*EA*2.5**BP*ITEM1~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~"
+    )
+    (outcome,) = list(_outcomes(text.encode()))
+    assert outcome.data is not None
+    assert "requested_ship" not in outcome.data["dates"]
+    listed = {(e["element"], e["value"]) for e in outcome.data["unmapped"]}
+    assert ("DTM02", "20261122") in listed
+    assert check_accounting(outcome) == []
+
+
 # --- Hypothesis: documents with values the mappers do not expect ---------------------------
 
 _SOURCES = sorted((DATA / "cross").glob("*"))

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from translators.x12.mappers.elements import element, iso_date, iso_datetime
+from translators.ascii import is_digits
+from translators.x12.mappers.elements import element, iso_date, iso_datetime, iso_time
 
 __all__ = ["DATE_NAMES", "add_date", "add_dtm", "date_name", "read_dtm", "time_code"]
 
@@ -100,17 +101,40 @@ def _period(fmt: str, text: str) -> str | None:
     return None
 
 
+def _century_fits(date_text: str, century: str) -> bool:
+    """DTM05 (624) may stand beside a DTM02 date: two digits, and for a CCYYMMDD date the
+    same century the date states."""
+    if not century:
+        return True
+    if len(century) != 2 or not is_digits(century):
+        return False
+    text = date_text.strip()
+    return len(text) != 8 or text[:2] == century
+
+
 def read_dtm(fields: list[str]) -> tuple[str, str] | None:
     """``(name, ISO value)`` of a DTM segment's fields, or ``None`` when it has no usable
-    date. The DTM04 time code is ``time_code``'s."""
+    date. The DTM04 time code is ``time_code``'s.
+
+    A DTM is read whole or not at all: a time, century or period beside the DTM02 date
+    that cannot be read or that states another date makes the segment unreadable, so that
+    its caller lists every value rather than keeping the date and dropping the rest."""
     qualifier = element(fields, 1)
     if not qualifier:
         return None
     date_text = element(fields, 2)
+    period = _period(element(fields, 6), element(fields, 7)) if element(fields, 7) else None
     if date_text:
-        value = iso_datetime(date_text, element(fields, 3), element(fields, 5))
+        time_text = element(fields, 3)
+        if time_text and iso_time(time_text) is None:
+            return None
+        if not _century_fits(date_text, element(fields, 5)):
+            return None
+        value = iso_datetime(date_text, time_text, element(fields, 5))
+        if element(fields, 7) and period != value:
+            return None
     else:
-        value = _period(element(fields, 6), element(fields, 7))
+        value = period
     if value is None:
         return None
     return date_name(qualifier), value
