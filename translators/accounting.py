@@ -159,10 +159,19 @@ class Coverage:
         return self._rules.get(tag)
 
 
+# Element and component numbers as references write them, two digits at least: a
+# format specification is a call into the formatting machinery, a tuple item is not.
+_NUMBERS: Final = tuple(f"{n:02d}" for n in range(100))
+
+
+def _number(n: int) -> str:
+    return _NUMBERS[n] if n < 100 else str(n)
+
+
 def _reference(tag: str, element: int, component: int) -> str:
     if component:
-        return f"{tag}{element:02d}-{component:02d}"
-    return f"{tag}{element:02d}"
+        return tag + _number(element) + "-" + _number(component)
+    return tag + _number(element)
 
 
 def _entry(tag: str, position: int, element: int, component: int, value: str,
@@ -195,8 +204,20 @@ def _first_unmapped(rule: _Rule | None, count: int) -> int:
     return rule.prefix
 
 
+def _first_uncovered(rule: _Rule, elements: list[list[str]]) -> int:
+    """The index of the first of ``elements`` that has a component after the ones
+    ``rule`` maps (``_Rule.caps``), or -1: most segments of a message have none, and are
+    passed over without listing."""
+    caps = rule.caps
+    known = len(caps)
+    for e in range(rule.prefix, len(elements)):
+        if e >= known or len(elements[e]) > caps[e]:
+            return e
+    return -1
+
+
 def _list_unmapped(out: list[UnmappedEntry], tag: str, position: int, rule: _Rule | None,
-                   elements: Sequence[list[str]], first: int, repetition: int = 1,
+                   elements: list[list[str]], first: int, repetition: int = 1,
                    base: int = 0) -> None:
     """Append the values of ``elements`` (each the list of its components; the first is
     element ``base + 1``) from index ``first`` on that ``rule`` does not map."""
@@ -262,12 +283,16 @@ def unmapped_edifact(
     listed unless the coverage maps the whole segment. ``skipped`` holds segments the
     mapper did not map where they stood."""
     out: list[UnmappedEntry] = []
-    skip = {id(seg) for seg in skipped} if skipped else _NOTHING
+    skip: set[int] = {id(seg) for seg in skipped}
+    rules = coverage._rules
     for position, seg in enumerate(segments, start=1):
-        rule = None if id(seg) in skip else coverage.rule(seg.tag)
-        if rule is not None and rule.every:
+        rule = None if id(seg) in skip else rules.get(seg.tag)
+        if rule is None:
+            first = 0
+        elif rule.every:
             continue
-        first = _first_unmapped(rule, len(seg.elements))
+        else:
+            first = _first_uncovered(rule, seg.elements)
         if first >= 0:
             _list_unmapped(out, seg.tag, position, rule, seg.elements, first)
         if seg.repeats:

@@ -93,8 +93,13 @@ def decimal_text(value: Decimal) -> str:
     return text if "E" not in text else format(value, "f")
 
 
+# Final: the compiled build keeps the class in a C variable instead of looking its name up
+# in the module's dict for every decimal written.
+_DECIMAL: Final = Decimal
+
+
 def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
+    if isinstance(value, _DECIMAL):
         return decimal_text(value)
     raise TypeError(f"{type(value).__name__} is not part of a canonical record")
 

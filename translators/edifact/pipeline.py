@@ -325,10 +325,18 @@ def translate_edifact(
     loose = MessageSummaries()
     in_group = MessageSummaries()
     groups: list[EDIFACTGroupOutcome] = []
+    # Every message of an interchange (of a group) has the same UNB (UNG): its headers are
+    # checked for control characters once, and the finding, if any, given to each message.
+    checked_unb: InterchangeHeader | None = None
+    checked_ung: GroupHeader | None = None
+    enclosing: Issue | None = None
     for event in walk(EDIFACTReader(source)):
         if isinstance(event, Message):
             issues = list(event.issues)
-            enclosing = _envelope_character_issue(event)
+            if event.interchange is not checked_unb or event.group is not checked_ung:
+                checked_unb = event.interchange
+                checked_ung = event.group
+                enclosing = _envelope_character_issue(event)
             if enclosing is not None:
                 issues.append(enclosing)
             if accepts is not None and not accepts(event.type):
