@@ -18,6 +18,7 @@ from schemas import generated
 from schemas.x12.source import codes as code_source
 from schemas.x12.source import elements as element_source
 from schemas.x12.source import segments as segment_source
+from schemas.x12.source import standard_codes
 from schemas.x12.source.transactions import (
     t810,
     t830,
@@ -95,6 +96,16 @@ def load_elements() -> dict[str, DataElement]:
 ELEMENTS = load_elements()
 CLOSED_CODES = {k: v.split() for k, v in code_source.CLOSED.items()}
 COMMON_CODES = {k: v.split() for k, v in code_source.COMMON.items()}
+# version family -> data element -> codes: the complete X12.3 lists, closed per version
+VERSION_CODES = {
+    version: {k: v.split() for k, v in lists.items()}
+    for version, lists in standard_codes.BY_VERSION.items()
+}
+if set(VERSION_CODES) != set(VERSIONS):
+    raise ValueError(f"standard_codes has versions {sorted(VERSION_CODES)}, not {VERSIONS}")
+for _lists in VERSION_CODES.values():
+    if overlap := set(_lists) & (set(CLOSED_CODES) | set(COMMON_CODES)):
+        raise ValueError(f"data elements {sorted(overlap)} have a per-version and another list")
 
 
 @dataclass(frozen=True)
@@ -266,7 +277,11 @@ class MapBuilder:
         if ref.repeat > 1:
             w.leaf("repeat", str(ref.repeat))
         codes = self.codes_for(xid, ele.number)
-        if codes:
+        if xid not in self.ctx.codes and ele.number in VERSION_CODES[self.ctx.version]:
+            # The complete lists are long: the map names its version's codeset in codes.xml
+            # (pyx12's external code lists) instead of repeating it at every use.
+            w.empty("valid_codes", external=versioned_codeset_id(ele.number, self.ctx.version))
+        elif codes:
             w.open("valid_codes")
             for code in codes:
                 w.leaf("code", code)
@@ -278,6 +293,9 @@ class MapBuilder:
             return self.ctx.codes[xid].split()
         if number == "I11":
             return list(self.ctx.isa12)
+        versioned = VERSION_CODES[self.ctx.version].get(number)
+        if versioned is not None:
+            return versioned
         return CLOSED_CODES.get(number, [])
 
     def composite(self, xid: str, ref: ElementRef, seq: int) -> None:
@@ -483,18 +501,37 @@ def _element_sort_key(number: str) -> tuple[int, int, str]:
     return (0, 0, number) if number.startswith("I") else (1, int(number), number)
 
 
+def versioned_codeset_id(number: str, version: str) -> str:
+    """The codes.xml id of a per-version list: ``x12_98_004010``."""
+    return f"x12_{number}_{version}"
+
+
 def codes_xml() -> str:
-    """Every code list of the source: closed ones (enforced) and open ones (informative)."""
+    """Every code list of the source: closed ones (enforced) and open ones (informative).
+
+    A list closed per version family is one codeset per family (``x12_98_004010``), the
+    id its maps' ``<valid_codes external=...>`` name; pyx12 reads them the same way.
+    """
     w = XMLWriter()
     w.open("codesets")
-    lists = [(n, "closed", c) for n, c in CLOSED_CODES.items()]
-    lists += [(n, "open", c) for n, c in COMMON_CODES.items()]
-    for number, kind, values in sorted(lists, key=lambda x: _element_sort_key(x[0])):
+    lists = [(n, f"x12_{n}", "closed", "", c) for n, c in CLOSED_CODES.items()]
+    lists += [(n, f"x12_{n}", "open", "", c) for n, c in COMMON_CODES.items()]
+    for version in VERSIONS:
+        lists += [
+            (n, versioned_codeset_id(n, version), "closed", version, c)
+            for n, c in VERSION_CODES[version].items()
+        ]
+    for number, codeset_id, kind, version, values in sorted(
+        lists, key=lambda x: (_element_sort_key(x[0]), x[3])
+    ):
         w.open("codeset", kind=kind)
-        w.leaf("id", f"x12_{number}")
+        w.leaf("id", codeset_id)
         w.leaf("name", ELEMENTS[number].name)
         w.leaf("data_ele", number)
-        w.open("version")
+        if version:
+            w.open("version", ids=version)
+        else:
+            w.open("version")
         for code in values:
             w.leaf("code", code)
         w.close("version")
@@ -550,6 +587,7 @@ def generate() -> dict[str, str]:
         out[f"x12.control.{CONTROL_ICVN[version]}.xml"] = text
         used |= eles
     used |= set(CLOSED_CODES) | set(COMMON_CODES)
+    used |= {n for by in VERSION_CODES.values() for n in by}
     out["dataele.xml"] = dataele_xml(used)
     out["codes.xml"] = codes_xml()
     out["maps.xml"] = maps_xml(files)

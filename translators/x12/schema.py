@@ -1,9 +1,10 @@
 """Load X12 transaction maps (pyx12's XML map format) into compiled, immutable definitions.
 
-Responsible for reading a map and the data element dictionary beside it (``dataele.xml``)
-once, and turning them into plain tuples and frozensets that the validator walks without
-touching XML again. Wrapper loops (HEADER/DETAIL/FOOTER) are flattened; the ISA/GS loops
-around the transaction set are dropped, since the envelope walker owns them.
+Responsible for reading a map and the data element dictionary and code lists beside it
+(``dataele.xml``, ``codes.xml``) once, and turning them into plain tuples and frozensets
+that the validator walks without touching XML again. Wrapper loops (HEADER/DETAIL/FOOTER)
+are flattened; the ISA/GS loops around the transaction set are dropped, since the envelope
+walker owns them.
 It must not validate anything itself.
 """
 
@@ -144,6 +145,24 @@ def _dictionary(path: Path, version: str) -> dict[str, _DataElement]:
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _external_codes(path: Path) -> dict[str, frozenset[str]]:
+    """The code lists of ``codes.xml`` by codeset id, for ``<valid_codes external=...>``.
+
+    A map folder without codes.xml has none; an id it does not define leaves the element
+    unchecked, as pyx12's own HIPAA maps name code sources it does not ship.
+    """
+    if not path.is_file():
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for node in ET.parse(path).getroot().iter("codeset"):
+        codeset_id = _text(node, "id")
+        found = [c.text.strip() for c in node.iterfind("version/code") if c.text]
+        if codeset_id and found:
+            out[codeset_id] = frozenset(found)
+    return out
+
+
 def _map_version(path: Path) -> str:
     """``850.4010.xml`` -> ``004010``; empty when the file name carries no version."""
     parts = path.stem.split(".")
@@ -160,14 +179,22 @@ def _parse_rule(text: str) -> SyntaxRule | None:
     return SyntaxRule(text[0], tuple(int(digits[i : i + 2]) for i in range(0, len(digits), 2)))
 
 
-def _element(node: ET.Element, dictionary: dict[str, _DataElement], tag: str) -> ElementDef:
+_Externals = dict[str, frozenset[str]]
+
+
+def _element(node: ET.Element, dictionary: dict[str, _DataElement], tag: str,
+             external: _Externals) -> ElementDef:
     number = _text(node, "data_ele")
     entry = dictionary.get(number, _DataElement("AN", 1, 999999, ""))
     codes_node = node.find("valid_codes")
     codes: frozenset[str] | None = None
-    if codes_node is not None and codes_node.get("external") is None:
-        found = [c.text.strip() for c in codes_node.findall("code") if c.text]
-        codes = frozenset(found) if found else None
+    if codes_node is not None:
+        codeset_id = codes_node.get("external")
+        if codeset_id is not None:
+            codes = external.get(codeset_id)
+        else:
+            found = [c.text.strip() for c in codes_node.findall("code") if c.text]
+            codes = frozenset(found) if found else None
     seq = int(_text(node, "seq", "0") or 0)
     return ElementDef(
         ref=node.get("xid") or f"{tag}{seq:02d}",
@@ -183,14 +210,17 @@ def _element(node: ET.Element, dictionary: dict[str, _DataElement], tag: str) ->
     )
 
 
-def _segment(node: ET.Element, dictionary: dict[str, _DataElement]) -> SegmentDef:
+def _segment(node: ET.Element, dictionary: dict[str, _DataElement],
+             external: _Externals) -> SegmentDef:
     tag = node.get("xid", "")
     elements: list[ElementDef] = []
     for child in node:
         if child.tag == "element":
-            elements.append(_element(child, dictionary, tag))
+            elements.append(_element(child, dictionary, tag, external))
         elif child.tag == "composite":
-            comps = tuple(_element(c, dictionary, tag) for c in child.findall("element"))
+            comps = tuple(
+                _element(c, dictionary, tag, external) for c in child.findall("element")
+            )
             seq = int(_text(child, "seq", "0") or 0)
             elements.append(
                 ElementDef(
@@ -222,13 +252,14 @@ def _segment(node: ET.Element, dictionary: dict[str, _DataElement]) -> SegmentDe
     )
 
 
-def _children(node: ET.Element, dictionary: dict[str, _DataElement]) -> list[SegmentDef | LoopDef]:
+def _children(node: ET.Element, dictionary: dict[str, _DataElement],
+              external: _Externals) -> list[SegmentDef | LoopDef]:
     out: list[SegmentDef | LoopDef] = []
     for child in node:
         if child.tag == "segment":
-            out.append(_segment(child, dictionary))
+            out.append(_segment(child, dictionary, external))
         elif child.tag == "loop":
-            kids = _children(child, dictionary)
+            kids = _children(child, dictionary, external)
             if child.get("type") == "wrapper":
                 out.extend(kids)  # HEADER/DETAIL/FOOTER areas are not loops in X12 terms
             elif kids:
@@ -257,14 +288,16 @@ def _tags(loop: LoopDef) -> set[str]:
 
 @functools.lru_cache(maxsize=64)
 def load_schema(path: Path) -> TransactionSchema:
-    """Compile the map at ``path`` (``dataele.xml`` is read from the same folder)."""
+    """Compile the map at ``path`` (``dataele.xml`` and ``codes.xml`` are read from the
+    same folder)."""
     version = _map_version(path)
     dictionary = _dictionary(path.parent / "dataele.xml", version)
+    external = _external_codes(path.parent / "codes.xml")
     root = ET.parse(path).getroot()
     st_loop = next((n for n in root.iter("loop") if n.get("xid") == "ST_LOOP"), None)
     if st_loop is None:
         raise ValueError(f"{path}: no ST_LOOP in map")
-    kids = _children(st_loop, dictionary)
+    kids = _children(st_loop, dictionary, external)
     loop = LoopDef("ST_LOOP", _text(st_loop, "name"), "R", 0, 1, tuple(kids))
     first = kids[0] if kids else None
     if not isinstance(first, SegmentDef) or first.tag != "ST":

@@ -2,9 +2,12 @@
 
 `CLOSED` lists are complete enough to enforce: the build writes them into the maps as
 `valid_codes`, so a value outside them is an error (X12 data element error 7).
-`COMMON` lists are open: the standard list is long and partners use rare values, so the
+`COMMON` lists are open: only the retail values in common use were typed here, so the
 maps accept any value; the lists are kept (in codes.xml) for mappers and documentation.
 Rejecting a valid real-world document for a missing code is worse than letting it through.
+The complete per-version lists of the key elements (92, 98, 128, 355, 374, 640, ...) live
+in `standard_codes` and are closed for their version family; a partner whose documents
+deviate is relaxed per element in its profile (``[validation] relax_code_lists``).
 """
 
 # data element number -> space-separated codes
@@ -23,10 +26,6 @@ CLOSED: dict[str, str] = {
     "I18": "000 001 002 003 004 005 006 007 008 009 010 011 012 013 014 015 016 017 018 019 "
     "020 021 022 023 024 025 026 027 028 029 030 031",
     "455": "T X",
-    # Transaction set purpose (BEG01, BAK01, BCH01, BIA01)
-    "353": "00 01 02 03 04 05 06 07 08 10 11 12 13 14 15 16 17 18 19 20 21 22 24 25 26 27 28 "
-    "30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 77 "
-    "CN CO EX GR PA RH RV SU ZZ",
     # Acknowledgment type (BAK02, ACK?)
     "587": "AC AD AE AH AK AP AT NA RD RF RJ RN RO RV ZZ",
     # Line item status (ACK01)
@@ -66,26 +65,15 @@ CLOSED: dict[str, str] = {
 
 # Open lists: the retail values in common use (not enforced by the maps).
 COMMON: dict[str, str] = {
-    "365": "AP AU BN CA CP DN ED EM EX FT FX HF HP IT NP OF OT PA PC PP PS SK SP TE TL TM "
-    "TN TX UR VM WC WF WP",
     "146": "11 BP CA CC CD CE CF DE DF FO HP MX NC NR PA PB PC PD PE PO PP PS PU RC RF RS SP TP WC",
     "334": "01 02 AA AB AC AD AE AF AG CO CT DE DF FO FC",
     "336": "01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 "
     "27 28 29 30 31 32 ZZ",
     "333": "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 ZZ",
     "331": "01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29",
-    "92": "BK CF CN CP DR DS EO GO IN KB KN NE NP OS PR RE RL RO SA SO SP SS ST WO ZZ",
-    "98": "40 41 BT BY CA CN DA DB II LW MA MF OB PE PR RE RI SE SF SN SO ST SU UD VN WH Z7 ZZ",
-    "66": "1 9 10 11 12 13 15 16 17 18 19 20 21 22 50 53 54 55 91 92 UL ZZ",
-    "128": "AH AN BM CN CR DP EV FOB IA IV IT MR PD PK PO SI VN VR ZZ",
-    "374": "002 003 004 010 011 015 017 035 036 037 038 043 050 063 064 067 068 069 070 "
-    "071 077 092 093 097 118 196 197 369 370 371 372 405 800",
-    "355": "BG BX CA CS CT DZ EA FT GA GR KG LB LF LY ML PC PK PL PR RL SF SY TN UN YD",
-    "235": "BP CB EN EO GS IN IZ MG N4 ND PI PL SK SN ST SZ UA UD UK UN UP UX VA VN VP",
     "1300": "A260 A520 B680 B720 C310 D170 D240 D500 F050 F800 G821 H090 H550 H850 I530 "
     "I590 R060 ZZZZ",
     "522": "1 5 BAP EBA F7 GV N TT",
-    "366": "BD BI CR DC EX IC OC PD SR",
     "91": "A AE C D E H L LT M P R S T U X",
     "750": "08 09 91 GEN IN MAC TRN",
     "673": "01 02 17 33 38 63 LA LQ ON QA QP QR",
