@@ -20,6 +20,31 @@ import pytest
 MAPS = Path(__file__).resolve().parents[1] / "schemas" / "x12" / "maps"
 
 
+def _share_pyx12_code_lists() -> None:
+    """pyx12 parses the maps folder's codes.xml again for every map it loads (twice per
+    document); with the closed X12 code lists that file is large and the parse dominated
+    every pyx12 check. The file does not change during a run and pyx12's ExternalCodes is
+    read-only once built (frozensets), so one instance per folder is shared: pyx12 still
+    judges every code against the lists it parsed from our maps."""
+    try:
+        from pyx12 import codes
+    except ImportError:
+        return
+    built: dict[tuple[str | None, str | None], object] = {}
+    parse = codes.ExternalCodes
+
+    def shared(base_path: str | None = None, exclude: str | None = None) -> object:
+        key = (base_path, exclude)
+        if key not in built:
+            built[key] = parse(base_path, exclude)
+        return built[key]
+
+    codes.ExternalCodes = shared  # type: ignore[assignment,misc]
+
+
+_share_pyx12_code_lists()
+
+
 def pyx12_errors(data: bytes, map_path: Path = MAPS) -> list[str]:
     """pyx12's findings on ``data`` (empty when it finds none)."""
     params = pytest.importorskip("pyx12.params")
