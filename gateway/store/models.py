@@ -72,6 +72,11 @@ class StoredMessage(NamedTuple):
     interchange_control: str | None
 
 
+
+# The start of the duplicate lookup's queries in both dialects: the columns are
+# StoredMessage's fields, so the row shape and the SQL cannot drift apart.
+STORED_MESSAGE_SELECT = f"SELECT {', '.join(StoredMessage._fields)} FROM messages WHERE "
+
 class Payload(Base):
     """Raw bytes as received, stored once per distinct content (sha256)."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import URL, Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from gateway.store.models import FinishedMessage, StoredMessage
+from gateway.store.models import STORED_MESSAGE_SELECT, FinishedMessage, StoredMessage
 
 __all__ = ["FIND_STORED", "POSTGRESQL", "PostgreSQLDialect"]
 
@@ -37,8 +37,7 @@ _FINISH = ("UPDATE messages AS m SET " + ", ".join(f"{c} = v.{c}" for c in _FINI
 # pins the plan). Rows of other partners, or of other sender and control pairs, are
 # ignored by the caller; a digest or a control number and sender match a handful of rows
 # at most.
-_FOUND = ("SELECT id, status, partner_id, payload_sha256, interchange_sender, "
-          "interchange_control FROM messages WHERE ")
+_FOUND = STORED_MESSAGE_SELECT
 FIND_STORED = (_FOUND + "payload_sha256 = ANY(%s::text[]) UNION ALL " + _FOUND
                + "interchange_control = ANY(%s::text[]) AND interchange_sender = ANY(%s::text[])")
 

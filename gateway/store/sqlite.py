@@ -16,7 +16,7 @@ from sqlalchemy import URL, Select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from gateway.store.models import FinishedMessage, StoredMessage
+from gateway.store.models import STORED_MESSAGE_SELECT, FinishedMessage, StoredMessage
 
 __all__ = ["SQLITE", "SQLiteDialect"]
 
@@ -28,8 +28,7 @@ _FINISH = ("UPDATE messages SET " + ", ".join(f"{c} = ?" for c in _FINISHED)
 # Stored messages a batch duplicates: per-column IN lists, not row values (SQLite plans
 # ``(a, b) IN (VALUES ...)`` as a full scan but ``a IN (...) AND b IN (...)`` as searches of
 # the unique indexes); rows of other combinations are ignored by the caller.
-_FOUND = ("SELECT id, status, partner_id, payload_sha256, interchange_sender, "
-          "interchange_control FROM messages WHERE ")
+_FOUND = STORED_MESSAGE_SELECT
 
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
 
