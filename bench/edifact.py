@@ -211,7 +211,7 @@ def _despatch(rng: random.Random, number: int) -> list[Seg]:
         for _item in range(rng.randint(1, 4)):
             items += 1
             segs += [
-                _seg("LIN", str(items), "", (_gtin(rng), "SRV")),
+                _seg("LIN", str(items), "", (_gtin(rng), "EN")),
                 _seg("PIA", "1", (f"SKU{rng.randint(1, 99999):05d}", "SA")),
                 _seg("QTY", ("12", str(rng.randint(1, 100)))),
                 _seg("RFF", ("ON", f"PO{rng.randint(1, 10**8):08d}")),
