@@ -52,6 +52,7 @@ HOT_MODULES = [
     "translators/record_plans.py",
     "translators/schedules.py",
     "translators/shipment.py",
+    "translators/structure.py",
     "translators/summary_rows.py",
     "translators/units.py",
     "translators/x12/ack.py",

@@ -41,6 +41,7 @@ from translators.numeric import (
     edifact_number,
     edifact_scan,
 )
+from translators.structure import Findings, Loop, SegmentRule, Structure
 
 __all__ = ["MessageValidator", "relaxed_code_lists"]
 
@@ -325,7 +326,7 @@ def _check_content(rule: int, seg: Segment, position: int, group: str,
         _check_sscc(seg, position, group, issues)
 
 
-class _CompiledSegment:
+class _CompiledSegment(SegmentRule[Segment]):
     """A segment of the message structure and the check of its data elements.
 
     The check is a walk over the element definitions with a fast test per value; a value
@@ -333,13 +334,12 @@ class _CompiledSegment:
     generated, exec'd source: that stayed interpreted in the mypyc build, this is compiled.)
     """
 
-    __slots__ = ("_elements", "_plans", "gtins", "mandatory", "max_use", "rule", "tag")
+    __slots__ = ("_elements", "_plans", "gtins", "rule")
 
     def __init__(self, ref: SegmentRef, definition: MessageDefinition, closing: bool) -> None:
-        self.tag = ref.tag
         # A missing UNT is the envelope's finding (code 13 at UCM level), not ours.
-        self.mandatory = ref.mandatory and not (closing and ref.tag == "UNT")
-        self.max_use = ref.max_use
+        super().__init__(ref.tag, ref.mandatory and not (closing and ref.tag == "UNT"),
+                         ref.max_use)
         self.rule = _RULES.get(ref.tag, _NO_RULE)
         # 0-based indexes of the C212 elements whose 7140 may be a GTIN: LIN's third,
         # PIA's second to sixth.
@@ -492,59 +492,27 @@ def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue
     return out
 
 
-class _CompiledGroup:
-    __slots__ = ("children", "group_id", "mandatory", "max_use", "number", "path",
-                 "positions", "required", "trigger")
-
-    def __init__(self, group: GroupDef, definition: MessageDefinition, root: bool,
-                 numbers: list[int], path: str = "") -> None:
-        # ``number``: this group's index among the message's groups (its frame's slot).
-        self.number = numbers[0]
-        numbers[0] += 1
-        self.group_id = group.group_id
-        # A group's place in the message tree is fixed, and so is its path of group ids
-        # (``SG2``, ``SG25/SG32``); the root, the message itself, has the empty path.
-        self.path = path
-        self.mandatory = group.mandatory
-        self.max_use = group.max_use
-        self.trigger = group.trigger
-        self.children: tuple[_CompiledSegment | _CompiledGroup, ...] = tuple(
-            _CompiledSegment(c, definition, root) if isinstance(c, SegmentRef)
-            else _CompiledGroup(c, definition, False, numbers,
-                                f"{path}/{c.group_id}" if path else c.group_id)
-            for c in group.children
-        )
-        positions: dict[str, list[int]] = {}
-        for index, child in enumerate(self.children):
-            tag = child.tag if isinstance(child, _CompiledSegment) else child.trigger
-            positions.setdefault(tag, []).append(index)
-        self.positions = {tag: tuple(found) for tag, found in positions.items()}
-        self.required = tuple(i for i, c in enumerate(self.children) if c.mandatory)
+def _compile(group: GroupDef, definition: MessageDefinition, root: bool,
+             path: str = "") -> Loop[Segment]:
+    return Loop(group.group_id, path, group.mandatory, group.max_use, [
+        _CompiledSegment(c, definition, root) if isinstance(c, SegmentRef)
+        else _compile(c, definition, False, f"{path}/{c.group_id}" if path else c.group_id)
+        for c in group.children
+    ])
 
 
-class _Frame:
-    __slots__ = ("counts", "group", "index")
-
-    def __init__(self, group: _CompiledGroup, index: int) -> None:
-        self.group = group
-        self.index = index
-        self.counts = [0] * len(group.children)
-
-
-def _frame(frames: list[_Frame | None], group: _CompiledGroup, index: int) -> _Frame:
-    """A frame for a new occurrence of ``group``. One frame per group and message is
-    enough: a group is on the stack at most once (its next occurrence pops it first), so
-    the frame of an occurrence that has ended is reset and used again."""
-    frame = frames[group.number]
-    if frame is None:
-        frame = _Frame(group, index)
-        frames[group.number] = frame
-        return frame
-    frame.index = index
-    counts = frame.counts
-    for k in range(len(counts)):
-        counts[k] = 0
-    return frame
+# The structure findings in CONTRL terms (0085): 15 for any segment without a place, 35
+# and 36 for too many segments and groups, 13 for a missing one.
+_NOT_DEFINED = ("15", "segment {tag3!r} is not defined in {subject}")
+_FINDINGS: Final = Findings(
+    misplaced=("15", "segment {tag} is not expected here"),
+    not_in_set=_NOT_DEFINED,
+    unknown=_NOT_DEFINED,
+    segment_repeats=("35", "{tag} occurs more than {max} times here"),
+    loop_repeats=("36", "segment group {loop} occurs more than {max} times"),
+    missing_segment=("13", "mandatory segment {tag} is missing"),
+    missing_loop=("13", "mandatory segment group {loop} ({trigger}) is missing"),
+)
 
 
 class MessageValidator:
@@ -552,9 +520,10 @@ class MessageValidator:
 
     def __init__(self, definition: MessageDefinition) -> None:
         self.definition = definition
-        numbers = [0]
-        self._root = _CompiledGroup(definition.root, definition, True, numbers)
-        self._groups = numbers[0]
+        self._structure = Structure(
+            _compile(definition.root, definition, True), _FINDINGS,
+            subject=f"{definition.type} ({definition.directory})",
+            known_tags=definition.segments)
         self._totals = "CNT" in definition.segments
 
     def validate(
@@ -564,98 +533,7 @@ class MessageValidator:
         the segment group path of each segment is appended to it, in segment order (the
         current group's for a segment that has no place)."""
         issues: list[Issue] = []
-        frames: list[_Frame | None] = [None] * self._groups
-        stack = [_frame(frames, self._root, -1)]
-        position = 0
-        for seg in segments:
-            position += 1
-            tag = seg.tag
-            depth = len(stack) - 1
-            found = -1
-            while depth >= 0:
-                frame = stack[depth]
-                candidates = frame.group.positions.get(tag)
-                if candidates is not None:
-                    # A trigger only ever starts a new occurrence of its group, which the
-                    # parent frame handles; within a group the search starts after it.
-                    start = frame.index if frame.index > 0 else (1 if depth else 0)
-                    for j in candidates:
-                        if j >= start:
-                            found = j
-                            break
-                    if found >= 0:
-                        break
-                depth -= 1
-            if found < 0:
-                issues.append(self._unplaced(seg, position, stack[-1].group.group_id))
-                if loops is not None:
-                    loops.append(stack[-1].group.path)
-                continue
-            while len(stack) - 1 > depth:
-                self._close(stack.pop(), seg, position, issues)
-            frame = stack[-1]
-            group = frame.group
-            if found > frame.index + 1:
-                for k in group.required:
-                    if frame.index < k < found and not frame.counts[k]:
-                        self._missing(group, k, seg, position, issues)
-            child = group.children[found]
-            count = frame.counts[found] + 1
-            frame.counts[found] = count
-            frame.index = found
-            if isinstance(child, _CompiledSegment):
-                if loops is not None:
-                    loops.append(group.path)
-                if count > child.max_use:
-                    issues.append(_issue("segment", "35", f"{tag} occurs more than "
-                                         f"{child.max_use} times here", seg, position,
-                                         group.group_id))
-                child.check(seg, position, group.group_id, issues)
-                continue
-            if count > child.max_use:
-                issues.append(_issue("segment", "36", f"segment group {child.group_id} occurs "
-                                     f"more than {child.max_use} times", seg, position,
-                                     child.group_id))
-            while True:
-                new = _frame(frames, child, 0)
-                new.counts[0] = 1
-                stack.append(new)
-                first = child.children[0]
-                if isinstance(first, _CompiledSegment):
-                    if loops is not None:
-                        loops.append(child.path)
-                    first.check(seg, position, child.group_id, issues)
-                    break
-                child = first
-        if segments:
-            last = segments[-1]
-            while stack:
-                self._close(stack.pop(), last, position, issues)
-            if self._totals:
-                _check_totals(segments, issues)
+        self._structure.walk(segments, issues, loops)
+        if segments and self._totals:
+            _check_totals(segments, issues)
         return issues
-
-    def _unplaced(self, seg: Segment, position: int, group: str) -> Issue:
-        tag = seg.tag
-        if tag in self.definition.segments:
-            what = f"segment {tag} is not expected here"
-        else:
-            what = (f"segment {tag[:3]!r} is not defined in {self.definition.type} "
-                    f"({self.definition.directory})")
-        return _issue("segment", "15", what, seg, position, group)
-
-    @staticmethod
-    def _missing(group: _CompiledGroup, k: int, seg: Segment, position: int,
-                 issues: list[Issue]) -> None:
-        child = group.children[k]
-        if isinstance(child, _CompiledSegment):
-            tag, what = child.tag, f"mandatory segment {child.tag} is missing"
-        else:
-            tag = child.trigger
-            what = f"mandatory segment group {child.group_id} ({child.trigger}) is missing"
-        issues.append(_issue("segment", "13", what, seg, position, group.group_id, tag=tag))
-
-    def _close(self, frame: _Frame, seg: Segment, position: int, issues: list[Issue]) -> None:
-        for k in frame.group.required:
-            if k > frame.index and not frame.counts[k]:
-                self._missing(frame.group, k, seg, position, issues)

@@ -9,8 +9,10 @@ Every finding is a located ``Issue`` with its AK304/IK304 (720) or AK403/IK403 (
 validation never stops at the first one.
 It must not look at envelopes (``envelope``) or build acknowledgments (``ack``).
 
-The schema is compiled once into tuples and dicts (``_CompiledLoop``, ``_CompiledSegment``)
-so that the per-segment work is index lookups and string methods implemented in C.
+The loop structure is walked by ``translators.structure`` (shared with EDIFACT; the table
+``_FINDINGS`` gives its findings their 720 codes). Each segment's elements are compiled once
+into a table (``_CompiledSegment``) walked with a fast test per value, so that the
+per-segment work is index lookups and string methods implemented in C.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from translators.ascii import first_control, is_digits
 from translators.errors import Issue
 from translators.gs1 import GTIN_LENGTHS, check_digit_ok, gtin_problem, sscc_problem
 from translators.numeric import x12_real_digits
+from translators.structure import Findings, Loop, SegmentRule, Structure
 from translators.x12.schema import ElementDef, LoopDef, SegmentDef, TransactionSchema
 from translators.x12.segment import Segment
 
@@ -100,16 +104,19 @@ def _compile_element(edef: ElementDef) -> _CompiledElement:
             edef.max_length, edef.codes, edef.repeat, comps)
 
 
-class _CompiledSegment:
-    """A segment definition plus a checker generated from it (see ``_generate_checker``)."""
+class _CompiledSegment(SegmentRule[Segment]):
+    """A segment of the transaction set and the check of its elements.
 
-    __slots__ = ("_validator", "check", "elements", "gs1", "highest", "max_use", "rules", "tag",
-                 "usage")
+    The check walks the element table with a fast test per value (``_passes``: string
+    methods implemented in C); a value that does not obviously pass takes the exact methods
+    of the validator, which report. The syntax notes are tested on one bit mask of the
+    present elements, and explained only when one is broken.
+    """
+
+    __slots__ = ("_validator", "elements", "gs1", "highest", "rule_positions", "rules")
 
     def __init__(self, sdef: SegmentDef, validator: TransactionValidator) -> None:
-        self.tag = sdef.tag
-        self.usage = sdef.usage
-        self.max_use = sdef.max_use
+        super().__init__(sdef.tag, sdef.usage == "R", sdef.max_use)
         self.elements = tuple(_compile_element(e) for e in sdef.elements)
         self.highest = sdef.elements[-1].position if sdef.elements else 0
         # (qualifier position, ID position, _GTIN or _SSCC) of the GS1 keys the segment
@@ -127,166 +134,118 @@ class _CompiledSegment:
             (r.kind, sum(1 << p for p in r.positions), 1 << r.positions[0], r.positions, r.text)
             for r in sdef.rules
         )
-        # Generated on first use: a map defines many segments a document never carries.
+        self.rule_positions = tuple(sorted({p for r in sdef.rules for p in r.positions}))
         self._validator = validator
-        self.check: Callable[[list[str], Segment, int, str, list[Issue]], None] = self._generate
 
-    def _generate(self, fields: list[str], seg: Segment, position: int, loop_id: str,
-                  issues: list[Issue]) -> None:
-        self.check = _generate_checker(self, self._validator)
-        self.check(fields, seg, position, loop_id, issues)
-
-
-def _fast_test(element: _CompiledElement, name: str) -> str | None:
-    """A Python expression true when value ``v`` certainly passes, or None for no fast path."""
-    _pos, _ref, _de, _usage, dtype, min_len, max_len, codes, _repeat, comps = element
-    if comps:
-        return None
-    length = f"{min_len} <= len(v) <= {max_len}"
-    if dtype == _AN:
-        return f"{length} and v.isprintable()"
-    if dtype == _ID:
-        # Code lists hold no control characters; without one, printable text is the test.
-        return f"{length} and v.isprintable()" if codes is None else \
-            f"{length} and v in {name}_codes"
-    if dtype == _N:
-        return f"{length} and v.isascii() and v.isdigit()"
-    if dtype == _R:
-        return f"{length} and v.isascii() and v.isdigit()"  # decimals and signs take the exact path
-    if dtype == _DT:
-        return f"{length} and _valid_date(v)"
-    if dtype == _TM:
-        return f"{length} and _valid_time(v)"
-    return "True"
-
-
-def _rule_violated(kind: str, positions: tuple[int, ...]) -> str:
-    """A Python expression over ``p<N>`` presence flags, true when an X12.6 syntax note
-    (P paired, R required, E exclusion, C conditional, L list conditional) is broken."""
-    flags = [f"p{p}" for p in positions]
-    first, rest = flags[0], flags[1:]
-    if kind == "P":
-        return f"(({' or '.join(flags)}) and not ({' and '.join(flags)}))"
-    if kind == "R":
-        return f"(not ({' or '.join(flags)}))"
-    if kind == "E":
-        return f"(({' + '.join(flags)}) > 1)"
-    if kind == "C":
-        return f"({first} and not ({' and '.join(rest)}))"
-    return f"({first} and not ({' or '.join(rest)}))"  # L
-
-
-def _generate_checker(
-    sdef: _CompiledSegment, validator: TransactionValidator
-) -> Callable[[list[str], Segment, int, str, list[Issue]], None]:
-    """Generate straight-line Python that checks one segment's elements and syntax rules.
-
-    The schema is data; turning it into code once means each element costs a couple of
-    C-implemented string tests on the fast path. Anything unusual (a failed fast test,
-    repetitions, composites) goes to the exact, general methods of the validator.
-    """
-    ns: dict[str, object] = {
-        "_valid_date": _valid_date, "_valid_time": _valid_time,
-        "_simple": validator._check_simple, "_repeats": validator._check_repeats,
-        "_issue": validator._element_issue, "_rules": validator._check_rules,
-        "_sdef": sdef,
-        "_gtin_qualifiers": _GTIN_QUALIFIERS, "_gtin_lengths": GTIN_LENGTHS,
-        "_cd": check_digit_ok, "_gtin_problem": gtin_problem, "_sscc_problem": sscc_problem,
-        "_gs1": _gs1_issue,
-    }
-    lines = ["def check(fields, seg, position, loop_id, issues):",
-             "    n = len(fields) - 1"]
-    if sdef.elements:
-        lines += [f"    if n > {sdef.highest}:",
-                  "        _sdef_extra(fields, seg, position, loop_id, issues, n)"]
-        ns["_sdef_extra"] = validator._extra_elements(sdef)
-    if sdef.elements:
-        lines.append("    rep_sep = seg.delimiters.repetition")
-    for index, element in enumerate(sdef.elements):
-        pos, ref, de, usage, _dtype, _min, _max, codes, _repeat, comps = element
-        name = f"e{index}"
-        ns[name] = element
-        if codes is not None:
-            ns[f"{name}_codes"] = codes
-        lines.append(f"    v = fields[{pos}] if n >= {pos} else ''")
-        lines.append("    if v:")
-        if usage == _NOT_USED:
-            lines.append(f"        _issue(issues, 'I10', 'element {ref} is not used', seg,"
-                         f" position, loop_id, {pos}, None, None, {de!r}, v, 'warning')")
-        elif comps:
-            lines.append(f"        _repeats({name}, v, rep_sep, seg, position, loop_id, issues)")
-        else:
+    def check(self, seg: Segment, position: int, loop_id: str, issues: list[Issue]) -> None:
+        fields = seg.fields
+        n = len(fields) - 1
+        validator = self._validator
+        if self.elements:
+            if n > self.highest:
+                validator._check_extra(self, fields, seg, position, loop_id, issues, n)
             # The repetition separator is a delimiter (X12.5 ISA11) even in an element
             # that may not repeat: there it splits the value into too many repetitions.
-            lines.append("        if rep_sep is not None and rep_sep in v:")
-            lines.append(f"            _repeats({name}, v, rep_sep, seg, position, loop_id,"
-                         " issues)")
-            lines.append(f"        elif not ({_fast_test(element, name)}):")
-            lines.append(f"            _simple({name}, v, seg, position, loop_id, None, None,"
-                         f" issues, {pos})")
-        if usage == _REQUIRED:
-            lines.append("    else:")
-            lines.append(f"        _issue(issues, '1', 'required element {ref} is missing', seg,"
-                         f" position, loop_id, {pos}, None, None, {de!r})")
-    for qualifier_pos, id_pos, kind in sdef.gs1:
-        # GS1 keys: the qualifier test first, then digits and the check digit (C string
-        # methods and one call); only a failing key takes the exact path for its message.
-        lines.append(f"    if n >= {id_pos}:")
-        lines.append(f"        v = fields[{id_pos}]")
-        if kind == _GTIN:
-            lines.append(f"        if v and fields[{qualifier_pos}] in _gtin_qualifiers and not ("
-                         "len(v) in _gtin_lengths and v.isascii() and v.isdigit() and _cd(v)):")
-            lines.append(f"            _gs1(issues, seg, position, loop_id, {id_pos}, '234',"
-                         " _gtin_problem(v), v)")
-        else:
-            lines.append(f"        if v and fields[{qualifier_pos}] == 'GM' and _sscc_problem(v)"
-                         " is not None:")
-            lines.append(f"            _gs1(issues, seg, position, loop_id, {id_pos}, '87',"
-                         " _sscc_problem(v), v)")
-    if sdef.rules:
-        # The syntax notes as one boolean test; only when it fails does the exact (and
-        # slower) ``_check_rules`` run to say which element breaks which rule.
-        used = sorted({p for _kind, _bits, _first, ps, _text in sdef.rules for p in ps})
-        for p in used:
-            lines.append(f"    p{p} = n >= {p} and fields[{p}] != ''")
-        lines.append(f"    if {' or '.join(_rule_violated(r[0], r[3]) for r in sdef.rules)}:")
-        lines.append("        _rules(_sdef, fields, seg, position, loop_id, issues)")
-    exec("\n".join(lines), ns)
-    return ns["check"]  # type: ignore[return-value]
+            rep_sep = seg.delimiters.repetition
+            for element in self.elements:
+                pos = element[0]
+                v = fields[pos] if n >= pos else ""
+                if v:
+                    if element[3] == _NOT_USED:
+                        validator._element_issue(
+                            issues, "I10", f"element {element[1]} is not used", seg, position,
+                            loop_id, pos, None, None, element[2], v, "warning")
+                    elif element[9] or (rep_sep is not None and rep_sep in v):
+                        validator._check_repeats(element, v, rep_sep, seg, position, loop_id,
+                                                 issues)
+                    elif not _passes(element, v):
+                        validator._check_simple(element, v, seg, position, loop_id, None, None,
+                                                issues, pos)
+                elif element[3] == _REQUIRED:
+                    validator._element_issue(
+                        issues, "1", f"required element {element[1]} is missing", seg,
+                        position, loop_id, pos, None, None, element[2])
+        for qualifier_pos, id_pos, kind in self.gs1:
+            # GS1 keys: the qualifier test first, then digits and the check digit; only a
+            # failing key takes the exact path for its message.
+            if n < id_pos:
+                continue
+            v = fields[id_pos]
+            if not v:
+                continue
+            if kind == _GTIN:
+                if fields[qualifier_pos] in _GTIN_QUALIFIERS and not (
+                        len(v) in GTIN_LENGTHS and v.isascii() and v.isdigit()
+                        and check_digit_ok(v)):
+                    _gs1_issue(issues, seg, position, loop_id, id_pos, "234", gtin_problem(v), v)
+            elif fields[qualifier_pos] == "GM":
+                _gs1_issue(issues, seg, position, loop_id, id_pos, "87", sscc_problem(v), v)
+        if self.rules:
+            mask = 0
+            for p in self.rule_positions:
+                if p <= n and fields[p]:
+                    mask |= 1 << p
+            for rule, bits, first_bit, _positions, _text in self.rules:
+                if not _rule_kept(rule, mask & bits, bits, first_bit):
+                    validator._check_rules(self, fields, seg, position, loop_id, issues)
+                    break
 
 
-class _CompiledLoop:
-    __slots__ = ("children", "loop_id", "path", "positions", "repeat", "required", "trigger",
-                 "usage")
-
-    def __init__(self, loop: LoopDef, validator: TransactionValidator, path: str = "") -> None:
-        self.loop_id = loop.loop_id
-        # A loop's place in the schema tree is fixed, and so is its path of loop ids
-        # (``N1``, ``PO1/N1``); the root, the transaction set itself, has the empty path.
-        self.path = path
-        self.usage = loop.usage
-        self.repeat = loop.repeat
-        self.trigger = loop.trigger
-        self.children: tuple[_CompiledSegment | _CompiledLoop, ...] = tuple(
-            _CompiledSegment(c, validator) if isinstance(c, SegmentDef)
-            else _CompiledLoop(c, validator, f"{path}/{c.loop_id}" if path else c.loop_id)
-            for c in loop.children
-        )
-        positions: dict[str, list[int]] = {}
-        for index, child in enumerate(self.children):
-            tag = child.tag if isinstance(child, _CompiledSegment) else child.trigger
-            positions.setdefault(tag, []).append(index)
-        self.positions = {tag: tuple(idx) for tag, idx in positions.items()}
-        self.required = tuple(i for i, c in enumerate(self.children) if c.usage == "R")
+def _passes(element: _CompiledElement, v: str) -> bool:
+    """True when the simple element's value ``v`` certainly passes its checks; False sends
+    it to the exact check (``TransactionValidator._check_simple``), which may still pass it
+    (a decimal R value, say)."""
+    dtype = element[4]
+    if dtype == _OTHER:
+        return True  # binary and unknown types are not checked
+    if not element[5] <= len(v) <= element[6]:
+        return False
+    if dtype == _AN:
+        return v.isprintable()
+    if dtype == _ID:
+        # Code lists hold no control characters; without one, printable text is the test.
+        codes = element[7]
+        return v.isprintable() if codes is None else v in codes
+    if dtype in (_N, _R):
+        return v.isascii() and v.isdigit()
+    if dtype == _DT:
+        return _valid_date(v)
+    return _valid_time(v)
 
 
-class _Frame:
-    __slots__ = ("counts", "index", "loop")
+def _rule_kept(kind: str, hit: int, bits: int, first_bit: int) -> bool:
+    """Whether an X12.6 syntax note holds, given ``hit``: the bits of its positions whose
+    elements are present (P paired, R required, E exclusion, C conditional, L list
+    conditional)."""
+    if kind == "P":
+        return hit == 0 or hit == bits
+    if kind == "R":
+        return hit != 0
+    if kind == "E":
+        return not hit & (hit - 1)  # at most one of them
+    if kind == "C":
+        return not hit & first_bit or hit == bits
+    return not hit & first_bit or hit != first_bit  # L
 
-    def __init__(self, loop: _CompiledLoop, index: int) -> None:
-        self.loop = loop
-        self.index = index
-        self.counts = [0] * len(loop.children)
+
+def _compile(loop: LoopDef, validator: TransactionValidator, path: str = "") -> Loop[Segment]:
+    return Loop(loop.loop_id, path, loop.usage == "R", loop.repeat, [
+        _CompiledSegment(c, validator) if isinstance(c, SegmentDef)
+        else _compile(c, validator, f"{path}/{c.loop_id}" if path else c.loop_id)
+        for c in loop.children
+    ])
+
+
+# The structure findings in 997/999 terms: AK304/IK304 (720) codes.
+_FINDINGS: Final = Findings(
+    misplaced=("7", "segment {tag!r} is not in its proper sequence"),
+    not_in_set=("6", "segment {tag!r} is not defined in transaction set {subject}"),
+    unknown=("1", "segment {tag!r} is not a recognised segment ID"),
+    segment_repeats=("5", "{tag} occurs more than {max} times"),
+    loop_repeats=("4", "loop {loop} occurs more than {max} times"),
+    missing_segment=("3", "required segment {tag} is missing"),
+    missing_loop=("3", "required loop {loop} ({trigger}) is missing"),
+)
 
 
 def relaxed_code_lists(issues: list[Issue], refs: Collection[str]) -> list[Issue]:
@@ -390,11 +349,11 @@ class TransactionValidator:
         """``segment_dictionary`` returns every segment tag edigate knows; it is called
         only to tell an unknown segment (720 code 1) from a misplaced one (code 6)."""
         self.schema = schema
-        self._dictionary = segment_dictionary
-        self._root = _CompiledLoop(schema.root, self)
+        self._structure = Structure(_compile(schema.root, self), _FINDINGS,
+                                    subject=schema.set_id, known_tags=schema.known_tags,
+                                    dictionary=segment_dictionary)
         self._ctt = _CTT_RULES.get(schema.set_id) if "CTT" in schema.known_tags else None
 
-    # -- structure ----------------------------------------------------------------------
     def validate(
         self, segments: Sequence[Segment], loops: list[str] | None = None
     ) -> list[Issue]:
@@ -402,125 +361,20 @@ class TransactionValidator:
         ``loops``, the loop path of each segment is appended to it, in segment order (the
         current loop's for a segment that has no place)."""
         issues: list[Issue] = []
-        stack = [_Frame(self._root, -1)]
-        for position, seg in enumerate(segments, start=1):
-            tag = seg.fields[0]
-            depth = len(stack) - 1
-            found = -1
-            while depth >= 0:
-                frame = stack[depth]
-                candidates = frame.loop.positions.get(tag)
-                if candidates is not None:
-                    # A loop's trigger only ever starts a new occurrence of the loop, which
-                    # the parent frame handles; within the loop the search starts after it.
-                    start = frame.index if frame.index > 0 else (1 if depth else 0)
-                    for j in candidates:
-                        if j >= start:
-                            found = j
-                            break
-                    if found >= 0:
-                        break
-                depth -= 1
-            if found < 0:
-                issues.append(self._unplaced(seg, position, stack[-1].loop.loop_id))
-                if loops is not None:
-                    loops.append(stack[-1].loop.path)
-                continue
-            while len(stack) - 1 > depth:
-                self._close(stack.pop(), seg, position, issues)
-            frame = stack[-1]
-            loop = frame.loop
-            if found > frame.index + 1:
-                for k in loop.required:
-                    if frame.index < k < found and not frame.counts[k]:
-                        self._missing(loop, k, seg, position, issues)
-            child = loop.children[found]
-            count = frame.counts[found] + 1
-            frame.counts[found] = count
-            frame.index = found
-            if isinstance(child, _CompiledSegment):
-                if loops is not None:
-                    loops.append(loop.path)
-                if count > child.max_use:
-                    issues.append(Issue(
-                        level="segment", code="5",
-                        message=f"{tag} occurs more than {child.max_use} times",
-                        offset=seg.offset, segment_tag=tag, segment_position=position,
-                        loop_id=loop.loop_id))
-                child.check(seg.fields, seg, position, loop.loop_id, issues)
-            else:
-                if count > child.repeat:
-                    issues.append(Issue(
-                        level="segment", code="4",
-                        message=f"loop {child.loop_id} occurs more than {child.repeat} times",
-                        offset=seg.offset, segment_tag=tag, segment_position=position,
-                        loop_id=child.loop_id))
-                while True:
-                    new = _Frame(child, 0)
-                    new.counts[0] = 1
-                    stack.append(new)
-                    first = child.children[0]
-                    if isinstance(first, _CompiledSegment):
-                        if loops is not None:
-                            loops.append(child.path)
-                        first.check(seg.fields, seg, position, child.loop_id, issues)
-                        break
-                    child = first
-        if segments:
-            last = segments[-1]
-            end = len(segments)
-            while stack:
-                self._close(stack.pop(), last, end, issues)
-            if self._ctt is not None:
-                _check_control_totals(self._ctt, segments, issues)
+        self._structure.walk(segments, issues, loops)
+        if segments and self._ctt is not None:
+            _check_control_totals(self._ctt, segments, issues)
         return issues
 
-    def _unplaced(self, seg: Segment, position: int, loop_id: str) -> Issue:
-        tag = seg.fields[0]
-        if tag in self.schema.known_tags:
-            code, what = "7", "is not in its proper sequence"
-        elif self._dictionary is not None and tag in self._dictionary():
-            code, what = "6", f"is not defined in transaction set {self.schema.set_id}"
-        else:
-            code, what = "1", "is not a recognised segment ID"
-        return Issue(level="segment", code=code, message=f"segment {tag!r} {what}",
-                     offset=seg.offset, segment_tag=tag[:3], segment_position=position,
-                     loop_id=loop_id)
-
-    @staticmethod
-    def _missing(loop: _CompiledLoop, k: int, seg: Segment, position: int,
-                 issues: list[Issue]) -> None:
-        child = loop.children[k]
-        if isinstance(child, _CompiledSegment):
-            tag, what = child.tag, f"required segment {child.tag} is missing"
-        else:
-            tag, what = child.trigger, f"required loop {child.loop_id} ({child.trigger}) is missing"
-        issues.append(Issue(level="segment", code="3", message=what, offset=seg.offset,
-                            segment_tag=tag, segment_position=position, loop_id=loop.loop_id))
-
-    def _close(self, frame: _Frame, seg: Segment, position: int, issues: list[Issue]) -> None:
-        counts = frame.counts
-        index = frame.index
-        for k in frame.loop.required:
-            if k > index and not counts[k]:
-                self._missing(frame.loop, k, seg, position, issues)
-
     # -- content ------------------------------------------------------------------------
-    def _extra_elements(
-        self, sdef: _CompiledSegment
-    ) -> Callable[[list[str], Segment, int, str, list[Issue], int], None]:
-        """A check for elements beyond the last defined one (723 code 3)."""
+    def _check_extra(self, sdef: _CompiledSegment, fields: list[str], seg: Segment,
+                     position: int, loop_id: str, issues: list[Issue], n: int) -> None:
+        """Elements beyond the last defined one (723 code 3): the first that has a value."""
         highest = sdef.highest
-        tag = sdef.tag
-
-        def extra(fields: list[str], seg: Segment, position: int, loop_id: str,
-                  issues: list[Issue], n: int) -> None:
-            first = next((p for p in range(highest + 1, n + 1) if fields[p]), None)
-            if first is not None:
-                self._element_issue(issues, "3", f"{tag} has more than {highest} elements",
-                                    seg, position, loop_id, first, None, None, "", fields[first])
-
-        return extra
+        first = next((p for p in range(highest + 1, n + 1) if fields[p]), None)
+        if first is not None:
+            self._element_issue(issues, "3", f"{sdef.tag} has more than {highest} elements",
+                                seg, position, loop_id, first, None, None, "", fields[first])
 
     def _check_repeats(self, element: _CompiledElement, value: str, rep_sep: str | None,
                        seg: Segment, position: int, loop_id: str, issues: list[Issue]) -> None:
@@ -607,18 +461,7 @@ class TransactionValidator:
         n = len(fields) - 1
         tag = sdef.tag
         for kind, bits, first, ps, text in sdef.rules:
-            hit = mask & bits
-            if kind == "P":
-                ok = hit == 0 or hit == bits
-            elif kind == "R":
-                ok = hit != 0
-            elif kind == "E":
-                ok = not hit & (hit - 1)  # at most one of them
-            elif kind == "C":
-                ok = not hit & first or hit == bits
-            else:  # L
-                ok = not hit & first or hit != first
-            if ok:
+            if _rule_kept(kind, mask & bits, bits, first):
                 continue
             bad: list[tuple[str, int, str]] = []
             if kind == "P":
