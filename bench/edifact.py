@@ -304,7 +304,7 @@ def _run_edigate(path: Path, translate: bool, to_json: bool = False) -> tuple[in
     with path.open("rb") as f:
         for outcome in translate_edifact(f, validate=True, translate=translate):
             if isinstance(outcome, MessageOutcome):
-                count += len(outcome.message.segments)
+                count += len(outcome.document.segments)
                 issues += len(outcome.issues)
                 if translate and outcome.data is None:
                     issues += 1  # a message the mappers did not translate

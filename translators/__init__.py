@@ -13,17 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from translators.edifact.contrl import CONTRLOptions, build_contrl
-    from translators.edifact.pipeline import translate_edifact
+    from translators.edifact.pipeline import MessageOutcome, translate_edifact
     from translators.edifact.reader import EDIFACTReader
     from translators.errors import EDISyntaxError, Issue, TranslatorError
+    from translators.outcome import DocumentOutcome, GroupOutcome, InterchangeOutcome
     from translators.records import Record, Source
     from translators.x12.ack import AckOptions, build_acknowledgment
-    from translators.x12.pipeline import (
-        GroupOutcome,
-        InterchangeOutcome,
-        TransactionOutcome,
-        translate_x12,
-    )
+    from translators.x12.pipeline import TransactionOutcome, translate_x12
     from translators.x12.reader import X12Reader
     from translators.x12.segment import Delimiters, Segment
 
@@ -33,9 +29,11 @@ _EXPORTS = {
     "Delimiters": "translators.x12.segment",
     "EDIFACTReader": "translators.edifact.reader",
     "EDISyntaxError": "translators.errors",
-    "GroupOutcome": "translators.x12.pipeline",
-    "InterchangeOutcome": "translators.x12.pipeline",
+    "DocumentOutcome": "translators.outcome",
+    "GroupOutcome": "translators.outcome",
+    "InterchangeOutcome": "translators.outcome",
     "Issue": "translators.errors",
+    "MessageOutcome": "translators.edifact.pipeline",
     "Record": "translators.records",
     "Segment": "translators.x12.segment",
     "Source": "translators.records",
@@ -52,11 +50,13 @@ __all__ = [
     "AckOptions",
     "CONTRLOptions",
     "Delimiters",
+    "DocumentOutcome",
     "EDIFACTReader",
     "EDISyntaxError",
     "GroupOutcome",
     "InterchangeOutcome",
     "Issue",
+    "MessageOutcome",
     "Record",
     "Segment",
     "Source",

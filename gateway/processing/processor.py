@@ -67,9 +67,9 @@ from translators.errors import EDISyntaxError
 from translators.record_data import RecordData, record_json
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.pipeline import (
-    GroupOutcome,
-    InterchangeOutcome,
     TransactionOutcome,
+    X12GroupOutcome,
+    X12InterchangeOutcome,
     translate_x12,
 )
 from translators.x12.reader import X12Reader
@@ -188,7 +188,7 @@ class _Work:
     standard: str = "x12"
     transactions: list[_Tx] = field(default_factory=list)
     groups: list[_Group] = field(default_factory=list)
-    interchanges: list[InterchangeOutcome | EDIFACTInterchangeOutcome] = field(
+    interchanges: list[X12InterchangeOutcome | EDIFACTInterchangeOutcome] = field(
         default_factory=list)
     foreign: list[str] = field(default_factory=list)
     syntax_error: str | None = None
@@ -363,20 +363,21 @@ class Processor:
             work.ta1 = partner.x12.ta1 if partner is not None and partner.x12 else "auto"
         return work
 
-    def _collect_x12(self, work: _Work, partner_id: str,
-                     outcomes: Iterator[TransactionOutcome | GroupOutcome | InterchangeOutcome]
-                     ) -> None:
+    def _collect_x12(
+            self, work: _Work, partner_id: str,
+            outcomes: Iterator[TransactionOutcome | X12GroupOutcome | X12InterchangeOutcome]
+    ) -> None:
         """Add what ``translate_x12`` yields to ``work`` (a syntax error stops it)."""
         for outcome in outcomes:
             if isinstance(outcome, TransactionOutcome):
-                tx = outcome.transaction
+                tx = outcome.document
                 work.transactions.append(_Tx(
                     tx.set_id, tx.control_number, tx.group.control_number,
                     outcome.status, outcome.errors, outcome.data))
-            elif isinstance(outcome, GroupOutcome):
+            elif isinstance(outcome, X12GroupOutcome):
                 work.groups.append(_Group(outcome.header.control_number, outcome.status,
                                           outcome.header.functional_id != "FA"))
-            elif isinstance(outcome, InterchangeOutcome):
+            elif isinstance(outcome, X12InterchangeOutcome):
                 isa = outcome.header
                 if not is_x12_identity_of(self.registry, partner_id, isa.sender_qualifier,
                                           isa.sender_id):
@@ -391,7 +392,7 @@ class Processor:
         """Add what ``translate_edifact`` yields to ``work`` (a syntax error stops it)."""
         for outcome in outcomes:
             if isinstance(outcome, MessageOutcome):
-                m = outcome.message
+                m = outcome.document
                 # CONTRL action 4 rejects the message; 7 accepts it (ISO 9735 0083).
                 status = "R" if outcome.action == "4" else ("E" if outcome.issues else "A")
                 work.transactions.append(_Tx(
@@ -612,7 +613,7 @@ class Processor:
         if work.foreign:
             return
         for outcome in work.interchanges:
-            if isinstance(outcome, InterchangeOutcome):
+            if isinstance(outcome, X12InterchangeOutcome):
                 ack = build_acknowledgment(outcome, AckOptions(
                     kind=work.ack_kind,  # type: ignore[arg-type]
                     ta1=work.ta1,  # type: ignore[arg-type]
@@ -745,7 +746,7 @@ def _control_names(partner_id: str, work: _Work) -> Iterator[str]:
     if work.foreign:
         return
     for outcome in work.interchanges:
-        if isinstance(outcome, InterchangeOutcome):
+        if isinstance(outcome, X12InterchangeOutcome):
             yield _x12_counter(partner_id)
         elif _contrl_wanted(work, outcome):
             yield _edifact_counter(partner_id)

@@ -20,9 +20,6 @@ from partners import PartnerConfigError
 from translators import (
     AckOptions,
     CONTRLOptions,
-    GroupOutcome,
-    InterchangeOutcome,
-    TransactionOutcome,
     TranslatorError,
     build_acknowledgment,
     build_contrl,
@@ -35,6 +32,7 @@ from translators.edifact.pipeline import (
     MessageOutcome,
 )
 from translators.edifact.reader import looks_like_edifact
+from translators.x12.pipeline import TransactionOutcome, X12GroupOutcome, X12InterchangeOutcome
 from translators.x12.reader import X12Reader
 
 EXIT_OK = 0
@@ -93,7 +91,7 @@ def _validate(path: str) -> int:
     out = sys.stdout
     for outcome in _outcomes(path):
         if isinstance(outcome, MessageOutcome):
-            m = outcome.message
+            m = outcome.document
             where = f"{path}: {m.type} {m.reference}"
             issues = outcome.issues
         elif isinstance(outcome, EDIFACTGroupOutcome):
@@ -103,10 +101,10 @@ def _validate(path: str) -> int:
             where = f"{path}: interchange {outcome.header.control_reference}"
             issues = outcome.issues
         elif isinstance(outcome, TransactionOutcome):
-            tx = outcome.transaction
+            tx = outcome.document
             where = f"{path}: {tx.set_id} {tx.control_number} (group {tx.group.control_number})"
             issues = outcome.issues
-        elif isinstance(outcome, GroupOutcome):
+        elif isinstance(outcome, X12GroupOutcome):
             where = f"{path}: group {outcome.header.control_number}"
             issues = outcome.issues
         else:
@@ -142,7 +140,7 @@ def _ack(path: str, kind: str, ta1: str, control_number: str) -> int:
     wrote = False
     for outcome in _outcomes(path):
         ack: bytes | None = None
-        if isinstance(outcome, InterchangeOutcome):
+        if isinstance(outcome, X12InterchangeOutcome):
             options = AckOptions(kind=kind, ta1=ta1,  # type: ignore[arg-type]
                                  control_number=str(interchange), group_control=group,
                                  transaction_control=transaction)

@@ -57,12 +57,12 @@ def _translated(data: bytes) -> Iterator[tuple[str, Coverage, Any, dict[str, Any
     if looks_like_x12(data[:64]):
         for outcome in translate_x12(data):
             if isinstance(outcome, TransactionOutcome) and outcome.data is not None:
-                tx = outcome.transaction
+                tx = outcome.document
                 yield tx.set_id, X12_COVERAGES[tx.set_id], tx.segments, outcome.data
         return
     for message in translate_edifact(data):
         if isinstance(message, MessageOutcome) and message.data is not None:
-            msg = message.message
+            msg = message.document
             yield msg.type, EDIFACT_COVERAGES[msg.type], msg.segments, message.data
 
 

@@ -25,7 +25,6 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from translators import GroupOutcome, InterchangeOutcome, TransactionOutcome
 from translators.edifact.pipeline import (
     EDIFACTGroupOutcome,
     EDIFACTInterchangeOutcome,
@@ -33,6 +32,7 @@ from translators.edifact.pipeline import (
 )
 from translators.errors import Issue
 from translators.record_data import record_json
+from translators.x12.pipeline import TransactionOutcome, X12GroupOutcome, X12InterchangeOutcome
 
 __all__ = ["write_document", "write_jsonl"]
 
@@ -191,7 +191,7 @@ def _tree_entry(
     tree: _Tree, outcome: TransactionOutcome | MessageOutcome, index: int | None
 ) -> None:
     if isinstance(outcome, TransactionOutcome):
-        tx = outcome.transaction
+        tx = outcome.document
         tree.open_interchange(tx.group.interchange, _x12_interchange(tx.group.interchange))
         tree.open_group(tx.group, _x12_group(tx.group), "transactions")
         tree.entry(
@@ -207,12 +207,12 @@ def _tree_entry(
             })
         )
         return
-    m = outcome.message
+    m = outcome.document
     tree.open_interchange(m.interchange, _edifact_interchange(m.interchange))
     text = _json({
         "type": m.type, "version": f"{m.version}{m.release}", "agency": m.agency,
         "reference": m.reference, "action": outcome.action,
-        "definition": outcome.definition, "segments": len(m.segments),
+        "definition": outcome.schema, "segments": len(m.segments),
         "offset": m.offset, "issues": [i.as_dict() for i in outcome.issues],
         "record_index": index,
     })
@@ -224,7 +224,7 @@ def _tree_entry(
 
 
 def _tree_close(tree: _Tree, outcome: object) -> None:
-    if isinstance(outcome, GroupOutcome):
+    if isinstance(outcome, X12GroupOutcome):
         gs = outcome.header
         tree.open_interchange(gs.interchange, _x12_interchange(gs.interchange))
         tree.open_group(gs, _x12_group(gs), "transactions")
@@ -240,7 +240,7 @@ def _tree_close(tree: _Tree, outcome: object) -> None:
         tree.open_interchange(outcome.header, _edifact_interchange(outcome.header))
         tree.close_interchange({"action": outcome.action,
                                 "issues": [i.as_dict() for i in outcome.issues]}, loose=True)
-    elif isinstance(outcome, InterchangeOutcome):
+    elif isinstance(outcome, X12InterchangeOutcome):
         tree.open_interchange(outcome.header, _x12_interchange(outcome.header))
         tree.close_interchange({"issues": [i.as_dict() for i in outcome.issues]}, loose=False)
 
@@ -248,18 +248,18 @@ def _tree_close(tree: _Tree, outcome: object) -> None:
 def _where(outcome: object) -> dict[str, object]:
     """The ``source``-style location of an outcome's issues."""
     if isinstance(outcome, TransactionOutcome):
-        tx = outcome.transaction
+        tx = outcome.document
         return {"standard": "x12", "interchange_control": tx.group.interchange.control_number,
                 "group_control": tx.group.control_number, "transaction_control":
                 tx.control_number, "transaction_type": tx.set_id}
-    if isinstance(outcome, GroupOutcome):
+    if isinstance(outcome, X12GroupOutcome):
         gs = outcome.header
         return {"standard": "x12", "interchange_control": gs.interchange.control_number,
                 "group_control": gs.control_number}
-    if isinstance(outcome, InterchangeOutcome):
+    if isinstance(outcome, X12InterchangeOutcome):
         return {"standard": "x12", "interchange_control": outcome.header.control_number}
     if isinstance(outcome, MessageOutcome):
-        m = outcome.message
+        m = outcome.document
         return {"standard": "edifact", "interchange_control": m.interchange.control_reference,
                 "group_control": m.group.control_reference if m.group is not None else None,
                 "transaction_control": m.reference, "transaction_type": m.type}

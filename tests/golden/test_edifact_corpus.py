@@ -62,9 +62,9 @@ def golden_view(data: bytes) -> dict[str, Any]:
                     item.pop("message")
                     issues.append(item)
                 messages.append({
-                    "reference": outcome.message.reference,
-                    "type": outcome.message.type,
-                    "definition": outcome.definition,
+                    "reference": outcome.document.reference,
+                    "type": outcome.document.type,
+                    "definition": outcome.schema,
                     "action": outcome.action,
                     "issues": issues,
                     # The canonical record the mappers make of it (None: no mapper); the

@@ -18,9 +18,9 @@ from translators.errors import EDISyntaxError, Issue
 from translators.record_data import check_canonical
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.pipeline import (
-    GroupOutcome,
-    InterchangeOutcome,
     TransactionOutcome,
+    X12GroupOutcome,
+    X12InterchangeOutcome,
     translate_x12,
 )
 from translators.x12.reader import looks_like_x12
@@ -63,7 +63,7 @@ def golden_view(data: bytes) -> dict[str, Any]:
     try:
         for outcome in translate_x12(data):
             if isinstance(outcome, TransactionOutcome):
-                tx = outcome.transaction
+                tx = outcome.document
                 transactions.append(
                     {
                         "set_id": tx.set_id,
@@ -77,7 +77,7 @@ def golden_view(data: bytes) -> dict[str, Any]:
                         else None,
                     }
                 )
-            elif isinstance(outcome, GroupOutcome):
+            elif isinstance(outcome, X12GroupOutcome):
                 groups.append(
                     {
                         "functional_id": outcome.header.functional_id,
@@ -132,7 +132,7 @@ def test_acknowledgments_pass_pyx12(
     acks: list[bytes] = []
     try:
         for outcome in translate_x12(sample.read_bytes()):
-            if isinstance(outcome, InterchangeOutcome):
+            if isinstance(outcome, X12InterchangeOutcome):
                 ack = build_acknowledgment(outcome, AckOptions(ta1="auto"))
                 if ack is not None:
                     acks.append(ack)

@@ -120,12 +120,12 @@ a simple element), repetition, value)."""
 def _x12_values(outcome: TransactionOutcome) -> Iterator[Value]:
     """Every value of a transaction set in the units the accounting uses: an element whole
     unless the coverage maps some of its components."""
-    coverage = X12_COVERAGES[outcome.transaction.set_id]
+    coverage = X12_COVERAGES[outcome.document.set_id]
     # Elements repeated where they may not repeat (code 12): the first repetition is
     # the element's value, the others are kept as repetitions.
     repeated = {(i.segment_position, i.element_position) for i in outcome.issues
                 if i.code == "12" and i.level == "element"}
-    for position, seg in enumerate(outcome.transaction.segments, start=1):
+    for position, seg in enumerate(outcome.document.segments, start=1):
         tag = seg.fields[0]
         rule = coverage.rule(tag)
         for element in range(1, len(seg.fields)):
@@ -161,7 +161,7 @@ def _x12_values(outcome: TransactionOutcome) -> Iterator[Value]:
 
 
 def _edifact_values(outcome: MessageOutcome) -> Iterator[Value]:
-    for position, seg in enumerate(outcome.message.segments, start=1):
+    for position, seg in enumerate(outcome.document.segments, start=1):
         for e, parts in enumerate(seg.elements, start=1):
             for k, part in enumerate(parts, start=1):
                 if part.strip():
@@ -175,8 +175,8 @@ def _edifact_values(outcome: MessageOutcome) -> Iterator[Value]:
 
 def _coverage_of(outcome: TransactionOutcome | MessageOutcome) -> Coverage:
     if isinstance(outcome, TransactionOutcome):
-        return X12_COVERAGES[outcome.transaction.set_id]
-    return EDIFACT_COVERAGES[outcome.message.type]
+        return X12_COVERAGES[outcome.document.set_id]
+    return EDIFACT_COVERAGES[outcome.document.type]
 
 
 # Their values are the record's ``source`` or control values the envelope checks.
@@ -258,7 +258,7 @@ def test_unmapped_entries_carry_place_and_loop() -> None:
     entries = [e for e in outcome.data["unmapped"] if e["segment"] == "PID"]
     assert entries, "PID01 is neither mapped nor listed"
     first = entries[0]
-    segments = outcome.transaction.segments  # type: ignore[union-attr]
+    segments = outcome.document.segments  # type: ignore[union-attr]
     assert segments[first["position"] - 1].fields[0] == "PID"
     assert first["element"] == "PID01"
     assert first["loop"] == "PO1_LOOP/PID_LOOP"
@@ -373,6 +373,6 @@ def test_count_values_counts_in_the_units_listed() -> None:
     data = (DATA / "x12" / "valid" / "850.4010.edi").read_bytes()
     (outcome,) = list(_outcomes(data))
     assert isinstance(outcome, TransactionOutcome) and outcome.data is not None
-    total = count_values(outcome.transaction.segments, X12_COVERAGES["850"])
+    total = count_values(outcome.document.segments, X12_COVERAGES["850"])
     assert total == sum(1 for _ in _x12_values(outcome))
     assert 0 < len(outcome.data["unmapped"]) < total

@@ -20,7 +20,7 @@ from translators.edifact.pipeline import (
 from translators.record_data import check_canonical
 from translators.records import InventoryReport, ProductActivity
 from translators.x12.ack import AckOptions, build_acknowledgment
-from translators.x12.pipeline import InterchangeOutcome, TransactionOutcome, translate_x12
+from translators.x12.pipeline import TransactionOutcome, X12InterchangeOutcome, translate_x12
 from translators.x12.reader import X12Reader
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -109,7 +109,7 @@ def test_852_is_validated_and_acknowledged() -> None:
     """A clean 852 group is accepted in the 997 (AK5*A, AK9*A) and yields its record; an
     852 without its mandatory XQ is rejected, so the schema is really applied."""
     data = (DATA / "cross" / "852-product-activity.x12").read_bytes()
-    [end] = [o for o in translate_x12(data) if isinstance(o, InterchangeOutcome)]
+    [end] = [o for o in translate_x12(data) if isinstance(o, X12InterchangeOutcome)]
     ack = build_acknowledgment(end, AckOptions(now=NOW))
     assert ack is not None
     fields = [s.fields for s in X12Reader(ack)]
@@ -166,7 +166,7 @@ def test_invrpt_is_translated_validated_and_acknowledged() -> None:
     LOC, DTM and PRI of a QTY group."""
     data = edifact(_INVRPT, "INVRPT")
     outcome = edifact_outcome(data)
-    assert outcome.definition == "INVRPT D96A"
+    assert outcome.schema == "INVRPT D96A"
     assert outcome.issues == [] and outcome.action == "7"
     [end] = [o for o in translate_edifact(data, translate=False)
              if isinstance(o, EDIFACTInterchangeOutcome)]
@@ -232,7 +232,7 @@ def test_slsrpt_d96a_reports_by_location() -> None:
     # 73E is EANCOM's sales report code, not a UNCL D.96A 1001 code: the closed D.96A list
     # reports it (a partner sending it is relaxed in its profile); the record maps it all
     # the same.
-    assert outcome.definition == "SLSRPT D96A"
+    assert outcome.schema == "SLSRPT D96A"
     assert [(i.code, i.data_element, i.bad_value) for i in outcome.issues] == [
         ("12", "1001", "73E")]
     report = outcome.record
@@ -281,7 +281,7 @@ def test_slsrpt_d01b_reports_by_item() -> None:
     """
     outcome = edifact_outcome(edifact(body, "SLSRPT", "01B"))
     # 73E is not in the closed D.01B 1001 list either (EANCOM's code): reported, mapped.
-    assert outcome.definition == "SLSRPT D01B"
+    assert outcome.schema == "SLSRPT D01B"
     assert [(i.code, i.data_element, i.bad_value) for i in outcome.issues] == [
         ("12", "1001", "73E")]
     report = outcome.record
@@ -366,7 +366,7 @@ def test_invrpt_d01b_quantity_groups_start_with_inv() -> None:
     QTY+17:44:PCE'
     """
     outcome = edifact_outcome(edifact(body, "INVRPT", "01B"))
-    assert outcome.definition == "INVRPT D01B" and outcome.issues == []
+    assert outcome.schema == "INVRPT D01B" and outcome.issues == []
     report = outcome.record
     assert isinstance(report, InventoryReport)
     [item] = report.items

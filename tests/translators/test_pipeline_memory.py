@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from translators import (
     AckOptions,
     CONTRLOptions,
-    GroupOutcome,
-    InterchangeOutcome,
     build_acknowledgment,
     build_contrl,
     translate_edifact,
@@ -32,7 +30,13 @@ from translators.edifact.pipeline import (
     MessageSummary,
 )
 from translators.errors import Issue
-from translators.x12.pipeline import TransactionOutcome, TransactionSummaries, TransactionSummary
+from translators.x12.pipeline import (
+    TransactionOutcome,
+    TransactionSummaries,
+    TransactionSummary,
+    X12GroupOutcome,
+    X12InterchangeOutcome,
+)
 from translators.x12.reader import X12Reader
 
 COUNT = 3000
@@ -94,9 +98,9 @@ def test_x12_group_summaries_stay_small() -> None:
         translate_x12(data, validate=False, translate=False), TransactionOutcome
     )
     assert growth < BYTES_PER_TRANSACTION, f"{growth:.0f} bytes per transaction"
-    assert isinstance(last, InterchangeOutcome)
+    assert isinstance(last, X12InterchangeOutcome)
     [group] = last.groups
-    assert isinstance(group, GroupOutcome) and len(group.transactions) == COUNT
+    assert isinstance(group, X12GroupOutcome) and len(group.documents) == COUNT
     ack = build_acknowledgment(last, AckOptions(kind="997"))
     assert ack is not None
     ak2 = [s.fields[2] for s in X12Reader(ack) if s.tag == "AK2"]
@@ -112,7 +116,7 @@ def test_edifact_message_summaries_stay_small() -> None:
     )
     assert growth < BYTES_PER_TRANSACTION, f"{growth:.0f} bytes per message"
     assert isinstance(last, EDIFACTInterchangeOutcome)
-    assert [m.reference for m in last.messages] == [f"M{n}" for n in range(1, COUNT + 1)]
+    assert [m.reference for m in last.documents] == [f"M{n}" for n in range(1, COUNT + 1)]
     contrl = build_contrl(last, CONTRLOptions(report="all"))
     assert contrl.count(b"UCM+") == COUNT
 

@@ -28,7 +28,7 @@ from translators.record_data import check_canonical
 from translators.records import Identity, PlanningSchedule, Source
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.mappers import map_transaction
-from translators.x12.pipeline import InterchangeOutcome, TransactionOutcome, translate_x12
+from translators.x12.pipeline import TransactionOutcome, X12InterchangeOutcome, translate_x12
 from translators.x12.reader import X12Reader
 from translators.x12.segment import Delimiters, Segment
 
@@ -80,7 +80,7 @@ def test_x12_schedules_are_accepted_and_translated(path: Path) -> None:
     """No validation error, a 997 (004010) or 999 (005010) accepting set and group, and a
     canonical record of kind ``planning_schedule``."""
     [interchange] = [
-        o for o in translate_x12(path.read_bytes()) if isinstance(o, InterchangeOutcome)
+        o for o in translate_x12(path.read_bytes()) if isinstance(o, X12InterchangeOutcome)
     ]
     ack = build_acknowledgment(interchange, AckOptions(now=NOW))
     assert ack is not None

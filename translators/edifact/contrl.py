@@ -158,7 +158,7 @@ def contrl_segments(
     body: list[Segment] = [("UCI", uci)]
     if outcome.action == ACTION_REJECTED:
         return body  # the whole interchange is rejected: lower levels are not reported
-    for summary in outcome.messages:
+    for summary in outcome.documents:
         if _wanted(summary, options.report):
             body += _ucm(summary, d, version4, True)
     for group in outcome.groups:
@@ -167,7 +167,7 @@ def contrl_segments(
 
 
 def _ucf(group: EDIFACTGroupOutcome, d: Delimiters, version4: bool, report: str) -> list[Segment]:
-    rejected = [m for m in group.messages if m.action == ACTION_REJECTED]
+    rejected = [m for m in group.documents if m.action == ACTION_REJECTED]
     if report == "errors" and group.action != ACTION_REJECTED and not rejected:
         return []
     ung = group.header
@@ -181,7 +181,7 @@ def _ucf(group: EDIFACTGroupOutcome, d: Delimiters, version4: bool, report: str)
     out: list[Segment] = [("UCF", ucf)]
     if group.action == ACTION_REJECTED:
         return out
-    for summary in group.messages:
+    for summary in group.documents:
         if _wanted(summary, report):
             out += _ucm(summary, d, version4, True)
     return out
@@ -204,7 +204,7 @@ def build_contrl(
 ) -> bytes | None:
     """The CONTRL interchange answering ``outcome``, or ``None`` when none is written
     (the interchange held only CONTRL messages)."""
-    messages = outcome.all_messages()
+    messages = outcome.all_documents()
     if messages and all(m.type == "CONTRL" for m in messages):
         return None
     unb = outcome.header

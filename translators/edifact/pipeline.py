@@ -116,18 +116,18 @@ class MessageOutcome:
     use.
     """
 
-    message: Message
+    document: Message
     issues: list[Issue]
     data: RecordData | None
-    definition: str | None  # "ORDERS D96A" etc., None when edigate has no definition
+    schema: str | None  # "ORDERS D96A" etc., None when edigate has no definition
     _record: Record | None = field(default=None, repr=False, compare=False)
 
-    def __init__(self, message: Message, issues: list[Issue], data: RecordData | None,
-                 definition: str | None, _record: Record | None = None) -> None:
-        self.message = message
+    def __init__(self, document: Message, issues: list[Issue], data: RecordData | None,
+                 schema: str | None, _record: Record | None = None) -> None:
+        self.document = document
         self.issues = issues
         self.data = data
-        self.definition = definition
+        self.schema = schema
         self._record = _record
 
     @property
@@ -145,7 +145,7 @@ class MessageOutcome:
         return [i for i in self.issues if i.severity == "error"]
 
     def summary(self) -> MessageSummary:
-        m = self.message
+        m = self.document
         # An interchange keeps one summary per message until its UNZ (a CONTRL needs them),
         # so its memory grows with the message count: the UNH S009 values repeat from
         # message to message and are interned rather than kept once per message.
@@ -163,7 +163,7 @@ class EDIFACTGroupOutcome:
 
     header: GroupHeader
     end: GroupEnd
-    messages: MessageSummaries
+    documents: MessageSummaries
 
     @property
     def issues(self) -> list[Issue]:
@@ -181,7 +181,7 @@ class EDIFACTInterchangeOutcome:
     header: InterchangeHeader
     end: InterchangeEnd
     groups: list[EDIFACTGroupOutcome]
-    messages: MessageSummaries = field(default_factory=MessageSummaries)
+    documents: MessageSummaries = field(default_factory=MessageSummaries)  # outside groups
 
     @property
     def issues(self) -> list[Issue]:
@@ -195,10 +195,11 @@ class EDIFACTInterchangeOutcome:
     def action(self) -> str:
         return _action(self.issues)
 
-    def all_messages(self) -> list[MessageSummary]:
-        out = list(self.messages)
+    def all_documents(self) -> list[MessageSummary]:
+        """The summaries of every message, those outside groups first, in order."""
+        out = list(self.documents)
         for group in self.groups:
-            out.extend(group.messages)
+            out.extend(group.documents)
         return out
 
 

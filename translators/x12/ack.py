@@ -16,7 +16,7 @@ from typing import Literal
 
 from translators.ascii import is_digits
 from translators.errors import Issue
-from translators.x12.pipeline import GroupOutcome, InterchangeOutcome, TransactionSummary
+from translators.x12.pipeline import TransactionSummary, X12GroupOutcome, X12InterchangeOutcome
 from translators.x12.segment import Delimiters
 from translators.x12.writer import (
     Composite,
@@ -154,7 +154,7 @@ def _segment_notes(
 
 
 def functional_ack_segments(
-    group: GroupOutcome, kind: AckKind, delimiters: Delimiters | None = None
+    group: X12GroupOutcome, kind: AckKind, delimiters: Delimiters | None = None
 ) -> list[list[ElementValue]]:
     """The body (between ST and SE) of the 997 or 999 acknowledging ``group``."""
     d = delimiters or Delimiters()
@@ -169,7 +169,7 @@ def functional_ack_segments(
     if kind == "999" or _is_5010(gs.version):
         ak1.append(_clean(gs.version, d, 12))
     body: list[list[ElementValue]] = [ak1]
-    for tx in group.transactions:
+    for tx in group.documents:
         ak2: list[ElementValue] = ["AK2", _clean(tx.set_id, d, 3), _clean(tx.control_number, d, 9)]
         if kind == "999" and tx.implementation_ref:
             ak2.append(_clean(tx.implementation_ref, d, 35))
@@ -181,13 +181,13 @@ def functional_ack_segments(
         body.append(["AK5" if kind == "997" else "IK5", tx.status, *codes])
     included = group.end.trailer[1] if group.end.trailer is not None else ""
     if not is_digits(included):
-        included = str(len(group.transactions))
+        included = str(len(group.documents))
     body.append(
         [
             "AK9",
             group.status,
             str(int(included)),
-            str(len(group.transactions)),
+            str(len(group.documents)),
             str(group.accepted_count),
             *_codes(group.issues, "group"),
         ]
@@ -195,7 +195,7 @@ def functional_ack_segments(
     return body
 
 
-def ta1_segment(outcome: InterchangeOutcome) -> list[ElementValue]:
+def ta1_segment(outcome: X12InterchangeOutcome) -> list[ElementValue]:
     """TA1 for the interchange: A accepted, E accepted with errors noted, R rejected."""
     isa = outcome.header
     errors = outcome.errors
@@ -216,7 +216,7 @@ def ta1_segment(outcome: InterchangeOutcome) -> list[ElementValue]:
 
 
 def build_acknowledgment(
-    outcome: InterchangeOutcome, options: AckOptions = AckOptions()
+    outcome: X12InterchangeOutcome, options: AckOptions = AckOptions()
 ) -> bytes | None:
     """The acknowledgment interchange for ``outcome``, or ``None`` when nothing is owed.
 
@@ -228,7 +228,7 @@ def build_acknowledgment(
     want_ta1 = options.ta1 == "always" or (
         options.ta1 == "auto" and (isa.ack_requested or bool(outcome.errors))
     )
-    groups_by_kind: dict[tuple[AckKind, str], list[GroupOutcome]] = {}
+    groups_by_kind: dict[tuple[AckKind, str], list[X12GroupOutcome]] = {}
     for group in outcome.groups:
         if group.header.functional_id == "FA" or options.kind == "none":
             continue

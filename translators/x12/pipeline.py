@@ -40,13 +40,13 @@ if TYPE_CHECKING:
     from translators.records import Record
 
 __all__ = [
-    "GroupOutcome",
-    "InterchangeOutcome",
     "Outcome",
     "SchemaRegistry",
     "TransactionOutcome",
     "TransactionSummaries",
     "TransactionSummary",
+    "X12GroupOutcome",
+    "X12InterchangeOutcome",
     "translate_x12",
 ]
 
@@ -74,7 +74,7 @@ class TransactionOutcome:
     use.
     """
 
-    transaction: TransactionSet
+    document: TransactionSet
     issues: list[Issue]
     data: RecordData | None
     schema: str | None  # file name of the map used, None when the set is not supported
@@ -95,7 +95,7 @@ class TransactionOutcome:
         return [i for i in self.issues if i.severity == "error"]
 
     def summary(self) -> TransactionSummary:
-        tx = self.transaction
+        tx = self.document
         return TransactionSummary(
             set_id=tx.set_id,
             control_number=tx.control_number,
@@ -122,12 +122,12 @@ class TransactionSummaries(PackedSummaries[TransactionSummary]):
 
 
 @dataclass(slots=True)
-class GroupOutcome:
+class X12GroupOutcome:
     """A functional group after its GE: header, trailer issues, transaction summaries."""
 
     header: GroupHeader
     end: GroupEnd
-    transactions: TransactionSummaries
+    documents: TransactionSummaries
 
     @property
     def issues(self) -> list[Issue]:
@@ -137,7 +137,7 @@ class GroupOutcome:
     def status(self) -> Literal["A", "E", "P", "R"]:
         """AK901/IK901 (715): A, E (accepted with errors noted), P (partially), R."""
         group_errors = [i for i in self.end.issues if i.severity == "error"]
-        codes = [t.status for t in self.transactions]
+        codes = [t.status for t in self.documents]
         if any(i.code in ("1", "2") for i in group_errors) or (
             codes and all(c == "R" for c in codes)
         ):
@@ -150,16 +150,16 @@ class GroupOutcome:
 
     @property
     def accepted_count(self) -> int:
-        return sum(1 for t in self.transactions if t.status != "R")
+        return sum(1 for t in self.documents if t.status != "R")
 
 
 @dataclass(slots=True)
-class InterchangeOutcome:
+class X12InterchangeOutcome:
     """An interchange after its IEA: envelope issues, group outcomes, TA1s received."""
 
     header: InterchangeHeader
     end: InterchangeEnd
-    groups: list[GroupOutcome]
+    groups: list[X12GroupOutcome]
     received_ta1: list[InterchangeSegment] = field(default_factory=list)
 
     @property
@@ -170,8 +170,13 @@ class InterchangeOutcome:
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity == "error"]
 
+    def all_documents(self) -> list[TransactionSummary]:
+        """The summaries of every transaction set, in order (X12 has no set outside a
+        group)."""
+        return [summary for group in self.groups for summary in group.documents]
 
-Outcome = TransactionOutcome | GroupOutcome | InterchangeOutcome
+
+Outcome = TransactionOutcome | X12GroupOutcome | X12InterchangeOutcome
 
 
 def _status(issues: list[Issue]) -> AckCode:
@@ -339,7 +344,7 @@ def translate_x12(
     """Read, check, validate and translate every interchange in ``source``.
 
     Yields a ``TransactionOutcome`` per transaction set as soon as it is complete, a
-    ``GroupOutcome`` after each group and an ``InterchangeOutcome`` after each interchange.
+    ``X12GroupOutcome`` after each group and an ``X12InterchangeOutcome`` after each interchange.
     ``EDISyntaxError`` propagates when bytes cannot be tokenized; everything already
     yielded stays valid. ``source_hook`` lets a caller (the gateway) add message and
     partner ids to every record's source (it gets and returns the source block as data).
@@ -348,7 +353,7 @@ def translate_x12(
     """
     registry = registry or _default_registry()
     summaries = TransactionSummaries()
-    groups: list[GroupOutcome] = []
+    groups: list[X12GroupOutcome] = []
     ta1s: list[InterchangeSegment] = []
     for event in walk(X12Reader(source)):
         if isinstance(event, TransactionSet):
@@ -404,7 +409,7 @@ def translate_x12(
         elif isinstance(event, GroupHeader):
             summaries = TransactionSummaries()
         elif isinstance(event, GroupEnd):
-            group = GroupOutcome(event.group, event, summaries)
+            group = X12GroupOutcome(event.group, event, summaries)
             groups.append(group)
             summaries = TransactionSummaries()
             yield group
@@ -414,5 +419,5 @@ def translate_x12(
         elif isinstance(event, InterchangeSegment):
             ta1s.append(event)
         elif isinstance(event, InterchangeEnd):
-            yield InterchangeOutcome(event.interchange, event, groups, ta1s)
+            yield X12InterchangeOutcome(event.interchange, event, groups, ta1s)
             groups = []

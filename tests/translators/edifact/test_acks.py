@@ -26,7 +26,7 @@ def message_outcomes(data: bytes) -> list[MessageOutcome]:
 def record(data: bytes) -> dict[str, object]:
     [outcome] = message_outcomes(data)
     ack = record_from_data(
-        map_functional_ack(outcome.message.segments, source_of(outcome.message)))
+        map_functional_ack(outcome.document.segments, source_of(outcome.document)))
     assert isinstance(ack, FunctionalAck)
     return ack.model_dump(mode="json", exclude_none=True)
 
@@ -72,7 +72,7 @@ def test_corpus_contrl_v4_receipt() -> None:
 
         pytest.skip(f"{path} not present")
     first = message_outcomes(path.read_bytes())[0]
-    ack = record_from_data(map_functional_ack(first.message.segments, source_of(first.message)))
+    ack = record_from_data(map_functional_ack(first.document.segments, source_of(first.document)))
     assert isinstance(ack, FunctionalAck)
     assert ack.acknowledged_groups[0].status == "received"
     assert ack.acknowledged_groups[0].group_control == "131"

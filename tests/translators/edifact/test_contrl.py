@@ -122,7 +122,7 @@ def test_our_contrl_reads_back_and_validates(version: str, report: str) -> None:
             messages = [o for o in results if isinstance(o, MessageOutcome)]
             assert len(messages) == 1
             assert messages[0].issues == [], (built, messages[0].issues)
-            assert messages[0].definition == f"CONTRL {'4' if version == '4' else 'D96A'}"
+            assert messages[0].schema == f"CONTRL {'4' if version == '4' else 'D96A'}"
             ends = [o for o in results if isinstance(o, EDIFACTInterchangeOutcome)]
             assert ends[0].issues == []
 

@@ -26,10 +26,10 @@ def test_messages_then_interchange() -> None:
         "MessageOutcome", "MessageOutcome", "EDIFACTInterchangeOutcome"]
     first = found[0]
     assert isinstance(first, MessageOutcome)
-    assert first.issues == [] and first.action == "7" and first.definition == "ORDERS D96A"
+    assert first.issues == [] and first.action == "7" and first.schema == "ORDERS D96A"
     end = found[-1]
     assert isinstance(end, EDIFACTInterchangeOutcome)
-    assert [m.reference for m in end.all_messages()] == ["1", "2"]
+    assert [m.reference for m in end.all_documents()] == ["1", "2"]
 
 
 def test_group_outcome_collects_its_messages() -> None:
@@ -38,8 +38,8 @@ def test_group_outcome_collects_its_messages() -> None:
     group = next(o for o in found if isinstance(o, EDIFACTGroupOutcome))
     end = found[-1]
     assert isinstance(end, EDIFACTInterchangeOutcome)
-    assert len(group.messages) == 2 and end.messages == [] and end.groups == [group]
-    assert all(m.action == "4" for m in group.messages)  # DTM, UNS, MOA are missing
+    assert len(group.documents) == 2 and end.documents == [] and end.groups == [group]
+    assert all(m.action == "4" for m in group.documents)  # DTM, UNS, MOA are missing
 
 
 def test_unagreed_message_type_is_rejected_with_17() -> None:
@@ -56,7 +56,7 @@ def test_other_release_is_validated_as_warnings() -> None:
     """INVOIC D.03B is checked against D.01B; findings are warnings beside a note."""
     found = outcomes("invoic-d03b-unow4-repetitions.edi", translate=False)
     message = next(o for o in found if isinstance(o, MessageOutcome))
-    assert message.definition == "INVOIC D01B"
+    assert message.schema == "INVOIC D01B"
     assert message.issues[0].code == "14" and "D01B" in message.issues[0].message
     assert all(i.severity == "warning" for i in message.issues)
     assert message.action == "7"
@@ -67,7 +67,7 @@ def test_unsupported_message_type_is_a_warning() -> None:
     data = (b"UNB+UNOA:3+S+R+240101:1200+1'UNH+1+PRICAT:D:96A:UN'BGM+9'UNT+3+1'UNZ+1+1'")
     message = next(o for o in translate_edifact(data) if isinstance(o, MessageOutcome))
     assert [(i.code, i.severity) for i in message.issues] == [("14", "warning")]
-    assert message.definition is None and message.record is None
+    assert message.schema is None and message.record is None
 
 
 def test_validate_false_skips_the_validator() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from translators.x12.ack import AckOptions, ack_kind_for, build_acknowledgment
-from translators.x12.pipeline import InterchangeOutcome, translate_x12
+from translators.x12.pipeline import X12InterchangeOutcome, translate_x12
 from translators.x12.reader import X12Reader
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -50,8 +50,8 @@ def interchange(*groups: list[str], version: str = "004010", ack: str = "0") -> 
     return "~".join(s.rstrip("~") for s in segments).encode() + b"~"
 
 
-def outcome_of(data: bytes) -> InterchangeOutcome:
-    found = [o for o in translate_x12(data) if isinstance(o, InterchangeOutcome)]
+def outcome_of(data: bytes) -> X12InterchangeOutcome:
+    found = [o for o in translate_x12(data) if isinstance(o, X12InterchangeOutcome)]
     assert len(found) == 1
     return found[0]
 
@@ -218,7 +218,7 @@ def test_a_control_character_in_the_gs_rejects_its_transaction_sets() -> None:
     rejected (AK5*R*5, located at GS02) and so the group (AK9*R); nothing accepted."""
     data = interchange(po("0001")).replace(b"GS*PO*BUYERCO*", b"GS*PO*BUYER\x01CO*")
     outcomes = list(translate_x12(data))
-    [tx] = [o for o in outcomes if hasattr(o, "transaction")]
+    [tx] = [o for o in outcomes if hasattr(o, "document")]
     assert tx.status == "R"  # type: ignore[union-attr]
     [issue] = tx.issues  # type: ignore[union-attr]
     assert (issue.code, issue.segment_tag, issue.element_position) == ("5", "GS", 2)

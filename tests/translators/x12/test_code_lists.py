@@ -11,7 +11,7 @@ import pytest
 
 from schemas.x12.source.standard_codes import BY_VERSION
 from translators.x12.ack import AckOptions, build_acknowledgment
-from translators.x12.pipeline import InterchangeOutcome, TransactionOutcome, translate_x12
+from translators.x12.pipeline import TransactionOutcome, X12InterchangeOutcome, translate_x12
 from translators.x12.reader import X12Reader
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -68,10 +68,10 @@ def interchange(set_id: str, group: str, body: list[str], version: str) -> bytes
     return ("~".join(segments) + "~").encode()
 
 
-def outcomes(data: bytes, relax: tuple[str, ...] = ()) -> tuple[InterchangeOutcome,
+def outcomes(data: bytes, relax: tuple[str, ...] = ()) -> tuple[X12InterchangeOutcome,
                                                                  TransactionOutcome]:
     found = list(translate_x12(data, relax_code_lists=relax))
-    interchange_ = next(o for o in found if isinstance(o, InterchangeOutcome))
+    interchange_ = next(o for o in found if isinstance(o, X12InterchangeOutcome))
     transaction = next(o for o in found if isinstance(o, TransactionOutcome))
     return interchange_, transaction
 

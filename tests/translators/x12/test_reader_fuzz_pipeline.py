@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from translators import (
     AckOptions,
-    InterchangeOutcome,
     TransactionOutcome,
     TranslatorError,
     X12Reader,
@@ -20,6 +19,7 @@ from translators import (
     translate_x12,
 )
 from translators.record_data import check_canonical
+from translators.x12.pipeline import X12InterchangeOutcome
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "x12"
 SAMPLES = sorted((DATA / "valid").glob("*.edi")) + sorted((DATA / "mapping").glob("*.x12"))
@@ -49,7 +49,7 @@ def run_pipeline(data: bytes) -> int:
         pass
     built = 0
     for outcome in outcomes:
-        if not isinstance(outcome, InterchangeOutcome):
+        if not isinstance(outcome, X12InterchangeOutcome):
             continue
         for options in OPTIONS:
             ack = build_acknowledgment(outcome, options)

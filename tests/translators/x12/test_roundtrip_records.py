@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translators import GroupOutcome, InterchangeOutcome, TransactionOutcome, translate_x12
+from translators import TransactionOutcome, translate_x12
 from translators.record_data import check_canonical
+from translators.x12.pipeline import X12GroupOutcome, X12InterchangeOutcome
 from translators.x12.reader import X12Reader
 from translators.x12.segment import Delimiters, Segment
 from translators.x12.writer import (
@@ -203,10 +204,10 @@ def translation(data: bytes) -> tuple[list[object], list[tuple[object, ...]]]:
             records.append(check_canonical(outcome.data).model_dump()
                            if outcome.data is not None else None)
             found = outcome.issues
-        elif isinstance(outcome, GroupOutcome):
+        elif isinstance(outcome, X12GroupOutcome):
             found = outcome.issues
         else:
-            assert isinstance(outcome, InterchangeOutcome)
+            assert isinstance(outcome, X12InterchangeOutcome)
             found = outcome.header.issues
         issues += [
             (
@@ -229,7 +230,7 @@ def trailer_issues(data: bytes) -> list[str]:
     return [
         i.code
         for o in translate_x12(data)
-        if isinstance(o, InterchangeOutcome)
+        if isinstance(o, X12InterchangeOutcome)
         for i in o.end.issues
     ]
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from translators.errors import Issue
 from translators.x12.ack import AckOptions, build_acknowledgment
 from translators.x12.mappers.elements import to_decimal
-from translators.x12.pipeline import InterchangeOutcome, TransactionOutcome, translate_x12
+from translators.x12.pipeline import TransactionOutcome, X12InterchangeOutcome, translate_x12
 from translators.x12.schema import ElementDef, load_schema
 from translators.x12.segment import Delimiters, Segment
 from translators.x12.validator import TransactionValidator, _compile_element
@@ -26,10 +26,10 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "x12" / "validation"
 Found = tuple[str, str, str | None, int | None, int | None, str | None]
 
 
-def run(name: str) -> tuple[list[TransactionOutcome], InterchangeOutcome]:
+def run(name: str) -> tuple[list[TransactionOutcome], X12InterchangeOutcome]:
     found = list(translate_x12((DATA / name).read_bytes()))
     sets = [o for o in found if isinstance(o, TransactionOutcome)]
-    end = [o for o in found if isinstance(o, InterchangeOutcome)]
+    end = [o for o in found if isinstance(o, X12InterchangeOutcome)]
     return sets, end[-1]
 
 
@@ -39,7 +39,7 @@ def located(issues: list[Issue], severity: str = "error") -> list[Found]:
              i.bad_value) for i in issues if i.severity == severity]
 
 
-def ack_lines(end: InterchangeOutcome) -> list[str]:
+def ack_lines(end: X12InterchangeOutcome) -> list[str]:
     built = build_acknowledgment(end, AckOptions())
     assert built is not None
     return [line.strip() for line in built.decode().split("~")]
