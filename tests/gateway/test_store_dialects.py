@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 
-from gateway.store import bulk
+from gateway.store import bulk, postgresql
 from gateway.store.bulk import driver_cursor
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_of
@@ -193,7 +193,7 @@ def test_a_batch_finish_sets_the_named_columns_and_releases_the_claim(db: Databa
         assert untouched.status == MessageStatus.PROCESSING and untouched.locked_by == "w"
 
 
-def test_the_psycopg_idle_status_bulk_compares_with_is_the_librarys() -> None:
-    """``store.bulk`` compares psycopg's transaction status with a constant (it must not
-    import psycopg on SQLite-only paths); this fails if psycopg renumbers it."""
-    assert psycopg.pq.TransactionStatus.IDLE == bulk._IDLE
+def test_the_psycopg_idle_status_the_pipeline_compares_with_is_the_librarys() -> None:
+    """``store.postgresql`` compares psycopg's transaction status with a constant (it must
+    not import psycopg on SQLite-only paths); this fails if psycopg renumbers it."""
+    assert psycopg.pq.TransactionStatus.IDLE == postgresql.IDLE
