@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from gateway.runtime.stamp import map_stamp
 from gateway.store.base import utcnow
-from gateway.store.dialect import dialect_of
+from gateway.store.dialect import dialect_for, dialect_of
 from gateway.store.models import ApiKey
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def revoke_key(session: Session, ledger: Ledger, key_id: str, *,
     row.revoked_at = utcnow()
     session.flush()
     # Delivered to every listener at commit, never if the transaction rolls back.
-    dialect_of(session.get_bind().dialect.name).notify(session, _CHANNEL, row.id)
+    dialect_for(session).notify(session, _CHANNEL, row.id)
     ledger.append(session, event="KEY_REVOKED", actor=actor, details={
         "key_id": row.id, "kind": row.kind,
         **{k: v for k, v in (("partner_id", row.partner_id), ("scope", row.scope),

@@ -15,11 +15,9 @@ never into the response.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import uuid
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import GatewayError
+from gateway.store.dialect import driver_errors
 
 __all__ = ["PROBLEM_JSON", "RETRY_AFTER_SECONDS", "Problem", "database_unavailable",
            "describe_database_error", "install_problem_handlers", "problem_response"]
@@ -66,10 +65,7 @@ def database_unavailable(exc: BaseException) -> bool:
                 exc, sa_exc.OperationalError | sa_exc.InterfaceError):
             return True
         orig = exc.orig
-    # SQLite reports a missing file, a full disk, a read-only file and a lock held too
-    # long all as OperationalError.
-    if isinstance(orig, sqlite3.OperationalError | sqlite3.InterfaceError |
-                  psycopg.OperationalError | psycopg.InterfaceError):
+    if isinstance(orig, tuple(kind for errors in driver_errors() for kind in errors.unavailable)):
         return True
     sqlstate = getattr(orig, "sqlstate", None)
     return isinstance(sqlstate, str) and (sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
@@ -122,7 +118,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             return database_unavailable_response(request, exc)
         return _internal_error(request, exc)
 
-    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, sqlite3.Error, psycopg.Error):
+    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError,
+                 *(errors.base for errors in driver_errors())):
         app.add_exception_handler(kind, _database)
 
     @app.exception_handler(StarletteHTTPException)

@@ -39,7 +39,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -50,7 +50,7 @@ from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload, StoredMessage
-from gateway.store.search import INSERT_TERM_ROWS, terms_of
+from gateway.store.search import INSERT_TERM_ROWS, TermValues, terms_of
 
 __all__ = ["IntakeUnavailable", "IntakeWriter", "Pending", "ReceiveResult"]
 
@@ -67,12 +67,39 @@ MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 
 # Driver SQL, not Core: the writer's statements are few and fixed, and SQLAlchemy's
 # execution machinery cost more per message than the database did (see bench/README.md).
-_INSERT_PAYLOADS = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
-                             on_conflict_do_nothing=("sha256",))
-_INSERT_MESSAGES = RawInsert(MESSAGES, (
-    "id", "partner_id", "direction", "transport", "standard", "status", "payload_sha256",
-    "size", "received_at", "updated_at", "interchange_sender", "interchange_receiver",
-    "interchange_control", "search_text", "attempts"))
+
+
+class _PayloadValues(NamedTuple):
+    """A received payload as intake inserts it: the fields are the columns."""
+
+    sha256: str
+    size: int
+    data: bytes
+    created_at: object  # the batch's time as the driver binds it (``RawInsert.bind``)
+
+
+class _MessageValues(NamedTuple):
+    """A received message as intake inserts it: the fields are the columns."""
+
+    id: str
+    partner_id: str
+    direction: str
+    transport: str
+    standard: str
+    status: str
+    payload_sha256: str
+    size: int
+    received_at: object  # the batch's time as the driver binds it (``RawInsert.bind``)
+    updated_at: object
+    interchange_sender: str | None
+    interchange_receiver: str | None
+    interchange_control: str | None
+    search_text: str | None
+    attempts: int
+
+
+_INSERT_PAYLOADS = RawInsert(PAYLOADS, _PayloadValues, on_conflict_do_nothing=("sha256",))
+_INSERT_MESSAGES = RawInsert(MESSAGES, _MessageValues)
 
 class IntakeUnavailable(GatewayError):
     """The message may not be stored (a failed transaction, a lost writer process): 503,
@@ -417,9 +444,9 @@ class IntakeWriter:
             new_payloads: set[str] = set()
 
             results: list[ReceiveResult] = []
-            payload_rows: list[tuple[Any, ...]] = []
-            message_rows: list[tuple[Any, ...]] = []
-            term_batch: list[tuple[Any, ...]] = []
+            payload_rows: list[_PayloadValues] = []
+            message_rows: list[_MessageValues] = []
+            term_batch: list[TermValues] = []
             drafts: list[EntryDraft] = []
             now = utcnow()
             # Bound once for the batch: the driver value Core would bind for each row.
@@ -441,12 +468,17 @@ class IntakeWriter:
                 # Another partner may have sent the same bytes: ON CONFLICT DO NOTHING.
                 if p.digest not in new_payloads:
                     new_payloads.add(p.digest)
-                    payload_rows.append((p.digest, size, p.body, at))
-                message_rows.append((
-                    message_id, p.partner_id, "inbound", p.transport, p.standard, received,
-                    p.digest, size, at, at, p.sender, p.receiver, p.control, p.control, 0))
+                    payload_rows.append(_PayloadValues(
+                        sha256=p.digest, size=size, data=p.body, created_at=at))
+                message_rows.append(_MessageValues(
+                    id=message_id, partner_id=p.partner_id, direction="inbound",
+                    transport=p.transport, standard=p.standard, status=received,
+                    payload_sha256=p.digest, size=size, received_at=at, updated_at=at,
+                    interchange_sender=p.sender, interchange_receiver=p.receiver,
+                    interchange_control=p.control, search_text=p.control, attempts=0))
                 # The log's search index: the terms of search_text (the control number).
-                term_batch += [(term, at, message_id) for term in sorted(terms_of(p.control))]
+                term_batch += [TermValues(term, at, message_id)
+                               for term in sorted(terms_of(p.control))]
                 # Later messages of this batch are duplicates of this one.
                 by_payload[(p.partner_id, p.digest)] = (message_id, received)
                 by_control[(p.partner_id, p.sender, p.control)] = (message_id, received)

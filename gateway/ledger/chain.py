@@ -96,7 +96,7 @@ from sqlalchemy.sql.dml import Insert
 from gateway.store.base import Base, UTCDateTime, utcnow
 from gateway.store.bulk import MultiRowInsert, RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
-from gateway.store.dialect import SQLDialect, dialect_of
+from gateway.store.dialect import SQLDialect, dialect_for
 
 __all__ = [
     "ANCHOR_TYPE",
@@ -184,20 +184,31 @@ _LOCK_HEAD_SQL = f"SELECT seq, sha256, next_checkpoint_seq FROM ledger_head WHER
 _UPDATE_HEAD_SQL = (
     f"UPDATE ledger_head SET seq = ?, sha256 = ?, next_checkpoint_seq = ? WHERE id = {_HEAD_ID}"
 )
-# PostgreSQL, an append at an expected head (``HeadCache``): move the head only if it is
-# still the expected one, taking its row lock as FOR UPDATE would, and fail the statement
-# (division by zero) when it is not, which aborts the transaction.
-_MOVE_HEAD_SQL_PG = (
-    f"WITH moved AS (UPDATE ledger_head SET seq = %s, sha256 = %s, next_checkpoint_seq = %s "
-    f"WHERE id = {_HEAD_ID} AND seq = %s AND sha256 = %s RETURNING 1) "
-    f"SELECT 1 / (SELECT count(*) FROM moved)::int"
+# An append at an expected head (``HeadCache``): move the head only if it is still the
+# expected one, taking its row lock as FOR UPDATE would, and fail the transaction when it
+# is not (``SQLDialect.update_or_fail``).
+_MOVE_HEAD_SQL = (
+    f"UPDATE ledger_head SET seq = ?, sha256 = ?, next_checkpoint_seq = ? "
+    f"WHERE id = {_HEAD_ID} AND seq = ? AND sha256 = ?"
 )
 # Marks a draft whose details are ``_flat``: hashed from its canonical text as it is.
 _FLAT = object()
-_INSERT_ENTRIES = RawInsert(
-    LedgerEntry.__table__,  # type: ignore[arg-type]
-    ("seq", "at", "message_id", "event", "actor", "details", "prev_sha256", "entry_sha256"),
-)
+
+
+class _EntryValues(NamedTuple):
+    """A ledger entry as ``append_many`` inserts it: the fields are the columns."""
+
+    seq: int
+    at: object  # the time as the driver binds it (``RawInsert.bind``)
+    message_id: str | None
+    event: str
+    actor: str
+    details: str
+    prev_sha256: str
+    entry_sha256: str
+
+
+_INSERT_ENTRIES = RawInsert(LedgerEntry.__table__, _EntryValues)  # type: ignore[arg-type]
 _INSERT_CHECKPOINTS = MultiRowInsert(
     LedgerCheckpoint.__table__,  # type: ignore[arg-type]
     ("seq", "head_sha256", "next_seq", "signature", "key_id", "at"),
@@ -206,7 +217,7 @@ _INSERT_CHECKPOINTS = MultiRowInsert(
 
 
 def _sql(dialect: Dialect, qmark_sql: str) -> str:
-    """``qmark_sql`` in the driver's parameter style (sqlite3: ``?``, psycopg: ``%s``)."""
+    """``qmark_sql`` in the driver's parameter style (qmark ``?`` or format ``%s``)."""
     return qmark_sql if dialect.paramstyle == "qmark" else qmark_sql.replace("?", "%s")
 
 
@@ -747,7 +758,8 @@ class Ledger:
 
         connection = session.connection() if isinstance(session, Session) else session
         dialect = connection.dialect
-        if not dialect_of(dialect.name).remote:
+        sql_dialect = dialect_for(dialect)
+        if not sql_dialect.remote:
             cache = None  # a head read costs no round trip: no guess is worth it
         expected = cache.expected if cache is not None else None
         if expected is not None:
@@ -761,7 +773,7 @@ class Ledger:
         at = utcnow()
         at_text = _iso(at)
         at_bound = _INSERT_ENTRIES.bind(dialect, "at", at)
-        rows: list[tuple[object, ...]] = []
+        rows: list[_EntryValues] = []
         appended: list[Appended] = []
         checkpoints: list[dict[str, object]] = []
         sha256 = hashlib.sha256
@@ -781,8 +793,8 @@ class Ledger:
                     details=stored_details,
                     prev_sha256=prev,
                 )
-            rows.append((seq, at_bound, draft.message_id, draft.event, draft.actor,
-                         details_text, prev, digest))
+            rows.append(_EntryValues(seq, at_bound, draft.message_id, draft.event,
+                                     draft.actor, details_text, prev, digest))
             appended.append(Appended(seq, digest, at))
             if seq >= next_checkpoint_seq:
                 next_checkpoint_seq = (seq // self.checkpoint_every + 1) * self.checkpoint_every
@@ -800,8 +812,8 @@ class Ledger:
                 # The head row's lock first, as on the careful path (FOR UPDATE before any
                 # write): an append holding it and this one never wait on each other's
                 # entries.
-                cursor.execute(_MOVE_HEAD_SQL_PG, (seq, prev, next_checkpoint_seq,
-                                                   expected.seq, expected.sha256))
+                sql_dialect.update_or_fail(cursor, _MOVE_HEAD_SQL, (
+                    seq, prev, next_checkpoint_seq, expected.seq, expected.sha256))
             if also_write is not None:
                 also_write(connection)
             _INSERT_ENTRIES.execute(cursor, dialect, rows)
@@ -815,7 +827,7 @@ class Ledger:
         return appended
 
     def _lock_head(self, connection: Connection) -> Head:
-        sql_dialect = dialect_of(connection.dialect.name)
+        sql_dialect = dialect_for(connection)
         lock = sql_dialect.locking(_LOCK_HEAD_SQL)
         # On the driver cursor: inside a psycopg pipeline (the intake writer's), fetching
         # sends what is queued and waits for this row, where SQLAlchemy's result would

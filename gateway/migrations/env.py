@@ -35,7 +35,7 @@ def run_migrations_online() -> None:
     try:
         with database.engine.connect() as connection:
             context.configure(connection=connection, target_metadata=target_metadata,
-                              render_as_batch=database.is_sqlite)
+                              render_as_batch=connection.dialect.name == "sqlite")
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()

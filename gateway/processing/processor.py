@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection, Select, Table, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,7 +54,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
-from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, terms_of
+from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, TermValues, terms_of
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.contrl import CONTRLOptions, build_contrl
 from translators.edifact.pipeline import (
@@ -80,11 +80,37 @@ __all__ = ["Claimed", "Inline", "Outbound", "ProcessResult", "Processor", "claim
 log = logging.getLogger("edigate.pipeline")
 
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
-_INSERT_ACKS = RawInsert(Acknowledgment.__table__, (  # type: ignore[arg-type]
-    "id", "message_id", "kind", "control_number", "content", "created_at"))
-_INSERT_RECORDS = RawInsert(RecordRow.__table__, (  # type: ignore[arg-type]
-    "id", "message_id", "partner_id", "kind", "standard", "transaction_type",
-    "transaction_control", "business_number", "status", "data", "created_at"))
+
+
+class _AckValues(NamedTuple):
+    """An acknowledgment as a batch finish inserts it: the fields are the columns."""
+
+    id: str
+    message_id: str
+    kind: str
+    control_number: str
+    content: str
+    created_at: object  # the batch's time as the driver binds it (``RawInsert.bind``)
+
+
+class _RecordValues(NamedTuple):
+    """A canonical record as a batch finish inserts it: the fields are the columns."""
+
+    id: str
+    message_id: str
+    partner_id: str
+    kind: str
+    standard: str
+    transaction_type: str
+    transaction_control: str
+    business_number: str | None
+    status: str
+    data: str
+    created_at: object  # the batch's time as the driver binds it (``RawInsert.bind``)
+
+
+_INSERT_ACKS = RawInsert(Acknowledgment.__table__, _AckValues)  # type: ignore[arg-type]
+_INSERT_RECORDS = RawInsert(RecordRow.__table__, _RecordValues)  # type: ignore[arg-type]
 
 
 class Outbound(Protocol):
@@ -214,9 +240,9 @@ class _Outcome:
     work: _Work | _Failed
     result: ProcessResult
     finished: FinishedMessage | None = None  # the message row's new values
-    records: list[tuple[Any, ...]] = field(default_factory=list)
+    records: list[_RecordValues] = field(default_factory=list)
     new_records: list[webhooks.NewRecord] = field(default_factory=list)
-    terms: list[tuple[Any, ...]] = field(default_factory=list)
+    terms: list[TermValues] = field(default_factory=list)
     drafts: list[EntryDraft] = field(default_factory=list)  # before the acknowledgments'
     final: EntryDraft | None = None  # the state the message ends in
 
@@ -227,9 +253,9 @@ class _Rows:
 
     finished: list[FinishedMessage] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
-    acks: list[tuple[Any, ...]] = field(default_factory=list)
-    terms: list[tuple[Any, ...]] = field(default_factory=list)
-    records: list[tuple[Any, ...]] = field(default_factory=list)
+    acks: list[_AckValues] = field(default_factory=list)
+    terms: list[TermValues] = field(default_factory=list)
+    records: list[_RecordValues] = field(default_factory=list)
     new_records: list[webhooks.NewRecord] = field(default_factory=list)
     drafts: list[EntryDraft] = field(default_factory=list)
     send_back: list[tuple[PartnerProfile, bytes, str, str]] = field(default_factory=list)
@@ -526,10 +552,13 @@ class Processor:
                     search_numbers.append(business)
                 record_id = str(uuid.uuid4())
                 # Columns of received text: see ``storable`` (the JSON escapes its own).
-                outcome.records.append((
-                    record_id, message_id, message.partner_id, storable(data["kind"]),
-                    work.standard, storable(tx.set_id), storable(tx.control_number),
-                    business, tx.status, record_json(data), at))
+                outcome.records.append(_RecordValues(
+                    id=record_id, message_id=message_id, partner_id=message.partner_id,
+                    kind=storable(data["kind"]), standard=work.standard,
+                    transaction_type=storable(tx.set_id),
+                    transaction_control=storable(tx.control_number),
+                    business_number=business, status=tx.status, data=record_json(data),
+                    created_at=at))
                 outcome.new_records.append(webhooks.NewRecord(record_id, data["kind"],
                                                               message_id))
                 entry["record_id"] = record_id
@@ -559,7 +588,8 @@ class Processor:
             ack_status=_ack_status(work))
         received = INSERT_TERM_ROWS.bind(self.db.engine.dialect, "received_at",
                                       message.received_at)
-        outcome.terms = [(term, received, message_id) for term in sorted(terms_of(search_text))]
+        outcome.terms = [TermValues(term, received, message_id)
+                         for term in sorted(terms_of(search_text))]
         outcome.final = EntryDraft(event=result.status, actor=worker, message_id=message_id,
                                    details={"accepted": accepted,
                                             "rejected": len(work.transactions) - accepted,
@@ -587,8 +617,10 @@ class Processor:
                 text = ack.decode("latin-1" if work.standard == "edifact" else "ascii",
                                   "replace")
                 ack_id = str(uuid.uuid4())
-                rows.acks.append((ack_id, message.id, kind, storable(acked_control)[:20],
-                                  storable(text), at))
+                rows.acks.append(_AckValues(
+                    id=ack_id, message_id=message.id, kind=kind,
+                    control_number=storable(acked_control)[:20], content=storable(text),
+                    created_at=at))
                 outcome.result.acknowledgments.append({"id": ack_id, "kind": kind,
                                                        "content": text})
                 rows.drafts.append(EntryDraft(

@@ -1,35 +1,40 @@
 """What the gateway does differently on SQLite and PostgreSQL, behind one small interface.
 
-Responsible for ``SQLDialect``, the operations whose SQL depends on the database (claiming
+Responsible for ``SQLDialect``, the operations whose SQL or driver use depends on the
+database (setting up the engine and its connections, taking the write lock, claiming
 queued rows, locking rows for the rest of a transaction, inserting rows that may exist
-already, reading one consistent snapshot), and ``dialect_of``, which picks the
-implementation: ``gateway.store.sqlite`` or ``gateway.store.postgresql``, one module per
-database. Callers ask for the operation, never for the database's name, so a third
-database would be one more module. ``tests/gateway/test_store_dialects.py`` runs the same
-contract cases on both.
+already, bulk inserts and pipelining on the driver, reading one consistent snapshot, the
+driver's errors), and ``dialect_of`` / ``dialect_for``, which pick the implementation:
+``gateway.store.sqlite`` or ``gateway.store.postgresql``, one module per database. Callers
+ask for the operation, never for the database's name, so a third database would be one
+more module. ``tests/gateway/test_store_dialects.py`` runs the same contract cases on both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import URL, Select
+from sqlalchemy import URL, Connection, Dialect, Engine, Select
 from sqlalchemy.orm import Session
 
+from gateway.store.driver import DriverErrors, InsertTarget
 from gateway.store.models import FinishedMessage, StoredMessage
 from gateway.store.postgresql import POSTGRESQL
 from gateway.store.sqlite import SQLITE
 
-__all__ = ["Q", "SQLDialect", "dialect_of"]
+__all__ = ["DriverErrors", "Q", "SQLDialect", "dialect_for", "dialect_of",
+           "driver_errors"]
 
 # A SELECT of any row shape: claiming or locking keeps the shape.
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
 
 
 class SQLDialect(Protocol):
-    """The database-specific operations of the gateway's queues, locks and upserts."""
+    """The database-specific operations of the gateway's engine, queues, locks, upserts
+    and bulk writes."""
 
     name: str
     # Whether SELECT ... FOR UPDATE locks rows. When False (SQLite) a writing transaction
@@ -39,6 +44,49 @@ class SQLDialect(Protocol):
     # Whether every statement's answer costs a network round trip (a database server), so
     # that saving a statement on a guess, checked by the database, is worth it.
     remote: bool
+
+    # -- the engine and its connections (``gateway.store.db.Database``)
+
+    def engine_options(self, url: URL) -> dict[str, Any]:
+        """Keyword arguments of ``create_engine`` for ``url``; prepares what the database's
+        location needs (the directory of a SQLite file)."""
+        ...
+
+    def configure_engine(self, engine: Engine) -> None:
+        """Set up every connection ``engine`` opens and every transaction it begins as the
+        gateway needs them (SQLite: WAL, durable commits, foreign keys, a writing
+        transaction takes the write lock at BEGIN)."""
+        ...
+
+    def process_local(self, url: URL) -> bool:
+        """Whether the database at ``url`` exists in this process only (no other process,
+        such as an intake writer child, can open it)."""
+        ...
+
+    def holding(self, connection: Connection) -> AbstractContextManager[None]:
+        """``connection`` kept by one thread for a stream of short write transactions,
+        each begun with ``begin_eagerly``: while held, nothing waits in the driver for the
+        write lock (``begin_eagerly`` polls for it instead)."""
+        ...
+
+    def begin_eagerly(self, connection: Connection) -> None:
+        """Begin a writing transaction on ``connection`` that holds the database's write
+        lock from now on, polling for it every 0.2 ms for up to 30 s while another process
+        holds it (under ``holding``); nothing where writers take row locks as they go. The
+        caller then opens ``connection.begin()``, which takes this transaction over."""
+        ...
+
+    def free_bytes(self, url: URL) -> int | None:
+        """Bytes an unprivileged writer may still use where the database at ``url`` keeps
+        its data, or None where the gateway cannot tell (a server reports a full disk as a
+        failed write; an in-memory database)."""
+        ...
+
+    def driver_errors(self) -> DriverErrors:
+        """The driver's exception classes (imported when asked for, not before)."""
+        ...
+
+    # -- the work queue and locks
 
     def claimable(self, query: Q) -> Q:
         """``query`` over queued rows as a claim runs it: rows another transaction is
@@ -52,6 +100,32 @@ class SQLDialect(Protocol):
     def locking(self, sql: str) -> str:
         """A plain ``SELECT`` statement's text with its rows locked until the transaction
         ends (for statements sent on a driver cursor, where ``locked`` cannot apply)."""
+        ...
+
+    # -- writes on driver cursors (``gateway.store.bulk``, the intake store, the ledger)
+
+    def insert_rows(self, cursor: Any, target: InsertTarget,
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` (driver-ready values in ``target.columns`` order, at least one
+        row) through ``cursor``, a driver cursor, in as few statements as the database
+        allows; stored values and errors (a string too long for its column, a unique
+        violation not skipped by ``target``) are those of a plain INSERT of each row."""
+        ...
+
+    def pipeline(self, connection: Connection) -> AbstractContextManager[None]:
+        """Statements sent on ``connection``'s driver cursors inside go out without waiting
+        for each answer where the driver can (one network round trip for a batch of
+        writes); elsewhere a no-op. Reading a result inside sends what is queued and waits
+        for it. A transaction begun inside and failing there is rolled back on the way
+        out; the driver's errors leave it as SQLAlchemy's (``sqlalchemy_error``)."""
+        ...
+
+    def update_or_fail(self, cursor: Any, qmark_sql: str, params: Sequence[Any]) -> None:
+        """Run ``qmark_sql``, an UPDATE whose WHERE states what the caller expects (``?``
+        for each parameter and nowhere else), on the driver ``cursor``; when it matches no
+        row, the statement fails (``sqlalchemy.exc.DataError`` on the way out of
+        ``driver_cursor`` or ``pipeline``) and with it the transaction. The answer need
+        not be waited for: inside ``pipeline`` the failure may surface at the commit."""
         ...
 
     def insert(self, table: Any) -> Any:
@@ -90,6 +164,19 @@ class SQLDialect(Protocol):
         ``controls``. It may return rows of other combinations too: the caller matches
         each message's own keys."""
         ...
+
+
+def dialect_for(bind: Dialect | Connection | Engine | Session) -> SQLDialect:
+    """The implementation for what ``bind`` runs on (a session's bind, a connection, an
+    engine or SQLAlchemy's dialect)."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return dialect_of((bind if isinstance(bind, Dialect) else bind.dialect).name)
+
+
+def driver_errors() -> tuple[DriverErrors, ...]:
+    """The exception classes of every supported database's driver."""
+    return tuple(dialect.driver_errors() for dialect in _DIALECTS.values())
 
 
 def dialect_of(name: str) -> SQLDialect:

@@ -3,16 +3,14 @@ that its filesystem has room for more.
 
 Responsible for the ``readiness_heartbeat`` table (one row, rewritten by every readiness
 probe and committed, so that a read-only database file, a read-only PostgreSQL
-transaction mode or a full disk fails the probe) and for the free space of a SQLite
-database's filesystem. It must not decide what readiness reports: ``gateway.api.ops``
-does.
+transaction mode or a full disk fails the probe) and for asking the database's dialect
+for the free space where it keeps its data. It must not decide what readiness reports:
+``gateway.api.ops`` does.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
@@ -55,13 +53,7 @@ def write_heartbeat(db: Database, who: str) -> None:
 
 
 def free_bytes(db: Database) -> int | None:
-    """Bytes an unprivileged writer may still use on the SQLite database's filesystem;
-    None for PostgreSQL (its server reports a full disk as a failed write) and for an
-    in-memory database."""
-    if not db.is_sqlite or db.is_memory:
-        return None
-    path = db.engine.url.database
-    if not path:
-        return None
-    stats = os.statvfs(Path(path).resolve().parent)
-    return stats.f_bavail * stats.f_frsize
+    """Bytes an unprivileged writer may still use where the database keeps its data; None
+    where the gateway cannot tell (``SQLDialect.free_bytes``: a server reports a full disk
+    as a failed write; an in-memory database)."""
+    return db.dialect.free_bytes(db.engine.url)

@@ -5,22 +5,28 @@ COMMITTED. A claim skips rows another transaction is claiming (``FOR UPDATE SKIP
 LOCKED``: claimants share the queue instead of queueing behind each other), a lock is a
 row lock held until commit, an upsert is ``INSERT ... ON CONFLICT DO NOTHING``, and the
 ledger's verify reads one REPEATABLE READ, READ ONLY snapshot.
+
+Every statement costs a network round trip, so the hot write paths send few: a bulk insert
+is one statement whatever the number of rows, and psycopg's pipeline mode sends a batch's
+statements without waiting for each answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import URL, Select, func, select, text
+from sqlalchemy import URL, Connection, DateTime, Engine, LargeBinary, Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from gateway.store.driver import DriverErrors, InsertTarget, driver_connection, sqlalchemy_error
 from gateway.store.models import STORED_MESSAGE_SELECT, FinishedMessage, StoredMessage
 
-__all__ = ["FIND_STORED", "POSTGRESQL", "PostgreSQLDialect"]
+__all__ = ["FIND_STORED", "IDLE", "POSTGRESQL", "PostgreSQLDialect"]
 
 # The columns a batch finish sets, after the id (``FinishedMessage``).
 _FINISHED = FinishedMessage._fields[1:]
@@ -48,6 +54,97 @@ class PostgreSQLDialect:
     name = "postgresql"
     locks_rows = True
     remote = True
+
+    def engine_options(self, url: URL) -> dict[str, Any]:
+        # A pooled connection the server dropped (restart, failover) is replaced, not used.
+        return {"pool_pre_ping": True}
+
+    def configure_engine(self, engine: Engine) -> None:
+        return None
+
+    def process_local(self, url: URL) -> bool:
+        return False
+
+    def holding(self, connection: Connection) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def begin_eagerly(self, connection: Connection) -> None:
+        return None  # row locks, taken as the transaction goes
+
+    def free_bytes(self, url: URL) -> int | None:
+        return None
+
+    def driver_errors(self) -> DriverErrors:
+        # Imported when asked for: a process on SQLite never loads psycopg for this.
+        import psycopg
+
+        return DriverErrors(psycopg.Error, (psycopg.OperationalError, psycopg.InterfaceError))
+
+    def insert_rows(self, cursor: Any, target: InsertTarget,
+                    rows: Sequence[Sequence[Any]]) -> None:
+        # The rows as ONE json parameter (``INSERT ... SELECT ... FROM
+        # json_populate_recordset(NULL::table, %s)``): a fixed text that psycopg parses once
+        # and prepares, and one C-encoded string to send. A VALUES list of rows x columns
+        # placeholders is parsed anew for every batch (psycopg caches queries of up to 50
+        # parameters) and arrays a column are escaped element by element in Python
+        # (bench/README.md has the cost). Each value goes through the column type's input
+        # function, so a string too long for its varchar fails as in a plain insert.
+        prepared = target.texts.get("json")
+        if prepared is None:
+            sql = (f"INSERT INTO {target.table_sql} ({target.columns_sql}) SELECT "
+                   f"{target.columns_sql} FROM json_populate_recordset(NULL::"
+                   f"{target.table_sql}, %s::json){target.conflict_sql}")
+            converters = tuple(_json_converter(target.table.c[c].type)
+                               for c in target.columns)
+            prepared = target.texts["json"] = (sql, target.columns, converters)
+        sql, names, convert = prepared
+        document = _JSON.encode([
+            {name: value if to_json is None or value is None else to_json(value)
+             for name, to_json, value in zip(names, convert, row, strict=True)}
+            for row in rows])
+        cursor.execute(sql, (document,))
+
+    @contextlib.contextmanager
+    def pipeline(self, connection: Connection) -> Iterator[None]:
+        # A transaction begun inside queues its BEGIN with the first statement, and one
+        # committed inside sends its COMMIT with the writes queued before it: the intake
+        # writer's batch costs three round trips (BEGIN and the lookup, the ledger head
+        # lock, the writes and the COMMIT) instead of five, and one while the writer is the
+        # ledger's lone appender (``gateway.ledger.chain.HeadCache``).
+        raw = driver_connection(connection)
+        if raw.pgconn.pipeline_status:
+            # Already inside a pipeline: an inner one would end in a sync (a round trip)
+            # where the outer one may still queue more, the COMMIT included.
+            yield
+            return
+        dbapi = connection.dialect.dbapi
+        assert dbapi is not None
+        # Only a transaction begun inside is this block's to end; one open before it
+        # belongs to the caller, who rolls it back.
+        outside = raw.info.transaction_status != IDLE
+        try:
+            with raw.pipeline():
+                yield
+        except BaseException as exc:
+            # The error of a queued statement may surface only at the COMMIT, or at a later
+            # sync, after the transaction's owner has given up on it; the server skips
+            # everything queued after an error until the pipeline's next sync, a ROLLBACK
+            # included, so the connection would stay in the aborted transaction and fail
+            # its next one.
+            if not outside and raw.info.transaction_status != IDLE:
+                with contextlib.suppress(Exception):  # a broken connection fails what follows
+                    raw.rollback()
+            if isinstance(exc, dbapi.Error):
+                # Errors of pipelined statements surface here, outside SQLAlchemy's
+                # execute: raised as it would (a unique violation stays an IntegrityError).
+                raise sqlalchemy_error(exc, connection.dialect) from exc
+            raise
+
+    def update_or_fail(self, cursor: Any, qmark_sql: str, params: Sequence[Any]) -> None:
+        # One statement that fails (division by zero) when the UPDATE matched nothing,
+        # which aborts the transaction: no answer needs to be read to know it held.
+        cursor.execute(f"WITH changed AS ({qmark_sql.replace('?', '%s')} RETURNING 1) "
+                       "SELECT 1 / (SELECT count(*) FROM changed)::int", params)
 
     def claimable(self, query: Q) -> Q:
         return query.with_for_update(skip_locked=True)
@@ -88,3 +185,25 @@ class PostgreSQLDialect:
 
 
 POSTGRESQL = PostgreSQLDialect()
+
+# psycopg.pq.TransactionStatus.IDLE, without importing psycopg where the pipeline is never
+# used; tests/gateway/test_store_dialects.py pins it to the library's.
+IDLE = 0
+
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _bytea_text(value: bytes) -> str:
+    return "\\x" + value.hex()  # bytea's hex input format
+
+
+def _json_converter(column_type: Any) -> Callable[[Any], Any] | None:
+    """How a driver value of a column travels in JSON to ``json_populate_recordset``:
+    bytes as bytea's hex text, datetimes as ISO 8601 (microseconds and offset kept);
+    strings, numbers and None as they are."""
+    python_type = getattr(column_type, "impl", column_type)
+    if isinstance(python_type, LargeBinary):
+        return _bytea_text
+    if isinstance(python_type, DateTime):
+        return datetime.isoformat
+    return None

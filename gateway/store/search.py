@@ -25,7 +25,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Index, Select, String, and_, exists, select
 from sqlalchemy.orm import Mapped, QueryableAttribute, aliased, mapped_column
@@ -41,6 +41,7 @@ __all__ = [
     "TERM_MAX",
     "LogFilters",
     "MessageTerm",
+    "TermValues",
     "keyset_before",
     "log_page_query",
     "query_terms",
@@ -74,12 +75,18 @@ INSERT_TERMS = MultiRowInsert(
     MessageTerm.__table__,  # type: ignore[arg-type]
     ("term", "received_at", "message_id"),
 )
-# The same rows as driver-ready tuples, for the hot paths (intake's and processing's
-# batches; see ``gateway.store.bulk``).
-INSERT_TERM_ROWS = RawInsert(
-    MessageTerm.__table__,  # type: ignore[arg-type]
-    ("term", "received_at", "message_id"),
-)
+
+
+class TermValues(NamedTuple):
+    """A search term of a message as the hot paths insert it (intake's and processing's
+    batches; see ``gateway.store.bulk``): the fields are the ``message_terms`` columns."""
+
+    term: str
+    received_at: object  # the message's time as the driver binds it (``RawInsert.bind``)
+    message_id: str
+
+
+INSERT_TERM_ROWS = RawInsert(MessageTerm.__table__, TermValues)  # type: ignore[arg-type]
 
 
 def _normalise(token: str) -> str:

@@ -39,7 +39,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.store.base import utcnow
-from gateway.store.dialect import dialect_of
+from gateway.store.dialect import dialect_for
 from gateway.store.users import LoginFailures
 
 __all__ = ["Refusal", "admit", "succeeded"]
@@ -84,17 +84,16 @@ def _rows(session: Session, name: str, address: str
     """The (name, address), (name, any) and (any, address) rows, created when missing and
     locked for the rest of the transaction (SQLite: the transaction holds the write lock)."""
     keys = sorted([(name, address), (name, _ANY), (_ANY, address)])  # one lock order
-    insert = dialect_of(session.get_bind().dialect.name).insert
-    session.execute(insert(LoginFailures).values(
+    dialect = dialect_for(session)
+    session.execute(dialect.insert(LoginFailures).values(
         [{"username": u, "address": a, "failures": 0} for u, a in keys]
     ).on_conflict_do_nothing())
-    found = {(r.username, r.address): r for r in session.scalars(
+    found = {(r.username, r.address): r for r in session.scalars(dialect.locked(
         select(LoginFailures)
         .where(or_(*(and_(LoginFailures.username == u, LoginFailures.address == a)
                      for u, a in keys)))
         .order_by(LoginFailures.username, LoginFailures.address)
-        .with_for_update()
-        .execution_options(populate_existing=True))}
+        .execution_options(populate_existing=True)))}
     return found[(name, address)], found[(name, _ANY)], found[(_ANY, address)]
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from gateway.store import bulk
+from gateway.store import driver
 from gateway.store.bulk import MultiRowInsert
 from gateway.store.db import Database
 from gateway.store.models import Payload
@@ -54,7 +54,7 @@ def test_on_conflict_do_nothing_keeps_the_first_row(db: Database) -> None:
 def test_large_inserts_are_split_under_the_parameter_limit(
         db: Database, monkeypatch: object) -> None:
     """More rows than one statement may bind go in several statements, all stored."""
-    monkeypatch.setattr(bulk, "_MAX_PARAMETERS", 10)  # type: ignore[attr-defined]
+    monkeypatch.setattr(driver, "MAX_PARAMETERS", 10)  # type: ignore[attr-defined]
     at = datetime.now(UTC)
     fast = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
     with db.core_transaction() as conn:
@@ -104,7 +104,7 @@ def test_raw_rows_read_back_like_core_inserts(db: Database) -> None:
         (rows["c"].data, rows["c"].size, rows["c"].created_at) == (b"\x00\xffx", 3, at)
     assert rows["b"].data == b""
     assert (rows["d"].data, rows["d"].created_at) == ("é\\\"".encode(), whole_second)
-    if db.is_sqlite:  # the stored text itself, not only what it parses back to
+    if db.dialect.name == "sqlite":  # the stored text itself, not only what it parses back to
         with db.core_transaction() as conn:
             texts = dict(conn.exec_driver_sql(
                 "SELECT substr(sha256, 1, 1), created_at FROM payloads").all())
@@ -116,7 +116,7 @@ def test_raw_inserts_skip_conflicts_and_split_like_multi_row_ones(
     """RawInsert honours on_conflict_do_nothing and splits under the parameter limit."""
     from gateway.store.bulk import RawInsert, driver_cursor
 
-    monkeypatch.setattr(bulk, "_MAX_PARAMETERS", 10)
+    monkeypatch.setattr(driver, "MAX_PARAMETERS", 10)
     raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
                     on_conflict_do_nothing=("sha256",))
     with db.core_transaction() as conn, driver_cursor(conn) as cursor:
@@ -156,7 +156,7 @@ def test_raw_insert_refuses_values_too_long_like_a_plain_insert(db: Database) ->
 
     raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
     too_long = "a" * 65  # payloads.sha256 is VARCHAR(64)
-    if db.is_sqlite:
+    if db.dialect.name == "sqlite":
         with db.core_transaction() as conn, driver_cursor(conn) as cursor:
             at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
             raw.execute(cursor, conn.dialect, [(too_long, 1, b"x", at)])

@@ -223,7 +223,7 @@ def test_stored_rows_are_what_core_would_store(state: GatewayState) -> None:
     assert message.received_at.tzinfo is not None
     assert [(t.term, t.received_at) for t in terms] == [("000004242", message.received_at)]
     assert json.loads(entry.details)["payload_sha256"] == message.payload_sha256
-    if state.db.is_sqlite:
+    if state.db.dialect.name == "sqlite":
         with state.db.core_transaction() as conn:
             stored = conn.exec_driver_sql("SELECT received_at FROM messages").scalar_one()
             column = Message.__table__.c.received_at  # type: ignore[attr-defined]
@@ -353,7 +353,7 @@ def _received(state: GatewayState, control: int) -> ReceiveResult:
 
 
 def _is_postgres(state: GatewayState) -> bool:
-    return not state.db.is_sqlite
+    return state.db.dialect.name != "sqlite"
 
 
 def test_a_lone_writer_chains_onto_the_head_it_left(state: GatewayState) -> None:

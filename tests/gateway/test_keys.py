@@ -234,7 +234,7 @@ def test_revocation_from_another_host_arrives_by_notify(
     """PostgreSQL: a revocation committed by a process with another var directory (another
     host: the stamp file is not shared) reaches the server's cache by NOTIFY, which then
     refuses the key."""
-    if env.state.db.is_sqlite:
+    if env.state.db.dialect.name == "sqlite":
         pytest.skip("SQLite databases are not shared between hosts")
     cache = env.state.keys
     assert env.get(_READ["partner"], "acme").status_code == 200

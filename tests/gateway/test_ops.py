@@ -67,7 +67,7 @@ def make_read_only(state: GatewayState) -> None:
     """Every new connection may read but not write: SQLite's query_only, PostgreSQL's
     default_transaction_read_only (what a read-only replica or a file mounted read-only
     gives); the pool is emptied so that no writable connection is left."""
-    sqlite = state.db.is_sqlite
+    sqlite = state.db.dialect.name == "sqlite"
 
     @event.listens_for(state.db.engine, "connect")
     def _read_only(dbapi_connection: Any, _record: Any) -> None:
@@ -116,7 +116,7 @@ def test_readyz_fails_when_the_database_is_read_only(
 def test_readyz_fails_when_the_sqlite_disk_is_full(make_ops: Callable[..., Ops]) -> None:
     """Less free space beside the SQLite file than readyz_min_free_bytes is not ready."""
     ops = make_ops(readyz_min_free_bytes=2**62)
-    if not ops.state.db.is_sqlite:
+    if ops.state.db.dialect.name != "sqlite":
         pytest.skip("PostgreSQL reports a full disk as a failed write, not by free space")
     assert_not_ready(ops.get("/readyz"), "database disk full")
 

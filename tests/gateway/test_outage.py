@@ -53,7 +53,7 @@ class Outage:
 def cut_database(state: GatewayState) -> tuple[str, ...]:
     """Make the database unreachable for every new connection, and empty the pool."""
     url = state.db.engine.url
-    if state.db.is_sqlite:
+    if state.db.dialect.name == "sqlite":
         assert url.database is not None
         home = Path(url.database).parent
         home.rename(home.with_name(home.name + "-gone"))

@@ -12,15 +12,18 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import psycopg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, make_url, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from gateway.store import bulk
+from gateway.store import bulk, postgresql
 from gateway.store.bulk import driver_cursor
 from gateway.store.db import Database
-from gateway.store.dialect import dialect_of
+from gateway.store.dialect import dialect_of, driver_errors
+from gateway.store.driver import sqlalchemy_error
 from gateway.store.models import (
     ControlCounter,
     FinishedMessage,
@@ -193,7 +196,205 @@ def test_a_batch_finish_sets_the_named_columns_and_releases_the_claim(db: Databa
         assert untouched.status == MessageStatus.PROCESSING and untouched.locked_by == "w"
 
 
-def test_the_psycopg_idle_status_bulk_compares_with_is_the_librarys() -> None:
-    """``store.bulk`` compares psycopg's transaction status with a constant (it must not
-    import psycopg on SQLite-only paths); this fails if psycopg renumbers it."""
-    assert psycopg.pq.TransactionStatus.IDLE == bulk._IDLE
+def test_the_psycopg_idle_status_the_pipeline_compares_with_is_the_librarys() -> None:
+    """``store.postgresql`` compares psycopg's transaction status with a constant (it must
+    not import psycopg on SQLite-only paths); this fails if psycopg renumbers it."""
+    assert psycopg.pq.TransactionStatus.IDLE == postgresql.IDLE
+
+
+# -- the engine and its connections ------------------------------------------------------
+
+def test_every_connection_enforces_foreign_keys(db: Database) -> None:
+    """``configure_engine``: a message whose payload does not exist is refused, on a
+    connection of the pool as on a driver cursor (SQLite needs a pragma per connection)."""
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.add(Message(id=str(uuid.uuid4()), partner_id="acme", transport="https",
+                            standard="x12", status=MessageStatus.RECEIVED,
+                            payload_sha256="f" * 64, size=1))
+
+
+def test_a_reading_transaction_does_not_block_a_writer(db: Database) -> None:
+    """``configure_engine``: a transaction of ``Database.read`` takes no write lock, so a
+    writer commits while it is open."""
+    with db.read() as session:
+        session.execute(select(ControlCounter.name)).all()
+        with db.transaction() as writer:
+            writer.add(ControlCounter(name="x12:acme", value=1))
+        assert session.execute(select(ControlCounter.name)).all() is not None
+    with db.read() as session:
+        assert session.get(ControlCounter, "x12:acme") is not None
+
+
+def test_eager_transactions_on_a_held_connection_write_in_turn(queue: Database) -> None:
+    """``holding`` and ``begin_eagerly``: transactions begun eagerly on held connections by
+    two threads each commit their writes, none lost, and the connections work as usual
+    after they go back to the pool."""
+    errors: list[BaseException] = []
+
+    def add(times: int) -> None:
+        try:
+            with queue.held_connection() as held:
+                for _ in range(times):
+                    with queue.eager_transaction(held) as connection:
+                        value = connection.execute(
+                            select(QUEUE.c.value).where(QUEUE.c.id == 1)).scalar_one()
+                        connection.execute(update(QUEUE).where(QUEUE.c.id == 1)
+                                           .values(value=value + 1))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    # On PostgreSQL the rows lock as they go: the read-modify-write above needs the row
+    # lock the dialect gives, so only SQLite's write lock makes it safe without one.
+    threads = [threading.Thread(target=add, args=(25,))
+               for _ in range(2 if not queue.dialect.locks_rows else 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with queue.core_transaction(eager_lock=True) as connection:
+        assert connection.execute(select(QUEUE.c.value).where(QUEUE.c.id == 1)
+                                  ).scalar_one() == 25 * len(threads)
+    with queue.core_transaction() as connection:
+        connection.execute(update(QUEUE).where(QUEUE.c.id == 2).values(value=1))
+
+
+def test_a_database_in_this_process_only_is_known_as_such(database_url: str) -> None:
+    """``process_local``: an in-memory SQLite database is; a file or a server is not."""
+    assert not dialect_of(make_url(database_url).get_backend_name()).process_local(
+        make_url(database_url))
+    assert dialect_of("sqlite").process_local(make_url("sqlite://"))
+    assert dialect_of("sqlite").process_local(make_url("sqlite:///:memory:"))
+    assert Database("sqlite://").is_memory
+
+
+def test_free_bytes_is_the_room_left_where_the_data_is_or_unknown(db: Database) -> None:
+    """``free_bytes``: SQLite reports the room on its file's filesystem; PostgreSQL and an
+    in-memory database report nothing."""
+    free = db.dialect.free_bytes(db.engine.url)
+    if db.dialect.name == "sqlite":
+        assert isinstance(free, int) and free > 0
+    else:
+        assert free is None
+    assert dialect_of("sqlite").free_bytes(make_url("sqlite://")) is None
+
+
+def test_driver_errors_are_the_drivers_and_unavailable_ones_are_among_them(
+        db: Database) -> None:
+    """``driver_errors``: the base class is what the engine's driver raises, and every
+    error that means "unavailable" is one of them."""
+    errors = db.dialect.driver_errors()
+    assert errors.base is db.engine.dialect.dbapi.Error  # type: ignore[union-attr]
+    assert errors.unavailable and all(issubclass(kind, errors.base)
+                                      for kind in errors.unavailable)
+    assert db.dialect.driver_errors() in driver_errors()
+
+
+def test_a_driver_error_is_raised_as_the_sqlalchemy_error_core_raises(db: Database) -> None:
+    """``sqlalchemy_error`` (the one use of ``DBAPIError.instance``): a unique violation
+    raised by the driver becomes the same SQLAlchemy class as from a Core execute, with
+    the driver's error kept as ``orig``; this fails if SQLAlchemy changes that API."""
+    with db.transaction() as session:
+        session.add(Payload(sha256="a" * 64, size=1, data=b"x"))
+    with pytest.raises(IntegrityError) as core, db.core_transaction() as connection:
+        connection.execute(Payload.__table__.insert().values(  # type: ignore[attr-defined]
+            sha256="a" * 64, size=1, data=b"x"))
+    with db.core_transaction() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        with pytest.raises(db.dialect.driver_errors().base) as caught:
+            cursor.execute(f"INSERT INTO payloads (sha256, size, data) VALUES "
+                           f"({marker}, 1, NULL)", ("a" * 64,))
+        wrapped = sqlalchemy_error(caught.value, connection.dialect)
+        connection.rollback()
+    assert type(wrapped) is type(core.value)
+    assert isinstance(wrapped, DBAPIError) and wrapped.orig is caught.value
+
+
+# -- writes on driver cursors -----------------------------------------------------------
+
+def test_update_or_fail_moves_the_expected_row_and_fails_otherwise(queue: Database) -> None:
+    """``update_or_fail``: an UPDATE whose expectation holds changes its row; one that
+    matches nothing fails, as a DataError, and its transaction changes nothing."""
+    sql = "UPDATE contract_queue SET value = ? WHERE id = ? AND value = ?"
+    with queue.core_transaction() as connection, driver_cursor(connection) as cursor:
+        queue.dialect.update_or_fail(cursor, sql, (5, 1, 0))
+    with pytest.raises(DataError), queue.core_transaction() as connection, \
+            driver_cursor(connection) as cursor:
+        queue.dialect.update_or_fail(cursor, sql, (9, 2, 0))  # row 2: matched, changed
+        queue.dialect.update_or_fail(cursor, sql, (7, 1, 0))  # row 1 is 5 now: no match
+    with queue.core_transaction() as connection:
+        values = dict(connection.execute(select(QUEUE.c.id, QUEUE.c.value)
+                                         .where(QUEUE.c.id.in_([1, 2]))).all())
+    assert values == {1: 5, 2: 0}
+
+
+def test_update_or_fail_inside_a_pipeline_fails_its_transaction(queue: Database) -> None:
+    """``pipeline`` with ``update_or_fail``: the failure of a pipelined expectation (seen
+    at the latest at the commit) rolls the whole transaction back, writes queued before it
+    included, and the connection serves the next transaction."""
+    sql = "UPDATE contract_queue SET value = ? WHERE id = ? AND value = ?"
+    with pytest.raises(DataError), queue.core_transaction() as connection, \
+            queue.dialect.pipeline(connection), driver_cursor(connection) as cursor:
+        cursor.execute(queue.dialect.locking("SELECT id FROM contract_queue WHERE id = 3"))
+        cursor.fetchall()
+        queue.dialect.update_or_fail(cursor, sql, (8, 4, 0))
+        queue.dialect.update_or_fail(cursor, sql, (8, 5, 99))  # no match
+    with queue.core_transaction() as connection:
+        assert connection.execute(select(QUEUE.c.value).where(QUEUE.c.id == 4)
+                                  ).scalar_one() == 0
+
+
+def test_a_pipeline_inside_a_pipeline_sends_with_the_outer_one(queue: Database) -> None:
+    """``pipeline`` nests: the inner block neither ends the outer one nor loses its
+    writes, and both commit together."""
+    with queue.core_transaction() as connection, queue.dialect.pipeline(connection):
+        with queue.dialect.pipeline(connection), driver_cursor(connection) as cursor:
+            queue.dialect.update_or_fail(
+                cursor, "UPDATE contract_queue SET value = ? WHERE id = ?", (3, 6))
+        connection.execute(update(QUEUE).where(QUEUE.c.id == 7).values(value=4))
+    with queue.core_transaction() as connection:
+        assert dict(connection.execute(select(QUEUE.c.id, QUEUE.c.value)
+                                       .where(QUEUE.c.id.in_([6, 7]))).all()) == {6: 3, 7: 4}
+
+
+class _Counted(NamedTuple):
+    id: int
+    owner: str | None
+    value: int
+
+
+def test_insert_rows_stores_what_a_core_insert_stores(queue: Database) -> None:
+    """``insert_rows`` through ``RawInsert`` with a named row type: the rows read back as
+    Core's insert of the same values stores them, split or not, and a conflict on the key
+    is skipped when asked to."""
+    rows = [_Counted(id=100 + n, owner=None if n % 2 else f"w{n}", value=n) for n in range(9)]
+    raw = bulk.RawInsert(QUEUE, _Counted, on_conflict_do_nothing=("id",))
+    assert raw.columns == ("id", "owner", "value")
+    with queue.core_transaction() as connection, driver_cursor(connection) as cursor:
+        raw.execute(cursor, connection.dialect, rows[:5])
+        raw.execute(cursor, connection.dialect, rows)  # the first five conflict: skipped
+    with queue.core_transaction() as connection:
+        stored = connection.execute(select(QUEUE.c.id, QUEUE.c.owner, QUEUE.c.value)
+                                    .where(QUEUE.c.id >= 100).order_by(QUEUE.c.id)).all()
+        connection.execute(QUEUE.delete().where(QUEUE.c.id >= 100))
+        connection.execute(QUEUE.insert(), [row._asdict() for row in rows])
+        core = connection.execute(select(QUEUE.c.id, QUEUE.c.owner, QUEUE.c.value)
+                                  .where(QUEUE.c.id >= 100).order_by(QUEUE.c.id)).all()
+    assert [tuple(r) for r in stored] == [tuple(r) for r in core] == [tuple(r) for r in rows]
+
+
+def test_a_row_type_must_name_columns_of_its_table() -> None:
+    """``RawInsert`` derives its columns from the row type's fields and refuses a field
+    that is no column of the table, when it is built rather than at the first write."""
+
+    class Drifted(NamedTuple):
+        id: int
+        owner_name: str
+
+    with pytest.raises(ValueError, match="owner_name"):
+        bulk.RawInsert(QUEUE, Drifted)
+    with pytest.raises(ValueError, match="nope"):
+        bulk.RawInsert(QUEUE, _Counted, on_conflict_do_nothing=("nope",))
