@@ -88,7 +88,7 @@ _INSERT_RECORDS = RawInsert(RecordRow.__table__, (  # type: ignore[arg-type]
 
 
 class Outbound(Protocol):
-    """A transport that sends documents to partners (see ``gateway.delivery.as2_service``)."""
+    """A transport that sends documents to partners (see ``gateway.delivery.as2_sending``)."""
 
     def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
 
