@@ -173,9 +173,6 @@ GATEWAY_LAYERS: tuple[str, ...] = (
 GATEWAY_UPWARD: dict[str, frozenset[str]] = {
     # The one egress policy checks every outbound connection, AS2 sends included.
     "gateway.as2.outbound": frozenset({"gateway.delivery.egress"}),
-    # AS2's inbound half hands what it unwrapped to intake, like the HTTPS route does.
-    "gateway.delivery.as2_service": frozenset({"gateway.intake.pipeline",
-                                               "gateway.intake.group_commit"}),
 }
 # Routes read the object graph the composition root built from the app's state.
 GATEWAY_STATE_READERS = ("gateway.api", "gateway.ui")

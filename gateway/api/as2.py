@@ -24,7 +24,7 @@ from gateway.api.messages import read_body
 from gateway.api.problems import Problem
 from gateway.as2 import AS2Failure
 from gateway.as2.message import AS2HeaderError, read_addressing
-from gateway.delivery.as2_service import AS2Reply, is_mdn
+from gateway.intake.as2 import AS2Reply, is_mdn
 from gateway.intake.pipeline import IntakeRejected
 from gateway.store.as2 import AS2Message
 
@@ -91,7 +91,7 @@ async def receive_as2(request: Request, state: State) -> Response:
 
 @router.get("/v1/partners", summary="Partner profiles, identities and certificates (ops)")
 def list_partners(state: State, caller: ViewerCaller) -> dict[str, Any]:
-    certificates = state.as2.certificates() if state.as2 is not None else {}
+    certificates = state.as2.partners.certificates() if state.as2 is not None else {}
     items = []
     for partner in state.registry.all():
         items.append({

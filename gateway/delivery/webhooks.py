@@ -2,11 +2,12 @@
 
 Responsible for subscriptions (create, deactivate), for enqueueing one delivery per
 matching webhook in the transaction that stores a record (so a record and its deliveries
-commit together or not at all), and for the ``Deliverer``: it claims due deliveries under
-a lease (SKIP LOCKED on PostgreSQL), POSTs each with an HMAC-SHA256 signature, retries with
-exponential backoff and dead-letters after the last try, writing every attempt to the
-ledger. Delivery is at least once: a worker that dies mid-attempt leaves a delivery that
-falls due again when its lease ends, so receivers deduplicate on ``X-Edigate-Delivery``.
+commit together or not at all), and for ``WebhookChannel``: what one attempt of a delivery
+POSTs (signed with HMAC-SHA256) and what each outcome writes. Claiming under a lease,
+retrying with backoff and dead-lettering after the last try are the one outbox's
+(``gateway.delivery.outbox``; ``Deliverer`` is that outbox for webhooks), every attempt in
+the ledger. Delivery is at least once: a worker that dies mid-attempt leaves a delivery
+that falls due again when its lease ends, so receivers deduplicate on ``X-Edigate-Delivery``.
 It must not know about FastAPI: the API and the CLI call in here.
 
 Every POST goes through ``gateway.delivery.egress``: a URL whose host is (or resolves to) a
@@ -34,19 +35,20 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.delivery.egress import (
     Destination,
     Egress,
     EgressPolicy,
     EgressRefused,
-    Job,
     destination,
 )
+from gateway.delivery.outbox import Channel, Outbox, Outcome, Undeliverable
 from gateway.errors import GatewayError
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
@@ -62,8 +64,8 @@ __all__ = [
     "EVENT",
     "Deliverer",
     "NewRecord",
+    "WebhookChannel",
     "WebhookError",
-    "backoff",
     "check_url",
     "create_webhook",
     "deactivate_webhook",
@@ -77,7 +79,6 @@ __all__ = [
 log = logging.getLogger("edigate.webhooks")
 
 EVENT = "record.created"
-_MAX_BACKOFF = timedelta(hours=24)
 _ERROR_MAX = 500
 
 
@@ -256,223 +257,123 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def backoff(settings: Settings, attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed try: base, 2 base, 4 base, ... (24 h cap).
-
-    No jitter: retries of different deliveries already spread with their creation times,
-    and a deterministic schedule is what an operator (and a test) can reason about.
-    """
-    seconds = settings.webhook_backoff_seconds * 2.0 ** min(max(attempts - 1, 0), 40)
-    return min(timedelta(seconds=seconds), _MAX_BACKOFF)
-
-
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One claimed try of a delivery: what to send, and the claim that owns it."""
+    """What one try of a delivery sends."""
 
     delivery_id: str
-    webhook_id: str
-    record_id: str
-    message_id: str
     url: str
     secret: str
     body: bytes
-    number: int
-    token: str
 
 
-class Deliverer:
-    """Claims due deliveries and POSTs them through ``gateway.delivery.egress``.
-
-    Thread-safe: :meth:`claim` and :meth:`send` of different attempts may run on
-    different threads at once (``gateway.runtime.workers`` claims on one thread and sends on a
-    pool's), each claim carrying its own token. ``now`` (every method takes it) replaces
-    the clock, so tests can walk the retry schedule; by default it is the current time.
-    An attempt's lease must outlast its deadline, else another worker could send the same
-    delivery while this one still waits: the deadline is at most half the lease.
+# The type-var ignores: mypy checks a base class's type argument against OutboxRow before
+# it has read the mapped columns' descriptors; a WebhookDelivery assigned to an OutboxRow
+# type-checks.
+class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-var]
+    """Webhook deliveries as an outbox channel: a pending delivery is POSTed, signed, to
+    its webhook's URL. A delivery whose webhook was deactivated or whose record a
+    reprocess superseded becomes dead unsent; one the egress policy refuses, dead at once.
     """
+
+    model = WebhookDelivery
+    name = "webhook delivery"
+    user_agent = "edigate-webhooks/0.1"
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def pending(self) -> ColumnElement[bool]:
+        return WebhookDelivery.status == DeliveryStatus.PENDING
+
+    def order(self) -> tuple[InstrumentedAttribute[Any], ...]:
+        return (WebhookDelivery.record_seq, WebhookDelivery.id)
+
+    def skip_busy(self, session: Session, query: Select[WebhookDelivery],
+                  busy: Collection[Destination]) -> Select[WebhookDelivery]:
+        skipped = [hook_id for hook_id, url in session.execute(select(Webhook.id, Webhook.url))
+                   if destination(url) in busy]
+        return query.where(WebhookDelivery.webhook_id.not_in(skipped)) if skipped else query
+
+    def prepare(self, session: Session, row: WebhookDelivery) -> tuple[Destination, Attempt]:
+        webhook = _webhook(session, row)
+        if not webhook.active:
+            raise Undeliverable("the webhook was deactivated")
+        record = session.scalars(select(RecordRow).where(RecordRow.id == row.record_id)).first()
+        if record is None:
+            raise Undeliverable("the record no longer exists (a reprocess superseded it)")
+        return destination(webhook.url), Attempt(row.id, webhook.url, webhook.secret,
+                                                 _body(record))
+
+    def send(self, work: Attempt, egress: Egress, at: datetime) -> Outcome:
+        timestamp = int(at.timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Edigate-Timestamp": str(timestamp),
+            "X-Edigate-Signature": sign(work.secret, timestamp, work.body),
+            "X-Edigate-Delivery": work.delivery_id,
+            "X-Edigate-Event": EVENT,
+        }
+        try:
+            with egress.stream("POST", work.url, content=work.body,
+                               headers=headers) as response:
+                code = response.status_code
+        except EgressRefused as exc:
+            return Outcome(str(exc), final=True)
+        except Exception as exc:  # any failure to send is a failed attempt, to be retried
+            return Outcome(f"{type(exc).__name__}: {exc}")
+        return Outcome(None if 200 <= code < 300 else f"HTTP {code}", detail=code)
+
+    def succeeded(self, session: Session, row: WebhookDelivery, attempt: int,
+                  outcome: Outcome, at: datetime, actor: str) -> None:
+        row.status = DeliveryStatus.DELIVERED
+        row.delivered_at = at
+        row.last_status_code = outcome.detail
+        self._append(session, "WEBHOOK_DELIVERED", row, attempt, outcome, actor)
+
+    def retrying(self, session: Session, row: WebhookDelivery, attempt: int,
+                 outcome: Outcome, actor: str) -> None:
+        row.last_status_code = outcome.detail
+        self._append(session, "WEBHOOK_RETRY", row, attempt, outcome, actor,
+                     next_attempt_at=row.next_attempt_at)
+
+    def gave_up(self, session: Session, row: WebhookDelivery, attempt: int,
+                outcome: Outcome, actor: str) -> None:
+        row.status = DeliveryStatus.DEAD
+        row.last_status_code = outcome.detail
+        self._append(session, "WEBHOOK_DEAD", row, attempt, outcome, actor)
+
+    def _append(self, session: Session, event: str, row: WebhookDelivery, attempt: int,
+                outcome: Outcome, actor: str, *,
+                next_attempt_at: datetime | None = None) -> None:
+        webhook = _webhook(session, row)
+        row.last_error = row.last_error[:_ERROR_MAX] if row.last_error else None
+        details: dict[str, object] = {
+            "delivery_id": row.id, "webhook_id": webhook.id, "record_id": row.record_id,
+            "attempt": attempt, "status_code": outcome.detail,
+            "error": row.last_error, "url": _public_url(webhook.url),
+        }
+        if next_attempt_at is not None:
+            details["next_attempt_at"] = next_attempt_at.isoformat()
+        self.ledger.append(session, event=event, actor=actor, message_id=row.message_id,
+                           details=details)
+
+
+class Deliverer(Outbox[WebhookDelivery, Attempt]):  # type: ignore[type-var]
+    """The outbox of webhook deliveries (``WebhookChannel``); ``worker`` names its claims
+    (default ``deliverer:<worker id>``)."""
 
     def __init__(self, db: Database, ledger: Ledger, settings: Settings, *,
                  lease: timedelta | None = None, worker: str | None = None,
                  timeout: float | None = None) -> None:
-        self.db = db
-        self.ledger = ledger
-        self.settings = settings
-        self.lease = lease or timedelta(seconds=settings.lease_seconds)
-        self.worker = (worker or f"deliverer:{settings.worker_id}")[:120]
-        deadline = self.lease.total_seconds() / 2
-        self.egress = Egress.from_settings(
-            settings, user_agent="edigate-webhooks/0.1",
-            deadline_seconds=min(deadline, timeout) if timeout is not None else deadline)
+        super().__init__(WebhookChannel(ledger), db, ledger, settings, lease=lease,
+                         worker=worker or f"deliverer:{settings.worker_id}", timeout=timeout)
 
-    def close(self) -> None:
-        self.egress.close()
 
-    def __enter__(self) -> Deliverer:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def run_once(self, now: datetime | None = None, *, limit: int = 100) -> int:
-        """Attempt due deliveries until none is left (or ``limit``); how many were tried."""
-        tried = 0
-        while tried < limit:
-            attempt = self.claim(now)
-            if attempt is None:
-                break
-            self.send(attempt, now)
-            tried += 1
-        return tried
-
-    def claim_job(self, busy: Collection[Destination] = (), now: datetime | None = None
-                  ) -> Job | None:
-        """For ``gateway.delivery.egress.OutboundPool``: claim an attempt not bound for ``busy``
-        destinations, and the call that sends it."""
-        attempt = self.claim(now, busy=busy)
-        if attempt is None:
-            return None
-        return destination(attempt.url), lambda: self.send(attempt, now)
-
-    def claim(self, now: datetime | None = None, *,
-              busy: Collection[Destination] = ()) -> Attempt | None:
-        """Take the next due delivery for one attempt, or None when nothing is due.
-
-        Due means pending with ``next_attempt_at`` reached, which includes a claim whose
-        lease ran out: that attempt's outcome is unknown, so it is written to the ledger
-        as failed and the delivery is sent again (at least once, never lost). Deliveries
-        whose webhook was deactivated or whose record a reprocess superseded become dead.
-        Deliveries to a ``busy`` destination (scheme, host, port) are left for later.
-        """
-        while True:
-            at = now or utcnow()
-            with self.db.transaction() as session:
-                query = (select(WebhookDelivery)
-                         .where(WebhookDelivery.status == DeliveryStatus.PENDING,
-                                WebhookDelivery.next_attempt_at <= at)
-                         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.record_seq,
-                                   WebhookDelivery.id)
-                         .limit(1))
-                if busy:
-                    skipped = [hook_id for hook_id, url in session.execute(
-                        select(Webhook.id, Webhook.url)) if destination(url) in busy]
-                    if skipped:
-                        query = query.where(WebhookDelivery.webhook_id.not_in(skipped))
-                row = session.scalars(self.db.dialect.claimable(query)).first()
-                if row is None:
-                    return None
-                webhook = session.get(Webhook, row.webhook_id)
-                assert webhook is not None  # a foreign key
-                if row.locked_by is not None and not self._resume_lost(session, row, webhook,
-                                                                        at):
-                    continue
-                record = session.scalars(
-                    select(RecordRow).where(RecordRow.id == row.record_id)).first()
-                problem = None
-                if not webhook.active:
-                    problem = "the webhook was deactivated"
-                elif record is None:
-                    problem = "the record no longer exists (a reprocess superseded it)"
-                if problem is not None:
-                    row.status = DeliveryStatus.DEAD
-                    row.last_status_code = None
-                    row.last_error = problem
-                    self._append(session, "WEBHOOK_DEAD", row, webhook, row.attempts, None,
-                                 problem)
-                    continue
-                assert record is not None
-                row.attempts += 1
-                row.locked_by = f"{uuid.uuid4().hex[:12]}@{self.worker}"[:120]
-                row.next_attempt_at = at + self.lease
-                return Attempt(delivery_id=row.id, webhook_id=webhook.id,
-                               record_id=record.id, message_id=row.message_id,
-                               url=webhook.url, secret=webhook.secret, body=_body(record),
-                               number=row.attempts, token=row.locked_by)
-
-    def _resume_lost(self, session: Session, row: WebhookDelivery, webhook: Webhook,
-                     at: datetime) -> bool:
-        """Record the attempt whose worker never reported; False when that was the last."""
-        error = (f"no result from {row.locked_by} before its lease ended: the outcome is "
-                 "unknown")
-        row.locked_by = None
-        row.last_status_code = None
-        row.last_error = error
-        if row.attempts >= self.settings.webhook_max_attempts:
-            row.status = DeliveryStatus.DEAD
-            self._append(session, "WEBHOOK_DEAD", row, webhook, row.attempts, None, error)
-            return False
-        self._append(session, "WEBHOOK_RETRY", row, webhook, row.attempts, None, error,
-                     next_attempt_at=at)
-        return True
-
-    def send(self, attempt: Attempt, now: datetime | None = None) -> str:
-        """POST one claimed attempt and record its outcome; the delivery's new status
-        (or ``"lost"`` when the claim was taken over meanwhile and nothing is recorded)."""
-        timestamp = int((now or utcnow()).timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "X-Edigate-Timestamp": str(timestamp),
-            "X-Edigate-Signature": sign(attempt.secret, timestamp, attempt.body),
-            "X-Edigate-Delivery": attempt.delivery_id,
-            "X-Edigate-Event": EVENT,
-        }
-        code: int | None = None
-        error: str | None = None
-        refused = False
-        try:
-            with self.egress.stream("POST", attempt.url, content=attempt.body,
-                                    headers=headers) as response:
-                code = response.status_code
-                if not 200 <= code < 300:
-                    error = f"HTTP {code}"
-        except EgressRefused as exc:
-            error, refused = str(exc), True
-        except Exception as exc:  # any failure to send is a failed attempt, to be retried
-            error = f"{type(exc).__name__}: {exc}"
-        return self._finish(attempt, code, error, now or utcnow(), refused=refused)
-
-    def _finish(self, attempt: Attempt, code: int | None, error: str | None,
-                at: datetime, *, refused: bool = False) -> str:
-        with self.db.transaction() as session:
-            row = session.get(WebhookDelivery, attempt.delivery_id,
-                              with_for_update=self.db.dialect.locks_rows)
-            if row is None or row.locked_by != attempt.token or \
-                    row.status != DeliveryStatus.PENDING:
-                log.warning("delivery %s: attempt %d finished after its lease was taken over",
-                            attempt.delivery_id, attempt.number)
-                return "lost"
-            webhook = session.get(Webhook, row.webhook_id)
-            assert webhook is not None
-            row.locked_by = None
-            row.last_status_code = code
-            row.last_error = error[:_ERROR_MAX] if error else None
-            if error is None:
-                row.status = DeliveryStatus.DELIVERED
-                row.delivered_at = at
-                self._append(session, "WEBHOOK_DELIVERED", row, webhook, attempt.number, code,
-                             None)
-            elif refused or row.attempts >= self.settings.webhook_max_attempts:
-                row.status = DeliveryStatus.DEAD
-                self._append(session, "WEBHOOK_DEAD", row, webhook, attempt.number, code,
-                             row.last_error)
-            else:
-                row.next_attempt_at = at + backoff(self.settings, row.attempts)
-                self._append(session, "WEBHOOK_RETRY", row, webhook, attempt.number, code,
-                             row.last_error, next_attempt_at=row.next_attempt_at)
-            return row.status
-
-    def _append(self, session: Session, event: str, row: WebhookDelivery, webhook: Webhook,
-                attempt: int, code: int | None, error: str | None, *,
-                next_attempt_at: datetime | None = None) -> None:
-        details: dict[str, object] = {
-            "delivery_id": row.id, "webhook_id": webhook.id, "record_id": row.record_id,
-            "attempt": attempt, "status_code": code, "error": error,
-            "url": _public_url(webhook.url),
-        }
-        if next_attempt_at is not None:
-            details["next_attempt_at"] = next_attempt_at.isoformat()
-        self.ledger.append(session, event=event, actor=self.worker, message_id=row.message_id,
-                           details=details)
+def _webhook(session: Session, row: WebhookDelivery) -> Webhook:
+    webhook = session.get(Webhook, row.webhook_id)
+    assert webhook is not None  # a foreign key
+    return webhook
 
 
 def _body(record: RecordRow) -> bytes:

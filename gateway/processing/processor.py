@@ -114,7 +114,7 @@ _INSERT_RECORDS = RawInsert(RecordRow.__table__, _RecordValues)  # type: ignore[
 
 
 class Outbound(Protocol):
-    """A transport that sends documents to partners (see ``gateway.delivery.as2_service``)."""
+    """A transport that sends documents to partners (see ``gateway.delivery.as2_sending``)."""
 
     def wants_as2(self, partner: PartnerProfile | None) -> bool: ...
 

@@ -155,7 +155,7 @@ def _certs(args: argparse.Namespace) -> int:
         return 0
     state = _state()
     try:
-        certificates = state.as2.certificates() if state.as2 is not None else {}
+        certificates = state.as2.partners.certificates() if state.as2 is not None else {}
     finally:
         state.close()
     for owner, infos in certificates.items():

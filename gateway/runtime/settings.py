@@ -16,6 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = ["Settings"]
 
 _PREFIX = "EDIGATE_"
+# Settings renamed: the earlier environment name, read when the new one is not set.
+_EARLIER_NAMES = {
+    "outbox_backoff_seconds": "webhook_backoff_seconds",
+    "outbox_max_attempts": "webhook_max_attempts",
+}
 
 
 class Settings(BaseModel):
@@ -64,10 +69,15 @@ class Settings(BaseModel):
     # Intake first (gateway.intake.activity): while intake on this host is busy, workers wait,
     # for at most this long before they work off the backlog regardless; 0: never wait.
     worker_defer_seconds: float = Field(default=5.0, ge=0)
-    # Webhooks: a failed try is retried after base, 2 base, 4 base, ... seconds; after
-    # webhook_max_attempts tries the delivery is dead (visible in the API, retryable).
-    webhook_backoff_seconds: float = Field(default=5.0, gt=0)
-    webhook_max_attempts: int = Field(default=8, ge=1)
+    # The outbox (gateway.delivery.outbox: webhook deliveries, AS2 sends, async MDNs), one
+    # policy for all: a failed try is retried after base, 2 base, 4 base, ... seconds, at
+    # most cap apart; after outbox_max_attempts tries the item is given up (a webhook
+    # delivery dead, retryable by an operator; an AS2 send or MDN failed). The defaults
+    # keep trying for about four hours. EDIGATE_WEBHOOK_BACKOFF_SECONDS and
+    # EDIGATE_WEBHOOK_MAX_ATTEMPTS, their earlier names, are still read.
+    outbox_backoff_seconds: float = Field(default=30.0, gt=0)
+    outbox_backoff_cap_seconds: float = Field(default=6 * 3600.0, gt=0)
+    outbox_max_attempts: int = Field(default=10, ge=1)
     worker_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
     # /metrics: unset, the API serves it to ops keys (viewer or above); "host:port" (e.g.
     # "127.0.0.1:9100"), `edigate serve` serves it there without a key, on a listener of
@@ -122,8 +132,10 @@ class Settings(BaseModel):
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for name in cls.model_fields:
-            key = _PREFIX + name.upper()
-            if key in env:
-                values[name] = env[key]
+            for key in (_PREFIX + name.upper(),
+                        _PREFIX + _EARLIER_NAMES.get(name, name).upper()):
+                if key in env:
+                    values[name] = env[key]
+                    break
         values.update(overrides)
         return cls.model_validate(values)

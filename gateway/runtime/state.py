@@ -17,9 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.api.api_keys import KeyCache
-from gateway.delivery.as2_service import AS2Outbox, AS2Service, load_as2_identity
+from gateway.delivery.as2_partners import AS2Partners, load_as2_identity
+from gateway.delivery.as2_sending import AS2Deliverer, AS2Outbox
 from gateway.delivery.webhooks import Deliverer
 from gateway.intake.activity import IntakeActivity
+from gateway.intake.as2 import AS2Receiver
 from gateway.intake.group_commit import IntakeWriter
 from gateway.intake.pipeline import IntakeCounter, Pipeline
 from gateway.intake.writer_process import IntakeProcess
@@ -68,7 +70,7 @@ class GatewayState:
     pipeline: Pipeline
     metrics: Metrics
     keys: KeyCache = field(default_factory=KeyCache)
-    as2: AS2Service | None = None
+    as2: AS2Receiver | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
@@ -77,7 +79,8 @@ class GatewayState:
         signer, ledger = build_ledger(settings, db)
         metrics = Metrics()
         identity, as2_problem = load_as2_identity(settings)
-        outbox = AS2Outbox(settings, db, ledger, identity)
+        as2_partners = AS2Partners(settings, registry, metrics, identity)
+        outbox = AS2Outbox(settings, db, ledger, as2_partners)
         counter = IntakeCounter(metrics, IntakeActivity(settings.var_dir / "intake.activity"))
         processor = Processor(settings, db, registry, ledger, metrics,
                               lease or timedelta(seconds=settings.lease_seconds),
@@ -85,14 +88,21 @@ class GatewayState:
         pipeline = Pipeline(settings, db, registry, ledger,
                             intake=_intake_writer(settings, db, ledger, counter),
                             processor=processor, counter=counter)
-        as2 = AS2Service(settings, db, registry, ledger, pipeline, metrics, outbox=outbox,
-                         problem=as2_problem)
+        as2 = AS2Receiver(settings, db, ledger, pipeline, metrics, partners=as2_partners,
+                          outbox=outbox, problem=as2_problem)
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
                    keys=KeyCache.watching(settings.var_dir, db.url))
 
     def webhook_deliverer(self, **kwargs: Any) -> Deliverer:
-        """A webhook ``Deliverer`` on this state's database, ledger and settings."""
+        """The outbox worker of webhook deliveries, on this state's database, ledger and
+        settings."""
         return Deliverer(self.db, self.ledger, self.settings, **kwargs)
+
+    def as2_deliverer(self, **kwargs: Any) -> AS2Deliverer | None:
+        """The outbox worker of AS2 sends and async MDNs; None while AS2 is off."""
+        if self.as2 is None or self.as2.identity is None:
+            return None
+        return AS2Deliverer(self.as2.outbox, **kwargs)
 
     def close(self) -> None:
         self.pipeline.close()

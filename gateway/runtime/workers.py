@@ -34,7 +34,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from gateway.delivery.as2_service import AS2Deliverer
 from gateway.delivery.egress import Claim, OutboundPool
 from gateway.intake.activity import Deferral
 from gateway.runtime.child_process import child_setup
@@ -116,8 +115,8 @@ class WorkerThreads:
         deliverer = self.state.webhook_deliverer(worker=f"deliverer:{worker_id}")
         self._closers.append(deliverer.close)
         self._dispatcher(f"deliverer:{worker_id}", deliverer.claim_job)
-        if self.state.as2 is not None and self.state.as2.identity is not None:
-            as2 = AS2Deliverer(self.state.as2, worker=f"as2:{worker_id}")
+        as2 = self.state.as2_deliverer(worker=f"as2:{worker_id}")
+        if as2 is not None:
             self._closers.append(as2.close)
             self._dispatcher(f"as2:{worker_id}", as2.claim_job)
 

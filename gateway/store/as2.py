@@ -6,7 +6,8 @@ algorithms, MIC), the MDN edigate answered with, and, for asynchronous receipts,
 state of delivering that MDN. Outbound rows (acknowledgments and documents edigate sends)
 are the work queue of the AS2 sender: attempts, the next due time, the lease, and the MDN
 that came back. Together with the ledger entries they are the non-repudiation record.
-The logic lives in ``gateway.delivery.as2_service``.
+The logic lives in ``gateway.intake.as2`` (in) and ``gateway.delivery.as2_sending`` (out,
+on the one outbox of ``gateway.delivery.outbox``).
 """
 
 from __future__ import annotations

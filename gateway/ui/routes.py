@@ -350,7 +350,7 @@ def partners(request: Request, user: User) -> Response:
     state = _state(request)
     with state.db.read() as session:
         figures = queries.partner_figures(session, [p.id for p in state.registry.all()])
-    certificates = state.as2.certificates() if state.as2 is not None else {}
+    certificates = state.as2.partners.certificates() if state.as2 is not None else {}
     return render(request, "partners.html", {
         "partners": state.registry.all(), "figures": figures, "certificates": certificates})
 
@@ -365,7 +365,7 @@ def partner_detail(request: Request, partner_id: str, user: User) -> Response:
         figures = queries.partner_figures(session, [partner_id]).get(partner_id, {})
         orders = queries.partner_orders(session, partner_id)
         recent, _ = queries.log_page(session, LogFilters(partner=partner_id), None, 10)
-    certificates = (state.as2.certificates().get(partner_id, [])
+    certificates = (state.as2.partners.certificates().get(partner_id, [])
                     if state.as2 is not None else [])
     return render(request, "partner.html", {
         "p": partner, "figures": figures, "orders": orders, "recent": recent,

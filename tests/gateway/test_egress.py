@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from gateway.api.api_keys import issue_key
 from gateway.delivery import egress as egress_module
-from gateway.delivery.as2_service import AS2Deliverer
+from gateway.delivery.as2_sending import AS2Deliverer
 from gateway.delivery.egress import Egress, EgressPolicy, EgressRefused, OutboundPool, destination
 from gateway.ledger.chain import LedgerEntry
 from gateway.runtime.app import create_app
@@ -370,7 +370,7 @@ def test_a_queued_mdn_to_a_refused_url_fails_at_once_without_connecting(
     state = build_state(partners_dir=_partners_allowing(tmp_path, url))
     row_id = _queue_mdn(state, url)
     assert state.as2 is not None
-    with AS2Deliverer(state.as2, worker="test") as deliverer:
+    with AS2Deliverer(state.as2.outbox, worker="test") as deliverer:
         assert deliverer.run_once() == 1
         assert deliverer.run_once() == 0
     assert listener.connections == 0
@@ -393,7 +393,7 @@ def test_a_queued_mdn_is_cut_at_the_deadline(build_state: Callable[..., GatewayS
     row_id = _queue_mdn(state, url)
     assert state.as2 is not None
     started = time.monotonic()
-    with AS2Deliverer(state.as2, worker="test") as deliverer:
+    with AS2Deliverer(state.as2.outbox, worker="test") as deliverer:
         assert deliverer.run_once() == 1
     assert time.monotonic() - started < 10
     with state.db.read() as session:

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from gateway.api.api_keys import issue_key
 from gateway.delivery import webhooks
 from gateway.delivery.egress import EgressPolicy
-from gateway.delivery.webhooks import Deliverer, backoff
+from gateway.delivery.outbox import backoff
+from gateway.delivery.webhooks import Deliverer
 from gateway.intake.pipeline import Delivery
 from gateway.ledger.chain import LedgerEntry
 from gateway.runtime.app import create_app
@@ -152,8 +153,8 @@ class Env:
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(database_url=database_url, partners_dir=REPO / "partners",
                     var_dir=tmp_path, ledger_key_path=tmp_path / "ledger.pem", workers=0,
-                    ledger_checkpoint_every=5, webhook_backoff_seconds=5.0,
-                    webhook_max_attempts=3, egress_allow="loopback", **overrides)
+                    ledger_checkpoint_every=5, outbox_backoff_seconds=5.0,
+                    outbox_max_attempts=3, egress_allow="loopback", **overrides)
 
 
 @pytest.fixture
@@ -553,8 +554,8 @@ def test_a_trickling_receiver_holds_a_delivery_only_until_the_deadline(
 
 
 def test_backoff_doubles_and_is_capped(tmp_path: Path) -> None:
-    """The wait after try n is base * 2^(n-1), never more than a day, whatever n is."""
-    settings = make_settings("sqlite://", tmp_path)
+    """The wait after try n is base * 2^(n-1), never more than the cap, whatever n is."""
+    settings = make_settings("sqlite://", tmp_path, outbox_backoff_cap_seconds=86400)
     assert [backoff(settings, n).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert backoff(settings, 10_000) == timedelta(days=1)
 

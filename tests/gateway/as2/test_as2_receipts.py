@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gateway.delivery.as2_service import AS2Deliverer
+from gateway.delivery.as2_sending import AS2Deliverer
 
 AS2Gateway = Any  # conftest.AS2Gateway
 Parties = Any  # conftest.Parties
@@ -59,7 +59,7 @@ def listener() -> Iterator[Listener]:
 def _deliver(gateway: AS2Gateway) -> int:
     """Run the AS2 queue once, as a worker would: how many items it tried."""
     assert gateway.state.as2 is not None
-    with AS2Deliverer(gateway.state.as2, worker="test") as deliverer:
+    with AS2Deliverer(gateway.state.as2.outbox, worker="test") as deliverer:
         return deliverer.run_once()
 
 

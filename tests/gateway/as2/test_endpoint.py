@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gateway.api.api_keys import issue_key
-from gateway.delivery.as2_service import AS2Deliverer
+from gateway.delivery.as2_sending import AS2Deliverer
 from gateway.ledger.chain import LedgerEntry, verify_ledger
 from gateway.runtime.app import create_app
 from gateway.runtime.demo import demo_interchange
@@ -423,7 +423,7 @@ def test_async_mdn_is_delivered_and_retried(tmp_path: Path, database_url: str,
                                                mdn_mode="ASYNC", mdn_digest_alg="sha256")
             assert _post(env, headers, body).content == b""  # type: ignore[attr-defined]
             assert env.state.as2 is not None
-            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+            with AS2Deliverer(env.state.as2.outbox, worker="test") as deliverer:
                 assert deliverer.run_once() == 1
             assert len(received) == 1
             assert b"processed" in received[0]
@@ -435,7 +435,7 @@ def test_async_mdn_is_delivered_and_retried(tmp_path: Path, database_url: str,
         _message, headers, body = env.build(env.interchange(), sign=True, digest_alg="sha256",
                                            mdn_mode="ASYNC", mdn_digest_alg="sha256")
         _post(env, headers, body)
-        with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+        with AS2Deliverer(env.state.as2.outbox, worker="test") as deliverer:
             assert deliverer.run_once() == 1
         retry = env.events("MDN_RETRY")
         assert retry and retry[0]["attempt"] == 1
@@ -531,7 +531,7 @@ def test_acknowledgment_goes_back_over_as2_and_its_mdn_is_verified(
             assert _post(env, headers, body).status_code == 200  # type: ignore[attr-defined]
             assert sum(1 for _ in env.state.pipeline.drain("test")) == 1
             assert env.state.as2 is not None
-            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+            with AS2Deliverer(env.state.as2.outbox, worker="test") as deliverer:
                 assert deliverer.run_once() == 1
             assert len(partner_server.received) == 1
             assert partner_server.received[0].startswith(b"ISA")
@@ -571,7 +571,7 @@ def test_document_sent_over_as2_with_an_async_receipt(tmp_path: Path, parties: o
             assert queued.status_code == 202, queued.text
             transfer = queued.json()["id"]
             assert env.state.as2 is not None
-            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+            with AS2Deliverer(env.state.as2.outbox, worker="test") as deliverer:
                 assert deliverer.run_once() == 1
             status = env.client.get(f"/v1/as2/{transfer}", headers=auth).json()
             assert status["status"] == "awaiting-mdn", status
@@ -625,7 +625,7 @@ def test_edifact_over_as2_gets_its_contrl_back_over_as2(tmp_path: Path, parties:
                 message = s.scalars(select(Message)).one()
                 assert message.standard == "edifact" and message.status == "PROCESSED"
             assert env.state.as2 is not None
-            with AS2Deliverer(env.state.as2, worker="test") as deliverer:
+            with AS2Deliverer(env.state.as2.outbox, worker="test") as deliverer:
                 assert deliverer.run_once() == 1
             sent = partner_server.received[0]
             assert b"UNH+1+CONTRL:D:3:UN'" in sent and b"UCM+1+ORDERS:D:96A:UN:EAN008+7'" in sent
