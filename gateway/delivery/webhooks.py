@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Connection, Select, select
@@ -55,7 +55,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
-from gateway.store.dialect import dialect_of
+from gateway.store.dialect import dialect_for
 from gateway.store.models import RecordRow
 from gateway.store.scopes import SCOPES
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -213,9 +213,22 @@ class NewRecord:
     message_id: str
 
 
-_INSERT_DELIVERIES = RawInsert(WebhookDelivery.__table__, (  # type: ignore[arg-type]
-    "id", "webhook_id", "record_id", "record_seq", "message_id", "status", "attempts",
-    "next_attempt_at", "created_at"))
+class _DeliveryValues(NamedTuple):
+    """A new pending delivery as ``enqueue`` inserts it: the fields are the columns."""
+
+    id: str
+    webhook_id: str
+    record_id: str
+    record_seq: int
+    message_id: str
+    status: str
+    attempts: int
+    next_attempt_at: object  # the batch's time as the driver binds it (``RawInsert.bind``)
+    created_at: object
+
+
+_INSERT_DELIVERIES = RawInsert(WebhookDelivery.__table__,  # type: ignore[arg-type]
+                               _DeliveryValues)
 
 
 def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
@@ -241,8 +254,10 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
             RecordRow.id.in_(sorted({record.id for record, _ in wanted}))))}
     dialect = connection.dialect
     now = _INSERT_DELIVERIES.bind(dialect, "next_attempt_at", utcnow())
-    rows = [(str(uuid.uuid4()), hook_id, record.id, seqs[record.id], record.message_id,
-             DeliveryStatus.PENDING, 0, now, now) for record, hook_id in wanted]
+    rows = [_DeliveryValues(id=str(uuid.uuid4()), webhook_id=hook_id, record_id=record.id,
+                            record_seq=seqs[record.id], message_id=record.message_id,
+                            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
+                            created_at=now) for record, hook_id in wanted]
     with driver_cursor(connection) as cursor:
         _INSERT_DELIVERIES.execute(cursor, dialect, rows)
     return len(rows)
@@ -390,4 +405,4 @@ def _public_url(url: str) -> str:
 
 
 def _locks(session: Session) -> bool:
-    return dialect_of(session.get_bind().dialect.name).locks_rows
+    return dialect_for(session).locks_rows

@@ -86,16 +86,12 @@ class RawInsert:
     wraps it); anything else (datetimes) must go through ``bind`` first, which applies the
     column type's own processor, so the stored value is the one Core would store. Callers
     bind a value shared by many rows (the batch's timestamp) once.
-
-    ``row`` may still be a plain sequence of column names, with rows as plain tuples in
-    that order: ``gateway.delivery.webhooks`` inserts that way until it moves to a row type.
     """
 
-    def __init__(self, table: Table, row: type[tuple[Any, ...]] | Sequence[str], *,
+    def __init__(self, table: Table, row: type[tuple[Any, ...]], *,
                  on_conflict_do_nothing: Sequence[str] | None = None) -> None:
-        columns = row._fields if isinstance(row, type) else row  # type: ignore[attr-defined]
         self.table = table
-        self.columns: tuple[str, ...] = tuple(columns)
+        self.columns: tuple[str, ...] = tuple(row._fields)  # type: ignore[attr-defined]
         self.conflict = tuple(on_conflict_do_nothing) if on_conflict_do_nothing else None
         unknown = [c for c in (*self.columns, *(self.conflict or ())) if c not in table.c]
         if unknown:

@@ -5,6 +5,7 @@ limit."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import insert, select
@@ -15,6 +16,15 @@ from gateway.store.db import Database
 from gateway.store.models import Payload
 
 PAYLOADS = Payload.__table__
+
+
+class _Payload(NamedTuple):
+    """A payload row as the tests insert it: the fields are the columns."""
+
+    sha256: str
+    size: int
+    data: bytes
+    created_at: object
 
 
 def test_rows_read_back_like_core_inserts(db: Database) -> None:
@@ -90,7 +100,7 @@ def test_raw_rows_read_back_like_core_inserts(db: Database) -> None:
 
     at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
     whole_second = datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)  # ISO text without fraction
-    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    raw = RawInsert(PAYLOADS, _Payload)
     with db.core_transaction() as conn, driver_cursor(conn) as cursor:
         bound = raw.bind(conn.dialect, "created_at", at)
         raw.execute(cursor, conn.dialect, [
@@ -117,7 +127,7 @@ def test_raw_inserts_skip_conflicts_and_split_like_multi_row_ones(
     from gateway.store.bulk import RawInsert, driver_cursor
 
     monkeypatch.setattr(driver, "MAX_PARAMETERS", 10)
-    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+    raw = RawInsert(PAYLOADS, _Payload,
                     on_conflict_do_nothing=("sha256",))
     with db.core_transaction() as conn, driver_cursor(conn) as cursor:
         at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
@@ -135,7 +145,7 @@ def test_driver_cursor_errors_are_sqlalchemy_errors(db: Database) -> None:
 
     from gateway.store.bulk import RawInsert, driver_cursor
 
-    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    raw = RawInsert(PAYLOADS, _Payload)
     with db.core_transaction() as conn, driver_cursor(conn) as cursor:
         at = raw.bind(conn.dialect, "created_at", datetime.now(UTC))
         raw.execute(cursor, conn.dialect, [("f" * 64, 1, b"f", at)])
@@ -154,7 +164,7 @@ def test_raw_insert_refuses_values_too_long_like_a_plain_insert(db: Database) ->
 
     from gateway.store.bulk import RawInsert, driver_cursor
 
-    raw = RawInsert(PAYLOADS, ("sha256", "size", "data", "created_at"))
+    raw = RawInsert(PAYLOADS, _Payload)
     too_long = "a" * 65  # payloads.sha256 is VARCHAR(64)
     if db.dialect.name == "sqlite":
         with db.core_transaction() as conn, driver_cursor(conn) as cursor:
