@@ -47,6 +47,12 @@ def queue(db: Database) -> Database:
     return db
 
 
+class _UpdatedAt(NamedTuple):
+    """The one column a batch finish binds itself."""
+
+    updated_at: object
+
+
 def test_dialect_of_names_the_database_it_serves(db: Database) -> None:
     """``Database.dialect`` is the implementation of the engine's dialect, and an unknown
     database is refused by name."""
@@ -182,7 +188,7 @@ def test_a_batch_finish_sets_the_named_columns_and_releases_the_claim(db: Databa
                           transaction_types="850", search_text="PO-1",
                           summary='{"transactions": []}', ack_status="R")
     with db.core_transaction() as connection, driver_cursor(connection) as cursor:
-        at = bulk.RawInsert(Message.__table__, ("updated_at",)).bind(  # type: ignore[arg-type]
+        at = bulk.RawInsert(Message.__table__, _UpdatedAt).bind(  # type: ignore[arg-type]
             connection.dialect, "updated_at", now)
         db.dialect.finish_messages(cursor, [row], now=now, at=at)
     with db.read() as session:
