@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -45,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from gateway.runtime.stamp import map_stamp
 from gateway.store.base import utcnow
-from gateway.store.dialect import dialect_for, dialect_of
+from gateway.store.dialect import Listening, dialect_for, dialect_of
 from gateway.store.models import ApiKey
 
 if TYPE_CHECKING:
@@ -227,37 +228,28 @@ def announce_revocation(var_dir: Path) -> str | None:
 
 
 class _RevocationListener(threading.Thread):
-    """LISTEN for revocations committed on any host sharing the PostgreSQL database.
+    """LISTEN for revocations committed on any host sharing the database.
 
     ``generation`` changes with every notification and every time the connection is
     (re)established (what was revoked while nobody listened is unknown, so everything
     cached is dropped); ``live`` is False while there is no listening connection.
     """
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, connect: Callable[[], Listening]) -> None:
         super().__init__(name="edigate-key-revocations", daemon=True)
-        self.conninfo = conninfo
+        self._connect = connect
         self.generation = 0
         self.live = False
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        import psycopg
-
         while not self._stop_event.is_set():
             try:
-                # Keepalives: a connection dropped without a FIN must be noticed in seconds,
-                # not at the kernel's two-hour default, since the cache trusts it meanwhile.
-                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5,
-                                     keepalives=1, keepalives_idle=5, keepalives_interval=2,
-                                     keepalives_count=3) as connection:
-                    connection.execute(f"LISTEN {_CHANNEL}")
+                with self._connect() as listening:
                     self.generation += 1
                     self.live = True
                     while not self._stop_event.is_set():
-                        for _ in connection.notifies(timeout=1.0):
-                            self.generation += 1
-                        connection.execute("SELECT 1")  # raises on a broken connection
+                        self.generation += listening.wait(1.0)
             except Exception as exc:  # any failure: no cache until listening again
                 log.warning("listening for key revocations failed (%s: %s); the key cache "
                             "is off until it works again", type(exc).__name__, exc)
@@ -277,7 +269,7 @@ class KeyCache:
     database lookup. Only known keys are cached (unknown ones always go to the database)
     and the cache holds sha256 digests, never the keys themselves.
 
-    With a ``stamp`` (and, on PostgreSQL, ``listen_url``) revocations empty the cache at
+    With a ``stamp`` (and, on PostgreSQL, ``listen``) revocations empty the cache at
     once (see the module's text) and ``ttl`` only bounds how long an entry lives if a
     revoker could not announce itself; without them (a bare ``KeyCache()``), ``ttl`` is
     how long a revoked key may still work.
@@ -285,11 +277,11 @@ class KeyCache:
 
     def __init__(self, ttl: float = 30.0, max_entries: int = 4096, *,
                  stamp: RevocationStamp | None = None,
-                 listen_url: str | None = None) -> None:
+                 listen: Callable[[], Listening] | None = None) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self.stamp = stamp
-        self._listen_url = listen_url
+        self._listen = listen
         self._listener: _RevocationListener | None = None
         self._entries: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._generation: object = None
@@ -299,8 +291,8 @@ class KeyCache:
     def watching(cls, var_dir: Path, database_url: str) -> KeyCache:
         """The web process's cache: this host's stamp, and NOTIFY on PostgreSQL."""
         url = make_url(database_url)
-        listen_url = dialect_of(url.get_backend_name()).listen_conninfo(url)
-        return cls(stamp=RevocationStamp(var_dir / STAMP_NAME), listen_url=listen_url)
+        listen = dialect_of(url.get_backend_name()).listener(url, _CHANNEL)
+        return cls(stamp=RevocationStamp(var_dir / STAMP_NAME), listen=listen)
 
     def generation(self) -> object | None:
         """What the cache's entries are valid for; None: do not use the cache now."""
@@ -309,13 +301,13 @@ class KeyCache:
             stamp = self.stamp.read()
             if stamp is None:
                 return None
-        if self._listen_url is None:
+        if self._listen is None:
             return stamp
         listener = self._listener
         if listener is None:
             with self._lock:
                 if self._listener is None:
-                    self._listener = _RevocationListener(self._listen_url)
+                    self._listener = _RevocationListener(self._listen)
                     self._listener.start()
                 listener = self._listener
         if not listener.live:

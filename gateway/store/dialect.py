@@ -12,7 +12,7 @@ more module. ``tests/gateway/test_store_dialects.py`` runs the same contract cas
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -25,11 +25,24 @@ from gateway.store.models import FinishedMessage, StoredMessage
 from gateway.store.postgresql import POSTGRESQL
 from gateway.store.sqlite import SQLITE
 
-__all__ = ["DriverErrors", "Q", "SQLDialect", "dialect_for", "dialect_of",
+__all__ = ["DriverErrors", "Listening", "Q", "SQLDialect", "dialect_for", "dialect_of",
            "driver_errors"]
 
 # A SELECT of any row shape: claiming or locking keeps the shape.
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
+
+
+class Listening(Protocol):
+    """An open connection listening on one channel; a context manager that closes it."""
+
+    def __enter__(self) -> Listening: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def wait(self, timeout: float) -> int:
+        """The number of notifications received within ``timeout`` seconds (0 when none);
+        raises when the connection is broken, so that the caller connects again."""
+        ...
 
 
 class SQLDialect(Protocol):
@@ -139,9 +152,9 @@ class SQLDialect(Protocol):
         has no notifications (processes of one host share a stamp file instead)."""
         ...
 
-    def listen_conninfo(self, url: URL) -> str | None:
-        """The driver connection string a listener for ``notify`` connects with, or None
-        where the database has no notifications."""
+    def listener(self, url: URL, channel: str) -> Callable[[], Listening] | None:
+        """What opens a connection that receives ``notify``'s messages on ``channel`` (of
+        the database at ``url``), or None where the database has no notifications."""
         ...
 
     def read_snapshot(self, session: Session) -> None:

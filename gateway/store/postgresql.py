@@ -161,9 +161,11 @@ class PostgreSQLDialect:
     def notify(self, session: Session, channel: str, payload: str) -> None:
         session.execute(select(func.pg_notify(channel, payload)))
 
-    def listen_conninfo(self, url: URL) -> str | None:
-        # The listener connects with psycopg itself, which takes a libpq URL.
-        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    def listener(self, url: URL, channel: str) -> Callable[[], _Listening]:
+        # The listener connects with psycopg itself, outside SQLAlchemy's pool (it holds
+        # its connection for as long as the process runs), which takes a libpq URL.
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return lambda: _Listening(conninfo, channel)
 
     def read_snapshot(self, session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -207,3 +209,35 @@ def _json_converter(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(python_type, DateTime):
         return datetime.isoformat
     return None
+
+
+class _Listening:
+    """A psycopg connection in autocommit mode that has run ``LISTEN channel``."""
+
+    def __init__(self, conninfo: str, channel: str) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._connection: Any = None
+
+    def __enter__(self) -> _Listening:
+        import psycopg
+
+        # Keepalives: a connection dropped without a FIN must be noticed in seconds, not
+        # at the kernel's two-hour default, since a listener's user trusts it meanwhile.
+        self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5,
+                                           keepalives=1, keepalives_idle=5,
+                                           keepalives_interval=2, keepalives_count=3)
+        try:
+            self._connection.execute(f"LISTEN {self._channel}")
+        except BaseException:
+            self._connection.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._connection.close()
+
+    def wait(self, timeout: float) -> int:
+        received = sum(1 for _ in self._connection.notifies(timeout=timeout))
+        self._connection.execute("SELECT 1")  # raises on a broken connection
+        return received

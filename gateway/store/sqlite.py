@@ -137,7 +137,7 @@ class SQLiteDialect:
     def notify(self, session: Session, channel: str, payload: str) -> None:
         return None
 
-    def listen_conninfo(self, url: URL) -> str | None:
+    def listener(self, url: URL, channel: str) -> None:
         return None
 
     def read_snapshot(self, session: Session) -> None:
