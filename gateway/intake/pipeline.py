@@ -43,10 +43,11 @@ from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, RecordRow
 from partners import PartnerRegistry
 from translators.ascii import first_control
+from translators.detect import HEAD_BYTES, detect_standard
 from translators.edifact.reader import EDIFACTReader
 from translators.edifact.segment import Segment as EDIFACTSegment
 from translators.errors import EDISyntaxError
-from translators.x12.reader import X12Reader, looks_like_x12
+from translators.x12.reader import X12Reader
 from translators.x12.segment import Segment as X12Segment
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 
 log = logging.getLogger("edigate.pipeline")
 
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +77,9 @@ class IntakeRejected(GatewayError):
 
 
 def sniff_standard(body: bytes) -> str:
-    """``x12``, ``edifact`` or ``unknown`` from the first bytes."""
-    head = body[:64]
-    if looks_like_x12(head):
-        return "x12"
-    stripped = head.lstrip(b" \t\r\n")
-    if stripped.startswith(_BOM):
-        stripped = stripped[3:].lstrip(b" \t\r\n")
-    if stripped.startswith((b"UNA", b"UNB")):
-        return "edifact"
-    return "unknown"
+    """``x12``, ``edifact`` or ``unknown`` from the first bytes (the readers' own rule,
+    ``translators.detect``)."""
+    return detect_standard(body[:HEAD_BYTES]) or "unknown"
 
 
 # ISA01 to ISA16 (X12.5): every element of the interchange header has a fixed width.
@@ -263,7 +256,7 @@ class Pipeline:
         if standard == "unknown":
             sample = delivery.body[:16]
             raise IntakeRejected(422, "not-edi", "Not EDI",
-                                 f"the body is neither X12 (ISA) nor EDIFACT (UNA/UNB); it "
+                                 f"the body is neither X12 (ISA) nor EDIFACT (UNA, UNB or UNH); it "
                                  f"begins {sample!r} at byte offset 0")
         if standard == "edifact":
             return self._check_unbs(delivery)

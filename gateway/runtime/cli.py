@@ -26,12 +26,12 @@ from translators import (
     translate_edifact,
     translate_x12,
 )
+from translators.detect import HEAD_BYTES, detect_standard
 from translators.edifact.pipeline import (
     EDIFACTGroupOutcome,
     EDIFACTInterchangeOutcome,
     MessageOutcome,
 )
-from translators.edifact.reader import looks_like_edifact
 from translators.x12.pipeline import TransactionOutcome, X12GroupOutcome, X12InterchangeOutcome
 from translators.x12.reader import X12Reader
 
@@ -62,11 +62,11 @@ def _open(path: str) -> BinaryIO:
 
 
 def _is_edifact(stream: BinaryIO) -> bool:
-    """Detected from the content: UNA/UNB (after a BOM or white space) is EDIFACT; anything
-    else goes to the X12 reader, whose error names the byte offset."""
+    """Detected from the content (``translators.detect``); anything that is not EDIFACT
+    goes to the X12 reader, whose error names the byte offset."""
     peek = getattr(stream, "peek", None)
-    head = peek(64)[:64] if peek is not None else b""
-    return looks_like_edifact(head)
+    head = peek(HEAD_BYTES)[:HEAD_BYTES] if peek is not None else b""
+    return detect_standard(head) == "edifact"
 
 
 def _outcomes(path: str) -> Iterator[Any]:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from translators.accounting import Coverage, count_values
+from translators.detect import HEAD_BYTES, detect_standard
 from translators.edifact.mappers import COVERAGES as EDIFACT_COVERAGES
 from translators.edifact.pipeline import MessageOutcome, translate_edifact
 from translators.errors import TranslatorError
 from translators.x12.mappers import COVERAGES as X12_COVERAGES
 from translators.x12.pipeline import TransactionOutcome, translate_x12
-from translators.x12.reader import looks_like_x12
 
 __all__ = ["TypeCoverage", "coverage_of", "write_report"]
 
@@ -54,7 +54,7 @@ def _files(paths: Iterable[str]) -> Iterator[Path]:
 
 
 def _translated(data: bytes) -> Iterator[tuple[str, Coverage, Any, dict[str, Any]]]:
-    if looks_like_x12(data[:64]):
+    if detect_standard(data[:HEAD_BYTES]) == "x12":
         for outcome in translate_x12(data):
             if isinstance(outcome, TransactionOutcome) and outcome.data is not None:
                 tx = outcome.document
