@@ -53,6 +53,7 @@ HOT_MODULES = [
     "translators/schedules.py",
     "translators/shipment.py",
     "translators/structure.py",
+    "translators/text.py",
     "translators/summary_rows.py",
     "translators/units.py",
     "translators/x12/ack.py",

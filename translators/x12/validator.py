@@ -38,6 +38,7 @@ _MAX_BAD_VALUE = 99  # AK404 / IK404 max length
 # Element usage and data type codes of a compiled element.
 _OPTIONAL, _REQUIRED, _NOT_USED = 0, 1, 2
 _AN, _ID, _N, _R, _DT, _TM, _OTHER = range(7)
+_NUMBERS: Final = (_N, _R)
 _TYPES = {"AN": _AN, "ID": _ID, "R": _R, "DT": _DT, "TM": _TM}
 
 # (position, ref, data element, usage, type, min, max, codes, repeat, components)
@@ -148,23 +149,47 @@ class _CompiledSegment(SegmentRule[Segment]):
             # that may not repeat: there it splits the value into too many repetitions.
             rep_sep = seg.delimiters.repetition
             for element in self.elements:
-                pos = element[0]
+                pos, ref, de, usage, dtype, min_len, max_len, codes, _repeat, comps = element
                 v = fields[pos] if n >= pos else ""
-                if v:
-                    if element[3] == _NOT_USED:
+                if not v:
+                    if usage == _REQUIRED:
                         validator._element_issue(
-                            issues, "I10", f"element {element[1]} is not used", seg, position,
-                            loop_id, pos, None, None, element[2], v, "warning")
-                    elif element[9] or (rep_sep is not None and rep_sep in v):
-                        validator._check_repeats(element, v, rep_sep, seg, position, loop_id,
-                                                 issues)
-                    elif not _passes(element, v):
-                        validator._check_simple(element, v, seg, position, loop_id, None, None,
-                                                issues, pos)
-                elif element[3] == _REQUIRED:
-                    validator._element_issue(
-                        issues, "1", f"required element {element[1]} is missing", seg,
-                        position, loop_id, pos, None, None, element[2])
+                            issues, "1", f"required element {ref} is missing", seg, position,
+                            loop_id, pos, None, None, de)
+                    continue
+                if usage == _NOT_USED:
+                    validator._element_issue(issues, "I10", f"element {ref} is not used", seg,
+                                             position, loop_id, pos, None, None, de, v,
+                                             "warning")
+                    continue
+                if comps or (rep_sep is not None and rep_sep in v):
+                    validator._check_repeats(element, v, rep_sep, seg, position, loop_id,
+                                             issues)
+                    continue
+                # The fast test: string methods implemented in C that a valid value passes;
+                # a value that fails one may still be valid (a decimal R, say) and takes
+                # the exact check, which reports.
+                if dtype == _OTHER:
+                    continue  # binary and unknown types are not checked
+                if min_len <= len(v) <= max_len:
+                    if dtype == _ID:
+                        # Code lists hold no control characters; without one, printable
+                        # text is the test.
+                        if v.isprintable() if codes is None else v in codes:
+                            continue
+                    elif dtype == _AN:
+                        if v.isprintable():
+                            continue
+                    elif dtype in _NUMBERS:
+                        if v.isascii() and v.isdigit():
+                            continue
+                    elif dtype == _DT:
+                        if _valid_date(v):
+                            continue
+                    elif _valid_time(v):
+                        continue
+                validator._check_simple(element, v, seg, position, loop_id, None, None,
+                                        issues, pos)
         for qualifier_pos, id_pos, kind in self.gs1:
             # GS1 keys: the qualifier test first, then digits and the check digit; only a
             # failing key takes the exact path for its message.
@@ -189,28 +214,6 @@ class _CompiledSegment(SegmentRule[Segment]):
                 if not _rule_kept(rule, mask & bits, bits, first_bit):
                     validator._check_rules(self, fields, seg, position, loop_id, issues)
                     break
-
-
-def _passes(element: _CompiledElement, v: str) -> bool:
-    """True when the simple element's value ``v`` certainly passes its checks; False sends
-    it to the exact check (``TransactionValidator._check_simple``), which may still pass it
-    (a decimal R value, say)."""
-    dtype = element[4]
-    if dtype == _OTHER:
-        return True  # binary and unknown types are not checked
-    if not element[5] <= len(v) <= element[6]:
-        return False
-    if dtype == _AN:
-        return v.isprintable()
-    if dtype == _ID:
-        # Code lists hold no control characters; without one, printable text is the test.
-        codes = element[7]
-        return v.isprintable() if codes is None else v in codes
-    if dtype in (_N, _R):
-        return v.isascii() and v.isdigit()
-    if dtype == _DT:
-        return _valid_date(v)
-    return _valid_time(v)
 
 
 def _rule_kept(kind: str, hit: int, bits: int, first_bit: int) -> bool:

@@ -19,15 +19,10 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.edifact.mappers.dates import date_name
-from translators.edifact.mappers.values import (
-    joined_text,
-    stripped,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.edifact.mappers.values import to_decimal, to_int
 from translators.edifact.segment import Segment
 from translators.money import monetary_amount
+from translators.text import joined_text, stripped, text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = [

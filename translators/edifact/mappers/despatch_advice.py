@@ -36,7 +36,7 @@ from translators.edifact.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERA
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
 from translators.edifact.mappers.tree import append_to
-from translators.edifact.mappers.values import text_or_none, to_decimal
+from translators.edifact.mappers.values import to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete, new_record
 from translators.shipment import (
@@ -48,6 +48,7 @@ from translators.shipment import (
     add_weight,
     measure_kind,
 )
+from translators.text import text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["DESADV_COVERAGE", "map_ship_notice"]

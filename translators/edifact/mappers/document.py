@@ -58,10 +58,11 @@ from translators.edifact.mappers.products import (
     read_qty,
 )
 from translators.edifact.mappers.tree import append_to
-from translators.edifact.mappers.values import text_or_none, to_decimal
+from translators.edifact.mappers.values import to_decimal
 from translators.edifact.segment import Segment
 from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
 from translators.record_data import RecordData, new_record
+from translators.text import text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["DOCUMENT_COVERAGE", "ENVELOPE_COVERAGE", "PARTY_COVERAGE", "LineDocument"]

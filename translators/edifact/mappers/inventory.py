@@ -29,9 +29,10 @@ from translators.edifact.mappers.dates import date_name, read_dtm
 from translators.edifact.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERAGE
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_pri
-from translators.edifact.mappers.values import text_or_none, to_decimal
+from translators.edifact.mappers.values import to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete, new_record
+from translators.text import text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["INVRPT_COVERAGE", "QUANTITY_TYPES", "map_inventory_report"]

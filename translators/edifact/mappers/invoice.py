@@ -19,10 +19,10 @@ from typing import Any, Final
 from translators.accounting import Coverage, unmapped_edifact
 from translators.codes import edifact_invoice_type
 from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
-from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.money import INVOICE_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
+from translators.text import text_or_none
 
 __all__ = ["INVOICE_COVERAGE", "map_invoice"]
 

@@ -29,10 +29,10 @@ from translators.edifact.mappers.code_lists import (
     coded,
 )
 from translators.edifact.mappers.document import DOCUMENT_COVERAGE, LineDocument
-from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.money import ORDER_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
+from translators.text import text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = [

@@ -22,9 +22,9 @@ from typing import Any, Final
 
 from translators.edifact.mappers.commercial import read_rff
 from translators.edifact.mappers.tree import append_to
-from translators.edifact.mappers.values import text_or_none
 from translators.edifact.segment import Segment
 from translators.parties import edifact_id_scheme, edifact_party_role
+from translators.text import text_or_none
 from translators.x12.mappers.party_loop import add_communication
 
 __all__ = ["PARTY_GROUP_TAGS", "add_com", "add_to_party", "start_contact", "start_party"]

@@ -20,9 +20,10 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.edifact.mappers.code_lists import item_id_field
-from translators.edifact.mappers.values import joined_text, stripped, text_or_none, to_decimal
+from translators.edifact.mappers.values import to_decimal
 from translators.edifact.segment import Segment
 from translators.money import per_unit_price
+from translators.text import joined_text, stripped, text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = [

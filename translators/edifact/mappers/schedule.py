@@ -40,7 +40,7 @@ from translators.edifact.mappers.document import ENVELOPE_COVERAGE, PARTY_COVERA
 from translators.edifact.mappers.party import PARTY_GROUP_TAGS, add_to_party, start_party
 from translators.edifact.mappers.products import add_lin_ids, add_pia_ids, description, read_qty
 from translators.edifact.mappers.tree import append_to
-from translators.edifact.mappers.values import stripped, text_or_none, to_decimal
+from translators.edifact.mappers.values import to_decimal
 from translators.edifact.segment import Segment
 from translators.record_data import RecordData, complete, new_record
 from translators.schedules import (
@@ -49,6 +49,7 @@ from translators.schedules import (
     PERIODS,
     SCHEDULE_TYPES,
 )
+from translators.text import stripped, text_or_none
 from translators.units import edifact_unit_to_rec20
 
 __all__ = ["DELFOR_COVERAGE", "DELJIT_COVERAGE", "map_delivery_jit", "map_delivery_schedule"]

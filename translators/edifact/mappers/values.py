@@ -1,4 +1,5 @@
-"""Reading UN/EDIFACT data element values: numbers, whole numbers, free text.
+"""Reading UN/EDIFACT data element values: numbers and whole numbers (free text:
+``translators.text``).
 
 Responsible for turning element text into ``Decimal``/``int``/``str``, returning ``None``
 for anything that cannot be read: the validators report such problems; mappers carry on.
@@ -14,20 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from translators.numeric import edifact_number
+from translators.text import stripped
 
-__all__ = ["joined_text", "stripped", "text_or_none", "to_decimal", "to_int"]
+__all__ = ["to_decimal", "to_int"]
 
 # Final: the compiled build keeps the class in a C variable rather than looking its name up
 # in the module's dict on every number.
 _DECIMAL: Final = Decimal
-
-
-def stripped(value: str) -> str:
-    """``value.strip()``; most values start and end with a printable ASCII character, and
-    two code point tests cost less than the call."""
-    if value and 0x20 < ord(value[0]) < 0x7F and 0x20 < ord(value[-1]) < 0x7F:
-        return value
-    return value.strip()
 
 
 def to_decimal(text: str, mark: str = ".") -> Decimal | None:
@@ -54,21 +48,3 @@ def to_int(text: str) -> int | None:
     if not text.isdigit() or not text.isascii():
         return None
     return int(text)
-
-
-def text_or_none(value: str) -> str | None:
-    """``value`` without surrounding spaces, or ``None`` when that leaves nothing."""
-    if not value:
-        return None
-    # Most values start and end with a printable ASCII character: nothing to strip, and
-    # two code point tests cost less than the call.
-    if 0x20 < ord(value[0]) < 0x7F and 0x20 < ord(value[-1]) < 0x7F:
-        return value
-    value = value.strip()
-    return value or None
-
-
-def joined_text(parts: list[str]) -> str | None:
-    """Repeated text components (C080.3036, C108.4440, ...) as one string, or ``None``."""
-    found = [stripped(p) for p in parts if stripped(p)]
-    return " ".join(found) if found else None

@@ -16,14 +16,8 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.money import monetary_amount
-from translators.x12.mappers.elements import (
-    element,
-    implied_decimal,
-    iso_date,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.text import text_or_none
+from translators.x12.mappers.elements import element, implied_decimal, iso_date, to_decimal, to_int
 
 __all__ = [
     "AMOUNT_NAMES",

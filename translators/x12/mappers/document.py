@@ -20,6 +20,7 @@ from typing import Any, Final
 from translators.accounting import Coverage
 from translators.money import LINE_AMOUNT_FIELDS, settle_amounts
 from translators.record_data import RecordData, new_record
+from translators.text import text_or_none
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import (
     read_amt,
@@ -31,7 +32,7 @@ from translators.x12.mappers.commercial import (
     read_txi,
 )
 from translators.x12.mappers.dates import DATE_NAMES, add_dtm
-from translators.x12.mappers.elements import element, text_or_none, to_decimal
+from translators.x12.mappers.elements import element, to_decimal
 from translators.x12.mappers.party_loop import (
     PARTY_LOOP_TAGS,
     add_to_party,

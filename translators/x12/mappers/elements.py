@@ -23,7 +23,6 @@ __all__ = [
     "iso_date",
     "iso_datetime",
     "iso_time",
-    "text_or_none",
     "to_decimal",
     "to_int",
 ]
@@ -38,12 +37,6 @@ _CENTURY_PIVOT = 50
 def element(fields: list[str], position: int) -> str:
     """Element ``position`` (1-based) of a segment's field list; ``""`` when absent."""
     return fields[position] if position < len(fields) else ""
-
-
-def text_or_none(value: str) -> str | None:
-    """``value`` without surrounding spaces, or ``None`` when that leaves nothing."""
-    value = value.strip()
-    return value or None
 
 
 def to_decimal(text: str) -> Decimal | None:

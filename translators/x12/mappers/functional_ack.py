@@ -16,8 +16,9 @@ from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete
+from translators.text import text_or_none
 from translators.x12.mappers.document import ENVELOPE_COVERAGE, component_separator
-from translators.x12.mappers.elements import element, text_or_none, to_int
+from translators.x12.mappers.elements import element, to_int
 from translators.x12.segment import Segment
 
 __all__ = ["ACK_COVERAGE", "ACK_STATUSES", "map_functional_ack"]

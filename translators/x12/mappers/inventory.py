@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from translators.accounting import Coverage, unmapped_x12
 from translators.record_data import RecordData, complete, new_record
+from translators.text import text_or_none
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import read_dtm
@@ -25,13 +26,7 @@ from translators.x12.mappers.document import (
     component_separator,
     id_pairs,
 )
-from translators.x12.mappers.elements import (
-    element,
-    iso_datetime,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.x12.mappers.elements import element, iso_datetime, to_decimal, to_int
 from translators.x12.mappers.party_loop import (
     PARTY_LOOP_TAGS,
     add_to_party,

@@ -17,6 +17,7 @@ from translators.accounting import Coverage, unmapped_x12
 from translators.codes import x12_invoice_type
 from translators.money import INVOICE_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
+from translators.text import text_or_none
 from translators.x12.mappers.document import (
     DOCUMENT_COVERAGE,
     LineDocument,
@@ -24,14 +25,7 @@ from translators.x12.mappers.document import (
     id_pairs,
     priced_line,
 )
-from translators.x12.mappers.elements import (
-    element,
-    implied_decimal,
-    iso_date,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.x12.mappers.elements import element, implied_decimal, iso_date, to_decimal, to_int
 from translators.x12.segment import Segment
 
 __all__ = ["INVOICE_COVERAGE", "map_invoice"]

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from translators.parties import party_role, x12_id_scheme
-from translators.x12.mappers.elements import element, text_or_none
+from translators.text import text_or_none
+from translators.x12.mappers.elements import element
 
 __all__ = ["PARTY_LOOP_TAGS", "add_communication", "add_to_party", "read_per", "start_party"]
 

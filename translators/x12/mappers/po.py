@@ -17,6 +17,7 @@ from typing import Any, Final
 from translators.accounting import Coverage, unmapped_x12
 from translators.money import ORDER_TOTAL_FIELDS
 from translators.record_data import RecordData, complete
+from translators.text import text_or_none
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.dates import date_name
 from translators.x12.mappers.document import (
@@ -27,14 +28,7 @@ from translators.x12.mappers.document import (
     new_line,
     priced_line,
 )
-from translators.x12.mappers.elements import (
-    element,
-    iso_date,
-    iso_datetime,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.x12.mappers.elements import element, iso_date, iso_datetime, to_decimal, to_int
 from translators.x12.mappers.products import add_product_ids, line_price
 from translators.x12.segment import Segment
 

@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from translators.money import per_unit_price
+from translators.text import text_or_none
 from translators.units import x12_unit_to_rec20
-from translators.x12.mappers.elements import element, iso_datetime, text_or_none, to_decimal
+from translators.x12.mappers.elements import element, iso_datetime, to_decimal
 
 __all__ = [
     "PRODUCT_ID_FIELDS",

@@ -41,6 +41,7 @@ from translators.schedules import (
     is_shp_pair,
     shp_type,
 )
+from translators.text import text_or_none
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_ref
 from translators.x12.mappers.dates import date_name, read_dtm
@@ -50,14 +51,7 @@ from translators.x12.mappers.document import (
     component_separator,
     id_pairs,
 )
-from translators.x12.mappers.elements import (
-    element,
-    iso_date,
-    iso_datetime,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.x12.mappers.elements import element, iso_date, iso_datetime, to_decimal, to_int
 from translators.x12.mappers.inventory import QUANTITY_TYPES
 from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
 from translators.x12.mappers.po import PURPOSES

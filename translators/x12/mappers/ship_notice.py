@@ -36,6 +36,7 @@ from translators.shipment import (
     add_weight,
     measure_kind,
 )
+from translators.text import text_or_none
 from translators.units import x12_unit_to_rec20
 from translators.x12.mappers.commercial import read_fob, read_ref, read_td5
 from translators.x12.mappers.dates import read_dtm
@@ -45,14 +46,7 @@ from translators.x12.mappers.document import (
     component_separator,
     id_pairs,
 )
-from translators.x12.mappers.elements import (
-    element,
-    iso_date,
-    iso_datetime,
-    text_or_none,
-    to_decimal,
-    to_int,
-)
+from translators.x12.mappers.elements import element, iso_date, iso_datetime, to_decimal, to_int
 from translators.x12.mappers.party_loop import PARTY_LOOP_TAGS, add_to_party, start_party
 from translators.x12.mappers.po import PURPOSES
 from translators.x12.mappers.products import add_product_ids, read_po4
