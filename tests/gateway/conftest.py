@@ -113,3 +113,17 @@ def trickling_port() -> Iterator[int]:
     yield server.getsockname()[1]
     stop.set()
     server.close()
+
+
+def partners_with_receipt_url(tmp_path: Path, url: str) -> Path:
+    """A copy of the repository's partner profiles in which acme-retail lists ``url`` as a
+    receipt URL (an asynchronous MDN goes only to a URL the partner's profile lists)."""
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    for profile in (REPO / "partners").glob("*.toml"):
+        text = profile.read_text()
+        if profile.stem == "acme-retail":
+            text = text.replace('as2_id = "ACMERETAIL"\n',
+                                f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{url}"]\n', 1)
+        (folder / profile.name).write_text(text)
+    return folder

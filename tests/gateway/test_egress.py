@@ -35,6 +35,7 @@ from gateway.runtime.app import create_app
 from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
+from tests.gateway.conftest import partners_with_receipt_url
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = EgressPolicy.parse("loopback")
@@ -335,20 +336,6 @@ def test_the_setting_lets_a_range_be_registered(
 
 # -- asynchronous MDNs ----------------------------------------------------------------------
 
-def _partners_allowing(tmp_path: Path, url: str) -> Path:
-    """The repository's partner profiles, acme-retail's listing ``url`` as a receipt URL
-    (an MDN is sent only to a URL the partner's profile lists, before any egress check)."""
-    folder = tmp_path / "partners"
-    folder.mkdir()
-    for profile in (REPO / "partners").glob("*.toml"):
-        text = profile.read_text()
-        if profile.stem == "acme-retail":
-            text = text.replace('as2_id = "ACMERETAIL"\n',
-                                f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{url}"]\n', 1)
-        (folder / profile.name).write_text(text)
-    return folder
-
-
 def _queue_mdn(state: GatewayState, url: str) -> str:
     """An async MDN owed to ``url``, queued as the AS2 endpoint queues one."""
     with state.db.transaction() as session:
@@ -367,7 +354,7 @@ def test_a_queued_mdn_to_a_refused_url_fails_at_once_without_connecting(
     """An async MDN whose URL is a loopback listener is not sent: it fails on its first
     attempt (no retries) with the policy's reason, in the row and the ledger."""
     url = f"http://127.0.0.1:{listener.port}/mdn"
-    state = build_state(partners_dir=_partners_allowing(tmp_path, url))
+    state = build_state(partners_dir=partners_with_receipt_url(tmp_path, url))
     row_id = _queue_mdn(state, url)
     assert state.as2 is not None
     with AS2Deliverer(state.as2.outbox, worker="test") as deliverer:
@@ -389,7 +376,7 @@ def test_a_queued_mdn_is_cut_at_the_deadline(build_state: Callable[..., GatewayS
     listener.answer = trickle
     url = f"http://127.0.0.1:{listener.port}/mdn"
     state = build_state(egress_allow="loopback", egress_deadline_seconds=1.5,
-                        partners_dir=_partners_allowing(tmp_path, url))
+                        partners_dir=partners_with_receipt_url(tmp_path, url))
     row_id = _queue_mdn(state, url)
     assert state.as2 is not None
     started = time.monotonic()

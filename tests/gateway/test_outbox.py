@@ -30,6 +30,7 @@ from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 from gateway.store.webhooks import WebhookDelivery
+from tests.gateway.conftest import partners_with_receipt_url
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE = timedelta(seconds=30)
@@ -130,15 +131,7 @@ def _webhooks(build_state: Callable[..., GatewayState], receiver: _Receiver,
 
 def _as2_mdns(build_state: Callable[..., GatewayState], receiver: _Receiver,
               tmp_path: Path) -> Channel:
-    folder = tmp_path / "partners"
-    folder.mkdir()
-    for profile in (REPO / "partners").glob("*.toml"):
-        text = profile.read_text()
-        if profile.stem == "acme-retail":
-            text = text.replace('as2_id = "ACMERETAIL"\n',
-                                f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{receiver.url}"]\n',
-                                1)
-        (folder / profile.name).write_text(text)
+    folder = partners_with_receipt_url(tmp_path, receiver.url)
     state = build_state(**_settings(partners_dir=folder))
     assert state.as2 is not None
     outbox = state.as2.outbox
