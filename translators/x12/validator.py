@@ -114,7 +114,8 @@ class _CompiledSegment(SegmentRule[Segment]):
     present elements, and explained only when one is broken.
     """
 
-    __slots__ = ("_validator", "elements", "gs1", "highest", "rule_positions", "rules")
+    __slots__ = ("_rules_kept", "_validator", "elements", "gs1", "highest", "present_count",
+                 "required_from", "rule_positions", "rules")
 
     def __init__(self, sdef: SegmentDef, validator: TransactionValidator) -> None:
         super().__init__(sdef.tag, sdef.usage == "R", sdef.max_use)
@@ -136,6 +137,20 @@ class _CompiledSegment(SegmentRule[Segment]):
             for r in sdef.rules
         )
         self.rule_positions = tuple(sorted({p for r in sdef.rules for p in r.positions}))
+        # Whether every syntax note holds depends only on which of rule_positions are
+        # present: the answer for each presence mask is worked out once.
+        self._rules_kept: dict[int, bool] = {}
+        # Element positions ascend (the schema lists a segment's elements in order), so a
+        # segment of n elements has its values in the first present_count[n] definitions;
+        # of the rest, only the required ones matter (required_from[k]: those from index k).
+        positions = [e[0] for e in self.elements]
+        if positions != sorted(positions):
+            raise ValueError(f"{sdef.tag}: element positions out of order: {positions}")
+        self.present_count = tuple(sum(1 for q in positions if q <= n)
+                                   for n in range(self.highest + 1))
+        self.required_from = tuple(
+            tuple(e for e in self.elements[k:] if e[3] == _REQUIRED)
+            for k in range(len(self.elements) + 1))
         self._validator = validator
 
     def check(self, seg: Segment, position: int, loop_id: str, issues: list[Issue]) -> None:
@@ -148,9 +163,11 @@ class _CompiledSegment(SegmentRule[Segment]):
             # The repetition separator is a delimiter (X12.5 ISA11) even in an element
             # that may not repeat: there it splits the value into too many repetitions.
             rep_sep = seg.delimiters.repetition
-            for element in self.elements:
+            elements = self.elements
+            present = self.present_count[n] if n <= self.highest else len(elements)
+            for element in elements[:present]:
                 pos, ref, de, usage, dtype, min_len, max_len, codes, _repeat, comps = element
-                v = fields[pos] if n >= pos else ""
+                v = fields[pos]
                 if not v:
                     if usage == _REQUIRED:
                         validator._element_issue(
@@ -190,6 +207,10 @@ class _CompiledSegment(SegmentRule[Segment]):
                         continue
                 validator._check_simple(element, v, seg, position, loop_id, None, None,
                                         issues, pos)
+            for element in self.required_from[present]:
+                validator._element_issue(
+                    issues, "1", f"required element {element[1]} is missing", seg, position,
+                    loop_id, element[0], None, None, element[2])
         for qualifier_pos, id_pos, kind in self.gs1:
             # GS1 keys: the qualifier test first, then digits and the check digit; only a
             # failing key takes the exact path for its message.
@@ -210,10 +231,13 @@ class _CompiledSegment(SegmentRule[Segment]):
             for p in self.rule_positions:
                 if p <= n and fields[p]:
                     mask |= 1 << p
-            for rule, bits, first_bit, _positions, _text in self.rules:
-                if not _rule_kept(rule, mask & bits, bits, first_bit):
-                    validator._check_rules(self, fields, seg, position, loop_id, issues)
-                    break
+            kept = self._rules_kept.get(mask)
+            if kept is None:
+                kept = all(_rule_kept(rule, mask & bits, bits, first_bit)
+                           for rule, bits, first_bit, _positions, _text in self.rules)
+                self._rules_kept[mask] = kept
+            if not kept:
+                validator._check_rules(self, fields, seg, position, loop_id, issues)
 
 
 def _rule_kept(kind: str, hit: int, bits: int, first_bit: int) -> bool:
