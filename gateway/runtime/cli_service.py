@@ -318,9 +318,16 @@ def dispatch(args: argparse.Namespace) -> int:
             worker = f"cli-deliverer:{state.settings.worker_id}"
             with state.webhook_deliverer(worker=worker) as deliverer:
                 tried = deliverer.run_once(limit=args.limit or 1000)
+            # The AS2 rows of the outbox (documents and asynchronous MDNs), when AS2 is on.
+            as2 = state.as2_deliverer(worker=f"cli-as2:{state.settings.worker_id}")
+            sent = 0
+            if as2 is not None:
+                with as2:
+                    sent = as2.run_once(limit=args.limit or 1000)
         finally:
             state.close()
-        print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)")
+        print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)"
+              + (f" and {sent} AS2 send attempt(s)" if as2 is not None else ""))
         return 0
     if command == "certs":
         return _certs(args)

@@ -28,7 +28,7 @@ from gateway.runtime.demo import demo_interchange
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
-from gateway.store.base import utcnow
+from gateway.store.base import Base, utcnow
 from gateway.store.webhooks import WebhookDelivery
 from tests.gateway.conftest import partners_with_receipt_url
 
@@ -329,3 +329,47 @@ def test_the_earlier_webhook_setting_names_are_still_read() -> None:
     assert (settings.outbox_backoff_seconds, settings.outbox_max_attempts) == (7.0, 4)
     settings = Settings.from_env(old | {"EDIGATE_OUTBOX_MAX_ATTEMPTS": "9"})
     assert settings.outbox_max_attempts == 9
+
+
+def test_the_cli_worker_runs_the_as2_rows_of_the_outbox_too(
+        database_url: str, tmp_path: Path, receiver: _Receiver,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`edigate worker` without --follow sends the due AS2 rows (here an asynchronous MDN)
+    as well as the webhook deliveries, and says how many it tried."""
+    from gateway.runtime.cli import main
+
+    env = {"EDIGATE_DATABASE_URL": database_url, "EDIGATE_VAR_DIR": str(tmp_path),
+           "EDIGATE_LEDGER_KEY_PATH": str(tmp_path / "ledger.pem"),
+           "EDIGATE_PARTNERS_DIR": str(partners_with_receipt_url(tmp_path, receiver.url)),
+           "EDIGATE_EGRESS_ALLOW": "loopback", "EDIGATE_AS2_ID": "EDIGATE",
+           "EDIGATE_AS2_KEY": str(tmp_path / "as2" / "key.pem"),
+           "EDIGATE_AS2_CERT": str(tmp_path / "as2" / "cert.pem")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["certs", "generate"]) == 0
+    state = GatewayState.build(Settings.from_env())
+    try:
+        Base.metadata.create_all(state.db.engine)
+        with state.db.transaction() as session:
+            row = AS2Message(id=str(uuid.uuid4()), direction="mdn", partner_id="acme-retail",
+                             as2_message_id=f"m-{uuid.uuid4()}", status=AS2Status.SENT,
+                             mdn_url=receiver.url, mdn_status=AS2Status.PENDING,
+                             mdn_headers=json.dumps({"Content-Type": "multipart/report"}),
+                             mdn_body=b"--b\r\n\r\nreport\r\n--b--\r\n",
+                             mdn_message_id=f"<{uuid.uuid4()}@edigate>",
+                             next_attempt_at=utcnow())
+            session.add(row)
+            row_id = row.id
+    finally:
+        state.close()
+    capsys.readouterr()
+    assert main(["worker"]) == 0
+    assert capsys.readouterr().out.strip().endswith("and 1 AS2 send attempt(s)")
+    assert receiver.posts == 1
+    state = GatewayState.build(Settings.from_env())
+    try:
+        with state.db.read() as session:
+            sent = session.get(AS2Message, row_id)
+            assert sent is not None and sent.mdn_status == AS2Status.SENT
+    finally:
+        state.close()
