@@ -8,6 +8,7 @@ that is dropped afterwards. Without the variable the PostgreSQL cases skip and s
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -22,7 +23,8 @@ from sqlalchemy import create_engine, text
 
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
-from gateway.store.base import Base
+from gateway.store.as2 import AS2Message, AS2Status
+from gateway.store.base import Base, utcnow
 from gateway.store.db import Database
 
 PG_URL = os.environ.get("EDIGATE_TEST_DATABASE_URL", "")
@@ -127,3 +129,17 @@ def partners_with_receipt_url(tmp_path: Path, url: str) -> Path:
                                 f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{url}"]\n', 1)
         (folder / profile.name).write_text(text)
     return folder
+
+
+def queue_mdn(state: GatewayState, url: str) -> str:
+    """An asynchronous MDN owed to acme-retail at ``url``, due now, queued as the AS2
+    endpoint queues one; its row id."""
+    with state.db.transaction() as session:
+        row = AS2Message(id=str(uuid.uuid4()), direction="mdn", partner_id="acme-retail",
+                         as2_message_id=f"m-{uuid.uuid4()}", status=AS2Status.SENT,
+                         mdn_url=url, mdn_status=AS2Status.PENDING,
+                         mdn_headers=json.dumps({"Content-Type": "multipart/report"}),
+                         mdn_body=b"--b\r\n\r\nreport\r\n--b--\r\n",
+                         mdn_message_id=f"<{uuid.uuid4()}@edigate>", next_attempt_at=utcnow())
+        session.add(row)
+        return row.id

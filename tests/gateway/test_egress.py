@@ -5,12 +5,10 @@ trickling server, the registration check of webhook URLs and the refusal of queu
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,8 +32,7 @@ from gateway.ledger.chain import LedgerEntry
 from gateway.runtime.app import create_app
 from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
-from gateway.store.base import utcnow
-from tests.gateway.conftest import partners_with_receipt_url
+from tests.gateway.conftest import partners_with_receipt_url, queue_mdn
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = EgressPolicy.parse("loopback")
@@ -336,26 +333,13 @@ def test_the_setting_lets_a_range_be_registered(
 
 # -- asynchronous MDNs ----------------------------------------------------------------------
 
-def _queue_mdn(state: GatewayState, url: str) -> str:
-    """An async MDN owed to ``url``, queued as the AS2 endpoint queues one."""
-    with state.db.transaction() as session:
-        row = AS2Message(id=str(uuid.uuid4()), direction="mdn", partner_id="acme-retail",
-                         as2_message_id=f"m-{uuid.uuid4()}", status=AS2Status.SENT,
-                         mdn_url=url, mdn_status=AS2Status.PENDING,
-                         mdn_headers=json.dumps({"Content-Type": "multipart/report"}),
-                         mdn_body=b"--b\r\n\r\nreport\r\n--b--\r\n",
-                         mdn_message_id=f"<{uuid.uuid4()}@edigate>", next_attempt_at=utcnow())
-        session.add(row)
-        return row.id
-
-
 def test_a_queued_mdn_to_a_refused_url_fails_at_once_without_connecting(
         build_state: Callable[..., GatewayState], listener: Listener, tmp_path: Path) -> None:
     """An async MDN whose URL is a loopback listener is not sent: it fails on its first
     attempt (no retries) with the policy's reason, in the row and the ledger."""
     url = f"http://127.0.0.1:{listener.port}/mdn"
     state = build_state(partners_dir=partners_with_receipt_url(tmp_path, url))
-    row_id = _queue_mdn(state, url)
+    row_id = queue_mdn(state, url)
     assert state.as2 is not None
     with AS2Deliverer(state.as2.outbox, worker="test") as deliverer:
         assert deliverer.run_once() == 1
@@ -377,7 +361,7 @@ def test_a_queued_mdn_is_cut_at_the_deadline(build_state: Callable[..., GatewayS
     url = f"http://127.0.0.1:{listener.port}/mdn"
     state = build_state(egress_allow="loopback", egress_deadline_seconds=1.5,
                         partners_dir=partners_with_receipt_url(tmp_path, url))
-    row_id = _queue_mdn(state, url)
+    row_id = queue_mdn(state, url)
     assert state.as2 is not None
     started = time.monotonic()
     with AS2Deliverer(state.as2.outbox, worker="test") as deliverer:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +29,7 @@ from gateway.runtime.state import GatewayState
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import Base, utcnow
 from gateway.store.webhooks import WebhookDelivery
-from tests.gateway.conftest import partners_with_receipt_url
+from tests.gateway.conftest import partners_with_receipt_url, queue_mdn
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE = timedelta(seconds=30)
@@ -129,19 +128,6 @@ def _webhooks(build_state: Callable[..., GatewayState], receiver: _Receiver,
                    ("pending", "WEBHOOK_RETRY"), ("dead", "WEBHOOK_DEAD"))
 
 
-def _queue_mdn(state: GatewayState, url: str) -> str:
-    """An asynchronous MDN owed to acme-retail at ``url``, due now; its row id."""
-    with state.db.transaction() as session:
-        row = AS2Message(id=str(uuid.uuid4()), direction="mdn", partner_id="acme-retail",
-                         as2_message_id=f"m-{uuid.uuid4()}", status=AS2Status.SENT,
-                         mdn_url=url, mdn_status=AS2Status.PENDING,
-                         mdn_headers=json.dumps({"Content-Type": "multipart/report"}),
-                         mdn_body=b"--b\r\n\r\nreport\r\n--b--\r\n",
-                         mdn_message_id=f"<{uuid.uuid4()}@edigate>", next_attempt_at=utcnow())
-        session.add(row)
-        return row.id
-
-
 def _as2_mdns(build_state: Callable[..., GatewayState], receiver: _Receiver,
               tmp_path: Path) -> Channel:
     folder = partners_with_receipt_url(tmp_path, receiver.url)
@@ -150,7 +136,7 @@ def _as2_mdns(build_state: Callable[..., GatewayState], receiver: _Receiver,
     outbox = state.as2.outbox
 
     def enqueue() -> str:
-        return _queue_mdn(state, receiver.url)
+        return queue_mdn(state, receiver.url)
 
     def worker(name: str, settings: Settings | None) -> Outbox[Any, Any]:
         if settings is not None:
@@ -354,7 +340,7 @@ def test_the_cli_worker_runs_the_as2_rows_of_the_outbox_too(
     state = GatewayState.build(Settings.from_env())
     try:
         Base.metadata.create_all(state.db.engine)
-        row_id = _queue_mdn(state, receiver.url)
+        row_id = queue_mdn(state, receiver.url)
     finally:
         state.close()
     capsys.readouterr()
