@@ -26,7 +26,17 @@ from translators.errors import Issue
 from translators.record_data import RecordData
 
 if TYPE_CHECKING:
+    from translators.edifact.pipeline import (
+        EDIFACTGroupOutcome,
+        EDIFACTInterchangeOutcome,
+        MessageOutcome,
+    )
     from translators.records import Record
+    from translators.x12.pipeline import (
+        TransactionOutcome,
+        X12GroupOutcome,
+        X12InterchangeOutcome,
+    )
 
 __all__ = ["DocumentOutcome", "GroupOutcome", "InterchangeOutcome"]
 
@@ -99,3 +109,14 @@ class InterchangeOutcome(Protocol):
 
     def all_documents(self) -> list[Any]:
         """The summaries of every document of the interchange, in order."""
+
+
+if TYPE_CHECKING:
+    # What makes the promise checked: mypy fails here when either pipeline's outcome
+    # loses or renames a field of the shape above.
+    def _conforms(x12: TransactionOutcome, edifact: MessageOutcome,
+                  x12_group: X12GroupOutcome, edifact_group: EDIFACTGroupOutcome,
+                  x12_end: X12InterchangeOutcome, edifact_end: EDIFACTInterchangeOutcome,
+                  ) -> tuple[DocumentOutcome, DocumentOutcome, GroupOutcome, GroupOutcome,
+                             InterchangeOutcome, InterchangeOutcome]:
+        return x12, edifact, x12_group, edifact_group, x12_end, edifact_end
