@@ -18,8 +18,9 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel
 
-from translators.errors import Issue, TranslatorError
-from translators.record_data import RecordData, record_from_data
+from translators.errors import Issue
+from translators.generation import GenerationError, counted, lost_fields, record_tree
+from translators.record_data import RecordData
 from translators.x12.generate.documents import BODY_BUILDERS
 from translators.x12.generate.values import UnwritableValue
 from translators.x12.pipeline import (
@@ -35,11 +36,6 @@ __all__ = ["SUPPORTED_KINDS", "GenerationError", "X12Envelope", "generate_x12"]
 
 SUPPORTED_KINDS: Final = frozenset(BODY_BUILDERS)
 """The record kinds ``generate_x12`` writes."""
-
-# Record keys that are the envelope's, not the document's: the generator takes them from
-# the ``X12Envelope`` and the read-back check does not compare them. ``unmapped`` lists
-# what an inbound mapper could not place: nothing to write.
-ENVELOPE_FIELDS: Final = frozenset({"source", "unmapped", "schema_version"})
 
 _ISA_VERSIONS: Final = {"004010": "00401", "005010": "00501"}
 
@@ -73,56 +69,6 @@ class X12Envelope:
     line_break: bool = False
 
 
-class GenerationError(TranslatorError):
-    """The records could not be written as a valid interchange that reads back as given.
-
-    ``issues`` are edigate's validation issues of what was written (located in the
-    generated X12); ``fields`` the record fields (``records[0].lines[2].quantity``) that
-    have no X12 form or did not read back as given.
-    """
-
-    def __init__(self, message: str, issues: Sequence[Issue] = (), fields: Sequence[str] = ()):
-        detail = [message]
-        detail += [f"{i.location}: {i.message}" for i in issues[:10]]
-        detail += [f"field {f}" for f in fields[:10]]
-        super().__init__("; ".join(detail))
-        self.issues = list(issues)
-        self.fields = list(fields)
-
-
-def _counted(first: str, n: int) -> str:
-    """The ``n``-th control number after ``first``, zero-padded to its width."""
-    if not first.isdigit():
-        raise ValueError(f"control number {first!r} is not digits")
-    return str(int(first) + n).zfill(len(first))
-
-
-def _record_tree(record: BaseModel | RecordData) -> dict[str, Any]:
-    model = record if isinstance(record, BaseModel) else record_from_data(record)
-    return model.model_dump()
-
-
-def _lost(given: Any, found: Any, path: str) -> list[str]:
-    """The paths under ``path`` where ``given`` has a value that ``found`` lacks or differs
-    from. Values the reader derives and ``given`` leaves empty are not compared."""
-    if given is None or given is False or given == "" or given == [] or given == {}:
-        return []
-    if isinstance(given, dict):
-        if not isinstance(found, dict):
-            return [path]
-        out: list[str] = []
-        for key, value in given.items():
-            if path == "" and key in ENVELOPE_FIELDS:
-                continue
-            out += _lost(value, found.get(key), f"{path}.{key}" if path else key)
-        return out
-    if isinstance(given, list):
-        if not isinstance(found, list) or len(found) != len(given):
-            return [path]
-        return [p for i, v in enumerate(given) for p in _lost(v, found[i], f"{path}[{i}]")]
-    return [] if given == found else [path]
-
-
 def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelope) -> bytes:
     """One interchange holding a transaction set per record, checked before it is returned.
 
@@ -134,7 +80,7 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
     """
     if envelope.version not in _ISA_VERSIONS:
         raise ValueError(f"version {envelope.version!r} is not one of {sorted(_ISA_VERSIONS)}")
-    trees = [_record_tree(r) for r in records]
+    trees = [record_tree(r) for r in records]
     if not trees:
         raise GenerationError("no records to generate")
     groups: dict[str, list[TransactionSpec]] = {}
@@ -154,7 +100,7 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
                 f"records[{n}]: {exc}", fields=[f"records[{n}].{exc.field}"]
             ) from exc
         transactions = groups.setdefault(functional_id, [])
-        control = _counted(envelope.transaction_control, n)
+        control = counted(envelope.transaction_control, n)
         transactions.append(TransactionSpec(set_id, control, body))
         sets.append(set_id)
     created = envelope.created_at
@@ -177,7 +123,7 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
             receiver_code=envelope.receiver_code or envelope.receiver_id,
             date=created.strftime("%Y%m%d"),
             time=created.strftime("%H%M"),
-            control_number=_counted(envelope.group_control, g),
+            control_number=counted(envelope.group_control, g),
             version=envelope.version,
             transactions=transactions,
         )
@@ -215,6 +161,6 @@ def _check(data: bytes, trees: Sequence[Mapping[str, Any]], order: Sequence[str]
         if k >= len(back):
             lost.append(f"records[{n}]")
             continue
-        lost += [f"records[{n}].{p}" for p in _lost(tree, back[k], "")]
+        lost += [f"records[{n}].{p}" for p in lost_fields(tree, back[k])]
     if issues or lost:
         raise GenerationError("the generated interchange does not check", issues, lost)

@@ -1,0 +1,79 @@
+"""What outbound generation shares across the standards (issue 18).
+
+Responsible for ``GenerationError`` (records that cannot be written as a valid
+interchange that reads back as given), ``record_tree`` (a record, model or plain data,
+as the dict the body builders read), ``counted`` (the control numbers after the first
+one given) and ``lost_fields`` (the read-back comparison: where a record's value does not
+come back from translating what was written).
+It must not know either standard's syntax: ``translators.x12.generate`` and
+``translators.edifact.generate`` do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from pydantic import BaseModel
+
+from translators.errors import Issue, TranslatorError
+from translators.record_data import RecordData, record_from_data
+
+__all__ = ["ENVELOPE_FIELDS", "GenerationError", "counted", "lost_fields", "record_tree"]
+
+# Record keys that are the envelope's, not the document's: the generators take them from
+# their envelope options and the read-back check does not compare them. ``unmapped``
+# lists what an inbound mapper could not place: nothing to write.
+ENVELOPE_FIELDS: Final = frozenset({"source", "unmapped", "schema_version"})
+
+
+class GenerationError(TranslatorError):
+    """The records could not be written as a valid interchange that reads back as given.
+
+    ``issues`` are edigate's validation issues of what was written (located in the
+    generated EDI); ``fields`` the record fields (``records[0].lines[2].quantity``) that
+    have no form in the standard or did not read back as given.
+    """
+
+    def __init__(self, message: str, issues: Sequence[Issue] = (), fields: Sequence[str] = ()):
+        detail = [message]
+        detail += [f"{i.location}: {i.message}" for i in issues[:10]]
+        detail += [f"field {f}" for f in fields[:10]]
+        super().__init__("; ".join(detail))
+        self.issues = list(issues)
+        self.fields = list(fields)
+
+
+def counted(first: str, n: int) -> str:
+    """The ``n``-th control number after ``first``, zero-padded to its width."""
+    if not first.isdigit():
+        raise ValueError(f"control number {first!r} is not digits")
+    return str(int(first) + n).zfill(len(first))
+
+
+def record_tree(record: BaseModel | RecordData) -> dict[str, Any]:
+    """The record as the body builders read it: validated, every field present."""
+    model = record if isinstance(record, BaseModel) else record_from_data(record)
+    return model.model_dump()
+
+
+def lost_fields(given: Any, found: Any, path: str = "") -> list[str]:
+    """The paths under ``path`` where ``given`` has a value that ``found`` lacks or differs
+    from. Values the reader derives and ``given`` leaves empty are not compared, nor the
+    envelope fields of the record itself."""
+    if given is None or given is False or given == "" or given == [] or given == {}:
+        return []
+    if isinstance(given, dict):
+        if not isinstance(found, dict):
+            return [path]
+        out: list[str] = []
+        for key, value in given.items():
+            if path == "" and key in ENVELOPE_FIELDS:
+                continue
+            out += lost_fields(value, found.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(given, list):
+        if not isinstance(found, list) or len(found) != len(given):
+            return [path]
+        return [p for i, v in enumerate(given) for p in lost_fields(v, found[i], f"{path}[{i}]")]
+    return [] if given == found else [path]
