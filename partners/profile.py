@@ -427,6 +427,53 @@ class ValidationOptions(_Model):
     relax_code_lists: Annotated[tuple[CodeListRef, ...], AfterValidator(_no_duplicates)] = ()
 
 
+def _separator(value: str) -> str:
+    """One character that cannot occur in the data it separates: no letter, digit or space."""
+    if len(value) != 1 or value.isalnum() or value == " ":
+        raise _problem("must be one character that is neither a letter, a digit nor a space "
+                       f"(got {value!r})")
+    return value
+
+
+Separator = Annotated[StrictStr, AfterValidator(_separator)]
+
+
+class X12Separators(_Model):
+    """``[outbound.x12_separators]``: the delimiters of the X12 edigate writes to the partner."""
+
+    element: Separator = "*"
+    component: Separator = ">"
+    segment: Separator = "~"
+    repetition: Separator = "^"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> X12Separators:
+        chars = [self.element, self.component, self.segment, self.repetition]
+        if len(set(chars)) != len(chars):
+            raise _problem("the four separators must differ from each other")
+        return self
+
+
+class OutboundOptions(_Model):
+    """``[outbound]``: how edigate writes the documents internal systems send this partner.
+
+    ``standard`` picks the table whose identity addresses the partner when the profile has
+    both (default: X12 when ``[x12]`` exists). ``x12_version`` is GS08 (default the
+    ``[x12]`` version when it is 004010 or 005010, else 005010); ``edifact_directory`` the
+    UNH directory. ``ack_requested`` sets ISA14 / UNB 0031; ``ack_due_hours`` is how long
+    the partner has to acknowledge (997/999, CONTRL when requested) before a sent document
+    is overdue.
+    """
+
+    standard: Literal["x12", "edifact"] | None = None
+    x12_version: Literal["004010", "005010"] | None = None
+    edifact_directory: Literal["D96A", "D01B"] = "D96A"
+    usage: Literal["production", "test"] = "production"
+    ack_requested: StrictBool = False
+    ack_due_hours: Annotated[int, Field(strict=True, ge=1, le=24 * 30)] = 24
+    x12_separators: X12Separators = X12Separators()
+
+
 ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})
 
 
@@ -442,6 +489,7 @@ class PartnerProfile(_Model):
     as2: AS2Profile | None = None
     delivery: DeliveryHints = DeliveryHints()
     validation: ValidationOptions = ValidationOptions()
+    outbound: OutboundOptions = OutboundOptions()
 
     @model_validator(mode="after")
     def _consistent(self) -> PartnerProfile:
@@ -449,6 +497,9 @@ class PartnerProfile(_Model):
             raise _problem(
                 "a profile needs an [x12] or an [edifact] table (or both)", key="x12/edifact"
             )
+        if self.outbound.standard is not None and getattr(self, self.outbound.standard) is None:
+            raise _problem(f"{self.outbound.standard} documents need an [{self.outbound.standard}]"
+                           " table", key="outbound.standard")
         for index, code in enumerate(self.transactions):
             if code.isdigit() and self.x12 is None:
                 raise _problem(
@@ -461,6 +512,22 @@ class PartnerProfile(_Model):
                     key=f"transactions[{index}]",
                 )
         return self
+
+    @property
+    def outbound_standard(self) -> Literal["x12", "edifact"]:
+        """The standard edigate writes this partner's outbound documents in."""
+        if self.outbound.standard is not None:
+            return self.outbound.standard
+        return "x12" if self.x12 is not None else "edifact"
+
+    @property
+    def outbound_x12_version(self) -> Literal["004010", "005010"]:
+        """GS08 of outbound X12: ``[outbound] x12_version``, else the ``[x12]`` version
+        when edigate writes it, else 005010."""
+        if self.outbound.x12_version is not None:
+            return self.outbound.x12_version
+        version = self.x12.version if self.x12 is not None else None
+        return "004010" if version == "004010" else "005010"
 
     def accepts(self, transaction: str) -> bool:
         """Whether inbound ``transaction`` (ST01 or UNH 0065) is allowed; empty list: any.

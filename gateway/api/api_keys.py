@@ -88,6 +88,8 @@ class Caller:
     partner_id: str | None = None
     scope: str | None = None
     role: str | None = None
+    # Consumers: may submit outbound documents (``POST /v1/documents``).
+    can_send: bool = False
 
     @property
     def actor(self) -> str:
@@ -105,11 +107,12 @@ def _digest(token: str) -> str:
 
 def issue_key(session: Session, kind: KeyKind, *, partner_id: str | None = None,
               scope: str | None = None, role: str | None = None,
-              label: str | None = None) -> tuple[str, ApiKey]:
+              label: str | None = None, can_send: bool = False) -> tuple[str, ApiKey]:
     """Create a key; returns the plaintext (show it once) and the stored row."""
     token = f"edg_{kind[0]}_{secrets.token_urlsafe(32)}"
     row = ApiKey(id=str(uuid.uuid4()), prefix=token[:_PREFIX_LEN], key_sha256=_digest(token),
-                 kind=kind, partner_id=partner_id, scope=scope, role=role, label=label)
+                 kind=kind, partner_id=partner_id, scope=scope, role=role, label=label,
+                 can_send=can_send)
     session.add(row)
     session.flush()
     return token, row
@@ -125,7 +128,7 @@ def authenticate(session: Session, token: str) -> Caller | None:
         if row.revoked_at is None and hmac.compare_digest(row.key_sha256, digest):
             kind: KeyKind = row.kind  # type: ignore[assignment]
             return Caller(key_id=row.id, kind=kind, partner_id=row.partner_id,
-                          scope=row.scope, role=row.role)
+                          scope=row.scope, role=row.role, can_send=bool(row.can_send))
     return None
 
 
@@ -133,7 +136,8 @@ def key_view(row: ApiKey) -> dict[str, Any]:
     """What may be shown of a key: never its hash (the prefix is public by design: it is
     how a key's owner recognises it, and it carries 36 of the key's 256 random bits)."""
     return {"id": row.id, "kind": row.kind, "partner_id": row.partner_id, "scope": row.scope,
-            "role": row.role, "label": row.label, "prefix": row.prefix,
+            "can_send": bool(row.can_send), "role": row.role, "label": row.label,
+            "prefix": row.prefix,
             "created_at": row.created_at.isoformat(),
             "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
 

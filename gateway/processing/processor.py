@@ -40,14 +40,15 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery import webhooks
 from gateway.ledger.chain import EntryDraft, Ledger
+from gateway.processing.reconcile import reconcile
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
+from gateway.store.counters import take_numbers
 from gateway.store.db import Database
 from gateway.store.models import (
     Acknowledgment,
-    ControlCounter,
     FinishedMessage,
     Message,
     MessageStatus,
@@ -245,6 +246,8 @@ class _Outcome:
     terms: list[TermValues] = field(default_factory=list)
     drafts: list[EntryDraft] = field(default_factory=list)  # before the acknowledgments'
     final: EntryDraft | None = None  # the state the message ends in
+    # The functional acknowledgments it holds (record data): matched to what was sent.
+    functional_acks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -484,6 +487,10 @@ class Processor:
             rows = _Rows()
             for outcome in outcomes:
                 self._gather(outcome, worker, numbers, rows, at)
+                if outcome.functional_acks and not isinstance(outcome.work, _Failed):
+                    rows.drafts += reconcile(session, outcome.message.partner_id,
+                                             outcome.message.id, outcome.functional_acks,
+                                             now, worker)
             with driver_cursor(connection) as cursor:
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -546,7 +553,7 @@ class Processor:
             search_numbers += [tx.control_number, tx.group_control]
             data = tx.data
             if data is not None and tx.status != "R" and not work.foreign:
-                business = _business_number(data)
+                business = business_number(data)
                 if business:
                     business = storable(business)
                     search_numbers.append(business)
@@ -561,6 +568,8 @@ class Processor:
                     created_at=at))
                 outcome.new_records.append(webhooks.NewRecord(record_id, data["kind"],
                                                               message_id))
+                if data["kind"] == "functional_ack":
+                    outcome.functional_acks.append(data)
                 entry["record_id"] = record_id
                 entry["business_number"] = business
                 accepted += 1
@@ -678,20 +687,7 @@ class Processor:
     def next_control(self, session: Session, name: str, count: int = 1) -> int:
         """Take ``count`` numbers of a control counter in the caller's transaction (its
         row stays locked until commit); the first of them."""
-        counter = session.get(ControlCounter, name, with_for_update=True)
-        if counter is None and self.db.dialect.locks_rows:
-            # Two workers may both see no counter yet (on SQLite the transaction's write
-            # lock rules that out): one creates it, the other waits for it on the row lock.
-            session.execute(self.db.dialect.insert(ControlCounter).values(name=name, value=0)
-                            .on_conflict_do_nothing(index_elements=["name"]))
-            counter = session.get(ControlCounter, name, with_for_update=True)
-        if counter is None:
-            counter = ControlCounter(name=name, value=0)
-            session.add(counter)
-        first = counter.value + 1
-        counter.value += count
-        session.flush()
-        return first
+        return take_numbers(session, self.db.dialect, name, count)
 
 
 class Inline:
@@ -814,7 +810,9 @@ def _source_hook(message_id: str, partner_id: str) -> Callable[[RecordData], Rec
     return hook
 
 
-def _business_number(data: dict[str, Any]) -> str | None:
+def business_number(data: dict[str, Any]) -> str | None:
+    """The number the message log finds a record's document by (a PO's for every document
+    of an order, else the document's own)."""
     for key in _BUSINESS_KEYS:
         value = data.get(key)
         if isinstance(value, str) and value:

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import as2, messages, ops, records, webhooks
+from gateway.api import as2, documents, messages, ops, records, webhooks
 from gateway.api import keys as keys_api
 from gateway.api.docs import install_docs
 from gateway.api.inflight import InflightBodies, InflightLimit
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     install_docs(app)
     app.add_middleware(InputGuard)  # control characters in paths and queries: 400
     app.include_router(messages.router)
+    app.include_router(documents.router)
     app.include_router(records.router)
     app.include_router(ops.router)
     app.include_router(webhooks.router)

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from gateway.runtime import cli_keys
@@ -17,7 +18,7 @@ from gateway.runtime import cli_keys
 __all__ = ["dispatch", "register"]
 
 SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker",
-                    "certs", "users", "keys"}
+                    "certs", "users", "keys", "generate"}
 
 
 def register(sub: Any) -> None:
@@ -40,11 +41,22 @@ def register(sub: Any) -> None:
     k = consumers_sub.add_parser("issue-key", help="print a new consumer key, once")
     k.add_argument("--scope", choices=["crm", "scm", "all"], required=True)
     k.add_argument("--label", default=None)
+    k.add_argument("--send", action="store_true",
+                   help="the key may also submit documents to send (POST /v1/documents)")
     k = consumers_sub.add_parser("add-webhook",
                                  help="POST records of some kinds to a URL; prints the "
                                       "signing secret, once")
     k.add_argument("--url", required=True)
     k.add_argument("--kinds", required=True, help="comma list, e.g. purchase_order,invoice")
+    p = sub.add_parser("generate", help="write records (JSON) as a partner's EDI: stored, "
+                                        "ledgered and queued like POST /v1/documents")
+    p.add_argument("file", help="JSON: an array of records, one record, or "
+                                "{\"records\": [...]}; - for standard input")
+    p.add_argument("--partner", required=True, help="the partner's id")
+    p.add_argument("--output", default=None, metavar="FILE",
+                   help="also write the EDI here (default: standard output)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the EDI without storing or sending it (no number is used up)")
     p = sub.add_parser("ops", help="operations staff")
     ops_sub = p.add_subparsers(dest="ops_command", required=True)
     k = ops_sub.add_parser("issue-key", help="print a new ops key, once")
@@ -107,6 +119,67 @@ def _issue(kind: str, **values: Any) -> str:
         return str(token)
     finally:
         state.close()
+
+
+def _submitted_records(path: str) -> object:
+    """The records of a ``generate`` input file; SystemExit for one that is not JSON."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"edigate: error: {path}: {exc}") from exc
+    if isinstance(data, dict) and "records" in data:
+        return data["records"]
+    return [data] if isinstance(data, dict) else data
+
+
+def _generate(path: str, partner_id: str, output: str | None, *, dry_run: bool) -> int:
+    from gateway.processing.outbound import RecordsInvalid
+    from gateway.store.models import MessageStatus
+    from translators.generation import GenerationError
+
+    records = _submitted_records(path)
+    state = _state()
+    try:
+        partner = state.registry.get(partner_id)
+        if partner is None:
+            raise SystemExit(f"edigate: error: no partner {partner_id!r} in "
+                             f"{state.settings.partners_dir}")
+        assert state.outbound is not None
+        try:
+            if dry_run:
+                edi = state.outbound.preview(partner, records)
+            else:
+                result = state.outbound.submit(partner, records, actor="cli")
+                if result.status == MessageStatus.HELD:
+                    for error in result.errors:
+                        print(f"{path}: {error.location or error.pointer}: {error.message}",
+                              file=sys.stderr)
+                    print(f"edigate: held as message {result.message_id}: not sent",
+                          file=sys.stderr)
+                    return 1
+                assert result.edi is not None
+                edi = result.edi
+                print(f"message {result.message_id} {result.status} ISA/UNB control "
+                      f"{result.interchange_control}"
+                      + (f", queued as AS2 transfer {result.transfer_id}"
+                         if result.transfer_id else ", waiting for pickup"), file=sys.stderr)
+        except RecordsInvalid as exc:
+            for error in exc.errors:
+                print(f"{path}: {error.pointer}: {error.message}", file=sys.stderr)
+            return 1
+        except GenerationError as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        state.close()
+    if output:
+        with open(output, "wb") as out:
+            out.write(edi)
+    else:
+        sys.stdout.buffer.write(edi)
+        sys.stdout.flush()
+    return 0
 
 
 def _add_webhook(url: str, kinds: str) -> int:
@@ -294,13 +367,15 @@ def dispatch(args: argparse.Namespace) -> int:
     if command == "consumers":
         if args.consumers_command == "add-webhook":
             return _add_webhook(args.url, args.kinds)
-        print(_issue("consumer", scope=args.scope, label=args.label))
+        print(_issue("consumer", scope=args.scope, label=args.label, can_send=args.send))
         return 0
     if command == "ops":
         print(_issue("ops", role=args.role, label=args.label))
         return 0
     if command == "ledger":
         return _verify_ledger(args.anchor)
+    if command == "generate":
+        return _generate(args.file, args.partner, args.output, dry_run=args.dry_run)
     if command == "worker" and args.follow:
         from gateway.runtime.workers import follow
 
@@ -324,10 +399,15 @@ def dispatch(args: argparse.Namespace) -> int:
             if as2 is not None:
                 with as2:
                     sent = as2.run_once(limit=args.limit or 1000)
+            from gateway.processing.reconcile import mark_overdue
+            from gateway.store.base import utcnow
+
+            overdue = mark_overdue(state.db, state.ledger, utcnow(), "cli")
         finally:
             state.close()
         print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)"
-              + (f" and {sent} AS2 send attempt(s)" if as2 is not None else ""))
+              + (f" and {sent} AS2 send attempt(s)" if as2 is not None else "")
+              + (f"; {overdue} sent document(s) now overdue" if overdue else ""))
         return 0
     if command == "certs":
         return _certs(args)

@@ -27,6 +27,7 @@ from gateway.intake.pipeline import IntakeCounter, Pipeline
 from gateway.intake.writer_process import IntakeProcess
 from gateway.ledger.anchor import AnchorWriter, anchor_path
 from gateway.ledger.chain import Ledger, LedgerSigner
+from gateway.processing.outbound import OutboundService
 from gateway.processing.processor import Processor
 from gateway.runtime.child_process import child_setup
 from gateway.runtime.metrics import Metrics
@@ -71,6 +72,7 @@ class GatewayState:
     metrics: Metrics
     keys: KeyCache = field(default_factory=KeyCache)
     as2: AS2Receiver | None = None
+    outbound: OutboundService | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
@@ -90,8 +92,9 @@ class GatewayState:
                             processor=processor, counter=counter)
         as2 = AS2Receiver(settings, db, ledger, pipeline, metrics, partners=as2_partners,
                           outbox=outbox, problem=as2_problem)
+        outbound = OutboundService(db, settings, ledger, outbox if identity is not None else None)
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
-                   keys=KeyCache.watching(settings.var_dir, db.url))
+                   outbound=outbound, keys=KeyCache.watching(settings.var_dir, db.url))
 
     def webhook_deliverer(self, **kwargs: Any) -> Deliverer:
         """The outbox worker of webhook deliveries, on this state's database, ledger and

@@ -36,9 +36,11 @@ from collections.abc import Callable
 
 from gateway.delivery.egress import Claim, OutboundPool
 from gateway.intake.activity import Deferral
+from gateway.processing.reconcile import mark_overdue
 from gateway.runtime.child_process import child_setup
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
+from gateway.store.base import utcnow
 
 __all__ = ["WorkerProcesses", "WorkerThreads"]
 
@@ -47,6 +49,8 @@ log = logging.getLogger("edigate.workers")
 # A worker process that exits sooner than this after its start failed to start; after
 # FAILED_STARTS of those in a row its slot is failing (logged, and /readyz says so).
 STARTUP_SECONDS = 10.0
+# How often a worker process looks for sent documents whose acknowledgment is overdue.
+ACK_SWEEP_SECONDS = 60.0
 FAILED_STARTS = 3
 # How often a worker deferring to intake looks again (a read of shared memory).
 _DEFER_POLL_SECONDS = 0.01
@@ -119,6 +123,23 @@ class WorkerThreads:
         if as2 is not None:
             self._closers.append(as2.close)
             self._dispatcher(f"as2:{worker_id}", as2.claim_job)
+        thread = threading.Thread(target=self._watch_acknowledgments,
+                                  args=(f"acks:{worker_id}",), name=f"acks:{worker_id}",
+                                  daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _watch_acknowledgments(self, name: str) -> None:
+        """Mark sent documents whose acknowledgment is overdue, once a minute."""
+        while not self.stop.wait(ACK_SWEEP_SECONDS):
+            try:
+                marked = mark_overdue(self.state.db, self.state.ledger, utcnow(), name)
+            except Exception:  # the sweep must outlive a database hiccup
+                log.exception("acknowledgment sweep %s failed", name)
+                continue
+            if marked:
+                log.warning("%d sent document(s) not acknowledged in time: "
+                            "GET /v1/documents?ack_status=overdue", marked)
 
     def _dispatcher(self, name: str, claim: Claim) -> None:
         thread = threading.Thread(target=self._dispatch, args=(name, claim), name=name,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,14 +39,18 @@ __all__ = [
 
 
 class MessageStatus:
-    """RECEIVED -> PROCESSING -> PROCESSED | REJECTED | FAILED."""
+    """Inbound: RECEIVED -> PROCESSING -> PROCESSED | REJECTED | FAILED. Outbound (written
+    by edigate from internal systems' records): GENERATED (stored, sent on the partner's
+    transport) or HELD (did not generate; stored with its errors, never sent)."""
 
     RECEIVED = "RECEIVED"
     PROCESSING = "PROCESSING"
     PROCESSED = "PROCESSED"
     REJECTED = "REJECTED"
     FAILED = "FAILED"
-    FINAL = frozenset({PROCESSED, REJECTED, FAILED})
+    GENERATED = "GENERATED"
+    HELD = "HELD"
+    FINAL = frozenset({PROCESSED, REJECTED, FAILED, GENERATED, HELD})
 
 
 class FinishedMessage(NamedTuple):
@@ -183,6 +189,8 @@ class ApiKey(Base):
     label: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consumers only: may submit documents to send (POST /v1/documents).
+    can_send: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ControlCounter(Base):

@@ -65,7 +65,7 @@ router = APIRouter(prefix="/ui", route_class=SecureRoute, include_in_schema=Fals
 log = logging.getLogger("edigate.ui")
 
 PAGE_SIZE = 50
-_STATUSES = ("RECEIVED", "PROCESSING", "PROCESSED", "REJECTED", "FAILED")
+_STATUSES = ("RECEIVED", "PROCESSING", "PROCESSED", "REJECTED", "FAILED", "GENERATED", "HELD")
 _NOTICES = {
     "reprocess": "Reprocessing requested: the message is queued again.",
     "ack-as2": "The acknowledgment was queued for sending over AS2.",

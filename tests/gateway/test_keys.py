@@ -107,7 +107,7 @@ def test_listing_keys_needs_an_operator_and_never_shows_a_hash(env: Env) -> None
     assert {i["id"] for i in items} == set(env.ids.values())
     acme = next(i for i in items if i["id"] == env.ids["acme"])
     assert acme == {"id": env.ids["acme"], "kind": "partner", "partner_id": "acme-retail",
-                    "scope": None, "role": None, "label": "acme AS2 box",
+                    "scope": None, "can_send": False, "role": None, "label": "acme AS2 box",
                     "prefix": env.tokens["acme"][:12], "created_at": acme["created_at"],
                     "revoked_at": None}
     assert "sha256" not in response.text and env.tokens["acme"] not in response.text

@@ -7,7 +7,8 @@ from alembic.migration import MigrationContext
 
 import gateway.ledger.chain  # registers the ledger tables
 import gateway.store.health  # registers the readiness heartbeat
-import gateway.store.models  # noqa: F401 - registers the gateway tables
+import gateway.store.models  # registers the gateway tables
+import gateway.store.outbound  # noqa: F401 - registers the sent documents
 from gateway.store.base import Base
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade

@@ -1,0 +1,454 @@
+"""Outbound documents: internal systems' records written as a partner's EDI and sent.
+
+Responsible for turning submitted canonical records (the same JSON the records feed
+carries) into one interchange for one partner, in the partner's standard, version,
+delimiters and identities (``[outbound]`` of its profile); for the control numbers on it
+(ISA13/GS06/ST02 or UNB 0020/UNH 0062, taken from the per-partner counters in the same
+transaction that stores the interchange, so they are never reused and have no gaps); for
+storing the interchange as an outbound message, each transaction set or message as a
+``sent_documents`` row awaiting its acknowledgment, and the ledger entries; and for
+queueing it on the partner's transport (AS2 when the profile has a URL; otherwise the
+message waits for pickup through ``GET /v1/messages/{id}/raw``).
+
+A document that does not generate (a value with no form in the standard, a validation
+error in what was written, a value that does not read back) is held: stored with its
+located errors as a HELD message, its records as the payload, never sent, and its
+control numbers given back. Records that do not match the record schema are refused
+before anything is stored (``RecordsInvalid``, each error at a JSON pointer).
+
+It must not know about HTTP: the API and the CLI call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from gateway.delivery.as2_sending import AS2Outbox
+from gateway.ledger.chain import Ledger
+from gateway.processing.processor import business_number
+from gateway.runtime.settings import Settings
+from gateway.store.base import utcnow
+from gateway.store.counters import take_numbers
+from gateway.store.db import Database
+from gateway.store.models import Message, MessageStatus, Payload
+from gateway.store.outbound import AckState, SentDocument
+from gateway.store.search import MessageTerm, term_rows
+from partners import PartnerProfile
+from translators.generation import GenerationError
+from translators.record_data import record_json
+from translators.records import RECORD_ADAPTER
+from translators.x12.generate import X12Envelope, generate_x12
+from translators.x12.generate.documents import BODY_BUILDERS as X12_BODIES
+from translators.x12.segment import Delimiters as X12Delimiters
+
+__all__ = [
+    "X12_DOCUMENT_TYPES",
+    "DocumentError",
+    "OutboundService",
+    "RecordsInvalid",
+    "Submitted",
+    "json_pointer",
+]
+
+X12_DOCUMENT_TYPES: Final[Mapping[str, str]] = {kind: spec[0] for kind, spec in X12_BODIES.items()}
+"""Record kind -> the X12 transaction set edigate writes it as."""
+
+@dataclass(frozen=True, slots=True)
+class DocumentError:
+    """One located problem of a submitted document: ``pointer`` is a JSON pointer into the
+    submitted body (``/records/0/lines/2/quantity``), ``location`` where in the generated
+    EDI a validation issue was found (empty for a record field)."""
+
+    pointer: str
+    message: str
+    location: str = ""
+    code: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"pointer": self.pointer, "message": self.message}
+        if self.location:
+            out["location"] = self.location
+        if self.code:
+            out["code"] = self.code
+        return out
+
+
+class RecordsInvalid(ValueError):
+    """Submitted records that are not records of the schema: nothing was stored."""
+
+    def __init__(self, errors: Sequence[DocumentError]) -> None:
+        super().__init__("; ".join(f"{e.pointer}: {e.message}" for e in errors[:10]))
+        self.errors = list(errors)
+
+
+@dataclass(slots=True)
+class Submitted:
+    """What became of a submission: a GENERATED message (queued on the transport when
+    ``transfer_id`` is set) or a HELD one with its ``errors``."""
+
+    message_id: str
+    status: str
+    partner_id: str
+    standard: str
+    interchange_control: str | None
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    transfer_id: str | None = None
+    errors: list[DocumentError] = field(default_factory=list)
+    edi: bytes | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "status": self.status,
+                "partner_id": self.partner_id, "standard": self.standard,
+                "interchange_control": self.interchange_control,
+                "documents": self.documents, "transfer_id": self.transfer_id,
+                "errors": [e.as_dict() for e in self.errors]}
+
+
+def json_pointer(parts: Sequence[str | int]) -> str:
+    """RFC 6901: ``/``-joined, ``~`` and ``/`` escaped."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _field_pointer(path: str) -> str:
+    """``records[0].lines[2].quantity`` (a generator's field path) as a JSON pointer."""
+    parts: list[str | int] = []
+    for name in path.replace("]", "").split("."):
+        head, *indexes = name.split("[")
+        if head:
+            parts.append(head)
+        parts += [int(i) for i in indexes]
+    return json_pointer(parts)
+
+
+def _renumbered(error: DocumentError, n: int) -> DocumentError:
+    """``error`` of a record generated alone (``/records/0``) as record ``n``'s."""
+    rest = error.pointer.removeprefix("/records/0")
+    return DocumentError(f"/records/{n}{rest}", error.message, error.location, error.code)
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbers:
+    interchange: int
+    group: int
+    transaction: int
+
+
+class OutboundService:
+    """Generates, stores and queues partners' outbound documents."""
+
+    def __init__(self, db: Database, settings: Settings, ledger: Ledger,
+                 as2: AS2Outbox | None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self.ledger = ledger
+        # None while the gateway has no AS2 identity: documents then wait for pickup.
+        self.as2 = as2
+        self.clock = clock
+
+    # -- checking what was submitted --------------------------------------------------
+
+    def kinds(self, partner: PartnerProfile) -> Mapping[str, str]:
+        """Record kind -> the document type this partner's documents are written as."""
+        if partner.outbound_standard == "x12":
+            return X12_DOCUMENT_TYPES
+        return {}
+
+    def validate(self, partner: PartnerProfile, records: object) -> list[dict[str, Any]]:
+        """The submitted records as complete record data; ``RecordsInvalid`` naming every
+        offending field when they are not records edigate can write for ``partner``.
+        A record's ``source`` may be left out: the envelope fills it."""
+        if not isinstance(records, list) or not records:
+            raise RecordsInvalid([DocumentError("/records", "must be a non-empty array of "
+                                                            "records")])
+        kinds = self.kinds(partner)
+        errors: list[DocumentError] = []
+        out: list[dict[str, Any]] = []
+        for n, record in enumerate(records):
+            if not isinstance(record, dict):
+                errors.append(DocumentError(json_pointer(["records", n]), "must be an object"))
+                continue
+            kind = record.get("kind")
+            if kind not in kinds:
+                errors.append(DocumentError(
+                    json_pointer(["records", n, "kind"]),
+                    f"{kind!r} is not a kind edigate writes as "
+                    f"{partner.outbound_standard.upper()} (one of {', '.join(sorted(kinds))})"))
+                continue
+            candidate = dict(record)
+            candidate["source"] = self._placeholder_source(partner, kinds[str(kind)])
+            try:
+                model = RECORD_ADAPTER.validate_python(candidate)
+            except ValidationError as exc:
+                for error in exc.errors():
+                    # The first location part is the union's tag (the kind).
+                    where = ["records", n, *error["loc"][1:]]
+                    errors.append(DocumentError(json_pointer(where), error["msg"]))
+                continue
+            out.append(model.model_dump())
+        if errors:
+            raise RecordsInvalid(errors)
+        return out
+
+    def _placeholder_source(self, partner: PartnerProfile, document_type: str) -> dict[str, Any]:
+        ours, theirs = self._identities(partner)
+        return {"standard": partner.outbound_standard, "version": "", "transaction_type":
+                document_type, "sender": {"qualifier": ours[0], "id": ours[1]},
+                "receiver": {"qualifier": theirs[0], "id": theirs[1]},
+                "interchange_control": "", "transaction_control": "",
+                "partner_id": partner.id}
+
+    def _identities(self, partner: PartnerProfile
+                    ) -> tuple[tuple[str | None, str], tuple[str | None, str]]:
+        if partner.outbound_standard == "x12":
+            assert partner.x12 is not None
+            return ((self.settings.x12_qualifier, self.settings.x12_sender_id),
+                    (partner.x12.qualifier, partner.x12.id))
+        assert partner.edifact is not None
+        qualifier, _, ours = self.settings.edifact_id.rpartition(":")
+        return (qualifier or None, ours), (partner.edifact.qualifier, partner.edifact.id)
+
+    # -- generating, storing, sending -------------------------------------------------
+
+    def submit(self, partner: PartnerProfile, records: object, *, actor: str) -> Submitted:
+        """Generate, store and queue ``records`` for ``partner``: a GENERATED message, or
+        a HELD one when the records do not generate. Raises ``RecordsInvalid`` (nothing
+        stored) for records that are not records of the schema."""
+        trees = self.validate(partner, records)
+        try:
+            with self.db.transaction() as session:
+                return self._generate_and_store(session, partner, trees, actor)
+        except GenerationError as exc:
+            # The transaction rolled back: the control numbers are given back.
+            return self._hold(partner, trees, exc, actor)
+
+    def preview(self, partner: PartnerProfile, records: object) -> bytes:
+        """The interchange ``submit`` would write now, neither stored nor sent: its control
+        numbers are the next ones, given back. Raises ``RecordsInvalid`` or
+        ``GenerationError``."""
+        trees = self.validate(partner, records)
+        with self.db.transaction() as session:
+            numbers = self._take_numbers(session, partner, trees)
+            edi, _ = self._generate(partner, trees, numbers, self.clock())
+            session.rollback()
+        return edi
+
+    def _generate_and_store(self, session: Session, partner: PartnerProfile,
+                            trees: list[dict[str, Any]], actor: str) -> Submitted:
+        at = self.clock()
+        types = [self.kinds(partner)[t["kind"]] for t in trees]
+        numbers = self._take_numbers(session, partner, trees)
+        edi, sources = self._generate(partner, trees, numbers, at)
+        message_id = str(uuid.uuid4())
+        standard = partner.outbound_standard
+        interchange = sources[0]["interchange_control"]
+        due = at + timedelta(hours=partner.outbound.ack_due_hours)
+        expected = self._ack_expected(partner)
+        documents: list[dict[str, Any]] = []
+        rows: list[SentDocument] = []
+        for tree, source, document_type in zip(trees, sources, types, strict=True):
+            tree["source"] = source
+            business = business_number(tree)
+            row = SentDocument(
+                id=str(uuid.uuid4()), message_id=message_id, partner_id=partner.id,
+                standard=standard, kind=tree["kind"], document_type=document_type,
+                version=source["version"], interchange_control=interchange,
+                group_control=source.get("group_control"),
+                transaction_control=source["transaction_control"],
+                business_number=business, record=record_json(tree),
+                ack_status=AckState.PENDING if expected else AckState.NOT_EXPECTED,
+                ack_due_at=due if expected else None, created_at=at, updated_at=at)
+            rows.append(row)
+            documents.append({"id": row.id, "kind": row.kind, "document_type": document_type,
+                              "group_control": row.group_control,
+                              "transaction_control": row.transaction_control,
+                              "business_number": business, "ack_status": row.ack_status,
+                              "ack_due_at": due.isoformat() if expected else None})
+        message = self._store_message(session, partner, message_id, edi, at,
+                                      status=MessageStatus.GENERATED, interchange=interchange,
+                                      types=types, documents=documents,
+                                      terms=[interchange] + [
+                                          str(d["business_number"]) for d in documents
+                                          if d["business_number"]])
+        session.add_all(rows)
+        self.ledger.append(session, event="GENERATED", actor=actor, message_id=message_id,
+                           details={"partner": partner.id, "standard": standard,
+                                    "interchange_control": interchange,
+                                    "documents": [[d["document_type"], d["transaction_control"],
+                                                   d["business_number"]] for d in documents],
+                                    "payload_sha256": message.payload_sha256})
+        transfer = self._queue(session, partner, edi, message_id, actor)
+        return Submitted(message_id, MessageStatus.GENERATED, partner.id, standard, interchange,
+                         documents, transfer, edi=edi)
+
+    def _located(self, partner: PartnerProfile, trees: list[dict[str, Any]],
+                 exc: GenerationError) -> list[DocumentError]:
+        """The errors of a failed generation, each at the record it belongs to: the
+        interchange's validation issues are located in the EDI, so each record is
+        generated alone to find whose they are (only when generation failed)."""
+        if len(trees) > 1:
+            errors: list[DocumentError] = []
+            for n, tree in enumerate(trees):
+                try:
+                    self._generate(partner, [tree], _Numbers(1, 1, 1), self.clock())
+                except GenerationError as alone:
+                    errors += [_renumbered(e, n) for e in self._located(partner, [tree], alone)]
+            if errors:
+                return errors
+        pointer = "/records/0" if len(trees) == 1 else "/records"
+        errors = [DocumentError(_field_pointer(f), "has no form in the standard or does not "
+                                                   "read back as given") for f in exc.fields]
+        errors += [DocumentError(pointer, i.message, location=str(i.location), code=i.code)
+                   for i in exc.issues]
+        return errors or [DocumentError(pointer, str(exc))]
+
+    def _hold(self, partner: PartnerProfile, trees: list[dict[str, Any]],
+              exc: GenerationError, actor: str) -> Submitted:
+        errors = self._located(partner, trees, exc)
+        body = json.dumps({"partner_id": partner.id, "records": trees}, default=str,
+                          ensure_ascii=False).encode("utf-8")
+        message_id = str(uuid.uuid4())
+        at = self.clock()
+        with self.db.transaction() as session:
+            self._store_message(
+                session, partner, message_id, body, at, status=MessageStatus.HELD,
+                interchange=None, types=[self.kinds(partner)[t["kind"]] for t in trees],
+                documents=[], terms=[b for t in trees if (b := business_number(t))],
+                error="; ".join(f"{e.location or e.pointer}: {e.message}" for e in errors)[:4000])
+            self.ledger.append(session, event="HELD", actor=actor, message_id=message_id,
+                               details={"partner": partner.id,
+                                        "errors": [e.as_dict() for e in errors[:20]]})
+        return Submitted(message_id, MessageStatus.HELD, partner.id,
+                         partner.outbound_standard, None, errors=errors)
+
+    def _ack_expected(self, partner: PartnerProfile) -> bool:
+        if partner.outbound_standard == "x12":
+            return partner.x12 is not None and partner.x12.ack != "none"
+        return partner.outbound.ack_requested
+
+    def _take_numbers(self, session: Session, partner: PartnerProfile,
+                      trees: Sequence[Mapping[str, Any]]) -> _Numbers:
+        dialect = self.db.dialect
+        if partner.outbound_standard == "x12":
+            groups = len({X12_BODIES[t["kind"]][1] for t in trees})
+            return _Numbers(
+                # ISA13 is shared with the acknowledgments edigate sends the partner.
+                take_numbers(session, dialect, f"x12:isa13:{partner.id}"),
+                take_numbers(session, dialect, f"x12:gs06:{partner.id}", groups),
+                take_numbers(session, dialect, f"x12:st02:{partner.id}", len(trees)))
+        return _Numbers(
+            take_numbers(session, dialect, f"edifact:unb0020:{partner.id}"), 0,
+            take_numbers(session, dialect, f"edifact:unh0062:{partner.id}", len(trees)))
+
+    def _generate(self, partner: PartnerProfile, trees: list[dict[str, Any]],
+                  numbers: _Numbers, at: datetime) -> tuple[bytes, list[dict[str, Any]]]:
+        """The interchange, and each record's ``source`` as the envelope wrote it."""
+        if partner.outbound_standard != "x12":
+            raise GenerationError("EDIFACT documents are not generated yet")
+        assert partner.x12 is not None
+        separators = partner.outbound.x12_separators
+        envelope = X12Envelope(
+            sender_id=self.settings.x12_sender_id, sender_qualifier=self.settings.x12_qualifier,
+            receiver_id=partner.x12.id, receiver_qualifier=partner.x12.qualifier,
+            # ISA13 has nine digits, GS06 at most nine, ST02 four to nine.
+            interchange_control=f"{numbers.interchange % 1_000_000_000:09d}",
+            group_control=str(numbers.group % 1_000_000_000),
+            transaction_control=f"{numbers.transaction % 1_000_000_000:04d}",
+            created_at=at, version=partner.outbound_x12_version,
+            delimiters=X12Delimiters(element=separators.element, component=separators.component,
+                                     segment=separators.segment,
+                                     repetition=separators.repetition),
+            usage="T" if partner.outbound.usage == "test" else "P",
+            ack_requested=partner.outbound.ack_requested)
+        edi = generate_x12(trees, envelope)
+        return edi, self._x12_sources(edi, partner, trees)
+
+    def _x12_sources(self, edi: bytes, partner: PartnerProfile,
+                     trees: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Each record's ``source`` as read from what was written. The groups order the
+        transaction sets by functional id, so records are matched back by set id and
+        their position among the records of that set."""
+        from translators.x12.pipeline import TransactionOutcome, translate_x12
+
+        by_set: dict[str, list[dict[str, Any]]] = {}
+        for outcome in translate_x12(edi):
+            if isinstance(outcome, TransactionOutcome) and outcome.record is not None:
+                source = outcome.record.model_dump()["source"]
+                source["partner_id"] = partner.id
+                by_set.setdefault(outcome.document.set_id, []).append(source)
+        sources: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for tree in trees:
+            set_id = X12_DOCUMENT_TYPES[tree["kind"]]
+            k = seen.get(set_id, 0)
+            seen[set_id] = k + 1
+            sources.append(by_set[set_id][k])
+        return sources
+
+    def _store_message(self, session: Session, partner: PartnerProfile, message_id: str,
+                       body: bytes, at: datetime, *, status: str, interchange: str | None,
+                       types: Sequence[str], documents: list[dict[str, Any]],
+                       terms: Sequence[str], error: str | None = None) -> Message:
+        digest = hashlib.sha256(body).hexdigest()
+        if session.get(Payload, digest) is None:
+            session.add(Payload(sha256=digest, size=len(body), data=body, created_at=at))
+            session.flush()
+        search_text = " ".join(sorted({t for t in terms if t}))[:4000] or None
+        ours, theirs = self._identities(partner)
+        message = Message(
+            id=message_id, partner_id=partner.id, direction="outbound",
+            transport=self._transport(partner), standard=partner.outbound_standard,
+            status=status, payload_sha256=digest, size=len(body), received_at=at,
+            updated_at=at, interchange_sender=f"{ours[0] or ''}:{ours[1]}"[:40],
+            interchange_receiver=f"{theirs[0] or ''}:{theirs[1]}"[:40],
+            interchange_control=interchange,
+            transaction_types=",".join(sorted(set(types)))[:200] or None,
+            search_text=search_text, error=error, attempts=0,
+            summary=json.dumps({"transactions": [
+                {"set_id": d["document_type"], "control_number": d["transaction_control"],
+                 "group_control": d["group_control"], "status": "A", "errors": [],
+                 "record_id": None, "business_number": d["business_number"]}
+                for d in documents], "groups": []}))
+        session.add(message)
+        session.flush()
+        for row in term_rows(message_id, at, search_text):
+            session.add(MessageTerm(**row))
+        return message
+
+    def _transport(self, partner: PartnerProfile) -> str:
+        return "as2" if self.as2 is not None and self.as2.wants_as2(partner) else "pickup"
+
+    def _queue(self, session: Session, partner: PartnerProfile, edi: bytes, message_id: str,
+               actor: str) -> str | None:
+        if self._transport(partner) != "as2":
+            return None
+        assert self.as2 is not None
+        content_type = ("application/edi-x12" if partner.outbound_standard == "x12"
+                        else "application/edifact")
+        row = self.as2.enqueue(session, partner, edi, kind="document",
+                                      message_id=message_id, actor=actor,
+                                      content_type=content_type)
+        return str(row.id)
+
+    def resend(self, message_id: str, partner: PartnerProfile, actor: str) -> str | None:
+        """Queue a generated message's interchange again, as it was (same control
+        numbers: a retransmission, which the partner's duplicate check recognises); the
+        new transfer's id, or None when the partner has no transport to send it on."""
+        with self.db.transaction() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.direction != "outbound" or \
+                    message.status != MessageStatus.GENERATED:
+                raise ValueError("only a generated outbound message can be sent again")
+            payload = session.get(Payload, message.payload_sha256)
+            assert payload is not None
+            self.ledger.append(session, event="RESEND_REQUESTED", actor=actor,
+                               message_id=message_id, details={"partner": partner.id})
+            return self._queue(session, partner, payload.data, message_id, actor)

@@ -1,0 +1,122 @@
+"""Acknowledgment reconciliation: a partner's 997/999/CONTRL matched to what edigate sent.
+
+Responsible for settling the acknowledgment state of ``sent_documents`` rows when a
+functional acknowledgment record from the same partner is processed: X12 997/999 by the
+acknowledged group's GS06 (AK102/AK102 of 999) and each set's ST02 (AK202); EDIFACT
+CONTRL by the acknowledged interchange's UNB 0020 (UCI) and each message's UNH 0062
+(UCM). A set the acknowledgment lists takes its own code (AK501/IK501, UCM 0083); a set
+of the acknowledged group it does not list was accepted, unless the group was rejected
+(AK901 R, UCI 0083 4). The errors reported
+(AK3/AK4, IK3/IK4, UCS/UCD) are kept with the sent document, and a ledger entry names
+what was settled. It runs in the processing transaction of the acknowledgment.
+It must not decide when an acknowledgment is overdue: ``mark_overdue`` does, on a clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.ledger.chain import EntryDraft, Ledger
+from gateway.store.db import Database
+from gateway.store.outbound import AckState, SentDocument
+
+__all__ = ["mark_overdue", "reconcile"]
+
+# The functional acknowledgment record's normalised statuses (X12 715/717, EDIFACT 0083).
+_STATES: Final[Mapping[str, str]] = {
+    "accepted": AckState.ACCEPTED,
+    "accepted_with_errors": AckState.ACCEPTED_WITH_ERRORS,
+    "partially_accepted": AckState.ACCEPTED_WITH_ERRORS,
+    "rejected": AckState.REJECTED,
+}
+
+
+def _settle(session: Session, rows: Sequence[SentDocument], state: str, message_id: str,
+            detail: dict[str, Any], at: datetime) -> list[list[str]]:
+    settled = []
+    for row in rows:
+        session.execute(update(SentDocument).where(SentDocument.id == row.id).values(
+            ack_status=state, ack_message_id=message_id,
+            ack_detail=json.dumps(detail, ensure_ascii=False)[:20_000], updated_at=at))
+        settled.append([row.document_type, row.transaction_control, state])
+    return settled
+
+
+def reconcile(session: Session, partner_id: str, message_id: str,
+              acknowledgments: Sequence[Mapping[str, Any]], at: datetime,
+              actor: str) -> list[EntryDraft]:
+    """Settle the sent documents that ``acknowledgments`` (functional_ack record data of
+    message ``message_id`` from ``partner_id``) answer; a ledger entry per acknowledgment
+    that settled any."""
+    drafts: list[EntryDraft] = []
+    for record in acknowledgments:
+        standard = record["source"]["standard"]
+        settled: list[list[str]] = []
+        for group in record.get("acknowledged_groups") or []:
+            control = group.get("group_control")
+            if not control:
+                continue
+            query = select(SentDocument).where(SentDocument.partner_id == partner_id,
+                                               SentDocument.standard == standard)
+            if standard == "x12":
+                query = query.where(SentDocument.group_control == control)
+            elif group.get("functional_id") == "UCI":
+                query = query.where(SentDocument.interchange_control == control)
+            else:
+                continue  # a UCF answers a UNG group: edigate sends none
+            sent = {row.transaction_control: row for row in session.scalars(query)}
+            if not sent:
+                continue
+            listed: set[str] = set()
+            for tx in group.get("transactions") or []:
+                number = tx.get("control_number")
+                state = _STATES.get(tx.get("status") or "")
+                row = sent.get(number or "")
+                if row is None or state is None:
+                    continue
+                listed.add(row.transaction_control)
+                settled += _settle(session, [row], state, message_id, {
+                    "status_code": tx.get("status_code"), "errors": tx.get("errors") or [],
+                    "group_status_code": group.get("status_code")}, at)
+            group_state = _STATES.get(group.get("status") or "")
+            if group_state is not None:
+                # Sets the acknowledgment does not list were accepted unless the whole
+                # group was rejected (the listed ones carry their own errors).
+                if group_state != AckState.REJECTED:
+                    group_state = AckState.ACCEPTED
+                rest = [row for number, row in sent.items() if number not in listed]
+                settled += _settle(session, rest, group_state, message_id, {
+                    "status_code": None, "errors": [],
+                    "group_status_code": group.get("status_code"),
+                    "group_errors": group.get("errors") or []}, at)
+        if settled:
+            drafts.append(EntryDraft(event="ACK_MATCHED", actor=actor, message_id=message_id,
+                                     details={"partner": partner_id, "settled": settled[:200]}))
+    return drafts
+
+
+def mark_overdue(db: Database, ledger: Ledger, now: datetime, actor: str) -> int:
+    """Mark sent documents whose acknowledgment is due and has not come as overdue, with a
+    ledger entry per partner; how many were marked."""
+    with db.transaction() as session:
+        # Claimable: two workers sweeping at once never mark (and ledger) a row twice.
+        rows = list(session.scalars(db.dialect.claimable(select(SentDocument).where(
+            SentDocument.ack_status == AckState.PENDING, SentDocument.ack_due_at < now)
+            .order_by(SentDocument.ack_due_at).limit(10_000))))
+        by_partner: dict[str, list[SentDocument]] = {}
+        for row in rows:
+            row.ack_status = AckState.OVERDUE
+            row.updated_at = now
+            by_partner.setdefault(row.partner_id, []).append(row)
+        for partner_id, overdue in sorted(by_partner.items()):
+            ledger.append(session, event="ACK_OVERDUE", actor=actor, details={
+                "partner": partner_id,
+                "documents": [[r.document_type, r.interchange_control, r.transaction_control,
+                               r.business_number] for r in overdue[:200]]})
+    return len(rows)

@@ -1,0 +1,70 @@
+"""The table of documents edigate generated and sent, and the acknowledgments they await.
+
+Responsible for the persistent shape of ``sent_documents``: one row per transaction set
+(X12 ST) or message (EDIFACT UNH) edigate generated from an internal system's record,
+with the control numbers that enveloped it, the record as submitted, and the state of the
+functional acknowledgment the partner owes for it. The outbound interchange itself is a
+``messages`` row (direction ``outbound``) holding the payload, so the message log,
+the raw download and the ledger treat both directions alike.
+The logic lives in ``gateway.processing.outbound``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.store.base import Base, UTCDateTime, utcnow
+
+__all__ = ["AckState", "SentDocument"]
+
+
+class AckState:
+    """What is known of a sent document's functional acknowledgment.
+
+    ``PENDING`` until the partner's 997/999/CONTRL names it, then ``ACCEPTED``,
+    ``ACCEPTED_WITH_ERRORS`` or ``REJECTED``; ``OVERDUE`` once ``ack_due_at`` passed
+    without one; ``NOT_EXPECTED`` when the partner owes none (an EDIFACT interchange that
+    did not ask for a CONTRL, an X12 partner whose profile says ``ack = "none"``).
+    """
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_ERRORS = "accepted-with-errors"
+    REJECTED = "rejected"
+    OVERDUE = "overdue"
+    NOT_EXPECTED = "not-expected"
+    ALL = (PENDING, ACCEPTED, ACCEPTED_WITH_ERRORS, REJECTED, OVERDUE, NOT_EXPECTED)
+
+
+class SentDocument(Base):
+    __tablename__ = "sent_documents"
+    __table_args__ = (
+        # Inbound acknowledgments are matched by partner and control numbers.
+        Index("ix_sent_documents_controls", "partner_id", "interchange_control",
+              "group_control", "transaction_control"),
+        Index("ix_sent_documents_ack_due", "ack_status", "ack_due_at"),
+        Index("ix_sent_documents_partner_seq", "partner_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    standard: Mapped[str] = mapped_column(String(10))  # x12 | edifact
+    kind: Mapped[str] = mapped_column(String(32))  # the record kind, purchase_order, ...
+    document_type: Mapped[str] = mapped_column(String(10))  # ST01 or UNH 0065
+    version: Mapped[str] = mapped_column(String(12))  # GS08 or the UNH directory
+    interchange_control: Mapped[str] = mapped_column(String(20))
+    group_control: Mapped[str | None] = mapped_column(String(20))
+    transaction_control: Mapped[str] = mapped_column(String(20))
+    business_number: Mapped[str | None] = mapped_column(String(80), index=True)
+    record: Mapped[str] = mapped_column(Text)  # the record's JSON, as submitted
+    ack_status: Mapped[str] = mapped_column(String(24))
+    ack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The inbound message whose acknowledgment settled ack_status, and what it said.
+    ack_message_id: Mapped[str | None] = mapped_column(String(36))
+    ack_detail: Mapped[str | None] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
