@@ -1,4 +1,5 @@
-"""Transaction set bodies of the line-item documents: 850, 855, 860 (orders) and 810.
+"""Transaction set bodies of the line-item documents: 850, 855, 860 (orders) and 810, and
+the table of every generated set (the 856 body is in ``ship_notice``).
 
 Responsible for the order of the segments in each set (header, line loops, summary, as
 the 004010 and 005010 maps have them) so that the mappers read every value back to the
@@ -32,6 +33,7 @@ from translators.x12.generate.segments import (
     td5,
     txi,
 )
+from translators.x12.generate.ship_notice import ship_notice
 from translators.x12.generate.values import (
     UnwritableValue,
     date_segments,
@@ -429,5 +431,9 @@ BODY_BUILDERS: Final[
     "order_response": ("855", "PR", order_response),
     "purchase_order_change": ("860", "PC", order_change),
     "invoice": ("810", "IN", invoice),
+    "ship_notice": ("856", "SH", ship_notice),
 }
-"""Record kind -> (transaction set, functional identifier GS01, body builder)."""
+"""Record kind -> (transaction set, functional identifier GS01, body builder). A builder
+gets the record's tree (a fresh dump the generator also compares the read-back with) and
+may complete it with the sources of values the record only derives (the 856's
+``ship_date`` as its DTM 011 date, ...), so that what is written is what is compared."""
