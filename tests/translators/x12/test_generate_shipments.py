@@ -38,7 +38,7 @@ from translators.x12.pipeline import TransactionOutcome, translate_x12
 TESTS = Path(__file__).resolve().parents[2]
 GOLDEN = TESTS / "golden" / "x12"
 DATA = TESTS / "data" / "x12"
-SETS = {"856": "ship_notice"}
+SETS = {"856": "ship_notice", "846": "inventory_report"}
 EXCLUDED = ("source", "unmapped", "schema_version")
 
 
@@ -137,6 +137,15 @@ def test_ship_notice_hash_total_is_the_units_shipped() -> None:
     record = golden("ship_notice", "856.4010")
     (ctt,) = segments(generate_x12([record], envelope("004010")), "CTT")
     assert ctt == ["CTT", "5", "168"]
+
+
+def test_inventory_hash_total_is_the_quantities() -> None:
+    """CTT02 of an 846 is the sum of its QTY02 quantities; CTT01 counts the LINs."""
+    record = golden("inventory_report", "846-held-at")
+    data = generate_x12([record], envelope("004010"))
+    quantities = [Decimal(q[2]) for q in segments(data, "QTY")]
+    (ctt,) = segments(data, "CTT")
+    assert ctt == ["CTT", str(len(segments(data, "LIN"))), str(sum(quantities))]
 
 
 @pytest.mark.parametrize("kind", sorted(SETS.values()))
@@ -340,6 +349,15 @@ def test_a_value_with_no_856_form_names_its_field() -> None:
     assert caught.value.fields == ["records[0].orders[0].packs[0].marking_codes"]
 
 
+def test_a_held_quantity_without_its_party_is_refused() -> None:
+    """A quantity held at a location no N1 of the item names is refused, naming it."""
+    record = golden("inventory_report", "846.5010")
+    record["items"][0]["quantities"][0].update(location_qualifier="92", location="NOWHERE")
+    with pytest.raises(GenerationError) as caught:
+        generate_x12([record], envelope())
+    assert caught.value.fields == ["records[0].items[0].quantities[0]"]
+
+
 # --- generated ship notices ---------------------------------------------------------------
 
 _text = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=2, max_size=12)
@@ -449,3 +467,23 @@ def test_generated_ship_notices_round_trip(record: dict[str, Any], version: str)
         (t["sscc"], t["po_number"]) for t in given_data["tares"]
     ]
     assert back["line_count"] == len(levels(data))
+
+
+def test_an_unheld_quantity_after_a_held_one_is_refused() -> None:
+    """An 846 writes an item's own QTYs before its N1 loops: a quantity held nowhere
+    listed after a held one cannot stand there and is named."""
+    record = golden("inventory_report", "846-held-at")
+    quantities = record["items"][0]["quantities"]
+    quantities.append(dict(quantities[0]))
+    with pytest.raises(GenerationError) as caught:
+        generate_x12([record], envelope("004010"))
+    assert caught.value.fields == [f"records[0].items[0].quantities[{len(quantities) - 1}]"]
+
+
+def test_a_report_without_a_date_is_dated_by_the_envelope() -> None:
+    """BIA04/BIA05 of an 846 without ``report_date`` is the envelope's moment."""
+    record = golden("inventory_report", "846.5010")
+    record["report_date"] = None
+    created = datetime(2024, 6, 1, 7, 5, tzinfo=UTC)
+    (bia,) = segments(generate_x12([record], envelope(created_at=created)), "BIA")
+    assert bia[4:6] == ["20240601", "0705"]

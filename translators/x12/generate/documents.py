@@ -1,5 +1,6 @@
 """Transaction set bodies of the line-item documents: 850, 855, 860 (orders) and 810, and
-the table of every generated set (the 856 body is in ``ship_notice``).
+the table of every generated set (the 856 and 846 bodies are in ``ship_notice`` and
+``inventory``).
 
 Responsible for the order of the segments in each set (header, line loops, summary, as
 the 004010 and 005010 maps have them) so that the mappers read every value back to the
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from translators.x12.generate.inventory import inventory_report
 from translators.x12.generate.options import BodyOptions
 from translators.x12.generate.segments import (
     Fields,
@@ -432,6 +434,7 @@ BODY_BUILDERS: Final[
     "purchase_order_change": ("860", "PC", order_change),
     "invoice": ("810", "IN", invoice),
     "ship_notice": ("856", "SH", ship_notice),
+    "inventory_report": ("846", "IB", inventory_report),
 }
 """Record kind -> (transaction set, functional identifier GS01, body builder). A builder
 gets the record's tree (a fresh dump the generator also compares the read-back with) and
