@@ -66,7 +66,7 @@ Body = list[Fields]
 
 # X12 1005 (Hierarchical Structure Code): a tare is a packaging level too.
 _STRUCTURE_CODES: Final = {"SOPI": "0001", "SOTPI": "0001", "SOI": "0004"}
-# Packaging values only a PO4 holds, and those only a TD1 holds.
+# Packaging values only a PO4 holds (a TD1 holds the code, quantity, commodity, text).
 _PO4_PACKAGING: Final = ("pack", "pack_size", "pack_size_unit", "inner_pack")
 _TD4_FIELDS: Final = (
     "code",
@@ -92,7 +92,7 @@ def _completed(record: dict[str, Any]) -> None:
     # The tracking number is the first REF CN or 2I; the PRO number the first REF CN.
     tracking = carrier.get("tracking_number")
     if tracking and not qualifiers & {"CN", "2I"} and tracking != record.get("pro_number"):
-        references.append({"qualifier": "2I", "value": carrier["tracking_number"]})
+        references.append({"qualifier": "2I", "value": tracking})
     for field, qualifier in (("pro_number", "CN"), ("bill_of_lading", "BM")):
         if record.get(field) and qualifier not in qualifiers:
             references.append({"qualifier": qualifier, "value": record[field]})
@@ -149,7 +149,7 @@ def _check_structure(record: Record, structure: str, owners: Sequence[int | None
         raise UnwritableValue("orders", f"{structure} needs an order level")
     for name in ("packs", "items"):
         if record[name]:
-            raise UnwritableValue(name, f"{structure} puts every one under an order")
+            raise UnwritableValue(name, f"{structure} puts every pack and item under an order")
     if structure != "SOTPI" and record["tares"]:
         raise UnwritableValue("tares", f"{structure} has no tare level")
     for k, owner in enumerate(owners):
