@@ -1,4 +1,6 @@
-"""Transaction set bodies of the line-item documents: 850, 855, 860 (orders) and 810.
+"""Transaction set bodies of the line-item documents: 850, 855, 860 (orders) and 810, and
+the table of every generated set (the 856 and 846 bodies are in ``ship_notice`` and
+``inventory``).
 
 Responsible for the order of the segments in each set (header, line loops, summary, as
 the 004010 and 005010 maps have them) so that the mappers read every value back to the
@@ -15,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from translators.x12.generate.inventory import inventory_report
+from translators.x12.generate.options import BodyOptions
 from translators.x12.generate.segments import (
     Fields,
     amt,
@@ -31,6 +35,7 @@ from translators.x12.generate.segments import (
     td5,
     txi,
 )
+from translators.x12.generate.ship_notice import ship_notice
 from translators.x12.generate.values import (
     UnwritableValue,
     date_segments,
@@ -293,7 +298,7 @@ def _order_totals(record: Record, quantity: str = "quantity") -> Body:
     return out
 
 
-def _order_body(record: Record, first: Fields, line_tag: str, version: str) -> Body:
+def _order_body(record: Record, first: Fields, line_tag: str) -> Body:
     header = _header(record, first, "BY")
     out: Body = [s for tag in _ORDER_HEADER for s in header[tag]]
     if line_tag == "POC":
@@ -303,7 +308,7 @@ def _order_body(record: Record, first: Fields, line_tag: str, version: str) -> B
     return out + _order_totals(record)
 
 
-def purchase_order(record: Record, version: str) -> Body:
+def purchase_order(record: Record, options: BodyOptions) -> Body:
     """850: BEG 01 purpose, 02 type, 03 PO number, 04 release, 05 date, 06 contract."""
     beg: Fields = [
         "BEG",
@@ -314,10 +319,10 @@ def purchase_order(record: Record, version: str) -> Body:
         dtm_date(record.get("order_date"), "order_date"),
         text(record.get("contract_number")),
     ]
-    return _order_body(record, beg, "PO1", version)
+    return _order_body(record, beg, "PO1")
 
 
-def order_response(record: Record, version: str) -> Body:
+def order_response(record: Record, options: BodyOptions) -> Body:
     """855: BAK 01 purpose, 02 acknowledgment type, 03 PO number, 04 PO date, 05 release,
     07 contract, 08 seller's order number, 09 acknowledgment date."""
     bak: Fields = [
@@ -332,10 +337,10 @@ def order_response(record: Record, version: str) -> Body:
         text(record.get("seller_order_number")),
         dtm_date(record.get("ack_date"), "ack_date"),
     ]
-    return _order_body(record, bak, "PO1", version)
+    return _order_body(record, bak, "PO1")
 
 
-def order_change(record: Record, version: str) -> Body:
+def order_change(record: Record, options: BodyOptions) -> Body:
     """860: BCH 01 purpose, 02 type, 03 PO number, 04 release, 05 change sequence, 06 PO
     date, 08 contract, 11 PO change date."""
     bch: Fields = [
@@ -352,7 +357,7 @@ def order_change(record: Record, version: str) -> Body:
         "",
         dtm_date(record.get("change_date"), "change_date"),
     ]
-    return _order_body(record, bch, "POC", version)
+    return _order_body(record, bch, "POC")
 
 
 def _cad(carrier: Record) -> Fields:
@@ -371,7 +376,7 @@ def _cad(carrier: Record) -> Fields:
     ]
 
 
-def invoice(record: Record, version: str) -> Body:
+def invoice(record: Record, options: BodyOptions) -> Body:
     """810: BIG, header (NTE notes, CUR, REF, PER, N1 loops, ITD, DTM, FOB), IT1 loops,
     then TDS (N2 amounts), TXI, CAD, AMT, the SAC loop and CTT."""
     big: Fields = [
@@ -421,10 +426,17 @@ def invoice(record: Record, version: str) -> Body:
     return out
 
 
-BODY_BUILDERS: Final[Mapping[str, tuple[str, str, Callable[[Record, str], Body]]]] = {
+BODY_BUILDERS: Final[
+    Mapping[str, tuple[str, str, Callable[[dict[str, Any], BodyOptions], Body]]]
+] = {
     "purchase_order": ("850", "PO", purchase_order),
     "order_response": ("855", "PR", order_response),
     "purchase_order_change": ("860", "PC", order_change),
     "invoice": ("810", "IN", invoice),
+    "ship_notice": ("856", "SH", ship_notice),
+    "inventory_report": ("846", "IB", inventory_report),
 }
-"""Record kind -> (transaction set, functional identifier GS01, body builder)."""
+"""Record kind -> (transaction set, functional identifier GS01, body builder). A builder
+gets the record's tree (a fresh dump the generator also compares the read-back with) and
+may complete it with the sources of values the record only derives (the 856's
+``ship_date`` as its DTM 011 date, ...), so that what is written is what is compared."""

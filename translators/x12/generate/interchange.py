@@ -22,6 +22,7 @@ from translators.errors import Issue
 from translators.generation import GenerationError, counted, lost_fields, record_tree
 from translators.record_data import RecordData
 from translators.x12.generate.documents import BODY_BUILDERS
+from translators.x12.generate.options import AsnStructure, BodyOptions
 from translators.x12.generate.values import UnwritableValue
 from translators.x12.pipeline import (
     TransactionOutcome,
@@ -48,8 +49,11 @@ class X12Envelope:
     numbers are ``str`` (leading zeros matter): ``interchange_control`` is ISA13 (digits,
     at most 9), ``group_control`` GS06 of the first group and ``transaction_control`` ST02
     of the first transaction set; later ones count up in the same width. ``created_at``
-    gives ISA09/ISA10 and GS04/GS05. The application codes (GS02/GS03) default to the
-    interchange ids.
+    gives ISA09/ISA10 and GS04/GS05 (and BSN03/BSN04 or BIA04 of a record without its
+    own creation date). The application codes (GS02/GS03) default to the interchange
+    ids. ``asn_structure`` is the HL hierarchy of a ship notice (856): ``auto`` writes
+    the record's own tree, ``SOPI``, ``SOTPI`` or ``SOI`` refuse a record that does not
+    fit that hierarchy.
     """
 
     sender_id: str
@@ -67,6 +71,7 @@ class X12Envelope:
     sender_code: str | None = None
     receiver_code: str | None = None
     line_break: bool = False
+    asn_structure: AsnStructure = "auto"
 
 
 def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelope) -> bytes:
@@ -83,6 +88,7 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
     trees = [record_tree(r) for r in records]
     if not trees:
         raise GenerationError("no records to generate")
+    options = BodyOptions(envelope.version, envelope.asn_structure, envelope.created_at)
     groups: dict[str, list[TransactionSpec]] = {}
     sets: list[str] = []
     for n, tree in enumerate(trees):
@@ -94,7 +100,7 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
             )
         set_id, functional_id, build = builder
         try:
-            body = build(tree, envelope.version)
+            body = build(tree, options)
         except UnwritableValue as exc:
             raise GenerationError(
                 f"records[{n}]: {exc}", fields=[f"records[{n}].{exc.field}"]
