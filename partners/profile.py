@@ -477,6 +477,10 @@ class OutboundOptions(_Model):
 ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})
 
 
+GuidePath = Annotated[StrictStr, _pattern(
+    r"[^/\\].*\.(toml|json)", "must be a relative path to a .toml or .json guide file")]
+
+
 class PartnerProfile(_Model):
     """One trading partner, as one reviewed TOML file describes it."""
 
@@ -490,6 +494,8 @@ class PartnerProfile(_Model):
     delivery: DeliveryHints = DeliveryHints()
     validation: ValidationOptions = ValidationOptions()
     outbound: OutboundOptions = OutboundOptions()
+    # Document type -> implementation guide file (TOML or JSON), relative to the profile.
+    guides: dict[TransactionType, GuidePath] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> PartnerProfile:
@@ -553,20 +559,25 @@ _TYPE_MESSAGES = {
 }
 
 
-def describe_validation_error(error: ValidationError) -> list[tuple[str, str]]:
-    """Every error in ``error`` (from validating a ``PartnerProfile``) as (key path, message)."""
+def describe_validation_error(error: ValidationError, root: type[BaseModel] | None = None
+                              ) -> list[tuple[str, str]]:
+    """Every error in ``error`` (from validating ``root``, a ``PartnerProfile`` unless
+    named) as (key path, message)."""
     found: list[tuple[str, str]] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         ctx: Mapping[str, Any] = item.get("ctx") or {}
         key = _key_path(loc, str(ctx.get("key", "")) if item["type"] == _ERROR else "")
-        found.append((key, _message(item["type"], item["msg"], ctx, loc, item.get("input"))))
+        found.append((key, _message(item["type"], item["msg"], ctx, loc, item.get("input"),
+                                    root or PartnerProfile)))
     return found
 
 
 def _key_path(loc: Sequence[int | str], extra: str) -> str:
     parts: list[str] = []
     for step in loc:
+        if step == "[key]":
+            continue  # pydantic's marker for a dict key that failed: the key is the place
         if isinstance(step, int) and parts:
             parts[-1] += f"[{step}]"
         else:
@@ -577,10 +588,11 @@ def _key_path(loc: Sequence[int | str], extra: str) -> str:
 
 
 def _message(
-    kind: str, default: str, ctx: Mapping[str, Any], loc: Sequence[int | str], value: object
+    kind: str, default: str, ctx: Mapping[str, Any], loc: Sequence[int | str], value: object,
+    root: type[BaseModel],
 ) -> str:
     if kind == "extra_forbidden":
-        return _unknown_key(loc)
+        return _unknown_key(loc, root)
     if kind in ("literal_error", "enum"):
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         text = f"must be one of {', '.join(choices)}"
@@ -600,8 +612,8 @@ def _message(
     return text
 
 
-def _unknown_key(loc: Sequence[int | str]) -> str:
-    model = _model_at(loc[:-1])
+def _unknown_key(loc: Sequence[int | str], root: type[BaseModel]) -> str:
+    model = _model_at(loc[:-1], root)
     if model is None:
         return "unknown key"
     allowed = list(model.model_fields)
@@ -611,9 +623,9 @@ def _unknown_key(loc: Sequence[int | str]) -> str:
     return f"unknown key (allowed here: {', '.join(allowed)})"
 
 
-def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
-    """The model class validating the table at ``loc`` inside a profile, if one does."""
-    model: type[BaseModel] = PartnerProfile
+def _model_at(loc: Sequence[int | str], root: type[BaseModel]) -> type[BaseModel] | None:
+    """The model class validating the table at ``loc`` inside ``root``, if one does."""
+    model: type[BaseModel] = root
     for step in loc:
         if isinstance(step, int):
             continue

@@ -19,6 +19,7 @@ from cryptography import x509
 from pydantic import ValidationError
 
 from partners.errors import ConfigProblem, PartnerConfigError
+from partners.guides import ImplementationGuide, read_guide
 from partners.profile import PartnerProfile, describe_validation_error
 
 __all__ = ["PartnerRegistry", "load_profile"]
@@ -68,6 +69,7 @@ class _Index:
     # AS2 names are compared exactly, but two partners differing only in case is a mistake.
     as2_folded: dict[str, PartnerProfile] = field(default_factory=dict)
     certificates: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    guides: dict[tuple[str, str], ImplementationGuide] = field(default_factory=dict)
 
 
 def _claimed(owner: PartnerProfile, index: _Index) -> str:
@@ -115,7 +117,30 @@ def _build_index(
             if directory is not None:
                 index.certificates[profile.id] = _check_certificates(
                     source, profile.as2.certificates, directory, problems)
+        if directory is not None:
+            for document_type, name in sorted(profile.guides.items()):
+                guide = _load_guide(source, document_type, name, directory, problems)
+                if guide is not None:
+                    index.guides[(profile.id, document_type)] = guide
     return index
+
+
+def _load_guide(source: str, document_type: str, name: str, directory: Path,
+                problems: list[ConfigProblem]) -> ImplementationGuide | None:
+    """The guide file ``name`` the profile in ``source`` names for ``document_type``."""
+    path = directory / name
+    resolved = path.resolve()
+    key = f"guides.{document_type}"
+    if not resolved.is_relative_to(directory.resolve()):
+        problems.append(ConfigProblem(source, key, f"leads outside the partners directory "
+                                                   f"(got {name!r})"))
+        return None
+    if not resolved.is_file():
+        problems.append(ConfigProblem(source, key, f"no such file: {path}"))
+        return None
+    guide, found = read_guide(path, document_type)
+    problems += found
+    return guide
 
 
 def _check_certificates(
@@ -208,6 +233,15 @@ class PartnerRegistry:
     def get(self, partner_id: str) -> PartnerProfile | None:
         """The profile with ``id`` ``partner_id``, active or not, or ``None``."""
         return self._index.by_id.get(partner_id)
+
+    def guide(self, partner_id: str, document_type: str) -> ImplementationGuide | None:
+        """The partner's implementation guide for ``document_type`` (ST01 or UNH 0065)."""
+        return self._index.guides.get((partner_id, document_type))
+
+    def guides(self, partner_id: str) -> dict[str, ImplementationGuide]:
+        """Every guide of the partner, by document type."""
+        return {document_type: guide for (owner, document_type), guide
+                in self._index.guides.items() if owner == partner_id}
 
     def all(self) -> tuple[PartnerProfile, ...]:
         """Every profile, active or not, ordered by id."""

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery.as2_sending import AS2Outbox
 from gateway.ledger.chain import Ledger
+from gateway.processing.guides import guides_for
 from gateway.processing.processor import business_number
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
@@ -42,7 +43,8 @@ from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.outbound import AckState, SentDocument
 from gateway.store.search import MessageTerm, term_rows
-from partners import PartnerProfile
+from partners import PartnerProfile, PartnerRegistry
+from translators.errors import Issue
 from translators.generation import GenerationError
 from translators.record_data import record_json
 from translators.records import RECORD_ADAPTER
@@ -145,10 +147,12 @@ class _Numbers:
 class OutboundService:
     """Generates, stores and queues partners' outbound documents."""
 
-    def __init__(self, db: Database, settings: Settings, ledger: Ledger,
-                 as2: AS2Outbox | None, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, db: Database, settings: Settings, registry: PartnerRegistry,
+                 ledger: Ledger, as2: AS2Outbox | None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.settings = settings
+        self.registry = registry
         self.ledger = ledger
         # None while the gateway has no AS2 identity: documents then wait for pickup.
         self.as2 = as2
@@ -373,17 +377,25 @@ class OutboundService:
 
     def _x12_sources(self, edi: bytes, partner: PartnerProfile,
                      trees: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Each record's ``source`` as read from what was written. The groups order the
+        """Each record's ``source`` as read from what was written, checked against the
+        partner's guides (a finding raises ``GenerationError``). The groups order the
         transaction sets by functional id, so records are matched back by set id and
         their position among the records of that set."""
         from translators.x12.pipeline import TransactionOutcome, translate_x12
 
         by_set: dict[str, list[dict[str, Any]]] = {}
-        for outcome in translate_x12(edi):
+        guides = guides_for(self.registry, partner.id, outbound=True)
+        findings: list[Issue] = []
+        for outcome in translate_x12(edi, guides=guides):
+            if isinstance(outcome, TransactionOutcome):
+                findings += outcome.errors
             if isinstance(outcome, TransactionOutcome) and outcome.record is not None:
                 source = outcome.record.model_dump()["source"]
                 source["partner_id"] = partner.id
                 by_set.setdefault(outcome.document.set_id, []).append(source)
+        if findings:
+            raise GenerationError("the document breaks the partner's implementation guide",
+                                  findings)
         sources: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
         for tree in trees:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery import webhooks
 from gateway.ledger.chain import EntryDraft, Ledger
+from gateway.processing.guides import guides_for
 from gateway.processing.reconcile import reconcile
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
@@ -375,13 +376,16 @@ class Processor:
         hook = _source_hook(message.id, message.partner_id)
         accepts = partner.accepts if partner is not None else None
         relax = partner.validation.relax_code_lists if partner is not None else ()
+        guides = guides_for(self.registry, message.partner_id, outbound=False)
         try:
             if edifact:
                 self._collect_edifact(work, message.partner_id, translate_edifact(
-                    message.body, source_hook=hook, accepts=accepts, relax_code_lists=relax))
+                    message.body, source_hook=hook, accepts=accepts, relax_code_lists=relax,
+                    guides=guides))
             else:
                 self._collect_x12(work, message.partner_id, translate_x12(
-                    message.body, source_hook=hook, accepts=accepts, relax_code_lists=relax))
+                    message.body, source_hook=hook, accepts=accepts, relax_code_lists=relax,
+                    guides=guides))
         except EDISyntaxError as exc:
             work.syntax_error = f"{exc.message} (at byte offset {exc.offset})"
         if edifact:

@@ -92,7 +92,8 @@ class GatewayState:
                             processor=processor, counter=counter)
         as2 = AS2Receiver(settings, db, ledger, pipeline, metrics, partners=as2_partners,
                           outbox=outbox, problem=as2_problem)
-        outbound = OutboundService(db, settings, ledger, outbox if identity is not None else None)
+        outbound = OutboundService(db, settings, registry, ledger,
+                                   outbox if identity is not None else None)
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
                    outbound=outbound, keys=KeyCache.watching(settings.var_dir, db.url))
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from gateway.api.api_keys import issue_key
+from gateway.intake.pipeline import Delivery
 from gateway.ledger.chain import LedgerEntry
 from gateway.processing.outbound import RecordsInvalid
 from gateway.processing.reconcile import mark_overdue
@@ -29,7 +30,7 @@ from gateway.runtime.demo import demo_interchange
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 from gateway.store.base import Base, utcnow
-from gateway.store.models import Message
+from gateway.store.models import Acknowledgment, Message
 from gateway.store.outbound import SentDocument
 from translators.x12.pipeline import TransactionOutcome, translate_x12
 from translators.x12.segment import Delimiters
@@ -383,3 +384,71 @@ def test_a_partners_997_settles_what_was_sent(env: Env) -> None:
     assert [d["message_id"] for d in overdue] == [late["message_id"]]
     # Swept once: a second sweep finds nothing new.
     assert mark_overdue(env.state.db, env.state.ledger, utcnow() + timedelta(hours=26), "test") == 0
+
+
+def _asn(**changes: Any) -> dict[str, Any]:
+    """A ship notice that keeps Acme Retail's 856 guide (partners/guides/acme-retail-856.toml)."""
+    item = {"line_number": "1", "item_ids": {"vendor_item": "V-1"}, "quantity_shipped": "4",
+            "unit": "EA"}
+    notice: dict[str, Any] = {
+        "kind": "ship_notice", "purpose_code": "00", "shipment_id": "SHP-1",
+        "ship_date": "2024-05-01", "dates": {"transaction_creation": "2024-05-01T08:00:00"},
+        "bill_of_lading": "BOL-77", "references": [{"qualifier": "IA", "value": "V12345"}],
+        "packaging": {"code": "CTN25", "quantity": "1"},
+        "weight": {"value": "12.5", "unit": "LB", "qualifier": "G"},
+        "carrier": {"scac": "UPSN"},
+        "parties": [{"role": "ship_to", "role_code": "ST", "name": "Acme DC 7"}],
+        "orders": [{"po_number": "PO-1", "packs": [{"sscc": "000123456000000012",
+                                                    "items": [item]}]}],
+    }
+    notice.update(changes)
+    return notice
+
+
+def test_a_document_that_breaks_the_partners_guide_is_held(env: Env) -> None:
+    """Acme Retail's guide wants REF*IA and an original BSN01: an ASN that keeps it is
+    generated, one without them is held with both findings at their segments."""
+    ok = env.send({"partner_id": "acme-retail", "records": [_asn()]})
+    assert ok.status_code == 202, ok.text
+    held = env.send({"partner_id": "acme-retail",
+                     "records": [_asn(references=[], purpose_code="05")]})
+    assert held.status_code == 422
+    findings = {(e["code"], e["location"].split(" ")[0]) for e in held.json()["errors"]}
+    assert findings == {("7", "BSN01"), ("3", "REF")}
+    assert all(e["pointer"] == "/records/0" for e in held.json()["errors"])
+
+
+@pytest.mark.parametrize(("inbound", "status", "ak5"), [("error", "R", "R"),
+                                                       ("warning", "E", "E")])
+def test_an_inbound_guide_finding_is_acknowledged_as_the_guide_says(
+        database_url: str, tmp_path: Path, inbound: str, status: str, ak5: str) -> None:
+    """With a guide narrowing PO103 to EA and CA, Acme's PO with a line in LB is rejected
+    (guide ``inbound = "error"``: 997 AK5 R with AK3/AK4 code 7 at PO103) or accepted
+    with the error noted (``"warning"``: AK5 E)."""
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    for profile in (REPO / "partners").glob("*.toml"):
+        text = profile.read_text()
+        if profile.stem == "acme-retail":
+            text = text.replace('"856" = "guides/acme-retail-856.toml"',
+                                '"850" = "guides/acme-850.toml"')
+        (partners / profile.name).write_text(text)
+    (partners / "guides").mkdir()
+    (partners / "guides" / "acme-850.toml").write_text(
+        f'transaction = "850"\ninbound = "{inbound}"\n[elements.PO103]\ncodes = ["EA", "CA"]\n')
+    settings = Settings(database_url=database_url, partners_dir=partners, var_dir=tmp_path,
+                        ledger_key_path=tmp_path / "ledger.pem", workers=0)
+    state = GatewayState.build(settings)
+    Base.metadata.create_all(state.db.engine)
+    try:
+        body = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", settings, 77)
+        state.pipeline.receive(Delivery("acme-retail", "https", body), "test")
+        results = list(state.pipeline.drain("test"))
+        assert [r.transactions[0]["status"] for r in results] == [status]
+        with state.db.read() as session:
+            ack = session.scalars(select(Acknowledgment.content)).one()
+        assert f"AK5*{ak5}" in ack
+        # The rejection says where: AK3 at the PO1 (segment 21), AK4 code 7 at PO103.
+        assert ("AK3*PO1*21**8~" in ack and "AK4*3**7*LB~" in ack) == (inbound == "error")
+    finally:
+        state.close()

@@ -10,7 +10,7 @@ It must not write CONTRL (``contrl``) or know about transports and storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from sys import intern
 from typing import TYPE_CHECKING, BinaryIO
@@ -31,6 +31,7 @@ from translators.edifact.reader import EDIFACTReader
 from translators.edifact.schema import MessageDefinition, definition_for
 from translators.edifact.validator import MessageValidator, relaxed_code_lists
 from translators.errors import Issue
+from translators.guides import GuideCheck, check_guide
 from translators.record_data import RecordData, record_from_data
 from translators.summary_rows import PackedSummaries
 
@@ -302,6 +303,7 @@ def translate_edifact(
     source_hook: Callable[[RecordData], RecordData] | None = None,
     accepts: Callable[[str], bool] | None = None,
     relax_code_lists: Collection[str] = (),
+    guides: Mapping[str, GuideCheck] | None = None,
 ) -> Iterator[EDIFACTOutcome]:
     """Read, check, validate and translate every interchange in ``source``.
 
@@ -313,7 +315,9 @@ def translate_edifact(
     ``source_hook`` lets the gateway add message and partner ids to each record's source
     (it gets and returns the source block as data). ``relax_code_lists`` names data
     elements (``3035``) whose code-list violations are warnings for this sender (its
-    partner profile's ``[validation]``).
+    partner profile's ``[validation]``). ``guides`` maps a message type to the partner's
+    implementation guide and the severity of its findings (``translators.guides``),
+    checked after the standard's rules.
     """
     registry = registry or _default_registry()
     mapper: Callable[..., RecordData | None] | None = None
@@ -366,6 +370,11 @@ def translate_edifact(
                     message=f"no definition of {event.type} {event.version}:{event.release}: "
                     "content not validated", offset=event.offset, segment_tag="UNH",
                     segment_position=1, element_position=2))
+            if guides is not None and event.complete:
+                check = guides.get(event.type)
+                if check is not None:
+                    issues.extend(check_guide(check[0], event.segments, "edifact",
+                                              severity=check[1]))
             record: RecordData | None = None
             if mapper is not None and event.complete:
                 src = source_of(event)

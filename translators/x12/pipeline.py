@@ -9,7 +9,7 @@ It must not write acknowledgments (``ack``) or know about transports and storage
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
@@ -18,6 +18,7 @@ import schemas.x12 as x12_schemas
 from translators.accounting import add_loop_paths
 from translators.ascii import is_digits
 from translators.errors import Issue
+from translators.guides import GuideCheck, check_guide
 from translators.record_data import RecordData, record_from_data
 from translators.summary_rows import PackedSummaries
 from translators.x12.envelope import (
@@ -340,6 +341,7 @@ def translate_x12(
     source_hook: Callable[[RecordData], RecordData] | None = None,
     accepts: Callable[[str], bool] | None = None,
     relax_code_lists: Collection[str] = (),
+    guides: Mapping[str, GuideCheck] | None = None,
 ) -> Iterator[Outcome]:
     """Read, check, validate and translate every interchange in ``source``.
 
@@ -349,7 +351,9 @@ def translate_x12(
     yielded stays valid. ``source_hook`` lets a caller (the gateway) add message and
     partner ids to every record's source (it gets and returns the source block as data).
     ``relax_code_lists`` names elements (``N101``) whose code-list violations are warnings
-    for this sender (its partner profile's ``[validation]``).
+    for this sender (its partner profile's ``[validation]``). ``guides`` maps a transaction
+    set ID to the partner's implementation guide and the severity of its findings
+    (``translators.guides``), checked after the standard's rules.
     """
     registry = registry or _default_registry()
     summaries = TransactionSummaries()
@@ -390,6 +394,11 @@ def translate_x12(
                         segment_position=1,
                     )
                 )
+            if guides is not None and event.complete:
+                check = guides.get(event.set_id)
+                if check is not None:
+                    issues.extend(check_guide(check[0], event.segments, "x12",
+                                              severity=check[1]))
             record: RecordData | None = None
             if translate and event.complete:
                 src = source_of(event)
