@@ -115,9 +115,9 @@ def _packaging(p: Mapping[str, Any], field: str, mark: str) -> Seg:
                [text(p.get("code")), "", "", text(p.get("description"))])
 
 
-def _item(item: Record, field: str, mark: str) -> Body:
+def _item(item: Record, field: str, directory: str, mark: str) -> Body:
     refuse(item, _ITEM_REFUSED, field, "a DESADV LIN group has no place for it")
-    lin_id, pias = item_id_segments(item.get("item_ids") or {})
+    lin_id, pias = item_id_segments(item.get("item_ids") or {}, directory, f"{field}.item_ids")
     out: Body = [seg("LIN", text(item.get("line_number")), "", lin_id), *pias]
     description = text_parts(item.get("description"), *IMD_TEXT, f"{field}.description")
     if description:
@@ -286,7 +286,7 @@ def ship_notice(record: Record, directory: str, mark: str) -> Body:
         out += _level("1", "", shipment, "", mark)
         out += [ftx(note, f"notes[{i}]") for i, note in enumerate(notes)]
         for n, item in enumerate(items):
-            out += _item(item, _item_field(record, n), mark)
+            out += _item(item, _item_field(record, n), directory, mark)
     tare_ids: dict[str, str] = {}
     next_id = 2
     for t, tare in enumerate(tares):
@@ -306,7 +306,7 @@ def ship_notice(record: Record, directory: str, mark: str) -> Body:
         out += _level(str(next_id), parent, pack, field, mark)
         next_id += 1
         for n, item in enumerate(pack.get("items") or ()):
-            out += _item(item, f"{field}.items[{n}]", mark)
+            out += _item(item, f"{field}.items[{n}]", directory, mark)
     if record.get("line_count") is not None:
         out.append(seg("CNT", ["2", str(record["line_count"])]))
     return out

@@ -99,14 +99,19 @@ _INVOICE_TOTALS: Final = (
 
 # PIA holds five C212 (elements 2 to 6).
 _PIA_IDS: Final = 5
+_LIN_FIRST: Final = ("ean", "gtin", "upc")
 
 
-def item_id_segments(ids: Mapping[str, Any]) -> tuple[list[str], Body]:
+def item_id_segments(ids: Mapping[str, Any], directory: str, field: str) -> tuple[
+    list[str], Body
+]:
     """(LIN C212, PIA segments) of an ``ItemIds``: the first id in LIN, the others in PIAs
-    of five, named fields first in the order of the 7143 table, then ``other`` as sent."""
-    pairs: list[list[str]] = [
-        [text(ids[name]), code] for name, code in ITEM_TYPES.items() if ids.get(name)
-    ]
+    of five; the article numbers first (EAN, GTIN, UPC: EANCOM puts the EAN in LIN), then
+    the other named fields in the order of the 7143 table, then ``other`` as sent."""
+    if ids.get("gtin") and directory == "D96A":
+        raise UnwritableValue(f"{field}.gtin", "D.96A 7143 has no GTIN type (D.01B SRV)")
+    names = [*_LIN_FIRST, *(n for n in ITEM_TYPES if n not in _LIN_FIRST)]
+    pairs: list[list[str]] = [[text(ids[n]), ITEM_TYPES[n]] for n in names if ids.get(n)]
     pairs += [[text(o.get("value")), text(o.get("qualifier"))] for o in ids.get("other") or ()]
     if not pairs:
         return [], []
@@ -198,7 +203,7 @@ def _line(line: Record, n: int, kind: str, layout: _Layout, directory: str, mark
         refuse(line, ("quantity_left_to_receive",), field, "an ORDCHG LIN has no place for it")
     elif kind != "order_response":
         refuse(line, ("status_code",), field, "this message's LIN 1229 is not read")
-    lin_id, pias = item_id_segments(line.get("item_ids") or {})
+    lin_id, pias = item_id_segments(line.get("item_ids") or {}, directory, f"{field}.item_ids")
     out: Body = [seg("LIN", text(line.get("line_number")), status, lin_id), *pias]
     description = text_parts(line.get("description"), *IMD_TEXT, f"{field}.description")
     if description:

@@ -90,7 +90,7 @@ def refuse(part: Mapping[str, Any], keys: Iterable[str], field: str, why: str) -
     """Raise ``UnwritableValue`` for the first of ``keys`` set in ``part``."""
     for key in keys:
         if _set(part.get(key)):
-            raise UnwritableValue(f"{field}.{key}", why)
+            raise UnwritableValue(f"{field}.{key}" if field else key, why)
 
 
 def ftx(note: str, field: str) -> Seg:
