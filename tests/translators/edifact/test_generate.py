@@ -710,3 +710,36 @@ def test_pydifact_reads_generated_interchanges_as_edigate_does(kind: str) -> Non
         theirs.append((s.tag, elements))
     assert ours == theirs
     assert any("APOSTROPHE'" in c for _, e in ours for comps in e for c in comps)
+
+
+@pytest.mark.parametrize("syntax", ["UNOA:3", "UNOB:3"])
+def test_a_character_outside_the_syntax_level_is_a_located_error(syntax: str) -> None:
+    """A value the syntax identifier's repertoire has no place for (an accented letter in
+    level A or B) is refused, located at its segment and element."""
+    record = _first("purchase_order")
+    record["notes"] = ["CAFE CRÈME"]
+    with pytest.raises(GenerationError) as caught:
+        generate_edifact([record], envelope(syntax=syntax))
+    (issue,) = caught.value.issues
+    assert (issue.segment_tag, issue.element_position, issue.component_position) == (
+        "FTX", 4, 1
+    )
+    assert issue.code == "21" and issue.bad_value == "CAFE CRÈME"
+
+
+def test_lower_case_in_level_a_is_a_located_error() -> None:
+    """Level A (UNOA) has no lower-case letters: the read-back check reports the value."""
+    record = _first("purchase_order")
+    record["notes"] = ["lower case"]
+    with pytest.raises(GenerationError) as caught:
+        generate_edifact([record], envelope(syntax="UNOA:3"))
+    assert any(i.segment_tag == "FTX" for i in caught.value.issues)
+
+
+def test_line_breaks_after_segments_read_back_the_same() -> None:
+    """With ``line_break`` each segment ends its own line and the record reads back."""
+    record = _first("ship_notice")
+    data = generate_edifact([record], envelope(line_break=True))
+    assert data.count(b"'\n") == data.count(b"'") - data.count(b"?'")
+    (outcome,) = read_back(data)
+    assert outcome.data is not None and comparable(outcome.data) == comparable(record)

@@ -16,6 +16,7 @@ It must not validate: the generator validates what it wrote and reads it back.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from translators.edifact.generate.segments import (
@@ -122,21 +123,20 @@ def item_id_segments(ids: Mapping[str, Any], directory: str, field: str) -> tupl
     return pairs[0], pias
 
 
+@dataclass(frozen=True, slots=True)
 class _Layout:
-    """What differs between the messages: the line quantity's qualifier, where a line's
-    MOA stands, the currency qualifier, whether PAT groups hold a PAI, where the header
-    taxes go, the totals."""
+    """What differs between the messages: the line quantity's 6063 qualifier, whether a
+    line's MOA stands in a group after its FTX (INVOIC SG26) or before it, the 6343
+    currency qualifier, whether PAT groups hold a PAI, whether the header taxes go in the
+    summary, the totals written and those with no MOA."""
 
-    def __init__(self, quantity: str, moa_in_group: bool, currency: str, pai: bool,
-                 summary_taxes: bool, totals: Sequence[tuple[str, str]],
-                 unwritable_totals: Sequence[str] = ()) -> None:
-        self.quantity = quantity
-        self.moa_in_group = moa_in_group
-        self.currency = currency
-        self.pai = pai
-        self.summary_taxes = summary_taxes
-        self.totals = totals
-        self.unwritable_totals = unwritable_totals
+    quantity: str
+    moa_in_group: bool
+    currency: str
+    pai: bool
+    summary_taxes: bool
+    totals: Sequence[tuple[str, str]]
+    unwritable_totals: Sequence[str] = ()
 
 
 _ORDER_LAYOUT: Final = _Layout(_ORDERED, False, _ORDER_CURRENCY, False, False, _ORDER_TOTALS)

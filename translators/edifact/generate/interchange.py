@@ -64,6 +64,8 @@ class EDIFACTEnvelope:
     (YYMMDD before version 4, CCYYMMDD in it). ``directory`` gives UNH S009 (D:96A:UN or
     D:01B:UN with ``agency``); ``association_code`` is S009 0057 (EAN008, ...).
     ``ack_requested`` is UNB 0031, ``test`` 0035, ``application_reference`` 0026.
+    ``line_break`` puts a line feed after each segment terminator (for people reading the
+    file; the reader skips it).
     """
 
     sender_id: str
@@ -183,6 +185,31 @@ def _unb(envelope: EDIFACTEnvelope) -> Sequence[ElementValue]:
     return [[comps] for comps in elements]
 
 
+def _encoding_issues(
+    segments: Sequence[tuple[str, Sequence[ElementValue]]], codec: str
+) -> list[Issue]:
+    """A located issue (0085 21, invalid character) for each value the syntax identifier's
+    character set cannot hold; positions count from UNH as 0096 does."""
+    issues: list[Issue] = []
+    position = 0
+    for tag, elements in segments:
+        position = 1 if tag == "UNH" else position + 1
+        for e, element in enumerate(elements, start=1):
+            for r, components in enumerate(element, start=1):
+                for c, value in enumerate(components, start=1):
+                    try:
+                        value.encode(codec)
+                    except UnicodeEncodeError:
+                        issues.append(Issue(
+                            level="element", code="21", segment_tag=tag,
+                            segment_position=position, element_position=e,
+                            component_position=c, repetition=r if r > 1 else None,
+                            bad_value=value,
+                            message=f"{value!r} has a character {codec} cannot encode",
+                        ))
+    return issues
+
+
 def generate_edifact(
     records: Sequence[BaseModel | RecordData], envelope: EDIFACTEnvelope
 ) -> bytes:
@@ -225,6 +252,9 @@ def generate_edifact(
     segments.append(("UNZ", [[[str(len(trees))]], [[envelope.interchange_control]]]))
     charset = charset_for(envelope.syntax_id)
     codec = charset.codec if charset is not None else "latin-1"
+    issues = _encoding_issues(segments, codec)
+    if issues:
+        raise GenerationError(f"values {envelope.syntax_id} cannot encode", issues)
     try:
         data = write_interchange(
             segments,
@@ -233,7 +263,7 @@ def generate_edifact(
             codec=codec,
             newline="\n" if envelope.line_break else "",
         )
-    except (ValueError, UnicodeEncodeError) as exc:
+    except ValueError as exc:
         raise GenerationError(f"cannot be written: {exc}") from exc
     _check(data, trees)
     return data
