@@ -743,3 +743,15 @@ def test_line_breaks_after_segments_read_back_the_same() -> None:
     assert data.count(b"'\n") == data.count(b"'") - data.count(b"?'")
     (outcome,) = read_back(data)
     assert outcome.data is not None and comparable(outcome.data) == comparable(record)
+
+
+def test_free_text_widths_are_the_directory_s() -> None:
+    """A note of 400 characters in one word fits D.01B C108 (an..512) but not D.96A
+    (an..70 a component), where it is refused naming the note."""
+    record = _first("invoice")
+    record["notes"] = ["X" * 400]
+    (outcome,) = read_back(generate_edifact([record], envelope("D01B")))
+    assert outcome.data is not None and outcome.data["notes"] == ["X" * 400]
+    with pytest.raises(GenerationError) as caught:
+        generate_edifact([record], envelope("D96A"))
+    assert caught.value.fields == ["records[0].notes[0]"]

@@ -119,7 +119,9 @@ def _item(item: Record, field: str, directory: str, mark: str) -> Body:
     refuse(item, _ITEM_REFUSED, field, "a DESADV LIN group has no place for it")
     lin_id, pias = item_id_segments(item.get("item_ids") or {}, directory, f"{field}.item_ids")
     out: Body = [seg("LIN", text(item.get("line_number")), "", lin_id), *pias]
-    description = text_parts(item.get("description"), *IMD_TEXT, f"{field}.description")
+    description = text_parts(
+        item.get("description"), *IMD_TEXT[directory], f"{field}.description"
+    )
     if description:
         out.append(seg("IMD", "F", "", ["", "", "", *description]))
     out += _measures(item, field, mark)
@@ -133,7 +135,10 @@ def _item(item: Record, field: str, directory: str, mark: str) -> Body:
     for q in item.get("quantities") or ():
         out.append(qty(text(q.get("qualifier")), q.get("quantity"), q.get("unit"), mark))
     out += date_segments(item.get("dates") or {}, f"{field}.dates")
-    out += [ftx(note, f"{field}.notes[{i}]") for i, note in enumerate(item.get("notes") or ())]
+    out += [
+        ftx(note, f"{field}.notes[{i}]", directory)
+        for i, note in enumerate(item.get("notes") or ())
+    ]
     for i, ref in enumerate(item.get("references") or ()):
         out += reference_group(ref, f"{field}.references[{i}]", dated=False)
     # The identifications come last: once one is open, the item's DTM, MEA, QTY and GIN
@@ -284,7 +289,7 @@ def ship_notice(record: Record, directory: str, mark: str) -> Body:
     notes = record.get("notes") or []
     if packs or tares or items or notes or any(shipment.values()):
         out += _level("1", "", shipment, "", mark)
-        out += [ftx(note, f"notes[{i}]") for i, note in enumerate(notes)]
+        out += [ftx(note, f"notes[{i}]", directory) for i, note in enumerate(notes)]
         for n, item in enumerate(items):
             out += _item(item, _item_field(record, n), directory, mark)
     tare_ids: dict[str, str] = {}

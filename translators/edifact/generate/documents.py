@@ -205,7 +205,9 @@ def _line(line: Record, n: int, kind: str, layout: _Layout, directory: str, mark
         refuse(line, ("status_code",), field, "this message's LIN 1229 is not read")
     lin_id, pias = item_id_segments(line.get("item_ids") or {}, directory, f"{field}.item_ids")
     out: Body = [seg("LIN", text(line.get("line_number")), status, lin_id), *pias]
-    description = text_parts(line.get("description"), *IMD_TEXT, f"{field}.description")
+    description = text_parts(
+        line.get("description"), *IMD_TEXT[directory], f"{field}.description"
+    )
     if description:
         out.append(seg("IMD", "F", "", ["", "", "", *description]))
     out += _line_quantities(line, field, layout, mark, kind)
@@ -217,7 +219,10 @@ def _line(line: Record, n: int, kind: str, layout: _Layout, directory: str, mark
         moa(text(a.get("qualifier")), a.get("amount"), mark, a.get("currency"))
         for a in line.get("amounts") or ()
     ]
-    notes = [ftx(note, f"{field}.notes[{i}]") for i, note in enumerate(line.get("notes") or ())]
+    notes = [
+        ftx(note, f"{field}.notes[{i}]", directory)
+        for i, note in enumerate(line.get("notes") or ())
+    ]
     out += notes + amounts if layout.moa_in_group else amounts + notes
     out += _prices(line, field, mark)
     for i, ref in enumerate(line.get("references") or ()):
@@ -277,7 +282,9 @@ def _body(record: Record, bgm: Seg, date_field: str | None, header_refs: Body, k
     refuse(record, ("contacts",), "", "a contact outside a NAD group has no place here")
     refuse(record, ("release_number",), "", "EDIFACT has no release number here")
     out: Body = [bgm, *_header_dates(record, date_field)]
-    out += [ftx(note, f"notes[{i}]") for i, note in enumerate(record.get("notes") or ())]
+    out += [
+        ftx(note, f"notes[{i}]", directory) for i, note in enumerate(record.get("notes") or ())
+    ]
     out += header_refs
     for i, ref in enumerate(record.get("references") or ()):
         out += reference_group(ref, f"references[{i}]")

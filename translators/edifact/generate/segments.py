@@ -52,10 +52,11 @@ __all__ = [
 _INDICATORS: Final = {"allowance": "A", "charge": "C", "no_charge": "N"}
 _CHANNELS: Final = (("phone", "TE"), ("email", "EM"), ("fax", "FX"))
 
-# Free text widths of D.96A (D.01B allows as much or more): C108 4440 an..70 x5, C273
-# 7008 an..35 x2, C214 7160 an..35 x2, C110 4276 an..35 x2.
-FTX_TEXT: Final = (70, 5)
-IMD_TEXT: Final = (35, 2)
+# Free text widths (component length, components) by directory: C108 4440 is an..70 x5
+# in D.96A and an..512 x5 in D.01B, C273 7008 an..35 x2 and an..256 x2; C214 7160 and
+# C110 4276 are an..35 x2 in both.
+FTX_TEXT: Final = {"D96A": (70, 5), "D01B": (512, 5)}
+IMD_TEXT: Final = {"D96A": (35, 2), "D01B": (256, 2)}
 SERVICE_TEXT: Final = (35, 2)
 TERMS_TEXT: Final = (35, 2)
 
@@ -93,9 +94,9 @@ def refuse(part: Mapping[str, Any], keys: Iterable[str], field: str, why: str) -
             raise UnwritableValue(f"{field}.{key}" if field else key, why)
 
 
-def ftx(note: str, field: str) -> Seg:
+def ftx(note: str, field: str, directory: str) -> Seg:
     """FTX: 01 4451 subject (AAI general information), 04 C108 the text."""
-    return seg("FTX", _FTX_SUBJECT, "", "", text_parts(note, *FTX_TEXT, field))
+    return seg("FTX", _FTX_SUBJECT, "", "", text_parts(note, *FTX_TEXT[directory], field))
 
 
 def moa(qualifier: str, amount: Decimal | None, mark: str, currency: str | None = None) -> Seg:
