@@ -291,12 +291,23 @@ def test_comma_decimal_mark_is_written_and_read_back() -> None:
     assert comparable(outcome.data) == comparable(record)
 
 
-def test_unknown_kind_is_refused_naming_the_field() -> None:
-    """A record kind with no EDIFACT generator is an error naming ``kind``."""
-    record = {"kind": "inventory_report", "source": _first("purchase_order")["source"]}
+@pytest.mark.parametrize("kind", ["inventory_report", "remittance_advice", None])
+def test_unknown_kind_is_refused_naming_the_field(kind: str | None) -> None:
+    """A record kind with no EDIFACT generator (a record kind or not) is an error naming
+    ``kind``."""
+    record = {"kind": kind, "source": _first("purchase_order")["source"]}
     with pytest.raises(GenerationError) as caught:
         generate_edifact([_first("invoice"), record], envelope())
     assert caught.value.fields == ["records[1].kind"]
+
+
+def test_data_that_is_not_a_record_names_its_field() -> None:
+    """Plain data that does not validate as its record kind is refused naming the field."""
+    record = _first("purchase_order")
+    record["lines"][0]["quantity"] = "many"
+    with pytest.raises(GenerationError) as caught:
+        generate_edifact([record], envelope())
+    assert caught.value.fields == ["records[0].lines[0].quantity"]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from translators.edifact.charsets import charset_for
 from translators.edifact.generate.despatch import ship_notice
@@ -185,6 +185,31 @@ def _unb(envelope: EDIFACTEnvelope) -> Sequence[ElementValue]:
     return [[comps] for comps in elements]
 
 
+def _tree(n: int, record: BaseModel | RecordData) -> dict[str, Any]:
+    """The record as the builders read it; a kind with no generator, or data that is not a
+    valid record, is a ``GenerationError`` naming the fields."""
+    kind = getattr(record, "kind", None) if isinstance(record, BaseModel) else record.get("kind")
+    if kind not in BODY_BUILDERS:
+        raise GenerationError(
+            f"records[{n}]: kind {kind!r} is not generated", fields=[f"records[{n}].kind"]
+        )
+    try:
+        return record_tree(record)
+    except ValidationError as exc:
+        fields = [_field(n, error["loc"]) for error in exc.errors()]
+        raise GenerationError(f"records[{n}] is not a valid {kind} record",
+                              fields=fields) from exc
+
+
+def _field(n: int, loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a record field path; the first part of a tagged
+    union's location is the tag."""
+    path = f"records[{n}]"
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
 def _encoding_issues(
     segments: Sequence[tuple[str, Sequence[ElementValue]]], codec: str
 ) -> list[Issue]:
@@ -221,7 +246,7 @@ def generate_edifact(
     value with no EDIFACT form (the field named), a validation error in what was written,
     or a value that does not read back as given.
     """
-    trees = [record_tree(r) for r in records]
+    trees = [_tree(n, r) for n, r in enumerate(records)]
     if not trees:
         raise GenerationError("no records to generate")
     issues = _envelope_issues(envelope, len(trees))
@@ -231,13 +256,7 @@ def generate_edifact(
     mark = envelope.delimiters.decimal
     segments: list[tuple[str, Sequence[ElementValue]]] = [("UNB", _unb(envelope))]
     for n, tree in enumerate(trees):
-        kind = tree.get("kind")
-        builder = BODY_BUILDERS.get(str(kind))
-        if builder is None:
-            raise GenerationError(
-                f"records[{n}]: kind {kind!r} is not generated", fields=[f"records[{n}].kind"]
-            )
-        message_type, build = builder
+        message_type, build = BODY_BUILDERS[str(tree["kind"])]
         try:
             body: Body = build(tree, envelope.directory, mark)
         except UnwritableValue as exc:
