@@ -405,11 +405,16 @@ def test_a_value_holding_a_delimiter_is_released() -> None:
 
 
 def test_no_release_character_and_a_delimiter_in_data_is_refused() -> None:
-    """Without a release character a value holding a delimiter cannot be written."""
+    """Without a release character a value holding a delimiter cannot be written: the
+    issue is located at the value."""
     record = _first("purchase_order")
     record["notes"] = ["A+B"]
-    with pytest.raises(GenerationError):
+    with pytest.raises(GenerationError) as caught:
         generate_edifact([record], envelope(delimiters=Delimiters(release=None, una=True)))
+    (issue,) = caught.value.issues
+    assert (issue.code, issue.segment_tag, issue.element_position, issue.bad_value) == (
+        "21", "FTX", 4, "A+B"
+    )
 
 
 # --- Hypothesis: generated records ---------------------------------------------------

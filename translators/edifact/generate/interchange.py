@@ -31,7 +31,7 @@ from translators.edifact.pipeline import (
     translate_edifact,
 )
 from translators.edifact.segment import Delimiters
-from translators.edifact.writer import ElementValue, write_interchange
+from translators.edifact.writer import ElementValue, escape, write_interchange
 from translators.errors import Issue
 from translators.generation import GenerationError, counted, lost_fields, record_tree
 from translators.record_data import RecordData
@@ -210,28 +210,35 @@ def _field(n: int, loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _encoding_issues(
-    segments: Sequence[tuple[str, Sequence[ElementValue]]], codec: str
+def _value_issues(
+    segments: Sequence[tuple[str, Sequence[ElementValue]]], codec: str, d: Delimiters
 ) -> list[Issue]:
     """A located issue (0085 21, invalid character) for each value the syntax identifier's
-    character set cannot hold; positions count from UNH as 0096 does."""
+    character set cannot hold or that holds a delimiter with no release character to
+    write it with; positions count from UNH as 0096 does (none outside a message)."""
     issues: list[Issue] = []
-    position = 0
+    position: int | None = None
     for tag, elements in segments:
-        position = 1 if tag == "UNH" else position + 1
+        position = 1 if tag == "UNH" else None if position is None else position + 1
         for e, element in enumerate(elements, start=1):
             for r, components in enumerate(element, start=1):
                 for c, value in enumerate(components, start=1):
+                    problem = ""
                     try:
-                        value.encode(codec)
+                        escape(value, d).encode(codec)
                     except UnicodeEncodeError:
+                        problem = f"has a character {codec} cannot encode"
+                    except ValueError:
+                        problem = "holds a delimiter and there is no release character"
+                    if problem:
                         issues.append(Issue(
                             level="element", code="21", segment_tag=tag,
                             segment_position=position, element_position=e,
                             component_position=c, repetition=r if r > 1 else None,
-                            bad_value=value,
-                            message=f"{value!r} has a character {codec} cannot encode",
+                            bad_value=value, message=f"{value!r} {problem}",
                         ))
+        if tag == "UNT":
+            position = None
     return issues
 
 
@@ -271,9 +278,9 @@ def generate_edifact(
     segments.append(("UNZ", [[[str(len(trees))]], [[envelope.interchange_control]]]))
     charset = charset_for(envelope.syntax_id)
     codec = charset.codec if charset is not None else "latin-1"
-    issues = _encoding_issues(segments, codec)
+    issues = _value_issues(segments, codec, envelope.delimiters)
     if issues:
-        raise GenerationError(f"values {envelope.syntax_id} cannot encode", issues)
+        raise GenerationError("values cannot be written", issues)
     try:
         data = write_interchange(
             segments,
