@@ -22,8 +22,8 @@ from typing import Any, Final
 
 from translators.edifact.generate.documents import item_id_segments
 from translators.edifact.generate.segments import (
-    IMD_TEXT,
     ftx,
+    imd,
     party_group,
     qty,
     reference_group,
@@ -39,7 +39,6 @@ from translators.edifact.generate.values import (
     reverse_code,
     seg,
     text,
-    text_parts,
 )
 from translators.edifact.mappers.code_lists import PURPOSES
 from translators.shipment import DIMENSION_FIELDS
@@ -119,11 +118,7 @@ def _item(item: Record, field: str, directory: str, mark: str) -> Body:
     refuse(item, _ITEM_REFUSED, field, "a DESADV LIN group has no place for it")
     lin_id, pias = item_id_segments(item.get("item_ids") or {}, directory, f"{field}.item_ids")
     out: Body = [seg("LIN", text(item.get("line_number")), "", lin_id), *pias]
-    description = text_parts(
-        item.get("description"), *IMD_TEXT[directory], f"{field}.description"
-    )
-    if description:
-        out.append(seg("IMD", "F", "", ["", "", "", *description]))
+    out += imd(item.get("description"), f"{field}.description", directory)
     out += _measures(item, field, mark)
     for qualifier, name, unit in _ITEM_QUANTITIES:
         if item.get(name) is not None:

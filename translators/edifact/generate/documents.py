@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from translators.edifact.generate.segments import (
-    IMD_TEXT,
     alc_group,
     cux,
     ftx,
+    imd,
     moa,
     party_group,
     pat_group,
@@ -45,7 +45,6 @@ from translators.edifact.generate.values import (
     reverse_code,
     seg,
     text,
-    text_parts,
 )
 from translators.edifact.mappers.code_lists import ORDER_TYPES, PURPOSES, RESPONSES
 
@@ -98,8 +97,9 @@ _INVOICE_TOTALS: Final = (
     ("terms_discount", "52"),
 )
 
-# PIA holds five C212 (elements 2 to 6).
+# PIA holds five C212 (elements 2 to 6); 4347 1 additional identification.
 _PIA_IDS: Final = 5
+_ADDITIONAL_ID: Final = "1"
 _LIN_FIRST: Final = ("ean", "gtin", "upc")
 
 
@@ -117,7 +117,7 @@ def item_id_segments(ids: Mapping[str, Any], directory: str, field: str) -> tupl
     if not pairs:
         return [], []
     pias = [
-        seg("PIA", "1", *pairs[start : start + _PIA_IDS])
+        seg("PIA", _ADDITIONAL_ID, *pairs[start : start + _PIA_IDS])
         for start in range(1, len(pairs), _PIA_IDS)
     ]
     return pairs[0], pias
@@ -205,11 +205,7 @@ def _line(line: Record, n: int, kind: str, layout: _Layout, directory: str, mark
         refuse(line, ("status_code",), field, "this message's LIN 1229 is not read")
     lin_id, pias = item_id_segments(line.get("item_ids") or {}, directory, f"{field}.item_ids")
     out: Body = [seg("LIN", text(line.get("line_number")), status, lin_id), *pias]
-    description = text_parts(
-        line.get("description"), *IMD_TEXT[directory], f"{field}.description"
-    )
-    if description:
-        out.append(seg("IMD", "F", "", ["", "", "", *description]))
+    out += imd(line.get("description"), f"{field}.description", directory)
     out += _line_quantities(line, field, layout, mark, kind)
     out += date_segments(line.get("dates") or {}, f"{field}.dates")
     amounts: Body = []

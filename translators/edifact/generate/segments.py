@@ -33,10 +33,13 @@ from translators.edifact.generate.values import (
 from translators.parties import EDIFACT_PARTY_ROLES
 
 __all__ = [
+    "FTX_TEXT",
+    "IMD_TEXT",
     "alc_group",
     "contact_group",
     "cux",
     "ftx",
+    "imd",
     "moa",
     "party_group",
     "pat_group",
@@ -62,9 +65,10 @@ TERMS_TEXT: Final = (35, 2)
 
 # Codes the record does not keep but the segment needs (UNCL D.96A, also D.01B):
 # 4451 AAI general information; 5283 7 tax; 5245 3 allowance or charge percentage;
-# 5419 1 allowance rate; 6063 1 discrete quantity; 4017 1 firm delivery plan status; 8051
-# 20 main carriage transport; 4347 1 additional identification.
+# 5419 1 allowance rate; 6063 1 discrete quantity.
 _FTX_SUBJECT: Final = "AAI"
+# 7077 F: free-form item description.
+_FREE_FORM: Final = "F"
 _TAX_FUNCTION: Final = "7"
 _ALC_PERCENT: Final = "3"
 _ALC_RATE: Final = "1"
@@ -80,6 +84,8 @@ _DISCOUNT_PERCENT: Final = "12"
 _PENALTY_PERCENT: Final = "15"
 # 4279 22 discount terms: their period is the discount period (``read_pat``).
 _DISCOUNT_TERMS: Final = "22"
+# 8051 20 main carriage transport: an order's or invoice's carrier has no stage of its own.
+_MAIN_CARRIAGE: Final = "20"
 
 
 def _set(value: Any) -> bool:
@@ -97,6 +103,12 @@ def refuse(part: Mapping[str, Any], keys: Iterable[str], field: str, why: str) -
 def ftx(note: str, field: str, directory: str) -> Seg:
     """FTX: 01 4451 subject (AAI general information), 04 C108 the text."""
     return seg("FTX", _FTX_SUBJECT, "", "", text_parts(note, *FTX_TEXT[directory], field))
+
+
+def imd(description: str | None, field: str, directory: str) -> list[Seg]:
+    """IMD (01 7077 F free-form, 03 C273 7008 the text), none without a description."""
+    parts = text_parts(description, *IMD_TEXT[directory], field)
+    return [seg("IMD", _FREE_FORM, "", ["", "", "", *parts])] if parts else []
 
 
 def moa(qualifier: str, amount: Decimal | None, mark: str, currency: str | None = None) -> Seg:
@@ -345,7 +357,7 @@ def tdt(carrier: Mapping[str, Any], field: str) -> Seg:
     code = text(carrier.get("id_code"))
     if carrier.get("scac") and not code:
         code, agency = text(carrier["scac"]), agency or "182"
-    return seg("TDT", "20", "", [text(carrier.get("mode"))], "",
+    return seg("TDT", _MAIN_CARRIAGE, "", [text(carrier.get("mode"))], "",
                [code, "", agency, text(carrier.get("name"))])
 
 
