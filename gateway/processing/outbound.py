@@ -44,6 +44,9 @@ from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.outbound import AckState, SentDocument
 from gateway.store.search import MessageTerm, term_rows
 from partners import PartnerProfile, PartnerRegistry
+from translators.edifact.generate import EDIFACTEnvelope, generate_edifact
+from translators.edifact.generate.interchange import BODY_BUILDERS as EDIFACT_BODIES
+from translators.edifact.segment import Delimiters as EDIFACTDelimiters
 from translators.errors import Issue
 from translators.generation import GenerationError
 from translators.record_data import record_json
@@ -53,6 +56,7 @@ from translators.x12.generate.documents import BODY_BUILDERS as X12_BODIES
 from translators.x12.segment import Delimiters as X12Delimiters
 
 __all__ = [
+    "EDIFACT_DOCUMENT_TYPES",
     "X12_DOCUMENT_TYPES",
     "DocumentError",
     "OutboundService",
@@ -63,6 +67,12 @@ __all__ = [
 
 X12_DOCUMENT_TYPES: Final[Mapping[str, str]] = {kind: spec[0] for kind, spec in X12_BODIES.items()}
 """Record kind -> the X12 transaction set edigate writes it as."""
+EDIFACT_DOCUMENT_TYPES: Final[Mapping[str, str]] = {
+    kind: spec[0] for kind, spec in EDIFACT_BODIES.items()}
+"""Record kind -> the EDIFACT message type edigate writes it as."""
+
+# Syntax identifiers defined only from syntax version 4 (ISO 9735:1998) on.
+_VERSION_4_SYNTAXES: Final = frozenset({"UNOW", "UNOX", "UNOY"})
 
 @dataclass(frozen=True, slots=True)
 class DocumentError:
@@ -164,7 +174,7 @@ class OutboundService:
         """Record kind -> the document type this partner's documents are written as."""
         if partner.outbound_standard == "x12":
             return X12_DOCUMENT_TYPES
-        return {}
+        return EDIFACT_DOCUMENT_TYPES
 
     def validate(self, partner: PartnerProfile, records: object) -> list[dict[str, Any]]:
         """The submitted records as complete record data; ``RecordsInvalid`` naming every
@@ -355,8 +365,8 @@ class OutboundService:
     def _generate(self, partner: PartnerProfile, trees: list[dict[str, Any]],
                   numbers: _Numbers, at: datetime) -> tuple[bytes, list[dict[str, Any]]]:
         """The interchange, and each record's ``source`` as the envelope wrote it."""
-        if partner.outbound_standard != "x12":
-            raise GenerationError("EDIFACT documents are not generated yet")
+        if partner.outbound_standard == "edifact":
+            return self._generate_edifact(partner, trees, numbers, at)
         assert partner.x12 is not None
         separators = partner.outbound.x12_separators
         envelope = X12Envelope(
@@ -374,6 +384,39 @@ class OutboundService:
             ack_requested=partner.outbound.ack_requested)
         edi = generate_x12(trees, envelope)
         return edi, self._x12_sources(edi, partner, trees)
+
+    def _generate_edifact(self, partner: PartnerProfile, trees: list[dict[str, Any]],
+                          numbers: _Numbers, at: datetime
+                          ) -> tuple[bytes, list[dict[str, Any]]]:
+        assert partner.edifact is not None
+        (our_qualifier, ours), _ = self._identities(partner)
+        syntax = partner.edifact.syntax_identifier
+        envelope = EDIFACTEnvelope(
+            sender_id=ours, sender_qualifier=our_qualifier or "",
+            receiver_id=partner.edifact.id, receiver_qualifier=partner.edifact.qualifier or "",
+            # UNB 0020 and UNH 0062 are at most 14 characters.
+            interchange_control=str(numbers.interchange % 10**14),
+            message_reference=str(numbers.transaction % 10**14), created_at=at,
+            syntax_id=syntax, syntax_version="4" if syntax in _VERSION_4_SYNTAXES else "3",
+            delimiters=EDIFACTDelimiters(), directory=partner.outbound.edifact_directory,
+            test=partner.outbound.usage == "test", ack_requested=partner.outbound.ack_requested)
+        edi = generate_edifact(trees, envelope)
+        from translators.edifact.pipeline import MessageOutcome, translate_edifact
+
+        guides = guides_for(self.registry, partner.id, outbound=True)
+        sources: list[dict[str, Any]] = []
+        findings: list[Issue] = []
+        for outcome in translate_edifact(edi, guides=guides):
+            if isinstance(outcome, MessageOutcome):
+                findings += outcome.errors
+                if outcome.record is not None:
+                    source = outcome.record.model_dump()["source"]
+                    source["partner_id"] = partner.id
+                    sources.append(source)
+        if findings:
+            raise GenerationError("the document breaks the partner's implementation guide",
+                                  findings)
+        return edi, sources
 
     def _x12_sources(self, edi: bytes, partner: PartnerProfile,
                      trees: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from gateway.runtime.state import GatewayState
 from gateway.store.base import Base, utcnow
 from gateway.store.models import Acknowledgment, Message
 from gateway.store.outbound import SentDocument
+from translators.edifact.pipeline import MessageOutcome, translate_edifact
 from translators.x12.pipeline import TransactionOutcome, translate_x12
 from translators.x12.segment import Delimiters
 from translators.x12.writer import GroupSpec, InterchangeSpec, TransactionSpec, write_interchange
@@ -452,3 +453,53 @@ def test_an_inbound_guide_finding_is_acknowledged_as_the_guide_says(
         assert ("AK3*PO1*21**8~" in ack and "AK4*3**7*LB~" in ack) == (inbound == "error")
     finally:
         state.close()
+
+
+EDIFACT_ORDER: dict[str, Any] = {
+    "kind": "purchase_order", "po_number": "PO-9", "order_date": "2024-03-01",
+    "purpose_code": "9", "order_type_code": "220",
+    "parties": [{"role": "buyer", "role_code": "BY",
+                 "ids": [{"qualifier": "9", "value": "5412345000013"}]}],
+    "lines": [{"line_number": "1", "quantity": "10", "unit": "PCE",
+               "item_ids": {"vendor_item": "V-1"}}],
+}
+
+
+def test_edifact_partners_get_edifact_and_their_contrl_settles_it(env: Env) -> None:
+    """Records for an EDIFACT partner (initech-eu) become one D96A interchange numbered
+    from its UNB/UNH counters; its CONTRL rejecting the second message (UCM action 4 with
+    a UCS) settles the first as accepted and the second as rejected."""
+    invoice = dict(INVOICE, currency="EUR", invoice_type_code="380",
+                   lines=[dict(INVOICE["lines"][0], unit="PCE")])
+    answer = env.send({"partner_id": "initech-eu", "records": [EDIFACT_ORDER, invoice]})
+    assert answer.status_code == 202, answer.text
+    sent = answer.json()
+    assert sent["standard"] == "edifact"
+    assert [(d["document_type"], d["transaction_control"]) for d in sent["documents"]] == \
+        [("ORDERS", "1"), ("INVOIC", "2")]
+    edi = env.get(f"/v1/messages/{sent['message_id']}/raw").content
+    messages = [o for o in translate_edifact(edi) if isinstance(o, MessageOutcome)]
+    assert [(m.document.type, m.document.version + m.document.release) for m in messages] == \
+        [("ORDERS", "D96A"), ("INVOIC", "D96A")]
+    assert all(m.record is not None and not m.errors for m in messages)
+    control = sent["interchange_control"]
+    contrl = (f"UNA:+.? 'UNB+UNOC:3+5412345000013:14+{env.state.settings.edifact_id.split(':')[1]}"
+              f":ZZ+240301:1200+77'UNH+1+CONTRL:D:3:UN'"
+              f"UCI+{control}+EDIGATE:ZZ+5412345000013:14+4'"
+              f"UCM+1+ORDERS:D:96A:UN+7'UCM+2+INVOIC:D:96A:UN+4'UCS+4+13'"
+              f"UNT+6+1'UNZ+1+77'").encode()
+    partner_key = _issue_partner_key(env, "initech-eu")
+    posted = env.client.post("/v1/messages", content=contrl,
+                             headers={"Authorization": f"Bearer {partner_key}"})
+    assert posted.status_code == 202, posted.text
+    assert sum(1 for _ in env.state.pipeline.drain("test")) == 1
+    states = {d["document_type"]: d for d in env.get(
+        "/v1/documents", partner="initech-eu").json()["items"]}
+    assert states["ORDERS"]["ack_status"] == "accepted"
+    assert states["INVOIC"]["ack_status"] == "rejected"
+    assert states["INVOIC"]["ack_detail"]["errors"][0]["segment_position"] == 4
+
+
+def _issue_partner_key(env: Env, partner_id: str) -> str:
+    with env.state.db.transaction() as session:
+        return issue_key(session, "partner", partner_id=partner_id)[0]
