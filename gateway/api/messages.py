@@ -263,12 +263,6 @@ def get_raw(message_id: MessageId, state: State, caller: ViewerCaller) -> Respon
 @router.post("/{message_id}/reprocess", status_code=202, summary="Run a message again",
              responses={409: {"description": "an outbound message: resend it instead"}})
 def reprocess(message_id: MessageId, state: State, caller: OperatorCaller) -> dict[str, Any]:
-    with state.db.read() as session:
-        message = session.get(Message, message_id)
-    if message is not None and message.direction != "inbound":
-        raise Problem(409, "not-reprocessable", "Not an inbound message",
-                      f"message {message_id} is one edigate wrote; send it again with "
-                      f"POST /v1/messages/{message_id}/resend")
     if not state.pipeline.reprocess(message_id, caller.actor):
         raise Problem(404, "not-found", "No such message", f"message {message_id} not found")
     return {"message_id": message_id, "status": "RECEIVED"}

@@ -444,6 +444,10 @@ class Pipeline:
             message = session.get(Message, message_id)
             if message is None:
                 return False
+            if message.direction != "inbound":
+                raise GatewayError(409, "not-reprocessable", "Not an inbound message",
+                                   f"message {message_id} is one edigate wrote; send it again "
+                                   f"with POST /v1/messages/{message_id}/resend")
             # Records of the earlier run are superseded: delete them so the feed carries
             # only the records of the run that now stands.
             session.execute(update(Message).where(Message.id == message_id).values(

@@ -19,14 +19,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.ledger.chain import EntryDraft, Ledger
 from gateway.store.db import Database
 from gateway.store.outbound import AckState, SentDocument
 
-__all__ = ["mark_overdue", "reconcile"]
+__all__ = ["mark_overdue", "reconcile", "sent_document_counts"]
 
 # The functional acknowledgment record's normalised statuses (X12 715/717, EDIFACT 0083).
 _STATES: Final[Mapping[str, str]] = {
@@ -120,3 +120,13 @@ def mark_overdue(db: Database, ledger: Ledger, now: datetime, actor: str) -> int
                 "documents": [[r.document_type, r.interchange_control, r.transaction_control,
                                r.business_number] for r in overdue[:200]]})
     return len(rows)
+
+
+def sent_document_counts(db: Database) -> list[tuple[tuple[str, str], float]]:
+    """How many sent documents each partner has in each acknowledgment state (the
+    ``edigate_sent_documents`` gauge)."""
+    with db.read() as session:
+        rows = session.execute(select(SentDocument.partner_id, SentDocument.ack_status,
+                                      func.count()).group_by(SentDocument.partner_id,
+                                                             SentDocument.ack_status)).all()
+    return [((partner, state), float(count)) for partner, state, count in rows]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
@@ -24,6 +24,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 __all__ = ["Metrics", "MetricsServer", "parse_bind"]
 
@@ -69,8 +71,36 @@ class Metrics:
             "(owner 'edigate' is the gateway's own AS2 certificate)", ["owner", "sha256"],
             registry=self.registry)
 
+    def watch(self, name: str, documentation: str, labels: Sequence[str],
+              read: Callable[[], Iterable[tuple[Sequence[str], float]]]) -> None:
+        """A gauge whose samples ``read`` gives each time the metrics are rendered: for
+        figures the database holds (and any process may change), not this process."""
+        self.registry.register(_Watched(name, documentation, labels, read))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _Watched(Collector):
+    def __init__(self, name: str, documentation: str, labels: Sequence[str],
+                 read: Callable[[], Iterable[tuple[Sequence[str], float]]]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = list(labels)
+        self.read = read
+
+    def describe(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(self.name, self.documentation, labels=self.labels)
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labels)
+        try:
+            for values, sample in self.read():
+                family.add_metric(list(values), sample)
+        except Exception:  # a scrape must not fail because the database is away
+            log.warning("metric %s could not be read", self.name, exc_info=True)
+            return
+        yield family
 
 
 def parse_bind(bind: str) -> tuple[str, int]:

@@ -29,6 +29,7 @@ from gateway.ledger.anchor import AnchorWriter, anchor_path
 from gateway.ledger.chain import Ledger, LedgerSigner
 from gateway.processing.outbound import OutboundService
 from gateway.processing.processor import Processor
+from gateway.processing.reconcile import sent_document_counts
 from gateway.runtime.child_process import child_setup
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
@@ -94,6 +95,9 @@ class GatewayState:
                           outbox=outbox, problem=as2_problem)
         outbound = OutboundService(db, settings, registry, ledger,
                                    outbox if identity is not None else None)
+        metrics.watch("edigate_sent_documents", "Documents sent to partners by partner and "
+                      "acknowledgment state (pending, overdue, rejected, ...)",
+                      ["partner", "ack_status"], lambda: sent_document_counts(db))
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
                    outbound=outbound, keys=KeyCache.watching(settings.var_dir, db.url))
 

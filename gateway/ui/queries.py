@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,7 @@ from gateway.ledger.chain import GENESIS_SHA256, LedgerEntry, entry_sha256
 from gateway.store.as2 import AS2Message
 from gateway.store.base import utcnow
 from gateway.store.models import Acknowledgment, Message, MessageStatus, RecordRow
+from gateway.store.outbound import AckState, SentDocument
 from gateway.store.search import LogFilters, log_page_query
 from gateway.store.webhooks import Webhook, WebhookDelivery
 
@@ -146,13 +148,34 @@ def message_evidence(session: Session, message_id: str) -> dict[str, Any]:
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(WebhookDelivery.message_id == message_id)
         .order_by(WebhookDelivery.created_at)).all()
+    sent = session.scalars(select(SentDocument).where(
+        SentDocument.message_id == message_id).order_by(SentDocument.transaction_control)).all()
     return {
         "acks": acks,
         "records": [{"row": r, "json": json.dumps(json.loads(r.data), indent=2)}
                     for r in records],
         "transfers": transfers,
         "deliveries": [{"row": d, "url": url} for d, url in deliveries],
+        "sent": sent,
     }
+
+
+# The acknowledgment states the "sent, not acknowledged" view shows unless told otherwise.
+OPEN_ACK_STATES: tuple[str, ...] = (AckState.PENDING, AckState.OVERDUE, AckState.REJECTED)
+
+
+def sent_documents(session: Session, *, partner: str | None, document_type: str | None,
+                   ack_states: Sequence[str], limit: int = 200) -> list[SentDocument]:
+    """Sent documents in ``ack_states``, the longest waiting first (overdue and pending by
+    due time, then the rest by when they were sent)."""
+    query = select(SentDocument).where(SentDocument.ack_status.in_(list(ack_states)))
+    if partner:
+        query = query.where(SentDocument.partner_id == partner)
+    if document_type:
+        query = query.where(SentDocument.document_type == document_type)
+    query = query.order_by(SentDocument.ack_due_at.is_(None), SentDocument.ack_due_at,
+                           SentDocument.created_at, SentDocument.id).limit(limit)
+    return list(session.scalars(query))
 
 
 # ----------------------------------------------------------------------------- partners

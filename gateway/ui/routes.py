@@ -24,8 +24,10 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.inputs import ID_MAX
 from gateway.api.problems import Problem
+from gateway.errors import GatewayError
 from gateway.runtime.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
+from gateway.store.outbound import AckState
 from gateway.store.search import LogFilters
 from gateway.store.users import ROLES, OpsUser
 from gateway.ui import queries, throttle
@@ -71,6 +73,9 @@ _NOTICES = {
     "ack-as2": "The acknowledgment was queued for sending over AS2.",
     "ack-recorded": "This partner has no AS2 transport: the resend was recorded; "
                     "download the acknowledgment and send it by the agreed channel.",
+    "resent-as2": "The interchange was queued for sending over AS2 again.",
+    "resent-pickup": "This partner has no AS2 transport: the resend was recorded; the "
+                     "interchange waits for pickup (download it below).",
     "user-added": "User added.", "user-changed": "User updated.",
 }
 _STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
@@ -305,7 +310,10 @@ def message_raw(request: Request, message_id: str, user: User) -> Response:
 async def message_reprocess(request: Request, message_id: str, user: Operator) -> Response:
     await check_csrf(request, user)
     state = _state(request)
-    found = await run_in_threadpool(state.pipeline.reprocess, message_id[:36], user.actor)
+    try:
+        found = await run_in_threadpool(state.pipeline.reprocess, message_id[:36], user.actor)
+    except GatewayError as exc:
+        raise Refused(exc.detail, status=exc.status) from exc
     if not found:
         raise Refused("no such message", status=404)
     raise Redirect(f"/ui/messages/{message_id}?done=reprocess")
@@ -340,6 +348,42 @@ async def message_resend_ack(request: Request, message_id: str, user: Operator) 
     await check_csrf(request, user)
     done = await run_in_threadpool(_resend_ack, _state(request), message_id[:36], user)
     raise Redirect(f"/ui/messages/{message_id}?done={done}")
+
+
+@router.post("/messages/{message_id}/resend")
+async def message_resend(request: Request, message_id: str, user: Operator) -> Response:
+    """Queue a generated outbound interchange again on the partner's transport."""
+    await check_csrf(request, user)
+    state = _state(request)
+    message = _message(state, message_id)
+    partner = state.registry.get(message.partner_id)
+    if message.direction != "outbound" or message.status != MessageStatus.GENERATED \
+            or partner is None or state.outbound is None:
+        raise Refused("only a generated outbound message of a known partner is sent again",
+                      status=409)
+    transfer = await run_in_threadpool(state.outbound.resend, message.id, partner, user.actor)
+    raise Redirect(f"/ui/messages/{message.id}?done="
+                   f"{'resent-as2' if transfer else 'resent-pickup'}")
+
+
+# ------------------------------------------------------------------------ sent documents
+
+
+@router.get("/sent")
+def sent(request: Request, user: User, partner: str = "", type: str = "",
+         ack: str = "open") -> Response:
+    """Documents sent to partners whose acknowledgment has not come, is overdue or says
+    rejected (``ack=open``), or in one acknowledgment state."""
+    state = _state(request)
+    states = queries.OPEN_ACK_STATES if ack == "open" else (
+        (ack,) if ack in AckState.ALL else AckState.ALL)
+    with state.db.read() as session:
+        rows = queries.sent_documents(session, partner=partner[:ID_MAX] or None,
+                                      document_type=type[:10] or None, ack_states=states)
+    return render(request, "sent.html", {
+        "rows": rows, "partners": [p.id for p in state.registry.all()],
+        "states": AckState.ALL, "raw": {"partner": partner, "type": type, "ack": ack},
+        "now": datetime.now(UTC)})
 
 
 # ------------------------------------------------------------------------------ partners

@@ -503,3 +503,20 @@ def test_edifact_partners_get_edifact_and_their_contrl_settles_it(env: Env) -> N
 def _issue_partner_key(env: Env, partner_id: str) -> str:
     with env.state.db.transaction() as session:
         return issue_key(session, "partner", partner_id=partner_id)[0]
+
+
+def test_numbers_carry_on_across_a_restart(database_url: str, tmp_path: Path) -> None:
+    """A gateway started again on the same database goes on from the last number used:
+    ISA13 2 after 1, ST02 0002 after 0001."""
+    numbers = []
+    for _ in range(2):
+        state = GatewayState.build(_settings(database_url, tmp_path))
+        Base.metadata.create_all(state.db.engine)
+        partner = state.registry.get("acme-retail")
+        assert partner is not None and state.outbound is not None
+        try:
+            sent = state.outbound.submit(partner, [RESPONSE], actor="t")
+            numbers.append((sent.interchange_control, sent.documents[0]["transaction_control"]))
+        finally:
+            state.close()
+    assert numbers == [("000000001", "0001"), ("000000002", "0002")]
