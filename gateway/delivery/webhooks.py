@@ -56,6 +56,7 @@ from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
+from gateway.store.events import EVENT_TYPES, Event
 from gateway.store.models import RecordRow
 from gateway.store.scopes import SCOPES
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -70,6 +71,7 @@ __all__ = [
     "create_webhook",
     "deactivate_webhook",
     "enqueue",
+    "enqueue_events",
     "parse_kinds",
     "record_kinds",
     "retry_delivery",
@@ -94,18 +96,20 @@ def record_kinds() -> frozenset[str]:
 
 
 def parse_kinds(kinds: str | Iterable[str]) -> list[str]:
-    """Record kinds from a comma list or an iterable, checked, de-duplicated and sorted."""
+    """Record kinds and event types (``document.rejected``, ...) from a comma list or an
+    iterable, checked, de-duplicated and sorted."""
     items = kinds.split(",") if isinstance(kinds, str) else list(kinds)
     cleaned = sorted({k.strip() for k in items if k.strip()})
     if not cleaned:
         raise WebhookError(422, "invalid-webhook", "No record kinds",
-                           "kinds: name at least one record kind")
-    known = record_kinds()
+                           "kinds: name at least one record kind or event type")
+    known = record_kinds() | EVENT_TYPES
     unknown = [k for k in cleaned if k not in known]
     if unknown:
         raise WebhookError(422, "invalid-webhook", "Unknown record kind",
-                           f"kinds: unknown record kind(s) {', '.join(map(repr, unknown))}; "
-                           f"known are {', '.join(sorted(known))}")
+                           f"kinds: unknown record kind(s) or event type(s) "
+                           f"{', '.join(map(repr, unknown))}; known are "
+                           f"{', '.join(sorted(known))}")
     return cleaned
 
 
@@ -263,6 +267,29 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
     return len(rows)
 
 
+def enqueue_events(session: Session, events: Sequence[Event]) -> int:
+    """Create a pending delivery of each event for each active webhook subscribed to its
+    type, in the caller's transaction (the one that inserted the events); the number
+    created."""
+    if not events:
+        return 0
+    hooks = [(hook.id, Webhook.kinds_of(hook.kinds)) for hook in session.scalars(
+        select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.created_at,
+                                                                  Webhook.id))]
+    count = 0
+    for event in events:
+        for hook_id, kinds in hooks:
+            if event.type in kinds:
+                session.add(WebhookDelivery(
+                    id=str(uuid.uuid4()), webhook_id=hook_id, subject="event",
+                    record_id=event.id, record_seq=event.seq,
+                    message_id=event.message_id or "", status=DeliveryStatus.PENDING,
+                    attempts=0, next_attempt_at=event.created_at,
+                    created_at=event.created_at))
+                count += 1
+    return count
+
+
 # -- delivery ---------------------------------------------------------------------------
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -280,6 +307,7 @@ class Attempt:
     url: str
     secret: str
     body: bytes
+    event: str = EVENT  # X-Edigate-Event: record.created or the event's type
 
 
 # The type-var ignores: mypy checks a base class's type argument against OutboxRow before
@@ -314,6 +342,10 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
         webhook = _webhook(session, row)
         if not webhook.active:
             raise Undeliverable("the webhook was deactivated")
+        if row.subject == "event":
+            event = session.scalars(select(Event).where(Event.id == row.record_id)).one()
+            return destination(webhook.url), Attempt(row.id, webhook.url, webhook.secret,
+                                                     _event_body(event), event.type)
         record = session.scalars(select(RecordRow).where(RecordRow.id == row.record_id)).first()
         if record is None:
             raise Undeliverable("the record no longer exists (a reprocess superseded it)")
@@ -327,7 +359,7 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
             "X-Edigate-Timestamp": str(timestamp),
             "X-Edigate-Signature": sign(work.secret, timestamp, work.body),
             "X-Edigate-Delivery": work.delivery_id,
-            "X-Edigate-Event": EVENT,
+            "X-Edigate-Event": work.event,
         }
         try:
             with egress.stream("POST", work.url, content=work.body,
@@ -395,6 +427,13 @@ def _body(record: RecordRow) -> bytes:
     payload = {"id": record.id, "cursor": str(record.seq), "kind": record.kind,
                "partner_id": record.partner_id, "message_id": record.message_id,
                "record": json.loads(record.data)}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _event_body(event: Event) -> bytes:
+    payload = {"id": event.id, "cursor": str(event.seq), "type": event.type,
+               "partner_id": event.partner_id, "message_id": event.message_id,
+               "created_at": event.created_at.isoformat(), "data": json.loads(event.data)}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

@@ -191,14 +191,14 @@ class OutboundService:
                 errors.append(DocumentError(json_pointer(["records", n]), "must be an object"))
                 continue
             kind = record.get("kind")
-            if kind not in kinds:
+            if not isinstance(kind, str) or kind not in kinds:
                 errors.append(DocumentError(
                     json_pointer(["records", n, "kind"]),
                     f"{kind!r} is not a kind edigate writes as "
                     f"{partner.outbound_standard.upper()} (one of {', '.join(sorted(kinds))})"))
                 continue
             candidate = dict(record)
-            candidate["source"] = self._placeholder_source(partner, kinds[str(kind)])
+            candidate["source"] = self._placeholder_source(partner, kinds[kind])
             try:
                 model = RECORD_ADAPTER.validate_python(candidate)
             except ValidationError as exc:

@@ -2,19 +2,21 @@
 
 Responsible for settling the acknowledgment state of ``sent_documents`` rows when a
 functional acknowledgment record from the same partner is processed: X12 997/999 by the
-acknowledged group's GS06 (AK102/AK102 of 999) and each set's ST02 (AK202); EDIFACT
-CONTRL by the acknowledged interchange's UNB 0020 (UCI) and each message's UNH 0062
-(UCM). A set the acknowledgment lists takes its own code (AK501/IK501, UCM 0083); a set
-of the acknowledged group it does not list was accepted, unless the group was rejected
-(AK901 R, UCI 0083 4). The errors reported
-(AK3/AK4, IK3/IK4, UCS/UCD) are kept with the sent document, and a ledger entry names
-what was settled. It runs in the processing transaction of the acknowledgment.
+acknowledged group's GS06 (AK102) and each set's ST02 (AK202); EDIFACT CONTRL by the
+acknowledged interchange's UNB 0020 (UCI) and each message's UNH 0062 (UCM). A set the
+acknowledgment lists takes its own code (AK501/IK501, UCM 0083); a set of the
+acknowledged group it does not list was accepted, unless the group was rejected (AK901
+R, UCI 0083 4). The errors reported (AK3/AK4, IK3/IK4, UCS/UCD) are kept with the sent
+document, a ledger entry names what was settled, and a rejected or overdue document is
+a ``document.rejected`` / ``document.overdue`` event for the webhooks subscribed to it.
+It runs in the processing transaction of the acknowledgment.
 It must not decide when an acknowledgment is overdue: ``mark_overdue`` does, on a clock.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -22,8 +24,10 @@ from typing import Any, Final
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from gateway.delivery.webhooks import enqueue_events
 from gateway.ledger.chain import EntryDraft, Ledger
 from gateway.store.db import Database
+from gateway.store.events import Event
 from gateway.store.outbound import AckState, SentDocument
 
 __all__ = ["mark_overdue", "reconcile", "sent_document_counts"]
@@ -37,14 +41,37 @@ _STATES: Final[Mapping[str, str]] = {
 }
 
 
+def _document_event(session: Session, kind: str, row: SentDocument, at: datetime,
+                    **data: Any) -> Event:
+    """An event about a sent document, for the webhooks subscribed to ``kind``."""
+    event = Event(id=str(uuid.uuid4()), type=kind, partner_id=row.partner_id,
+                  message_id=row.message_id, created_at=at, data=json.dumps({
+                      "document_id": row.id, "document_type": row.document_type,
+                      "standard": row.standard, "kind": row.kind,
+                      "business_number": row.business_number,
+                      "interchange_control": row.interchange_control,
+                      "group_control": row.group_control,
+                      "transaction_control": row.transaction_control, **data},
+                      ensure_ascii=False, default=str))
+    session.add(event)
+    return event
+
+
 def _settle(session: Session, rows: Sequence[SentDocument], state: str, message_id: str,
             detail: dict[str, Any], at: datetime) -> list[list[str]]:
     settled = []
+    events = []
     for row in rows:
         session.execute(update(SentDocument).where(SentDocument.id == row.id).values(
             ack_status=state, ack_message_id=message_id,
             ack_detail=json.dumps(detail, ensure_ascii=False)[:20_000], updated_at=at))
         settled.append([row.document_type, row.transaction_control, state])
+        if state == AckState.REJECTED:
+            events.append(_document_event(session, "document.rejected", row, at,
+                                          acknowledgment_message_id=message_id, **detail))
+    if events:
+        session.flush()  # the events' seq, which their deliveries carry
+        enqueue_events(session, events)
     return settled
 
 
@@ -110,10 +137,16 @@ def mark_overdue(db: Database, ledger: Ledger, now: datetime, actor: str) -> int
             SentDocument.ack_status == AckState.PENDING, SentDocument.ack_due_at < now)
             .order_by(SentDocument.ack_due_at).limit(10_000))))
         by_partner: dict[str, list[SentDocument]] = {}
+        events = []
         for row in rows:
             row.ack_status = AckState.OVERDUE
             row.updated_at = now
             by_partner.setdefault(row.partner_id, []).append(row)
+            events.append(_document_event(session, "document.overdue", row, now,
+                                          ack_due_at=row.ack_due_at))
+        if events:
+            session.flush()
+            enqueue_events(session, events)
         for partner_id, overdue in sorted(by_partner.items()):
             ledger.append(session, event="ACK_OVERDUE", actor=actor, details={
                 "partner": partner_id,

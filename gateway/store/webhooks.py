@@ -79,8 +79,11 @@ class WebhookDelivery(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"))  # uq_ index leads
-    record_id: Mapped[str] = mapped_column(String(36), index=True)  # RecordRow.id
-    record_seq: Mapped[int] = mapped_column(Integer)  # RecordRow.seq, the feed cursor
+    # What is delivered: a record (RecordRow.id and its feed cursor) or, with subject
+    # "event", an event (Event.id and Event.seq).
+    subject: Mapped[str] = mapped_column(String(8), default="record", server_default="record")
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    record_seq: Mapped[int] = mapped_column(Integer)
     message_id: Mapped[str] = mapped_column(String(36))  # for the ledger, even after a reprocess
     status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 import uuid
@@ -117,18 +118,24 @@ def trickling_port() -> Iterator[int]:
     server.close()
 
 
-def partners_with_receipt_url(tmp_path: Path, url: str) -> Path:
-    """A copy of the repository's partner profiles in which acme-retail lists ``url`` as a
-    receipt URL (an asynchronous MDN goes only to a URL the partner's profile lists)."""
+def copy_of_partners(tmp_path: Path, edit: Callable[[str, str], str] | None = None) -> Path:
+    """A copy of the repository's partner profiles and guides under ``tmp_path``; ``edit``
+    (profile stem, text) -> text changes a profile on the way."""
     folder = tmp_path / "partners"
     folder.mkdir()
     for profile in (REPO / "partners").glob("*.toml"):
         text = profile.read_text()
-        if profile.stem == "acme-retail":
-            text = text.replace('as2_id = "ACMERETAIL"\n',
-                                f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{url}"]\n', 1)
-        (folder / profile.name).write_text(text)
+        (folder / profile.name).write_text(edit(profile.stem, text) if edit else text)
+    shutil.copytree(REPO / "partners" / "guides", folder / "guides")
     return folder
+
+
+def partners_with_receipt_url(tmp_path: Path, url: str) -> Path:
+    """A copy of the repository's partner profiles in which acme-retail lists ``url`` as a
+    receipt URL (an asynchronous MDN goes only to a URL the partner's profile lists)."""
+    return copy_of_partners(tmp_path, lambda stem, text: text.replace(
+        'as2_id = "ACMERETAIL"\n', f'as2_id = "ACMERETAIL"\nreceipt_urls = ["{url}"]\n', 1)
+        if stem == "acme-retail" else text)
 
 
 def queue_mdn(state: GatewayState, url: str) -> str:

@@ -18,6 +18,7 @@ def broken_partners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "partners"
     folder.mkdir()
     shutil.copy(REPO / "partners" / "acme-retail.toml", folder)
+    shutil.copytree(REPO / "partners" / "guides", folder / "guides")
     (folder / "bad-syntax.toml").write_text('id = "bad"\nname = \n')
     (folder / "bad-value.toml").write_text(
         'id = "worse"\nname = "W"\ntransactions = ["850"]\n'

@@ -32,6 +32,7 @@ from gateway.runtime.state import GatewayState
 from gateway.store.base import Base, utcnow
 from gateway.store.models import Acknowledgment, Message
 from gateway.store.outbound import SentDocument
+from tests.gateway.conftest import copy_of_partners
 from translators.edifact.pipeline import MessageOutcome, translate_edifact
 from translators.x12.pipeline import TransactionOutcome, translate_x12
 from translators.x12.segment import Delimiters
@@ -167,12 +168,12 @@ def test_records_that_are_not_records_are_refused_with_pointers(env: Env) -> Non
     bad["lines"][0]["quantity"] = "ten"
     bad["po_nmuber"] = "typo"
     answer = env.send({"partner_id": "acme-retail",
-                       "records": [RESPONSE, bad, {"kind": "forecast"}]})
+                       "records": [RESPONSE, bad, {"kind": "forecast"}, {"kind": ["x"]}]})
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
     pointers = {e["pointer"] for e in answer.json()["errors"]}
     assert pointers == {"/records/1/lines/0/quantity", "/records/1/po_nmuber",
-                        "/records/2/kind"}
+                        "/records/2/kind", "/records/3/kind"}
     assert env.count(Message) == 0 and env.count(SentDocument) == 0
 
 
@@ -426,15 +427,8 @@ def test_an_inbound_guide_finding_is_acknowledged_as_the_guide_says(
     """With a guide narrowing PO103 to EA and CA, Acme's PO with a line in LB is rejected
     (guide ``inbound = "error"``: 997 AK5 R with AK3/AK4 code 7 at PO103) or accepted
     with the error noted (``"warning"``: AK5 E)."""
-    partners = tmp_path / "partners"
-    partners.mkdir()
-    for profile in (REPO / "partners").glob("*.toml"):
-        text = profile.read_text()
-        if profile.stem == "acme-retail":
-            text = text.replace('"856" = "guides/acme-retail-856.toml"',
-                                '"850" = "guides/acme-850.toml"')
-        (partners / profile.name).write_text(text)
-    (partners / "guides").mkdir()
+    partners = copy_of_partners(tmp_path, lambda stem, text: text.replace(
+        '"856" = "guides/acme-retail-856.toml"', '"850" = "guides/acme-850.toml"'))
     (partners / "guides" / "acme-850.toml").write_text(
         f'transaction = "850"\ninbound = "{inbound}"\n[elements.PO103]\ncodes = ["EA", "CA"]\n')
     settings = Settings(database_url=database_url, partners_dir=partners, var_dir=tmp_path,

@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import gateway.ledger.chain  # registers the ledger tables
+import gateway.store.events  # registers the events
 import gateway.store.health  # registers the readiness heartbeat
 import gateway.store.models  # registers the gateway tables
 import gateway.store.outbound  # noqa: F401 - registers the sent documents

@@ -53,6 +53,7 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "partners").mkdir()
     for profile in (REPO / "partners").glob("*.toml"):
         shutil.copy(profile, tmp_path / "partners" / profile.name)
+    shutil.copytree(REPO / "partners" / "guides", tmp_path / "partners" / "guides")
     (tmp_path / "partners" / "__init__.py").write_text(
         'raise ImportError("the partners folder of the working directory was imported")\n')
     return tmp_path

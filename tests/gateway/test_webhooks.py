@@ -687,3 +687,44 @@ def test_the_app_delivers_in_the_background(database_url: str, tmp_path: Path,
             assert receiver.requests[0].json["message_id"] == posted.json()["message_id"]
     finally:
         state.close()
+
+
+def test_sent_documents_overdue_are_events_for_subscribed_webhooks(
+        env: Env, receiver: Receiver) -> None:
+    """A webhook subscribed to ``document.overdue`` gets one signed POST per document whose
+    acknowledgment is overdue, with ``X-Edigate-Event`` naming the type and the document's
+    control numbers in the body; a webhook of record kinds gets nothing."""
+    from gateway.processing.reconcile import mark_overdue
+
+    hook = env.subscribe(receiver.url, "document.overdue,document.rejected")
+    env.subscribe(receiver.url + "/orders", "purchase_order")
+    partner = env.state.registry.get("acme-retail")
+    assert partner is not None and env.state.outbound is not None
+    record = {"kind": "order_response", "po_number": "PO-77", "order_date": "2024-03-01",
+              "purpose_code": "00", "response_code": "AC",
+              "lines": [{"line_number": "1", "quantity": "1", "unit": "EA",
+                         "item_ids": {"vendor_item": "V-1"}}]}
+    sent = env.state.outbound.submit(partner, [record], actor="test")
+    assert sent.status == "GENERATED"
+    later = utcnow() + timedelta(hours=25)
+    assert mark_overdue(env.state.db, env.state.ledger, later, "test") == 1
+    assert env.deliverer.run_once(later + timedelta(seconds=1)) == 1
+    [request] = receiver.requests
+    assert request.headers["X-Edigate-Event"] == "document.overdue"
+    timestamp = request.headers["X-Edigate-Timestamp"]
+    expected = hmac.new(hook["secret"].encode(), timestamp.encode() + b"." + request.body,
+                        hashlib.sha256).hexdigest()
+    assert request.headers["X-Edigate-Signature"] == f"sha256={expected}"
+    body = request.json
+    assert body["type"] == "document.overdue" and body["partner_id"] == "acme-retail"
+    assert body["message_id"] == sent.message_id
+    assert body["data"]["business_number"] == "PO-77"
+    assert body["data"]["interchange_control"] == sent.interchange_control
+    assert [d.subject for d in env.deliveries()] == ["event"]
+
+
+def test_an_unknown_event_type_is_refused_at_subscription(env: Env) -> None:
+    """Kinds are record kinds or event types; anything else is a 422 naming it."""
+    response = env.call("POST", "/v1/webhooks",
+                        json={"url": "https://hooks.example.com/x", "kinds": "document.lost"})
+    assert response.status_code == 422 and "document.lost" in response.json()["detail"]
