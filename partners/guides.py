@@ -10,14 +10,13 @@ It must not check documents and must not import translators (the dependency rule
 
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr, ValidationError
 
 from partners.errors import ConfigProblem
+from partners.files import read_table
 from partners.profile import TransactionType, _Model, _pattern, describe_validation_error
 
 __all__ = ["GuideElement", "GuideRequirement", "GuideSegment", "ImplementationGuide",
@@ -80,17 +79,9 @@ def read_guide(path: Path, transaction: str) -> tuple[ImplementationGuide | None
     """The guide in ``path`` (``.toml`` or ``.json``) for ``transaction``, or the located
     problems that keep it from being one."""
     source = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        return None, [ConfigProblem(source, "", f"cannot be read: {exc.strerror or exc}")]
-    except UnicodeDecodeError as exc:
-        return None, [ConfigProblem(source, "", f"is not UTF-8 text (byte {exc.start})")]
-    try:
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        return None, [ConfigProblem(source, "", f"is not valid {path.suffix[1:].upper()}: "
-                                                f"{exc}")]
+    data, problems = read_table(path)
+    if data is None:
+        return None, problems
     try:
         guide = ImplementationGuide.model_validate(data)
     except ValidationError as exc:

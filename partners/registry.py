@@ -10,7 +10,6 @@ authenticate anyone nor hold secrets: certificates here are public.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from cryptography import x509
 from pydantic import ValidationError
 
 from partners.errors import ConfigProblem, PartnerConfigError
+from partners.files import read_table
 from partners.guides import ImplementationGuide, read_guide
 from partners.profile import PartnerProfile, describe_validation_error
 
@@ -39,22 +39,14 @@ def load_profile(path: Path) -> PartnerProfile:
 
 
 def _read_profile(path: Path) -> tuple[PartnerProfile | None, list[ConfigProblem]]:
-    source = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        return None, [ConfigProblem(source, "", f"cannot be read: {exc.strerror or exc}")]
-    except UnicodeDecodeError as exc:
-        return None, [ConfigProblem(source, "", f"is not UTF-8 text (byte {exc.start})")]
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return None, [ConfigProblem(source, "", f"is not valid TOML: {exc}")]
+    data, problems = read_table(path)
+    if data is None:
+        return None, problems
     try:
         return PartnerProfile.model_validate(data), []
     except ValidationError as exc:
         found = describe_validation_error(exc)
-        return None, [ConfigProblem(source, key, message) for key, message in found]
+        return None, [ConfigProblem(str(path), key, message) for key, message in found]
 
 
 @dataclass

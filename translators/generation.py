@@ -11,7 +11,8 @@ It must not know either standard's syntax: ``translators.x12.generate`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -19,7 +20,15 @@ from pydantic import BaseModel
 from translators.errors import Issue, TranslatorError
 from translators.record_data import RecordData, record_from_data
 
-__all__ = ["ENVELOPE_FIELDS", "GenerationError", "counted", "lost_fields", "record_tree"]
+__all__ = [
+    "ENVELOPE_FIELDS",
+    "GenerationError",
+    "UnwritableValue",
+    "counted",
+    "date_code",
+    "lost_fields",
+    "record_tree",
+]
 
 # Record keys that are the envelope's, not the document's: the generators take them from
 # their envelope options and the read-back check does not compare them. ``unmapped``
@@ -42,6 +51,34 @@ class GenerationError(TranslatorError):
         super().__init__("; ".join(detail))
         self.issues = list(issues)
         self.fields = list(fields)
+
+
+class UnwritableValue(ValueError):
+    """A record value that has no form in the standard; ``field`` is its path in the
+    record."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+_REPEAT: Final = re.compile(r"(.+)_([2-9]|[1-9]\d+)")
+
+
+def date_code(name: str, qualifiers: Mapping[str, str], field: str, what: str) -> str:
+    """The qualifier (X12 374, EDIFACT 2005) of a canonical date name, by ``qualifiers``
+    (name -> code, the inverse of the mappers' table): ``dtm_<code>`` keeps its code, a
+    repeated name ``<name>_2`` is its name's. ``UnwritableValue`` naming ``field`` and
+    ``what`` (the standard's element) when there is none."""
+    repeated = _REPEAT.fullmatch(name)
+    for candidate in (name, repeated.group(1) if repeated else ""):
+        code = qualifiers.get(candidate)
+        if code is not None:
+            return code
+        if candidate.startswith("dtm_") and candidate[4:].isalnum():
+            return candidate[4:]
+    raise UnwritableValue(field, f"date name {name!r} has no {what} qualifier")
 
 
 def counted(first: str, n: int) -> str:

@@ -676,24 +676,6 @@ def test_bad_partner_settings_are_refused_up_front(parties, settings):
 # A document internal systems submit, sent through the outbox to pyas2lib
 
 
-GENERATED_PROFILE = """
-id = "acme-as2"
-name = "Acme over AS2"
-
-[x12]
-qualifier = "ZZ"
-id = "ACMEAS2"
-ack = "997"
-
-[as2]
-as2_id = "ACME"
-url = "{url}"
-certificates = ["acme.pem"]
-signed = true
-encrypted = true
-"""
-
-
 def test_a_generated_document_reaches_pyas2lib_and_its_receipt_is_ledgered(
         as2_gateway, parties, receiver, tmp_path):
     """Records posted for an AS2 partner become an interchange queued on the outbox; the
@@ -703,12 +685,14 @@ def test_a_generated_document_reaches_pyas2lib_and_its_receipt_is_ledgered(
     from gateway.delivery.as2_sending import AS2Deliverer
     from gateway.store.as2 import AS2Message, AS2Status
     from gateway.store.models import Message, Payload
+    from tests.gateway.as2.conftest import GATEWAY_PROFILE
 
     receiver.respond = pyas2lib_sync(receiver, parties)
     partners = tmp_path / "generated"
     partners.mkdir()
     (partners / "acme.pem").write_bytes(parties.partner.cert_pem)
-    (partners / "acme-as2.toml").write_text(GENERATED_PROFILE.format(url=receiver.url))
+    (partners / "acme-as2.toml").write_text(GATEWAY_PROFILE.replace(
+        "encrypted = false", f'encrypted = true\nurl = "{receiver.url}"'))
     gateway = as2_gateway(partners_dir=partners)
     state = gateway.state
     partner = state.registry.get("acme-as2")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -62,35 +62,41 @@ def _version(group_version: str) -> str:
     return "005010" if group_version.startswith("005") else "004010"
 
 
-def _golden_records() -> Iterator[tuple[str, str, dict[str, Any]]]:
+Wanted = Callable[[str, list[str], str], bool]
+"""Which transactions' records to take: (status, issue severities, group version)."""
+
+
+def accepted(status: str, severities: list[str], version: str) -> bool:
+    return status == "A"
+
+
+def golden_records(sets: Collection[str], wanted: Wanted = accepted
+                   ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(name, version, record) of every golden and hand-written transaction of ``sets``
+    that ``wanted`` takes: the golden files as stored, the files of tests/data/x12 as
+    translated now."""
     for path in sorted(GOLDEN.glob("*.json")):
         view = json.loads(path.read_text())
         for interchange in view["interchanges"]:
             for group in interchange["groups"]:
                 for n, tx in enumerate(group["transactions"]):
-                    if tx["set_id"] in SETS and tx["record"] and tx["status"] == "A":
-                        yield (
-                            f"{path.name}#{tx['control_number']}.{n}",
-                            _version(group["version"]),
-                            tx["record"],
-                        )
+                    severities = [i["severity"] for i in tx["issues"]]
+                    if tx["set_id"] in sets and tx["record"] and \
+                            wanted(tx["status"], severities, group["version"]):
+                        yield (f"{path.name}#{tx['control_number']}.{n}",
+                               _version(group["version"]), tx["record"])
     for path in sorted(DATA.rglob("*")):
-        if path.is_file() and path.name[:3] in SETS:
+        if path.is_file() and path.name[:3] in sets:
             for outcome in translate_x12(path.read_bytes()):
-                if (
-                    isinstance(outcome, TransactionOutcome)
-                    and outcome.record is not None
-                    and outcome.status == "A"
-                ):
-                    record = json.loads(outcome.record.model_dump_json())
-                    yield (
-                        f"{path.relative_to(DATA)}#{outcome.document.control_number}",
-                        _version(outcome.document.group.version),
-                        record,
-                    )
+                if isinstance(outcome, TransactionOutcome) and outcome.record is not None \
+                        and wanted(outcome.status, [i.severity for i in outcome.issues],
+                                   outcome.document.group.version):
+                    yield (f"{path.relative_to(DATA)}#{outcome.document.control_number}",
+                           _version(outcome.document.group.version),
+                           json.loads(outcome.record.model_dump_json()))
 
 
-GOLDEN_RECORDS = list(_golden_records())
+GOLDEN_RECORDS = list(golden_records(SETS))
 
 
 def envelope(version: str = "005010", **changes: Any) -> X12Envelope:

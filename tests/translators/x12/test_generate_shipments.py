@@ -21,83 +21,34 @@ No golden 856 or 846 record had to be excluded for something the inbound mappers
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.translators.x12.test_generate import envelope, read_back
+from tests.translators.x12.test_generate import envelope, golden_records, read_back
 from translators.record_data import record_from_data
 from translators.x12.generate import SUPPORTED_KINDS, GenerationError, generate_x12
-from translators.x12.pipeline import TransactionOutcome, translate_x12
 
-TESTS = Path(__file__).resolve().parents[2]
-GOLDEN = TESTS / "golden" / "x12"
-DATA = TESTS / "data" / "x12"
 SETS = {"856": "ship_notice", "846": "inventory_report"}
 EXCLUDED = ("source", "unmapped", "schema_version")
 
 
-def _version(group_version: str) -> str:
-    return "005010" if group_version.startswith("005") else "004010"
-
-
-def _wanted(status: str, severities: list[str], version: str, warned: bool) -> bool:
-    """Status A; or, with ``warned``, status E from warnings only, in 004010 or 005010."""
-    if not warned:
-        return status == "A"
+def _warned(status: str, severities: list[str], version: str) -> bool:
+    """Status E from warnings only, in 004010 or 005010."""
     return status == "E" and set(severities) == {"warning"} and version[:6] in _VERSIONS
 
 
 _VERSIONS = ("004010", "005010")
 
 
-def _golden_records(warned: bool = False) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path in sorted(GOLDEN.glob("*.json")):
-        view = json.loads(path.read_text())
-        for interchange in view["interchanges"]:
-            for group in interchange["groups"]:
-                for n, tx in enumerate(group["transactions"]):
-                    severities = [i["severity"] for i in tx["issues"]]
-                    if (
-                        tx["set_id"] in SETS
-                        and tx["record"]
-                        and _wanted(tx["status"], severities, group["version"], warned)
-                    ):
-                        yield (
-                            f"{path.name}#{tx['control_number']}.{n}",
-                            _version(group["version"]),
-                            tx["record"],
-                        )
-    for path in sorted(DATA.rglob("*")):
-        if path.is_file() and path.name[:3] in SETS:
-            for outcome in translate_x12(path.read_bytes()):
-                if (
-                    isinstance(outcome, TransactionOutcome)
-                    and outcome.record is not None
-                    and _wanted(
-                        outcome.status,
-                        [i.severity for i in outcome.issues],
-                        outcome.document.group.version,
-                        warned,
-                    )
-                ):
-                    yield (
-                        f"{path.relative_to(DATA)}#{outcome.document.control_number}",
-                        _version(outcome.document.group.version),
-                        json.loads(outcome.record.model_dump_json()),
-                    )
-
-
-GOLDEN_RECORDS = list(_golden_records())
+GOLDEN_RECORDS = list(golden_records(SETS))
 # Accepted with warnings only (wrong SSCC check digits): what they read is all there is.
-WARNED_RECORDS = list(_golden_records(warned=True))
+WARNED_RECORDS = list(golden_records(SETS, _warned))
 
 
 def prepared(record: dict[str, Any]) -> dict[str, Any]:

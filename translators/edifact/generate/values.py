@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from translators.edifact.mappers.code_lists import ITEM_ID_FIELDS
 from translators.edifact.mappers.dates import DATE_NAMES
+from translators.generation import UnwritableValue, date_code
 
 __all__ = [
     "DATE_QUALIFIERS",
@@ -41,14 +42,6 @@ __all__ = [
 Seg = tuple[str, list[list[str]]]
 """A segment as built: its tag and, per data element, its components."""
 
-
-class UnwritableValue(ValueError):
-    """A record value that has no EDIFACT form; ``field`` is its path in the record."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def seg(tag: str, *elements: str | Sequence[str] | None) -> Seg:
@@ -131,7 +124,6 @@ ITEM_TYPES: Final[dict[str, str]] = {}
 for _code, _name in ITEM_ID_FIELDS.items():
     ITEM_TYPES.setdefault(_name, _code)
 
-_REPEAT = re.compile(r"(.+)_([2-9]|[1-9]\d+)")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DATE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})")
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -139,16 +131,8 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 def date_qualifier(name: str, field: str) -> str:
-    """The 2005 qualifier of a canonical date name (``dtm_<code>`` keeps its code; a
-    repeated name ``<name>_2`` is its name's)."""
-    repeated = _REPEAT.fullmatch(name)
-    for candidate in (name, repeated.group(1) if repeated else ""):
-        code = DATE_QUALIFIERS.get(candidate)
-        if code is not None:
-            return code
-        if candidate.startswith("dtm_") and candidate[4:].isalnum():
-            return candidate[4:]
-    raise UnwritableValue(field, f"date name {name!r} has no EDIFACT 2005 qualifier")
+    """The 2005 qualifier of a canonical date name (``translators.generation.date_code``)."""
+    return date_code(name, DATE_QUALIFIERS, field, "EDIFACT 2005")
 
 
 def _point(value: str) -> tuple[str, str] | None:

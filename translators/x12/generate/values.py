@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+from translators.generation import UnwritableValue, date_code
 from translators.x12.mappers.dates import DATE_NAMES
 from translators.x12.mappers.products import PRODUCT_ID_FIELDS
 
@@ -32,14 +33,6 @@ __all__ = [
 ]
 
 
-class UnwritableValue(ValueError):
-    """A record value that has no X12 form; ``field`` is its path in the record."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
 
 # Canonical date name -> 374 qualifier: the inverse of the mappers' table.
 DATE_QUALIFIERS: Final[Mapping[str, str]] = {name: code for code, name in DATE_NAMES.items()}
@@ -51,7 +44,6 @@ for _code, _name in PRODUCT_ID_FIELDS.items():
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ISO_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?")
-_REPEAT = re.compile(r"(.+)_([2-9]|[1-9]\d+)")
 
 
 def text(value: Any) -> str:
@@ -104,16 +96,8 @@ def date_and_time(value: str, field: str) -> tuple[str, str]:
 
 
 def date_qualifier(name: str, field: str) -> str:
-    """The 374 qualifier of a canonical date name (``dtm_<code>`` keeps its code; a
-    repeated name ``<name>_2`` is its name's)."""
-    repeated = _REPEAT.fullmatch(name)
-    for candidate in (name, repeated.group(1) if repeated else ""):
-        code = DATE_QUALIFIERS.get(candidate)
-        if code is not None:
-            return code
-        if candidate.startswith("dtm_") and candidate[4:].isalnum():
-            return candidate[4:]
-    raise UnwritableValue(field, f"date name {name!r} has no X12 374 qualifier")
+    """The 374 qualifier of a canonical date name (``translators.generation.date_code``)."""
+    return date_code(name, DATE_QUALIFIERS, field, "X12 374")
 
 
 def date_segments(dates: Mapping[str, str], field: str) -> list[list[str]]:
