@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from gateway.delivery import webhooks
 from gateway.ledger.chain import EntryDraft, Ledger
 from gateway.processing.guides import guides_for
-from gateway.processing.reconcile import reconcile
+from gateway.processing.reconcile import reconcile, reconcile_ta1
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
@@ -247,8 +247,10 @@ class _Outcome:
     terms: list[TermValues] = field(default_factory=list)
     drafts: list[EntryDraft] = field(default_factory=list)  # before the acknowledgments'
     final: EntryDraft | None = None  # the state the message ends in
-    # The functional acknowledgments it holds (record data): matched to what was sent.
+    # The functional acknowledgments it holds (record data) and the TA1s (TA101, TA104,
+    # TA105): matched to what was sent.
     functional_acks: list[dict[str, Any]] = field(default_factory=list)
+    interchange_acks: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -491,10 +493,16 @@ class Processor:
             rows = _Rows()
             for outcome in outcomes:
                 self._gather(outcome, worker, numbers, rows, at)
-                if outcome.functional_acks and not isinstance(outcome.work, _Failed):
+                if isinstance(outcome.work, _Failed) or outcome.work.foreign:
+                    continue
+                if outcome.functional_acks:
                     rows.drafts += reconcile(session, outcome.message.partner_id,
                                              outcome.message.id, outcome.functional_acks,
                                              now, worker)
+                if outcome.interchange_acks:
+                    rows.drafts += reconcile_ta1(session, outcome.message.partner_id,
+                                                 outcome.message.id, outcome.interchange_acks,
+                                                 now, worker)
             with driver_cursor(connection) as cursor:
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -586,7 +594,16 @@ class Processor:
                             + ", ".join(sorted(set(work.foreign))))
         if not work.transactions and not work.interchanges:
             problems.append("no interchange could be read")
-        if work.foreign or accepted == 0:
+        outcome.interchange_acks = [
+            (ta1[1], ta1[4], ta1[5]) for interchange in work.interchanges
+            if isinstance(interchange, X12InterchangeOutcome)
+            for ta1 in (found.segment for found in interchange.received_ta1)
+            if ta1.tag == "TA1"]
+        # A partner's TA1 alone (an interchange acknowledgment, no groups) is a message
+        # that was read and matched, not one that was refused.
+        answers_only = bool(outcome.interchange_acks) and not work.transactions and \
+            not any(interchange.errors for interchange in work.interchanges)
+        if work.foreign or (accepted == 0 and not answers_only):
             result.status = MessageStatus.REJECTED
         result.error = storable("; ".join(problems)) or None
         search_text = storable(" ".join(sorted({n for n in search_numbers if n}))[:4000])

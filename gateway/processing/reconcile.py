@@ -30,7 +30,7 @@ from gateway.store.db import Database
 from gateway.store.events import Event
 from gateway.store.outbound import AckState, SentDocument
 
-__all__ = ["mark_overdue", "reconcile", "sent_document_counts"]
+__all__ = ["mark_overdue", "reconcile", "reconcile_ta1", "sent_document_counts"]
 
 # The functional acknowledgment record's normalised statuses (X12 715/717, EDIFACT 0083).
 _STATES: Final[Mapping[str, str]] = {
@@ -125,6 +125,31 @@ def reconcile(session: Session, partner_id: str, message_id: str,
         if settled:
             drafts.append(EntryDraft(event="ACK_MATCHED", actor=actor, message_id=message_id,
                                      details={"partner": partner_id, "settled": settled[:200]}))
+    return drafts
+
+
+def reconcile_ta1(session: Session, partner_id: str, message_id: str,
+                  ta1s: Sequence[tuple[str, str, str]], at: datetime,
+                  actor: str) -> list[EntryDraft]:
+    """Settle what a partner's TA1s (TA101 interchange control, TA104 A/E/R, TA105 note
+    code) say of the X12 interchanges edigate sent it. A rejected interchange (TA104 R)
+    rejects every document in it; an accepted one (A, E) leaves them waiting for their
+    997/999, which is what says whether each transaction set was accepted."""
+    drafts: list[EntryDraft] = []
+    for control, code, note in ta1s:
+        rows = list(session.scalars(select(SentDocument).where(
+            SentDocument.partner_id == partner_id, SentDocument.standard == "x12",
+            SentDocument.interchange_control == control)))
+        if not rows:
+            continue
+        settled: list[list[str]] = []
+        if code == "R":
+            settled = _settle(session, rows, AckState.REJECTED, message_id,
+                              {"ta1_code": code, "ta1_note": note, "errors": []}, at)
+        drafts.append(EntryDraft(event="ACK_MATCHED", actor=actor, message_id=message_id,
+                                 details={"partner": partner_id, "interchange_control": control,
+                                          "ta1": code, "note": note,
+                                          "settled": settled[:200]}))
     return drafts
 
 

@@ -514,3 +514,24 @@ def test_numbers_carry_on_across_a_restart(database_url: str, tmp_path: Path) ->
         finally:
             state.close()
     assert numbers == [("000000001", "0001"), ("000000002", "0002")]
+
+
+@pytest.mark.parametrize(("code", "state"), [("R", "rejected"), ("A", "pending")])
+def test_a_partners_ta1_settles_a_rejected_interchange(env: Env, code: str, state: str) -> None:
+    """A TA1 from the partner rejecting our interchange (TA104 R) rejects every document in
+    it; one accepting it leaves them waiting for their 997. Either way the TA1 message is
+    PROCESSED, not rejected, and ledgered ACK_MATCHED."""
+    sent = env.send({"partner_id": "acme-retail", "records": [RESPONSE, RESPONSE]}).json()
+    settings = env.state.settings
+    ta1 = (f"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*"
+           f"{settings.x12_sender_id:<15}*240301*1200*U*00401*000000900*0*P*>~"
+           f"TA1*{sent['interchange_control']}*240301*1200*{code}*022~"
+           f"IEA*0*000000900~").encode()
+    posted = env.client.post("/v1/messages", content=ta1,
+                             headers={"Authorization": f"Bearer {env.keys['acme']}"})
+    assert posted.status_code == 202, posted.text
+    [result] = list(env.state.pipeline.drain("test"))
+    assert result.status == "PROCESSED"
+    states = {d["ack_status"] for d in env.get("/v1/documents").json()["items"]}
+    assert states == {state}
+    assert "ACK_MATCHED" in env.events(posted.json()["message_id"])
