@@ -141,6 +141,19 @@ def _field_pointer(path: str) -> str:
     return json_pointer(parts)
 
 
+# The record field holding each kind's own number.
+_OWN_NUMBERS: Final = ("invoice_number", "shipment_id", "report_id", "po_number")
+
+
+def _document_number(record: Mapping[str, Any]) -> str | None:
+    """The document's own number (an invoice's, a ship notice's, ...), else its PO's."""
+    for key in _OWN_NUMBERS:
+        value = record.get(key)
+        if isinstance(value, str) and value:
+            return value[:80]
+    return None
+
+
 def _renumbered(error: DocumentError, n: int) -> DocumentError:
     """``error`` of a record generated alone (``/records/0``) as record ``n``'s."""
     rest = error.pointer.removeprefix("/records/0")
@@ -277,7 +290,8 @@ class OutboundService:
                 version=source["version"], interchange_control=interchange,
                 group_control=source.get("group_control"),
                 transaction_control=source["transaction_control"],
-                business_number=business, record=record_json(tree),
+                business_number=business, document_number=_document_number(tree),
+                record=record_json(tree),
                 ack_status=AckState.PENDING if expected else AckState.NOT_EXPECTED,
                 ack_due_at=due if expected else None, created_at=at, updated_at=at)
             rows.append(row)

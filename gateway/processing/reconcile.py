@@ -3,7 +3,9 @@
 Responsible for settling the acknowledgment state of ``sent_documents`` rows when a
 functional acknowledgment record from the same partner is processed: X12 997/999 by the
 acknowledged group's GS06 (AK102) and each set's ST02 (AK202); EDIFACT CONTRL by the
-acknowledged interchange's UNB 0020 (UCI) and each message's UNH 0062 (UCM). A set the
+acknowledged interchange's UNB 0020 (UCI) and each message's UNH 0062 (UCM); an APERAK by
+the reference it names (the newest document with that number, PO number or message
+reference); a TA1 by ISA13, where only a rejection settles anything. A set the
 acknowledgment lists takes its own code (AK501/IK501, UCM 0083); a set of the
 acknowledged group it does not list was accepted, unless the group was rejected (AK901
 R, UCI 0083 4). The errors reported (AK3/AK4, IK3/IK4, UCS/UCD) are kept with the sent
@@ -86,6 +88,9 @@ def reconcile(session: Session, partner_id: str, message_id: str,
         standard = record["source"]["standard"]
         settled: list[list[str]] = []
         for group in record.get("acknowledged_groups") or []:
+            if group.get("functional_id") == "APERAK":
+                settled += _settle_aperak(session, partner_id, message_id, group, at)
+                continue
             control = group.get("group_control")
             if not control:
                 continue
@@ -126,6 +131,30 @@ def reconcile(session: Session, partner_id: str, message_id: str,
             drafts.append(EntryDraft(event="ACK_MATCHED", actor=actor, message_id=message_id,
                                      details={"partner": partner_id, "settled": settled[:200]}))
     return drafts
+
+
+def _settle_aperak(session: Session, partner_id: str, message_id: str,
+                   group: Mapping[str, Any], at: datetime) -> list[list[str]]:
+    """An APERAK (application error and acknowledgment) names one document by a reference
+    (RFF ACW, ON, IV, ...): the newest EDIFACT document sent to the partner whose own
+    number, PO number or message reference it is takes its status."""
+    settled: list[list[str]] = []
+    for tx in group.get("transactions") or []:
+        reference = tx.get("control_number")
+        state = _STATES.get(tx.get("status") or "")
+        if not reference or state is None:
+            continue
+        row = session.scalars(select(SentDocument).where(
+            SentDocument.partner_id == partner_id, SentDocument.standard == "edifact",
+            (SentDocument.document_number == reference)
+            | (SentDocument.business_number == reference)
+            | (SentDocument.transaction_control == reference))
+            .order_by(SentDocument.created_at.desc(), SentDocument.id.desc()).limit(1)).first()
+        if row is not None:
+            settled += _settle(session, [row], state, message_id, {
+                "status_code": tx.get("status_code"), "errors": tx.get("errors") or [],
+                "application": True}, at)
+    return settled
 
 
 def reconcile_ta1(session: Session, partner_id: str, message_id: str,

@@ -59,7 +59,10 @@ class SentDocument(Base):
     interchange_control: Mapped[str] = mapped_column(String(20))
     group_control: Mapped[str | None] = mapped_column(String(20))
     transaction_control: Mapped[str] = mapped_column(String(20))
+    # The order's number (PO) as the message log finds documents by, and the document's
+    # own number (invoice, shipment, ...) as a partner's APERAK may name it.
     business_number: Mapped[str | None] = mapped_column(String(80), index=True)
+    document_number: Mapped[str | None] = mapped_column(String(80))
     record: Mapped[str] = mapped_column(Text)  # the record's JSON, as submitted
     ack_status: Mapped[str] = mapped_column(String(24))
     ack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

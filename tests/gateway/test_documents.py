@@ -535,3 +535,25 @@ def test_a_partners_ta1_settles_a_rejected_interchange(env: Env, code: str, stat
     states = {d["ack_status"] for d in env.get("/v1/documents").json()["items"]}
     assert states == {state}
     assert "ACK_MATCHED" in env.events(posted.json()["message_id"])
+
+
+def test_an_aperak_settles_the_document_it_names(env: Env) -> None:
+    """An APERAK from the partner rejecting invoice INV-9 by its number (RFF+IV, BGM 1225
+    27) settles that sent document as rejected with the ERC code kept."""
+    invoice = dict(INVOICE, currency="EUR", invoice_type_code="380",
+                   lines=[dict(INVOICE["lines"][0], unit="PCE")])
+    sent = env.send({"partner_id": "initech-eu", "records": [EDIFACT_ORDER, invoice]}).json()
+    assert sent["status"] == "GENERATED"
+    aperak = (f"UNA:+.? 'UNB+UNOC:3+5412345000013:14+{env.state.settings.edifact_id.split(':')[1]}"
+              f":ZZ+240301:1200+78'UNH+1+APERAK:D:01B:UN'BGM+305+ERR-1+27'"
+              f"RFF+IV:INV-9'ERC+12'UNT+5+1'UNZ+1+78'").encode()
+    posted = env.client.post("/v1/messages", content=aperak, headers={
+        "Authorization": f"Bearer {_issue_partner_key(env, 'initech-eu')}"})
+    assert posted.status_code == 202, posted.text
+    [result] = list(env.state.pipeline.drain("test"))
+    assert result.status == "PROCESSED", result
+    states = {d["document_type"]: d for d in env.get(
+        "/v1/documents", partner="initech-eu").json()["items"]}
+    assert states["INVOIC"]["ack_status"] == "rejected"
+    assert states["INVOIC"]["ack_detail"]["errors"][0]["code"] == "12"
+    assert states["ORDERS"]["ack_status"] == "not-expected"

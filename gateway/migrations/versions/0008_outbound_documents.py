@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("group_control", sa.String(length=20), nullable=True),
         sa.Column("transaction_control", sa.String(length=20), nullable=False),
         sa.Column("business_number", sa.String(length=80), nullable=True),
+        sa.Column("document_number", sa.String(length=80), nullable=True),
         sa.Column("record", sa.Text(), nullable=False),
         sa.Column("ack_status", sa.String(length=24), nullable=False),
         sa.Column("ack_due_at", gateway.store.base.UTCDateTime(timezone=True), nullable=True),
