@@ -9,6 +9,7 @@ from alembic import context
 import gateway.ledger.chain
 import gateway.store.as2
 import gateway.store.health
+import gateway.store.https
 import gateway.store.models
 import gateway.store.outbound
 import gateway.store.search
