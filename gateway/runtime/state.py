@@ -96,11 +96,11 @@ class GatewayState:
                             processor=processor, counter=counter)
         as2 = AS2Receiver(settings, db, ledger, pipeline, metrics, partners=as2_partners,
                           outbox=outbox, problem=as2_problem)
-        outbound = OutboundService(db, settings, registry, ledger,
-                                   outbox if identity is not None else None)
         # Partners' HTTPS secrets are read from the environment at each attempt, by the
         # variable names their profiles give (never EDIGATE_* settings).
         https = HTTPSOutbox(settings, db, ledger, registry, os.environ)
+        outbound = OutboundService(db, settings, registry, ledger,
+                                   outbox if identity is not None else None)
         metrics.watch("edigate_sent_documents", "Documents sent to partners by partner and "
                       "acknowledgment state (pending, overdue, rejected, ...)",
                       ["partner", "ack_status"], lambda: sent_document_counts(db))
