@@ -39,6 +39,7 @@ __all__ = [
     "DeliveryHints",
     "EDIFACTProfile",
     "EncryptionAlgorithm",
+    "HTTPSProfile",
     "MDNOptions",
     "PartnerProfile",
     "SigningAlgorithm",
@@ -397,6 +398,106 @@ class AS2Profile(_Model):
         return self
 
 
+# RFC 7230 §3.2.6: a header field name is a token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# Set by the HTTPS transport itself for every request; a profile must not replace them.
+_TRANSPORT_HEADERS = frozenset({
+    "authorization", "connection", "content-length", "content-type", "host",
+    "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"})
+# RFC 1767 §1: the MIME types of EDI interchanges, by the standard edigate writes.
+_EDI_MEDIA_TYPES = {"x12": "application/edi-x12", "edifact": "application/edifact"}
+
+
+def _https_url(value: str) -> str:
+    _http_url(value)
+    if not all("!" <= char <= "~" for char in value):
+        raise _problem("must be printable ASCII without spaces (percent-encode the rest)")
+    if "@" in urlsplit(value).netloc:
+        # The URL is written to the ledger; credentials go in secret_env.
+        raise _problem("must not carry a user name or password: use auth and secret_env")
+    if urlsplit(value).fragment or "#" in value:
+        raise _problem("must not have a #fragment")
+    return value
+
+
+def _headers(value: dict[str, str]) -> dict[str, str]:
+    seen: set[str] = set()
+    for name, text in value.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise _problem("must be a header name (letters, digits and !#$%&'*+.^_`|~-)",
+                           key=name)
+        if name.lower() in _TRANSPORT_HEADERS:
+            raise _problem("is set by the HTTPS transport (auth, content_type) and cannot "
+                           "be given here", key=name)
+        if name.lower() in seen:
+            raise _problem("is given twice (header names ignore case)", key=name)
+        seen.add(name.lower())
+        # RFC 7230 §3.2: no control characters, so no CR/LF that would start a new header.
+        if not _printable(text) or text != text.strip(" "):
+            raise _problem("must be printable ASCII without spaces at either end", key=name)
+    return value
+
+
+Header = Annotated[StrictStr, Field(max_length=1000)]
+EnvironmentName = Annotated[
+    StrictStr,
+    _pattern(r"[A-Za-z_][A-Za-z0-9_]{0,127}",
+             "must be the name of an environment variable (letters, digits and '_', not "
+             "starting with a digit), not the secret itself"),
+]
+# RFC 7617 §2: the user-id of Basic authentication cannot contain a colon.
+BasicUser = Annotated[
+    StrictStr,
+    _pattern(r"[!-9;-~](?:[ -9;-~]{0,198}[!-9;-~])?",
+             "must be 1-200 printable ASCII characters without ':' (RFC 7617)"),
+]
+MediaType = Annotated[
+    StrictStr,
+    _pattern(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*"
+             r"(?:\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(?:[A-Za-z0-9!#$&^_.+-]+|\"[ !#-~]*\"))*",
+             "must be a media type such as application/edi-x12 (RFC 6838), with optional "
+             "parameters"),
+]
+
+
+class HTTPSProfile(_Model):
+    """``[https]``: the partner takes EDI by a plain HTTP POST of the interchange.
+
+    ``auth`` says which ``Authorization`` header goes with it; ``secret_env`` names the
+    environment variable holding the password (``basic``) or token (``bearer``), read
+    when a document is sent, so the secret is never in a reviewed file. ``content_type``
+    defaults to the RFC 1767 type of the standard edigate writes (``media_type``);
+    ``headers`` are further static headers the partner asks for.
+    """
+
+    url: Annotated[StrictStr, Field(max_length=2000), AfterValidator(_https_url)]
+    auth: Literal["none", "basic", "bearer"] = "none"
+    username: BasicUser | None = None
+    secret_env: EnvironmentName | None = None
+    content_type: MediaType | None = None
+    headers: Annotated[dict[StrictStr, Header], AfterValidator(_headers)] = Field(
+        default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HTTPSProfile:
+        if self.auth == "basic" and self.username is None:
+            raise _problem('is required with auth = "basic"', key="username")
+        if self.auth != "basic" and self.username is not None:
+            raise _problem('is only used with auth = "basic"', key="username")
+        if self.auth != "none" and self.secret_env is None:
+            raise _problem(f'is required with auth = "{self.auth}": the name of the '
+                           "environment variable that holds the "
+                           f"{'password' if self.auth == 'basic' else 'token'}",
+                           key="secret_env")
+        if self.auth == "none" and self.secret_env is not None:
+            raise _problem('is only used with auth = "basic" or "bearer"', key="secret_env")
+        return self
+
+    def media_type(self, standard: Literal["x12", "edifact"]) -> str:
+        """The Content-Type of a document in ``standard``: ``content_type`` when given."""
+        return self.content_type or _EDI_MEDIA_TYPES[standard]
+
+
 class DeliveryHints(_Model):
     """``[delivery]``: optional hints for routing this partner's records to internal systems."""
 
@@ -491,6 +592,7 @@ class PartnerProfile(_Model):
     x12: X12Profile | None = None
     edifact: EDIFACTProfile | None = None
     as2: AS2Profile | None = None
+    https: HTTPSProfile | None = None
     delivery: DeliveryHints = DeliveryHints()
     validation: ValidationOptions = ValidationOptions()
     outbound: OutboundOptions = OutboundOptions()

@@ -10,6 +10,7 @@ import gateway.ledger.chain
 import gateway.store.as2
 import gateway.store.events
 import gateway.store.health
+import gateway.store.https
 import gateway.store.models
 import gateway.store.outbound
 import gateway.store.search

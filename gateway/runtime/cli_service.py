@@ -399,6 +399,11 @@ def dispatch(args: argparse.Namespace) -> int:
             if as2 is not None:
                 with as2:
                     sent = as2.run_once(limit=args.limit or 1000)
+            https = state.https_deliverer(worker=f"cli-https:{state.settings.worker_id}")
+            posted = 0
+            if https is not None:
+                with https:
+                    posted = https.run_once(limit=args.limit or 1000)
             from gateway.processing.reconcile import mark_overdue
             from gateway.store.base import utcnow
 
@@ -407,6 +412,7 @@ def dispatch(args: argparse.Namespace) -> int:
             state.close()
         print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)"
               + (f" and {sent} AS2 send attempt(s)" if as2 is not None else "")
+              + (f" and {posted} HTTPS send attempt(s)" if posted else "")
               + (f"; {overdue} sent document(s) now overdue" if overdue else ""))
         return 0
     if command == "certs":

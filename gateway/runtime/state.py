@@ -11,6 +11,7 @@ its smaller graph with ``build_ledger`` (``gateway.runtime.intake_child``).
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,6 +20,7 @@ from typing import Any
 from gateway.api.api_keys import KeyCache
 from gateway.delivery.as2_partners import AS2Partners, load_as2_identity
 from gateway.delivery.as2_sending import AS2Deliverer, AS2Outbox
+from gateway.delivery.https_sending import HTTPSDeliverer, HTTPSOutbox
 from gateway.delivery.webhooks import Deliverer
 from gateway.intake.activity import IntakeActivity
 from gateway.intake.as2 import AS2Receiver
@@ -74,6 +76,7 @@ class GatewayState:
     keys: KeyCache = field(default_factory=KeyCache)
     as2: AS2Receiver | None = None
     outbound: OutboundService | None = None
+    https: HTTPSOutbox | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
@@ -93,13 +96,17 @@ class GatewayState:
                             processor=processor, counter=counter)
         as2 = AS2Receiver(settings, db, ledger, pipeline, metrics, partners=as2_partners,
                           outbox=outbox, problem=as2_problem)
+        # Partners' HTTPS secrets are read from the environment at each attempt, by the
+        # variable names their profiles give (never EDIGATE_* settings).
+        https = HTTPSOutbox(settings, db, ledger, registry, os.environ)
         outbound = OutboundService(db, settings, registry, ledger,
                                    outbox if identity is not None else None)
         metrics.watch("edigate_sent_documents", "Documents sent to partners by partner and "
                       "acknowledgment state (pending, overdue, rejected, ...)",
                       ["partner", "ack_status"], lambda: sent_document_counts(db))
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
-                   outbound=outbound, keys=KeyCache.watching(settings.var_dir, db.url))
+                   outbound=outbound, https=https,
+                   keys=KeyCache.watching(settings.var_dir, db.url))
 
     def webhook_deliverer(self, **kwargs: Any) -> Deliverer:
         """The outbox worker of webhook deliveries, on this state's database, ledger and
@@ -111,6 +118,12 @@ class GatewayState:
         if self.as2 is None or self.as2.identity is None:
             return None
         return AS2Deliverer(self.as2.outbox, **kwargs)
+
+    def https_deliverer(self, **kwargs: Any) -> HTTPSDeliverer | None:
+        """The outbox worker of HTTPS transfers; None for a state built without one."""
+        if self.https is None:
+            return None
+        return HTTPSDeliverer(self.https, **kwargs)
 
     def close(self) -> None:
         self.pipeline.close()
