@@ -197,6 +197,7 @@ def resend(message_id: Annotated[str, Path(max_length=ID_MAX)], state: State,
     transfer = service.resend(message_id, partner, caller.actor)
     if transfer is None:
         raise Problem(409, "no-transport", "The partner has no transport to send on",
-                      f"partner {partner.id} has no AS2 URL (or the gateway no AS2 identity); "
-                      "the interchange waits for pickup at /v1/messages/{id}/raw")
+                      f"partner {partner.id} has no AS2 URL (or the gateway no AS2 identity) "
+                      "and no [https] table; the interchange waits for pickup at "
+                      "/v1/messages/{id}/raw")
     return {"message_id": message_id, "transfer_id": transfer}

@@ -7,8 +7,9 @@ delimiters and identities (``[outbound]`` of its profile); for the control numbe
 transaction that stores the interchange, so they are never reused and have no gaps); for
 storing the interchange as an outbound message, each transaction set or message as a
 ``sent_documents`` row awaiting its acknowledgment, and the ledger entries; and for
-queueing it on the partner's transport (AS2 when the profile has a URL; otherwise the
-message waits for pickup through ``GET /v1/messages/{id}/raw``).
+queueing it on the partner's transport (AS2 when the profile has an AS2 URL, HTTPS POST
+when it has ``[https]``; otherwise the message waits for pickup through
+``GET /v1/messages/{id}/raw``).
 
 A document that does not generate (a value with no form in the standard, a validation
 error in what was written, a value that does not read back) is held: stored with its
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from gateway.delivery.as2_sending import AS2Outbox
+from gateway.delivery.https_sending import HTTPSOutbox
 from gateway.ledger.chain import Ledger
 from gateway.processing.guides import guides_for
 from gateway.processing.processor import business_number
@@ -113,6 +115,7 @@ class Submitted:
     standard: str
     interchange_control: str | None
     documents: list[dict[str, Any]] = field(default_factory=list)
+    transport: str = "pickup"  # as2 | https | pickup
     transfer_id: str | None = None
     errors: list[DocumentError] = field(default_factory=list)
     edi: bytes | None = None
@@ -121,7 +124,8 @@ class Submitted:
         return {"message_id": self.message_id, "status": self.status,
                 "partner_id": self.partner_id, "standard": self.standard,
                 "interchange_control": self.interchange_control,
-                "documents": self.documents, "transfer_id": self.transfer_id,
+                "documents": self.documents, "transport": self.transport,
+                "transfer_id": self.transfer_id,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
@@ -171,14 +175,15 @@ class OutboundService:
     """Generates, stores and queues partners' outbound documents."""
 
     def __init__(self, db: Database, settings: Settings, registry: PartnerRegistry,
-                 ledger: Ledger, as2: AS2Outbox | None,
+                 ledger: Ledger, as2: AS2Outbox | None, https: HTTPSOutbox | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.settings = settings
         self.registry = registry
         self.ledger = ledger
-        # None while the gateway has no AS2 identity: documents then wait for pickup.
+        # None while the gateway has no AS2 identity.
         self.as2 = as2
+        self.https = https
         self.clock = clock
 
     # -- checking what was submitted --------------------------------------------------
@@ -315,7 +320,7 @@ class OutboundService:
                                     "payload_sha256": message.payload_sha256})
         transfer = self._queue(session, partner, edi, message_id, actor)
         return Submitted(message_id, MessageStatus.GENERATED, partner.id, standard, interchange,
-                         documents, transfer, edi=edi)
+                         documents, message.transport, transfer, edi=edi)
 
     def _located(self, partner: PartnerProfile, trees: list[dict[str, Any]],
                  exc: GenerationError) -> list[DocumentError]:
@@ -493,11 +498,23 @@ class OutboundService:
         return message
 
     def _transport(self, partner: PartnerProfile) -> str:
-        return "as2" if self.as2 is not None and self.as2.wants_as2(partner) else "pickup"
+        """How the partner's documents leave: AS2 when its profile has an AS2 URL (and the
+        gateway an AS2 identity), else HTTPS POST when it has ``[https]``, else they wait
+        for pickup (``GET /v1/messages/{id}/raw``)."""
+        if self.as2 is not None and self.as2.wants_as2(partner):
+            return "as2"
+        if self.https is not None and self.https.wants_https(partner):
+            return "https"
+        return "pickup"
 
     def _queue(self, session: Session, partner: PartnerProfile, edi: bytes, message_id: str,
                actor: str) -> str | None:
-        if self._transport(partner) != "as2":
+        transport = self._transport(partner)
+        if transport == "https":
+            assert self.https is not None
+            return str(self.https.enqueue(session, partner, edi, message_id=message_id,
+                                          actor=actor).id)
+        if transport != "as2":
             return None
         assert self.as2 is not None
         content_type = ("application/edi-x12" if partner.outbound_standard == "x12"

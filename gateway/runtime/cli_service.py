@@ -162,7 +162,7 @@ def _generate(path: str, partner_id: str, output: str | None, *, dry_run: bool) 
                 edi = result.edi
                 print(f"message {result.message_id} {result.status} ISA/UNB control "
                       f"{result.interchange_control}"
-                      + (f", queued as AS2 transfer {result.transfer_id}"
+                      + (f", queued for {result.transport.upper()} as {result.transfer_id}"
                          if result.transfer_id else ", waiting for pickup"), file=sys.stderr)
         except RecordsInvalid as exc:
             for error in exc.errors:

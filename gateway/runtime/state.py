@@ -100,7 +100,7 @@ class GatewayState:
         # variable names their profiles give (never EDIGATE_* settings).
         https = HTTPSOutbox(settings, db, ledger, registry, os.environ)
         outbound = OutboundService(db, settings, registry, ledger,
-                                   outbox if identity is not None else None)
+                                   outbox if identity is not None else None, https)
         metrics.watch("edigate_sent_documents", "Documents sent to partners by partner and "
                       "acknowledgment state (pending, overdue, rejected, ...)",
                       ["partner", "ack_status"], lambda: sent_document_counts(db))

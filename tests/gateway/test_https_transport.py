@@ -562,3 +562,29 @@ def test_the_content_type_defaults_by_standard_and_can_be_set() -> None:
         ("application/edi-x12", "application/edifact")
     given_type = profile.https.model_copy(update={"content_type": "text/plain"})
     assert given_type.media_type("x12") == "text/plain"
+
+
+def test_records_submitted_for_an_https_partner_are_posted_as_generated(
+        gateway: MakeGateway, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records submitted for a partner with ``[https]`` (and no AS2) become an interchange
+    queued on the HTTPS outbox: the worker POSTs exactly the stored interchange, and the
+    outbound message's ledger reads GENERATED, HTTPS_QUEUED, HTTPS_SENT."""
+    monkeypatch.setenv(TOKEN_VAR, TOKEN)
+    gw = gateway({"acme-https": bearer_partner(receiver.url)})
+    partner = gw.state.registry.get("acme-https")
+    assert partner is not None and gw.state.outbound is not None
+    record = {"kind": "order_response", "po_number": "PO-5", "order_date": "2024-03-01",
+              "purpose_code": "00", "response_code": "AC",
+              "lines": [{"line_number": "1", "quantity": "2", "unit": "EA",
+                         "item_ids": {"vendor_item": "V-5"}}]}
+    sent = gw.state.outbound.submit(partner, [record], actor="test")
+    assert sent.status == "GENERATED" and sent.transport == "https"
+    assert sent.transfer_id is not None
+    assert gw.deliverer.run_once() == 1
+    [request] = receiver.requests
+    assert request.body == sent.edi
+    assert gw.row(sent.transfer_id).status == HTTPSStatus.DELIVERED
+    with gw.state.db.read() as session:
+        events = list(session.scalars(select(LedgerEntry.event).where(
+            LedgerEntry.message_id == sent.message_id).order_by(LedgerEntry.seq)))
+    assert events == ["GENERATED", "HTTPS_QUEUED", "HTTPS_SENT"]

@@ -1,7 +1,7 @@
 """https transfers: outbound interchanges POSTed to partners over plain HTTPS
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 06:40:00
 
 Many partners and VANs take EDI by an HTTPS POST rather than AS2 (issue 18). Each queued
@@ -16,8 +16,8 @@ from alembic import op
 
 import gateway.store.base
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
