@@ -428,8 +428,8 @@ class OutboundService:
         for outcome in translate_edifact(edi, guides=guides):
             if isinstance(outcome, MessageOutcome):
                 findings += outcome.errors
-                if outcome.record is not None:
-                    source = outcome.record.model_dump()["source"]
+                if outcome.data is not None:
+                    source = dict(outcome.data["source"])
                     source["partner_id"] = partner.id
                     sources.append(source)
         if findings:
@@ -451,8 +451,8 @@ class OutboundService:
         for outcome in translate_x12(edi, guides=guides):
             if isinstance(outcome, TransactionOutcome):
                 findings += outcome.errors
-            if isinstance(outcome, TransactionOutcome) and outcome.record is not None:
-                source = outcome.record.model_dump()["source"]
+            if isinstance(outcome, TransactionOutcome) and outcome.data is not None:
+                source = dict(outcome.data["source"])
                 source["partner_id"] = partner.id
                 by_set.setdefault(outcome.document.set_id, []).append(source)
         if findings:
