@@ -573,6 +573,9 @@ class OutboundOptions(_Model):
     ack_requested: StrictBool = False
     ack_due_hours: Annotated[int, Field(strict=True, ge=1, le=24 * 30)] = 24
     x12_separators: X12Separators = X12Separators()
+    # The 856 hierarchy: the record's own tree, or shipment/order/pack/item, with tares
+    # between order and pack, or without packs.
+    asn_structure: Literal["auto", "SOPI", "SOTPI", "SOI"] = "auto"
 
 
 ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})

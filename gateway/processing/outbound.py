@@ -400,7 +400,8 @@ class OutboundService:
                                      segment=separators.segment,
                                      repetition=separators.repetition),
             usage="T" if partner.outbound.usage == "test" else "P",
-            ack_requested=partner.outbound.ack_requested)
+            ack_requested=partner.outbound.ack_requested,
+            asn_structure=partner.outbound.asn_structure)
         edi = generate_x12(trees, envelope)
         return edi, self._x12_sources(edi, partner, trees)
 

@@ -557,3 +557,30 @@ def test_an_aperak_settles_the_document_it_names(env: Env) -> None:
     assert states["INVOIC"]["ack_status"] == "rejected"
     assert states["INVOIC"]["ack_detail"]["errors"][0]["code"] == "12"
     assert states["ORDERS"]["ack_status"] == "not-expected"
+
+
+def test_the_partners_asn_structure_decides_the_856_hierarchy(
+        database_url: str, tmp_path: Path) -> None:
+    """``[outbound] asn_structure = "SOI"`` (no pack level) holds an ASN whose items are in
+    packs, naming the pack; the default (the record's own tree) writes it with a P level."""
+    partners = copy_of_partners(tmp_path, lambda stem, text: text + (
+        '\n[outbound]\nasn_structure = "SOI"\n' if stem == "acme-retail" else ""))
+    levels = {}
+    for name, folder in (("auto", REPO / "partners"), ("SOI", partners)):
+        settings = Settings(database_url=database_url, partners_dir=folder,
+                            var_dir=tmp_path / name, ledger_key_path=tmp_path / "ledger.pem",
+                            workers=0)
+        state = GatewayState.build(settings)
+        Base.metadata.create_all(state.db.engine)
+        try:
+            partner = state.registry.get("acme-retail")
+            assert partner is not None and state.outbound is not None
+            sent = state.outbound.submit(partner, [_asn()], actor="t")
+            levels[name] = (sent.status, [e.pointer for e in sent.errors],
+                            [seg.split("*")[3] for seg in (sent.edi or b"").decode().split("~")
+                             if seg.startswith("HL*")])
+        finally:
+            state.close()
+    assert levels["auto"] == ("GENERATED", [], ["S", "O", "P", "I"])
+    status, pointers, _ = levels["SOI"]
+    assert status == "HELD" and any("/packs" in p for p in pointers), pointers
