@@ -24,6 +24,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -81,11 +82,12 @@ def demo_interchange(name: str, qualifier: str, sender: str, version: str,
 def _keys(state: GatewayState) -> dict[str, str]:
     path = state.settings.var_dir / "demo-keys.json"
     keys: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    wanted: dict[str, dict[str, str]] = {
+    wanted: dict[str, dict[str, Any]] = {
         f"partner:{p}": {"kind": "partner", "partner_id": p}
         for p in ("acme-retail", "globex-distribution", "initech-eu")}
     wanted.update({"consumer:crm": {"kind": "consumer", "scope": "crm"},
                    "consumer:scm": {"kind": "consumer", "scope": "scm"},
+                   "consumer:erp": {"kind": "consumer", "scope": "scm", "can_send": True},
                    "ops:operator": {"kind": "ops", "role": "operator"}})
     missing = {name: spec for name, spec in wanted.items() if name not in keys}
     if not missing and "ui:demo" in keys:
@@ -93,7 +95,7 @@ def _keys(state: GatewayState) -> dict[str, str]:
     with state.db.transaction() as session:
         for name, spec in missing.items():
             kind = spec.pop("kind")
-            keys[name] = issue_key(session, kind, label="demo", **spec)[0]  # type: ignore[arg-type]
+            keys[name] = issue_key(session, kind, label="demo", **spec)[0]
         if "ui:demo" not in keys:
             # An operator for the ops UI; its password is kept beside the demo keys.
             keys["ui:demo"] = secrets.token_urlsafe(12)
@@ -154,6 +156,7 @@ def _guide(base: str, keys: dict[str, str], samples: Path | None) -> list[str]:
         f"export PARTNER_KEY={keys['partner:acme-retail']}    # acme-retail (X12)",
         f"export INITECH_KEY={keys['partner:initech-eu']}    # initech-eu (EDIFACT)",
         f"export CRM_KEY={keys['consumer:crm']}    # consumer, scope crm",
+        f"export SENDER_KEY={keys['consumer:erp']}    # consumer that may send documents",
         f"export OPS_KEY={keys['ops:operator']}    # ops, role operator",
     ]
     if samples is not None:
@@ -169,6 +172,14 @@ def _guide(base: str, keys: dict[str, str], samples: Path | None) -> list[str]:
             "# An EDIFACT ORDERS: 200, status PROCESSED (no CONTRL: initech-eu wants one",
             "# only for errors). Posting a sample again answers 200 duplicate.",
             post.format(bearer.format("INITECH_KEY"), _shown(samples / "initech-orders.edifact")),
+        ]
+    if samples is not None:
+        lines += [
+            "",
+            "# Send Acme an order acknowledgment from records (JSON): 202, GENERATED, the",
+            "# X12 855's control numbers; GET $EDIGATE/v1/documents shows it awaiting its 997.",
+            f'{bearer.format("SENDER_KEY")} -H "Content-Type: application/json" '
+            f'--data-binary @{_shown(samples / "acme-855.json")} "$EDIGATE/v1/documents"',
         ]
     lines += [
         "",

@@ -131,10 +131,12 @@ def test_what_the_demo_prints_works_as_printed(demo: Demo) -> None:
     """Each printed curl line, after the printed exports, answers what its comment says:
     850 and ORDERS processed, 860 rejected naming BCH01, a repost a duplicate, two purchase
     orders in the CRM feed, the 860 alone among rejected messages, the ledger verified,
-    the AS2 send queued; the README's first-screen curl lines are among them."""
+    the AS2 send queued, records sent as an 855; the README's first-screen curl lines are
+    among them."""
     curls = demo.curls()
     exported = [line.split("=", 1)[0].removeprefix("export ") for line in demo.exports()]
-    assert exported == ["EDIGATE", "PARTNER_KEY", "INITECH_KEY", "CRM_KEY", "OPS_KEY"]
+    assert exported == ["EDIGATE", "PARTNER_KEY", "INITECH_KEY", "CRM_KEY", "SENDER_KEY",
+                        "OPS_KEY"]
     readme_curls, readme_names = _readme_commands()
     assert readme_curls and set(readme_curls) <= set(curls), (readme_curls, curls)
     assert set(readme_names) <= set(exported)
@@ -163,6 +165,9 @@ def test_what_the_demo_prints_works_as_printed(demo: Demo) -> None:
     assert status == 200 and verified["ok"] is True, verified
     status, transfer = demo.paste(next(c for c in curls if "/as2" in c))
     assert status == 202 and transfer["partner_id"] == "acme-retail", transfer
+    status, sent = demo.paste(next(c for c in curls if "/v1/documents" in c))
+    assert status == 202 and sent["status"] == "GENERATED", sent
+    assert [d["document_type"] for d in sent["documents"]] == ["855"], sent
 
 
 def test_rerunning_the_demo_stores_nothing_new(tmp_path: Path) -> None:
@@ -187,7 +192,7 @@ def test_rerunning_the_demo_stores_nothing_new(tmp_path: Path) -> None:
     def keys(lines: list[str]) -> list[str]:
         return [x for x in lines if x.startswith("export ") and "_KEY=" in x]
 
-    assert len(keys(first)) == 4 and keys(first) == keys(second)
+    assert len(keys(first)) == 5 and keys(first) == keys(second)
 
 
 def test_make_run_takes_the_port() -> None:
