@@ -249,7 +249,7 @@ def _inputs(workdir: Path, standard: str, size: int, batch: int, timeout: float)
     label = f"{size / MB:g}"
     source = _source_file(workdir, standard, size)
     records = workdir / f"outbound-{standard}-{label}mb.jsonl"
-    meta_path = records.with_suffix(".json")
+    meta_path = records.with_name(records.name + ".meta.json")
     meta: dict[str, Any] = {}
     if meta_path.exists() and records.exists():
         meta = json.loads(meta_path.read_text())
@@ -418,7 +418,7 @@ def bench(inputs: Inputs, tools: list[str], batch: int, timeout: float
     standard = inputs.standard
     wanted = [t for t in ROWS[standard] if t in tools]
     generated = inputs.output(compiled=False)
-    meta_path = generated.with_suffix(".json")
+    meta_path = generated.with_name(generated.name + ".meta.json")
     gen_meta: dict[str, Any] | None = None
     if (meta_path.exists() and generated.exists()
             and generated.stat().st_mtime >= inputs.records.stat().st_mtime):
@@ -518,7 +518,7 @@ def _print_table(inputs: Inputs, generated: Path, gen_meta: dict[str, Any] | Non
         gen, tr = by_tool.get(f"edigate-generate-{std}{build}"), by_tool.get(
             f"edigate-translate-{std}{build}")
         if gen and tr and gen.seconds and tr.seconds and gen.cpu_seconds and tr.cpu_seconds:
-            print(f"generate / translate{build or ' (pure)'}: {gen.seconds / tr.seconds:.2f}x "
+            print(f"generate{build} / translate{build}: {gen.seconds / tr.seconds:.2f}x "
                   f"the time ({gen.cpu_seconds / tr.cpu_seconds:.2f}x the CPU time); goal at "
                   f"most {GOAL_GENERATE_OVER_TRANSLATE:g}x")
     peer = by_tool.get("pyx12-xmlx12")
