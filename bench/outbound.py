@@ -123,7 +123,8 @@ def count_segments(standard: str, data: bytes) -> int:
     """Segments in one generated interchange: terminators, less released ones in EDIFACT
     (the UNA, whose service string holds the terminator, is not a segment)."""
     if standard == "x12":
-        # ISA16 is the byte before the terminator that ends ISA (106 bytes).
+        # ISA is fixed-length: its 106th byte is the segment terminator. A terminator
+        # cannot occur in X12 data, so counting it counts segments.
         return data.count(data[105:106])
     if data.startswith(b"UNA"):
         data = data[9:]
@@ -351,8 +352,8 @@ def _run_child(tool: str, files: list[str], batch: int, timeout: float) -> dict[
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tool, *files,
            "--batch", str(batch)]
     env = dict(os.environ)
-    # The inputs are prepared with the compiled build when there is one: same records,
-    # about twice as fast.
+    # The inputs are prepared with the compiled build when there is one: the records are
+    # the same (the goldens hold both builds to it), and preparing is untimed.
     compiled = tool.endswith("-mypyc") or (tool.startswith("prepare-") and _compiled_ok())
     env["EDIGATE_BENCH_COMPILED"] = "1" if compiled else "0"
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO,
