@@ -46,14 +46,13 @@ from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.outbound import AckState, SentDocument
 from gateway.store.search import MessageTerm, term_rows
 from partners import PartnerProfile, PartnerRegistry
-from translators.edifact.generate import EDIFACTEnvelope, generate_edifact
+from translators.edifact.generate import EDIFACTEnvelope, generate_edifact_read_back
 from translators.edifact.generate.interchange import BODY_BUILDERS as EDIFACT_BODIES
 from translators.edifact.segment import Delimiters as EDIFACTDelimiters
-from translators.errors import Issue
 from translators.generation import GenerationError
 from translators.record_data import record_json
 from translators.records import RECORD_ADAPTER
-from translators.x12.generate import X12Envelope, generate_x12
+from translators.x12.generate import X12Envelope, generate_x12_read_back
 from translators.x12.generate.documents import BODY_BUILDERS as X12_BODIES
 from translators.x12.segment import Delimiters as X12Delimiters
 
@@ -402,8 +401,9 @@ class OutboundService:
             usage="T" if partner.outbound.usage == "test" else "P",
             ack_requested=partner.outbound.ack_requested,
             asn_structure=partner.outbound.asn_structure)
-        edi = generate_x12(trees, envelope)
-        return edi, self._x12_sources(edi, partner, trees)
+        generated = generate_x12_read_back(
+            trees, envelope, guides=guides_for(self.registry, partner.id, outbound=True))
+        return generated.data, self._sources(generated.records, partner)
 
     def _generate_edifact(self, partner: PartnerProfile, trees: list[dict[str, Any]],
                           numbers: _Numbers, at: datetime
@@ -420,53 +420,15 @@ class OutboundService:
             syntax_id=syntax, syntax_version="4" if syntax in _VERSION_4_SYNTAXES else "3",
             delimiters=EDIFACTDelimiters(), directory=partner.outbound.edifact_directory,
             test=partner.outbound.usage == "test", ack_requested=partner.outbound.ack_requested)
-        edi = generate_edifact(trees, envelope)
-        from translators.edifact.pipeline import MessageOutcome, translate_edifact
+        generated = generate_edifact_read_back(
+            trees, envelope, guides=guides_for(self.registry, partner.id, outbound=True))
+        return generated.data, self._sources(generated.records, partner)
 
-        guides = guides_for(self.registry, partner.id, outbound=True)
-        sources: list[dict[str, Any]] = []
-        findings: list[Issue] = []
-        for outcome in translate_edifact(edi, guides=guides):
-            if isinstance(outcome, MessageOutcome):
-                findings += outcome.errors
-                if outcome.data is not None:
-                    source = dict(outcome.data["source"])
-                    source["partner_id"] = partner.id
-                    sources.append(source)
-        if findings:
-            raise GenerationError("the document breaks the partner's implementation guide",
-                                  findings)
-        return edi, sources
-
-    def _x12_sources(self, edi: bytes, partner: PartnerProfile,
-                     trees: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Each record's ``source`` as read from what was written, checked against the
-        partner's guides (a finding raises ``GenerationError``). The groups order the
-        transaction sets by functional id, so records are matched back by set id and
-        their position among the records of that set."""
-        from translators.x12.pipeline import TransactionOutcome, translate_x12
-
-        by_set: dict[str, list[dict[str, Any]]] = {}
-        guides = guides_for(self.registry, partner.id, outbound=True)
-        findings: list[Issue] = []
-        for outcome in translate_x12(edi, guides=guides):
-            if isinstance(outcome, TransactionOutcome):
-                findings += outcome.errors
-            if isinstance(outcome, TransactionOutcome) and outcome.data is not None:
-                source = dict(outcome.data["source"])
-                source["partner_id"] = partner.id
-                by_set.setdefault(outcome.document.set_id, []).append(source)
-        if findings:
-            raise GenerationError("the document breaks the partner's implementation guide",
-                                  findings)
-        sources: list[dict[str, Any]] = []
-        seen: dict[str, int] = {}
-        for tree in trees:
-            set_id = X12_DOCUMENT_TYPES[tree["kind"]]
-            k = seen.get(set_id, 0)
-            seen[set_id] = k + 1
-            sources.append(by_set[set_id][k])
-        return sources
+    @staticmethod
+    def _sources(records: Sequence[Mapping[str, Any]], partner: PartnerProfile
+                 ) -> list[dict[str, Any]]:
+        """Each record's ``source`` as its envelope wrote it, with the partner named."""
+        return [dict(record["source"], partner_id=partner.id) for record in records]
 
     def _store_message(self, session: Session, partner: PartnerProfile, message_id: str,
                        body: bytes, at: datetime, *, status: str, interchange: str | None,

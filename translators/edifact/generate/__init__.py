@@ -17,7 +17,14 @@ from translators.edifact.generate.interchange import (
     SUPPORTED_KINDS,
     EDIFACTEnvelope,
     generate_edifact,
+    generate_edifact_read_back,
 )
 from translators.generation import GenerationError
 
-__all__ = ["SUPPORTED_KINDS", "EDIFACTEnvelope", "GenerationError", "generate_edifact"]
+__all__ = [
+    "SUPPORTED_KINDS",
+    "EDIFACTEnvelope",
+    "GenerationError",
+    "generate_edifact",
+    "generate_edifact_read_back",
+]

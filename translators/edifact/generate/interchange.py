@@ -33,10 +33,17 @@ from translators.edifact.pipeline import (
 from translators.edifact.segment import Delimiters
 from translators.edifact.writer import ElementValue, escape, write_interchange
 from translators.errors import Issue
-from translators.generation import GenerationError, counted, lost_fields, record_tree
+from translators.generation import Generated, GenerationError, counted, lost_fields, record_tree
+from translators.guides import GuideCheck
 from translators.record_data import RecordData
 
-__all__ = ["BODY_BUILDERS", "SUPPORTED_KINDS", "EDIFACTEnvelope", "generate_edifact"]
+__all__ = [
+    "BODY_BUILDERS",
+    "SUPPORTED_KINDS",
+    "EDIFACTEnvelope",
+    "generate_edifact",
+    "generate_edifact_read_back",
+]
 
 BODY_BUILDERS: Final = {**LINE_BUILDERS, "ship_notice": ("DESADV", ship_notice)}
 """Record kind -> (message type, body builder: record, directory, decimal mark)."""
@@ -243,15 +250,26 @@ def _value_issues(
 
 
 def generate_edifact(
-    records: Sequence[BaseModel | RecordData], envelope: EDIFACTEnvelope
+    records: Sequence[BaseModel | RecordData], envelope: EDIFACTEnvelope, *,
+    guides: Mapping[str, GuideCheck] | None = None,
 ) -> bytes:
+    """One interchange holding a message per record, checked before it is returned
+    (``generate_edifact_read_back``, which also gives the records as read back)."""
+    return generate_edifact_read_back(records, envelope, guides=guides).data
+
+
+def generate_edifact_read_back(
+    records: Sequence[BaseModel | RecordData], envelope: EDIFACTEnvelope, *,
+    guides: Mapping[str, GuideCheck] | None = None,
+) -> Generated:
     """One interchange holding a message per record, checked before it is returned.
 
     ``records`` are canonical records (``translators.records`` models or their plain data,
     e.g. parsed JSON) of the kinds in ``SUPPORTED_KINDS``. Raises ``GenerationError`` for
     envelope options that cannot be written (located issues), a record of another kind, a
     value with no EDIFACT form (the field named), a validation error in what was written,
-    or a value that does not read back as given.
+    or a value that does not read back as given. ``guides`` (message type -> a partner's
+    guide) are checked in the read-back too.
     """
     trees = [_tree(n, r) for n, r in enumerate(records)]
     if not trees:
@@ -291,15 +309,16 @@ def generate_edifact(
         )
     except ValueError as exc:
         raise GenerationError(f"cannot be written: {exc}") from exc
-    _check(data, trees)
-    return data
+    return Generated(data, _check(data, trees, guides))
 
 
-def _check(data: bytes, trees: Sequence[Mapping[str, Any]]) -> None:
-    """Raise ``GenerationError`` unless ``data`` validates and reads back as ``trees``."""
+def _check(data: bytes, trees: Sequence[Mapping[str, Any]],
+           guides: Mapping[str, GuideCheck] | None) -> list[RecordData]:
+    """The records read back from ``data``; ``GenerationError`` unless it validates (and
+    keeps ``guides``) and reads back as ``trees``."""
     issues: list[Issue] = []
     found: list[dict[str, Any]] = []
-    for outcome in translate_edifact(data):
+    for outcome in translate_edifact(data, guides=guides):
         if isinstance(outcome, MessageOutcome):
             issues += outcome.errors
             # The record data is the model's dump already (tests/translators: check_canonical).
@@ -315,4 +334,5 @@ def _check(data: bytes, trees: Sequence[Mapping[str, Any]]) -> None:
         lost += [f"records[{n}].{p}" for p in lost_fields(tree, found[n])]
     if issues or lost:
         raise GenerationError("the generated interchange does not check", issues, lost)
+    return found
 

@@ -19,6 +19,13 @@ from translators.x12.generate.interchange import (
     GenerationError,
     X12Envelope,
     generate_x12,
+    generate_x12_read_back,
 )
 
-__all__ = ["SUPPORTED_KINDS", "GenerationError", "X12Envelope", "generate_x12"]
+__all__ = [
+    "SUPPORTED_KINDS",
+    "GenerationError",
+    "X12Envelope",
+    "generate_x12",
+    "generate_x12_read_back",
+]

@@ -19,7 +19,8 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel
 
 from translators.errors import Issue
-from translators.generation import GenerationError, counted, lost_fields, record_tree
+from translators.generation import Generated, GenerationError, counted, lost_fields, record_tree
+from translators.guides import GuideCheck
 from translators.record_data import RecordData
 from translators.x12.generate.documents import BODY_BUILDERS
 from translators.x12.generate.options import AsnStructure, BodyOptions
@@ -33,7 +34,13 @@ from translators.x12.pipeline import (
 from translators.x12.segment import Delimiters
 from translators.x12.writer import GroupSpec, InterchangeSpec, TransactionSpec, write_interchange
 
-__all__ = ["SUPPORTED_KINDS", "GenerationError", "X12Envelope", "generate_x12"]
+__all__ = [
+    "SUPPORTED_KINDS",
+    "GenerationError",
+    "X12Envelope",
+    "generate_x12",
+    "generate_x12_read_back",
+]
 
 SUPPORTED_KINDS: Final = frozenset(BODY_BUILDERS)
 """The record kinds ``generate_x12`` writes."""
@@ -74,7 +81,15 @@ class X12Envelope:
     asn_structure: AsnStructure = "auto"
 
 
-def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelope) -> bytes:
+def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelope, *,
+                 guides: Mapping[str, GuideCheck] | None = None) -> bytes:
+    """One interchange holding a transaction set per record, checked before it is returned
+    (``generate_x12_read_back``, which also gives the records as read back)."""
+    return generate_x12_read_back(records, envelope, guides=guides).data
+
+
+def generate_x12_read_back(records: Sequence[BaseModel | RecordData], envelope: X12Envelope,
+                           *, guides: Mapping[str, GuideCheck] | None = None) -> Generated:
     """One interchange holding a transaction set per record, checked before it is returned.
 
     ``records`` are canonical records (``translators.records`` models or their plain data,
@@ -82,6 +97,7 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
     a record of another kind, a value with no X12 form, a validation error in what was
     written, or a value that does not read back as given; ``ValueError`` for envelope
     options that cannot be written (a delimiter inside data, a control number too long).
+    ``guides`` (transaction set ID -> a partner's guide) are checked in the read-back too.
     """
     if envelope.version not in _ISA_VERSIONS:
         raise ValueError(f"version {envelope.version!r} is not one of {sorted(_ISA_VERSIONS)}")
@@ -139,18 +155,20 @@ def generate_x12(records: Sequence[BaseModel | RecordData], envelope: X12Envelop
         data = write_interchange(header, specs, envelope.delimiters, line_break=envelope.line_break)
     except ValueError as exc:
         raise GenerationError(f"cannot be written: {exc}") from exc
-    _check(data, trees, [t.transaction_set for g in specs for t in g.transactions])
-    return data
+    return Generated(data, _check(data, trees, guides))
 
 
-def _check(data: bytes, trees: Sequence[Mapping[str, Any]], order: Sequence[str]) -> None:
-    """Raise ``GenerationError`` unless ``data`` validates and reads back as ``trees``.
+def _check(data: bytes, trees: Sequence[Mapping[str, Any]],
+           guides: Mapping[str, GuideCheck] | None) -> list[RecordData]:
+    """The records read back from ``data``, in the order of ``trees``; ``GenerationError``
+    unless it validates (and keeps ``guides``) and reads back as ``trees``.
 
     The groups reorder the records (one group per functional id): they are matched back
     by their position among the records of the same kind."""
     issues: list[Issue] = []
     found: dict[str, list[dict[str, Any]]] = {}
-    for outcome in translate_x12(data):
+    matched: list[RecordData] = []
+    for outcome in translate_x12(data, guides=guides):
         if isinstance(outcome, TransactionOutcome):
             issues += outcome.errors
             # The record data is the model's dump already (tests/translators: check_canonical).
@@ -168,6 +186,8 @@ def _check(data: bytes, trees: Sequence[Mapping[str, Any]], order: Sequence[str]
         if k >= len(back):
             lost.append(f"records[{n}]")
             continue
+        matched.append(back[k])
         lost += [f"records[{n}].{p}" for p in lost_fields(tree, back[k])]
     if issues or lost:
         raise GenerationError("the generated interchange does not check", issues, lost)
+    return matched
