@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from gateway.delivery.as2_sending import AS2Outbox
@@ -157,6 +157,10 @@ def _document_number(record: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _kind(record: BaseModel | Mapping[str, Any]) -> str:
+    return str(record.kind if isinstance(record, BaseModel) else record["kind"])  # type: ignore[attr-defined]
+
+
 def _renumbered(error: DocumentError, n: int) -> DocumentError:
     """``error`` of a record generated alone (``/records/0``) as record ``n``'s."""
     rest = error.pointer.removeprefix("/records/0")
@@ -193,16 +197,16 @@ class OutboundService:
             return X12_DOCUMENT_TYPES
         return EDIFACT_DOCUMENT_TYPES
 
-    def validate(self, partner: PartnerProfile, records: object) -> list[dict[str, Any]]:
-        """The submitted records as complete record data; ``RecordsInvalid`` naming every
-        offending field when they are not records edigate can write for ``partner``.
-        A record's ``source`` may be left out: the envelope fills it."""
+    def validate(self, partner: PartnerProfile, records: object) -> list[BaseModel]:
+        """The submitted records as validated record models; ``RecordsInvalid`` naming
+        every offending field when they are not records edigate can write for
+        ``partner``. A record's ``source`` may be left out: the envelope fills it."""
         if not isinstance(records, list) or not records:
             raise RecordsInvalid([DocumentError("/records", "must be a non-empty array of "
                                                             "records")])
         kinds = self.kinds(partner)
         errors: list[DocumentError] = []
-        out: list[dict[str, Any]] = []
+        out: list[BaseModel] = []
         for n, record in enumerate(records):
             if not isinstance(record, dict):
                 errors.append(DocumentError(json_pointer(["records", n]), "must be an object"))
@@ -224,7 +228,7 @@ class OutboundService:
                     where = ["records", n, *error["loc"][1:]]
                     errors.append(DocumentError(json_pointer(where), error["msg"]))
                 continue
-            out.append(model.model_dump())
+            out.append(model)
         if errors:
             raise RecordsInvalid(errors)
         return out
@@ -253,31 +257,35 @@ class OutboundService:
         """Generate, store and queue ``records`` for ``partner``: a GENERATED message, or
         a HELD one when the records do not generate. Raises ``RecordsInvalid`` (nothing
         stored) for records that are not records of the schema."""
-        trees = self.validate(partner, records)
+        models = self.validate(partner, records)
         try:
             with self.db.transaction() as session:
-                return self._generate_and_store(session, partner, trees, actor)
+                return self._generate_and_store(session, partner, models, actor)
         except GenerationError as exc:
             # The transaction rolled back: the control numbers are given back.
-            return self._hold(partner, trees, exc, actor)
+            return self._hold(partner, [m.model_dump() for m in models], exc, actor)
 
     def preview(self, partner: PartnerProfile, records: object) -> bytes:
         """The interchange ``submit`` would write now, neither stored nor sent: its control
         numbers are the next ones, given back. Raises ``RecordsInvalid`` or
         ``GenerationError``."""
-        trees = self.validate(partner, records)
+        models = self.validate(partner, records)
         with self.db.transaction() as session:
-            numbers = self._take_numbers(session, partner, trees)
-            edi, _ = self._generate(partner, trees, numbers, self.clock())
+            numbers = self._take_numbers(session, partner, models)
+            edi, _ = self._generate(partner, models, numbers, self.clock())
             session.rollback()
         return edi
 
     def _generate_and_store(self, session: Session, partner: PartnerProfile,
-                            trees: list[dict[str, Any]], actor: str) -> Submitted:
+                            models: list[BaseModel], actor: str) -> Submitted:
         at = self.clock()
+        numbers = self._take_numbers(session, partner, models)
+        edi, read_back = self._generate(partner, models, numbers, at)
+        # What is stored of each record is what the partner's document says, as edigate
+        # reads it back: the record given, its envelope values filled in.
+        trees = read_back
         types = [self.kinds(partner)[t["kind"]] for t in trees]
-        numbers = self._take_numbers(session, partner, trees)
-        edi, sources = self._generate(partner, trees, numbers, at)
+        sources = [t["source"] for t in trees]
         message_id = str(uuid.uuid4())
         standard = partner.outbound_standard
         interchange = sources[0]["interchange_control"]
@@ -286,7 +294,6 @@ class OutboundService:
         documents: list[dict[str, Any]] = []
         rows: list[SentDocument] = []
         for tree, source, document_type in zip(trees, sources, types, strict=True):
-            tree["source"] = source
             business = business_number(tree)
             row = SentDocument(
                 id=str(uuid.uuid4()), message_id=message_id, partner_id=partner.id,
@@ -367,10 +374,10 @@ class OutboundService:
         return partner.outbound.ack_requested
 
     def _take_numbers(self, session: Session, partner: PartnerProfile,
-                      trees: Sequence[Mapping[str, Any]]) -> _Numbers:
+                      trees: Sequence[BaseModel | Mapping[str, Any]]) -> _Numbers:
         dialect = self.db.dialect
         if partner.outbound_standard == "x12":
-            groups = len({X12_BODIES[t["kind"]][1] for t in trees})
+            groups = len({X12_BODIES[_kind(t)][1] for t in trees})
             return _Numbers(
                 # ISA13 is shared with the acknowledgments edigate sends the partner.
                 take_numbers(session, dialect, f"x12:isa13:{partner.id}"),
@@ -380,9 +387,10 @@ class OutboundService:
             take_numbers(session, dialect, f"edifact:unb0020:{partner.id}"), 0,
             take_numbers(session, dialect, f"edifact:unh0062:{partner.id}", len(trees)))
 
-    def _generate(self, partner: PartnerProfile, trees: list[dict[str, Any]],
+    def _generate(self, partner: PartnerProfile, trees: Sequence[BaseModel | dict[str, Any]],
                   numbers: _Numbers, at: datetime) -> tuple[bytes, list[dict[str, Any]]]:
-        """The interchange, and each record's ``source`` as the envelope wrote it."""
+        """The interchange, and each record as read back from it (its ``source`` as the
+        envelope wrote it, the partner named)."""
         if partner.outbound_standard == "edifact":
             return self._generate_edifact(partner, trees, numbers, at)
         assert partner.x12 is not None
@@ -403,9 +411,10 @@ class OutboundService:
             asn_structure=partner.outbound.asn_structure)
         generated = generate_x12_read_back(
             trees, envelope, guides=guides_for(self.registry, partner.id, outbound=True))
-        return generated.data, self._sources(generated.records, partner)
+        return generated.data, self._named(generated.records, partner)
 
-    def _generate_edifact(self, partner: PartnerProfile, trees: list[dict[str, Any]],
+    def _generate_edifact(self, partner: PartnerProfile,
+                          trees: Sequence[BaseModel | dict[str, Any]],
                           numbers: _Numbers, at: datetime
                           ) -> tuple[bytes, list[dict[str, Any]]]:
         assert partner.edifact is not None
@@ -422,13 +431,14 @@ class OutboundService:
             test=partner.outbound.usage == "test", ack_requested=partner.outbound.ack_requested)
         generated = generate_edifact_read_back(
             trees, envelope, guides=guides_for(self.registry, partner.id, outbound=True))
-        return generated.data, self._sources(generated.records, partner)
+        return generated.data, self._named(generated.records, partner)
 
     @staticmethod
-    def _sources(records: Sequence[Mapping[str, Any]], partner: PartnerProfile
-                 ) -> list[dict[str, Any]]:
-        """Each record's ``source`` as its envelope wrote it, with the partner named."""
-        return [dict(record["source"], partner_id=partner.id) for record in records]
+    def _named(records: Sequence[Mapping[str, Any]], partner: PartnerProfile
+               ) -> list[dict[str, Any]]:
+        """The records read back, each ``source`` naming the partner."""
+        return [dict(record, source=dict(record["source"], partner_id=partner.id))
+                for record in records]
 
     def _store_message(self, session: Session, partner: PartnerProfile, message_id: str,
                        body: bytes, at: datetime, *, status: str, interchange: str | None,
