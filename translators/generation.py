@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from translators.errors import Issue, TranslatorError
 from translators.record_data import RecordData, record_from_data
+from translators.records import RECORD_ADAPTER
 
 __all__ = [
     "ENVELOPE_FIELDS",
@@ -98,9 +99,11 @@ def counted(first: str, n: int) -> str:
 
 
 def record_tree(record: BaseModel | RecordData) -> dict[str, Any]:
-    """The record as the body builders read it: validated, every field present."""
+    """The record as the body builders read it: validated, every field present. (The
+    union's serializer writes the same data as ``model_dump``, at less cost.)"""
     model = record if isinstance(record, BaseModel) else record_from_data(record)
-    return model.model_dump()
+    tree: dict[str, Any] = RECORD_ADAPTER.dump_python(model)  # type: ignore[arg-type]
+    return tree
 
 
 def lost_fields(given: Any, found: Any, path: str = "") -> list[str]:
