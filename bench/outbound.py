@@ -530,13 +530,6 @@ def _print_table(inputs: Inputs, generated: Path, gen_meta: dict[str, Any] | Non
                   f"(segments/s), {gen.cpu_seg_s / peer.cpu_seg_s:.2f}x by CPU time")
 
 
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--sizes", default="1,10", help="MB of output, e.g. 1,10,100")
@@ -559,8 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [1 * MB] if args.quick else [int(float(s) * MB) for s in args.sizes.split(",") if s]
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    loadavg = _bench_module("x12")._loadavg
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-          f"{_loadavg()}, files in {workdir}, {args.batch} records an interchange")
+          f"{loadavg()}, files in {workdir}, {args.batch} records an interchange")
     if any(t.endswith("-mypyc") for t in tools) and not _compiled_ok():
         print("building the mypyc-compiled copy into build/compiled (make compiled) ...",
               flush=True)
@@ -585,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{idle['peak_rss_mb']:.1f} MB):")
         for tool, points in memory.items():
             print(f"  {tool}: {', '.join(points)}")
-    print(f"\nload average at the end: {_loadavg()}")
+    print(f"\nload average at the end: {loadavg()}")
     return 0
 
 
