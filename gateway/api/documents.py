@@ -114,7 +114,7 @@ def _document(row: SentDocument, *, record: bool = False) -> dict[str, Any]:
         "version": row.version, "interchange_control": row.interchange_control,
         "group_control": row.group_control, "transaction_control": row.transaction_control,
         "business_number": row.business_number, "document_number": row.document_number,
-        "ack_status": row.ack_status,
+        "ack_status": row.ack_status, "ta1_status": row.ta1_status,
         "ack_due_at": row.ack_due_at.isoformat() if row.ack_due_at else None,
         "ack_message_id": row.ack_message_id,
         "ack_detail": json.loads(row.ack_detail) if row.ack_detail else None,

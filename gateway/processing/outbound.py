@@ -291,6 +291,7 @@ class OutboundService:
         interchange = sources[0]["interchange_control"]
         due = at + timedelta(hours=partner.outbound.ack_due_hours)
         expected = self._ack_expected(partner)
+        ta1_asked = partner.outbound_standard == "x12" and partner.outbound.ack_requested
         documents: list[dict[str, Any]] = []
         rows: list[SentDocument] = []
         for tree, source, document_type in zip(trees, sources, types, strict=True):
@@ -304,13 +305,16 @@ class OutboundService:
                 business_number=business, document_number=_document_number(tree),
                 record=record_json(tree),
                 ack_status=AckState.PENDING if expected else AckState.NOT_EXPECTED,
-                ack_due_at=due if expected else None, created_at=at, updated_at=at)
+                ack_due_at=due if expected or ta1_asked else None,
+                ta1_status=AckState.PENDING if ta1_asked else None,
+                created_at=at, updated_at=at)
             rows.append(row)
             documents.append({"id": row.id, "kind": row.kind, "document_type": document_type,
                               "group_control": row.group_control,
                               "transaction_control": row.transaction_control,
                               "business_number": business, "ack_status": row.ack_status,
-                              "ack_due_at": due.isoformat() if expected else None})
+                              "ta1_status": row.ta1_status,
+                              "ack_due_at": due.isoformat() if row.ack_due_at else None})
         message = self._store_message(session, partner, message_id, edi, at,
                                       status=MessageStatus.GENERATED, interchange=interchange,
                                       types=types, documents=documents,

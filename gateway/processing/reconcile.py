@@ -43,6 +43,11 @@ _STATES: Final[Mapping[str, str]] = {
 }
 
 
+# TA104 (I17 interchange acknowledgment code).
+_TA1_STATES: Final[Mapping[str, str]] = {
+    "A": AckState.ACCEPTED, "E": AckState.ACCEPTED_WITH_ERRORS, "R": AckState.REJECTED}
+
+
 def _document_event(session: Session, kind: str, row: SentDocument, at: datetime,
                     **data: Any) -> Event:
     """An event about a sent document, for the webhooks subscribed to ``kind``."""
@@ -172,6 +177,11 @@ def reconcile_ta1(session: Session, partner_id: str, message_id: str,
         if not rows:
             continue
         settled: list[list[str]] = []
+        ta1_state = _TA1_STATES.get(code)
+        if ta1_state is not None:
+            session.execute(update(SentDocument).where(
+                SentDocument.id.in_([row.id for row in rows])).values(
+                ta1_status=ta1_state, updated_at=at))
         if code == "R":
             settled = _settle(session, rows, AckState.REJECTED, message_id,
                               {"ta1_code": code, "ta1_note": note, "errors": []}, at)
@@ -190,6 +200,11 @@ def mark_overdue(db: Database, ledger: Ledger, now: datetime, actor: str) -> int
         rows = list(session.scalars(db.dialect.claimable(select(SentDocument).where(
             SentDocument.ack_status == AckState.PENDING, SentDocument.ack_due_at < now)
             .order_by(SentDocument.ack_due_at).limit(10_000))))
+        # A TA1 asked for (ISA14) and not come by the due time is overdue too; the
+        # document's own acknowledgment state is the 997's.
+        session.execute(update(SentDocument).where(
+            SentDocument.ta1_status == AckState.PENDING, SentDocument.ack_due_at < now)
+            .values(ta1_status=AckState.OVERDUE, updated_at=now))
         by_partner: dict[str, list[SentDocument]] = {}
         events = []
         for row in rows:

@@ -66,6 +66,9 @@ class SentDocument(Base):
     record: Mapped[str] = mapped_column(Text)  # the record's JSON, as submitted
     ack_status: Mapped[str] = mapped_column(String(24))
     ack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # X12 only, when ISA14 asked for one: the interchange acknowledgment (TA1) awaited,
+    # then accepted, accepted-with-errors, rejected or overdue; None when none was asked.
+    ta1_status: Mapped[str | None] = mapped_column(String(24))
     # The inbound message whose acknowledgment settled ack_status, and what it said.
     ack_message_id: Mapped[str | None] = mapped_column(String(36))
     ack_detail: Mapped[str | None] = mapped_column(Text)  # JSON

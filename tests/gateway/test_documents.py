@@ -584,3 +584,35 @@ def test_the_partners_asn_structure_decides_the_856_hierarchy(
     assert levels["auto"] == ("GENERATED", [], ["S", "O", "P", "I"])
     status, pointers, _ = levels["SOI"]
     assert status == "HELD" and any("/packs" in p for p in pointers), pointers
+
+
+def test_a_requested_ta1_is_awaited_and_settled(database_url: str, tmp_path: Path) -> None:
+    """With ``[outbound] ack_requested`` the interchange asks for a TA1 (ISA14 1) and each
+    document awaits it; the partner's TA1 accepting the interchange settles that, while
+    the 997 is still awaited; one never sent is overdue after the due time."""
+    partners = copy_of_partners(tmp_path, lambda stem, text: text + (
+        '\n[outbound]\nack_requested = true\n' if stem == "acme-retail" else ""))
+    settings = Settings(database_url=database_url, partners_dir=partners, var_dir=tmp_path,
+                        ledger_key_path=tmp_path / "ledger.pem", workers=0)
+    state = GatewayState.build(settings)
+    Base.metadata.create_all(state.db.engine)
+    try:
+        partner = state.registry.get("acme-retail")
+        assert partner is not None and state.outbound is not None
+        first = state.outbound.submit(partner, [RESPONSE], actor="t")
+        second = state.outbound.submit(partner, [RESPONSE], actor="t")
+        assert first.edi is not None and first.edi.split(b"*")[14] == b"1"  # ISA14
+        assert {d["ta1_status"] for d in first.documents} == {"pending"}
+        ta1 = (f"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*"
+               f"{settings.x12_sender_id:<15}*240301*1200*U*00401*000000901*0*P*>~"
+               f"TA1*{first.interchange_control}*240301*1200*A*000~IEA*0*000000901~").encode()
+        state.pipeline.receive(Delivery("acme-retail", "https", ta1), "test")
+        assert [r.status for r in state.pipeline.drain("test")] == ["PROCESSED"]
+        assert mark_overdue(state.db, state.ledger, utcnow() + timedelta(hours=25), "t") == 2
+        with state.db.read() as session:
+            rows = {r.message_id: (r.ta1_status, r.ack_status)
+                    for r in session.scalars(select(SentDocument))}
+        assert rows[first.message_id] == ("accepted", "overdue")
+        assert rows[second.message_id] == ("overdue", "overdue")
+    finally:
+        state.close()

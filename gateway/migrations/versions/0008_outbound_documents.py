@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("record", sa.Text(), nullable=False),
         sa.Column("ack_status", sa.String(length=24), nullable=False),
         sa.Column("ack_due_at", gateway.store.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ta1_status", sa.String(length=24), nullable=True),
         sa.Column("ack_message_id", sa.String(length=36), nullable=True),
         sa.Column("ack_detail", sa.Text(), nullable=True),
         sa.Column("created_at", gateway.store.base.UTCDateTime(timezone=True), nullable=False),
