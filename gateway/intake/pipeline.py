@@ -448,6 +448,8 @@ class Pipeline:
                 raise GatewayError(409, "not-reprocessable", "Not an inbound message",
                                    f"message {message_id} is one edigate wrote; send it again "
                                    f"with POST /v1/messages/{message_id}/resend")
+            # Read before the update, which also changes the loaded row.
+            previous = message.status
             # Records of the earlier run are superseded: delete them so the feed carries
             # only the records of the run that now stands.
             session.execute(update(Message).where(Message.id == message_id).values(
@@ -456,7 +458,7 @@ class Pipeline:
                     RecordRow.message_id == message_id)).all():
                 session.delete(row)
             self.ledger.append(session, event="REPROCESS_REQUESTED", actor=actor,
-                               message_id=message_id, details={"previous": message.status})
+                               message_id=message_id, details={"previous": previous})
             return True
 
 

@@ -57,8 +57,8 @@ def test_ledger_trail_verifies_and_shows_a_modified_entry(ui: UI) -> None:
 
 
 def test_reprocess_is_ledgered_with_the_user_and_runs_again(ui: UI) -> None:
-    """Reprocess puts the message back to RECEIVED with REPROCESS_REQUESTED by ui:olga;
-    the next worker pass gives it a final status again."""
+    """Reprocess puts the message back to RECEIVED with REPROCESS_REQUESTED by ui:olga,
+    naming the status it had; the next worker pass gives it a final status again."""
     message_id = ui.post_edi(ui.po(102, break_it=True))
     client = ui.login("olga")
     page = f"/ui/messages/{message_id}"
@@ -70,6 +70,11 @@ def test_reprocess_is_ledgered_with_the_user_and_runs_again(ui: UI) -> None:
         actors = session.execute(select(LedgerEntry.event, LedgerEntry.actor).where(
             LedgerEntry.message_id == message_id)).all()
     assert ("REPROCESS_REQUESTED", "ui:olga") in actors
+    with ui.state.db.read() as session:
+        details = session.scalars(select(LedgerEntry.details).where(
+            LedgerEntry.message_id == message_id,
+            LedgerEntry.event == "REPROCESS_REQUESTED")).one()
+    assert '"previous":"REJECTED"' in details  # the status it had, not the new one
     assert "Reprocessing requested" in client.get(response.headers["location"]).text
     assert sum(1 for _ in ui.state.pipeline.drain("w")) == 1
     assert 'st-rejected' in client.get(page).text
