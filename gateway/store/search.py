@@ -128,6 +128,7 @@ class LogFilters:
     partner: str | None = None
     status: str | None = None
     standard: str | None = None
+    direction: str | None = None  # inbound | outbound
     transaction_type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -188,6 +189,8 @@ def log_page_query(filters: LogFilters, *, cursor: tuple[datetime, str] | None =
         query = query.where(Message.status == filters.status.upper())
     if filters.standard:
         query = query.where(Message.standard == filters.standard.lower())
+    if filters.direction:
+        query = query.where(Message.direction == filters.direction)
     if filters.transaction_type:
         query = query.where(Message.transaction_types.contains(filters.transaction_type))
     at_column: QueryableAttribute[Any] = Message.received_at

@@ -201,10 +201,14 @@ def _time(value: str | None) -> datetime | None:
 def _filters(request: Request) -> tuple[LogFilters, dict[str, str]]:
     params = request.query_params
     raw = {k: params.get(k, "").strip()[:80] for k in
-           ("partner", "status", "type", "since", "until", "q")}
+           ("partner", "status", "standard", "direction", "type", "since", "until", "q")}
     status = raw["status"].upper()
     filters = LogFilters(partner=raw["partner"] or None,
                          status=status if status in _STATUSES else None,
+                         standard=raw["standard"] if raw["standard"] in ("x12", "edifact")
+                         else None,
+                         direction=raw["direction"] if raw["direction"] in ("inbound", "outbound")
+                         else None,
                          transaction_type=raw["type"] or None,
                          since=_time(raw["since"]), until=_time(raw["until"]),
                          q=raw["q"] or None)

@@ -96,3 +96,21 @@ def test_metrics_count_sent_documents_by_acknowledgment_state(ui: UI) -> None:
     mark_overdue(ui.state.db, ui.state.ledger, utcnow() + timedelta(hours=25), "t")
     text = ui.state.metrics.render().decode()
     assert 'edigate_sent_documents{ack_status="overdue",partner="acme-retail"} 2.0' in text
+
+
+def test_the_message_log_filters_by_direction_and_standard(ui: UI) -> None:
+    """The log's direction filter tells what partners sent from what edigate sent, and the
+    standard filter X12 from EDIFACT."""
+    inbound = ui.post_edi(ui.po(101))
+    sent = _send(ui, RESPONSE)
+    client = ui.login("vic")
+
+    def ids(**params: str) -> set[str]:
+        page = client.get("/ui/messages", params=params).text
+        return {m for m in (inbound, sent.message_id) if f"/ui/messages/{m}" in page}
+
+    assert ids() == {inbound, sent.message_id}
+    assert ids(direction="outbound") == {sent.message_id}
+    assert ids(direction="inbound") == {inbound}
+    assert ids(standard="edifact") == set()
+    assert ids(standard="x12", direction="bogus") == {inbound, sent.message_id}
