@@ -19,7 +19,6 @@ error: retrying gets the same answer until an operator changes the configuration
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -43,7 +42,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 from gateway.store.db import Database
-from gateway.store.models import Payload
+from gateway.store.models import Payload, add_payload
 from partners import PartnerProfile
 
 __all__ = ["AS2Channel", "AS2Deliverer", "AS2Outbox", "post_mdn"]
@@ -76,10 +75,7 @@ class AS2Outbox:
                 content_type: str = "application/edi-x12") -> AS2Message:
         """Queue ``payload`` for sending to ``partner`` in the caller's transaction."""
         assert partner.as2 is not None and partner.as2.url is not None
-        digest = hashlib.sha256(payload).hexdigest()
-        if session.get(Payload, digest) is None:
-            session.add(Payload(sha256=digest, size=len(payload), data=payload))
-            session.flush()
+        digest = add_payload(session, payload)
         row = AS2Message(
             id=str(uuid.uuid4()), direction="out", partner_id=partner.id,
             as2_message_id=f"{uuid.uuid4()}@{self.settings.as2_id or 'edigate'}",

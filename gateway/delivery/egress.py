@@ -57,6 +57,7 @@ __all__ = [
     "Job",
     "OutboundPool",
     "destination",
+    "public_url",
 ]
 
 log = logging.getLogger("edigate.egress")
@@ -471,6 +472,12 @@ def destination(url: str) -> Destination:
     except ValueError:
         return ("", url, 0)
     return (scheme, (parts.hostname or "").lower(), port)
+
+
+def public_url(url: str) -> str:
+    """The URL as the ledger keeps it: a query string may carry a token, so it is elided."""
+    parts = urlsplit(url)
+    return parts._replace(query="...").geturl() if parts.query else url
 
 
 # -- the pool ---------------------------------------------------------------------------

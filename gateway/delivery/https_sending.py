@@ -36,26 +36,30 @@ pairs it with. The row's ``url`` records where the last attempt went.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from gateway.delivery.egress import Destination, Egress, EgressRefused, destination
+from gateway.delivery.egress import (
+    Destination,
+    Egress,
+    EgressRefused,
+    destination,
+    public_url,
+)
 from gateway.delivery.outbox import Channel, Outbox, Outcome
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.https import HTTPSStatus, HTTPSTransfer
-from gateway.store.models import Payload
+from gateway.store.models import Payload, add_payload
 from partners import PartnerProfile, PartnerRegistry
 from partners.profile import HTTPSProfile
 
@@ -93,10 +97,7 @@ class HTTPSOutbox:
         to the partner's ``[https] url`` in the caller's transaction; due at once."""
         if partner.https is None:
             raise ValueError(f"partner {partner.id} has no [https] table")
-        digest = hashlib.sha256(payload).hexdigest()
-        if session.get(Payload, digest) is None:
-            session.add(Payload(sha256=digest, size=len(payload), data=payload))
-            session.flush()
+        digest = add_payload(session, payload)
         now = utcnow()
         row = HTTPSTransfer(
             id=str(uuid.uuid4()), partner_id=partner.id, message_id=message_id,
@@ -107,7 +108,7 @@ class HTTPSOutbox:
         session.add(row)
         self.ledger.append(session, event="HTTPS_QUEUED", actor=actor, message_id=message_id,
                            details={"transfer_id": row.id, "partner": partner.id,
-                                    "url": _public_url(row.url), "payload_sha256": digest,
+                                    "url": public_url(row.url), "payload_sha256": digest,
                                     "size": len(payload), "content_type": row.content_type})
         return row
 
@@ -250,7 +251,7 @@ class HTTPSChannel(Channel[HTTPSTransfer, HTTPSWork]):  # type: ignore[type-var]
         if isinstance(outcome.detail, int):
             row.http_status = outcome.detail
         details: dict[str, object] = {
-            "transfer_id": row.id, "partner": row.partner_id, "url": _public_url(row.url),
+            "transfer_id": row.id, "partner": row.partner_id, "url": public_url(row.url),
             "attempt": attempt, "http_status": outcome.detail if isinstance(
                 outcome.detail, int) else None}
         if outcome.error is not None:
@@ -280,8 +281,3 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
             text = text.replace(secret, _REDACTED)
     return text
 
-
-def _public_url(url: str) -> str:
-    """The URL as the ledger keeps it: a query string may carry a token, so it is elided."""
-    parts = urlsplit(url)
-    return parts._replace(query="...").geturl() if parts.query else url

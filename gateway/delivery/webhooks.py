@@ -47,6 +47,7 @@ from gateway.delivery.egress import (
     EgressPolicy,
     EgressRefused,
     destination,
+    public_url,
 )
 from gateway.delivery.outbox import Channel, Outbox, Outcome, Undeliverable
 from gateway.errors import GatewayError
@@ -162,7 +163,7 @@ def create_webhook(session: Session, ledger: Ledger, *, url: str, kinds: str | I
     session.add(row)
     session.flush()
     ledger.append(session, event="WEBHOOK_CREATED", actor=actor, details={
-        "webhook_id": row.id, "url": _public_url(row.url), "kinds": row.kinds})
+        "webhook_id": row.id, "url": public_url(row.url), "kinds": row.kinds})
     return row
 
 
@@ -175,7 +176,7 @@ def deactivate_webhook(session: Session, ledger: Ledger, webhook_id: str,
     if row.active:
         row.active = False
         ledger.append(session, event="WEBHOOK_DEACTIVATED", actor=actor,
-                      details={"webhook_id": row.id, "url": _public_url(row.url)})
+                      details={"webhook_id": row.id, "url": public_url(row.url)})
     return row
 
 
@@ -398,7 +399,7 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
         details: dict[str, object] = {
             "delivery_id": row.id, "webhook_id": webhook.id, "record_id": row.record_id,
             "attempt": attempt, "status_code": outcome.detail,
-            "error": row.last_error, "url": _public_url(webhook.url),
+            "error": row.last_error, "url": public_url(webhook.url),
         }
         if next_attempt_at is not None:
             details["next_attempt_at"] = next_attempt_at.isoformat()
@@ -436,11 +437,6 @@ def _event_body(event: Event) -> bytes:
                "created_at": event.created_at.isoformat(), "data": json.loads(event.data)}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
-
-def _public_url(url: str) -> str:
-    """The URL as the ledger keeps it: a query string may carry a token, so it is elided."""
-    parts = urlsplit(url)
-    return parts._replace(query="...").geturl() if parts.query else url
 
 
 def _locks(session: Session) -> bool:

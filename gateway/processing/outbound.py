@@ -22,7 +22,6 @@ It must not know about HTTP: the API and the CLI call it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -42,7 +41,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.counters import take_numbers
 from gateway.store.db import Database
-from gateway.store.models import Message, MessageStatus, Payload
+from gateway.store.models import Message, MessageStatus, Payload, add_payload
 from gateway.store.outbound import AckState, SentDocument
 from gateway.store.search import MessageTerm, term_rows
 from partners import PartnerProfile, PartnerRegistry
@@ -448,10 +447,7 @@ class OutboundService:
                        body: bytes, at: datetime, *, status: str, interchange: str | None,
                        types: Sequence[str], documents: list[dict[str, Any]],
                        terms: Sequence[str], error: str | None = None) -> Message:
-        digest = hashlib.sha256(body).hexdigest()
-        if session.get(Payload, digest) is None:
-            session.add(Payload(sha256=digest, size=len(body), data=body, created_at=at))
-            session.flush()
+        digest = add_payload(session, body, at)
         search_text = " ".join(sorted({t for t in terms if t}))[:4000] or None
         ours, theirs = self._identities(partner)
         message = Message(

@@ -7,6 +7,7 @@ counters. ORM rows stay here; API shapes are separate pydantic models in ``gatew
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gateway.store.base import Base, UTCDateTime, utcnow
 
@@ -35,6 +36,7 @@ __all__ = [
     "Payload",
     "RecordRow",
     "StoredMessage",
+    "add_payload",
 ]
 
 
@@ -92,6 +94,17 @@ class Payload(Base):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def add_payload(session: Session, data: bytes, at: datetime | None = None) -> str:
+    """Store ``data`` (at ``at``, default now) in the caller's transaction unless a
+    payload of the same content is stored already; its sha256, which rows refer to it by."""
+    digest = hashlib.sha256(data).hexdigest()
+    if session.get(Payload, digest) is None:
+        session.add(Payload(sha256=digest, size=len(data), data=data,
+                            created_at=at or utcnow()))
+        session.flush()
+    return digest
 
 
 class Message(Base):
