@@ -13,7 +13,6 @@ keyset-paginated.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -107,23 +106,6 @@ async def submit_documents(
     return result.as_dict()
 
 
-def _document(row: SentDocument, *, record: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": row.id, "message_id": row.message_id, "partner_id": row.partner_id,
-        "standard": row.standard, "kind": row.kind, "document_type": row.document_type,
-        "version": row.version, "interchange_control": row.interchange_control,
-        "group_control": row.group_control, "transaction_control": row.transaction_control,
-        "business_number": row.business_number, "document_number": row.document_number,
-        "ack_status": row.ack_status, "ta1_status": row.ta1_status,
-        "ack_due_at": row.ack_due_at.isoformat() if row.ack_due_at else None,
-        "ack_message_id": row.ack_message_id,
-        "ack_detail": json.loads(row.ack_detail) if row.ack_detail else None,
-        "created_at": row.created_at.isoformat()}
-    if record:
-        out["record"] = json.loads(row.record)
-    return out
-
-
 @router.get("/v1/documents", summary="Documents sent to partners with their acknowledgment "
                                      "state, newest first")
 def list_documents(
@@ -160,7 +142,7 @@ def list_documents(
         rows = list(session.scalars(query))
     page = rows[:limit]
     more = len(rows) > limit
-    return {"items": [_document(r) for r in page],
+    return {"items": [r.as_dict() for r in page],
             "next_cursor": encode_keyset(page[-1].created_at, page[-1].id) if more else None}
 
 
@@ -172,7 +154,7 @@ def get_document(document_id: Annotated[str, Path(max_length=ID_MAX)], state: St
         row = session.get(SentDocument, document_id)
     if row is None:
         raise Problem(404, "not-found", "No such document", f"document {document_id} not found")
-    return _document(row, record=True)
+    return row.as_dict(record=True)
 
 
 @router.post("/v1/messages/{message_id}/resend", status_code=202,

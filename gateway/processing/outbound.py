@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from gateway.delivery.as2_sending import AS2Outbox
 from gateway.delivery.https_sending import HTTPSOutbox
 from gateway.ledger.chain import Ledger
 from gateway.processing.guides import guides_for
-from gateway.processing.processor import business_number
+from gateway.processing.processor import business_number, first_number
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.counters import take_numbers
@@ -50,7 +50,7 @@ from translators.edifact.generate.interchange import BODY_BUILDERS as EDIFACT_BO
 from translators.edifact.segment import Delimiters as EDIFACTDelimiters
 from translators.generation import GenerationError
 from translators.record_data import record_json
-from translators.records import RECORD_ADAPTER
+from translators.records import RECORD_ADAPTER, Record
 from translators.x12.generate import X12Envelope, generate_x12_read_back
 from translators.x12.generate.documents import BODY_BUILDERS as X12_BODIES
 from translators.x12.segment import Delimiters as X12Delimiters
@@ -143,21 +143,9 @@ def _field_pointer(path: str) -> str:
     return json_pointer(parts)
 
 
-# The record field holding each kind's own number.
+# The record fields holding a document's own number (an invoice's, a ship notice's, ...),
+# else its PO's: what a partner's APERAK names it by.
 _OWN_NUMBERS: Final = ("invoice_number", "shipment_id", "report_id", "po_number")
-
-
-def _document_number(record: Mapping[str, Any]) -> str | None:
-    """The document's own number (an invoice's, a ship notice's, ...), else its PO's."""
-    for key in _OWN_NUMBERS:
-        value = record.get(key)
-        if isinstance(value, str) and value:
-            return value[:80]
-    return None
-
-
-def _kind(record: BaseModel | Mapping[str, Any]) -> str:
-    return str(record.kind if isinstance(record, BaseModel) else record["kind"])  # type: ignore[attr-defined]
 
 
 def _renumbered(error: DocumentError, n: int) -> DocumentError:
@@ -196,7 +184,7 @@ class OutboundService:
             return X12_DOCUMENT_TYPES
         return EDIFACT_DOCUMENT_TYPES
 
-    def validate(self, partner: PartnerProfile, records: object) -> list[BaseModel]:
+    def validate(self, partner: PartnerProfile, records: object) -> list[Record]:
         """The submitted records as validated record models; ``RecordsInvalid`` naming
         every offending field when they are not records edigate can write for
         ``partner``. A record's ``source`` may be left out: the envelope fills it."""
@@ -205,7 +193,7 @@ class OutboundService:
                                                             "records")])
         kinds = self.kinds(partner)
         errors: list[DocumentError] = []
-        out: list[BaseModel] = []
+        out: list[Record] = []
         for n, record in enumerate(records):
             if not isinstance(record, dict):
                 errors.append(DocumentError(json_pointer(["records", n]), "must be an object"))
@@ -276,24 +264,23 @@ class OutboundService:
         return edi
 
     def _generate_and_store(self, session: Session, partner: PartnerProfile,
-                            models: list[BaseModel], actor: str) -> Submitted:
+                            models: list[Record], actor: str) -> Submitted:
         at = self.clock()
         numbers = self._take_numbers(session, partner, models)
-        edi, read_back = self._generate(partner, models, numbers, at)
         # What is stored of each record is what the partner's document says, as edigate
         # reads it back: the record given, its envelope values filled in.
-        trees = read_back
+        edi, trees = self._generate(partner, models, numbers, at)
         types = [self.kinds(partner)[t["kind"]] for t in trees]
-        sources = [t["source"] for t in trees]
         message_id = str(uuid.uuid4())
         standard = partner.outbound_standard
-        interchange = sources[0]["interchange_control"]
+        interchange = trees[0]["source"]["interchange_control"]
         due = at + timedelta(hours=partner.outbound.ack_due_hours)
         expected = self._ack_expected(partner)
         ta1_asked = partner.outbound_standard == "x12" and partner.outbound.ack_requested
         documents: list[dict[str, Any]] = []
         rows: list[SentDocument] = []
-        for tree, source, document_type in zip(trees, sources, types, strict=True):
+        for tree, document_type in zip(trees, types, strict=True):
+            source = tree["source"]
             business = business_number(tree)
             row = SentDocument(
                 id=str(uuid.uuid4()), message_id=message_id, partner_id=partner.id,
@@ -301,19 +288,14 @@ class OutboundService:
                 version=source["version"], interchange_control=interchange,
                 group_control=source.get("group_control"),
                 transaction_control=source["transaction_control"],
-                business_number=business, document_number=_document_number(tree),
+                business_number=business, document_number=first_number(tree, _OWN_NUMBERS),
                 record=record_json(tree),
                 ack_status=AckState.PENDING if expected else AckState.NOT_EXPECTED,
                 ack_due_at=due if expected or ta1_asked else None,
                 ta1_status=AckState.PENDING if ta1_asked else None,
                 created_at=at, updated_at=at)
             rows.append(row)
-            documents.append({"id": row.id, "kind": row.kind, "document_type": document_type,
-                              "group_control": row.group_control,
-                              "transaction_control": row.transaction_control,
-                              "business_number": business, "ack_status": row.ack_status,
-                              "ta1_status": row.ta1_status,
-                              "ack_due_at": due.isoformat() if row.ack_due_at else None})
+            documents.append(row.as_dict())
         message = self._store_message(session, partner, message_id, edi, at,
                                       status=MessageStatus.GENERATED, interchange=interchange,
                                       types=types, documents=documents,
@@ -377,20 +359,20 @@ class OutboundService:
         return partner.outbound.ack_requested
 
     def _take_numbers(self, session: Session, partner: PartnerProfile,
-                      trees: Sequence[BaseModel | Mapping[str, Any]]) -> _Numbers:
+                      records: Sequence[Record]) -> _Numbers:
         dialect = self.db.dialect
         if partner.outbound_standard == "x12":
-            groups = len({X12_BODIES[_kind(t)][1] for t in trees})
+            groups = len({X12_BODIES[r.kind][1] for r in records})
             return _Numbers(
                 # ISA13 is shared with the acknowledgments edigate sends the partner.
                 take_numbers(session, dialect, f"x12:isa13:{partner.id}"),
                 take_numbers(session, dialect, f"x12:gs06:{partner.id}", groups),
-                take_numbers(session, dialect, f"x12:st02:{partner.id}", len(trees)))
+                take_numbers(session, dialect, f"x12:st02:{partner.id}", len(records)))
         return _Numbers(
             take_numbers(session, dialect, f"edifact:unb0020:{partner.id}"), 0,
-            take_numbers(session, dialect, f"edifact:unh0062:{partner.id}", len(trees)))
+            take_numbers(session, dialect, f"edifact:unh0062:{partner.id}", len(records)))
 
-    def _generate(self, partner: PartnerProfile, trees: Sequence[BaseModel | dict[str, Any]],
+    def _generate(self, partner: PartnerProfile, trees: Sequence[Record | dict[str, Any]],
                   numbers: _Numbers, at: datetime) -> tuple[bytes, list[dict[str, Any]]]:
         """The interchange, and each record as read back from it (its ``source`` as the
         envelope wrote it, the partner named)."""
@@ -417,7 +399,7 @@ class OutboundService:
         return generated.data, self._named(generated.records, partner)
 
     def _generate_edifact(self, partner: PartnerProfile,
-                          trees: Sequence[BaseModel | dict[str, Any]],
+                          trees: Sequence[Record | dict[str, Any]],
                           numbers: _Numbers, at: datetime
                           ) -> tuple[bytes, list[dict[str, Any]]]:
         assert partner.edifact is not None

@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -834,7 +834,13 @@ def _source_hook(message_id: str, partner_id: str) -> Callable[[RecordData], Rec
 def business_number(data: dict[str, Any]) -> str | None:
     """The number the message log finds a record's document by (a PO's for every document
     of an order, else the document's own)."""
-    for key in _BUSINESS_KEYS:
+    return first_number(data, _BUSINESS_KEYS)
+
+
+def first_number(data: Mapping[str, Any], keys: Sequence[str]) -> str | None:
+    """The first non-empty text of ``keys`` in a record, cut to the 80 characters the
+    number columns hold."""
+    for key in keys:
         value = data.get(key)
         if isinstance(value, str) and value:
             return value[:80]

@@ -69,9 +69,10 @@ def _settle(session: Session, rows: Sequence[SentDocument], state: str, message_
     settled = []
     events = []
     for row in rows:
-        session.execute(update(SentDocument).where(SentDocument.id == row.id).values(
-            ack_status=state, ack_message_id=message_id,
-            ack_detail=json.dumps(detail, ensure_ascii=False)[:20_000], updated_at=at))
+        row.ack_status = state
+        row.ack_message_id = message_id
+        row.ack_detail = json.dumps(detail, ensure_ascii=False)[:20_000]
+        row.updated_at = at
         settled.append([row.document_type, row.transaction_control, state])
         if state == AckState.REJECTED:
             events.append(_document_event(session, "document.rejected", row, at,
@@ -179,9 +180,9 @@ def reconcile_ta1(session: Session, partner_id: str, message_id: str,
         settled: list[list[str]] = []
         ta1_state = _TA1_STATES.get(code)
         if ta1_state is not None:
-            session.execute(update(SentDocument).where(
-                SentDocument.id.in_([row.id for row in rows])).values(
-                ta1_status=ta1_state, updated_at=at))
+            for row in rows:
+                row.ta1_status = ta1_state
+                row.updated_at = at
         if code == "R":
             settled = _settle(session, rows, AckState.REJECTED, message_id,
                               {"ta1_code": code, "ta1_note": note, "errors": []}, at)

@@ -11,7 +11,9 @@ The logic lives in ``gateway.processing.outbound``.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,3 +76,21 @@ class SentDocument(Base):
     ack_detail: Mapped[str | None] = mapped_column(Text)  # JSON
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def as_dict(self, *, record: bool = False) -> dict[str, Any]:
+        """The document as the API shows it (``record``: with the record as sent)."""
+        out: dict[str, Any] = {
+            "id": self.id, "message_id": self.message_id, "partner_id": self.partner_id,
+            "standard": self.standard, "kind": self.kind, "document_type": self.document_type,
+            "version": self.version, "interchange_control": self.interchange_control,
+            "group_control": self.group_control,
+            "transaction_control": self.transaction_control,
+            "business_number": self.business_number, "document_number": self.document_number,
+            "ack_status": self.ack_status, "ta1_status": self.ta1_status,
+            "ack_due_at": self.ack_due_at.isoformat() if self.ack_due_at else None,
+            "ack_message_id": self.ack_message_id,
+            "ack_detail": json.loads(self.ack_detail) if self.ack_detail else None,
+            "created_at": self.created_at.isoformat()}
+        if record:
+            out["record"] = json.loads(self.record)
+        return out
