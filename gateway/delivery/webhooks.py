@@ -236,6 +236,14 @@ _INSERT_DELIVERIES = RawInsert(WebhookDelivery.__table__,  # type: ignore[arg-ty
                                _DeliveryValues)
 
 
+def _subscriptions(executor: Connection | Session) -> list[tuple[str, frozenset[str]]]:
+    """(webhook id, the record kinds and event types it takes) of every active webhook,
+    oldest first."""
+    active = select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True)).order_by(
+        Webhook.created_at, Webhook.id)
+    return [(hook_id, Webhook.kinds_of(kinds)) for hook_id, kinds in executor.execute(active)]
+
+
 def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
     """Create a pending delivery of each record for each active webhook of its kind; the
     number created.
@@ -246,10 +254,7 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
     """
     if not records:
         return 0
-    active = select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True)).order_by(
-        Webhook.created_at, Webhook.id)
-    hooks = [(hook_id, Webhook.kinds_of(kinds))
-             for hook_id, kinds in connection.execute(active)]
+    hooks = _subscriptions(connection)
     wanted = [(record, hook_id) for record in records for hook_id, kinds in hooks
               if record.kind in kinds]
     if not wanted:
@@ -274,9 +279,7 @@ def enqueue_events(session: Session, events: Sequence[Event]) -> int:
     created."""
     if not events:
         return 0
-    hooks = [(hook.id, Webhook.kinds_of(hook.kinds)) for hook in session.scalars(
-        select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.created_at,
-                                                                  Webhook.id))]
+    hooks = _subscriptions(session)
     count = 0
     for event in events:
         for hook_id, kinds in hooks:
