@@ -25,7 +25,7 @@ from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.deps import State, require
 from gateway.api.inputs import CURSOR_MAX, ID_MAX, SHORT_MAX, utc_param
 from gateway.api.problems import Problem
-from gateway.processing.outbound import OutboundService, RecordsInvalid, Submitted
+from gateway.processing.outbound import RecordsInvalid, Submitted
 from gateway.store.models import Message, MessageStatus
 from gateway.store.outbound import AckState, SentDocument
 from gateway.store.search import keyset_before
@@ -47,13 +47,6 @@ _SUBMISSION_EXAMPLE = {
 }
 
 
-def _service(state: State) -> OutboundService:
-    if state.outbound is None:
-        raise Problem(503, "unavailable", "Outbound documents are off",
-                      "this gateway was built without the outbound service")
-    return state.outbound
-
-
 def _may_send(caller: Caller) -> None:
     if caller.kind == "consumer" and not caller.can_send:
         raise Problem(403, "forbidden", "Not allowed",
@@ -72,7 +65,7 @@ async def submit_documents(
     """Write ``records`` as one interchange for ``partner_id`` and queue it. A record's
     ``source`` may be left out (the envelope fills it in)."""
     _may_send(caller)
-    service = _service(state)
+    service = state.outbound
     partner_id = body.get("partner_id")
     if not isinstance(partner_id, str) or not partner_id:
         raise Problem(422, "invalid-document", "Invalid submission",
@@ -163,7 +156,7 @@ def get_document(document_id: Annotated[str, Path(max_length=ID_MAX)], state: St
                                              "partner has no transport to send it on"}})
 def resend(message_id: Annotated[str, Path(max_length=ID_MAX)], state: State,
            caller: OperatorCaller) -> dict[str, Any]:
-    service = _service(state)
+    service = state.outbound
     with state.db.read() as session:
         message = session.get(Message, message_id)
     if message is None:

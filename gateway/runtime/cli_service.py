@@ -145,7 +145,6 @@ def _generate(path: str, partner_id: str, output: str | None, *, dry_run: bool) 
         if partner is None:
             raise SystemExit(f"edigate: error: no partner {partner_id!r} in "
                              f"{state.settings.partners_dir}")
-        assert state.outbound is not None
         try:
             if dry_run:
                 edi = state.outbound.preview(partner, records)
@@ -399,11 +398,9 @@ def dispatch(args: argparse.Namespace) -> int:
             if as2 is not None:
                 with as2:
                     sent = as2.run_once(limit=args.limit or 1000)
-            https = state.https_deliverer(worker=f"cli-https:{state.settings.worker_id}")
-            posted = 0
-            if https is not None:
-                with https:
-                    posted = https.run_once(limit=args.limit or 1000)
+            with state.https_deliverer(
+                    worker=f"cli-https:{state.settings.worker_id}") as https:
+                posted = https.run_once(limit=args.limit or 1000)
             from gateway.processing.reconcile import mark_overdue
             from gateway.store.base import utcnow
 

@@ -73,10 +73,10 @@ class GatewayState:
     ledger: Ledger
     pipeline: Pipeline
     metrics: Metrics
+    outbound: OutboundService
+    https: HTTPSOutbox
     keys: KeyCache = field(default_factory=KeyCache)
     as2: AS2Receiver | None = None
-    outbound: OutboundService | None = None
-    https: HTTPSOutbox | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
@@ -119,10 +119,8 @@ class GatewayState:
             return None
         return AS2Deliverer(self.as2.outbox, **kwargs)
 
-    def https_deliverer(self, **kwargs: Any) -> HTTPSDeliverer | None:
-        """The outbox worker of HTTPS transfers; None for a state built without one."""
-        if self.https is None:
-            return None
+    def https_deliverer(self, **kwargs: Any) -> HTTPSDeliverer:
+        """The outbox worker of HTTPS transfers."""
         return HTTPSDeliverer(self.https, **kwargs)
 
     def close(self) -> None:

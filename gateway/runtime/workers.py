@@ -124,9 +124,8 @@ class WorkerThreads:
             self._closers.append(as2.close)
             self._dispatcher(f"as2:{worker_id}", as2.claim_job)
         https = self.state.https_deliverer(worker=f"https:{worker_id}")
-        if https is not None:
-            self._closers.append(https.close)
-            self._dispatcher(f"https:{worker_id}", https.claim_job)
+        self._closers.append(https.close)
+        self._dispatcher(f"https:{worker_id}", https.claim_job)
         thread = threading.Thread(target=self._watch_acknowledgments,
                                   args=(f"acks:{worker_id}",), name=f"acks:{worker_id}",
                                   daemon=True)

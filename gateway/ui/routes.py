@@ -362,7 +362,7 @@ async def message_resend(request: Request, message_id: str, user: Operator) -> R
     message = _message(state, message_id)
     partner = state.registry.get(message.partner_id)
     if message.direction != "outbound" or message.status != MessageStatus.GENERATED \
-            or partner is None or state.outbound is None:
+            or partner is None:
         raise Refused("only a generated outbound message of a known partner is sent again",
                       status=409)
     transfer = await run_in_threadpool(state.outbound.resend, message.id, partner, user.actor)
