@@ -15,6 +15,7 @@ import functools
 import re
 import types
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ __all__ = [
     "EncryptionAlgorithm",
     "HTTPSProfile",
     "MDNOptions",
+    "OrderRules",
     "PartnerProfile",
     "SigningAlgorithm",
     "ValidationOptions",
@@ -578,6 +580,30 @@ class OutboundOptions(_Model):
     asn_structure: Literal["auto", "SOPI", "SOTPI", "SOI"] = "auto"
 
 
+Hours = Annotated[int, Field(strict=True, ge=1, le=24 * 90)]
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+
+
+class OrderRules(_Model):
+    """``[orders]``: how this partner's orders are judged (issue 19).
+
+    Time rules: an order response is due ``ack_due_hours`` after the purchase order (when
+    ``expect_acknowledgment``), a ship notice ``asn_due_hours`` after the shipment and,
+    with ``asn_before_delivery``, before the requested delivery date; an invoice must not
+    come before the ship notice. Tolerances: shipped, invoiced and ordered quantities, and
+    invoiced and ordered prices, match within their percentages; an invoice's total
+    matches its lines, charges and taxes within ``amount_tolerance`` (in its currency).
+    """
+
+    expect_acknowledgment: StrictBool = True
+    ack_due_hours: Hours = 24
+    asn_due_hours: Hours = 24
+    asn_before_delivery: StrictBool = True
+    quantity_tolerance_percent: Percent = Decimal(0)
+    price_tolerance_percent: Percent = Decimal(0)
+    amount_tolerance: Annotated[Decimal, Field(ge=0)] = Decimal("0.01")
+
+
 ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})
 
 
@@ -599,6 +625,7 @@ class PartnerProfile(_Model):
     delivery: DeliveryHints = DeliveryHints()
     validation: ValidationOptions = ValidationOptions()
     outbound: OutboundOptions = OutboundOptions()
+    orders: OrderRules = OrderRules()
     # Document type -> implementation guide file (TOML or JSON), relative to the profile.
     guides: dict[TransactionType, GuidePath] = Field(default_factory=dict)
 

@@ -457,8 +457,13 @@ class Pipeline:
             for row in session.scalars(select(RecordRow).where(
                     RecordRow.message_id == message_id)).all():
                 session.delete(row)
+            # Its documents leave their orders until the new run joins them again.
+            drafts = self.processor.orders.forget_message(session, message_id, utcnow(), actor)
             self.ledger.append(session, event="REPROCESS_REQUESTED", actor=actor,
                                message_id=message_id, details={"previous": previous})
+            for draft in drafts:
+                self.ledger.append(session, event=draft.event, actor=draft.actor,
+                                   message_id=draft.message_id, details=draft.details)
             return True
 
 

@@ -12,6 +12,7 @@ import gateway.store.events
 import gateway.store.health
 import gateway.store.https
 import gateway.store.models
+import gateway.store.orders
 import gateway.store.outbound
 import gateway.store.search
 import gateway.store.users

@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session
 from gateway.delivery.as2_sending import AS2Outbox
 from gateway.delivery.https_sending import HTTPSOutbox
 from gateway.ledger.chain import Ledger
+from gateway.orders.book import Joining, OrderBook, document_number, partner_rules
 from gateway.processing.guides import guides_for
-from gateway.processing.processor import business_number, first_number
+from gateway.processing.processor import business_number
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.counters import take_numbers
@@ -145,9 +146,6 @@ def _field_pointer(path: str) -> str:
 
 # The record fields holding a document's own number (an invoice's, a ship notice's, ...),
 # else its PO's: what a partner's APERAK names it by.
-_OWN_NUMBERS: Final = ("invoice_number", "shipment_id", "report_id", "po_number")
-
-
 def _renumbered(error: DocumentError, n: int) -> DocumentError:
     """``error`` of a record generated alone (``/records/0``) as record ``n``'s."""
     rest = error.pointer.removeprefix("/records/0")
@@ -175,6 +173,7 @@ class OutboundService:
         self.as2 = as2
         self.https = https
         self.clock = clock
+        self.orders = OrderBook(partner_rules(registry))
 
     # -- checking what was submitted --------------------------------------------------
 
@@ -288,7 +287,7 @@ class OutboundService:
                 version=source["version"], interchange_control=interchange,
                 group_control=source.get("group_control"),
                 transaction_control=source["transaction_control"],
-                business_number=business, document_number=first_number(tree, _OWN_NUMBERS),
+                business_number=business, document_number=document_number(tree["kind"], tree),
                 record=record_json(tree),
                 ack_status=AckState.PENDING if expected else AckState.NOT_EXPECTED,
                 ack_due_at=due if expected or ta1_asked else None,
@@ -303,12 +302,19 @@ class OutboundService:
                                           str(d["business_number"]) for d in documents
                                           if d["business_number"]])
         session.add_all(rows)
+        session.flush()
+        drafts = self.orders.join(session, [
+            Joining(partner.id, f"sent:{row.id}", message_id, row.kind, "outbound", at, tree)
+            for row, tree in zip(rows, trees, strict=True)], at, actor)
         self.ledger.append(session, event="GENERATED", actor=actor, message_id=message_id,
                            details={"partner": partner.id, "standard": standard,
                                     "interchange_control": interchange,
                                     "documents": [[d["document_type"], d["transaction_control"],
                                                    d["business_number"]] for d in documents],
                                     "payload_sha256": message.payload_sha256})
+        for draft in drafts:
+            self.ledger.append(session, event=draft.event, actor=draft.actor,
+                               message_id=draft.message_id, details=draft.details)
         transfer = self._queue(session, partner, edi, message_id, actor)
         return Submitted(message_id, MessageStatus.GENERATED, partner.id, standard, interchange,
                          documents, message.transport, transfer, edi=edi)

@@ -40,6 +40,8 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery import webhooks
 from gateway.ledger.chain import EntryDraft, Ledger
+from gateway.orders.book import Joining, OrderBook, partner_rules
+from gateway.orders.story import ORDER_DOCUMENT_KINDS
 from gateway.processing.guides import guides_for
 from gateway.processing.reconcile import reconcile, reconcile_ta1
 from gateway.runtime.metrics import Metrics
@@ -251,6 +253,8 @@ class _Outcome:
     # TA105): matched to what was sent.
     functional_acks: list[dict[str, Any]] = field(default_factory=list)
     interchange_acks: list[tuple[str, str, str]] = field(default_factory=list)
+    # Its order documents (POs, changes, responses, ship notices, invoices).
+    joinings: list[Joining] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -282,6 +286,7 @@ class Processor:
         # Sends acknowledgments back to partners whose profile names a transport for it
         # (AS2 today); None when the gateway has no AS2 identity.
         self.outbound = outbound
+        self.orders = OrderBook(partner_rules(registry))
 
     # -- claim --------------------------------------------------------------------------
     def claim(self, worker: str, *, limit: int = 1, message_ids: Sequence[str] | None = None
@@ -503,6 +508,9 @@ class Processor:
                     rows.drafts += reconcile_ta1(session, outcome.message.partner_id,
                                                  outcome.message.id, outcome.interchange_acks,
                                                  now, worker)
+            rows.drafts += self.orders.join(
+                session, [j for o in outcomes if isinstance(o.work, _Work) and not o.work.foreign
+                          for j in o.joinings], now, worker)
             with driver_cursor(connection) as cursor:
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -582,6 +590,10 @@ class Processor:
                                                               message_id))
                 if data["kind"] == "functional_ack":
                     outcome.functional_acks.append(data)
+                elif data["kind"] in ORDER_DOCUMENT_KINDS:
+                    outcome.joinings.append(Joining(
+                        message.partner_id, f"record:{record_id}", message_id, data["kind"],
+                        "inbound", message.received_at, data))
                 entry["record_id"] = record_id
                 entry["business_number"] = business
                 accepted += 1

@@ -133,7 +133,8 @@ class WorkerThreads:
         self.threads.append(thread)
 
     def _watch_acknowledgments(self, name: str) -> None:
-        """Mark sent documents whose acknowledgment is overdue, once a minute."""
+        """Mark sent documents whose acknowledgment is overdue, and tell again the orders
+        whose time rules fell due, once a minute."""
         while not self.stop.wait(ACK_SWEEP_SECONDS):
             try:
                 marked = mark_overdue(self.state.db, self.state.ledger, utcnow(), name)
@@ -143,6 +144,13 @@ class WorkerThreads:
             if marked:
                 log.warning("%d sent document(s) not acknowledged in time: "
                             "GET /v1/documents?ack_status=overdue", marked)
+            try:
+                # Orders whose time rules fell due with nothing arriving: told again, so
+                # a missing order response or ship notice becomes a finding and an event.
+                self.state.pipeline.processor.orders.sweep(
+                    self.state.db, self.state.ledger, utcnow(), name)
+            except Exception:
+                log.exception("order sweep %s failed", name)
 
     def _dispatcher(self, name: str, claim: Claim) -> None:
         thread = threading.Thread(target=self._dispatch, args=(name, claim), name=name,

@@ -6,7 +6,7 @@ document the partner rejected (``document.rejected``) or did not acknowledge in 
 event types beside record kinds; a delivery of an event is a ``deliveries`` row whose
 ``subject`` is ``event``. ``EVENT_TYPES`` names every type there is.
 It must not decide when an event happens: the stage that sees it does
-(``gateway.processing.reconcile``).
+(``gateway.processing.reconcile``, ``gateway.orders.book``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,15 @@ __all__ = ["EVENT_TYPES", "Event"]
 EVENT_TYPES: Final = frozenset({
     "document.rejected",  # a partner's 997/999/CONTRL rejected a document edigate sent
     "document.overdue",  # a sent document's acknowledgment did not come by its due time
+    # An order's story changed (gateway.orders.book): first seen, answered, shipped,
+    # invoiced, documents that disagree, a time rule broken, cancelled or rejected.
+    "order.created",
+    "order.acknowledged",
+    "order.shipped",
+    "order.invoiced",
+    "order.discrepancy",
+    "order.late",
+    "order.cancelled",
 })
 
 

@@ -1,0 +1,109 @@
+"""The order tables: every PO as an order, with its lines, documents and findings.
+
+Responsible for the persistent shape of what ``gateway.orders.book`` maintains in the
+processing transaction: ``orders`` (one row per partner and PO number: status, flags,
+amounts, milestones, when it must be looked at again), ``order_lines`` (per line the
+ordered, confirmed, shipped and invoiced quantities), ``order_documents`` (which
+documents joined the order, each a record edigate translated or a document it sent) and
+``order_findings`` (discrepancies and broken time rules). Quantities and amounts are
+Decimal text: exact on every database.
+It must not decide what an order's status or findings are (``gateway.orders.story``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.store.base import Base, UTCDateTime, utcnow
+
+__all__ = ["OrderDocumentRow", "OrderFindingRow", "OrderLineRow", "OrderRow"]
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "po_number", name="uq_orders_partner_po"),
+        # The order list pages newest first, by partner or across partners.
+        Index("ix_orders_created", "created_at", "id"),
+        Index("ix_orders_partner_created", "partner_id", "created_at", "id"),
+        Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_due", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    po_number: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str | None] = mapped_column(String(4))  # sell | buy
+    status: Mapped[str] = mapped_column(String(20))
+    order_date: Mapped[str | None] = mapped_column(String(10))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    ordered_amount: Mapped[str] = mapped_column(String(40), default="0")
+    invoiced_amount: Mapped[str] = mapped_column(String(40), default="0")
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    document_count: Mapped[int] = mapped_column(Integer, default=0)
+    finding_count: Mapped[int] = mapped_column(Integer, default=0)
+    has_discrepancy: Mapped[bool] = mapped_column(Boolean, default=False)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invoiced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a time rule breaks if nothing arrives first: the worker retells the order then.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OrderLineRow(Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    line_number: Mapped[str | None] = mapped_column(String(40))
+    item_ids: Mapped[str] = mapped_column(Text)  # JSON object, the order line's ids
+    description: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    ordered: Mapped[str] = mapped_column(String(40))
+    confirmed: Mapped[str | None] = mapped_column(String(40))
+    shipped: Mapped[str] = mapped_column(String(40))
+    invoiced: Mapped[str] = mapped_column(String(40))
+    ordered_price: Mapped[str | None] = mapped_column(String(40))
+    invoiced_price: Mapped[str | None] = mapped_column(String(40))
+    invoiced_amount: Mapped[str] = mapped_column(String(40))
+
+
+class OrderDocumentRow(Base):
+    __tablename__ = "order_documents"
+    __table_args__ = (Index("ix_order_documents_message", "message_id"),)
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    # record:<records.id> for a translated document, sent:<sent_documents.id> for one
+    # edigate generated.
+    document: Mapped[str] = mapped_column(String(48), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    number: Mapped[str | None] = mapped_column(String(80))  # the document's own number
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OrderFindingRow(Base):
+    __tablename__ = "order_findings"
+    __table_args__ = (Index("ix_order_findings_code", "code"),)
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(12))
+    message: Mapped[str] = mapped_column(Text)
+    line_key: Mapped[str | None] = mapped_column(String(120))
+    documents: Mapped[str] = mapped_column(Text)  # JSON array of document keys
+    values: Mapped[str] = mapped_column(Text)  # JSON object
+    fingerprint: Mapped[str] = mapped_column(Text)
+    # When this finding was first told: kept across retellings by its fingerprint.
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
