@@ -233,6 +233,7 @@ class _Teller:
         self.findings: list[Finding] = []
         self.superseded: set[str] = set()
         self.cancelled = False
+        self.ordered = False  # whether a purchase order stands
         self.due: list[datetime] = []
 
     def of(self, *kinds: str) -> list[Document]:
@@ -294,6 +295,7 @@ class _Teller:
                              "documents name this PO number but no purchase order has been "
                              "seen", documents=self.docs[:1])
             return None
+        self.ordered = True
         for n, raw in enumerate(order.data.get("lines") or (), start=1):
             self._add_line(raw, f"#{n}")
         return order
@@ -374,9 +376,10 @@ class _Teller:
         for raw in response.data.get("lines") or ():
             key = self.matcher.match(raw.get("line_number"), raw.get("item_ids"))
             if key is None:
-                self.finding("unmatched_line", "discrepancy",
-                             "the order response names a line the order does not have",
-                             documents=[response], line_number=raw.get("line_number"))
+                if self.ordered:  # without an order, ``no_purchase_order`` says it all
+                    self.finding("unmatched_line", "discrepancy",
+                                 "the order response names a line the order does not have",
+                                 documents=[response], line_number=raw.get("line_number"))
                 continue
             line = self.lines[key]
             spoken.add(key)
@@ -422,9 +425,10 @@ class _Teller:
         line = self._add_line({**raw, "quantity": None, "unit_price": None,
                                "net_price": None}, f"{doc.key}#{len(self.lines) + 1}")
         line.status = "not_ordered"
-        self.finding("unmatched_line", "discrepancy",
-                     f"the {what} names an item the order does not have", line, [doc],
-                     line_number=raw.get("line_number"))
+        if self.ordered:  # without an order every line is unmatched: one finding says so
+            self.finding("unmatched_line", "discrepancy",
+                         f"the {what} names an item the order does not have", line, [doc],
+                         line_number=raw.get("line_number"))
         return line
 
     def _match(self, order: Document | None, shipments: Sequence[Document],

@@ -1,0 +1,154 @@
+"""Orders kept at processing time (issue 19 points 1-6): an inbound PO and the documents
+edigate sends for it join one order, visible through /v1/orders, with events for the
+webhooks; reprocessing and the time rules keep it right."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.ledger.chain import LedgerEntry
+from gateway.store.base import utcnow
+from gateway.store.events import Event
+from gateway.store.orders import OrderRow
+from tests.gateway.test_documents import Env, _asn
+
+REPO = Path(__file__).resolve().parents[3]
+PO_EDI = (REPO / "samples" / "acme-850.x12").read_bytes()
+RESPONSE = json.loads((REPO / "samples" / "acme-855.json").read_text())["records"][0]
+
+
+def receive(env: Env, body: bytes) -> str:
+    answer = env.client.post("/v1/messages", content=body, headers={
+        "Authorization": f"Bearer {env.keys['acme']}", "Content-Type": "application/edi-x12"})
+    assert answer.status_code == 202, answer.text
+    message_id: str = answer.json()["message_id"]
+    list(env.state.pipeline.drain("test"))
+    return message_id
+
+
+def order(env: Env, po: str = "PO-4711", key: str = "reader") -> dict[str, Any]:
+    answer = env.get(f"/v1/orders/acme-retail/{po}", key=key)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def event_types(env: Env) -> list[str]:
+    with env.state.db.read() as session:
+        return list(session.scalars(select(Event.type).where(Event.type.like("order.%"))
+                                    .order_by(Event.seq)))
+
+
+def shipment(quantity: str, **changes: Any) -> dict[str, Any]:
+    item = {"line_number": "1", "item_ids": {"vendor_item": "V-100"},
+            "quantity_shipped": quantity, "unit": "EA"}
+    return _asn(orders=[{"po_number": "PO-4711", "packs": [
+        {"sscc": "000123456000000012", "items": [item]}]}], **changes)
+
+
+def test_an_inbound_po_and_what_we_send_for_it_are_one_order(env: Env) -> None:
+    receive(env, PO_EDI)
+    listed = env.get("/v1/orders", key="reader", partner="acme-retail").json()["items"]
+    assert [(o["po_number"], o["status"], o["role"]) for o in listed] == [
+        ("PO-4711", "open", "sell")]
+    story = order(env)
+    assert [(ln["line_number"], ln["ordered"], ln["unit"]) for ln in story["lines"]] == [
+        ("1", "8", "EA"), ("2", "12", "CS"), ("3", "2.5", "LBR")]
+    assert story["ordered_amount"] == "381.975"  # 8 x 10.50 + 12 x 24.00 + 2.5 x 3.99
+    assert story["documents"][0]["functional_ack"] == "accepted"  # the 997 we sent
+
+    assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
+    story = order(env)
+    assert story["status"] == "acknowledged"
+    # The response leaves line 3 out: accepted as ordered.
+    assert [ln["confirmed"] for ln in story["lines"]] == ["8", "12", "2.5"]
+    assert story["documents"][1]["direction"] == "outbound"
+    assert story["documents"][1]["functional_ack"] == "pending"  # the partner's 997
+
+    assert env.send({"partner_id": "acme-retail", "records": [shipment("8")]}
+                    ).status_code == 202
+    story = order(env)
+    assert story["status"] == "partially_shipped"  # line 2 not shipped yet
+    assert [ln["shipped"] for ln in story["lines"]] == ["8", "0", "0"]
+
+    invoice = {"kind": "invoice", "invoice_number": "INV-1", "po_number": "PO-4711",
+               "invoice_date": "2026-12-01",
+               "lines": [{"line_number": "1", "quantity": "8", "unit": "EA",
+                          "unit_price": "11.00", "item_ids": {"vendor_item": "V-100"}}],
+               "totals": {"amount": "88.00"}}
+    assert env.send({"partner_id": "acme-retail", "records": [invoice]}).status_code == 202
+    story = order(env)
+    assert story["status"] == "invoiced" and story["has_discrepancy"]
+    price = next(f for f in story["findings"] if f["code"] == "price_mismatch")
+    assert price["values"] == {"invoiced_price": "11", "ordered_price": "10.5"}
+    assert price["line"] == "line 1"
+    assert [d["kind"] for d in story["documents"]] == [
+        "purchase_order", "order_response", "ship_notice", "invoice"]
+    # The sample's requested delivery date (2026-11-25) is past: no ship notice by then is
+    # late from the start, and the notice that comes is late too (after that date, and
+    # long after its ship date).
+    assert event_types(env) == ["order.created", "order.late", "order.acknowledged",
+                                "order.shipped", "order.late", "order.invoiced",
+                                "order.discrepancy"]
+    flagged = env.get("/v1/orders", key="reader", has_discrepancy="true").json()["items"]
+    assert [o["po_number"] for o in flagged] == ["PO-4711"]
+    assert env.get("/v1/orders", key="reader", has_discrepancy="false").json()["items"] == []
+    with env.state.db.read() as session:
+        updates = list(session.scalars(select(LedgerEntry).where(
+            LedgerEntry.event == "ORDER_UPDATED")))
+    assert updates and all(json.loads(e.details)["po_number"] == "PO-4711" for e in updates)
+
+
+def test_reprocessing_the_po_tells_the_same_story(env: Env) -> None:
+    message_id = receive(env, PO_EDI)
+    assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
+    before = order(env)
+    answer = env.client.post(f"/v1/messages/{message_id}/reprocess",
+                             headers={"Authorization": f"Bearer {env.keys['ops']}"})
+    assert answer.status_code in (200, 202), answer.text
+    waiting = order(env)  # the PO's record is gone until the new run stores it again
+    assert [f["code"] for f in waiting["findings"]] == ["no_purchase_order"]
+    list(env.state.pipeline.drain("test"))
+    after = order(env)
+    volatile = {"updated_at", "documents", "findings", "due_at"}
+    assert {k: v for k, v in after.items() if k not in volatile} == {
+        k: v for k, v in before.items() if k not in volatile}
+    assert [(d["kind"], d["direction"]) for d in after["documents"]] == [
+        ("purchase_order", "inbound"), ("order_response", "outbound")]
+
+
+def test_po_numbers_with_any_character_and_a_missing_order(env: Env) -> None:
+    receive(env, PO_EDI.replace(b"BEG*00*SA*PO-4711", b"BEG*00*SA*PO/47 11%"))
+    assert order(env, "PO/47%2011%25")["po_number"] == "PO/47 11%"
+    listed = env.get("/v1/orders", key="ops", po_number="PO/47 11%").json()["items"]
+    assert len(listed) == 1
+    missing = env.get("/v1/orders/acme-retail/NOPE/1", key="reader")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert "NOPE/1" in missing.json()["detail"]
+    bad = env.get("/v1/orders", key="reader", status="lost")
+    assert bad.status_code == 422
+
+
+def test_a_missing_order_response_becomes_a_finding_on_the_clock(env: Env) -> None:
+    receive(env, PO_EDI)
+    with env.state.db.read() as session:
+        row = session.scalars(select(OrderRow)).one()
+        due = row.due_at
+    assert due is not None and due > utcnow()
+    book = env.state.pipeline.processor.orders
+    assert book.sweep(env.state.db, env.state.ledger, utcnow(), "test") == 0
+    assert book.sweep(env.state.db, env.state.ledger, due + timedelta(minutes=1), "test") == 1
+    story = order(env)
+    assert story["late"] and story["due_at"] is None
+    assert "acknowledgment_late" in [f["code"] for f in story["findings"]]
+    assert event_types(env)[-1] == "order.late"
+    # Swept once: the finding is not told again.
+    assert book.sweep(env.state.db, env.state.ledger, due + timedelta(hours=2), "test") == 0
+    late = env.get("/v1/orders", key="reader", late="true").json()["items"]
+    assert [o["po_number"] for o in late] == ["PO-4711"]
