@@ -163,6 +163,7 @@ GATEWAY_LAYERS: tuple[str, ...] = (
     "gateway.migrations",
     "gateway.as2",
     "gateway.delivery",
+    "gateway.orders",
     "gateway.processing",
     "gateway.intake",
     "gateway.api",

@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from gateway.delivery.webhooks import enqueue_events
@@ -34,7 +34,7 @@ from gateway.orders.story import ORDER_DOCUMENT_KINDS, Document, Rules, Story, p
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
-from gateway.store.models import RecordRow
+from gateway.store.models import Message, RecordRow
 from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow, OrderRow
 from gateway.store.outbound import SentDocument
 from partners import PartnerRegistry
@@ -103,9 +103,10 @@ class OrderBook:
 
     # -- entry points -----------------------------------------------------------------
     def join(self, session: Session, documents: Iterable[Joining], now: datetime,
-             actor: str) -> list[EntryDraft]:
+             actor: str, *, quiet: bool = False) -> list[EntryDraft]:
         """Join ``documents`` to their orders (creating orders as needed) and tell each
-        touched order again; the ledger entries of what changed."""
+        touched order again; the ledger entries of what changed. ``quiet`` makes no
+        events (a rebuild tells history, not news)."""
         touched: dict[str, tuple[OrderRow, bool]] = {}
         fresh: dict[str, list[Joining]] = {}
         known: dict[str, Mapping[str, Any]] = {}
@@ -125,7 +126,7 @@ class OrderBook:
         drafts: list[EntryDraft] = []
         for order, created in touched.values():
             drafts += self._retell(session, order, now, actor, created=created,
-                                   fresh=fresh.get(order.id, []), known=known)
+                                   fresh=fresh.get(order.id, []), known=known, quiet=quiet)
         return drafts
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
@@ -163,10 +164,58 @@ class OrderBook:
                               message_id=draft.message_id, details=draft.details)
         return len(drafts)
 
-    def rebuild(self, session: Session, order: OrderRow, now: datetime, actor: str
-                ) -> list[EntryDraft]:
-        """Tell one order again from its documents (``edigate orders rebuild``)."""
-        return self._retell(session, order, now, actor)
+    def rebuild(self, db: Database, ledger: Ledger, now: datetime, actor: str, *,
+                partner_id: str | None = None, batch: int = 200) -> int:
+        """Join every stored order document (of ``partner_id``, else of every partner) to
+        its order, without events: for a database whose documents came before the order
+        tables (``edigate orders rebuild``). Idempotent; how many documents it read."""
+        count = 0
+        after: tuple[datetime, str] | None = None
+        while True:  # translated records, by message arrival
+            query = (select(RecordRow.id, RecordRow.partner_id, RecordRow.message_id,
+                            RecordRow.kind, RecordRow.data, Message.received_at)
+                     .join(Message, Message.id == RecordRow.message_id)
+                     .where(RecordRow.kind.in_(sorted(ORDER_DOCUMENT_KINDS)))
+                     .order_by(Message.received_at, RecordRow.id).limit(batch))
+            if partner_id is not None:
+                query = query.where(RecordRow.partner_id == partner_id)
+            if after is not None:
+                query = query.where(tuple_(Message.received_at, RecordRow.id) > after)
+            with db.transaction() as session:
+                rows = session.execute(query).all()
+                self.join(session, [
+                    Joining(partner, f"record:{record_id}", message_id, kind, "inbound", at,
+                            json.loads(data))
+                    for record_id, partner, message_id, kind, data, at in rows],
+                    now, actor, quiet=True)
+            if not rows:
+                break
+            count += len(rows)
+            after = (rows[-1].received_at, rows[-1].id)
+        after = None
+        while True:  # documents edigate generated
+            sent = (select(SentDocument).where(SentDocument.kind.in_(
+                sorted(ORDER_DOCUMENT_KINDS))).order_by(SentDocument.created_at,
+                                                        SentDocument.id).limit(batch))
+            if partner_id is not None:
+                sent = sent.where(SentDocument.partner_id == partner_id)
+            if after is not None:
+                sent = sent.where(tuple_(SentDocument.created_at, SentDocument.id) > after)
+            with db.transaction() as session:
+                documents = list(session.scalars(sent))
+                self.join(session, [
+                    Joining(d.partner_id, f"sent:{d.id}", d.message_id, d.kind, "outbound",
+                            d.created_at, json.loads(d.record)) for d in documents],
+                    now, actor, quiet=True)
+                if documents:
+                    after = (documents[-1].created_at, documents[-1].id)
+            if not documents:
+                break
+            count += len(documents)
+        with db.transaction() as session:
+            ledger.append(session, event="ORDERS_REBUILT", actor=actor,
+                          details={"partner_id": partner_id, "documents": count})
+        return count
 
     # -- storing ----------------------------------------------------------------------
     def _order(self, session: Session, partner_id: str, po_number: str, now: datetime
@@ -225,7 +274,8 @@ class OrderBook:
 
     def _retell(self, session: Session, order: OrderRow, now: datetime, actor: str, *,
                 created: bool = False, fresh: Sequence[Joining] = (),
-                known: Mapping[str, Mapping[str, Any]] | None = None) -> list[EntryDraft]:
+                known: Mapping[str, Mapping[str, Any]] | None = None, quiet: bool = False
+                ) -> list[EntryDraft]:
         documents, rows = self._documents(session, order, known or {})
         story = tell(documents, self.rules_of(order.partner_id), now)
         found_at: dict[str, datetime] = {
@@ -258,6 +308,8 @@ class OrderBook:
             for n, f in enumerate(story.findings))
         _store(order, story, len(documents), now)
         session.flush()
+        if quiet:
+            return []
         return self._events(session, order, story, before, created, fresh, now, actor)
 
     # -- events -----------------------------------------------------------------------

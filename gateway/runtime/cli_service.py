@@ -18,7 +18,7 @@ from gateway.runtime import cli_keys
 __all__ = ["dispatch", "register"]
 
 SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker",
-                    "certs", "users", "keys", "generate"}
+                    "certs", "users", "keys", "generate", "orders"}
 
 
 def register(sub: Any) -> None:
@@ -71,6 +71,11 @@ def register(sub: Any) -> None:
     k.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of stdin")
     users_sub.add_parser("list", help="list the users")
+    p = sub.add_parser("orders", help="orders: each PO with its documents")
+    orders_sub = p.add_subparsers(dest="orders_command", required=True)
+    k = orders_sub.add_parser("rebuild", help="join every stored order document to its order "
+                                              "(after an upgrade; no events are sent)")
+    k.add_argument("--partner", help="only this partner's documents")
     p = sub.add_parser("ledger", help="the audit ledger")
     ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
     k = ledger_sub.add_parser("verify", help="recompute the chain and checkpoints; exit 1 if bad")
@@ -283,6 +288,22 @@ def _limit_log_repeats(settings: Any) -> None:
     install_repeat_limit(settings.log_repeat_limit, settings.log_repeat_seconds)
 
 
+def _rebuild_orders(partner_id: str | None) -> int:
+    from gateway.store.base import utcnow
+
+    state = _state()
+    try:
+        if partner_id is not None and state.registry.get(partner_id) is None:
+            print(f"edigate: error: no partner {partner_id!r}", file=sys.stderr)
+            return 2
+        count = state.pipeline.processor.orders.rebuild(
+            state.db, state.ledger, utcnow(), "cli", partner_id=partner_id)
+    finally:
+        state.close()
+    print(f"{count} order documents joined their orders")
+    return 0
+
+
 def _verify_ledger(anchor: str | None) -> int:
     """``ledger verify``: the chain, and the anchor file (``--anchor``, else the var
     directory's when it exists); prints the report as JSON, exit 1 when it fails."""
@@ -373,6 +394,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     if command == "ledger":
         return _verify_ledger(args.anchor)
+    if command == "orders":
+        return _rebuild_orders(args.partner)
     if command == "generate":
         return _generate(args.file, args.partner, args.output, dry_run=args.dry_run)
     if command == "worker" and args.follow:

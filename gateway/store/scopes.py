@@ -9,12 +9,17 @@ from __future__ import annotations
 
 __all__ = ["SCOPES"]
 
+# What each side of the business works from (issue 19): the CRM side follows the
+# customer's order through to its invoice, so it reads every document of an order, ship
+# notices and order responses included; the supply-chain side reads the same documents
+# and the demand and inventory signals beside them. Functional acknowledgments are
+# plumbing: only ``all`` reads them.
+_ORDER_DOCUMENTS: frozenset[str] = frozenset({
+    "purchase_order", "purchase_order_change", "order_response", "ship_notice", "invoice"})
+
 SCOPES: dict[str, frozenset[str]] = {
-    "crm": frozenset({"purchase_order", "invoice", "order_response"}),
-    "scm": frozenset({"purchase_order", "purchase_order_change", "ship_notice",
-                      "inventory_report", "planning_schedule", "product_activity",
-                      "invoice"}),
-    "all": frozenset({"purchase_order", "purchase_order_change", "order_response", "invoice",
-                      "ship_notice", "inventory_report", "planning_schedule", "product_activity",
-                      "functional_ack"}),
+    "crm": _ORDER_DOCUMENTS,
+    "scm": _ORDER_DOCUMENTS | {"inventory_report", "planning_schedule", "product_activity"},
+    "all": _ORDER_DOCUMENTS | {"inventory_report", "planning_schedule", "product_activity",
+                               "functional_ack"},
 }

@@ -199,12 +199,14 @@ def test_duplicates_are_idempotent(env: Env) -> None:
 
 
 def test_records_feed_scopes_and_cursor(env: Env) -> None:
-    """CRM sees orders, not ship notices; SCM sees both; the cursor resumes after the last."""
+    """CRM and SCM both follow an order (ship notices included); only SCM reads demand
+    and inventory; the cursor resumes after the last."""
     env.post(po(env, 101), sync="true")
     env.post(asn(env, 201), key="globex", sync="true")
     env.post(po(env, 102), sync="true")
     crm = env.get("/v1/records", key="crm").json()  # type: ignore[attr-defined]
-    assert [i["kind"] for i in crm["items"]] == ["purchase_order", "purchase_order"]
+    assert [i["kind"] for i in crm["items"]] == ["purchase_order", "ship_notice",
+                                                 "purchase_order"]
     scm = env.get("/v1/records", key="scm", limit="2").json()  # type: ignore[attr-defined]
     assert [i["kind"] for i in scm["items"]] == ["purchase_order", "ship_notice"]
     rest = env.get("/v1/records", key="scm", after=scm["next_cursor"]).json()  # type: ignore[attr-defined]
@@ -212,7 +214,8 @@ def test_records_feed_scopes_and_cursor(env: Env) -> None:
     assert env.get("/v1/records", key="scm", after=rest["next_cursor"]).json()["items"] == []  # type: ignore[attr-defined]
     one = env.get(f"/v1/records/{crm['items'][0]['id']}", key="crm").json()  # type: ignore[attr-defined]
     assert one["record"]["po_number"] == "PO-4711"
-    assert_problem(env.get("/v1/records", key="crm", kind="ship_notice"), 403, "forbidden")
+    assert_problem(env.get("/v1/records", key="crm", kind="inventory_report"), 403,
+                   "forbidden")
 
 
 def test_message_log_filters_search_and_partner_isolation(env: Env) -> None:

@@ -9,12 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from gateway.ledger.chain import LedgerEntry
 from gateway.store.base import utcnow
 from gateway.store.events import Event
-from gateway.store.orders import OrderRow
+from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow, OrderRow
 from tests.gateway.test_documents import Env, _asn
 
 REPO = Path(__file__).resolve().parents[3]
@@ -152,3 +152,26 @@ def test_a_missing_order_response_becomes_a_finding_on_the_clock(env: Env) -> No
     assert book.sweep(env.state.db, env.state.ledger, due + timedelta(hours=2), "test") == 0
     late = env.get("/v1/orders", key="reader", late="true").json()["items"]
     assert [o["po_number"] for o in late] == ["PO-4711"]
+
+
+def test_rebuild_joins_documents_stored_before_the_order_tables(env: Env) -> None:
+    """A database upgraded with documents already in it: ``edigate orders rebuild`` joins
+    them (received and sent alike) into the orders processing would have made, quietly,
+    and a second run changes nothing."""
+    receive(env, PO_EDI)
+    assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
+    before = order(env)
+    told = event_types(env)
+    with env.state.db.transaction() as session:
+        for table in (OrderFindingRow, OrderLineRow, OrderDocumentRow, OrderRow):
+            session.execute(delete(table))
+    book = env.state.pipeline.processor.orders
+    for _ in range(2):
+        assert book.rebuild(env.state.db, env.state.ledger, utcnow(), "test") == 2
+        after = order(env)
+        volatile = {"id", "created_at", "updated_at", "due_at", "findings"}
+        assert {k: v for k, v in after.items() if k not in volatile} == {
+            k: v for k, v in before.items() if k not in volatile}
+        assert [f["code"] for f in after["findings"]] == [
+            f["code"] for f in before["findings"]]
+    assert event_types(env) == told
