@@ -8,12 +8,14 @@ order from it), discrepancies, lateness and a date range; ``GET
 /v1/orders/{partner}/{po}`` gives one with its lines (ordered, confirmed, shipped,
 invoiced), documents and findings. A PO number may hold any character: ``/`` included
 (the rest of the path is the number), others percent-encoded.
-Every consumer scope reads orders, as do operators and viewers.
+``GET /v1/partners/{partner}/scorecard`` rates a partner over a period: acknowledgment
+latency, fill rate, on-time ship notices, invoice accuracy, rejected documents, volumes.
+Every consumer scope reads orders and scorecards, as do operators and viewers.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -24,7 +26,9 @@ from gateway.api.deps import State, require
 from gateway.api.inputs import CURSOR_MAX, ID_MAX, utc_param
 from gateway.api.problems import Problem
 from gateway.orders.queries import OrderFilters, order_json, order_page, order_view
+from gateway.orders.scorecards import scorecard
 from gateway.orders.story import STATUSES
+from gateway.store.base import utcnow
 
 __all__ = ["router"]
 
@@ -79,3 +83,24 @@ def get_order(partner: Annotated[str, Path(max_length=ID_MAX)],
         raise Problem(404, "not-found", "No such order",
                       f"partner {partner} has no order with PO number {po_number!r}")
     return view
+
+
+@router.get("/v1/partners/{partner}/scorecard",
+            summary="A partner's scorecard over a period (default the last 30 days)")
+def get_scorecard(
+    partner: Annotated[str, Path(max_length=ID_MAX)], state: State, caller: ReaderCaller,
+    since: Annotated[datetime | None, Query(description="orders first seen at or after (UTC "
+                                                        "when without offset)")] = None,
+    until: Annotated[datetime | None, Query(description="orders first seen before (UTC "
+                                                        "when without offset)")] = None,
+) -> dict[str, Any]:
+    profile = state.registry.get(partner)
+    if profile is None:
+        raise Problem(404, "not-found", "No such partner", f"no partner {partner!r}")
+    end = utc_param("until", until) or utcnow()
+    start = utc_param("since", since) or end - timedelta(days=30)
+    if start >= end:
+        raise Problem(422, "invalid-parameter", "Empty period",
+                      f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
+    with state.db.read() as session:
+        return scorecard(session, partner, start, end, profile.orders.ack_due_hours)

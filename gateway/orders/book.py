@@ -89,6 +89,14 @@ def partner_rules(registry: PartnerRegistry) -> Callable[[str], Rules]:
     return rules_of
 
 
+# The columns of an order no document has told yet.
+_EMPTY_ORDER: Final[Mapping[str, Any]] = {
+    "ordered_amount": "0", "invoiced_amount": "0", "line_count": 0, "document_count": 0,
+    "finding_count": 0, "has_discrepancy": False, "late": False, "lines_live": 0,
+    "lines_filled": 0, "asn_count": 0, "asn_late": 0, "invoice_count": 0,
+    "invoice_flagged": 0}
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
@@ -234,16 +242,12 @@ class OrderBook:
             new_id = str(uuid.uuid4())
             session.execute(dialect.insert(OrderRow).values(
                 id=new_id, partner_id=partner_id, po_number=po_number, status="open",
-                ordered_amount="0", invoiced_amount="0", line_count=0, document_count=0,
-                finding_count=0, has_discrepancy=False, late=False, created_at=now,
-                updated_at=now).on_conflict_do_nothing(
+                created_at=now, updated_at=now, **_EMPTY_ORDER).on_conflict_do_nothing(
                     index_elements=["partner_id", "po_number"]))
             order = session.scalars(dialect.locked(query)).one()
             return order, order.id == new_id
         order = OrderRow(id=str(uuid.uuid4()), partner_id=partner_id, po_number=po_number,
-                         status="open", ordered_amount="0", invoiced_amount="0",
-                         line_count=0, document_count=0, finding_count=0,
-                         has_discrepancy=False, late=False, created_at=now, updated_at=now)
+                         status="open", created_at=now, updated_at=now, **_EMPTY_ORDER)
         session.add(order)
         session.flush()
         return order, True
@@ -380,6 +384,14 @@ def _store(order: OrderRow, story: Story, documents: int, now: datetime) -> None
     order.finding_count = len(story.findings)
     order.has_discrepancy = story.has_discrepancy
     order.late = story.late
+    order.lines_live = story.lines_live
+    order.lines_filled = story.lines_filled
+    order.asn_count = story.asn_count
+    order.asn_late = story.asn_late
+    order.invoice_count = story.invoice_count
+    order.invoice_flagged = story.invoice_flagged
+    order.ordered_at = story.ordered_at
+    order.ack_seconds = story.ack_seconds
     order.acknowledged_at = story.acknowledged_at
     order.shipped_at = story.shipped_at
     order.invoiced_at = story.invoiced_at

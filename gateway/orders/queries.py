@@ -80,7 +80,8 @@ def order_json(order: OrderRow) -> dict[str, Any]:
         "invoiced_amount": order.invoiced_amount, "line_count": order.line_count,
         "document_count": order.document_count, "finding_count": order.finding_count,
         "has_discrepancy": order.has_discrepancy, "late": order.late,
-        "acknowledged_at": _iso(order.acknowledged_at), "shipped_at": _iso(order.shipped_at),
+        "ordered_at": _iso(order.ordered_at), "acknowledged_at": _iso(order.acknowledged_at),
+        "ack_seconds": order.ack_seconds, "shipped_at": _iso(order.shipped_at),
         "invoiced_at": _iso(order.invoiced_at), "due_at": _iso(order.due_at),
         "created_at": _iso(order.created_at), "updated_at": _iso(order.updated_at),
     }

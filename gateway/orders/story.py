@@ -127,10 +127,26 @@ class Story:
     lines: list[StoryLine]
     findings: list[Finding]
     superseded: frozenset[str]
+    ordered_at: datetime | None
     acknowledged_at: datetime | None
     shipped_at: datetime | None
     invoiced_at: datetime | None
     due_at: datetime | None
+    # What the partner scorecards add up: lines to ship and those shipped in full, ship
+    # notices and those late, invoices and those a discrepancy names.
+    lines_live: int = 0
+    lines_filled: int = 0
+    asn_count: int = 0
+    asn_late: int = 0
+    invoice_count: int = 0
+    invoice_flagged: int = 0
+
+    @property
+    def ack_seconds(self) -> int | None:
+        """How long the order response took after the purchase order, in seconds."""
+        if self.ordered_at is None or self.acknowledged_at is None:
+            return None
+        return max(0, int((self.acknowledged_at - self.ordered_at).total_seconds()))
 
     @property
     def ordered_amount(self) -> Decimal:
@@ -258,6 +274,10 @@ class _Teller:
         self._match(order, shipments, invoices)
         self._timing(order, response, shipments, invoices)
         priced = order or response or (invoices[0] if invoices else None)
+        live = [ln for ln in self.lines.values()
+                if ln.status not in ("rejected", "cancelled", "not_ordered")]
+        q = self.rules.quantity_tolerance_percent
+        named = {(f.category, key) for f in self.findings for key in f.documents}
         return Story(
             status=self._status(order, response, shipments, invoices),
             role=self._role(order),
@@ -266,10 +286,18 @@ class _Teller:
             lines=list(self.lines.values()),
             findings=self.findings,
             superseded=frozenset(self.superseded),
+            ordered_at=order.at if order else None,
             acknowledged_at=response.at if response else None,
             shipped_at=shipments[0].at if shipments else None,
             invoiced_at=invoices[0].at if invoices else None,
             due_at=min(self.due) if self.due else None,
+            lines_live=len(live),
+            lines_filled=sum(1 for ln in live
+                             if ln.shipped >= ln.expected - abs(ln.expected) * q / 100),
+            asn_count=len(shipments),
+            asn_late=sum(1 for d in shipments if ("timing", d.key) in named),
+            invoice_count=len(invoices),
+            invoice_flagged=sum(1 for d in invoices if ("discrepancy", d.key) in named),
         )
 
     def _role(self, order: Document | None) -> Literal["sell", "buy"] | None:

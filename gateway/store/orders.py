@@ -47,6 +47,15 @@ class OrderRow(Base):
     finding_count: Mapped[int] = mapped_column(Integer, default=0)
     has_discrepancy: Mapped[bool] = mapped_column(Boolean, default=False)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the partner scorecards add up (gateway.orders.story.Story has their meaning).
+    lines_live: Mapped[int] = mapped_column(Integer, default=0)
+    lines_filled: Mapped[int] = mapped_column(Integer, default=0)
+    asn_count: Mapped[int] = mapped_column(Integer, default=0)
+    asn_late: Mapped[int] = mapped_column(Integer, default=0)
+    invoice_count: Mapped[int] = mapped_column(Integer, default=0)
+    invoice_flagged: Mapped[int] = mapped_column(Integer, default=0)
+    ack_seconds: Mapped[int | None] = mapped_column(Integer)  # PO to order response
+    ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the standing PO's
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invoiced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

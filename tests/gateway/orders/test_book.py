@@ -175,3 +175,37 @@ def test_rebuild_joins_documents_stored_before_the_order_tables(env: Env) -> Non
         assert [f["code"] for f in after["findings"]] == [
             f["code"] for f in before["findings"]]
     assert event_types(env) == told
+
+
+def test_the_scorecard_adds_up_the_partners_orders(env: Env) -> None:
+    """Two orders: one answered, shipped in full on time and invoiced with a wrong price,
+    one never answered; the scorecard's figures are what those documents say."""
+    receive(env, PO_EDI)
+    receive(env, PO_EDI.replace(b"PO-4711", b"PO-4712").replace(b"000004711", b"000004712")
+            .replace(b"*4711*", b"*4712*").replace(b"GE*1*4711", b"GE*1*4712"))
+    assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
+    items = [{"line_number": n, "item_ids": ids, "quantity_shipped": q, "unit": u}
+             for n, ids, q, u in (("1", {"vendor_item": "V-100"}, "8", "EA"),
+                                  ("2", {"vendor_item": "V-200"}, "12", "CS"),
+                                  ("3", {"sku": "SKU-3"}, "2.5", "LB"))]
+    notice = _asn(ship_date=utcnow().date().isoformat(), orders=[{
+        "po_number": "PO-4711", "packs": [{"sscc": "000123456000000012", "items": items}]}])
+    assert env.send({"partner_id": "acme-retail", "records": [notice]}).status_code == 202
+    card = env.get("/v1/partners/acme-retail/scorecard", key="reader").json()
+    assert card["orders"] == 2
+    assert card["acknowledgment"]["acknowledged_orders"] == 1
+    assert card["acknowledgment"]["within_due_rate"] == 1.0
+    assert (card["lines_to_ship"], card["lines_filled"], card["fill_rate"]) == (3, 3, 1.0)
+    # The notice came after the requested delivery date (2026-11-25): not on time.
+    assert (card["ship_notices"], card["on_time_ship_notice_rate"]) == (1, 0.0)
+    assert card["ordered_amount"] == {"USD": "763.95"}
+    assert card["volumes"] == {"received": 2, "sent": 2}
+    assert card["rejected"] == {"received": 0, "sent": 0}
+    assert card["invoices"] == 0 and card["invoice_accuracy"] is None
+    past = env.get("/v1/partners/acme-retail/scorecard", key="reader",
+                   until="2020-01-01T00:00:00Z").json()
+    assert past["orders"] == 0 and past["fill_rate"] is None
+    assert env.get("/v1/partners/nobody/scorecard", key="reader").status_code == 404
+    assert env.get("/v1/partners/acme-retail/scorecard", key="reader",
+                   since="2030-01-01T00:00:00Z", until="2029-01-01T00:00:00Z"
+                   ).status_code == 422
