@@ -29,6 +29,7 @@ from gateway.intake.activity import IntakeActivity
 from gateway.intake.group_commit import IntakeWriter, Pending, ReceiveResult
 from gateway.intake.writer_process import IntakeProcess
 from gateway.ledger.chain import Ledger
+from gateway.orders.demand import forget_message as forget_demand
 from gateway.processing.processor import (
     Inline,
     Processor,
@@ -457,8 +458,10 @@ class Pipeline:
             for row in session.scalars(select(RecordRow).where(
                     RecordRow.message_id == message_id)).all():
                 session.delete(row)
-            # Its documents leave their orders until the new run joins them again.
+            # Its documents leave their orders, and its demand reports the demand view,
+            # until the new run stores them again.
             drafts = self.processor.orders.forget_message(session, message_id, utcnow(), actor)
+            forget_demand(session, message_id)
             self.ledger.append(session, event="REPROCESS_REQUESTED", actor=actor,
                                message_id=message_id, details={"previous": previous})
             for draft in drafts:

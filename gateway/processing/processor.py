@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from gateway.delivery import webhooks
 from gateway.ledger.chain import EntryDraft, Ledger
 from gateway.orders.book import Joining, OrderBook, partner_rules
+from gateway.orders.demand import DEMAND_KINDS, store_points
 from gateway.orders.story import ORDER_DOCUMENT_KINDS
 from gateway.processing.guides import guides_for
 from gateway.processing.reconcile import reconcile, reconcile_ta1
@@ -253,8 +254,11 @@ class _Outcome:
     # TA105): matched to what was sent.
     functional_acks: list[dict[str, Any]] = field(default_factory=list)
     interchange_acks: list[tuple[str, str, str]] = field(default_factory=list)
-    # Its order documents (POs, changes, responses, ship notices, invoices).
+    # Its order documents (POs, changes, responses, ship notices, invoices), and its
+    # demand reports (partner, record id, message id, kind, received at, data).
     joinings: list[Joining] = field(default_factory=list)
+    demand: list[tuple[str, str, str, str, datetime, dict[str, Any]]] = field(
+        default_factory=list)
 
 
 @dataclass(slots=True)
@@ -508,9 +512,10 @@ class Processor:
                     rows.drafts += reconcile_ta1(session, outcome.message.partner_id,
                                                  outcome.message.id, outcome.interchange_acks,
                                                  now, worker)
+            done_here = [o for o in outcomes if isinstance(o.work, _Work) and not o.work.foreign]
             rows.drafts += self.orders.join(
-                session, [j for o in outcomes if isinstance(o.work, _Work) and not o.work.foreign
-                          for j in o.joinings], now, worker)
+                session, [j for o in done_here for j in o.joinings], now, worker)
+            store_points(session, [d for o in done_here for d in o.demand])
             with driver_cursor(connection) as cursor:
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -594,6 +599,9 @@ class Processor:
                     outcome.joinings.append(Joining(
                         message.partner_id, f"record:{record_id}", message_id, data["kind"],
                         "inbound", message.received_at, data))
+                elif data["kind"] in DEMAND_KINDS:
+                    outcome.demand.append((message.partner_id, record_id, message_id,
+                                           data["kind"], message.received_at, data))
                 entry["record_id"] = record_id
                 entry["business_number"] = business
                 accepted += 1

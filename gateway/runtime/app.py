@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import as2, documents, messages, ops, orders, records, webhooks
+from gateway.api import as2, demand, documents, messages, ops, orders, records, webhooks
 from gateway.api import keys as keys_api
 from gateway.api.docs import install_docs
 from gateway.api.inflight import InflightBodies, InflightLimit
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
     app.include_router(messages.router)
     app.include_router(documents.router)
     app.include_router(orders.router)
+    app.include_router(demand.router)
     app.include_router(records.router)
     app.include_router(ops.router)
     app.include_router(webhooks.router)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["OrderDocumentRow", "OrderFindingRow", "OrderLineRow", "OrderRow"]
+__all__ = ["DemandPointRow", "OrderDocumentRow", "OrderFindingRow", "OrderLineRow", "OrderRow"]
 
 
 class OrderRow(Base):
@@ -116,3 +116,32 @@ class OrderFindingRow(Base):
     fingerprint: Mapped[str] = mapped_column(Text)
     # When this finding was first told: kept across retellings by its fingerprint.
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DemandPointRow(Base):
+    """One demand or inventory figure a partner reported: a forecast or scheduled
+    quantity (830/DELFOR, 862/DELJIT), an activity such as units sold (852/SLSRPT) or a
+    stock level (846/INVRPT), for one product, period and location."""
+
+    __tablename__ = "demand_points"
+    __table_args__ = (
+        Index("ix_demand_points_product", "partner_id", "product", "period_start"),
+        Index("ix_demand_points_message", "message_id"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(36))
+    message_id: Mapped[str] = mapped_column(String(36))
+    # gtin:<14 digits>, buyer_item:<id>, vendor_item:<id>, ...: one product whatever the
+    # document calls it (gateway.orders.lines.product_keys picks the same).
+    product: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    signal: Mapped[str] = mapped_column(String(20))  # forecast, schedule, activity, inventory
+    measure: Mapped[str] = mapped_column(String(40))  # what was counted, as the record names it
+    location: Mapped[str | None] = mapped_column(String(80))
+    period_start: Mapped[str] = mapped_column(String(19))  # a date or date-time, as reported
+    period_end: Mapped[str | None] = mapped_column(String(19))
+    quantity: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(8))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)

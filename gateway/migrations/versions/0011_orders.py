@@ -6,7 +6,8 @@ Create Date: 2026-12-07 09:30:22
 
 Issue 19: the order story (PO, changes, response, ship notices, invoices) is maintained in
 the processing transaction instead of being computed by scanning documents. Existing
-records join their orders with ``edigate orders rebuild``.
+records join their orders with ``edigate orders rebuild``. ``demand_points`` holds the
+forecasts, product activity and inventory partners report, per product and period.
 """
 
 from __future__ import annotations
@@ -119,7 +120,32 @@ def upgrade() -> None:
     )
 
 
+    op.create_table("demand_points",
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("partner_id", sa.String(length=64), nullable=False),
+        sa.Column("record_id", sa.String(length=36), nullable=False),
+        sa.Column("message_id", sa.String(length=36), nullable=False),
+        sa.Column("product", sa.String(length=120), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("signal", sa.String(length=20), nullable=False),
+        sa.Column("measure", sa.String(length=40), nullable=False),
+        sa.Column("location", sa.String(length=80), nullable=True),
+        sa.Column("period_start", sa.String(length=19), nullable=False),
+        sa.Column("period_end", sa.String(length=19), nullable=True),
+        sa.Column("quantity", sa.String(length=40), nullable=False),
+        sa.Column("unit", sa.String(length=8), nullable=True),
+        sa.Column("reported_at", gateway.store.base.UTCDateTime(timezone=True),
+                  nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_demand_points")),
+    )
+    with op.batch_alter_table("demand_points", schema=None) as batch_op:
+        batch_op.create_index("ix_demand_points_message", ["message_id"], unique=False)
+        batch_op.create_index("ix_demand_points_product",
+                              ["partner_id", "product", "period_start"], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table("demand_points")
     op.drop_table("order_lines")
     with op.batch_alter_table("order_findings", schema=None) as batch_op:
         batch_op.drop_index("ix_order_findings_code")
