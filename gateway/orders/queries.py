@@ -23,7 +23,7 @@ from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow
 from gateway.store.outbound import SentDocument
 from gateway.store.search import keyset_before
 
-__all__ = ["OrderFilters", "order_json", "order_page", "order_view"]
+__all__ = ["OrderFilters", "order_json", "order_page", "order_view", "orders_of_message"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +149,11 @@ def _acknowledgments(session: Session, documents: list[OrderDocumentRow]
                                               .where(SentDocument.id.in_(list(sent)))):
             found[sent[sent_id]] = state
     return found
+
+
+def orders_of_message(session: Session, message_id: str) -> list[OrderRow]:
+    """The orders a message's documents joined (a ship notice may join several)."""
+    return list(session.scalars(
+        select(OrderRow).join(OrderDocumentRow, OrderDocumentRow.order_id == OrderRow.id)
+        .where(OrderDocumentRow.message_id == message_id).distinct()
+        .order_by(OrderRow.po_number)))

@@ -11,9 +11,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["Chart", "histogram", "stacked_bars"]
+__all__ = ["Chart", "histogram", "line_chart", "stacked_bars"]
 
 _W, _H = 760, 220
 _LEFT, _RIGHT, _TOP, _BOTTOM = 44, 8, 10, 28
@@ -29,6 +30,7 @@ class Chart:
     xlabels: list[dict[str, Any]] = field(default_factory=list)
     yticks: list[dict[str, Any]] = field(default_factory=list)
     legend: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # line_chart's polylines
     empty: bool = True
     baseline: float = _H - _BOTTOM
     left: float = _LEFT
@@ -129,3 +131,40 @@ def percentile(values: Sequence[float], p: float) -> float | None:
         return None
     rank = max(1, math.ceil(p / 100 * len(values)))
     return values[rank - 1]
+
+
+def line_chart(title: str, periods: Sequence[str],
+               series: Mapping[str, Mapping[str, Decimal]]) -> Chart:
+    """One line per series over ``periods`` (labels in order): a point where the series
+    has a value for the period, the line broken where it has none."""
+    chart = Chart(title)
+    names = list(series)[:_SERIES - 1]
+    values = [v for n in names for v in series[n].values()]
+    chart.empty = not values
+    top = _nice_count_max(float(max(values, default=Decimal(0))))
+    plot_h = _H - _TOP - _BOTTOM
+    slot = (_W - _LEFT - _RIGHT) / max(len(periods), 1)
+    every = max(1, math.ceil(len(periods) / 12))  # at most a dozen labels fit the axis
+
+    def x_of(i: int) -> float:
+        return round(_LEFT + i * slot + slot / 2, 1)
+
+    for k, name in enumerate(names):
+        runs: list[list[str]] = [[]]
+        dots = []
+        for i, period in enumerate(periods):
+            value = series[name].get(period)
+            if value is None:
+                runs.append([])
+                continue
+            y = round(_H - _BOTTOM - float(value) / top * plot_h, 1)
+            runs[-1].append(f"{x_of(i)},{y}")
+            dots.append({"x": x_of(i), "y": y, "title": f"{period} {name}: {value}"})
+        chart.lines.append({"cls": f"s{k}", "runs": [" ".join(r) for r in runs if r],
+                            "dots": dots})
+    chart.xlabels = [{"x": x_of(i), "text": p} for i, p in enumerate(periods) if i % every == 0]
+    for k in range(5):
+        chart.yticks.append({"y": round(_H - _BOTTOM - plot_h * k / 4, 1),
+                             "text": _fmt(top * k / 4)})
+    chart.legend = [{"name": n, "cls": f"s{k}"} for k, n in enumerate(names)]
+    return chart

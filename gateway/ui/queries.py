@@ -1,5 +1,5 @@
 """What the ops UI reads: the log page, one message with its evidence, partner figures,
-the partner 360 view by PO number, and the dashboard series.
+and the dashboard series (orders, scorecards and demand: ``gateway.orders``).
 
 Responsible for read-only queries and for shaping their rows into plain dicts for the
 templates. Every query is bounded (a page, a time window, a row limit) so that a page
@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
@@ -36,8 +35,6 @@ __all__ = [
     "log_row",
     "message_evidence",
     "partner_figures",
-    "partner_orders",
-    "po_view",
 ]
 
 _BUSINESS_KEYS = ("business_number",)
@@ -203,103 +200,6 @@ def partner_figures(session: Session, partner_ids: list[str], days: int = 30
     for f in figures.values():
         f["error_rate"] = f["errors"] / f["messages"] if f["messages"] else 0.0
     return dict(figures)
-
-
-def _dec(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def _item_key(line: dict[str, Any]) -> str:
-    ids = line.get("item_ids") or {}
-    for key in ("buyer_item", "vendor_item", "upc", "gtin", "ean", "sku"):
-        if ids.get(key):
-            return str(ids[key])
-    return f"line {line.get('line_number') or '?'}"
-
-
-def partner_orders(session: Session, partner_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    """The partner's newest PO numbers with which document kinds refer to them."""
-    rows = session.execute(
-        select(RecordRow.business_number, RecordRow.kind, func.max(RecordRow.created_at))
-        .where(RecordRow.partner_id == partner_id, RecordRow.business_number.is_not(None),
-               RecordRow.kind.in_(("purchase_order", "purchase_order_change",
-                                   "order_response")))
-        .group_by(RecordRow.business_number, RecordRow.kind)
-        .order_by(func.max(RecordRow.created_at).desc()).limit(limit)).all()
-    orders: dict[str, dict[str, Any]] = {}
-    for number, kind, at in rows:
-        if number is None:
-            continue
-        entry = orders.setdefault(number, {"po": number, "kinds": set(), "at": at})
-        entry["kinds"].add(kind)
-        entry["at"] = max(entry["at"], at)
-    return sorted(orders.values(), key=lambda o: o["at"], reverse=True)
-
-
-def po_view(session: Session, partner_id: str | None, po_number: str) -> dict[str, Any]:
-    """Orders, order responses, ship notices and invoices of one PO number, and per line
-    item the ordered, confirmed, shipped and invoiced quantities.
-
-    Orders and order responses carry the PO number as their business number; ship notices
-    and invoices name it inside (``orders[].po_number``, ``po_number``), so their records
-    are read by partner and scanned (bounded to the newest 2000 of each kind).
-    """
-    query = select(RecordRow).where(RecordRow.business_number == po_number)
-    if partner_id:
-        query = query.where(RecordRow.partner_id == partner_id)
-    direct = list(session.scalars(query.order_by(RecordRow.seq)))
-    documents: list[dict[str, Any]] = []
-    lines: dict[str, dict[str, Any]] = {}
-
-    def line(key: str) -> dict[str, Any]:
-        return lines.setdefault(key, {"item": key, "description": "", "ordered": Decimal(0),
-                                      "confirmed": Decimal(0), "shipped": Decimal(0),
-                                      "invoiced": Decimal(0), "unit": ""})
-
-    for row in direct:
-        data = json.loads(row.data)
-        documents.append({"row": row, "kind": row.kind})
-        if row.kind in ("purchase_order", "purchase_order_change"):
-            for item in data.get("lines", []):
-                entry = line(_item_key(item))
-                entry["ordered"] = _dec(item.get("quantity")) if row.kind.endswith(
-                    "change") else entry["ordered"] + _dec(item.get("quantity"))
-                entry["unit"] = item.get("unit") or entry["unit"]
-                entry["description"] = item.get("description") or entry["description"]
-        elif row.kind == "order_response":
-            for item in data.get("lines", []):
-                acks = item.get("acknowledgments") or []
-                confirmed = sum((_dec(a.get("quantity")) for a in acks), Decimal(0))
-                line(_item_key(item))["confirmed"] += confirmed or _dec(item.get("quantity"))
-    others = select(RecordRow).where(RecordRow.kind.in_(("ship_notice", "invoice")))
-    if partner_id:
-        others = others.where(RecordRow.partner_id == partner_id)
-    for row in session.scalars(others.order_by(RecordRow.seq.desc()).limit(4000)):
-        data = json.loads(row.data)
-        if row.kind == "invoice" and data.get("po_number") == po_number:
-            documents.append({"row": row, "kind": row.kind})
-            for item in data.get("lines", []):
-                line(_item_key(item))["invoiced"] += _dec(item.get("quantity"))
-        elif row.kind == "ship_notice":
-            matched = [o for o in data.get("orders", []) if o.get("po_number") == po_number]
-            if not matched:
-                continue
-            documents.append({"row": row, "kind": row.kind})
-            for order in matched:
-                items = list(order.get("items", []))
-                for pack in order.get("packs", []):
-                    items += pack.get("items", [])
-                for item in items:
-                    line(_item_key(item))["shipped"] += _dec(item.get("quantity_shipped"))
-    documents.sort(key=lambda d: d["row"].seq)
-    for entry in lines.values():
-        entry["open"] = entry["ordered"] - entry["shipped"]
-        entry["mismatch"] = (entry["shipped"] != entry["ordered"]
-                             or entry["invoiced"] != entry["shipped"])
-    return {"po": po_number, "documents": documents, "lines": list(lines.values())}
 
 
 # ----------------------------------------------------------------------------- dashboard

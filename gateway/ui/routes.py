@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -25,6 +25,9 @@ from gateway.api.cursors import decode_keyset, encode_keyset
 from gateway.api.inputs import ID_MAX
 from gateway.api.problems import Problem
 from gateway.errors import GatewayError
+from gateway.orders.demand import demand_products
+from gateway.orders.queries import OrderFilters, order_page, orders_of_message
+from gateway.orders.scorecards import scorecard
 from gateway.runtime.state import GatewayState
 from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
 from gateway.store.outbound import AckState
@@ -278,12 +281,13 @@ def message_detail(request: Request, message_id: str, user: User,
         payload = session.get(Payload, message.payload_sha256)
         evidence = queries.message_evidence(session, message.id)
         timeline = queries.ledger_timeline(session, message.id)
+        orders = orders_of_message(session, message.id)
     lines, truncated = render_edi(payload.data if payload else b"", message.standard, summary)
     partner = state.registry.get(message.partner_id)
     return render(request, "message.html", {
         "m": message, "summary": summary, "lines": lines, "truncated": truncated,
         "timeline": timeline, "chain_ok": all(e["hash_ok"] and e["link_ok"] for e in timeline),
-        "partner": partner, "notice": _NOTICES.get(done or ""),
+        "partner": partner, "notice": _NOTICES.get(done or ""), "orders": orders,
         "final": message.status in MessageStatus.FINAL,
         "has_as2": bool(state.as2 is not None and state.as2.outbox.wants_as2(partner)),
         **evidence,
@@ -409,25 +413,26 @@ def partner_detail(request: Request, partner_id: str, user: User) -> Response:
     partner = state.registry.get(partner_id)
     if partner is None:
         raise Refused("no such partner", status=404)
+    now = datetime.now(UTC)
     with state.db.read() as session:
         figures = queries.partner_figures(session, [partner_id]).get(partner_id, {})
-        orders = queries.partner_orders(session, partner_id)
+        orders, more_orders = order_page(session, OrderFilters(partner=partner_id), limit=20)
+        card = scorecard(session, partner_id, now - timedelta(days=30), now,
+                         partner.orders.ack_due_hours)
+        products = demand_products(session, partner_id, limit=50)
         recent, _ = queries.log_page(session, LogFilters(partner=partner_id), None, 10)
     certificates = (state.as2.partners.certificates().get(partner_id, [])
                     if state.as2 is not None else [])
     return render(request, "partner.html", {
-        "p": partner, "figures": figures, "orders": orders, "recent": recent,
-        "certificates": certificates})
+        "p": partner, "figures": figures, "orders": orders, "more_orders": more_orders,
+        "card": card, "products": products, "recent": recent, "certificates": certificates})
 
 
-@router.get("/partners/{partner_id}/po/{po_number}")
-def partner_po(request: Request, partner_id: str, po_number: str, user: User) -> Response:
-    state = _state(request)
-    if state.registry.get(partner_id) is None:
-        raise Refused("no such partner", status=404)
-    with state.db.read() as session:
-        view = queries.po_view(session, partner_id, po_number[:80])
-    return render(request, "po.html", {"partner_id": partner_id, **view})
+@router.get("/partners/{partner_id}/po/{po_number:path}")
+def partner_po(partner_id: str, po_number: str, user: User) -> Response:
+    """Where a PO's page was before orders were stored: its order's page now."""
+    return RedirectResponse(f"/ui/orders/{quote(partner_id[:64], safe='')}/"
+                            f"{quote(po_number[:80], safe='')}", status_code=308)
 
 
 # ----------------------------------------------------------------------------- dashboard
