@@ -444,7 +444,8 @@ class OutboundService:
             summary=json.dumps({"transactions": [
                 {"set_id": d["document_type"], "control_number": d["transaction_control"],
                  "group_control": d["group_control"], "status": "A", "errors": [],
-                 "record_id": None, "business_number": d["business_number"]}
+                 "record_id": None, "business_number": d["business_number"],
+                 "document_number": d["document_number"]}
                 for d in documents], "groups": []}))
         session.add(message)
         session.flush()

@@ -41,6 +41,12 @@ from sqlalchemy.orm import Session
 from gateway.delivery import webhooks
 from gateway.ledger.chain import EntryDraft, Ledger
 from gateway.processing.guides import guides_for
+from gateway.processing.numbers import (
+    DocumentNumbers,
+    edifact_numbers,
+    record_numbers,
+    x12_numbers,
+)
 from gateway.processing.reconcile import reconcile, reconcile_ta1
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
@@ -200,6 +206,8 @@ class _Tx:
     status: str  # A accepted, E accepted with errors noted, R rejected
     errors: list[Any]
     data: dict[str, Any] | None  # the canonical record as plain data
+    # Its own and its orders' numbers: from the record, else from the raw segments.
+    numbers: DocumentNumbers = field(default_factory=DocumentNumbers)
 
 
 @dataclass(slots=True)
@@ -408,7 +416,9 @@ class Processor:
                 tx = outcome.document
                 work.transactions.append(_Tx(
                     tx.set_id, tx.control_number, tx.group.control_number,
-                    outcome.status, outcome.errors, outcome.data))
+                    outcome.status, outcome.errors, outcome.data,
+                    record_numbers(outcome.data) if outcome.data is not None
+                    else x12_numbers(tx.set_id, tx.segments)))
             elif isinstance(outcome, X12GroupOutcome):
                 work.groups.append(_Group(outcome.header.control_number, outcome.status,
                                           outcome.header.functional_id != "FA"))
@@ -432,7 +442,9 @@ class Processor:
                 status = "R" if outcome.action == "4" else ("E" if outcome.issues else "A")
                 work.transactions.append(_Tx(
                     m.type, m.reference, m.group.control_reference if m.group else "",
-                    status, outcome.errors, outcome.data))
+                    status, outcome.errors, outcome.data,
+                    record_numbers(outcome.data) if outcome.data is not None
+                    else edifact_numbers(m.segments)))
             elif isinstance(outcome, EDIFACTGroupOutcome):
                 work.groups.append(_Group(outcome.header.control_reference,
                                           "R" if outcome.action == "4" else "A", True))
@@ -561,8 +573,12 @@ class Processor:
                 "group_control": tx.group_control, "status": tx.status,
                 "errors": [i.as_dict() for i in tx.errors][:50],
                 "record_id": None,
+                # What the message log shows the document by (rejected ones too).
+                "document_number": tx.numbers.own and storable(tx.numbers.own),
             }
-            search_numbers += [tx.control_number, tx.group_control]
+            # Its numbers are searchable whatever its status: a rejected invoice is
+            # looked up by the invoice number its sender quotes.
+            search_numbers += [tx.control_number, tx.group_control, *tx.numbers.all]
             data = tx.data
             if data is not None and tx.status != "R" and not work.foreign:
                 business = business_number(data)
