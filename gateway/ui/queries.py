@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.ledger.chain import GENESIS_SHA256, LedgerEntry, entry_sha256
@@ -30,6 +30,7 @@ from gateway.store.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "LogRow",
+    "ack_to_resend",
     "dashboard",
     "ledger_timeline",
     "log_page",
@@ -38,9 +39,13 @@ __all__ = [
     "partner_figures",
     "partner_orders",
     "po_view",
+    "statuses",
 ]
 
-_BUSINESS_KEYS = ("business_number",)
+# Where a log row reads its document numbers in a message's summary: the document's own
+# number (kept since the log showed it); before, the one number stored was the business
+# number (a PO's for every document of an order).
+_NUMBER_KEYS = ("document_number", "business_number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,34 +58,46 @@ class LogRow:
     standard: str
     types: str
     control: str
-    business: str
+    number: str
     status: str
     ack_status: str
 
+    @property
+    def short_id(self) -> str:
+        """The id as the log shows it: its last eight hex digits. A message id is a
+        UUIDv7 whose first digits are the time it was received, alike for a burst, so
+        the random end is what tells them apart (the full id is on hover and in the
+        link)."""
+        return "…" + self.id[-8:]
+
     def as_json(self) -> dict[str, str]:
-        return {"id": self.id, "received_at": self.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+        return {"id": self.id, "short_id": self.short_id,
+                "received_at": self.received_at.strftime("%Y-%m-%d %H:%M:%S"),
                 "received_iso": self.received_at.isoformat(), "partner_id": self.partner_id,
                 "direction": self.direction, "transport": self.transport,
                 "standard": self.standard, "types": self.types, "control": self.control,
-                "business": self.business, "status": self.status,
+                "number": self.number, "status": self.status,
                 "ack_status": self.ack_status}
 
 
-def _business_numbers(summary: str | None) -> str:
+def _document_numbers(summary: str | None) -> str:
+    """The documents' own numbers (an invoice's invoice number, a ship notice's shipment
+    id, an order's PO number), rejected documents' included, from the summary."""
     if not summary:
         return ""
     try:
         data = json.loads(summary)
     except ValueError:
         return ""
-    found = [t.get("business_number") for t in data.get("transactions", [])]
+    found = [next((t[k] for k in _NUMBER_KEYS if t.get(k)), None)
+             for t in data.get("transactions", []) if isinstance(t, dict)]
     return ", ".join(dict.fromkeys(str(n) for n in found if n))
 
 
 def log_row(m: Message) -> LogRow:
     return LogRow(m.id, m.received_at, m.partner_id, m.direction, m.transport,
                   m.standard.upper(), (m.transaction_types or "").replace(",", ", "),
-                  m.interchange_control or "", _business_numbers(m.summary), m.status,
+                  m.interchange_control or "", _document_numbers(m.summary), m.status,
                   m.ack_status or "")
 
 
@@ -101,6 +118,16 @@ def newer_than(session: Session, filters: LogFilters, after: datetime, after_id:
     rows = [m for m in session.scalars(query)
             if (m.received_at, m.id) > (after, after_id)]
     return [log_row(m) for m in rows[:limit]]
+
+
+def statuses(session: Session, message_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The status and acknowledgment status of each of ``message_ids`` (the rows a log
+    page shows, polled by ui.js so that they change as the messages move on); ids that
+    name no message are left out."""
+    rows = session.execute(select(Message.id, Message.status, Message.ack_status)
+                           .where(Message.id.in_(list(message_ids)))).all()
+    return {message_id: {"status": status, "ack_status": ack_status or ""}
+            for message_id, status, ack_status in rows}
 
 
 # ----------------------------------------------------------------------- message detail
@@ -135,10 +162,22 @@ def ledger_timeline(session: Session, message_id: str) -> list[dict[str, Any]]:
     return timeline
 
 
+def _newest_first(message_id: str) -> Select[tuple[Acknowledgment]]:
+    # The id breaks ties: the acknowledgments of one run share their batch's time.
+    return select(Acknowledgment).where(Acknowledgment.message_id == message_id).order_by(
+        Acknowledgment.created_at.desc(), Acknowledgment.id.desc())
+
+
+def ack_to_resend(session: Session, message_id: str) -> Acknowledgment | None:
+    """The acknowledgment "Resend acknowledgment" sends for a message: the newest one
+    built (a reprocessed message has one per run), the same one every time."""
+    return session.scalars(_newest_first(message_id).limit(1)).first()
+
+
 def message_evidence(session: Session, message_id: str) -> dict[str, Any]:
-    """Acknowledgments, records, AS2 transfers and webhook deliveries of one message."""
-    acks = session.scalars(select(Acknowledgment).where(
-        Acknowledgment.message_id == message_id).order_by(Acknowledgment.created_at)).all()
+    """Acknowledgments (newest first: the first is the one a resend sends), records,
+    AS2 transfers and webhook deliveries of one message."""
+    acks = session.scalars(_newest_first(message_id)).all()
     records = session.scalars(select(RecordRow).where(
         RecordRow.message_id == message_id).order_by(RecordRow.seq)).all()
     transfers = session.scalars(select(AS2Message).where(

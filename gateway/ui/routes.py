@@ -26,7 +26,7 @@ from gateway.api.inputs import ID_MAX
 from gateway.api.problems import Problem
 from gateway.errors import GatewayError
 from gateway.runtime.state import GatewayState
-from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
+from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.outbound import AckState
 from gateway.store.search import LogFilters
 from gateway.store.users import ROLES, OpsUser
@@ -257,6 +257,22 @@ def message_updates(request: Request, user: User,
                         headers={"Cache-Control": "no-store"})
 
 
+# A log page shows PAGE_SIZE rows; the partner page fewer.
+_MAX_STATUS_IDS = PAGE_SIZE
+
+
+@router.get("/messages/statuses")
+def message_statuses(request: Request, user: User,
+                     id: Annotated[list[str] | None, Query(max_length=_MAX_STATUS_IDS)] = None
+                     ) -> Response:
+    """The current status and acknowledgment status of the rows a log page shows (polled
+    by ui.js, so that a row moves from RECEIVED to its final status without a reload)."""
+    ids = [i[:ID_MAX] for i in id or [] if i]
+    with _state(request).db.read() as session:
+        found = queries.statuses(session, ids) if ids else {}
+    return JSONResponse({"items": found}, headers={"Cache-Control": "no-store"})
+
+
 # ------------------------------------------------------------------------ message detail
 
 
@@ -328,9 +344,7 @@ def _resend_ack(state: GatewayState, message_id: str, user: SignedIn) -> str:
         message = session.get(Message, message_id)
         if message is None:
             raise Refused("no such message", status=404)
-        ack = session.scalars(select(Acknowledgment).where(
-            Acknowledgment.message_id == message_id)
-            .order_by(Acknowledgment.created_at.desc())).first()
+        ack = queries.ack_to_resend(session, message_id)
         if ack is None:
             raise Refused("this message has no acknowledgment to resend", status=409)
         partner = state.registry.get(message.partner_id)
