@@ -56,9 +56,9 @@ class DocumentNumbers:
 
 def _text(value: Any) -> str | None:
     if isinstance(value, str):
-        value = value.strip()
-        if value:
-            return value[:_MAX]
+        text = value.strip()
+        if text:
+            return text[:_MAX]
     return None
 
 

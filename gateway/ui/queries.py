@@ -162,7 +162,7 @@ def ledger_timeline(session: Session, message_id: str) -> list[dict[str, Any]]:
     return timeline
 
 
-def _newest_first(message_id: str) -> Select[tuple[Acknowledgment]]:
+def _newest_first(message_id: str) -> Select[Any]:
     # The id breaks ties: the acknowledgments of one run share their batch's time.
     return select(Acknowledgment).where(Acknowledgment.message_id == message_id).order_by(
         Acknowledgment.created_at.desc(), Acknowledgment.id.desc())

@@ -42,6 +42,7 @@ from gateway.ui.auth import (
 )
 from gateway.ui.charts import histogram, percentile, stacked_bars
 from gateway.ui.edi_view import render_edi
+from gateway.ui.explain import explain_summary
 from gateway.ui.throttle import Refusal
 from gateway.ui.web import (
     COOKIE,
@@ -294,10 +295,13 @@ def message_detail(request: Request, message_id: str, user: User,
         payload = session.get(Payload, message.payload_sha256)
         evidence = queries.message_evidence(session, message.id)
         timeline = queries.ledger_timeline(session, message.id)
-    lines, truncated = render_edi(payload.data if payload else b"", message.standard, summary)
+    raw = bytes(payload.data) if payload else b""
+    lines, truncated = render_edi(raw, message.standard, summary)
+    explained = explain_summary(summary, message.standard, raw)
     partner = state.registry.get(message.partner_id)
     return render(request, "message.html", {
         "m": message, "summary": summary, "lines": lines, "truncated": truncated,
+        "explained": explained,
         "timeline": timeline, "chain_ok": all(e["hash_ok"] and e["link_ok"] for e in timeline),
         "partner": partner, "notice": _NOTICES.get(done or ""),
         "final": message.status in MessageStatus.FINAL,
