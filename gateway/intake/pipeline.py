@@ -41,6 +41,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, RecordRow
+from gateway.store.rollups import Move, record_moves
 from partners import PartnerRegistry
 from translators.ascii import first_control
 from translators.detect import HEAD_BYTES, detect_standard
@@ -441,7 +442,10 @@ class Pipeline:
     def reprocess(self, message_id: str, actor: str) -> bool:
         """Put a finished message back to RECEIVED (operator action, in the ledger)."""
         with self.db.transaction() as session:
-            message = session.get(Message, message_id)
+            # Locked: a worker finishing it meanwhile is waited for, so that the status
+            # read (the ledger's "previous", the counts moved) is the one replaced.
+            message = session.scalars(self.db.dialect.locked(
+                select(Message).where(Message.id == message_id))).one_or_none()
             if message is None:
                 return False
             if message.direction != "inbound":
@@ -459,6 +463,11 @@ class Pipeline:
                 session.delete(row)
             self.ledger.append(session, event="REPROCESS_REQUESTED", actor=actor,
                                message_id=message_id, details={"previous": previous})
+            # After the ledger's head lock, as every writer of the counts (rollups).
+            record_moves(session.connection(), [Move(
+                message.received_at, message.partner_id, message.direction,
+                (previous, message.transaction_types),
+                (MessageStatus.RECEIVED, message.transaction_types))])
             return True
 
 

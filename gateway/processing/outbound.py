@@ -43,6 +43,7 @@ from gateway.store.counters import take_numbers
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload, add_payload
 from gateway.store.outbound import AckState, SentDocument
+from gateway.store.rollups import Move, record_moves
 from gateway.store.search import MessageTerm, term_rows
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.generate import EDIFACTEnvelope, generate_edifact_read_back
@@ -146,6 +147,14 @@ def _field_pointer(path: str) -> str:
 # The record fields holding a document's own number (an invoice's, a ship notice's, ...),
 # else its PO's: what a partner's APERAK names it by.
 _OWN_NUMBERS: Final = ("invoice_number", "shipment_id", "report_id", "po_number")
+
+
+def _count(session: Session, message: Message) -> None:
+    """A stored outbound message into the dashboard's counts, after the ledger entry that
+    took the head lock (the order every writer of the counts keeps: rollups)."""
+    record_moves(session.connection(), [Move(
+        message.received_at, message.partner_id, message.direction, None,
+        (message.status, message.transaction_types))])
 
 
 def _renumbered(error: DocumentError, n: int) -> DocumentError:
@@ -309,6 +318,7 @@ class OutboundService:
                                     "documents": [[d["document_type"], d["transaction_control"],
                                                    d["business_number"]] for d in documents],
                                     "payload_sha256": message.payload_sha256})
+        _count(session, message)
         transfer = self._queue(session, partner, edi, message_id, actor)
         return Submitted(message_id, MessageStatus.GENERATED, partner.id, standard, interchange,
                          documents, message.transport, transfer, edi=edi)
@@ -342,7 +352,7 @@ class OutboundService:
         message_id = str(uuid.uuid4())
         at = self.clock()
         with self.db.transaction() as session:
-            self._store_message(
+            held = self._store_message(
                 session, partner, message_id, body, at, status=MessageStatus.HELD,
                 interchange=None, types=[self.kinds(partner)[t["kind"]] for t in trees],
                 documents=[], terms=[b for t in trees if (b := business_number(t))],
@@ -350,6 +360,7 @@ class OutboundService:
             self.ledger.append(session, event="HELD", actor=actor, message_id=message_id,
                                details={"partner": partner.id,
                                         "errors": [e.as_dict() for e in errors[:20]]})
+            _count(session, held)
         return Submitted(message_id, MessageStatus.HELD, partner.id,
                          partner.outbound_standard, None, errors=errors)
 

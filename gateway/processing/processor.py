@@ -62,6 +62,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
+from gateway.store.rollups import moves_of_finish, record_moves
 from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, TermValues, terms_of
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.contrl import CONTRLOptions, build_contrl
@@ -515,6 +516,10 @@ class Processor:
                     rows.drafts += reconcile_ta1(session, outcome.message.partner_id,
                                                  outcome.message.id, outcome.interchange_acks,
                                                  now, worker)
+            # The dashboard's counts move with the statuses: read before they change.
+            moves = moves_of_finish(connection, {
+                row.id: (row.status, row.transaction_types) for row in rows.finished},
+                failed=[message_id for message_id, _ in rows.failed])
             with driver_cursor(connection) as cursor:
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -540,6 +545,7 @@ class Processor:
             # The records are inserted under it so that they get their feed sequence
             # numbers in commit order (see RecordRow.seq).
             self.ledger.append_many(connection, rows.drafts, also_write=write_records)
+            record_moves(connection, moves)  # under the head lock, as intake's (rollups)
             webhooks.enqueue(connection, rows.new_records)
             for partner, ack, message_id, standard in rows.send_back:
                 assert self.outbound is not None

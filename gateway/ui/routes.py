@@ -472,7 +472,7 @@ def dashboard(request: Request, user: User) -> Response:
     ]
     return render(request, "dashboard.html", {
         "charts": charts, "total": data["total"], "errors": data["errors"],
-        "error_rate": data["error_rate"],
+        "finished": data["finished"], "error_rate": data["error_rate"],
         "daily_error_rate": sorted(data["daily_error_rate"].items(), reverse=True)[:14],
         "p50": percentile(ack, 50), "p90": percentile(ack, 90), "p99": percentile(ack, 99),
     })
