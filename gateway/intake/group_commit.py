@@ -2,11 +2,12 @@
 
 Responsible for the write half of ``Pipeline.receive``: a request hands over a checked
 message (``Pending``) and gets a future; one writer thread per pipeline takes everything
-that is waiting, stores it in ONE transaction (payload rows, message rows, one ledger head
-lock for all the RECEIVED and DUPLICATE entries) and resolves each future only after that
-transaction has committed. Durability per message is unchanged (nothing is answered before
-its commit); what changes is that a commit, the ledger lock and the fsync are paid once per
-batch instead of once per message, the classic group commit of database logs.
+that is waiting, stores it in ONE transaction (payload rows, message rows, their search
+terms and dashboard counts, one ledger head lock for all the RECEIVED and DUPLICATE
+entries) and resolves each future only after that transaction has committed. Durability
+per message is unchanged (nothing is answered before its commit); what changes is that a
+commit, the ledger lock and the fsync are paid once per batch instead of once per
+message, the classic group commit of database logs.
 
 Duplicates are decided inside the batch transaction: against stored messages (the same
 bytes, or the same sender and control number, from the same partner) and against earlier
@@ -50,6 +51,7 @@ from gateway.store.base import utcnow
 from gateway.store.bulk import RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload, StoredMessage
+from gateway.store.rollups import Move, add_moves
 from gateway.store.search import INSERT_TERM_ROWS, TermValues, terms_of
 
 __all__ = ["IntakeUnavailable", "IntakeWriter", "Pending", "ReceiveResult"]
@@ -488,11 +490,16 @@ class IntakeWriter:
                         "transport": p.transport, "size": size,
                         "payload_sha256": p.digest, **p.evidence}))
 
+            # The dashboard's counts: each new message is a RECEIVED one of the batch's hour.
+            counted = [Move(now, row.partner_id, "inbound", None, (received, None))
+                       for row in message_rows]
+
             def write(c: Connection) -> None:
                 with driver_cursor(c) as cursor:
                     _INSERT_PAYLOADS.execute(cursor, dialect, payload_rows)
                     _INSERT_MESSAGES.execute(cursor, dialect, message_rows)
                     INSERT_TERM_ROWS.execute(cursor, dialect, term_batch)
+                    add_moves(cursor, dialect, counted)
 
             # One ledger head lock, taken last so that it is held briefly (worker processes
             # append too); the rows go out with the ledger's own writes.

@@ -42,6 +42,7 @@ from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, RecordRow
+from gateway.store.rollups import Move, record_moves
 from partners import PartnerRegistry
 from translators.ascii import first_control
 from translators.detect import HEAD_BYTES, detect_standard
@@ -442,7 +443,10 @@ class Pipeline:
     def reprocess(self, message_id: str, actor: str) -> bool:
         """Put a finished message back to RECEIVED (operator action, in the ledger)."""
         with self.db.transaction() as session:
-            message = session.get(Message, message_id)
+            # Locked: a worker finishing it meanwhile is waited for, so that the status
+            # read (the ledger's "previous", the counts moved) is the one replaced.
+            message = session.scalars(self.db.dialect.locked(
+                select(Message).where(Message.id == message_id))).one_or_none()
             if message is None:
                 return False
             if message.direction != "inbound":
@@ -467,6 +471,11 @@ class Pipeline:
             for draft in drafts:
                 self.ledger.append(session, event=draft.event, actor=draft.actor,
                                    message_id=draft.message_id, details=draft.details)
+            # After the ledger's head lock, as every writer of the counts (rollups).
+            record_moves(session.connection(), [Move(
+                message.received_at, message.partner_id, message.direction,
+                (previous, message.transaction_types),
+                (MessageStatus.RECEIVED, message.transaction_types))])
             return True
 
 

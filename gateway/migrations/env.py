@@ -14,6 +14,7 @@ import gateway.store.https
 import gateway.store.models
 import gateway.store.orders
 import gateway.store.outbound
+import gateway.store.rollups
 import gateway.store.search
 import gateway.store.users
 import gateway.store.webhooks  # noqa: F401

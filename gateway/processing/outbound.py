@@ -44,6 +44,7 @@ from gateway.store.counters import take_numbers
 from gateway.store.db import Database
 from gateway.store.models import Message, MessageStatus, Payload, add_payload
 from gateway.store.outbound import AckState, SentDocument
+from gateway.store.rollups import Move, record_moves
 from gateway.store.search import MessageTerm, term_rows
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.generate import EDIFACTEnvelope, generate_edifact_read_back
@@ -144,8 +145,14 @@ def _field_pointer(path: str) -> str:
     return json_pointer(parts)
 
 
-# The record fields holding a document's own number (an invoice's, a ship notice's, ...),
-# else its PO's: what a partner's APERAK names it by.
+def _count(session: Session, message: Message) -> None:
+    """A stored outbound message into the dashboard's counts, after the ledger entry that
+    took the head lock (the order every writer of the counts keeps: rollups)."""
+    record_moves(session.connection(), [Move(
+        message.received_at, message.partner_id, message.direction, None,
+        (message.status, message.transaction_types))])
+
+
 def _renumbered(error: DocumentError, n: int) -> DocumentError:
     """``error`` of a record generated alone (``/records/0``) as record ``n``'s."""
     rest = error.pointer.removeprefix("/records/0")
@@ -315,6 +322,7 @@ class OutboundService:
         for draft in drafts:
             self.ledger.append(session, event=draft.event, actor=draft.actor,
                                message_id=draft.message_id, details=draft.details)
+        _count(session, message)
         transfer = self._queue(session, partner, edi, message_id, actor)
         return Submitted(message_id, MessageStatus.GENERATED, partner.id, standard, interchange,
                          documents, message.transport, transfer, edi=edi)
@@ -348,7 +356,7 @@ class OutboundService:
         message_id = str(uuid.uuid4())
         at = self.clock()
         with self.db.transaction() as session:
-            self._store_message(
+            held = self._store_message(
                 session, partner, message_id, body, at, status=MessageStatus.HELD,
                 interchange=None, types=[self.kinds(partner)[t["kind"]] for t in trees],
                 documents=[], terms=[b for t in trees if (b := business_number(t))],
@@ -356,6 +364,7 @@ class OutboundService:
             self.ledger.append(session, event="HELD", actor=actor, message_id=message_id,
                                details={"partner": partner.id,
                                         "errors": [e.as_dict() for e in errors[:20]]})
+            _count(session, held)
         return Submitted(message_id, MessageStatus.HELD, partner.id,
                          partner.outbound_standard, None, errors=errors)
 
@@ -450,7 +459,8 @@ class OutboundService:
             summary=json.dumps({"transactions": [
                 {"set_id": d["document_type"], "control_number": d["transaction_control"],
                  "group_control": d["group_control"], "status": "A", "errors": [],
-                 "record_id": None, "business_number": d["business_number"]}
+                 "record_id": None, "business_number": d["business_number"],
+                 "document_number": d["document_number"]}
                 for d in documents], "groups": []}))
         session.add(message)
         session.flush()

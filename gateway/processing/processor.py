@@ -44,6 +44,12 @@ from gateway.orders.book import Joining, OrderBook, partner_rules
 from gateway.orders.demand import DEMAND_KINDS, store_points
 from gateway.orders.story import ORDER_DOCUMENT_KINDS
 from gateway.processing.guides import guides_for
+from gateway.processing.numbers import (
+    DocumentNumbers,
+    edifact_numbers,
+    record_numbers,
+    x12_numbers,
+)
 from gateway.processing.reconcile import reconcile, reconcile_ta1
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
@@ -59,6 +65,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
+from gateway.store.rollups import moves_of_finish, record_moves
 from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, TermValues, terms_of
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.contrl import CONTRLOptions, build_contrl
@@ -203,6 +210,8 @@ class _Tx:
     status: str  # A accepted, E accepted with errors noted, R rejected
     errors: list[Any]
     data: dict[str, Any] | None  # the canonical record as plain data
+    # Its own and its orders' numbers: from the record, else from the raw segments.
+    numbers: DocumentNumbers = field(default_factory=DocumentNumbers)
 
 
 @dataclass(slots=True)
@@ -417,7 +426,9 @@ class Processor:
                 tx = outcome.document
                 work.transactions.append(_Tx(
                     tx.set_id, tx.control_number, tx.group.control_number,
-                    outcome.status, outcome.errors, outcome.data))
+                    outcome.status, outcome.errors, outcome.data,
+                    record_numbers(outcome.data) if outcome.data is not None
+                    else x12_numbers(tx.set_id, tx.segments)))
             elif isinstance(outcome, X12GroupOutcome):
                 work.groups.append(_Group(outcome.header.control_number, outcome.status,
                                           outcome.header.functional_id != "FA"))
@@ -441,7 +452,9 @@ class Processor:
                 status = "R" if outcome.action == "4" else ("E" if outcome.issues else "A")
                 work.transactions.append(_Tx(
                     m.type, m.reference, m.group.control_reference if m.group else "",
-                    status, outcome.errors, outcome.data))
+                    status, outcome.errors, outcome.data,
+                    record_numbers(outcome.data) if outcome.data is not None
+                    else edifact_numbers(m.segments)))
             elif isinstance(outcome, EDIFACTGroupOutcome):
                 work.groups.append(_Group(outcome.header.control_reference,
                                           "R" if outcome.action == "4" else "A", True))
@@ -516,6 +529,10 @@ class Processor:
             rows.drafts += self.orders.join(
                 session, [j for o in done_here for j in o.joinings], now, worker)
             store_points(session, [d for o in done_here for d in o.demand])
+            # The dashboard's counts move with the statuses: read before they change.
+            moves = moves_of_finish(connection, {
+                row.id: (row.status, row.transaction_types) for row in rows.finished},
+                failed=[message_id for message_id, _ in rows.failed])
             with driver_cursor(connection) as cursor:
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -541,6 +558,7 @@ class Processor:
             # The records are inserted under it so that they get their feed sequence
             # numbers in commit order (see RecordRow.seq).
             self.ledger.append_many(connection, rows.drafts, also_write=write_records)
+            record_moves(connection, moves)  # under the head lock, as intake's (rollups)
             webhooks.enqueue(connection, rows.new_records)
             for partner, ack, message_id, standard in rows.send_back:
                 assert self.outbound is not None
@@ -574,8 +592,12 @@ class Processor:
                 "group_control": tx.group_control, "status": tx.status,
                 "errors": [i.as_dict() for i in tx.errors][:50],
                 "record_id": None,
+                # What the message log shows the document by (rejected ones too).
+                "document_number": tx.numbers.own and storable(tx.numbers.own),
             }
-            search_numbers += [tx.control_number, tx.group_control]
+            # Its numbers are searchable whatever its status: a rejected invoice is
+            # looked up by the invoice number its sender quotes.
+            search_numbers += [tx.control_number, tx.group_control, *tx.numbers.all]
             data = tx.data
             if data is not None and tx.status != "R" and not work.foreign:
                 business = business_number(data)

@@ -37,13 +37,22 @@ class Chart:
     right: float = _W - _RIGHT
 
 
+# Tick steps per power of ten; a step that is not a whole number (1.5, 2.5 at the ones)
+# is skipped. Past the smallest counts consecutive tops differ by at most half, so the
+# tallest bar fills two thirds of the plot or more.
+_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
+
+
 def _nice_count_max(value: float) -> float:
-    """A top for an axis of counts whose four ticks are whole numbers: 4, 8, 20, 40, ..."""
+    """The lowest top at or above ``value`` for an axis of counts whose four ticks are
+    whole numbers: four times a whole step of 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
+    power of ten (4, 8, 12, 16, 20, 24, 32, 40, 60, 80, 100, ...)."""
     magnitude = 1
     while True:
-        for step in (4, 8, 20):
-            if value <= step * magnitude:
-                return float(step * magnitude)
+        for mantissa in _STEPS:
+            step = mantissa * magnitude
+            if float(step).is_integer() and value <= 4 * step:
+                return float(4 * step)
         magnitude *= 10
 
 

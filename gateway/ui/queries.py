@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.ledger.chain import GENESIS_SHA256, LedgerEntry, entry_sha256
@@ -24,20 +24,26 @@ from gateway.store.as2 import AS2Message
 from gateway.store.base import utcnow
 from gateway.store.models import Acknowledgment, Message, MessageStatus, RecordRow
 from gateway.store.outbound import AckState, SentDocument
+from gateway.store.rollups import FINISHED, MessageRollup
 from gateway.store.search import LogFilters, log_page_query
 from gateway.store.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
     "LogRow",
+    "ack_to_resend",
     "dashboard",
     "ledger_timeline",
     "log_page",
     "log_row",
     "message_evidence",
     "partner_figures",
+    "statuses",
 ]
 
-_BUSINESS_KEYS = ("business_number",)
+# Where a log row reads its document numbers in a message's summary: the document's own
+# number (kept since the log showed it); before, the one number stored was the business
+# number (a PO's for every document of an order).
+_NUMBER_KEYS = ("document_number", "business_number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,34 +56,46 @@ class LogRow:
     standard: str
     types: str
     control: str
-    business: str
+    number: str
     status: str
     ack_status: str
 
+    @property
+    def short_id(self) -> str:
+        """The id as the log shows it: its last eight hex digits. A message id is a
+        UUIDv7 whose first digits are the time it was received, alike for a burst, so
+        the random end is what tells them apart (the full id is on hover and in the
+        link)."""
+        return "…" + self.id[-8:]
+
     def as_json(self) -> dict[str, str]:
-        return {"id": self.id, "received_at": self.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+        return {"id": self.id, "short_id": self.short_id,
+                "received_at": self.received_at.strftime("%Y-%m-%d %H:%M:%S"),
                 "received_iso": self.received_at.isoformat(), "partner_id": self.partner_id,
                 "direction": self.direction, "transport": self.transport,
                 "standard": self.standard, "types": self.types, "control": self.control,
-                "business": self.business, "status": self.status,
+                "number": self.number, "status": self.status,
                 "ack_status": self.ack_status}
 
 
-def _business_numbers(summary: str | None) -> str:
+def _document_numbers(summary: str | None) -> str:
+    """The documents' own numbers (an invoice's invoice number, a ship notice's shipment
+    id, an order's PO number), rejected documents' included, from the summary."""
     if not summary:
         return ""
     try:
         data = json.loads(summary)
     except ValueError:
         return ""
-    found = [t.get("business_number") for t in data.get("transactions", [])]
+    found = [next((t[k] for k in _NUMBER_KEYS if t.get(k)), None)
+             for t in data.get("transactions", []) if isinstance(t, dict)]
     return ", ".join(dict.fromkeys(str(n) for n in found if n))
 
 
 def log_row(m: Message) -> LogRow:
     return LogRow(m.id, m.received_at, m.partner_id, m.direction, m.transport,
                   m.standard.upper(), (m.transaction_types or "").replace(",", ", "),
-                  m.interchange_control or "", _business_numbers(m.summary), m.status,
+                  m.interchange_control or "", _document_numbers(m.summary), m.status,
                   m.ack_status or "")
 
 
@@ -98,6 +116,16 @@ def newer_than(session: Session, filters: LogFilters, after: datetime, after_id:
     rows = [m for m in session.scalars(query)
             if (m.received_at, m.id) > (after, after_id)]
     return [log_row(m) for m in rows[:limit]]
+
+
+def statuses(session: Session, message_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The status and acknowledgment status of each of ``message_ids`` (the rows a log
+    page shows, polled by ui.js so that they change as the messages move on); ids that
+    name no message are left out."""
+    rows = session.execute(select(Message.id, Message.status, Message.ack_status)
+                           .where(Message.id.in_(list(message_ids)))).all()
+    return {message_id: {"status": status, "ack_status": ack_status or ""}
+            for message_id, status, ack_status in rows}
 
 
 # ----------------------------------------------------------------------- message detail
@@ -132,10 +160,22 @@ def ledger_timeline(session: Session, message_id: str) -> list[dict[str, Any]]:
     return timeline
 
 
+def _newest_first(message_id: str) -> Select[Any]:
+    # The id breaks ties: the acknowledgments of one run share their batch's time.
+    return select(Acknowledgment).where(Acknowledgment.message_id == message_id).order_by(
+        Acknowledgment.created_at.desc(), Acknowledgment.id.desc())
+
+
+def ack_to_resend(session: Session, message_id: str) -> Acknowledgment | None:
+    """The acknowledgment "Resend acknowledgment" sends for a message: the newest one
+    built (a reprocessed message has one per run), the same one every time."""
+    return session.scalars(_newest_first(message_id).limit(1)).first()
+
+
 def message_evidence(session: Session, message_id: str) -> dict[str, Any]:
-    """Acknowledgments, records, AS2 transfers and webhook deliveries of one message."""
-    acks = session.scalars(select(Acknowledgment).where(
-        Acknowledgment.message_id == message_id).order_by(Acknowledgment.created_at)).all()
+    """Acknowledgments (newest first: the first is the one a resend sends), records,
+    AS2 transfers and webhook deliveries of one message."""
+    acks = session.scalars(_newest_first(message_id)).all()
     records = session.scalars(select(RecordRow).where(
         RecordRow.message_id == message_id).order_by(RecordRow.seq)).all()
     transfers = session.scalars(select(AS2Message).where(
@@ -208,49 +248,64 @@ def partner_figures(session: Session, partner_ids: list[str], days: int = 30
 def dashboard(session: Session, now: datetime | None = None, *, hours: int = 48,
               days: int = 30) -> dict[str, Any]:
     """Messages per hour (``hours``) and per day (``days``) by type and by partner, the
-    error rate, and receipt-to-acknowledgment times. Aggregated in Python from one
-    index range read of the window's (small) columns, so SQLite and PostgreSQL agree."""
+    totals and error rate of the window, and receipt-to-acknowledgment times.
+
+    The counts come from ``message_rollups`` (kept as messages are stored and finished:
+    ``gateway.store.rollups``), one row per hour, partner, type and direction, so they
+    are exact however many messages the window holds. The error rate is of the inbound
+    messages that reached a final state: rejected or failed over processed, rejected or
+    failed (messages still waiting are neither)."""
     now = now or utcnow()
     since = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = session.execute(
-        select(Message.id, Message.received_at, Message.partner_id, Message.transaction_types,
-               Message.status)
-        .where(Message.received_at >= since)
-        .order_by(Message.received_at.desc()).limit(200_000)).all()
     hour_start = (now - timedelta(hours=hours - 1)).replace(minute=0, second=0, microsecond=0)
+    r = MessageRollup
+    # One row per key (the primary key): at most hours x partners x types x directions.
+    rows = session.execute(
+        select(r.hour, r.partner_id, r.transaction_type, r.direction, r.messages,
+               *(getattr(r, c) for c in FINISHED))
+        .where(r.hour >= since, r.hour <= now)).all()
     hourly_type: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     hourly_partner: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     daily_type: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     daily_partner: dict[str, dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
     daily_errors: dict[datetime, int] = defaultdict(int)
-    daily_total: dict[datetime, int] = defaultdict(int)
-    recent: list[tuple[str, datetime]] = []
-    for message_id, at, partner, types, status in rows:
-        kind = (types or "none").split(",")[0]
-        day = at.replace(hour=0, minute=0, second=0, microsecond=0)
-        daily_type[kind][day] += 1
-        daily_partner[partner][day] += 1
-        daily_total[day] += 1
-        if status in (MessageStatus.REJECTED, MessageStatus.FAILED):
-            daily_errors[day] += 1
-        if at >= hour_start:
-            hour = at.replace(minute=0, second=0, microsecond=0)
-            hourly_type[kind][hour] += 1
-            hourly_partner[partner][hour] += 1
-        if len(recent) < 2000:
-            recent.append((message_id, at))
+    daily_finished: dict[datetime, int] = defaultdict(int)
+    total = errors = finished = 0
+    for hour, partner, kind, direction, messages, processed, rejected, failed in rows:
+        messages, processed, rejected, failed = (int(v or 0) for v in (
+            messages, processed, rejected, failed))
+        if not messages:
+            continue  # every message of the key moved on to another key
+        day = hour.replace(hour=0)
+        daily_type[kind][day] += messages
+        daily_partner[partner][day] += messages
+        total += messages
+        if direction == "inbound":
+            daily_errors[day] += rejected + failed
+            daily_finished[day] += processed + rejected + failed
+            errors += rejected + failed
+            finished += processed + rejected + failed
+        if hour >= hour_start:
+            hourly_type[kind][hour] += messages
+            hourly_partner[partner][hour] += messages
     hours_axis = [hour_start + timedelta(hours=i) for i in range(hours)]
     days_axis = [since + timedelta(days=i) for i in range(days + 1)]
-    total = len(rows)
-    errors = sum(daily_errors.values())
+    recent = session.execute(
+        select(Message.id, Message.received_at).where(Message.received_at >= since)
+        .order_by(Message.received_at.desc()).limit(_ACK_SAMPLE)).all()
     return {
         "hours": hours_axis, "days": days_axis,
         "hourly_type": hourly_type, "hourly_partner": hourly_partner,
         "daily_type": daily_type, "daily_partner": daily_partner,
-        "daily_error_rate": {d: daily_errors[d] / daily_total[d] for d in daily_total},
-        "total": total, "errors": errors, "error_rate": errors / total if total else 0.0,
-        "ack_seconds": _ack_seconds(session, recent),
+        "daily_error_rate": {d: daily_errors[d] / n for d, n in daily_finished.items() if n},
+        "total": total, "errors": errors, "finished": finished,
+        "error_rate": errors / finished if finished else 0.0,
+        "ack_seconds": _ack_seconds(session, [(m, at) for m, at in recent]),
     }
+
+
+# The receipt-to-acknowledgment chart is of the newest messages: a sample, said so.
+_ACK_SAMPLE = 2000
 
 
 def _ack_seconds(session: Session, recent: list[tuple[str, datetime]]) -> list[float]:

@@ -29,7 +29,7 @@ from gateway.orders.demand import demand_products
 from gateway.orders.queries import OrderFilters, order_page, orders_of_message
 from gateway.orders.scorecards import scorecard
 from gateway.runtime.state import GatewayState
-from gateway.store.models import Acknowledgment, Message, MessageStatus, Payload
+from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.outbound import AckState
 from gateway.store.search import LogFilters
 from gateway.store.users import ROLES, OpsUser
@@ -45,6 +45,7 @@ from gateway.ui.auth import (
 )
 from gateway.ui.charts import histogram, percentile, stacked_bars
 from gateway.ui.edi_view import render_edi
+from gateway.ui.explain import explain_summary
 from gateway.ui.throttle import Refusal
 from gateway.ui.web import (
     COOKIE,
@@ -260,6 +261,22 @@ def message_updates(request: Request, user: User,
                         headers={"Cache-Control": "no-store"})
 
 
+# A log page shows PAGE_SIZE rows; the partner page fewer.
+_MAX_STATUS_IDS = PAGE_SIZE
+
+
+@router.get("/messages/statuses")
+def message_statuses(request: Request, user: User,
+                     id: Annotated[list[str] | None, Query(max_length=_MAX_STATUS_IDS)] = None
+                     ) -> Response:
+    """The current status and acknowledgment status of the rows a log page shows (polled
+    by ui.js, so that a row moves from RECEIVED to its final status without a reload)."""
+    ids = [i[:ID_MAX] for i in id or [] if i]
+    with _state(request).db.read() as session:
+        found = queries.statuses(session, ids) if ids else {}
+    return JSONResponse({"items": found}, headers={"Cache-Control": "no-store"})
+
+
 # ------------------------------------------------------------------------ message detail
 
 
@@ -282,10 +299,13 @@ def message_detail(request: Request, message_id: str, user: User,
         evidence = queries.message_evidence(session, message.id)
         timeline = queries.ledger_timeline(session, message.id)
         orders = orders_of_message(session, message.id)
-    lines, truncated = render_edi(payload.data if payload else b"", message.standard, summary)
+    raw = bytes(payload.data) if payload else b""
+    lines, truncated = render_edi(raw, message.standard, summary)
+    explained = explain_summary(summary, message.standard, raw)
     partner = state.registry.get(message.partner_id)
     return render(request, "message.html", {
         "m": message, "summary": summary, "lines": lines, "truncated": truncated,
+        "explained": explained,
         "timeline": timeline, "chain_ok": all(e["hash_ok"] and e["link_ok"] for e in timeline),
         "partner": partner, "notice": _NOTICES.get(done or ""), "orders": orders,
         "final": message.status in MessageStatus.FINAL,
@@ -332,9 +352,7 @@ def _resend_ack(state: GatewayState, message_id: str, user: SignedIn) -> str:
         message = session.get(Message, message_id)
         if message is None:
             raise Refused("no such message", status=404)
-        ack = session.scalars(select(Acknowledgment).where(
-            Acknowledgment.message_id == message_id)
-            .order_by(Acknowledgment.created_at.desc())).first()
+        ack = queries.ack_to_resend(session, message_id)
         if ack is None:
             raise Refused("this message has no acknowledgment to resend", status=409)
         partner = state.registry.get(message.partner_id)
@@ -459,7 +477,7 @@ def dashboard(request: Request, user: User) -> Response:
     ]
     return render(request, "dashboard.html", {
         "charts": charts, "total": data["total"], "errors": data["errors"],
-        "error_rate": data["error_rate"],
+        "finished": data["finished"], "error_rate": data["error_rate"],
         "daily_error_rate": sorted(data["daily_error_rate"].items(), reverse=True)[:14],
         "p50": percentile(ack, 50), "p90": percentile(ack, 90), "p99": percentile(ack, 99),
     })

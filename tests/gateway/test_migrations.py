@@ -9,7 +9,8 @@ import gateway.ledger.chain  # registers the ledger tables
 import gateway.store.events  # registers the events
 import gateway.store.health  # registers the readiness heartbeat
 import gateway.store.models  # registers the gateway tables
-import gateway.store.outbound  # noqa: F401 - registers the sent documents
+import gateway.store.outbound  # registers the sent documents
+import gateway.store.rollups  # noqa: F401 - registers the dashboard counts
 from gateway.store.base import Base
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade

@@ -29,15 +29,58 @@ function logRow(item) {
   link.textContent = item.received_at;
   time.appendChild(link);
   tr.appendChild(time);
+  const id = cell(tr, "", "mono msg-id");
+  id.title = item.id;
+  const idLink = document.createElement("a");
+  idLink.href = link.href;
+  idLink.textContent = item.short_id;
+  id.appendChild(idLink);
   cell(tr, item.partner_id);
   cell(tr, item.direction);
   cell(tr, item.transport);
   cell(tr, item.standard + " " + item.types);
   cell(tr, item.control, "mono");
-  cell(tr, item.business, "mono");
-  badge(cell(tr, ""), item.status, "status");
-  badge(cell(tr, ""), item.ack_status, "ack");
+  cell(tr, item.number, "mono");
+  badge(cell(tr, "", "st-cell"), item.status, "status");
+  badge(cell(tr, "", "ack-cell"), item.ack_status, "ack");
   return tr;
+}
+
+function setBadge(td, text, kind) {
+  if (!td) return;
+  const current = td.firstElementChild ? td.firstElementChild.textContent : "";
+  if (current === text) return;
+  td.replaceChildren();
+  badge(td, text, kind);
+}
+
+// The rows' statuses, refreshed in place: a message moves from RECEIVED to its final
+// status (or back, when reprocessed) while the page is open. One small request for the
+// ids shown, whatever the page (older pages and the partner view included).
+function liveStatuses(table) {
+  const url = table.dataset.statuses;
+  if (!url) return;
+  const tbody = table.tBodies[0];
+  async function poll() {
+    const rows = Array.from(tbody.querySelectorAll("tr[data-id]")).slice(0, 50);
+    if (rows.length) {
+      const query = rows.map((tr) => "id=" + encodeURIComponent(tr.dataset.id)).join("&");
+      try {
+        const response = await fetch(url + "?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (response.ok) {
+          const items = (await response.json()).items || {};
+          for (const tr of rows) {
+            const item = items[tr.dataset.id];
+            if (!item) continue;
+            setBadge(tr.querySelector("td.st-cell"), item.status, "status");
+            setBadge(tr.querySelector("td.ack-cell"), item.ack_status, "ack");
+          }
+        }
+      } catch (e) { /* offline for a moment: try again at the next tick */ }
+    }
+    setTimeout(poll, 3000);
+  }
+  setTimeout(poll, 3000);
 }
 
 function liveLog(table) {
@@ -89,6 +132,7 @@ function watchStatus(facts) {
 document.addEventListener("DOMContentLoaded", () => {
   const table = document.getElementById("log");
   if (table) liveLog(table);
+  for (const log of document.querySelectorAll("table[data-statuses]")) liveStatuses(log);
   const facts = document.getElementById("facts");
   if (facts) watchStatus(facts);
   for (const form of document.querySelectorAll("form[data-confirm]")) {

@@ -36,3 +36,16 @@ def test_histogram_counts_values_into_their_buckets() -> None:
     titles = sorted(b["title"] for b in chart.bars)
     assert titles == [">5s: 2 message(s)", "≤0.1s: 2 message(s)", "≤0.5s: 1 message(s)"]
     assert all(float(t["text"]).is_integer() for t in chart.yticks)
+
+
+def test_the_count_axis_fits_the_data() -> None:
+    """The axis top is the peak or just above it: never below, and past the smallest
+    counts the tallest bar fills at least two thirds of the plot (a top of 40 for 21, or
+    400 for 201, left half of it empty)."""
+    for peak in range(1, 20000):
+        chart = stacked_bars("t", HOURS[:1], {"850": {HOURS[0]: peak}}, str)
+        top = max(float(t["text"]) for t in chart.yticks)
+        assert all(float(t["text"]).is_integer() for t in chart.yticks), peak
+        assert top >= peak, peak
+        if peak >= 12:
+            assert peak / top >= 2 / 3, (peak, top)
