@@ -59,6 +59,7 @@ class LogRow:
     number: str
     status: str
     ack_status: str
+    orders: tuple[str, ...] = ()  # the PO numbers of its order documents
 
     @property
     def short_id(self) -> str:
@@ -75,7 +76,7 @@ class LogRow:
                 "direction": self.direction, "transport": self.transport,
                 "standard": self.standard, "types": self.types, "control": self.control,
                 "number": self.number, "status": self.status,
-                "ack_status": self.ack_status}
+                "ack_status": self.ack_status, "orders": list(self.orders)}
 
 
 def _document_numbers(summary: str | None) -> str:
@@ -92,11 +93,30 @@ def _document_numbers(summary: str | None) -> str:
     return ", ".join(dict.fromkeys(str(n) for n in found if n))
 
 
+# The transaction types that join an order (gateway.orders): their business number is
+# the PO number of the order they joined.
+_ORDER_TYPES = frozenset({"850", "855", "856", "860", "810", "ORDERS", "ORDRSP", "ORDCHG",
+                          "DESADV", "INVOIC"})
+
+
+def _order_numbers(summary: str | None) -> tuple[str, ...]:
+    """The PO numbers of a message's order documents, from its summary (each links to
+    its order from the log)."""
+    try:
+        data = json.loads(summary) if summary else {}
+    except ValueError:
+        return ()
+    found = [t.get("business_number") for t in data.get("transactions", [])
+             if isinstance(t, dict) and t.get("set_id") in _ORDER_TYPES
+             and t.get("record_id")]
+    return tuple(dict.fromkeys(str(n) for n in found if n))
+
+
 def log_row(m: Message) -> LogRow:
     return LogRow(m.id, m.received_at, m.partner_id, m.direction, m.transport,
                   m.standard.upper(), (m.transaction_types or "").replace(",", ", "),
                   m.interchange_control or "", _document_numbers(m.summary), m.status,
-                  m.ack_status or "")
+                  m.ack_status or "", _order_numbers(m.summary))
 
 
 def log_page(session: Session, filters: LogFilters, cursor: tuple[datetime, str] | None,

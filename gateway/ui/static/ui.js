@@ -41,6 +41,14 @@ function logRow(item) {
   cell(tr, item.standard + " " + item.types);
   cell(tr, item.control, "mono");
   cell(tr, item.number, "mono");
+  const orders = cell(tr, "", "mono order-cell");
+  (item.orders || []).forEach(function (po, i) {
+    if (i) orders.appendChild(document.createTextNode(", "));
+    const a = document.createElement("a");
+    a.href = "/ui/orders/" + encodeURIComponent(item.partner_id) + "/" + encodeURIComponent(po);
+    a.textContent = po;
+    orders.appendChild(a);
+  });
   badge(cell(tr, "", "st-cell"), item.status, "status");
   badge(cell(tr, "", "ack-cell"), item.ack_status, "ack");
   return tr;

@@ -85,7 +85,10 @@ def test_a_log_row_shows_the_documents_own_number_and_the_message_id(ui: UI) -> 
     assert "<th>Received (UTC)</th>" in html and "From (UTC)" in html
     rows = dict(re.findall(r'<tr data-id="([^"]+)">(.*?)</tr>', html, re.S))
     assert f'<td class="mono">{_INVOICE}</td>' in rows[invoice]
-    assert _INVOICE_PO not in rows[invoice]
+    # The PO number is not the invoice's own number: it is the order the row links to.
+    assert f'<td class="mono">{_INVOICE_PO}</td>' not in rows[invoice]
+    assert (f'<a href="/ui/orders/globex-distribution/{_INVOICE_PO}">{_INVOICE_PO}</a>'
+            in rows[invoice])
     assert f'<td class="mono">{_SHIPMENT}</td>' in rows[notice]
     for message_id in (invoice, notice):
         assert f'title="{message_id}"' in rows[message_id]

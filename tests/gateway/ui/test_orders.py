@@ -34,6 +34,10 @@ def test_an_order_is_reached_from_its_message_and_shows_its_story(ui: UI) -> Non
     assert f"/ui/messages/{message_id}" in timeline[0]
     # The demo PO's requested delivery date is past and no ship notice came.
     assert "asn_missing" in page.text.split('id="order-findings"', 1)[1]
+    log = client.get("/ui/messages").text
+    row = next(r for r in re.findall(r"<tr data-id=.*?</tr>", log, flags=re.S)
+               if message_id in r)
+    assert f'href="{link.group(1)}"' in row  # the log opens the order too
     old = client.get("/ui/partners/acme-retail/po/PO-4711", follow_redirects=False)
     assert old.status_code == 308 and old.headers["location"] == link.group(1)
 
