@@ -69,7 +69,7 @@ class LogRow:
         link)."""
         return "…" + self.id[-8:]
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str | list[str]]:
         return {"id": self.id, "short_id": self.short_id,
                 "received_at": self.received_at.strftime("%Y-%m-%d %H:%M:%S"),
                 "received_iso": self.received_at.isoformat(), "partner_id": self.partner_id,
