@@ -7,7 +7,8 @@ throughput with order maintenance on and off.
     python bench/orders.py --url ... --quick            # 100,000 messages, 10,000 orders
 
 1. Fill (schema ``bench_orders``, dropped and re-created): the messages come from
-   ``bench/message_log.py``'s filler (20 partners over 90 days, its PO numbers); the
+   ``bench/message_log.py``'s filler (20 partners over 90 days, its PO numbers), counted
+   into the dashboard's rollups as ``edigate db upgrade`` counts existing messages; the
    orders are written with Core multi-row inserts as the order book stores them: per order
    three lines, a PO, an order response, a ship notice and for most an invoice as its
    documents, a finding on one order in ten, statuses and scorecard counts spread as real
@@ -64,6 +65,7 @@ from gateway.store.orders import (  # noqa: E402, TID251
     OrderLineRow,
     OrderRow,
 )
+from gateway.store.rollups import rebuild as rebuild_rollups  # noqa: E402, TID251
 from gateway.ui import queries as ui_queries  # noqa: E402, TID251
 
 SCHEMA = "bench_orders"
@@ -207,8 +209,13 @@ def time_queries(url: str, repeat: int) -> None:
 
 
 def throughput(url: str, documents: int) -> None:
-    results = {}
-    for label, orders_on in (("order maintenance on", True), ("off (previous release)", False)):
+    results: dict[str, float] = {}
+    # A first round warms what every run loads once (schemas, code lists, the driver) and
+    # is not counted; then on and off alternate, the best of each counted.
+    rounds = [("warm-up", True, 10)] + [
+        (label, on, documents) for _ in range(2)
+        for label, on in (("order maintenance on", True), ("off (previous release)", False))]
+    for label, orders_on, count in rounds:
         schema = "bench_orders_throughput"
         engine = create_engine(_url(url, "public"))
         with engine.begin() as c:
@@ -228,17 +235,18 @@ def throughput(url: str, documents: int) -> None:
                     lambda *args, **kwargs: [])
                 processor_module.store_points = lambda *args, **kwargs: 0  # type: ignore[assignment]
             try:
-                for n in range(documents):
+                for n in range(count):
                     po = f"PO-{n:07d}".encode()
-                    for name, partner, sender, qualifier, old in (
+                    for k, (name, partner, sender, qualifier, old) in enumerate((
                             ("acme-850.edi", "acme-retail", "ACMERETAIL", "ZZ", b"PO-4711"),
                             ("globex-856.edi", "globex-distribution", "123456789", "01",
                              b"PO-4471200"),
                             ("globex-810.edi", "globex-distribution", "123456789", "01",
-                             b"PO-4471200")):
+                             b"PO-4471200"))):
                         body = demo_interchange(name, qualifier, sender, "00501"
                                                 if partner != "acme-retail" else "00401",
-                                                settings, 1000 + n).replace(old, po)
+                                                settings, 100_000 * (k + 1) + n
+                                                ).replace(old, po)
                         state.pipeline.receive(Delivery(partner, "https", body), "bench")
                 started = time.perf_counter()
                 processed = list(state.pipeline.drain("bench"))
@@ -247,11 +255,13 @@ def throughput(url: str, documents: int) -> None:
                 processor_module.store_points = store_points  # type: ignore[assignment]
                 state.close()
         rate = len(processed) / elapsed
-        results[label] = rate
+        if label != "warm-up":
+            results[label] = max(rate, results.get(label, 0.0))
         print(f"processing, {label:<24} {len(processed):5d} messages in {elapsed:6.2f} s: "
               f"{rate:7.1f} messages/s")
     on, off = results["order maintenance on"], results["off (previous release)"]
-    print(f"order maintenance costs {100 * (1 - on / off):.1f} % of processing throughput")
+    print(f"best of two: on {on:.1f}, off {off:.1f} messages/s; order maintenance costs "
+          f"{100 * (1 - on / off):.1f} % of processing throughput")
 
 
 def main() -> int:
@@ -275,6 +285,12 @@ def main() -> int:
     if not args.reuse:
         message_log.SCHEMA = SCHEMA
         message_log.fill(url, args.messages, args.partners)
+        # The filler writes message rows directly: count them into the dashboard's rollups
+        # as `edigate db upgrade` does for a database that had none.
+        engine = create_engine(url)
+        with engine.begin() as c:
+            print(f"counted {rebuild_rollups(c)} messages into the rollups")
+        engine.dispose()
         fill_orders(url, args.orders, args.partners)
     time_queries(url, args.repeat)
     if not args.no_throughput:

@@ -77,6 +77,7 @@ __all__ = [
     "record_kinds",
     "retry_delivery",
     "sign",
+    "subscribed_event_types",
 ]
 
 log = logging.getLogger("edigate.webhooks")
@@ -242,6 +243,13 @@ def _subscriptions(executor: Connection | Session) -> list[tuple[str, frozenset[
     active = select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True)).order_by(
         Webhook.created_at, Webhook.id)
     return [(hook_id, Webhook.kinds_of(kinds)) for hook_id, kinds in executor.execute(active)]
+
+
+def subscribed_event_types(session: Session) -> frozenset[str]:
+    """The event types something takes delivery of: an event of another type would be
+    stored for nobody (``gateway.orders.book`` makes only these)."""
+    return frozenset(kind for _, kinds in _subscriptions(session) for kind in kinds
+                     if kind in EVENT_TYPES)
 
 
 def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:

@@ -25,12 +25,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from gateway.delivery.webhooks import enqueue_events
+from gateway.delivery.webhooks import enqueue_events, subscribed_event_types
 from gateway.ledger.chain import EntryDraft, Ledger
-from gateway.orders.story import ORDER_DOCUMENT_KINDS, Document, Rules, Story, po_numbers, tell
+from gateway.orders.story import (
+    ORDER_DOCUMENT_KINDS,
+    Document,
+    Rules,
+    Story,
+    StoryLine,
+    po_numbers,
+    tell,
+)
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
@@ -40,6 +49,11 @@ from gateway.store.outbound import SentDocument
 from partners import PartnerRegistry
 
 __all__ = ["Joining", "OrderBook", "document_number", "partner_rules"]
+
+_LINKS: Table = OrderDocumentRow.__table__  # type: ignore[assignment]
+_LINES: Table = OrderLineRow.__table__  # type: ignore[assignment]
+_ORDERS: Table = OrderRow.__table__  # type: ignore[assignment]
+_FINDINGS: Table = OrderFindingRow.__table__  # type: ignore[assignment]
 
 # The number each kind of document is known by, beside the PO number it joins on.
 _OWN_NUMBER: Final[Mapping[str, str]] = {
@@ -114,28 +128,28 @@ class OrderBook:
              actor: str, *, quiet: bool = False) -> list[EntryDraft]:
         """Join ``documents`` to their orders (creating orders as needed) and tell each
         touched order again; the ledger entries of what changed. ``quiet`` makes no
-        events (a rebuild tells history, not news)."""
-        touched: dict[str, tuple[OrderRow, bool]] = {}
-        fresh: dict[str, list[Joining]] = {}
-        known: dict[str, Mapping[str, Any]] = {}
+        events (a rebuild tells history, not news). A batch's documents cost a handful
+        of statements together, not per document: this runs in the processing
+        transaction, which intake's batches wait for."""
+        wanted: dict[tuple[str, str], list[Joining]] = {}
         for doc in documents:
-            if doc.kind not in ORDER_DOCUMENT_KINDS:
-                continue
-            for po in po_numbers(doc.kind, doc.data):
-                order, created = self._order(session, doc.partner_id, po, now)
-                if order.id not in touched:
-                    touched[order.id] = (order, created)
-                session.merge(OrderDocumentRow(
-                    order_id=order.id, document=doc.document, message_id=doc.message_id,
-                    kind=doc.kind, direction=doc.direction,
-                    number=document_number(doc.kind, doc.data), at=doc.at, superseded=False))
-                fresh.setdefault(order.id, []).append(doc)
-                known[doc.document] = doc.data
-        drafts: list[EntryDraft] = []
-        for order, created in touched.values():
-            drafts += self._retell(session, order, now, actor, created=created,
-                                   fresh=fresh.get(order.id, []), known=known, quiet=quiet)
-        return drafts
+            if doc.kind in ORDER_DOCUMENT_KINDS:
+                for po in po_numbers(doc.kind, doc.data):
+                    wanted.setdefault((doc.partner_id, po[:80]), []).append(doc)
+        if not wanted:
+            return []
+        orders, created = self._orders(session, list(wanted), now)
+        links = [{"order_id": orders[key].id, "document": doc.document,
+                  "message_id": doc.message_id, "kind": doc.kind, "direction": doc.direction,
+                  "number": document_number(doc.kind, doc.data), "at": doc.at,
+                  "superseded": False}
+                 for key, docs in wanted.items() for doc in docs]
+        session.execute(dialect_for(session).insert(OrderDocumentRow).on_conflict_do_nothing(
+            index_elements=["order_id", "document"]), links)
+        fresh = {orders[key].id: docs for key, docs in wanted.items()}
+        known = {doc.document: doc.data for docs in wanted.values() for doc in docs}
+        return self._retell(session, list(orders.values()), now, actor, created=created,
+                            fresh=fresh, known=known, quiet=quiet)
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
                        actor: str) -> list[EntryDraft]:
@@ -147,20 +161,19 @@ class OrderBook:
             return []
         session.execute(delete(OrderDocumentRow).where(
             OrderDocumentRow.message_id == message_id))
-        drafts: list[EntryDraft] = []
-        for order in session.scalars(select(OrderRow).where(OrderRow.id.in_(ids))):
-            drafts += self._retell(session, order, now, actor)
-        return drafts
+        orders = list(session.scalars(dialect_for(session).locked(
+            select(OrderRow).where(OrderRow.id.in_(ids)).order_by(OrderRow.id))
+            .execution_options(populate_existing=True)))
+        return self._retell(session, orders, now, actor)
 
     def retell_due(self, session: Session, now: datetime, actor: str, limit: int = 200
                    ) -> list[EntryDraft]:
         """Tell again the orders whose time rules fell due (``due_at`` passed)."""
         query = (select(OrderRow).where(OrderRow.due_at <= now).order_by(OrderRow.due_at)
                  .limit(limit))
-        drafts: list[EntryDraft] = []
-        for order in session.scalars(dialect_for(session).claimable(query)):
-            drafts += self._retell(session, order, now, actor)
-        return drafts
+        orders = list(session.scalars(dialect_for(session).claimable(query)
+                                      .execution_options(populate_existing=True)))
+        return self._retell(session, orders, now, actor)
 
     def sweep(self, db: Database, ledger: Ledger, now: datetime, actor: str) -> int:
         """``retell_due`` in a transaction of its own, its ledger entries appended; how
@@ -226,141 +239,198 @@ class OrderBook:
         return count
 
     # -- storing ----------------------------------------------------------------------
-    def _order(self, session: Session, partner_id: str, po_number: str, now: datetime
-               ) -> tuple[OrderRow, bool]:
-        """The order of ``po_number``, created if new, locked for this transaction."""
-        po_number = po_number[:80]
-        query = select(OrderRow).where(OrderRow.partner_id == partner_id,
-                                       OrderRow.po_number == po_number)
+    def _orders(self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
+                ) -> tuple[dict[tuple[str, str], OrderRow], set[str]]:
+        """The orders of (partner, PO number) ``keys``, created where new, locked for this
+        transaction (in id order, as every locker of orders takes them), and the ids of
+        those created."""
         dialect = dialect_for(session)
-        order = session.scalars(dialect.locked(query)).first()
-        if order is not None:
-            return order, False
-        if dialect.locks_rows:
-            # Two workers may both see no order yet (SQLite's write lock rules that out):
-            # one inserts it, the other finds it on the unique key and waits for its lock.
-            new_id = str(uuid.uuid4())
-            session.execute(dialect.insert(OrderRow).values(
-                id=new_id, partner_id=partner_id, po_number=po_number, status="open",
-                created_at=now, updated_at=now, **_EMPTY_ORDER).on_conflict_do_nothing(
-                    index_elements=["partner_id", "po_number"]))
-            order = session.scalars(dialect.locked(query)).one()
-            return order, order.id == new_id
-        order = OrderRow(id=str(uuid.uuid4()), partner_id=partner_id, po_number=po_number,
-                         status="open", created_at=now, updated_at=now, **_EMPTY_ORDER)
-        session.add(order)
-        session.flush()
-        return order, True
+        new_ids = {key: str(uuid.uuid4()) for key in keys}
+        # Two workers may both see no order yet (SQLite's write lock rules that out): one
+        # inserts it, the other finds it on the unique key and waits for its lock.
+        session.execute(dialect.insert(OrderRow).on_conflict_do_nothing(
+            index_elements=["partner_id", "po_number"]), [
+            {"id": new_ids[key], "partner_id": key[0], "po_number": key[1], "status": "open",
+             "created_at": now, "updated_at": now, **_EMPTY_ORDER} for key in keys])
+        query = (select(OrderRow).where(tuple_(OrderRow.partner_id, OrderRow.po_number)
+                                        .in_(list(keys))).order_by(OrderRow.id))
+        # populate_existing: the counts read below are the row's as locked, not those of
+        # an object loaded earlier in the session.
+        found = {(o.partner_id, o.po_number): o for o in session.scalars(
+            dialect.locked(query).execution_options(populate_existing=True))}
+        created = {o.id for key, o in found.items() if o.id == new_ids[key]}
+        return found, created
 
-    def _documents(self, session: Session, order: OrderRow,
-                   known: Mapping[str, Mapping[str, Any]]) -> tuple[list[Document],
-                                                                    list[OrderDocumentRow]]:
-        rows = list(session.scalars(select(OrderDocumentRow).where(
-            OrderDocumentRow.order_id == order.id)))
-        keys = {r.document for r in rows}
-        data: dict[str, Mapping[str, Any]] = {k: v for k, v in known.items() if k in keys}
-        wanted = [r.document for r in rows if r.document not in data]
-        records = [w.removeprefix("record:") for w in wanted if w.startswith("record:")]
-        sent = [w.removeprefix("sent:") for w in wanted if w.startswith("sent:")]
+    def _documents(self, session: Session, orders: Sequence[OrderRow],
+                   known: Mapping[str, Mapping[str, Any]]
+                   ) -> dict[str, list[tuple[Document, bool]]]:
+        """Each order's documents (with the superseded flag stored for each), their
+        records read in one query per table."""
+        rows = session.execute(select(_LINKS).where(
+            _LINKS.c.order_id.in_([o.id for o in orders]))).all()
+        data: dict[str, Mapping[str, Any]] = {}
+        records = {r.document.removeprefix("record:") for r in rows
+                   if r.document not in known and r.document.startswith("record:")}
+        sent = {r.document.removeprefix("sent:") for r in rows
+                if r.document not in known and r.document.startswith("sent:")}
         if records:
             for record_id, text in session.execute(select(RecordRow.id, RecordRow.data).where(
-                    RecordRow.id.in_(records))):
+                    RecordRow.id.in_(sorted(records)))):
                 data[f"record:{record_id}"] = json.loads(text)
         if sent:
             for sent_id, text in session.execute(select(SentDocument.id, SentDocument.record)
-                                                 .where(SentDocument.id.in_(sent))):
+                                                 .where(SentDocument.id.in_(sorted(sent)))):
                 data[f"sent:{sent_id}"] = json.loads(text)
-        documents = [Document(r.document, r.message_id, r.kind,
-                              "outbound" if r.direction == "outbound" else "inbound", r.at,
-                              data[r.document])
-                     for r in rows if r.document in data]
-        return documents, rows
+        found: dict[str, list[tuple[Document, bool]]] = {o.id: [] for o in orders}
+        for r in rows:
+            record = known.get(r.document) or data.get(r.document)
+            if record is not None:  # a record deleted by a reprocess has left the order
+                found[r.order_id].append((Document(
+                    r.document, r.message_id, r.kind,
+                    "outbound" if r.direction == "outbound" else "inbound", r.at, record),
+                    r.superseded))
+        return found
 
-    def _retell(self, session: Session, order: OrderRow, now: datetime, actor: str, *,
-                created: bool = False, fresh: Sequence[Joining] = (),
+    def _retell(self, session: Session, orders: Sequence[OrderRow], now: datetime,
+                actor: str, *, created: set[str] | None = None,
+                fresh: Mapping[str, Sequence[Joining]] | None = None,
                 known: Mapping[str, Mapping[str, Any]] | None = None, quiet: bool = False
                 ) -> list[EntryDraft]:
-        documents, rows = self._documents(session, order, known or {})
-        story = tell(documents, self.rules_of(order.partner_id), now)
-        found_at: dict[str, datetime] = {
-            fingerprint: at for fingerprint, at in session.execute(
-                select(OrderFindingRow.fingerprint, OrderFindingRow.found_at)
-                .where(OrderFindingRow.order_id == order.id))}
-        before = _Before(None if created else order.status, order.acknowledged_at,
-                         frozenset(found_at))
-        session.execute(delete(OrderLineRow).where(OrderLineRow.order_id == order.id))
-        session.execute(delete(OrderFindingRow).where(OrderFindingRow.order_id == order.id))
-        for row in rows:
-            row.superseded = row.document in story.superseded
-        session.add_all(OrderLineRow(
-            order_id=order.id, position=n, key=line.key[:120],
-            line_number=(line.line_number or None) and line.line_number[:40],
-            item_ids=json.dumps(line.item_ids, ensure_ascii=False),
-            description=line.description, unit=(line.unit or None) and line.unit[:8],
-            status=line.status, ordered=_text(line.ordered) or "0",
-            confirmed=_text(line.confirmed), shipped=_text(line.shipped) or "0",
-            invoiced=_text(line.invoiced) or "0", ordered_price=_text(line.ordered_price),
-            invoiced_price=_text(line.invoiced_price),
-            invoiced_amount=_text(line.invoiced_amount) or "0")
-            for n, line in enumerate(story.lines))
-        session.add_all(OrderFindingRow(
-            order_id=order.id, position=n, code=f.code, category=f.category,
-            message=f.message, line_key=f.line_key and f.line_key[:120],
-            documents=json.dumps(list(f.documents)),
-            values=json.dumps(dict(f.values), ensure_ascii=False),
-            fingerprint=f.fingerprint, found_at=found_at.get(f.fingerprint, now))
-            for n, f in enumerate(story.findings))
-        _store(order, story, len(documents), now)
-        session.flush()
+        """Tell ``orders`` again from their documents and store what they say now: their
+        lines and findings replaced, the order rows updated, the events of what changed
+        (none when ``quiet``)."""
+        if not orders:
+            return []
+        ids = [o.id for o in orders]
+        documents = self._documents(session, orders, known or {})
+        found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
+        # The stored counts say which orders have lines and findings to replace (a new
+        # order has none): the statements are left out where they would do nothing.
+        with_findings = [o.id for o in orders if o.finding_count]
+        with_lines = [o.id for o in orders if o.line_count]
+        if with_findings:
+            for order_id, fingerprint, at in session.execute(
+                    select(_FINDINGS.c.order_id, _FINDINGS.c.fingerprint, _FINDINGS.c.found_at)
+                    .where(_FINDINGS.c.order_id.in_(with_findings))):
+                found_at[order_id][fingerprint] = at
+            session.execute(delete(_FINDINGS).where(_FINDINGS.c.order_id.in_(with_findings)))
+        if with_lines:
+            session.execute(delete(_LINES).where(_LINES.c.order_id.in_(with_lines)))
+        lines: list[dict[str, Any]] = []
+        findings: list[dict[str, Any]] = []
+        flags: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        told: list[tuple[OrderRow, Story, _Before]] = []
+        for order in orders:
+            docs = documents[order.id]
+            story = tell([d for d, _ in docs], self.rules_of(order.partner_id), now)
+            known_findings = found_at[order.id]
+            told.append((order, story, _Before(
+                None if created and order.id in created else order.status,
+                order.acknowledged_at, frozenset(known_findings))))
+            flags += [{"o": order.id, "d": d.key, "s": d.key in story.superseded}
+                      for d, was in docs if was != (d.key in story.superseded)]
+            lines += [_line_row(order.id, n, line) for n, line in enumerate(story.lines)]
+            findings += [{
+                "order_id": order.id, "position": n, "code": f.code, "category": f.category,
+                "message": f.message, "line_key": f.line_key and f.line_key[:120],
+                "documents": json.dumps(list(f.documents)),
+                "values": json.dumps(dict(f.values), ensure_ascii=False),
+                "fingerprint": f.fingerprint,
+                "found_at": known_findings.get(f.fingerprint, now)}
+                for n, f in enumerate(story.findings)]
+            values = _stored(story, len(docs), now)
+            updates.append({"order_id": order.id, **values})
+            for column, value in values.items():  # the loaded row says what was stored
+                set_committed_value(order, column, value)
+        # One executemany updates every order told, whatever changed in each.
+        session.execute(update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).values(
+            {c: bindparam(c) for c in updates[0] if c != "order_id"}), updates)
+        if lines:
+            session.execute(insert(_LINES), lines)
+        if findings:
+            session.execute(insert(_FINDINGS), findings)
+        if flags:
+            session.execute(update(_LINKS).where(
+                _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
+                .values(superseded=bindparam("s")), flags)
         if quiet:
             return []
-        return self._events(session, order, story, before, created, fresh, now, actor)
+        return self._events(session, told, fresh or {}, now, actor)
 
     # -- events -----------------------------------------------------------------------
-    def _events(self, session: Session, order: OrderRow, story: Story, before: _Before,
-                created: bool, fresh: Sequence[Joining], now: datetime, actor: str
+    def _events(self, session: Session, told: Sequence[tuple[OrderRow, Story, _Before]],
+                fresh: Mapping[str, Sequence[Joining]], now: datetime, actor: str
                 ) -> list[EntryDraft]:
-        happened: list[tuple[str, dict[str, Any]]] = []
-        if created:
-            happened.append(("order.created", {}))
-        if before.acknowledged_at is None and story.acknowledged_at is not None:
-            happened.append(("order.acknowledged", {}))
-        for doc in fresh:
-            if doc.document in story.superseded:
+        events: list[Event] = []
+        drafts: list[EntryDraft] = []
+        # An event is an outbox row: one nothing subscribes to would be stored for nobody.
+        wanted = subscribed_event_types(session)
+        for order, story, before in told:
+            arrived = fresh.get(order.id, ())
+            happened = _happened(story, before, arrived)
+            if not happened:
                 continue
-            if doc.kind == "ship_notice":
-                happened.append(("order.shipped", {
-                    "document": doc.document, "shipment_id": doc.data.get("shipment_id")}))
-            elif doc.kind == "invoice":
-                happened.append(("order.invoiced", {
-                    "document": doc.document, "invoice_number": doc.data.get("invoice_number")}))
-        new = [f for f in story.findings if f.fingerprint not in before.findings]
-        for category, kind in (("discrepancy", "order.discrepancy"), ("timing", "order.late")):
-            listed = [{"code": f.code, "message": f.message, "line": f.line_key,
-                       "documents": list(f.documents), "values": dict(f.values)}
-                      for f in new if f.category == category]
-            if listed:
-                happened.append((kind, {"findings": listed}))
-        if story.status == "cancelled" and before.status != "cancelled":
-            happened.append(("order.cancelled", {}))
-        if not happened:
-            return []
-        message_id = fresh[-1].message_id if fresh else None
-        events = [Event(id=str(uuid.uuid4()), type=kind, partner_id=order.partner_id,
-                        message_id=message_id, created_at=now,
-                        data=json.dumps({**_summary(order), **extra}, ensure_ascii=False))
-                  for kind, extra in happened]
-        session.add_all(events)
-        session.flush()  # the events' seq, which their deliveries carry
-        enqueue_events(session, events)
-        # An order's entry is the order's, not the message's: the message's own history
-        # (RECEIVED ... PROCESSED) stays what it was; the message is named in the details.
-        return [EntryDraft(event="ORDER_UPDATED", actor=actor, message_id=None,
-                           details={"order_id": order.id, "partner_id": order.partner_id,
-                                    "message_id": message_id,
-                                    "po_number": order.po_number, "status": order.status,
-                                    "previous_status": before.status,
-                                    "events": [kind for kind, _ in happened]})]
+            message_id = arrived[-1].message_id if arrived else None
+            events += [Event(id=str(uuid.uuid4()), type=kind, partner_id=order.partner_id,
+                             message_id=message_id, created_at=now,
+                             data=json.dumps({**_summary(order), **extra}, ensure_ascii=False))
+                       for kind, extra in happened if kind in wanted]
+            # An order's entry is the order's, not the message's: the message's own history
+            # (RECEIVED ... PROCESSED) stays what it was; the message is named in the details.
+            drafts.append(EntryDraft(
+                event="ORDER_UPDATED", actor=actor, message_id=None,
+                details={"order_id": order.id, "partner_id": order.partner_id,
+                         "message_id": message_id, "po_number": order.po_number,
+                         "status": order.status, "previous_status": before.status,
+                         "events": [kind for kind, _ in happened]}))
+        if events:
+            session.add_all(events)
+            session.flush()  # the events' seq, which their deliveries carry
+            enqueue_events(session, events)
+        return drafts
+
+
+def _happened(story: Story, before: _Before, arrived: Sequence[Joining]
+              ) -> list[tuple[str, dict[str, Any]]]:
+    """The events of an order told again: what is new since ``before``."""
+    happened: list[tuple[str, dict[str, Any]]] = []
+    if before.status is None:
+        happened.append(("order.created", {}))
+    if before.acknowledged_at is None and story.acknowledged_at is not None:
+        happened.append(("order.acknowledged", {}))
+    for doc in arrived:
+        if doc.document in story.superseded:
+            continue
+        if doc.kind == "ship_notice":
+            happened.append(("order.shipped", {
+                "document": doc.document, "shipment_id": doc.data.get("shipment_id")}))
+        elif doc.kind == "invoice":
+            happened.append(("order.invoiced", {
+                "document": doc.document, "invoice_number": doc.data.get("invoice_number")}))
+    new = [f for f in story.findings if f.fingerprint not in before.findings]
+    for category, kind in (("discrepancy", "order.discrepancy"), ("timing", "order.late")):
+        listed = [{"code": f.code, "message": f.message, "line": f.line_key,
+                   "documents": list(f.documents), "values": dict(f.values)}
+                  for f in new if f.category == category]
+        if listed:
+            happened.append((kind, {"findings": listed}))
+    if story.status == "cancelled" and before.status != "cancelled":
+        happened.append(("order.cancelled", {}))
+    return happened
+
+
+def _line_row(order_id: str, position: int, line: StoryLine) -> dict[str, Any]:
+    return {
+        "order_id": order_id, "position": position, "key": line.key[:120],
+        "line_number": (line.line_number or None) and line.line_number[:40],
+        "item_ids": json.dumps(line.item_ids, ensure_ascii=False),
+        "description": line.description, "unit": (line.unit or None) and line.unit[:8],
+        "status": line.status, "ordered": _text(line.ordered) or "0",
+        "confirmed": _text(line.confirmed), "shipped": _text(line.shipped) or "0",
+        "invoiced": _text(line.invoiced) or "0", "ordered_price": _text(line.ordered_price),
+        "invoiced_price": _text(line.invoiced_price),
+        "invoiced_amount": _text(line.invoiced_amount) or "0"}
 
 
 class _Before(NamedTuple):
@@ -372,31 +442,23 @@ class _Before(NamedTuple):
     findings: frozenset[str]
 
 
-def _store(order: OrderRow, story: Story, documents: int, now: datetime) -> None:
-    order.status = story.status
-    order.role = story.role
-    order.order_date = (story.order_date or None) and str(story.order_date)[:10]
-    order.currency = (story.currency or None) and str(story.currency)[:3]
-    order.ordered_amount = _text(story.ordered_amount) or "0"
-    order.invoiced_amount = _text(story.invoiced_amount) or "0"
-    order.line_count = len(story.lines)
-    order.document_count = documents
-    order.finding_count = len(story.findings)
-    order.has_discrepancy = story.has_discrepancy
-    order.late = story.late
-    order.lines_live = story.lines_live
-    order.lines_filled = story.lines_filled
-    order.asn_count = story.asn_count
-    order.asn_late = story.asn_late
-    order.invoice_count = story.invoice_count
-    order.invoice_flagged = story.invoice_flagged
-    order.ordered_at = story.ordered_at
-    order.ack_seconds = story.ack_seconds
-    order.acknowledged_at = story.acknowledged_at
-    order.shipped_at = story.shipped_at
-    order.invoiced_at = story.invoiced_at
-    order.due_at = story.due_at
-    order.updated_at = now
+def _stored(story: Story, documents: int, now: datetime) -> dict[str, Any]:
+    """The order row's columns as ``story`` tells them."""
+    return {
+        "status": story.status, "role": story.role,
+        "order_date": (story.order_date or None) and str(story.order_date)[:10],
+        "currency": (story.currency or None) and str(story.currency)[:3],
+        "ordered_amount": _text(story.ordered_amount) or "0",
+        "invoiced_amount": _text(story.invoiced_amount) or "0",
+        "line_count": len(story.lines), "document_count": documents,
+        "finding_count": len(story.findings), "has_discrepancy": story.has_discrepancy,
+        "late": story.late, "lines_live": story.lines_live,
+        "lines_filled": story.lines_filled, "asn_count": story.asn_count,
+        "asn_late": story.asn_late, "invoice_count": story.invoice_count,
+        "invoice_flagged": story.invoice_flagged, "ordered_at": story.ordered_at,
+        "ack_seconds": story.ack_seconds, "acknowledged_at": story.acknowledged_at,
+        "shipped_at": story.shipped_at, "invoiced_at": story.invoiced_at,
+        "due_at": story.due_at, "updated_at": now}
 
 
 def _summary(order: OrderRow) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from gateway.delivery.webhooks import create_webhook
 from gateway.ledger.chain import LedgerEntry
 from gateway.store.base import utcnow
 from gateway.store.events import Event
 from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow, OrderRow
+from gateway.store.webhooks import WebhookDelivery
 from tests.gateway.test_documents import Env, _asn
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,6 +40,17 @@ def order(env: Env, po: str = "PO-4711", key: str = "reader") -> dict[str, Any]:
     return body
 
 
+ORDER_EVENTS = ("order.created,order.acknowledged,order.shipped,order.invoiced,"
+                "order.discrepancy,order.late,order.cancelled")
+
+
+def subscribe(env: Env, kinds: str = ORDER_EVENTS) -> None:
+    """A webhook taking the order events (events nothing subscribes to are not made)."""
+    with env.state.db.transaction() as session:
+        create_webhook(session, env.state.ledger, url="https://crm.invalid/orders",
+                       kinds=kinds, actor="test")
+
+
 def event_types(env: Env) -> list[str]:
     with env.state.db.read() as session:
         return list(session.scalars(select(Event.type).where(Event.type.like("order.%"))
@@ -52,6 +65,7 @@ def shipment(quantity: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_an_inbound_po_and_what_we_send_for_it_are_one_order(env: Env) -> None:
+    subscribe(env)
     receive(env, PO_EDI)
     listed = env.get("/v1/orders", key="reader", partner="acme-retail").json()["items"]
     assert [(o["po_number"], o["status"], o["role"]) for o in listed] == [
@@ -136,6 +150,7 @@ def test_po_numbers_with_any_character_and_a_missing_order(env: Env) -> None:
 
 
 def test_a_missing_order_response_becomes_a_finding_on_the_clock(env: Env) -> None:
+    subscribe(env)
     receive(env, PO_EDI)
     with env.state.db.read() as session:
         row = session.scalars(select(OrderRow)).one()
@@ -158,6 +173,7 @@ def test_rebuild_joins_documents_stored_before_the_order_tables(env: Env) -> Non
     """A database upgraded with documents already in it: ``edigate orders rebuild`` joins
     them (received and sent alike) into the orders processing would have made, quietly,
     and a second run changes nothing."""
+    subscribe(env)
     receive(env, PO_EDI)
     assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
     before = order(env)
@@ -209,3 +225,18 @@ def test_the_scorecard_adds_up_the_partners_orders(env: Env) -> None:
     assert env.get("/v1/partners/acme-retail/scorecard", key="reader",
                    since="2030-01-01T00:00:00Z", until="2029-01-01T00:00:00Z"
                    ).status_code == 422
+
+
+def test_only_subscribed_order_events_are_made(env: Env) -> None:
+    """Events are outbox rows: with nothing subscribed none is stored (the order and its
+    ledger entry are, whatever the subscriptions); a subscription to some types makes
+    those only, each with a webhook delivery."""
+    receive(env, PO_EDI)
+    assert event_types(env) == []
+    assert order(env)["status"] == "open"
+    subscribe(env, "order.acknowledged")
+    assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
+    assert event_types(env) == ["order.acknowledged"]
+    with env.state.db.read() as session:
+        subjects = list(session.scalars(select(WebhookDelivery.subject)))
+    assert subjects == ["event"]
