@@ -54,6 +54,7 @@ from gateway.errors import GatewayError
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
+from gateway.store.brokers import add_deliveries
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
@@ -73,6 +74,7 @@ __all__ = [
     "deactivate_webhook",
     "enqueue",
     "enqueue_events",
+    "event_body",
     "parse_kinds",
     "record_kinds",
     "retry_delivery",
@@ -275,12 +277,16 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
 
 def enqueue_events(session: Session, events: Sequence[Event]) -> int:
     """Create a pending delivery of each event for each active webhook subscribed to its
-    type, in the caller's transaction (the one that inserted the events); the number
-    created."""
+    type, and for each message broker this process publishes it to
+    (``gateway.store.brokers.add_deliveries``), in the caller's transaction (the one that
+    inserted the events, flushed: the deliveries carry their seq); the number created.
+
+    The one entry point for every writer of events: an event and all its deliveries,
+    webhook and broker, commit together or not at all."""
     if not events:
         return 0
+    count = add_deliveries(session, events)
     hooks = _subscriptions(session)
-    count = 0
     for event in events:
         for hook_id, kinds in hooks:
             if event.type in kinds:
@@ -349,7 +355,7 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
         if row.subject == "event":
             event = session.scalars(select(Event).where(Event.id == row.record_id)).one()
             return destination(webhook.url), Attempt(row.id, webhook.url, webhook.secret,
-                                                     _event_body(event), event.type)
+                                                     event_body(event), event.type)
         record = session.scalars(select(RecordRow).where(RecordRow.id == row.record_id)).first()
         if record is None:
             raise Undeliverable("the record no longer exists (a reprocess superseded it)")
@@ -434,12 +440,12 @@ def _body(record: RecordRow) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _event_body(event: Event) -> bytes:
+def event_body(event: Event) -> bytes:
+    """The JSON body of an event, as a webhook receives it and a broker carries it."""
     payload = {"id": event.id, "cursor": str(event.seq), "type": event.type,
                "partner_id": event.partner_id, "message_id": event.message_id,
                "created_at": event.created_at.isoformat(), "data": json.loads(event.data)}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
 
 
 def _locks(session: Session) -> bool:
