@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -34,13 +35,14 @@ from gateway.ledger.chain import LedgerEntry
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 from gateway.runtime.workers import WorkerThreads
-from gateway.store.base import utcnow
+from gateway.store.base import Base, utcnow
 from gateway.store.brokers import BrokerDelivery, BrokerStatus
 from gateway.store.events import Event
 from gateway.store.webhooks import DeliveryStatus, WebhookDelivery
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 NATS_URL = "nats://127.0.0.1:4222"
+REPO = Path(__file__).resolve().parents[3]
 BROKER_EVENTS = ("BROKER_PUBLISHED", "BROKER_PUBLISH_RETRY", "BROKER_PUBLISH_FAILED")
 
 
@@ -514,3 +516,53 @@ def test_worker_threads_publish_to_both_brokers_the_body_a_webhook_gets(
     [(_, _, nats_body)] = jetstream.messages()
     assert amqp_body == webhook_body
     assert nats_body == webhook_body
+
+
+# -- the command line ---------------------------------------------------------------------
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path,
+             **more: str) -> None:
+    for name, value in {"EDIGATE_DATABASE_URL": database_url,
+                        "EDIGATE_VAR_DIR": str(tmp_path),
+                        "EDIGATE_LEDGER_KEY_PATH": str(tmp_path / "ledger.pem"),
+                        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"), **more}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_the_cli_worker_publishes_due_events(
+        database_url: str, tmp_path: Path, jetstream: NATSConsumer,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`edigate worker` without --follow publishes the due events and says how many
+    attempts it made."""
+    from gateway.runtime.cli import main
+
+    _cli_env(monkeypatch, database_url, tmp_path, EDIGATE_NATS_URL=NATS_URL,
+             EDIGATE_NATS_SUBJECT_PREFIX=jetstream.prefix,
+             EDIGATE_NATS_STREAM=jetstream.stream)
+    state = GatewayState.build(Settings.from_env())
+    try:
+        Base.metadata.create_all(state.db.engine)
+        event = write_event(state)
+    finally:
+        state.close()
+    capsys.readouterr()
+    assert main(["worker"]) == 0
+    assert capsys.readouterr().out.strip().endswith("and 1 broker publish attempt(s)")
+    [(_, headers, _)] = jetstream.messages()
+    assert headers["Nats-Msg-Id"] == event.id
+
+
+def test_a_bad_broker_setting_stops_a_service_command_with_one_line(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A broker setting that cannot work stops `edigate worker` with exit status 2 and
+    one line naming the variable, not a traceback."""
+    from gateway.runtime.cli import main
+
+    _cli_env(monkeypatch, database_url, tmp_path, EDIGATE_AMQP_URL="amqp://127.0.0.1/",
+             EDIGATE_AMQP_EVENTS="document.rejectd")
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("edigate: error: EDIGATE_AMQP_EVENTS: unknown event type(s) "
+                          "'document.rejectd'")
+    assert "Traceback" not in err
