@@ -2,7 +2,9 @@
 
 Responsible for subscriptions (create, deactivate), for enqueueing one delivery per
 matching webhook in the transaction that stores a record (so a record and its deliveries
-commit together or not at all), and for ``WebhookChannel``: what one attempt of a delivery
+commit together or not at all), likewise for events (``enqueue_events``, the one entry
+point of every event writer, which also adds the event's message broker deliveries:
+``gateway.delivery.brokers``), and for ``WebhookChannel``: what one attempt of a delivery
 POSTs (signed with HMAC-SHA256) and what each outcome writes. Claiming under a lease,
 retrying with backoff and dead-lettering after the last try are the one outbox's
 (``gateway.delivery.outbox``; ``Deliverer`` is that outbox for webhooks), every attempt in
