@@ -46,7 +46,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import nats
 import nats.errors
@@ -220,6 +220,9 @@ class Publisher(Protocol):
 
     def publish(self, publication: Publication) -> dict[str, object]: ...
 
+    def idle(self) -> None:
+        """Called between attempts while nothing is due: keep the connection alive."""
+
     def close(self) -> None: ...
 
 
@@ -241,6 +244,11 @@ class AMQPPublisher:
         parameters.socket_timeout = self.deadline
         parameters.stack_timeout = self.deadline
         parameters.blocked_connection_timeout = self.deadline
+        if "heartbeat" not in parse_qs(urlsplit(self.target.url).query):
+            # A peer that vanished without closing is noticed by missed heartbeats, also
+            # while a publish waits for its confirmation: a short interval keeps that
+            # wait near the attempt's deadline (``idle`` answers heartbeats meanwhile).
+            parameters.heartbeat = max(1, int(self.deadline // 2))
         parameters.client_properties = {"connection_name": "edigate events"}
         return parameters
 
@@ -289,6 +297,17 @@ class AMQPPublisher:
                 self._drop()
                 raise
         return {}
+
+    def idle(self) -> None:
+        with self._lock:
+            if self._connection is None:
+                return
+            try:
+                # A blocking connection answers the broker's heartbeats only while it is
+                # called; without this an idle one would be closed by the broker.
+                self._connection.process_data_events(time_limit=0)
+            except Exception:  # gone: the next publish opens a new one
+                self._drop()
 
     def _drop(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
@@ -348,12 +367,13 @@ class NATSPublisher:
                                   ) from None
         js = nc.jetstream(timeout=self.deadline)
         try:
-            await js.stream_info(self.target.stream)
-        except nats.js.errors.NotFoundError:
-            await js.add_stream(name=self.target.stream,
-                                subjects=[f"{self.target.name}.>"],
-                                duplicate_window=_DUPLICATE_WINDOW_SECONDS)
-        except Exception:
+            try:
+                await js.stream_info(self.target.stream)
+            except nats.js.errors.NotFoundError:
+                await js.add_stream(name=self.target.stream,
+                                    subjects=[f"{self.target.name}.>"],
+                                    duplicate_window=_DUPLICATE_WINDOW_SECONDS)
+        except BaseException:  # cancelled at the deadline too: the connection is not kept
             await nc.close()
             raise
         self._nc, self._js = nc, js
@@ -368,7 +388,7 @@ class NATSPublisher:
                 headers={"Nats-Msg-Id": publication.event_id,
                          "Content-Type": "application/json",
                          "Edigate-Event": publication.event_type})
-        except Exception:
+        except BaseException:  # an answer may still come on it: not kept
             await self._disconnect()
             raise
         return {"stream_seq": ack.seq, "duplicate": bool(ack.duplicate)}
@@ -383,8 +403,12 @@ class NATSPublisher:
 
     def publish(self, publication: Publication) -> dict[str, object]:
         with self._lock:
-            result: dict[str, object] = self._run(self._publish(publication))
+            result: dict[str, object] = self._run(
+                asyncio.wait_for(self._publish(publication), self.deadline))
             return result
+
+    def idle(self) -> None:
+        """Nothing to do: nats-py answers the server's pings on its own loop."""
 
     def close(self) -> None:
         with self._lock:
@@ -517,6 +541,10 @@ class BrokerDeliverer(Outbox[BrokerDelivery, Publication]):  # type: ignore[type
         super().__init__(BrokerChannel(self.publisher, ledger), db, ledger, settings,
                          lease=lease, worker=worker or f"{target.broker}:{settings.worker_id}",
                          timeout=timeout)
+
+    def idle(self) -> None:
+        """Between attempts while nothing is due (see ``Publisher.idle``)."""
+        self.publisher.idle()
 
     def close(self) -> None:
         self.publisher.close()

@@ -192,6 +192,7 @@ class WorkerThreads:
                     continue
             except Exception:  # a publisher thread must outlive a database hiccup
                 log.exception("broker publisher %s: claim failed", name)
+            broker.idle()
             self.stop.wait(self.deliverer_idle_seconds)
 
     def failing(self) -> str | None:

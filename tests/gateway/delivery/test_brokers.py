@@ -373,6 +373,30 @@ def test_amqp_the_publisher_reconnects_after_the_connection_dropped(
     assert [r.attempts for r in deliveries(state)] == [1, 1]
 
 
+@pytest.mark.parametrize("keep_alive", [True, False])
+def test_amqp_an_idle_publisher_keeps_its_connection_by_answering_heartbeats(
+        build_state: Callable[..., GatewayState], amqp: AMQPConsumer,
+        keep_alive: bool) -> None:
+    """Between events the worker calls ``idle``, which answers the broker's heartbeats:
+    the connection outlives several heartbeat timeouts (without it, the broker closes
+    it and the next event needs a new one)."""
+    state = build_state(**_broker_settings(amqp, amqp_url=AMQP_URL + "?heartbeat=1"))
+    with deliverer(state, "amqp") as outbox:
+        write_event(state)
+        assert outbox.run_once() == 1
+        publisher: Any = outbox.publisher
+        first = publisher._connection
+        until = time.monotonic() + 4
+        while time.monotonic() < until:
+            if keep_alive:
+                outbox.idle()
+            time.sleep(0.1)
+        write_event(state)
+        assert outbox.run_once() == 1
+        assert (publisher._connection is first) is keep_alive
+    assert len(amqp.messages()) == 2
+
+
 def test_a_broker_password_never_reaches_the_ledger_the_row_or_the_log(
         build_state: Callable[..., GatewayState], amqp: AMQPConsumer,
         caplog: pytest.LogCaptureFixture) -> None:
