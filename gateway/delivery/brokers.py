@@ -128,7 +128,7 @@ class BrokerTarget:
     @property
     def destination(self) -> Destination:
         parts = urlsplit(self.url)
-        default = 5672 if self.broker == "amqp" else 4222
+        default = {"amqp": 5672, "amqps": 5671}.get(parts.scheme, 4222)  # IANA ports
         return (parts.scheme, (parts.hostname or "").lower(), parts.port or default)
 
     def secrets(self) -> tuple[str, ...]:
