@@ -2,7 +2,9 @@
 
 Responsible for subscriptions (create, deactivate), for enqueueing one delivery per
 matching webhook in the transaction that stores a record (so a record and its deliveries
-commit together or not at all), and for ``WebhookChannel``: what one attempt of a delivery
+commit together or not at all), likewise for events (``enqueue_events``, the one entry
+point of every event writer, which also adds the event's message broker deliveries:
+``gateway.delivery.brokers``), and for ``WebhookChannel``: what one attempt of a delivery
 POSTs (signed with HMAC-SHA256) and what each outcome writes. Claiming under a lease,
 retrying with backoff and dead-lettering after the last try are the one outbox's
 (``gateway.delivery.outbox``; ``Deliverer`` is that outbox for webhooks), every attempt in
@@ -54,6 +56,7 @@ from gateway.errors import GatewayError
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
+from gateway.store.brokers import add_deliveries, routes_of
 from gateway.store.bulk import RawInsert, driver_cursor
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
@@ -73,6 +76,7 @@ __all__ = [
     "deactivate_webhook",
     "enqueue",
     "enqueue_events",
+    "event_body",
     "parse_kinds",
     "record_kinds",
     "retry_delivery",
@@ -246,10 +250,13 @@ def _subscriptions(executor: Connection | Session) -> list[tuple[str, frozenset[
 
 
 def subscribed_event_types(session: Session) -> frozenset[str]:
-    """The event types something takes delivery of: an event of another type would be
-    stored for nobody (``gateway.orders.book`` makes only these)."""
+    """The event types something takes delivery of, a webhook or a message broker: an
+    event of another type would be stored for nobody (``gateway.orders.book`` makes
+    only these)."""
+    brokers = {kind for route in routes_of(session) for kind in EVENT_TYPES
+               if route.takes(kind)}
     return frozenset(kind for _, kinds in _subscriptions(session) for kind in kinds
-                     if kind in EVENT_TYPES)
+                     if kind in EVENT_TYPES) | brokers
 
 
 def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
@@ -283,12 +290,16 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
 
 def enqueue_events(session: Session, events: Sequence[Event]) -> int:
     """Create a pending delivery of each event for each active webhook subscribed to its
-    type, in the caller's transaction (the one that inserted the events); the number
-    created."""
+    type, and for each message broker this process publishes it to
+    (``gateway.store.brokers.add_deliveries``), in the caller's transaction (the one that
+    inserted the events, flushed: the deliveries carry their seq); the number created.
+
+    The one entry point for every writer of events: an event and all its deliveries,
+    webhook and broker, commit together or not at all."""
     if not events:
         return 0
+    count = add_deliveries(session, events)
     hooks = _subscriptions(session)
-    count = 0
     for event in events:
         for hook_id, kinds in hooks:
             if event.type in kinds:
@@ -357,7 +368,7 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
         if row.subject == "event":
             event = session.scalars(select(Event).where(Event.id == row.record_id)).one()
             return destination(webhook.url), Attempt(row.id, webhook.url, webhook.secret,
-                                                     _event_body(event), event.type)
+                                                     event_body(event), event.type)
         record = session.scalars(select(RecordRow).where(RecordRow.id == row.record_id)).first()
         if record is None:
             raise Undeliverable("the record no longer exists (a reprocess superseded it)")
@@ -442,12 +453,12 @@ def _body(record: RecordRow) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _event_body(event: Event) -> bytes:
+def event_body(event: Event) -> bytes:
+    """The JSON body of an event, as a webhook receives it and a broker carries it."""
     payload = {"id": event.id, "cursor": str(event.seq), "type": event.type,
                "partner_id": event.partner_id, "message_id": event.message_id,
                "created_at": event.created_at.isoformat(), "data": json.loads(event.data)}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
 
 
 def _locks(session: Session) -> bool:

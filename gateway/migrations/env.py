@@ -8,6 +8,7 @@ from alembic import context
 # Imported for their side effect: they register their tables on Base.metadata.
 import gateway.ledger.chain
 import gateway.store.as2
+import gateway.store.brokers
 import gateway.store.events
 import gateway.store.health
 import gateway.store.https

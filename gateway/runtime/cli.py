@@ -202,10 +202,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.runtime import cli_service
 
     if args.command in cli_service.SERVICE_COMMANDS:
+        from gateway.delivery.brokers import BrokerConfigError
+
         try:
             return cli_service.dispatch(args)
-        except PartnerConfigError as exc:
-            # Every problem, each located (file, key path; line for TOML syntax).
+        except (PartnerConfigError, BrokerConfigError) as exc:
+            # Every problem, each located (file, key path; line for TOML syntax; the
+            # broker setting's variable).
             sys.stderr.write(f"edigate: error: {exc}\n")
             return EXIT_UNREADABLE
         except KeyboardInterrupt:

@@ -424,6 +424,10 @@ def dispatch(args: argparse.Namespace) -> int:
             with state.https_deliverer(
                     worker=f"cli-https:{state.settings.worker_id}") as https:
                 posted = https.run_once(limit=args.limit or 1000)
+            published = 0
+            for broker in state.broker_deliverers():
+                with broker:
+                    published += broker.run_once(limit=args.limit or 1000)
             from gateway.processing.reconcile import mark_overdue
             from gateway.store.base import utcnow
 
@@ -433,6 +437,7 @@ def dispatch(args: argparse.Namespace) -> int:
         print(f"processed {count} message(s), made {tried} webhook delivery attempt(s)"
               + (f" and {sent} AS2 send attempt(s)" if as2 is not None else "")
               + (f" and {posted} HTTPS send attempt(s)" if posted else "")
+              + (f" and {published} broker publish attempt(s)" if published else "")
               + (f"; {overdue} sent document(s) now overdue" if overdue else ""))
         return 0
     if command == "certs":

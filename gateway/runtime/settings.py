@@ -1,7 +1,10 @@
 """The gateway's settings: the one place that reads ``EDIGATE_*`` environment variables.
 
 Everything else receives a ``Settings`` object (FastAPI dependency, CLI argument). Secrets
-(the ledger signing key) are file paths, never values in the repository.
+(the ledger signing key) are file paths, never values in the repository. A setting that
+may carry a credential (a broker URL with a password) is a ``SecretStr``: its repr and a
+validation error show asterisks, and only ``to_env`` (for the gateway's own child
+processes) and the code that connects read it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __all__ = ["Settings"]
 
@@ -111,6 +114,21 @@ class Settings(BaseModel):
     # this often (and at shutdown) by each process that appended: entries newer than the
     # anchor are not yet protected against someone who can rewrite the database.
     ledger_anchor_seconds: float = Field(default=1.0, gt=0)
+    # Message brokers that internal systems consume events from (gateway.delivery.brokers):
+    # every row of the events table goes, through the one outbox, to each broker
+    # configured here whose event filter takes its type. No URL: that broker is off.
+    # AMQP (RabbitMQ): amqp[s]://user:password@host:port/vhost; a durable topic exchange,
+    # routing key = event type.
+    amqp_url: SecretStr | None = None
+    amqp_exchange: str = "edigate.events"
+    # A comma list of event types this broker gets; empty: every event type.
+    amqp_events: str = ""
+    # NATS JetStream: nats://[user:password@]host:port (or tls://); subject
+    # <prefix>.<event type> in the stream named here, created over <prefix>.> if missing.
+    nats_url: SecretStr | None = None
+    nats_subject_prefix: str = "edigate.events"
+    nats_stream: str = "EDIGATE_EVENTS"
+    nats_events: str = ""
 
     @property
     def x12_qualifier(self) -> str:
@@ -122,7 +140,8 @@ class Settings(BaseModel):
 
     def to_env(self, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
         """``EDIGATE_*`` variables that ``from_env`` reads back into these settings."""
-        return {_PREFIX + name.upper(): str(value)
+        return {_PREFIX + name.upper(): (value.get_secret_value()
+                                         if isinstance(value, SecretStr) else str(value))
                 for name, value in self.model_dump().items()
                 if name not in exclude and value is not None}
 

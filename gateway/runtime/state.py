@@ -20,6 +20,7 @@ from typing import Any
 from gateway.api.api_keys import KeyCache
 from gateway.delivery.as2_partners import AS2Partners, load_as2_identity
 from gateway.delivery.as2_sending import AS2Deliverer, AS2Outbox
+from gateway.delivery.brokers import BrokerDeliverer, BrokerTarget, broker_targets
 from gateway.delivery.https_sending import HTTPSDeliverer, HTTPSOutbox
 from gateway.delivery.webhooks import Deliverer
 from gateway.intake.activity import IntakeActivity
@@ -77,10 +78,16 @@ class GatewayState:
     https: HTTPSOutbox
     keys: KeyCache = field(default_factory=KeyCache)
     as2: AS2Receiver | None = None
+    # The message brokers events are published to (none configured: none).
+    brokers: tuple[BrokerTarget, ...] = ()
 
     @classmethod
     def build(cls, settings: Settings, *, lease: timedelta | None = None) -> GatewayState:
-        db = Database(settings.database_url)
+        # Checked before anything starts: a broker setting that cannot work stops the
+        # process with the variable named, rather than events queueing for nobody.
+        brokers = broker_targets(settings)
+        db = Database(settings.database_url,
+                      broker_routes=[target.route for target in brokers])
         registry = PartnerRegistry.load(settings.partners_dir)
         signer, ledger = build_ledger(settings, db)
         metrics = Metrics()
@@ -106,7 +113,7 @@ class GatewayState:
                       ["partner", "ack_status"], lambda: sent_document_counts(db))
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
                    outbound=outbound, https=https,
-                   keys=KeyCache.watching(settings.var_dir, db.url))
+                   keys=KeyCache.watching(settings.var_dir, db.url), brokers=brokers)
 
     def webhook_deliverer(self, **kwargs: Any) -> Deliverer:
         """The outbox worker of webhook deliveries, on this state's database, ledger and
@@ -122,6 +129,11 @@ class GatewayState:
     def https_deliverer(self, **kwargs: Any) -> HTTPSDeliverer:
         """The outbox worker of HTTPS transfers."""
         return HTTPSDeliverer(self.https, **kwargs)
+
+    def broker_deliverers(self, **kwargs: Any) -> list[BrokerDeliverer]:
+        """The outbox workers of broker deliveries, one per configured broker."""
+        return [BrokerDeliverer(target, self.db, self.ledger, self.settings, **kwargs)
+                for target in self.brokers]
 
     def close(self) -> None:
         self.pipeline.close()

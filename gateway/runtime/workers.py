@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from gateway.delivery.brokers import BrokerDeliverer
 from gateway.delivery.egress import Claim, OutboundPool
 from gateway.intake.activity import Deferral
 from gateway.processing.reconcile import mark_overdue
@@ -60,11 +61,13 @@ class WorkerThreads:
     """Threads that claim and process messages, and the outbound senders, until stopped.
     With ``count`` 0 (tests, API-only processes) none of them runs.
 
-    Outbound work (webhook deliveries, the AS2 queue) is claimed by one dispatcher thread
-    each and sent on a shared ``gateway.delivery.egress.OutboundPool`` (``EDIGATE_EGRESS_POOL_SIZE``
-    threads, at most ``EDIGATE_EGRESS_PER_DESTINATION`` to one scheme, host and port): a
-    destination that hangs holds its own slots, not the sends to anyone else. A dispatcher
-    claims only when a thread is free, so a claim's lease is not spent waiting.
+    Outbound work (webhook deliveries, the AS2 queue, HTTPS transfers) is claimed by one
+    dispatcher thread each and sent on a shared ``gateway.delivery.egress.OutboundPool``
+    (``EDIGATE_EGRESS_POOL_SIZE`` threads, at most ``EDIGATE_EGRESS_PER_DESTINATION`` to one
+    scheme, host and port): a destination that hangs holds its own slots, not the sends to
+    anyone else. A dispatcher claims only when a thread is free, so a claim's lease is not
+    spent waiting. Each configured message broker has a publisher thread instead
+    (``_publish``).
     """
 
     def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2,
@@ -126,6 +129,13 @@ class WorkerThreads:
         https = self.state.https_deliverer(worker=f"https:{worker_id}")
         self._closers.append(https.close)
         self._dispatcher(f"https:{worker_id}", https.claim_job)
+        for broker in self.state.broker_deliverers():
+            self._closers.append(broker.close)
+            name = f"{broker.target.broker}:{worker_id}"
+            thread = threading.Thread(target=self._publish, args=(name, broker), name=name,
+                                      daemon=True)
+            thread.start()
+            self.threads.append(thread)
         thread = threading.Thread(target=self._watch_acknowledgments,
                                   args=(f"acks:{worker_id}",), name=f"acks:{worker_id}",
                                   daemon=True)
@@ -173,6 +183,25 @@ class WorkerThreads:
                 pool.wait_for_room(self.deliverer_idle_seconds)
             else:
                 self.stop.wait(self.deliverer_idle_seconds)
+
+    def _publish(self, name: str, broker: BrokerDeliverer) -> None:
+        """Publish one broker's due events, one after the other, until stopped.
+
+        Not on the pool: a broker is a single destination whose connection serves one
+        thread, so its attempts go one at a time anyway, in the order the events were
+        written; on a thread of its own a backlog drains without waiting for pool room,
+        and a broker that hangs holds only this thread (each attempt ends by its deadline).
+        """
+        while not self.stop.is_set():
+            try:
+                claimed = broker.claim()
+                if claimed is not None:
+                    broker.send(claimed)
+                    continue
+            except Exception:  # a publisher thread must outlive a database hiccup
+                log.exception("broker publisher %s: claim failed", name)
+            broker.idle()
+            self.stop.wait(self.deliverer_idle_seconds)
 
     def failing(self) -> str | None:
         """Threads start with the process that runs them: never failing to start."""

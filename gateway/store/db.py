@@ -1,7 +1,9 @@
 """Engines and sessions, on SQLite or PostgreSQL.
 
 ``Database`` owns one engine and a session factory; ``transaction()`` is the unit of work
-(commit on success, rollback on error). What the engine and its connections need per
+(commit on success, rollback on error). Its sessions carry the message brokers this
+process publishes events to (``gateway.store.brokers.BrokerRoute``), so that every
+transaction that writes an event enqueues it for them. What the engine and its connections need per
 database (SQLite: WAL, a busy timeout, writing transactions that start with BEGIN
 IMMEDIATE so that concurrent writers queue instead of failing half-way) is the dialect's
 (``gateway.store.dialect``); this module only parses the URL to pick it.
@@ -9,20 +11,22 @@ IMMEDIATE so that concurrent writers queue instead of failing half-way) is the d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.store.brokers import BrokerRoute, session_info
 from gateway.store.dialect import SQLDialect, dialect_of
 
 __all__ = ["Database"]
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 broker_routes: Sequence[BrokerRoute] = ()) -> None:
         if url.startswith(("postgresql://", "postgres://")):
             # A plain PostgreSQL URL means the driver edigate ships with: psycopg 3.
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -37,9 +41,11 @@ class Database:
                                   **self.dialect.engine_options(parsed)}
         self.engine: Engine = create_engine(url, **kwargs)
         self.dialect.configure_engine(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.broker_routes = tuple(broker_routes)
+        info = session_info(self.broker_routes)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._readers = sessionmaker(self.engine.execution_options(edigate_readonly=True),
-                                     expire_on_commit=False)
+                                     expire_on_commit=False, info=info)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -4,7 +4,9 @@ Responsible for the persistent shape of ``events``: one row per event, such as a
 document the partner rejected (``document.rejected``) or did not acknowledge in time
 (``document.overdue``), with its type, partner, message and data. Webhooks subscribe to
 event types beside record kinds; a delivery of an event is a ``deliveries`` row whose
-``subject`` is ``event``. ``EVENT_TYPES`` names every type there is.
+``subject`` is ``event``, and one to a message broker a ``broker_deliveries`` row
+(``gateway.store.brokers``); ``gateway.delivery.webhooks.enqueue_events`` adds both.
+``EVENT_TYPES`` names every type there is.
 It must not decide when an event happens: the stage that sees it does
 (``gateway.processing.reconcile``, ``gateway.orders.book``).
 """

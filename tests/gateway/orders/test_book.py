@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from gateway.delivery.webhooks import create_webhook
+from gateway.delivery.webhooks import create_webhook, subscribed_event_types
 from gateway.ledger.chain import LedgerEntry
 from gateway.store.base import utcnow
+from gateway.store.brokers import BrokerDelivery, BrokerRoute, session_info
 from gateway.store.events import Event
 from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow, OrderRow
 from gateway.store.webhooks import WebhookDelivery
@@ -240,3 +241,18 @@ def test_only_subscribed_order_events_are_made(env: Env) -> None:
     with env.state.db.read() as session:
         subjects = list(session.scalars(select(WebhookDelivery.subject)))
     assert subjects == ["event"]
+
+
+def test_a_broker_taking_order_events_makes_them(env: Env) -> None:
+    """A broker route counts as a subscriber: the events it takes are made (and a
+    broker delivery with them), those it does not are not."""
+    receive(env, PO_EDI)
+    with env.state.db.transaction() as session:
+        session.info.update(session_info([BrokerRoute("nats", frozenset({"order.late"}))]))
+        assert subscribed_event_types(session) == {"order.late"}
+        book = env.state.pipeline.processor.orders
+        row = session.scalars(select(OrderRow)).one()
+        book.retell_due(session, (row.due_at or utcnow()) + timedelta(minutes=1), "test")
+    assert event_types(env) == ["order.late"]
+    with env.state.db.read() as session:
+        assert list(session.scalars(select(BrokerDelivery.event_type))) == ["order.late"]
