@@ -276,12 +276,17 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="100,000 messages, 10,000 orders")
     parser.add_argument("--reuse", action="store_true", help="keep the filled schema")
     parser.add_argument("--no-throughput", action="store_true")
+    parser.add_argument("--no-queries", action="store_true",
+                        help="only the throughput rows (no fill, no query timings)")
     args = parser.parse_args()
     if args.quick:
         args.messages, args.orders, args.documents = 100_000, 10_000, 50
     if not args.url.startswith("postgresql"):
         parser.error("the order tables are measured on PostgreSQL (--url postgresql://...)")
     url = _url(args.url, SCHEMA)
+    if args.no_queries:
+        throughput(args.url, args.documents)
+        return 0
     if not args.reuse:
         message_log.SCHEMA = SCHEMA
         message_log.fill(url, args.messages, args.partners)

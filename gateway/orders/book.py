@@ -377,11 +377,11 @@ class OrderBook:
                              data=json.dumps({**_summary(order), **extra}, ensure_ascii=False))
                        for kind, extra in happened if kind in wanted]
             # An order's entry is the order's, not the message's: the message's own history
-            # (RECEIVED ... PROCESSED) stays what it was; the message is named in the details.
+            # (RECEIVED ... PROCESSED) stays what it was; "from_message" names the message.
             drafts.append(EntryDraft(
                 event="ORDER_UPDATED", actor=actor, message_id=None,
                 details={"order_id": order.id, "partner_id": order.partner_id,
-                         "message_id": message_id, "po_number": order.po_number,
+                         "from_message": message_id, "po_number": order.po_number,
                          "status": order.status, "previous_status": before.status,
                          "events": [kind for kind, _ in happened]}))
         if events:
