@@ -180,6 +180,9 @@ def _guide(base: str, keys: dict[str, str], samples: Path | None) -> list[str]:
             "# X12 855's control numbers; GET $EDIGATE/v1/documents shows it awaiting its 997.",
             f'{bearer.format("SENDER_KEY")} -H "Content-Type: application/json" '
             f'--data-binary @{_shown(samples / "acme-855.json")} "$EDIGATE/v1/documents"',
+            "# The order those two documents joined: its lines ordered and confirmed, its",
+            "# documents in order, and its findings (the demo PO's delivery date is past).",
+            f'{bearer.format("CRM_KEY")} "$EDIGATE/v1/orders/acme-retail/PO-4711"',
         ]
     lines += [
         "",

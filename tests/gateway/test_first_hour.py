@@ -131,8 +131,8 @@ def test_what_the_demo_prints_works_as_printed(demo: Demo) -> None:
     """Each printed curl line, after the printed exports, answers what its comment says:
     850 and ORDERS processed, 860 rejected naming BCH01, a repost a duplicate, two purchase
     orders in the CRM feed, the 860 alone among rejected messages, the ledger verified,
-    the AS2 send queued, records sent as an 855; the README's first-screen curl lines are
-    among them."""
+    the AS2 send queued, records sent as an 855 and the order they make; the README's
+    first-screen curl lines are among them."""
     curls = demo.curls()
     exported = [line.split("=", 1)[0].removeprefix("export ") for line in demo.exports()]
     assert exported == ["EDIGATE", "PARTNER_KEY", "INITECH_KEY", "CRM_KEY", "SENDER_KEY",
@@ -168,6 +168,9 @@ def test_what_the_demo_prints_works_as_printed(demo: Demo) -> None:
     status, sent = demo.paste(next(c for c in curls if "/v1/documents" in c))
     assert status == 202 and sent["status"] == "GENERATED", sent
     assert [d["document_type"] for d in sent["documents"]] == ["855"], sent
+    status, story = demo.paste(next(c for c in curls if "/v1/orders/" in c))
+    assert status == 200 and story["status"] == "acknowledged", story
+    assert [d["kind"] for d in story["documents"]] == ["purchase_order", "order_response"]
 
 
 def test_rerunning_the_demo_stores_nothing_new(tmp_path: Path) -> None:
