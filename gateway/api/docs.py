@@ -15,6 +15,7 @@ It must not change what a route answers, only describe it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -85,7 +86,10 @@ def _api_routes(app: FastAPI) -> list[APIRoute]:
 
 def _keyed_operations(app: FastAPI) -> set[tuple[str, str]]:
     """(path, method) of every documented route whose dependencies authenticate a key."""
-    return {(route.path, method.lower()) for route in _api_routes(app)
+    # The spec writes a path parameter without its convertor ({po_number}, not
+    # {po_number:path}): so must the keys looked up in it.
+    return {(re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path), method.lower())
+            for route in _api_routes(app)
             if route.include_in_schema and _needs_key(route.dependant)
             for method in route.methods or ()}
 
