@@ -181,8 +181,9 @@ class SFTPPoller:
     @staticmethod
     def _download(client: paramiko.SFTPClient, path: str, size: int) -> bytes | None:
         """The file's bytes, or None when they are not the ``size`` listed."""
+        # No prefetch: paramiko's prefetch runs on a thread of its own, whose errors (a
+        # dropped connection) would escape this poll instead of failing it.
         with client.open(path, "rb") as remote:
-            remote.prefetch(size)
             body = remote.read(size + 1)
         if len(body) != size:
             return None
