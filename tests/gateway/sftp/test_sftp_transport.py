@@ -376,3 +376,22 @@ def test_a_minimal_profile_takes_the_documented_defaults() -> None:
     assert (profile.port, profile.auth, profile.pattern, profile.stable,
             profile.poll_seconds) == (22, "key", "*", True, 60)
     assert profile.upload_name("t-1", "edifact") == "t-1.edi"
+
+
+def test_the_acknowledgment_of_a_polled_file_is_uploaded_to_the_partner(
+        gateway: MakeGateway, sshd: SSHServer) -> None:
+    """A partner with ``[sftp] outbound_path`` and no AS2 gets the 997 of the interchange
+    it left on the server uploaded back, as an ack transfer of that message."""
+    gw = gateway(stable=False)
+    sshd.path(sshd.remote("in/po-10.edi")).write_bytes(x12("000000010"))
+    assert gw.poller.poll("acme-sftp", "test").stored
+    # The minimal 850 lacks required segments: rejected, so the 997 says why (AK5 R).
+    results = list(gw.state.pipeline.drain("test-worker"))
+    assert [r.status for r in results] == ["REJECTED"]
+    assert gw.deliverer.run_once() == 1
+    files = list(sshd.path(sshd.remote("out")).iterdir())
+    assert len(files) == 1 and files[0].suffix == ".x12"
+    text = files[0].read_text()
+    assert "ST*997*" in text and "AK1*PO*1" in text
+    queued = gw.entries("SFTP_QUEUED")
+    assert [d["kind"] for _, d in queued] == ["ack"]
