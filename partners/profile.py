@@ -44,6 +44,7 @@ __all__ = [
     "MDNOptions",
     "OrderRules",
     "PartnerProfile",
+    "SFTPProfile",
     "SigningAlgorithm",
     "ValidationOptions",
     "X12Identity",
@@ -500,6 +501,125 @@ class HTTPSProfile(_Model):
         return self.content_type or _EDI_MEDIA_TYPES[standard]
 
 
+# The SHA-256 fingerprint of an SSH host key as OpenSSH prints it (ssh-keygen -lf,
+# ssh-keyscan | ssh-keygen -lf -): "SHA256:" and the unpadded base64 of 32 bytes.
+HostKeyFingerprint = Annotated[
+    StrictStr,
+    _pattern(r"SHA256:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]",
+             'must be the SHA256 fingerprint of the server\'s host key as OpenSSH prints it '
+             '("SHA256:" and 43 base64 characters; ssh-keygen -lf the key file)'),
+]
+Hostname = Annotated[
+    StrictStr,
+    _pattern(r"[A-Za-z0-9](?:[A-Za-z0-9.:-]{0,251}[A-Za-z0-9])?",
+             "must be a host name or an IP address (letters, digits, '.', ':' and '-')"),
+]
+SSHUser = Annotated[
+    StrictStr,
+    _pattern(r"[A-Za-z0-9._][A-Za-z0-9._@-]{0,127}",
+             "must be a user name of letters, digits, '.', '_', '@' or '-' (at most 128)"),
+]
+# An absolute remote directory: printable ASCII, no "..", no trailing slash but "/".
+RemoteDirectory = Annotated[
+    StrictStr,
+    _pattern(r"/|(?:/(?!\.\.?(?:/|\Z))[ -.0-~]{1,255})+",
+             "must be an absolute remote directory such as /outbox (printable ASCII, no "
+             "'..' or '.' parts, no trailing '/')"),
+]
+# A file name pattern (fnmatch: *, ?, [...]) or name template: one path segment.
+NamePattern = Annotated[
+    StrictStr,
+    _pattern(r"[ -.0-~]{1,255}", "must be a file name pattern of printable ASCII without '/' "
+             "(e.g. *.edi)"),
+]
+
+
+def _local_key_path(value: str) -> str:
+    if not value or "\n" in value or "-----BEGIN" in value:
+        raise _problem("must be the path of a private key file on the gateway's host, not "
+                       "the key itself")
+    return value
+
+
+class SFTPProfile(_Model):
+    """``[sftp]``: the partner's SFTP server, which edigate polls and uploads to.
+
+    edigate logs in as ``user`` with a private key file (``auth = "key"``: ``key_file``,
+    its passphrase, if any, in the environment variable ``passphrase_env``), the keys of
+    an SSH agent (``"agent"``) or a password read from the environment variable
+    ``password_env`` (``"password"``): no secret is ever in a reviewed file. The server
+    must present the host key whose SHA256 fingerprint is ``host_key``: an unknown or
+    changed key is refused, never learnt.
+
+    Inbound: files in ``inbound_path`` whose names match ``pattern`` are downloaded every
+    ``poll_seconds``, stored through intake, then removed, or moved to ``archive_path``.
+    A file is taken only when its size and modification time did not change between two
+    listings (``stable = true``); a partner that uploads under a temporary name and
+    renames may set ``stable = false`` with a ``pattern`` that matches the final names
+    only. Outbound: documents are uploaded to ``outbound_path`` under ``upload_suffix``
+    appended to their name and renamed to ``outbound_name`` (``{id}`` the transfer's id,
+    ``{ext}`` ``x12`` or ``edi``) when complete.
+    """
+
+    host: Hostname
+    port: Annotated[int, Field(strict=True, ge=1, le=65535)] = 22
+    user: SSHUser
+    host_key: HostKeyFingerprint
+    auth: Literal["key", "agent", "password"] = "key"
+    key_file: Annotated[StrictStr, AfterValidator(_local_key_path)] | None = None
+    passphrase_env: EnvironmentName | None = None
+    password_env: EnvironmentName | None = None
+    inbound_path: RemoteDirectory | None = None
+    archive_path: RemoteDirectory | None = None
+    pattern: NamePattern = "*"
+    stable: StrictBool = True
+    poll_seconds: Annotated[int, Field(strict=True, ge=1, le=86400)] = 60
+    outbound_path: RemoteDirectory | None = None
+    outbound_name: NamePattern = "{id}.{ext}"
+    upload_suffix: Annotated[StrictStr, _pattern(
+        r"\.[A-Za-z0-9._-]{1,32}", "must be a suffix such as .part (a dot, then letters, "
+        "digits, '.', '_' or '-')")] = ".part"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SFTPProfile:
+        if self.inbound_path is None and self.outbound_path is None:
+            raise _problem("an [sftp] table needs inbound_path, outbound_path or both",
+                           key="inbound_path/outbound_path")
+        if self.auth == "key" and self.key_file is None:
+            raise _problem('is required with auth = "key": the path of the private key '
+                           "file edigate logs in with", key="key_file")
+        if self.auth != "key" and self.key_file is not None:
+            raise _problem('is only used with auth = "key"', key="key_file")
+        if self.auth != "key" and self.passphrase_env is not None:
+            raise _problem('is only used with auth = "key"', key="passphrase_env")
+        if self.auth == "password" and self.password_env is None:
+            raise _problem('is required with auth = "password": the name of the environment '
+                           "variable that holds the password", key="password_env")
+        if self.auth != "password" and self.password_env is not None:
+            raise _problem('is only used with auth = "password"', key="password_env")
+        if self.archive_path is not None and self.inbound_path is None:
+            raise _problem("is only used with inbound_path", key="archive_path")
+        if self.archive_path is not None and self.archive_path == self.inbound_path:
+            raise _problem("must differ from inbound_path", key="archive_path")
+        if "{id}" not in self.outbound_name:
+            raise _problem("must contain {id}, so that no upload replaces another",
+                           key="outbound_name")
+        try:
+            self.outbound_name.format(id="x", ext="x12")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise _problem("may only use the placeholders {id} and {ext}",
+                           key="outbound_name") from exc
+        if self.outbound_name.endswith(self.upload_suffix):
+            raise _problem("must not end with upload_suffix (a complete file would look "
+                           "partial)", key="outbound_name")
+        return self
+
+    def upload_name(self, transfer_id: str, standard: Literal["x12", "edifact"]) -> str:
+        """The final remote name of an outbound transfer's file."""
+        return self.outbound_name.format(id=transfer_id,
+                                         ext="x12" if standard == "x12" else "edi")
+
+
 class DeliveryHints(_Model):
     """``[delivery]``: optional hints for routing this partner's records to internal systems."""
 
@@ -622,6 +742,7 @@ class PartnerProfile(_Model):
     edifact: EDIFACTProfile | None = None
     as2: AS2Profile | None = None
     https: HTTPSProfile | None = None
+    sftp: SFTPProfile | None = None
     delivery: DeliveryHints = DeliveryHints()
     validation: ValidationOptions = ValidationOptions()
     outbound: OutboundOptions = OutboundOptions()

@@ -17,6 +17,7 @@ import gateway.store.orders
 import gateway.store.outbound
 import gateway.store.rollups
 import gateway.store.search
+import gateway.store.sftp
 import gateway.store.users
 import gateway.store.webhooks  # noqa: F401
 from gateway.store.base import Base

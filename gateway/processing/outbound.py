@@ -8,8 +8,8 @@ transaction that stores the interchange, so they are never reused and have no ga
 storing the interchange as an outbound message, each transaction set or message as a
 ``sent_documents`` row awaiting its acknowledgment, and the ledger entries; and for
 queueing it on the partner's transport (AS2 when the profile has an AS2 URL, HTTPS POST
-when it has ``[https]``; otherwise the message waits for pickup through
-``GET /v1/messages/{id}/raw``).
+when it has ``[https]``, an SFTP upload when it has an ``[sftp] outbound_path``; otherwise
+the message waits for pickup through ``GET /v1/messages/{id}/raw``).
 
 A document that does not generate (a value with no form in the standard, a validation
 error in what was written, a value that does not read back) is held: stored with its
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery.as2_sending import AS2Outbox
 from gateway.delivery.https_sending import HTTPSOutbox
+from gateway.delivery.sftp_sending import SFTPOutbox
 from gateway.ledger.chain import Ledger
 from gateway.orders.book import Joining, OrderBook, document_number, partner_rules
 from gateway.processing.guides import guides_for
@@ -115,7 +116,7 @@ class Submitted:
     standard: str
     interchange_control: str | None
     documents: list[dict[str, Any]] = field(default_factory=list)
-    transport: str = "pickup"  # as2 | https | pickup
+    transport: str = "pickup"  # as2 | https | sftp | pickup
     transfer_id: str | None = None
     errors: list[DocumentError] = field(default_factory=list)
     edi: bytes | None = None
@@ -171,7 +172,7 @@ class OutboundService:
 
     def __init__(self, db: Database, settings: Settings, registry: PartnerRegistry,
                  ledger: Ledger, as2: AS2Outbox | None, https: HTTPSOutbox | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 sftp: SFTPOutbox | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.settings = settings
         self.registry = registry
@@ -179,6 +180,7 @@ class OutboundService:
         # None while the gateway has no AS2 identity.
         self.as2 = as2
         self.https = https
+        self.sftp = sftp
         self.clock = clock
         self.orders = OrderBook(partner_rules(registry))
 
@@ -470,12 +472,15 @@ class OutboundService:
 
     def _transport(self, partner: PartnerProfile) -> str:
         """How the partner's documents leave: AS2 when its profile has an AS2 URL (and the
-        gateway an AS2 identity), else HTTPS POST when it has ``[https]``, else they wait
-        for pickup (``GET /v1/messages/{id}/raw``)."""
+        gateway an AS2 identity), else HTTPS POST when it has ``[https]``, else an SFTP
+        upload when it has ``[sftp]`` with an ``outbound_path``, else they wait for pickup
+        (``GET /v1/messages/{id}/raw``)."""
         if self.as2 is not None and self.as2.wants_as2(partner):
             return "as2"
         if self.https is not None and self.https.wants_https(partner):
             return "https"
+        if self.sftp is not None and self.sftp.wants_sftp(partner):
+            return "sftp"
         return "pickup"
 
     def _queue(self, session: Session, partner: PartnerProfile, edi: bytes, message_id: str,
@@ -485,6 +490,10 @@ class OutboundService:
             assert self.https is not None
             return str(self.https.enqueue(session, partner, edi, message_id=message_id,
                                           actor=actor).id)
+        if transport == "sftp":
+            assert self.sftp is not None
+            return str(self.sftp.enqueue(session, partner, edi, kind="document",
+                                         message_id=message_id, actor=actor).id)
         if transport != "as2":
             return None
         assert self.as2 is not None

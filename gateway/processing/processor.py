@@ -297,7 +297,7 @@ class Processor:
         self.metrics = metrics
         self.lease = lease
         # Sends acknowledgments back to partners whose profile names a transport for it
-        # (AS2 today); None when the gateway has no AS2 identity.
+        # (AS2, or SFTP: ``gateway.delivery.sftp_sending.AckTransports``).
         self.outbound = outbound
         self.orders = OrderBook(partner_rules(registry))
 

@@ -22,11 +22,13 @@ from gateway.delivery.as2_partners import AS2Partners, load_as2_identity
 from gateway.delivery.as2_sending import AS2Deliverer, AS2Outbox
 from gateway.delivery.brokers import BrokerDeliverer, BrokerTarget, broker_targets
 from gateway.delivery.https_sending import HTTPSDeliverer, HTTPSOutbox
+from gateway.delivery.sftp_sending import AckTransports, SFTPDeliverer, SFTPOutbox
 from gateway.delivery.webhooks import Deliverer
 from gateway.intake.activity import IntakeActivity
 from gateway.intake.as2 import AS2Receiver
 from gateway.intake.group_commit import IntakeWriter
 from gateway.intake.pipeline import IntakeCounter, Pipeline
+from gateway.intake.sftp import SFTPPoller
 from gateway.intake.writer_process import IntakeProcess
 from gateway.ledger.anchor import AnchorWriter, anchor_path
 from gateway.ledger.chain import Ledger, LedgerSigner
@@ -76,6 +78,7 @@ class GatewayState:
     metrics: Metrics
     outbound: OutboundService
     https: HTTPSOutbox
+    sftp: SFTPOutbox
     keys: KeyCache = field(default_factory=KeyCache)
     as2: AS2Receiver | None = None
     # The message brokers events are published to (none configured: none).
@@ -95,9 +98,14 @@ class GatewayState:
         as2_partners = AS2Partners(settings, registry, metrics, identity)
         outbox = AS2Outbox(settings, db, ledger, as2_partners)
         counter = IntakeCounter(metrics, IntakeActivity(settings.var_dir / "intake.activity"))
+        # Partners' SFTP passwords and key passphrases: read from the environment at each
+        # connection, by the variable names their profiles give.
+        sftp = SFTPOutbox(settings, db, ledger, registry, os.environ)
+        # Acknowledgments go back over AS2 (with an AS2 identity) or SFTP, by the profile.
         processor = Processor(settings, db, registry, ledger, metrics,
                               lease or timedelta(seconds=settings.lease_seconds),
-                              outbound=outbox if identity is not None else None)
+                              outbound=AckTransports(outbox if identity is not None else None,
+                                                     sftp))
         pipeline = Pipeline(settings, db, registry, ledger,
                             intake=_intake_writer(settings, db, ledger, counter),
                             processor=processor, counter=counter)
@@ -107,12 +115,12 @@ class GatewayState:
         # variable names their profiles give (never EDIGATE_* settings).
         https = HTTPSOutbox(settings, db, ledger, registry, os.environ)
         outbound = OutboundService(db, settings, registry, ledger,
-                                   outbox if identity is not None else None, https)
+                                   outbox if identity is not None else None, https, sftp)
         metrics.watch("edigate_sent_documents", "Documents sent to partners by partner and "
                       "acknowledgment state (pending, overdue, rejected, ...)",
                       ["partner", "ack_status"], lambda: sent_document_counts(db))
         return cls(settings, db, registry, signer, ledger, pipeline, metrics, as2=as2,
-                   outbound=outbound, https=https,
+                   outbound=outbound, https=https, sftp=sftp,
                    keys=KeyCache.watching(settings.var_dir, db.url), brokers=brokers)
 
     def webhook_deliverer(self, **kwargs: Any) -> Deliverer:
@@ -129,6 +137,15 @@ class GatewayState:
     def https_deliverer(self, **kwargs: Any) -> HTTPSDeliverer:
         """The outbox worker of HTTPS transfers."""
         return HTTPSDeliverer(self.https, **kwargs)
+
+    def sftp_deliverer(self, **kwargs: Any) -> SFTPDeliverer:
+        """The outbox worker of SFTP uploads."""
+        return SFTPDeliverer(self.sftp, **kwargs)
+
+    def sftp_poller(self, **kwargs: Any) -> SFTPPoller:
+        """The poller of partners' SFTP inbound paths, storing through this state's
+        intake pipeline."""
+        return SFTPPoller(self.settings, self.pipeline, self.sftp.secrets, **kwargs)
 
     def broker_deliverers(self, **kwargs: Any) -> list[BrokerDeliverer]:
         """The outbox workers of broker deliveries, one per configured broker."""

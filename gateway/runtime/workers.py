@@ -37,6 +37,7 @@ from collections.abc import Callable
 from gateway.delivery.brokers import BrokerDeliverer
 from gateway.delivery.egress import Claim, OutboundPool
 from gateway.intake.activity import Deferral
+from gateway.intake.sftp import SFTPPoller
 from gateway.processing.reconcile import mark_overdue
 from gateway.runtime.child_process import child_setup
 from gateway.runtime.settings import Settings
@@ -61,13 +62,14 @@ class WorkerThreads:
     """Threads that claim and process messages, and the outbound senders, until stopped.
     With ``count`` 0 (tests, API-only processes) none of them runs.
 
-    Outbound work (webhook deliveries, the AS2 queue, HTTPS transfers) is claimed by one
+    Outbound work (webhook deliveries, the AS2 queue, HTTPS and SFTP transfers) is claimed by one
     dispatcher thread each and sent on a shared ``gateway.delivery.egress.OutboundPool``
     (``EDIGATE_EGRESS_POOL_SIZE`` threads, at most ``EDIGATE_EGRESS_PER_DESTINATION`` to one
     scheme, host and port): a destination that hangs holds its own slots, not the sends to
     anyone else. A dispatcher claims only when a thread is free, so a claim's lease is not
     spent waiting. Each configured message broker has a publisher thread instead
-    (``_publish``).
+    (``_publish``), and partners' SFTP inbound paths are polled by one thread
+    (``_poll_sftp``) when any profile has one.
     """
 
     def __init__(self, state: GatewayState, count: int, idle_seconds: float = 0.2,
@@ -129,6 +131,16 @@ class WorkerThreads:
         https = self.state.https_deliverer(worker=f"https:{worker_id}")
         self._closers.append(https.close)
         self._dispatcher(f"https:{worker_id}", https.claim_job)
+        sftp = self.state.sftp_deliverer(worker=f"sftp:{worker_id}")
+        self._closers.append(sftp.close)
+        self._dispatcher(f"sftp:{worker_id}", sftp.claim_job)
+        poller = self.state.sftp_poller()
+        if poller.partners():
+            thread = threading.Thread(target=self._poll_sftp, args=(f"sftp-in:{worker_id}",
+                                                                    poller),
+                                      name=f"sftp-in:{worker_id}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
         for broker in self.state.broker_deliverers():
             self._closers.append(broker.close)
             name = f"{broker.target.broker}:{worker_id}"
@@ -161,6 +173,24 @@ class WorkerThreads:
                     self.state.db, self.state.ledger, utcnow(), name)
             except Exception:
                 log.exception("order sweep %s failed", name)
+
+    def _poll_sftp(self, name: str, poller: SFTPPoller) -> None:
+        """Poll each SFTP partner's inbound path every ``poll_seconds`` of its profile,
+        one partner after the other (a poll ends by its deadline)."""
+        due: dict[str, float] = {}
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for partner in poller.partners():
+                if due.get(partner.id, 0.0) > now or self.stop.is_set():
+                    continue
+                try:
+                    poller.poll(partner.id, name)
+                except Exception:  # the poller must outlive a database hiccup
+                    log.exception("SFTP poll of partner %s failed", partner.id)
+                assert partner.sftp is not None
+                due[partner.id] = time.monotonic() + partner.sftp.poll_seconds
+            self.stop.wait(min([*due.values(), time.monotonic() + 1.0]) - time.monotonic()
+                           if due else 1.0)
 
     def _dispatcher(self, name: str, claim: Claim) -> None:
         thread = threading.Thread(target=self._dispatch, args=(name, claim), name=name,
