@@ -25,9 +25,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.delivery.webhooks import enqueue_events, subscribed_event_types
 from gateway.ledger.chain import EntryDraft, Ledger
@@ -40,6 +39,7 @@ from gateway.orders.story import (
     po_numbers,
     tell,
 )
+from gateway.store.bulk import MultiRowInsert
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
@@ -54,6 +54,13 @@ _LINKS: Table = OrderDocumentRow.__table__  # type: ignore[assignment]
 _LINES: Table = OrderLineRow.__table__  # type: ignore[assignment]
 _ORDERS: Table = OrderRow.__table__  # type: ignore[assignment]
 _FINDINGS: Table = OrderFindingRow.__table__  # type: ignore[assignment]
+# One multi-row statement each (gateway.store.bulk): a batch's links, lines and findings
+# go in with SQLAlchemy's bind processing, without its per-row statement machinery. A
+# document joined again (a rebuild) keeps its link.
+_INSERT_LINKS: Final = MultiRowInsert(_LINKS, [c.name for c in _LINKS.columns],
+                                      on_conflict_do_nothing=["order_id", "document"])
+_INSERT_LINES: Final = MultiRowInsert(_LINES, [c.name for c in _LINES.columns])
+_INSERT_FINDINGS: Final = MultiRowInsert(_FINDINGS, [c.name for c in _FINDINGS.columns])
 
 # The number each kind of document is known by, beside the PO number it joins on.
 _OWN_NUMBER: Final[Mapping[str, str]] = {
@@ -144,8 +151,7 @@ class OrderBook:
                   "number": document_number(doc.kind, doc.data), "at": doc.at,
                   "superseded": False}
                  for key, docs in wanted.items() for doc in docs]
-        session.execute(dialect_for(session).insert(OrderDocumentRow).on_conflict_do_nothing(
-            index_elements=["order_id", "document"]), links)
+        _INSERT_LINKS.execute(session.connection(), links)
         fresh = {orders[key].id: docs for key, docs in wanted.items()}
         known = {doc.document: doc.data for docs in wanted.values() for doc in docs}
         return self._retell(session, list(orders.values()), now, actor, created=created,
@@ -161,18 +167,16 @@ class OrderBook:
             return []
         session.execute(delete(OrderDocumentRow).where(
             OrderDocumentRow.message_id == message_id))
-        orders = list(session.scalars(dialect_for(session).locked(
-            select(OrderRow).where(OrderRow.id.in_(ids)).order_by(OrderRow.id))
-            .execution_options(populate_existing=True)))
+        orders = [_Order(*r) for r in session.execute(dialect_for(session).locked(
+            select(*_HELD).where(_ORDERS.c.id.in_(ids)).order_by(_ORDERS.c.id)))]
         return self._retell(session, orders, now, actor)
 
     def retell_due(self, session: Session, now: datetime, actor: str, limit: int = 200
                    ) -> list[EntryDraft]:
         """Tell again the orders whose time rules fell due (``due_at`` passed)."""
-        query = (select(OrderRow).where(OrderRow.due_at <= now).order_by(OrderRow.due_at)
+        query = (select(*_HELD).where(_ORDERS.c.due_at <= now).order_by(_ORDERS.c.due_at)
                  .limit(limit))
-        orders = list(session.scalars(dialect_for(session).claimable(query)
-                                      .execution_options(populate_existing=True)))
+        orders = [_Order(*r) for r in session.execute(dialect_for(session).claimable(query))]
         return self._retell(session, orders, now, actor)
 
     def sweep(self, db: Database, ledger: Ledger, now: datetime, actor: str) -> int:
@@ -240,28 +244,31 @@ class OrderBook:
 
     # -- storing ----------------------------------------------------------------------
     def _orders(self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
-                ) -> tuple[dict[tuple[str, str], OrderRow], set[str]]:
+                ) -> tuple[dict[tuple[str, str], _Order], set[str]]:
         """The orders of (partner, PO number) ``keys``, created where new, locked for this
-        transaction (in id order, as every locker of orders takes them), and the ids of
-        those created."""
+        transaction (those found in id order, as every locker of orders takes them), and
+        the ids of those created."""
         dialect = dialect_for(session)
-        new_ids = {key: str(uuid.uuid4()) for key in keys}
         # Two workers may both see no order yet (SQLite's write lock rules that out): one
-        # inserts it, the other finds it on the unique key and waits for its lock.
-        session.execute(dialect.insert(OrderRow).on_conflict_do_nothing(
-            index_elements=["partner_id", "po_number"]), [
-            {"id": new_ids[key], "partner_id": key[0], "po_number": key[1], "status": "open",
-             "created_at": now, "updated_at": now, **_EMPTY_ORDER} for key in keys])
-        query = (select(OrderRow).where(tuple_(OrderRow.partner_id, OrderRow.po_number)
-                                        .in_(list(keys))).order_by(OrderRow.id))
-        # populate_existing: the counts read below are the row's as locked, not those of
-        # an object loaded earlier in the session.
-        found = {(o.partner_id, o.po_number): o for o in session.scalars(
-            dialect.locked(query).execution_options(populate_existing=True))}
-        created = {o.id for key, o in found.items() if o.id == new_ids[key]}
+        # inserts it, the other finds it on the unique key and waits for its lock. The
+        # rows inserted come back (RETURNING); only those that existed are read again.
+        inserted = session.execute(
+            dialect.insert(_ORDERS).on_conflict_do_nothing(
+                index_elements=["partner_id", "po_number"]).returning(*_HELD),
+            [{"id": str(uuid.uuid4()), "partner_id": key[0], "po_number": key[1],
+              "status": "open", "created_at": now, "updated_at": now, **_EMPTY_ORDER}
+             for key in keys]).all()
+        found = {(r.partner_id, r.po_number): _Order(*r) for r in inserted}
+        created = {o.id for o in found.values()}
+        rest = [key for key in keys if key not in found]
+        if rest:
+            query = (select(*_HELD).where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number)
+                                          .in_(rest)).order_by(_ORDERS.c.id))
+            found.update({(r.partner_id, r.po_number): _Order(*r)
+                          for r in session.execute(dialect.locked(query))})
         return found, created
 
-    def _documents(self, session: Session, orders: Sequence[OrderRow],
+    def _documents(self, session: Session, orders: Sequence[_Order],
                    known: Mapping[str, Mapping[str, Any]]
                    ) -> dict[str, list[tuple[Document, bool]]]:
         """Each order's documents (with the superseded flag stored for each), their
@@ -291,7 +298,7 @@ class OrderBook:
                     r.superseded))
         return found
 
-    def _retell(self, session: Session, orders: Sequence[OrderRow], now: datetime,
+    def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
                 actor: str, *, created: set[str] | None = None,
                 fresh: Mapping[str, Sequence[Joining]] | None = None,
                 known: Mapping[str, Mapping[str, Any]] | None = None, quiet: bool = False
@@ -320,7 +327,7 @@ class OrderBook:
         findings: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        told: list[tuple[OrderRow, Story, _Before]] = []
+        told: list[tuple[_Order, Story, _Before]] = []
         for order in orders:
             docs = documents[order.id]
             story = tell([d for d, _ in docs], self.rules_of(order.partner_id), now)
@@ -341,15 +348,13 @@ class OrderBook:
                 for n, f in enumerate(story.findings)]
             values = _stored(story, len(docs), now)
             updates.append({"order_id": order.id, **values})
-            for column, value in values.items():  # the loaded row says what was stored
-                set_committed_value(order, column, value)
+            order.status, order.role = story.status, story.role
+            order.has_discrepancy, order.late = story.has_discrepancy, story.late
         # One executemany updates every order told, whatever changed in each.
         session.execute(update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).values(
             {c: bindparam(c) for c in updates[0] if c != "order_id"}), updates)
-        if lines:
-            session.execute(insert(_LINES), lines)
-        if findings:
-            session.execute(insert(_FINDINGS), findings)
+        _INSERT_LINES.execute(session.connection(), lines)
+        _INSERT_FINDINGS.execute(session.connection(), findings)
         if flags:
             session.execute(update(_LINKS).where(
                 _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
@@ -359,7 +364,7 @@ class OrderBook:
         return self._events(session, told, fresh or {}, now, actor)
 
     # -- events -----------------------------------------------------------------------
-    def _events(self, session: Session, told: Sequence[tuple[OrderRow, Story, _Before]],
+    def _events(self, session: Session, told: Sequence[tuple[_Order, Story, _Before]],
                 fresh: Mapping[str, Sequence[Joining]], now: datetime, actor: str
                 ) -> list[EntryDraft]:
         events: list[Event] = []
@@ -433,6 +438,26 @@ def _line_row(order_id: str, position: int, line: StoryLine) -> dict[str, Any]:
         "invoiced_amount": _text(line.invoiced_amount) or "0"}
 
 
+@dataclass(slots=True)
+class _Order:
+    """What telling an order again needs of its stored row (``_HELD``, in that order);
+    the status and flags are the new ones once told."""
+
+    id: str
+    partner_id: str
+    po_number: str
+    status: str
+    role: str | None
+    acknowledged_at: datetime | None
+    line_count: int
+    finding_count: int
+    has_discrepancy: bool
+    late: bool
+
+
+_HELD: Final = tuple(getattr(_ORDERS.c, name) for name in _Order.__slots__)
+
+
 class _Before(NamedTuple):
     """What an order said before it was told again: its status (``None`` for a new
     order), when it was acknowledged and its findings' fingerprints."""
@@ -461,7 +486,7 @@ def _stored(story: Story, documents: int, now: datetime) -> dict[str, Any]:
         "due_at": story.due_at, "updated_at": now}
 
 
-def _summary(order: OrderRow) -> dict[str, Any]:
+def _summary(order: _Order) -> dict[str, Any]:
     """What every order event says of its order."""
     return {"order_id": order.id, "partner_id": order.partner_id,
             "po_number": order.po_number, "status": order.status, "role": order.role,
