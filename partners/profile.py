@@ -36,6 +36,8 @@ from pydantic_core import PydanticCustomError
 from schemas.x12.source.codes import CLOSED as X12_CLOSED_CODES
 
 __all__ = [
+    "RECORD_KINDS",
+    "RETENTION_KEYS",
     "AS2Profile",
     "DeliveryHints",
     "EDIFACTProfile",
@@ -726,6 +728,30 @@ class OrderRules(_Model):
 
 ACKNOWLEDGMENT_TYPES: frozenset[str] = frozenset({"997", "999", "CONTRL", "APERAK"})
 
+# The canonical record kinds (``translators.records.RECORD_MODELS``: partners may not
+# import the translators, and tests/partners/test_retention.py pins the two equal).
+RECORD_KINDS: frozenset[str] = frozenset({
+    "purchase_order", "purchase_order_change", "order_response", "invoice", "ship_notice",
+    "inventory_report", "planning_schedule", "product_activity", "functional_ack"})
+# What a retention period may be given for: a record kind, a final message status
+# (lower case), or ``default`` (a message none of whose keys has a period).
+RETENTION_KEYS: frozenset[str] = RECORD_KINDS | frozenset({
+    "processed", "rejected", "failed", "generated", "held", "default"})
+
+
+def _retention_key(value: str) -> str:
+    if value not in RETENTION_KEYS:
+        close = difflib.get_close_matches(value, sorted(RETENTION_KEYS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise _problem(f"{value!r} is no record kind, final status or 'default'{hint}",
+                       key=value)
+    return value
+
+
+RetentionKey = Annotated[StrictStr, AfterValidator(_retention_key)]
+# Days a message is kept after it was received; at most a hundred years.
+RetentionDays = Annotated[int, Field(strict=True, ge=1, le=36500)]
+
 
 GuidePath = Annotated[StrictStr, _pattern(
     r"[^/\\].*\.(toml|json)", "must be a relative path to a .toml or .json guide file")]
@@ -747,6 +773,10 @@ class PartnerProfile(_Model):
     validation: ValidationOptions = ValidationOptions()
     outbound: OutboundOptions = OutboundOptions()
     orders: OrderRules = OrderRules()
+    # ``[retention]``: days to keep this partner's messages per record kind, final status
+    # or ``default`` (e.g. ``invoice = 2555``, ``rejected = 30``), over the gateway's
+    # EDIGATE_RETENTION key by key (gateway.retention has the rule).
+    retention: dict[RetentionKey, RetentionDays] = Field(default_factory=dict)
     # Document type -> implementation guide file (TOML or JSON), relative to the profile.
     guides: dict[TransactionType, GuidePath] = Field(default_factory=dict)
 

@@ -161,6 +161,7 @@ GATEWAY_LAYERS: tuple[str, ...] = (
     "gateway.store",
     "gateway.ledger",
     "gateway.migrations",
+    "gateway.retention",
     "gateway.as2",
     "gateway.delivery",
     "gateway.orders",

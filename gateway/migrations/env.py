@@ -11,6 +11,7 @@ import gateway.store.as2
 import gateway.store.brokers
 import gateway.store.events
 import gateway.store.health
+import gateway.store.holds
 import gateway.store.https
 import gateway.store.models
 import gateway.store.orders

@@ -1,4 +1,5 @@
-"""The service half of the ``edigate`` command: serve, db, partners, keys, ledger, demo.
+"""The service half of the ``edigate`` command: serve, db, partners, keys, ledger, retention,
+demo.
 
 Kept apart from the translator commands so that ``edigate translate`` does not import the
 web framework or the database driver. Every command reads ``Settings.from_env()``.
@@ -18,7 +19,7 @@ from gateway.runtime import cli_keys
 __all__ = ["dispatch", "register"]
 
 SERVICE_COMMANDS = {"serve", "db", "partners", "consumers", "ops", "ledger", "demo", "worker",
-                    "certs", "users", "keys", "generate", "orders"}
+                    "certs", "users", "keys", "generate", "orders", "retention"}
 
 
 def register(sub: Any) -> None:
@@ -82,6 +83,17 @@ def register(sub: Any) -> None:
     k.add_argument("--anchor", default=None, metavar="FILE",
                    help="also check the ledger against this signed head (anchor file); "
                         "default: EDIGATE_VAR_DIR/ledger-anchor.json when it exists")
+    p = sub.add_parser("retention", help="archive and purge what is due; legal holds")
+    retention_sub = p.add_subparsers(dest="retention_command", required=True)
+    retention_sub.add_parser("run", help="archive every message due (EDIGATE_RETENTION, "
+                                         "partners' [retention]), then purge it")
+    k = retention_sub.add_parser("restore", help="load an archive back (idempotent)")
+    k.add_argument("archive", help="the .jsonl.gz file; its .sha256 manifest must be beside it")
+    k = retention_sub.add_parser("hold", help="keep a message whatever its retention")
+    k.add_argument("message_id")
+    k.add_argument("--reason", default=None)
+    k = retention_sub.add_parser("release", help="release a message's legal hold")
+    k.add_argument("message_id")
     p = sub.add_parser("worker", help="process waiting messages and send due webhook "
                                       "deliveries until none is left (or, with --follow, "
                                       "until stopped)")
@@ -327,6 +339,45 @@ def _verify_ledger(anchor: str | None) -> int:
     return 0 if report.ok else 1
 
 
+def _retention(args: argparse.Namespace) -> int:
+    from gateway.errors import GatewayError
+    from gateway.retention import purge
+    from gateway.retention.policy import RetentionPolicy
+    from gateway.store.base import utcnow
+
+    state = _state()
+    try:
+        command = args.retention_command
+        if command == "run":
+            policy = RetentionPolicy.of(state.settings, state.registry)
+            if not policy.configured:
+                print("no retention configured (EDIGATE_RETENTION, partners' [retention]): "
+                      "nothing is ever due", file=sys.stderr)
+            report = purge.run(state.db, state.ledger, policy, state.settings.archive_dir,
+                               now=utcnow(), actor="cli", batch=state.settings.retention_batch)
+            json.dump(report.as_dict(), sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return 0
+        if command == "restore":
+            rows = purge.restore(state.db, state.ledger, Path(args.archive), actor="cli")
+            json.dump({"restored": rows}, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return 0
+        if command == "hold":
+            held = purge.hold(state.db, state.ledger, args.message_id, actor="cli",
+                              reason=args.reason, now=utcnow())
+            print(f"message {args.message_id} " + ("held" if held else "was held already"))
+            return 0
+        released = purge.release(state.db, state.ledger, args.message_id, actor="cli")
+        print(f"message {args.message_id} " + ("released" if released else "had no hold"))
+        return 0
+    except GatewayError as exc:
+        print(f"edigate: error: {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        state.close()
+
+
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "db":
@@ -396,6 +447,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _verify_ledger(args.anchor)
     if command == "orders":
         return _rebuild_orders(args.partner)
+    if command == "retention":
+        return _retention(args)
     if command == "generate":
         return _generate(args.file, args.partner, args.output, dry_run=args.dry_run)
     if command == "worker" and args.follow:

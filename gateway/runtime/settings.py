@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from partners.profile import RETENTION_KEYS
 
 __all__ = ["Settings"]
 
@@ -129,6 +131,31 @@ class Settings(BaseModel):
     nats_subject_prefix: str = "edigate.events"
     nats_stream: str = "EDIGATE_EVENTS"
     nats_events: str = ""
+    # Retention (gateway.retention): days to keep messages after they were received, per
+    # record kind, final status or "default", as a comma list such as
+    # "invoice=2555,functional_ack=90,rejected=30"; a partner's [retention] table
+    # overrides it key by key. Empty, and no partner with a table: nothing is purged.
+    retention: str = ""
+    # Where archives are written before a purge; unset: <var_dir>/archive.
+    retention_archive_dir: Path | None = None
+    # Messages archived and purged per transaction: each batch commits on its own, so
+    # intake waits for one batch at most.
+    retention_batch: int = Field(default=1000, ge=1, le=10000)
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_list(cls, value: str) -> str:
+        _retention_days(value)
+        return value
+
+    @property
+    def retention_days(self) -> dict[str, int]:
+        """``retention`` as days by key."""
+        return _retention_days(self.retention)
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.retention_archive_dir or self.var_dir / "archive"
 
     @property
     def x12_qualifier(self) -> str:
@@ -158,3 +185,21 @@ class Settings(BaseModel):
                     break
         values.update(overrides)
         return cls.model_validate(values)
+
+
+def _retention_days(text: str) -> dict[str, int]:
+    """The days by key of an EDIGATE_RETENTION value; ValueError naming the bad item."""
+    days: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        key, sep, number = (side.strip() for side in item.partition("="))
+        if not sep or not number.isdigit() or not 1 <= int(number) <= 36500:
+            raise ValueError(f"{item!r}: each item must be key=days, days 1 to 36500")
+        if key not in RETENTION_KEYS:
+            raise ValueError(f"{key!r} is no record kind, final status or 'default' "
+                             f"(known: {', '.join(sorted(RETENTION_KEYS))})")
+        if key in days:
+            raise ValueError(f"{key!r} is given twice")
+        days[key] = int(number)
+    return days

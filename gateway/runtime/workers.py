@@ -39,6 +39,8 @@ from gateway.delivery.egress import Claim, OutboundPool
 from gateway.intake.activity import Deferral
 from gateway.intake.sftp import SFTPPoller
 from gateway.processing.reconcile import mark_overdue
+from gateway.retention import purge
+from gateway.retention.policy import RetentionPolicy
 from gateway.runtime.child_process import child_setup
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
@@ -54,6 +56,9 @@ STARTUP_SECONDS = 10.0
 # How often a worker process looks for sent documents whose acknowledgment is overdue.
 ACK_SWEEP_SECONDS = 60.0
 FAILED_STARTS = 3
+# How often a worker process asks whether today's retention run is still to be done: the
+# first to ask on a day (on any host sharing the database) runs it (``purge.claim_day``).
+RETENTION_CHECK_SECONDS = 3600.0
 # How often a worker deferring to intake looks again (a read of shared memory).
 _DEFER_POLL_SECONDS = 0.01
 
@@ -153,6 +158,32 @@ class WorkerThreads:
                                   daemon=True)
         thread.start()
         self.threads.append(thread)
+        policy = RetentionPolicy.of(settings, self.state.registry)
+        if policy.configured:
+            thread = threading.Thread(target=self._retain, args=(f"retention:{worker_id}",
+                                                                 policy),
+                                      name=f"retention:{worker_id}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _retain(self, name: str, policy: RetentionPolicy) -> None:
+        """Once a day, in one process: archive what is due, then purge it (each batch its
+        own transaction, so intake waits for one batch at most)."""
+        settings = self.state.settings
+        while not self.stop.wait(RETENTION_CHECK_SECONDS):
+            try:
+                now = utcnow()
+                if not purge.claim_day(self.state.db, now.toordinal()):
+                    continue
+                report = purge.run(self.state.db, self.state.ledger, policy,
+                                   settings.archive_dir, now=now, actor=name,
+                                   batch=settings.retention_batch)
+            except Exception:  # the job must outlive a database hiccup or a full disk
+                log.exception("retention run %s failed", name)
+                continue
+            if report.purged:
+                log.info("retention: %d message(s) archived to %s and purged",
+                         report.purged, report.archive)
 
     def _watch_acknowledgments(self, name: str) -> None:
         """Mark sent documents whose acknowledgment is overdue, and tell again the orders

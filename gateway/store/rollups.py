@@ -12,8 +12,10 @@ status is in the counter's group, where a message's key is the hour of its
 ``received_at``, its partner, its direction and the first of its ``transaction_types``
 ("none" before it has any). Every writer that inserts a message or changes its status or
 transaction types adds the move in the same transaction: intake (RECEIVED), processing's
-batch finish, reprocess (back to RECEIVED), outbound (GENERATED, HELD). A claim (RECEIVED ->
-PROCESSING) moves nothing: both are ``waiting``.
+batch finish, reprocess (back to RECEIVED), outbound (GENERATED, HELD); a retention
+purge takes the messages it deletes out, and a restore puts them back
+(``gateway.retention``). A claim (RECEIVED -> PROCESSING) moves nothing: both are
+``waiting``.
 
 The upsert is one statement text on both databases (``INSERT ... ON CONFLICT (...) DO
 UPDATE SET n = message_rollups.n + excluded.n``, which SQLite and PostgreSQL share), so
@@ -124,22 +126,23 @@ def status_counter(status: str) -> str:
 
 
 class Move(NamedTuple):
-    """A message entering the counts (``before`` None), or moving between statuses or
-    transaction types: ``before`` and ``after`` are (status, transaction types)."""
+    """A message entering the counts (``before`` None), leaving them (``after`` None: a
+    retention purge), or moving between statuses or transaction types: ``before`` and
+    ``after`` are (status, transaction types)."""
 
     received_at: datetime
     partner_id: str
     direction: str
     before: tuple[str, str | None] | None
-    after: tuple[str, str | None]
+    after: tuple[str, str | None] | None
 
 
 def _deltas(moves: Iterable[Move]) -> dict[Key, dict[str, int]]:
     deltas: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
         ("messages", *COUNTERS), 0))
     for move in moves:
-        sides = [(move.after, 1)] if move.before is None else [(move.before, -1),
-                                                               (move.after, 1)]
+        sides = [(side, sign) for side, sign in ((move.before, -1), (move.after, 1))
+                 if side is not None]
         for (status, types), sign in sides:
             counts = deltas[rollup_key(move.received_at, move.partner_id, move.direction,
                                        types)]

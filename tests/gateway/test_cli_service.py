@@ -125,3 +125,56 @@ def test_demo_posts_traffic_and_prints_how_to_get_in(tmp_path: Path) -> None:
     # Run from elsewhere, the samples are named by their absolute paths.
     assert f"@{REPO / 'samples' / 'acme-850.x12'} " in done.stdout
     assert any("ops UI:" in line and "user demo" in line for line in lines)
+
+
+def test_retention_commands_hold_run_release_restore(
+        env: Settings, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`retention hold` keeps a due message through `retention run`; released, the next
+    run archives and purges it and `ledger verify` passes; `retention restore` brings it
+    back, and refuses an archive without its manifest (exit 2, no traceback)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from gateway.intake.pipeline import Delivery
+    from gateway.runtime.demo import demo_interchange
+    from gateway.store.base import utcnow
+    from gateway.store.models import Message
+
+    monkeypatch.setenv("EDIGATE_RETENTION", "rejected=10")
+    run(capsys, "db", "upgrade")
+    state = GatewayState.build(Settings.from_env())
+    try:
+        body = demo_interchange("acme-850.edi", "ZZ", "ACMERETAIL", "00401", state.settings,
+                                900, break_it=True)
+        message_id = state.pipeline.receive(Delivery("acme-retail", "https", body),
+                                            "test").message_id
+        list(state.pipeline.drain("test"))
+        old = utcnow() - timedelta(days=11)
+        with state.db.transaction() as session:
+            session.execute(update(Message).values(received_at=old, updated_at=old))
+    finally:
+        state.close()
+
+    assert run(capsys, "retention", "hold", message_id, "--reason", "audit") == (
+        0, f"message {message_id} held\n")
+    code, out = run(capsys, "retention", "run")
+    assert code == 0 and json.loads(out)["purged"] == 0
+    assert run(capsys, "retention", "release", message_id)[0] == 0
+    code, out = run(capsys, "retention", "run")
+    report = json.loads(out)
+    assert code == 0 and report["purged"] == 1 and report["rows"]["payloads"] == 1
+    assert run(capsys, "ledger", "verify")[0] == 0
+
+    code, out = run(capsys, "retention", "restore", report["archive"])
+    assert code == 0 and json.loads(out)["restored"]["messages"] == 1
+    state = GatewayState.build(Settings.from_env())
+    try:
+        with state.db.read() as session:
+            assert list(session.scalars(select(Message.id))) == [message_id]
+    finally:
+        state.close()
+    Path(report["archive"] + ".sha256").unlink()
+    assert main(["retention", "restore", report["archive"]]) == 2
+    assert "manifest is missing" in capsys.readouterr().err

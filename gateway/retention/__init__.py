@@ -1,0 +1,1 @@
+"""Data retention: which messages are due, archiving them, purging them, restoring them."""

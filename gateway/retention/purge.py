@@ -1,0 +1,393 @@
+"""Retention runs: archive what is due, then purge it; restore an archive; legal holds.
+
+Responsible for finding the messages that are due (``RetentionPolicy``, no legal hold),
+writing them with everything stored for them to one archive (``gateway.retention.archive``),
+and only then deleting them batch by batch, each batch in a transaction of its own with a
+``RETENTION_PURGED`` ledger entry naming the archive, its sha256, how many rows of each
+table went and the sha256 of the purged message ids (sorted, one a line); for loading an
+archive back (``restore``, idempotent); and for holds and their release.
+
+What a purge deletes, per message: its payload (unless another row still refers to the
+same bytes), the message row, its records, acknowledgments, search terms, record
+deliveries to webhooks, sent documents, AS2 and HTTPS transfer rows; its counts leave the
+dashboard's rollups. What it leaves, on purpose: ledger entries (the ledger hashes
+payload digests, never payloads, so ``ledger verify`` holds after a purge); orders with
+their lines, documents and findings (an order keeps its computed state; its
+``order_documents`` rows go on naming ``record:<id>`` and ``sent:<id>`` that may be gone);
+demand points (figures per product and period, already computed); events and their
+broker deliveries (the event log, not the message's).
+
+Bounded memory: messages are scanned in (received_at, id) order a batch at a time, rows
+are read per batch (payloads a few at a time) and streamed into the archive, and the
+purge reads the message ids back from the archive batch by batch. A message changed
+after the run began (``updated_at``), held meanwhile, or no longer final is skipped.
+It must not decide periods (``gateway.retention.policy``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, exists, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from gateway.errors import GatewayError
+from gateway.ledger.chain import Ledger
+from gateway.retention.archive import (
+    TABLES,
+    ArchiveBatch,
+    ArchiveWriter,
+    archive_batches,
+    archive_message_ids,
+    check_archive,
+)
+from gateway.retention.policy import RetentionPolicy
+from gateway.store.as2 import AS2Message
+from gateway.store.db import Database
+from gateway.store.holds import LegalHold
+from gateway.store.https import HTTPSTransfer
+from gateway.store.models import (
+    Acknowledgment,
+    ControlCounter,
+    Message,
+    MessageStatus,
+    Payload,
+    RecordRow,
+)
+from gateway.store.outbound import SentDocument
+from gateway.store.rollups import Move, record_moves
+from gateway.store.search import MessageTerm
+from gateway.store.webhooks import Webhook, WebhookDelivery
+
+__all__ = ["HoldError", "RunReport", "claim_day", "hold", "release", "restore", "run"]
+
+# Payload rows read at once while archiving: a payload may be as large as an intake body.
+_PAYLOADS_AT_ONCE = 16
+_FINAL = sorted(MessageStatus.FINAL)
+_DAY_COUNTER = "retention.last_day"
+
+
+class HoldError(GatewayError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(404, "message-not-found", "No such message", detail)
+
+
+@dataclass
+class RunReport:
+    """What a retention run did."""
+
+    examined: int = 0
+    due: int = 0
+    purged: int = 0
+    skipped: int = 0
+    archive: Path | None = None
+    archive_sha256: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"examined": self.examined, "due": self.due, "purged": self.purged,
+                "skipped": self.skipped, "archive": str(self.archive) if self.archive else None,
+                "archive_sha256": self.archive_sha256, "rows": dict(sorted(self.rows.items()))}
+
+
+def ids_digest(message_ids: Sequence[str]) -> str:
+    """The sha256 of message ids, sorted, one a line: how a purge names what it removed."""
+    return hashlib.sha256("".join(f"{i}\n" for i in sorted(message_ids)).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------ what is due
+
+
+def _kinds(session: Session, ids: Sequence[str]) -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for column_id, column_kind in ((RecordRow.message_id, RecordRow.kind),
+                                   (SentDocument.message_id, SentDocument.kind)):
+        for message_id, kind in session.execute(
+                select(column_id, column_kind).where(column_id.in_(ids)).distinct()):
+            kinds.setdefault(message_id, set()).add(kind)
+    return kinds
+
+
+def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
+                ) -> Iterator[tuple[int, list[str]]]:
+    """(messages examined, ids of the due ones) per batch of up to ``batch`` examined,
+    oldest first; each batch read in a transaction of its own."""
+    shortest = policy.shortest()
+    if shortest is None:
+        return
+    cutoff = now - timedelta(days=shortest)
+    after: tuple[datetime, str] | None = None
+    while True:
+        with db.read() as session:
+            query = (select(Message.id, Message.partner_id, Message.status,
+                            Message.received_at)
+                     .where(Message.received_at <= cutoff, Message.status.in_(_FINAL))
+                     .order_by(Message.received_at, Message.id).limit(batch))
+            if after is not None:
+                query = query.where(or_(Message.received_at > after[0],
+                                        and_(Message.received_at == after[0],
+                                             Message.id > after[1])))
+            rows = session.execute(query).all()
+            if not rows:
+                return
+            after = (rows[-1].received_at, rows[-1].id)
+            ids = [row.id for row in rows]
+            kinds = _kinds(session, ids)
+            held = set(session.scalars(select(LegalHold.message_id)
+                                       .where(LegalHold.message_id.in_(ids))))
+        yield len(rows), [row.id for row in rows if row.id not in held and policy.due(
+            row.partner_id, row.status, kinds.get(row.id, ()), row.received_at, now)]
+
+
+# ------------------------------------------------------------------------ archive
+
+
+def _by_message(table: Table) -> Any:
+    return table.c.id if table.name == Message.__tablename__ else table.c.message_id
+
+
+def _archive_batch(db: Database, writer: ArchiveWriter, ids: Sequence[str]) -> None:
+    """Write the rows of messages ``ids`` (and of what refers to them) to ``writer``."""
+    with db.read() as session:
+        children: dict[str, list[Any]] = {}
+        for table in TABLES[1:]:
+            query = select(table).where(_by_message(table).in_(ids))
+            if table.name == WebhookDelivery.__tablename__:
+                query = query.where(table.c.subject == "record")
+            children[table.name] = [row._mapping for row in session.execute(query)]
+        shas = sorted({row["payload_sha256"] for row in children[Message.__tablename__]}
+                      | _referenced_payloads(children))
+        payloads = TABLES[0]
+        for start in range(0, len(shas), _PAYLOADS_AT_ONCE):
+            chunk = shas[start:start + _PAYLOADS_AT_ONCE]
+            writer.rows(payloads, [row._mapping for row in session.execute(
+                select(payloads).where(payloads.c.sha256.in_(chunk)))])
+        for table in TABLES[1:]:
+            writer.rows(table, children[table.name])
+    writer.end_batch(ids)
+
+
+def _referenced_payloads(children: dict[str, list[Any]]) -> set[str]:
+    shas: set[str] = set()
+    for row in children.get(AS2Message.__tablename__, ()):
+        shas.update(s for s in (row["payload_sha256"], row["raw_sha256"]) if s)
+    for row in children.get(HTTPSTransfer.__tablename__, ()):
+        shas.add(row["payload_sha256"])
+    return shas
+
+
+# ------------------------------------------------------------------------ purge
+
+
+def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: datetime,
+                 actor: str, archive: Path, archive_sha256: str, batch: int,
+                 report: RunReport) -> None:
+    with db.transaction() as session:
+        query = (select(Message.id, Message.received_at, Message.partner_id,
+                        Message.direction, Message.status, Message.transaction_types,
+                        Message.payload_sha256)
+                 .where(Message.id.in_(ids), Message.status.in_(_FINAL),
+                        Message.updated_at < started,
+                        ~exists().where(LegalHold.message_id == Message.id)))
+        rows = session.execute(db.dialect.locked(query)).all()
+        report.skipped += len(ids) - len(rows)
+        if not rows:
+            return
+        gone = [row.id for row in rows]
+        shas = {row.payload_sha256 for row in rows}
+        for sha, raw in session.execute(select(AS2Message.payload_sha256, AS2Message.raw_sha256)
+                                        .where(AS2Message.message_id.in_(gone))):
+            shas.update(s for s in (sha, raw) if s)
+        shas.update(session.scalars(select(HTTPSTransfer.payload_sha256)
+                                    .where(HTTPSTransfer.message_id.in_(gone))))
+        counts: dict[str, int] = {}
+        for table, where in (
+                (WebhookDelivery, and_(WebhookDelivery.message_id.in_(gone),
+                                       WebhookDelivery.subject == "record")),
+                (MessageTerm, MessageTerm.message_id.in_(gone)),
+                (RecordRow, RecordRow.message_id.in_(gone)),
+                (Acknowledgment, Acknowledgment.message_id.in_(gone)),
+                (SentDocument, SentDocument.message_id.in_(gone)),
+                (AS2Message, AS2Message.message_id.in_(gone)),
+                (HTTPSTransfer, HTTPSTransfer.message_id.in_(gone)),
+                (Message, Message.id.in_(gone))):
+            counts[table.__tablename__] = session.execute(
+                delete(table).where(where)).rowcount  # type: ignore[attr-defined]
+        # Content-addressed: the same bytes may still be another row's.
+        counts["payloads"] = session.execute(delete(Payload).where(
+            Payload.sha256.in_(shas),
+            ~exists().where(Message.payload_sha256 == Payload.sha256),
+            ~exists().where(AS2Message.payload_sha256 == Payload.sha256),
+            ~exists().where(AS2Message.raw_sha256 == Payload.sha256),
+            ~exists().where(HTTPSTransfer.payload_sha256 == Payload.sha256))
+        ).rowcount  # type: ignore[attr-defined]
+        record_moves(session.connection(), [
+            Move(row.received_at, row.partner_id, row.direction,
+                 (row.status, row.transaction_types), None) for row in rows])
+        ledger.append(session, event="RETENTION_PURGED", actor=actor, details={
+            "archive": archive.name, "archive_sha256": archive_sha256, "batch": batch,
+            "messages": len(gone), "message_ids_sha256": ids_digest(gone),
+            "first_received_at": min(row.received_at for row in rows).isoformat(),
+            "last_received_at": max(row.received_at for row in rows).isoformat(),
+            "rows": dict(sorted(counts.items()))})
+    report.purged += len(gone)
+    for name, count in counts.items():
+        report.rows[name] = report.rows.get(name, 0) + count
+
+
+def run(db: Database, ledger: Ledger, policy: RetentionPolicy, archive_dir: Path, *,
+        now: datetime, actor: str, batch: int = 1000) -> RunReport:
+    """Archive every message due at ``now``, then purge them; what was done. Nothing due:
+    no archive, no ledger entry."""
+    report = RunReport()
+    writer: ArchiveWriter | None = None
+    name = f"edigate-archive-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}.jsonl.gz"
+    header = {"created_at": now.isoformat(), "actor": actor, "policy": policy.as_dict()}
+    try:
+        pending: list[str] = []
+        for examined, due in due_batches(db, policy, now, batch):
+            report.examined += examined
+            report.due += len(due)
+            pending += due
+            while len(pending) >= batch:
+                writer = writer or ArchiveWriter(archive_dir, name, header)
+                _archive_batch(db, writer, pending[:batch])
+                pending = pending[batch:]
+        if pending:
+            writer = writer or ArchiveWriter(archive_dir, name, header)
+            _archive_batch(db, writer, pending)
+        if writer is None:
+            return report
+        digest = writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
+    report.archive, report.archive_sha256 = writer.path, digest
+    for number, ids in archive_message_ids(writer.path):
+        _purge_batch(db, ledger, ids, started=now, actor=actor, archive=writer.path,
+                     archive_sha256=digest, batch=number, report=report)
+    return report
+
+
+# ------------------------------------------------------------------------ restore
+
+
+def _present(connection: Connection, table: Table, rows: list[dict[str, Any]],
+             key: str) -> set[Any]:
+    values = [row[key] for row in rows]
+    found: set[Any] = set()
+    for start in range(0, len(values), 500):
+        found.update(connection.scalars(select(table.c[key]).where(
+            table.c[key].in_(values[start:start + 500]))))
+    return found
+
+
+def _restore_batch(db: Database, ledger: Ledger, batch: ArchiveBatch, *, archive: Path,
+                   actor: str, totals: dict[str, int]) -> None:
+    with db.transaction() as session:
+        connection = session.connection()
+        dialect = db.dialect
+        counts: dict[str, int] = {}
+        messages: set[str] = set()
+        for table in TABLES:
+            rows = batch.rows.get(table.name, [])
+            if table.name != Payload.__tablename__ and table.name != Message.__tablename__:
+                # Rows of a message that could not come back (its bytes were taken in
+                # again as a new message since) stay in the archive.
+                rows = [row for row in rows if row["message_id"] in messages]
+            if table.name == WebhookDelivery.__tablename__ and rows:
+                hooks = _present(connection, Webhook.__table__,  # type: ignore[arg-type]
+                                 [{"id": row["webhook_id"]} for row in rows], "id")
+                rows = [row for row in rows if row["webhook_id"] in hooks]
+            if not rows:
+                continue
+            if table.name == RecordRow.__tablename__:
+                there = _present(connection, table, rows, "id")
+                rows = [row for row in rows if row["id"] not in there]
+                taken = _present(connection, table, rows, "seq") if rows else set()
+                rows = [{k: v for k, v in row.items() if k != "seq"}
+                        if row["seq"] in taken else row for row in rows]
+                for row in rows:
+                    connection.execute(insert(table).values(**row))
+                counts[table.name] = len(rows)
+                continue
+            before = (_present(connection, table, rows, "id")
+                      if table.name == Message.__tablename__ else set())
+            connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+            if table.name == Message.__tablename__:
+                after = _present(connection, table, rows, "id")
+                messages = after
+                new = [row for row in rows if row["id"] in after - before]
+                counts[table.name] = len(new)
+                record_moves(connection, [
+                    Move(row["received_at"], row["partner_id"], row["direction"], None,
+                         (row["status"], row["transaction_types"])) for row in new])
+            else:
+                counts[table.name] = len(rows)
+        ledger.append(session, event="RETENTION_RESTORED", actor=actor, details={
+            "archive": archive.name, "batch": batch.number,
+            "messages": counts.get(Message.__tablename__, 0),
+            "message_ids_sha256": ids_digest(sorted(messages)),
+            "rows": dict(sorted(counts.items()))})
+    for name, count in counts.items():
+        totals[name] = totals.get(name, 0) + count
+
+
+def restore(db: Database, ledger: Ledger, path: Path, *, actor: str) -> dict[str, int]:
+    """Load the archive at ``path`` back, batch by batch (rows already there are left as
+    they are); rows inserted per table. ArchiveError for an archive its manifest does not
+    vouch for, before anything is written."""
+    check_archive(path)
+    totals: dict[str, int] = {}
+    for batch in archive_batches(path):
+        _restore_batch(db, ledger, batch, archive=path, actor=actor, totals=totals)
+    return totals
+
+
+# ------------------------------------------------------------------------ holds
+
+
+def hold(db: Database, ledger: Ledger, message_id: str, *, actor: str,
+         reason: str | None = None, now: datetime) -> bool:
+    """Put a legal hold on a stored message; False when it was held already."""
+    with db.transaction() as session:
+        if session.get(Message, message_id) is None:
+            raise HoldError(f"no message {message_id}")
+        if session.get(LegalHold, message_id) is not None:
+            return False
+        session.add(LegalHold(message_id=message_id, actor=actor, reason=reason, held_at=now))
+        ledger.append(session, event="LEGAL_HOLD", actor=actor, message_id=message_id,
+                      details={"reason": reason})
+    return True
+
+
+def release(db: Database, ledger: Ledger, message_id: str, *, actor: str) -> bool:
+    """Release a message's legal hold; False when it had none."""
+    with db.transaction() as session:
+        found = session.get(LegalHold, message_id)
+        if found is None:
+            return False
+        session.delete(found)
+        ledger.append(session, event="LEGAL_HOLD_RELEASED", actor=actor,
+                      message_id=message_id, details={"held_by": found.actor,
+                                                      "held_at": found.held_at.isoformat()})
+    return True
+
+
+def claim_day(db: Database, day: int) -> bool:
+    """Whether this process is the one to run retention on ``day`` (days since the epoch):
+    the first caller of the day on any host sharing the database moves the counter."""
+    with db.transaction() as session:
+        session.execute(db.dialect.insert(ControlCounter).values(name=_DAY_COUNTER, value=0)
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        moved = session.execute(update(ControlCounter).where(
+            ControlCounter.name == _DAY_COUNTER, ControlCounter.value < day)
+            .values(value=day)).rowcount  # type: ignore[attr-defined]
+    return bool(moved)
