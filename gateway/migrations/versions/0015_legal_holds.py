@@ -1,7 +1,7 @@
 """legal holds: messages kept whatever the retention policy says
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-12 10:00:00
 
 Retention (issue 20, points 7-10) archives and purges messages that are due; an operator
@@ -16,7 +16,7 @@ from alembic import op
 import gateway.store.base
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
