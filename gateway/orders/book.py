@@ -249,9 +249,11 @@ class OrderBook:
         transaction (those found in id order, as every locker of orders takes them), and
         the ids of those created."""
         dialect = dialect_for(session)
+        keys = sorted(keys)
         # Two workers may both see no order yet (SQLite's write lock rules that out): one
-        # inserts it, the other finds it on the unique key and waits for its lock. The
-        # rows inserted come back (RETURNING); only those that existed are read again.
+        # inserts it, the other finds it on the unique key and waits for its lock; both
+        # insert in key order, so neither waits for the other in turn. The rows inserted
+        # come back (RETURNING); only those that existed are read again.
         inserted = session.execute(
             dialect.insert(_ORDERS).on_conflict_do_nothing(
                 index_elements=["partner_id", "po_number"]).returning(*_HELD),
