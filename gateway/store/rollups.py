@@ -2,9 +2,11 @@
 reads instead of scanning messages.
 
 Responsible for ``message_rollups`` (one row per hour, partner, transaction type and
-direction, with a counter per status group), for turning a message's move from one status
-(and transaction type) to another into counter deltas, for adding a batch's deltas in ONE
-upsert statement on a driver cursor, and for rebuilding the table from the messages
+direction, with a counter per status group) and ``message_rollups_daily`` (the same per
+day: the dashboard's month reads a few thousand rows, not every hour's), for turning a
+message's move from one status (and transaction type) to another into counter deltas,
+for adding a batch's deltas in ONE upsert statement a table on a driver cursor, and for
+rebuilding the tables from the messages
 (``edigate db upgrade``, migration 0013).
 
 Invariant: for every key, each counter equals the number of messages with that key whose
@@ -40,7 +42,8 @@ from gateway.store.bulk import RawInsert
 from gateway.store.driver import MAX_PARAMETERS, driver_cursor
 from gateway.store.models import Message, MessageStatus
 
-__all__ = ["COUNTERS", "ERRORS", "FINISHED", "MessageRollup", "Move", "add_moves", "hour_of",
+__all__ = ["COUNTERS", "ERRORS", "FINISHED", "DailyRollup", "MessageRollup", "Move", "add_moves",
+           "hour_of",
            "moves_of_finish", "rebuild", "rollup_key", "status_counter"]
 
 TYPE_MAX = 10
@@ -59,6 +62,25 @@ class MessageRollup(Base):
     direction: Mapped[str] = mapped_column(String(8), primary_key=True)
     messages: Mapped[int] = mapped_column(Integer, default=0)  # every status
     waiting: Mapped[int] = mapped_column(Integer, default=0)  # RECEIVED, PROCESSING
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    generated: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyRollup(Base):
+    """The same counts per day (UTC): what the dashboard's 30-day series read, a few
+    thousand rows where the hourly ones are some hundred thousand in a busy month."""
+
+    __tablename__ = "message_rollups_daily"
+
+    day: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_type: Mapped[str] = mapped_column(String(TYPE_MAX), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
     processed: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
@@ -99,14 +121,42 @@ class _RollupValues(NamedTuple):
     held: int
 
 
-_ROWS = RawInsert(MessageRollup.__table__, _RollupValues)  # type: ignore[arg-type]
-_TEXTS: dict[tuple[str, int], str] = {}
+class _DailyValues(NamedTuple):
+    """``_RollupValues`` of the daily table: the bucket column is ``day``."""
+
+    day: object
+    partner_id: str
+    transaction_type: str
+    direction: str
+    messages: int
+    waiting: int
+    processed: int
+    rejected: int
+    failed: int
+    generated: int
+    held: int
+
+
+_TEXTS: dict[tuple[str, str, int], str] = {}
 
 Key = tuple[datetime, str, str, str]
 
 
 def hour_of(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# (the insert, its bucket column, how a time falls into its bucket) of each table.
+_TABLES = (
+    (RawInsert(MessageRollup.__table__, _RollupValues),  # type: ignore[arg-type]
+     "hour", hour_of),
+    (RawInsert(DailyRollup.__table__, _DailyValues),  # type: ignore[arg-type]
+     "day", day_of),
+)
 
 
 def _type_of(transaction_types: str | None) -> str:
@@ -151,42 +201,51 @@ def _deltas(moves: Iterable[Move]) -> dict[Key, dict[str, int]]:
     return {key: counts for key, counts in deltas.items() if any(counts.values())}
 
 
-def _upsert_sql(dialect: Dialect, rows: int) -> str:
-    found = _TEXTS.get((dialect.name, rows))
+def _upsert_sql(dialect: Dialect, rows: RawInsert, bucket: str, count: int) -> str:
+    found = _TEXTS.get((dialect.name, bucket, count))
     if found is None:
-        target = _ROWS.target(dialect)
+        target = rows.target(dialect)
         quote = dialect.identifier_preparer.quote
         added = ", ".join(f"{quote(c)} = {target.table_sql}.{quote(c)} + excluded.{quote(c)}"
                           for c in ("messages", *COUNTERS))
+        conflict = ", ".join(quote(c) for c in (bucket, *_KEY[1:]))
         found = (f"INSERT INTO {target.table_sql} ({target.columns_sql}) VALUES "
-                 + ", ".join([target.values_row] * rows)
-                 + f" ON CONFLICT ({', '.join(quote(c) for c in _KEY)}) DO UPDATE SET {added}")
+                 + ", ".join([target.values_row] * count)
+                 + f" ON CONFLICT ({conflict}) DO UPDATE SET {added}")
         if len(_TEXTS) < 256:
-            _TEXTS[(dialect.name, rows)] = found
+            _TEXTS[(dialect.name, bucket, count)] = found
     return found
 
 
 def add_moves(cursor: Any, dialect: Dialect, moves: Iterable[Move]) -> None:
     """Add the counter deltas of ``moves`` in the caller's transaction through ``cursor``,
-    a driver cursor (``gateway.store.bulk.driver_cursor``): one statement for a batch
-    (more only past the driver's parameter limit); nothing when nothing moves."""
-    deltas = _deltas(moves)
-    if not deltas:
+    a driver cursor (``gateway.store.bulk.driver_cursor``): one statement a table (hourly
+    and daily) for a batch (more only past the driver's parameter limit); nothing when
+    nothing moves."""
+    hourly = _deltas(moves)
+    if not hourly:
         return
-    bound: dict[datetime, object] = {}
-    rows: list[_RollupValues] = []
-    for key in sorted(deltas):  # a fixed order: see the module's text
-        hour, partner_id, transaction_type, direction = key
-        if hour not in bound:
-            bound[hour] = _ROWS.bind(dialect, "hour", hour)
-        counts = deltas[key]
-        rows.append(_RollupValues(bound[hour], partner_id, transaction_type, direction,
-                                  counts["messages"], *(counts[c] for c in COUNTERS)))
-    per_statement = MAX_PARAMETERS // len(_COLUMNS)
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        cursor.execute(_upsert_sql(dialect, len(chunk)),
-                       tuple(value for row in chunk for value in row))
+    for rows, bucket, bucket_of in _TABLES:
+        deltas: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+            ("messages", *COUNTERS), 0))
+        for (hour, partner, kind, direction), counts in hourly.items():
+            summed = deltas[(bucket_of(hour), partner, kind, direction)]
+            for name, value in counts.items():
+                summed[name] += value
+        bound: dict[datetime, object] = {}
+        values: list[tuple[Any, ...]] = []
+        for key in sorted(deltas):  # a fixed order: see the module's text
+            at, partner_id, transaction_type, direction = key
+            if at not in bound:
+                bound[at] = rows.bind(dialect, bucket, at)
+            counts = deltas[key]
+            values.append((bound[at], partner_id, transaction_type, direction,
+                           counts["messages"], *(counts[c] for c in COUNTERS)))
+        per_statement = MAX_PARAMETERS // len(_COLUMNS)
+        for start in range(0, len(values), per_statement):
+            chunk = values[start:start + per_statement]
+            cursor.execute(_upsert_sql(dialect, rows, bucket, len(chunk)),
+                           tuple(value for row in chunk for value in row))
 
 
 def moves_of_finish(connection: Connection, after: Mapping[str, tuple[str, str | None]],
@@ -219,6 +278,7 @@ def rebuild(connection: Connection, *, batch: int = 20000) -> int:
     a database that had no rollups, or whose counts are in doubt); how many messages
     were counted. Reads the messages in id order, ``batch`` at a time."""
     connection.execute(delete(MessageRollup))
+    connection.execute(delete(DailyRollup))
     totals: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
         ("messages", *COUNTERS), 0))
     counted, after = 0, ""
@@ -236,7 +296,15 @@ def rebuild(connection: Connection, *, batch: int = 20000) -> int:
             counts[status_counter(row.status)] += 1
         counted += len(rows)
         after = rows[-1].id
-    values = [dict(zip(_KEY, key, strict=True), **counts) for key, counts in totals.items()]
-    for start in range(0, len(values), 2000):
-        connection.execute(insert(MessageRollup), values[start:start + 2000])
+    days: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+        ("messages", *COUNTERS), 0))
+    for (hour, partner, kind, direction), counts in totals.items():
+        summed = days[(day_of(hour), partner, kind, direction)]
+        for name, value in counts.items():
+            summed[name] += value
+    for model, bucket, found in ((MessageRollup, "hour", totals), (DailyRollup, "day", days)):
+        values = [dict(zip((bucket, *_KEY[1:]), key, strict=True), **counts)
+                  for key, counts in found.items()]
+        for start in range(0, len(values), 2000):
+            connection.execute(insert(model), values[start:start + 2000])
     return counted

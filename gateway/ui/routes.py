@@ -472,7 +472,7 @@ def dashboard(request: Request, user: User) -> Response:
                      day, label_every=5),
         stacked_bars("Messages per day by partner (30 days)", data["days"],
                      data["daily_partner"], day, label_every=5),
-        histogram("Receipt to acknowledgment (recent messages)", ack,
+        histogram("Receipt to acknowledgment (the newest 500 messages)", ack,
                   (0.1, 0.5, 1, 5, 30, 60, 300)),
     ]
     return render(request, "dashboard.html", {

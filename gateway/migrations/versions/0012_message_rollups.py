@@ -7,9 +7,9 @@ Create Date: 2026-12-09 10:00:00
 The dashboard counted messages with a scan capped at 200000 rows, so past that it showed
 the cap and computed the error rate on part of the window (issue 19, point 11).
 ``message_rollups`` holds a counter per status group for each hour, partner, transaction
-type and direction, maintained in the transactions that store and finish messages
-(``gateway.store.rollups``). This revision creates it and counts the messages stored so
-far into it.
+type and direction, and ``message_rollups_daily`` the same per day, maintained in the
+transactions that store and finish messages (``gateway.store.rollups``). This revision
+creates them and counts the messages stored so far into them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hour", "partner_id", "transaction_type", "direction",
                                 name=op.f("pk_message_rollups")),
     )
+    op.create_table(
+        "message_rollups_daily",
+        sa.Column("day", gateway.store.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("partner_id", sa.String(length=64), nullable=False),
+        sa.Column("transaction_type", sa.String(length=10), nullable=False),
+        sa.Column("direction", sa.String(length=8), nullable=False),
+        sa.Column("messages", sa.Integer(), nullable=False),
+        sa.Column("waiting", sa.Integer(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("generated", sa.Integer(), nullable=False),
+        sa.Column("held", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "partner_id", "transaction_type", "direction",
+                                name=op.f("pk_message_rollups_daily")),
+    )
     _backfill()
 
 
@@ -54,4 +70,5 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("message_rollups_daily")
     op.drop_table("message_rollups")

@@ -19,7 +19,7 @@ from gateway.runtime.demo import demo_interchange
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
 from gateway.store.models import Message
-from gateway.store.rollups import MessageRollup
+from gateway.store.rollups import DailyRollup, MessageRollup
 from gateway.ui import queries
 
 if TYPE_CHECKING:
@@ -58,11 +58,31 @@ def _rolled_up(session: Any) -> Counter[tuple[Any, ...]]:
     return counts
 
 
+def _by_day(session: Any) -> Counter[tuple[Any, ...]]:
+    """The daily rollups, as ``_rolled_up`` reads the hourly ones."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for row in session.scalars(select(DailyRollup)):
+        for name in _COUNTERS:
+            if getattr(row, name):
+                counts[(row.day, row.partner_id, row.transaction_type, row.direction,
+                        name)] = getattr(row, name)
+    return counts
+
+
+def _summed_by_day(hourly: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for (hour, *rest), value in hourly.items():
+        counts[(hour.replace(hour=0), *rest)] += value
+    return +counts
+
+
 def _assert_counts_match(ui: UI) -> dict[str, Any]:
     with ui.state.db.read() as session:
         direct, rolled = _direct(session), _rolled_up(session)
+        daily = _by_day(session)
         data = queries.dashboard(session)
     assert rolled == direct
+    assert daily == _summed_by_day(direct)  # the daily table moves with the hourly one
     inbound = [(k, v) for k, v in direct.items() if k[3] == "inbound"]
     errors = sum(v for k, v in inbound if k[4] in ("rejected", "failed"))
     finished = sum(v for k, v in inbound if k[4] in ("processed", "rejected", "failed"))
@@ -127,10 +147,12 @@ def test_counts_past_any_scan_cap_are_exact(ui: UI) -> None:
     dashboard says 204378, not a capped 200000, and the error rate is of all of them."""
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     with ui.state.db.transaction() as session:
-        session.add(MessageRollup(hour=hour, partner_id="acme-retail", transaction_type="850",
-                                  direction="inbound", messages=204_378, waiting=0,
-                                  processed=194_378, rejected=6_000, failed=4_000,
-                                  generated=0, held=0))
+        counts = {"partner_id": "acme-retail", "transaction_type": "850",
+                  "direction": "inbound", "messages": 204_378, "waiting": 0,
+                  "processed": 194_378, "rejected": 6_000, "failed": 4_000, "generated": 0,
+                  "held": 0}
+        session.add(MessageRollup(hour=hour, **counts))
+        session.add(DailyRollup(day=hour.replace(hour=0), **counts))
     with ui.state.db.read() as session:
         data = queries.dashboard(session)
     assert data["total"] == 204_378 and data["errors"] == 10_000
@@ -168,6 +190,7 @@ def test_upgrade_counts_the_messages_stored_before_the_rollups(database_url: str
         upgrade(database_url)
         with database.read() as session:
             assert _rolled_up(session) == _direct(session)
+            assert _by_day(session) == _summed_by_day(_direct(session))
             rolled = _rolled_up(session)
         ten = datetime(2026, 1, 1, 10, tzinfo=UTC)
         assert len(rolled) == 7  # two keys of two counters, one of three
