@@ -305,10 +305,11 @@ class _Teller:
         ``buy`` when we order from the partner."""
         if order is not None:
             return "sell" if order.direction == "inbound" else "buy"
-        for doc in self.docs:
-            buyer_side = doc.kind in ("purchase_order", "purchase_order_change")
-            return "sell" if (doc.direction == "inbound") == buyer_side else "buy"
-        return None
+        if not self.docs:
+            return None
+        first = self.docs[0]
+        buyer_side = first.kind in ("purchase_order", "purchase_order_change")
+        return "sell" if (first.direction == "inbound") == buyer_side else "buy"
 
     def _order(self) -> Document | None:
         orders = self.of("purchase_order")

@@ -17,11 +17,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 
 from gateway.api.cursors import decode_keyset, encode_keyset
+from gateway.api.deps import State
 from gateway.api.problems import Problem
 from gateway.orders.demand import demand_series
 from gateway.orders.queries import OrderFilters, order_page, order_view
 from gateway.orders.story import STATUSES
-from gateway.runtime.state import GatewayState
 from gateway.ui.charts import line_chart
 from gateway.ui.web import Refused, SecureRoute, User, render
 
@@ -33,13 +33,8 @@ PAGE_SIZE = 50
 _FLAGS = {"yes": True, "no": False}
 
 
-def _state(request: Request) -> GatewayState:
-    state: GatewayState = request.app.state.edigate
-    return state
-
-
 @router.get("/orders")
-def orders(request: Request, user: User, cursor: str | None = None) -> Response:
+def orders(request: Request, user: User, state: State, cursor: str | None = None) -> Response:
     params = request.query_params
     raw = {k: params.get(k, "").strip()[:80] for k in
            ("partner", "status", "role", "discrepancy", "late", "po")}
@@ -53,7 +48,6 @@ def orders(request: Request, user: User, cursor: str | None = None) -> Response:
         after = decode_keyset(cursor) if cursor else None
     except Problem:
         raise Refused("that page link is not valid any more", status=400) from None
-    state = _state(request)
     with state.db.read() as session:
         rows, more = order_page(session, filters, cursor=after, limit=PAGE_SIZE)
     query = {k: v for k, v in raw.items() if v}
@@ -65,8 +59,8 @@ def orders(request: Request, user: User, cursor: str | None = None) -> Response:
 
 
 @router.get("/orders/{partner_id}/{po_number:path}")
-def order(request: Request, partner_id: str, po_number: str, user: User) -> Response:
-    state = _state(request)
+def order(request: Request, partner_id: str, po_number: str, user: User,
+          state: State) -> Response:
     with state.db.read() as session:
         view = order_view(session, partner_id[:64], po_number[:80])
     if view is None:
@@ -77,8 +71,8 @@ def order(request: Request, partner_id: str, po_number: str, user: User) -> Resp
 
 
 @router.get("/partners/{partner_id}/demand/{product:path}")
-def demand(request: Request, partner_id: str, product: str, user: User) -> Response:
-    state = _state(request)
+def demand(request: Request, partner_id: str, product: str, user: User,
+           state: State) -> Response:
     if state.registry.get(partner_id) is None:
         raise Refused("no such partner", status=404)
     with state.db.read() as session:
