@@ -10,10 +10,10 @@ Two levels: ``MultiRowInsert`` takes rows as mappings and runs every value throu
 column type's bind processor; ``RawInsert`` takes rows as named tuples (one NamedTuple type
 per insert, whose field names are the columns) of values that are already what the driver
 binds (plain ``str``/``int``/``bytes``/``None``, and values of other types made once with
-``RawInsert.bind``) and runs them on a driver cursor from ``driver_cursor``. The intake
-writer uses the raw level: SQLAlchemy's statement execution and per-value processing cost
-more than the rest of storing a message. How the rows travel to the database is the
-dialect's (``SQLDialect.insert_rows``).
+``RawInsert.bind``). Both run on a driver cursor from ``driver_cursor``, and how the rows
+travel to the database is the dialect's (``SQLDialect.insert_rows``). The intake writer
+uses the raw level: SQLAlchemy's statement execution and per-value processing cost more
+than the rest of storing a message.
 
 It must not be used for anything but plain inserts of known columns (no defaults are
 applied here: callers pass every column they want set; the rest are NULL).
@@ -25,22 +25,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy import Connection, Dialect, LargeBinary, Table
 from sqlalchemy.types import TypeEngine
 
-from gateway.store import driver
 from gateway.store.dialect import dialect_for
 from gateway.store.driver import InsertTarget, driver_cursor
 
 __all__ = ["MultiRowInsert", "RawInsert", "driver_cursor", "pipelined"]
 
-class _Compiled(NamedTuple):
-    target: InsertTarget
-    processors: Sequence[Callable[[Any], Any] | None]
-
-
 class MultiRowInsert:
-    """``INSERT INTO table (columns) VALUES ...`` for a fixed list of columns."""
+    """``INSERT INTO table (columns) ...`` of rows given as mappings by column name, every
+    value run through its column type's bind processor, then sent as ``RawInsert`` sends
+    its rows (``SQLDialect.insert_rows``: a fixed statement text on PostgreSQL, VALUES
+    lists on SQLite)."""
 
     def __init__(self, table: Table, columns: Sequence[str], *,
                  on_conflict_do_nothing: Sequence[str] | None = None) -> None:
@@ -49,12 +46,14 @@ class MultiRowInsert:
         self.conflict = tuple(on_conflict_do_nothing) if on_conflict_do_nothing else None
         self._by_dialect: dict[str, _Compiled] = {}
 
-    def _prepare(self, connection: Connection) -> _Compiled:
-        dialect = connection.dialect
+    def _prepare(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             target = InsertTarget.of(dialect, self.table, self.columns, self.conflict)
-            processors = [_bind_processor(self.table.c[c].type, dialect)
+            # Bytes are what every dialect's bulk insert binds for a binary column (the
+            # type's processor only wraps them in the driver's Binary).
+            processors = [None if isinstance(self.table.c[c].type, LargeBinary)
+                          else _bind_processor(self.table.c[c].type, dialect)
                           for c in self.columns]
             found = self._by_dialect[dialect.name] = _Compiled(target, processors)
         return found
@@ -63,17 +62,18 @@ class MultiRowInsert:
         """Insert ``rows`` (mappings by column name; missing keys are NULL)."""
         if not rows:
             return
-        target, processors = self._prepare(connection)
-        per_statement = max(1, driver.MAX_PARAMETERS // len(self.columns))
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start:start + per_statement]
-            params: list[Any] = []
-            for values in chunk:
-                for name, process in zip(self.columns, processors, strict=True):
-                    value = values.get(name)
-                    params.append(process(value) if process is not None and value is not None
-                                  else value)
-            connection.exec_driver_sql(target.values_sql(len(chunk)), tuple(params))
+        target, processors = self._prepare(connection.dialect)
+        values = [[process(value) if process is not None and value is not None else value
+                   for value, process in zip(map(row.get, self.columns), processors,
+                                             strict=True)]
+                  for row in rows]
+        with driver_cursor(connection) as cursor:
+            dialect_for(connection.dialect).insert_rows(cursor, target, values)
+
+
+class _Compiled(NamedTuple):
+    target: InsertTarget
+    processors: Sequence[Callable[[Any], Any] | None]
 
 
 class RawInsert:
