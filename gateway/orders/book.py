@@ -39,7 +39,7 @@ from gateway.orders.story import (
     po_numbers,
     tell,
 )
-from gateway.store.bulk import MultiRowInsert
+from gateway.store.bulk import MultiRowInsert, pipelined
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
@@ -146,16 +146,9 @@ class OrderBook:
         if not wanted:
             return []
         orders, created = self._orders(session, list(wanted), now)
-        links = [{"order_id": orders[key].id, "document": doc.document,
-                  "message_id": doc.message_id, "kind": doc.kind, "direction": doc.direction,
-                  "number": document_number(doc.kind, doc.data), "at": doc.at,
-                  "superseded": False}
-                 for key, docs in wanted.items() for doc in docs]
-        _INSERT_LINKS.execute(session.connection(), links)
         fresh = {orders[key].id: docs for key, docs in wanted.items()}
-        known = {doc.document: doc.data for docs in wanted.values() for doc in docs}
         return self._retell(session, list(orders.values()), now, actor, created=created,
-                            fresh=fresh, known=known, quiet=quiet)
+                            fresh=fresh, quiet=quiet)
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
                        actor: str) -> list[EntryDraft]:
@@ -271,12 +264,23 @@ class OrderBook:
         return found, created
 
     def _documents(self, session: Session, orders: Sequence[_Order],
-                   known: Mapping[str, Mapping[str, Any]]
-                   ) -> dict[str, list[tuple[Document, bool]]]:
-        """Each order's documents (with the superseded flag stored for each), their
-        records read in one query per table."""
-        rows = session.execute(select(_LINKS).where(
-            _LINKS.c.order_id.in_([o.id for o in orders]))).all()
+                   fresh: Mapping[str, Sequence[Joining]]
+                   ) -> tuple[dict[str, list[tuple[Document, bool]]], list[dict[str, Any]]]:
+        """Each order's documents (with the superseded flag stored for each), its stored
+        ones read with their records in one query per table, then ``fresh`` (documents
+        joining now, by order id); and the links the fresh ones need (a document already
+        linked, as in a rebuild, keeps its link)."""
+        rows = [_Link(*r) for r in session.execute(select(*_LINK_COLUMNS).where(
+            _LINKS.c.order_id.in_([o.id for o in orders])))]
+        stored = {(r.order_id, r.document) for r in rows}
+        joining = [(_Link(order_id, doc.document, doc.message_id, doc.kind, doc.direction,
+                          doc.at, False), doc)
+                   for order_id, docs in fresh.items() for doc in docs
+                   if (order_id, doc.document) not in stored]
+        links = [{**link._asdict(), "number": document_number(doc.kind, doc.data)}
+                 for link, doc in joining]
+        rows += [link for link, _ in joining]
+        known = {doc.document: doc.data for docs in fresh.values() for doc in docs}
         data: dict[str, Mapping[str, Any]] = {}
         records = {r.document.removeprefix("record:") for r in rows
                    if r.document not in known and r.document.startswith("record:")}
@@ -298,20 +302,19 @@ class OrderBook:
                     r.document, r.message_id, r.kind,
                     "outbound" if r.direction == "outbound" else "inbound", r.at, record),
                     r.superseded))
-        return found
+        return found, links
 
     def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
                 actor: str, *, created: set[str] | None = None,
-                fresh: Mapping[str, Sequence[Joining]] | None = None,
-                known: Mapping[str, Mapping[str, Any]] | None = None, quiet: bool = False
+                fresh: Mapping[str, Sequence[Joining]] | None = None, quiet: bool = False
                 ) -> list[EntryDraft]:
-        """Tell ``orders`` again from their documents and store what they say now: their
-        lines and findings replaced, the order rows updated, the events of what changed
-        (none when ``quiet``)."""
+        """Tell ``orders`` again from their documents (``fresh`` ones joining now) and
+        store what they say now: their lines and findings replaced, the order rows
+        updated, the events of what changed (none when ``quiet``)."""
         if not orders:
             return []
         ids = [o.id for o in orders]
-        documents = self._documents(session, orders, known or {})
+        documents, links = self._documents(session, orders, fresh or {})
         found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
         # The stored counts say which orders have lines and findings to replace (a new
         # order has none): the statements are left out where they would do nothing.
@@ -322,9 +325,6 @@ class OrderBook:
                     select(_FINDINGS.c.order_id, _FINDINGS.c.fingerprint, _FINDINGS.c.found_at)
                     .where(_FINDINGS.c.order_id.in_(with_findings))):
                 found_at[order_id][fingerprint] = at
-            session.execute(delete(_FINDINGS).where(_FINDINGS.c.order_id.in_(with_findings)))
-        if with_lines:
-            session.execute(delete(_LINES).where(_LINES.c.order_id.in_(with_lines)))
         lines: list[dict[str, Any]] = []
         findings: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []
@@ -352,27 +352,39 @@ class OrderBook:
             updates.append({"order_id": order.id, **values})
             order.status, order.role = story.status, story.role
             order.has_discrepancy, order.late = story.has_discrepancy, story.late
-        # One executemany updates every order told, whatever changed in each.
-        session.execute(update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).values(
-            {c: bindparam(c) for c in updates[0] if c != "order_id"}), updates)
-        _INSERT_LINES.execute(session.connection(), lines)
-        _INSERT_FINDINGS.execute(session.connection(), findings)
-        if flags:
-            session.execute(update(_LINKS).where(
-                _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
-                .values(superseded=bindparam("s")), flags)
+        wanted = frozenset() if quiet else subscribed_event_types(session)
+        # Everything read, the writes need no answer: on PostgreSQL they travel together
+        # (one round trip; the processing transaction waits for this one).
+        connection = session.connection()
+        with pipelined(connection):
+            _INSERT_LINKS.execute(connection, links)
+            if with_findings:
+                session.execute(delete(_FINDINGS).where(_FINDINGS.c.order_id.in_(with_findings)))
+            if with_lines:
+                session.execute(delete(_LINES).where(_LINES.c.order_id.in_(with_lines)))
+            # One executemany updates every order told, whatever changed in each.
+            session.execute(update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+                            .values({c: bindparam(c) for c in updates[0] if c != "order_id"}),
+                            updates)
+            _INSERT_LINES.execute(connection, lines)
+            _INSERT_FINDINGS.execute(connection, findings)
+            if flags:
+                session.execute(update(_LINKS).where(
+                    _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
+                    .values(superseded=bindparam("s")), flags)
         if quiet:
             return []
-        return self._events(session, told, fresh or {}, now, actor)
+        return self._events(session, told, fresh or {}, wanted, now, actor)
 
     # -- events -----------------------------------------------------------------------
     def _events(self, session: Session, told: Sequence[tuple[_Order, Story, _Before]],
-                fresh: Mapping[str, Sequence[Joining]], now: datetime, actor: str
-                ) -> list[EntryDraft]:
+                fresh: Mapping[str, Sequence[Joining]], wanted: frozenset[str],
+                now: datetime, actor: str) -> list[EntryDraft]:
+        """The events and ledger entries of the orders ``told``; only the event types in
+        ``wanted`` are made (an event is an outbox row: one nothing subscribes to would be
+        stored for nobody)."""
         events: list[Event] = []
         drafts: list[EntryDraft] = []
-        # An event is an outbox row: one nothing subscribes to would be stored for nobody.
-        wanted = subscribed_event_types(session)
         for order, story, before in told:
             arrived = fresh.get(order.id, ())
             happened = _happened(story, before, arrived)
@@ -458,6 +470,21 @@ class _Order:
 
 
 _HELD: Final = tuple(getattr(_ORDERS.c, name) for name in _Order.__slots__)
+
+
+class _Link(NamedTuple):
+    """A document's link to an order, as telling the order reads it."""
+
+    order_id: str
+    document: str
+    message_id: str
+    kind: str
+    direction: str
+    at: datetime
+    superseded: bool
+
+
+_LINK_COLUMNS: Final = tuple(getattr(_LINKS.c, name) for name in _Link._fields)
 
 
 class _Before(NamedTuple):
