@@ -141,8 +141,10 @@ class OrderBook:
         wanted: dict[tuple[str, str], list[Joining]] = {}
         for doc in documents:
             if doc.kind in ORDER_DOCUMENT_KINDS:
-                for po in po_numbers(doc.kind, doc.data):
-                    wanted.setdefault((doc.partner_id, po[:80]), []).append(doc)
+                # Two PO numbers alike in their first 80 characters (the column's) are
+                # one order: the document joins it once.
+                for po in dict.fromkeys(po[:80] for po in po_numbers(doc.kind, doc.data)):
+                    wanted.setdefault((doc.partner_id, po), []).append(doc)
         if not wanted:
             return []
         orders, created = self._orders(session, list(wanted), now)

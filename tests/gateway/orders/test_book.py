@@ -13,8 +13,11 @@ from sqlalchemy import delete, select
 
 from gateway.delivery.webhooks import create_webhook, subscribed_event_types
 from gateway.ledger.chain import LedgerEntry
+from gateway.orders.book import Joining, OrderBook
+from gateway.orders.story import Rules
 from gateway.store.base import utcnow
 from gateway.store.brokers import BrokerDelivery, BrokerRoute, session_info
+from gateway.store.db import Database
 from gateway.store.events import Event
 from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow, OrderRow
 from gateway.store.webhooks import WebhookDelivery
@@ -148,6 +151,27 @@ def test_po_numbers_with_any_character_and_a_missing_order(env: Env) -> None:
     assert "NOPE/1" in missing.json()["detail"]
     bad = env.get("/v1/orders", key="reader", status="lost")
     assert bad.status_code == 422
+
+
+def test_a_document_joins_an_order_once(db: Database) -> None:
+    """Two PO numbers of a ship notice alike in the 80 characters an order's number keeps
+    name one order, which lists the ship notice once (no X12 or EDIFACT element carries
+    such a number, but a submitted record may)."""
+    book = OrderBook(lambda partner: Rules())
+    long = "P" * 80
+    now = utcnow()
+    with db.transaction() as session:
+        book.join(session, [
+            Joining("acme-retail", f"record:{n}", f"m-{n}", "ship_notice", "inbound", now,
+                    {"kind": "ship_notice", "shipment_id": f"SHP-{n}",
+                     "orders": [{"po_number": long + "A"}, {"po_number": long + "B"}]})
+            for n in (1, 2)], now, "test")
+    with db.read() as session:
+        orders = session.execute(select(OrderRow.po_number, OrderRow.document_count)).all()
+        links = session.execute(select(OrderDocumentRow.document)
+                                .order_by(OrderDocumentRow.document)).scalars().all()
+    assert [tuple(o) for o in orders] == [(long, 2)]
+    assert links == ["record:1", "record:2"]
 
 
 def test_a_missing_order_response_becomes_a_finding_on_the_clock(env: Env) -> None:
