@@ -118,6 +118,14 @@ _EMPTY_ORDER: Final[Mapping[str, Any]] = {
     "invoice_flagged": 0}
 
 
+# A new order's row as ``_EMPTY_ORDER`` and the key give it; an order another worker made
+# first is skipped (and read, locked).
+_INSERT_ORDERS: Final = MultiRowInsert(
+    _ORDERS, ["id", "partner_id", "po_number", "status", "created_at", "updated_at",
+              *_EMPTY_ORDER], on_conflict_do_nothing=["partner_id", "po_number"],
+    returning=["id"])
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
@@ -243,26 +251,24 @@ class OrderBook:
         """The orders of (partner, PO number) ``keys``, created where new, locked for this
         transaction (those found in id order, as every locker of orders takes them), and
         the ids of those created."""
-        dialect = dialect_for(session)
         keys = sorted(keys)
         # Two workers may both see no order yet (SQLite's write lock rules that out): one
         # inserts it, the other finds it on the unique key and waits for its lock; both
-        # insert in key order, so neither waits for the other in turn. The rows inserted
-        # come back (RETURNING); only those that existed are read again.
-        inserted = session.execute(
-            dialect.insert(_ORDERS).on_conflict_do_nothing(
-                index_elements=["partner_id", "po_number"]).returning(*_HELD),
-            [{"id": str(uuid.uuid4()), "partner_id": key[0], "po_number": key[1],
-              "status": "open", "created_at": now, "updated_at": now, **_EMPTY_ORDER}
-             for key in keys]).all()
-        found = {(r.partner_id, r.po_number): _Order(*r) for r in inserted}
-        created = {o.id for o in found.values()}
+        # insert in key order, so neither waits for the other in turn. The ids of the rows
+        # inserted come back (RETURNING); only those that existed are read again.
+        proposed = {key: {"id": str(uuid.uuid4()), "partner_id": key[0], "po_number": key[1],
+                          "status": "open", "created_at": now, "updated_at": now,
+                          **_EMPTY_ORDER} for key in keys}
+        created = {row[0] for row in _INSERT_ORDERS.execute(session.connection(),
+                                                            list(proposed.values()))}
+        found = {key: _Order(row["id"], *key, "open", None, None, 0, 0, False, False)
+                 for key, row in proposed.items() if row["id"] in created}
         rest = [key for key in keys if key not in found]
         if rest:
             query = (select(*_HELD).where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number)
                                           .in_(rest)).order_by(_ORDERS.c.id))
             found.update({(r.partner_id, r.po_number): _Order(*r)
-                          for r in session.execute(dialect.locked(query))})
+                          for r in session.execute(dialect_for(session).locked(query))})
         return found, created
 
     def _documents(self, session: Session, orders: Sequence[_Order],

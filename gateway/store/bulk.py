@@ -40,16 +40,19 @@ class MultiRowInsert:
     lists on SQLite)."""
 
     def __init__(self, table: Table, columns: Sequence[str], *,
-                 on_conflict_do_nothing: Sequence[str] | None = None) -> None:
+                 on_conflict_do_nothing: Sequence[str] | None = None,
+                 returning: Sequence[str] | None = None) -> None:
         self.table = table
         self.columns = tuple(columns)
         self.conflict = tuple(on_conflict_do_nothing) if on_conflict_do_nothing else None
+        self.returning = tuple(returning) if returning else None
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _prepare(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
         if found is None:
-            target = InsertTarget.of(dialect, self.table, self.columns, self.conflict)
+            target = InsertTarget.of(dialect, self.table, self.columns, self.conflict,
+                                     self.returning)
             # Bytes are what every dialect's bulk insert binds for a binary column (the
             # type's processor only wraps them in the driver's Binary).
             processors = [None if isinstance(self.table.c[c].type, LargeBinary)
@@ -58,17 +61,19 @@ class MultiRowInsert:
             found = self._by_dialect[dialect.name] = _Compiled(target, processors)
         return found
 
-    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert ``rows`` (mappings by column name; missing keys are NULL)."""
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]
+                ) -> list[tuple[Any, ...]]:
+        """Insert ``rows`` (mappings by column name; missing keys are NULL); the driver's
+        values of the ``returning`` columns of each row inserted (none without them)."""
         if not rows:
-            return
+            return []
         target, processors = self._prepare(connection.dialect)
         values = [[process(value) if process is not None and value is not None else value
                    for value, process in zip(map(row.get, self.columns), processors,
                                              strict=True)]
                   for row in rows]
         with driver_cursor(connection) as cursor:
-            dialect_for(connection.dialect).insert_rows(cursor, target, values)
+            return dialect_for(connection.dialect).insert_rows(cursor, target, values)
 
 
 class _Compiled(NamedTuple):

@@ -118,11 +118,13 @@ class SQLDialect(Protocol):
     # -- writes on driver cursors (``gateway.store.bulk``, the intake store, the ledger)
 
     def insert_rows(self, cursor: Any, target: InsertTarget,
-                    rows: Sequence[Sequence[Any]]) -> None:
+                    rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """Insert ``rows`` (driver-ready values in ``target.columns`` order, at least one
         row) through ``cursor``, a driver cursor, in as few statements as the database
         allows; stored values and errors (a string too long for its column, a unique
-        violation not skipped by ``target``) are those of a plain INSERT of each row."""
+        violation not skipped by ``target``) are those of a plain INSERT of each row. The
+        driver's values of ``target``'s RETURNING columns for each row inserted (none
+        without a RETURNING clause; reading them waits for the answer)."""
         ...
 
     def pipeline(self, connection: Connection) -> AbstractContextManager[None]:

@@ -93,14 +93,18 @@ class InsertTarget:
     columns_sql: str  # "a, b, c", quoted as needed
     marker: str  # "?" or "%s"
     conflict_sql: str  # " ON CONFLICT (a) DO NOTHING", or ""
+    returning_sql: str = ""  # " RETURNING a, b", or ""
     texts: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, dialect: Dialect, table: Table, columns: Sequence[str],
-           conflict: Sequence[str] | None = None) -> InsertTarget:
+           conflict: Sequence[str] | None = None,
+           returning: Sequence[str] | None = None) -> InsertTarget:
         """The target for ``columns`` of ``table`` on ``dialect``; ``conflict``: the
-        unique columns whose conflicts the insert skips (``ON CONFLICT DO NOTHING``)."""
-        unknown = [c for c in (*columns, *(conflict or ())) if c not in table.c]
+        unique columns whose conflicts the insert skips (``ON CONFLICT DO NOTHING``);
+        ``returning``: the columns of each row inserted that the insert gives back."""
+        unknown = [c for c in (*columns, *(conflict or ()), *(returning or ()))
+                   if c not in table.c]
         if unknown:
             raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
         quote = dialect.identifier_preparer.quote
@@ -112,7 +116,14 @@ class InsertTarget:
             marker="?" if dialect.paramstyle == "qmark" else "%s",
             conflict_sql=(" ON CONFLICT (" + ", ".join(quote(c) for c in conflict)
                           + ") DO NOTHING") if conflict else "",
+            returning_sql=(" RETURNING " + ", ".join(quote(c) for c in returning)
+                           if returning else ""),
         )
+
+    @property
+    def tail_sql(self) -> str:
+        """What follows the rows: the conflict clause, then the RETURNING clause."""
+        return self.conflict_sql + self.returning_sql
 
     @property
     def values_row(self) -> str:
@@ -122,4 +133,4 @@ class InsertTarget:
     def values_sql(self, rows: int) -> str:
         """``INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ...`` for ``rows`` rows."""
         return (f"INSERT INTO {self.table_sql} ({self.columns_sql}) VALUES "
-                + ", ".join([self.values_row] * rows) + self.conflict_sql)
+                + ", ".join([self.values_row] * rows) + self.tail_sql)

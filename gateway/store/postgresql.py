@@ -81,7 +81,7 @@ class PostgreSQLDialect:
         return DriverErrors(psycopg.Error, (psycopg.OperationalError, psycopg.InterfaceError))
 
     def insert_rows(self, cursor: Any, target: InsertTarget,
-                    rows: Sequence[Sequence[Any]]) -> None:
+                    rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         # The rows as ONE json parameter (``INSERT ... SELECT ... FROM
         # json_populate_recordset(NULL::table, %s)``): a fixed text that psycopg parses once
         # and prepares, and one C-encoded string to send. A VALUES list of rows x columns
@@ -93,7 +93,7 @@ class PostgreSQLDialect:
         if prepared is None:
             sql = (f"INSERT INTO {target.table_sql} ({target.columns_sql}) SELECT "
                    f"{target.columns_sql} FROM json_populate_recordset(NULL::"
-                   f"{target.table_sql}, %s::json){target.conflict_sql}")
+                   f"{target.table_sql}, %s::json){target.tail_sql}")
             converters = tuple(_json_converter(target.table.c[c].type)
                                for c in target.columns)
             prepared = target.texts["json"] = (sql, target.columns, converters)
@@ -103,6 +103,7 @@ class PostgreSQLDialect:
              for name, to_json, value in zip(names, convert, row, strict=True)}
             for row in rows])
         cursor.execute(sql, (document,))
+        return cursor.fetchall() if target.returning_sql else []
 
     @contextlib.contextmanager
     def pipeline(self, connection: Connection) -> Iterator[None]:

@@ -101,9 +101,10 @@ class SQLiteDialect:
         return DriverErrors(sqlite3.Error, (sqlite3.OperationalError, sqlite3.InterfaceError))
 
     def insert_rows(self, cursor: Any, target: InsertTarget,
-                    rows: Sequence[Sequence[Any]]) -> None:
+                    rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         # VALUES lists: one statement of up to MAX_PARAMETERS parameters, its text kept
         # per row count (a few hundred distinct counts at most).
+        returned: list[tuple[Any, ...]] = []
         per_statement = max(1, driver.MAX_PARAMETERS // len(target.columns))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
@@ -113,6 +114,9 @@ class SQLiteDialect:
                 if len(target.texts) < 1024:
                     target.texts[len(chunk)] = sql
             cursor.execute(sql, list(itertools.chain.from_iterable(chunk)))
+            if target.returning_sql:
+                returned += cursor.fetchall()
+        return returned
 
     def pipeline(self, connection: Connection) -> contextlib.nullcontext[None]:
         return contextlib.nullcontext()

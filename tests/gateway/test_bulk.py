@@ -61,6 +61,23 @@ def test_on_conflict_do_nothing_keeps_the_first_row(db: Database) -> None:
             {"a": b"1", "d": b"d"}
 
 
+def test_returning_gives_back_the_rows_inserted_only(db: Database) -> None:
+    """With ``returning``, the insert gives back those columns of each row it inserted:
+    a row skipped on a conflict gives nothing back."""
+    at = datetime.now(UTC)
+    fast = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+                          on_conflict_do_nothing=("sha256",), returning=("sha256", "size"))
+    with db.core_transaction() as conn:
+        first = fast.execute(conn, [{"sha256": "a" * 64, "size": 1, "data": b"1",
+                                     "created_at": at}])
+        again = fast.execute(conn, [
+            {"sha256": "a" * 64, "size": 2, "data": b"22", "created_at": at},
+            {"sha256": "f" * 64, "size": 3, "data": b"333", "created_at": at}])
+    assert [tuple(r) for r in first] == [("a" * 64, 1)]
+    assert [tuple(r) for r in again] == [("f" * 64, 3)]
+    assert MultiRowInsert(PAYLOADS, ("sha256", "size")).execute(conn, []) == []
+
+
 def test_large_inserts_are_split_under_the_parameter_limit(
         db: Database, monkeypatch: object) -> None:
     """More rows than one statement may bind go in several statements, all stored."""
