@@ -31,8 +31,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+## the suite runs on PYTEST_WORKERS processes (pytest-xdist): much of it waits on
+## subprocesses, servers and databases, so two workers keep both CPUs of a CI machine busy
+PYTEST_WORKERS ?= 2
+
 pytest: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
 
 ## compiled: the translators compiled with mypyc into build/compiled (about a minute)
 compiled: $(STAMP)
@@ -42,7 +46,7 @@ compiled: $(STAMP)
 
 test-compiled: compiled
 	EDIGATE_EXPECT_COMPILED=1 PYTHONPATH=build/compiled $(VENV)/bin/pytest -p no:cacheprovider \
-	  tests/translators tests/golden
+	  -n $(PYTEST_WORKERS) tests/translators tests/golden
 
 ## bench: the X12 benchmark against pyx12 and badx12 (prints numbers; no thresholds)
 bench: $(STAMP)

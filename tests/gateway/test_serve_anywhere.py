@@ -130,7 +130,7 @@ def test_serve_from_a_folder_holding_partners_processes_and_reports_broken_worke
     def processed() -> bool:
         return httpx.get(message, headers=ops, timeout=10).json()["status"] == "PROCESSED"
 
-    _until(processed, 60, "the message was not processed", log)
+    _until(processed, 120, "the message was not processed", log)
     assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
 
     (site / "partners" / "zz-broken.toml").write_text('id = "broken"\nname = \n')
@@ -144,7 +144,7 @@ def test_serve_from_a_folder_holding_partners_processes_and_reports_broken_worke
         return answer.status_code == 503 and answer.json().get("reason") == \
             "workers failing to start"
 
-    _until(not_ready, 60, "/readyz did not report the failing worker", log)
+    _until(not_ready, 120, "/readyz did not report the failing worker", log)
     text = log.read_text()
     assert "starts in a row failed" in text, text  # logged as an error: the test below
     assert "zz-broken.toml: is not valid TOML" in text and "line 2" in text, text
