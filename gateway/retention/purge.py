@@ -34,7 +34,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError
@@ -62,7 +72,7 @@ from gateway.store.models import (
 )
 from gateway.store.outbound import SentDocument
 from gateway.store.rollups import Move, record_moves
-from gateway.store.search import MessageTerm
+from gateway.store.search import MessageTerm, keyset_after
 from gateway.store.webhooks import Webhook, WebhookDelivery
 
 __all__ = ["HoldError", "RunReport", "claim_day", "hold", "release", "restore", "run"]
@@ -114,6 +124,21 @@ def _kinds(session: Session, ids: Sequence[str]) -> dict[str, set[str]]:
     return kinds
 
 
+def due_query(cutoff: datetime, after: tuple[datetime, str] | None, limit: int
+              ) -> Select[str, str, str, datetime]:
+    """The next ``limit`` messages received by ``cutoff``, oldest first, after the
+    (received_at, id) of the last one read: one range of ix_messages_received that starts
+    where the previous batch ended. Messages not in a final status are read too (they are
+    never due): asked for the status as well, SQLite took ix_messages_status_received
+    instead and sorted every final message up to ``cutoff`` for each batch."""
+    query = (select(Message.id, Message.partner_id, Message.status, Message.received_at)
+             .where(Message.received_at <= cutoff)
+             .order_by(Message.received_at, Message.id).limit(limit))
+    if after is not None:
+        query = query.where(keyset_after(Message.received_at, Message.id, *after))
+    return query
+
+
 def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
                 ) -> Iterator[tuple[int, list[str]]]:
     """(messages examined, ids of the due ones) per batch of up to ``batch`` examined,
@@ -125,15 +150,7 @@ def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
     after: tuple[datetime, str] | None = None
     while True:
         with db.read() as session:
-            query = (select(Message.id, Message.partner_id, Message.status,
-                            Message.received_at)
-                     .where(Message.received_at <= cutoff, Message.status.in_(_FINAL))
-                     .order_by(Message.received_at, Message.id).limit(batch))
-            if after is not None:
-                query = query.where(or_(Message.received_at > after[0],
-                                        and_(Message.received_at == after[0],
-                                             Message.id > after[1])))
-            rows = session.execute(query).all()
+            rows = session.execute(due_query(cutoff, after, batch)).all()
             if not rows:
                 return
             after = (rows[-1].received_at, rows[-1].id)
