@@ -17,10 +17,12 @@ their lines, documents and findings (an order keeps its computed state; its
 demand points (figures per product and period, already computed); events and their
 broker deliveries (the event log, not the message's).
 
-Bounded memory: messages are scanned in (received_at, id) order a batch at a time, rows
-are read per batch (payloads a few at a time) and streamed into the archive, and the
-purge reads the message ids back from the archive batch by batch. A message changed
-after the run began (``updated_at``), held meanwhile, or no longer final is skipped.
+Bounded memory and time per batch: messages are scanned in (received_at, id) order a
+batch at a time, each scan starting in the index where the last one ended; rows are read
+per batch (payloads a few at a time) through indexes on the columns that name their
+message or payload, and streamed into the archive; the purge reads the message ids back
+from the archive batch by batch. A message changed after the run began (``updated_at``),
+held meanwhile, or no longer final is skipped.
 It must not decide periods (``gateway.retention.policy``).
 """
 

@@ -15,11 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.orm import Session
 
 from gateway.processing.processor import claim_queries
 from gateway.retention import purge
+from gateway.retention.archive import TABLES
 from gateway.store.base import utcnow
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
@@ -173,3 +174,20 @@ def test_the_due_scan_resumes_at_its_cursor(migrated: Database) -> None:
     assert any("received_at >=" in line or "received_at>?" in line for line in bounds), plan
     assert "TEMP B-TREE" not in plan, plan
 
+
+def test_what_a_purge_looks_up_leads_an_index(migrated: Database) -> None:
+    """A purge finds a batch's rows in every archived table by message id, and asks of
+    each payload it would delete whether any row still refers to it (PostgreSQL's foreign
+    keys ask it again for each one deleted). Each of those columns leads an index, or
+    every batch reads the whole table ("Retention" in bench/README.md)."""
+    inspector = inspect(migrated.engine)
+
+    def leading(table: str) -> set[str]:
+        keys = [*inspector.get_indexes(table), *inspector.get_unique_constraints(table)]
+        return ({key["column_names"][0] for key in keys}
+                | set(inspector.get_pk_constraint(table)["constrained_columns"][:1]))
+
+    looked_up = [purge.by_message(table) for table in TABLES[1:]]
+    looked_up += purge.PAYLOAD_REFERENCES
+    assert [f"{column.table.name}.{column.name}" for column in looked_up
+            if column.name not in leading(column.table.name)] == []
