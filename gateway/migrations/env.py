@@ -21,7 +21,7 @@ import gateway.store.search
 import gateway.store.sftp
 import gateway.store.users
 import gateway.store.webhooks  # noqa: F401
-from gateway.store.base import Base
+from gateway.store.base import Base, created_on
 from gateway.store.db import Database
 
 config = context.config
@@ -42,8 +42,10 @@ def run_migrations_online() -> None:
     database = Database(url)
     try:
         with database.engine.connect() as connection:
+            dialect = connection.dialect.name
             context.configure(connection=connection, target_metadata=target_metadata,
-                              render_as_batch=connection.dialect.name == "sqlite")
+                              render_as_batch=dialect == "sqlite",
+                              include_object=lambda item, *_: created_on(item, dialect))
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()

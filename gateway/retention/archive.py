@@ -40,6 +40,7 @@ from gateway.store.https import HTTPSTransfer
 from gateway.store.models import Acknowledgment, Message, Payload, RecordRow
 from gateway.store.outbound import SentDocument
 from gateway.store.search import MessageTerm
+from gateway.store.sftp import SFTPTransfer
 from gateway.store.webhooks import WebhookDelivery
 
 __all__ = ["ARCHIVE_FORMAT", "TABLES", "ArchiveBatch", "ArchiveError", "ArchiveWriter",
@@ -49,7 +50,7 @@ ARCHIVE_FORMAT = "edigate.archive/1"
 # Parents first: the order rows are written in and restored in.
 TABLES: tuple[Table, ...] = tuple(model.__table__ for model in (  # type: ignore[misc]
     Payload, Message, RecordRow, Acknowledgment, SentDocument, AS2Message, HTTPSTransfer,
-    MessageTerm, WebhookDelivery))
+    SFTPTransfer, MessageTerm, WebhookDelivery))
 _BY_NAME = {table.name: table for table in TABLES}
 _BATCH_PREFIX = '{"batch"'
 _CHUNK = 1 << 20

@@ -9,18 +9,20 @@ archive back (``restore``, idempotent); and for holds and their release.
 
 What a purge deletes, per message: its payload (unless another row still refers to the
 same bytes), the message row, its records, acknowledgments, search terms, record
-deliveries to webhooks, sent documents, AS2 and HTTPS transfer rows; its counts leave the
-dashboard's rollups. What it leaves, on purpose: ledger entries (the ledger hashes
+deliveries to webhooks, sent documents, AS2, HTTPS and SFTP transfer rows; its counts
+leave the dashboard's rollups. What it leaves, on purpose: ledger entries (the ledger hashes
 payload digests, never payloads, so ``ledger verify`` holds after a purge); orders with
 their lines, documents and findings (an order keeps its computed state; its
 ``order_documents`` rows go on naming ``record:<id>`` and ``sent:<id>`` that may be gone);
 demand points (figures per product and period, already computed); events and their
 broker deliveries (the event log, not the message's).
 
-Bounded memory: messages are scanned in (received_at, id) order a batch at a time, rows
-are read per batch (payloads a few at a time) and streamed into the archive, and the
-purge reads the message ids back from the archive batch by batch. A message changed
-after the run began (``updated_at``), held meanwhile, or no longer final is skipped.
+Bounded memory and time per batch: messages are scanned in (received_at, id) order a
+batch at a time, each scan starting in the index where the last one ended; rows are read
+per batch (payloads a few at a time) through indexes on the columns that name their
+message or payload, and streamed into the archive; the purge reads the message ids back
+from the archive batch by batch. A message changed after the run began (``updated_at``),
+held meanwhile, or no longer final is skipped.
 It must not decide periods (``gateway.retention.policy``).
 """
 
@@ -34,7 +36,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from gateway.errors import GatewayError
@@ -53,7 +67,6 @@ from gateway.store.db import Database
 from gateway.store.holds import LegalHold
 from gateway.store.https import HTTPSTransfer
 from gateway.store.models import (
-    Acknowledgment,
     ControlCounter,
     Message,
     MessageStatus,
@@ -62,11 +75,19 @@ from gateway.store.models import (
 )
 from gateway.store.outbound import SentDocument
 from gateway.store.rollups import Move, record_moves
-from gateway.store.search import MessageTerm
+from gateway.store.search import keyset_after
+from gateway.store.sftp import SFTPTransfer
 from gateway.store.webhooks import Webhook, WebhookDelivery
 
 __all__ = ["HoldError", "RunReport", "claim_day", "hold", "release", "restore", "run"]
 
+# The columns that refer to a payload by its digest, each in an archived table: a purged
+# message's payloads are archived with it and deleted when none of these refers to them.
+_TABLES = {table.name: table for table in TABLES}
+PAYLOAD_REFERENCES: tuple[Column[Any], ...] = tuple(
+    _TABLES[model.__tablename__].c[name] for model, name in (
+        (Message, "payload_sha256"), (AS2Message, "payload_sha256"), (AS2Message, "raw_sha256"),
+        (HTTPSTransfer, "payload_sha256"), (SFTPTransfer, "payload_sha256")))
 # Payload rows read at once while archiving: a payload may be as large as an intake body.
 _PAYLOADS_AT_ONCE = 16
 _FINAL = sorted(MessageStatus.FINAL)
@@ -114,6 +135,21 @@ def _kinds(session: Session, ids: Sequence[str]) -> dict[str, set[str]]:
     return kinds
 
 
+def due_query(cutoff: datetime, after: tuple[datetime, str] | None, limit: int
+              ) -> Select[str, str, str, datetime]:
+    """The next ``limit`` messages received by ``cutoff``, oldest first, after the
+    (received_at, id) of the last one read: one range of ix_messages_received that starts
+    where the previous batch ended. Messages not in a final status are read too (they are
+    never due): asked for the status as well, SQLite took ix_messages_status_received
+    instead and sorted every final message up to ``cutoff`` for each batch."""
+    query = (select(Message.id, Message.partner_id, Message.status, Message.received_at)
+             .where(Message.received_at <= cutoff)
+             .order_by(Message.received_at, Message.id).limit(limit))
+    if after is not None:
+        query = query.where(keyset_after(Message.received_at, Message.id, *after))
+    return query
+
+
 def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
                 ) -> Iterator[tuple[int, list[str]]]:
     """(messages examined, ids of the due ones) per batch of up to ``batch`` examined,
@@ -125,15 +161,7 @@ def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
     after: tuple[datetime, str] | None = None
     while True:
         with db.read() as session:
-            query = (select(Message.id, Message.partner_id, Message.status,
-                            Message.received_at)
-                     .where(Message.received_at <= cutoff, Message.status.in_(_FINAL))
-                     .order_by(Message.received_at, Message.id).limit(batch))
-            if after is not None:
-                query = query.where(or_(Message.received_at > after[0],
-                                        and_(Message.received_at == after[0],
-                                             Message.id > after[1])))
-            rows = session.execute(query).all()
+            rows = session.execute(due_query(cutoff, after, batch)).all()
             if not rows:
                 return
             after = (rows[-1].received_at, rows[-1].id)
@@ -148,8 +176,19 @@ def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
 # ------------------------------------------------------------------------ archive
 
 
-def _by_message(table: Table) -> Any:
+def by_message(table: Table) -> Column[Any]:
+    """The column that names the message a row of ``table`` (an archived table but
+    ``payloads``) belongs to."""
     return table.c.id if table.name == Message.__tablename__ else table.c.message_id
+
+
+def _of_messages(table: Table, ids: Sequence[str]) -> ColumnElement[bool]:
+    """The rows of ``table`` that belong to messages ``ids``: what is archived and purged
+    with them (deliveries of events belong to the event log)."""
+    where: ColumnElement[bool] = by_message(table).in_(ids)
+    if table.name == WebhookDelivery.__tablename__:
+        where = and_(where, table.c.subject == "record")
+    return where
 
 
 def _archive_batch(db: Database, writer: ArchiveWriter, ids: Sequence[str]) -> None:
@@ -157,12 +196,10 @@ def _archive_batch(db: Database, writer: ArchiveWriter, ids: Sequence[str]) -> N
     with db.read() as session:
         children: dict[str, list[Any]] = {}
         for table in TABLES[1:]:
-            query = select(table).where(_by_message(table).in_(ids))
-            if table.name == WebhookDelivery.__tablename__:
-                query = query.where(table.c.subject == "record")
-            children[table.name] = [row._mapping for row in session.execute(query)]
-        shas = sorted({row["payload_sha256"] for row in children[Message.__tablename__]}
-                      | _referenced_payloads(children))
+            children[table.name] = [row._mapping for row in session.execute(
+                select(table).where(_of_messages(table, ids)))]
+        shas = sorted({row[column.name] for column in PAYLOAD_REFERENCES
+                       for row in children[column.table.name] if row[column.name]})
         payloads = TABLES[0]
         for start in range(0, len(shas), _PAYLOADS_AT_ONCE):
             chunk = shas[start:start + _PAYLOADS_AT_ONCE]
@@ -171,15 +208,6 @@ def _archive_batch(db: Database, writer: ArchiveWriter, ids: Sequence[str]) -> N
         for table in TABLES[1:]:
             writer.rows(table, children[table.name])
     writer.end_batch(ids)
-
-
-def _referenced_payloads(children: dict[str, list[Any]]) -> set[str]:
-    shas: set[str] = set()
-    for row in children.get(AS2Message.__tablename__, ()):
-        shas.update(s for s in (row["payload_sha256"], row["raw_sha256"]) if s)
-    for row in children.get(HTTPSTransfer.__tablename__, ()):
-        shas.add(row["payload_sha256"])
-    return shas
 
 
 # ------------------------------------------------------------------------ purge
@@ -200,32 +228,18 @@ def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: d
         if not rows:
             return
         gone = [row.id for row in rows]
-        shas = {row.payload_sha256 for row in rows}
-        for sha, raw in session.execute(select(AS2Message.payload_sha256, AS2Message.raw_sha256)
-                                        .where(AS2Message.message_id.in_(gone))):
-            shas.update(s for s in (sha, raw) if s)
-        shas.update(session.scalars(select(HTTPSTransfer.payload_sha256)
-                                    .where(HTTPSTransfer.message_id.in_(gone))))
+        shas: set[str] = set()
+        for column in PAYLOAD_REFERENCES:
+            shas.update(s for s in session.scalars(select(column).where(
+                by_message(column.table).in_(gone))) if s)
         counts: dict[str, int] = {}
-        for table, where in (
-                (WebhookDelivery, and_(WebhookDelivery.message_id.in_(gone),
-                                       WebhookDelivery.subject == "record")),
-                (MessageTerm, MessageTerm.message_id.in_(gone)),
-                (RecordRow, RecordRow.message_id.in_(gone)),
-                (Acknowledgment, Acknowledgment.message_id.in_(gone)),
-                (SentDocument, SentDocument.message_id.in_(gone)),
-                (AS2Message, AS2Message.message_id.in_(gone)),
-                (HTTPSTransfer, HTTPSTransfer.message_id.in_(gone)),
-                (Message, Message.id.in_(gone))):
-            counts[table.__tablename__] = session.execute(
-                delete(table).where(where)).rowcount  # type: ignore[attr-defined]
+        for table in reversed(TABLES[1:]):  # what refers to a message before the message
+            counts[table.name] = session.execute(
+                delete(table).where(_of_messages(table, gone))).rowcount  # type: ignore[attr-defined]
         # Content-addressed: the same bytes may still be another row's.
         counts["payloads"] = session.execute(delete(Payload).where(
             Payload.sha256.in_(shas),
-            ~exists().where(Message.payload_sha256 == Payload.sha256),
-            ~exists().where(AS2Message.payload_sha256 == Payload.sha256),
-            ~exists().where(AS2Message.raw_sha256 == Payload.sha256),
-            ~exists().where(HTTPSTransfer.payload_sha256 == Payload.sha256))
+            *(~exists().where(column == Payload.sha256) for column in PAYLOAD_REFERENCES))
         ).rowcount  # type: ignore[attr-defined]
         record_moves(session.connection(), [
             Move(row.received_at, row.partner_id, row.direction,

@@ -55,11 +55,13 @@ class AS2Message(Base):
     status: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="document")  # document | ack
     url: Mapped[str | None] = mapped_column(String(2000))
-    # Outbound: the payload to send (content-addressed like inbound payloads).
-    payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"))
+    # Outbound: the payload to send (content-addressed like inbound payloads). Both
+    # digests are indexed: a purge deletes a payload only when no row refers to it.
+    payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"),
+                                                       index=True)
     content_type: Mapped[str | None] = mapped_column(String(120))
     # The raw request as received (inbound), kept as evidence: content-addressed.
-    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    raw_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     mic: Mapped[str | None] = mapped_column(String(200))  # "value, algorithm"
     evidence: Mapped[str | None] = mapped_column(Text)  # JSON
     mdn_mode: Mapped[str | None] = mapped_column(String(8))  # sync | async | none

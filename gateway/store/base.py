@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "created_on", "utcnow"]
 
 # Stable constraint names so that Alembic migrations are the same on every backend.
 NAMING = {
@@ -18,6 +18,16 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def created_on(item: object, dialect: str) -> bool:
+    """Whether a schema item of the models exists on ``dialect``: every one but those
+    declared ``.ddl_if(dialect=...)`` for another. Alembic's comparisons ask this, as
+    they do not read ``ddl_if``."""
+    condition = getattr(item, "_ddl_if", None)
+    wanted = None if condition is None else condition.dialect
+    return wanted is None or dialect == wanted or (
+        not isinstance(wanted, str) and dialect in wanted)
 
 
 def utcnow() -> datetime:

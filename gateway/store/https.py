@@ -47,7 +47,8 @@ class HTTPSTransfer(Base):
     message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"), index=True)
     # Where the last attempt went (the profile's url then; see https_sending).
     url: Mapped[str] = mapped_column(String(2000))
-    payload_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"))
+    # Indexed: a purge deletes a payload only when no row refers to it.
+    payload_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"), index=True)
     content_type: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default=HTTPSStatus.PENDING)
     http_status: Mapped[int | None] = mapped_column(Integer)

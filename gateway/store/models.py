@@ -121,6 +121,10 @@ class Message(Base):
         UniqueConstraint("interchange_control", "interchange_sender", "partner_id",
                          name="uq_messages_interchange"),
         UniqueConstraint("payload_sha256", "partner_id", name="uq_messages_payload"),
+        # SQLite's uq_messages_payload keeps the partner first (see above), so the digest
+        # alone, which a purge asks about for every payload it would delete, needs an
+        # index of its own there (migration 0016).
+        Index("ix_messages_payload_sha256", "payload_sha256").ddl_if(dialect="sqlite"),
         Index("ix_messages_received", "received_at", "id"),
         Index("ix_messages_partner_received", "partner_id", "received_at"),
         # The work queue (claims take the oldest RECEIVED one; migration 0005) and the

@@ -42,6 +42,7 @@ __all__ = [
     "LogFilters",
     "MessageTerm",
     "TermValues",
+    "keyset_after",
     "keyset_before",
     "log_page_query",
     "query_terms",
@@ -173,6 +174,13 @@ def keyset_before(at_column: QueryableAttribute[Any], id_column: QueryableAttrib
     time plus a tie-break, which both SQLite and PostgreSQL use as an index bound (an
     ``a < x OR (a = x AND b < y)`` disjunction is not)."""
     return and_(at_column <= at, (at_column < at) | (id_column < last_id))
+
+
+def keyset_after(at_column: QueryableAttribute[Any], id_column: QueryableAttribute[Any],
+                 at: datetime, last_id: str) -> ColumnElement[bool]:
+    """Rows after (``at``, ``last_id``) in oldest-first order: ``keyset_before`` the
+    other way round, an index bound for the same reason."""
+    return and_(at_column >= at, (at_column > at) | (id_column > last_id))
 
 
 def log_page_query(filters: LogFilters, *, cursor: tuple[datetime, str] | None = None,

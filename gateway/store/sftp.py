@@ -48,7 +48,8 @@ class SFTPTransfer(Base):
     kind: Mapped[str] = mapped_column(String(16))
     # The final remote path (directory and name) of the last attempt.
     remote_path: Mapped[str] = mapped_column(String(600))
-    payload_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"))
+    # Indexed: a purge deletes a payload only when no row refers to it.
+    payload_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=SFTPStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

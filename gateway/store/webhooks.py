@@ -84,7 +84,9 @@ class WebhookDelivery(Base):
     subject: Mapped[str] = mapped_column(String(8), default="record", server_default="record")
     record_id: Mapped[str] = mapped_column(String(36), index=True)
     record_seq: Mapped[int] = mapped_column(Integer)
-    message_id: Mapped[str] = mapped_column(String(36))  # for the ledger, even after a reprocess
+    # For the ledger, even after a reprocess; indexed for retention, which deletes a
+    # message's deliveries with it.
+    message_id: Mapped[str] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

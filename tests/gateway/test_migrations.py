@@ -12,7 +12,7 @@ import gateway.store.holds  # registers the legal holds
 import gateway.store.models  # registers the gateway tables
 import gateway.store.outbound  # registers the sent documents
 import gateway.store.rollups  # noqa: F401 - registers the dashboard counts
-from gateway.store.base import Base
+from gateway.store.base import Base, created_on
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
 
@@ -23,7 +23,10 @@ def test_upgrade_matches_models(database_url: str) -> None:
     database = Database(database_url)
     try:
         with database.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            dialect = connection.dialect.name
+            context = MigrationContext.configure(connection, opts={
+                "include_object": lambda item, *_: created_on(item, dialect)})
+            diff = compare_metadata(context, Base.metadata)
     finally:
         database.dispose()
     assert diff == []

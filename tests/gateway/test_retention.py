@@ -22,8 +22,9 @@ from gateway.retention.policy import RetentionPolicy
 from gateway.runtime.demo import demo_interchange
 from gateway.runtime.state import GatewayState
 from gateway.store.base import utcnow
-from gateway.store.models import Message, MessageStatus
+from gateway.store.models import Message, MessageStatus, add_payload
 from gateway.store.rollups import MessageRollup, rebuild
+from gateway.store.sftp import SFTPTransfer
 
 
 @pytest.fixture
@@ -149,6 +150,28 @@ def test_restore_loads_the_archive_back_once(state: GatewayState) -> None:
     assert again["messages"] == 0
     assert snapshot(state) == before
     assert verify_ledger(state.db, state.signer).ok
+
+
+def test_an_acknowledgment_uploaded_over_sftp_goes_and_comes_back_with_its_message(
+        state: GatewayState) -> None:
+    """The SFTP upload row of a message's acknowledgment, and its payload, are archived
+    and purged with the message (a foreign key refers to both) and restored with it."""
+    ids = receive(state, range(780, 782), broken=True)
+    with state.db.transaction() as session:
+        digest = add_payload(session, b"ISA*00*TA1 for 780~")
+        session.add(SFTPTransfer(id="sftp-780", partner_id="acme-retail", message_id=ids[0],
+                                 kind="ack", remote_path="/out/780.ack",
+                                 payload_sha256=digest, status="delivered"))
+    before = snapshot(state)
+    report = purge.run(state.db, state.ledger, policy(state), state.settings.archive_dir,
+                       now=utcnow() + timedelta(days=11), actor="test")
+    assert (report.purged, report.rows["sftp_transfers"]) == (2, 1)
+    left = snapshot(state)
+    assert left["sftp_transfers"] == [] and left["payloads"] == []
+    assert report.archive is not None
+    assert purge.restore(state.db, state.ledger, report.archive,
+                         actor="test")["sftp_transfers"] == 1
+    assert snapshot(state) == before
 
 
 def test_an_altered_archive_is_refused_before_anything_is_written(
