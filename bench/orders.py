@@ -29,7 +29,9 @@ A script, not a test: nothing asserts on timings. Figures go to bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import statistics
 import sys
@@ -211,6 +213,7 @@ def time_queries(url: str, repeat: int) -> None:
 def throughput(url: str, documents: int, pairs: int) -> None:
     results: dict[str, float] = {}
     rates: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     # A first round warms what every run loads once (schemas, code lists, the driver) and
     # is not counted; then on and off alternate, ``pairs`` times: the best of each, and the
     # median of the pairs' costs (a pair runs close together in time, so a machine that
@@ -227,6 +230,7 @@ def throughput(url: str, documents: int, pairs: int) -> None:
         engine.dispose()
         target = _url(url, schema)
         upgrade(target)
+        target += "&application_name=edigate-bench-orders"
         with tempfile.TemporaryDirectory() as var:
             settings = Settings(database_url=target, partners_dir=ROOT / "partners",
                                 var_dir=Path(var), ledger_key_path=Path(var) / "ledger.pem",
@@ -251,9 +255,12 @@ def throughput(url: str, documents: int, pairs: int) -> None:
                                                 settings, 100_000 * (k + 1) + n
                                                 ).replace(old, po)
                         state.pipeline.receive(Delivery(partner, "https", body), "bench")
+                backends = _backends(state)
+                cpu = time.process_time() + _server_cpu(backends)
                 started = time.perf_counter()
                 processed = list(state.pipeline.drain("bench"))
                 elapsed = time.perf_counter() - started
+                cpu = time.process_time() + _server_cpu(backends) - cpu
             finally:
                 processor_module.store_points = store_points  # type: ignore[assignment]
                 state.close()
@@ -261,14 +268,40 @@ def throughput(url: str, documents: int, pairs: int) -> None:
         if label != "warm-up":
             results[label] = max(rate, results.get(label, 0.0))
             rates.setdefault(label, []).append(rate)
+            cpus.setdefault(label, []).append(cpu)
         print(f"processing, {label:<24} {len(processed):5d} messages in {elapsed:6.2f} s: "
-              f"{rate:7.1f} messages/s")
+              f"{rate:7.1f} messages/s, CPU {1000 * cpu / len(processed):.2f} ms a message")
     on, off = results["order maintenance on"], results["off (previous release)"]
     costs = [100 * (1 - a / b) for a, b in zip(rates["order maintenance on"],
                                                rates["off (previous release)"], strict=True)]
     print(f"best of {pairs}: on {on:.1f}, off {off:.1f} messages/s; order maintenance costs "
           f"{100 * (1 - on / off):.1f} % of processing throughput; per pair "
           f"{', '.join(f'{c:.1f}' for c in costs)} %, median {statistics.median(costs):.1f} %")
+    on_cpu = statistics.median(cpus["order maintenance on"])
+    off_cpu = statistics.median(cpus["off (previous release)"])
+    print(f"CPU (this process and its database sessions), median: on {on_cpu:.2f} s, off "
+          f"{off_cpu:.2f} s; as throughput on a busy machine, order maintenance costs "
+          f"{100 * (1 - off_cpu / on_cpu):.1f} %")
+
+
+def _backends(state: GatewayState) -> list[int]:
+    """The process ids of the database sessions the gateway's pool holds (PostgreSQL on
+    this machine): the ones the drain will use, opened by a first statement each."""
+    with state.db.engine.connect() as c:
+        return [int(pid) for pid in c.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'edigate-bench-orders'")).scalars()]
+
+
+def _server_cpu(pids: list[int]) -> float:
+    """CPU seconds (user and system) the server processes ``pids`` have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / ticks
 
 
 def main() -> int:
