@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Delete,
     Select,
     Table,
     and_,
@@ -213,6 +214,14 @@ def _archive_batch(db: Database, writer: ArchiveWriter, ids: Sequence[str]) -> N
 # ------------------------------------------------------------------------ purge
 
 
+def delete_unreferenced(shas: Collection[str]) -> Delete:
+    """The delete of those payloads of ``shas`` that no row refers to any more: they are
+    content-addressed, so the same bytes may still be another message's."""
+    return delete(Payload).where(
+        Payload.sha256.in_(shas),
+        *(~exists().where(column == Payload.sha256) for column in PAYLOAD_REFERENCES))
+
+
 def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: datetime,
                  actor: str, archive: Path, archive_sha256: str, batch: int,
                  report: RunReport) -> None:
@@ -236,11 +245,8 @@ def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: d
         for table in reversed(TABLES[1:]):  # what refers to a message before the message
             counts[table.name] = session.execute(
                 delete(table).where(_of_messages(table, gone))).rowcount  # type: ignore[attr-defined]
-        # Content-addressed: the same bytes may still be another row's.
-        counts["payloads"] = session.execute(delete(Payload).where(
-            Payload.sha256.in_(shas),
-            *(~exists().where(column == Payload.sha256) for column in PAYLOAD_REFERENCES))
-        ).rowcount  # type: ignore[attr-defined]
+        counts["payloads"] = session.execute(
+            delete_unreferenced(shas)).rowcount  # type: ignore[attr-defined]
         record_moves(session.connection(), [
             Move(row.received_at, row.partner_id, row.direction,
                  (row.status, row.transaction_types), None) for row in rows])
