@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.delivery.egress import (
@@ -69,6 +69,7 @@ __all__ = [
     "EVENT",
     "Deliverer",
     "NewRecord",
+    "Subscriptions",
     "WebhookChannel",
     "WebhookError",
     "check_url",
@@ -81,7 +82,7 @@ __all__ = [
     "record_kinds",
     "retry_delivery",
     "sign",
-    "subscribed_event_types",
+    "subscriptions",
 ]
 
 log = logging.getLogger("edigate.webhooks")
@@ -241,27 +242,34 @@ _INSERT_DELIVERIES = RawInsert(WebhookDelivery.__table__,  # type: ignore[arg-ty
                                _DeliveryValues)
 
 
-def _subscriptions(executor: Connection | Session) -> list[tuple[str, frozenset[str]]]:
-    """(webhook id, the record kinds and event types it takes) of every active webhook,
-    oldest first."""
+class Subscriptions(NamedTuple):
+    """Who takes what, read once for a transaction that writes records or events:
+    ``hooks`` are (webhook id, the record kinds and event types it takes) of every active
+    webhook, oldest first; ``event_types`` the event types something takes delivery of,
+    a webhook or a message broker (an event of another type would be stored for nobody:
+    ``gateway.orders.book`` makes only these)."""
+
+    hooks: list[tuple[str, frozenset[str]]]
+    event_types: frozenset[str]
+
+
+def subscriptions(session: Session) -> Subscriptions:
+    """The active subscriptions, for the session's transaction. A batch reads them once
+    and hands them to ``enqueue``, ``enqueue_events`` and the order book, one round trip
+    instead of one each."""
     active = select(Webhook.id, Webhook.kinds).where(Webhook.active.is_(True)).order_by(
         Webhook.created_at, Webhook.id)
-    return [(hook_id, Webhook.kinds_of(kinds)) for hook_id, kinds in executor.execute(active)]
-
-
-def subscribed_event_types(session: Session) -> frozenset[str]:
-    """The event types something takes delivery of, a webhook or a message broker: an
-    event of another type would be stored for nobody (``gateway.orders.book`` makes
-    only these)."""
+    hooks = [(hook_id, Webhook.kinds_of(kinds)) for hook_id, kinds in session.execute(active)]
     brokers = {kind for route in routes_of(session) for kind in EVENT_TYPES
                if route.takes(kind)}
-    return frozenset(kind for _, kinds in _subscriptions(session) for kind in kinds
-                     if kind in EVENT_TYPES) | brokers
+    return Subscriptions(hooks, frozenset(kind for _, kinds in hooks for kind in kinds
+                                          if kind in EVENT_TYPES) | brokers)
 
 
-def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
-    """Create a pending delivery of each record for each active webhook of its kind; the
-    number created.
+def enqueue(session: Session, records: Sequence[NewRecord],
+            subscribed: Subscriptions | None = None) -> int:
+    """Create a pending delivery of each record for each active webhook of its kind
+    (``subscribed``, read here when not given); the number created.
 
     Call it in the transaction that inserted the records, after the insert (their feed
     sequence numbers are read back): both commit together, so a record is never without
@@ -269,11 +277,12 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
     """
     if not records:
         return 0
-    hooks = _subscriptions(connection)
+    hooks = (subscribed or subscriptions(session)).hooks
     wanted = [(record, hook_id) for record in records for hook_id, kinds in hooks
               if record.kind in kinds]
     if not wanted:
         return 0
+    connection = session.connection()
     seqs = {record_id: seq for record_id, seq in connection.execute(
         select(RecordRow.id, RecordRow.seq).where(
             RecordRow.id.in_(sorted({record.id for record, _ in wanted}))))}
@@ -288,18 +297,20 @@ def enqueue(connection: Connection, records: Sequence[NewRecord]) -> int:
     return len(rows)
 
 
-def enqueue_events(session: Session, events: Sequence[Event]) -> int:
+def enqueue_events(session: Session, events: Sequence[Event],
+                   subscribed: Subscriptions | None = None) -> int:
     """Create a pending delivery of each event for each active webhook subscribed to its
-    type, and for each message broker this process publishes it to
-    (``gateway.store.brokers.add_deliveries``), in the caller's transaction (the one that
-    inserted the events, flushed: the deliveries carry their seq); the number created.
+    type (``subscribed``, read here when not given), and for each message broker this
+    process publishes it to (``gateway.store.brokers.add_deliveries``), in the caller's
+    transaction (the one that inserted the events, flushed: the deliveries carry their
+    seq); the number created.
 
     The one entry point for every writer of events: an event and all its deliveries,
     webhook and broker, commit together or not at all."""
     if not events:
         return 0
     count = add_deliveries(session, events)
-    hooks = _subscriptions(session)
+    hooks = (subscribed or subscriptions(session)).hooks
     for event in events:
         for hook_id, kinds in hooks:
             if event.type in kinds:

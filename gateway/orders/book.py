@@ -28,7 +28,7 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import Table, bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from gateway.delivery.webhooks import enqueue_events, subscribed_event_types
+from gateway.delivery.webhooks import Subscriptions, enqueue_events, subscriptions
 from gateway.ledger.chain import EntryDraft, Ledger
 from gateway.orders.story import (
     ORDER_DOCUMENT_KINDS,
@@ -140,10 +140,12 @@ class OrderBook:
 
     # -- entry points -----------------------------------------------------------------
     def join(self, session: Session, documents: Iterable[Joining], now: datetime,
-             actor: str, *, quiet: bool = False) -> list[EntryDraft]:
+             actor: str, *, quiet: bool = False, subscribed: Subscriptions | None = None
+             ) -> list[EntryDraft]:
         """Join ``documents`` to their orders (creating orders as needed) and tell each
         touched order again; the ledger entries of what changed. ``quiet`` makes no
-        events (a rebuild tells history, not news). A batch's documents cost a handful
+        events (a rebuild tells history, not news); ``subscribed`` says which events
+        something takes (read here when not given). A batch's documents cost a handful
         of statements together, not per document: this runs in the processing
         transaction, which intake's batches wait for."""
         wanted: dict[tuple[str, str], list[Joining]] = {}
@@ -158,7 +160,7 @@ class OrderBook:
         orders, created = self._orders(session, list(wanted), now)
         fresh = {orders[key].id: docs for key, docs in wanted.items()}
         return self._retell(session, list(orders.values()), now, actor, created=created,
-                            fresh=fresh, quiet=quiet)
+                            fresh=fresh, quiet=quiet, subscribed=subscribed)
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
                        actor: str) -> list[EntryDraft]:
@@ -314,8 +316,8 @@ class OrderBook:
 
     def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
                 actor: str, *, created: set[str] | None = None,
-                fresh: Mapping[str, Sequence[Joining]] | None = None, quiet: bool = False
-                ) -> list[EntryDraft]:
+                fresh: Mapping[str, Sequence[Joining]] | None = None, quiet: bool = False,
+                subscribed: Subscriptions | None = None) -> list[EntryDraft]:
         """Tell ``orders`` again from their documents (``fresh`` ones joining now) and
         store what they say now: their lines and findings replaced, the order rows
         updated, the events of what changed (none when ``quiet``)."""
@@ -360,7 +362,8 @@ class OrderBook:
             updates.append({"order_id": order.id, **values})
             order.status, order.role = story.status, story.role
             order.has_discrepancy, order.late = story.has_discrepancy, story.late
-        wanted = frozenset() if quiet else subscribed_event_types(session)
+        if not quiet and subscribed is None:
+            subscribed = subscriptions(session)
         # Everything read, the writes need no answer: on PostgreSQL they travel together
         # (one round trip; the processing transaction waits for this one).
         connection = session.connection()
@@ -380,17 +383,18 @@ class OrderBook:
                 session.execute(update(_LINKS).where(
                     _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
                     .values(superseded=bindparam("s")), flags)
-        if quiet:
+        if subscribed is None:  # quiet
             return []
-        return self._events(session, told, fresh or {}, wanted, now, actor)
+        return self._events(session, told, fresh or {}, subscribed, now, actor)
 
     # -- events -----------------------------------------------------------------------
     def _events(self, session: Session, told: Sequence[tuple[_Order, Story, _Before]],
-                fresh: Mapping[str, Sequence[Joining]], wanted: frozenset[str],
+                fresh: Mapping[str, Sequence[Joining]], subscribed: Subscriptions,
                 now: datetime, actor: str) -> list[EntryDraft]:
-        """The events and ledger entries of the orders ``told``; only the event types in
-        ``wanted`` are made (an event is an outbox row: one nothing subscribes to would be
-        stored for nobody)."""
+        """The events and ledger entries of the orders ``told``; only the event types
+        something is ``subscribed`` to are made (an event is an outbox row: one nothing
+        takes would be stored for nobody)."""
+        wanted = subscribed.event_types
         events: list[Event] = []
         drafts: list[EntryDraft] = []
         for order, story, before in told:
@@ -414,7 +418,7 @@ class OrderBook:
         if events:
             session.add_all(events)
             session.flush()  # the events' seq, which their deliveries carry
-            enqueue_events(session, events)
+            enqueue_events(session, events, subscribed)
         return drafts
 
 

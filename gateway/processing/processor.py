@@ -526,8 +526,12 @@ class Processor:
                                                  outcome.message.id, outcome.interchange_acks,
                                                  now, worker)
             done_here = [o for o in outcomes if isinstance(o.work, _Work) and not o.work.foreign]
+            # One read of who takes records and events serves the batch's order events
+            # and its record deliveries.
+            subscribed = webhooks.subscriptions(session)
             rows.drafts += self.orders.join(
-                session, [j for o in done_here for j in o.joinings], now, worker)
+                session, [j for o in done_here for j in o.joinings], now, worker,
+                subscribed=subscribed)
             store_points(session, [d for o in done_here for d in o.demand])
             # The dashboard's counts move with the statuses: read before they change.
             moves = moves_of_finish(connection, {
@@ -559,7 +563,7 @@ class Processor:
             # numbers in commit order (see RecordRow.seq).
             self.ledger.append_many(connection, rows.drafts, also_write=write_records)
             record_moves(connection, moves)  # under the head lock, as intake's (rollups)
-            webhooks.enqueue(connection, rows.new_records)
+            webhooks.enqueue(session, rows.new_records, subscribed)
             for partner, ack, message_id, standard in rows.send_back:
                 assert self.outbound is not None
                 self.outbound.enqueue(

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from gateway.delivery.webhooks import create_webhook, subscribed_event_types
+from gateway.delivery.webhooks import create_webhook, subscriptions
 from gateway.ledger.chain import LedgerEntry
 from gateway.orders.book import Joining, OrderBook
 from gateway.orders.story import Rules
@@ -273,7 +273,7 @@ def test_a_broker_taking_order_events_makes_them(env: Env) -> None:
     receive(env, PO_EDI)
     with env.state.db.transaction() as session:
         session.info.update(session_info([BrokerRoute("nats", frozenset({"order.late"}))]))
-        assert subscribed_event_types(session) == {"order.late"}
+        assert subscriptions(session).event_types == {"order.late"}
         book = env.state.pipeline.processor.orders
         row = session.scalars(select(OrderRow)).one()
         book.retell_due(session, (row.due_at or utcnow()) + timedelta(minutes=1), "test")
