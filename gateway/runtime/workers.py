@@ -42,6 +42,7 @@ from gateway.processing.reconcile import mark_overdue
 from gateway.retention import purge
 from gateway.retention.policy import RetentionPolicy
 from gateway.runtime.child_process import child_setup
+from gateway.runtime.heap import HeapSettler
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 from gateway.store.base import utcnow
@@ -87,6 +88,7 @@ class WorkerThreads:
         self.threads: list[threading.Thread] = []
         self.pool: OutboundPool | None = None
         self._closers: list[Callable[[], None]] = []
+        self.heap = HeapSettler()
 
     def start(self) -> None:
         if self.count:
@@ -118,7 +120,10 @@ class WorkerThreads:
                 log.exception("worker %s: claim or process failed", name)
                 claimed = []
             deferral.claimed(len(claimed), settings.worker_batch)
-            if not claimed:
+            if claimed:
+                self.heap.worked()
+            else:
+                self.heap.idle()
                 self.stop.wait(self.idle_seconds)
 
     def _start_outbound(self) -> None:
