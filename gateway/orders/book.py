@@ -39,7 +39,7 @@ from gateway.orders.story import (
     po_numbers,
     tell,
 )
-from gateway.store.bulk import MultiRowInsert, pipelined
+from gateway.store.bulk import MultiRowInsert, MultiRowUpdate, pipelined
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
@@ -117,6 +117,15 @@ _EMPTY_ORDER: Final[Mapping[str, Any]] = {
     "lines_filled": 0, "asn_count": 0, "asn_late": 0, "invoice_count": 0,
     "invoice_flagged": 0}
 
+
+# What telling an order stores in its row (``_stored``): one statement for a batch's
+# orders (gateway.store.bulk).
+_UPDATE_ORDERS: Final = MultiRowUpdate(_ORDERS, "id", [
+    "status", "role", "order_date", "currency", "ordered_amount", "invoiced_amount",
+    "line_count", "document_count", "finding_count", "has_discrepancy", "late",
+    "lines_live", "lines_filled", "asn_count", "asn_late", "invoice_count",
+    "invoice_flagged", "ordered_at", "ack_seconds", "acknowledged_at", "shipped_at",
+    "invoiced_at", "due_at", "updated_at"])
 
 # A new order's row as ``_EMPTY_ORDER`` and the key give it; an order another worker made
 # first is skipped (and read, locked).
@@ -359,7 +368,7 @@ class OrderBook:
                 "found_at": known_findings.get(f.fingerprint, now)}
                 for n, f in enumerate(story.findings)]
             values = _stored(story, len(docs), now)
-            updates.append({"order_id": order.id, **values})
+            updates.append({"id": order.id, **values})
             order.status, order.role = story.status, story.role
             order.has_discrepancy, order.late = story.has_discrepancy, story.late
         if not quiet and subscribed is None:
@@ -373,10 +382,8 @@ class OrderBook:
                 session.execute(delete(_FINDINGS).where(_FINDINGS.c.order_id.in_(with_findings)))
             if with_lines:
                 session.execute(delete(_LINES).where(_LINES.c.order_id.in_(with_lines)))
-            # One executemany updates every order told, whatever changed in each.
-            session.execute(update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
-                            .values({c: bindparam(c) for c in updates[0] if c != "order_id"}),
-                            updates)
+            # Every order told is updated, whatever changed in each.
+            _UPDATE_ORDERS.execute(connection, updates)
             _INSERT_LINES.execute(connection, lines)
             _INSERT_FINDINGS.execute(connection, findings)
             if flags:

@@ -29,9 +29,9 @@ from sqlalchemy import Connection, Dialect, LargeBinary, Table
 from sqlalchemy.types import TypeEngine
 
 from gateway.store.dialect import dialect_for
-from gateway.store.driver import InsertTarget, driver_cursor
+from gateway.store.driver import InsertTarget, UpdateTarget, driver_cursor
 
-__all__ = ["MultiRowInsert", "RawInsert", "driver_cursor", "pipelined"]
+__all__ = ["MultiRowInsert", "MultiRowUpdate", "RawInsert", "driver_cursor", "pipelined"]
 
 class MultiRowInsert:
     """``INSERT INTO table (columns) ...`` of rows given as mappings by column name, every
@@ -76,6 +76,48 @@ class MultiRowInsert:
 class _Compiled(NamedTuple):
     target: InsertTarget
     processors: Sequence[Callable[[Any], Any] | None]
+
+
+class MultiRowUpdate:
+    """``UPDATE table SET columns WHERE key = ...`` of rows given as mappings by column
+    name (the key and every column, nothing else: an update does not guess a missing
+    value, nor drop one it has no column for), every value run
+    through its column type's bind processor, in as few statements as the dialect sends
+    them (``SQLDialect.update_rows``: one on PostgreSQL, a prepared statement stepped per
+    row on SQLite). No two rows may name the same key."""
+
+    def __init__(self, table: Table, key: str, columns: Sequence[str]) -> None:
+        self.table = table
+        self.key = key
+        self.columns = tuple(columns)
+        self._by_dialect: dict[str, tuple[UpdateTarget, list[Callable[[Any], Any] | None]]] = {}
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Update the rows named by ``rows``' keys to their values."""
+        if not rows:
+            return
+        dialect = connection.dialect
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            target = UpdateTarget.of(dialect, self.table, self.key, self.columns)
+            found = self._by_dialect[dialect.name] = (target, [
+                _bind_processor(self.table.c[c].type, dialect)
+                for c in (self.key, *self.columns)])
+        target, processors = found
+        names = (self.key, *self.columns)
+        expected = set(names)
+        for row in rows:
+            if row.keys() != expected:
+                unknown = sorted(set(row) - expected)
+                raise ValueError(f"{self.table.name}: no column {', '.join(unknown)} in "
+                                 "this update" if unknown else
+                                 f"{self.table.name}: an update row without "
+                                 f"{', '.join(n for n in names if n not in row)}")
+        values = [[process(row[name]) if process is not None and row[name] is not None
+                   else row[name] for name, process in zip(names, processors, strict=True)]
+                  for row in rows]
+        with driver_cursor(connection) as cursor:
+            dialect_for(dialect).update_rows(cursor, target, values)
 
 
 class RawInsert:

@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import URL, Connection, Dialect, Engine, Select
 from sqlalchemy.orm import Session
 
-from gateway.store.driver import DriverErrors, InsertTarget
+from gateway.store.driver import DriverErrors, InsertTarget, UpdateTarget
 from gateway.store.models import FinishedMessage, StoredMessage
 from gateway.store.postgresql import POSTGRESQL
 from gateway.store.sqlite import SQLITE
@@ -125,6 +125,15 @@ class SQLDialect(Protocol):
         violation not skipped by ``target``) are those of a plain INSERT of each row. The
         driver's values of ``target``'s RETURNING columns for each row inserted (none
         without a RETURNING clause; reading them waits for the answer)."""
+        ...
+
+    def update_rows(self, cursor: Any, target: UpdateTarget,
+                    rows: Sequence[Sequence[Any]]) -> None:
+        """Update the rows of ``target``'s table found by its key (each row: driver-ready
+        values, the key's first, at least one row, no key twice) through ``cursor``, a
+        driver cursor, in as few statements as the database allows; stored values and
+        errors are those of a plain UPDATE of each row. A key that matches no row updates
+        nothing. The answer need not be waited for (inside ``pipeline``)."""
         ...
 
     def pipeline(self, connection: Connection) -> AbstractContextManager[None]:

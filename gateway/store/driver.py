@@ -4,9 +4,10 @@ Responsible for the driver connection under a SQLAlchemy ``Connection``, driver 
 its transaction, raising a driver's error as the SQLAlchemy error Core would have raised
 (the one place that relies on a SQLAlchemy API outside its documented surface,
 ``DBAPIError.instance``: ``tests/gateway/test_store_dialects.py`` fails when the library
-changes it), and ``InsertTarget``, the text pieces of a plain INSERT that each dialect's
-bulk insert builds on. It must not know which database it runs on: what differs goes in
-``gateway.store.sqlite`` and ``gateway.store.postgresql``.
+changes it), and ``InsertTarget`` and ``UpdateTarget``, the text pieces of a plain INSERT
+and of an UPDATE by key that each dialect's bulk writes build on. It must not know which
+database it runs on: what differs goes in ``gateway.store.sqlite`` and
+``gateway.store.postgresql``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["MAX_PARAMETERS", "DriverErrors", "InsertTarget", "driver_connection", "driver_cursor",
-           "sqlalchemy_error"]
+__all__ = ["MAX_PARAMETERS", "DriverErrors", "InsertTarget", "UpdateTarget", "driver_connection",
+           "driver_cursor", "sqlalchemy_error"]
 
 # What one statement may bind: SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766
 # (since 3.32), PostgreSQL's limit 65535.
@@ -134,3 +135,42 @@ class InsertTarget:
         """``INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ...`` for ``rows`` rows."""
         return (f"INSERT INTO {self.table_sql} ({self.columns_sql}) VALUES "
                 + ", ".join([self.values_row] * rows) + self.tail_sql)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class UpdateTarget:
+    """An UPDATE of fixed columns of one table's rows, each found by its ``key`` column,
+    for one SQLAlchemy dialect: the quoted names and the driver's parameter marker, from
+    which a dialect's bulk update builds its statement (``SQLDialect.update_rows``). A
+    row's values are the key's, then the columns' in ``columns`` order.
+
+    ``texts`` belongs to the dialect that updates through this target."""
+
+    table: Table
+    key: str
+    columns: tuple[str, ...]
+    table_sql: str
+    key_sql: str
+    columns_sql: tuple[str, ...]  # each column's name, quoted as needed
+    marker: str
+    texts: dict[Any, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, dialect: Dialect, table: Table, key: str, columns: Sequence[str]
+           ) -> UpdateTarget:
+        """The target setting ``columns`` of ``table``'s rows found by ``key``."""
+        unknown = [c for c in (key, *columns) if c not in table.c]
+        if unknown:
+            raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
+        if key in columns:
+            raise ValueError(f"{key} is the key of the update, not one of its columns")
+        quote = dialect.identifier_preparer.quote
+        return cls(table=table, key=key, columns=tuple(columns),
+                   table_sql=dialect.identifier_preparer.format_table(table),
+                   key_sql=quote(key), columns_sql=tuple(quote(c) for c in columns),
+                   marker="?" if dialect.paramstyle == "qmark" else "%s")
+
+    def by_key_sql(self) -> str:
+        """``UPDATE t SET a = ?, b = ? WHERE k = ?``: one row's statement."""
+        sets = ", ".join(f"{c} = {self.marker}" for c in self.columns_sql)
+        return f"UPDATE {self.table_sql} SET {sets} WHERE {self.key_sql} = {self.marker}"

@@ -23,7 +23,13 @@ from sqlalchemy import URL, Connection, DateTime, Engine, LargeBinary, Select, f
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from gateway.store.driver import DriverErrors, InsertTarget, driver_connection, sqlalchemy_error
+from gateway.store.driver import (
+    DriverErrors,
+    InsertTarget,
+    UpdateTarget,
+    driver_connection,
+    sqlalchemy_error,
+)
 from gateway.store.models import STORED_MESSAGE_SELECT, FinishedMessage, StoredMessage
 
 __all__ = ["FIND_STORED", "IDLE", "POSTGRESQL", "PostgreSQLDialect"]
@@ -104,6 +110,26 @@ class PostgreSQLDialect:
             for row in rows])
         cursor.execute(sql, (document,))
         return cursor.fetchall() if target.returning_sql else []
+
+    def update_rows(self, cursor: Any, target: UpdateTarget,
+                    rows: Sequence[Sequence[Any]]) -> None:
+        # One statement for every row, joined to the rows as ONE json parameter, as
+        # insert_rows sends them: an executemany costs the server a statement per row and
+        # the client SQLAlchemy's processing of each.
+        prepared = target.texts.get("json")
+        if prepared is None:
+            sets = ", ".join(f"{c} = v.{c}" for c in target.columns_sql)
+            sql = (f"UPDATE {target.table_sql} SET {sets} FROM json_populate_recordset("
+                   f"NULL::{target.table_sql}, %s::json) AS v WHERE "
+                   f"{target.table_sql}.{target.key_sql} = v.{target.key_sql}")
+            names = (target.key, *target.columns)
+            converters = tuple(_json_converter(target.table.c[c].type) for c in names)
+            prepared = target.texts["json"] = (sql, names, converters)
+        sql, names, convert = prepared
+        cursor.execute(sql, (_JSON.encode([
+            {name: value if to_json is None or value is None else to_json(value)
+             for name, to_json, value in zip(names, convert, row, strict=True)}
+            for row in rows]),))
 
     @contextlib.contextmanager
     def pipeline(self, connection: Connection) -> Iterator[None]:

@@ -196,3 +196,47 @@ def test_raw_insert_refuses_values_too_long_like_a_plain_insert(db: Database) ->
         raw.execute(cursor, conn.dialect, [("b" * 64, 1, b"x", at), (too_long, 1, b"x", at)])
     with db.read() as session:
         assert session.scalars(select(Payload)).all() == []
+
+
+def test_multi_row_updates_store_what_core_updates_store(db: Database) -> None:
+    """A multi-row update sets each row named by its key to its own values (bytes, ints and
+    aware datetimes read back as a Core update's), leaves rows it does not name alone and
+    passes over a key that matches no row."""
+    from sqlalchemy import update
+
+    from gateway.store.bulk import MultiRowUpdate
+
+    at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    later = at + timedelta(days=1, microseconds=1)
+    with db.core_transaction() as conn:
+        conn.execute(insert(PAYLOADS), [
+            {"sha256": c * 64, "size": 0, "data": b"", "created_at": at} for c in "abcd"])
+    fast = MultiRowUpdate(PAYLOADS, "sha256", ("size", "data", "created_at"))
+    with db.core_transaction() as conn:
+        fast.execute(conn, [
+            {"sha256": "a" * 64, "size": 3, "data": b"\x00\xffx", "created_at": later},
+            {"sha256": "b" * 64, "size": 7, "data": b"", "created_at": at},
+            {"sha256": "e" * 64, "size": 9, "data": b"e", "created_at": at}])
+        conn.execute(update(PAYLOADS).where(PAYLOADS.c.sha256 == "c" * 64).values(
+            size=3, data=b"\x00\xffx", created_at=later))
+    with db.read() as session:
+        rows = {p.sha256[0]: (p.size, p.data, p.created_at)
+                for p in session.scalars(select(Payload))}
+    assert rows == {"a": (3, b"\x00\xffx", later), "b": (7, b"", at),
+                    "c": (3, b"\x00\xffx", later), "d": (0, b"", at)}
+
+
+def test_multi_row_update_refuses_a_missing_or_unknown_value() -> None:
+    """Every column of the update must be given, and nothing else: a missing one is an
+    error, never NULL, and a value with no column in the update is not dropped unseen."""
+    from sqlalchemy import create_engine
+
+    from gateway.store.bulk import MultiRowUpdate
+
+    engine = create_engine("sqlite://")
+    PAYLOADS.metadata.create_all(engine, tables=[PAYLOADS])
+    fast = MultiRowUpdate(PAYLOADS, "sha256", ("size", "created_at"))
+    with engine.begin() as conn, pytest.raises(ValueError, match="without created_at"):
+        fast.execute(conn, [{"sha256": "a" * 64, "size": 1}])
+    with engine.begin() as conn, pytest.raises(ValueError, match="no column data"):
+        fast.execute(conn, [{"sha256": "a" * 64, "size": 1, "data": b""}])
