@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from gateway.delivery.webhooks import Subscriptions, enqueue_events, subscriptions
@@ -286,41 +286,28 @@ class OrderBook:
                    fresh: Mapping[str, Sequence[Joining]]
                    ) -> tuple[dict[str, list[tuple[Document, bool]]], list[dict[str, Any]]]:
         """Each order's documents (with the superseded flag stored for each), its stored
-        ones read with their records in one query per table, then ``fresh`` (documents
-        joining now, by order id); and the links the fresh ones need (a document already
-        linked, as in a rebuild, keeps its link)."""
-        rows = [_Link(*r) for r in session.execute(select(*_LINK_COLUMNS).where(
-            _LINKS.c.order_id.in_([o.id for o in orders])))]
-        stored = {(r.order_id, r.document) for r in rows}
-        joining = [(_Link(order_id, doc.document, doc.message_id, doc.kind, doc.direction,
-                          doc.at, False), doc)
-                   for order_id, docs in fresh.items() for doc in docs
-                   if (order_id, doc.document) not in stored]
-        links = [{**link._asdict(), "number": document_number(doc.kind, doc.data)}
-                 for link, doc in joining]
-        rows += [link for link, _ in joining]
-        known = {doc.document: doc.data for docs in fresh.values() for doc in docs}
-        data: dict[str, Mapping[str, Any]] = {}
-        records = {r.document.removeprefix("record:") for r in rows
-                   if r.document not in known and r.document.startswith("record:")}
-        sent = {r.document.removeprefix("sent:") for r in rows
-                if r.document not in known and r.document.startswith("sent:")}
-        if records:
-            for record_id, text in session.execute(select(RecordRow.id, RecordRow.data).where(
-                    RecordRow.id.in_(sorted(records)))):
-                data[f"record:{record_id}"] = json.loads(text)
-        if sent:
-            for sent_id, text in session.execute(select(SentDocument.id, SentDocument.record)
-                                                 .where(SentDocument.id.in_(sorted(sent)))):
-                data[f"sent:{sent_id}"] = json.loads(text)
+        ones read with their records in one query, then ``fresh`` (documents joining now,
+        by order id); and the links the fresh ones need (a document already linked, as in
+        a rebuild, keeps its link)."""
         found: dict[str, list[tuple[Document, bool]]] = {o.id: [] for o in orders}
-        for r in rows:
-            record = known.get(r.document) or data.get(r.document)
-            if record is not None:  # a record deleted by a reprocess has left the order
-                found[r.order_id].append((Document(
-                    r.document, r.message_id, r.kind,
-                    "outbound" if r.direction == "outbound" else "inbound", r.at, record),
-                    r.superseded))
+        stored: set[tuple[str, str]] = set()
+        for row in session.execute(_STORED_DOCUMENTS.where(
+                _LINKS.c.order_id.in_([o.id for o in orders]))):
+            link, text = _Link(*row[:-2]), row[-2] if row[-2] is not None else row[-1]
+            stored.add((link.order_id, link.document))
+            if text is not None:  # a record deleted by a reprocess has left the order
+                found[link.order_id].append((_document(link, json.loads(text)),
+                                             link.superseded))
+        links: list[dict[str, Any]] = []
+        for order_id, docs in fresh.items():
+            for doc in docs:
+                if (order_id, doc.document) in stored:
+                    continue
+                link = _Link(order_id, doc.document, doc.message_id, doc.kind, doc.direction,
+                             doc.at, False)
+                links.append({**link._asdict(),
+                              "number": document_number(doc.kind, doc.data)})
+                found[order_id].append((_document(link, doc.data), False))
         return found, links
 
     def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
@@ -504,6 +491,20 @@ class _Link(NamedTuple):
 
 
 _LINK_COLUMNS: Final = tuple(getattr(_LINKS.c, name) for name in _Link._fields)
+# An order's stored links, each with its document's record text: a translated record's
+# ("record:<id>") or a sent document's ("sent:<id>"), NULL for one deleted since.
+_STORED_DOCUMENTS: Final = (
+    select(*_LINK_COLUMNS, RecordRow.data, SentDocument.record).select_from(_LINKS)
+    .outerjoin(RecordRow, and_(_LINKS.c.document.startswith("record:"),
+                               RecordRow.id == func.substr(_LINKS.c.document, 8)))
+    .outerjoin(SentDocument, and_(_LINKS.c.document.startswith("sent:"),
+                                  SentDocument.id == func.substr(_LINKS.c.document, 6))))
+
+
+def _document(link: _Link, record: Mapping[str, Any]) -> Document:
+    return Document(link.document, link.message_id, link.kind,
+                    "outbound" if link.direction == "outbound" else "inbound", link.at,
+                    record)
 
 
 class _Before(NamedTuple):
