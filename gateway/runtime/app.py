@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
         sftp = gateway_state.sftp_endpoint()
         if sftp is not None:
             sftp.start()
+        app.state.sftp = sftp
         try:
             yield
         finally:

@@ -12,6 +12,7 @@ import json
 import os
 import posixpath
 import re
+import socket
 import stat
 import subprocess
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 import paramiko
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from paramiko.sftp import CMD_CLOSE
@@ -37,6 +39,7 @@ from gateway.intake.sftp_server import (
     virtual_path,
 )
 from gateway.ledger.chain import LedgerEntry
+from gateway.runtime.app import create_app
 from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 from gateway.store.models import Message
@@ -418,6 +421,28 @@ def test_a_restart_receives_a_closed_file_and_drops_unfinished_uploads(
     assert list(second.folder().iterdir()) == [] and len(second.messages()) == 1
 
 
+def test_the_app_runs_the_server_while_it_runs(build_state: Callable[..., GatewayState],
+                                              tmp_path: Path, keys: Keys) -> None:
+    """With ``sftp_listen`` the app's lifespan starts the server (an upload is stored)
+    and its shutdown stops it (the port refuses connections)."""
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    write_partners(partners, keys)
+    state = build_state(partners_dir=partners, sftp_listen="127.0.0.1:0")
+    app = create_app(state.settings, state=state, start_workers=False)
+    with TestClient(app):
+        endpoint = app.state.sftp
+        assert isinstance(endpoint, SFTPEndpoint)
+        push = Push(state, endpoint, keys, tmp_path)
+        port = push.port
+        transport, client = push.connect()
+        with transport:
+            client.putfo(io.BytesIO(x12("ACMEPUSH", "000000111")), "app.edi", confirm=False)
+        assert len(push.messages()) == 1
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
 # -- who may log in, and to what --------------------------------------------------------------
 
 @pytest.mark.parametrize(("user", "key"), [
@@ -632,7 +657,7 @@ def test_two_partners_cannot_share_a_login(tmp_path: Path, keys: Keys) -> None:
 
 
 def test_the_openssh_client_sees_only_its_folder(push: Push) -> None:
-    """OpenSSH's ``cd ..``, ``ls /`` and ``get`` of a host path stay in the folder."""
+    """OpenSSH's ``cd ..``, ``ls /`` and ``ls /etc`` stay in the folder."""
     (push.folder() / "kept.txt").write_text("mine")
     done = push.openssh("cd ..\npwd\nls /\nls /etc\n")
     assert isinstance(done, subprocess.CompletedProcess)
