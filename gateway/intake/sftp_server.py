@@ -415,7 +415,9 @@ class SFTPEndpoint:
             inbox = partner.sftp_inbox
             if inbox is None or not partner.active or not (self.spool / partner.id).is_dir():
                 continue
-            for entry in sorted(os.scandir(self.spool / partner.id), key=lambda e: e.name):
+            with os.scandir(self.spool / partner.id) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+            for entry in entries:
                 if not entry.is_file(follow_symlinks=False) or \
                         not fnmatch.fnmatchcase(entry.name, inbox.pattern):
                     continue
