@@ -10,6 +10,8 @@ secrets; the gateway turns a profile into transport and acknowledgment options.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import functools
 import re
@@ -46,6 +48,7 @@ __all__ = [
     "MDNOptions",
     "OrderRules",
     "PartnerProfile",
+    "SFTPInboxProfile",
     "SFTPProfile",
     "SigningAlgorithm",
     "ValidationOptions",
@@ -622,6 +625,112 @@ class SFTPProfile(_Model):
                                          ext="x12" if standard == "x12" else "edi")
 
 
+# The public key types edigate's SFTP server takes (the wire names of RFC 4253 §6.6,
+# RFC 5656 §3.1 and RFC 8709 §4), with what follows the type name in the key blob.
+SSH_KEY_TYPES: dict[str, tuple[str, ...]] = {
+    "ssh-ed25519": ("key",),
+    "ecdsa-sha2-nistp256": ("curve", "point"),
+    "ecdsa-sha2-nistp384": ("curve", "point"),
+    "ecdsa-sha2-nistp521": ("curve", "point"),
+    "ssh-rsa": ("e", "n"),
+}
+_RSA_MIN_BITS = 2048
+
+
+def _ssh_strings(blob: bytes) -> list[bytes] | None:
+    """The length-prefixed strings a key blob is made of (RFC 4251 §5), or None when the
+    blob is not exactly a sequence of them."""
+    found: list[bytes] = []
+    at = 0
+    while at < len(blob):
+        if at + 4 > len(blob):
+            return None
+        size = int.from_bytes(blob[at:at + 4], "big")
+        at += 4
+        if at + size > len(blob):
+            return None
+        found.append(blob[at:at + size])
+        at += size
+    return found
+
+
+def ssh_key_blob(line: str) -> bytes:
+    """The key blob of an OpenSSH public key line (``type base64 [comment]``) that
+    ``_ssh_public_key`` accepted: what an SSH client presents when it logs in."""
+    return base64.b64decode(line.split()[1])
+
+
+def _ssh_public_key(value: str) -> str:
+    """One OpenSSH public key line, as in a ``.pub`` file: ``type base64 [comment]``."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise _problem("must be one line without control characters")
+    parts = value.split(maxsplit=2)
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
+        if parts and parts[0] not in SSH_KEY_TYPES and any(
+                name in value for name in SSH_KEY_TYPES):
+            raise _problem("must start with the key type: authorized_keys options "
+                           "(from=, command=, ...) are not supported")
+        raise _problem("must be an OpenSSH public key line such as 'ssh-ed25519 AAAA... "
+                       f"comment' (the .pub file), of a type edigate takes: "
+                       f"{', '.join(SSH_KEY_TYPES)}")
+    kind, data = parts[0], parts[1]
+    try:
+        blob = base64.b64decode(data, validate=True)
+    except binascii.Error:
+        raise _problem("its key part is not valid base64") from None
+    fields = _ssh_strings(blob)
+    if not fields or fields[0] != kind.encode() or len(fields) != 1 + len(SSH_KEY_TYPES[kind]):
+        raise _problem(f"its key part is not a {kind} key (cut short, or of another type "
+                       "than the line says)")
+    if kind == "ssh-ed25519" and len(fields[1]) != 32:
+        raise _problem("its key part is not a 32-byte Ed25519 key (RFC 8709)")
+    if kind.startswith("ecdsa-sha2-") and fields[1] != kind.removeprefix("ecdsa-sha2-").encode():
+        raise _problem(f"its key part names another curve than {kind} (RFC 5656)")
+    if kind == "ssh-rsa":
+        bits = int.from_bytes(fields[2], "big").bit_length()
+        if bits < _RSA_MIN_BITS:
+            raise _problem(f"is an RSA key of {bits} bits: at least {_RSA_MIN_BITS} are "
+                           "required")
+    return value
+
+
+def _distinct_keys(values: tuple[str, ...]) -> tuple[str, ...]:
+    # Checked here, not by min_length: pydantic would also call a list whose one key is
+    # bad "empty", a second error for one mistake.
+    if not values:
+        raise _problem("must list at least one public key (the partner logs in with it)")
+    seen: set[bytes] = set()
+    for index, line in enumerate(values):
+        blob = ssh_key_blob(line)
+        if blob in seen:
+            raise _problem("lists the same key twice (comments aside)", key=f"[{index}]")
+        seen.add(blob)
+    return values
+
+
+SSHPublicKey = Annotated[StrictStr, Field(max_length=16384), AfterValidator(_ssh_public_key)]
+
+
+class SFTPInboxProfile(_Model):
+    """``[sftp_inbox]``: the partner pushes files to edigate's own SFTP server.
+
+    The partner logs in as ``user`` (default: the partner id) with one of
+    ``public_keys`` (OpenSSH public key lines; no password login exists) and sees only
+    its own folder. A file it uploads whose name matches ``pattern`` is received through
+    intake when the upload closes (or when a file is renamed to a matching name), then
+    removed. The profile holds public keys only: nothing in it is a secret.
+    """
+
+    user: SSHUser | None = None
+    public_keys: Annotated[tuple[SSHPublicKey, ...], AfterValidator(_distinct_keys)]
+    pattern: NamePattern = "*"
+
+    @property
+    def key_blobs(self) -> tuple[bytes, ...]:
+        """The keys as the blobs an SSH client presents (RFC 4253 §6.6)."""
+        return tuple(ssh_key_blob(line) for line in self.public_keys)
+
+
 class DeliveryHints(_Model):
     """``[delivery]``: optional hints for routing this partner's records to internal systems."""
 
@@ -769,6 +878,7 @@ class PartnerProfile(_Model):
     as2: AS2Profile | None = None
     https: HTTPSProfile | None = None
     sftp: SFTPProfile | None = None
+    sftp_inbox: SFTPInboxProfile | None = None
     delivery: DeliveryHints = DeliveryHints()
     validation: ValidationOptions = ValidationOptions()
     outbound: OutboundOptions = OutboundOptions()
@@ -801,6 +911,14 @@ class PartnerProfile(_Model):
                     key=f"transactions[{index}]",
                 )
         return self
+
+    @property
+    def sftp_login(self) -> str | None:
+        """The user name the partner logs in to edigate's SFTP server as (``[sftp_inbox]
+        user``, else the partner id), or None without an ``[sftp_inbox]``."""
+        if self.sftp_inbox is None:
+            return None
+        return self.sftp_inbox.user or self.id
 
     @property
     def outbound_standard(self) -> Literal["x12", "edifact"]:
@@ -865,7 +983,9 @@ def _key_path(loc: Sequence[int | str], extra: str) -> str:
             parts[-1] += f"[{step}]"
         else:
             parts.append(str(step))
-    if extra:
+    if extra.startswith("[") and parts:
+        parts[-1] += extra  # a list position: public_keys[1]
+    elif extra:
         parts.append(extra)
     return ".".join(parts)
 

@@ -2,7 +2,8 @@
 
 ``PartnerRegistry.load`` reads each ``*.toml`` file, validates it as a ``PartnerProfile``,
 checks the listed certificate files, then checks the profiles against each other (no two
-share an id, an X12 interchange identity, an EDIFACT id or an AS2 id). It reports every
+share an id, an X12 interchange identity, an EDIFACT id, an AS2 id or an ``[sftp_inbox]``
+login). It reports every
 problem of every file in one ``PartnerConfigError`` and never hands out a half-valid registry.
 Lookups answer the gateway's questions ("whose ISA05/ISA06 is this?"). This module does not
 authenticate anyone nor hold secrets: certificates here are public.
@@ -60,6 +61,8 @@ class _Index:
     as2: dict[str, PartnerProfile] = field(default_factory=dict)
     # AS2 names are compared exactly, but two partners differing only in case is a mistake.
     as2_folded: dict[str, PartnerProfile] = field(default_factory=dict)
+    # Logins to edigate's SFTP server (``[sftp_inbox]``), compared exactly.
+    sftp_logins: dict[str, PartnerProfile] = field(default_factory=dict)
     certificates: dict[str, tuple[Path, ...]] = field(default_factory=dict)
     guides: dict[tuple[str, str], ImplementationGuide] = field(default_factory=dict)
 
@@ -109,6 +112,15 @@ def _build_index(
             if directory is not None:
                 index.certificates[profile.id] = _check_certificates(
                     source, profile.as2.certificates, directory, problems)
+        login = profile.sftp_login
+        if login is not None:
+            owner = index.sftp_logins.setdefault(login, profile)
+            if owner is not profile:
+                problems.append(ConfigProblem(
+                    source, "sftp_inbox.user",
+                    f"SFTP login {login!r} is {_claimed(owner, index)}"
+                    + ("" if profile.sftp_inbox is None or profile.sftp_inbox.user
+                       else " (the login defaults to the partner id)")))
         if directory is not None:
             for document_type, name in sorted(profile.guides.items()):
                 guide = _load_guide(source, document_type, name, directory, problems)
@@ -269,6 +281,12 @@ class PartnerRegistry:
     def by_as2(self, as2_id: str, *, include_inactive: bool = False) -> PartnerProfile | None:
         """The partner whose ``[as2] as2_id`` is exactly ``as2_id`` (an AS2-From header)."""
         return self._visible(self._index.as2.get(as2_id), include_inactive)
+
+    def by_sftp_login(self, user: str, *, include_inactive: bool = False
+                      ) -> PartnerProfile | None:
+        """The partner whose ``[sftp_inbox]`` login (``user``, else its id) is exactly
+        ``user``."""
+        return self._visible(self._index.sftp_logins.get(user), include_inactive)
 
     def certificate_paths(self, partner_id: str) -> tuple[Path, ...]:
         """The partner's ``[as2] certificates`` as paths under ``directory``, checked at load.

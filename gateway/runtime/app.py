@@ -3,7 +3,9 @@
 ``create_app(settings)`` builds the state once, mounts the routers, installs the
 problem+json handlers and, unless told not to, starts ``settings.workers`` workers
 (processes or threads, see ``gateway.runtime.workers``) that process waiting messages, including
-those a crashed process left behind.
+those a crashed process left behind. With ``EDIGATE_SFTP_LISTEN`` it also runs edigate's
+SFTP server (``gateway.intake.sftp_server``) here, in the web process: one listener per
+host (a port has one), beside intake's writer, never in the worker processes.
 """
 
 from __future__ import annotations
@@ -46,9 +48,15 @@ def create_app(settings: Settings | None = None, *, state: GatewayState | None =
         workers.start()
         app.state.workers = workers  # /readyz asks it whether workers fail to start
         gateway_state.pipeline.intake.start()
+        sftp = gateway_state.sftp_endpoint()
+        if sftp is not None:
+            sftp.start()
+        app.state.sftp = sftp
         try:
             yield
         finally:
+            if sftp is not None:
+                sftp.stop()  # before intake closes: a file being received finishes
             workers.shutdown()
             if state is None:
                 gateway_state.close()

@@ -141,6 +141,30 @@ class Settings(BaseModel):
     # Messages archived and purged per transaction: each batch commits on its own, so
     # intake waits for one batch at most.
     retention_batch: int = Field(default=1000, ge=1, le=10000)
+    # edigate's own SFTP server for partners that push files ([sftp_inbox] in their
+    # profiles; gateway.intake.sftp_server): "host:port" to listen on (e.g.
+    # "127.0.0.1:2222"); unset, no server runs. `edigate serve` runs it in the web
+    # process, beside intake's writer.
+    sftp_listen: str | None = None
+    # The server's private host key (OpenSSH or PEM); created (ECDSA P-256, mode 0600)
+    # on first start when absent. Unset: <var_dir>/sftp/host_key.
+    sftp_host_key: Path | None = None
+    # Partners' folders (<spool>/<partner id>/, each partner's whole view) and the
+    # server's own working folders. Unset: <var_dir>/sftp/spool.
+    sftp_spool_dir: Path | None = None
+    # Connections served at once; one more is closed at once (logged).
+    sftp_max_connections: int = Field(default=16, ge=1, le=1000)
+    # A connection that has not logged in and opened its SFTP session this long after
+    # connecting is closed, and so is a session idle this long.
+    sftp_login_seconds: float = Field(default=30.0, gt=0)
+    sftp_idle_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("sftp_listen")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            _host_port(value)
+        return value
 
     @field_validator("retention")
     @classmethod
@@ -156,6 +180,19 @@ class Settings(BaseModel):
     @property
     def archive_dir(self) -> Path:
         return self.retention_archive_dir or self.var_dir / "archive"
+
+    @property
+    def sftp_address(self) -> tuple[str, int] | None:
+        """``sftp_listen`` as (host, port), or None when the SFTP server is off."""
+        return None if self.sftp_listen is None else _host_port(self.sftp_listen)
+
+    @property
+    def sftp_host_key_path(self) -> Path:
+        return self.sftp_host_key or self.var_dir / "sftp" / "host_key"
+
+    @property
+    def sftp_spool_path(self) -> Path:
+        return self.sftp_spool_dir or self.var_dir / "sftp" / "spool"
 
     @property
     def x12_qualifier(self) -> str:
@@ -203,3 +240,13 @@ def _retention_days(text: str) -> dict[str, int]:
             raise ValueError(f"{key!r} is given twice")
         days[key] = int(number)
     return days
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    """``host:port`` (an IPv6 address in brackets: ``[::1]:2222``); port 0 lets the
+    system choose (tests)."""
+    host, sep, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]") if host.startswith("[") else host
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{text!r} must be host:port, e.g. 127.0.0.1:2222 or [::1]:2222")
+    return host, int(port)

@@ -29,6 +29,7 @@ from gateway.intake.as2 import AS2Receiver
 from gateway.intake.group_commit import IntakeWriter
 from gateway.intake.pipeline import IntakeCounter, Pipeline
 from gateway.intake.sftp import SFTPPoller
+from gateway.intake.sftp_server import SFTPEndpoint, load_host_key
 from gateway.intake.writer_process import IntakeProcess
 from gateway.ledger.anchor import AnchorWriter, anchor_path
 from gateway.ledger.chain import Ledger, LedgerSigner
@@ -146,6 +147,15 @@ class GatewayState:
         """The poller of partners' SFTP inbound paths, storing through this state's
         intake pipeline."""
         return SFTPPoller(self.settings, self.pipeline, self.sftp.secrets, **kwargs)
+
+    def sftp_endpoint(self) -> SFTPEndpoint | None:
+        """edigate's own SFTP server for partners with ``[sftp_inbox]`` (receiving through
+        this state's intake pipeline), its host key created if missing; None when
+        ``EDIGATE_SFTP_LISTEN`` is unset."""
+        if self.settings.sftp_listen is None:
+            return None
+        return SFTPEndpoint(self.settings, self.pipeline,
+                            load_host_key(self.settings.sftp_host_key_path))
 
     def broker_deliverers(self, **kwargs: Any) -> list[BrokerDeliverer]:
         """The outbox workers of broker deliveries, one per configured broker."""
