@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, make_url, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
@@ -404,3 +406,20 @@ def test_a_row_type_must_name_columns_of_its_table() -> None:
         bulk.RawInsert(QUEUE, Drifted)
     with pytest.raises(ValueError, match="nope"):
         bulk.RawInsert(QUEUE, _Counted, on_conflict_do_nothing=("nope",))
+
+
+_DRIVER_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1),
+                           st.text())
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=8), _DRIVER_VALUES, max_size=6),
+                max_size=5))
+def test_bulk_json_is_the_standard_encoders_text(rows: list[dict[str, object]]) -> None:
+    """The JSON document PostgreSQL's bulk statements take is, byte for byte, what the
+    standard library's encoder writes; what orjson refuses goes to that encoder."""
+    assert postgresql._json_text(rows) == postgresql._JSON.encode(rows)  # type: ignore[arg-type]
+
+
+def test_bulk_json_leaves_what_orjson_refuses_to_the_standard_encoder() -> None:
+    big = [{"n": 2**70}]
+    assert postgresql._json_text(big) == '[{"n":1180591620717411303424}]'
