@@ -56,11 +56,16 @@ _ORDERS: Table = OrderRow.__table__  # type: ignore[assignment]
 _FINDINGS: Table = OrderFindingRow.__table__  # type: ignore[assignment]
 # One multi-row statement each (gateway.store.bulk): a batch's links, lines and findings
 # go in with SQLAlchemy's bind processing, without its per-row statement machinery. A
-# document joined again (a rebuild) keeps its link.
+# document joined again (a rebuild) keeps its link. An order told again writes its lines
+# and findings over the rows at the same positions (an update in place: no delete, no
+# new index entries or foreign-key checks for a line that was there); rows past its new
+# counts are deleted.
 _INSERT_LINKS: Final = MultiRowInsert(_LINKS, [c.name for c in _LINKS.columns],
                                       on_conflict_do_nothing=["order_id", "document"])
-_INSERT_LINES: Final = MultiRowInsert(_LINES, [c.name for c in _LINES.columns])
-_INSERT_FINDINGS: Final = MultiRowInsert(_FINDINGS, [c.name for c in _FINDINGS.columns])
+_WRITE_LINES: Final = MultiRowInsert(_LINES, [c.name for c in _LINES.columns],
+                                     on_conflict_replace=["order_id", "position"])
+_WRITE_FINDINGS: Final = MultiRowInsert(_FINDINGS, [c.name for c in _FINDINGS.columns],
+                                        on_conflict_replace=["order_id", "position"])
 
 # The number each kind of document is known by, beside the PO number it joins on.
 _OWN_NUMBER: Final[Mapping[str, str]] = {
@@ -322,10 +327,9 @@ class OrderBook:
         ids = [o.id for o in orders]
         documents, links = self._documents(session, orders, fresh or {})
         found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
-        # The stored counts say which orders have lines and findings to replace (a new
-        # order has none): the statements are left out where they would do nothing.
+        # The stored counts (kept with the rows, in the same transactions) say which
+        # orders have findings to read and rows past their new counts to delete.
         with_findings = [o.id for o in orders if o.finding_count]
-        with_lines = [o.id for o in orders if o.line_count]
         if with_findings:
             for order_id, fingerprint, at in session.execute(
                     select(_FINDINGS.c.order_id, _FINDINGS.c.fingerprint, _FINDINGS.c.found_at)
@@ -335,6 +339,8 @@ class OrderBook:
         findings: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        fewer_lines: list[dict[str, Any]] = []
+        fewer_findings: list[dict[str, Any]] = []
         told: list[tuple[_Order, Story, _Before]] = []
         for order in orders:
             docs = documents[order.id]
@@ -356,6 +362,10 @@ class OrderBook:
                 for n, f in enumerate(story.findings)]
             values = _stored(story, len(docs), now)
             updates.append({"id": order.id, **values})
+            if order.line_count > len(story.lines):
+                fewer_lines.append({"o": order.id, "n": len(story.lines)})
+            if order.finding_count > len(story.findings):
+                fewer_findings.append({"o": order.id, "n": len(story.findings)})
             order.status, order.role = story.status, story.role
             order.has_discrepancy, order.late = story.has_discrepancy, story.late
         if not quiet and subscribed is None:
@@ -365,14 +375,15 @@ class OrderBook:
         connection = session.connection()
         with pipelined(connection):
             _INSERT_LINKS.execute(connection, links)
-            if with_findings:
-                session.execute(delete(_FINDINGS).where(_FINDINGS.c.order_id.in_(with_findings)))
-            if with_lines:
-                session.execute(delete(_LINES).where(_LINES.c.order_id.in_(with_lines)))
             # Every order told is updated, whatever changed in each.
             _UPDATE_ORDERS.execute(connection, updates)
-            _INSERT_LINES.execute(connection, lines)
-            _INSERT_FINDINGS.execute(connection, findings)
+            _WRITE_LINES.execute(connection, lines)
+            _WRITE_FINDINGS.execute(connection, findings)
+            for table, fewer in ((_LINES, fewer_lines), (_FINDINGS, fewer_findings)):
+                if fewer:
+                    session.execute(delete(table).where(
+                        table.c.order_id == bindparam("o"), table.c.position >= bindparam("n")),
+                        fewer)
             if flags:
                 session.execute(update(_LINKS).where(
                     _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))

@@ -1,4 +1,5 @@
-"""Multi-row INSERT statements and driver cursors for the group-commit write path.
+"""Multi-row INSERT (and UPDATE) statements and driver cursors for the write paths that
+store a batch at a time: intake's group commit, the batch finish, the order book.
 
 Responsible for writing many rows of one table in ONE statement with SQLAlchemy's own
 bind processing per column type, so stored values are byte-for-byte what an ORM or Core
@@ -16,7 +17,9 @@ uses the raw level: SQLAlchemy's statement execution and per-value processing co
 than the rest of storing a message.
 
 It must not be used for anything but plain inserts of known columns (no defaults are
-applied here: callers pass every column they want set; the rest are NULL).
+applied here: callers pass every column they want set; the rest are NULL), optionally
+skipping or replacing the row of a unique key that exists, and ``MultiRowUpdate``'s
+updates of known columns by key.
 """
 
 from __future__ import annotations
@@ -37,14 +40,18 @@ class MultiRowInsert:
     """``INSERT INTO table (columns) ...`` of rows given as mappings by column name, every
     value run through its column type's bind processor, then sent as ``RawInsert`` sends
     its rows (``SQLDialect.insert_rows``: a fixed statement text on PostgreSQL, VALUES
-    lists on SQLite)."""
+    lists on SQLite). A row whose ``on_conflict_do_nothing`` key exists is skipped; one
+    whose ``on_conflict_replace`` key exists replaces that row's other columns (no two
+    rows of one call may share that key)."""
 
     def __init__(self, table: Table, columns: Sequence[str], *,
                  on_conflict_do_nothing: Sequence[str] | None = None,
+                 on_conflict_replace: Sequence[str] | None = None,
                  returning: Sequence[str] | None = None) -> None:
         self.table = table
         self.columns = tuple(columns)
         self.conflict = tuple(on_conflict_do_nothing) if on_conflict_do_nothing else None
+        self.replace = tuple(on_conflict_replace) if on_conflict_replace else None
         self.returning = tuple(returning) if returning else None
         self._by_dialect: dict[str, _Compiled] = {}
 
@@ -52,7 +59,7 @@ class MultiRowInsert:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             target = InsertTarget.of(dialect, self.table, self.columns, self.conflict,
-                                     self.returning)
+                                     self.returning, replace=self.replace)
             processors = [_bind_processor(self.table.c[c].type, dialect)
                           for c in self.columns]
             found = self._by_dialect[dialect.name] = _Compiled(target, processors)

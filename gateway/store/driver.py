@@ -93,30 +93,41 @@ class InsertTarget:
     table_sql: str  # the table's name, quoted as needed
     columns_sql: str  # "a, b, c", quoted as needed
     marker: str  # "?" or "%s"
-    conflict_sql: str  # " ON CONFLICT (a) DO NOTHING", or ""
+    conflict_sql: str  # " ON CONFLICT (a) DO NOTHING" (or DO UPDATE SET ...), or ""
     returning_sql: str = ""  # " RETURNING a, b", or ""
     texts: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, dialect: Dialect, table: Table, columns: Sequence[str],
            conflict: Sequence[str] | None = None,
-           returning: Sequence[str] | None = None) -> InsertTarget:
+           returning: Sequence[str] | None = None, *,
+           replace: Sequence[str] | None = None) -> InsertTarget:
         """The target for ``columns`` of ``table`` on ``dialect``; ``conflict``: the
         unique columns whose conflicts the insert skips (``ON CONFLICT DO NOTHING``);
+        ``replace``: instead, the unique columns whose conflicting row the insert
+        replaces (``ON CONFLICT DO UPDATE``: every other column set to the new row's);
         ``returning``: the columns of each row inserted that the insert gives back."""
-        unknown = [c for c in (*columns, *(conflict or ()), *(returning or ()))
-                   if c not in table.c]
+        if conflict and replace:
+            raise ValueError("a conflict is either skipped or replaced, not both")
+        unknown = [c for c in (*columns, *(conflict or ()), *(replace or ()),
+                               *(returning or ())) if c not in table.c]
         if unknown:
             raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
         quote = dialect.identifier_preparer.quote
+        conflict_sql = ""
+        if conflict:
+            conflict_sql = " ON CONFLICT (" + ", ".join(map(quote, conflict)) + ") DO NOTHING"
+        elif replace:
+            conflict_sql = (" ON CONFLICT (" + ", ".join(map(quote, replace)) + ") DO UPDATE SET "
+                            + ", ".join(f"{quote(c)} = excluded.{quote(c)}"
+                                        for c in columns if c not in replace))
         return cls(
             table=table,
             columns=tuple(columns),
             table_sql=dialect.identifier_preparer.format_table(table),
             columns_sql=", ".join(quote(c) for c in columns),
             marker="?" if dialect.paramstyle == "qmark" else "%s",
-            conflict_sql=(" ON CONFLICT (" + ", ".join(quote(c) for c in conflict)
-                          + ") DO NOTHING") if conflict else "",
+            conflict_sql=conflict_sql,
             returning_sql=(" RETURNING " + ", ".join(quote(c) for c in returning)
                            if returning else ""),
         )

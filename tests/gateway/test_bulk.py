@@ -240,3 +240,22 @@ def test_multi_row_update_refuses_a_missing_or_unknown_value() -> None:
         fast.execute(conn, [{"sha256": "a" * 64, "size": 1}])
     with engine.begin() as conn, pytest.raises(ValueError, match="no column data"):
         fast.execute(conn, [{"sha256": "a" * 64, "size": 1, "data": b""}])
+
+
+def test_on_conflict_replace_updates_the_row_of_an_existing_key(db: Database) -> None:
+    """With on_conflict_replace a row whose key exists replaces that row's other columns
+    (as the Core update would store them); a new key is inserted."""
+    at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    fast = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+                          on_conflict_replace=("sha256",))
+    with db.core_transaction() as conn:
+        fast.execute(conn, [{"sha256": "a" * 64, "size": 1, "data": b"1", "created_at": at}])
+    with db.core_transaction() as conn:
+        fast.execute(conn, [
+            {"sha256": "a" * 64, "size": 2, "data": b"\x00\xff", "created_at":
+             at + timedelta(days=1)},
+            {"sha256": "d" * 64, "size": 1, "data": b"d", "created_at": at}])
+    with db.read() as session:
+        assert {p.sha256[0]: (p.size, p.data, p.created_at)
+                for p in session.scalars(select(Payload))} == {
+            "a": (2, b"\x00\xff", at + timedelta(days=1)), "d": (1, b"d", at)}

@@ -140,6 +140,46 @@ def test_reprocessing_the_po_tells_the_same_story(env: Env) -> None:
         ("purchase_order", "inbound"), ("order_response", "outbound")]
 
 
+def test_an_order_told_with_fewer_lines_and_findings_keeps_no_stale_rows(env: Env) -> None:
+    """Lines and findings are written over the rows at their positions; when a document
+    leaves the order (its message reprocessed) and the order is told with fewer, the rows
+    past the new counts are deleted, and the rest say what the story says now."""
+    message_id = receive(env, PO_EDI)
+    assert env.send({"partner_id": "acme-retail", "records": [RESPONSE]}).status_code == 202
+    item = {"line_number": "9", "item_ids": {"vendor_item": "V-999"},
+            "quantity_shipped": "1", "unit": "EA"}
+    assert env.send({"partner_id": "acme-retail", "records": [_asn(orders=[{
+        "po_number": "PO-4711", "packs": [{"sscc": "000123456000000012", "items": [
+            item]}]}])]}).status_code == 202
+
+    def stored() -> tuple[OrderRow, list[tuple[int, str | None]], list[tuple[int, str]]]:
+        with env.state.db.read() as session:
+            return (session.scalars(select(OrderRow)).one(),
+                    [tuple(r) for r in session.execute(select(
+                        OrderLineRow.position, OrderLineRow.line_number)
+                        .order_by(OrderLineRow.position))],
+                    [tuple(r) for r in session.execute(select(
+                        OrderFindingRow.position, OrderFindingRow.code)
+                        .order_by(OrderFindingRow.position))])
+
+    row, lines, findings = stored()
+    assert row.line_count == len(lines) == 4  # the PO's three and the one not ordered
+    assert row.finding_count == len(findings) == 3
+    answer = env.client.post(f"/v1/messages/{message_id}/reprocess",
+                             headers={"Authorization": f"Bearer {env.keys['ops']}"})
+    assert answer.status_code in (200, 202), answer.text
+    waiting = order(env)  # told from the order response alone
+    row, lines, findings = stored()
+    assert lines == [(n, line["line_number"]) for n, line in enumerate(waiting["lines"])]
+    assert row.line_count == len(lines) < 4
+    assert findings == [(n, f["code"]) for n, f in enumerate(waiting["findings"])]
+    assert row.finding_count == len(findings) < 3
+    list(env.state.pipeline.drain("test"))
+    row, lines, findings = stored()
+    assert row.line_count == len(lines) == 4
+    assert row.finding_count == len(findings) == 3
+
+
 def test_po_numbers_with_any_character_and_a_missing_order(env: Env) -> None:
     receive(env, PO_EDI.replace(b"BEG*00*SA*PO-4711", b"BEG*00*SA*PO/47 11%"))
     assert order(env, "PO/47%2011%25")["po_number"] == "PO/47 11%"
