@@ -695,12 +695,14 @@ class _Folder(paramiko.SFTPServerInterface):
         return _DENIED
 
 
-class _Reading(paramiko.SFTPHandle):
-    """A file of the folder opened for reading (a partner checking what it sent)."""
+class _OpenFile(paramiko.SFTPHandle):
+    """A handle on an open file descriptor (``None`` once closed): reads, its attributes
+    (under ``name``), no attribute changes."""
 
-    def __init__(self, descriptor: int) -> None:
+    def __init__(self, descriptor: int, name: str | None = None) -> None:
         super().__init__()
         self.descriptor: int | None = descriptor
+        self.name = name
 
     def read(self, offset: int, length: int) -> bytes | int:
         if self.descriptor is None:
@@ -710,10 +712,14 @@ class _Reading(paramiko.SFTPHandle):
     def stat(self) -> paramiko.SFTPAttributes | int:
         if self.descriptor is None:
             return _FAILURE
-        return paramiko.SFTPAttributes.from_stat(os.fstat(self.descriptor))
+        return paramiko.SFTPAttributes.from_stat(os.fstat(self.descriptor), self.name)
 
     def chattr(self, attr: paramiko.SFTPAttributes) -> int:
         return _DENIED
+
+
+class _Reading(_OpenFile):
+    """A file of the folder opened for reading (a partner checking what it sent)."""
 
     def close(self) -> None:
         if self.descriptor is not None:
@@ -721,16 +727,16 @@ class _Reading(paramiko.SFTPHandle):
             self.descriptor = None
 
 
-class _Upload(paramiko.SFTPHandle):
+class _Upload(_OpenFile):
     """An upload, written to a staging file until its CLOSE (``finish``). Closed any
     other way (the session ended under it) it is incomplete, and discarded."""
 
+    name: str
+
     def __init__(self, folder: _Folder, name: str, staging: Path, descriptor: int) -> None:
-        super().__init__()
+        super().__init__(descriptor, name)
         self.folder = folder
-        self.name = name
         self.staging = staging
-        self.descriptor: int | None = descriptor
         self.too_large = False
 
     def write(self, offset: int, data: Buffer) -> int:
@@ -749,19 +755,6 @@ class _Upload(paramiko.SFTPHandle):
         except OSError as exc:
             return _errno_status(exc)
         return _OK
-
-    def read(self, offset: int, length: int) -> bytes | int:
-        if self.descriptor is None:
-            return _FAILURE
-        return os.pread(self.descriptor, min(length, 1 << 20), offset)
-
-    def stat(self) -> paramiko.SFTPAttributes | int:
-        if self.descriptor is None:
-            return _FAILURE
-        return paramiko.SFTPAttributes.from_stat(os.fstat(self.descriptor), self.name)
-
-    def chattr(self, attr: paramiko.SFTPAttributes) -> int:
-        return _DENIED
 
     def finish(self) -> _Outcome:
         """The client's CLOSE: the file appears in the folder under its name and, when
