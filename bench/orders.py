@@ -229,6 +229,35 @@ def _gateway(url: str, schema: str, var: Path) -> GatewayState:
     return GatewayState.build(settings)
 
 
+def _purchase_order(po: str) -> dict[str, Any]:
+    """The PO a buyer sends Globex for what its ship notice and invoice samples carry."""
+    return {"kind": "purchase_order", "po_number": po, "order_date": "2024-03-12",
+            "purpose_code": "00", "order_type_code": "SA",
+            "currency": "USD", "lines": [
+                {"line_number": "1", "quantity": "120", "unit": "EA", "unit_price": "4.25",
+                 "item_ids": {"upc": "012345678905", "vendor_item": "WID-100",
+                              "buyer_item": "88001"}},
+                {"line_number": "2", "quantity": "48", "unit": "CA", "unit_price": "31.5",
+                 "item_ids": {"upc": "012345678912", "vendor_item": "WID-200",
+                              "buyer_item": "88002"}}]}
+
+
+def _receive_buyer(state: GatewayState, documents: int, first: int = 0) -> None:
+    """The buyer's side: ``documents`` POs sent to Globex through the outbound service
+    (joined to their orders as they are sent, not timed), then Globex's ship notice and
+    invoice for each received, naming it, their lines the PO's."""
+    partner = state.registry.get("globex-distribution")
+    assert partner is not None and state.outbound is not None
+    for n in range(first, first + documents):
+        state.outbound.submit(partner, [_purchase_order(f"PO-{n:07d}")], actor="bench")
+    for n in range(first, first + documents):
+        po = f"PO-{n:07d}".encode()
+        for k, name in enumerate(("globex-856.edi", "globex-810.edi")):
+            body = demo_interchange(name, "01", "123456789", "00501", state.settings,
+                                    100_000 * (k + 2) + n).replace(b"PO-4471200", po)
+            state.pipeline.receive(Delivery("globex-distribution", "https", body), "bench")
+
+
 def _receive(state: GatewayState, documents: int, first: int = 0) -> None:
     """``documents`` POs (acme-retail) numbered from ``first``, each followed by a ship
     notice and an invoice naming it (globex-distribution)."""
@@ -269,13 +298,18 @@ class _Mode:
         return bool(claimed)
 
 
-def throughput(url: str, documents: int, pairs: int) -> None:
+def throughput(url: str, documents: int, pairs: int, workload: str = "mixed") -> None:
     """Processing throughput with order maintenance on and off, in ``pairs`` runs. In a
     run, two gateways on fresh schemas receive the same messages; then their batches are
     processed alternately, one of each in turn (which goes first alternates too), each
     batch timed. A machine that slows down or speeds up for a while slows or speeds up
     both sides alike: on the 2-CPU machine, whole rounds of a few seconds each, one side
-    after the other, gave costs from 6 % to 29 % for one and the same build."""
+    after the other, gave costs from 6 % to 29 % for one and the same build.
+
+    ``workload``: ``mixed`` (acme-retail's POs, and Globex's ship notices and invoices
+    naming the same numbers: two orders each, one without its PO) or ``buyer`` (POs sent
+    to Globex first, then its ship notice and invoice for each: one order with all three,
+    matched line by line)."""
     costs: list[float] = []
     cpu_costs: list[float] = []
     real_demand_points = processor_module.store_points
@@ -293,13 +327,14 @@ def throughput(url: str, documents: int, pairs: int) -> None:
             off_state.pipeline.processor.orders.join = (  # type: ignore[method-assign]
                 lambda *args, **kwargs: [])
             try:
+                fill = _receive_buyer if workload == "buyer" else _receive
                 for state in (on_state, off_state):
                     # A first few messages load what every run loads once (schemas, code
                     # lists, the driver's statements); not counted.
-                    _receive(state, 10, first=documents)
                     demand_off[0] = state is off_state
+                    fill(state, 10, first=documents)
                     list(state.pipeline.drain("bench"))
-                    _receive(state, documents)
+                    fill(state, documents)
                 on, off = _Mode("on", on_state), _Mode("off", off_state)
                 # A worker settles its heap when it goes idle between bursts
                 # (gateway.runtime.heap); the run starts from a settled heap.
@@ -363,6 +398,8 @@ def main() -> int:
                         help="POs processed (each with a ship notice and an invoice)")
     parser.add_argument("--pairs", type=int, default=5,
                         help="throughput runs, each with order maintenance on and off")
+    parser.add_argument("--workload", choices=("mixed", "buyer"), default="mixed",
+                        help="throughput documents (see throughput())")
     parser.add_argument("--quick", action="store_true", help="100,000 messages, 10,000 orders")
     parser.add_argument("--reuse", action="store_true", help="keep the filled schema")
     parser.add_argument("--no-throughput", action="store_true")
@@ -375,7 +412,7 @@ def main() -> int:
         parser.error("the order tables are measured on PostgreSQL (--url postgresql://...)")
     url = _url(args.url, SCHEMA)
     if args.no_queries:
-        throughput(args.url, args.documents, args.pairs)
+        throughput(args.url, args.documents, args.pairs, args.workload)
         return 0
     if not args.reuse:
         message_log.SCHEMA = SCHEMA
@@ -390,7 +427,7 @@ def main() -> int:
     time_queries(url, args.repeat)
     if not args.no_throughput:
         print()
-        throughput(args.url, args.documents, args.pairs)
+        throughput(args.url, args.documents, args.pairs, args.workload)
     return 0
 
 
