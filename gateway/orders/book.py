@@ -298,7 +298,9 @@ class OrderBook:
         stored: set[tuple[str, str]] = set()
         for row in session.execute(_STORED_DOCUMENTS.where(
                 _LINKS.c.order_id.in_([o.id for o in orders]))):
-            link, text = _Link(*row[:-2]), row[-2] if row[-2] is not None else row[-1]
+            *columns, record_text, sent_text = row
+            link = _Link(*columns)
+            text = record_text if record_text is not None else sent_text
             stored.add((link.order_id, link.document))
             if text is not None:  # a record deleted by a reprocess has left the order
                 found[link.order_id].append((_document(link, json.loads(text)),
@@ -388,7 +390,7 @@ class OrderBook:
                 session.execute(update(_LINKS).where(
                     _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
                     .values(superseded=bindparam("s")), flags)
-        if subscribed is None:  # quiet
+        if quiet or subscribed is None:
             return []
         return self._events(session, told, fresh or {}, subscribed, now, actor)
 
