@@ -20,7 +20,18 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import URL, Connection, DateTime, Engine, LargeBinary, Select, func, select, text
+from sqlalchemy import (
+    URL,
+    Connection,
+    DateTime,
+    Engine,
+    LargeBinary,
+    Select,
+    Table,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -101,15 +112,10 @@ class PostgreSQLDialect:
             sql = (f"INSERT INTO {target.table_sql} ({target.columns_sql}) SELECT "
                    f"{target.columns_sql} FROM json_populate_recordset(NULL::"
                    f"{target.table_sql}, %s::json){target.tail_sql}")
-            converters = tuple(_json_converter(target.table.c[c].type)
-                               for c in target.columns)
-            prepared = target.texts["json"] = (sql, target.columns, converters)
-        sql, names, convert = prepared
-        document = _json_text([
-            {name: value if to_json is None or value is None else to_json(value)
-             for name, to_json, value in zip(names, convert, row, strict=True)}
-            for row in rows])
-        cursor.execute(sql, (document,))
+            prepared = target.texts["json"] = (sql, target.columns,
+                                               _json_converters(target.table, target.columns))
+        sql, names, converters = prepared
+        cursor.execute(sql, (_json_rows(names, converters, rows),))
         return cursor.fetchall() if target.returning_sql else []
 
     def update_rows(self, cursor: Any, target: UpdateTarget,
@@ -124,13 +130,10 @@ class PostgreSQLDialect:
                    f"NULL::{target.table_sql}, %s::json) AS v WHERE "
                    f"{target.table_sql}.{target.key_sql} = v.{target.key_sql}")
             names = (target.key, *target.columns)
-            converters = tuple(_json_converter(target.table.c[c].type) for c in names)
-            prepared = target.texts["json"] = (sql, names, converters)
-        sql, names, convert = prepared
-        cursor.execute(sql, (_json_text([
-            {name: value if to_json is None or value is None else to_json(value)
-             for name, to_json, value in zip(names, convert, row, strict=True)}
-            for row in rows]),))
+            prepared = target.texts["json"] = (sql, names,
+                                               _json_converters(target.table, names))
+        sql, names, converters = prepared
+        cursor.execute(sql, (_json_rows(names, converters, rows),))
 
     @contextlib.contextmanager
     def pipeline(self, connection: Connection) -> Iterator[None]:
@@ -233,6 +236,22 @@ def _json_text(rows: list[dict[str, Any]]) -> str:
         return orjson.dumps(rows).decode()
     except TypeError:
         return _JSON.encode(rows)
+
+
+def _json_rows(names: Sequence[str], converters: Sequence[Callable[[Any], Any] | None],
+               rows: Sequence[Sequence[Any]]) -> str:
+    """The JSON document of driver-ready ``rows`` (values in ``names`` order) as
+    ``json_populate_recordset`` reads it: one object a row, each value converted as its
+    column's type travels in JSON (``_json_converter``)."""
+    return _json_text([
+        {name: value if to_json is None or value is None else to_json(value)
+         for name, to_json, value in zip(names, converters, row, strict=True)}
+        for row in rows])
+
+
+def _json_converters(table: Table, names: Sequence[str]
+                     ) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(_json_converter(table.c[name].type) for name in names)
 
 
 def _bytea_text(value: bytes) -> str:
