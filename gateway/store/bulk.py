@@ -24,7 +24,7 @@ updates of known columns by key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -60,9 +60,8 @@ class MultiRowInsert:
         if found is None:
             target = InsertTarget.of(dialect, self.table, self.columns, self.conflict,
                                      self.returning, replace=self.replace)
-            processors = [_bind_processor(self.table.c[c].type, dialect)
-                          for c in self.columns]
-            found = self._by_dialect[dialect.name] = _Compiled(target, processors)
+            found = self._by_dialect[dialect.name] = _Compiled(
+                target, _bind_processors(self.table, self.columns, dialect))
         return found
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]
@@ -72,17 +71,29 @@ class MultiRowInsert:
         if not rows:
             return []
         target, processors = self._prepare(connection.dialect)
-        values = [[process(value) if process is not None and value is not None else value
-                   for value, process in zip(map(row.get, self.columns), processors,
-                                             strict=True)]
-                  for row in rows]
+        values = [_bound(map(row.get, self.columns), processors) for row in rows]
         with driver_cursor(connection) as cursor:
             return dialect_for(connection.dialect).insert_rows(cursor, target, values)
 
 
+_Processors = Sequence[Callable[[Any], Any] | None]
+
+
 class _Compiled(NamedTuple):
     target: InsertTarget
-    processors: Sequence[Callable[[Any], Any] | None]
+    processors: _Processors
+
+
+def _bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> _Processors:
+    """Each column's ``_bind_processor`` on ``dialect``."""
+    return [_bind_processor(table.c[c].type, dialect) for c in columns]
+
+
+def _bound(values: Iterable[Any], processors: _Processors) -> list[Any]:
+    """A row's values as the driver binds them: each through its column's processor
+    (None stays None)."""
+    return [process(value) if process is not None and value is not None else value
+            for value, process in zip(values, processors, strict=True)]
 
 
 class MultiRowUpdate:
@@ -97,7 +108,7 @@ class MultiRowUpdate:
         self.table = table
         self.key = key
         self.columns = tuple(columns)
-        self._by_dialect: dict[str, tuple[UpdateTarget, list[Callable[[Any], Any] | None]]] = {}
+        self._by_dialect: dict[str, tuple[UpdateTarget, _Processors]] = {}
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Update the rows named by ``rows``' keys to their values."""
@@ -107,9 +118,8 @@ class MultiRowUpdate:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             target = UpdateTarget.of(dialect, self.table, self.key, self.columns)
-            found = self._by_dialect[dialect.name] = (target, [
-                _bind_processor(self.table.c[c].type, dialect)
-                for c in (self.key, *self.columns)])
+            found = self._by_dialect[dialect.name] = (target, _bind_processors(
+                self.table, (self.key, *self.columns), dialect))
         target, processors = found
         names = (self.key, *self.columns)
         expected = set(names)
@@ -120,9 +130,7 @@ class MultiRowUpdate:
                                  "this update" if unknown else
                                  f"{self.table.name}: an update row without "
                                  f"{', '.join(n for n in names if n not in row)}")
-        values = [[process(row[name]) if process is not None and row[name] is not None
-                   else row[name] for name, process in zip(names, processors, strict=True)]
-                  for row in rows]
+        values = [_bound((row[name] for name in names), processors) for row in rows]
         with driver_cursor(connection) as cursor:
             dialect_for(dialect).update_rows(cursor, target, values)
 
