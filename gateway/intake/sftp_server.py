@@ -37,6 +37,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import hmac
+import io
 import logging
 import os
 import socket
@@ -61,6 +62,7 @@ from paramiko.sftp import CMD_CLOSE
 from gateway.delivery.sftp_client import fingerprint
 from gateway.errors import GatewayError
 from gateway.intake.pipeline import Delivery, IntakeRejected, Pipeline
+from gateway.private_files import create_private_file
 from gateway.runtime.settings import Settings
 from partners import PartnerProfile
 
@@ -143,23 +145,13 @@ def load_host_key(path: Path) -> paramiko.PKey:
     the file does not exist: an ECDSA P-256 key, mode 0600, written under a temporary
     name and linked into place, so that two starts never see half a key."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = paramiko.ECDSAKey.generate(bits=256)
-        temporary = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "w") as handle:
-                key.write_private_key(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(temporary, path)
-                log.warning("created the SFTP server's host key %s: %s %s (give partners "
-                            "this fingerprint)", path, key.get_name(), fingerprint(key))
-            except FileExistsError:
-                pass  # another process created it meanwhile: theirs is read below
-        finally:
-            temporary.unlink(missing_ok=True)
+        text = io.StringIO()
+        key.write_private_key(text)
+        # Another process may create it meanwhile: then theirs is read below.
+        if create_private_file(path, text.getvalue().encode("ascii")):
+            log.warning("created the SFTP server's host key %s: %s %s (give partners "
+                        "this fingerprint)", path, key.get_name(), fingerprint(key))
     return paramiko.PKey.from_path(path)
 
 

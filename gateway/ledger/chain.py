@@ -66,7 +66,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -93,6 +92,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
 
+from gateway.private_files import create_private_file
 from gateway.store.base import Base, UTCDateTime, utcnow
 from gateway.store.bulk import MultiRowInsert, RawInsert, driver_cursor, pipelined
 from gateway.store.db import Database
@@ -417,7 +417,6 @@ class LedgerSigner:
         path = Path(path)
         if path.exists():
             return cls.load(path)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         private = Ed25519PrivateKey.generate()
         signer = cls(private_key=private)
         pem = private.private_bytes(
@@ -425,18 +424,8 @@ class LedgerSigner:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-key-")  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                return cls.load(path)
-        finally:
-            os.unlink(tmp)
+        if not create_private_file(path, pem):  # another process's key won
+            return cls.load(path)
         _log.info("created ledger signing key %s (key id %s)", path, signer.public_key_id)
         return signer
 
