@@ -22,7 +22,9 @@ batch at a time, each scan starting in the index where the last one ended; rows 
 per batch (payloads a few at a time) through indexes on the columns that name their
 message or payload, and streamed into the archive; the purge reads the message ids back
 from the archive batch by batch. A message changed after the run began (``updated_at``),
-held meanwhile, or no longer final is skipped.
+held meanwhile, or no longer final is skipped. So is a message with work still in an
+outbox (``unfinished_work``: a webhook delivery of its records, a transfer to the partner
+or an MDN still pending): it is purged by a later run, once that work is done.
 It must not decide periods (``gateway.retention.policy``).
 """
 
@@ -47,6 +49,7 @@ from sqlalchemy import (
     delete,
     exists,
     insert,
+    or_,
     select,
     update,
 )
@@ -63,10 +66,10 @@ from gateway.retention.archive import (
     check_archive,
 )
 from gateway.retention.policy import RetentionPolicy
-from gateway.store.as2 import AS2Message
+from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.db import Database
 from gateway.store.holds import LegalHold
-from gateway.store.https import HTTPSTransfer
+from gateway.store.https import HTTPSStatus, HTTPSTransfer
 from gateway.store.models import (
     ControlCounter,
     Message,
@@ -77,8 +80,8 @@ from gateway.store.models import (
 from gateway.store.outbound import SentDocument
 from gateway.store.rollups import Move, record_moves
 from gateway.store.search import keyset_after
-from gateway.store.sftp import SFTPTransfer
-from gateway.store.webhooks import Webhook, WebhookDelivery
+from gateway.store.sftp import SFTPStatus, SFTPTransfer
+from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = ["HoldError", "RunReport", "claim_day", "hold", "release", "restore", "run"]
 
@@ -106,6 +109,7 @@ class RunReport:
 
     examined: int = 0
     due: int = 0
+    waiting: int = 0  # past their period, kept until their outbox work is done
     purged: int = 0
     skipped: int = 0
     archive: Path | None = None
@@ -113,7 +117,8 @@ class RunReport:
     rows: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {"examined": self.examined, "due": self.due, "purged": self.purged,
+        return {"examined": self.examined, "due": self.due, "waiting": self.waiting,
+                "purged": self.purged,
                 "skipped": self.skipped, "archive": str(self.archive) if self.archive else None,
                 "archive_sha256": self.archive_sha256, "rows": dict(sorted(self.rows.items()))}
 
@@ -124,6 +129,24 @@ def ids_digest(message_ids: Sequence[str]) -> str:
 
 
 # ------------------------------------------------------------------------ what is due
+
+
+def unfinished_work() -> ColumnElement[bool]:
+    """True for a message with work still on its way: a record delivery to a webhook, a
+    document going to the partner (HTTPS, SFTP, AS2 and the MDN it waits for) or an MDN
+    owed to the partner. Purging it would take that work out of its outbox, so such a
+    message waits until the work is done (delivered, or failed for good)."""
+    return or_(
+        exists().where(WebhookDelivery.message_id == Message.id,
+                       WebhookDelivery.subject == "record",
+                       WebhookDelivery.status == DeliveryStatus.PENDING),
+        exists().where(HTTPSTransfer.message_id == Message.id,
+                       HTTPSTransfer.status == HTTPSStatus.PENDING),
+        exists().where(SFTPTransfer.message_id == Message.id,
+                       SFTPTransfer.status == SFTPStatus.PENDING),
+        exists().where(AS2Message.message_id == Message.id, or_(
+            AS2Message.status.in_([AS2Status.PENDING, AS2Status.AWAITING_MDN]),
+            AS2Message.mdn_status == AS2Status.PENDING)))
 
 
 def _kinds(session: Session, ids: Sequence[str]) -> dict[str, set[str]]:
@@ -152,9 +175,10 @@ def due_query(cutoff: datetime, after: tuple[datetime, str] | None, limit: int
 
 
 def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
-                ) -> Iterator[tuple[int, list[str]]]:
-    """(messages examined, ids of the due ones) per batch of up to ``batch`` examined,
-    oldest first; each batch read in a transaction of its own."""
+                ) -> Iterator[tuple[int, list[str], int]]:
+    """(messages examined, ids of the due ones, how many more were due but wait for
+    their outbox work) per batch of up to ``batch`` examined, oldest first; each batch
+    read in a transaction of its own."""
     shortest = policy.shortest()
     if shortest is None:
         return
@@ -170,8 +194,11 @@ def due_batches(db: Database, policy: RetentionPolicy, now: datetime, batch: int
             kinds = _kinds(session, ids)
             held = set(session.scalars(select(LegalHold.message_id)
                                        .where(LegalHold.message_id.in_(ids))))
-        yield len(rows), [row.id for row in rows if row.id not in held and policy.due(
+            busy = set(session.scalars(select(Message.id).where(
+                Message.id.in_(ids), unfinished_work())))
+        due = [row.id for row in rows if row.id not in held and policy.due(
             row.partner_id, row.status, kinds.get(row.id, ()), row.received_at, now)]
+        yield len(rows), [i for i in due if i not in busy], sum(i in busy for i in due)
 
 
 # ------------------------------------------------------------------------ archive
@@ -231,7 +258,8 @@ def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: d
                         Message.payload_sha256)
                  .where(Message.id.in_(ids), Message.status.in_(_FINAL),
                         Message.updated_at < started,
-                        ~exists().where(LegalHold.message_id == Message.id)))
+                        ~exists().where(LegalHold.message_id == Message.id),
+                        ~unfinished_work()))
         rows = session.execute(db.dialect.locked(query)).all()
         report.skipped += len(ids) - len(rows)
         if not rows:
@@ -271,9 +299,10 @@ def run(db: Database, ledger: Ledger, policy: RetentionPolicy, archive_dir: Path
     header = {"created_at": now.isoformat(), "actor": actor, "policy": policy.as_dict()}
     try:
         pending: list[str] = []
-        for examined, due in due_batches(db, policy, now, batch):
+        for examined, due, waiting in due_batches(db, policy, now, batch):
             report.examined += examined
             report.due += len(due)
+            report.waiting += waiting
             pending += due
             while len(pending) >= batch:
                 writer = writer or ArchiveWriter(archive_dir, name, header)

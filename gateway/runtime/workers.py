@@ -189,6 +189,9 @@ class WorkerThreads:
             if report.purged:
                 log.info("retention: %d message(s) archived to %s and purged",
                          report.purged, report.archive)
+            if report.waiting:
+                log.info("retention: %d message(s) past their period wait for their "
+                         "outbound work", report.waiting)
 
     def _watch_acknowledgments(self, name: str) -> None:
         """Mark sent documents whose acknowledgment is overdue, and tell again the orders

@@ -21,10 +21,13 @@ from gateway.retention.archive import TABLES, ArchiveError, file_sha256
 from gateway.retention.policy import RetentionPolicy
 from gateway.runtime.demo import demo_interchange
 from gateway.runtime.state import GatewayState
+from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
+from gateway.store.https import HTTPSStatus, HTTPSTransfer
 from gateway.store.models import Message, MessageStatus, add_payload
 from gateway.store.rollups import MessageRollup, rebuild
-from gateway.store.sftp import SFTPTransfer
+from gateway.store.sftp import SFTPStatus, SFTPTransfer
+from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 
 @pytest.fixture
@@ -172,6 +175,62 @@ def test_an_acknowledgment_uploaded_over_sftp_goes_and_comes_back_with_its_messa
     assert purge.restore(state.db, state.ledger, report.archive,
                          actor="test")["sftp_transfers"] == 1
     assert snapshot(state) == before
+
+
+def _pending_work(session: Any, kind: str, message_id: str) -> Any:
+    """A row of ``kind``'s outbox still on its way for ``message_id``."""
+    if kind == "webhook":
+        session.add(Webhook(id="hook-1", url="https://crm.example/hook", kinds="",
+                            secret="s"))
+        session.flush()
+        return WebhookDelivery(id="delivery-1", webhook_id="hook-1", subject="record",
+                               record_id="record-1", record_seq=1, message_id=message_id,
+                               status=DeliveryStatus.PENDING)
+    digest = add_payload(session, b"ISA*00*TA1 for 790~")
+    if kind == "https":
+        return HTTPSTransfer(id="https-1", partner_id="acme-retail", message_id=message_id,
+                             url="https://acme.example/in", payload_sha256=digest,
+                             content_type="application/edi-x12", status=HTTPSStatus.PENDING)
+    if kind == "sftp":
+        return SFTPTransfer(id="sftp-1", partner_id="acme-retail", message_id=message_id,
+                            kind="ack", remote_path="/out/790.ack", payload_sha256=digest,
+                            status=SFTPStatus.PENDING)
+    return AS2Message(id="as2-1", partner_id="acme-retail", direction="in",
+                      as2_message_id="<790@acme>", message_id=message_id,
+                      status=AS2Status.RECEIVED, mdn_status=AS2Status.PENDING)
+
+
+_DONE = {"webhook": DeliveryStatus.DELIVERED, "https": HTTPSStatus.DELIVERED,
+         "sftp": SFTPStatus.FAILED, "as2": AS2Status.SENT}
+
+
+@pytest.mark.parametrize("kind", sorted(_DONE))
+def test_a_message_waits_for_its_outbox_work_before_it_is_purged(
+        state: GatewayState, kind: str) -> None:
+    """A rejected message past its 10 days whose acknowledgment (or record delivery, or
+    MDN) is still pending stays, counted as waiting; once the work is done (delivered,
+    or failed for good), the next run purges it."""
+    ids = receive(state, range(790, 792), broken=True)
+    with state.db.transaction() as session:
+        row = _pending_work(session, kind, ids[0])
+        session.add(row)
+    later = utcnow() + timedelta(days=11)
+    report = purge.run(state.db, state.ledger, policy(state), state.settings.archive_dir,
+                       now=later, actor="test")
+    assert (report.due, report.waiting, report.purged) == (1, 1, 1)
+    with state.db.read() as session:
+        assert set(session.scalars(select(Message.id))) == {ids[0]}
+    with state.db.transaction() as session:
+        stored = session.get(type(row), row.id)
+        if kind == "as2":
+            stored.mdn_status = _DONE[kind]
+        else:
+            stored.status = _DONE[kind]
+    report = purge.run(state.db, state.ledger, policy(state), state.settings.archive_dir,
+                       now=later + timedelta(seconds=1), actor="test")
+    assert (report.due, report.waiting, report.purged) == (1, 0, 1)
+    with state.db.read() as session:
+        assert list(session.scalars(select(Message.id))) == []
 
 
 def test_an_altered_archive_is_refused_before_anything_is_written(
