@@ -13,7 +13,8 @@ Every connection goes through ``gateway.delivery.egress``. How an answer counts:
 
 - 2xx: delivered.
 - 408, 429, 5xx, and any failure to connect or to read the answer: retried with the
-  outbox's backoff (``Retry-After`` is not read: one retry policy for every channel).
+  outbox's backoff, or after the answer's ``Retry-After`` where that asks for longer (up
+  to the backoff's cap).
 - any other 4xx, and 3xx (redirects are not followed: that would hand the credentials to
   another URL): failed at once, since the same request gets the same answer.
 - the egress policy refuses the URL, the partner has no ``[https]`` table any more, its
@@ -53,7 +54,7 @@ from gateway.delivery.egress import (
     destination,
     public_url,
 )
-from gateway.delivery.outbox import Channel, Outbox, Outcome
+from gateway.delivery.outbox import Channel, Outbox, Outcome, retry_after
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
@@ -131,13 +132,13 @@ class _Unusable(Exception):
     """The partner's configuration cannot make this request (a final, located error)."""
 
 
-def judge(code: int) -> Outcome:
+def judge(code: int, wait: timedelta | None = None) -> Outcome:
     """The outcome of an attempt the partner answered with HTTP ``code`` (see the module
-    docstring); ``detail`` is the code."""
+    docstring); ``detail`` is the code, ``wait`` what its ``Retry-After`` asked for."""
     if 200 <= code < 300:
         return Outcome(None, detail=code)
     if code >= 500 or code in _RETRY_4XX:
-        return Outcome(f"HTTP {code}", detail=code)
+        return Outcome(f"HTTP {code}", detail=code, wait=wait)
     if 300 <= code < 400:
         return Outcome(f"HTTP {code}: redirects are not followed; check the partner's "
                        "[https] url", final=True, detail=code)
@@ -192,11 +193,12 @@ class HTTPSChannel(Channel[HTTPSTransfer, HTTPSWork]):  # type: ignore[type-var]
             with egress.stream("POST", work.url, content=work.payload,
                                headers=headers) as response:
                 code = response.status_code
+                wait = retry_after(response.headers.get("Retry-After"), at)
         except EgressRefused as exc:
             return Outcome(_scrub(str(exc), secrets), final=True)
         except Exception as exc:  # any failure to send is a failed attempt, to be retried
             return Outcome(_scrub(f"{type(exc).__name__}: {exc}", secrets))
-        return judge(code)
+        return judge(code, wait)
 
     def _headers(self, partner_id: str, profile: HTTPSProfile, content_type: str
                  ) -> tuple[dict[str, str], tuple[str, ...]]:

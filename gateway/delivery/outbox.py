@@ -16,7 +16,8 @@ and what each outcome writes. This module owns the rest, identically for all of 
   last one) and the row is sent again: delivery is at least once, never lost.
 - **finish**: in a second transaction, only while the row still carries this claim's
   token (a late result of a taken-over claim changes nothing): done, retried after
-  ``backoff``, or given up (failed or dead, for an operator) — at once when the error is
+  ``backoff`` (or the receiver's longer ``Retry-After``, up to the backoff's cap), or
+  given up (failed or dead, for an operator) — at once when the error is
   final (the egress policy refuses the URL, the configuration cannot work), else after
   ``Settings.outbox_max_attempts`` tries. Every transition is a ledger entry in the same
   transaction; the channel names the events.
@@ -34,7 +35,8 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, select
@@ -54,6 +56,7 @@ __all__ = [
     "Outcome",
     "Undeliverable",
     "backoff",
+    "retry_after",
 ]
 
 log = logging.getLogger("edigate.outbox")
@@ -70,6 +73,28 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
     """
     seconds = settings.outbox_backoff_seconds * 2.0 ** min(max(attempts - 1, 0), 40)
     return timedelta(seconds=min(seconds, settings.outbox_backoff_cap_seconds))
+
+
+_LONGEST_WAIT = 10 * 365 * 86400
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """The wait a ``Retry-After`` header asks for (RFC 9110 section 10.2.3: a number of
+    seconds, or an HTTP date), None when there is none or it cannot be read; a date in the
+    past asks for no wait."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        # Beyond any cap the outbox applies, and within what a timedelta holds.
+        return timedelta(seconds=min(int(text), _LONGEST_WAIT))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": a date in UTC
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
 
 
 class OutboxRow(Protocol):
@@ -111,11 +136,14 @@ class Undeliverable(Exception):
 class Outcome:
     """The result of one attempt: ``error`` None when it succeeded; ``final`` when sending
     again cannot help (give up now, whatever the attempts left); ``detail`` is the
-    channel's own (a status code, an AS2 send result), passed back to its hooks."""
+    channel's own (a status code, an AS2 send result), passed back to its hooks;
+    ``wait`` the least wait before the next try the receiver asked for (its
+    ``Retry-After``)."""
 
     error: str | None = None
     final: bool = False
     detail: Any = None
+    wait: timedelta | None = None
 
 
 R = TypeVar("R", bound=OutboxRow)
@@ -310,9 +338,19 @@ class Outbox(Generic[R, W]):
             elif outcome.final or row.attempts >= self.max_attempts:
                 self._give_up(session, row, claimed.number, outcome)
             else:
-                row.next_attempt_at = at + backoff(self.settings, row.attempts)
+                row.next_attempt_at = at + self._wait(row.attempts, outcome.wait)
                 self.channel.retrying(session, row, claimed.number, outcome, self.worker)
             return self.channel.state(row)
+
+    def _wait(self, attempts: int, asked: timedelta | None) -> timedelta:
+        """The wait before the next try: the backoff, or longer where the receiver asked
+        for longer (its ``Retry-After``), but never past the backoff's cap, so that a
+        receiver cannot park an item for days."""
+        wait = backoff(self.settings, attempts)
+        if asked is not None:
+            cap = timedelta(seconds=self.settings.outbox_backoff_cap_seconds)
+            wait = max(wait, min(asked, cap))
+        return wait
 
     def _give_up(self, session: Session, row: R, attempt: int, outcome: Outcome) -> None:
         row.locked_by = None

@@ -51,7 +51,7 @@ from gateway.delivery.egress import (
     destination,
     public_url,
 )
-from gateway.delivery.outbox import Channel, Outbox, Outcome, Undeliverable
+from gateway.delivery.outbox import Channel, Outbox, Outcome, Undeliverable, retry_after
 from gateway.errors import GatewayError
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
@@ -399,11 +399,14 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
             with egress.stream("POST", work.url, content=work.body,
                                headers=headers) as response:
                 code = response.status_code
+                wait = retry_after(response.headers.get("Retry-After"), at)
         except EgressRefused as exc:
             return Outcome(str(exc), final=True)
         except Exception as exc:  # any failure to send is a failed attempt, to be retried
             return Outcome(f"{type(exc).__name__}: {exc}")
-        return Outcome(None if 200 <= code < 300 else f"HTTP {code}", detail=code)
+        if 200 <= code < 300:
+            return Outcome(None, detail=code)
+        return Outcome(f"HTTP {code}", detail=code, wait=wait)
 
     def succeeded(self, session: Session, row: WebhookDelivery, attempt: int,
                   outcome: Outcome, at: datetime, actor: str) -> None:

@@ -73,6 +73,8 @@ class Receiver:
     requests: list[Request] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Sent as Retry-After with every answer that is not a 2xx, when set.
+    retry_after: str | None = None
 
     @property
     def url(self) -> str:
@@ -95,6 +97,8 @@ def receiver() -> Iterator[Receiver]:
             status = holder[0].answer(Request(self.path, dict(self.headers.items()), body))
             text = b"accepted" if status < 300 else f"no: {TOKEN}".encode()
             self.send_response(status)
+            if status >= 300 and holder[0].retry_after is not None:
+                self.send_header("Retry-After", holder[0].retry_after)
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
             self.wfile.write(text)
@@ -292,6 +296,30 @@ def test_answers_that_ask_for_later_are_retried(
     row_id = gw.queue("acme-https", X12)
     assert gw.deliverer.run_once() == 1
     assert (gw.row(row_id).status, gw.row(row_id).http_status) == (HTTPSStatus.PENDING, code)
+
+
+@pytest.mark.parametrize(("retry_after", "wait"), [
+    ("120", timedelta(seconds=120)),  # longer than the backoff: honoured
+    ("2", timedelta(seconds=5)),  # shorter: the backoff stands
+    ("86400", timedelta(seconds=600)),  # a day: cut to the backoff's cap
+    ("soon", timedelta(seconds=5)),  # unreadable: the backoff
+])
+def test_a_retry_after_asking_for_longer_than_the_backoff_is_honoured(
+        retry_after: str, wait: timedelta, gateway: MakeGateway, receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 503 with Retry-After: the next try comes no sooner than it asks, up to the
+    outbox's backoff cap, and never sooner than the backoff."""
+    monkeypatch.setenv(TOKEN_VAR, TOKEN)
+    gw = gateway({"acme-https": bearer_partner(receiver.url)},
+                 outbox_backoff_cap_seconds=600.0)
+    receiver.answers, receiver.retry_after = [503], retry_after
+    row_id = gw.queue("acme-https", X12)
+    at = utcnow()
+    assert gw.deliverer.run_once(at) == 1
+    assert gw.row(row_id).next_attempt_at == at + wait
+    assert gw.deliverer.run_once(at + wait - timedelta(seconds=1)) == 0
+    assert gw.deliverer.run_once(at + wait) == 1
+    assert gw.row(row_id).status == HTTPSStatus.DELIVERED
 
 
 @pytest.mark.parametrize("code", [401, 400, 403, 404, 413, 301])

@@ -9,17 +9,19 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from gateway.delivery.as2_sending import AS2Deliverer, AS2Outbox
 from gateway.delivery.egress import EgressPolicy
-from gateway.delivery.outbox import Outbox, backoff
+from gateway.delivery.outbox import Outbox, backoff, retry_after
 from gateway.delivery.webhooks import Deliverer, create_webhook
 from gateway.intake.pipeline import Delivery
 from gateway.ledger.chain import LedgerEntry
@@ -354,3 +356,28 @@ def test_the_cli_worker_runs_the_as2_rows_of_the_outbox_too(
             assert sent is not None and sent.mdn_status == AS2Status.SENT
     finally:
         state.close()
+
+
+# -- Retry-After ----------------------------------------------------------------------------
+
+_NOW = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("value", "wait"), [
+    ("120", timedelta(seconds=120)),
+    (" 0 ", timedelta(0)),
+    ("Mon, 07 Dec 2026 12:01:30 GMT", timedelta(seconds=90)),
+    ("Mon, 07 Dec 2026 13:01:30 +0100", timedelta(seconds=90)),
+    ("Mon, 07 Dec 2026 11:00:00 GMT", timedelta(0)),  # past: no wait
+    ("9" * 40, timedelta(days=3650)),
+    ("-5", None), ("1.5", None), ("²", None), ("later", None), ("", None), (None, None),
+])
+def test_retry_after_reads_seconds_and_http_dates(value: str | None,
+                                                  wait: timedelta | None) -> None:
+    assert retry_after(value, _NOW) == wait
+
+
+@given(st.text(max_size=60))
+def test_retry_after_never_raises_and_never_asks_for_less_than_nothing(value: str) -> None:
+    wait = retry_after(value, _NOW)
+    assert wait is None or wait >= timedelta(0)

@@ -65,6 +65,7 @@ class Receiver:
     fail_status: int = 500
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    retry_after: str | None = None  # sent as Retry-After with each failing answer
 
     @property
     def url(self) -> str:
@@ -93,6 +94,8 @@ def receiver() -> Iterator[Receiver]:
             status = holder[0].answer(Request(self.path, dict(self.headers.items()), body))
             text = b"" if status < 300 else b"receiver says no"
             self.send_response(status)
+            if status >= 300 and holder[0].retry_after is not None:
+                self.send_header("Retry-After", holder[0].retry_after)
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
             self.wfile.write(text)
@@ -281,6 +284,20 @@ def test_failures_are_retried_with_exponential_backoff(env: Env, receiver: Recei
         ("WEBHOOK_RETRY", 1, 500), ("WEBHOOK_RETRY", 2, 500), ("WEBHOOK_DELIVERED", 3, 204)]
     assert details(entries[0])["next_attempt_at"] == (t0 + timedelta(seconds=5)).isoformat()
     assert {e.message_id for e in entries} == {message_id}
+
+
+def test_a_receiver_asking_to_retry_later_is_not_tried_sooner(env: Env,
+                                                               receiver: Receiver) -> None:
+    """A 429 with Retry-After: 60 moves the next try a minute on, not the 5 s backoff."""
+    env.subscribe(receiver.url, "purchase_order")
+    receiver.fail, receiver.fail_status, receiver.retry_after = 1, 429, "60"
+    env.post(po(env))
+    t0 = soon()
+    assert env.deliverer.run_once(t0) == 1
+    assert env.deliveries()[0].next_attempt_at == t0 + timedelta(seconds=60)
+    assert env.deliverer.run_once(t0 + timedelta(seconds=59)) == 0
+    assert env.deliverer.run_once(t0 + timedelta(seconds=60)) == 1
+    assert env.deliveries()[0].status == "delivered"
 
 
 def test_transport_errors_are_retried(env: Env, receiver: Receiver) -> None:
