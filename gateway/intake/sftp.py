@@ -14,6 +14,13 @@ same partner), so the file is removed without a second message. A process that d
 before the commit has stored nothing, and the file is still there. Either way no file is
 lost and none is processed twice.
 
+One poller at a time per partner: every worker process runs a poller, and a poll first
+takes the partner's lease (``gateway.store.leases``, ``sftp-poll:<partner>``) for its
+deadline plus two poll intervals, so the process polling a partner goes on doing so
+(keeping its previous listing for the rule below) and another takes over only when it
+stops (``stand_down``) or its lease runs out. Without it each process downloaded every
+file and all but one were answered as duplicates.
+
 Partial files: with ``stable = true`` (the default) a file is taken only when its size
 and modification time are the same as in the previous listing of this poller (a poll
 interval earlier) and the bytes read are as many as listed; a file still being written
@@ -39,6 +46,7 @@ import stat
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import paramiko
 
@@ -47,6 +55,8 @@ from gateway.delivery.sftp_client import SFTPUnusable, open_sftp
 from gateway.intake.group_commit import IntakeUnavailable
 from gateway.intake.pipeline import Delivery, IntakeRejected, Pipeline
 from gateway.runtime.settings import Settings
+from gateway.store import leases
+from gateway.store.base import utcnow
 from partners import PartnerProfile
 from partners.profile import SFTPProfile
 
@@ -56,6 +66,10 @@ log = logging.getLogger("edigate.sftp")
 
 _ERROR_MAX = 500
 
+def _lease(partner_id: str) -> str:
+    return f"sftp-poll:{partner_id}"
+
+
 # (size, modification time) of a remote file as listed.
 _Listed = tuple[int, int]
 
@@ -64,13 +78,16 @@ _Listed = tuple[int, int]
 class PollResult:
     """What one poll did: remote paths stored as new messages, answered as duplicates
     (and removed all the same), refused by intake (left in place), and waiting to be
-    complete; ``error`` when the poll could not run to the end."""
+    complete; ``error`` when the poll could not run to the end; ``polled_by`` the holder
+    of the partner's lease when it is another's (nothing was done)."""
 
     stored: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     error: str | None = None
+    # Another process's poller holds the partner's lease: this one did not connect.
+    polled_by: str | None = None
 
 
 class SFTPPoller:
@@ -108,6 +125,12 @@ class SFTPPoller:
             if profile is None or profile.inbound_path is None:
                 result.error = f"partner {partner_id} has no [sftp] inbound_path"
                 return result
+            # Long enough for this poll to end by its deadline and the next to renew it.
+            hold = timedelta(seconds=self.deadline_seconds + 2 * profile.poll_seconds)
+            holder = leases.take(self.pipeline.db, _lease(partner_id), actor, utcnow(), hold)
+            if holder != actor:
+                result.polled_by = holder
+                return result
             try:
                 with open_sftp(partner_id, profile, self.secrets, self.policy,
                                self.deadline_seconds) as client:
@@ -124,6 +147,13 @@ class SFTPPoller:
                 log.warning("partner %s: SFTP poll failed, tried again in %d s: %s",
                             partner_id, profile.poll_seconds, result.error)
             return result
+
+    def stand_down(self, actor: str) -> None:
+        """Give up ``actor``'s leases at once (its process is stopping): another process
+        takes the partners over at its next poll, not when the leases run out."""
+        now = utcnow()
+        for partner in self.partners():
+            leases.give_up(self.pipeline.db, _lease(partner.id), actor, now)
 
     def _poll(self, client: paramiko.SFTPClient, partner_id: str, profile: SFTPProfile,
               actor: str, result: PollResult) -> None:

@@ -13,6 +13,7 @@ import gateway.store.events
 import gateway.store.health
 import gateway.store.holds
 import gateway.store.https
+import gateway.store.leases
 import gateway.store.models
 import gateway.store.orders
 import gateway.store.outbound

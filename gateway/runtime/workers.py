@@ -215,7 +215,8 @@ class WorkerThreads:
 
     def _poll_sftp(self, name: str, poller: SFTPPoller) -> None:
         """Poll each SFTP partner's inbound path every ``poll_seconds`` of its profile,
-        one partner after the other (a poll ends by its deadline)."""
+        one partner after the other (a poll ends by its deadline); a partner another
+        process polls (``SFTPPoller``'s lease) is skipped until its lease is free."""
         due: dict[str, float] = {}
         while not self.stop.is_set():
             now = time.monotonic()
@@ -230,6 +231,10 @@ class WorkerThreads:
                 due[partner.id] = time.monotonic() + partner.sftp.poll_seconds
             self.stop.wait(min([*due.values(), time.monotonic() + 1.0]) - time.monotonic()
                            if due else 1.0)
+        try:
+            poller.stand_down(name)
+        except Exception:  # stopping: the leases then run out by themselves
+            log.exception("SFTP poller %s could not give up its leases", name)
 
     def _dispatcher(self, name: str, claim: Claim) -> None:
         thread = threading.Thread(target=self._dispatch, args=(name, claim), name=name,

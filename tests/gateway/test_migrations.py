@@ -9,6 +9,7 @@ import gateway.ledger.chain  # registers the ledger tables
 import gateway.store.events  # registers the events
 import gateway.store.health  # registers the readiness heartbeat
 import gateway.store.holds  # registers the legal holds
+import gateway.store.leases  # registers the leases
 import gateway.store.models  # registers the gateway tables
 import gateway.store.outbound  # registers the sent documents
 import gateway.store.rollups  # noqa: F401 - registers the dashboard counts

@@ -27,6 +27,8 @@ from gateway.delivery.sftp_sending import SFTPDeliverer
 from gateway.intake.sftp import SFTPPoller
 from gateway.ledger.chain import LedgerEntry
 from gateway.runtime.state import GatewayState
+from gateway.store import leases
+from gateway.store.base import utcnow
 from gateway.store.models import Message
 from gateway.store.sftp import SFTPStatus, SFTPTransfer
 from partners.profile import SFTPProfile, describe_validation_error
@@ -233,6 +235,25 @@ def test_a_changed_host_key_fails_an_upload_at_once(
     assert [event for event, _ in gw.entries("SFTP_SEND_FAILED")] == ["SFTP_SEND_FAILED"]
 
 
+def test_one_process_polls_a_partner_while_the_others_stand_by(
+        gateway: MakeGateway, sshd: SSHServer) -> None:
+    """Two worker processes' pollers: the one holding the partner's lease polls, the other
+    neither connects nor downloads; when the first stands down the other takes over."""
+    gw = gateway(stable=False)
+    other = gw.state.sftp_poller(deadline_seconds=10)  # another process's poller
+    inbox = sshd.path(sshd.remote("in"))
+    (inbox / "po-7.edi").write_bytes(x12("000000007"))
+    assert gw.poller.poll("acme-sftp", "worker-a").stored == [sshd.remote("in/po-7.edi")]
+    (inbox / "po-8.edi").write_bytes(x12("000000008"))
+    standing_by = other.poll("acme-sftp", "worker-b")
+    assert (standing_by.polled_by, standing_by.stored) == ("worker-a", [])
+    assert (inbox / "po-8.edi").exists() and gw.messages() == 1
+    gw.poller.stand_down("worker-a")
+    assert other.poll("acme-sftp", "worker-b").stored == [sshd.remote("in/po-8.edi")]
+    assert gw.poller.poll("acme-sftp", "worker-a").polled_by == "worker-b"
+    assert gw.messages() == 2 and gw.entries("DUPLICATE") == []
+
+
 def test_a_kill_9_between_storing_and_removing_neither_loses_nor_doubles_the_file(
         gateway: MakeGateway, sshd: SSHServer, tmp_path: Path) -> None:
     """A poller process killed with SIGKILL after intake committed a file and before it
@@ -272,6 +293,9 @@ def test_a_kill_9_between_storing_and_removing_neither_loses_nor_doubles_the_fil
             child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     assert path.exists() and gw.messages() == 1
+    # The dead child's lease on the partner stands until it runs out: nobody polls.
+    assert gw.poller.poll("acme-sftp", "test").polled_by == "child"
+    leases.give_up(gw.state.db, "sftp-poll:acme-sftp", "child", utcnow())  # ran out
     result = gw.poller.poll("acme-sftp", "test")
     assert result.duplicates == [sshd.remote("in/po-6.edi")] and not result.stored
     assert not path.exists() and gw.messages() == 1
