@@ -14,6 +14,7 @@ import base64
 import binascii
 import difflib
 import functools
+import ipaddress
 import re
 import types
 from collections.abc import Mapping, Sequence
@@ -416,6 +417,18 @@ _TRANSPORT_HEADERS = frozenset({
 _EDI_MEDIA_TYPES = {"x12": "application/edi-x12", "edifact": "application/edifact"}
 
 
+def _loopback(host: str | None) -> bool:
+    """Whether ``host`` (a URL's host, lower-cased) names this machine."""
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _https_url(value: str) -> str:
     _http_url(value)
     if not all("!" <= char <= "~" for char in value):
@@ -499,6 +512,12 @@ class HTTPSProfile(_Model):
                            key="secret_env")
         if self.auth == "none" and self.secret_env is not None:
             raise _problem('is only used with auth = "basic" or "bearer"', key="secret_env")
+        parts = urlsplit(self.url)
+        if self.auth != "none" and parts.scheme == "http" and not _loopback(parts.hostname):
+            # A password or token over plain HTTP can be read by anyone on the way.
+            raise _problem(f'must be https:// with auth = "{self.auth}": the credentials '
+                           "would travel in clear text (http:// is kept for loopback "
+                           "hosts, such as a local relay)", key="url")
         return self
 
     def media_type(self, standard: Literal["x12", "edifact"]) -> str:

@@ -571,12 +571,25 @@ def _problems(https: dict[str, Any]) -> list[tuple[str, str]]:
     ({"url": "https://edi.example/in", "content_type": "edi"}, "https.content_type",
      "media type"),
     ({"url": "https://edi.example/in", "auth": "digest"}, "https.auth", "none, basic, bearer"),
+    ({"url": "http://edi.example/in", "auth": "bearer", "secret_env": "TOKEN"}, "https.url",
+     "clear text"),
+    ({"url": "http://10.0.0.7/in", "auth": "basic", "username": "u", "secret_env": "PW"},
+     "https.url", "clear text"),
 ])
 def test_an_unusable_https_table_is_a_located_error(https: dict[str, Any], key: str,
                                                      words: str) -> None:
     """Each mistake in ``[https]`` is refused at load with its key and a reason."""
     [(where, message)] = _problems(https)
     assert where == key and words in message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/in", "http://[::1]/in",
+                                 "http://localhost/in", "https://edi.example/in"])
+def test_credentials_go_over_https_or_to_this_machine_only(url: str) -> None:
+    """A token may go to an https:// URL or over plain HTTP to a loopback host (a local
+    relay); plain HTTP without credentials stays allowed."""
+    assert _problems({"url": url, "auth": "bearer", "secret_env": "TOKEN"}) == []
+    assert _problems({"url": "http://edi.example/in"}) == []
 
 
 def test_the_content_type_defaults_by_standard_and_can_be_set() -> None:
