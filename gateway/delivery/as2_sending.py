@@ -36,7 +36,7 @@ from gateway.as2.keys import KeyFileError
 from gateway.as2.outbound import AS2Sender
 from gateway.delivery.as2_partners import AS2Partners
 from gateway.delivery.egress import Destination, Egress, EgressRefused, destination
-from gateway.delivery.outbox import Channel, Outbox, Outcome
+from gateway.delivery.outbox import Channel, Outbox, Outcome, retry_after
 from gateway.ledger.chain import Ledger
 from gateway.runtime.settings import Settings
 from gateway.store.as2 import AS2Message, AS2Status
@@ -132,20 +132,22 @@ class AS2Outbox:
                                    "signer_sha256": result.signer_fingerprint})
 
 
-def post_mdn(row: AS2Message, egress: Egress) -> str | None:
-    """Deliver an asynchronous MDN (RFC 4130 §7.3); None on success, else the error.
-    ``EgressRefused`` (from ``gateway.delivery.egress``) when the policy refuses the URL."""
+def post_mdn(row: AS2Message, egress: Egress, at: datetime) -> Outcome:
+    """Deliver an asynchronous MDN (RFC 4130 §7.3): the attempt's outcome, with the wait
+    the partner's ``Retry-After`` asks for when it refused. ``EgressRefused`` (from
+    ``gateway.delivery.egress``) when the policy refuses the URL."""
     assert row.mdn_url is not None and row.mdn_body is not None
     headers = json.loads(row.mdn_headers or "{}")
     try:
         with egress.stream("POST", row.mdn_url, content=row.mdn_body,
                            headers=headers) as response:
             code = response.status_code
+            wait = retry_after(response.headers.get("Retry-After"), at)
     except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return Outcome(f"{type(exc).__name__}: {exc}")
     if code >= 300:
-        return f"HTTP {code}"
-    return None
+        return Outcome(f"HTTP {code}", wait=wait)
+    return Outcome(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +213,10 @@ class AS2Channel(Channel[AS2Message, AS2Work]):  # type: ignore[type-var]
         return destination(row.url or ""), AS2Work(row, payload.data if payload else b"")
 
     def send(self, work: AS2Work, egress: Egress, at: datetime) -> Outcome:
-        return self._deliver_mdn(work.row, egress) if _is_mdn(work.row) else \
-            self._send(work, egress)
+        return self._deliver_mdn(work.row, egress, at) if _is_mdn(work.row) else \
+            self._send(work, egress, at)
 
-    def _deliver_mdn(self, row: AS2Message, egress: Egress) -> Outcome:
+    def _deliver_mdn(self, row: AS2Message, egress: Egress, at: datetime) -> Outcome:
         # Asked again at send time: a row queued before receipt_urls existed, or before the
         # profile dropped the URL, must not make the gateway connect there.
         partner = self.partners.registry.get(row.partner_id)
@@ -223,11 +225,11 @@ class AS2Channel(Channel[AS2Message, AS2Work]):  # type: ignore[type-var]
             return Outcome(f"the URL is not one of the receipt_urls of partner "
                            f"{row.partner_id} (any more)", final=True)
         try:
-            return Outcome(post_mdn(row, egress))
+            return post_mdn(row, egress, at)
         except EgressRefused as exc:
             return Outcome(str(exc), final=True)
 
-    def _send(self, work: AS2Work, egress: Egress) -> Outcome:
+    def _send(self, work: AS2Work, egress: Egress, at: datetime) -> Outcome:
         row = work.row
         partner = self.partners.registry.get(row.partner_id)
         identity = self.partners.identity
@@ -255,7 +257,7 @@ class AS2Channel(Channel[AS2Message, AS2Work]):  # type: ignore[type-var]
         if result.status in ("delivered", "awaiting-mdn"):
             return Outcome(None, detail=sent)
         return Outcome(result.error or result.status, final=result.status != "retry",
-                       detail=sent)
+                       detail=sent, wait=retry_after(result.evidence.get("retry_after"), at))
 
     # -- outcomes ----------------------------------------------------------------------
     def succeeded(self, session: Session, row: AS2Message, attempt: int, outcome: Outcome,

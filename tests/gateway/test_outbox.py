@@ -45,6 +45,7 @@ class _Receiver:
     def __init__(self) -> None:
         self.status = 200
         self.posts = 0
+        self.retry_after: str | None = None  # sent with every answer that is not a 2xx
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +53,8 @@ class _Receiver:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.posts += 1
                 self.send_response(receiver.status)
+                if receiver.status >= 300 and receiver.retry_after is not None:
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -239,6 +242,21 @@ def test_failures_follow_the_one_backoff_and_are_given_up_after_the_last(
         [channel.gave_up[1]]
     assert [d["attempt"] for _, d in events] == list(range(1, MAX_ATTEMPTS + 1))
     assert all(d["error"] == "HTTP 500" for _, d in events)
+
+
+def test_a_retry_after_longer_than_the_backoff_moves_the_next_try(
+        channel: Channel, receiver: _Receiver) -> None:
+    """A 503 asking for two minutes: no try before then, though the backoff is 5 s."""
+    receiver.status, receiver.retry_after = 503, "120"
+    row_id = channel.enqueue()
+    at = _later()
+    worker = channel.outbox("w")
+    assert worker.run_once(at) == 1
+    receiver.status = 200
+    assert worker.run_once(at + timedelta(seconds=119)) == 0
+    assert worker.run_once(at + timedelta(seconds=120)) == 1
+    assert channel.status(row_id) == channel.done[0]
+    assert receiver.posts == 2
 
 
 def test_a_lost_last_attempt_gives_the_item_up(channel: Channel,
