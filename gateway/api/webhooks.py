@@ -50,8 +50,11 @@ def _webhook(row: Webhook) -> dict[str, Any]:
 
 
 def _delivery(row: WebhookDelivery) -> dict[str, Any]:
+    # ``record_id`` holds the event's id for an event delivery (``subject``), as the
+    # column does; the name stays for the consumers that read it.
     return {
-        "id": row.id, "webhook_id": row.webhook_id, "record_id": row.record_id,
+        "id": row.id, "webhook_id": row.webhook_id, "subject": row.subject,
+        "record_id": row.record_id,
         "record_cursor": str(row.record_seq), "message_id": row.message_id,
         "status": row.status, "attempts": row.attempts,
         "next_attempt_at": (row.next_attempt_at.isoformat()

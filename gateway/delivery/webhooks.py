@@ -209,7 +209,7 @@ def retry_delivery(session: Session, ledger: Ledger, delivery_id: str, actor: st
     ledger.append(session, event="WEBHOOK_RETRY_REQUESTED", actor=actor,
                   message_id=row.message_id, details={
                       "delivery_id": row.id, "webhook_id": row.webhook_id,
-                      "record_id": row.record_id, "previous_attempts": previous})
+                      _subject_key(row): row.record_id, "previous_attempts": previous})
     return row
 
 
@@ -433,7 +433,7 @@ class WebhookChannel(Channel[WebhookDelivery, Attempt]):  # type: ignore[type-va
         webhook = _webhook(session, row)
         row.last_error = row.last_error[:_ERROR_MAX] if row.last_error else None
         details: dict[str, object] = {
-            "delivery_id": row.id, "webhook_id": webhook.id, "record_id": row.record_id,
+            "delivery_id": row.id, "webhook_id": webhook.id, _subject_key(row): row.record_id,
             "attempt": attempt, "status_code": outcome.detail,
             "error": row.last_error, "url": public_url(webhook.url),
         }
@@ -452,6 +452,12 @@ class Deliverer(Outbox[WebhookDelivery, Attempt]):  # type: ignore[type-var]
                  timeout: float | None = None) -> None:
         super().__init__(WebhookChannel(ledger), db, ledger, settings, lease=lease,
                          worker=worker or f"deliverer:{settings.worker_id}", timeout=timeout)
+
+
+def _subject_key(row: WebhookDelivery) -> str:
+    """The ledger detail naming what a delivery carries: its ``record_id`` column holds
+    an event's id when the subject is an event."""
+    return "event_id" if row.subject == "event" else "record_id"
 
 
 def _webhook(session: Session, row: WebhookDelivery) -> Webhook:

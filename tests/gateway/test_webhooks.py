@@ -300,6 +300,24 @@ def test_a_receiver_asking_to_retry_later_is_not_tried_sooner(env: Env,
     assert env.deliveries()[0].status == "delivered"
 
 
+def test_an_event_delivery_names_its_event_in_the_ledger(env: Env,
+                                                        receiver: Receiver) -> None:
+    """An order event delivered to a webhook is ledgered with ``event_id`` (the id the
+    receiver gets as X-Edigate-Delivery's subject), a record delivery with ``record_id``."""
+    env.subscribe(receiver.url, ["purchase_order", "order.created"])
+    env.post(po(env))
+    assert env.deliverer.run_once(soon()) == 2
+    by_kind = {r.headers["X-Edigate-Event"]: r.json for r in receiver.requests}
+    entries = [details(e) for e in env.ledger("WEBHOOK_DELIVERED")]
+    assert sorted(sorted(set(d) & {"event_id", "record_id"}) for d in entries) == [
+        ["event_id"], ["record_id"]]
+    [event] = [d["event_id"] for d in entries if "event_id" in d]
+    assert event == by_kind["order.created"]["id"]
+    listed = env.call("GET", "/v1/deliveries").json()["items"]
+    assert sorted((d["subject"], d["record_id"] == event) for d in listed) == [
+        ("event", True), ("record", False)]
+
+
 def test_transport_errors_are_retried(env: Env, receiver: Receiver) -> None:
     """A refused connection is a failed attempt with the error recorded, not a crash."""
     url = receiver.url
