@@ -298,9 +298,11 @@ class OrderBook:
         stored: set[tuple[str, str]] = set()
         for row in session.execute(_STORED_DOCUMENTS.where(
                 _LINKS.c.order_id.in_([o.id for o in orders]))):
-            *columns, record_text, sent_text = row
+            *columns, record_text, sent_text, kept_text = row
             link = _Link(*columns)
-            text = record_text if record_text is not None else sent_text
+            # A record a retention purge deleted left its data with the link (``kept``).
+            text = (record_text if record_text is not None
+                    else sent_text if sent_text is not None else kept_text)
             stored.add((link.order_id, link.document))
             if text is not None:  # a record deleted by a reprocess has left the order
                 found[link.order_id].append((_document(link, json.loads(text)),
@@ -516,7 +518,8 @@ _STORED_DOCUMENTS: Final = select(
     .scalar_subquery(),
     select(SentDocument.record).where(_LINKS.c.document.startswith("sent:"),
                                       SentDocument.id == func.substr(_LINKS.c.document, 6))
-    .scalar_subquery())
+    .scalar_subquery(),
+    _LINKS.c.kept)
 
 
 def _document(link: _Link, record: Mapping[str, Any]) -> Document:

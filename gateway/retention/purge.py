@@ -12,8 +12,9 @@ same bytes), the message row, its records, acknowledgments, search terms, record
 deliveries to webhooks, sent documents, AS2, HTTPS and SFTP transfer rows; its counts
 leave the dashboard's rollups. What it leaves, on purpose: ledger entries (the ledger hashes
 payload digests, never payloads, so ``ledger verify`` holds after a purge); orders with
-their lines, documents and findings (an order keeps its computed state; its
-``order_documents`` rows go on naming ``record:<id>`` and ``sent:<id>`` that may be gone);
+their lines, documents and findings (an order keeps its computed state, and each of
+its ``order_documents`` rows whose record or sent document goes keeps a copy of that
+record's data, so that the order is told again from the same documents);
 demand points (figures per product and period, already computed); events and their
 broker deliveries (the event log, not the message's).
 
@@ -46,6 +47,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     insert,
@@ -77,6 +79,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
+from gateway.store.orders import OrderDocumentRow
 from gateway.store.outbound import SentDocument
 from gateway.store.rollups import Move, record_moves
 from gateway.store.search import keyset_after
@@ -249,6 +252,27 @@ def delete_unreferenced(shas: Collection[str]) -> Delete:
         *(~exists().where(column == Payload.sha256) for column in PAYLOAD_REFERENCES))
 
 
+def _keep_order_documents(session: Session, gone: Sequence[str]) -> int:
+    """Copy the record data of the order documents of messages ``gone`` into their order
+    links (``OrderDocumentRow.kept``) before their records and sent documents are
+    deleted: an order is told again from its documents (a later one joining it, the
+    worker's clock), and must not lose those that were purged. How many were copied."""
+    documents = list(session.scalars(select(OrderDocumentRow.document).where(
+        OrderDocumentRow.message_id.in_(gone), OrderDocumentRow.kept.is_(None)).distinct()))
+    records = [d.removeprefix("record:") for d in documents if d.startswith("record:")]
+    sent = [d.removeprefix("sent:") for d in documents if d.startswith("sent:")]
+    kept = [{"d": f"record:{i}", "k": data} for i, data in session.execute(
+        select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(records)))] if records else []
+    if sent:
+        kept += [{"d": f"sent:{i}", "k": data} for i, data in session.execute(
+            select(SentDocument.id, SentDocument.record).where(SentDocument.id.in_(sent)))]
+    if kept:
+        links: Table = OrderDocumentRow.__table__  # type: ignore[assignment]
+        session.execute(update(links).where(links.c.document == bindparam("d"))
+                        .values(kept=bindparam("k")), kept)
+    return len(kept)
+
+
 def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: datetime,
                  actor: str, archive: Path, archive_sha256: str, batch: int,
                  report: RunReport) -> None:
@@ -269,7 +293,7 @@ def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: d
         for column in PAYLOAD_REFERENCES:
             shas.update(s for s in session.scalars(select(column).where(
                 by_message(column.table).in_(gone))) if s)
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {"order_documents_kept": _keep_order_documents(session, gone)}
         for table in reversed(TABLES[1:]):  # what refers to a message before the message
             counts[table.name] = session.execute(
                 delete(table).where(_of_messages(table, gone))).rowcount  # type: ignore[attr-defined]

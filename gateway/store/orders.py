@@ -99,6 +99,9 @@ class OrderDocumentRow(Base):
     number: Mapped[str | None] = mapped_column(String(80))  # the document's own number
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The document's record data (JSON), kept here when a retention purge deletes its
+    # record or sent document, so that the order is told again from the same documents.
+    kept: Mapped[str | None] = mapped_column(Text)
 
 
 class OrderFindingRow(Base):

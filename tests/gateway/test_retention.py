@@ -25,6 +25,7 @@ from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import utcnow
 from gateway.store.https import HTTPSStatus, HTTPSTransfer
 from gateway.store.models import Message, MessageStatus, add_payload
+from gateway.store.orders import OrderLineRow, OrderRow
 from gateway.store.rollups import MessageRollup, rebuild
 from gateway.store.sftp import SFTPStatus, SFTPTransfer
 from gateway.store.webhooks import DeliveryStatus, Webhook, WebhookDelivery
@@ -231,6 +232,30 @@ def test_a_message_waits_for_its_outbox_work_before_it_is_purged(
     assert (report.due, report.waiting, report.purged) == (1, 0, 1)
     with state.db.read() as session:
         assert list(session.scalars(select(Message.id))) == []
+
+
+def _order(state: GatewayState) -> tuple[str, int, int, list[str]]:
+    with state.db.read() as session:
+        order = session.scalars(select(OrderRow)).one()
+        ordered = list(session.scalars(select(OrderLineRow.ordered).where(
+            OrderLineRow.order_id == order.id).order_by(OrderLineRow.position)))
+        return order.status, order.line_count, order.document_count, ordered
+
+
+def test_an_order_told_again_after_its_po_was_purged_keeps_the_po(
+        state: GatewayState) -> None:
+    """The PO's message goes at 30 days; its order stays, and when the worker's clock
+    tells it again (its acknowledgment fell due) it is told from the same PO, kept with
+    the order's link: the same status and lines, not an order emptied of them."""
+    receive(state, range(800, 801))
+    before = _order(state)
+    assert before[1:3] == (3, 1)
+    report = purge.run(state.db, state.ledger, policy(state), state.settings.archive_dir,
+                       now=utcnow() + timedelta(days=31), actor="test")
+    assert (report.purged, report.rows["order_documents_kept"]) == (1, 1)
+    orders = state.pipeline.processor.orders
+    orders.sweep(state.db, state.ledger, utcnow() + timedelta(days=400), "test")
+    assert _order(state) == before
 
 
 def test_an_altered_archive_is_refused_before_anything_is_written(
