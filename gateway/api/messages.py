@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.api_keys import Caller
@@ -22,7 +24,10 @@ from gateway.api.deps import State, admit, caller_of, get_state, require
 from gateway.api.inputs import CURSOR_MAX, ID_MAX, SHORT_MAX, utc_param
 from gateway.api.problems import Problem
 from gateway.intake.pipeline import Delivery, IntakeRejected, ReceiveResult
+from gateway.retention import purge
 from gateway.store.as2 import AS2Message
+from gateway.store.base import utcnow
+from gateway.store.holds import LegalHold
 from gateway.store.models import Acknowledgment, Message, Payload, RecordRow
 from gateway.store.search import keyset_before, search_clause
 
@@ -243,7 +248,51 @@ def get_message(message_id: MessageId, state: State, caller: ViewerCaller) -> di
                       "last_error": t.last_error, "created_at": t.created_at.isoformat()}
                      for t in transfers]
     detail["raw_url"] = f"/v1/messages/{message_id}/raw"
+    with state.db.read() as session:
+        detail["legal_hold"] = _hold_json(session, message_id)
     return detail
+
+
+class HoldIn(BaseModel):
+    """Why the message is held (for the ledger and the next operator)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000,
+                               pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$",  # no controls
+                               examples=["dispute with Acme over PO 4711"])
+
+
+def _hold_json(session: Session, message_id: str) -> dict[str, Any] | None:
+    found = session.get(LegalHold, message_id)
+    if found is None:
+        return None
+    return {"held_by": found.actor, "reason": found.reason,
+            "held_at": found.held_at.isoformat()}
+
+
+@router.put("/{message_id}/hold", summary="Keep a message whatever its retention (legal hold)",
+            responses={200: {"description": "the message was held already (kept as it was)"},
+                       201: {"description": "the hold is placed"}})
+def put_hold(message_id: MessageId, state: State, caller: OperatorCaller,
+             body: HoldIn | None = None) -> JSONResponse:
+    _visible(state, caller, message_id)
+    placed = purge.hold(state.db, state.ledger, message_id, actor=caller.actor,
+                        reason=body.reason if body is not None else None, now=utcnow())
+    with state.db.read() as session:
+        held = _hold_json(session, message_id)
+    return JSONResponse({"message_id": message_id, "legal_hold": held},
+                        status_code=201 if placed else 200)
+
+
+@router.delete("/{message_id}/hold", status_code=204, response_class=Response,
+               summary="Release a message's legal hold",
+               responses={404: {"description": "no such message, or it is not held"}})
+def delete_hold(message_id: MessageId, state: State, caller: OperatorCaller) -> Response:
+    _visible(state, caller, message_id)
+    if not purge.release(state.db, state.ledger, message_id, actor=caller.actor):
+        raise Problem(404, "not-held", "No legal hold", f"message {message_id} is not held")
+    return Response(status_code=204)
 
 
 @router.get("/{message_id}/raw", summary="The raw bytes as received", response_class=Response,

@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -28,7 +29,10 @@ from gateway.errors import GatewayError
 from gateway.orders.demand import demand_products
 from gateway.orders.queries import OrderFilters, order_page, orders_of_message
 from gateway.orders.scorecards import scorecard
+from gateway.retention import purge
 from gateway.runtime.state import GatewayState
+from gateway.store.base import utcnow
+from gateway.store.holds import LegalHold
 from gateway.store.models import Message, MessageStatus, Payload
 from gateway.store.outbound import AckState
 from gateway.store.search import LogFilters
@@ -81,6 +85,8 @@ _NOTICES = {
     "resent-pickup": "This partner has no AS2 transport: the resend was recorded; the "
                      "interchange waits for pickup (download it below).",
     "user-added": "User added.", "user-changed": "User updated.",
+    "held": "Legal hold placed: no retention run removes this message until it is released.",
+    "released": "Legal hold released: the message follows its retention period again.",
 }
 _STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
 
@@ -299,6 +305,7 @@ def message_detail(request: Request, message_id: str, user: User,
         evidence = queries.message_evidence(session, message.id)
         timeline = queries.ledger_timeline(session, message.id)
         orders = orders_of_message(session, message.id)
+        hold = session.get(LegalHold, message.id)
     raw = bytes(payload.data) if payload else b""
     lines, truncated = render_edi(raw, message.standard, summary)
     explained = explain_summary(summary, message.standard, raw)
@@ -308,6 +315,7 @@ def message_detail(request: Request, message_id: str, user: User,
         "explained": explained,
         "timeline": timeline, "chain_ok": all(e["hash_ok"] and e["link_ok"] for e in timeline),
         "partner": partner, "notice": _NOTICES.get(done or ""), "orders": orders,
+        "hold": hold,
         "final": message.status in MessageStatus.FINAL,
         "has_as2": bool(state.as2 is not None and state.as2.outbox.wants_as2(partner)),
         **evidence,
@@ -345,6 +353,30 @@ async def message_reprocess(request: Request, message_id: str, user: Operator) -
     if not found:
         raise Refused("no such message", status=404)
     raise Redirect(f"/ui/messages/{message_id}?done=reprocess")
+
+
+@router.post("/messages/{message_id}/hold")
+async def message_hold(request: Request, message_id: str, user: Operator) -> Response:
+    await check_csrf(request, user)
+    reason = (await form_of(request)).get("reason", "").strip()[:2000] or None
+    state = _state(request)
+    try:
+        await run_in_threadpool(partial(purge.hold, state.db, state.ledger, message_id[:36],
+                                        actor=user.actor, reason=reason, now=utcnow()))
+    except GatewayError as exc:
+        raise Refused(exc.detail, status=exc.status) from exc
+    raise Redirect(f"/ui/messages/{message_id}?done=held")
+
+
+@router.post("/messages/{message_id}/release")
+async def message_release(request: Request, message_id: str, user: Operator) -> Response:
+    await check_csrf(request, user)
+    state = _state(request)
+    released = await run_in_threadpool(partial(purge.release, state.db, state.ledger,
+                                               message_id[:36], actor=user.actor))
+    if not released:
+        raise Refused("this message has no legal hold", status=404)
+    raise Redirect(f"/ui/messages/{message_id}?done=released")
 
 
 def _resend_ack(state: GatewayState, message_id: str, user: SignedIn) -> str:

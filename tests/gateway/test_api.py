@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -256,6 +257,37 @@ def test_raw_download_and_reprocess(env: Env) -> None:
     assert events.count("PROCESSED") == 2 and "REPROCESS_REQUESTED" in events
     with env.state.db.transaction() as s:
         assert len(s.scalars(select(RecordRow)).all()) == 1
+
+
+def test_an_operator_holds_and_releases_a_message(env: Env) -> None:
+    """PUT .../hold places a legal hold (201; 200 and unchanged when held already), the
+    message detail shows it, DELETE releases it (204; 404 problem when none); viewers
+    and partners may not, and each change is in the ledger."""
+    message_id = env.post(po(env), sync="true").json()["message_id"]  # type: ignore[attr-defined]
+    url = f"/v1/messages/{message_id}/hold"
+
+    def call(method: str, key: str, **kw: Any) -> Any:
+        return env.client.request(method, url, headers={
+            "Authorization": f"Bearer {env.keys[key]}"}, **kw)
+
+    assert_problem(call("PUT", "viewer", json={"reason": "x"}), 403, "forbidden")
+    assert_problem(call("PUT", "acme"), 403, "forbidden")  # partners never hold
+    placed = call("PUT", "ops", json={"reason": "dispute over PO 4711"})
+    assert placed.status_code == 201
+    assert placed.json()["legal_hold"]["reason"] == "dispute over PO 4711"
+    again = call("PUT", "ops", json={"reason": "another"})
+    assert again.status_code == 200
+    assert again.json()["legal_hold"]["reason"] == "dispute over PO 4711"
+    detail = env.get(f"/v1/messages/{message_id}").json()  # type: ignore[attr-defined]
+    assert detail["legal_hold"]["held_by"] == placed.json()["legal_hold"]["held_by"]
+    assert_problem(call("PUT", "ops", json={"reason": "a\x00b"}), 422, "invalid-request")
+    assert_problem(env.client.put("/v1/messages/nope/hold", headers={
+        "Authorization": f"Bearer {env.keys['ops']}"}), 404, "not-found")
+    assert call("DELETE", "ops").status_code == 204
+    assert_problem(call("DELETE", "ops"), 404, "not-held")
+    assert env.get(f"/v1/messages/{message_id}").json()["legal_hold"] is None  # type: ignore[attr-defined]
+    events = env.events(message_id)
+    assert events.count("LEGAL_HOLD") == 1 and events.count("LEGAL_HOLD_RELEASED") == 1
 
 
 def test_lost_lease_is_never_processed_twice(env: Env) -> None:

@@ -113,3 +113,23 @@ def test_partner_content_is_escaped_everywhere(ui: UI) -> None:
     assert "&lt;img src=x onerror=window.__pwned=2&gt;" in detail
     updates = client.get("/ui/messages/updates", params={"after": "2000-01-01T00:00:00"})
     assert updates.headers["content-type"].startswith("application/json")
+
+
+def test_an_operator_places_and_releases_a_legal_hold(ui: UI) -> None:
+    """The hold form takes a reason; the page then shows who held the message, when and
+    why, and offers the release; a viewer sees neither button and is refused."""
+    message_id = ui.post_edi(ui.po(131))
+    page = f"/ui/messages/{message_id}"
+    viewer = ui.login("vic")
+    assert 'id="hold"' not in viewer.get(page).text
+    assert ui.post_form(viewer, f"{page}/hold", page, reason="x").status_code == 403
+    operator = ui.login("olga")
+    assert 'id="hold"' in operator.get(page).text
+    held = ui.post_form(operator, f"{page}/hold", page, reason="dispute <4711>")
+    assert held.status_code == 303 and held.headers["location"].endswith("?done=held")
+    shown = operator.get(page).text
+    assert 'id="legal-hold"' in shown and "dispute &lt;4711&gt;" in shown
+    assert 'id="release"' in shown and 'id="hold"' not in shown
+    assert ui.post_form(operator, f"{page}/release", page).status_code == 303
+    assert 'id="legal-hold"' not in operator.get(page).text
+    assert ui.post_form(operator, f"{page}/release", page).status_code == 404
