@@ -9,13 +9,11 @@ import base64
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from gateway.store.base import Base, utcnow
 from gateway.store.https import HTTPSStatus, HTTPSTransfer
 from partners import PartnerProfile
 from partners.profile import describe_validation_error
+from tests.gateway.receiver import LoopbackReceiver, Request
 
 X12 = (b"ISA*00*          *00*          *ZZ*EDIGATE        *ZZ*ACMEHTTPS      *261207*0630*U*"
        b"00401*000000001*0*P*>~GS*PO*EDIGATE*ACMEHTTPS*20261207*0630*1*X*004010~"
@@ -57,64 +56,27 @@ EVENTS = ("HTTPS_QUEUED", "HTTPS_SENT", "HTTPS_SEND_RETRY", "HTTPS_SEND_FAILED")
 
 # -- the partner's server -----------------------------------------------------------------
 
-@dataclass
-class Request:
-    path: str
-    headers: dict[str, str]
-    body: bytes
+class Receiver(LoopbackReceiver):
+    """Answers the next of ``answers`` (200 once they are used up)."""
 
+    path = "/edi/in"
 
-@dataclass
-class Receiver:
-    """A threaded HTTP server on 127.0.0.1 that records every POST and answers the next
-    of ``answers`` (200 once they are used up)."""
-
-    server: ThreadingHTTPServer
-    requests: list[Request] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    # Sent as Retry-After with every answer that is not a 2xx, when set.
-    retry_after: str | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/edi/in"
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[int] = []
 
     def answer(self, request: Request) -> int:
-        with self.lock:
-            self.requests.append(request)
-            return self.answers.pop(0) if self.answers else 200
+        return self.answers.pop(0) if self.answers else 200
+
+    def body(self, status: int) -> bytes:
+        return b"accepted" if status < 300 else f"no: {TOKEN}".encode()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    holder: list[Receiver] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # http.server calls do_<METHOD>
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status = holder[0].answer(Request(self.path, dict(self.headers.items()), body))
-            text = b"accepted" if status < 300 else f"no: {TOKEN}".encode()
-            self.send_response(status)
-            if status >= 300 and holder[0].retry_after is not None:
-                self.send_header("Retry-After", holder[0].retry_after)
-            self.send_header("Content-Length", str(len(text)))
-            self.end_headers()
-            self.wfile.write(text)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the tests read what was received, not access logs."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    holder.append(Receiver(server))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield holder[0]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    made = Receiver()
+    yield made
+    made.close()
 
 
 # -- the gateway --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from gateway.store.as2 import AS2Message, AS2Status
 from gateway.store.base import Base, utcnow
 from gateway.store.webhooks import WebhookDelivery
 from tests.gateway.conftest import partners_with_receipt_url, queue_mdn
+from tests.gateway.receiver import LoopbackReceiver, Request
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE = timedelta(seconds=30)
@@ -39,36 +39,21 @@ BASE = 5.0
 MAX_ATTEMPTS = 3
 
 
-class _Receiver:
-    """An HTTP endpoint on loopback answering every POST with ``status``."""
+class _Receiver(LoopbackReceiver):
+    """Answers every POST with ``status``; ``posts`` counts them."""
+
+    path = "/hook"
 
     def __init__(self) -> None:
+        super().__init__()
         self.status = 200
-        self.posts = 0
-        self.retry_after: str | None = None  # sent with every answer that is not a 2xx
-        receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.posts += 1
-                self.send_response(receiver.status)
-                if receiver.status >= 300 and receiver.retry_after is not None:
-                    self.send_header("Retry-After", receiver.retry_after)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+    @property
+    def posts(self) -> int:
+        return len(self.requests)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, request: Request) -> int:
+        return self.status
 
 
 @dataclass

@@ -9,9 +9,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from gateway.runtime.settings import Settings
 from gateway.runtime.state import GatewayState
 from gateway.store.base import Base, utcnow
 from gateway.store.webhooks import Webhook, WebhookDelivery
+from tests.gateway.receiver import LoopbackReceiver, Request
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE = timedelta(seconds=30)
@@ -41,77 +41,35 @@ ATTEMPT_EVENTS = ("WEBHOOK_DELIVERED", "WEBHOOK_RETRY", "WEBHOOK_DEAD")
 
 # -- a receiver ---------------------------------------------------------------------------
 
-@dataclass
-class Request:
-    path: str
-    headers: dict[str, str]
-    body: bytes
+class Receiver(LoopbackReceiver):
+    """Answers ``fail_status`` for the next ``fail`` requests, or always with
+    ``always_fail``, and 204 otherwise."""
 
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
+    path = "/hook"
 
-
-@dataclass
-class Receiver:
-    """A threaded HTTP server on 127.0.0.1 (random port) that records every POST and
-    answers ``fail_status`` for the next ``fail`` requests, or always with ``always_fail``,
-    and 204 otherwise, each after ``delay`` seconds."""
-
-    server: ThreadingHTTPServer
-    requests: list[Request] = field(default_factory=list)
-    fail: int = 0
-    always_fail: bool = False
-    fail_status: int = 500
-    delay: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    retry_after: str | None = None  # sent as Retry-After with each failing answer
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = 0
+        self.always_fail = False
+        self.fail_status = 500
 
     def answer(self, request: Request) -> int:
-        with self.lock:
-            self.requests.append(request)
-            if self.always_fail:
-                return self.fail_status
-            if self.fail > 0:
-                self.fail -= 1
-                return self.fail_status
-            return 204
+        if self.always_fail:
+            return self.fail_status
+        if self.fail > 0:
+            self.fail -= 1
+            return self.fail_status
+        return 204
+
+    def body(self, status: int) -> bytes:
+        return b"" if status < 300 else b"receiver says no"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    holder: list[Receiver] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            time.sleep(holder[0].delay)
-            status = holder[0].answer(Request(self.path, dict(self.headers.items()), body))
-            text = b"" if status < 300 else b"receiver says no"
-            self.send_response(status)
-            if status >= 300 and holder[0].retry_after is not None:
-                self.send_header("Retry-After", holder[0].retry_after)
-            self.send_header("Content-Length", str(len(text)))
-            self.end_headers()
-            self.wfile.write(text)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    holder.append(Receiver(server))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield holder[0]
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    made = Receiver()
+    yield made
+    made.close()
 
 
 # -- the gateway --------------------------------------------------------------------------

@@ -13,13 +13,11 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from gateway.store.base import Base, utcnow
 from gateway.store.brokers import BrokerDelivery, BrokerStatus
 from gateway.store.events import Event
 from gateway.store.webhooks import DeliveryStatus, WebhookDelivery
+from tests.gateway.receiver import LoopbackReceiver
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 NATS_URL = "nats://127.0.0.1:4222"
@@ -479,35 +478,19 @@ def test_nats_a_retried_publish_is_deduplicated_by_its_id(
 
 # -- both, as the gateway runs them ---------------------------------------------------------
 
-@dataclass
-class Receiver:
-    """A loopback HTTP server that keeps every POST body and answers 200."""
+class Receiver(LoopbackReceiver):
+    """Keeps every POST and answers 200."""
 
-    server: ThreadingHTTPServer
-    bodies: list[bytes] = field(default_factory=list)
+    @property
+    def bodies(self) -> list[bytes]:
+        return [request.body for request in self.requests]
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    holder: list[Receiver] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # http.server calls do_<METHOD>
-            holder[0].bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the tests read what was received."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder.append(Receiver(server))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield holder[0]
-    server.shutdown()
-    server.server_close()
+    made = Receiver()
+    yield made
+    made.close()
 
 
 def test_worker_threads_publish_to_both_brokers_the_body_a_webhook_gets(
