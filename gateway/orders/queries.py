@@ -119,6 +119,8 @@ def order_view(session: Session, partner_id: str, po_number: str) -> dict[str, A
             "document": doc.document, "kind": doc.kind, "direction": doc.direction,
             "number": doc.number, "message_id": doc.message_id, "at": _iso(doc.at),
             "superseded": doc.superseded,
+            # Its message was purged by retention; the order keeps the record's data.
+            "purged": doc.kept is not None,
             "functional_ack": acks.get(doc.document),
         } for doc in documents],
         "findings": [{

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from gateway.intake.pipeline import Delivery
 from gateway.ledger.chain import LedgerEntry, verify_ledger
+from gateway.orders.queries import order_view
 from gateway.retention import purge
 from gateway.retention.archive import TABLES, ArchiveError, file_sha256
 from gateway.retention.policy import RetentionPolicy
@@ -256,6 +257,9 @@ def test_an_order_told_again_after_its_po_was_purged_keeps_the_po(
     orders = state.pipeline.processor.orders
     orders.sweep(state.db, state.ledger, utcnow() + timedelta(days=400), "test")
     assert _order(state) == before
+    with state.db.read() as session:
+        view = order_view(session, "acme-retail", "PO-4711")
+    assert view is not None and [d["purged"] for d in view["documents"]] == [True]
 
 
 def test_an_altered_archive_is_refused_before_anything_is_written(
