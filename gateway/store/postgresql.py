@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -44,7 +45,7 @@ from gateway.store.driver import (
 )
 from gateway.store.models import STORED_MESSAGE_SELECT, FinishedMessage, StoredMessage
 
-__all__ = ["FIND_STORED", "IDLE", "POSTGRESQL", "PostgreSQLDialect"]
+__all__ = ["ABORTED_PIPELINE_ECHO", "FIND_STORED", "IDLE", "POSTGRESQL", "PostgreSQLDialect"]
 
 # The columns a batch finish sets, after the id (``FinishedMessage``).
 _FINISHED = FinishedMessage._fields[1:]
@@ -300,3 +301,22 @@ class _Listening:
         received = sum(1 for _ in self._connection.notifies(timeout=timeout))
         self._connection.execute("SELECT 1")  # raises on a broken connection
         return received
+
+
+class _AbortedPipelineEcho(logging.Filter):
+    """Drops psycopg's warning that ending a pipeline failed with ``PipelineAborted``
+    while the block was already leaving on an error. That error means only "a statement
+    queued earlier in this pipeline failed": the block's own exception is that failure
+    (or follows from it) and is raised, handled and logged where it belongs, for example
+    intake's one-round-trip ledger append falling back to the careful one. Every other
+    psycopg warning passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        return not (record.msg == "error ignored terminating %r: %s"
+                    and isinstance(args, tuple) and len(args) == 2
+                    and type(args[1]).__name__ == "PipelineAborted")
+
+
+ABORTED_PIPELINE_ECHO = _AbortedPipelineEcho()
+logging.getLogger("psycopg").addFilter(ABORTED_PIPELINE_ECHO)

@@ -9,6 +9,7 @@ either key, and a batch finish sets exactly the named columns and releases the c
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -423,3 +424,21 @@ def test_bulk_json_is_the_standard_encoders_text(rows: list[dict[str, object]]) 
 def test_bulk_json_leaves_what_orjson_refuses_to_the_standard_encoder() -> None:
     big = [{"n": 2**70}]
     assert postgresql._json_text(big) == '[{"n":1180591620717411303424}]'
+
+
+def test_only_the_echo_of_an_aborted_pipeline_is_kept_out_of_the_log(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """psycopg's warning that a pipeline ended on PipelineAborted while its block was
+    already failing is dropped (the block's own error is what matters); the same warning
+    with any other error, and psycopg's other warnings, still reach the log."""
+    import gateway.store.postgresql  # noqa: F401 - installs the filter
+
+    psycopg_log = logging.getLogger("psycopg")
+    with caplog.at_level(logging.WARNING, logger="psycopg"):
+        psycopg_log.warning("error ignored terminating %r: %s", object(),
+                            psycopg.errors.PipelineAborted("pipeline aborted"))
+        psycopg_log.warning("error ignored terminating %r: %s", object(),
+                            psycopg.errors.UniqueViolation("duplicate key"))
+        psycopg_log.warning("something else: %s", "kept")
+    assert [r.getMessage().split(": ", 1)[-1] for r in caplog.records] == [
+        "duplicate key", "kept"]
