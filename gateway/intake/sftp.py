@@ -66,6 +66,7 @@ log = logging.getLogger("edigate.sftp")
 
 _ERROR_MAX = 500
 
+
 def _lease(partner_id: str) -> str:
     return f"sftp-poll:{partner_id}"
 
