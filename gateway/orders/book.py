@@ -25,6 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
+import orjson
 from sqlalchemy import Result, Select, Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
@@ -299,7 +300,7 @@ class OrderBook:
             text = record_text if record_text is not None else sent_text
             stored.add((link.order_id, link.document))
             if text is not None:  # a record deleted by a reprocess has left the order
-                found[link.order_id].append((_document(link, json.loads(text)),
+                found[link.order_id].append((_document(link, _record(text)),
                                              link.superseded))
         links: list[dict[str, Any]] = []
         for order_id, docs in fresh.items():
@@ -547,6 +548,18 @@ def _read(session: Session, query: _Read, *, locked: bool = False,
             _LOCKING[key] = dialect_for(connection).locked(query)
         query = _LOCKING[key]
     return connection.execute(query, values)
+
+
+def _record(text: str) -> Mapping[str, Any]:
+    """A stored record's JSON text as telling reads it. orjson parses it, in C; it reads
+    the text as the standard library does but for integers beyond 64 bits (a float where
+    json gives an int: no field telling reads is a number, amounts are text), and refuses
+    what json takes (NaN, a lone surrogate): those are left to json."""
+    try:
+        record: Mapping[str, Any] = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        record = json.loads(text)
+    return record
 
 
 def _document(link: _Link, record: Mapping[str, Any]) -> Document:
