@@ -286,15 +286,17 @@ class OrderBook:
         return found, created
 
     def _documents(self, session: Session, orders: Sequence[_Order],
-                   fresh: Mapping[str, Sequence[Joining]]
+                   fresh: Mapping[str, Sequence[Joining]], created: set[str]
                    ) -> tuple[dict[str, list[tuple[Document, bool]]], list[dict[str, Any]]]:
         """Each order's documents (with the superseded flag stored for each), its stored
-        ones read with their records in one query, then ``fresh`` (documents joining now,
+        ones read with their records in one query (none for the orders ``created`` in
+        this transaction: they have no links yet), then ``fresh`` (documents joining now,
         by order id); and the links the fresh ones need (a document already linked, as in
         a rebuild, keeps its link)."""
         found: dict[str, list[tuple[Document, bool]]] = {o.id: [] for o in orders}
         stored: set[tuple[str, str]] = set()
-        for row in _read(session, _STORED_DOCUMENTS, ids=[o.id for o in orders]):
+        held = [o.id for o in orders if o.id not in created]
+        for row in _read(session, _STORED_DOCUMENTS, ids=held) if held else ():
             *columns, record_text, sent_text = row
             link = _Link(*columns)
             text = record_text if record_text is not None else sent_text
@@ -324,7 +326,7 @@ class OrderBook:
         if not orders:
             return []
         ids = [o.id for o in orders]
-        documents, links = self._documents(session, orders, fresh or {})
+        documents, links = self._documents(session, orders, fresh or {}, created or set())
         found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
         # The stored counts (kept with the rows, in the same transactions) say which
         # orders have findings to read and rows past their new counts to delete.
