@@ -25,7 +25,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
+import orjson
+from sqlalchemy import Result, Select, Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from gateway.delivery.webhooks import Subscriptions, enqueue_events, subscriptions
@@ -186,8 +187,7 @@ class OrderBook:
             return []
         session.execute(delete(OrderDocumentRow).where(
             OrderDocumentRow.message_id == message_id))
-        orders = [_Order(*r) for r in session.execute(dialect_for(session).locked(
-            select(*_HELD).where(_ORDERS.c.id.in_(ids)).order_by(_ORDERS.c.id)))]
+        orders = [_Order(*r) for r in _read(session, _HELD_BY_ID, ids=ids, locked=True)]
         return self._retell(session, orders, now, actor)
 
     def retell_due(self, session: Session, now: datetime, actor: str, limit: int = 200
@@ -281,23 +281,22 @@ class OrderBook:
                  for key, row in proposed.items() if row["id"] in created}
         rest = [key for key in keys if key not in found]
         if rest:
-            query = (select(*_HELD).where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number)
-                                          .in_(rest)).order_by(_ORDERS.c.id))
-            found.update({(r.partner_id, r.po_number): _Order(*r)
-                          for r in session.execute(dialect_for(session).locked(query))})
+            found.update({(r.partner_id, r.po_number): _Order(*r) for r in _read(
+                session, _HELD_BY_KEY, keys=rest, locked=True)})
         return found, created
 
     def _documents(self, session: Session, orders: Sequence[_Order],
-                   fresh: Mapping[str, Sequence[Joining]]
+                   fresh: Mapping[str, Sequence[Joining]], created: set[str]
                    ) -> tuple[dict[str, list[tuple[Document, bool]]], list[dict[str, Any]]]:
         """Each order's documents (with the superseded flag stored for each), its stored
-        ones read with their records in one query, then ``fresh`` (documents joining now,
+        ones read with their records in one query (none for the orders ``created`` in
+        this transaction: they have no links yet), then ``fresh`` (documents joining now,
         by order id); and the links the fresh ones need (a document already linked, as in
         a rebuild, keeps its link)."""
         found: dict[str, list[tuple[Document, bool]]] = {o.id: [] for o in orders}
         stored: set[tuple[str, str]] = set()
-        for row in session.execute(_STORED_DOCUMENTS.where(
-                _LINKS.c.order_id.in_([o.id for o in orders]))):
+        held = [o.id for o in orders if o.id not in created]
+        for row in _read(session, _STORED_DOCUMENTS, ids=held) if held else ():
             *columns, record_text, sent_text, kept_text = row
             link = _Link(*columns)
             # A record a retention purge deleted left its data with the link (``kept``).
@@ -305,7 +304,7 @@ class OrderBook:
                     else sent_text if sent_text is not None else kept_text)
             stored.add((link.order_id, link.document))
             if text is not None:  # a record deleted by a reprocess has left the order
-                found[link.order_id].append((_document(link, json.loads(text)),
+                found[link.order_id].append((_document(link, _record(text)),
                                              link.superseded))
         links: list[dict[str, Any]] = []
         for order_id, docs in fresh.items():
@@ -329,15 +328,13 @@ class OrderBook:
         if not orders:
             return []
         ids = [o.id for o in orders]
-        documents, links = self._documents(session, orders, fresh or {})
+        documents, links = self._documents(session, orders, fresh or {}, created or set())
         found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
         # The stored counts (kept with the rows, in the same transactions) say which
         # orders have findings to read and rows past their new counts to delete.
         with_findings = [o.id for o in orders if o.finding_count]
         if with_findings:
-            for order_id, fingerprint, at in session.execute(
-                    select(_FINDINGS.c.order_id, _FINDINGS.c.fingerprint, _FINDINGS.c.found_at)
-                    .where(_FINDINGS.c.order_id.in_(with_findings))):
+            for order_id, fingerprint, at in _read(session, _FOUND_AT, ids=with_findings):
                 found_at[order_id][fingerprint] = at
         lines: list[dict[str, Any]] = []
         findings: list[dict[str, Any]] = []
@@ -491,6 +488,17 @@ class _Order:
 
 
 _HELD: Final = tuple(getattr(_ORDERS.c, name) for name in _Order.__slots__)
+# The orders of (partner, PO number) ``keys`` and of ``ids``, in id order (the order every
+# locker of orders takes them in).
+_HELD_BY_KEY: Final = select(*_HELD).where(
+    tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(bindparam("keys", expanding=True))
+).order_by(_ORDERS.c.id)
+_HELD_BY_ID: Final = select(*_HELD).where(
+    _ORDERS.c.id.in_(bindparam("ids", expanding=True))).order_by(_ORDERS.c.id)
+# When each finding of the orders of ``ids`` was first found, by its fingerprint.
+_FOUND_AT: Final = select(_FINDINGS.c.order_id, _FINDINGS.c.fingerprint,
+                          _FINDINGS.c.found_at).where(
+    _FINDINGS.c.order_id.in_(bindparam("ids", expanding=True)))
 
 
 class _Link(NamedTuple):
@@ -506,20 +514,58 @@ class _Link(NamedTuple):
 
 
 _LINK_COLUMNS: Final = tuple(getattr(_LINKS.c, name) for name in _Link._fields)
-# An order's stored links, each with its document's record text: a translated record's
-# ("record:<id>") or a sent document's ("sent:<id>"), NULL for one deleted since. Each text
+_RECORDS: Final[Table] = RecordRow.__table__  # type: ignore[assignment]
+_SENT: Final[Table] = SentDocument.__table__  # type: ignore[assignment]
+# The stored links of the orders of ``ids``, each with its document's record text: a
+# translated record's ("record:<id>") or a sent document's ("sent:<id>"), NULL for one
+# deleted since, and the copy a retention purge left in the link (``kept``). Each text
 # is a correlated lookup by the unique id, one index probe a link whatever the tables'
 # statistics say (a join was planned as hash joins over whole tables until they were
 # analyzed).
 _STORED_DOCUMENTS: Final = select(
     *_LINK_COLUMNS,
-    select(RecordRow.data).where(_LINKS.c.document.startswith("record:"),
-                                 RecordRow.id == func.substr(_LINKS.c.document, 8))
+    select(_RECORDS.c.data).where(_LINKS.c.document.startswith("record:"),
+                                  _RECORDS.c.id == func.substr(_LINKS.c.document, 8))
     .scalar_subquery(),
-    select(SentDocument.record).where(_LINKS.c.document.startswith("sent:"),
-                                      SentDocument.id == func.substr(_LINKS.c.document, 6))
+    select(_SENT.c.record).where(_LINKS.c.document.startswith("sent:"),
+                                 _SENT.c.id == func.substr(_LINKS.c.document, 6))
     .scalar_subquery(),
-    _LINKS.c.kept)
+    _LINKS.c.kept,
+).where(_LINKS.c.order_id.in_(bindparam("ids", expanding=True)))
+
+
+_Read = Select[*tuple[Any, ...]]
+_LOCKING: Final[dict[tuple[str, _Read], _Read]] = {}
+
+
+def _read(session: Session, query: _Read, *, locked: bool = False,
+          **values: Sequence[Any]) -> Result[*tuple[Any, ...]]:
+    """``query`` (one of the reads above, its rows locked for the transaction when
+    ``locked``) run with ``values`` for its parameters, after the session's pending
+    changes (a reprocess deletes records through it). The statements are built once, as
+    Core (not ORM) statements run on the connection: one built anew for each batch, or run
+    through the session's ORM layer, costs SQLAlchemy more than the database's work on a
+    batch's few rows."""
+    session.flush()
+    connection = session.connection()
+    if locked:
+        key = (connection.dialect.name, query)
+        if key not in _LOCKING:
+            _LOCKING[key] = dialect_for(connection).locked(query)
+        query = _LOCKING[key]
+    return connection.execute(query, values)
+
+
+def _record(text: str) -> Mapping[str, Any]:
+    """A stored record's JSON text as telling reads it. orjson parses it, in C; it reads
+    the text as the standard library does but for integers beyond 64 bits (a float where
+    json gives an int: no field telling reads is a number, amounts are text), and refuses
+    what json takes (NaN, a lone surrogate): those are left to json."""
+    try:
+        record: Mapping[str, Any] = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        record = json.loads(text)
+    return record
 
 
 def _document(link: _Link, record: Mapping[str, Any]) -> Document:

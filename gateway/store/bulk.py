@@ -24,7 +24,7 @@ updates of known columns by key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -61,7 +61,7 @@ class MultiRowInsert:
             target = InsertTarget.of(dialect, self.table, self.columns, self.conflict,
                                      self.returning, replace=self.replace)
             found = self._by_dialect[dialect.name] = _Compiled(
-                target, _bind_processors(self.table, self.columns, dialect))
+                target, _processed(self.table, self.columns, dialect))
         return found
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]
@@ -70,30 +70,36 @@ class MultiRowInsert:
         values of the ``returning`` columns of each row inserted (none without them)."""
         if not rows:
             return []
-        target, processors = self._prepare(connection.dialect)
-        values = [_bound(map(row.get, self.columns), processors) for row in rows]
+        target, processed = self._prepare(connection.dialect)
+        values = [_bound(list(map(row.get, self.columns)), processed) for row in rows]
         with driver_cursor(connection) as cursor:
             return dialect_for(connection.dialect).insert_rows(cursor, target, values)
 
 
-_Processors = Sequence[Callable[[Any], Any] | None]
+# The positions in a row of the columns whose type has a bind processor, each with it.
+_Processed = tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 class _Compiled(NamedTuple):
     target: InsertTarget
-    processors: _Processors
+    processed: _Processed
 
 
-def _bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> _Processors:
-    """Each column's ``_bind_processor`` on ``dialect``."""
-    return [_bind_processor(table.c[c].type, dialect) for c in columns]
+def _processed(table: Table, columns: Sequence[str], dialect: Dialect) -> _Processed:
+    """The columns (by position) with a ``_bind_processor`` on ``dialect``, and theirs:
+    most columns (text, numbers) have none, and their values are bound as they are."""
+    found = ((n, _bind_processor(table.c[c].type, dialect)) for n, c in enumerate(columns))
+    return tuple((n, process) for n, process in found if process is not None)
 
 
-def _bound(values: Iterable[Any], processors: _Processors) -> list[Any]:
-    """A row's values as the driver binds them: each through its column's processor
-    (None stays None)."""
-    return [process(value) if process is not None and value is not None else value
-            for value, process in zip(values, processors, strict=True)]
+def _bound(values: list[Any], processed: _Processed) -> list[Any]:
+    """A row's values (a list of the row's own, changed in place) as the driver binds
+    them: each through its column's processor (None stays None)."""
+    for position, process in processed:
+        value = values[position]
+        if value is not None:
+            values[position] = process(value)
+    return values
 
 
 class MultiRowUpdate:
@@ -108,7 +114,7 @@ class MultiRowUpdate:
         self.table = table
         self.key = key
         self.columns = tuple(columns)
-        self._by_dialect: dict[str, tuple[UpdateTarget, _Processors]] = {}
+        self._by_dialect: dict[str, tuple[UpdateTarget, _Processed]] = {}
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Update the rows named by ``rows``' keys to their values."""
@@ -118,9 +124,9 @@ class MultiRowUpdate:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             target = UpdateTarget.of(dialect, self.table, self.key, self.columns)
-            found = self._by_dialect[dialect.name] = (target, _bind_processors(
+            found = self._by_dialect[dialect.name] = (target, _processed(
                 self.table, (self.key, *self.columns), dialect))
-        target, processors = found
+        target, processed = found
         names = (self.key, *self.columns)
         expected = set(names)
         for row in rows:
@@ -130,7 +136,7 @@ class MultiRowUpdate:
                                  "this update" if unknown else
                                  f"{self.table.name}: an update row without "
                                  f"{', '.join(n for n in names if n not in row)}")
-        values = [_bound((row[name] for name in names), processors) for row in rows]
+        values = [_bound([row[name] for name in names], processed) for row in rows]
         with driver_cursor(connection) as cursor:
             dialect_for(dialect).update_rows(cursor, target, values)
 

@@ -243,11 +243,19 @@ def _json_rows(names: Sequence[str], converters: Sequence[Callable[[Any], Any] |
                rows: Sequence[Sequence[Any]]) -> str:
     """The JSON document of driver-ready ``rows`` (values in ``names`` order) as
     ``json_populate_recordset`` reads it: one object a row, each value converted as its
-    column's type travels in JSON (``_json_converter``)."""
-    return _json_text([
-        {name: value if to_json is None or value is None else to_json(value)
-         for name, to_json, value in zip(names, converters, row, strict=True)}
-        for row in rows])
+    column's type travels in JSON (``_json_converter``; most columns have no converter,
+    and their values are taken as they are)."""
+    converted = [(position, name, to_json) for position, (name, to_json)
+                 in enumerate(zip(names, converters, strict=True)) if to_json is not None]
+    objects = []
+    for row in rows:
+        obj = dict(zip(names, row, strict=True))
+        for position, name, to_json in converted:
+            value = row[position]
+            if value is not None:
+                obj[name] = to_json(value)
+        objects.append(obj)
+    return _json_text(objects)
 
 
 def _json_converters(table: Table, names: Sequence[str]

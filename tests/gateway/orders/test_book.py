@@ -320,3 +320,15 @@ def test_a_broker_taking_order_events_makes_them(env: Env) -> None:
     assert event_types(env) == ["order.late"]
     with env.state.db.read() as session:
         assert list(session.scalars(select(BrokerDelivery.event_type))) == ["order.late"]
+
+
+def test_a_stored_record_reads_as_json_reads_it() -> None:
+    """Stored records are parsed with orjson: what telling reads of them is what the
+    standard library reads, and what orjson refuses (NaN, a lone surrogate) json reads."""
+    from gateway.orders.book import _record
+
+    record = RESPONSE | {"note": "\u00e9\u4e2d\U0001f600", "totals": {"amount": "10.50"}}
+    texts = [json.dumps(record, ensure_ascii=False), json.dumps(record),
+             '{"po_number": "PO-1", "lines": [], "x": NaN}', '{"po_number": "\\ud800"}']
+    for text in texts:
+        assert repr(_record(text)) == repr(json.loads(text))
