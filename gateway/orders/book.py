@@ -45,7 +45,13 @@ from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
 from gateway.store.models import Message, RecordRow
-from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderLineRow, OrderRow
+from gateway.store.orders import (
+    OrderDocumentRow,
+    OrderFindingRow,
+    OrderLineRow,
+    OrderRow,
+    linked_record,
+)
 from gateway.store.outbound import SentDocument
 from partners import PartnerRegistry
 
@@ -297,11 +303,8 @@ class OrderBook:
         stored: set[tuple[str, str]] = set()
         held = [o.id for o in orders if o.id not in created]
         for row in _read(session, _STORED_DOCUMENTS, ids=held) if held else ():
-            *columns, record_text, sent_text, kept_text = row
+            *columns, text = row
             link = _Link(*columns)
-            # A record a retention purge deleted left its data with the link (``kept``).
-            text = (record_text if record_text is not None
-                    else sent_text if sent_text is not None else kept_text)
             stored.add((link.order_id, link.document))
             if text is not None:  # a record deleted by a reprocess has left the order
                 found[link.order_id].append((_document(link, _record(text)),
@@ -514,23 +517,11 @@ class _Link(NamedTuple):
 
 
 _LINK_COLUMNS: Final = tuple(getattr(_LINKS.c, name) for name in _Link._fields)
-_RECORDS: Final[Table] = RecordRow.__table__  # type: ignore[assignment]
-_SENT: Final[Table] = SentDocument.__table__  # type: ignore[assignment]
-# The stored links of the orders of ``ids``, each with its document's record text: a
-# translated record's ("record:<id>") or a sent document's ("sent:<id>"), NULL for one
-# deleted since, and the copy a retention purge left in the link (``kept``). Each text
-# is a correlated lookup by the unique id, one index probe a link whatever the tables'
-# statistics say (a join was planned as hash joins over whole tables until they were
-# analyzed).
+# The stored links of the orders of ``ids``, each with its document's record text: the
+# record or sent document it names (``linked_record``), else the copy a retention purge
+# left in the link (``kept``); NULL for a record a reprocess deleted.
 _STORED_DOCUMENTS: Final = select(
-    *_LINK_COLUMNS,
-    select(_RECORDS.c.data).where(_LINKS.c.document.startswith("record:"),
-                                  _RECORDS.c.id == func.substr(_LINKS.c.document, 8))
-    .scalar_subquery(),
-    select(_SENT.c.record).where(_LINKS.c.document.startswith("sent:"),
-                                 _SENT.c.id == func.substr(_LINKS.c.document, 6))
-    .scalar_subquery(),
-    _LINKS.c.kept,
+    *_LINK_COLUMNS, func.coalesce(linked_record(), _LINKS.c.kept),
 ).where(_LINKS.c.order_id.in_(bindparam("ids", expanding=True)))
 
 

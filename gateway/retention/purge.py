@@ -47,7 +47,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    bindparam,
     delete,
     exists,
     insert,
@@ -79,7 +78,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
-from gateway.store.orders import OrderDocumentRow
+from gateway.store.orders import OrderDocumentRow, linked_record
 from gateway.store.outbound import SentDocument
 from gateway.store.rollups import Move, record_moves
 from gateway.store.search import keyset_after
@@ -256,21 +255,14 @@ def _keep_order_documents(session: Session, gone: Sequence[str]) -> int:
     """Copy the record data of the order documents of messages ``gone`` into their order
     links (``OrderDocumentRow.kept``) before their records and sent documents are
     deleted: an order is told again from its documents (a later one joining it, the
-    worker's clock), and must not lose those that were purged. How many were copied."""
-    documents = list(session.scalars(select(OrderDocumentRow.document).where(
-        OrderDocumentRow.message_id.in_(gone), OrderDocumentRow.kept.is_(None)).distinct()))
-    records = [d.removeprefix("record:") for d in documents if d.startswith("record:")]
-    sent = [d.removeprefix("sent:") for d in documents if d.startswith("sent:")]
-    kept = [{"d": f"record:{i}", "k": data} for i, data in session.execute(
-        select(RecordRow.id, RecordRow.data).where(RecordRow.id.in_(records)))] if records else []
-    if sent:
-        kept += [{"d": f"sent:{i}", "k": data} for i, data in session.execute(
-            select(SentDocument.id, SentDocument.record).where(SentDocument.id.in_(sent)))]
-    if kept:
-        links: Table = OrderDocumentRow.__table__  # type: ignore[assignment]
-        session.execute(update(links).where(links.c.document == bindparam("d"))
-                        .values(kept=bindparam("k")), kept)
-    return len(kept)
+    worker's clock), and must not lose those that were purged. How many links were
+    given a copy."""
+    links: Table = OrderDocumentRow.__table__  # type: ignore[assignment]
+    record = linked_record()
+    kept: int = session.execute(update(links).where(
+        links.c.message_id.in_(gone), links.c.kept.is_(None), record.is_not(None))
+        .values(kept=record)).rowcount  # type: ignore[attr-defined]
+    return kept
 
 
 def _purge_batch(db: Database, ledger: Ledger, ids: Sequence[str], *, started: datetime,

@@ -14,12 +14,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.base import Base, UTCDateTime, utcnow
+from gateway.store.models import RecordRow
+from gateway.store.outbound import SentDocument
 
-__all__ = ["DemandPointRow", "OrderDocumentRow", "OrderFindingRow", "OrderLineRow", "OrderRow"]
+__all__ = ["DemandPointRow", "OrderDocumentRow", "OrderFindingRow", "OrderLineRow", "OrderRow",
+           "linked_record"]
 
 
 class OrderRow(Base):
@@ -102,6 +117,24 @@ class OrderDocumentRow(Base):
     # The document's record data (JSON), kept here when a retention purge deletes its
     # record or sent document, so that the order is told again from the same documents.
     kept: Mapped[str | None] = mapped_column(Text)
+
+
+def linked_record() -> ColumnElement[str | None]:
+    """The record data (JSON text) an ``order_documents`` row names, in a statement on
+    that table: its translated record's (``record:<id>``) or its sent document's
+    (``sent:<id>``), NULL when that is gone. Each is a correlated lookup by the unique
+    id, one index probe a link whatever the tables' statistics say (a join was planned as
+    hash joins over whole tables until they were analyzed)."""
+    links: Table = OrderDocumentRow.__table__  # type: ignore[assignment]
+    records: Table = RecordRow.__table__  # type: ignore[assignment]
+    sent: Table = SentDocument.__table__  # type: ignore[assignment]
+    return func.coalesce(
+        select(records.c.data).where(links.c.document.startswith("record:"),
+                                     records.c.id == func.substr(links.c.document, 8))
+        .scalar_subquery(),
+        select(sent.c.record).where(links.c.document.startswith("sent:"),
+                                    sent.c.id == func.substr(links.c.document, 6))
+        .scalar_subquery())
 
 
 class OrderFindingRow(Base):
