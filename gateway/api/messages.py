@@ -232,6 +232,7 @@ def get_message(message_id: MessageId, state: State, caller: ViewerCaller) -> di
         trail = state.ledger.trail(session, message_id)
         transfers = session.scalars(select(AS2Message).where(
             AS2Message.message_id == message_id).order_by(AS2Message.created_at)).all()
+        hold = _hold_json(session, message_id)
     detail = _summary(message)
     detail["summary"] = json.loads(message.summary) if message.summary else None
     detail["acknowledgments"] = [{"id": a.id, "kind": a.kind, "content": a.content,
@@ -248,8 +249,7 @@ def get_message(message_id: MessageId, state: State, caller: ViewerCaller) -> di
                       "last_error": t.last_error, "created_at": t.created_at.isoformat()}
                      for t in transfers]
     detail["raw_url"] = f"/v1/messages/{message_id}/raw"
-    with state.db.read() as session:
-        detail["legal_hold"] = _hold_json(session, message_id)
+    detail["legal_hold"] = hold
     return detail
 
 
