@@ -191,8 +191,8 @@ _MOVE_HEAD_SQL = (
     f"UPDATE ledger_head SET seq = ?, sha256 = ?, next_checkpoint_seq = ? "
     f"WHERE id = {_HEAD_ID} AND seq = ? AND sha256 = ?"
 )
-# Marks a draft whose details are ``_flat``: hashed from its canonical text as it is.
-_FLAT = object()
+# Marks a draft whose details are ``_stable``: hashed from its canonical text as it is.
+_STABLE = object()
 
 
 class _EntryValues(NamedTuple):
@@ -274,16 +274,20 @@ def entry_sha256(
     return hashlib.sha256(canonical_json(doc).encode("ascii")).hexdigest()
 
 
-def _flat(details: Mapping[str, object]) -> bool:
-    """Whether ``details`` is a flat object of scalars under ``str`` keys: then its
-    canonical text is also the canonical text of what it reads back as, and an entry's
-    hash can embed it as it is (``_entry_text``) instead of parsing and encoding it again.
-    Non-string keys (which JSON turns into strings, possibly sorting differently) and
-    nested values take the general path."""
-    for key, value in details.items():
-        if type(key) is not str or type(value) not in _SCALARS:
-            return False
-    return True
+def _stable(value: object) -> bool:
+    """Whether ``value`` (details, or a value in them) is made only of ``str``-keyed
+    objects, lists and exact scalars: then its canonical text is also the canonical text
+    of what it reads back as, and an entry's hash can embed it as it is (``_entry_text``)
+    instead of parsing and encoding it again. Non-string keys (which JSON turns into
+    strings, possibly sorting differently) and other types take the general path. A
+    tuple reads back as a list, which encodes to the same text."""
+    if type(value) in _SCALARS:
+        return True
+    if type(value) is dict:
+        return all(type(key) is str and _stable(item) for key, item in value.items())
+    if type(value) is list or type(value) is tuple:
+        return all(_stable(item) for item in value)
+    return False
 
 
 def _entry_text(seq: int, at: str, message_id: str | None, event: str, actor: str,
@@ -291,7 +295,7 @@ def _entry_text(seq: int, at: str, message_id: str | None, event: str, actor: st
     """The canonical JSON of an entry's document (see ``entry_sha256``), assembled from
     its parts: keys in sorted order, strings escaped by the canonical encoder's own
     function, ``details_text`` inserted as it is. Only for ``str`` fields, an ``int``
-    seq and ``details_text`` that is its own canonical re-encoding (``_flat``); a
+    seq and ``details_text`` that is its own canonical re-encoding (``_stable``); a
     property test pins it byte for byte to ``canonical_json`` of the document."""
     return (
         '{"actor":' + _quote(actor)
@@ -736,11 +740,11 @@ class Ledger:
             _check_field("actor", draft.actor, _ACTOR_MAX)
             if draft.message_id is not None:
                 _check_field("message_id", draft.message_id, _MESSAGE_ID_MAX)
-            details = draft.details
-            details_text = canonical_json(details if type(details) is dict else dict(details))
-            if _flat(details) and type(draft.event) is str and type(draft.actor) is str \
+            details = draft.details if type(draft.details) is dict else dict(draft.details)
+            details_text = canonical_json(details)
+            if _stable(details) and type(draft.event) is str and type(draft.actor) is str \
                     and (draft.message_id is None or type(draft.message_id) is str):
-                prepared.append((draft, details_text, _FLAT))
+                prepared.append((draft, details_text, _STABLE))
             else:
                 # Hash what will be read back (e.g. non-string keys become strings).
                 prepared.append((draft, details_text, json.loads(details_text)))
@@ -768,7 +772,7 @@ class Ledger:
         sha256 = hashlib.sha256
         for draft, details_text, stored_details in prepared:
             seq += 1
-            if stored_details is _FLAT:
+            if stored_details is _STABLE:
                 digest = sha256(_entry_text(
                     seq, at_text, draft.message_id, draft.event, draft.actor, details_text,
                     prev).encode("ascii")).hexdigest()

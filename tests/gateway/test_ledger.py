@@ -595,7 +595,12 @@ _json_values = st.recursive(
 )
 _details = st.dictionaries(st.text(max_size=8) | st.integers() | st.booleans() | st.none(),
                            _json_values, max_size=5)
-_flat_details = st.dictionaries(st.text(max_size=12), _json_scalars, max_size=8)
+# Details the append path hashes from their text as it is: str keys at every level.
+_stable_details = st.dictionaries(st.text(max_size=12), st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8), max_size=6)
 _fields = st.text(min_size=1, max_size=40)
 # Message ids as the ledger takes them: at most 36 characters (a UUID), no NUL.
 _message_ids = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
@@ -619,18 +624,19 @@ def test_canonical_json_is_json_dumps_with_the_documented_options(value: object)
 
 @settings(max_examples=600, deadline=None)
 @given(seq=st.integers(min_value=1, max_value=2**62), micros=st.integers(0, 10**15),
-       message_id=st.none() | _fields, event=_fields, actor=_fields, details=_flat_details,
+       message_id=st.none() | _fields, event=_fields, actor=_fields, details=_stable_details,
        prev=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))
 def test_fast_entry_text_is_byte_identical_to_the_canonical_encoding(
         seq: int, micros: int, message_id: str | None, event: str, actor: str,
         details: dict[str, object], prev: str) -> None:
-    """For flat details under string keys, the entry text assembled from its parts (the
-    append path) is byte for byte canonical_json of the documented entry document, and so
-    hashes to what entry_sha256 (the verify path) computes from the stored details."""
+    """For details under string keys at every level, the entry text assembled from its
+    parts (the append path) is byte for byte canonical_json of the documented entry
+    document, and so hashes to what entry_sha256 (the verify path) computes from the
+    stored details."""
     from gateway.ledger import chain as ledger_module
 
     at = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-    assert ledger_module._flat(details)
+    assert ledger_module._stable(details)
     details_text = canonical_json(details)
     text = ledger_module._entry_text(seq, ledger_module._iso(at), message_id, event, actor,
                                      details_text, prev)
@@ -644,17 +650,31 @@ def test_fast_entry_text_is_byte_identical_to_the_canonical_encoding(
 
 
 def test_details_that_do_not_read_back_as_written_take_the_general_path() -> None:
-    """Non-string keys and nested values are not 'flat': their canonical text can differ
+    """Non-string keys, at any depth, are not 'stable': their canonical text can differ
     from the re-encoding of what it reads back as (here: 9 sorts before 10 as a number,
-    after it as a string), so the append path parses and re-encodes them."""
+    after it as a string), so the append path parses and re-encodes them. Lists, tuples
+    and objects under string keys are stable."""
     from gateway.ledger import chain as ledger_module
 
     tricky = {10: "a", 9: "b"}
     assert canonical_json(tricky) != canonical_json(json.loads(canonical_json(tricky)))
-    assert not ledger_module._flat(tricky)  # type: ignore[arg-type]
-    assert not ledger_module._flat({"a": {"b": 1}})
-    assert not ledger_module._flat({"a": [1]})
-    assert ledger_module._flat({"a": 1, "b": None, "c": True, "d": 1.5, "e": "x"})
+    assert not ledger_module._stable(tricky)
+    assert not ledger_module._stable({"a": [tricky]})
+    assert not ledger_module._stable({"a": {"b": Decimal(1)}})
+    assert ledger_module._stable({"a": {"b": 1}, "c": [1, ("x", None)], "d": []})
+    assert ledger_module._stable({"a": 1, "b": None, "c": True, "d": 1.5, "e": "x"})
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json_values)
+def test_a_stable_value_reads_back_to_its_own_text(value: object) -> None:
+    """What the append path calls stable re-encodes, once read back, to the very text it
+    was written as: hashing that text is hashing what verify will read."""
+    from gateway.ledger import chain as ledger_module
+
+    if ledger_module._stable(value):
+        text = canonical_json(value)
+        assert canonical_json(json.loads(text)) == text
 
 
 @settings(max_examples=25, deadline=None,
