@@ -139,14 +139,6 @@ _UPDATE_ORDERS: Final = MultiRowUpdate(_ORDERS, "id", [
     "invoice_flagged", "ordered_at", "ack_seconds", "acknowledged_at", "shipped_at",
     "invoiced_at", "due_at", "updated_at"])
 
-# A new order's row as ``_EMPTY_ORDER`` and the key give it; an order another worker made
-# first is skipped (and read, locked).
-_INSERT_ORDERS: Final = MultiRowInsert(
-    _ORDERS, ["id", "partner_id", "po_number", "status", "created_at", "updated_at",
-              *_EMPTY_ORDER], on_conflict_do_nothing=["partner_id", "po_number"],
-    returning=["id"])
-
-
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
@@ -271,25 +263,20 @@ class OrderBook:
     def _orders(self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
                 ) -> tuple[dict[tuple[str, str], _Order], set[str]]:
         """The orders of (partner, PO number) ``keys``, created where new, locked for this
-        transaction (those found in id order, as every locker of orders takes them), and
-        the ids of those created."""
-        keys = sorted(keys)
-        # Two workers may both see no order yet (SQLite's write lock rules that out): one
-        # inserts it, the other finds it on the unique key and waits for its lock; both
-        # insert in key order, so neither waits for the other in turn. The ids of the rows
-        # inserted come back (RETURNING); only those that existed are read again.
-        proposed = {key: {"id": str(uuid.uuid4()), "partner_id": key[0], "po_number": key[1],
-                          "status": "open", "created_at": now, "updated_at": now,
-                          **_EMPTY_ORDER} for key in keys}
-        created = {row[0] for row in _INSERT_ORDERS.execute(session.connection(),
-                                                            list(proposed.values()))}
-        found = {key: _Order(row["id"], *key, "open", None, None, 0, 0, False, False)
-                 for key, row in proposed.items() if row["id"] in created}
-        rest = [key for key in keys if key not in found]
-        if rest:
-            found.update({(r.partner_id, r.po_number): _Order(*r) for r in _read(
-                session, _HELD_BY_KEY, keys=rest, locked=True)})
-        return found, created
+        transaction, and the ids of those created."""
+        # In key order, as every locker of orders takes them: two workers that both see
+        # no order of a key yet (SQLite's write lock rules that out) insert it one after
+        # the other; the second finds it, waits for the first's transaction, and gets the
+        # row as that one committed it. An order is ours when it comes back with the id
+        # proposed here.
+        proposed = {key: str(uuid.uuid4()) for key in sorted(keys)}
+        held = [_Order(*row) for row in _UPSERT_ORDERS.execute(session.connection(), [
+            {"id": order_id, "partner_id": key[0], "po_number": key[1], "status": "open",
+             "created_at": now, "updated_at": now, **_EMPTY_ORDER}
+            for key, order_id in proposed.items()])]
+        found = {(order.partner_id, order.po_number): order for order in held}
+        return found, {order.id for order in held
+                       if proposed[order.partner_id, order.po_number] == order.id}
 
     def _documents(self, session: Session, orders: Sequence[_Order],
                    fresh: Mapping[str, Sequence[Joining]], created: set[str]
@@ -490,14 +477,21 @@ class _Order:
     late: bool
 
 
+# A new order's row as ``_EMPTY_ORDER`` and the key give it, or the order of that key as
+# it stands (another worker may have made it first), locked either way and given back:
+# finding, making and locking a batch's orders is one statement.
+_UPSERT_ORDERS: Final = MultiRowInsert(
+    _ORDERS, ["id", "partner_id", "po_number", "status", "created_at", "updated_at",
+              *_EMPTY_ORDER], on_conflict_keep=["partner_id", "po_number"],
+    returning=_Order.__slots__)
+
+
 _HELD: Final = tuple(getattr(_ORDERS.c, name) for name in _Order.__slots__)
-# The orders of (partner, PO number) ``keys`` and of ``ids``, in id order (the order every
-# locker of orders takes them in).
-_HELD_BY_KEY: Final = select(*_HELD).where(
-    tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(bindparam("keys", expanding=True))
-).order_by(_ORDERS.c.id)
+# The orders of ``ids`` in key order: every locker of orders takes them in (partner, PO
+# number) order, as ``_UPSERT_ORDERS`` does, so that no two wait for each other in turn.
 _HELD_BY_ID: Final = select(*_HELD).where(
-    _ORDERS.c.id.in_(bindparam("ids", expanding=True))).order_by(_ORDERS.c.id)
+    _ORDERS.c.id.in_(bindparam("ids", expanding=True))).order_by(
+    _ORDERS.c.partner_id, _ORDERS.c.po_number)
 # When each finding of the orders of ``ids`` was first found, by its fingerprint.
 _FOUND_AT: Final = select(_FINDINGS.c.order_id, _FINDINGS.c.fingerprint,
                           _FINDINGS.c.found_at).where(

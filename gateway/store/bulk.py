@@ -41,17 +41,22 @@ class MultiRowInsert:
     value run through its column type's bind processor, then sent as ``RawInsert`` sends
     its rows (``SQLDialect.insert_rows``: a fixed statement text on PostgreSQL, VALUES
     lists on SQLite). A row whose ``on_conflict_do_nothing`` key exists is skipped; one
-    whose ``on_conflict_replace`` key exists replaces that row's other columns (no two
-    rows of one call may share that key)."""
+    whose ``on_conflict_replace`` key exists replaces that row's other columns; one whose
+    ``on_conflict_keep`` key exists leaves that row as it is, locked for the transaction
+    and given back with the rows inserted (no two rows of one call may share the key).
+    ``returning`` columns come back as Core would give them (each through its column
+    type's result processor)."""
 
     def __init__(self, table: Table, columns: Sequence[str], *,
                  on_conflict_do_nothing: Sequence[str] | None = None,
                  on_conflict_replace: Sequence[str] | None = None,
+                 on_conflict_keep: Sequence[str] | None = None,
                  returning: Sequence[str] | None = None) -> None:
         self.table = table
         self.columns = tuple(columns)
         self.conflict = tuple(on_conflict_do_nothing) if on_conflict_do_nothing else None
         self.replace = tuple(on_conflict_replace) if on_conflict_replace else None
+        self.keep = tuple(on_conflict_keep) if on_conflict_keep else None
         self.returning = tuple(returning) if returning else None
         self._by_dialect: dict[str, _Compiled] = {}
 
@@ -59,9 +64,10 @@ class MultiRowInsert:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             target = InsertTarget.of(dialect, self.table, self.columns, self.conflict,
-                                     self.returning, replace=self.replace)
+                                     self.returning, replace=self.replace, keep=self.keep)
             found = self._by_dialect[dialect.name] = _Compiled(
-                target, _processed(self.table, self.columns, dialect))
+                target, _processed(self.table, self.columns, dialect),
+                _results(self.table, self.returning or (), dialect))
         return found
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]
@@ -70,10 +76,13 @@ class MultiRowInsert:
         values of the ``returning`` columns of each row inserted (none without them)."""
         if not rows:
             return []
-        target, processed = self._prepare(connection.dialect)
-        values = [_bound(list(map(row.get, self.columns)), processed) for row in rows]
+        target, processed, results = self._prepare(connection.dialect)
+        values = [_converted(list(map(row.get, self.columns)), processed) for row in rows]
         with driver_cursor(connection) as cursor:
-            return dialect_for(connection.dialect).insert_rows(cursor, target, values)
+            returned = dialect_for(connection.dialect).insert_rows(cursor, target, values)
+        if results:
+            returned = [tuple(_converted(list(row), results)) for row in returned]
+        return returned
 
 
 # The positions in a row of the columns whose type has a bind processor, each with it.
@@ -83,6 +92,7 @@ _Processed = tuple[tuple[int, Callable[[Any], Any]], ...]
 class _Compiled(NamedTuple):
     target: InsertTarget
     processed: _Processed
+    results: _Processed  # the returning columns' result processors, by position
 
 
 def _processed(table: Table, columns: Sequence[str], dialect: Dialect) -> _Processed:
@@ -92,9 +102,18 @@ def _processed(table: Table, columns: Sequence[str], dialect: Dialect) -> _Proce
     return tuple((n, process) for n, process in found if process is not None)
 
 
-def _bound(values: list[Any], processed: _Processed) -> list[Any]:
-    """A row's values (a list of the row's own, changed in place) as the driver binds
-    them: each through its column's processor (None stays None)."""
+def _results(table: Table, columns: Sequence[str], dialect: Dialect) -> _Processed:
+    """The columns (by position) whose driver values SQLAlchemy converts when it reads
+    them on ``dialect`` (a datetime stored as text on SQLite), each with its converter."""
+    found = ((n, table.c[c].type.dialect_impl(dialect).result_processor(dialect, None))
+             for n, c in enumerate(columns))
+    return tuple((n, process) for n, process in found if process is not None)
+
+
+def _converted(values: list[Any], processed: _Processed) -> list[Any]:
+    """A row's values (a list of the row's own, changed in place), each through its
+    column's processor (None stays None): as the driver binds them (bind processors),
+    or as Core reads them back (result processors)."""
     for position, process in processed:
         value = values[position]
         if value is not None:
@@ -136,7 +155,7 @@ class MultiRowUpdate:
                                  "this update" if unknown else
                                  f"{self.table.name}: an update row without "
                                  f"{', '.join(n for n in names if n not in row)}")
-        values = [_bound([row[name] for name in names], processed) for row in rows]
+        values = [_converted([row[name] for name in names], processed) for row in rows]
         with driver_cursor(connection) as cursor:
             dialect_for(dialect).update_rows(cursor, target, values)
 

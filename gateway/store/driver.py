@@ -101,15 +101,19 @@ class InsertTarget:
     def of(cls, dialect: Dialect, table: Table, columns: Sequence[str],
            conflict: Sequence[str] | None = None,
            returning: Sequence[str] | None = None, *,
-           replace: Sequence[str] | None = None) -> InsertTarget:
+           replace: Sequence[str] | None = None,
+           keep: Sequence[str] | None = None) -> InsertTarget:
         """The target for ``columns`` of ``table`` on ``dialect``; ``conflict``: the
         unique columns whose conflicts the insert skips (``ON CONFLICT DO NOTHING``);
         ``replace``: instead, the unique columns whose conflicting row the insert
         replaces (``ON CONFLICT DO UPDATE``: every other column set to the new row's);
-        ``returning``: the columns of each row inserted that the insert gives back."""
-        if conflict and replace:
-            raise ValueError("a conflict is either skipped or replaced, not both")
-        unknown = [c for c in (*columns, *(conflict or ()), *(replace or ()),
+        ``keep``: instead, the unique columns whose conflicting row the insert keeps as
+        it is but locks and gives back (``ON CONFLICT DO UPDATE`` setting the key to
+        itself); ``returning``: the columns of each row inserted (or kept) that the
+        insert gives back."""
+        if sum(1 for clause in (conflict, replace, keep) if clause) > 1:
+            raise ValueError("a conflict is skipped, replaced or kept, one of them")
+        unknown = [c for c in (*columns, *(conflict or ()), *(replace or ()), *(keep or ()),
                                *(returning or ())) if c not in table.c]
         if unknown:
             raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
@@ -121,6 +125,12 @@ class InsertTarget:
             conflict_sql = (" ON CONFLICT (" + ", ".join(map(quote, replace)) + ") DO UPDATE SET "
                             + ", ".join(f"{quote(c)} = excluded.{quote(c)}"
                                         for c in columns if c not in replace))
+        elif keep:
+            # An update that changes nothing, so that the row is locked (as FOR UPDATE
+            # would) and RETURNING gives it back, as it stands now, not as this
+            # statement's snapshot saw it.
+            conflict_sql = (" ON CONFLICT (" + ", ".join(map(quote, keep)) + ") DO UPDATE SET "
+                            + f"{quote(keep[0])} = excluded.{quote(keep[0])}")
         return cls(
             table=table,
             columns=tuple(columns),

@@ -259,3 +259,28 @@ def test_on_conflict_replace_updates_the_row_of_an_existing_key(db: Database) ->
         assert {p.sha256[0]: (p.size, p.data, p.created_at)
                 for p in session.scalars(select(Payload))} == {
             "a": (2, b"\x00\xff", at + timedelta(days=1)), "d": (1, b"d", at)}
+
+
+def test_on_conflict_keep_gives_back_every_row_the_existing_as_stored(db: Database) -> None:
+    """With on_conflict_keep a row whose key exists is left as it was and comes back with
+    the rows inserted (as Core reads them: an aware datetime on SQLite too), so one
+    statement finds or makes every row of a batch."""
+    at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    fast = MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at"),
+                          on_conflict_keep=("sha256",),
+                          returning=("sha256", "size", "created_at"))
+    with db.core_transaction() as conn:
+        first = fast.execute(conn, [{"sha256": "a" * 64, "size": 1, "data": b"1",
+                                     "created_at": at}])
+    with db.core_transaction() as conn:
+        again = fast.execute(conn, [
+            {"sha256": "a" * 64, "size": 2, "data": b"22", "created_at": at + timedelta(1)},
+            {"sha256": "e" * 64, "size": 3, "data": b"333", "created_at": at}])
+    assert first == [("a" * 64, 1, at)]
+    assert sorted(again) == [("a" * 64, 1, at), ("e" * 64, 3, at)]
+    with db.read() as session:
+        assert {p.sha256[0]: p.data for p in session.scalars(select(Payload))} == \
+            {"a": b"1", "e": b"333"}
+    with pytest.raises(ValueError, match="one of them"):
+        MultiRowInsert(PAYLOADS, ("sha256",), on_conflict_keep=("sha256",),
+                       on_conflict_do_nothing=("sha256",))._prepare(db.engine.dialect)

@@ -332,3 +332,58 @@ def test_a_stored_record_reads_as_json_reads_it() -> None:
              '{"po_number": "PO-1", "lines": [], "x": NaN}', '{"po_number": "\\ud800"}']
     for text in texts:
         assert repr(_record(text)) == repr(json.loads(text))
+
+
+def test_transactions_joining_the_same_orders_at_once_all_commit(db: Database) -> None:
+    """Workers join ship notices naming the same orders at once, each naming them in its
+    own order (new orders among them), while others take documents out again
+    (``forget_message``, which finds its orders by id): on PostgreSQL, where they really
+    run at once, every transaction commits (each takes the orders' locks in one order: no
+    deadlock), and every order holds exactly the documents that joined it and stayed."""
+    import random
+    import threading
+    import time
+
+    book = OrderBook(lambda partner: Rules())
+    pool = [f"PO-{n}" for n in range(6)]
+    failures: list[BaseException] = []
+    kept: set[tuple[str, str]] = set()  # (PO number, document) of the documents that stay
+
+    def work(worker: int) -> None:
+        chosen = random.Random(worker)
+        joined: list[tuple[str, set[tuple[str, str]]]] = []
+        try:
+            for n in range(12):
+                if joined and chosen.random() < 0.3:  # a reprocess request's transaction
+                    with db.transaction() as session:
+                        book.forget_message(session, joined.pop(0)[0], utcnow(), "test")
+                        time.sleep(0.002)
+                with db.transaction() as session:
+                    now = utcnow()
+                    message = f"m-{worker}-{n}"
+                    named = {f"record:{message}-{k}": chosen.sample(pool, 3) for k in range(2)}
+                    book.join(session, [
+                        Joining("acme-retail", key, message, "ship_notice", "inbound", now,
+                                {"kind": "ship_notice", "shipment_id": key,
+                                 "orders": [{"po_number": po} for po in pos]})
+                        for key, pos in named.items()], now, "test")
+                    joined.append((message, {(po, key) for key, pos in named.items()
+                                             for po in pos}))
+                    time.sleep(0.002)  # hold the locks while the others come for them
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+        for _, links in joined:
+            kept.update(links)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with db.read() as session:
+        stored = session.execute(select(OrderRow.po_number, OrderDocumentRow.document).join(
+            OrderDocumentRow, OrderDocumentRow.order_id == OrderRow.id)).all()
+        orders = session.scalars(select(OrderRow.po_number)).all()
+    assert sorted(orders) == pool  # one order a PO number, however many made it at once
+    assert {tuple(link) for link in stored} == kept
