@@ -26,7 +26,18 @@ from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
 import orjson
-from sqlalchemy import Result, Select, Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Result,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from gateway.delivery.webhooks import Subscriptions, enqueue_events, subscriptions
@@ -40,7 +51,7 @@ from gateway.orders.story import (
     po_numbers,
     tell,
 )
-from gateway.store.bulk import MultiRowInsert, MultiRowUpdate, pipelined
+from gateway.store.bulk import MultiRowInsert, MultiRowUpdate, Write, pipelined
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
@@ -153,14 +164,16 @@ class OrderBook:
 
     # -- entry points -----------------------------------------------------------------
     def join(self, session: Session, documents: Iterable[Joining], now: datetime,
-             actor: str, *, quiet: bool = False, subscribed: Subscriptions | None = None
-             ) -> list[EntryDraft]:
+             actor: str, *, quiet: bool = False, subscribed: Subscriptions | None = None,
+             writes: list[Write] | None = None) -> list[EntryDraft]:
         """Join ``documents`` to their orders (creating orders as needed) and tell each
         touched order again; the ledger entries of what changed. ``quiet`` makes no
         events (a rebuild tells history, not news); ``subscribed`` says which events
         something takes (read here when not given). A batch's documents cost a handful
         of statements together, not per document: this runs in the processing
-        transaction, which intake's batches wait for."""
+        transaction, which intake's batches wait for. The order tables' writes need no
+        answer: given ``writes``, they are added there for the caller to send with its
+        own (``pipelined``: one round trip for all), else sent before this returns."""
         wanted: dict[tuple[str, str], list[Joining]] = {}
         for doc in documents:
             if doc.kind in ORDER_DOCUMENT_KINDS:
@@ -173,7 +186,7 @@ class OrderBook:
         orders, created = self._orders(session, list(wanted), now)
         fresh = {orders[key].id: docs for key, docs in wanted.items()}
         return self._retell(session, list(orders.values()), now, actor, created=created,
-                            fresh=fresh, quiet=quiet, subscribed=subscribed)
+                            fresh=fresh, quiet=quiet, subscribed=subscribed, writes=writes)
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
                        actor: str) -> list[EntryDraft]:
@@ -311,10 +324,12 @@ class OrderBook:
     def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
                 actor: str, *, created: set[str] | None = None,
                 fresh: Mapping[str, Sequence[Joining]] | None = None, quiet: bool = False,
-                subscribed: Subscriptions | None = None) -> list[EntryDraft]:
+                subscribed: Subscriptions | None = None, writes: list[Write] | None = None
+                ) -> list[EntryDraft]:
         """Tell ``orders`` again from their documents (``fresh`` ones joining now) and
         store what they say now: their lines and findings replaced, the order rows
-        updated, the events of what changed (none when ``quiet``)."""
+        updated (added to ``writes`` when given, see ``join``), the events of what
+        changed (none when ``quiet``)."""
         if not orders:
             return []
         ids = [o.id for o in orders]
@@ -361,10 +376,8 @@ class OrderBook:
             order.has_discrepancy, order.late = story.has_discrepancy, story.late
         if not quiet and subscribed is None:
             subscribed = subscriptions(session)
-        # Everything read, the writes need no answer: on PostgreSQL they travel together
-        # (one round trip; the processing transaction waits for this one).
-        connection = session.connection()
-        with pipelined(connection):
+
+        def write(connection: Connection) -> None:
             _INSERT_LINKS.execute(connection, links)
             # Every order told is updated, whatever changed in each.
             _UPDATE_ORDERS.execute(connection, updates)
@@ -372,13 +385,22 @@ class OrderBook:
             _WRITE_FINDINGS.execute(connection, findings)
             for table, fewer in ((_LINES, fewer_lines), (_FINDINGS, fewer_findings)):
                 if fewer:
-                    session.execute(delete(table).where(
+                    connection.execute(delete(table).where(
                         table.c.order_id == bindparam("o"), table.c.position >= bindparam("n")),
                         fewer)
             if flags:
-                session.execute(update(_LINKS).where(
+                connection.execute(update(_LINKS).where(
                     _LINKS.c.order_id == bindparam("o"), _LINKS.c.document == bindparam("d"))
                     .values(superseded=bindparam("s")), flags)
+
+        # Everything read, the writes need no answer: on PostgreSQL they travel together
+        # (one round trip), with the caller's when it sends them.
+        if writes is not None:
+            writes.append(write)
+        else:
+            connection = session.connection()
+            with pipelined(connection):
+                write(connection)
         if quiet or subscribed is None:
             return []
         return self._events(session, told, fresh or {}, subscribed, now, actor)

@@ -34,7 +34,12 @@ from sqlalchemy.types import TypeEngine
 from gateway.store.dialect import dialect_for
 from gateway.store.driver import InsertTarget, UpdateTarget, driver_cursor
 
-__all__ = ["MultiRowInsert", "MultiRowUpdate", "RawInsert", "driver_cursor", "pipelined"]
+__all__ = ["MultiRowInsert", "MultiRowUpdate", "RawInsert", "Write", "driver_cursor",
+           "pipelined"]
+
+# Writes that need no answer, run on a connection: a caller collects them to send several
+# in one ``pipelined`` block (one round trip on PostgreSQL) instead of one each.
+Write = Callable[[Connection], None]
 
 class MultiRowInsert:
     """``INSERT INTO table (columns) ...`` of rows given as mappings by column name, every
