@@ -65,7 +65,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
-from gateway.store.rollups import moves_of_finish, record_moves
+from gateway.store.rollups import FINISH_COLUMNS, moves_of_finish, record_moves
 from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, TermValues, terms_of
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.contrl import CONTRLOptions, build_contrl
@@ -504,10 +504,12 @@ class Processor:
         with self.db.transaction() as session:
             connection = session.connection()
             dialect = connection.dialect
-            query = select(Message.id).where(
+            # The rows still held, locked, with what the dashboard's counts need of them.
+            query = select(*FINISH_COLUMNS).where(
                 Message.id.in_([message.id for message, _ in done]),
                 Message.locked_by == worker, Message.status == MessageStatus.PROCESSING)
-            held = set(connection.execute(self.db.dialect.locked(query)).scalars())
+            stored = connection.execute(self.db.dialect.locked(query)).all()
+            held = {row.id for row in stored}
             outcomes = [o for o in outcomes if o.result.message_id in held]
             numbers = self._reserve_controls(session, Counter(
                 name for o in outcomes if isinstance(o.work, _Work)
@@ -534,8 +536,8 @@ class Processor:
                 session, [j for o in done_here for j in o.joinings], now, worker,
                 subscribed=subscribed, writes=order_writes)
             store_points(session, [d for o in done_here for d in o.demand])
-            # The dashboard's counts move with the statuses: read before they change.
-            moves = moves_of_finish(connection, {
+            # The dashboard's counts move with the statuses.
+            moves = moves_of_finish(stored, {
                 row.id: (row.status, row.transaction_types) for row in rows.finished},
                 failed=[message_id for message_id, _ in rows.failed])
             # Writes that need no answer, the order book's among them: on PostgreSQL one

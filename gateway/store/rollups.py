@@ -32,9 +32,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Connection, Dialect, Integer, String, delete, insert, select
+from sqlalchemy import Connection, Dialect, Integer, Row, String, delete, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.base import Base, UTCDateTime
@@ -42,9 +42,9 @@ from gateway.store.bulk import RawInsert
 from gateway.store.driver import MAX_PARAMETERS, driver_cursor
 from gateway.store.models import Message, MessageStatus
 
-__all__ = ["COUNTERS", "ERRORS", "FINISHED", "DailyRollup", "MessageRollup", "Move", "add_moves",
-           "hour_of",
-           "moves_of_finish", "rebuild", "rollup_key", "status_counter"]
+__all__ = ["COUNTERS", "ERRORS", "FINISHED", "FINISH_COLUMNS", "DailyRollup", "MessageRollup",
+           "Move", "add_moves", "hour_of", "moves_of_finish", "rebuild", "rollup_key",
+           "status_counter"]
 
 TYPE_MAX = 10
 NO_TYPE = "none"
@@ -248,22 +248,23 @@ def add_moves(cursor: Any, dialect: Dialect, moves: Iterable[Move]) -> None:
                            tuple(value for row in chunk for value in row))
 
 
-def moves_of_finish(connection: Connection, after: Mapping[str, tuple[str, str | None]],
-                    *, failed: Collection[str] = ()) -> list[Move]:
+# What ``moves_of_finish`` reads of a message: select these in the statement that locks
+# the messages a finish holds.
+FINISH_COLUMNS: Final = (Message.id, Message.received_at, Message.partner_id,
+                         Message.direction, Message.status, Message.transaction_types)
+
+
+def moves_of_finish(stored: Iterable[Row[*tuple[Any, ...]]],
+                    after: Mapping[str, tuple[str, str | None]], *,
+                    failed: Collection[str] = ()) -> list[Move]:
     """The moves of messages about to take new (status, transaction types) values
     (``after`` by message id), and of ``failed`` ones (FAILED, their types kept), from
-    their stored values: read in the transaction that changes them, after their rows
-    were locked, and before the change."""
-    ids = [*after, *failed]
-    if not ids:
-        return []
-    rows = connection.execute(select(
-        Message.id, Message.received_at, Message.partner_id, Message.direction,
-        Message.status, Message.transaction_types).where(Message.id.in_(ids)))
+    their ``stored`` values (``FINISH_COLUMNS``, read in the transaction that changes
+    them, when their rows were locked)."""
     return [Move(row.received_at, row.partner_id, row.direction,
                  (row.status, row.transaction_types),
                  after.get(row.id) or (MessageStatus.FAILED, row.transaction_types))
-            for row in rows]
+            for row in stored if row.id in after or row.id in failed]
 
 
 def record_moves(connection: Connection, moves: Sequence[Move]) -> None:
