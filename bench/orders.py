@@ -19,10 +19,13 @@ throughput with order maintenance on and off.
    (lines, documents with their acknowledgment state, findings), a partner's 30-day
    scorecard, and the dashboard.
 3. Throughput: ``--documents`` POs (acme-retail) and ship notices and invoices naming them
-   (globex-distribution) are received by two gateways on fresh schemas, one as the gateway
-   runs, one with the order book and the demand store switched off (what the previous
-   release did); their batches are then processed alternately, each timed. Messages per
-   second each, and the ratio, for each of ``--pairs`` runs and their median.
+   (globex-distribution), or with ``--workload buyer`` POs sent to Globex and its ship
+   notices and invoices, are received by gateways on fresh schemas, each in a process of
+   its own (``bench/orders_side.py``): one as the gateway runs, one with the order book
+   and the demand store switched off, and with ``--previous-tree`` one running the
+   previous release's code; their batches are then processed in turn, each timed.
+   Messages per second each, and what order maintenance costs against each of the
+   others, for each of ``--pairs`` runs and their median.
 
 A script, not a test: nothing asserts on timings. Figures go to bench/README.md.
 """
@@ -30,19 +33,17 @@ A script, not a test: nothing asserts on timings. Figures go to bench/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
 import statistics
+import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
@@ -53,17 +54,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 # The benchmark measures the gateway's own store: the dependency rule is for the packages.
 import message_log  # noqa: E402
+from orders_side import schema_url  # noqa: E402
 
-from gateway.intake.pipeline import Delivery  # noqa: E402, TID251
 from gateway.orders.queries import OrderFilters, order_json, order_page, order_view  # noqa: E402, TID251
 from gateway.orders.scorecards import scorecard  # noqa: E402, TID251
-from gateway.processing import processor as processor_module  # noqa: E402, TID251
-from gateway.runtime.demo import demo_interchange  # noqa: E402, TID251
-from gateway.runtime.heap import HeapSettler  # noqa: E402, TID251
-from gateway.runtime.settings import Settings  # noqa: E402, TID251
-from gateway.runtime.state import GatewayState  # noqa: E402, TID251
 from gateway.store.bulk import MultiRowInsert  # noqa: E402, TID251
-from gateway.store.migrate import upgrade  # noqa: E402, TID251
 from gateway.store.orders import (  # noqa: E402, TID251
     OrderDocumentRow,
     OrderFindingRow,
@@ -85,13 +80,6 @@ _DOCUMENTS = MultiRowInsert(OrderDocumentRow.__table__, tuple(  # type: ignore[a
     c.name for c in OrderDocumentRow.__table__.columns))
 _FINDINGS = MultiRowInsert(OrderFindingRow.__table__, tuple(  # type: ignore[arg-type]
     c.name for c in OrderFindingRow.__table__.columns))
-
-
-def _url(url: str, schema: str) -> str:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}"
 
 
 def fill_orders(url: str, count: int, partners: int, seed: int = 11) -> None:
@@ -213,178 +201,104 @@ def time_queries(url: str, repeat: int) -> None:
     engine.dispose()
 
 
-def _gateway(url: str, schema: str, var: Path) -> GatewayState:
-    """A gateway on a fresh ``schema``, its database sessions named after it (their CPU is
-    read from /proc by that name)."""
-    engine = create_engine(_url(url, "public"))
-    with engine.begin() as c:
-        c.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    target = _url(url, schema)
-    upgrade(target)
-    settings = Settings(database_url=f"{target}&application_name={schema}",
-                        partners_dir=ROOT / "partners", var_dir=var,
-                        ledger_key_path=var / "ledger.pem", workers=0)
-    return GatewayState.build(settings)
+class _Side:
+    """One gateway of the comparison, in a process of its own (``bench/orders_side.py``,
+    running ``tree``'s code), and the time its batches took."""
 
-
-def _purchase_order(po: str) -> dict[str, Any]:
-    """The PO a buyer sends Globex for what its ship notice and invoice samples carry."""
-    return {"kind": "purchase_order", "po_number": po, "order_date": "2024-03-12",
-            "purpose_code": "00", "order_type_code": "SA",
-            "currency": "USD", "lines": [
-                {"line_number": "1", "quantity": "120", "unit": "EA", "unit_price": "4.25",
-                 "item_ids": {"upc": "012345678905", "vendor_item": "WID-100",
-                              "buyer_item": "88001"}},
-                {"line_number": "2", "quantity": "48", "unit": "CA", "unit_price": "31.5",
-                 "item_ids": {"upc": "012345678912", "vendor_item": "WID-200",
-                              "buyer_item": "88002"}}]}
-
-
-def _receive_buyer(state: GatewayState, documents: int, first: int = 0) -> None:
-    """The buyer's side: ``documents`` POs sent to Globex through the outbound service
-    (joined to their orders as they are sent, not timed), then Globex's ship notice and
-    invoice for each received, naming it, their lines the PO's."""
-    partner = state.registry.get("globex-distribution")
-    assert partner is not None and state.outbound is not None
-    for n in range(first, first + documents):
-        state.outbound.submit(partner, [_purchase_order(f"PO-{n:07d}")], actor="bench")
-    for n in range(first, first + documents):
-        po = f"PO-{n:07d}".encode()
-        for k, name in enumerate(("globex-856.edi", "globex-810.edi")):
-            body = demo_interchange(name, "01", "123456789", "00501", state.settings,
-                                    100_000 * (k + 2) + n).replace(b"PO-4471200", po)
-            state.pipeline.receive(Delivery("globex-distribution", "https", body), "bench")
-
-
-def _receive(state: GatewayState, documents: int, first: int = 0) -> None:
-    """``documents`` POs (acme-retail) numbered from ``first``, each followed by a ship
-    notice and an invoice naming it (globex-distribution)."""
-    for n in range(first, first + documents):
-        po = f"PO-{n:07d}".encode()
-        for k, (name, partner, sender, qualifier, old) in enumerate((
-                ("acme-850.edi", "acme-retail", "ACMERETAIL", "ZZ", b"PO-4711"),
-                ("globex-856.edi", "globex-distribution", "123456789", "01", b"PO-4471200"),
-                ("globex-810.edi", "globex-distribution", "123456789", "01", b"PO-4471200"))):
-            body = demo_interchange(name, qualifier, sender,
-                                    "00501" if partner != "acme-retail" else "00401",
-                                    state.settings, 100_000 * (k + 1) + n).replace(old, po)
-            state.pipeline.receive(Delivery(partner, "https", body), "bench")
-
-
-class _Mode:
-    """One side of the comparison: its gateway, and the time its batches took."""
-
-    def __init__(self, label: str, state: GatewayState) -> None:
+    def __init__(self, label: str, tree: Path, url: str, documents: int, workload: str,
+                 *, off: bool = False) -> None:
         self.label = label
-        self.state = state
-        self.backends = _backends(state)
         self.messages = 0
         self.seconds = 0.0
         self.cpu = 0.0
+        command = [sys.executable, str(ROOT / "bench" / "orders_side.py"), "--url", url,
+                   "--schema", f"bench_orders_{label}", "--documents", str(documents),
+                   "--workload", workload, "--tree", str(tree), *(["--off"] if off else [])]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)})
+
+    def ready(self) -> None:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if line.strip() != "ready":
+            raise SystemExit(f"the {self.label} side did not start (exit "
+                             f"{self.process.wait()})")
 
     def batch(self) -> bool:
-        """Claim and process one batch, timed; False when nothing was waiting."""
-        processor = self.state.pipeline.processor
-        cpu = time.process_time() + _server_cpu(self.backends)
-        started = time.perf_counter()
-        claimed = processor.claim("bench", limit=self.state.settings.worker_batch)
-        if claimed:
-            processor.process(claimed, "bench")
-        self.seconds += time.perf_counter() - started
-        self.cpu += time.process_time() + _server_cpu(self.backends) - cpu
-        self.messages += len(claimed)
-        return bool(claimed)
+        """One batch processed and timed; False when nothing was waiting."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("batch\n")
+        self.process.stdin.flush()
+        count, wall, cpu, server = self.process.stdout.readline().split()
+        self.messages += int(count)
+        self.seconds += float(wall)
+        self.cpu += float(cpu) + float(server)
+        return int(count) > 0
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
 
 
-def throughput(url: str, documents: int, pairs: int, workload: str = "mixed") -> None:
-    """Processing throughput with order maintenance on and off, in ``pairs`` runs. In a
-    run, two gateways on fresh schemas receive the same messages; then their batches are
-    processed alternately, one of each in turn (which goes first alternates too), each
-    batch timed. A machine that slows down or speeds up for a while slows or speeds up
-    both sides alike: on the 2-CPU machine, whole rounds of a few seconds each, one side
-    after the other, gave costs from 6 % to 29 % for one and the same build.
+def throughput(url: str, documents: int, pairs: int, workload: str = "mixed",
+               previous: Path | None = None) -> None:
+    """Processing throughput with order maintenance on and off (and, given the
+    ``previous`` release's checkout, the previous release), in ``pairs`` runs. In a run,
+    each side is a gateway in a process of its own, on a fresh schema, that receives the
+    same messages; then their batches are processed in turn, one of each (which goes
+    first rotates), each batch timed. A machine that slows down or speeds up for a while
+    slows or speeds up every side alike: on the 2-CPU machine, whole rounds of a few
+    seconds each, one side after the other, gave costs from 6 % to 29 % for one and the
+    same build.
 
     ``workload``: ``mixed`` (acme-retail's POs, and Globex's ship notices and invoices
     naming the same numbers: two orders each, one without its PO) or ``buyer`` (POs sent
     to Globex first, then its ship notice and invoice for each: one order with all three,
     matched line by line)."""
-    costs: list[float] = []
-    cpu_costs: list[float] = []
-    real_demand_points = processor_module.store_points
-    demand_off = [False]  # while the off side's batch runs
-
-    def demand_points(*args: Any, **kwargs: Any) -> int:
-        return 0 if demand_off[0] else real_demand_points(*args, **kwargs)
-
-    processor_module.store_points = demand_points  # type: ignore[assignment]
+    costs: dict[str, list[float]] = {"off": [], "previous": []}
+    cpu_costs: dict[str, list[float]] = {"off": [], "previous": []}
     for run in range(pairs):
-        with tempfile.TemporaryDirectory() as on_var, tempfile.TemporaryDirectory() as off_var:
-            on_state = _gateway(url, "bench_orders_on", Path(on_var))
-            off_state = _gateway(url, "bench_orders_off", Path(off_var))
-            # The previous release: no order book, no demand store.
-            off_state.pipeline.processor.orders.join = (  # type: ignore[method-assign]
-                lambda *args, **kwargs: [])
-            try:
-                fill = _receive_buyer if workload == "buyer" else _receive
-                for state in (on_state, off_state):
-                    # A first few messages load what every run loads once (schemas, code
-                    # lists, the driver's statements); not counted.
-                    demand_off[0] = state is off_state
-                    fill(state, 10, first=documents)
-                    list(state.pipeline.drain("bench"))
-                    fill(state, documents)
-                on, off = _Mode("on", on_state), _Mode("off", off_state)
-                # A worker settles its heap when it goes idle between bursts
-                # (gateway.runtime.heap); the run starts from a settled heap.
-                settler = HeapSettler(every_seconds=0)
-                settler.worked()
-                settler.idle()
-                turn = 0
-                waiting = [on, off]
-                while waiting:
-                    for mode in waiting if turn % 2 == 0 else waiting[::-1]:
-                        demand_off[0] = mode is off
-                        if not mode.batch():
-                            waiting.remove(mode)
-                    turn += 1
-            finally:
-                on_state.close()
-                off_state.close()
-        on_rate, off_rate = on.messages / on.seconds, off.messages / off.seconds
-        costs.append(100 * (1 - on_rate / off_rate))
-        cpu_costs.append(100 * (1 - off.cpu / on.cpu))
-        print(f"processing, run {run + 1}: on {on.messages} messages in {on.seconds:.2f} s "
-              f"({on_rate:.1f}/s, CPU {1000 * on.cpu / on.messages:.2f} ms a message); off "
-              f"{off.messages} in {off.seconds:.2f} s ({off_rate:.1f}/s, CPU "
-              f"{1000 * off.cpu / off.messages:.2f} ms); order maintenance costs "
-              f"{costs[-1]:.1f} % of throughput, {cpu_costs[-1]:.1f} % by CPU")
-    processor_module.store_points = real_demand_points  # type: ignore[assignment]
-    print(f"order maintenance costs, median of {pairs} runs: {statistics.median(costs):.1f} % "
-          f"of processing throughput (runs: {', '.join(f'{c:.1f}' for c in costs)} %); "
-          f"by CPU (this process and its database sessions) "
-          f"{statistics.median(cpu_costs):.1f} %")
-
-
-def _backends(state: GatewayState) -> list[int]:
-    """The process ids of the database sessions the gateway's pool holds (PostgreSQL on
-    this machine): the ones the drain will use, opened by a first statement each."""
-    with state.db.engine.connect() as c:
-        return [int(pid) for pid in c.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name = current_setting('application_name')")).scalars()]
-
-
-def _server_cpu(pids: list[int]) -> float:
-    """CPU seconds (user and system) the server processes ``pids`` have used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return total / ticks
+        sides = [_Side("on", ROOT, url, documents, workload),
+                 _Side("off", ROOT, url, documents, workload, off=True)]
+        if previous is not None:
+            sides.append(_Side("previous", previous, url, documents, workload))
+        try:
+            for side in sides:
+                side.ready()
+            waiting, turn = list(sides), 0
+            while waiting:
+                for side in waiting[turn % len(waiting):] + waiting[:turn % len(waiting)]:
+                    if not side.batch():
+                        waiting.remove(side)
+                turn += 1
+        finally:
+            for side in sides:
+                side.close()
+        on = sides[0]
+        line = (f"processing, run {run + 1}: on {on.messages} messages in {on.seconds:.2f} s "
+                f"({on.rate:.1f}/s, CPU {1000 * on.cpu / on.messages:.2f} ms a message)")
+        for other in sides[1:]:
+            costs[other.label].append(100 * (1 - on.rate / other.rate))
+            cpu_costs[other.label].append(100 * (1 - other.cpu / on.cpu))
+            line += (f"; {other.label} {other.messages} in {other.seconds:.2f} s "
+                     f"({other.rate:.1f}/s, CPU {1000 * other.cpu / other.messages:.2f} ms): "
+                     f"on costs {costs[other.label][-1]:.1f} % of its throughput, "
+                     f"{cpu_costs[other.label][-1]:.1f} % by CPU")
+        print(line, flush=True)
+    for label, name in (("off", "order maintenance off (this build)"),
+                        ("previous", f"the previous release ({previous})")):
+        if costs[label]:
+            print(f"on vs {name}, median of {pairs} runs: "
+                  f"{statistics.median(costs[label]):.1f} % of processing throughput "
+                  f"(runs: {', '.join(f'{c:.1f}' for c in costs[label])} %); by CPU "
+                  f"(the side's process and its database sessions) "
+                  f"{statistics.median(cpu_costs[label]):.1f} %")
 
 
 def main() -> int:
@@ -405,14 +319,17 @@ def main() -> int:
     parser.add_argument("--no-throughput", action="store_true")
     parser.add_argument("--no-queries", action="store_true",
                         help="only the throughput rows (no fill, no query timings)")
+    parser.add_argument("--previous-tree", type=Path,
+                        help="a checkout of the previous release (git worktree add DIR "
+                             "REF): its throughput is measured beside this build's")
     args = parser.parse_args()
     if args.quick:
         args.messages, args.orders, args.documents = 100_000, 10_000, 50
     if not args.url.startswith("postgresql"):
         parser.error("the order tables are measured on PostgreSQL (--url postgresql://...)")
-    url = _url(args.url, SCHEMA)
+    url = schema_url(args.url, SCHEMA)
     if args.no_queries:
-        throughput(args.url, args.documents, args.pairs, args.workload)
+        throughput(args.url, args.documents, args.pairs, args.workload, args.previous_tree)
         return 0
     if not args.reuse:
         message_log.SCHEMA = SCHEMA
@@ -427,7 +344,7 @@ def main() -> int:
     time_queries(url, args.repeat)
     if not args.no_throughput:
         print()
-        throughput(args.url, args.documents, args.pairs, args.workload)
+        throughput(args.url, args.documents, args.pairs, args.workload, args.previous_tree)
     return 0
 
 
