@@ -65,7 +65,7 @@ from gateway.store.models import (
     Payload,
     RecordRow,
 )
-from gateway.store.rollups import FINISH_COLUMNS, moves_of_finish, record_moves
+from gateway.store.rollups import FINISH_COLUMNS, add_moves, moves_of_finish
 from gateway.store.search import INSERT_TERM_ROWS, MessageTerm, TermValues, terms_of
 from partners import PartnerProfile, PartnerRegistry
 from translators.edifact.contrl import CONTRLOptions, build_contrl
@@ -560,16 +560,17 @@ class Processor:
                 for write in order_writes:
                     write(connection)
 
-            def write_records(c: Connection) -> None:
+            def under_head_lock(c: Connection) -> None:
                 with driver_cursor(c) as cursor:
                     _INSERT_RECORDS.execute(cursor, c.dialect, rows.records)
+                    add_moves(cursor, c.dialect, moves)
 
             # The ledger's head lock serialises every writer of the chain, intake's batches
             # included, and workers run niced: it is taken last and held for one round trip.
             # The records are inserted under it so that they get their feed sequence
-            # numbers in commit order (see RecordRow.seq).
-            self.ledger.append_many(connection, rows.drafts, also_write=write_records)
-            record_moves(connection, moves)  # under the head lock, as intake's (rollups)
+            # numbers in commit order (see RecordRow.seq), and the dashboard's counts
+            # move under it as intake's do (gateway.store.rollups), in the same round trip.
+            self.ledger.append_many(connection, rows.drafts, also_write=under_head_lock)
             webhooks.enqueue(session, rows.new_records, subscribed)
             for partner, ack, message_id, standard in rows.send_back:
                 assert self.outbound is not None
