@@ -9,6 +9,9 @@ rolled-back transaction gives its numbers back. It must not commit.
 
 from __future__ import annotations
 
+from typing import Final
+
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from gateway.store.dialect import SQLDialect
@@ -16,21 +19,22 @@ from gateway.store.models import ControlCounter
 
 __all__ = ["take_numbers"]
 
+_COUNTERS: Final[Table] = ControlCounter.__table__  # type: ignore[assignment]
+
 
 def take_numbers(session: Session, dialect: SQLDialect, name: str, count: int = 1) -> int:
     """Take ``count`` numbers of the counter ``name`` in the caller's transaction; the
     first of them (a new counter starts at 1)."""
-    counter = session.get(ControlCounter, name, with_for_update=True)
-    if counter is None and dialect.locks_rows:
-        # Two workers may both see no counter yet (on SQLite the transaction's write lock
-        # rules that out): one creates it, the other waits for it on the row lock.
+    # One statement: the increment takes the row's lock and gives the new value back.
+    bump = (update(_COUNTERS).where(_COUNTERS.c.name == name)
+            .values(value=_COUNTERS.c.value + count).returning(_COUNTERS.c.value))
+    value = session.execute(bump).scalar_one_or_none()
+    if value is None:
+        # A new counter. Two workers may both find none (on SQLite the transaction's
+        # write lock rules that out): one creates it, the other waits for it on the row
+        # lock, and both then take their numbers from it in turn.
         session.execute(dialect.insert(ControlCounter).values(name=name, value=0)
                         .on_conflict_do_nothing(index_elements=["name"]))
-        counter = session.get(ControlCounter, name, with_for_update=True)
-    if counter is None:
-        counter = ControlCounter(name=name, value=0)
-        session.add(counter)
-    first = counter.value + 1
-    counter.value += count
-    session.flush()
+        value = session.execute(bump).scalar_one()
+    first: int = value - count + 1
     return first
