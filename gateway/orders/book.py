@@ -28,6 +28,7 @@ from typing import Any, Final, NamedTuple
 import orjson
 from sqlalchemy import (
     Connection,
+    Dialect,
     Result,
     Select,
     Table,
@@ -51,7 +52,14 @@ from gateway.orders.story import (
     po_numbers,
     tell,
 )
-from gateway.store.bulk import MultiRowInsert, MultiRowUpdate, Write, pipelined
+from gateway.store.bulk import (
+    MultiRowInsert,
+    MultiRowUpdate,
+    RawSelect,
+    Write,
+    driver_cursor,
+    pipelined,
+)
 from gateway.store.db import Database
 from gateway.store.dialect import dialect_for
 from gateway.store.events import Event
@@ -183,10 +191,11 @@ class OrderBook:
                     wanted.setdefault((doc.partner_id, po), []).append(doc)
         if not wanted:
             return []
-        orders, created = self._orders(session, list(wanted), now)
+        orders, created, stored = self._orders(session, list(wanted), now)
         fresh = {orders[key].id: docs for key, docs in wanted.items()}
         return self._retell(session, list(orders.values()), now, actor, created=created,
-                            fresh=fresh, quiet=quiet, subscribed=subscribed, writes=writes)
+                            stored=stored, fresh=fresh, quiet=quiet, subscribed=subscribed,
+                            writes=writes)
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
                        actor: str) -> list[EntryDraft]:
@@ -274,45 +283,57 @@ class OrderBook:
 
     # -- storing ----------------------------------------------------------------------
     def _orders(self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
-                ) -> tuple[dict[tuple[str, str], _Order], set[str]]:
+                ) -> tuple[dict[tuple[str, str], _Order], set[str], list[_Stored]]:
         """The orders of (partner, PO number) ``keys``, created where new, locked for this
-        transaction, and the ids of those created."""
+        transaction; the ids of those created; and the orders' stored links with their
+        records' text. One round trip on PostgreSQL: the upsert and the read go in one
+        pipeline (the read, a statement of its own, sees the links of a transaction the
+        upsert waited for)."""
         # In key order, as every locker of orders takes them: two workers that both see
         # no order of a key yet (SQLite's write lock rules that out) insert it one after
-        # the other; the second finds it, waits for the first's transaction, and gets the
-        # row as that one committed it. An order is ours when it comes back with the id
-        # proposed here.
+        # the other; the second finds it and waits for the first's transaction. An order
+        # is ours when it is read back with the id proposed here.
         proposed = {key: str(uuid.uuid4()) for key in sorted(keys)}
-        held = [_Order(*row) for row in _UPSERT_ORDERS.execute(session.connection(), [
-            {"id": order_id, "partner_id": key[0], "po_number": key[1], "status": "open",
-             "created_at": now, "updated_at": now, **_EMPTY_ORDER}
-            for key, order_id in proposed.items()])]
-        found = {(order.partner_id, order.po_number): order for order in held}
-        return found, {order.id for order in held
-                       if proposed[order.partner_id, order.po_number] == order.id}
+        session.flush()
+        connection = session.connection()
+        dialect = connection.dialect
+        read = _orders_with_links(dialect)
+        with driver_cursor(connection) as cursor:
+            with pipelined(connection):
+                _MAKE_OR_LOCK_ORDERS.execute(connection, [
+                    {"id": order_id, "partner_id": key[0], "po_number": key[1],
+                     "status": "open", "created_at": now, "updated_at": now, **_EMPTY_ORDER}
+                    for key, order_id in proposed.items()])
+                read.send(cursor, dialect, {"keys": json.dumps(list(proposed))})
+            rows = read.rows(cursor, dialect)
+        found: dict[tuple[str, str], _Order] = {}
+        stored: list[_Stored] = []
+        for row in rows:
+            order = _Order(*row[:_HELD_WIDTH])
+            key = (order.partner_id, order.po_number)
+            found.setdefault(key, order)
+            if row[_HELD_WIDTH] is not None:  # a link (an order without any: one row)
+                stored.append(_Stored(_Link(order.id, *row[_HELD_WIDTH:-1]), row[-1]))
+        return found, {o.id for key, o in found.items() if proposed[key] == o.id}, stored
 
-    def _documents(self, session: Session, orders: Sequence[_Order],
-                   fresh: Mapping[str, Sequence[Joining]], created: set[str]
+    def _documents(self, orders: Sequence[_Order], stored: Iterable[_Stored],
+                   fresh: Mapping[str, Sequence[Joining]]
                    ) -> tuple[dict[str, list[tuple[Document, bool]]], list[dict[str, Any]]]:
-        """Each order's documents (with the superseded flag stored for each), its stored
-        ones read with their records in one query (none for the orders ``created`` in
-        this transaction: they have no links yet), then ``fresh`` (documents joining now,
+        """Each order's documents (with the superseded flag stored for each): its
+        ``stored`` links with their records' text, then ``fresh`` (documents joining now,
         by order id); and the links the fresh ones need (a document already linked, as in
         a rebuild, keeps its link)."""
         found: dict[str, list[tuple[Document, bool]]] = {o.id: [] for o in orders}
-        stored: set[tuple[str, str]] = set()
-        held = [o.id for o in orders if o.id not in created]
-        for row in _read(session, _STORED_DOCUMENTS, ids=held) if held else ():
-            *columns, text = row
-            link = _Link(*columns)
-            stored.add((link.order_id, link.document))
+        linked: set[tuple[str, str]] = set()
+        for link, text in stored:
+            linked.add((link.order_id, link.document))
             if text is not None:  # a record deleted by a reprocess has left the order
                 found[link.order_id].append((_document(link, _record(text)),
                                              link.superseded))
         links: list[dict[str, Any]] = []
         for order_id, docs in fresh.items():
             for doc in docs:
-                if (order_id, doc.document) in stored:
+                if (order_id, doc.document) in linked:
                     continue
                 link = _Link(order_id, doc.document, doc.message_id, doc.kind, doc.direction,
                              doc.at, False)
@@ -323,17 +344,21 @@ class OrderBook:
 
     def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
                 actor: str, *, created: set[str] | None = None,
+                stored: Iterable[_Stored] | None = None,
                 fresh: Mapping[str, Sequence[Joining]] | None = None, quiet: bool = False,
                 subscribed: Subscriptions | None = None, writes: list[Write] | None = None
                 ) -> list[EntryDraft]:
-        """Tell ``orders`` again from their documents (``fresh`` ones joining now) and
-        store what they say now: their lines and findings replaced, the order rows
-        updated (added to ``writes`` when given, see ``join``), the events of what
-        changed (none when ``quiet``)."""
+        """Tell ``orders`` again from their documents (their ``stored`` links, read here
+        when not given, and ``fresh`` ones joining now) and store what they say now:
+        their lines and findings replaced, the order rows updated (added to ``writes``
+        when given, see ``join``), the events of what changed (none when ``quiet``)."""
         if not orders:
             return []
         ids = [o.id for o in orders]
-        documents, links = self._documents(session, orders, fresh or {}, created or set())
+        if stored is None:
+            stored = [_Stored(_Link(*columns), text)
+                      for *columns, text in _read(session, _STORED_DOCUMENTS, ids=ids)]
+        documents, links = self._documents(orders, stored, fresh or {})
         found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
         # The stored counts (kept with the rows, in the same transactions) say which
         # orders have findings to read and rows past their new counts to delete.
@@ -500,12 +525,11 @@ class _Order:
 
 
 # A new order's row as ``_EMPTY_ORDER`` and the key give it, or the order of that key as
-# it stands (another worker may have made it first), locked either way and given back:
-# finding, making and locking a batch's orders is one statement.
-_UPSERT_ORDERS: Final = MultiRowInsert(
+# it stands (another worker may have made it first) locked: making and locking a batch's
+# orders is one statement.
+_MAKE_OR_LOCK_ORDERS: Final = MultiRowInsert(
     _ORDERS, ["id", "partner_id", "po_number", "status", "created_at", "updated_at",
-              *_EMPTY_ORDER], on_conflict_keep=["partner_id", "po_number"],
-    returning=_Order.__slots__)
+              *_EMPTY_ORDER], on_conflict_keep=["partner_id", "po_number"])
 
 
 _HELD: Final = tuple(getattr(_ORDERS.c, name) for name in _Order.__slots__)
@@ -539,6 +563,33 @@ _LINK_COLUMNS: Final = tuple(getattr(_LINKS.c, name) for name in _Link._fields)
 _STORED_DOCUMENTS: Final = select(
     *_LINK_COLUMNS, func.coalesce(linked_record(), _LINKS.c.kept),
 ).where(_LINKS.c.order_id.in_(bindparam("ids", expanding=True)))
+_HELD_WIDTH: Final = len(_HELD)
+
+
+class _Stored(NamedTuple):
+    """A stored link and its document's record text (None: the record is gone)."""
+
+    link: _Link
+    text: str | None
+
+
+_WITH_LINKS: dict[str, RawSelect] = {}
+
+
+def _orders_with_links(dialect: Dialect) -> RawSelect:
+    """The orders of the (partner, PO number) pairs bound to ``keys`` (a JSON array,
+    ``SQLDialect.json_pairs``), each with its links and their records' text as
+    ``_STORED_DOCUMENTS`` reads them (an order without links: one row, its link's
+    columns NULL)."""
+    found = _WITH_LINKS.get(dialect.name)
+    if found is None:
+        keys = dialect_for(dialect).json_pairs("keys")
+        found = _WITH_LINKS[dialect.name] = RawSelect(
+            select(*_HELD, *_LINK_COLUMNS[1:], func.coalesce(linked_record(), _LINKS.c.kept))
+            .select_from(_ORDERS.outerjoin(_LINKS, _LINKS.c.order_id == _ORDERS.c.id))
+            .where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
+                select(keys.c.a, keys.c.b))))
+    return found
 
 
 _Read = Select[*tuple[Any, ...]]

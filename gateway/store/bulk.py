@@ -28,14 +28,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Dialect, LargeBinary, Table
+from sqlalchemy import Connection, Dialect, LargeBinary, Select, Table
 from sqlalchemy.types import TypeEngine
 
 from gateway.store.dialect import dialect_for
 from gateway.store.driver import InsertTarget, UpdateTarget, driver_cursor
 
-__all__ = ["MultiRowInsert", "MultiRowUpdate", "RawInsert", "Write", "driver_cursor",
-           "pipelined"]
+__all__ = ["MultiRowInsert", "MultiRowUpdate", "RawInsert", "RawSelect", "Write",
+           "driver_cursor", "pipelined"]
 
 # Writes that need no answer, run on a connection: a caller collects them to send several
 # in one ``pipelined`` block (one round trip on PostgreSQL) instead of one each.
@@ -48,7 +48,7 @@ class MultiRowInsert:
     lists on SQLite). A row whose ``on_conflict_do_nothing`` key exists is skipped; one
     whose ``on_conflict_replace`` key exists replaces that row's other columns; one whose
     ``on_conflict_keep`` key exists leaves that row as it is, locked for the transaction
-    and given back with the rows inserted (no two rows of one call may share the key).
+    (no two rows of one call may share the key).
     ``returning`` columns come back as Core would give them (each through its column
     type's result processor)."""
 
@@ -205,6 +205,41 @@ class RawInsert:
         statements as the dialect sends them (``SQLDialect.insert_rows``)."""
         if rows:
             dialect_for(dialect).insert_rows(cursor, self.target(dialect), rows)
+
+
+class RawSelect:
+    """A Core SELECT run on a driver cursor: sent (``send``), its rows read later
+    (``rows``), so that inside ``pipelined`` it travels with the writes sent before it
+    in one round trip, where Core's execution waits for each statement's answer as it
+    sends it. Compiled once per dialect, so its parameters are plain binds (no expanding
+    IN: a list goes as one parameter, e.g. ``SQLDialect.json_pairs``); its rows come
+    back as Core gives them (each column through its type's result processor)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, tuple[Any, _Processed]] = {}
+
+    def send(self, cursor: Any, dialect: Dialect, values: Mapping[str, Any]) -> None:
+        """Execute the statement with ``values`` on ``cursor``, a driver cursor."""
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            results = tuple(
+                (n, process) for n, process in (
+                    (n, c.type.dialect_impl(dialect).result_processor(dialect, None))
+                    for n, c in enumerate(self.statement.selected_columns))
+                if process is not None)
+            found = self._by_dialect[dialect.name] = (compiled, results)
+        compiled, _ = found
+        params = compiled.construct_params(dict(values))
+        order = compiled.positiontup
+        cursor.execute(compiled.string, params if order is None
+                       else tuple(params[name] for name in order))
+
+    def rows(self, cursor: Any, dialect: Dialect) -> list[tuple[Any, ...]]:
+        """The rows of the statement last sent on ``cursor``."""
+        _, results = self._by_dialect[dialect.name]
+        return [tuple(_converted(list(row), results)) for row in cursor.fetchall()]
 
 
 def _bind_processor(column_type: TypeEngine[Any], dialect: Dialect

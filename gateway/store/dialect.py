@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import URL, Connection, Dialect, Engine, Select
+from sqlalchemy import URL, Connection, Dialect, Engine, Select, Subquery
 from sqlalchemy.orm import Session
 
 from gateway.store.driver import DriverErrors, InsertTarget, UpdateTarget
@@ -113,6 +113,13 @@ class SQLDialect(Protocol):
     def locking(self, sql: str) -> str:
         """A plain ``SELECT`` statement's text with its rows locked until the transaction
         ends (for statements sent on a driver cursor, where ``locked`` cannot apply)."""
+        ...
+
+    def json_pairs(self, name: str) -> Subquery:
+        """The rows (columns ``a`` and ``b``, text) of the JSON array of two-element
+        arrays bound to the parameter ``name`` as text: a statement that names rows by
+        such pairs has one text however many there are (it is built, and prepared by
+        the driver, once)."""
         ...
 
     # -- writes on driver cursors (``gateway.store.bulk``, the intake store, the ledger)

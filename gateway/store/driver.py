@@ -107,10 +107,9 @@ class InsertTarget:
         unique columns whose conflicts the insert skips (``ON CONFLICT DO NOTHING``);
         ``replace``: instead, the unique columns whose conflicting row the insert
         replaces (``ON CONFLICT DO UPDATE``: every other column set to the new row's);
-        ``keep``: instead, the unique columns whose conflicting row the insert keeps as
-        it is but locks and gives back (``ON CONFLICT DO UPDATE`` setting the key to
-        itself); ``returning``: the columns of each row inserted (or kept) that the
-        insert gives back."""
+        ``keep``: instead, the unique columns whose conflicting row the insert leaves as
+        it is but locks (as ``FOR UPDATE`` would); ``returning``: the columns of each
+        row inserted that the insert gives back."""
         if sum(1 for clause in (conflict, replace, keep) if clause) > 1:
             raise ValueError("a conflict is skipped, replaced or kept, one of them")
         unknown = [c for c in (*columns, *(conflict or ()), *(replace or ()), *(keep or ()),
@@ -126,11 +125,10 @@ class InsertTarget:
                             + ", ".join(f"{quote(c)} = excluded.{quote(c)}"
                                         for c in columns if c not in replace))
         elif keep:
-            # An update that changes nothing, so that the row is locked (as FOR UPDATE
-            # would) and RETURNING gives it back, as it stands now, not as this
-            # statement's snapshot saw it.
+            # DO UPDATE locks the conflicting row; WHERE false writes no new version of
+            # it (PostgreSQL locks every row the clause is taken for, updated or not).
             conflict_sql = (" ON CONFLICT (" + ", ".join(map(quote, keep)) + ") DO UPDATE SET "
-                            + f"{quote(keep[0])} = excluded.{quote(keep[0])}")
+                            + f"{quote(keep[0])} = excluded.{quote(keep[0])} WHERE false")
         return cls(
             table=table,
             columns=tuple(columns),

@@ -28,7 +28,10 @@ from sqlalchemy import (
     Engine,
     LargeBinary,
     Select,
+    String,
+    Subquery,
     Table,
+    column,
     func,
     select,
     text,
@@ -98,6 +101,11 @@ class PostgreSQLDialect:
         import psycopg
 
         return DriverErrors(psycopg.Error, (psycopg.OperationalError, psycopg.InterfaceError))
+
+    def json_pairs(self, name: str) -> Subquery:
+        return text(f"SELECT pair->>0 AS a, pair->>1 AS b FROM json_array_elements("
+                    f"CAST(:{name} AS json)) AS pair").columns(
+            column("a", String), column("b", String)).subquery()
 
     def insert_rows(self, cursor: Any, target: InsertTarget,
                     rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import URL, Connection, Engine, Select, event
+from sqlalchemy import URL, Connection, Engine, Select, String, Subquery, column, event, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,11 @@ class SQLiteDialect:
         # A missing file, a full disk, a read-only file and a lock held too long are all
         # OperationalError.
         return DriverErrors(sqlite3.Error, (sqlite3.OperationalError, sqlite3.InterfaceError))
+
+    def json_pairs(self, name: str) -> Subquery:
+        return text(f"SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') "
+                    f"AS b FROM json_each(:{name})").columns(
+            column("a", String), column("b", String)).subquery()
 
     def insert_rows(self, cursor: Any, target: InsertTarget,
                     rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
