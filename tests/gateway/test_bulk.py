@@ -285,3 +285,30 @@ def test_on_conflict_keep_leaves_the_existing_row_and_returns_what_it_inserted(
     with pytest.raises(ValueError, match="one of them"):
         MultiRowInsert(PAYLOADS, ("sha256",), on_conflict_keep=("sha256",),
                        on_conflict_do_nothing=("sha256",))._prepare(db.engine.dialect)
+
+
+def test_a_raw_select_sent_after_writes_reads_what_they_wrote(db: Database) -> None:
+    """A RawSelect sent in ``pipelined`` after an insert (one round trip on PostgreSQL)
+    reads the rows the insert wrote, named through a json_pairs parameter (any number
+    of keys, characters JSON escapes among them), its values as Core reads them (an
+    aware datetime on SQLite too)."""
+    import json
+
+    from gateway.store.bulk import RawSelect, driver_cursor, pipelined
+    from gateway.store.dialect import dialect_for
+
+    at = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+    keys = dialect_for(db.engine).json_pairs("keys")
+    read = RawSelect(select(PAYLOADS.c.sha256, PAYLOADS.c.size, PAYLOADS.c.created_at)
+                     .where(PAYLOADS.c.sha256.in_(select(keys.c.a).where(keys.c.b == "*")))
+                     .order_by(PAYLOADS.c.sha256))
+    names = ["a\"é\\" + "x" * 58, "b" * 64, "c" * 64]
+    with db.core_transaction() as conn, driver_cursor(conn) as cursor:
+        with pipelined(conn):
+            MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at")).execute(
+                conn, [{"sha256": name, "size": n, "data": b"", "created_at": at}
+                       for n, name in enumerate(names)])
+            read.send(cursor, conn.dialect, {"keys": json.dumps(
+                [[names[0], "*"], [names[1], "-"], [names[2], "*"], ["z" * 64, "*"]])})
+        rows = read.rows(cursor, conn.dialect)
+    assert rows == [(names[0], 0, at), (names[2], 2, at)]
