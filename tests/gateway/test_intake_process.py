@@ -228,6 +228,9 @@ def test_close_stores_what_is_queued_and_reaps_the_child(state: GatewayState) ->
         time.sleep(0.01)
     child = writer.child
     assert child is not None
+    # Once the child stores messages (its start-up, imports and connection, can take
+    # seconds on a loaded machine: close's own wait is for what is queued, not for that).
+    assert send(state, po(state, 9)).result(60).status == MessageStatus.RECEIVED  # type: ignore[attr-defined]
     futures = [send(state, po(state, n)) for n in range(1, 6)]
     state.pipeline.close()
     assert [f.result(0).status for f in futures] == [MessageStatus.RECEIVED] * 5  # type: ignore[attr-defined]
