@@ -191,10 +191,10 @@ class OrderBook:
                     wanted.setdefault((doc.partner_id, po), []).append(doc)
         if not wanted:
             return []
-        orders, created, stored = self._orders(session, list(wanted), now)
+        orders, created, known = self._orders(session, list(wanted), now)
         fresh = {orders[key].id: docs for key, docs in wanted.items()}
         return self._retell(session, list(orders.values()), now, actor, created=created,
-                            stored=stored, fresh=fresh, quiet=quiet, subscribed=subscribed,
+                            known=known, fresh=fresh, quiet=quiet, subscribed=subscribed,
                             writes=writes)
 
     def forget_message(self, session: Session, message_id: str, now: datetime,
@@ -283,12 +283,12 @@ class OrderBook:
 
     # -- storing ----------------------------------------------------------------------
     def _orders(self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
-                ) -> tuple[dict[tuple[str, str], _Order], set[str], list[_Stored]]:
+                ) -> tuple[dict[tuple[str, str], _Order], set[str], _Known]:
         """The orders of (partner, PO number) ``keys``, created where new, locked for this
-        transaction; the ids of those created; and the orders' stored links with their
-        records' text. One round trip on PostgreSQL: the upsert and the read go in one
-        pipeline (the read, a statement of its own, sees the links of a transaction the
-        upsert waited for)."""
+        transaction; the ids of those created; and what telling them reads: their stored
+        links with their records' text, their findings' first-found times. One round trip
+        on PostgreSQL: the upsert and the reads go in one pipeline (the reads, statements
+        of their own, see what a transaction the upsert waited for committed)."""
         # In key order, as every locker of orders takes them: two workers that both see
         # no order of a key yet (SQLite's write lock rules that out) insert it one after
         # the other; the second finds it and waits for the first's transaction. An order
@@ -297,15 +297,18 @@ class OrderBook:
         session.flush()
         connection = session.connection()
         dialect = connection.dialect
-        read = _orders_with_links(dialect)
-        with driver_cursor(connection) as cursor:
+        read, found_at = _orders_with_links(dialect), _found_by_key(dialect)
+        keys_json = json.dumps(list(proposed))
+        with driver_cursor(connection) as cursor, driver_cursor(connection) as findings:
             with pipelined(connection):
                 _MAKE_OR_LOCK_ORDERS.execute(connection, [
                     {"id": order_id, "partner_id": key[0], "po_number": key[1],
                      "status": "open", "created_at": now, "updated_at": now, **_EMPTY_ORDER}
                     for key, order_id in proposed.items()])
-                read.send(cursor, dialect, {"keys": json.dumps(list(proposed))})
+                read.send(cursor, dialect, {"keys": keys_json})
+                found_at.send(findings, dialect, {"keys": keys_json})
             rows = read.rows(cursor, dialect)
+            first_found = found_at.rows(findings, dialect)
         found: dict[tuple[str, str], _Order] = {}
         stored: list[_Stored] = []
         for row in rows:
@@ -314,7 +317,8 @@ class OrderBook:
             found.setdefault(key, order)
             if row[_HELD_WIDTH] is not None:  # a link (an order without any: one row)
                 stored.append(_Stored(_Link(order.id, *row[_HELD_WIDTH:-1]), row[-1]))
-        return found, {o.id for key, o in found.items() if proposed[key] == o.id}, stored
+        created = {o.id for key, o in found.items() if proposed[key] == o.id}
+        return found, created, _Known(stored, first_found)
 
     def _documents(self, orders: Sequence[_Order], stored: Iterable[_Stored],
                    fresh: Mapping[str, Sequence[Joining]]
@@ -343,29 +347,30 @@ class OrderBook:
         return found, links
 
     def _retell(self, session: Session, orders: Sequence[_Order], now: datetime,
-                actor: str, *, created: set[str] | None = None,
-                stored: Iterable[_Stored] | None = None,
+                actor: str, *, created: set[str] | None = None, known: _Known | None = None,
                 fresh: Mapping[str, Sequence[Joining]] | None = None, quiet: bool = False,
                 subscribed: Subscriptions | None = None, writes: list[Write] | None = None
                 ) -> list[EntryDraft]:
-        """Tell ``orders`` again from their documents (their ``stored`` links, read here
-        when not given, and ``fresh`` ones joining now) and store what they say now:
-        their lines and findings replaced, the order rows updated (added to ``writes``
-        when given, see ``join``), the events of what changed (none when ``quiet``)."""
+        """Tell ``orders`` again from their documents (the stored ones ``known`` from the
+        orders' read, else read here, and ``fresh`` ones joining now) and store what they
+        say now: their lines and findings replaced, the order rows updated (added to
+        ``writes`` when given, see ``join``), the events of what changed (none when
+        ``quiet``)."""
         if not orders:
             return []
         ids = [o.id for o in orders]
-        if stored is None:
-            stored = [_Stored(_Link(*columns), text)
-                      for *columns, text in _read(session, _STORED_DOCUMENTS, ids=ids)]
-        documents, links = self._documents(orders, stored, fresh or {})
+        if known is None:
+            # The stored counts (kept with the rows, in the same transactions) say which
+            # orders have findings to read.
+            with_findings = [o.id for o in orders if o.finding_count]
+            known = _Known([_Stored(_Link(*columns), text) for *columns, text in
+                          _read(session, _STORED_DOCUMENTS, ids=ids)],
+                         list(_read(session, _FOUND_AT, ids=with_findings))
+                         if with_findings else [])
+        documents, links = self._documents(orders, known.stored, fresh or {})
         found_at: dict[str, dict[str, datetime]] = {i: {} for i in ids}
-        # The stored counts (kept with the rows, in the same transactions) say which
-        # orders have findings to read and rows past their new counts to delete.
-        with_findings = [o.id for o in orders if o.finding_count]
-        if with_findings:
-            for order_id, fingerprint, at in _read(session, _FOUND_AT, ids=with_findings):
-                found_at[order_id][fingerprint] = at
+        for order_id, fingerprint, at in known.found_at:
+            found_at[order_id][fingerprint] = at
         lines: list[dict[str, Any]] = []
         findings: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []
@@ -573,7 +578,16 @@ class _Stored(NamedTuple):
     text: str | None
 
 
+class _Known(NamedTuple):
+    """What telling orders reads of them: their stored links, and (order id,
+    fingerprint, first found) of their stored findings."""
+
+    stored: Sequence[_Stored]
+    found_at: Sequence[Sequence[Any]]
+
+
 _WITH_LINKS: dict[str, RawSelect] = {}
+_FOUND_BY_KEY: dict[str, RawSelect] = {}
 
 
 def _orders_with_links(dialect: Dialect) -> RawSelect:
@@ -587,6 +601,20 @@ def _orders_with_links(dialect: Dialect) -> RawSelect:
         found = _WITH_LINKS[dialect.name] = RawSelect(
             select(*_HELD, *_LINK_COLUMNS[1:], func.coalesce(linked_record(), _LINKS.c.kept))
             .select_from(_ORDERS.outerjoin(_LINKS, _LINKS.c.order_id == _ORDERS.c.id))
+            .where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
+                select(keys.c.a, keys.c.b))))
+    return found
+
+
+def _found_by_key(dialect: Dialect) -> RawSelect:
+    """``_FOUND_AT`` for the orders of the pairs bound to ``keys``, as
+    ``_orders_with_links`` names them."""
+    found = _FOUND_BY_KEY.get(dialect.name)
+    if found is None:
+        keys = dialect_for(dialect).json_pairs("keys")
+        found = _FOUND_BY_KEY[dialect.name] = RawSelect(
+            select(*_FOUND_AT.selected_columns)
+            .join(_ORDERS, _ORDERS.c.id == _FINDINGS.c.order_id)
             .where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
                 select(keys.c.a, keys.c.b))))
     return found

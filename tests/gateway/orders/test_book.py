@@ -387,3 +387,41 @@ def test_transactions_joining_the_same_orders_at_once_all_commit(db: Database) -
         orders = session.scalars(select(OrderRow.po_number)).all()
     assert sorted(orders) == pool  # one order a PO number, however many made it at once
     assert {tuple(link) for link in stored} == kept
+
+
+def test_a_finding_told_again_keeps_when_it_was_first_found(db: Database) -> None:
+    """A finding that stands when its order is told again (a later document joins, or
+    one leaves) keeps its first-found time, whichever way the order's stored findings
+    were read (with the orders by key when documents join, by id when one leaves)."""
+    from sqlalchemy import update
+
+    book = OrderBook(lambda partner: Rules())
+    first = utcnow() - timedelta(hours=2)
+
+    def notice(n: int, at: Any) -> Joining:
+        return Joining("acme-retail", f"record:sn-{n}", f"m-{n}", "ship_notice", "inbound",
+                       at, {"kind": "ship_notice", "shipment_id": f"SN-{n}",
+                            "orders": [{"po_number": "PO-NONE"}]})
+
+    def join(n: int, at: Any) -> None:
+        with db.transaction() as session:
+            book.join(session, [notice(n, at)], at, "test")
+            # No record row stands behind these documents: their links keep the data,
+            # as a retention purge leaves them.
+            session.execute(update(OrderDocumentRow).where(
+                OrderDocumentRow.document == f"record:sn-{n}").values(
+                kept=json.dumps(notice(n, at).data)))
+
+    def found() -> dict[str, Any]:
+        with db.read() as session:
+            return dict(session.execute(select(OrderFindingRow.code,
+                                               OrderFindingRow.found_at)).all())
+
+    join(1, first)
+    assert found() == {"no_purchase_order": first}
+    later = first + timedelta(hours=1)
+    join(2, later)
+    assert found() == {"no_purchase_order": first}
+    with db.transaction() as session:
+        book.forget_message(session, "m-2", later + timedelta(minutes=5), "test")
+    assert found() == {"no_purchase_order": first}
