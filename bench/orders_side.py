@@ -159,7 +159,8 @@ def main() -> int:
             processor = state.pipeline.processor
             batch = state.settings.worker_batch
             # A worker settles its heap when it goes idle between bursts; the run starts
-            # from a settled heap.
+            # from a settled heap (as gateway.runtime.heap settles it, which the previous
+            # release does not have).
             gc.collect()
             gc.freeze()
             print("ready", flush=True)

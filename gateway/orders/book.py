@@ -297,7 +297,7 @@ class OrderBook:
         session.flush()
         connection = session.connection()
         dialect = connection.dialect
-        read, found_at = _orders_with_links(dialect), _found_by_key(dialect)
+        reads = _by_key(dialect)
         keys_json = json.dumps(list(proposed))
         with driver_cursor(connection) as cursor, driver_cursor(connection) as findings:
             with pipelined(connection):
@@ -305,10 +305,10 @@ class OrderBook:
                     {"id": order_id, "partner_id": key[0], "po_number": key[1],
                      "status": "open", "created_at": now, "updated_at": now, **_EMPTY_ORDER}
                     for key, order_id in proposed.items()])
-                read.send(cursor, dialect, {"keys": keys_json})
-                found_at.send(findings, dialect, {"keys": keys_json})
-            rows = read.rows(cursor, dialect)
-            first_found = found_at.rows(findings, dialect)
+                reads.with_links.send(cursor, dialect, {"keys": keys_json})
+                reads.found_at.send(findings, dialect, {"keys": keys_json})
+            rows = reads.with_links.rows(cursor, dialect)
+            first_found = reads.found_at.rows(findings, dialect)
         found: dict[tuple[str, str], _Order] = {}
         stored: list[_Stored] = []
         for row in rows:
@@ -539,7 +539,8 @@ _MAKE_OR_LOCK_ORDERS: Final = MultiRowInsert(
 
 _HELD: Final = tuple(getattr(_ORDERS.c, name) for name in _Order.__slots__)
 # The orders of ``ids`` in key order: every locker of orders takes them in (partner, PO
-# number) order, as ``_UPSERT_ORDERS`` does, so that no two wait for each other in turn.
+# number) order, as ``_MAKE_OR_LOCK_ORDERS`` does, so that no two wait for each other in
+# turn.
 _HELD_BY_ID: Final = select(*_HELD).where(
     _ORDERS.c.id.in_(bindparam("ids", expanding=True))).order_by(
     _ORDERS.c.partner_id, _ORDERS.c.po_number)
@@ -586,37 +587,35 @@ class _Known(NamedTuple):
     found_at: Sequence[Sequence[Any]]
 
 
-_WITH_LINKS: dict[str, RawSelect] = {}
-_FOUND_BY_KEY: dict[str, RawSelect] = {}
+class _ByKey(NamedTuple):
+    """The reads of a batch's orders named by the (partner, PO number) pairs bound to
+    ``keys`` (a JSON array, ``SQLDialect.json_pairs``), sent with the upsert that locks
+    them."""
+
+    # Each order with its links and their records' text as ``_STORED_DOCUMENTS`` reads
+    # them (an order without links: one row, its link's columns NULL).
+    with_links: RawSelect
+    # ``_FOUND_AT`` of those orders.
+    found_at: RawSelect
 
 
-def _orders_with_links(dialect: Dialect) -> RawSelect:
-    """The orders of the (partner, PO number) pairs bound to ``keys`` (a JSON array,
-    ``SQLDialect.json_pairs``), each with its links and their records' text as
-    ``_STORED_DOCUMENTS`` reads them (an order without links: one row, its link's
-    columns NULL)."""
-    found = _WITH_LINKS.get(dialect.name)
+_BY_KEY: dict[str, _ByKey] = {}
+
+
+def _by_key(dialect: Dialect) -> _ByKey:
+    """The ``_ByKey`` reads on ``dialect`` (built once per dialect)."""
+    found = _BY_KEY.get(dialect.name)
     if found is None:
         keys = dialect_for(dialect).json_pairs("keys")
-        found = _WITH_LINKS[dialect.name] = RawSelect(
-            select(*_HELD, *_LINK_COLUMNS[1:], func.coalesce(linked_record(), _LINKS.c.kept))
-            .select_from(_ORDERS.outerjoin(_LINKS, _LINKS.c.order_id == _ORDERS.c.id))
-            .where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
-                select(keys.c.a, keys.c.b))))
-    return found
-
-
-def _found_by_key(dialect: Dialect) -> RawSelect:
-    """``_FOUND_AT`` for the orders of the pairs bound to ``keys``, as
-    ``_orders_with_links`` names them."""
-    found = _FOUND_BY_KEY.get(dialect.name)
-    if found is None:
-        keys = dialect_for(dialect).json_pairs("keys")
-        found = _FOUND_BY_KEY[dialect.name] = RawSelect(
-            select(*_FOUND_AT.selected_columns)
-            .join(_ORDERS, _ORDERS.c.id == _FINDINGS.c.order_id)
-            .where(tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
-                select(keys.c.a, keys.c.b))))
+        named = tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
+            select(keys.c.a, keys.c.b))
+        found = _BY_KEY[dialect.name] = _ByKey(
+            RawSelect(select(*_HELD, *_LINK_COLUMNS[1:],
+                             func.coalesce(linked_record(), _LINKS.c.kept))
+                      .select_from(_ORDERS.outerjoin(_LINKS, _LINKS.c.order_id == _ORDERS.c.id))
+                      .where(named)),
+            RawSelect(select(*_FOUND_AT.selected_columns)
+                      .join(_ORDERS, _ORDERS.c.id == _FINDINGS.c.order_id).where(named)))
     return found
 
 

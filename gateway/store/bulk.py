@@ -24,7 +24,7 @@ updates of known columns by key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -72,7 +72,7 @@ class MultiRowInsert:
                                      self.returning, replace=self.replace, keep=self.keep)
             found = self._by_dialect[dialect.name] = _Compiled(
                 target, _processed(self.table, self.columns, dialect),
-                _results(self.table, self.returning or (), dialect))
+                _results((self.table.c[c].type for c in self.returning or ()), dialect))
         return found
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]
@@ -107,11 +107,12 @@ def _processed(table: Table, columns: Sequence[str], dialect: Dialect) -> _Proce
     return tuple((n, process) for n, process in found if process is not None)
 
 
-def _results(table: Table, columns: Sequence[str], dialect: Dialect) -> _Processed:
-    """The columns (by position) whose driver values SQLAlchemy converts when it reads
-    them on ``dialect`` (a datetime stored as text on SQLite), each with its converter."""
-    found = ((n, table.c[c].type.dialect_impl(dialect).result_processor(dialect, None))
-             for n, c in enumerate(columns))
+def _results(types: Iterable[TypeEngine[Any]], dialect: Dialect) -> _Processed:
+    """The columns (by position, of these ``types``) whose driver values SQLAlchemy
+    converts when it reads them on ``dialect`` (a datetime stored as text on SQLite),
+    each with its converter."""
+    found = ((n, column_type.dialect_impl(dialect).result_processor(dialect, None))
+             for n, column_type in enumerate(types))
     return tuple((n, process) for n, process in found if process is not None)
 
 
@@ -223,13 +224,9 @@ class RawSelect:
         """Execute the statement with ``values`` on ``cursor``, a driver cursor."""
         found = self._by_dialect.get(dialect.name)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            results = tuple(
-                (n, process) for n, process in (
-                    (n, c.type.dialect_impl(dialect).result_processor(dialect, None))
-                    for n, c in enumerate(self.statement.selected_columns))
-                if process is not None)
-            found = self._by_dialect[dialect.name] = (compiled, results)
+            found = self._by_dialect[dialect.name] = (
+                self.statement.compile(dialect=dialect),
+                _results((c.type for c in self.statement.selected_columns), dialect))
         compiled, _ = found
         params = compiled.construct_params(dict(values))
         order = compiled.positiontup
