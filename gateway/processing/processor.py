@@ -77,14 +77,13 @@ from translators.edifact.pipeline import (
 )
 from translators.errors import EDISyntaxError
 from translators.record_data import RecordData, record_json
-from translators.x12.ack import AckOptions, build_acknowledgment
+from translators.x12.ack import AckOptions, acknowledge
 from translators.x12.pipeline import (
     TransactionOutcome,
     X12GroupOutcome,
     X12InterchangeOutcome,
     translate_x12,
 )
-from translators.x12.reader import X12Reader
 
 __all__ = ["Claimed", "Inline", "Outbound", "ProcessResult", "Processor", "claim_queries",
            "interchange_identity", "is_x12_identity_of", "storable"]
@@ -730,7 +729,7 @@ class Processor:
             return
         for outcome in work.interchanges:
             if isinstance(outcome, X12InterchangeOutcome):
-                ack = build_acknowledgment(outcome, AckOptions(
+                ack = acknowledge(outcome, AckOptions(
                     kind=work.ack_kind,  # type: ignore[arg-type]
                     ta1=work.ta1,  # type: ignore[arg-type]
                     control_number=str(next(numbers[_x12_counter(partner_id)])
@@ -739,9 +738,7 @@ class Processor:
                 ))
                 if ack is None:
                     continue
-                kinds = sorted({seg[1] if seg.tag == "ST" else seg.tag
-                                for seg in X12Reader(ack) if seg.tag in ("ST", "TA1")})
-                yield ack, "+".join(kinds) or "ack", outcome.header.control_number
+                yield ack.interchange, "+".join(ack.kinds), outcome.header.control_number
             elif _contrl_wanted(work, outcome):
                 reference = str(next(numbers[_edifact_counter(partner_id)]))
                 qualifier, _, ours = self.settings.edifact_id.rpartition(":")

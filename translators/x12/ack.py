@@ -30,7 +30,9 @@ from translators.x12.writer import (
 __all__ = [
     "AckKind",
     "AckOptions",
+    "Acknowledgment",
     "ack_kind_for",
+    "acknowledge",
     "build_acknowledgment",
     "functional_ack_segments",
     "ta1_segment",
@@ -215,13 +217,31 @@ def ta1_segment(outcome: X12InterchangeOutcome) -> list[ElementValue]:
     return ["TA1", control.zfill(9)[-9:], date, time, status, note]
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledgment:
+    """An acknowledgment interchange and what it holds: ``kinds`` names each kind of
+    acknowledgment in it once, sorted ("997", "999", "TA1")."""
+
+    interchange: bytes
+    kinds: tuple[str, ...]
+
+
 def build_acknowledgment(
     outcome: X12InterchangeOutcome, options: AckOptions = AckOptions()
 ) -> bytes | None:
-    """The acknowledgment interchange for ``outcome``, or ``None`` when nothing is owed.
+    """The acknowledgment interchange for ``outcome``, or ``None`` when nothing is owed
+    (``acknowledge``'s interchange)."""
+    ack = acknowledge(outcome, options)
+    return ack.interchange if ack is not None else None
 
-    It holds a TA1 (per ``options.ta1``) and one FA group per acknowledgment kind and
-    version, with one 997/999 per received functional group.
+
+def acknowledge(
+    outcome: X12InterchangeOutcome, options: AckOptions = AckOptions()
+) -> Acknowledgment | None:
+    """The acknowledgment for ``outcome``, or ``None`` when nothing is owed.
+
+    Its interchange holds a TA1 (per ``options.ta1``) and one FA group per acknowledgment
+    kind and version, with one 997/999 per received functional group.
     """
     isa = outcome.header
     now = (options.now or datetime.now(UTC)).astimezone(UTC)
@@ -284,4 +304,7 @@ def build_acknowledgment(
         )
         gcn += 1
     preamble = [ta1_segment(outcome)] if want_ta1 else []
-    return write_interchange(header, specs, d, interchange_segments=preamble, line_break=True)
+    kinds = {kind for kind, _ in groups_by_kind} | ({"TA1"} if want_ta1 else set())
+    return Acknowledgment(
+        write_interchange(header, specs, d, interchange_segments=preamble, line_break=True),
+        tuple(sorted(kinds)))

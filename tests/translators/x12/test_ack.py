@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from translators.x12.ack import AckOptions, ack_kind_for, build_acknowledgment
+from translators.x12.ack import AckOptions, ack_kind_for, acknowledge, build_acknowledgment
 from translators.x12.pipeline import X12InterchangeOutcome, translate_x12
 from translators.x12.reader import X12Reader
 
@@ -195,6 +195,25 @@ def test_kind_none_writes_only_the_ta1() -> None:
     assert [s[0] for s in segs] == ["ISA", "TA1", "IEA"]
     data = interchange(po("0001"))
     assert build_acknowledgment(outcome_of(data), AckOptions(now=NOW, kind="none")) is None
+
+
+@pytest.mark.parametrize(("data", "kind", "expected"), [
+    (interchange(po("0001")), "auto", ("997",)),
+    (interchange(po("0001"), version="005010"), "auto", ("999",)),
+    (interchange(po("0001"), ack="1"), "auto", ("997", "TA1")),
+    (interchange(po("0001"), ack="1"), "none", ("TA1",)),
+    (interchange(po("0001"), version="005010", ack="1"), "997", ("997", "TA1")),
+])
+def test_an_acknowledgment_names_the_kinds_its_interchange_holds(
+        data: bytes, kind: str, expected: tuple[str, ...]) -> None:
+    """``kinds`` is what reading the interchange back finds: each ST01 and the TA1."""
+    ack = acknowledge(outcome_of(data), AckOptions(now=NOW, kind=kind))  # type: ignore[arg-type]
+    assert ack is not None
+    read = {seg[1] if seg.tag == "ST" else seg.tag
+            for seg in X12Reader(ack.interchange) if seg.tag in ("ST", "TA1")}
+    assert ack.kinds == tuple(sorted(read)) == expected
+    assert build_acknowledgment(outcome_of(data), AckOptions(now=NOW, kind=kind)  # type: ignore[arg-type]
+                                ) == ack.interchange
 
 
 @pytest.mark.parametrize("element", ["BEG*00*S\x00*PO-1**20261125",  # ID, a code list
