@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Select, Table, delete, select, update
+from sqlalchemy import Connection, Dialect, Select, Table, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -54,9 +54,10 @@ from gateway.processing.reconcile import reconcile, reconcile_ta1
 from gateway.runtime.metrics import Metrics
 from gateway.runtime.settings import Settings
 from gateway.store.base import utcnow
-from gateway.store.bulk import RawInsert, Write, driver_cursor, pipelined
+from gateway.store.bulk import RawInsert, RawSelect, Write, driver_cursor, pipelined
 from gateway.store.counters import take_numbers
 from gateway.store.db import Database
+from gateway.store.dialect import dialect_for
 from gateway.store.models import (
     Acknowledgment,
     FinishedMessage,
@@ -199,6 +200,21 @@ def claim_queries(now: datetime, message_ids: Sequence[str] | None = None, limit
             .limit(limit) for where in (expired, received)]
 
 
+_PAYLOADS: dict[str, RawSelect] = {}
+
+
+def _payloads(dialect: Dialect) -> RawSelect:
+    """The read of the payloads whose digests are bound to ``digests`` (a JSON array of
+    them), built once per dialect: (digest, data) rows."""
+    found = _PAYLOADS.get(dialect.name)
+    if found is None:
+        digests = dialect_for(dialect).json_values("digests")
+        found = _PAYLOADS[dialect.name] = RawSelect(
+            select(Payload.sha256, Payload.data).where(
+                Payload.sha256.in_(select(digests.c.value))))
+    return found
+
+
 @dataclass(slots=True)
 class _Tx:
     """One X12 transaction set or EDIFACT message, as the pipeline stores it."""
@@ -329,18 +345,22 @@ class Processor:
                     del rows[n:]  # still locked until the commit, but left unclaimed
                     break
             ids = [row.id for row in rows]
-            connection.execute(update(MESSAGES).where(MESSAGES.c.id.in_(ids)).values(
-                status=MessageStatus.PROCESSING, locked_by=worker,
-                locked_until=now + self.lease, attempts=MESSAGES.c.attempts + 1,
-                updated_at=now))
-            bodies = {digest: data for digest, data in connection.execute(
-                select(Payload.sha256, Payload.data).where(
-                    Payload.sha256.in_(sorted({row.payload_sha256 for row in rows}))))}
-            self.ledger.append_many(connection, [EntryDraft(
-                event="PROCESSING", actor=worker, message_id=row.id,
-                details={"attempt": row.attempts + 1,
-                         "resumed": row.status == MessageStatus.PROCESSING})
-                for row in rows])
+            payloads = _payloads(connection.dialect)
+            # The lease, the payloads' read and the ledger's head lock in one round trip
+            # on PostgreSQL (the lock's answer is waited for; the others travel with it).
+            with driver_cursor(connection) as cursor, pipelined(connection):
+                connection.execute(update(MESSAGES).where(MESSAGES.c.id.in_(ids)).values(
+                    status=MessageStatus.PROCESSING, locked_by=worker,
+                    locked_until=now + self.lease, attempts=MESSAGES.c.attempts + 1,
+                    updated_at=now))
+                payloads.send(cursor, connection.dialect, {"digests": json.dumps(
+                    sorted({row.payload_sha256 for row in rows}))})
+                self.ledger.append_many(connection, [EntryDraft(
+                    event="PROCESSING", actor=worker, message_id=row.id,
+                    details={"attempt": row.attempts + 1,
+                             "resumed": row.status == MessageStatus.PROCESSING})
+                    for row in rows])
+                bodies = dict(payloads.rows(cursor, connection.dialect))
             return [Claimed(row.id, row.partner_id, row.standard, row.received_at,
                             row.interchange_control, bytes(bodies[row.payload_sha256]))
                     for row in rows]

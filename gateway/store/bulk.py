@@ -216,7 +216,7 @@ class RawSelect:
     IN: a list goes as one parameter, e.g. ``SQLDialect.json_pairs``); its rows come
     back as Core gives them (each column through its type's result processor)."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._by_dialect: dict[str, tuple[Any, _Processed]] = {}
 

@@ -122,6 +122,11 @@ class SQLDialect(Protocol):
         the driver, once)."""
         ...
 
+    def json_values(self, name: str) -> Subquery:
+        """The rows (column ``value``, text) of the JSON array of strings bound to the
+        parameter ``name`` as text: ``json_pairs`` for rows named by one value."""
+        ...
+
     # -- writes on driver cursors (``gateway.store.bulk``, the intake store, the ledger)
 
     def insert_rows(self, cursor: Any, target: InsertTarget,

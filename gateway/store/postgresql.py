@@ -107,6 +107,10 @@ class PostgreSQLDialect:
                     f"CAST(:{name} AS json)) AS pair").columns(
             column("a", String), column("b", String)).subquery()
 
+    def json_values(self, name: str) -> Subquery:
+        return text(f"SELECT value FROM json_array_elements_text(CAST(:{name} AS json)) "
+                    f"AS value").columns(column("value", String)).subquery()
+
     def insert_rows(self, cursor: Any, target: InsertTarget,
                     rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         # The rows as ONE json parameter (``INSERT ... SELECT ... FROM

@@ -105,6 +105,10 @@ class SQLiteDialect:
                     f"AS b FROM json_each(:{name})").columns(
             column("a", String), column("b", String)).subquery()
 
+    def json_values(self, name: str) -> Subquery:
+        return text(f"SELECT value FROM json_each(:{name})").columns(
+            column("value", String)).subquery()
+
     def insert_rows(self, cursor: Any, target: InsertTarget,
                     rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         # VALUES lists: one statement of up to MAX_PARAMETERS parameters, its text kept

@@ -312,3 +312,29 @@ def test_a_raw_select_sent_after_writes_reads_what_they_wrote(db: Database) -> N
                 [[names[0], "*"], [names[1], "-"], [names[2], "*"], ["z" * 64, "*"]])})
         rows = read.rows(cursor, conn.dialect)
     assert rows == [(names[0], 0, at), (names[2], 2, at)]
+
+
+def test_json_values_names_rows_by_a_list_of_any_length(db: Database) -> None:
+    """A RawSelect over ``json_values`` reads the rows whose key is in the JSON list
+    bound to it: none, one or several, characters JSON escapes among them."""
+    import json
+
+    from gateway.store.bulk import RawSelect, driver_cursor
+    from gateway.store.dialect import dialect_for
+
+    at = datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)
+    digests = dialect_for(db.engine).json_values("digests")
+    read = RawSelect(select(PAYLOADS.c.sha256, PAYLOADS.c.data)
+                     .where(PAYLOADS.c.sha256.in_(select(digests.c.value)))
+                     .order_by(PAYLOADS.c.sha256))
+    names = ["a\"é\\\n" + "x" * 59, "b" * 64, "c" * 64]
+    with db.core_transaction() as conn, driver_cursor(conn) as cursor:
+        MultiRowInsert(PAYLOADS, ("sha256", "size", "data", "created_at")).execute(
+            conn, [{"sha256": name, "size": n, "data": bytes([n]) * 3, "created_at": at}
+                   for n, name in enumerate(names)])
+        found = []
+        for wanted in ([], [names[1]], [names[2], names[0], "z" * 64]):
+            read.send(cursor, conn.dialect, {"digests": json.dumps(wanted)})
+            found.append(read.rows(cursor, conn.dialect))
+    assert found == [[], [(names[1], b"\x01" * 3)],
+                     [(names[0], b"\x00" * 3), (names[2], b"\x02" * 3)]]
