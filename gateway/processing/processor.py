@@ -559,8 +559,14 @@ class Processor:
             moves = moves_of_finish(stored, {
                 row.id: (row.status, row.transaction_types) for row in rows.finished},
                 failed=[message_id for message_id, _ in rows.failed])
-            # Writes that need no answer, the order book's among them: on PostgreSQL one
-            # round trip for all.
+
+            def under_head_lock(c: Connection) -> None:
+                with driver_cursor(c) as cursor:
+                    _INSERT_RECORDS.execute(cursor, c.dialect, rows.records)
+                    add_moves(cursor, c.dialect, moves)
+
+            # Writes that need no answer, the order book's among them, then the ledger's:
+            # on PostgreSQL two round trips for all (see below).
             with driver_cursor(connection) as cursor, pipelined(connection):
                 if rows.finished:
                     self.db.dialect.finish_messages(cursor, rows.finished, now=now, at=at)
@@ -578,18 +584,15 @@ class Processor:
                 _INSERT_ACKS.execute(cursor, dialect, rows.acks)
                 for write in order_writes:
                     write(connection)
-
-            def under_head_lock(c: Connection) -> None:
-                with driver_cursor(c) as cursor:
-                    _INSERT_RECORDS.execute(cursor, c.dialect, rows.records)
-                    add_moves(cursor, c.dialect, moves)
-
-            # The ledger's head lock serialises every writer of the chain, intake's batches
-            # included, and workers run niced: it is taken last and held for one round trip.
-            # The records are inserted under it so that they get their feed sequence
-            # numbers in commit order (see RecordRow.seq), and the dashboard's counts
-            # move under it as intake's do (gateway.store.rollups), in the same round trip.
-            self.ledger.append_many(connection, rows.drafts, also_write=under_head_lock)
+                # The ledger's head lock serialises every writer of the chain, intake's
+                # batches included, and workers run niced: it is taken last (it travels
+                # with the writes above) and held only while the ledger's writes and then
+                # the COMMIT go out. The records are inserted under it so that they get
+                # their feed sequence numbers in commit order (see RecordRow.seq), and the
+                # dashboard's counts move under it as intake's do (gateway.store.rollups),
+                # with the ledger's writes.
+                self.ledger.append_many(connection, rows.drafts,
+                                        also_write=under_head_lock)
             webhooks.enqueue(session, rows.new_records, subscribed)
             for partner, ack, message_id, standard in rows.send_back:
                 assert self.outbound is not None
