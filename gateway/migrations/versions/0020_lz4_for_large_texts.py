@@ -5,10 +5,11 @@ Revises: 0019
 Create Date: 2026-12-07 23:55:00
 
 A value over about 2 kB is compressed when it is stored (TOAST). PostgreSQL's default
-method, pglz, costs about three times as much server time as lz4 on record JSON, and a
-batch's records are its largest write: every processed document writes one. lz4 keeps
-about a fifth more bytes (bench/README.md, "Record JSON on PostgreSQL"). Only new values
-use it; stored ones stay as they are and read as before.
+method, pglz, made up about a third of the server's time to insert record JSON, and a
+batch's records are its largest write: every processed document writes one. lz4 costs
+little and keeps about a fifth more bytes (bench/record_compression.py; bench/README.md,
+"Record JSON on PostgreSQL"). Only new values use it; stored ones stay as they are and
+read as before.
 
 Nothing changes on SQLite, or on a server without lz4 (before PostgreSQL 14, or built
 without it): those go on with their default.
