@@ -344,6 +344,8 @@ def test_transactions_joining_the_same_orders_at_once_all_commit(db: Database) -
     import threading
     import time
 
+    from sqlalchemy import update
+
     book = OrderBook(lambda partner: Rules())
     pool = [f"PO-{n}" for n in range(6)]
     failures: list[BaseException] = []
@@ -367,6 +369,13 @@ def test_transactions_joining_the_same_orders_at_once_all_commit(db: Database) -
                                 {"kind": "ship_notice", "shipment_id": key,
                                  "orders": [{"po_number": po} for po in pos]})
                         for key, pos in named.items()], now, "test")
+                    # No record row stands behind these documents: their links keep the
+                    # data, so that later transactions tell the orders from all of them.
+                    for key, pos in named.items():
+                        session.execute(update(OrderDocumentRow).where(
+                            OrderDocumentRow.document == key).values(kept=json.dumps(
+                                {"kind": "ship_notice", "shipment_id": key,
+                                 "orders": [{"po_number": po} for po in pos]})))
                     joined.append((message, {(po, key) for key, pos in named.items()
                                              for po in pos}))
                     time.sleep(0.002)  # hold the locks while the others come for them
@@ -385,8 +394,12 @@ def test_transactions_joining_the_same_orders_at_once_all_commit(db: Database) -
         stored = session.execute(select(OrderRow.po_number, OrderDocumentRow.document).join(
             OrderDocumentRow, OrderDocumentRow.order_id == OrderRow.id)).all()
         orders = session.scalars(select(OrderRow.po_number)).all()
+        told = dict(session.execute(select(OrderRow.po_number, OrderRow.document_count)).all())
     assert sorted(orders) == pool  # one order a PO number, however many made it at once
     assert {tuple(link) for link in stored} == kept
+    # Each order was last told by a transaction that saw every document it holds: no
+    # telling was lost to one that read the links before another's commit.
+    assert told == {po: sum(1 for named, _ in kept if named == po) for po in pool}
 
 
 def test_a_finding_told_again_keeps_when_it_was_first_found(db: Database) -> None:
