@@ -205,13 +205,15 @@ _PAYLOADS: dict[str, RawSelect] = {}
 
 def _payloads(dialect: Dialect) -> RawSelect:
     """The read of the payloads whose digests are bound to ``digests`` (a JSON array of
-    them), built once per dialect: (digest, data) rows."""
+    them), built once per dialect: (digest, data) rows. Each is looked up by its key (a
+    correlated subquery): as a join, PostgreSQL took the list for a hundred rows and
+    scanned a table of a few thousand payloads (tests/gateway/test_query_plans.py)."""
     found = _PAYLOADS.get(dialect.name)
     if found is None:
         digests = dialect_for(dialect).json_values("digests")
-        found = _PAYLOADS[dialect.name] = RawSelect(
-            select(Payload.sha256, Payload.data).where(
-                Payload.sha256.in_(select(digests.c.value))))
+        found = _PAYLOADS[dialect.name] = RawSelect(select(
+            digests.c.value, select(Payload.data).where(
+                Payload.sha256 == digests.c.value).scalar_subquery()))
     return found
 
 

@@ -106,6 +106,26 @@ def test_claims_walk_the_queue_index(migrated: Database) -> None:
                 assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 
 
+def test_a_claims_payload_read_probes_the_payloads_key(migrated: Database) -> None:
+    """A claim reads its payloads by digest, the digests one JSON parameter: a lookup of
+    each on the payloads' primary key, never a scan of the table (as a join of the list,
+    PostgreSQL scanned these few thousand payloads)."""
+    from gateway.processing.processor import _payloads
+
+    with migrated.engine.begin() as connection:
+        _fill(connection)
+        read = _payloads(connection.dialect).statement
+        compiled = read.compile(dialect=connection.dialect)
+        digests = '["' + "0" * 63 + '1", "' + "0" * 62 + '2a"]'
+        params = {"digests": digests} if connection.dialect.paramstyle == "pyformat" else \
+            (digests,)
+        plan = _plan(connection, str(compiled), params)
+        assert "pk_payloads" in plan or "sqlite_autoindex_payloads" in plan, plan
+        assert "Seq Scan on payloads" not in plan and "SCAN payloads" not in plan, plan
+        rows = connection.execute(read, {"digests": digests}).all()
+        assert rows == [("0" * 63 + "1", b"ABC"), ("0" * 62 + "2a", b"ABC")]
+
+
 def test_claim_order(migrated: Database) -> None:
     """The claims' queries, run: the oldest RECEIVED message, or an expired lease first."""
     with migrated.engine.begin() as connection:
