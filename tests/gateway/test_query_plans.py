@@ -126,6 +126,56 @@ def test_a_claims_payload_read_probes_the_payloads_key(migrated: Database) -> No
         assert rows == [("0" * 63 + "1", b"ABC"), ("0" * 62 + "2a", b"ABC")]
 
 
+def test_the_order_books_reads_by_key_probe_the_orders_and_their_links(
+        migrated: Database) -> None:
+    """The order book reads a batch's orders by (partner, PO number), the keys one JSON
+    parameter, with their links and their findings: lookups on the orders' unique key
+    and the links' and findings' primary keys, not scans, on a few thousand orders
+    analyzed as autovacuum leaves them (taking the JSON array for a hundred rows,
+    PostgreSQL scanned the orders there)."""
+    import json
+
+    from sqlalchemy import insert
+
+    from gateway.orders.book import _by_key
+    from gateway.store.orders import OrderDocumentRow, OrderFindingRow, OrderRow
+
+    orders, now = 3000, utcnow()
+    with migrated.engine.begin() as connection:
+        connection.execute(insert(OrderRow), [{
+            "id": f"o-{n}", "partner_id": PARTNER, "po_number": f"PO-{n}", "status": "open",
+            "ordered_amount": "0", "invoiced_amount": "0", "line_count": 0,
+            "document_count": 3, "finding_count": 1, "has_discrepancy": True, "late": False,
+            "lines_live": 0, "lines_filled": 0, "asn_count": 1, "asn_late": 0,
+            "invoice_count": 1, "invoice_flagged": 0, "created_at": now, "updated_at": now}
+            for n in range(orders)])
+        connection.execute(insert(OrderDocumentRow), [{
+            "order_id": f"o-{n}", "document": f"record:{n}-{k}", "message_id": f"m-{n}",
+            "kind": "ship_notice", "direction": "inbound", "at": now, "superseded": False}
+            for n in range(orders) for k in range(3)])
+        connection.execute(insert(OrderFindingRow), [{
+            "order_id": f"o-{n}", "position": 0, "code": "late", "category": "timing",
+            "message": "late", "documents": "[]", "values": "{}", "fingerprint": f"f-{n}",
+            "found_at": now} for n in range(orders)])
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE orders, order_documents, order_findings"))
+        keys = json.dumps([[PARTNER, f"PO-{n}"] for n in range(0, orders, 300)])
+        for read, tables in ((_by_key(connection.dialect).with_links,
+                              ("orders", "order_documents")),
+                             (_by_key(connection.dialect).found_at,
+                              ("orders", "order_findings"))):
+            compiled = read.statement.compile(dialect=connection.dialect)
+            values = compiled.construct_params({"keys": keys})
+            params = values if connection.dialect.paramstyle == "pyformat" else \
+                tuple(values[name] for name in compiled.positiontup or ())
+            plan = _plan(connection, compiled.string, params)
+            for table in tables:
+                assert f"Seq Scan on {table}" not in plan, plan
+                assert f"SCAN {table}" not in plan, plan
+            assert len(connection.execute(read.statement, {"keys": keys}).all()) == \
+                (30 if read is _by_key(connection.dialect).with_links else 10)
+
+
 def test_claim_order(migrated: Database) -> None:
     """The claims' queries, run: the oldest RECEIVED message, or an expired lease first."""
     with migrated.engine.begin() as connection:
