@@ -50,13 +50,25 @@ from gateway.store.models import STORED_MESSAGE_SELECT, FinishedMessage, StoredM
 
 __all__ = ["ABORTED_PIPELINE_ECHO", "FIND_STORED", "IDLE", "POSTGRESQL", "PostgreSQLDialect"]
 
+
+def _few(rows_sql: str) -> str:
+    """``rows_sql``, a set-returning call over a batch's JSON parameter, as a FROM item
+    the planner counts as ten rows. It takes a JSON array's elements for a hundred, where
+    a batch names a few, and a join of them to a table of some thousand rows was then
+    planned as a scan of the whole table rather than a hundred lookups by key; through
+    unnest(ARRAY(...)) the lookups win on a few thousand (tests/gateway/test_query_plans.py
+    pins the plans of the statements that join such rows)."""
+    return f"unnest(ARRAY(SELECT {rows_sql}))"
+
+
 # The columns a batch finish sets, after the id (``FinishedMessage``).
 _FINISHED = FinishedMessage._fields[1:]
 # One statement for the whole batch: the rows travel as one JSON parameter (as
 # ``gateway.store.bulk.RawInsert`` sends its rows) and are matched by id.
 _FINISH = ("UPDATE messages AS m SET " + ", ".join(f"{c} = v.{c}" for c in _FINISHED)
-           + ", locked_by = NULL, locked_until = NULL, updated_at = %s "
-           "FROM json_populate_recordset(NULL::messages, %s::json) AS v WHERE m.id = v.id")
+           + ", locked_by = NULL, locked_until = NULL, updated_at = %s FROM "
+           + _few("json_populate_recordset(NULL::messages, %s::json)")
+           + " AS v WHERE m.id = v.id")
 # Stored messages a batch duplicates: the batch's digests, and its control numbers and
 # senders, as arrays probed on the two unique indexes, whose leading columns they are
 # (migration 0005). No partner in the SQL: with one there, the partner's own index
@@ -102,19 +114,14 @@ class PostgreSQLDialect:
 
         return DriverErrors(psycopg.Error, (psycopg.OperationalError, psycopg.InterfaceError))
 
-    # The planner takes the elements of a JSON array for a hundred rows, where a batch
-    # names a few; against a table of some thousand rows it then prefers a scan of the
-    # table to a hundred lookups by key. The same elements passed through unnest(ARRAY(
-    # ...)) count as ten rows, and the lookups win on a table of a few thousand
-    # (tests/gateway/test_query_plans.py).
     def json_pairs(self, name: str) -> Subquery:
-        return text(f"SELECT pair->>0 AS a, pair->>1 AS b FROM unnest(ARRAY("
-                    f"SELECT json_array_elements(CAST(:{name} AS json)))) AS pair").columns(
+        elements = _few(f"json_array_elements(CAST(:{name} AS json))")
+        return text(f"SELECT pair->>0 AS a, pair->>1 AS b FROM {elements} AS pair").columns(
             column("a", String), column("b", String)).subquery()
 
     def json_values(self, name: str) -> Subquery:
-        return text(f"SELECT value FROM unnest(ARRAY(SELECT json_array_elements_text("
-                    f"CAST(:{name} AS json)))) AS value").columns(
+        elements = _few(f"json_array_elements_text(CAST(:{name} AS json))")
+        return text(f"SELECT value FROM {elements} AS value").columns(
             column("value", String)).subquery()
 
     def insert_rows(self, cursor: Any, target: InsertTarget,
@@ -145,8 +152,8 @@ class PostgreSQLDialect:
         prepared = target.texts.get("json")
         if prepared is None:
             sets = ", ".join(f"{c} = v.{c}" for c in target.columns_sql)
-            sql = (f"UPDATE {target.table_sql} SET {sets} FROM json_populate_recordset("
-                   f"NULL::{target.table_sql}, %s::json) AS v WHERE "
+            rows_sql = _few(f"json_populate_recordset(NULL::{target.table_sql}, %s::json)")
+            sql = (f"UPDATE {target.table_sql} SET {sets} FROM {rows_sql} AS v WHERE "
                    f"{target.table_sql}.{target.key_sql} = v.{target.key_sql}")
             names = (target.key, *target.columns)
             prepared = target.texts["json"] = (sql, names,

@@ -174,6 +174,56 @@ def test_the_order_books_reads_by_key_probe_the_orders_and_their_links(
                 assert f"SCAN {table}" not in plan, plan
             assert len(connection.execute(read.statement, {"keys": keys}).all()) == \
                 (30 if read is _by_key(connection.dialect).with_links else 10)
+        if connection.dialect.name == "postgresql":
+            # The order rows' update (MultiRowUpdate: one statement joining the rows to
+            # the orders by id) probes the orders' key too.
+            from gateway.orders.book import _UPDATE_ORDERS
+            from gateway.store.driver import UpdateTarget
+            from gateway.store.postgresql import POSTGRESQL
+
+            target = UpdateTarget.of(connection.dialect, _UPDATE_ORDERS.table, "id",
+                                     _UPDATE_ORDERS.columns)
+            with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+                explaining = _Explaining(cursor)
+                POSTGRESQL.update_rows(explaining, target, [
+                    [f"o-{n}", *([None] * len(_UPDATE_ORDERS.columns))]
+                    for n in range(0, orders, 300)])
+            [plan] = explaining.plans
+            assert "pk_orders" in plan and "Seq Scan on orders" not in plan, plan
+
+
+class _Explaining:
+    """A driver cursor that asks PostgreSQL for the plan of each statement instead of
+    running it (the statements a dialect builds and sends itself), keeping the plans."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.plans: list[str] = []
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self.cursor.execute("EXPLAIN " + sql, params, prepare=False)
+        self.plans.append("\n".join(row[0] for row in self.cursor.fetchall()))
+
+
+def test_a_batch_finish_updates_its_messages_by_key(migrated: Database) -> None:
+    """PostgreSQL: the batch finish's one UPDATE joins its rows (a JSON parameter) to
+    ``messages`` by lookups on the primary key, on a few thousand messages analyzed as
+    autovacuum leaves them (taking the rows for a hundred, it scanned them all)."""
+    if migrated.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite updates each row by its key (an executemany)")
+    from gateway.store.models import FinishedMessage
+    from gateway.store.postgresql import POSTGRESQL
+
+    with migrated.engine.begin() as connection:
+        _fill(connection)
+        connection.execute(text("ANALYZE messages"))
+        with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+            explaining = _Explaining(cursor)
+            POSTGRESQL.finish_messages(explaining, [
+                FinishedMessage(f"m-{n}", "PROCESSED", None, "850", "x", "{}", None)
+                for n in range(MESSAGES - 16, MESSAGES)], now=utcnow(), at=utcnow())
+    [plan] = explaining.plans
+    assert "pk_messages" in plan and "Seq Scan on messages" not in plan, plan
 
 
 def test_claim_order(migrated: Database) -> None:
