@@ -40,8 +40,9 @@ FORMS = {"a hundred": _FINISH.replace(FEW, "json_populate_recordset(NULL::messag
          "ten": _FINISH}
 
 
-def fill(url: str, messages: int) -> None:
-    """``messages`` processed messages of one partner on a fresh schema, analyzed."""
+def fill(url: str, messages: int, summary: int) -> None:
+    """``messages`` processed messages of one partner on a fresh schema, analyzed, each
+    with a summary of ``summary`` characters (none for 0)."""
     engine = create_engine(schema_url(url, "public"))
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
@@ -61,8 +62,8 @@ def fill(url: str, messages: int) -> None:
             "SELECT 'm-' || n, 'acme-retail', 'inbound', 'https', 'x12', 'PROCESSED', "
             "lpad(to_hex(n), 64, '0'), 3, now() - (:n - n) * interval '1 s', now(), "
             "'ZZ:ACMERETAIL', 'ZZ:EDIGATE', lpad(n::text, 9, '0'), 1, "
-            "'PO-' || n || ' 0001 ' || n, repeat('x', 250) FROM generate_series(1, :n) AS n"),
-            {"n": messages})
+            "'PO-' || n || ' 0001 ' || n, NULLIF(repeat('x', :summary), '') "
+            "FROM generate_series(1, :n) AS n"), {"n": messages, "summary": summary})
         connection.execute(text("ANALYZE messages"))
     engine.dispose()
 
@@ -72,9 +73,11 @@ def main() -> int:
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sizes", default="1000,3000,8000,12000,20000,50000")
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--summary-chars", type=int, default=250,
+                        help="each message's summary (0: none, narrower rows)")
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
-        fill(args.url, size)
+        fill(args.url, size, args.summary_chars)
         engine = create_engine(schema_url(args.url, SCHEMA))
         raw = engine.raw_connection()
         cursor = raw.cursor()
