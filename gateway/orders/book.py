@@ -563,12 +563,13 @@ class _Link(NamedTuple):
 
 
 _LINK_COLUMNS: Final = tuple(getattr(_LINKS.c, name) for name in _Link._fields)
-# The stored links of the orders of ``ids``, each with its document's record text: the
-# record or sent document it names (``linked_record``), else the copy a retention purge
-# left in the link (``kept``); NULL for a record a reprocess deleted.
-_STORED_DOCUMENTS: Final = select(
-    *_LINK_COLUMNS, func.coalesce(linked_record(), _LINKS.c.kept),
-).where(_LINKS.c.order_id.in_(bindparam("ids", expanding=True)))
+# A link's document's record text: the record or sent document it names
+# (``linked_record``), else the copy a retention purge left in the link (``kept``); NULL
+# for a record a reprocess deleted.
+_LINKED_TEXT: Final = func.coalesce(linked_record(), _LINKS.c.kept)
+# The stored links of the orders of ``ids``, each with ``_LINKED_TEXT``.
+_STORED_DOCUMENTS: Final = select(*_LINK_COLUMNS, _LINKED_TEXT).where(
+    _LINKS.c.order_id.in_(bindparam("ids", expanding=True)))
 _HELD_WIDTH: Final = len(_HELD)
 
 
@@ -610,8 +611,7 @@ def _by_key(dialect: Dialect) -> _ByKey:
         named = tuple_(_ORDERS.c.partner_id, _ORDERS.c.po_number).in_(
             select(keys.c.a, keys.c.b))
         found = _BY_KEY[dialect.name] = _ByKey(
-            RawSelect(select(*_HELD, *_LINK_COLUMNS[1:],
-                             func.coalesce(linked_record(), _LINKS.c.kept))
+            RawSelect(select(*_HELD, *_LINK_COLUMNS[1:], _LINKED_TEXT)
                       .select_from(_ORDERS.outerjoin(_LINKS, _LINKS.c.order_id == _ORDERS.c.id))
                       .where(named)),
             RawSelect(select(*_FOUND_AT.selected_columns)
