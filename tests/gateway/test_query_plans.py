@@ -85,6 +85,17 @@ def _plan(connection: Connection, sql: str, params: object) -> str:
     return "\n".join(str(row[-1]) for row in rows)
 
 
+def _compiled_plan(connection: Connection, query: Any,
+                   values: dict[str, Any] | None = None) -> str:
+    """The plan of Core ``query`` on the connection's database, its parameters bound to
+    ``values`` where given (else to the values the query carries)."""
+    compiled = query.compile(dialect=connection.dialect,
+                             compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params(values)
+    return _plan(connection, str(compiled), params if connection.dialect.paramstyle ==
+                 "pyformat" else tuple(params[name] for name in compiled.positiontup or ()))
+
+
 def test_claims_walk_the_queue_index(migrated: Database) -> None:
     """Each claim query reads only its status's rows of ix_messages_status_received; the
     RECEIVED one (the backlog, which can be long) in received order, without a sort."""
@@ -95,10 +106,7 @@ def test_claims_walk_the_queue_index(migrated: Database) -> None:
         for query in (expired, received):
             if connection.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            compiled = query.compile(dialect=connection.dialect)
-            params = compiled.params if connection.dialect.paramstyle == "pyformat" else \
-                tuple(compiled.params[name] for name in compiled.positiontup or ())
-            plan = _plan(connection, str(compiled), params)
+            plan = _compiled_plan(connection, query)
             assert "ix_messages_status_received" in plan, plan
             # PROCESSING rows are the messages in flight, a few per worker: sorting them
             # is cheap. The RECEIVED ones are walked in order and the walk stops early.
@@ -115,11 +123,8 @@ def test_a_claims_payload_read_probes_the_payloads_key(migrated: Database) -> No
     with migrated.engine.begin() as connection:
         _fill(connection)
         read = _payloads(connection.dialect).statement
-        compiled = read.compile(dialect=connection.dialect)
         digests = '["' + "0" * 63 + '1", "' + "0" * 62 + '2a"]'
-        params = {"digests": digests} if connection.dialect.paramstyle == "pyformat" else \
-            (digests,)
-        plan = _plan(connection, str(compiled), params)
+        plan = _compiled_plan(connection, read, {"digests": digests})
         assert "pk_payloads" in plan or "sqlite_autoindex_payloads" in plan, plan
         assert "Seq Scan on payloads" not in plan and "SCAN payloads" not in plan, plan
         rows = connection.execute(read, {"digests": digests}).all()
@@ -164,11 +169,7 @@ def test_the_order_books_reads_by_key_probe_the_orders_and_their_links(
                               ("orders", "order_documents")),
                              (_by_key(connection.dialect).found_at,
                               ("orders", "order_findings"))):
-            compiled = read.statement.compile(dialect=connection.dialect)
-            values = compiled.construct_params({"keys": keys})
-            params = values if connection.dialect.paramstyle == "pyformat" else \
-                tuple(values[name] for name in compiled.positiontup or ())
-            plan = _plan(connection, compiled.string, params)
+            plan = _compiled_plan(connection, read.statement, {"keys": keys})
             for table in tables:
                 assert f"Seq Scan on {table}" not in plan, plan
                 assert f"SCAN {table}" not in plan, plan
@@ -267,14 +268,6 @@ def test_duplicate_lookup_probes_the_unique_keys(migrated: Database) -> None:
     assert "uq_messages_payload" in plan and "uq_messages_interchange" in plan, plan
     assert "ix_messages_partner_received" not in plan, plan
     assert sorted(row[0] for row in rows) == ["m-1200", "m-5", "m-77"]
-
-
-def _compiled_plan(connection: Connection, query: Any) -> str:
-    compiled = query.compile(dialect=connection.dialect,
-                             compile_kwargs={"render_postcompile": True})
-    params = compiled.params if connection.dialect.paramstyle == "pyformat" else \
-        tuple(compiled.params[name] for name in compiled.positiontup or ())
-    return _plan(connection, str(compiled), params)
 
 
 def test_the_due_scan_resumes_at_its_cursor(migrated: Database) -> None:
